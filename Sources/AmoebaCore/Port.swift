@@ -1,0 +1,69 @@
+// Ports: the 48-bit names of services.
+//
+// A server listens on a secret get-port G and tells the world its put-port
+// F(G), where F is the one-way function in `OneWay.swift`. Knowing a
+// put-port lets you send requests; only the holder of G can receive them.
+// The same 6-byte type also serves as the check field of a capability.
+
+/// Six raw bytes, compared and hashed as one value.
+public struct Port: Hashable, Sendable {
+    public static let size = 6
+
+    /// Byte i of the port lives in bits 8i..8i+7.
+    @usableFromInline var packed: UInt64
+
+    public static let null = Port(packed: 0)
+
+    @inlinable init(packed: UInt64) { self.packed = packed & 0xFFFF_FFFF_FFFF }
+
+    /// A port from exactly six bytes; nil for any other count.
+    public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
+        guard bytes.count == Port.size else { return nil }
+        var v: UInt64 = 0
+        var shift: UInt64 = 0
+        for b in bytes {
+            v |= UInt64(b) << shift
+            shift += 8
+        }
+        self.packed = v
+    }
+
+    /// A fresh random port. Never the null port.
+    public static func random<G: RandomNumberGenerator>(using generator: inout G) -> Port {
+        while true {
+            let p = Port(packed: generator.next())
+            if !p.isNull { return p }
+        }
+    }
+
+    public var isNull: Bool { packed == 0 }
+
+    public var bytes: [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(Port.size)
+        for i in 0..<Port.size { out.append(self[i]) }
+        return out
+    }
+
+    public subscript(i: Int) -> UInt8 {
+        UInt8(truncatingIfNeeded: packed >> UInt64(8 * i))
+    }
+
+    /// This port with byte `i` replaced by `value`.
+    public func replacing(byte i: Int, with value: UInt8) -> Port {
+        let shift = UInt64(8 * i)
+        return Port(packed: (packed & ~(0xFF << shift)) | UInt64(value) << shift)
+    }
+
+    /// The put-port of this get-port: `F(self)`.
+    public var putPort: Port { OneWay.apply(self) }
+
+    /// Lower-case hex, two digits a byte, no separators: `0d6e00b12afe`.
+    public var hex: String { Hex.encode(bytes) }
+
+    /// Parses 12 hex digits, optionally with `:` between bytes.
+    public init?(hex: String) {
+        guard let b = Hex.decode(hex), b.count == Port.size else { return nil }
+        self.init(bytes: b)
+    }
+}
