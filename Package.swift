@@ -41,6 +41,7 @@ let package = Package(
         // section: FLIP tests
         .testTarget(name: "FLIPTests", dependencies: ["AmoebaCore", "FLIP", "SimNet"]),
         // section: RPC tests
+        .testTarget(name: "RPCTests", dependencies: ["AmoebaCore", "FLIP", "RPC", "SimNet"]),
         // section: cap tests
         // section: kernel host targets
     ]

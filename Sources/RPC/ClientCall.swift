@@ -1,0 +1,222 @@
+// The client half of a transaction: trans().
+//
+//   locating ──HEREIS──▶ sending ──ACK──▶ awaiting reply ──REPLY──▶ done
+//       │                  │  ▲                │
+//       └─ timeout:        │  └─NAK─ RECEIVED? │ ENQUIRE / ALIVE
+//          RPC_NOTFOUND    └─silence: RECEIVED?┘ silence: RPC_FAILURE
+//
+// A REPLY is accepted in either sending or awaiting (the ACK may be lost)
+// and is always acknowledged, even when it is stale, so the server's putrep
+// can finish. Unanswered timeouts spend `retrials`; answers that show the
+// server alive but without our request spend only `resends`, so a large
+// request under heavy loss keeps trying while the server lives, and a dead
+// server is declared dead after maxRetrials timeouts.
+
+import AmoebaCore
+import FLIP
+
+struct ClientCall {
+    enum Phase: Equatable {
+        case locating
+        /// The request is out; no answer yet. `probing`: we asked RECEIVED.
+        case sending(probing: Bool)
+        /// The server acknowledged the request and is working on it.
+        case awaitingReply
+    }
+
+    let id: TransactionID
+    let index: UInt16
+    let tid: UInt32
+    let request: RPCMessage
+    var phase: Phase = .locating
+    var server: ServerLocation?
+    var deadline: Instant?
+    var retrials: Int
+    var resends = 0
+    /// The request may have reached a server: later copies carry RETRANS.
+    var mayHaveArrived = false
+    /// Something said the server is not there (NAK for no thread, or FLIP
+    /// could not deliver): failing now means RPC_NOTFOUND.
+    var refused = false
+
+    // Locate schedule.
+    var locateStarted: Instant
+    var locateHops: UInt16 = 1
+    var locateInterval: Interval
+
+    var putPort: Port { request.header.port }
+}
+
+extension RPCNode {
+    // MARK: starting
+
+    func startLocate(_ call: inout ClientCall, now: Instant) {
+        call.phase = .locating
+        call.server = nil
+        call.locateStarted = now
+        call.locateHops = 1
+        call.locateInterval = configuration.locateInterval
+        sendLocate(&call, now: now)
+    }
+
+    func sendLocate(_ call: inout ClientCall, now: Instant) {
+        record(sent: .locate)
+        // The tid of a locate is a millisecond timestamp, echoed by HEREIS:
+        // the round trip it measures paces this client's timers.
+        let amp = AmpHeader(port: call.putPort, type: .locate, tid: milliseconds(now), dest: 0, from: call.index)
+        var w = BufferWriter(reservingCapacity: 4 + AmpHeader.size)
+        try! w.write(BroadcastProtocol.rpc.rawValue, .big)  // no limit: cannot fail
+        try! amp.encode(into: &w)
+        box.multicast(w.bytes, from: endpoint, to: .null, maxHop: call.locateHops, now: now)
+        call.deadline = now + call.locateInterval
+    }
+
+    func sendRequest(_ call: inout ClientCall, now: Instant) {
+        guard let server = call.server else { return }
+        record(sent: .request)
+        if call.mayHaveArrived { statistics.retransmissions += 1 }
+        let rtt = clampedMilliseconds(server.roundTrip)
+        let amp = AmpHeader(kid: kid, port: call.putPort, type: .request,
+                            flags: call.mayHaveArrived ? .retransmission : [],
+                            tid: call.tid, dest: rtt, from: call.index)
+        box.unicast(call.request.encoded(after: amp), from: endpoint, to: server.address, now: now)
+        call.mayHaveArrived = true
+        call.phase = .sending(probing: false)
+        call.deadline = now + server.roundTrip + configuration.serveTimeout
+    }
+
+    // MARK: timers
+
+    func clientTimeout(_ call: inout ClientCall, now: Instant) -> ErrorCode? {
+        switch call.phase {
+        case .locating:
+            if now - call.locateStarted >= configuration.locateTimeout { return .rpcNotFound }
+            if call.locateHops < configuration.maxLocateHops {
+                call.locateHops = min(2 * call.locateHops + 1, configuration.maxLocateHops)
+            } else {
+                call.locateInterval = call.locateInterval * 2
+            }
+            sendLocate(&call, now: now)
+        case .sending:
+            call.retrials -= 1
+            if call.retrials <= 0 { return call.refused ? .rpcNotFound : .rpcFailure }
+            if call.refused {
+                // Backed off after "no thread": try the request again.
+                sendRequest(&call, now: now)
+                return nil
+            }
+            // Ask before resending: the request may be large.
+            guard let server = call.server else { return .rpcFailure }
+            sendControl(.received, flags: .request, tid: call.tid, dest: server.slot,
+                        from: call.index, to: server.address, now: now)
+            call.phase = .sending(probing: true)
+            call.deadline = now + server.roundTrip + configuration.serveTimeout
+        case .awaitingReply:
+            call.retrials -= 1
+            if call.retrials <= 0 { return .rpcFailure }
+            guard let server = call.server else { return .rpcFailure }
+            sendControl(.enquire, tid: call.tid, dest: server.slot, from: call.index,
+                        to: server.address, now: now)
+            call.deadline = now + configuration.enquireInterval
+        }
+        return nil
+    }
+
+    // MARK: answers from the server
+
+    /// HEREIS for a port some of our calls are locating.
+    func clientGotHereIs(_ amp: AmpHeader, from source: FLIPAddress, now: Instant) {
+        let sentAt = Int64(amp.tid)
+        var rttMs = Int64(milliseconds(now)) - sentAt
+        if rttMs < 1 || rttMs > 1000 { rttMs = rttMs < 1 ? 1 : 1000 }
+        let location = ServerLocation(address: source, slot: amp.from, roundTrip: .milliseconds(rttMs))
+        portCache.install(amp.port, location)
+        for index in clientIndices(locating: amp.port) {
+            guard var call = clients[index] else { continue }
+            call.server = location
+            sendRequest(&call, now: now)
+            clients[index] = call
+        }
+    }
+
+    func clientGotReply(_ amp: AmpHeader, _ message: RPCMessage?, from source: FLIPAddress, now: Instant) {
+        // Acknowledge every reply, stale or not, so the server's putrep ends.
+        sendControl(.ack, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
+        guard var call = clients[amp.dest], call.tid == amp.tid, call.server?.address == source,
+              call.phase != .locating else {
+            statistics.staleReplies += 1
+            return
+        }
+        guard let reply = message else {
+            call.retrials -= 1
+            clients[amp.dest] = call
+            return
+        }
+        call.server?.slot = amp.from
+        finish(call, .success(reply))
+    }
+
+    func clientGotControl(_ amp: AmpHeader, from source: FLIPAddress, now: Instant) {
+        guard var call = clients[amp.dest], call.tid == amp.tid,
+              let server = call.server, server.address == source else { return }
+        switch (amp.type, call.phase) {
+        case (.ack, .sending):
+            call.phase = .awaitingReply
+            call.server?.slot = amp.from
+            call.retrials = configuration.maxRetrials
+            call.deadline = now + configuration.enquireInterval
+        case (.nak, .sending(let probing)):
+            call.resends += 1
+            if call.resends > configuration.maxResends {
+                finish(call, .failure(.rpcFailure))
+                return
+            }
+            if probing {
+                // The server is there but never got the request: resend now.
+                call.refused = false
+                sendRequest(&call, now: now)
+            } else {
+                // No server thread was free: back off, then try again.
+                call.refused = true
+                call.retrials -= 1
+                if call.retrials <= 0 {
+                    finish(call, .failure(.rpcNotFound))
+                    return
+                }
+                call.deadline = now + configuration.busyBackoff
+            }
+        case (.alive, .awaitingReply):
+            call.retrials = configuration.maxRetrials
+        case (.fail, .sending), (.fail, .awaitingReply):
+            portCache.remove(call.putPort, ifAt: source)
+            finish(call, .failure(.rpcFailure))
+            return
+        default:
+            break
+        }
+        clients[amp.dest] = call
+    }
+
+    /// FLIP could not deliver to `address`: the server moved or died.
+    func clientUnreachable(_ address: FLIPAddress, now: Instant) {
+        for (index, var call) in clients where call.server?.address == address {
+            portCache.remove(call.putPort, ifAt: address)
+            call.refused = true
+            call.retrials -= 1
+            if call.retrials <= 0 {
+                finish(call, .failure(.rpcNotFound))
+                continue
+            }
+            startLocate(&call, now: now)
+            clients[index] = call
+        }
+    }
+
+    private func clientIndices(locating port: Port) -> [UInt16] {
+        var out = [UInt16]()
+        for (index, call) in clients where call.phase == .locating && call.putPort == port {
+            out.append(index)
+        }
+        return out
+    }
+}

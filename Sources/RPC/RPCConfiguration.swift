@@ -1,0 +1,44 @@
+// The knobs of the RPC machine. Defaults follow Amoeba 5.3's timers where it
+// has them; tests shrink them to keep virtual runs short.
+
+import AmoebaCore
+
+public struct RPCConfiguration: Sendable {
+    /// How long a client keeps broadcasting port locates before RPC_NOTFOUND.
+    public var locateTimeout: Interval = .seconds(5)
+    /// Pause between locates at each hop count (100 ms in Amoeba).
+    public var locateInterval: Interval = .milliseconds(100)
+    /// The hop limit the locate schedule grows to (1, 3, 7, 15, 25).
+    public var maxLocateHops: UInt16 = 25
+    /// Added to the round trip estimate before a client asks whether its
+    /// request arrived (SERVETIMEOUT).
+    public var serveTimeout: Interval = .milliseconds(1000)
+    /// How often a client waiting for a reply asks the server if it lives.
+    public var enquireInterval: Interval = .seconds(2)
+    /// Unanswered timeouts a transaction survives before it fails.
+    public var maxRetrials: Int = 10
+    /// Answered-but-unsuccessful resends (the peer said "did not get it")
+    /// a transaction makes before it fails: a bound, not a pace.
+    public var maxResends: Int = 2000
+    /// Pause before resending to a server that had no free thread.
+    public var busyBackoff: Interval = .milliseconds(50)
+    /// The floor and ceiling of the server's reply retransmission timer.
+    public var minReplyTimeout: Interval = .milliseconds(20)
+    public var maxReplyTimeout: Interval = .seconds(30)
+    /// Requests held for a port whose server threads are all busy; more are NAKed.
+    public var pendingRequestLimit: Int = 64
+    /// Largest data part of a request or reply accepted.
+    public var maxDataSize: Int = 1 << 20
+    /// Protocol state entries (client transactions plus server slots).
+    public var maxStates: Int = 4096
+    /// Client kernels whose transaction history the server keeps exactly.
+    public var ledgerKernels: Int = 256
+    /// Transactions per client kernel remembered individually.
+    public var ledgerWindow: Int = 1024
+    /// Buckets that summarise evicted kernels (see TransactionLedger).
+    public var ledgerBuckets: Int = 4096
+    /// Port cache entries.
+    public var portCacheSize: Int = 256
+
+    public init() {}
+}

@@ -1,0 +1,53 @@
+// What a transaction carries: the Amoeba header and a data buffer, in both
+// directions. On the wire a REQUEST or REPLY is the amp header, this header
+// (in the sender's byte order) and the data.
+
+import AmoebaCore
+import FLIP
+
+public struct RPCMessage: Hashable, Sendable {
+    public var header: Header
+    public var data: [UInt8]
+
+    public init(header: Header, data: [UInt8] = []) {
+        self.header = header
+        self.data = data
+    }
+
+    /// The FLIP payload of a REQUEST or REPLY with this message.
+    func encoded(after amp: AmpHeader) -> [UInt8] {
+        var w = BufferWriter(reservingCapacity: AmpHeader.size + Header.size + data.count)
+        try! amp.encode(into: &w)          // no limit: cannot fail
+        try! header.encode(into: &w)
+        try! w.write(bytes: data)
+        return w.bytes
+    }
+
+    /// The message after an amp header already read from `r`.
+    static func decode(from r: inout BufferReader, order: ByteOrder) -> RPCMessage? {
+        guard let header = try? Header.decode(from: &r, order: order) else { return nil }
+        return RPCMessage(header: header, data: r.readRest())
+    }
+}
+
+/// A handle on one client transaction, unique for the life of an RPC node.
+public struct TransactionID: Hashable, Sendable {
+    public let rawValue: UInt64
+}
+
+/// A server thread's place in the protocol: the value getreq hands out and
+/// putrep takes back.
+public struct ServerSlotID: Hashable, Sendable {
+    public let rawValue: UInt16
+}
+
+/// What an RPC node reports to the code above it.
+public enum RPCEvent: Sendable {
+    /// A `trans` finished: the reply, or the Amoeba error that ended it.
+    case transactionCompleted(TransactionID, Result<RPCMessage, ErrorCode>)
+    /// A request arrived for a server slot waiting in getreq.
+    case requestArrived(ServerSlotID, RPCMessage)
+    /// A `putrep` finished: `.ok` once the client acknowledged the reply,
+    /// RPC_FAILURE when the client could not be reached.
+    case replyCompleted(ServerSlotID, ErrorCode)
+}

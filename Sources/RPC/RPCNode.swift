@@ -1,0 +1,293 @@
+// One RPC machine: what Amoeba keeps per process in its FLIP RPC layer.
+//
+// It owns one FLIP endpoint (the process's address) and a table of protocol
+// states indexed by the amp header's 16-bit dest/from: client transactions
+// and server slots share the index space. Sans-I/O: the driver calls
+// `trans`/`getreq`/`putrep`, feeds FLIP events to `handle` and time to
+// `tick`, and drains `takeEvents()`; the node sends through its FLIP box.
+
+import AmoebaCore
+import FLIP
+
+public struct RPCStatistics: Sendable {
+    public var transactionsStarted = 0
+    public var transactionsSucceeded = 0
+    public var transactionsFailed = 0
+    public var retransmissions = 0
+    public var duplicatesRefused = 0
+    public var staleReplies = 0
+    public var malformed = 0
+    /// Messages received, by amp type (index = type value).
+    public var received = [Int](repeating: 0, count: 12)
+    /// Messages sent, by amp type.
+    public var sent = [Int](repeating: 0, count: 12)
+}
+
+public final class RPCNode {
+    public let kid: KernelID
+    public let configuration: RPCConfiguration
+    let box: FLIPBox
+    let endpoint: EndpointID
+    public private(set) var address: FLIPAddress
+    public internal(set) var statistics = RPCStatistics()
+
+    var clients: [UInt16: ClientCall] = [:]
+    var servers: [UInt16: ServerSlot] = [:]
+    var pending: [PendingRequest] = []
+    var freeIndices: [UInt16] = []
+    private var nextIndex: UInt16 = 1
+    private var nextTid: UInt32
+    private var nextTransaction: UInt64 = 1
+    var portCache: PortCache
+    var ledger: TransactionLedger
+    var events: [RPCEvent] = []
+
+    /// A node listening on `privateAddress` (its public address is what
+    /// clients reach). `kid` must be random per boot; `firstTid` lets a
+    /// restarted node continue its tids.
+    public init(box: FLIPBox, kid: KernelID, privateAddress: FLIPAddress,
+                configuration: RPCConfiguration = .init(), firstTid: UInt32 = 1) {
+        self.box = box
+        self.kid = kid
+        self.configuration = configuration
+        self.endpoint = box.register(privateAddress: privateAddress)
+        self.address = privateAddress.publicAddress
+        box.join(endpoint, group: .null)
+        self.nextTid = firstTid
+        self.portCache = PortCache(capacity: configuration.portCacheSize)
+        self.ledger = TransactionLedger(capacity: configuration.ledgerKernels,
+                                        window: configuration.ledgerWindow,
+                                        buckets: configuration.ledgerBuckets)
+    }
+
+    /// Stops listening; transactions and slots in progress are abandoned.
+    public func shutdown() {
+        box.unregister(endpoint)
+    }
+
+    // MARK: the three calls
+
+    /// Starts a transaction to the put-port in `request.header.port`.
+    public func trans(_ request: RPCMessage, now: Instant) -> TransactionID {
+        let id = TransactionID(rawValue: nextTransaction)
+        nextTransaction += 1
+        statistics.transactionsStarted += 1
+        guard request.data.count <= configuration.maxDataSize else {
+            complete(id, .failure(.rpcBadAddress))
+            return id
+        }
+        guard !request.header.port.isNull else {
+            complete(id, .failure(.rpcBadPort))
+            return id
+        }
+        guard let index = allocateIndex() else {
+            complete(id, .failure(.rpcFailure))
+            return id
+        }
+        let tid = nextTid
+        nextTid &+= 1
+        var call = ClientCall(id: id, index: index, tid: tid, request: request,
+                              retrials: configuration.maxRetrials, locateStarted: now,
+                              locateInterval: configuration.locateInterval)
+        if let server = portCache.lookup(request.header.port) {
+            call.server = server
+            sendRequest(&call, now: now)
+        } else {
+            startLocate(&call, now: now)
+        }
+        clients[index] = call
+        return id
+    }
+
+    /// A server thread waits for a request on `getPort` (the secret port;
+    /// clients address F(getPort)). nil when the state table is full.
+    public func getreq(port getPort: Port) -> ServerSlotID? {
+        guard !getPort.isNull, let index = allocateIndex() else { return nil }
+        servers[index] = ServerSlot(index: index, getPort: getPort, putPort: getPort.putPort)
+        servePending(index)
+        return ServerSlotID(rawValue: index)
+    }
+
+    /// Sends the reply for the request `slot` received. Completion comes as
+    /// `.replyCompleted`. A slot that is not serving is ignored.
+    public func putrep(_ slot: ServerSlotID, _ reply: RPCMessage, now: Instant) {
+        guard var s = servers[slot.rawValue], case .serving(let c) = s.phase else { return }
+        let amp = AmpHeader(kid: kid, type: .reply, tid: c.tid, dest: c.slot, from: slot.rawValue)
+        s.reply = reply.encoded(after: amp)
+        s.phase = .replying(c)
+        s.retrials = configuration.maxRetrials
+        sendReply(&s, now: now)
+        servers[slot.rawValue] = s
+    }
+
+    /// Withdraws a slot that is still listening.
+    public func cancelGetreq(_ slot: ServerSlotID) {
+        guard let s = servers[slot.rawValue], s.phase == .listening else { return }
+        servers[slot.rawValue] = nil
+        freeIndices.append(slot.rawValue)
+    }
+
+    public func takeEvents() -> [RPCEvent] {
+        defer { events.removeAll(keepingCapacity: true) }
+        return events
+    }
+
+    /// Transactions in flight and server slots held.
+    public var activeTransactions: Int { clients.count }
+    public var activeSlots: Int { servers.count }
+
+    // MARK: driving
+
+    public func handle(_ event: FLIPEvent, now: Instant) {
+        switch event {
+        case .deliver(let d):
+            guard d.endpoint == endpoint else { return }
+            receive(d.message, from: d.source, multicast: d.isMulticast, now: now)
+        case .undeliverable(let ep, let destination, _, _):
+            guard ep == endpoint else { return }
+            clientUnreachable(destination, now: now)
+        case .transmit:
+            break
+        }
+    }
+
+    public var nextDeadline: Instant? {
+        var d: Instant?
+        for c in clients.values { d = earliest(d, c.deadline) }
+        for s in servers.values { d = earliest(d, s.deadline) }
+        return d
+    }
+
+    public func tick(now: Instant) {
+        for index in Array(clients.keys) {
+            guard var call = clients[index], let d = call.deadline, d <= now else { continue }
+            call.deadline = nil
+            if let error = clientTimeout(&call, now: now) {
+                finish(call, .failure(error))
+            } else {
+                clients[index] = call
+            }
+        }
+        for index in Array(servers.keys) {
+            guard var slot = servers[index], let d = slot.deadline, d <= now else { continue }
+            if serverTimeout(&slot, now: now) {
+                completeReply(slot, .rpcFailure)
+            } else {
+                servers[index] = slot
+            }
+        }
+    }
+
+    // MARK: receiving
+
+    private func receive(_ bytes: [UInt8], from source: FLIPAddress, multicast: Bool, now: Instant) {
+        var r = BufferReader(bytes)
+        if multicast {
+            guard let proto = try? r.readUInt32(.big), proto == BroadcastProtocol.rpc.rawValue else {
+                statistics.malformed += 1
+                return
+            }
+        }
+        guard let amp = try? AmpHeader.decode(from: &r) else {
+            statistics.malformed += 1
+            return
+        }
+        statistics.received[Int(amp.type.rawValue)] += 1
+        switch amp.type {
+        case .locate:
+            gotLocate(amp, from: source, now: now)
+        case .hereIs:
+            clientGotHereIs(amp, from: source, now: now)
+        case .request:
+            serverGotRequest(amp, RPCMessage.decode(from: &r, order: amp.byteOrder), from: source, now: now)
+        case .reply:
+            clientGotReply(amp, RPCMessage.decode(from: &r, order: amp.byteOrder), from: source, now: now)
+        case .received:
+            if amp.flags.contains(.reply) {
+                // The server asks whether its reply arrived. Only a call
+                // still waiting for it says no.
+                if let call = clients[amp.dest], call.tid == amp.tid, call.server?.address == source,
+                   call.phase != .locating {
+                    sendControl(.nak, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
+                } else {
+                    sendControl(.ack, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
+                }
+            } else {
+                serverGotControl(amp, from: source, now: now)
+            }
+        case .ack, .nak:
+            // Both ends use these: the dest index says whose they are.
+            if clients[amp.dest] != nil {
+                clientGotControl(amp, from: source, now: now)
+            } else {
+                serverGotControl(amp, from: source, now: now)
+            }
+        case .enquire:
+            serverGotControl(amp, from: source, now: now)
+        case .alive, .fail:
+            clientGotControl(amp, from: source, now: now)
+        case .forward:
+            // Group forwarding is not implemented; a client waiting on this
+            // transaction will time out into RPC_FAILURE.
+            statistics.malformed += 1
+        }
+    }
+
+    private func gotLocate(_ amp: AmpHeader, from source: FLIPAddress, now: Instant) {
+        var answering: UInt16?
+        for (index, s) in servers where s.putPort == amp.port {
+            if s.phase == .listening { answering = index; break }
+            if answering == nil, pending.count < configuration.pendingRequestLimit { answering = index }
+        }
+        guard let from = answering else { return }
+        let reply = AmpHeader(port: amp.port, type: .hereIs, tid: amp.tid, dest: amp.from, from: from)
+        record(sent: .hereIs)
+        box.unicast(reply.encoded(), from: endpoint, to: source, now: now)
+    }
+
+    // MARK: helpers
+
+    func sendControl(_ type: AmpType, flags: AmpFlags = [], tid: UInt32, dest: UInt16, from: UInt16,
+                     to address: FLIPAddress, now: Instant) {
+        record(sent: type)
+        let amp = AmpHeader(kid: kid, type: type, flags: flags, tid: tid, dest: dest, from: from)
+        box.unicast(amp.encoded(), from: endpoint, to: address, now: now)
+    }
+
+    func record(sent type: AmpType) {
+        statistics.sent[Int(type.rawValue)] += 1
+    }
+
+    func finish(_ call: ClientCall, _ result: Result<RPCMessage, ErrorCode>) {
+        clients[call.index] = nil
+        freeIndices.append(call.index)
+        if case .failure = result, let server = call.server {
+            portCache.remove(call.putPort, ifAt: server.address)
+        }
+        complete(call.id, result)
+    }
+
+    private func complete(_ id: TransactionID, _ result: Result<RPCMessage, ErrorCode>) {
+        switch result {
+        case .success: statistics.transactionsSucceeded += 1
+        case .failure: statistics.transactionsFailed += 1
+        }
+        events.append(.transactionCompleted(id, result))
+    }
+
+    private func allocateIndex() -> UInt16? {
+        if let i = freeIndices.popLast() { return i }
+        guard Int(nextIndex) <= configuration.maxStates, nextIndex < UInt16.max else { return nil }
+        defer { nextIndex += 1 }
+        return nextIndex
+    }
+
+    func milliseconds(_ t: Instant) -> UInt32 {
+        UInt32(truncatingIfNeeded: t.microseconds / 1000)
+    }
+
+    func clampedMilliseconds(_ i: Interval) -> UInt16 {
+        let ms = i.microseconds / 1000
+        return UInt16(max(1, min(ms, 30_000)))
+    }
+}

@@ -1,0 +1,201 @@
+// The server half: getreq hands out a slot, a request fills it, putrep
+// sends the reply and holds it until the client acknowledges.
+//
+//   listening ──REQUEST──▶ serving ──putrep──▶ replying ──ACK──▶ (free)
+//                                                 │ silence: RECEIVED?
+//                                                 │ NAK: resend reply
+//
+// A request that finds every slot on its port busy waits in a short queue
+// (it is already "being served" for at-most-once purposes) and goes to the
+// next getreq; past the queue's limit it is NAKed and the client backs off.
+
+import AmoebaCore
+import FLIP
+
+struct ServedClient: Equatable {
+    var address: FLIPAddress
+    var slot: UInt16
+    var tid: UInt32
+    var kid: KernelID
+    /// The client's round-trip estimate, which paces our reply timer.
+    var roundTrip: Interval
+}
+
+struct ServerSlot {
+    enum Phase: Equatable {
+        case listening
+        case serving(ServedClient)
+        case replying(ServedClient)
+    }
+
+    let index: UInt16
+    let getPort: Port
+    let putPort: Port
+    var phase: Phase = .listening
+    var reply: [UInt8] = []
+    var deadline: Instant?
+    var retrials = 0
+    var resends = 0
+
+    var client: ServedClient? {
+        switch phase {
+        case .listening: return nil
+        case .serving(let c), .replying(let c): return c
+        }
+    }
+}
+
+/// A request waiting for a server slot on its port.
+struct PendingRequest {
+    var client: ServedClient
+    var putPort: Port
+    var message: RPCMessage
+}
+
+extension RPCNode {
+    /// Is (address, slot, tid) being served, here or in the queue?
+    func isServing(_ address: FLIPAddress, slot: UInt16, tid: UInt32) -> UInt16? {
+        for (index, s) in servers {
+            if let c = s.client, c.address == address, c.slot == slot, c.tid == tid { return index }
+        }
+        for p in pending where p.client.address == address && p.client.slot == slot && p.client.tid == tid {
+            return 0
+        }
+        return nil
+    }
+
+    func serverGotRequest(_ amp: AmpHeader, _ message: RPCMessage?, from source: FLIPAddress, now: Instant) {
+        if amp.flags.contains(.retransmission) {
+            if let index = isServing(source, slot: amp.from, tid: amp.tid) {
+                sendControl(.ack, tid: amp.tid, dest: amp.from, from: index, to: source, now: now)
+                return
+            }
+            switch ledger.verdict(kid: amp.kid, tid: amp.tid) {
+            case .new: break
+            case .executed, .unknown:
+                statistics.duplicatesRefused += 1
+                sendControl(.fail, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
+                return
+            }
+        } else if ledger.verdict(kid: amp.kid, tid: amp.tid) != .new {
+            // A copy of a request already taken: the network duplicated it.
+            statistics.duplicatesRefused += 1
+            return
+        }
+        guard let message, message.data.count <= configuration.maxDataSize else {
+            // Truncated or oversized: as if it never arrived.
+            statistics.malformed += 1
+            return
+        }
+        var rtMs = Int64(amp.dest)
+        if rtMs <= 0 || rtMs > 30_000 { rtMs = 30_000 }
+        let client = ServedClient(address: source, slot: amp.from, tid: amp.tid, kid: amp.kid,
+                                  roundTrip: .milliseconds(rtMs))
+        if let index = listeningSlot(for: amp.port) {
+            ledger.record(kid: amp.kid, tid: amp.tid)
+            deliver(message, from: client, to: index)
+        } else if hasSlots(for: amp.port), pending.count < configuration.pendingRequestLimit {
+            ledger.record(kid: amp.kid, tid: amp.tid)
+            pending.append(PendingRequest(client: client, putPort: amp.port, message: message))
+        } else {
+            sendControl(.nak, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
+        }
+    }
+
+    func deliver(_ message: RPCMessage, from client: ServedClient, to index: UInt16) {
+        guard var slot = servers[index] else { return }
+        slot.phase = .serving(client)
+        slot.deadline = nil
+        servers[index] = slot
+        events.append(.requestArrived(ServerSlotID(rawValue: index), message))
+    }
+
+    /// A listening slot just appeared: hand it the oldest waiting request.
+    func servePending(_ index: UInt16) {
+        guard let slot = servers[index],
+              let i = pending.firstIndex(where: { $0.putPort == slot.putPort }) else { return }
+        let p = pending.remove(at: i)
+        deliver(p.message, from: p.client, to: index)
+    }
+
+    func sendReply(_ slot: inout ServerSlot, now: Instant) {
+        guard case .replying(let c) = slot.phase else { return }
+        record(sent: .reply)
+        box.unicast(slot.reply, from: endpoint, to: c.address, now: now)
+        slot.deadline = now + replyTimeout(c.roundTrip)
+    }
+
+    func replyTimeout(_ clientRoundTrip: Interval) -> Interval {
+        let t = clientRoundTrip * 16
+        if t < configuration.minReplyTimeout { return configuration.minReplyTimeout }
+        return t > configuration.maxReplyTimeout ? configuration.maxReplyTimeout : t
+    }
+
+    func serverTimeout(_ slot: inout ServerSlot, now: Instant) -> Bool {
+        guard case .replying(let c) = slot.phase else {
+            slot.deadline = nil
+            return false
+        }
+        slot.retrials -= 1
+        if slot.retrials <= 0 { return true }
+        sendControl(.received, flags: .reply, tid: c.tid, dest: c.slot, from: slot.index, to: c.address, now: now)
+        slot.deadline = now + replyTimeout(c.roundTrip)
+        return false
+    }
+
+    func serverGotControl(_ amp: AmpHeader, from source: FLIPAddress, now: Instant) {
+        switch amp.type {
+        case .locate:
+            break
+        case .received where amp.flags.contains(.request):
+            // The client asks whether its request arrived.
+            if let index = isServing(source, slot: amp.from, tid: amp.tid) {
+                sendControl(.ack, tid: amp.tid, dest: amp.from, from: index, to: source, now: now)
+            } else if ledger.verdict(kid: amp.kid, tid: amp.tid) == .new {
+                sendControl(.nak, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
+            } else {
+                sendControl(.fail, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
+            }
+        case .enquire:
+            if let index = isServing(source, slot: amp.from, tid: amp.tid) {
+                sendControl(.alive, tid: amp.tid, dest: amp.from, from: index, to: source, now: now)
+            } else {
+                sendControl(.fail, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
+            }
+        case .ack, .nak:
+            guard var slot = servers[amp.dest], case .replying(let c) = slot.phase,
+                  c.tid == amp.tid, c.address == source, c.slot == amp.from else { return }
+            if amp.type == .ack {
+                completeReply(slot, .ok)
+                return
+            }
+            slot.resends += 1
+            if slot.resends > configuration.maxResends {
+                completeReply(slot, .rpcFailure)
+                return
+            }
+            sendReply(&slot, now: now)
+            servers[amp.dest] = slot
+        default:
+            break
+        }
+    }
+
+    func completeReply(_ slot: ServerSlot, _ status: ErrorCode) {
+        servers[slot.index] = nil
+        freeIndices.append(slot.index)
+        events.append(.replyCompleted(ServerSlotID(rawValue: slot.index), status))
+    }
+
+    private func listeningSlot(for putPort: Port) -> UInt16? {
+        var best: UInt16?
+        for (index, s) in servers where s.putPort == putPort && s.phase == .listening {
+            if best == nil || index < best! { best = index }
+        }
+        return best
+    }
+
+    func hasSlots(for putPort: Port) -> Bool {
+        servers.values.contains { $0.putPort == putPort }
+    }
+}
