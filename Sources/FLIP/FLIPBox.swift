@@ -118,6 +118,21 @@ public final class FLIPBox {
 
     func isLocal(_ address: FLIPAddress) -> Bool { !localEndpoints(listeningOn: address).isEmpty }
 
+    /// The hop distance of the best live route to `address`, if any; for
+    /// tools and tests.
+    public func routeHops(to address: FLIPAddress) -> UInt16? {
+        routes.best(address, budget: UInt16.max, now: now)?.hops
+    }
+
+    /// The Ethernet address of an interface.
+    public func interfaceMAC(_ interface: InterfaceID) -> EthernetAddress? {
+        guard interface.rawValue >= 0, interface.rawValue < interfaces.count else { return nil }
+        return interfaces[interface.rawValue].mac
+    }
+
+    /// How many messages are half reassembled right now.
+    public var pendingReassemblies: Int { reassembler.partial.count }
+
     // MARK: Sending
 
     func allocateMessageID() -> UInt32 {
