@@ -14,7 +14,7 @@ import SimNet
         let net = SimNetwork(seed: seed)
         let s1 = net.addSegment()
         var segments = [s1]
-        let a = Host(net, "a", on: [s1], seed: 1)
+        let a = Host(net, "a", on: [s1], seed: 1, configuration: configuration)
         let b: Host
         if viaGateway {
             let s2 = net.addSegment()
@@ -84,6 +84,7 @@ import SimNet
         // The receiver keeps half a message long enough to outlast the stall.
         var patient = FLIPConfiguration()
         patient.reassemblyTimeout = .seconds(10)
+        patient.creditRequestInterval = .seconds(2)   // Amoeba's pace: five asks outlast the test's stall
         let (net, a, b, _) = pair(seed: 24, configuration: patient)
         var dataFrames = 0, creditRequests = 0
         net.onTransmit = { node, _, bytes in
