@@ -41,6 +41,7 @@ let package = Package(
         // section: FLIP tests
         // section: RPC tests
         // section: cap tests
+        .testTarget(name: "CapToolTests", dependencies: ["cap", "AmoebaCore"]),
         // section: kernel host targets
     ]
 )
