@@ -24,12 +24,15 @@
 #
 # Exit status: 0 when every target built and nothing crashed; 1 otherwise.
 set -uo pipefail
+# The whole script is one group, read before any of it runs, so editing the
+# file during a long fuzzing run cannot change what that run does.
+{
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 mode=""
 amount=""
-work="$root/.build-fuzz/work"
+work="${FUZZ_OUT:-$root/.build-fuzz}/work"
 targets=()
 while (($#)); do
   case "$1" in
@@ -42,7 +45,7 @@ while (($#)); do
     --work) work=${2:-}; [[ -n "$work" ]] || { echo "fuzz.sh: --work needs a directory" >&2; exit 2; }; shift ;;
     --build-only) mode=build ;;
     --list) mode=list ;;
-    -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) targets+=("$1") ;;
   esac
@@ -50,8 +53,15 @@ while (($#)); do
 done
 [[ -n "$mode" ]] || { echo "fuzz.sh: say --replay, --runs N or --seconds N (see --help)" >&2; exit 2; }
 
+# Where targets and seeds live; overridable so the runner can test itself
+# (scripts/fuzz-selftest.sh) on targets that crash on purpose.
+targetDir=${FUZZ_TARGETS:-Fuzz/Targets}
+corpusDir=${FUZZ_CORPUS:-Fuzz/Corpus}
+dictDir=${FUZZ_DICTS:-Fuzz/Dicts}
+out=${FUZZ_OUT:-"$root/.build-fuzz"}
+
 all=()
-for f in Fuzz/Targets/*.swift; do
+for f in "$targetDir"/*.swift; do
   [[ -e "$f" ]] && all+=("$(basename "$f" .swift)")
 done
 if ((${#targets[@]} == 0)); then
@@ -62,14 +72,13 @@ if [[ $mode == list ]]; then
   exit 0
 fi
 
-out="$root/.build-fuzz"
 mkdir -p "$out/bin" "$out/src"
 linker=()
 command -v ld.lld >/dev/null 2>&1 && linker=(-use-ld=lld)
 
 # Builds target $1 into $out/bin/$1 unless it is newer than all its sources.
 build() {
-  local name=$1 file="Fuzz/Targets/$1.swift" bin="$out/bin/$1"
+  local name=$1 file="$targetDir/$1.swift" bin="$out/bin/$1"
   if [[ ! -f "$file" ]]; then
     echo "fuzz.sh: no target $name (have: ${all[*]})" >&2
     return 1
@@ -131,7 +140,7 @@ for name in "${targets[@]}"; do
   fi
   [[ $mode == build ]] && continue
   bin="$out/bin/$name"
-  seeds="Fuzz/Corpus/$name"
+  seeds="$corpusDir/$name"
   log="$out/$name.$mode.log"
   if [[ $mode == replay ]]; then
     inputs=()
@@ -159,7 +168,7 @@ for name in "${targets[@]}"; do
   limit=(-runs="$amount")
   [[ $mode == seconds ]] && limit=(-max_total_time="$amount")
   dict=()
-  [[ -f "Fuzz/Dicts/$name.dict" ]] && dict=(-dict="Fuzz/Dicts/$name.dict")
+  [[ -f "$dictDir/$name.dict" ]] && dict=(-dict="$dictDir/$name.dict")
   seedDirs=()
   [[ -d "$seeds" ]] && seedDirs=("$seeds")
   echo "fuzz.sh: fuzzing $name (${mode} ${amount})"
@@ -186,3 +195,4 @@ if ((${#failed[@]})); then
   exit 1
 fi
 exit 0
+}

@@ -12,8 +12,8 @@
 // Properties held: no read traps; the reader stays within its bounds; a
 // failed read, simple or composite, consumes nothing; and a writer told to
 // write back every value read, in the order it was read, reproduces exactly
-// the bytes the reader consumed. A second writer with a small limit checks that a
-// write either fits completely or fails without writing anything.
+// the bytes the reader consumed. A second writer with a small limit checks
+// that a write either fits completely or fails without writing anything.
 
 /// The program: a cursor over bytes that reads zeros once exhausted.
 struct Program {
