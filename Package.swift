@@ -39,6 +39,7 @@ let package = Package(
         // Tests.
         .testTarget(name: "AmoebaCoreTests", dependencies: ["AmoebaCore"]),
         // section: FLIP tests
+        .testTarget(name: "FLIPTests", dependencies: ["AmoebaCore", "FLIP", "SimNet"]),
         // section: RPC tests
         // section: cap tests
         .testTarget(name: "CapToolTests", dependencies: ["cap", "AmoebaCore"]),

@@ -1,0 +1,139 @@
+// The 40-byte FLIP header.
+//
+// Every FLIP packet starts with it: version, type, flags, two hop counts,
+// destination and source addresses, and the message id, fragment length,
+// fragment offset and total message length. Integers travel in the
+// sender's byte order, with the BIGENDIAN flag saying which; addresses are
+// raw bytes. We always send little-endian and accept both. Decoding checks
+// only what the header alone can prove (size, version); whether a packet
+// makes sense in context is the box's business.
+
+import AmoebaCore
+
+/// What a FLIP packet is for.
+public enum FLIPPacketType: UInt8, Sendable {
+    case locate = 1
+    case hereIs = 2
+    case unidata = 3
+    case multidata = 4
+    case notHere = 5
+    case untrusted = 6
+}
+
+/// The flag bits of the FLIP header.
+public struct FLIPFlags: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// Integers in this header (and a HEREIS trailer) are big-endian.
+    public static let bigEndian = FLIPFlags(rawValue: 0x01)
+    public static let codeField = FLIPFlags(rawValue: 0x02)
+    /// Route this packet over trusted networks only.
+    public static let security = FLIPFlags(rawValue: 0x04)
+    /// No route over trusted networks only exists.
+    public static let unreachable = FLIPFlags(rawValue: 0x10)
+    /// The packet has crossed an untrusted network.
+    public static let unsafe = FLIPFlags(rawValue: 0x20)
+}
+
+/// Why a FLIP header could not be decoded.
+public enum FLIPHeaderError: Error, Equatable, Sendable {
+    case truncated(available: Int)
+    case badVersion(UInt8)
+}
+
+public struct FLIPHeader: Hashable, Sendable {
+    public static let size = 40
+    public static let version: UInt8 = 1
+
+    /// Kept raw so that a header of an unknown type still decodes and can be
+    /// counted; `packetType` interprets it.
+    public var type: UInt8
+    /// Flags as received, except that `bigEndian` only describes the wire
+    /// form and is not kept here: the fields below are already host values.
+    public var flags: FLIPFlags
+    public var reserved: UInt8
+    public var actualHops: UInt16
+    public var maximumHops: UInt16
+    public var destination: FLIPAddress
+    public var source: FLIPAddress
+    public var messageID: UInt32
+    /// Bytes of data in this packet.
+    public var length: UInt32
+    /// Where those bytes start within the whole message.
+    public var offset: UInt32
+    /// Bytes in the whole message.
+    public var total: UInt32
+
+    public init(type: FLIPPacketType, flags: FLIPFlags = [], actualHops: UInt16 = 0,
+                maximumHops: UInt16, destination: FLIPAddress, source: FLIPAddress,
+                messageID: UInt32, length: UInt32, offset: UInt32 = 0, total: UInt32) {
+        self.type = type.rawValue
+        self.flags = flags.subtracting(.bigEndian)
+        self.reserved = 0
+        self.actualHops = actualHops
+        self.maximumHops = maximumHops
+        self.destination = destination
+        self.source = source
+        self.messageID = messageID
+        self.length = length
+        self.offset = offset
+        self.total = total
+    }
+
+    public var packetType: FLIPPacketType? { FLIPPacketType(rawValue: type) }
+
+    /// The 40 wire bytes, integers in `order` (the flag is set to match).
+    public func encoded(_ order: ByteOrder = .little) -> [UInt8] {
+        var w = BufferWriter(limit: FLIPHeader.size, reservingCapacity: FLIPHeader.size)
+        var f = flags.subtracting(.bigEndian)
+        if order == .big { f.insert(.bigEndian) }
+        // Cannot overflow: exactly 40 bytes are written into a 40-byte limit.
+        try? w.write(FLIPHeader.version)
+        try? w.write(type)
+        try? w.write(f.rawValue)
+        try? w.write(reserved)
+        try? w.write(actualHops, order)
+        try? w.write(maximumHops, order)
+        try? w.write(bytes: destination.bytes)
+        try? w.write(bytes: source.bytes)
+        try? w.write(messageID, order)
+        try? w.write(length, order)
+        try? w.write(offset, order)
+        try? w.write(total, order)
+        return w.bytes
+    }
+
+    /// Decodes the header at `start` in `bytes`; returns it with the byte
+    /// order its sender used.
+    public static func decode(_ bytes: [UInt8], at start: Int = 0) throws(FLIPHeaderError) -> (header: FLIPHeader, order: ByteOrder) {
+        guard start >= 0, start <= bytes.count, bytes.count - start >= size else {
+            throw .truncated(available: max(0, bytes.count - max(0, start)))
+        }
+        let version = bytes[start]
+        guard version == FLIPHeader.version else { throw .badVersion(version) }
+        var r = BufferReader(bytes, from: start + 1, to: start + size)
+        do throws(MarshalError) {
+            let type = try r.readUInt8()
+            let flags = FLIPFlags(rawValue: try r.readUInt8())
+            let reserved = try r.readUInt8()
+            let order: ByteOrder = flags.contains(.bigEndian) ? .big : .little
+            let act = try r.readUInt16(order)
+            let max = try r.readUInt16(order)
+            let dst = FLIPAddress(bytes: try r.readBytes(8)) ?? .null
+            let src = FLIPAddress(bytes: try r.readBytes(8)) ?? .null
+            let messageID = try r.readUInt32(order)
+            let length = try r.readUInt32(order)
+            let offset = try r.readUInt32(order)
+            let total = try r.readUInt32(order)
+            var h = FLIPHeader(type: .locate, flags: flags, actualHops: act, maximumHops: max,
+                               destination: dst, source: src, messageID: messageID,
+                               length: length, offset: offset, total: total)
+            h.type = type
+            h.reserved = reserved
+            return (h, order)
+        } catch {
+            throw .truncated(available: bytes.count - start)
+        }
+    }
+}
