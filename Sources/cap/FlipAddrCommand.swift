@@ -15,11 +15,12 @@ struct FlipAddrCommand: CapSubcommand {
 
     @Argument(help: "The private FLIP address: 8 bytes of hex.",
               transform: { text throws(ArgumentError) in
-                  try HexArgument.bytes(text, count: 8, what: "a FLIP address") })
-    var privateAddress: [UInt8]
+                  let bytes = try HexArgument.bytes(text, count: FLIPAddress.size, what: "a FLIP address")
+                  return FLIPAddress(bytes: bytes)!  // the length was checked just above
+              })
+    var privateAddress: FLIPAddress
 
     func output() throws(CapFailure) -> String {
-        // Waiting for FLIPAddress from the flip branch.
-        throw CapFailure(description: "flipaddr is not available in this build yet")
+        privateAddress.publicAddress.hex
     }
 }

@@ -33,6 +33,17 @@ let ownerCap = "0d:6e:00:b1:2a:fe/123(ff)/01:02:03:04:05:06"
         #expect(value("putport 0A0B0C0D0E0F") == Port(hex: "0a0b0c0d0e0f")!.putPort.hex)
     }
 
+    @Test func flipAddressOfTheKnownVector() {
+        #expect(value("flipaddr 0102030405060700") == "d70d52d1b9d01900")
+        #expect(value("flipaddr 01:02:03:04:05:06:07:00") == "d70d52d1b9d01900")
+    }
+
+    @Test func flipAddressKeepsTheSpaceByte() throws {
+        let out = try #require(value("flipaddr 0102030405060709"))
+        #expect(out.hasSuffix("09"))
+        #expect(out != "0102030405060709")
+    }
+
     @Test func portsPrintsAPairRelatedByF() throws {
         let o = run("ports")
         #expect(o.status == 0)
