@@ -38,10 +38,10 @@ enum HexArgument {
 
     /// A rights mask: one byte as one or two hex digits (`ff`, `0f`, `f`).
     static func rights(_ text: String) throws(ArgumentError) -> Rights {
-        let digits = text.hasPrefix("0x") || text.hasPrefix("0X") ? text.utf8.dropFirst(2) : text.utf8[...]
-        let isHexDigit = { (c: UInt8) in Hex.decode(String(decoding: [c, c], as: UTF8.self)) != nil }
-        guard (1...2).contains(digits.count), digits.allSatisfy(isHexDigit),
-              let value = UInt8(String(decoding: digits, as: UTF8.self), radix: 16) else {
+        let digits = text.hasPrefix("0x") || text.hasPrefix("0X") ? text.dropFirst(2) : text[...]
+        // UInt8(_:radix:) alone would also take a sign, as in "+f".
+        guard (1...2).contains(digits.count), digits.allSatisfy(\.isHexDigit),
+              let value = UInt8(digits, radix: 16) else {
             throw ArgumentError(description: "rights are one byte of hex, such as ff or 0f")
         }
         return Rights(rawValue: value)
