@@ -43,6 +43,7 @@ let package = Package(
         // section: RPC tests
         .testTarget(name: "RPCTests", dependencies: ["AmoebaCore", "FLIP", "RPC", "SimNet"]),
         // section: cap tests
+        .testTarget(name: "CapToolTests", dependencies: ["cap", "AmoebaCore"]),
         // section: kernel host targets
     ]
 )

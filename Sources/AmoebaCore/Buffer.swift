@@ -119,7 +119,11 @@ public struct BufferReader: Sendable {
         Port(bytes: try readBytes(Port.size))!
     }
 
+    /// A private part, or an error having consumed nothing.
     public mutating func readPrivate() throws(MarshalError) -> PrivatePart {
+        guard remaining >= PrivatePart.size else {
+            throw .truncated(needed: PrivatePart.size, available: remaining)
+        }
         let object = try readBytes(3)
         let rights = Rights(rawValue: try readUInt8())
         let check = try readPort()
@@ -127,7 +131,11 @@ public struct BufferReader: Sendable {
         return PrivatePart(object: ObjectNumber(number)!, rights: rights, check: check)
     }
 
+    /// A capability, or an error having consumed nothing.
     public mutating func readCapability() throws(MarshalError) -> Capability {
+        guard remaining >= Capability.size else {
+            throw .truncated(needed: Capability.size, available: remaining)
+        }
         let port = try readPort()
         return Capability(port: port, private: try readPrivate())
     }

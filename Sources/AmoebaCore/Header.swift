@@ -45,7 +45,13 @@ public struct Header: Hashable, Sendable {
         Capability(port: port, private: `private`)
     }
 
+    /// Appends the 32 bytes, or throws having written none of them: a
+    /// writer that is out of room is left as it was.
     public func encode(into w: inout BufferWriter, order: ByteOrder = .little) throws(MarshalError) {
+        let available = w.limit - w.count
+        guard available >= Header.size else {
+            throw .overflow(needed: Header.size, available: available)
+        }
         try w.write(port)
         try w.write(signature)
         try w.write(`private`)
