@@ -126,6 +126,10 @@ extension FLIPBox {
     func forward(_ h: FLIPHeader, data: [UInt8], via route: Route) {
         var h = h
         let net = interfaces[route.interface]
+        guard h.actualHops <= h.maximumHops, net.weight <= h.maximumHops - h.actualHops else {
+            statistics.drop(.hopLimit)
+            return
+        }
         h.actualHops += net.weight
         if !net.trusted {
             h.flags.insert(.unsafe)
