@@ -72,13 +72,17 @@ if [[ $mode == list ]]; then
   exit 0
 fi
 
-mkdir -p "$out/bin" "$out/src"
+# FUZZ_OPT=-Onone builds three times faster and fuzzes slower: right for
+# CI's brief runs, wrong for long ones. Each level keeps its own binaries.
+opt=${FUZZ_OPT:--O}
+bindir="$out/bin$opt"
+mkdir -p "$bindir" "$out/src"
 linker=()
 command -v ld.lld >/dev/null 2>&1 && linker=(-use-ld=lld)
 
-# Builds target $1 into $out/bin/$1 unless it is newer than all its sources.
+# Builds target $1 into $bindir/$1 unless it is newer than all its sources.
 build() {
-  local name=$1 file="$targetDir/$1.swift" bin="$out/bin/$1"
+  local name=$1 file="$targetDir/$1.swift" bin="$bindir/$1"
   if [[ ! -f "$file" ]]; then
     echo "fuzz.sh: no target $name (have: ${all[*]})" >&2
     return 1
@@ -90,13 +94,18 @@ build() {
     return 1
   fi
   read -r -a modules <<<"${header#// fuzz-modules:}"
-  local sources=("$file") m
+  # A module is a folder under Sources/ (AmoebaCore) or a path (Servers/Directory).
+  local sources=("$file") m dirs=() names=()
   for m in "${modules[@]}"; do
-    if [[ ! -d "Sources/$m" ]]; then
-      echo "fuzz.sh: $name names module $m, but Sources/$m does not exist" >&2
+    local dir="Sources/$m"
+    [[ -d "$dir" ]] || dir="$m"
+    if [[ ! -d "$dir" ]]; then
+      echo "fuzz.sh: $name names module $m, but neither Sources/$m nor $m exists" >&2
       return 1
     fi
-    sources+=(Sources/"$m"/*.swift)
+    dirs+=("$dir")
+    names+=("$(basename "$m")")
+    sources+=("$dir"/*.swift)
   done
   local newest
   newest=$(ls -t "${sources[@]}" "$0" | head -n 1)
@@ -106,16 +115,17 @@ build() {
   # One module: copy the sources flat, dropping imports of project modules.
   local src="$out/src/$name" pattern
   rm -rf "$src" && mkdir -p "$src"
-  pattern="^[[:space:]]*(@testable[[:space:]]+|@_exported[[:space:]]+|@_implementationOnly[[:space:]]+)?import[[:space:]]+($(IFS='|'; echo "${modules[*]}"))[[:space:]]*$"
-  for m in "${modules[@]}"; do
-    for f in Sources/"$m"/*.swift; do
-      grep -Ev "$pattern" "$f" >"$src/${m}_$(basename "$f")"
+  pattern="^[[:space:]]*(@testable[[:space:]]+|@_exported[[:space:]]+|@_implementationOnly[[:space:]]+)?import[[:space:]]+($(IFS='|'; echo "${names[*]}"))[[:space:]]*$"
+  local i
+  for i in "${!dirs[@]}"; do
+    for f in "${dirs[$i]}"/*.swift; do
+      grep -Ev "$pattern" "$f" >"$src/${names[$i]}_$(basename "$f")"
     done
   done
   grep -Ev "$pattern" "$file" >"$src/zz_target_$name.swift"
   echo "fuzz.sh: building $name (${modules[*]})"
   local start=$SECONDS
-  if ! swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name "fuzz_$name" \
+  if ! swiftc -sanitize=fuzzer,address -parse-as-library "$opt" -module-name "fuzz_$name" \
       "${linker[@]}" "$src"/*.swift -o "$bin.tmp" 2>"$out/$name.build.log"; then
     cat "$out/$name.build.log" >&2
     echo "fuzz.sh: $name FAILED to build" >&2
@@ -139,7 +149,7 @@ for name in "${targets[@]}"; do
     continue
   fi
   [[ $mode == build ]] && continue
-  bin="$out/bin/$name"
+  bin="$bindir/$name"
   seeds="$corpusDir/$name"
   log="$out/$name.$mode.log"
   if [[ $mode == replay ]]; then

@@ -6,6 +6,7 @@
 # as targets are added. Long runs: scripts/fuzz.sh --runs N.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+export FUZZ_OPT=-Onone   # CI fuzzes briefly: build fast
 scripts/fuzz-selftest.sh
 scripts/fuzz.sh --replay
 count=$(scripts/fuzz.sh --list | wc -l)
