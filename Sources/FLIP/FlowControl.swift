@@ -9,7 +9,8 @@
 // count byte of a data frame it sends that way anyway. A sender stalled
 // for long asks with REQCREDIT and is answered with ABSCREDIT, the
 // absolute credit it now has; after enough unanswered asks it drops what it
-// queued, as Amoeba does (the RPC layer above will retransmit).
+// queued, as Amoeba does (the RPC layer above will retransmit). A peer that
+// answers "no credit yet" is alive and busy: the sender keeps waiting.
 //
 // Only UNIDATA frames of messages longer than one frame cost credit, like
 // Amoeba; other frames to a peer with a queue wait behind it so that a
@@ -20,6 +21,13 @@ import AmoebaCore
 struct PeerKey: Hashable {
     var interface: Int
     var location: EthernetAddress
+
+    /// A fixed order for walking peers: dictionary order changes from
+    /// process to process, and what the box sends must not.
+    static func inOrder(_ a: PeerKey, _ b: PeerKey) -> Bool {
+        a.interface != b.interface ? a.interface < b.interface
+            : a.location.bytes.lexicographicallyPrecedes(b.location.bytes)
+    }
 }
 
 struct QueuedFrame {
@@ -147,7 +155,10 @@ struct FlowControl {
                                 now: Instant, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
         var p = peers[peer] ?? fresh()
         if absolute {
+            // An answer to our asking, even "nothing yet": the peer is alive,
+            // so keep waiting rather than give up on it.
             p.credit = Int(count)
+            p.requests = 0
         } else {
             p.credit = min(p.credit + Int(count), 255)
         }
@@ -196,7 +207,8 @@ struct FlowControl {
     /// goes back at once.
     mutating func release(sources: (Int) -> EthernetAddress, statistics: inout FLIPStatistics,
                           out: inout [OutgoingFrame]) {
-        for (key, var p) in peers where p.held > 0 || p.owed > 0 {
+        for key in peers.keys.sorted(by: PeerKey.inOrder) {
+            guard var p = peers[key], p.held > 0 || p.owed > 0 else { continue }
             p.owed += p.held
             p.held = 0
             peers[key] = p
@@ -213,8 +225,8 @@ struct FlowControl {
     /// Asks stalled peers for credit; gives up on those that never answer.
     mutating func tick(now: Instant, sources: (Int) -> EthernetAddress, statistics: inout FLIPStatistics,
                        out: inout [OutgoingFrame]) {
-        for (key, var p) in peers {
-            guard let deadline = p.requestDeadline, deadline <= now else { continue }
+        for key in peers.keys.sorted(by: PeerKey.inOrder) {
+            guard var p = peers[key], let deadline = p.requestDeadline, deadline <= now else { continue }
             if p.requests >= configuration.maxCreditRequests {
                 let n = p.clearQueue()
                 for _ in 0..<n { statistics.drop(.creditTimeout) }
