@@ -85,6 +85,23 @@ struct FlowControl {
 
     private func fresh() -> PeerFlow { PeerFlow(credit: Int(configuration.initialCredit)) }
 
+    /// The state for `peer`, or a fresh one if there is room for it. When
+    /// the table is full, idle peers (nothing queued, held or owed) are
+    /// forgotten; if none is idle the newcomer gets no state (nil).
+    private mutating func state(for peer: PeerKey) -> PeerFlow? {
+        if let p = peers[peer] { return p }
+        if peers.count >= configuration.maxPeers {
+            for key in peers.keys.sorted(by: PeerKey.inOrder) {
+                let p = peers[key]!
+                if p.queued == 0 && p.held == 0 && p.owed == 0 && p.requestDeadline == nil {
+                    peers[key] = nil
+                }
+            }
+            if peers.count >= configuration.maxPeers { return nil }
+        }
+        return fresh()
+    }
+
     func costsCredit(_ h: FLIPHeader) -> Bool {
         h.type == FLIPPacketType.unidata.rawValue && UInt64(h.total) > UInt64(configuration.maxFragmentData)
     }
@@ -93,7 +110,10 @@ struct FlowControl {
     /// address on that interface.
     mutating func send(_ header: FLIPHeader, data: [UInt8], to peer: PeerKey, from source: EthernetAddress,
                        now: Instant, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
-        var p = peers[peer] ?? fresh()
+        guard var p = state(for: peer) else {
+            statistics.drop(.queueFull)
+            return
+        }
         let costs = costsCredit(header)
         if p.queued > 0 || (costs && p.credit <= 0) {
             if p.queued >= configuration.maxQueuedFrames {
@@ -153,7 +173,7 @@ struct FlowControl {
     /// Credit arrived from `peer`: added (CREDIT, piggyback) or absolute.
     mutating func receiveCredit(_ count: UInt8, absolute: Bool, from peer: PeerKey, source: EthernetAddress,
                                 now: Instant, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
-        var p = peers[peer] ?? fresh()
+        guard var p = state(for: peer) else { return }
         if absolute {
             // An answer to our asking, even "nothing yet": the peer is alive,
             // so keep waiting rather than give up on it.
@@ -170,7 +190,7 @@ struct FlowControl {
     /// credit if enough has been drained.
     mutating func arrived(from peer: PeerKey, source: EthernetAddress, statistics: inout FLIPStatistics,
                           out: inout [OutgoingFrame]) {
-        var p = peers[peer] ?? fresh()
+        guard var p = state(for: peer) else { return }
         if withholding { p.held += 1 } else { p.owed += 1 }
         peers[peer] = p
         returnCreditIfDue(peer, source: source, force: false, statistics: &statistics, out: &out)
@@ -192,7 +212,7 @@ struct FlowControl {
     /// The peer asked how much it may send: answer with ABSCREDIT.
     mutating func creditRequested(by peer: PeerKey, source: EthernetAddress, statistics: inout FLIPStatistics,
                                   out: inout [OutgoingFrame]) {
-        var p = peers[peer] ?? fresh()
+        guard var p = state(for: peer) else { return }
         let n = max(0, Int(configuration.initialCredit) - p.held)
         p.owed = 0
         peers[peer] = p
