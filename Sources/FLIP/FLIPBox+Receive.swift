@@ -86,7 +86,7 @@ extension FLIPBox {
         }
         let arrival = Arrival(interface: i, location: frame.source, order: frame.order)
         switch h.packetType {
-        case .locate: handleLocate(h, arrival)
+        case .locate: handleLocate(h, data: frame.data, arrival)
         case .hereIs: handleHereIs(h, data: frame.data, arrival)
         case .unidata: handleUnidata(h, data: frame.data, arrival)
         case .multidata: handleMultidata(h, data: frame.data, arrival)
@@ -186,7 +186,7 @@ extension FLIPBox {
 
     // MARK: Handlers
 
-    func handleLocate(_ h: FLIPHeader, _ a: Arrival) {
+    func handleLocate(_ h: FLIPHeader, data: [UInt8], _ a: Arrival) {
         statistics.locatesReceived += 1
         guard !h.source.isNull, !h.destination.isNull else {
             statistics.drop(.nullAddress)
@@ -205,7 +205,8 @@ extension FLIPBox {
             answer.length = h.length &+ UInt32(HereIsTrailer.size)
             answer.total = h.total &+ UInt32(HereIsTrailer.size)
             statistics.hereIsSent += 1
-            reverse(answer, data: HereIsTrailer(count: 1, trustedCount: 1).encoded(), interface: a.interface,
+            // The trailer goes after whatever the LOCATE carried.
+            reverse(answer, data: data + HereIsTrailer(count: 1, trustedCount: 1).encoded(), interface: a.interface,
                     location: a.location)
         } else if h.actualHops == h.maximumHops {
             // Our budget is spent exactly here: answer from the table if we can.
@@ -218,7 +219,7 @@ extension FLIPBox {
                 answer.length = h.length &+ UInt32(HereIsTrailer.size)
                 answer.total = h.total &+ UInt32(HereIsTrailer.size)
                 statistics.hereIsSent += 1
-                reverse(answer, data: counts(for: h.destination, excluding: a.interface).encoded(),
+                reverse(answer, data: data + counts(for: h.destination, excluding: a.interface).encoded(),
                         interface: a.interface, location: a.location)
             }
             return
@@ -229,7 +230,7 @@ extension FLIPBox {
                 statistics.routesInvalidated += routes.forget(h.destination)
             }
             statistics.broadcastsForwarded += 1
-            flood(h, data: [], except: a.interface, to: .broadcast)
+            flood(h, data: data, except: a.interface, to: .broadcast)
         }
     }
 

@@ -45,7 +45,7 @@ public final class FLIPBox {
 
     public init(configuration: FLIPConfiguration = .init()) {
         self.configuration = configuration
-        routes = RoutingTable(lifetime: configuration.routeLifetime)
+        routes = RoutingTable(lifetime: configuration.routeLifetime, capacity: configuration.maxRoutedAddresses)
         broadcasts = BroadcastMemory(capacity: configuration.broadcastMemory)
         reassembler = Reassembler(configuration: configuration)
         flow = FlowControl(configuration: configuration)
@@ -129,6 +129,12 @@ public final class FLIPBox {
         guard interface.rawValue >= 0, interface.rawValue < interfaces.count else { return nil }
         return interfaces[interface.rawValue].mac
     }
+
+    /// How many addresses the routing table knows.
+    public var routedAddressCount: Int { routes.addressCount }
+
+    /// How many Ethernet neighbours flow control keeps state for.
+    public var peerCount: Int { flow.peers.count }
 
     /// How many messages are half reassembled right now.
     public var pendingReassemblies: Int { reassembler.partial.count }

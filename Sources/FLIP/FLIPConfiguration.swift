@@ -1,7 +1,7 @@
 // The knobs of a FLIP box: timeouts and limits, all with defaults.
 //
 // Defaults follow Amoeba where it has a number (25 hops, 8 credits, five
-// asks for credit) and are otherwise
+// unanswered asks for credit) and are otherwise
 // picked so that a simulated run finds a few gateways away in well under a
 // second and gives up on a missing address in a few seconds.
 
@@ -21,10 +21,18 @@ public struct FLIPConfiguration: Sendable {
     public var reassemblyTimeout: Interval = .seconds(2)
     /// The longest message the box will reassemble; longer ones are dropped.
     public var maxMessageSize: Int = 1 << 20
-    /// How many messages may be half-reassembled at once.
+    /// How many messages may be half-reassembled at once, and how many
+    /// bytes they may hold together: a stranger's fragments must not be
+    /// able to take all memory.
     public var maxReassemblies: Int = 64
+    public var maxReassemblyBytes: Int = 4 << 20
     /// A route unused this long is forgotten.
     public var routeLifetime: Interval = .seconds(60)
+    /// Most addresses the routing table holds; the least recently used go
+    /// first when a new one does not fit.
+    public var maxRoutedAddresses: Int = 4096
+    /// Most Ethernet neighbours flow control keeps state for.
+    public var maxPeers: Int = 1024
     /// Frames a sender may have outstanding per peer before it needs credit.
     public var initialCredit: UInt8 = 8
     /// The receiver returns credit once this many frames have been drained.

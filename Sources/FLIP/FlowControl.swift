@@ -9,7 +9,8 @@
 // count byte of a data frame it sends that way anyway. A sender stalled
 // for long asks with REQCREDIT and is answered with ABSCREDIT, the
 // absolute credit it now has; after enough unanswered asks it drops what it
-// queued, as Amoeba does (the RPC layer above will retransmit).
+// queued, as Amoeba does (the RPC layer above will retransmit). A peer that
+// answers "no credit yet" is alive and busy: the sender keeps waiting.
 //
 // Only UNIDATA frames of messages longer than one frame cost credit, like
 // Amoeba; other frames to a peer with a queue wait behind it so that a
@@ -20,6 +21,13 @@ import AmoebaCore
 struct PeerKey: Hashable {
     var interface: Int
     var location: EthernetAddress
+
+    /// A fixed order for walking peers: dictionary order changes from
+    /// process to process, and what the box sends must not.
+    static func inOrder(_ a: PeerKey, _ b: PeerKey) -> Bool {
+        a.interface != b.interface ? a.interface < b.interface
+            : a.location.bytes.lexicographicallyPrecedes(b.location.bytes)
+    }
 }
 
 struct QueuedFrame {
@@ -77,6 +85,23 @@ struct FlowControl {
 
     private func fresh() -> PeerFlow { PeerFlow(credit: Int(configuration.initialCredit)) }
 
+    /// The state for `peer`, or a fresh one if there is room for it. When
+    /// the table is full, idle peers (nothing queued, held or owed) are
+    /// forgotten; if none is idle the newcomer gets no state (nil).
+    private mutating func state(for peer: PeerKey) -> PeerFlow? {
+        if let p = peers[peer] { return p }
+        if peers.count >= configuration.maxPeers {
+            for key in peers.keys.sorted(by: PeerKey.inOrder) {
+                let p = peers[key]!
+                if p.queued == 0 && p.held == 0 && p.owed == 0 && p.requestDeadline == nil {
+                    peers[key] = nil
+                }
+            }
+            if peers.count >= configuration.maxPeers { return nil }
+        }
+        return fresh()
+    }
+
     func costsCredit(_ h: FLIPHeader) -> Bool {
         h.type == FLIPPacketType.unidata.rawValue && UInt64(h.total) > UInt64(configuration.maxFragmentData)
     }
@@ -85,7 +110,10 @@ struct FlowControl {
     /// address on that interface.
     mutating func send(_ header: FLIPHeader, data: [UInt8], to peer: PeerKey, from source: EthernetAddress,
                        now: Instant, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
-        var p = peers[peer] ?? fresh()
+        guard var p = state(for: peer) else {
+            statistics.drop(.queueFull)
+            return
+        }
         let costs = costsCredit(header)
         if p.queued > 0 || (costs && p.credit <= 0) {
             if p.queued >= configuration.maxQueuedFrames {
@@ -145,9 +173,12 @@ struct FlowControl {
     /// Credit arrived from `peer`: added (CREDIT, piggyback) or absolute.
     mutating func receiveCredit(_ count: UInt8, absolute: Bool, from peer: PeerKey, source: EthernetAddress,
                                 now: Instant, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
-        var p = peers[peer] ?? fresh()
+        guard var p = state(for: peer) else { return }
         if absolute {
+            // An answer to our asking, even "nothing yet": the peer is alive,
+            // so keep waiting rather than give up on it.
             p.credit = Int(count)
+            p.requests = 0
         } else {
             p.credit = min(p.credit + Int(count), 255)
         }
@@ -159,7 +190,7 @@ struct FlowControl {
     /// credit if enough has been drained.
     mutating func arrived(from peer: PeerKey, source: EthernetAddress, statistics: inout FLIPStatistics,
                           out: inout [OutgoingFrame]) {
-        var p = peers[peer] ?? fresh()
+        guard var p = state(for: peer) else { return }
         if withholding { p.held += 1 } else { p.owed += 1 }
         peers[peer] = p
         returnCreditIfDue(peer, source: source, force: false, statistics: &statistics, out: &out)
@@ -181,7 +212,7 @@ struct FlowControl {
     /// The peer asked how much it may send: answer with ABSCREDIT.
     mutating func creditRequested(by peer: PeerKey, source: EthernetAddress, statistics: inout FLIPStatistics,
                                   out: inout [OutgoingFrame]) {
-        var p = peers[peer] ?? fresh()
+        guard var p = state(for: peer) else { return }
         let n = max(0, Int(configuration.initialCredit) - p.held)
         p.owed = 0
         peers[peer] = p
@@ -196,7 +227,8 @@ struct FlowControl {
     /// goes back at once.
     mutating func release(sources: (Int) -> EthernetAddress, statistics: inout FLIPStatistics,
                           out: inout [OutgoingFrame]) {
-        for (key, var p) in peers where p.held > 0 || p.owed > 0 {
+        for key in peers.keys.sorted(by: PeerKey.inOrder) {
+            guard var p = peers[key], p.held > 0 || p.owed > 0 else { continue }
             p.owed += p.held
             p.held = 0
             peers[key] = p
@@ -213,8 +245,8 @@ struct FlowControl {
     /// Asks stalled peers for credit; gives up on those that never answer.
     mutating func tick(now: Instant, sources: (Int) -> EthernetAddress, statistics: inout FLIPStatistics,
                        out: inout [OutgoingFrame]) {
-        for (key, var p) in peers {
-            guard let deadline = p.requestDeadline, deadline <= now else { continue }
+        for key in peers.keys.sorted(by: PeerKey.inOrder) {
+            guard var p = peers[key], let deadline = p.requestDeadline, deadline <= now else { continue }
             if p.requests >= configuration.maxCreditRequests {
                 let n = p.clearQueue()
                 for _ in 0..<n { statistics.drop(.creditTimeout) }

@@ -55,11 +55,15 @@ struct Reassembler {
     let timeout: Interval
     let maxMessageSize: Int
     let maxPartial: Int
+    let maxBytes: Int
+    /// Bytes held by all partial messages together.
+    private(set) var bytesHeld = 0
 
     init(configuration c: FLIPConfiguration) {
         timeout = c.reassemblyTimeout
         maxMessageSize = c.maxMessageSize
         maxPartial = c.maxReassemblies
+        maxBytes = c.maxReassemblyBytes
     }
 
     /// Adds one fragment. The header's offset, length and total are
@@ -78,8 +82,11 @@ struct Reassembler {
             guard existing.buffer.count == size else { return .refused(.inconsistentFragment) }
             message = existing
         } else {
-            guard partial.count < maxPartial else { return .refused(.tooManyReassemblies) }
+            guard partial.count < maxPartial, size <= maxBytes - bytesHeld else {
+                return .refused(.tooManyReassemblies)
+            }
             message = PartialMessage(buffer: [UInt8](repeating: 0, count: size), expiry: now + timeout)
+            bytesHeld += size
         }
         if !data.isEmpty {
             message.buffer.replaceSubrange(start..<(start + data.count), with: data)
@@ -88,6 +95,7 @@ struct Reassembler {
         message.expiry = now + timeout
         if message.isComplete {
             partial[key] = nil
+            bytesHeld -= size
             return .complete(message.buffer)
         }
         partial[key] = message
@@ -105,6 +113,7 @@ struct Reassembler {
         var n = 0
         for (k, m) in partial where m.expiry <= now {
             partial[k] = nil
+            bytesHeld -= m.buffer.count
             n += 1
         }
         return n

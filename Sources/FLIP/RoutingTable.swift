@@ -24,8 +24,31 @@ struct Route: Sendable {
 struct RoutingTable {
     private(set) var routes: [FLIPAddress: [Route]] = [:]
     let lifetime: Interval
+    let capacity: Int
 
-    init(lifetime: Interval) { self.lifetime = lifetime }
+    init(lifetime: Interval, capacity: Int) {
+        self.lifetime = lifetime
+        self.capacity = max(1, capacity)
+    }
+
+    var addressCount: Int { routes.count }
+
+    /// Makes room for one more address: expired routes go first, then the
+    /// address used least recently.
+    private mutating func makeRoom(now: Instant) {
+        guard routes.count >= capacity else { return }
+        expire(now: now)
+        guard routes.count >= capacity else { return }
+        var oldest: (FLIPAddress, Instant)?
+        for (address, list) in routes {
+            var used = Instant(microseconds: Int64.min)
+            for r in list where used < r.lastUsed { used = r.lastUsed }
+            if oldest == nil || used < oldest!.1 || (used == oldest!.1 && address.hex < oldest!.0.hex) {
+                oldest = (address, used)
+            }
+        }
+        if let oldest { routes[oldest.0] = nil }
+    }
 
     /// Adds or refreshes the route via (interface, location); keeps the
     /// shorter distance when refreshing unless `replace` says the new
@@ -34,6 +57,7 @@ struct RoutingTable {
     mutating func learn(_ address: FLIPAddress, interface: Int, location: EthernetAddress,
                         hops: UInt16, trusted: Bool, now: Instant, replace: Bool = false) -> Bool {
         guard !address.isNull else { return false }
+        if routes[address] == nil { makeRoom(now: now) }
         var list = routes[address] ?? []
         list.removeAll { now - $0.lastUsed > lifetime }
         if let i = list.firstIndex(where: { $0.interface == interface && $0.location == location }) {

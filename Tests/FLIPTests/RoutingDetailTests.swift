@@ -45,6 +45,27 @@ import SimNet
         #expect(box.routeHops(to: src) == 3)
     }
 
+    /// Found by the flip_box fuzzer: a LOCATE carrying data was answered
+    /// with a header counting that data but without it.
+    @Test func locateWithDataIsAnsweredWithDataAndTrailer() throws {
+        let box = FLIPBox()
+        let i = box.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!)
+        let e = box.register(privateAddress: FLIPAddress(hex: "0102030405060700")!)
+        let h = FLIPHeader(type: .locate, actualHops: 3, maximumHops: 3, destination: box.address(of: e)!,
+                           source: FLIPAddress(hex: "0909090909090900")!, messageID: 4, length: 3, total: 3)
+        let f = EthernetFrame(destination: .broadcast, source: EthernetAddress(bytes: [2, 9, 9, 9, 9, 9])!,
+                              control: FragmentControl(type: .data), flip: h, data: [7, 8, 9])
+        box.receive(frame: f.encoded(), on: i, now: .zero)
+        guard case .transmit(_, let bytes) = try #require(box.takeEvents().first) else {
+            Issue.record("expected a HEREIS")
+            return
+        }
+        let reply = try EthernetFrame.decode(bytes)
+        #expect(reply.flip?.packetType == .hereIs)
+        #expect(reply.flip?.length == 7 && reply.flip?.total == 7)
+        #expect(reply.data == [7, 8, 9, 1, 0, 1, 0])
+    }
+
     @Test func fragmentBoundaries() {
         let net = SimNetwork(seed: 42)
         let s = net.addSegment()

@@ -111,6 +111,20 @@ import SimNet
         #expect(b.node.box.statistics.creditFramesSent > 0)
     }
 
+    @Test func aDeadPeerIsGivenUpAfterUnansweredCreditRequests() {
+        let (net, a, b, _) = pair(seed: 28)
+        net.kill(b.node)
+        _ = a.send(net, pattern(30_000, seed: 7), to: b.address)
+        net.run(for: .seconds(1))
+        #expect(a.node.box.statistics.framesStalled == 13)
+        #expect(a.node.box.nextDeadline != nil)
+        net.run(for: .seconds(10))
+        let s = a.node.box.statistics
+        #expect(s.creditRequestsSent == a.node.box.configuration.maxCreditRequests)
+        #expect(s.dropped(.creditTimeout) == 13)
+        #expect(a.node.box.nextDeadline == nil)
+    }
+
     @Test func creditFlowsThroughAGatewayOnBothLinks() {
         let (net, a, b, _) = pair(seed: 25, viaGateway: true)
         var creditFrames = 0
