@@ -69,8 +69,12 @@ import SimNet
         // The faults really exercised the recovery paths.
         let s = r.server.rpc.statistics
         #expect(s.duplicatesRefused > 0)
-        #expect(s.received[Int(AmpType.received.rawValue)] > 0)
-        #expect(s.sent[Int(AmpType.received.rawValue)] > 0)
+        for type in [AmpType.locate, .request, .ack, .received] {
+            #expect(s.received[Int(type.rawValue)] > 0, "server never received \(type)")
+        }
+        for type in [AmpType.hereIs, .reply, .received, .nak] {
+            #expect(s.sent[Int(type.rawValue)] > 0, "server never sent \(type)")
+        }
     }
 
     /// With room to remember only one client kernel, Amoeba 5.3 would run
@@ -87,6 +91,9 @@ import SimNet
         #expect(r.mismatched == 0)
         #expect(r.succeeded + r.failed == 1_000)
         #expect(r.succeeded > 0)
+        // Forgotten kernels' late copies were refused with FAIL.
+        #expect(r.server.rpc.statistics.duplicatesRefused > 0)
+        #expect(r.server.rpc.statistics.sent[Int(AmpType.fail.rawValue)] > 0)
     }
 
     /// Corruption is outside the protocol's model (Ethernet's CRC removes
