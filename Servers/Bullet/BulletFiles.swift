@@ -71,7 +71,9 @@ extension BulletServer {
             reply.port = putPort
             reply.private = ownerPrivate(copy, random)
         }
-        var file = pending[target]!
+        // Take the file out of the table while changing it, so its bytes
+        // have one owner and are changed in place rather than copied.
+        var file = pending.removeValue(forKey: target)!
         switch kind {
         case .modify:
             let end = offset + count
