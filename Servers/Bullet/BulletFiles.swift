@@ -76,11 +76,11 @@ extension BulletServer {
         var file = pending.removeValue(forKey: target)!
         switch kind {
         case .modify:
-            let end = offset + count
-            if end > file.data.count {
-                file.data.append(contentsOf: repeatElement(0, count: end - file.data.count))
-            }
-            file.data.replaceSubrange(offset..<end, with: data)
+            // Overwrite what overlaps, append the rest: both are bulk copies
+            // (offset never lies past the end, so there is no gap to fill).
+            let overlap = min(offset + count, file.data.count) - offset
+            if overlap > 0 { file.data.replaceSubrange(offset..<(offset + overlap), with: data[0..<overlap]) }
+            if overlap < count { file.data.append(contentsOf: data[overlap...]) }
         case .insert:
             file.data.insert(contentsOf: data, at: offset)
         case .delete:

@@ -42,6 +42,30 @@ import Bullet
         #expect(again.readAll(cap) == (.ok, data))
     }
 
+    /// The size the demo moves between hosts: 50 MB written in
+    /// transaction-sized pieces to the disk store and read back whole.
+    @Test func fiftyMegabytesOnDisk() throws {
+        let path = temporaryDirectory("bullet-50m")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let c = BulletClient(try BulletServer(store: DiskStore(path: path), generator: SystemRandomNumberGenerator()))
+        var data = [UInt8](repeating: 0, count: 50 * 1024 * 1024)
+        var x: UInt32 = 1
+        for i in 0..<data.count {
+            x = x &* 1_664_525 &+ 1_013_904_223
+            data[i] = UInt8(truncatingIfNeeded: x >> 24)
+        }
+        let start = ContinuousClock.now
+        let (e, cap) = c.create(data)
+        #expect(e == .ok)
+        let written = ContinuousClock.now
+        #expect(c.size(cap) == (.ok, data.count))
+        let (re, back) = c.readAll(cap)
+        #expect(re == .ok)
+        #expect(back == data)
+        let read = ContinuousClock.now
+        print("bullet 50 MB on disk: write+commit \(written - start), read \(read - written)")
+    }
+
     /// kill -9 while files are being committed, three times: every file
     /// whose commit was acknowledged reads back byte for byte.
     @Test func killDuringWritesLosesNoAcknowledgedFile() throws {
