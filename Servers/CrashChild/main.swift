@@ -7,6 +7,7 @@
 // said STD_OK, which is exactly when a real server would have replied.
 //
 //     servers-crash-child dir PATH        append rows e<N>, e<N+1>, ... to the root
+//     servers-crash-child install PATH    INSTALL capability N into two directories at once
 //     servers-crash-child bullet PATH N   commit files N, N+1, ... (contents from N)
 
 import Glibc
@@ -71,6 +72,51 @@ case "dir":
         guard reply.status == .ok else { fail("append e\(i): \(reply.status.name)") }
         say("ack e\(i)")
         i += 1
+    }
+case "install":
+    // Two directories, each with a row "x"; every step replaces both rows'
+    // capability in one INSTALL, so after any crash they must agree.
+    let server: DirectoryServer<DiskStore>
+    do { server = try DirectoryServer(store: store, generator: rng) } catch { fail("cannot open server: \(error)") }
+    func version(_ n: UInt32) -> Capability {
+        Capability(port: Port(hex: "010203040506")!, private: PrivatePart(
+            object: ObjectNumber(n)!, rights: .all, random: Port(hex: "0a0b0c0d0e0f")!))
+    }
+    var dirs = [Capability]()
+    if server.directories.count == 2 {
+        for n: UInt32 in [1, 2] {
+            dirs.append(Capability(port: server.putPort, private: PrivatePart(
+                object: ObjectNumber(n)!, rights: .all, random: server.directories[n]!.random)))
+        }
+    } else {
+        guard server.directories.isEmpty else { fail("unexpected store") }
+        for _ in 0..<2 {
+            guard let d = try? server.createRootDirectory(columns: ["owner"]) else { fail("no directory") }
+            var w = BufferWriter()
+            try! w.write(string: "x")
+            try! CapabilitySet(version(0)).encode(into: &w)
+            try! w.write(UInt32(0xFF))
+            var h = Header(capability: d, command: DirectoryCommand.append)
+            h.size = UInt16(w.count)
+            guard server.handle(header: h, data: w.bytes).0.status == .ok else { fail("append x") }
+            dirs.append(d)
+        }
+    }
+    var i = server.directories[1]!.rows[0].capabilities.suites[0].capability.private.object.value
+    while true {
+        var w = BufferWriter()
+        for d in dirs {
+            try! CapabilitySet(d).encode(into: &w)
+            try! w.write(string: "x")
+            try! CapabilitySet(version(i + 1)).encode(into: &w)
+            try! w.write(version(i))
+        }
+        var h = Header(capability: dirs[0], command: DirectoryCommand.install)
+        h.size = UInt16(w.count)
+        let (reply, _) = server.handle(header: h, data: w.bytes)
+        guard reply.status == .ok else { fail("install \(i + 1): \(reply.status.name)") }
+        i += 1
+        say("ack \(i)")
     }
 case "bullet":
     let server: BulletServer<DiskStore>

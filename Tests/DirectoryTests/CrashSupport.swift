@@ -25,8 +25,10 @@ func crashChildPath() -> String {
     return "servers-crash-child"
 }
 
-/// Starts the child, waits until it has printed `acks` lines that start
-/// with "ack", kills it with SIGKILL, and returns every line it printed.
+/// Starts the child, waits until it has printed `acks` lines, lets it run on for a random fraction of a millisecond or
+/// so, kills it with SIGKILL, and returns every complete line it printed.
+/// The output is drained as it comes, so the child is never parked on a
+/// full pipe (which would make every kill land just after an ack).
 func runAndKill(_ arguments: [String], acks: Int) throws -> [String] {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: crashChildPath())
@@ -41,8 +43,9 @@ func runAndKill(_ arguments: [String], acks: Int) throws -> [String] {
         let chunk = out.fileHandleForReading.availableData
         if chunk.isEmpty { break }  // the child exited
         text.append(chunk)
-        count = String(decoding: text, as: UTF8.self).components(separatedBy: "\n").filter { $0.hasPrefix("ack ") }.count
+        count += chunk.filter { $0 == UInt8(ascii: "\n") }.count
     }
+    usleep(UInt32.random(in: 0...3000))
     kill(p.processIdentifier, SIGKILL)
     p.waitUntilExit()
     // Whatever the child wrote before it died was acknowledged too.
