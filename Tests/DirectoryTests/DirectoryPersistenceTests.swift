@@ -38,6 +38,27 @@ import Directory
         #expect(call(second, made.capability, DirectoryCommand.append, Req.append("x", .empty, [1])) == .ok)
     }
 
+    /// Every acknowledged change costs a synced write: measure what that
+    /// allows (printed for the record; the bound only catches pathologies).
+    @Test func appendRateOnDisk() throws {
+        let path = temporaryDirectory("dir-rate")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let server = try DirectoryServer(store: DiskStore(path: path), generator: SystemRandomNumberGenerator())
+        let root = try server.createRootDirectory(columns: ["owner", "group", "other"])
+        let n = 300
+        let start = ContinuousClock.now
+        for i in 0..<n {
+            var h = Header(capability: root, command: DirectoryCommand.append)
+            let data = Req.append("row\(i)", CapabilitySet(foreignCap(UInt32(i))), [0xFF, 0x0F, 0x01])
+            h.size = UInt16(data.count)
+            #expect(server.handle(header: h, data: data).0.status == .ok)
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("soap on disk: \(n) appends in \(elapsed), \(Int(Double(n) / seconds)) per second")
+        #expect(elapsed < .seconds(60))
+    }
+
     /// A change the store cannot commit is refused, and memory is not ahead
     /// of the store.
     @Test func failedCommitIsNotAcknowledged() {
