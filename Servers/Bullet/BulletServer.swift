@@ -98,6 +98,7 @@ public final class BulletServer<Store: ObjectStore> {
         case StandardCommand.touch: result = touch(header)
         case StandardCommand.age: result = age(header)
         case StandardCommand.status: result = status()
+        case StandardCommand.copy: result = copy(&reply, data)
         default: result = .failure(.commandBad)
         }
         switch result {

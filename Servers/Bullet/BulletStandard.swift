@@ -2,7 +2,9 @@
 // and the size for a file, "bullet server" for the super capability),
 // STD_DESTROY, STD_RESTRICT (mask in `offset`), STD_TOUCH, STD_AGE (files
 // not touched for `BulletLimits.lifetime` agings are destroyed, and
-// abandoned uncommitted files after two) and STD_STATUS.
+// abandoned uncommitted files after two), STD_COPY of a file of this
+// server (copying from another server needs I/O a pure handler cannot do,
+// so it is refused with STD_COMBAD) and STD_STATUS.
 
 import AmoebaCore
 import Storage
@@ -98,5 +100,47 @@ extension BulletServer {
         for (_, f) in committed { bytes += f.size }
         let s = "bullet: \(committed.count) files, \(bytes) bytes, \(pending.count) uncommitted"
         return .success(Array(s.utf8))
+    }
+
+    /// STD_COPY: the buffer holds the capability of a committed file of
+    /// this server (read right needed); the reply carries the owner
+    /// capability of a new, committed copy. The request's own capability
+    /// must allow creation.
+    func copy(_ reply: inout Header, _ data: [UInt8]) -> Result<[UInt8], ErrorCode> {
+        let p = reply.private
+        if p.object.value == 0 {
+            let e = validateSuper(p, required: BulletRights.create)
+            guard e == .ok else { return .failure(e) }
+        } else if case .failure(let e) = validate(p, required: BulletRights.create) {
+            return .failure(e)
+        }
+        var r = BufferReader(data)
+        guard let source = try? r.readCapability() else { return .failure(.argumentBad) }
+        guard source.port == putPort else { return .failure(.commandBad) }
+        let n: UInt32
+        switch validate(source.private, required: BulletRights.read) {
+        case .failure(let e): return .failure(e)
+        case .success(let (found, state)):
+            guard state == .committed else { return .failure(.capabilityBad) }
+            n = found
+        }
+        let size = committed[n]!.size
+        let bytes: [UInt8]
+        do {
+            bytes = try store.read(n, offset: Self.recordHeader, count: size)
+        } catch {
+            return .failure(.systemError)
+        }
+        guard bytes.count == size, let copy = freeObject() else { return .failure(.systemError) }
+        let random = newRandom()
+        pending[copy] = PendingFile(random: random, data: bytes, idle: 0)
+        let e = commitFile(copy)
+        guard e == .ok else {
+            pending[copy] = nil
+            return .failure(e)
+        }
+        reply.port = putPort
+        reply.private = ownerPrivate(copy, random)
+        return .success([])
     }
 }

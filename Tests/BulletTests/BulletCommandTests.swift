@@ -121,6 +121,24 @@ import Bullet
         #expect(c.call(cap, BulletCommand.fsck).0.status == .commandBad)
     }
 
+    @Test func standardCopyMakesAnIndependentFile() throws {
+        let (_, c) = memoryBullet()
+        let (_, cap) = c.create(pattern(40_000))
+        let (h, _) = c.call(c.server.superCapability, StandardCommand.copy, cap.bytes)
+        #expect(h.status == .ok)
+        #expect(h.capability != cap && h.private.rights == .all)
+        #expect(c.readAll(h.capability) == (.ok, pattern(40_000)))
+        #expect(c.call(cap, StandardCommand.destroy).0.status == .ok)
+        #expect(c.size(h.capability) == (.ok, 40_000))
+        #expect(c.call(c.server.superCapability, StandardCommand.copy, cap.bytes).0.status == .capabilityBad)
+        #expect(c.call(c.server.superCapability, StandardCommand.copy, [1, 2]).0.status == .argumentBad)
+        let blind = c.restricted(h.capability, BulletRights.destroy)
+        #expect(c.call(c.server.superCapability, StandardCommand.copy, blind.bytes).0.status == .denied)
+        var elsewhere = h.capability
+        elsewhere.port = Port(hex: "999999999999")!
+        #expect(c.call(c.server.superCapability, StandardCommand.copy, elsewhere.bytes).0.status == .commandBad)
+    }
+
     /// STD_AGE destroys files nobody touched for `lifetime` agings, and
     /// abandoned uncommitted files sooner; touching keeps a file alive.
     @Test func agingCollectsUntouchedFiles() {
