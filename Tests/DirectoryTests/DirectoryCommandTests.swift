@@ -92,6 +92,20 @@ import Directory
         #expect(f.call(f.root, DirectoryCommand.list, size: 10).0.status == .overflow)
     }
 
+    /// Replies are bounded by the server's buffer: what does not fit is
+    /// STD_OVERFLOW, never a truncated answer.
+    @Test func repliesThatDoNotFitOverflow() {
+        let f = Fixture()
+        let big = CapabilitySet(initial: 8, suites: (0..<8).map { .init(capability: foreignCap(UInt32($0))) })
+        #expect(f.append(f.root, "big", big) == .ok)
+        f.server.replyLimit = 100
+        #expect(f.lookup(f.root, "big").0 == .overflow)
+        let rootSet = CapabilitySet(f.root)
+        #expect(f.status(f.root, DirectoryCommand.setLookup, Req.setLookup([(rootSet, "big")])) == .overflow)
+        f.server.replyLimit = 1000
+        #expect(f.lookup(f.root, "big").2 == big)
+    }
+
     @Test func appendThenLookupReturnsSetAndEmptyRest() throws {
         let f = Fixture()
         let set = CapabilitySet(initial: 2, suites: [.init(capability: foreignCap(7)), .init(capability: foreignCap(8))])

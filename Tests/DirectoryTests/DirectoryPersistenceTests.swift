@@ -97,6 +97,22 @@ import Directory
         #expect(!FileManager.default.fileExists(atPath: path + "/journal.tmp"))
     }
 
+    @Test func diskStoreReadsAreBounded() throws {
+        let path = temporaryDirectory("bounds")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try DiskStore(path: path)
+        try store.commit(.write(key: 9, bytes: [1, 2, 3, 4]))
+        #expect(try store.read(9, offset: 2, count: 100) == [3, 4])
+        #expect(try store.read(9, offset: 4, count: 1) == [])
+        #expect(try store.read(9, offset: -1, count: 1) == [])
+        #expect(throws: StorageError.missing) { try store.read(8) }
+        #expect(store.size(of: 9) == 4 && store.size(of: 8) == nil)
+        try store.commit(.remove(key: 9))
+        try store.commit(.remove(key: 9))  // removing twice is fine
+        #expect(try DiskStore(path: path).keys() == [])
+        #expect(clampedSlice([1, 2, 3], offset: 1, count: Int.max) == [2, 3])
+    }
+
     @Test func damagedJournalIsReportedNotApplied() throws {
         let path = temporaryDirectory("badjournal")
         defer { try? FileManager.default.removeItem(atPath: path) }
