@@ -29,9 +29,19 @@ public final class DiskStore: ObjectStore {
     /// or dropping any batch a crash interrupted.
     public init(path: String) throws(StorageError) {
         self.path = path
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw .system(errno) }
+        try Self.makeDirectories(path)
         try recover()
         try scan()
+    }
+
+    /// `mkdir -p`: the store's directory and any missing parents.
+    private static func makeDirectories(_ path: String) throws(StorageError) {
+        var prefix = ""
+        for part in path.split(separator: "/", omittingEmptySubsequences: false) {
+            prefix += prefix.isEmpty && part.isEmpty ? "/" : (prefix.isEmpty || prefix == "/" ? "" : "/") + part
+            if part.isEmpty { continue }
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw .system(errno) }
+        }
     }
 
     // MARK: ObjectStore

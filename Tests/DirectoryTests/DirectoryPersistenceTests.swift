@@ -113,6 +113,17 @@ import Directory
         #expect(clampedSlice([1, 2, 3], offset: 1, count: Int.max) == [2, 3])
     }
 
+    @Test func storeCreatesMissingParents() throws {
+        let base = temporaryDirectory("parents")
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let store = try DiskStore(path: base + "/a/b/store")
+        try store.commit(.write(key: 1, bytes: [7]))
+        #expect(try DiskStore(path: base + "/a/b/store").read(1) == [7])
+        let dotted = try DiskStore(path: base + "/./c//d")
+        #expect(dotted.keys() == [])
+        #expect(FileManager.default.fileExists(atPath: base + "/c/d"))
+    }
+
     @Test func damagedJournalIsReportedNotApplied() throws {
         let path = temporaryDirectory("badjournal")
         defer { try? FileManager.default.removeItem(atPath: path) }
