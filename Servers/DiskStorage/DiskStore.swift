@@ -15,6 +15,10 @@
 // the process dies half way, `open` finds the journal and applies it again
 // (every step is idempotent); a journal that never got its final name was
 // never acknowledged and is simply dropped.
+//
+// Two servers writing one store would defeat all of this, so opening a
+// store takes an exclusive lock on its `lock` file; the kernel drops it when
+// the process dies, however it dies.
 
 import Glibc
 import Storage
@@ -24,14 +28,31 @@ public final class DiskStore: ObjectStore {
     /// Sizes of the stored objects, kept in memory so `keys` and `size` need
     /// no system calls.
     private var sizes: [UInt32: Int] = [:]
+    private var lockDescriptor: Int32 = -1
 
     /// Opens (creating if need be) the store in directory `path`, finishing
-    /// or dropping any batch a crash interrupted.
-    public init(path: String) throws(StorageError) {
+    /// or dropping any batch a crash interrupted. With `exclusive` (the
+    /// default) it fails with `.busy` while another process has it open;
+    /// tests that simulate a restart inside one process pass false.
+    public init(path: String, exclusive: Bool = true) throws(StorageError) {
         self.path = path
         try Self.makeDirectories(path)
+        if exclusive {
+            let fd = open(path + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw .system(errno) }
+            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                let e = errno
+                close(fd)
+                throw e == EWOULDBLOCK ? .busy : .system(e)
+            }
+            lockDescriptor = fd
+        }
         try recover()
         try scan()
+    }
+
+    deinit {
+        if lockDescriptor >= 0 { close(lockDescriptor) }
     }
 
     /// `mkdir -p`: the store's directory and any missing parents.

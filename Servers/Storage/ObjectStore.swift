@@ -22,6 +22,8 @@ public enum StorageError: Error, Equatable, Sendable {
     case corrupt
     /// A read asked for a key that is not stored.
     case missing
+    /// Another process has the store open.
+    case busy
 }
 
 /// One change in a committed batch.

@@ -19,7 +19,7 @@ import Bullet
         let (_, draft) = first.create([1, 2], commit: false)
         #expect(first.call(caps[2], StandardCommand.destroy).0.status == .ok)
 
-        let second = BulletClient(try BulletServer(store: DiskStore(path: path), generator: SystemRandomNumberGenerator()))
+        let second = BulletClient(try BulletServer(store: DiskStore(path: path, exclusive: false), generator: SystemRandomNumberGenerator()))
         #expect(second.server.putPort == first.server.putPort)
         #expect(second.server.fileSizes == first.server.fileSizes)
         for (i, cap) in caps.enumerated() where i != 2 {
@@ -38,7 +38,7 @@ import Bullet
         let data = pattern(5 * 1024 * 1024, seed: 9)
         let (e, cap) = c.create(data)
         #expect(e == .ok)
-        let again = BulletClient(try BulletServer(store: DiskStore(path: path), generator: SystemRandomNumberGenerator()))
+        let again = BulletClient(try BulletServer(store: DiskStore(path: path, exclusive: false), generator: SystemRandomNumberGenerator()))
         #expect(again.readAll(cap) == (.ok, data))
     }
 

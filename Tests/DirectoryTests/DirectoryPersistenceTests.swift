@@ -26,7 +26,7 @@ import Directory
         #expect(call(first, root, DirectoryCommand.delete, Req.strings(["n3"])) == .ok)
         #expect(call(first, root, DirectoryCommand.append, Req.append("sub", CapabilitySet(made.capability), [0xFF])) == .ok)
 
-        let second = try DirectoryServer(store: DiskStore(path: path), generator: SystemRandomNumberGenerator())
+        let second = try DirectoryServer(store: DiskStore(path: path, exclusive: false), generator: SystemRandomNumberGenerator())
         #expect(second.getPort == first.getPort)
         #expect(second.putPort == first.putPort)
         #expect(second.superCapability == first.superCapability)
@@ -80,19 +80,19 @@ import Directory
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try DiskStore(path: path)
         try store.commit([.write(key: 1, bytes: [1, 2, 3]), .write(key: 2, bytes: [4])])
-        #expect(try DiskStore(path: path).read(1) == [1, 2, 3])
+        #expect(try DiskStore(path: path, exclusive: false).read(1) == [1, 2, 3])
         // A crash after the journal got its name but before the changes
         // were applied: opening the store applies them.
         let journal = Journal.encode([.remove(key: 1), .write(key: 3, bytes: [9, 9])])
         FileManager.default.createFile(atPath: path + "/journal", contents: Data(journal))
-        let reopened = try DiskStore(path: path)
+        let reopened = try DiskStore(path: path, exclusive: false)
         #expect(reopened.keys() == [2, 3])
         #expect(try reopened.read(3, offset: 1, count: 5) == [9])
         #expect(!FileManager.default.fileExists(atPath: path + "/journal"))
         // Leftover temporary files from a crash are swept away.
         FileManager.default.createFile(atPath: path + "/to00000007", contents: Data([1]))
         FileManager.default.createFile(atPath: path + "/journal.tmp", contents: Data([1]))
-        let swept = try DiskStore(path: path)
+        let swept = try DiskStore(path: path, exclusive: false)
         #expect(swept.keys() == [2, 3])
         #expect(!FileManager.default.fileExists(atPath: path + "/journal.tmp"))
     }
@@ -109,7 +109,7 @@ import Directory
         #expect(store.size(of: 9) == 4 && store.size(of: 8) == nil)
         try store.commit(.remove(key: 9))
         try store.commit(.remove(key: 9))  // removing twice is fine
-        #expect(try DiskStore(path: path).keys() == [])
+        #expect(try DiskStore(path: path, exclusive: false).keys() == [])
         #expect(clampedSlice([1, 2, 3], offset: 1, count: Int.max) == [2, 3])
     }
 
@@ -118,10 +118,34 @@ import Directory
         defer { try? FileManager.default.removeItem(atPath: base) }
         let store = try DiskStore(path: base + "/a/b/store")
         try store.commit(.write(key: 1, bytes: [7]))
-        #expect(try DiskStore(path: base + "/a/b/store").read(1) == [7])
+        #expect(try DiskStore(path: base + "/a/b/store", exclusive: false).read(1) == [7])
         let dotted = try DiskStore(path: base + "/./c//d")
         #expect(dotted.keys() == [])
         #expect(FileManager.default.fileExists(atPath: base + "/c/d"))
+    }
+
+    /// One store, one writer: a second open fails while the first holds
+    /// it, and succeeds once the holder is gone, even killed with SIGKILL.
+    @Test func storeIsExclusive() throws {
+        let path = temporaryDirectory("exclusive")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var first: DiskStore? = try DiskStore(path: path)
+        #expect(throws: StorageError.busy) { try DiskStore(path: path) }
+        #expect(first != nil)
+        first = nil
+        _ = try DiskStore(path: path)
+        // The crash child holds the lock until it is killed.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: crashChildPath())
+        p.arguments = ["dir", path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        _ = out.fileHandleForReading.availableData  // it has opened the store
+        #expect(throws: StorageError.busy) { try DiskStore(path: path) }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(try DiskStore(path: path).keys().count >= 2)
     }
 
     @Test func damagedJournalIsReportedNotApplied() throws {
@@ -138,7 +162,7 @@ import Directory
         let store = try DiskStore(path: path)
         _ = try DirectoryServer(store: store, generator: SystemRandomNumberGenerator())
         try store.commit(.write(key: 5, bytes: [1, 2, 3]))
-        #expect(throws: StorageError.corrupt) { try DirectoryServer(store: DiskStore(path: path), generator: SystemRandomNumberGenerator()) }
+        #expect(throws: StorageError.corrupt) { try DirectoryServer(store: DiskStore(path: path, exclusive: false), generator: SystemRandomNumberGenerator()) }
     }
 
     /// kill -9 during a stream of APPENDs, three times over the same store:
