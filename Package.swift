@@ -44,6 +44,21 @@ let package = Package(
         .testTarget(name: "RPCTests", dependencies: ["AmoebaCore", "FLIP", "RPC", "SimNet"]),
         // section: cap tests
         .testTarget(name: "CapToolTests", dependencies: ["cap", "AmoebaCore"]),
+        // section: servers
+        // The directory and file servers: pure handlers over a storage
+        // interface (Embedded-clean), and the crash-safe Linux store.
+        .target(name: "Storage", dependencies: ["AmoebaCore"], path: "Servers/Storage"),
+        .target(name: "Directory", dependencies: ["AmoebaCore", "Storage"], path: "Servers/Directory"),
+        .target(name: "Bullet", dependencies: ["AmoebaCore", "Storage"], path: "Servers/Bullet"),
+        .target(name: "DiskStorage", dependencies: ["Storage"], path: "Servers/DiskStorage"),
+        .executableTarget(
+            name: "servers-crash-child",
+            dependencies: ["AmoebaCore", "Storage", "DiskStorage", "Directory", "Bullet"],
+            path: "Servers/CrashChild"),
+        .testTarget(name: "DirectoryTests",
+                    dependencies: ["AmoebaCore", "Storage", "DiskStorage", "Directory", "servers-crash-child"]),
+        .testTarget(name: "BulletTests",
+                    dependencies: ["AmoebaCore", "Storage", "DiskStorage", "Bullet", "servers-crash-child"]),
         // section: kernel host targets
     ]
 )

@@ -1,0 +1,177 @@
+// The client's half of the SOAP wire format: building request buffers and
+// reading reply buffers, as Amoeba's sp_* stubs do. The server does not use
+// these; they are here so that the tools (`dir`, `mkd`, `del`) and the
+// network glue marshal exactly what the handler parses, and the tests
+// check both halves against each other and against the protocol facts.
+
+import AmoebaCore
+
+public enum DirectoryRequest {
+    /// CREATE: the column names.
+    public static func create(columns: [String]) -> [UInt8] {
+        strings(columns)
+    }
+
+    /// DELETE, GETMASKS (a row name) and LOOKUP (a path).
+    public static func name(_ name: String) -> [UInt8] {
+        strings([name])
+    }
+
+    /// APPEND: name, capability set, one int32 mask per column.
+    public static func append(name: String, capabilities: CapabilitySet, masks: [UInt32]) -> [UInt8] {
+        var w = BufferWriter()
+        try! w.write(string: name)  // no limit: these writes cannot fail
+        try! capabilities.encode(into: &w)
+        for m in masks { try! w.write(m) }
+        return w.bytes
+    }
+
+    /// REPLACE: name and the new capability set.
+    public static func replace(name: String, capabilities: CapabilitySet) -> [UInt8] {
+        var w = BufferWriter()
+        try! w.write(string: name)
+        try! capabilities.encode(into: &w)
+        return w.bytes
+    }
+
+    /// CHMOD: name and the new masks.
+    public static func chmod(name: String, masks: [UInt32]) -> [UInt8] {
+        var w = BufferWriter()
+        try! w.write(string: name)
+        for m in masks { try! w.write(m) }
+        return w.bytes
+    }
+
+    /// PUTTYPE: name and a type capability.
+    public static func putType(name: String, type: Capability) -> [UInt8] {
+        var w = BufferWriter()
+        try! w.write(string: name)
+        try! w.write(type)
+        return w.bytes
+    }
+
+    /// One change of an INSTALL.
+    public struct InstallEntry {
+        public var directory: CapabilitySet
+        public var name: String
+        public var capabilities: CapabilitySet
+        /// What the row must hold now; `.null` for a row that must be empty.
+        public var expected: Capability
+
+        public init(directory: CapabilitySet, name: String, capabilities: CapabilitySet, expected: Capability) {
+            self.directory = directory
+            self.name = name
+            self.capabilities = capabilities
+            self.expected = expected
+        }
+    }
+
+    public static func install(_ entries: [InstallEntry]) -> [UInt8] {
+        var w = BufferWriter()
+        for e in entries {
+            try! e.directory.encode(into: &w)
+            try! w.write(string: e.name)
+            try! e.capabilities.encode(into: &w)
+            try! w.write(e.expected)
+        }
+        return w.bytes
+    }
+
+    /// SETLOOKUP: (directory, name) pairs.
+    public static func setLookup(_ entries: [(directory: CapabilitySet, name: String)]) -> [UInt8] {
+        var w = BufferWriter()
+        for e in entries {
+            try! e.directory.encode(into: &w)
+            try! w.write(string: e.name)
+        }
+        return w.bytes
+    }
+
+    private static func strings(_ list: [String]) -> [UInt8] {
+        var w = BufferWriter()
+        for s in list { try! w.write(string: s) }
+        return w.bytes
+    }
+}
+
+public enum DirectoryReply {
+    /// One LIST reply: the directory's columns and row count, and the rows
+    /// this page carried. Ask again with `extra` = the reply's `extra`
+    /// until it is `DirectoryLimits.noMoreRows`.
+    public struct ListPage: Equatable, Sendable {
+        public var columns: [String]
+        public var totalRows: Int
+        public var rows: [(name: String, masks: [UInt32])]
+
+        public static func == (a: ListPage, b: ListPage) -> Bool {
+            a.columns == b.columns && a.totalRows == b.totalRows && a.rows.count == b.rows.count
+                && zip(a.rows, b.rows).allSatisfy { $0.name == $1.name && $0.masks == $1.masks }
+        }
+    }
+
+    public static func list(_ data: [UInt8]) throws(MarshalError) -> ListPage {
+        var r = BufferReader(data)
+        let ncols = Int(try r.readInt16())
+        let nrows = Int(try r.readInt16())
+        guard ncols >= 0, ncols <= DirectoryLimits.maxColumns, nrows >= 0 else { throw .invalidValue }
+        var columns = [String]()
+        for _ in 0..<ncols { columns.append(try r.readString()) }
+        var rows = [(name: String, masks: [UInt32])]()
+        while !r.isAtEnd {
+            let name = try r.readString()
+            var masks = [UInt32]()
+            for _ in 0..<ncols { masks.append(try r.readUInt32()) }
+            rows.append((name, masks))
+        }
+        return ListPage(columns: columns, totalRows: nrows, rows: rows)
+    }
+
+    /// LOOKUP: the part of the path the server did not resolve, and the
+    /// capability set it reached.
+    public static func lookup(_ data: [UInt8]) throws(MarshalError) -> (rest: String, capabilities: CapabilitySet) {
+        var r = BufferReader(data)
+        let rest = try r.readString()
+        return (rest, try CapabilitySet.decode(from: &r))
+    }
+
+    /// One SETLOOKUP result.
+    public struct Entry: Equatable, Sendable {
+        public var status: ErrorCode
+        public var typeCapability: Capability
+        public var time: Int32
+        public var capabilities: CapabilitySet
+    }
+
+    public static func setLookup(_ data: [UInt8], count: Int) throws(MarshalError) -> [Entry] {
+        var r = BufferReader(data)
+        var out = [Entry]()
+        for _ in 0..<count {
+            let status = ErrorCode(rawValue: try r.readInt16())
+            if status != .ok {
+                out.append(Entry(status: status, typeCapability: .null, time: 0, capabilities: .empty))
+                continue
+            }
+            let type = try r.readCapability()
+            let time = try r.readInt32()
+            out.append(Entry(status: status, typeCapability: type, time: time,
+                             capabilities: try CapabilitySet.decode(from: &r)))
+        }
+        return out
+    }
+
+    /// GETMASKS: one mask per column.
+    public static func masks(_ data: [UInt8]) throws(MarshalError) -> [UInt32] {
+        var r = BufferReader(data)
+        var out = [UInt32]()
+        while r.remaining >= 4 { out.append(try r.readUInt32()) }
+        guard r.isAtEnd else { throw .invalidValue }
+        return out
+    }
+
+    /// GETSEQNR: the 64-bit sequence number (high word first).
+    public static func sequenceNumber(_ data: [UInt8]) throws(MarshalError) -> UInt64 {
+        var r = BufferReader(data)
+        let high = UInt64(try r.readUInt32())
+        return high << 32 | UInt64(try r.readUInt32())
+    }
+}

@@ -1,0 +1,249 @@
+// The SOAP directory server as a pure request handler.
+//
+// `handle(header:data:)` takes one request (the 32-byte Amoeba header and
+// its buffer) and returns the reply; it does no I/O except through its
+// store, reads no clock but the one it is given, and never traps on what a
+// client sends. Whoever owns the network (amunixd on Linux, the kernel on
+// a node) calls it for each request that arrives on the server's port.
+//
+// Capabilities are checked as SOAP does: the object number selects a
+// directory, the check field must be what that directory's random number
+// gives for the rights claimed, and a command needs both the rights it
+// names (modify, delete) and at least one column bit the directory has.
+// Every change is committed to the store before the reply says STD_OK.
+
+import AmoebaCore
+import Storage
+
+public final class DirectoryServer<Store: ObjectStore> {
+    /// The port the server listens on; its put-port is `F(getPort)`.
+    public let getPort: Port
+    public let putPort: Port
+    let superRandom: Port
+    let store: Store
+    let newRandom: () -> Port
+
+    /// The directories by object number (never 0, which is the super
+    /// capability's).
+    public private(set) var directories: [UInt32: Directory] = [:]
+
+    /// Seconds since the epoch, stamped on rows as SOAP does. The driver
+    /// supplies it; the default is 0 so that tests are deterministic.
+    public var clock: () -> Int32 = { 0 }
+
+    /// Restricts a capability of another server to fewer rights. SOAP asks
+    /// that server (std_restrict); a pure handler cannot, so the driver may
+    /// install a function that does. The default restricts owner
+    /// capabilities locally and gives up on any other.
+    public var restrictForeign: (Capability, Rights) -> Capability? = { cap, mask in
+        try? Restriction.restrict(cap, to: mask)
+    }
+
+    /// The largest reply buffer the server fills (LIST, LOOKUP, SETLOOKUP).
+    public var replyLimit = 30000
+
+    /// Opens the server on `store`, minting a fresh identity when the store
+    /// is empty; `random` must give unpredictable ports.
+    public init(store: Store, random: @escaping () -> Port) throws(StorageError) {
+        self.store = store
+        self.newRandom = random
+        let identity = try ServerIdentity.loadOrCreate(from: store, magic: Array("SOAP".utf8), random: random)
+        getPort = identity.getPort
+        putPort = identity.getPort.putPort
+        superRandom = identity.superRandom
+        for key in store.keys() where key != ServerIdentity.key {
+            let bytes = try store.read(key)
+            do {
+                directories[key] = try Directory.decode(bytes)
+            } catch {
+                throw .corrupt
+            }
+        }
+    }
+
+    /// Opens the server drawing its random numbers from `generator`.
+    public convenience init<G: RandomNumberGenerator>(store: Store, generator: G) throws(StorageError) {
+        var g = generator
+        try self.init(store: store, random: { Port.random(using: &g) })
+    }
+
+    /// The super capability: object 0 with all rights. It names the server
+    /// rather than a directory (STD_INFO, STD_AGE).
+    public var superCapability: Capability {
+        Capability(port: putPort, private: PrivatePart(object: ObjectNumber(0)!, rights: .all, random: superRandom))
+    }
+
+    /// Creates a directory with `columns` outside the protocol, for setting
+    /// up a fresh system's root (SP_CREATE needs an existing directory's
+    /// capability). Returns its owner capability.
+    public func createRootDirectory(columns: [String]) throws(ErrorCode) -> Capability {
+        guard columns.count >= 1, columns.count <= DirectoryLimits.maxColumns,
+              columns.allSatisfy(DirectoryName.isValid) else { throw .argumentBad }
+        return try makeDirectory(columns: columns)
+    }
+
+    /// Every capability held in any row, so that the driver can touch the
+    /// objects they name when the server is aged (SOAP keeps the files it
+    /// refers to alive that way).
+    public func referencedCapabilities() -> [Capability] {
+        var out = [Capability]()
+        for key in directories.keys.sorted() {
+            for row in directories[key]!.rows { out.append(contentsOf: row.capabilities.current) }
+        }
+        return out
+    }
+
+    // MARK: Dispatch
+
+    /// Handles one request and returns the reply header and buffer.
+    public func handle(header: Header, data: [UInt8]) -> (Header, [UInt8]) {
+        var reply = header
+        let result: Result<[UInt8], ErrorCode>
+        switch header.command {
+        case DirectoryCommand.create: result = create(&reply, data)
+        case DirectoryCommand.discard, StandardCommand.destroy: result = destroy(header)
+        case DirectoryCommand.list: result = list(&reply)
+        case DirectoryCommand.append: result = append(header, data)
+        case DirectoryCommand.chmod: result = chmod(header, data)
+        case DirectoryCommand.delete: result = delete(header, data)
+        case DirectoryCommand.lookup: result = lookup(header, data)
+        case DirectoryCommand.setLookup: result = setLookup(data)
+        case DirectoryCommand.install: result = install(data)
+        case DirectoryCommand.putType: result = putType(header, data)
+        case DirectoryCommand.replace: result = replace(header, data)
+        case DirectoryCommand.getMasks: result = getMasks(header, data)
+        case DirectoryCommand.getSequenceNumber: result = getSequenceNumber(header)
+        case StandardCommand.info: result = info(header)
+        case StandardCommand.restrict: result = restrict(&reply)
+        case StandardCommand.touch: result = touch(header)
+        case StandardCommand.nTouch: result = nTouch(&reply, data)
+        case StandardCommand.age: result = age(header)
+        case StandardCommand.status: result = status()
+        default: result = .failure(.commandBad)
+        }
+        switch result {
+        case .success(let bytes):
+            reply.status = .ok
+            reply.size = UInt16(truncatingIfNeeded: bytes.count)
+            return (reply, bytes)
+        case .failure(let code):
+            reply.status = code
+            reply.size = 0
+            return (reply, [])
+        }
+    }
+
+    // MARK: Capability checks
+
+    /// The directory a private part names, if its check is right (sp_getobj).
+    func object(_ p: PrivatePart) -> Result<UInt32, ErrorCode> {
+        let n = p.object.value
+        guard let dir = directories[n] else {
+            return .failure(n == 0 ? .capabilityBad : .directoryUnreachable)
+        }
+        guard p.isValid(forRandom: dir.random) else { return .failure(.capabilityBad) }
+        return .success(n)
+    }
+
+    /// The directory of a request, if the capability is good and carries
+    /// `required` plus at least one of the directory's columns (sp_acquire).
+    func acquire(_ p: PrivatePart, required: UInt8) -> Result<UInt32, ErrorCode> {
+        switch object(p) {
+        case .failure(let e): return .failure(e)
+        case .success(let n):
+            let rights = p.rights.rawValue
+            if rights & directories[n]!.columnBits == 0 || rights & required != required {
+                return .failure(.denied)
+            }
+            return .success(n)
+        }
+    }
+
+    /// The first capability in `set` that is one of ours and valid, with
+    /// its rights (sp_getst).
+    func ourDirectory(in set: CapabilitySet) -> Result<(UInt32, UInt8), ErrorCode> {
+        var error = ErrorCode.capabilityBad
+        for cap in set.current where cap.port == putPort {
+            switch object(cap.private) {
+            case .success(let n): return .success((n, cap.private.rights.rawValue))
+            case .failure(let e): error = e
+            }
+        }
+        return .failure(error)
+    }
+
+    /// `cap` restricted to `mask` (cc_restrict): unchanged when it has no
+    /// more rights than `mask`; computed from our own random for our
+    /// directories; otherwise through `restrictForeign`.
+    func restricted(_ cap: Capability, to mask: UInt8) -> Capability? {
+        let wanted = cap.private.rights.rawValue & mask
+        if wanted == cap.private.rights.rawValue { return cap }
+        if cap.port == putPort {
+            let n = cap.private.object.value
+            let random: Port
+            if n == 0 {
+                random = superRandom
+            } else if let dir = directories[n] {
+                random = dir.random
+            } else {
+                return nil
+            }
+            guard cap.private.isValid(forRandom: random) else { return nil }
+            return Capability(port: cap.port, private: PrivatePart(
+                object: cap.private.object, rights: Rights(rawValue: wanted), random: random))
+        }
+        return restrictForeign(cap, Rights(rawValue: wanted))
+    }
+
+    /// Writes `set` restricted to `mask` (buf_gen_capset). A capability that
+    /// is not current or cannot be restricted is replaced by its bare port;
+    /// if that happens to all of them the status is SP_UNREACH.
+    func writeRestricted(_ set: CapabilitySet, mask: UInt8, into w: inout BufferWriter) throws(MarshalError) -> ErrorCode {
+        try w.write(set.initial)
+        try w.write(Int16(truncatingIfNeeded: set.suites.count))
+        var status: ErrorCode = set.suites.isEmpty ? .ok : .directoryUnreachable
+        for s in set.suites {
+            var out = Capability(port: s.capability.port, private: Capability.null.private)
+            if s.isCurrent, let r = restricted(s.capability, to: mask) {
+                out = r
+                status = .ok
+            }
+            try w.write(out)
+            try w.write(Int16(s.isCurrent ? 1 : 0))
+        }
+        return status
+    }
+
+    // MARK: Persistence
+
+    /// Commits new versions of directories (nil removes one) and, only if
+    /// the store accepted them, makes them the server's state.
+    func save(_ changed: [(UInt32, Directory?)]) -> ErrorCode {
+        var changes = [StoreChange]()
+        for (n, dir) in changed {
+            if let dir = dir {
+                changes.append(.write(key: n, bytes: dir.encoded()))
+            } else {
+                changes.append(.remove(key: n))
+            }
+        }
+        do {
+            try store.commit(changes)
+        } catch {
+            return error == .noSpace ? .noSpace : .systemError
+        }
+        for (n, dir) in changed { directories[n] = dir }
+        return .ok
+    }
+
+    /// A new directory, committed, and its owner capability.
+    func makeDirectory(columns: [String]) throws(ErrorCode) -> Capability {
+        var n: UInt32 = 1
+        while directories[n] != nil { n += 1 }
+        guard let object = ObjectNumber(n) else { throw .noSpace }
+        let dir = Directory(random: newRandom(), columns: columns)
+        let status = save([(n, dir)])
+        guard status == .ok else { throw status }
+        return Capability(port: putPort, private: PrivatePart(object: object, rights: .all, random: dir.random))
+    }
+}

@@ -1,0 +1,255 @@
+// The crash-safe store for Linux hosts: one file per object in a directory.
+//
+// Durability rests on two facts of POSIX file systems: `rename` replaces a
+// name atomically, and `fsync` on a file and then on its directory makes the
+// new contents and the new name survive a crash. So a single change is
+// written to a temporary file, synced, renamed over the object's file, and
+// the directory is synced before `commit` returns. A kill -9 at any moment
+// leaves either the old file or the new one, never a torn mixture.
+//
+// A batch of several changes (the directory server's INSTALL touches several
+// directories at once) must be all-or-nothing, which renames alone cannot
+// give. Such a batch is first written whole to an intentions file, checked
+// by length and CRC-32, and made durable under its final name `journal`
+// with one more rename. Only then are the changes applied one by one. If
+// the process dies half way, `open` finds the journal and applies it again
+// (every step is idempotent); a journal that never got its final name was
+// never acknowledged and is simply dropped.
+//
+// Two servers writing one store would defeat all of this, so opening a
+// store takes an exclusive lock on its `lock` file; the kernel drops it when
+// the process dies, however it dies.
+
+import Glibc
+import Storage
+
+public final class DiskStore: ObjectStore {
+    public let path: String
+    /// Sizes of the stored objects, kept in memory so `keys` and `size` need
+    /// no system calls.
+    private var sizes: [UInt32: Int] = [:]
+    private var lockDescriptor: Int32 = -1
+
+    /// Opens (creating if need be) the store in directory `path`, finishing
+    /// or dropping any batch a crash interrupted. With `exclusive` (the
+    /// default) it fails with `.busy` while another process has it open;
+    /// tests that simulate a restart inside one process pass false.
+    public init(path: String, exclusive: Bool = true) throws(StorageError) {
+        self.path = path
+        try Self.makeDirectories(path)
+        if exclusive {
+            let fd = open(path + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw .system(errno) }
+            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                let e = errno
+                close(fd)
+                throw e == EWOULDBLOCK ? .busy : .system(e)
+            }
+            lockDescriptor = fd
+        }
+        try recover()
+        try scan()
+    }
+
+    deinit {
+        if lockDescriptor >= 0 { close(lockDescriptor) }
+    }
+
+    /// `mkdir -p`: the store's directory and any missing parents.
+    private static func makeDirectories(_ path: String) throws(StorageError) {
+        var prefix = ""
+        for part in path.split(separator: "/", omittingEmptySubsequences: false) {
+            prefix += prefix.isEmpty && part.isEmpty ? "/" : (prefix.isEmpty || prefix == "/" ? "" : "/") + part
+            if part.isEmpty { continue }
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw .system(errno) }
+        }
+    }
+
+    // MARK: ObjectStore
+
+    public func keys() -> [UInt32] { sizes.keys.sorted() }
+
+    public func size(of key: UInt32) -> Int? { sizes[key] }
+
+    public func read(_ key: UInt32) throws(StorageError) -> [UInt8] {
+        guard let n = sizes[key] else { throw .missing }
+        return try read(key, offset: 0, count: n)
+    }
+
+    public func read(_ key: UInt32, offset: Int, count: Int) throws(StorageError) -> [UInt8] {
+        guard let total = sizes[key] else { throw .missing }
+        guard offset >= 0, count > 0, offset < total else { return [] }
+        let want = min(count, total - offset)
+        let fd = open(objectPath(key), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(errno) }
+        defer { close(fd) }
+        var out = [UInt8](repeating: 0, count: want)
+        var done = 0
+        while done < want {
+            let n = out.withUnsafeMutableBytes { buf in
+                pread(fd, buf.baseAddress! + done, want - done, off_t(offset + done))
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .system(errno)
+            }
+            if n == 0 { throw .corrupt }  // file shorter than recorded
+            done += n
+        }
+        return out
+    }
+
+    public func commit(_ changes: [StoreChange]) throws(StorageError) {
+        if changes.isEmpty { return }
+        if changes.count == 1 {
+            try apply(changes[0])
+            try syncDirectory()
+            return
+        }
+        let journal = Journal.encode(changes)
+        try writeDurably(journal, to: journalPath, via: path + "/journal.tmp")
+        for change in changes { try apply(change) }
+        try syncDirectory()
+        if unlink(journalPath) != 0 && errno != ENOENT { throw .system(errno) }
+        try syncDirectory()
+    }
+
+    // MARK: Files
+
+    private var journalPath: String { path + "/journal" }
+
+    private func objectPath(_ key: UInt32) -> String { path + "/" + Self.objectName(key) }
+
+    static func objectName(_ key: UInt32) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var s = "o"
+        for shift in stride(from: 28, through: 0, by: -4) {
+            s.unicodeScalars.append(Unicode.Scalar(digits[Int((key >> UInt32(shift)) & 0xF)]))
+        }
+        return s
+    }
+
+    static func key(ofName name: String) -> UInt32? {
+        let u = Array(name.utf8)
+        guard u.count == 9, u[0] == UInt8(ascii: "o") else { return nil }
+        var v: UInt32 = 0
+        for c in u[1...] {
+            let n: UInt32
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): n = UInt32(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): n = UInt32(c - UInt8(ascii: "a") + 10)
+            default: return nil
+            }
+            v = v << 4 | n
+        }
+        return v
+    }
+
+    /// One change, durable for its file but not yet for the directory.
+    private func apply(_ change: StoreChange) throws(StorageError) {
+        switch change {
+        case .write(let key, let bytes):
+            try writeFile(bytes, to: objectPath(key), via: path + "/t" + Self.objectName(key))
+            sizes[key] = bytes.count
+        case .remove(let key):
+            if unlink(objectPath(key)) != 0 && errno != ENOENT { throw .system(errno) }
+            sizes[key] = nil
+        }
+    }
+
+    /// Writes `bytes` to `temporary`, syncs it, and renames it to `final`.
+    private func writeFile(_ bytes: [UInt8], to final: String, via temporary: String) throws(StorageError) {
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .system(errno) }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { buf in
+                Glibc.write(fd, buf.baseAddress! + done, bytes.count - done)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let e = errno
+                close(fd)
+                unlink(temporary)
+                throw e == ENOSPC ? .noSpace : .system(e)
+            }
+            done += n
+        }
+        if fsync(fd) != 0 {
+            let e = errno
+            close(fd)
+            unlink(temporary)
+            throw .system(e)
+        }
+        close(fd)
+        if rename(temporary, final) != 0 { throw .system(errno) }
+    }
+
+    private func writeDurably(_ bytes: [UInt8], to final: String, via temporary: String) throws(StorageError) {
+        try writeFile(bytes, to: final, via: temporary)
+        try syncDirectory()
+    }
+
+    private func syncDirectory() throws(StorageError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(errno) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw .system(errno) }
+    }
+
+    // MARK: Opening
+
+    /// Finishes an interrupted batch and removes temporary files.
+    private func recover() throws(StorageError) {
+        let fd = open(journalPath, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            var bytes = [UInt8]()
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, 65536) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let e = errno
+                    close(fd)
+                    throw .system(e)
+                }
+                if n == 0 { break }
+                bytes.append(contentsOf: chunk[0..<n])
+            }
+            close(fd)
+            // The journal got its name only after it was complete and synced,
+            // so a journal that does not decode means the medium is damaged.
+            guard let changes = Journal.decode(bytes) else { throw .corrupt }
+            for change in changes { try apply(change) }
+            try syncDirectory()
+            if unlink(journalPath) != 0 { throw .system(errno) }
+            try syncDirectory()
+        }
+        for name in try directoryNames() where name.hasPrefix("t") || name == "journal.tmp" {
+            unlink(path + "/" + name)
+        }
+    }
+
+    private func scan() throws(StorageError) {
+        sizes = [:]
+        for name in try directoryNames() {
+            guard let key = Self.key(ofName: name) else { continue }
+            var st = stat()
+            guard stat(path + "/" + name, &st) == 0 else { throw .system(errno) }
+            sizes[key] = Int(st.st_size)
+        }
+    }
+
+    private func directoryNames() throws(StorageError) -> [String] {
+        guard let dir = opendir(path) else { throw .system(errno) }
+        defer { closedir(dir) }
+        var names = [String]()
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { p in
+                p.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}

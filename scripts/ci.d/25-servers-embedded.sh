@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The directory and file server handlers and the storage interface are meant
+# to run inside a kernel node too: compile them for the kernel target in
+# Embedded mode, on top of AmoebaCore (the Linux-only DiskStorage is left out).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out="${EMBEDDED_OUT:-.build-embedded}/servers"
+mkdir -p "$out"
+compile() {  # module-name source-dir
+  swiftc -target i686-unknown-none-elf -enable-experimental-feature Embedded \
+    -wmo -parse-as-library -Osize -Xfrontend -disable-stack-protector -Xcc -ffreestanding \
+    -module-name "$1" -emit-module -emit-module-path "$out/$1.swiftmodule" \
+    -I "$out" -c $( [ -d "$2" ] && echo "$2"/*.swift || echo "$2" ) -o "$out/$1.o"
+  echo "embedded: $1 ok ($(stat -c %s "$out/$1.o") bytes of object code)"
+}
+compile AmoebaCore Sources/AmoebaCore
+compile Storage Servers/Storage
+compile Directory Servers/Directory
+compile Bullet Servers/Bullet
+# Generic code is only compiled for Embedded Swift where it is specialised,
+# so instantiate both servers over the in-memory store to check their bodies.
+cat > "$out/probe.swift" <<'SWIFT'
+import AmoebaCore
+import Storage
+import Directory
+import Bullet
+
+public func probeServers(_ seed: UInt64, _ header: Header, _ data: [UInt8]) -> Int {
+    var state = seed
+    let next: () -> Port = {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Port(bytes: (0..<6).map { UInt8(truncatingIfNeeded: state >> UInt64(8 * $0 + 8)) })!
+    }
+    var total = 0
+    if let d = try? DirectoryServer(store: MemoryStore(), random: next) {
+        total += d.handle(header: header, data: data).1.count
+    }
+    if let b = try? BulletServer(store: MemoryStore(), random: next) {
+        total += b.handle(header: header, data: data).1.count
+    }
+    return total
+}
+SWIFT
+compile ServersProbe "$out/probe.swift" 2>&1 || { echo "embedded: server probe failed"; exit 1; }
