@@ -1,0 +1,55 @@
+// What the box hands back to whoever drives it.
+//
+// The box does no I/O: every frame to send, every message to deliver and
+// every message it had to give up on becomes an event, drained by the
+// driver with `takeEvents()`. Interfaces and endpoints are named by small
+// integer ids the box hands out, so the driver never holds box internals.
+
+import AmoebaCore
+
+/// One network interface of a box (one Ethernet card).
+public struct InterfaceID: Hashable, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+}
+
+/// One FLIP endpoint registered with a box (one RPC or group user).
+public struct EndpointID: Hashable, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+}
+
+public enum FLIPEvent: Sendable {
+    /// A whole Ethernet frame (14-byte header, type 0x8146, fragment
+    /// control, FLIP header, data) to put on the interface's link.
+    case transmit(interface: InterfaceID, frame: [UInt8])
+    /// A whole reassembled message for a local endpoint.
+    case deliver(FLIPDelivery)
+    /// A message sent by `endpoint` could not be delivered.
+    case undeliverable(endpoint: EndpointID, destination: FLIPAddress, messageID: UInt32,
+                       reason: FLIPUndeliverableReason)
+}
+
+public struct FLIPDelivery: Sendable {
+    public var endpoint: EndpointID
+    public var source: FLIPAddress
+    public var destination: FLIPAddress
+    public var message: [UInt8]
+    public var isMulticast: Bool
+
+    public init(endpoint: EndpointID, source: FLIPAddress, destination: FLIPAddress,
+                message: [UInt8], isMulticast: Bool) {
+        self.endpoint = endpoint
+        self.source = source
+        self.destination = destination
+        self.message = message
+        self.isMulticast = isMulticast
+    }
+}
+
+public enum FLIPUndeliverableReason: Sendable, Equatable {
+    /// Locating the destination gave up (or no route fit the constraints).
+    case unreachable
+    /// A NOTHERE came back: the destination is gone from where it was.
+    case notHere
+}

@@ -1,0 +1,384 @@
+// The packet switch: what a box does with each arriving frame.
+//
+// Every frame is decoded defensively and refused, counted by reason, at the
+// first sign of trouble; nothing here can trap on what a remote node sends.
+// Valid packets are handled by type, following Amoeba's switch:
+//
+// - LOCATE: learn the way back to its source; answer with HEREIS if the
+//   address is ours (or if the hop budget is spent exactly here and we know
+//   a route); otherwise forget what we knew about the address and pass the
+//   LOCATE on to the other networks within its budget.
+// - HEREIS: learn the way to the located address; pass it on toward the
+//   locate's source, with our own counts, or release messages waiting here.
+// - UNIDATA: learn the way back; deliver if ours, forward if we know a
+//   route within budget, else turn it around as NOTHERE (or UNTRUSTED when
+//   only untrusted routes exist and the packet asked for security).
+// - MULTIDATA: learn the source from a first fragment, deliver to members,
+//   forward broadcasts (and group traffic) to the other networks once.
+// - NOTHERE / UNTRUSTED: forget the stale route, try another, or pass the
+//   bad news back toward the source, whose endpoint is told.
+
+import AmoebaCore
+
+extension FLIPBox {
+    public func receive(frame bytes: [UInt8], on interfaceID: InterfaceID, now time: Instant) {
+        advance(to: time)
+        statistics.framesIn += 1
+        let i = interfaceID.rawValue
+        guard i >= 0, i < interfaces.count else {
+            statistics.drop(.unknownInterface)
+            return
+        }
+        let frame: EthernetFrame
+        do { frame = try EthernetFrame.decode(bytes) } catch {
+            statistics.drop(.malformed)
+            return
+        }
+        let me = interfaces[i]
+        guard frame.destination == me.mac || frame.destination.isGroup else {
+            statistics.drop(.notForUs)
+            return
+        }
+        guard frame.source != me.mac, !frame.source.isGroup else {
+            statistics.drop(.malformed)
+            return
+        }
+        let peer = PeerKey(interface: i, location: frame.source)
+        var out = [OutgoingFrame]()
+        defer { emit(out) }
+        switch frame.control.type {
+        case .requestCredit:
+            statistics.creditRequestsReceived += 1
+            flow.creditRequested(by: peer, source: me.mac, statistics: &statistics, out: &out)
+            return
+        case .credit, .absoluteCredit:
+            statistics.creditFramesReceived += 1
+            flow.receiveCredit(frame.control.count, absolute: frame.control.type == .absoluteCredit, from: peer,
+                               source: me.mac, now: now, statistics: &statistics, out: &out)
+            return
+        case .multicastRequest, .multicastAck, .multicastNak:
+            statistics.drop(.unsupportedControl)
+            return
+        case .data:
+            break
+        }
+        guard var h = frame.flip else {
+            statistics.drop(.malformed)
+            return
+        }
+        if flow.costsCredit(h) {
+            flow.arrived(from: peer, source: me.mac, statistics: &statistics, out: &out)
+            if frame.control.count > 0 {
+                flow.receiveCredit(frame.control.count, absolute: false, from: peer, source: me.mac, now: now,
+                                   statistics: &statistics, out: &out)
+            }
+        }
+        if !me.trusted { h.flags.insert(.unsafe) }
+        // A LOCATE may exceed the maximum: that is how routes are invalidated.
+        guard h.actualHops <= h.maximumHops,
+              h.type == FLIPPacketType.locate.rawValue || h.maximumHops <= configuration.maxHops else {
+            statistics.drop(.hopLimit)
+            return
+        }
+        guard UInt64(h.offset) + UInt64(h.length) <= UInt64(h.total) else {
+            statistics.drop(.inconsistentFragment)
+            return
+        }
+        let arrival = Arrival(interface: i, location: frame.source, order: frame.order)
+        switch h.packetType {
+        case .locate: handleLocate(h, arrival)
+        case .hereIs: handleHereIs(h, data: frame.data, arrival)
+        case .unidata: handleUnidata(h, data: frame.data, arrival)
+        case .multidata: handleMultidata(h, data: frame.data, arrival)
+        case .notHere: handleNotHere(h, data: frame.data, arrival)
+        case .untrusted: handleUntrusted(h, data: frame.data, arrival)
+        case nil: statistics.drop(.unknownType)
+        }
+    }
+
+    struct Arrival {
+        var interface: Int
+        var location: EthernetAddress
+        var order: ByteOrder
+    }
+
+    // MARK: Sending helpers
+
+    /// Sends a packet back the way it came (HEREIS, NOTHERE, UNTRUSTED):
+    /// the hop count goes down by the network's weight, as in Amoeba.
+    func reverse(_ h: FLIPHeader, data: [UInt8], interface: Int, location: EthernetAddress) {
+        var h = h
+        let net = interfaces[interface]
+        h.actualHops = h.actualHops >= net.weight ? h.actualHops - net.weight : 0
+        if !net.trusted {
+            h.flags.insert(.unsafe)
+            if h.flags.contains(.security) {
+                statistics.drop(.insecure)
+                return
+            }
+        }
+        emit(EthernetFrame(destination: location, source: net.mac, control: FragmentControl(type: .data),
+                           flip: h, data: data), on: interface)
+    }
+
+    /// Sends a packet onward (UNIDATA): the hop count goes up by the
+    /// network's weight, and UNIDATA is subject to flow control.
+    func forward(_ h: FLIPHeader, data: [UInt8], via route: Route) {
+        var h = h
+        let net = interfaces[route.interface]
+        h.actualHops += net.weight
+        if !net.trusted {
+            h.flags.insert(.unsafe)
+            if h.flags.contains(.security) {
+                statistics.drop(.insecure)
+                return
+            }
+        }
+        var out = [OutgoingFrame]()
+        flow.send(h, data: data, to: PeerKey(interface: route.interface, location: route.location),
+                  from: net.mac, now: now, statistics: &statistics, out: &out)
+        emit(out)
+    }
+
+    /// Sends a copy to every network but `except` that the remaining hop
+    /// budget can pay for.
+    func flood(_ h: FLIPHeader, data: [UInt8], except: Int, to target: EthernetAddress) {
+        guard h.actualHops <= h.maximumHops else { return }
+        let budget = h.maximumHops - h.actualHops
+        var out = [OutgoingFrame]()
+        for (i, net) in interfaces.enumerated() where i != except && net.weight <= budget {
+            if h.flags.contains(.security) && !net.trusted { continue }
+            var copy = h
+            copy.actualHops += net.weight
+            if !net.trusted { copy.flags.insert(.unsafe) }
+            out.append(OutgoingFrame(interface: i, frame: EthernetFrame(
+                destination: target, source: net.mac, control: FragmentControl(type: .data), flip: copy, data: data)))
+        }
+        emit(out)
+    }
+
+    /// How many locations we know for `address`, and how many are trusted,
+    /// as a HEREIS trailer counts them (an address of ours counts once).
+    func counts(for address: FLIPAddress, excluding: Int?) -> HereIsTrailer {
+        if isLocal(address) { return HereIsTrailer(count: 1, trustedCount: 1) }
+        let live = routes.live(address, excluding: excluding, now: now)
+        let trusted = live.filter { $0.trusted }.count
+        return HereIsTrailer(count: UInt16(min(max(live.count, 1), 0xFFFF)),
+                             trustedCount: UInt16(min(trusted, 0xFFFF)))
+    }
+
+    func learnSource(_ h: FLIPHeader, _ a: Arrival, replaceAll: Bool) {
+        guard !h.source.isNull, !isLocal(h.source) else { return }
+        if replaceAll {
+            let removed = routes.forget(h.source)
+            statistics.routesInvalidated += removed
+        }
+        if routes.learn(h.source, interface: a.interface, location: a.location, hops: max(h.actualHops, 1),
+                        trusted: !h.flags.contains(.unsafe), now: now) {
+            statistics.routesLearned += 1
+        }
+        routeBecameKnown(h.source)
+    }
+
+    // MARK: Handlers
+
+    func handleLocate(_ h: FLIPHeader, _ a: Arrival) {
+        statistics.locatesReceived += 1
+        guard !h.source.isNull, !h.destination.isNull else {
+            statistics.drop(.nullAddress)
+            return
+        }
+        if broadcasts.checkAndInsert(BroadcastKey(source: h.source, messageID: h.messageID, offset: h.offset)) {
+            statistics.drop(.duplicateBroadcast)
+            return
+        }
+        learnSource(h, a, replaceAll: true)
+        let ours = isLocal(h.destination) || !localMembers(of: h.destination).isEmpty
+        if ours {
+            var answer = h
+            answer.type = FLIPPacketType.hereIs.rawValue
+            answer.maximumHops = h.actualHops
+            answer.length = h.length &+ UInt32(HereIsTrailer.size)
+            answer.total = h.total &+ UInt32(HereIsTrailer.size)
+            statistics.hereIsSent += 1
+            reverse(answer, data: HereIsTrailer(count: 1, trustedCount: 1).encoded(), interface: a.interface,
+                    location: a.location)
+        } else if h.actualHops == h.maximumHops {
+            // Our budget is spent exactly here: answer from the table if we can.
+            let budget = configuration.maxHops >= h.actualHops ? configuration.maxHops - h.actualHops : 0
+            if let r = routes.best(h.destination, budget: budget, excluding: a.interface,
+                                   trustedOnly: h.flags.contains(.security), now: now) {
+                var answer = h
+                answer.type = FLIPPacketType.hereIs.rawValue
+                answer.maximumHops = h.actualHops + r.hops
+                answer.length = h.length &+ UInt32(HereIsTrailer.size)
+                answer.total = h.total &+ UInt32(HereIsTrailer.size)
+                statistics.hereIsSent += 1
+                reverse(answer, data: counts(for: h.destination, excluding: a.interface).encoded(),
+                        interface: a.interface, location: a.location)
+            }
+            return
+        }
+        if h.actualHops < h.maximumHops {
+            if !ours {
+                // Someone searches further than we are: do not trust what we knew.
+                statistics.routesInvalidated += routes.forget(h.destination)
+            }
+            statistics.broadcastsForwarded += 1
+            flood(h, data: [], except: a.interface, to: .broadcast)
+        }
+    }
+
+    func handleHereIs(_ h: FLIPHeader, data: [UInt8], _ a: Arrival) {
+        statistics.hereIsReceived += 1
+        guard !h.source.isNull, !h.destination.isNull else {
+            statistics.drop(.nullAddress)
+            return
+        }
+        let trailer: HereIsTrailer
+        do { trailer = try HereIsTrailer.decode(data, order: a.order) } catch {
+            statistics.drop(.badHereIs)
+            return
+        }
+        guard h.length == UInt32(HereIsTrailer.size) else {
+            statistics.drop(.badHereIs)
+            return
+        }
+        let trusted = trailer.trustedCount > 0 && !h.flags.contains(.unsafe)
+        if !isLocal(h.destination),
+           routes.learn(h.destination, interface: a.interface, location: a.location,
+                        hops: max(h.maximumHops - h.actualHops, 1), trusted: trusted, now: now, replace: true) {
+            statistics.routesLearned += 1
+        }
+        if isLocal(h.source) {
+            routeBecameKnown(h.destination)
+            return
+        }
+        guard let back = routes.best(h.source, budget: h.actualHops, excluding: a.interface,
+                                     trustedOnly: h.flags.contains(.security), now: now) else {
+            statistics.drop(.noRoute)
+            return
+        }
+        statistics.hereIsSent += 1
+        reverse(h, data: counts(for: h.destination, excluding: back.interface).encoded(),
+                interface: back.interface, location: back.location)
+    }
+
+    func handleUnidata(_ h: FLIPHeader, data: [UInt8], _ a: Arrival) {
+        learnSource(h, a, replaceAll: false)
+        let local = localEndpoints(listeningOn: h.destination)
+        if !local.isEmpty {
+            accept(h, data: data, for: local, multicast: false)
+            return
+        }
+        let budget = h.maximumHops - h.actualHops
+        let secure = h.flags.contains(.security)
+        if let r = routes.best(h.destination, budget: budget, excluding: a.interface, trustedOnly: secure, now: now) {
+            statistics.unidataForwarded += 1
+            forward(h, data: data, via: r)
+            return
+        }
+        if h.source.isNull {
+            statistics.drop(.noRoute)
+            return
+        }
+        var back = h
+        if secure, routes.best(h.destination, budget: budget, excluding: a.interface, now: now) != nil {
+            back.type = FLIPPacketType.untrusted.rawValue
+            back.flags.insert(.unreachable)
+            statistics.untrustedSent += 1
+        } else {
+            back.type = FLIPPacketType.notHere.rawValue
+            statistics.notHereSent += 1
+        }
+        reverse(back, data: data, interface: a.interface, location: a.location)
+    }
+
+    func handleMultidata(_ h: FLIPHeader, data: [UInt8], _ a: Arrival) {
+        if broadcasts.checkAndInsert(BroadcastKey(source: h.source, messageID: h.messageID, offset: h.offset)) {
+            statistics.drop(.duplicateBroadcast)
+            return
+        }
+        if h.offset == 0 { learnSource(h, a, replaceAll: h.destination.isNull) }
+        let members = localMembers(of: h.destination).filter { endpoints[$0.rawValue]?.publicAddress != h.source }
+        if !members.isEmpty { accept(h, data: data, for: members, multicast: true) }
+        if h.actualHops < h.maximumHops {
+            statistics.multidataForwarded += 1
+            flood(h, data: data, except: a.interface,
+                  to: h.destination.isNull ? .broadcast : .multicast(for: h.destination))
+        }
+    }
+
+    func handleNotHere(_ h: FLIPHeader, data: [UInt8], _ a: Arrival) {
+        statistics.notHereReceived += 1
+        guard !h.source.isNull, !h.destination.isNull else {
+            statistics.drop(.nullAddress)
+            return
+        }
+        statistics.routesInvalidated += routes.forget(h.destination, interface: a.interface, location: a.location)
+        bounce(h, data: data, a, reason: .notHere)
+    }
+
+    func handleUntrusted(_ h: FLIPHeader, data: [UInt8], _ a: Arrival) {
+        statistics.untrustedReceived += 1
+        guard !h.source.isNull, !h.destination.isNull else {
+            statistics.drop(.nullAddress)
+            return
+        }
+        // The route works, but not over trusted networks only.
+        routes.learn(h.destination, interface: a.interface, location: a.location, hops: max(h.actualHops, 1),
+                     trusted: false, now: now)
+        bounce(h, data: data, a, reason: .unreachable)
+    }
+
+    /// A NOTHERE or UNTRUSTED: retry by another route, tell the local
+    /// sender, or pass it back toward the source.
+    func bounce(_ h: FLIPHeader, data: [UInt8], _ a: Arrival, reason: FLIPUndeliverableReason) {
+        let secure = h.flags.contains(.security) || reason == .unreachable
+        let local = localEndpoints(listeningOn: h.source)
+        if !local.isEmpty {
+            let key = BroadcastKey(source: h.destination, messageID: h.messageID, offset: 0)
+            if reported.contains(key) { return }
+            reported.append(key)
+            if reported.count > configuration.reportMemory { reported.removeFirst() }
+            for e in local {
+                events.append(.undeliverable(endpoint: e, destination: h.destination, messageID: h.messageID,
+                                             reason: reason))
+            }
+            return
+        }
+        let budget = h.maximumHops - h.actualHops
+        if let r = routes.best(h.destination, budget: budget, excluding: a.interface, trustedOnly: secure, now: now) {
+            var again = h
+            again.type = FLIPPacketType.unidata.rawValue
+            statistics.unidataForwarded += 1
+            forward(again, data: data, via: r)
+            return
+        }
+        guard let back = routes.best(h.source, budget: h.actualHops, excluding: a.interface, now: now) else {
+            statistics.drop(.noRoute)
+            return
+        }
+        if reason == .notHere { statistics.notHereSent += 1 } else { statistics.untrustedSent += 1 }
+        reverse(h, data: data, interface: back.interface, location: back.location)
+    }
+
+    /// A fragment for local endpoints: reassemble, and deliver when whole.
+    func accept(_ h: FLIPHeader, data: [UInt8], for receivers: [EndpointID], multicast: Bool) {
+        let key = ReassemblyKey(source: h.source, destination: h.destination, messageID: h.messageID,
+                                isMulticast: multicast)
+        let before = reassembler.partial.count
+        switch reassembler.add(key, offset: h.offset, total: h.total, data: data, now: now) {
+        case .complete(let message):
+            for e in receivers {
+                deliver(FLIPDelivery(endpoint: e, source: h.source, destination: h.destination,
+                                     message: message, isMulticast: multicast))
+            }
+        case .incomplete:
+            if reassembler.partial.count > before { statistics.reassembliesStarted += 1 }
+        case .refused(let reason):
+            statistics.drop(reason)
+        }
+        statistics.reassembliesActive = reassembler.partial.count
+    }
+}

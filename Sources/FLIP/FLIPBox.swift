@@ -1,0 +1,371 @@
+// The FLIP box: one node's FLIP switch, as a sans-I/O state machine.
+//
+// It holds the node's interfaces, the endpoints registered on it, the
+// routing table, pending locates, half-reassembled messages and per-peer
+// flow control. The driver feeds it frames (`receive`) and the time
+// (`tick`), sends what it asks for and delivers what it hands up, both
+// drained from `takeEvents()`. A box with two interfaces on two segments is
+// a FLIP gateway: packets not for it are forwarded by the same rules
+// Amoeba's packet switch applies (hop counts, trusted networks, NOTHERE).
+//
+// This file holds the public surface and the sending side; what happens
+// to arriving packets is in FLIPBox+Receive.swift.
+
+import AmoebaCore
+
+struct Interface {
+    var mac: EthernetAddress
+    var weight: UInt16
+    var trusted: Bool
+}
+
+struct Endpoint {
+    var privateAddress: FLIPAddress
+    var publicAddress: FLIPAddress
+    var groups: Set<FLIPAddress> = []
+}
+
+public final class FLIPBox {
+    public let configuration: FLIPConfiguration
+    public internal(set) var statistics = FLIPStatistics()
+
+    var interfaces: [Interface] = []
+    var endpoints: [Int: Endpoint] = [:]
+    var nextEndpoint = 0
+    var routes: RoutingTable
+    var broadcasts: BroadcastMemory
+    var reassembler: Reassembler
+    var flow: FlowControl
+    var locator = Locator()
+    var events: [FLIPEvent] = []
+    var nextMessageID: UInt32 = 1
+    /// NOTHERE reports already made, so a message is reported once.
+    var reported: [BroadcastKey] = []
+    var now = Instant.zero
+
+    public init(configuration: FLIPConfiguration = .init()) {
+        self.configuration = configuration
+        routes = RoutingTable(lifetime: configuration.routeLifetime)
+        broadcasts = BroadcastMemory(capacity: configuration.broadcastMemory)
+        reassembler = Reassembler(configuration: configuration)
+        flow = FlowControl(configuration: configuration)
+    }
+
+    // MARK: Interfaces and endpoints
+
+    /// Adds a network interface. `weight` is the hop cost of crossing its
+    /// network (3 for Ethernet); untrusted networks mark what crosses them.
+    public func addInterface(mac: EthernetAddress, weight: UInt16 = 3, trusted: Bool = false) -> InterfaceID {
+        interfaces.append(Interface(mac: mac, weight: max(weight, 1), trusted: trusted))
+        return InterfaceID(rawValue: interfaces.count - 1)
+    }
+
+    /// Registers an endpoint that listens on `privateAddress.publicAddress`.
+    public func register(privateAddress: FLIPAddress) -> EndpointID {
+        let id = nextEndpoint
+        nextEndpoint += 1
+        endpoints[id] = Endpoint(privateAddress: privateAddress, publicAddress: privateAddress.publicAddress)
+        return EndpointID(rawValue: id)
+    }
+
+    public func unregister(_ endpoint: EndpointID) {
+        endpoints[endpoint.rawValue] = nil
+    }
+
+    /// The public address `endpoint` listens on.
+    public func address(of endpoint: EndpointID) -> FLIPAddress? {
+        endpoints[endpoint.rawValue]?.publicAddress
+    }
+
+    /// Makes `endpoint` also receive MULTIDATA sent to `group`.
+    public func join(_ endpoint: EndpointID, group: FLIPAddress) {
+        endpoints[endpoint.rawValue]?.groups.insert(group)
+    }
+
+    public func leave(_ endpoint: EndpointID, group: FLIPAddress) {
+        endpoints[endpoint.rawValue]?.groups.remove(group)
+    }
+
+    /// While true, this box drains arriving flow-controlled frames without
+    /// giving their senders credit back, so they stall once their credit is
+    /// spent. Setting it false returns all withheld credit at once.
+    public var isWithholdingCredit: Bool {
+        get { flow.withholding }
+        set {
+            flow.withholding = newValue
+            if !newValue {
+                var out = [OutgoingFrame]()
+                flow.release(sources: { self.interfaces[$0].mac }, statistics: &statistics, out: &out)
+                emit(out)
+            }
+        }
+    }
+
+    /// Local endpoints listening on `address` (unicast), in id order.
+    func localEndpoints(listeningOn address: FLIPAddress) -> [EndpointID] {
+        guard !address.isNull else { return [] }
+        return endpoints.keys.sorted().filter { endpoints[$0]!.publicAddress == address }.map(EndpointID.init)
+    }
+
+    /// Local endpoints that receive MULTIDATA to `group` (everyone for the
+    /// null group, a broadcast), in id order.
+    func localMembers(of group: FLIPAddress) -> [EndpointID] {
+        endpoints.keys.sorted().filter { id in
+            let e = endpoints[id]!
+            return group.isNull || e.groups.contains(group) || e.publicAddress == group
+        }.map(EndpointID.init)
+    }
+
+    func isLocal(_ address: FLIPAddress) -> Bool { !localEndpoints(listeningOn: address).isEmpty }
+
+    /// The hop distance of the best live route to `address`, if any; for
+    /// tools and tests.
+    public func routeHops(to address: FLIPAddress) -> UInt16? {
+        routes.best(address, budget: UInt16.max, now: now)?.hops
+    }
+
+    /// The Ethernet address of an interface.
+    public func interfaceMAC(_ interface: InterfaceID) -> EthernetAddress? {
+        guard interface.rawValue >= 0, interface.rawValue < interfaces.count else { return nil }
+        return interfaces[interface.rawValue].mac
+    }
+
+    /// How many messages are half reassembled right now.
+    public var pendingReassemblies: Int { reassembler.partial.count }
+
+    // MARK: Sending
+
+    func allocateMessageID() -> UInt32 {
+        let id = nextMessageID
+        nextMessageID = nextMessageID &+ 1
+        if nextMessageID == 0 { nextMessageID = 1 }
+        return id
+    }
+
+    /// Sends `message` from `from` to the endpoint listening on `to`:
+    /// directly if local, along a known route, or after locating it.
+    /// Returns the message id that an `undeliverable` event would name.
+    @discardableResult
+    public func unicast(_ message: [UInt8], from: EndpointID, to destination: FLIPAddress, now: Instant) -> UInt32 {
+        unicast(message, from: from, to: destination, secure: false, now: now)
+    }
+
+    /// As `unicast`, optionally over trusted networks only (the SECURITY flag).
+    @discardableResult
+    public func unicast(_ message: [UInt8], from: EndpointID, to destination: FLIPAddress, secure: Bool,
+                        now: Instant) -> UInt32 {
+        advance(to: now)
+        let id = allocateMessageID()
+        guard let source = endpoints[from.rawValue]?.publicAddress else { return id }
+        statistics.messagesSent += 1
+        if destination.isNull || UInt64(message.count) > UInt64(UInt32.max) {
+            events.append(.undeliverable(endpoint: from, destination: destination, messageID: id, reason: .unreachable))
+            return id
+        }
+        let local = localEndpoints(listeningOn: destination)
+        if !local.isEmpty {
+            for e in local {
+                statistics.localDeliveries += 1
+                deliver(FLIPDelivery(endpoint: e, source: source, destination: destination,
+                                     message: message, isMulticast: false))
+            }
+            return id
+        }
+        let waiting = WaitingMessage(endpoint: from, source: source, messageID: id, message: message, secure: secure)
+        if locator.pending[destination] != nil {
+            locator.pending[destination]!.waiting.append(waiting)
+        } else if let route = routes.best(destination, budget: configuration.maxHops, trustedOnly: secure, now: now) {
+            transmit(waiting, to: destination, via: route)
+        } else if secure, !routes.live(destination, now: now).isEmpty {
+            events.append(.undeliverable(endpoint: from, destination: destination, messageID: id, reason: .unreachable))
+        } else {
+            startLocate(destination, for: waiting)
+        }
+        return id
+    }
+
+    /// Fragments a message and sends it along `route`.
+    func transmit(_ m: WaitingMessage, to destination: FLIPAddress, via route: Route) {
+        let weight = interfaces[route.interface].weight
+        var flags: FLIPFlags = m.secure ? [.security] : []
+        if !interfaces[route.interface].trusted { flags.insert(.unsafe) }
+        let maxHops = max(route.hops, weight)
+        var out = [OutgoingFrame]()
+        forEachFragment(of: m.message) { offset, chunk in
+            let h = FLIPHeader(type: .unidata, flags: flags, actualHops: weight, maximumHops: maxHops,
+                               destination: destination, source: m.source, messageID: m.messageID,
+                               length: UInt32(chunk.count), offset: offset, total: UInt32(m.message.count))
+            flow.send(h, data: chunk, to: PeerKey(interface: route.interface, location: route.location),
+                      from: interfaces[route.interface].mac, now: now, statistics: &statistics, out: &out)
+        }
+        routes.touch(destination, interface: route.interface, location: route.location, now: now)
+        emit(out)
+    }
+
+    func forEachFragment(of message: [UInt8], _ body: (UInt32, [UInt8]) -> Void) {
+        let step = max(1, configuration.maxFragmentData)
+        if message.isEmpty {
+            body(0, [])
+            return
+        }
+        var offset = 0
+        while offset < message.count {
+            let end = min(offset + step, message.count)
+            body(UInt32(offset), Array(message[offset..<end]))
+            offset = end
+        }
+    }
+
+    /// Sends `message` as MULTIDATA to `group`, or to everyone within
+    /// `maxHop` when `group` is null (a broadcast). Local members other
+    /// than the sender get it directly.
+    @discardableResult
+    public func multicast(_ message: [UInt8], from: EndpointID, to group: FLIPAddress, maxHop: UInt16,
+                          now: Instant) -> UInt32 {
+        advance(to: now)
+        let id = allocateMessageID()
+        guard let source = endpoints[from.rawValue]?.publicAddress,
+              UInt64(message.count) <= UInt64(UInt32.max) else { return id }
+        statistics.messagesSent += 1
+        for e in localMembers(of: group) where e != from {
+            statistics.localDeliveries += 1
+            deliver(FLIPDelivery(endpoint: e, source: source, destination: group, message: message, isMulticast: true))
+        }
+        let hopLimit = min(maxHop, configuration.maxHops)
+        let target: EthernetAddress = group.isNull ? .broadcast : .multicast(for: group)
+        var out = [OutgoingFrame]()
+        forEachFragment(of: message) { offset, chunk in
+            _ = broadcasts.checkAndInsert(BroadcastKey(source: source, messageID: id, offset: offset))
+            for (i, interface) in interfaces.enumerated() where interface.weight <= hopLimit {
+                var flags: FLIPFlags = []
+                if !interface.trusted { flags.insert(.unsafe) }
+                let h = FLIPHeader(type: .multidata, flags: flags, actualHops: interface.weight, maximumHops: hopLimit,
+                                   destination: group, source: source, messageID: id,
+                                   length: UInt32(chunk.count), offset: offset, total: UInt32(message.count))
+                out.append(OutgoingFrame(interface: i, frame: EthernetFrame(
+                    destination: target, source: interface.mac, control: FragmentControl(type: .data),
+                    flip: h, data: chunk)))
+            }
+        }
+        emit(out)
+        return id
+    }
+
+    // MARK: Locating
+
+    func startLocate(_ destination: FLIPAddress, for message: WaitingMessage) {
+        let firstHops = interfaces.map { $0.weight }.min() ?? 1
+        var p = PendingLocate(destination: destination, source: message.source, hops: min(firstHops, configuration.maxHops),
+                              interval: configuration.locateInterval, nextRound: now + configuration.locateInterval,
+                              giveUp: now + configuration.locateTimeout, secure: message.secure, waiting: [message])
+        sendLocate(&p)
+        locator.start(p)
+    }
+
+    func sendLocate(_ p: inout PendingLocate) {
+        let id = allocateMessageID()
+        _ = broadcasts.checkAndInsert(BroadcastKey(source: p.source, messageID: id, offset: 0))
+        statistics.locateRounds += 1
+        var out = [OutgoingFrame]()
+        for (i, interface) in interfaces.enumerated() where interface.weight <= p.hops {
+            var flags: FLIPFlags = []
+            if !interface.trusted { flags.insert(.unsafe) }
+            let h = FLIPHeader(type: .locate, flags: flags, actualHops: interface.weight, maximumHops: p.hops,
+                               destination: p.destination, source: p.source, messageID: id, length: 0, total: 0)
+            statistics.locatesSent += 1
+            out.append(OutgoingFrame(interface: i, frame: EthernetFrame(
+                destination: .broadcast, source: interface.mac, control: FragmentControl(type: .data), flip: h)))
+        }
+        emit(out)
+    }
+
+    /// A route to `destination` may now exist: send what waits for it.
+    func routeBecameKnown(_ destination: FLIPAddress) {
+        guard let p = locator.pending[destination] else { return }
+        let route = routes.best(destination, budget: configuration.maxHops, trustedOnly: p.secure, now: now)
+        guard route != nil else { return }
+        _ = locator.finish(destination)
+        for m in p.waiting {
+            if let r = routes.best(destination, budget: configuration.maxHops, trustedOnly: m.secure, now: now) {
+                transmit(m, to: destination, via: r)
+            } else {
+                events.append(.undeliverable(endpoint: m.endpoint, destination: destination,
+                                             messageID: m.messageID, reason: .unreachable))
+            }
+        }
+    }
+
+    // MARK: Time
+
+    func advance(to time: Instant) {
+        if now < time { now = time }
+    }
+
+    /// Runs whatever is due: locate rounds and give-ups, credit requests,
+    /// reassembly and route expiry.
+    public func tick(now time: Instant) {
+        advance(to: time)
+        for destination in locator.order {
+            guard var p = locator.pending[destination] else { continue }
+            if routes.best(destination, budget: configuration.maxHops, trustedOnly: p.secure, now: now) != nil {
+                routeBecameKnown(destination)
+                continue
+            }
+            if p.giveUp <= now {
+                _ = locator.finish(destination)
+                statistics.locatesGivenUp += 1
+                for m in p.waiting {
+                    events.append(.undeliverable(endpoint: m.endpoint, destination: destination,
+                                                 messageID: m.messageID, reason: .unreachable))
+                }
+                continue
+            }
+            if p.nextRound <= now {
+                if p.hops < configuration.maxHops {
+                    p.hops += 1
+                } else {
+                    p.interval = p.interval * 2
+                }
+                p.nextRound = now + p.interval
+                sendLocate(&p)
+                locator.pending[destination] = p
+            }
+        }
+        var out = [OutgoingFrame]()
+        flow.tick(now: now, sources: { self.interfaces[$0].mac }, statistics: &statistics, out: &out)
+        emit(out)
+        let expired = reassembler.expire(now: now)
+        for _ in 0..<expired { statistics.drop(.reassemblyTimeout) }
+        statistics.reassembliesActive = reassembler.partial.count
+        routes.expire(now: now)
+    }
+
+    /// The earliest time `tick` has something to do; nil when idle.
+    public var nextDeadline: Instant? {
+        earliest(earliest(locator.nextDeadline, flow.nextDeadline), reassembler.nextExpiry)
+    }
+
+    // MARK: Output
+
+    public func takeEvents() -> [FLIPEvent] {
+        let e = events
+        events.removeAll()
+        return e
+    }
+
+    func deliver(_ d: FLIPDelivery) {
+        statistics.messagesDelivered += 1
+        events.append(.deliver(d))
+    }
+
+    func emit(_ frames: [OutgoingFrame]) {
+        for f in frames {
+            statistics.framesOut += 1
+            events.append(.transmit(interface: InterfaceID(rawValue: f.interface), frame: f.frame.encoded()))
+        }
+    }
+
+    func emit(_ frame: EthernetFrame, on interface: Int) {
+        emit([OutgoingFrame(interface: interface, frame: frame)])
+    }
+}

@@ -1,0 +1,46 @@
+// The knobs of a FLIP box: timeouts and limits, all with defaults.
+//
+// Defaults follow Amoeba where it has a number (25 hops, 8 credits, 2 s
+// before asking a silent peer for credit, five asks) and are otherwise
+// picked so that a simulated run finds a few gateways away in well under a
+// second and gives up on a missing address in a few seconds.
+
+import AmoebaCore
+
+public struct FLIPConfiguration: Sendable {
+    /// The largest max-hop count a data packet may carry.
+    public var maxHops: UInt16 = 25
+    /// FLIP data bytes per frame (1500 - 2 - 40 on Ethernet).
+    public var maxFragmentData: Int = EthernetFrame.maxData
+    /// Time between LOCATE rounds; the hop count grows by one each round,
+    /// and once it reaches `maxHops` the time between rounds doubles.
+    public var locateInterval: Interval = .milliseconds(50)
+    /// How long to locate before reporting `.unreachable`.
+    public var locateTimeout: Interval = .seconds(3)
+    /// An unfinished message is dropped this long after its last fragment.
+    public var reassemblyTimeout: Interval = .seconds(2)
+    /// The longest message the box will reassemble; longer ones are dropped.
+    public var maxMessageSize: Int = 1 << 20
+    /// How many messages may be half-reassembled at once.
+    public var maxReassemblies: Int = 64
+    /// A route unused this long is forgotten.
+    public var routeLifetime: Interval = .seconds(60)
+    /// Frames a sender may have outstanding per peer before it needs credit.
+    public var initialCredit: UInt8 = 8
+    /// The receiver returns credit once this many frames have been drained.
+    public var creditThreshold: UInt8 = 4
+    /// A sender stalled for credit this long asks for it (REQCREDIT).
+    public var creditRequestInterval: Interval = .seconds(2)
+    /// After this many unanswered asks, the queued frames are dropped.
+    public var maxCreditRequests: Int = 5
+    /// Frames queued per peer before further ones are dropped.
+    public var maxQueuedFrames: Int = 4096
+    /// Broadcast (LOCATE, broadcast MULTIDATA) identities remembered to
+    /// suppress duplicates in looped topologies.
+    public var broadcastMemory: Int = 1024
+    /// Remembered NOTHERE reports, so a many-fragment message is reported
+    /// undeliverable once.
+    public var reportMemory: Int = 256
+
+    public init() {}
+}

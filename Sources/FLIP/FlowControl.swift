@@ -1,0 +1,235 @@
+// Credit flow control between neighbouring boxes, both sides.
+//
+// A sender may have only so many frames of a multi-frame UNIDATA message
+// in flight to one Ethernet neighbour (a "peer": interface plus Ethernet
+// address) before the peer says it has drained them. It starts with
+// `initialCredit`, spends one per such frame, and queues the rest. The
+// receiver counts frames it has drained and returns credit in a CREDIT
+// frame once `creditThreshold` have accumulated, or piggybacks it in the
+// count byte of a data frame it sends that way anyway. A sender stalled
+// for long asks with REQCREDIT and is answered with ABSCREDIT, the
+// absolute credit it now has; after enough unanswered asks it drops what it
+// queued, as Amoeba does (the RPC layer above will retransmit).
+//
+// Only UNIDATA frames of messages longer than one frame cost credit, like
+// Amoeba; other frames to a peer with a queue wait behind it so that a
+// peer sees frames in the order they were sent.
+
+import AmoebaCore
+
+struct PeerKey: Hashable {
+    var interface: Int
+    var location: EthernetAddress
+}
+
+struct QueuedFrame {
+    var header: FLIPHeader
+    var data: [UInt8]
+    var costsCredit: Bool
+}
+
+struct PeerFlow {
+    // Sending side.
+    var credit: Int
+    var queue: [QueuedFrame] = []
+    var queueHead = 0
+    var requestDeadline: Instant?
+    var requests = 0
+    // Receiving side.
+    /// Frames drained whose credit the peer has not been given back yet.
+    var owed = 0
+    /// Frames received but not yet drained (credit withheld).
+    var held = 0
+
+    var queued: Int { queue.count - queueHead }
+
+    mutating func popFront() -> QueuedFrame {
+        let f = queue[queueHead]
+        queueHead += 1
+        if queueHead > 64 && queueHead * 2 > queue.count {
+            queue.removeFirst(queueHead)
+            queueHead = 0
+        }
+        return f
+    }
+
+    mutating func clearQueue() -> Int {
+        let n = queued
+        queue.removeAll()
+        queueHead = 0
+        return n
+    }
+}
+
+/// A frame ready to go out, produced by the flow-control layer.
+struct OutgoingFrame {
+    var interface: Int
+    var frame: EthernetFrame
+}
+
+struct FlowControl {
+    var peers: [PeerKey: PeerFlow] = [:]
+    let configuration: FLIPConfiguration
+    /// While true, arriving frames are held: no credit goes back.
+    var withholding = false
+
+    init(configuration: FLIPConfiguration) { self.configuration = configuration }
+
+    private func fresh() -> PeerFlow { PeerFlow(credit: Int(configuration.initialCredit)) }
+
+    func costsCredit(_ h: FLIPHeader) -> Bool {
+        h.type == FLIPPacketType.unidata.rawValue && UInt64(h.total) > UInt64(configuration.maxFragmentData)
+    }
+
+    /// Sends or queues a data frame to `peer`. `source` is our Ethernet
+    /// address on that interface.
+    mutating func send(_ header: FLIPHeader, data: [UInt8], to peer: PeerKey, from source: EthernetAddress,
+                       now: Instant, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
+        var p = peers[peer] ?? fresh()
+        let costs = costsCredit(header)
+        if p.queued > 0 || (costs && p.credit <= 0) {
+            if p.queued >= configuration.maxQueuedFrames {
+                statistics.drop(.queueFull)
+            } else {
+                p.queue.append(QueuedFrame(header: header, data: data, costsCredit: costs))
+                statistics.framesStalled += 1
+            }
+            if p.credit <= 0 && p.requestDeadline == nil {
+                p.requestDeadline = now + configuration.creditRequestInterval
+            }
+            peers[peer] = p
+            return
+        }
+        emit(header, data: data, costs: costs, peer: peer, flow: &p, from: source, statistics: &statistics, out: &out)
+        peers[peer] = p
+    }
+
+    private func emit(_ header: FLIPHeader, data: [UInt8], costs: Bool, peer: PeerKey, flow p: inout PeerFlow,
+                      from source: EthernetAddress, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
+        var control = FragmentControl(type: .data)
+        if costs {
+            p.credit -= 1
+            // Amoeba piggybacks credit only on frames that themselves take part
+            // in flow control, and only those are read for it on arrival.
+            if p.owed > 0 {
+                control.count = UInt8(min(p.owed, 255))
+                p.owed -= Int(control.count)
+                statistics.creditPiggybacked += 1
+            }
+        }
+        out.append(OutgoingFrame(interface: peer.interface,
+                                 frame: EthernetFrame(destination: peer.location, source: source,
+                                                      control: control, flip: header, data: data)))
+    }
+
+    /// Sends what the queue for `peer` may now send.
+    private mutating func drain(_ peer: PeerKey, from source: EthernetAddress, now: Instant,
+                                statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
+        guard var p = peers[peer] else { return }
+        while p.queued > 0 {
+            let front = p.queue[p.queueHead]
+            if front.costsCredit && p.credit <= 0 { break }
+            _ = p.popFront()
+            emit(front.header, data: front.data, costs: front.costsCredit, peer: peer, flow: &p,
+                 from: source, statistics: &statistics, out: &out)
+        }
+        if p.queued == 0 || p.credit > 0 {
+            p.requestDeadline = nil
+            p.requests = 0
+        } else if p.requestDeadline == nil {
+            p.requestDeadline = now + configuration.creditRequestInterval
+        }
+        peers[peer] = p
+    }
+
+    /// Credit arrived from `peer`: added (CREDIT, piggyback) or absolute.
+    mutating func receiveCredit(_ count: UInt8, absolute: Bool, from peer: PeerKey, source: EthernetAddress,
+                                now: Instant, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
+        var p = peers[peer] ?? fresh()
+        if absolute {
+            p.credit = Int(count)
+        } else {
+            p.credit = min(p.credit + Int(count), 255)
+        }
+        peers[peer] = p
+        drain(peer, from: source, now: now, statistics: &statistics, out: &out)
+    }
+
+    /// A flow-controlled frame arrived from `peer`: count it, and return
+    /// credit if enough has been drained.
+    mutating func arrived(from peer: PeerKey, source: EthernetAddress, statistics: inout FLIPStatistics,
+                          out: inout [OutgoingFrame]) {
+        var p = peers[peer] ?? fresh()
+        if withholding { p.held += 1 } else { p.owed += 1 }
+        peers[peer] = p
+        returnCreditIfDue(peer, source: source, force: false, statistics: &statistics, out: &out)
+    }
+
+    private mutating func returnCreditIfDue(_ peer: PeerKey, source: EthernetAddress, force: Bool,
+                                            statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
+        guard var p = peers[peer], p.owed > 0,
+              force || p.owed >= Int(configuration.creditThreshold) else { return }
+        let n = UInt8(min(p.owed, 255))
+        p.owed -= Int(n)
+        peers[peer] = p
+        statistics.creditFramesSent += 1
+        out.append(OutgoingFrame(interface: peer.interface,
+                                 frame: EthernetFrame(destination: peer.location, source: source,
+                                                      control: FragmentControl(type: .credit, count: n))))
+    }
+
+    /// The peer asked how much it may send: answer with ABSCREDIT.
+    mutating func creditRequested(by peer: PeerKey, source: EthernetAddress, statistics: inout FLIPStatistics,
+                                  out: inout [OutgoingFrame]) {
+        var p = peers[peer] ?? fresh()
+        let n = max(0, Int(configuration.initialCredit) - p.held)
+        p.owed = 0
+        peers[peer] = p
+        statistics.creditFramesSent += 1
+        out.append(OutgoingFrame(interface: peer.interface,
+                                 frame: EthernetFrame(destination: peer.location, source: source,
+                                                      control: FragmentControl(type: .absoluteCredit,
+                                                                               count: UInt8(min(n, 255))))))
+    }
+
+    /// Stops withholding: everything held counts as drained and its credit
+    /// goes back at once.
+    mutating func release(sources: (Int) -> EthernetAddress, statistics: inout FLIPStatistics,
+                          out: inout [OutgoingFrame]) {
+        for (key, var p) in peers where p.held > 0 || p.owed > 0 {
+            p.owed += p.held
+            p.held = 0
+            peers[key] = p
+            returnCreditIfDue(key, source: sources(key.interface), force: true, statistics: &statistics, out: &out)
+        }
+    }
+
+    var nextDeadline: Instant? {
+        var d: Instant?
+        for (_, p) in peers { d = earliest(d, p.requestDeadline) }
+        return d
+    }
+
+    /// Asks stalled peers for credit; gives up on those that never answer.
+    mutating func tick(now: Instant, sources: (Int) -> EthernetAddress, statistics: inout FLIPStatistics,
+                       out: inout [OutgoingFrame]) {
+        for (key, var p) in peers {
+            guard let deadline = p.requestDeadline, deadline <= now else { continue }
+            if p.requests >= configuration.maxCreditRequests {
+                let n = p.clearQueue()
+                for _ in 0..<n { statistics.drop(.creditTimeout) }
+                p.credit = Int(configuration.initialCredit)
+                p.requests = 0
+                p.requestDeadline = nil
+            } else {
+                p.requests += 1
+                p.requestDeadline = now + configuration.creditRequestInterval
+                statistics.creditRequestsSent += 1
+                out.append(OutgoingFrame(interface: key.interface,
+                                         frame: EthernetFrame(destination: key.location, source: sources(key.interface),
+                                                              control: FragmentControl(type: .requestCredit))))
+            }
+            peers[key] = p
+        }
+    }
+}

@@ -1,0 +1,112 @@
+// Reassembly of fragmented messages.
+//
+// A message longer than one frame arrives as fragments that share source,
+// destination and message id and say where their bytes go (offset) within
+// how many (total). Fragments may come in any order, twice, or never. We
+// copy each into place and remember which byte ranges are covered; the
+// message is delivered once every byte is, and never before. A fragment
+// that disagrees with the message it claims to belong to (another total,
+// bytes beyond the end) is refused, and a message that stops growing is
+// thrown away after a timeout so that its memory comes back. FLIP does not
+// ask for lost fragments again: the RPC layer above retransmits.
+
+import AmoebaCore
+
+struct ReassemblyKey: Hashable {
+    var source: FLIPAddress
+    var destination: FLIPAddress
+    var messageID: UInt32
+    var isMulticast: Bool
+}
+
+struct PartialMessage {
+    var buffer: [UInt8]
+    /// Disjoint, sorted, non-adjacent covered ranges.
+    var covered: [Range<Int>] = []
+    var expiry: Instant
+
+    var isComplete: Bool { covered.count == 1 && covered[0] == 0..<buffer.count }
+
+    mutating func add(_ range: Range<Int>) {
+        var merged = range
+        var kept = [Range<Int>]()
+        kept.reserveCapacity(covered.count + 1)
+        for r in covered {
+            if r.upperBound < merged.lowerBound || r.lowerBound > merged.upperBound {
+                kept.append(r)
+            } else {
+                merged = min(r.lowerBound, merged.lowerBound)..<max(r.upperBound, merged.upperBound)
+            }
+        }
+        kept.append(merged)
+        kept.sort { $0.lowerBound < $1.lowerBound }
+        covered = kept
+    }
+}
+
+enum FragmentOutcome {
+    case complete([UInt8])
+    case incomplete
+    case refused(FLIPDropReason)
+}
+
+struct Reassembler {
+    private(set) var partial: [ReassemblyKey: PartialMessage] = [:]
+    let timeout: Interval
+    let maxMessageSize: Int
+    let maxPartial: Int
+
+    init(configuration c: FLIPConfiguration) {
+        timeout = c.reassemblyTimeout
+        maxMessageSize = c.maxMessageSize
+        maxPartial = c.maxReassemblies
+    }
+
+    /// Adds one fragment. The header's offset, length and total are
+    /// untrusted; `data.count` equals the header's length (the frame
+    /// decoder saw to that).
+    mutating func add(_ key: ReassemblyKey, offset: UInt32, total: UInt32, data: [UInt8],
+                      now: Instant) -> FragmentOutcome {
+        guard UInt64(total) <= UInt64(maxMessageSize) else { return .refused(.messageTooLarge) }
+        guard UInt64(offset) + UInt64(data.count) <= UInt64(total) else {
+            return .refused(.inconsistentFragment)
+        }
+        let size = Int(total), start = Int(offset)
+        if start == 0 && data.count == size && partial[key] == nil { return .complete(data) }
+        var message: PartialMessage
+        if let existing = partial[key] {
+            guard existing.buffer.count == size else { return .refused(.inconsistentFragment) }
+            message = existing
+        } else {
+            guard partial.count < maxPartial else { return .refused(.tooManyReassemblies) }
+            message = PartialMessage(buffer: [UInt8](repeating: 0, count: size), expiry: now + timeout)
+        }
+        if !data.isEmpty {
+            message.buffer.replaceSubrange(start..<(start + data.count), with: data)
+            message.add(start..<(start + data.count))
+        }
+        message.expiry = now + timeout
+        if message.isComplete {
+            partial[key] = nil
+            return .complete(message.buffer)
+        }
+        partial[key] = message
+        return .incomplete
+    }
+
+    var nextExpiry: Instant? {
+        var e: Instant?
+        for (_, m) in partial { e = earliest(e, m.expiry) }
+        return e
+    }
+
+    /// Drops timed-out messages; returns how many.
+    mutating func expire(now: Instant) -> Int {
+        var n = 0
+        for (k, m) in partial where m.expiry <= now {
+            partial[k] = nil
+            n += 1
+        }
+        return n
+    }
+}

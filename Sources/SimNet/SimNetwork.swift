@@ -1,0 +1,263 @@
+// The simulated network and its event loop.
+//
+// The simulator owns time. It keeps frames in flight in a queue ordered by
+// arrival time, asks every box and upper layer for its next deadline, and
+// jumps the clock straight to whichever comes first: nothing happens between
+// events, so a simulated minute costs what its events cost. After every
+// call into a box or an upper layer it drains the box's events: frames go
+// onto the interface's segment (through the fault injector) and reach every
+// other live node there after the latency; deliveries and undeliverable
+// reports go to the node's upper layer. The box itself filters frames by
+// destination address, as a network card would.
+
+import AmoebaCore
+import FLIP
+
+struct InFlight {
+    var time: Instant
+    var sequence: Int
+    var node: Int
+    var interface: InterfaceID
+    var frame: [UInt8]
+
+    func before(_ other: InFlight) -> Bool {
+        time != other.time ? time < other.time : sequence < other.sequence
+    }
+}
+
+struct Segment {
+    var faults: FaultProfile
+    var trusted: Bool
+    var attached: [(node: Int, interface: InterfaceID)] = []
+}
+
+public final class SimNetwork {
+    public private(set) var now = Instant.zero
+    public let latency: Interval
+    public private(set) var nodes: [SimNode] = []
+
+    public private(set) var framesSent = 0
+    public private(set) var framesDelivered = 0
+    public private(set) var framesDropped = 0
+    public private(set) var framesDuplicated = 0
+    public private(set) var framesReordered = 0
+    public private(set) var framesCorrupted = 0
+    public private(set) var framesTruncated = 0
+    public private(set) var framesDelayed = 0
+
+    /// Called for every frame a node puts on a segment, before faults.
+    public var onTransmit: ((SimNode, InterfaceID, [UInt8]) -> Void)?
+
+    var segments: [Segment] = []
+    var random: SimRandom
+    var queue = FrameQueue()
+    var sequence = 0
+
+    public init(seed: UInt64, latency: Interval = .microseconds(50)) {
+        random = SimRandom(seed: seed)
+        self.latency = latency
+    }
+
+    /// A new Ethernet segment. Interfaces on a `trusted` segment are
+    /// trusted FLIP networks (the SECURITY flag may cross them).
+    public func addSegment(faults: FaultProfile = .none, trusted: Bool = false) -> SegmentID {
+        segments.append(Segment(faults: faults, trusted: trusted))
+        return SegmentID(rawValue: segments.count - 1)
+    }
+
+    public func setFaults(_ faults: FaultProfile, on segment: SegmentID) {
+        segments[segment.rawValue].faults = faults
+    }
+
+    /// A node with one interface on each of `segments`; two or more make it
+    /// a FLIP gateway. Interfaces get distinct locally administered MACs.
+    public func addNode(name: String, on segments: [SegmentID],
+                        configuration: FLIPConfiguration = .init()) -> SimNode {
+        let index = nodes.count
+        let box = FLIPBox(configuration: configuration)
+        var ids = [InterfaceID]()
+        for (k, s) in segments.enumerated() {
+            let mac = EthernetAddress(bytes: [0x02, 0, UInt8(truncatingIfNeeded: index >> 8),
+                                              UInt8(truncatingIfNeeded: index), 0, UInt8(truncatingIfNeeded: k)])!
+            let id = box.addInterface(mac: mac, trusted: self.segments[s.rawValue].trusted)
+            ids.append(id)
+            self.segments[s.rawValue].attached.append((node: index, interface: id))
+        }
+        let node = SimNode(name: name, box: box, interfaces: ids, segments: segments, index: index)
+        nodes.append(node)
+        return node
+    }
+
+    /// The node stops sending and receiving at once, as in a crash.
+    public func kill(_ node: SimNode) {
+        node.isAlive = false
+    }
+
+    /// Processes what a test produced by poking a box or upper layer.
+    public func flush(_ node: SimNode) {
+        process(node)
+    }
+
+    @discardableResult
+    public func run(until condition: () -> Bool, limit: Interval) -> Bool {
+        let end = now + limit
+        while true {
+            if condition() { return true }
+            if !step(until: end) {
+                now = end
+                return condition()
+            }
+        }
+    }
+
+    public func run(for duration: Interval) {
+        let end = now + duration
+        while step(until: end) {}
+        if now < end { now = end }
+    }
+
+    // MARK: The loop
+
+    /// Advances to the next event not after `end` and handles everything
+    /// due then. Returns false when there is none.
+    func step(until end: Instant) -> Bool {
+        var next = queue.peek?.time
+        for n in nodes where n.isAlive {
+            next = earliest(next, n.box.nextDeadline)
+            next = earliest(next, n.upper?.nextDeadline)
+        }
+        guard var t = next, t <= end else { return false }
+        // A deadline in the past is due now; the clock never runs backwards.
+        if t < now { t = now }
+        if t == now {
+            stalled += 1
+            if stalled > 100_000 {   // something keeps asking for "now": move on
+                t = now + .microseconds(1)
+                stalled = 0
+            }
+        } else {
+            stalled = 0
+        }
+        now = t
+        while let f = queue.peek, f.time <= now {
+            _ = queue.pop()
+            let node = nodes[f.node]
+            guard node.isAlive else { continue }
+            framesDelivered += 1
+            node.box.receive(frame: f.frame, on: f.interface, now: now)
+            process(node)
+        }
+        for n in nodes where n.isAlive {
+            if let d = n.box.nextDeadline, d <= now {
+                n.box.tick(now: now)
+                process(n)
+            }
+            if let u = n.upper, let d = u.nextDeadline, d <= now {
+                u.tick(now: now)
+                process(n)
+            }
+        }
+        return true
+    }
+
+    var stalled = 0
+
+    func process(_ node: SimNode) {
+        guard node.isAlive else { return }
+        while true {
+            let events = node.box.takeEvents()
+            if events.isEmpty { return }
+            for e in events {
+                switch e {
+                case .transmit(let interface, let frame):
+                    transmit(frame, from: node, on: interface)
+                case .deliver, .undeliverable:
+                    node.upper?.handle(e, now: now)
+                }
+            }
+        }
+    }
+
+    func transmit(_ frame: [UInt8], from node: SimNode, on interface: InterfaceID) {
+        guard let k = node.interfaces.firstIndex(of: interface) else { return }
+        let segment = segments[node.segments[k].rawValue]
+        framesSent += 1
+        onTransmit?(node, interface, frame)
+        let faults = segment.faults
+        if random.chance(faults.drop) {
+            framesDropped += 1
+            return
+        }
+        var copies = 1
+        if random.chance(faults.duplicate) {
+            copies = 2
+            framesDuplicated += 1
+        }
+        for _ in 0..<copies {
+            var f = frame
+            if random.chance(faults.corrupt), !f.isEmpty {
+                let i = random.below(f.count)
+                f[i] ^= UInt8(truncatingIfNeeded: random.below(255) + 1)
+                framesCorrupted += 1
+            }
+            if random.chance(faults.truncate), !f.isEmpty {
+                f = Array(f.prefix(random.below(f.count)))
+                framesTruncated += 1
+            }
+            var delay = latency
+            let spread = Int(max(faults.maxDelay.microseconds, 1))
+            if random.chance(faults.delay) {
+                delay = delay + .microseconds(Int64(random.below(spread + 1)))
+                framesDelayed += 1
+            }
+            if random.chance(faults.reorder) {
+                delay = delay + .microseconds(Int64(random.below(spread + 1)))
+                framesReordered += 1
+            }
+            for a in segment.attached where a.node != node.index && nodes[a.node].isAlive {
+                sequence += 1
+                queue.push(InFlight(time: now + delay, sequence: sequence, node: a.node,
+                                    interface: a.interface, frame: f))
+            }
+        }
+    }
+}
+
+/// A binary min-heap of frames in flight, by arrival time then send order.
+struct FrameQueue {
+    private var heap: [InFlight] = []
+
+    var peek: InFlight? { heap.first }
+    var count: Int { heap.count }
+
+    mutating func push(_ f: InFlight) {
+        heap.append(f)
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            if !heap[i].before(heap[parent]) { break }
+            heap.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> InFlight? {
+        guard !heap.isEmpty else { return nil }
+        let top = heap[0]
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < heap.count && heap[l].before(heap[m]) { m = l }
+                if r < heap.count && heap[r].before(heap[m]) { m = r }
+                if m == i { break }
+                heap.swapAt(i, m)
+                i = m
+            }
+        }
+        return top
+    }
+}

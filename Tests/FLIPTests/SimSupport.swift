@@ -1,0 +1,60 @@
+// Helpers for the simulated-network tests: an upper layer that records
+// what the box hands up, and frame inspection.
+
+import AmoebaCore
+@testable import FLIP
+import SimNet
+
+final class Recorder: SimUpperLayer {
+    var deliveries: [FLIPDelivery] = []
+    var failures: [(endpoint: EndpointID, destination: FLIPAddress, messageID: UInt32,
+                    reason: FLIPUndeliverableReason, at: Instant)] = []
+
+    func handle(_ event: FLIPEvent, now: Instant) {
+        switch event {
+        case .deliver(let d): deliveries.append(d)
+        case .undeliverable(let e, let d, let id, let r): failures.append((e, d, id, r, now))
+        case .transmit: break
+        }
+    }
+
+    func tick(now: Instant) {}
+    var nextDeadline: Instant? { nil }
+}
+
+/// A node with one registered endpoint and a recorder on top.
+struct Host {
+    let node: SimNode
+    let endpoint: EndpointID
+    let address: FLIPAddress
+    let recorder: Recorder
+
+    init(_ net: SimNetwork, _ name: String, on segments: [SegmentID], seed: UInt64,
+         configuration: FLIPConfiguration = .init()) {
+        node = net.addNode(name: name, on: segments, configuration: configuration)
+        var g = TestRandom(seed: seed)
+        endpoint = node.box.register(privateAddress: FLIPAddress.random(using: &g))
+        address = node.box.address(of: endpoint)!
+        recorder = Recorder()
+        node.upper = recorder
+    }
+
+    func send(_ net: SimNetwork, _ message: [UInt8], to: FLIPAddress) -> UInt32 {
+        let id = node.box.unicast(message, from: endpoint, to: to, now: net.now)
+        net.flush(node)
+        return id
+    }
+}
+
+/// Decodes a frame as sent (tests only look at well-formed ones).
+func flipFrame(_ bytes: [UInt8]) -> EthernetFrame? { try? EthernetFrame.decode(bytes) }
+
+func pattern(_ n: Int, seed: UInt8 = 1) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: n)
+    var x = UInt32(seed) &* 2_654_435_761
+    for i in 0..<n {
+        x = x &* 1_103_515_245 &+ 12345
+        out[i] = UInt8(truncatingIfNeeded: x >> 16)
+    }
+    return out
+}
