@@ -45,7 +45,7 @@ public final class AmunixConnection: @unchecked Sendable {
         addr.sun_family = sa_family_t(AF_UNIX)
         let pathBytes = Array(path.utf8)
         guard pathBytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            close(s)
+            Glibc.close(s)
             throw .invalidArgument("socket path too long: \(path)")
         }
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in
@@ -59,7 +59,7 @@ public final class AmunixConnection: @unchecked Sendable {
         }
         guard r == 0 else {
             let e = errno
-            close(s)
+            Glibc.close(s)
             throw .cannotConnect(path: path, errno: e)
         }
         fd = s
@@ -103,7 +103,7 @@ public final class AmunixConnection: @unchecked Sendable {
     }
 
     /// Waits for one request to the put-port of `getPort`.
-    public func getreq(_ getPort: Port) throws(AmunixError) -> IncomingRequest {
+    public func getreq(_ getPort: AmoebaCore.Port) throws(AmunixError) -> IncomingRequest {
         guard !getPort.isNull else { throw .rpc(.rpcBadPort) }
         let call = reserveCall()
         let answer = try exchange(.getreq(call: call, getPort: getPort), call)

@@ -27,7 +27,7 @@ extension Daemon {
             let deadline: Instant? = timeout == 0 ? nil : now + .milliseconds(Int64(timeout))
             transactions[id] = (conn.id, call, deadline)
         case .getreq(let call, let port):
-            guard let slot = rpc.getreq(port: port) else {
+            guard let slot = serverRPC.getreq(port: port) else {
                 local.send(.done(call: call, status: .rpcFailure), to: conn)
                 return
             }
@@ -39,10 +39,10 @@ extension Daemon {
                 return
             }
             repliesInFlight += 1
-            rpc.putrep(slot, RPCMessage(header: header, data: data), now: now)
+            serverRPC.putrep(slot, RPCMessage(header: header, data: data), now: now)
         case .cancel(let call):
             for (slot, owner) in slotOwners where owner == .program(connection: conn.id, call: call) {
-                rpc.cancelGetreq(slot)
+                serverRPC.cancelGetreq(slot)
                 slotOwners[slot] = nil
                 local.send(.done(call: call, status: .rpcAborted), to: conn)
             }
@@ -69,7 +69,7 @@ extension Daemon {
                 repliesInFlight += 1
                 var h = Header()
                 h.status = .rpcFailure
-                rpc.putrep(slot, RPCMessage(header: h), now: now)
+                serverRPC.putrep(slot, RPCMessage(header: h), now: now)
                 return
             }
             switch owner {
@@ -79,7 +79,7 @@ extension Daemon {
                 let reply = hostServers.handle(request, for: object, statistics: { statusText(now: now) },
                                                wallClock: systemWallClock, random: &random)
                 repliesInFlight += 1
-                rpc.putrep(slot, reply, now: now)
+                serverRPC.putrep(slot, reply, now: now)
                 listen(for: kind)
             case .program(let connection, let call):
                 slotOwners[slot] = nil
@@ -87,7 +87,7 @@ extension Daemon {
                     repliesInFlight += 1
                     var h = Header()
                     h.status = .rpcFailure
-                    rpc.putrep(slot, RPCMessage(header: h), now: now)
+                    serverRPC.putrep(slot, RPCMessage(header: h), now: now)
                     return
                 }
                 serving[ConnectionCall(connection: connection, call: call)] = slot
@@ -100,7 +100,7 @@ extension Daemon {
     }
 
     func listen(for kind: HostedKind) {
-        guard let slot = rpc.getreq(port: hostServers.object(kind).getPort) else {
+        guard let slot = serverRPC.getreq(port: hostServers.object(kind).getPort) else {
             logger.error("no RPC state left for the \(kind.rawValue) server")
             return
         }
@@ -127,7 +127,7 @@ extension Daemon {
         metrics.connectionClosed()
         for (slot, owner) in slotOwners {
             if case .program(let c, _) = owner, c == conn.id {
-                rpc.cancelGetreq(slot)
+                serverRPC.cancelGetreq(slot)
                 slotOwners[slot] = nil
             }
         }
@@ -137,7 +137,7 @@ extension Daemon {
             repliesInFlight += 1
             var h = Header()
             h.status = .rpcFailure
-            rpc.putrep(slot, RPCMessage(header: h), now: now)
+            serverRPC.putrep(slot, RPCMessage(header: h), now: now)
         }
         for (id, t) in transactions where t.connection == conn.id {
             // The transaction runs to its end in the RPC layer (it cannot be

@@ -26,7 +26,11 @@ public final class Daemon: @unchecked Sendable {
     public let configuration: DaemonConfiguration
     let logger: Logger
     let box: FLIPBox
+    /// Two RPC machines on one box: one for the transactions this host
+    /// starts, one for the ports it serves. A machine does not hear its own
+    /// port locates, and a program here may well call a server here.
     let rpc: RPCNode
+    let serverRPC: RPCNode
     var links: [any Link] = []
     var injectors: [FaultInjector] = []
     let local: LocalAPIServer
@@ -47,7 +51,7 @@ public final class Daemon: @unchecked Sendable {
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private var stopRequested = false
-    private var draining = false
+    var draining = false
     private var drainDeadline = Instant.zero
 
     public init(configuration: DaemonConfiguration, logger: Logger) throws(DaemonError) {
@@ -82,11 +86,10 @@ public final class Daemon: @unchecked Sendable {
             injectors.append(FaultInjector(spec.faults))
             _ = box.addInterface(mac: link.mac, weight: spec.weight)
         }
-        var kidBytes = [UInt8](repeating: 0, count: 8)
-        for i in 0..<8 { kidBytes[i] = UInt8.random(in: 0...255, using: &random) }
-        let privateAddress = FLIPAddress.random(using: &random)
-        rpc = RPCNode(box: box, kid: KernelID(bytes: kidBytes)!, privateAddress: privateAddress,
-                      configuration: configuration.rpc)
+        rpc = RPCNode(box: box, kid: FLIPAddress.random(using: &random),
+                      privateAddress: FLIPAddress.random(using: &random), configuration: configuration.rpc)
+        serverRPC = RPCNode(box: box, kid: FLIPAddress.random(using: &random),
+                            privateAddress: FLIPAddress.random(using: &random), configuration: configuration.rpc)
         hostServers = HostServers(hostName: configuration.hostName, using: &random)
 
         do {
@@ -143,6 +146,7 @@ public final class Daemon: @unchecked Sendable {
         for conn in local.connections.values { local.flush(conn) }
         local.closeAll()
         rpc.shutdown()
+        serverRPC.shutdown()
         for l in links { l.close() }
         close(wakeRead)
         close(wakeWrite)
@@ -172,8 +176,9 @@ public final class Daemon: @unchecked Sendable {
         var wait: Int64 = 1_000_000
         if let d = nextDeadline() { wait = max(0, d.microseconds - now.microseconds) }
         if draining { wait = min(wait, max(0, drainDeadline.microseconds - now.microseconds)) }
-        var ts = timespec(tv_sec: Int(wait / 1_000_000), tv_nsec: Int((wait % 1_000_000) * 1000))
-        let r = ppoll(&fds, nfds_t(fds.count), &ts, nil)
+        // Protocol timers are in milliseconds; round up so a deadline is
+        // never polled for early and spun on.
+        let r = poll(&fds, nfds_t(fds.count), Int32((wait + 999) / 1000))
         let t = MonotonicClock.now
         if r > 0 {
             if fds[0].revents != 0 {
@@ -215,7 +220,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     private func nextDeadline() -> Instant? {
-        var d = earliest(box.nextDeadline, rpc.nextDeadline)
+        var d = earliest(box.nextDeadline, earliest(rpc.nextDeadline, serverRPC.nextDeadline))
         for inj in injectors { d = earliest(d, inj.nextDeadline) }
         for t in transactions.values { d = earliest(d, t.deadline) }
         return d
@@ -227,6 +232,7 @@ public final class Daemon: @unchecked Sendable {
         }
         if let d = box.nextDeadline, d <= now { box.tick(now: now) }
         if let d = rpc.nextDeadline, d <= now { rpc.tick(now: now) }
+        if let d = serverRPC.nextDeadline, d <= now { serverRPC.tick(now: now) }
         expireTransactions(now: now)
         pump(now: now)
     }
@@ -241,9 +247,10 @@ public final class Daemon: @unchecked Sendable {
                     transmit(frame, on: interface.rawValue, now: now)
                 case .deliver, .undeliverable:
                     rpc.handle(e, now: now)
+                    serverRPC.handle(e, now: now)
                 }
             }
-            let rpcEvents = rpc.takeEvents()
+            let rpcEvents = rpc.takeEvents() + serverRPC.takeEvents()
             for e in rpcEvents { handleRPC(e, now: now) }
             if flipEvents.isEmpty && rpcEvents.isEmpty { return }
         }
@@ -268,18 +275,23 @@ public final class Daemon: @unchecked Sendable {
     /// The text `std_status` shows for this host's sys server.
     public func statusText(now: Instant) -> String {
         let f = box.statistics
-        let r = rpc.statistics
+        var r = rpc.statistics
+        let sr = serverRPC.statistics
+        r.retransmissions += sr.retransmissions
+        r.duplicatesRefused += sr.duplicatesRefused
+        r.malformed += sr.malformed
+        for i in r.sent.indices where i < sr.sent.count { r.sent[i] += sr.sent[i]; r.received[i] += sr.received[i] }
         let up = (now - started).microseconds / 1000
         var s = "host \(configuration.hostName)\n"
         s += "uptime \(up / 1000).\(pad3(up % 1000)) s\n"
-        s += "flip address \(rpc.address.hex)\n"
+        s += "flip address \(rpc.address.hex) (client) \(serverRPC.address.hex) (server)\n"
         s += "frames in \(f.framesIn) out \(f.framesOut) dropped \(f.totalDropped)\n"
         s += "messages sent \(f.messagesSent) delivered \(f.messagesDelivered)\n"
         s += "locates sent \(f.locatesSent) received \(f.locatesReceived) hereis sent \(f.hereIsSent) received \(f.hereIsReceived)\n"
         s += "forwarded unidata \(f.unidataForwarded) multidata \(f.multidataForwarded)\n"
         s += "transactions started \(r.transactionsStarted) succeeded \(r.transactionsSucceeded) failed \(r.transactionsFailed)\n"
         s += "retransmissions \(r.retransmissions) duplicates refused \(r.duplicatesRefused)\n"
-        s += "rpc locates sent \(r.sent[1]) received \(r.received[1])\n"
+        s += "rpc locates sent \(r.sent[1]) received \(r.received[1]) requests served \(sr.received[3])\n"
         s += "programs connected \(local.connections.count)\n"
         for (i, l) in links.enumerated() {
             let c = injectors[i].counters
