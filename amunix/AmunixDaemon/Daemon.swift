@@ -74,7 +74,8 @@ public final class Daemon: @unchecked Sendable {
                     link = try UDPLink(name: spec.text, localPort: lp, remoteHost: host, remotePort: rp,
                                        mac: randomLocalMAC(using: &random))
                 case .multicast(let group, let port):
-                    link = try UDPLink(name: spec.text, group: group, port: port, mac: randomLocalMAC(using: &random))
+                    link = try UDPLink(name: spec.text, group: group, port: port, interface: spec.multicastInterface,
+                                       ttl: spec.multicastTTL, mac: randomLocalMAC(using: &random))
                 case .pcap(let iface):
                     link = try PcapLink(name: spec.text, interface: iface)
                 }

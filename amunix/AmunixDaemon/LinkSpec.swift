@@ -4,7 +4,8 @@
 //   mcast:GROUP:PORT                      Ethernet in UDP multicast
 //   pcap:IFACE                            raw Ethernet (root)
 //
-// Any of them may be followed by options after commas: the FLIP hop
+// A multicast link takes `local=ADDR` (the interface to use, QEMU's
+// localaddr) and `ttl=N`. Any link may be followed by options after commas: the FLIP hop
 // weight (`weight=3`) and a seeded fault injector on frames this host sends
 // (`drop=0.2,dup=0.2,reorder=0.2,corrupt=0.01,delay=0.1,maxdelay=5,seed=7`;
 // probabilities per frame, maxdelay in milliseconds).
@@ -19,6 +20,11 @@ public struct LinkSpec: Hashable, Sendable {
     public var kind: Kind
     public var weight: UInt16 = 3
     public var faults: FaultSettings = .none
+    /// Multicast only: the local address whose interface carries the
+    /// group (QEMU's localaddr=; 127.0.0.1 keeps the segment on this
+    /// machine), and the datagrams' TTL (0: never leave the host).
+    public var multicastInterface: String?
+    public var multicastTTL: UInt8 = 1
     public var text: String
 
     public init(parsing text: String) throws(LinkSpecError) {
@@ -53,6 +59,18 @@ public struct LinkSpec: Hashable, Sendable {
             if key == "weight" {
                 guard let w = UInt16(value), w >= 1, w <= 25 else { throw .init(text, "weight must be 1 to 25") }
                 weight = w
+                continue
+            }
+            if key == "local" {
+                guard case .multicast = kind, value.split(separator: ".").compactMap({ UInt8($0) }).count == 4 else {
+                    throw .init(text, "local= is an IPv4 address, for mcast: links only")
+                }
+                multicastInterface = value
+                continue
+            }
+            if key == "ttl" {
+                guard case .multicast = kind, let t = UInt8(value) else { throw .init(text, "ttl= is 0 to 255, for mcast: links only") }
+                multicastTTL = t
                 continue
             }
             if key == "seed" {

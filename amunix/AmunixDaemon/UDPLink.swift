@@ -43,7 +43,8 @@ public final class UDPLink: Link {
     }
 
     /// A member of the multicast segment `group:port`.
-    public init(name: String, group: String, port: UInt16, mac: EthernetAddress) throws(LinkError) {
+    public init(name: String, group: String, port: UInt16, interface: String?, ttl: UInt8,
+                mac: EthernetAddress) throws(LinkError) {
         self.name = name
         self.mac = mac
         self.remote = try UDPLink.resolve(group, port)
@@ -64,6 +65,21 @@ public final class UDPLink: Link {
         var mreq = ip_mreq()
         mreq.imr_multiaddr = remote.sin_addr
         mreq.imr_interface.s_addr = INADDR_ANY
+        if let interface {
+            var a = in_addr()
+            guard inet_pton(AF_INET, interface, &a) == 1 else {
+                Glibc.close(fd)
+                throw LinkError("\(name): \(interface) is not an IPv4 address")
+            }
+            mreq.imr_interface = a
+            guard setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_IF, &a, socklen_t(MemoryLayout<in_addr>.size)) == 0 else {
+                let e = LinkError.system("\(name): multicast interface \(interface)")
+                Glibc.close(fd)
+                throw e
+            }
+        }
+        var t = Int32(ttl)
+        setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_TTL, &t, socklen_t(MemoryLayout<Int32>.size))
         guard setsockopt(fd, Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, &mreq,
                          socklen_t(MemoryLayout<ip_mreq>.size)) == 0 else {
             let e = LinkError.system("\(name): join multicast group \(group)")

@@ -98,6 +98,7 @@ struct Load: ParsableCommand {
     @Option(help: "Seconds before one transaction is given up.") var timeout: Double = 30
     @Option(help: "Unmeasured transactions first.") var warmup: Int = 0
     @Flag(help: "Print one machine-readable line: p50_us p99_us mbps ok failed.") var brief = false
+    @Flag(help: "Each thread stops at its first failure.") var stopOnError = false
     @Argument var portFile: String
 
     func validate() throws {
@@ -119,7 +120,7 @@ struct Load: ParsableCommand {
             _ = try? conn.trans(h, payload, timeout: to)
         }
         let st = LoadState()
-        let count = self.count, size = self.size
+        let count = self.count, size = self.size, stopOnError = self.stopOnError
         let group = DispatchGroup()
         let start = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<threads {
@@ -141,6 +142,7 @@ struct Load: ParsableCommand {
                         if right { st.ok(dt) } else { st.fail("WRONG_REPLY") }
                     } catch {
                         st.fail("\(error)")
+                        if stopOnError { return }
                     }
                 }
             }.start()
