@@ -28,6 +28,8 @@ struct RPCBench: ParsableCommand {
 enum BenchCommand {
     static let echo: UInt16 = 0
     static let stats: UInt16 = 1
+    /// Like echo, but the reply carries no data: one-way throughput.
+    static let sink: UInt16 = 2
 }
 
 struct Serve: ParsableCommand {
@@ -61,7 +63,7 @@ struct Serve: ParsableCommand {
                         c.executed(key)
                         reply.offset = req.header.offset
                         reply.extra = req.header.extra
-                        data = req.data
+                        data = req.header.command == BenchCommand.sink ? [] : req.data
                     }
                     try? conn.putrep(req, reply, data)
                 }
@@ -99,6 +101,7 @@ struct Load: ParsableCommand {
     @Option(help: "Unmeasured transactions first.") var warmup: Int = 0
     @Flag(help: "Print one machine-readable line: p50_us p99_us mbps ok failed.") var brief = false
     @Flag(help: "Each thread stops at its first failure.") var stopOnError = false
+    @Flag(help: "Replies carry no data (measures one-way throughput).") var oneway = false
     @Argument var portFile: String
 
     func validate() throws {
@@ -121,6 +124,8 @@ struct Load: ParsableCommand {
         }
         let st = LoadState()
         let count = self.count, size = self.size, stopOnError = self.stopOnError
+        let command = oneway ? BenchCommand.sink : BenchCommand.echo
+        let expected = oneway ? [] : payload
         let group = DispatchGroup()
         let start = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<threads {
@@ -130,7 +135,7 @@ struct Load: ParsableCommand {
                 while true {
                     let i = st.take()
                     if i >= count { return }
-                    var h = Header(capability: cap, command: BenchCommand.echo)
+                    var h = Header(capability: cap, command: command)
                     h.signature = tag
                     h.offset = Int32(truncatingIfNeeded: i >> 16)
                     h.extra = UInt16(truncatingIfNeeded: i)
@@ -138,7 +143,7 @@ struct Load: ParsableCommand {
                     do {
                         let r = try conn.trans(h, payload, timeout: to)
                         let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000
-                        let right = r.data == payload && r.header.offset == h.offset && r.header.extra == h.extra
+                        let right = r.data == expected && r.header.offset == h.offset && r.header.extra == h.extra
                         if right { st.ok(dt) } else { st.fail("WRONG_REPLY") }
                     } catch {
                         st.fail("\(error)")
@@ -155,12 +160,12 @@ struct Load: ParsableCommand {
             latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
         }
         let failed = failures.values.reduce(0, +)
-        let mbps = Double(latencies.count * size * 2) / elapsed / 1e6
+        let mbps = Double(latencies.count * size * (oneway ? 1 : 2)) / elapsed / 1e6
         if brief {
             print(String(format: "%.1f %.1f %.2f %d %d", pct(0.5), pct(0.99), mbps, latencies.count, failed))
         } else {
             print(String(format: "transactions %d ok %d failed %d in %.2f s", count, latencies.count, failed, elapsed))
-            print(String(format: "latency p50 %.1f us p99 %.1f us; throughput %.2f MB/s (request+reply data)", pct(0.5), pct(0.99), mbps))
+            print(String(format: "latency p50 %.1f us p99 %.1f us; throughput %.2f MB/s (\(oneway ? "request data" : "request+reply data"))", pct(0.5), pct(0.99), mbps))
             for (k, v) in failures.sorted(by: { $0.key < $1.key }) { print("failure \(k): \(v)") }
         }
         conn.close()
