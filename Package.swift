@@ -17,6 +17,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Shared, Embedded-clean protocol code.
@@ -59,6 +62,42 @@ let package = Package(
                     dependencies: ["AmoebaCore", "Storage", "DiskStorage", "Directory", "servers-crash-child"]),
         .testTarget(name: "BulletTests",
                     dependencies: ["AmoebaCore", "Storage", "DiskStorage", "Bullet", "servers-crash-child"]),
+        // section: amunix
+        // amunixd: a Linux host as a FLIP node. CPcap needs Debian's libpcap-dev.
+        .systemLibrary(name: "CPcap", path: "amunix/CPcap", pkgConfig: "libpcap",
+                       providers: [.apt(["libpcap-dev"])]),
+        .target(name: "Amunix", dependencies: ["AmoebaCore"], path: "amunix/Amunix"),
+        .target(
+            name: "AmunixDaemon",
+            dependencies: [
+                "AmoebaCore", "FLIP", "RPC", "Amunix", "CPcap",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "amunix/AmunixDaemon"),
+        .executableTarget(
+            name: "amunixd",
+            dependencies: [
+                "AmunixDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "amunix/amunixd"),
+        .executableTarget(
+            name: "rpc_bench",
+            dependencies: ["Amunix", "AmoebaCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "amunix/rpc_bench"),
+        .target(
+            name: "StdTools",
+            dependencies: ["AmoebaCore", "Amunix", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/StdTools"),
+        .executableTarget(name: "std_info", dependencies: ["StdTools"], path: "Sources/std_info"),
+        .executableTarget(name: "std_status", dependencies: ["StdTools"], path: "Sources/std_status"),
+        .executableTarget(name: "std_restrict", dependencies: ["StdTools"], path: "Sources/std_restrict"),
+        .executableTarget(name: "std_destroy", dependencies: ["StdTools"], path: "Sources/std_destroy"),
+        .executableTarget(name: "std_touch", dependencies: ["StdTools"], path: "Sources/std_touch"),
+        .testTarget(name: "AmunixTests", dependencies: ["AmoebaCore", "FLIP", "RPC", "Amunix", "AmunixDaemon", "StdTools"]),
         // section: kernel host targets
     ]
 )

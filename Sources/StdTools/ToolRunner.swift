@@ -1,0 +1,65 @@
+// What every std tool shares: the options naming the daemon and the
+// timeout, and the loop that applies one action to each capability given,
+// reports each failure with its Amoeba name, and exits with the code of the
+// worst failure so a script can tell "object said no" from "not reached".
+
+import AmoebaCore
+import Amunix
+import ArgumentParser
+import Foundation
+
+public struct DaemonOptions: ParsableArguments {
+    @Option(help: "amunixd's socket (default: $AMUNIX_SOCKET or /run/amunix/amunixd.sock).")
+    public var socket: String?
+
+    @Option(help: "Give up on a transaction after this many seconds.")
+    public var timeout: Double = 30
+
+    public init() {}
+
+    public func validate() throws {
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be more than 0 and at most 3600 seconds") }
+    }
+
+    /// A client over a fresh connection, or the failure to make one.
+    public func client() throws(ToolError) -> StandardClient {
+        do {
+            let conn = try AmunixConnection(path: socket ?? AmunixConnection.socketPathFromEnvironment)
+            return StandardClient(connection: conn, timeout: .milliseconds(Int64(timeout * 1000)))
+        } catch {
+            throw .daemon(error)
+        }
+    }
+}
+
+public enum ToolRunner {
+    /// Runs `action` on each argument; prints failures as
+    /// `tool: ARG: ERROR_NAME` on stderr; exits with the worst code.
+    public static func forEach(_ tool: String, _ arguments: [String], options: DaemonOptions,
+                               _ action: (StandardClient, String, Capability) throws(ToolError) -> Void) -> Never {
+        var worst: Int32 = 0
+        let client: StandardClient
+        do {
+            client = try options.client()
+        } catch {
+            fail(tool, nil, error)
+            exit(error.exitCode)
+        }
+        for arg in arguments {
+            do {
+                let cap = try CapabilityArgument.resolve(arg)
+                try action(client, arg, cap)
+            } catch {
+                fail(tool, arg, error)
+                worst = max(worst, error.exitCode)
+            }
+        }
+        client.connection.close()
+        exit(worst)
+    }
+
+    public static func fail(_ tool: String, _ argument: String?, _ error: ToolError) {
+        let prefix = argument.map { "\(tool): \($0): " } ?? "\(tool): "
+        FileHandle.standardError.write(Data((prefix + error.description + "\n").utf8))
+    }
+}

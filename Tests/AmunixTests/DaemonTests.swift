@@ -1,0 +1,196 @@
+// Two daemons in this test process, joined by Ethernet-in-UDP on loopback,
+// driven through the client library as real programs would: trans to the
+// other host's servers, several server threads on one port serving many
+// concurrent callers, a server program that vanishes mid-request, timeouts,
+// and the graceful stop.
+
+import AmoebaCore
+import Amunix
+import AmunixDaemon
+import Foundation
+import Logging
+import Testing
+
+final class DaemonPair: @unchecked Sendable {
+    let dir: String
+    let a: Daemon
+    let b: Daemon
+    private let done = DispatchGroup()
+
+    init(_ name: String, tweak: (inout DaemonConfiguration) -> Void = { _ in }) throws {
+        dir = NSTemporaryDirectory() + "amunix-test-\(name)-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir + "/a", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/b", withIntermediateDirectories: true)
+        let base = 45000 + Int(getpid() % 2000) * 4 + (name.utf8.reduce(0) { $0 &+ Int($1) } % 4) * 2
+        var ca = DaemonConfiguration(links: [try LinkSpec(parsing: "udp:\(base):127.0.0.1:\(base + 1)")],
+                                     socketPath: dir + "/a/amunixd.sock", stateDirectory: dir + "/a", hostName: "a")
+        var cb = DaemonConfiguration(links: [try LinkSpec(parsing: "udp:\(base + 1):127.0.0.1:\(base)")],
+                                     socketPath: dir + "/b/amunixd.sock", stateDirectory: dir + "/b", hostName: "b")
+        ca.seed = 1
+        cb.seed = 2
+        tweak(&ca)
+        tweak(&cb)
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        a = try Daemon(configuration: ca, logger: logger)
+        b = try Daemon(configuration: cb, logger: logger)
+        for d in [a, b] {
+            done.enter()
+            Thread { [done] in
+                d.run()
+                done.leave()
+            }.start()
+        }
+    }
+
+    func connect(_ host: String) throws -> AmunixConnection {
+        try AmunixConnection(path: dir + "/\(host)/amunixd.sock")
+    }
+
+    /// Stops both; true when both loops ended in time.
+    func stop() -> Bool {
+        a.requestStop()
+        b.requestStop()
+        let ok = done.wait(timeout: .now() + 15) == .success
+        try? FileManager.default.removeItem(atPath: dir)
+        return ok
+    }
+}
+
+@Suite(.serialized) struct DaemonTests {
+    @Test func stdInfoOfTheOtherHost() throws {
+        let pair = try DaemonPair("info")
+        defer { #expect(pair.stop()) }
+        let conn = try pair.connect("a")
+        let sys = pair.b.hostServers.object(.sys).capability
+        let r = try conn.trans(Header(capability: sys, command: StandardCommand.info), [], timeout: .seconds(10))
+        #expect(r.header.status == .ok)
+        #expect(String(decoding: r.data, as: UTF8.self) == "sys server on b")
+        // And the capability file the tools read says the same.
+        let text = try String(contentsOfFile: pair.dir + "/b/sys.cap", encoding: .utf8)
+        #expect(text == sys.text + "\n")
+        // A server on the same host is reached as well.
+        let local = pair.a.hostServers.object(.tod).capability
+        let t = try conn.trans(Header(capability: local, command: HostCommand.getTime), [], timeout: .seconds(10))
+        #expect(t.header.offset > 1_600_000_000)
+        conn.close()
+    }
+
+    @Test func manyCallersSeveralServerThreads() throws {
+        let pair = try DaemonPair("many")
+        defer { #expect(pair.stop()) }
+        let server = try pair.connect("b")
+        var g = SystemRandomNumberGenerator()
+        let getPort = AmoebaCore.Port.random(using: &g)
+        let served = Counter()
+        for _ in 0..<3 {
+            Thread {
+                while let req = try? server.getreq(getPort) {
+                    served.add()
+                    var h = Header()
+                    h.offset = req.header.offset &* 2
+                    try? server.putrep(req, h, req.data.reversed())
+                }
+            }.start()
+        }
+        let client = try pair.connect("a")
+        let wrong = Counter()
+        let group = DispatchGroup()
+        for t in 0..<8 {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                for i in 0..<25 {
+                    var h = Header(port: getPort.putPort)
+                    h.offset = Int32(t * 1000 + i)
+                    let data = (0..<(i * 40)).map { UInt8(truncatingIfNeeded: $0 &+ t) }
+                    guard let r = try? client.trans(h, data, timeout: .seconds(20)),
+                          r.header.offset == h.offset * 2, r.data == data.reversed() else {
+                        wrong.add()
+                        continue
+                    }
+                }
+            }.start()
+        }
+        #expect(group.wait(timeout: .now() + 60) == .success)
+        #expect(wrong.value == 0)
+        #expect(served.value == 200)
+        client.close()
+        server.close()
+    }
+
+    @Test func serverThatVanishesAnswersWithAnError() throws {
+        let pair = try DaemonPair("vanish")
+        defer { #expect(pair.stop()) }
+        let server = try pair.connect("b")
+        var g = SystemRandomNumberGenerator()
+        let getPort = AmoebaCore.Port.random(using: &g)
+        let arrived = DispatchSemaphore(value: 0)
+        Thread {
+            if (try? server.getreq(getPort)) != nil {
+                arrived.signal()
+                // ... and never answers: the program goes away instead.
+                server.close()
+            }
+        }.start()
+        let client = try pair.connect("a")
+        let start = Date()
+        let r = try client.trans(Header(port: getPort.putPort), [], timeout: .seconds(20))
+        #expect(arrived.wait(timeout: .now() + 1) == .success)
+        #expect(r.header.status == .rpcFailure)
+        #expect(Date().timeIntervalSince(start) < 10)
+        client.close()
+    }
+
+    @Test func timeoutEndsAWaitForANonexistentPort() throws {
+        let pair = try DaemonPair("timeout")
+        defer { #expect(pair.stop()) }
+        let client = try pair.connect("a")
+        var g = SystemRandomNumberGenerator()
+        let nobody = AmoebaCore.Port.random(using: &g)
+        let start = Date()
+        #expect(throws: AmunixError.rpc(.rpcFailure)) {
+            try client.trans(Header(port: nobody), [], timeout: .milliseconds(300))
+        }
+        let took = Date().timeIntervalSince(start)
+        #expect(took >= 0.25 && took < 3)
+        // The connection is still good afterwards.
+        let sys = pair.b.hostServers.object(.sys).capability
+        #expect(try client.trans(Header(capability: sys, command: StandardCommand.touch), [], timeout: .seconds(10)).header.status == .ok)
+        client.close()
+    }
+
+    @Test func garbageOnTheSocketDisconnectsOnlyThatProgram() throws {
+        let pair = try DaemonPair("garbage")
+        defer { #expect(pair.stop()) }
+        let good = try pair.connect("a")
+        // A raw connection sending nonsense.
+        let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let path = Array((pair.dir + "/a/amunixd.sock").utf8)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in path.enumerated() { raw[i] = b }
+        }
+        let c = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(c == 0)
+        let junk: [UInt8] = [5, 0, 0, 0, 0x77, 1, 2, 3, 4]
+        _ = junk.withUnsafeBytes { send(s, $0.baseAddress, $0.count, 0) }
+        var b = [UInt8](repeating: 0, count: 16)
+        #expect(recv(s, &b, 16, 0) == 0)  // the daemon hung up on it
+        close(s)
+        let sys = pair.b.hostServers.object(.sys).capability
+        #expect(try good.trans(Header(capability: sys, command: StandardCommand.info), [], timeout: .seconds(10)).header.status == .ok)
+        good.close()
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func add() { lock.lock(); n += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}

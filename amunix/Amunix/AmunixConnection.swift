@@ -1,0 +1,194 @@
+// The client library: trans, getreq and putrep for any Linux program.
+//
+// One connection to amunixd serves a whole program. Any number of threads
+// may call into it at once: each call gets its own call number, its frame
+// is written under a lock, and a reader thread hands each answer to the
+// thread waiting for that number. So a program can have many transactions
+// in flight and several server threads waiting on one port, exactly as
+// Amoeba threads share one process's RPC state. Calls block the calling
+// thread, like Amoeba's own trans and getreq.
+
+import AmoebaCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A request handed to a server thread by `getreq`; give it back to `putrep`.
+public struct IncomingRequest: Sendable {
+    public let header: Header
+    public let data: [UInt8]
+    let call: UInt32
+}
+
+public final class AmunixConnection: @unchecked Sendable {
+    /// Where the daemon listens unless told otherwise.
+    public static let defaultSocketPath = "/run/amunix/amunixd.sock"
+
+    /// `AMUNIX_SOCKET` if set, else the default.
+    public static var socketPathFromEnvironment: String {
+        ProcessInfo.processInfo.environment["AMUNIX_SOCKET"] ?? defaultSocketPath
+    }
+
+    private let fd: Int32
+    private let writeLock = NSLock()
+    private let state = NSCondition()
+    private var nextCall: UInt32 = 1
+    private var answers: [UInt32: LocalMessage] = [:]
+    private var waiting: Set<UInt32> = []
+    private var closed = false
+
+    public init(path: String = AmunixConnection.socketPathFromEnvironment) throws(AmunixError) {
+        let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard s >= 0 else { throw .cannotConnect(path: path, errno: errno) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(path.utf8)
+        guard pathBytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            Glibc.close(s)
+            throw .invalidArgument("socket path too long: \(path)")
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in pathBytes.enumerated() { raw[i] = b }
+            raw[pathBytes.count] = 0
+        }
+        let r = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard r == 0 else {
+            let e = errno
+            Glibc.close(s)
+            throw .cannotConnect(path: path, errno: e)
+        }
+        fd = s
+        let reader = Thread { [unowned self] in self.readLoop() }
+        reader.name = "amunix-reader"
+        reader.start()
+    }
+
+    deinit {
+        Glibc.close(fd)
+    }
+
+    /// Closes the connection; calls still waiting fail with connectionLost.
+    /// The daemon withdraws this program's getreqs and answers its
+    /// unanswered requests with an error.
+    public func close() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        state.lock()
+        closed = true
+        state.broadcast()
+        state.unlock()
+    }
+
+    // MARK: the three calls
+
+    /// Sends a request to the object in `header.port` and waits for the
+    /// reply. A timeout ends the wait with RPC_FAILURE; nil leaves it to the
+    /// RPC layer (which gives up on a dead or absent server by itself).
+    public func trans(_ header: Header, _ data: [UInt8] = [],
+                      timeout: Duration? = nil) throws(AmunixError) -> (header: Header, data: [UInt8]) {
+        var ms: UInt32 = 0
+        if let t = timeout {
+            let total = t.components.seconds * 1000 + t.components.attoseconds / 1_000_000_000_000_000
+            ms = UInt32(clamping: max(1, total))
+        }
+        let call = reserveCall()
+        let answer = try exchange(.trans(call: call, timeoutMilliseconds: ms, header: header, data: data), call)
+        guard case .reply(_, let status, let h, let d) = answer else { throw .connectionLost }
+        guard status == .ok else { throw .rpc(status) }
+        return (h, d)
+    }
+
+    /// Waits for one request to the put-port of `getPort`.
+    public func getreq(_ getPort: AmoebaCore.Port) throws(AmunixError) -> IncomingRequest {
+        guard !getPort.isNull else { throw .rpc(.rpcBadPort) }
+        let call = reserveCall()
+        let answer = try exchange(.getreq(call: call, getPort: getPort), call)
+        switch answer {
+        case .request(_, let h, let d): return IncomingRequest(header: h, data: d, call: call)
+        case .done(_, let status): throw .rpc(status == .ok ? .rpcFailure : status)
+        default: throw .connectionLost
+        }
+    }
+
+    /// Sends the reply to `request`. Returns once the daemon has it; the
+    /// RPC layer then delivers it (retransmitting until acknowledged).
+    public func putrep(_ request: IncomingRequest, _ header: Header, _ data: [UInt8] = []) throws(AmunixError) {
+        try send(.putrep(call: request.call, header: header, data: data))
+    }
+
+    // MARK: plumbing
+
+    private func reserveCall() -> UInt32 {
+        state.lock()
+        defer { state.unlock() }
+        let c = nextCall
+        nextCall &+= 1
+        if nextCall == 0 { nextCall = 1 }
+        waiting.insert(c)
+        return c
+    }
+
+    private func exchange(_ message: LocalMessage, _ call: UInt32) throws(AmunixError) -> LocalMessage {
+        do {
+            try send(message)
+        } catch {
+            state.lock()
+            waiting.remove(call)
+            state.unlock()
+            throw error
+        }
+        state.lock()
+        defer { state.unlock() }
+        while answers[call] == nil && !closed { state.wait() }
+        waiting.remove(call)
+        guard let a = answers.removeValue(forKey: call) else { throw .connectionLost }
+        return a
+    }
+
+    private func send(_ message: LocalMessage) throws(AmunixError) {
+        let frame = message.framed()
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        var sent = 0
+        while sent < frame.count {
+            let n = frame.withUnsafeBytes { raw in
+                Glibc.send(fd, raw.baseAddress! + sent, frame.count - sent, Int32(MSG_NOSIGNAL))
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .connectionLost
+            }
+            sent += n
+        }
+    }
+
+    private func readLoop() {
+        var assembler = FrameAssembler()
+        var buf = [UInt8](repeating: 0, count: 65536)
+        outer: while true {
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            assembler.append(buf[0..<n])
+            while true {
+                let m: LocalMessage?
+                do { m = try assembler.next() } catch { break outer }
+                guard let message = m else { break }
+                state.lock()
+                if waiting.contains(message.call) {
+                    answers[message.call] = message
+                    state.broadcast()
+                }
+                state.unlock()
+            }
+        }
+        state.lock()
+        closed = true
+        state.broadcast()
+        state.unlock()
+    }
+}

@@ -1,0 +1,31 @@
+// Everything the daemon is told on its command line, as one value, so the
+// event loop can also be built and run inside a test process.
+
+import AmoebaCore
+import RPC
+
+public struct DaemonConfiguration: Sendable {
+    /// The links to open; more than one makes this host a FLIP gateway.
+    public var links: [LinkSpec]
+    /// The Unix-domain socket programs connect to.
+    public var socketPath: String
+    /// Where the host's capabilities are written (host.cap, sys.cap, ...).
+    public var stateDirectory: String
+    /// This host's name, shown by std_info and std_status.
+    public var hostName: String
+    /// Whether to serve sys, tod, random and the host directory.
+    public var hostsServers = true
+    /// How long SIGTERM waits for transactions in flight before exiting.
+    public var drainTimeout: Interval = .seconds(10)
+    /// The RPC machine's knobs (timers, limits).
+    public var rpc = RPCConfiguration()
+    /// Seed for addresses and ports; nil takes one from the system.
+    public var seed: UInt64?
+
+    public init(links: [LinkSpec], socketPath: String, stateDirectory: String, hostName: String) {
+        self.links = links
+        self.socketPath = socketPath
+        self.stateDirectory = stateDirectory
+        self.hostName = hostName
+    }
+}

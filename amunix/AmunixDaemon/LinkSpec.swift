@@ -1,0 +1,109 @@
+// The command-line form of a link, parsed before anything is opened.
+//
+//   udp:LOCALPORT:REMOTEHOST:REMOTEPORT   Ethernet in UDP, point to point
+//   mcast:GROUP:PORT                      Ethernet in UDP multicast
+//   pcap:IFACE                            raw Ethernet (root)
+//
+// A multicast link takes `local=ADDR` (the interface to use, QEMU's
+// localaddr) and `ttl=N`. Any link may be followed by options after commas: the FLIP hop
+// weight (`weight=3`) and a seeded fault injector on frames this host sends
+// (`drop=0.2,dup=0.2,reorder=0.2,corrupt=0.01,delay=0.1,maxdelay=5,seed=7`;
+// probabilities per frame, maxdelay in milliseconds).
+
+public struct LinkSpec: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        case udp(localPort: UInt16, remoteHost: String, remotePort: UInt16)
+        case multicast(group: String, port: UInt16)
+        case pcap(interface: String)
+    }
+
+    public var kind: Kind
+    public var weight: UInt16 = 3
+    public var faults: FaultSettings = .none
+    /// Multicast only: the local address whose interface carries the
+    /// group (QEMU's localaddr=; 127.0.0.1 keeps the segment on this
+    /// machine), and the datagrams' TTL (0: never leave the host).
+    public var multicastInterface: String?
+    public var multicastTTL: UInt8 = 1
+    public var text: String
+
+    public init(parsing text: String) throws(LinkSpecError) {
+        self.text = text
+        let pieces = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let fields = pieces[0].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        switch fields[0] {
+        case "udp":
+            guard fields.count == 4 else { throw .init(text, "expected udp:LOCALPORT:REMOTEHOST:REMOTEPORT") }
+            guard let lp = UInt16(fields[1]) else { throw .init(text, "local port \(fields[1]) is not a port number") }
+            guard !fields[2].isEmpty else { throw .init(text, "remote host is empty") }
+            guard let rp = UInt16(fields[3]), rp != 0 else { throw .init(text, "remote port \(fields[3]) is not a port number") }
+            kind = .udp(localPort: lp, remoteHost: fields[2], remotePort: rp)
+        case "mcast":
+            guard fields.count == 3 else { throw .init(text, "expected mcast:GROUP:PORT") }
+            guard let p = UInt16(fields[2]), p != 0 else { throw .init(text, "port \(fields[2]) is not a port number") }
+            let octets = fields[1].split(separator: ".").compactMap { UInt8($0) }
+            guard octets.count == 4, (224...239).contains(octets[0]) else {
+                throw .init(text, "\(fields[1]) is not an IPv4 multicast group (224.0.0.0 to 239.255.255.255)")
+            }
+            kind = .multicast(group: fields[1], port: p)
+        case "pcap":
+            guard fields.count == 2, !fields[1].isEmpty else { throw .init(text, "expected pcap:IFACE") }
+            kind = .pcap(interface: fields[1])
+        default:
+            throw .init(text, "unknown link type \(fields[0]) (use udp:, mcast: or pcap:)")
+        }
+        for option in pieces.dropFirst() {
+            let kv = option.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { throw .init(text, "option \(option) is not NAME=VALUE") }
+            let (key, value) = (kv[0], kv[1])
+            if key == "weight" {
+                guard let w = UInt16(value), w >= 1, w <= 25 else { throw .init(text, "weight must be 1 to 25") }
+                weight = w
+                continue
+            }
+            if key == "local" {
+                guard case .multicast = kind, value.split(separator: ".").compactMap({ UInt8($0) }).count == 4 else {
+                    throw .init(text, "local= is an IPv4 address, for mcast: links only")
+                }
+                multicastInterface = value
+                continue
+            }
+            if key == "ttl" {
+                guard case .multicast = kind, let t = UInt8(value) else { throw .init(text, "ttl= is 0 to 255, for mcast: links only") }
+                multicastTTL = t
+                continue
+            }
+            if key == "seed" {
+                guard let s = UInt64(value) else { throw .init(text, "seed must be an unsigned integer") }
+                faults.seed = s
+                continue
+            }
+            if key == "maxdelay" {
+                guard let ms = Int64(value), ms >= 0, ms <= 10_000 else { throw .init(text, "maxdelay must be 0 to 10000 ms") }
+                faults.maxDelayMicroseconds = ms * 1000
+                continue
+            }
+            guard let p = Double(value), p >= 0, p <= 1 else {
+                throw .init(text, "\(key) must be a probability from 0 to 1")
+            }
+            switch key {
+            case "drop": faults.drop = p
+            case "dup", "duplicate": faults.duplicate = p
+            case "reorder": faults.reorder = p
+            case "corrupt": faults.corrupt = p
+            case "delay": faults.delay = p
+            default: throw .init(text, "unknown option \(key)")
+            }
+        }
+    }
+}
+
+public struct LinkSpecError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var link: String
+    public var reason: String
+    init(_ link: String, _ reason: String) {
+        self.link = link
+        self.reason = reason
+    }
+    public var description: String { "link \"\(link)\": \(reason)" }
+}

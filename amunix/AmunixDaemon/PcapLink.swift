@@ -1,0 +1,114 @@
+// Raw Ethernet through libpcap: the real mode between Linux hosts.
+//
+// The capture is opened in immediate mode (a frame is handed over as soon
+// as it arrives, not when a buffer fills: RPC latency depends on it), in
+// promiscuous mode (FLIP multicast MACs 55:55:.. are not programmed into
+// the card), inbound only (we must not hear our own frames), and with a BPF
+// filter for FLIP's EtherType so the kernel drops everything else before
+// it is copied to us. Frames go out with pcap_inject.
+
+import CPcap
+import FLIP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public final class PcapLink: Link {
+    public let name: String
+    public let mac: EthernetAddress
+    public private(set) var pollDescriptor: Int32 = -1
+    public private(set) var errors = 0
+    private let handle: OpaquePointer
+
+    public init(name: String, interface: String) throws(LinkError) {
+        self.name = name
+        guard let mac = PcapLink.hardwareAddress(of: interface) else {
+            throw LinkError("\(name): no such interface \(interface) (or it has no Ethernet address)")
+        }
+        self.mac = mac
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let h = pcap_create(interface, &errbuf) else {
+            throw LinkError("\(name): pcap_create: \(String(cString: errbuf))")
+        }
+        handle = h
+        pcap_set_snaplen(h, 2048)
+        pcap_set_promisc(h, 1)
+        pcap_set_immediate_mode(h, 1)
+        pcap_set_buffer_size(h, 4 << 20)
+        let status = pcap_activate(h)
+        guard status >= 0 else {
+            let why = String(cString: pcap_geterr(h))
+            pcap_close(h)
+            throw LinkError("\(name): pcap_activate: \(why) (needs root or CAP_NET_RAW)")
+        }
+        pcap_setdirection(h, PCAP_D_IN)
+        var program = bpf_program()
+        guard pcap_compile(h, &program, "ether proto 0x8146", 1, PCAP_NETMASK_UNKNOWN) == 0,
+              pcap_setfilter(h, &program) == 0 else {
+            let why = String(cString: pcap_geterr(h))
+            pcap_close(h)
+            throw LinkError("\(name): BPF filter: \(why)")
+        }
+        pcap_freecode(&program)
+        guard pcap_setnonblock(h, 1, &errbuf) == 0 else {
+            pcap_close(h)
+            throw LinkError("\(name): pcap_setnonblock: \(String(cString: errbuf))")
+        }
+        pollDescriptor = pcap_get_selectable_fd(h)
+        guard pollDescriptor >= 0 else {
+            pcap_close(h)
+            throw LinkError("\(name): the capture has no descriptor to poll")
+        }
+    }
+
+    public func send(_ frame: [UInt8]) {
+        let n = frame.withUnsafeBytes { pcap_inject(handle, $0.baseAddress, $0.count) }
+        if n < 0 { errors += 1 }
+    }
+
+    public func receiveAll(_ handler: ([UInt8]) -> Void) {
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        while true {
+            let r = pcap_next_ex(handle, &header, &data)
+            if r == 1, let h = header, let d = data {
+                let n = Int(h.pointee.caplen)
+                // Direction filtering is not supported everywhere: also drop
+                // our own frames by source address.
+                let frame = Array(UnsafeBufferPointer(start: d, count: n))
+                if !isOwnFrame(frame, mac: mac) { handler(frame) }
+                continue
+            }
+            if r < 0 { errors += 1 }
+            return
+        }
+    }
+
+    public func close() { pcap_close(handle) }
+
+    /// The interface's MAC, from sysfs.
+    static func hardwareAddress(of interface: String) -> EthernetAddress? {
+        guard !interface.contains("/"), let f = fopen("/sys/class/net/\(interface)/address", "r") else { return nil }
+        defer { fclose(f) }
+        var line = [CChar](repeating: 0, count: 64)
+        guard fgets(&line, 64, f) != nil else { return nil }
+        let text = String(cString: line).trimmingCharacters(in: " \n")
+        let parts = text.split(separator: ":")
+        guard parts.count == 6 else { return nil }
+        var bytes: [UInt8] = []
+        for p in parts {
+            guard let b = UInt8(p, radix: 16) else { return nil }
+            bytes.append(b)
+        }
+        return EthernetAddress(bytes: bytes)
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let c = s.first, set.contains(c) { s = s.dropFirst() }
+        while let c = s.last, set.contains(c) { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,140 @@
+// amunixd: makes this Linux host a node of the system.
+//
+// The command line is the configuration (links and options), so a host is
+// started and torn down by scripts without any file to keep in step. The
+// event loop runs on its own thread; swift-service-lifecycle turns SIGTERM
+// and SIGINT into a graceful stop that lets transactions in flight finish.
+
+import AmoebaCore
+import AmunixDaemon
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+
+@main
+struct AmunixD: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "amunixd",
+        abstract: "Run this Linux host as a FLIP/RPC node (Amoeba 5.3 compatible).",
+        discussion: """
+        Links (give --link once per link; two or more make this host a FLIP gateway):
+          udp:LOCALPORT:REMOTEHOST:REMOTEPORT   Ethernet frames in UDP, point to point
+                                                (like QEMU -netdev dgram)
+          mcast:GROUP:PORT                      Ethernet frames in UDP multicast
+                                                (like QEMU -netdev socket,mcast=GROUP:PORT)
+          pcap:IFACE                            raw Ethernet via libpcap (needs root)
+        Options after commas: weight=N (hop weight, default 3) and a seeded fault
+        injector on frames sent: drop=P,dup=P,reorder=P,corrupt=P,delay=P,maxdelay=MS,seed=N.
+        Example: amunixd --link udp:7001:127.0.0.1:7002 --socket /tmp/a/amunixd.sock
+        """)
+
+    @Option(name: .customLong("link"), help: "A link (see below). Repeat for several.")
+    var links: [String] = []
+
+    @Option(help: "The Unix socket programs connect to (mode 0660).")
+    var socket: String = "/run/amunix/amunixd.sock"
+
+    @Option(name: .customLong("state-dir"), help: "Where host.cap, sys.cap, tod.cap and random.cap are written (default: the socket's folder).")
+    var stateDirectory: String?
+
+    @Option(help: "This host's name in std_info and std_status (default: the hostname).")
+    var name: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    @Flag(name: .customLong("no-host-servers"), help: "Do not serve sys, tod, random and the host directory.")
+    var noHostServers = false
+
+    @Option(name: .customLong("drain-timeout"), help: "Seconds SIGTERM waits for transactions in flight.")
+    var drainTimeout: Double = 10
+
+    @Option(help: "Seed for this host's addresses, ports and fault injectors (default: random).")
+    var seed: UInt64?
+
+    @Option(name: .customLong("serve-timeout-ms"), help: "RPC: how long a client waits before asking whether its request arrived.")
+    var serveTimeout: Int64?
+
+    @Option(name: .customLong("locate-timeout-ms"), help: "RPC: how long a client looks for a port before RPC_NOTFOUND.")
+    var locateTimeout: Int64?
+
+    @Option(name: .customLong("enquire-interval-ms"), help: "RPC: how often a waiting client checks that its server lives.")
+    var enquireInterval: Int64?
+
+    @Option(name: .customLong("max-retrials"), help: "RPC: unanswered timeouts before a transaction fails.")
+    var maxRetrials: Int?
+
+    func validate() throws {
+        guard !links.isEmpty else { throw ValidationError("give at least one --link") }
+        for l in links {
+            do { _ = try LinkSpec(parsing: l) } catch { throw ValidationError(error.description) }
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        guard drainTimeout >= 0, drainTimeout <= 3600 else { throw ValidationError("--drain-timeout must be 0 to 3600 seconds") }
+        for (n, v) in [("serve-timeout-ms", serveTimeout), ("locate-timeout-ms", locateTimeout),
+                       ("enquire-interval-ms", enquireInterval)] {
+            if let v, v < 1 || v > 600_000 { throw ValidationError("--\(n) must be 1 to 600000") }
+        }
+        if let r = maxRetrials, r < 1 || r > 1000 { throw ValidationError("--max-retrials must be 1 to 1000") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel)!
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "amunixd")
+        let specs = try links.map { try LinkSpec(parsing: $0) }
+        let host = name ?? ProcessInfo.processInfo.hostName
+        let stateDir = stateDirectory ?? (socket as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: (socket as NSString).deletingLastPathComponent,
+                                                 withIntermediateDirectories: true)
+        var config = DaemonConfiguration(links: specs, socketPath: socket, stateDirectory: stateDir, hostName: host)
+        config.hostsServers = !noHostServers
+        config.drainTimeout = .microseconds(Int64(drainTimeout * 1_000_000))
+        config.seed = seed
+        if let v = serveTimeout { config.rpc.serveTimeout = .milliseconds(v) }
+        if let v = locateTimeout { config.rpc.locateTimeout = .milliseconds(v) }
+        if let v = enquireInterval { config.rpc.enquireInterval = .milliseconds(v) }
+        if let v = maxRetrials { config.rpc.maxRetrials = v }
+
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(configuration: config, logger: logger)
+        } catch {
+            logger.critical("\(error.description)")
+            throw ExitCode(1)
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: DaemonService(daemon: daemon))],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}
+
+/// The event loop as a service: its thread runs until a graceful shutdown
+/// asks it to drain and stop.
+struct DaemonService: Service {
+    let daemon: Daemon
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                let t = Thread {
+                    daemon.run()
+                    done.resume()
+                }
+                t.name = "amunixd-loop"
+                t.start()
+            }
+        } onGracefulShutdown: {
+            daemon.requestStop()
+        }
+    }
+}
