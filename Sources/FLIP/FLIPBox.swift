@@ -285,6 +285,22 @@ public final class FLIPBox {
         emit(out)
     }
 
+    /// Amoeba's FLIP_INVAL: forgets where `address` lives, here and on
+    /// every gateway, by flooding a LOCATE whose budget is one more than the
+    /// maximum. Each box it crosses drops its routes to the address, and
+    /// the address's holder answers with HEREIS, so fresh routes replace
+    /// the stale ones. For when a peer seems to have moved.
+    public func invalidate(_ address: FLIPAddress, from endpoint: EndpointID, now time: Instant) {
+        advance(to: time)
+        guard let source = endpoints[endpoint.rawValue]?.publicAddress, !address.isNull else { return }
+        statistics.routesInvalidated += routes.forget(address)
+        let budget = configuration.maxHops == UInt16.max ? UInt16.max : configuration.maxHops + 1
+        var p = PendingLocate(destination: address, source: source, hops: budget,
+                              interval: configuration.locateInterval, nextRound: now, giveUp: now,
+                              secure: false, waiting: [])
+        sendLocate(&p)
+    }
+
     /// A route to `destination` may now exist: send what waits for it.
     func routeBecameKnown(_ destination: FLIPAddress) {
         guard let p = locator.pending[destination] else { return }

@@ -28,6 +28,34 @@ import SimNet
         #expect(g.box.statistics.hereIsSent >= 2)
     }
 
+    @Test func invalidateFloodsLocate26AndRelearns() {
+        let net = SimNetwork(seed: 44)
+        let s1 = net.addSegment(), s2 = net.addSegment(), s3 = net.addSegment()
+        let a = Host(net, "a", on: [s1], seed: 1)
+        let g1 = net.addNode(name: "g1", on: [s1, s2])
+        let g2 = net.addNode(name: "g2", on: [s2, s3])
+        let b = Host(net, "b", on: [s3], seed: 2)
+        _ = a.send(net, [1], to: b.address)
+        #expect(net.run(until: { b.recorder.deliveries.count == 1 }, limit: .seconds(1)))
+        var budgets = [UInt16]()
+        net.onTransmit = { _, _, bytes in
+            if let h = flipFrame(bytes)?.flip, h.packetType == .locate { budgets.append(h.maximumHops) }
+        }
+        let invalidatedAtG1 = g1.box.statistics.routesInvalidated
+        a.node.box.invalidate(b.address, from: a.endpoint, now: net.now)
+        #expect(a.node.box.routeHops(to: b.address) == nil)
+        net.flush(a.node)
+        net.run(for: .milliseconds(100))
+        // The flood crossed both gateways (each forgot B) and reached B,
+        // whose HEREIS taught everyone the way again.
+        #expect(budgets.count >= 3 && budgets.allSatisfy { $0 == 26 })
+        #expect(g1.box.statistics.routesInvalidated > invalidatedAtG1)
+        #expect(a.node.box.routeHops(to: b.address) == 9)
+        #expect(g2.box.routeHops(to: b.address) == 3)
+        _ = a.send(net, [2], to: b.address)
+        #expect(net.run(until: { b.recorder.deliveries.count == 2 }, limit: .seconds(1)))
+    }
+
     @Test func multidataTeachesRoutesOnlyFromFirstFragments() {
         let box = FLIPBox()
         let i = box.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!)
