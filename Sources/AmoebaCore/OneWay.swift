@@ -8,8 +8,8 @@
 // match Amoeba 5.3 bit for bit, or no capability we mint would be accepted
 // there; the vector F(010203040506) = 0d6e00b12afe pins it in the tests.
 //
-// The code works on one byte per bit, like the reference description; it is
-// not on a hot path (servers cache put-ports), and clarity wins here.
+// The bits live in integer registers rather than arrays, so a call does no
+// allocation: servers check restricted capabilities with F on every request.
 
 public enum OneWay {
     /// F(port). The null port maps to itself; no other port maps to null.
@@ -20,76 +20,69 @@ public enum OneWay {
         return out
     }
 
+    // Bit registers: bit i of a register is element i of the reference's
+    // one-bit-per-byte arrays, so every table applies unchanged.
+
+    @inline(__always)
+    private static func bit(_ v: UInt64, _ i: UInt8) -> UInt64 { (v >> UInt64(i)) & 1 }
+
     /// The 64-bit DES key: each 8-bit group takes 6 port bits (least
     /// significant first) and two zero bits in positions 6 and 7.
-    private static func keyBits(from port: Port) -> [UInt8] {
-        var key = [UInt8](repeating: 0, count: 64)
-        var j = 0
+    private static func keyBits(from port: Port) -> UInt64 {
+        var key: UInt64 = 0
+        var j: UInt64 = 0
         for i in 0..<64 where i & 7 <= 5 {
-            key[i] = (port[j >> 3] >> UInt8(j & 7)) & 1
+            key |= ((port.packed >> j) & 1) << UInt64(i)
             j += 1
         }
         return key
     }
 
-    private static func schedule(_ key: [UInt8]) -> [[UInt8]] {
-        var c = [UInt8](repeating: 0, count: 28)
-        var d = [UInt8](repeating: 0, count: 28)
-        for i in 0..<28 {
-            c[i] = key[Int(Tables.pc1C[i]) - 1]
-            d[i] = key[Int(Tables.pc1D[i]) - 1]
-        }
-        var rounds = [[UInt8]]()
-        rounds.reserveCapacity(16)
-        for round in 0..<16 {
-            for _ in 0..<Tables.shifts[round] {
-                c.append(c.removeFirst())
-                d.append(d.removeFirst())
-            }
-            var k = [UInt8](repeating: 0, count: 48)
-            for j in 0..<24 {
-                k[j] = c[Int(Tables.pc2C[j]) - 1]
-                k[j + 24] = d[Int(Tables.pc2D[j]) - 28 - 1]
-            }
-            rounds.append(k)
-        }
-        return rounds
+    /// Rotates a 28-bit register so that element i takes element i + n.
+    @inline(__always)
+    private static func rotate28(_ v: UInt32, by n: Int) -> UInt32 {
+        ((v >> UInt32(n)) | (v << UInt32(28 - n))) & 0x0FFF_FFFF
     }
 
-    private static func encryptZeroBlock(key: [UInt8]) -> Port {
-        let ks = schedule(key)
-        let block = [UInt8](repeating: 0, count: 48)
-        var left = [UInt8](repeating: 0, count: 24)
-        var right = [UInt8](repeating: 0, count: 24)
-        for j in 0..<48 {
-            let bit = block[Int(Tables.ip[j])]
-            if j < 24 { left[j] = bit } else { right[j - 24] = bit }
+    private static func encryptZeroBlock(key: UInt64) -> Port {
+        var c: UInt32 = 0, d: UInt32 = 0
+        for i in 0..<28 {
+            c |= UInt32(bit(key, Tables.pc1C[i] - 1)) << UInt32(i)
+            d |= UInt32(bit(key, Tables.pc1D[i] - 1)) << UInt32(i)
         }
-        var f = [UInt8](repeating: 0, count: 32)
+        // The block is zero, and so is any permutation of it.
+        var left: UInt64 = 0, right: UInt64 = 0
         for round in 0..<16 {
-            let k = ks[round]
+            c = rotate28(c, by: Tables.shifts[round])
+            d = rotate28(d, by: Tables.shifts[round])
+            var k: UInt64 = 0
+            for j in 0..<24 {
+                k |= UInt64((c >> UInt32(Tables.pc2C[j] - 1)) & 1) << UInt64(j)
+                k |= UInt64((d >> UInt32(Tables.pc2D[j] - 29)) & 1) << UInt64(j + 24)
+            }
+            var f: UInt64 = 0
             for s in 0..<8 {
-                var six = [UInt8](repeating: 0, count: 6)
+                var six: UInt64 = 0
                 for b in 0..<6 {
                     let j = 6 * s + b
-                    six[b] = right[Int(Tables.e[j])] ^ k[j]
+                    six |= (bit(right, Tables.e[j]) ^ ((k >> UInt64(j)) & 1)) << UInt64(b)
                 }
-                let index = Int(six[0]) << 5 | Int(six[5]) << 4 | Int(six[1]) << 3
-                    | Int(six[2]) << 2 | Int(six[3]) << 1 | Int(six[4])
-                let v = Tables.sBoxes[s][index]
-                for b in 0..<4 { f[4 * s + b] = (v >> UInt8(3 - b)) & 1 }
+                // Row from bits 0 and 5, column from bits 1-4, each group
+                // read first-bit-most-significant.
+                let index = Int(bit(six, 0) << 5 | bit(six, 5) << 4 | bit(six, 1) << 3
+                    | bit(six, 2) << 2 | bit(six, 3) << 1 | bit(six, 4))
+                let v = UInt64(Tables.sBoxes[s][index])
+                for b in 0..<4 { f |= ((v >> UInt64(3 - b)) & 1) << UInt64(4 * s + b) }
             }
-            var newRight = [UInt8](repeating: 0, count: 24)
-            for j in 0..<24 { newRight[j] = left[j] ^ f[Int(Tables.p[j])] }
+            var newRight: UInt64 = 0
+            for j in 0..<24 { newRight |= (bit(left, UInt8(j)) ^ bit(f, Tables.p[j])) << UInt64(j) }
             left = right
             right = newRight
         }
         // The halves are swapped before the final permutation.
-        let preOutput = right + left
+        let preOutput = right | left << 24
         var out: UInt64 = 0
-        for j in 0..<48 {
-            out |= UInt64(preOutput[Int(Tables.fp[j])]) << UInt64(j)
-        }
+        for j in 0..<48 { out |= bit(preOutput, Tables.fp[j]) << UInt64(j) }
         return Port(packed: out)
     }
 }

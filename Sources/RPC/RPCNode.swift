@@ -41,6 +41,7 @@ public final class RPCNode {
     var portCache: PortCache
     var ledger: TransactionLedger
     var events: [RPCEvent] = []
+    private var putPorts: [Port: Port] = [:]
 
     /// A node listening on `privateAddress` (its public address is what
     /// clients reach). `kid` must be random per boot; `firstTid` lets a
@@ -102,7 +103,7 @@ public final class RPCNode {
     /// clients address F(getPort)). nil when the state table is full.
     public func getreq(port getPort: Port) -> ServerSlotID? {
         guard !getPort.isNull, let index = allocateIndex() else { return nil }
-        servers[index] = ServerSlot(index: index, getPort: getPort, putPort: getPort.putPort)
+        servers[index] = ServerSlot(index: index, getPort: getPort, putPort: putPort(of: getPort))
         servePending(index)
         return ServerSlotID(rawValue: index)
     }
@@ -281,6 +282,16 @@ public final class RPCNode {
         guard Int(nextIndex) <= configuration.maxStates, nextIndex < UInt16.max else { return nil }
         defer { nextIndex += 1 }
         return nextIndex
+    }
+
+    /// F(getPort), remembered: a server calls getreq once per request, and
+    /// F is a 16-round cipher.
+    private func putPort(of getPort: Port) -> Port {
+        if let p = putPorts[getPort] { return p }
+        let p = getPort.putPort
+        if putPorts.count >= 64 { putPorts.removeAll() }
+        putPorts[getPort] = p
+        return p
     }
 
     func milliseconds(_ t: Instant) -> UInt32 {
