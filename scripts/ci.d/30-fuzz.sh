@@ -6,8 +6,8 @@
 # as targets are added. Long runs: scripts/fuzz.sh --runs N.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export FUZZ_OPT=-Onone   # CI fuzzes briefly: build fast
 scripts/fuzz-selftest.sh
+export FUZZ_OPT=-Onone   # CI fuzzes briefly: build fast
 scripts/fuzz.sh --replay
 count=$(scripts/fuzz.sh --list | wc -l)
 (( count > 0 )) || exit 0
