@@ -65,7 +65,7 @@ public final class Daemon: @unchecked Sendable {
         random = SeededGenerator(seed: seed)
         started = MonotonicClock.now
 
-        box = FLIPBox()
+        box = FLIPBox(configuration: configuration.flip)
         for spec in configuration.links {
             let link: any Link
             do {
