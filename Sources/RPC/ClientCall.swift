@@ -7,10 +7,11 @@
 //
 // A REPLY is accepted in either sending or awaiting (the ACK may be lost)
 // and is always acknowledged, even when it is stale, so the server's putrep
-// can finish. Unanswered timeouts spend `retrials`; answers that show the
-// server alive but without our request spend only `resends`, so a large
-// request under heavy loss keeps trying while the server lives, and a dead
-// server is declared dead after maxRetrials timeouts.
+// can finish. A server is declared dead when nothing has been heard from it
+// for `crashTimeout`, however many probes that took; answers that show it
+// alive but without our request spend only `resends`, so a large request
+// under heavy loss keeps trying while the server lives. A server with no
+// free thread spends `busyRetrials`.
 
 import AmoebaCore
 import FLIP
@@ -31,10 +32,15 @@ struct ClientCall {
     var phase: Phase = .locating
     var server: ServerLocation?
     var deadline: Instant?
-    var retrials: Int
+    /// The last sign of life from the server (or when we began to wait).
+    var lastHeard: Instant
+    var busyRetrials: Int
+    var relocations = 0
     var resends = 0
     /// The request may have reached a server: later copies carry RETRANS.
     var mayHaveArrived = false
+    /// The FLIP message id of the last copy sent, withdrawn before a resend.
+    var lastMessage: UInt32?
     /// Something said the server is not there (NAK for no thread, or FLIP
     /// could not deliver): failing now means RPC_NOTFOUND.
     var refused = false
@@ -59,6 +65,11 @@ extension RPCNode {
         sendLocate(&call, now: now)
     }
 
+    /// Whether the server has been silent too long to be alive.
+    func serverSeemsDead(_ call: ClientCall, now: Instant) -> Bool {
+        now - call.lastHeard >= configuration.crashTimeout
+    }
+
     func sendLocate(_ call: inout ClientCall, now: Instant) {
         record(sent: .locate)
         // The tid of a locate is a millisecond timestamp, echoed by HEREIS:
@@ -68,7 +79,8 @@ extension RPCNode {
         try! w.write(BroadcastProtocol.rpc.rawValue, .big)  // no limit: cannot fail
         try! amp.encode(into: &w)
         box.multicast(w.bytes, from: endpoint, to: .null, maxHop: call.locateHops, now: now)
-        call.deadline = now + call.locateInterval
+        let giveUp = call.locateStarted + configuration.locateTimeout
+        call.deadline = min(now + call.locateInterval, giveUp)
     }
 
     func sendRequest(_ call: inout ClientCall, now: Instant) {
@@ -79,7 +91,9 @@ extension RPCNode {
         let amp = AmpHeader(kid: kid, port: call.putPort, type: .request,
                             flags: call.mayHaveArrived ? .retransmission : [],
                             tid: call.tid, dest: rtt, from: call.index)
-        box.unicast(call.request.encoded(after: amp), from: endpoint, to: server.address, now: now)
+        if let previous = call.lastMessage { box.cancel(messageID: previous, from: endpoint) }
+        call.lastMessage = box.unicast(call.request.encoded(after: amp), from: endpoint, to: server.address, now: now)
+        if call.phase == .locating { call.lastHeard = now }
         call.mayHaveArrived = true
         call.phase = .sending(probing: false)
         call.deadline = now + server.roundTrip + configuration.serveTimeout
@@ -98,8 +112,7 @@ extension RPCNode {
             }
             sendLocate(&call, now: now)
         case .sending:
-            call.retrials -= 1
-            if call.retrials <= 0 { return call.refused ? .rpcNotFound : .rpcFailure }
+            if serverSeemsDead(call, now: now) { return call.refused ? .rpcNotFound : .rpcFailure }
             if call.refused {
                 // Backed off after "no thread": try the request again.
                 sendRequest(&call, now: now)
@@ -112,8 +125,7 @@ extension RPCNode {
             call.phase = .sending(probing: true)
             call.deadline = now + server.roundTrip + configuration.serveTimeout
         case .awaitingReply:
-            call.retrials -= 1
-            if call.retrials <= 0 { return .rpcFailure }
+            if serverSeemsDead(call, now: now) { return .rpcFailure }
             guard let server = call.server else { return .rpcFailure }
             sendControl(.enquire, tid: call.tid, dest: server.slot, from: call.index,
                         to: server.address, now: now)
@@ -147,11 +159,7 @@ extension RPCNode {
             statistics.staleReplies += 1
             return
         }
-        guard let reply = message else {
-            call.retrials -= 1
-            clients[amp.dest] = call
-            return
-        }
+        guard let reply = message else { return }
         call.server?.slot = amp.from
         finish(call, .success(reply))
     }
@@ -159,34 +167,36 @@ extension RPCNode {
     func clientGotControl(_ amp: AmpHeader, from source: FLIPAddress, now: Instant) {
         guard var call = clients[amp.dest], call.tid == amp.tid,
               let server = call.server, server.address == source else { return }
+        call.lastHeard = now
         switch (amp.type, call.phase) {
         case (.ack, .sending):
             call.phase = .awaitingReply
             call.server?.slot = amp.from
-            call.retrials = configuration.maxRetrials
             call.deadline = now + configuration.enquireInterval
         case (.nak, .sending(let probing)):
-            call.resends += 1
-            if call.resends > configuration.maxResends {
-                finish(call, .failure(.rpcFailure))
-                return
-            }
-            if probing {
-                // The server is there but never got the request: resend now.
+            if amp.flags.contains(.request) {
+                // The server is there but never got the request: resend now,
+                // once per probe (a duplicated NAK must not double the load).
+                guard probing else { break }
+                call.resends += 1
+                if call.resends > configuration.maxResends {
+                    finish(call, .failure(.rpcFailure))
+                    return
+                }
                 call.refused = false
                 sendRequest(&call, now: now)
             } else {
                 // No server thread was free: back off, then try again.
                 call.refused = true
-                call.retrials -= 1
-                if call.retrials <= 0 {
+                call.busyRetrials -= 1
+                if call.busyRetrials <= 0 {
                     finish(call, .failure(.rpcNotFound))
                     return
                 }
                 call.deadline = now + configuration.busyBackoff
             }
         case (.alive, .awaitingReply):
-            call.retrials = configuration.maxRetrials
+            break
         case (.fail, .sending), (.fail, .awaitingReply):
             portCache.remove(call.putPort, ifAt: source)
             finish(call, .failure(.rpcFailure))
@@ -202,8 +212,8 @@ extension RPCNode {
         for (index, var call) in clients where call.server?.address == address {
             portCache.remove(call.putPort, ifAt: address)
             call.refused = true
-            call.retrials -= 1
-            if call.retrials <= 0 {
+            call.relocations += 1
+            if call.relocations > configuration.maxRetrials {
                 finish(call, .failure(.rpcNotFound))
                 continue
             }

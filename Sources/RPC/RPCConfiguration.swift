@@ -15,7 +15,11 @@ public struct RPCConfiguration: Sendable {
     public var serveTimeout: Interval = .milliseconds(1000)
     /// How often a client waiting for a reply asks the server if it lives.
     public var enquireInterval: Interval = .seconds(2)
-    /// Unanswered timeouts a transaction survives before it fails.
+    /// Silence after which the other end is taken for dead: a client's
+    /// transaction fails, a server's putrep gives up (CRASHTIME in Amoeba).
+    public var crashTimeout: Interval = .seconds(20)
+    /// NAKs from a server with no free thread, and relocations after FLIP
+    /// could not deliver, that a transaction survives.
     public var maxRetrials: Int = 10
     /// Answered-but-unsuccessful resends (the peer said "did not get it")
     /// a transaction makes before it fails: a bound, not a pace.

@@ -52,7 +52,6 @@ public final class RPCNode {
         self.configuration = configuration
         self.endpoint = box.register(privateAddress: privateAddress)
         self.address = privateAddress.publicAddress
-        box.join(endpoint, group: .null)
         self.nextTid = firstTid
         self.portCache = PortCache(capacity: configuration.portCacheSize)
         self.ledger = TransactionLedger(capacity: configuration.ledgerKernels,
@@ -87,7 +86,7 @@ public final class RPCNode {
         let tid = nextTid
         nextTid &+= 1
         var call = ClientCall(id: id, index: index, tid: tid, request: request,
-                              retrials: configuration.maxRetrials, locateStarted: now,
+                              lastHeard: now, busyRetrials: configuration.maxRetrials, locateStarted: now,
                               locateInterval: configuration.locateInterval)
         if let server = portCache.lookup(request.header.port) {
             call.server = server
@@ -115,7 +114,8 @@ public final class RPCNode {
         let amp = AmpHeader(kid: kid, type: .reply, tid: c.tid, dest: c.slot, from: slot.rawValue)
         s.reply = reply.encoded(after: amp)
         s.phase = .replying(c)
-        s.retrials = configuration.maxRetrials
+        s.lastHeard = now
+        s.replyTimeout = replyTimeout(c.roundTrip)
         sendReply(&s, now: now)
         servers[slot.rawValue] = s
     }
@@ -208,6 +208,7 @@ public final class RPCNode {
                 // still waiting for it says no.
                 if let call = clients[amp.dest], call.tid == amp.tid, call.server?.address == source,
                    call.phase != .locating {
+                    clients[amp.dest]?.lastHeard = now
                     sendControl(.nak, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
                 } else {
                     sendControl(.ack, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)

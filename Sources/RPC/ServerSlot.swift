@@ -34,7 +34,14 @@ struct ServerSlot {
     var phase: Phase = .listening
     var reply: [UInt8] = []
     var deadline: Instant?
-    var retrials = 0
+    /// The last sign of life from the client; silence for crashTimeout
+    /// ends the putrep.
+    var lastHeard = Instant.zero
+    /// Doubles with each unanswered probe, so a slow or lossy path is not
+    /// flooded and a long silence is covered by few probes.
+    var replyTimeout = Interval(microseconds: 0)
+    /// The FLIP message id of the last copy of the reply sent.
+    var lastMessage: UInt32?
     var resends = 0
 
     var client: ServedClient? {
@@ -121,8 +128,9 @@ extension RPCNode {
     func sendReply(_ slot: inout ServerSlot, now: Instant) {
         guard case .replying(let c) = slot.phase else { return }
         record(sent: .reply)
-        box.unicast(slot.reply, from: endpoint, to: c.address, now: now)
-        slot.deadline = now + replyTimeout(c.roundTrip)
+        if let previous = slot.lastMessage { box.cancel(messageID: previous, from: endpoint) }
+        slot.lastMessage = box.unicast(slot.reply, from: endpoint, to: c.address, now: now)
+        slot.deadline = now + slot.replyTimeout
     }
 
     func replyTimeout(_ clientRoundTrip: Interval) -> Interval {
@@ -136,10 +144,13 @@ extension RPCNode {
             slot.deadline = nil
             return false
         }
-        slot.retrials -= 1
-        if slot.retrials <= 0 { return true }
+        if now - slot.lastHeard >= configuration.crashTimeout { return true }
         sendControl(.received, flags: .reply, tid: c.tid, dest: c.slot, from: slot.index, to: c.address, now: now)
-        slot.deadline = now + replyTimeout(c.roundTrip)
+        // Back off, but keep a dozen or more probes inside the silence
+        // that ends the putrep, so a lossy path is not mistaken for a dead one.
+        let cap = Interval(microseconds: configuration.crashTimeout.microseconds / 16)
+        slot.replyTimeout = min(slot.replyTimeout * 2, min(cap, configuration.maxReplyTimeout))
+        slot.deadline = now + slot.replyTimeout
         return false
     }
 
@@ -152,7 +163,9 @@ extension RPCNode {
             if let index = isServing(source, slot: amp.from, tid: amp.tid) {
                 sendControl(.ack, tid: amp.tid, dest: amp.from, from: index, to: source, now: now)
             } else if ledger.verdict(kid: amp.kid, tid: amp.tid) == .new {
-                sendControl(.nak, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
+                // The REQUEST flag tells our clients "not received" apart
+                // from "no free thread"; Amoeba's ignore flags on a NAK.
+                sendControl(.nak, flags: .request, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
             } else {
                 sendControl(.fail, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
             }
@@ -169,6 +182,8 @@ extension RPCNode {
                 completeReply(slot, .ok)
                 return
             }
+            slot.lastHeard = now
+            slot.replyTimeout = replyTimeout(c.roundTrip)
             slot.resends += 1
             if slot.resends > configuration.maxResends {
                 completeReply(slot, .rpcFailure)

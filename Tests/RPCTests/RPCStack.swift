@@ -129,5 +129,6 @@ func quickConfiguration() -> RPCConfiguration {
     var c = RPCConfiguration()
     c.serveTimeout = .milliseconds(200)
     c.enquireInterval = .milliseconds(500)
+    c.crashTimeout = .seconds(5)
     return c
 }
