@@ -145,14 +145,14 @@ stop a; stop b
 faults="drop=0.2,dup=0.2,reorder=0.2"
 # Amoeba's defaults assume a good LAN; at 20% loss each way a transaction
 # needs more tries than its 10 before the client gives up.
-rpcopts=(--serve-timeout-ms 100 --max-retrials 40)
+rpcopts=(--serve-timeout-ms 100 --enquire-interval-ms 200 --max-retrials 40)
 start a "$faults,seed=11" "${rpcopts[@]}" || exit 1
 start b "$faults,seed=12" "${rpcopts[@]}" || exit 1
-AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/rpc_bench" serve --threads 8 "$W/bench.cap" >"$W/serve.log" 2>&1 &
+AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/rpc_bench" serve --threads 16 "$W/bench.cap" >"$W/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 100); do [[ -f "$W/bench.cap" ]] && break; sleep 0.05; done
 t0=$(date +%s)
-out=$(AMUNIX_SOCKET="$W/a/amunixd.sock" timeout 300 "$BIN/rpc_bench" load --count 10000 --threads 32 --size 100 --timeout 120 "$W/bench.cap" 2>&1); rc=$?
+out=$(AMUNIX_SOCKET="$W/a/amunixd.sock" timeout 300 "$BIN/rpc_bench" load --count 10000 --threads 64 --size 100 --timeout 120 "$W/bench.cap" 2>&1); rc=$?
 say "$(tr '\n' ' ' <<<"$out")($(( $(date +%s) - t0 )) s)"
 stats=$(AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/rpc_bench" stats "$W/bench.cap" 2>&1)
 say "server: $stats"
@@ -164,7 +164,7 @@ kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; SERVER=
 
 # ---- 4. kill -9 the server host's daemon under load ----------------------
 stop a; stop b
-start a "" --enquire-interval-ms 500 --max-retrials 4 || exit 1
+start a "" --enquire-interval-ms 500 --crash-timeout-ms 3000 || exit 1
 start b || exit 1
 rm -f "$W/bench.cap"
 AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/rpc_bench" serve --threads 8 "$W/bench.cap" >"$W/serve.log" 2>&1 &

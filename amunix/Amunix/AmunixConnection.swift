@@ -1,9 +1,11 @@
 // The client library: trans, getreq and putrep for any Linux program.
 //
 // One connection to amunixd serves a whole program. Any number of threads
-// may call into it at once: each call gets its own call number, its frame
-// is written under a lock, and a reader thread hands each answer to the
-// thread waiting for that number. So a program can have many transactions
+// may call into it at once: each call gets its own call number and its
+// frame is written under a lock. There is no reader thread: one of the
+// waiting threads at a time reads the socket for everybody and files each
+// answer under its call number, so a single caller reads its own answer
+// without a thread switch (the switch costs as much as the wire). So a program can have many transactions
 // in flight and several server threads waiting on one port, exactly as
 // Amoeba threads share one process's RPC state. Calls block the calling
 // thread, like Amoeba's own trans and getreq.
@@ -37,6 +39,10 @@ public final class AmunixConnection: @unchecked Sendable {
     private var answers: [UInt32: LocalMessage] = [:]
     private var waiting: Set<UInt32> = []
     private var closed = false
+    /// Whether some waiting thread is reading the socket right now.
+    private var reading = false
+    private var assembler = FrameAssembler()
+    private var readBuffer = [UInt8](repeating: 0, count: 65536)
 
     public init(path: String = AmunixConnection.socketPathFromEnvironment) throws(AmunixError) {
         let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -63,9 +69,6 @@ public final class AmunixConnection: @unchecked Sendable {
             throw .cannotConnect(path: path, errno: e)
         }
         fd = s
-        let reader = Thread { [unowned self] in self.readLoop() }
-        reader.name = "amunix-reader"
-        reader.start()
     }
 
     deinit {
@@ -143,10 +146,51 @@ public final class AmunixConnection: @unchecked Sendable {
         }
         state.lock()
         defer { state.unlock() }
-        while answers[call] == nil && !closed { state.wait() }
-        waiting.remove(call)
-        guard let a = answers.removeValue(forKey: call) else { throw .connectionLost }
-        return a
+        while true {
+            if let a = answers.removeValue(forKey: call) {
+                waiting.remove(call)
+                return a
+            }
+            if closed {
+                waiting.remove(call)
+                throw .connectionLost
+            }
+            if reading {
+                state.wait()
+                continue
+            }
+            // Lead: read for everybody until something arrives.
+            reading = true
+            state.unlock()
+            let messages = readSome()
+            state.lock()
+            reading = false
+            if let messages {
+                for m in messages where waiting.contains(m.call) { answers[m.call] = m }
+            } else {
+                closed = true
+            }
+            // Others may have got answers, or must take over reading.
+            state.broadcast()
+        }
+    }
+
+    /// One blocking read; the complete messages in it, nil when the
+    /// connection is gone or broken.
+    private func readSome() -> [LocalMessage]? {
+        while true {
+            let n = readBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return nil }
+            assembler.append(readBuffer[0..<n])
+            var out: [LocalMessage] = []
+            do {
+                while let m = try assembler.next() { out.append(m) }
+            } catch {
+                return nil
+            }
+            if !out.isEmpty { return out }
+        }
     }
 
     private func send(_ message: LocalMessage) throws(AmunixError) {
@@ -164,31 +208,5 @@ public final class AmunixConnection: @unchecked Sendable {
             }
             sent += n
         }
-    }
-
-    private func readLoop() {
-        var assembler = FrameAssembler()
-        var buf = [UInt8](repeating: 0, count: 65536)
-        outer: while true {
-            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            assembler.append(buf[0..<n])
-            while true {
-                let m: LocalMessage?
-                do { m = try assembler.next() } catch { break outer }
-                guard let message = m else { break }
-                state.lock()
-                if waiting.contains(message.call) {
-                    answers[message.call] = message
-                    state.broadcast()
-                }
-                state.unlock()
-            }
-        }
-        state.lock()
-        closed = true
-        state.broadcast()
-        state.unlock()
     }
 }

@@ -65,7 +65,7 @@ public final class Daemon: @unchecked Sendable {
         random = SeededGenerator(seed: seed)
         started = MonotonicClock.now
 
-        box = FLIPBox()
+        box = FLIPBox(configuration: configuration.flip)
         for spec in configuration.links {
             let link: any Link
             do {
@@ -114,6 +114,7 @@ public final class Daemon: @unchecked Sendable {
         }
         for l in links { logger.info("link \(l.name) up, mac \(Hex.encode(l.mac.bytes, separator: ":"))") }
         logger.info("FLIP address \(rpc.address.hex), local API at \(configuration.socketPath)")
+        logger.debug("seed \(seed)")
     }
 
     /// Asks the loop to stop; safe from any thread or a signal handler.

@@ -2,6 +2,7 @@
 // event loop can also be built and run inside a test process.
 
 import AmoebaCore
+import FLIP
 import RPC
 
 public struct DaemonConfiguration: Sendable {
@@ -17,6 +18,8 @@ public struct DaemonConfiguration: Sendable {
     public var hostsServers = true
     /// How long SIGTERM waits for transactions in flight before exiting.
     public var drainTimeout: Interval = .seconds(10)
+    /// The FLIP box's knobs (credit, locate timers).
+    public var flip = FLIPConfiguration()
     /// The RPC machine's knobs (timers, limits).
     public var rpc = RPCConfiguration()
     /// Seed for addresses and ports; nil takes one from the system.

@@ -65,6 +65,12 @@ struct AmunixD: AsyncParsableCommand {
     @Option(name: .customLong("max-retrials"), help: "RPC: unanswered timeouts before a transaction fails.")
     var maxRetrials: Int?
 
+    @Option(name: .customLong("crash-timeout-ms"), help: "RPC: silence after which the other end is taken for dead.")
+    var crashTimeout: Int64?
+
+    @Option(name: .customLong("flip-credit"), help: "FLIP: frames sent to a neighbour before waiting for credit (Amoeba: 8).")
+    var flipCredit: UInt8?
+
     func validate() throws {
         guard !links.isEmpty else { throw ValidationError("give at least one --link") }
         for l in links {
@@ -75,10 +81,11 @@ struct AmunixD: AsyncParsableCommand {
         }
         guard drainTimeout >= 0, drainTimeout <= 3600 else { throw ValidationError("--drain-timeout must be 0 to 3600 seconds") }
         for (n, v) in [("serve-timeout-ms", serveTimeout), ("locate-timeout-ms", locateTimeout),
-                       ("enquire-interval-ms", enquireInterval)] {
+                       ("enquire-interval-ms", enquireInterval), ("crash-timeout-ms", crashTimeout)] {
             if let v, v < 1 || v > 600_000 { throw ValidationError("--\(n) must be 1 to 600000") }
         }
         if let r = maxRetrials, r < 1 || r > 1000 { throw ValidationError("--max-retrials must be 1 to 1000") }
+        if let c = flipCredit, c < 1 || c > 128 { throw ValidationError("--flip-credit must be 1 to 128") }
     }
 
     func run() async throws {
@@ -102,6 +109,11 @@ struct AmunixD: AsyncParsableCommand {
         if let v = locateTimeout { config.rpc.locateTimeout = .milliseconds(v) }
         if let v = enquireInterval { config.rpc.enquireInterval = .milliseconds(v) }
         if let v = maxRetrials { config.rpc.maxRetrials = v }
+        if let v = crashTimeout { config.rpc.crashTimeout = .milliseconds(v) }
+        if let c = flipCredit {
+            config.flip.initialCredit = c
+            config.flip.creditThreshold = max(1, c / 2)
+        }
 
         let daemon: Daemon
         do {
