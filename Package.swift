@@ -90,7 +90,8 @@ let package = Package(
             path: "amunix/rpc_bench"),
         .target(
             name: "StdTools",
-            dependencies: ["AmoebaCore", "Amunix", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["AmoebaCore", "Amunix", "AmoebaClient", "AmoebaNames",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/StdTools"),
         .executableTarget(name: "std_info", dependencies: ["StdTools"], path: "Sources/std_info"),
         .executableTarget(name: "std_status", dependencies: ["StdTools"], path: "Sources/std_status"),
