@@ -44,11 +44,14 @@ public struct ShellSession {
     }
 }
 
-/// The column masks new rows get: the owner column everything, the group
-/// column the low rights (read, and the columns below it for directories),
-/// the other column only the right to read.
+/// The column masks new rows get. Rights bits mean different things to
+/// different servers, so directories and files differ: a directory row
+/// gives the group the group and other columns and others the other column
+/// (no modify, no delete); a file row gives group and others the Bullet
+/// read right only.
 public enum DefaultMasks {
-    public static let rows: [UInt32] = [0xFF, 0x06, 0x04]
+    public static let directories: [UInt32] = [0xFF, 0x06, 0x04]
+    public static let files: [UInt32] = [0xFF, 0x02, 0x02]
 
     /// Parses `ff:6:4` (hex masks, one per column).
     public static func parse(_ text: String) -> [UInt32]? {

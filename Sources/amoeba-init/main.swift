@@ -99,7 +99,12 @@ struct AmoebaInit: ParsableCommand {
         var net = LocalNetwork()
         net.add(port: soap.putPort) { soap.handle(header: $0, data: $1) }
         let names = DirectoryClient(transport: net, root: root)
+        // Directories: group and other see their columns only; files and
+        // servers: group and other get read (Bullet's 0x02); the default
+        // file server: group and other may create files (0x01), not more.
         let masks: [UInt32] = [0xFF, 0x06, 0x04]
+        let objectMasks: [UInt32] = [0xFF, 0x02, 0x02]
+        let createMasks: [UInt32] = [0xFF, 0x01, 0x01]
         func step(_ what: String, _ body: () throws(ErrorCode) -> Void) throws {
             do { try body() } catch { throw SetupError(message: "\(what): \(error.name)") }
         }
@@ -107,7 +112,7 @@ struct AmoebaInit: ParsableCommand {
             try step("mkd /\(dir)") { () throws(ErrorCode) in _ = try names.makeDirectory(AmoebaPath(dir), masks: masks) }
         }
         try step("/profile/cap/bulletsvr/default") { () throws(ErrorCode) in
-            try names.enter(AmoebaPath("profile/cap/bulletsvr/default"), bullet.superCapability, masks: masks)
+            try names.enter(AmoebaPath("profile/cap/bulletsvr/default"), bullet.superCapability, masks: createMasks)
         }
         for h in hosts {
             let parts = h.split(separator: "=", maxSplits: 1).map(String.init)
@@ -120,14 +125,14 @@ struct AmoebaInit: ParsableCommand {
                 guard let cap = RootCapability.read(file: "\(folder)/\(kind).cap") else { continue }
                 found += 1
                 try step("/hosts/\(name)/\(kind)") { () throws(ErrorCode) in
-                    try names.enter(AmoebaPath("hosts/\(name)/\(kind)"), cap, masks: masks)
+                    try names.enter(AmoebaPath("hosts/\(name)/\(kind)"), cap, masks: objectMasks)
                 }
             }
             guard found > 0 else { throw SetupError(message: "\(folder) holds no host capabilities (is amunixd running there?)") }
             if name == serversOn {
                 try step("/hosts/\(name)/soap") { () throws(ErrorCode) in
-                    try names.enter(AmoebaPath("hosts/\(name)/soap"), soap.superCapability, masks: masks)
-                    try names.enter(AmoebaPath("hosts/\(name)/bullet"), bullet.superCapability, masks: masks)
+                    try names.enter(AmoebaPath("hosts/\(name)/soap"), soap.superCapability, masks: objectMasks)
+                    try names.enter(AmoebaPath("hosts/\(name)/bullet"), bullet.superCapability, masks: objectMasks)
                 }
             }
         }

@@ -27,7 +27,7 @@ struct Mkd: ParsableCommand {
     func run() throws {
         runTool("mkd") { () throws(ToolError) -> Int32 in
             let session = try ShellSession(options: daemon)
-            let masks = m.flatMap(DefaultMasks.parse) ?? DefaultMasks.rows
+            let masks = m.flatMap(DefaultMasks.parse) ?? DefaultMasks.directories
             var worst: Int32 = 0
             for arg in paths {
                 do throws(ToolError) {

@@ -22,7 +22,7 @@ struct Put: ParsableCommand {
 
     @OptionGroup var daemon: DaemonOptions
     @Flag(name: .short, help: "Replace an existing row.") var f = false
-    @Option(name: .short, help: "Column masks of the new row, hex, colon-separated (default ff:6:4).") var m: String?
+    @Option(name: .short, help: "Column masks of the new row, hex, colon-separated (default ff:2:2).") var m: String?
     @Flag(help: "Show progress even when stderr is not a terminal.") var progress = false
     @Argument(help: "The new file's path.") var path: String
 
@@ -37,7 +37,7 @@ struct Put: ParsableCommand {
             let session = try ShellSession(options: daemon)
             let p = try session.path(path)
             guard let (parentPath, name) = p.parentAndName else { throw .usage("cannot put the root") }
-            let masks = m.flatMap(DefaultMasks.parse) ?? DefaultMasks.rows
+            let masks = m.flatMap(DefaultMasks.parse) ?? DefaultMasks.files
             let server = try fileServer(session)
             let parent: Capability
             do throws(ErrorCode) { parent = try session.directories.lookup(parentPath) } catch { throw .amoeba(error) }
@@ -45,13 +45,20 @@ struct Put: ParsableCommand {
             if !f, (try? session.directories.masks(of: name, in: parent)) != nil { throw .amoeba(.exists) }
             let bytes = FileHandle.standardInput.readDataToEndOfFile()
             let meter = Progress(label: "put \(path)", force: progress)
+            let file: Capability
             do throws(ErrorCode) {
-                let file = try session.files.create([UInt8](bytes), on: server, progress: meter.update)
+                file = try session.files.create([UInt8](bytes), on: server, progress: meter.update)
                 meter.finish()
+            } catch {
+                meter.finish()
+                throw .amoeba(error)
+            }
+            do throws(ErrorCode) {
                 if f { try? session.directories.delete(name, in: parent) }
                 try session.directories.append(name, CapabilitySet(file), masks: masks, in: parent)
             } catch {
-                meter.finish()
+                // Nobody could ever reach the file: do not leave it behind.
+                try? session.files.destroy(file)
                 throw .amoeba(error)
             }
             return 0
