@@ -81,6 +81,25 @@ check "the destroyed file is STD_CAPBAD" 1 *"STD_CAPBAD"* amx_tool b std_info "$
 check "del -d -f of a non-empty directory is SP_NOTEMPTY" 1 *"SP_NOTEMPTY"* amx_tool b del -d -f /home
 check "del of a missing row is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool b del /home/zzz
 
+# ---- progress: on a terminal (or asked for) only ---------------------------
+amx_tool b put /home/ann/quiet <"$W/hello.txt" 2>"$W/err1"
+[[ ! -s "$W/err1" ]] && ok "no progress when stderr is not a terminal" || bad "progress without a terminal: $(cat "$W/err1")"
+amx_tool b put --progress /home/ann/loud <"$W/hello.txt" 2>"$W/err2"
+[[ $(cat "$W/err2") == *"put /home/ann/loud: 100%"* ]] && ok "put --progress reports progress" || bad "put --progress: $(cat "$W/err2")"
+if command -v script >/dev/null; then
+  script -qec "AMUNIX_SOCKET=$W/c/amunixd.sock $BIN/get /home/ann/loud >/dev/null" /dev/null >"$W/tty" 2>&1
+  [[ $(cat "$W/tty") == *"get /home/ann/loud: 100%"* ]] && ok "get shows progress on a terminal" || bad "get on a terminal: $(cat "$W/tty")"
+fi
+amx_tool b del /home/ann/quiet /home/ann/loud
+
+# ---- amoeba-init guards --------------------------------------------------------
+check "amoeba-init refuses stores a running server holds" 1 *"is a server running"* \
+  "$BIN/amoeba-init" --soap-store "$W/store-soap" --bullet-store "$W/store-bullet" --root-file "$W/x.cap"
+check "amoeba-init refuses an unknown --servers-on" 64 *"not one of the --host names"* \
+  "$BIN/amoeba-init" --soap-store "$W/s2" --bullet-store "$W/b2" --host a="$W/a" --servers-on z
+check "amoeba-init refuses a folder with no host capabilities" 1 *"holds no host capabilities"* \
+  "$BIN/amoeba-init" --soap-store "$W/s3" --bullet-store "$W/b3" --host a="$W/nothing" --root-file "$W/x.cap"
+
 # ---- std tools take paths ---------------------------------------------------
 check "std_info of a path" 0 "sys server on b" amx_tool c std_info /hosts/b/sys
 check "std_status of the file server by path" 0 "bullet: "*"files"* amx_tool c std_status /hosts/a/bullet
