@@ -131,7 +131,7 @@ let package = Package(
             dependencies: ["AmoebaClient", "AmoebaNames", "Bullet", "Directory", "DiskStorage",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/amoeba-init"),
-        .testTarget(name: "ShellTests", dependencies: ["AmoebaClient", "AmoebaCore", "Directory", "Bullet", "Storage"]),
+        .testTarget(name: "ShellTests", dependencies: ["AmoebaClient", "AmoebaCore", "AmoebaNames", "ShellSupport", "Directory", "Bullet", "Storage"]),
         // section: kernel host targets
     ]
 )

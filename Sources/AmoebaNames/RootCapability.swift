@@ -23,20 +23,24 @@ public enum RootCapability {
     }
 
     /// The local daemon's state folder.
-    public static var stateDirectory: String {
-        if let d = ProcessInfo.processInfo.environment["AMUNIX_STATE_DIR"], !d.isEmpty { return d }
-        return (AmunixConnection.socketPathFromEnvironment as NSString).deletingLastPathComponent
+    public static var stateDirectory: String { stateDirectory(ProcessInfo.processInfo.environment) }
+
+    static func stateDirectory(_ env: [String: String]) -> String {
+        if let d = env["AMUNIX_STATE_DIR"], !d.isEmpty { return d }
+        let socket = env["AMUNIX_SOCKET"] ?? AmunixConnection.defaultSocketPath
+        return (socket as NSString).deletingLastPathComponent
     }
 
     /// ~/.amoeba/root.cap
-    public static var homeFile: String {
-        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
-        return "\(home)/.amoeba/\(fileName)"
+    public static var homeFile: String { homeFile(ProcessInfo.processInfo.environment) }
+
+    static func homeFile(_ env: [String: String]) -> String {
+        "\(env["HOME"] ?? NSHomeDirectory())/.amoeba/\(fileName)"
     }
 
-    /// The places looked at, in order.
-    public static var candidates: [String] {
-        ["\(stateDirectory)/\(fileName)", homeFile]
+    /// The files looked at when AMOEBA_ROOT is not set, in order.
+    public static func candidates(_ env: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        ["\(stateDirectory(env))/\(fileName)", homeFile(env)]
     }
 
     /// The root capability, from the environment or the first file found.
@@ -46,11 +50,12 @@ public enum RootCapability {
             if let cap = read(file: v) { return cap }
             throw NotFound(description: "\(environmentVariable)=\(v) is neither a capability nor a file holding one")
         }
-        for path in candidates where FileManager.default.fileExists(atPath: path) {
+        let places = candidates(environment)
+        for path in places where FileManager.default.fileExists(atPath: path) {
             if let cap = read(file: path) { return cap }
             throw NotFound(description: "\(path) holds no capability")
         }
-        throw NotFound(description: "no root capability: set \(environmentVariable) or run amoeba-init (looked in \(candidates.joined(separator: ", ")))")
+        throw NotFound(description: "no root capability: set \(environmentVariable) or run amoeba-init (looked in \(places.joined(separator: ", ")))")
     }
 
     /// A capability file: text form, or 16 raw bytes.
