@@ -5,5 +5,9 @@
 # trip across hosts and kill -9 of each server during a stream of writes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+if ! pkg-config --exists libpcap 2>/dev/null; then
+  echo "libpcap-dev missing: installing"
+  (apt-get update -qq && apt-get install -y -qq libpcap-dev) >/dev/null
+fi
 swift build 2>&1 | grep -E 'error|warning: unre' || true
 scripts/shell-tests.sh --size-mb 50
