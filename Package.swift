@@ -125,7 +125,7 @@ let package = Package(
         .executableTarget(name: "mkd", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/mkd"),
         .executableTarget(name: "del", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/del"),
         .executableTarget(name: "get", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/get"),
-        .executableTarget(name: "put", dependencies: ["ShellSupport", "Directory", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/put"),
+        .executableTarget(name: "put", dependencies: ["ShellSupport", "Directory", "Bullet", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/put"),
         .executableTarget(
             name: "amoeba-init",
             dependencies: ["AmoebaClient", "AmoebaNames", "Bullet", "Directory", "DiskStorage",

@@ -29,6 +29,41 @@ public struct FileClient<T: Transactor> {
         return file
     }
 
+    /// Writes a new committed file whose bytes come from `next`, one piece
+    /// at a time (each at most one request's worth; nil or empty at the
+    /// end), so that the writer never holds the whole file. One piece is
+    /// read ahead to know which request is the last and carries the commit.
+    /// `progress` gets the bytes sent so far.
+    public func create(on server: Capability, reading next: () throws(ErrorCode) -> [UInt8]?,
+                       progress: (Int) -> Void = { _ in }) throws(ErrorCode) -> Capability {
+        func piece() throws(ErrorCode) -> [UInt8]? {
+            guard let p = try next(), !p.isEmpty else { return nil }
+            guard p.count <= BulletLimits.requestData else { throw .argumentBad }
+            return p
+        }
+        var current = try piece() ?? []
+        var upcoming = current.isEmpty ? nil : try piece()
+        var target = server
+        var created = false
+        var offset = 0
+        while true {
+            let last = upcoming == nil
+            guard offset + current.count <= Int(Int32.max) else { throw .noSpace }
+            var h = Header(capability: target, command: created ? BulletCommand.modify : BulletCommand.create)
+            h.offset = Int32(offset)
+            h.size = UInt16(current.count)
+            h.extra = last ? BulletCommit.commit | BulletCommit.safety : 0
+            let r = try transport.call(h, current)
+            target = r.header.capability
+            created = true
+            offset += current.count
+            progress(offset)
+            guard let following = upcoming else { return target }
+            current = following
+            upcoming = try piece()
+        }
+    }
+
     /// The size of a committed file.
     public func size(_ file: Capability) throws(ErrorCode) -> Int {
         let r = try transport.call(Header(capability: file, command: BulletCommand.size))

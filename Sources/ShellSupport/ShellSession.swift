@@ -98,10 +98,11 @@ public final class Progress {
     public func update(_ done: Int, _ total: Int) {
         guard enabled else { return }
         let now = Date()
-        guard done == total || now.timeIntervalSince(last) >= 0.1 else { return }
+        guard (total > 0 && done == total) || now.timeIntervalSince(last) >= 0.1 else { return }
         last = now
-        let pct = total > 0 ? done * 100 / total : 100
-        let line = String(format: "\r%@: %d%% (%.1f of %.1f MB)", label, pct, Double(done) / 1e6, Double(total) / 1e6)
+        let line = total > 0
+            ? String(format: "\r%@: %d%% (%.1f of %.1f MB)", label, done * 100 / total, Double(done) / 1e6, Double(total) / 1e6)
+            : String(format: "\r%@: %.1f MB", label, Double(done) / 1e6)
         FileHandle.standardError.write(Data(line.utf8))
     }
 

@@ -1,5 +1,6 @@
 // put: make a file from standard input and enter it under a path
-// (put path < file). The file server is the one AMOEBA_BULLET names (a
+// (put path < file). The input is sent as it is read, one request's worth
+// at a time, so a file larger than memory streams through. The file server is the one AMOEBA_BULLET names (a
 // capability or a file holding one), else the one entered at
 // /profile/cap/bulletsvr/default. With -f an existing row is replaced.
 // Progress goes to stderr when it is a terminal.
@@ -7,6 +8,7 @@
 import AmoebaClient
 import AmoebaCore
 import AmoebaNames
+import Bullet
 import ArgumentParser
 import Directory
 import Foundation
@@ -43,11 +45,11 @@ struct Put: ParsableCommand {
             do throws(ErrorCode) { parent = try session.directories.lookup(parentPath) } catch { throw .amoeba(error) }
             // Refuse before reading a large input, not after.
             if !f, (try? session.directories.masks(of: name, in: parent)) != nil { throw .amoeba(.exists) }
-            let bytes = FileHandle.standardInput.readDataToEndOfFile()
             let meter = Progress(label: "put \(path)", force: progress)
+            let input = StandardInput()
             let file: Capability
             do throws(ErrorCode) {
-                file = try session.files.create([UInt8](bytes), on: server, progress: meter.update)
+                file = try session.files.create(on: server, reading: input.next) { meter.update($0, input.size) }
                 meter.finish()
             } catch {
                 meter.finish()
@@ -62,6 +64,30 @@ struct Put: ParsableCommand {
                 throw .amoeba(error)
             }
             return 0
+        }
+    }
+
+    /// Standard input in pieces of one request each, and its size when it
+    /// is a regular file (for the progress line; 0 when unknown).
+    final class StandardInput {
+        let size: Int
+        var buffer = [UInt8](repeating: 0, count: BulletLimits.requestData)
+
+        init() {
+            var st = stat()
+            size = fstat(0, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : 0
+        }
+
+        func next() throws(ErrorCode) -> [UInt8]? {
+            var filled = 0
+            while filled < buffer.count {
+                let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress! + filled, $0.count - filled) }
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { throw .systemError }
+                if n == 0 { break }
+                filled += n
+            }
+            return filled == 0 ? nil : Array(buffer[0..<filled])
         }
     }
 

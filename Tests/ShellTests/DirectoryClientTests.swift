@@ -147,6 +147,31 @@ func code(_ body: () throws -> Void) -> ErrorCode {
     #expect(code { _ = try f.files.size(file) } == .capabilityBad)
 }
 
+@Test func streamedFilesRoundTrip() throws {
+    let f = try Fixture()
+    for size in [0, 1, BulletLimits.requestData, 2 * BulletLimits.requestData + 5] {
+        var bytes = [UInt8](repeating: 0, count: size)
+        for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 13 &+ size) }
+        var at = 0
+        var sent = [Int]()
+        let file = try f.files.create(on: f.bullet.superCapability, reading: { () throws(ErrorCode) -> [UInt8]? in
+            // Uneven pieces, as a pipe gives them.
+            let n = min(bytes.count - at, at % 2 == 0 ? BulletLimits.requestData : 1000)
+            defer { at += n }
+            return n == 0 ? nil : Array(bytes[at..<(at + n)])
+        }, progress: { sent.append($0) })
+        #expect(sent.last == size)
+        var back = [UInt8]()
+        try f.files.read(file) { (p: [UInt8]) throws(ErrorCode) in back += p }
+        #expect(back == bytes)
+    }
+    // A piece larger than one request is refused before anything is sent.
+    #expect(code {
+        _ = try f.files.create(on: f.bullet.superCapability,
+                               reading: { () throws(ErrorCode) -> [UInt8]? in [UInt8](repeating: 0, count: BulletLimits.requestData + 1) })
+    } == .argumentBad)
+}
+
 @Test func fileServerRefusesWithoutCreateRight() throws {
     let f = try Fixture()
     let weak = try Restriction.restrict(f.bullet.superCapability, to: Rights(rawValue: BulletRights.read))
