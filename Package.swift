@@ -90,7 +90,8 @@ let package = Package(
             path: "amunix/rpc_bench"),
         .target(
             name: "StdTools",
-            dependencies: ["AmoebaCore", "Amunix", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["AmoebaCore", "Amunix", "AmoebaClient", "AmoebaNames",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/StdTools"),
         .executableTarget(name: "std_info", dependencies: ["StdTools"], path: "Sources/std_info"),
         .executableTarget(name: "std_status", dependencies: ["StdTools"], path: "Sources/std_status"),
@@ -98,6 +99,39 @@ let package = Package(
         .executableTarget(name: "std_destroy", dependencies: ["StdTools"], path: "Sources/std_destroy"),
         .executableTarget(name: "std_touch", dependencies: ["StdTools"], path: "Sources/std_touch"),
         .testTarget(name: "AmunixTests", dependencies: ["AmoebaCore", "FLIP", "RPC", "Amunix", "AmunixDaemon", "StdTools"]),
+        // section: shell
+        // The name space on the network: the servers hosted on amunixd, the
+        // client side of directories and files, and the tools.
+        .target(name: "AmoebaClient", dependencies: ["AmoebaCore", "Directory", "Bullet"], path: "Sources/AmoebaClient"),
+        .target(name: "AmoebaNames", dependencies: ["AmoebaCore", "AmoebaClient", "Amunix"], path: "Sources/AmoebaNames"),
+        .target(name: "ServerHost",
+                dependencies: ["AmoebaCore", "Amunix", .product(name: "Logging", package: "swift-log")],
+                path: "Servers/ServerHost"),
+        .executableTarget(
+            name: "soap-server",
+            dependencies: ["AmoebaCore", "Amunix", "Directory", "DiskStorage", "ServerHost",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Servers/SoapServer"),
+        .executableTarget(
+            name: "bullet-server",
+            dependencies: ["AmoebaCore", "Amunix", "Bullet", "DiskStorage", "ServerHost",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Servers/BulletServer"),
+        .target(name: "ShellSupport", dependencies: ["AmoebaCore", "AmoebaClient", "AmoebaNames", "Amunix", "StdTools"],
+                path: "Sources/ShellSupport"),
+        .executableTarget(name: "dir", dependencies: ["ShellSupport", "Directory", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/dir"),
+        .executableTarget(name: "mkd", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/mkd"),
+        .executableTarget(name: "del", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/del"),
+        .executableTarget(name: "get", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/get"),
+        .executableTarget(name: "put", dependencies: ["ShellSupport", "Directory", "Bullet", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/put"),
+        .executableTarget(
+            name: "amoeba-init",
+            dependencies: ["AmoebaClient", "AmoebaNames", "Bullet", "Directory", "DiskStorage",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/amoeba-init"),
+        .testTarget(name: "ShellTests", dependencies: ["AmoebaClient", "AmoebaCore", "AmoebaNames", "ShellSupport", "Directory", "Bullet", "Storage"]),
         // section: kernel host targets
     ]
 )

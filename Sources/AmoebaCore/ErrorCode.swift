@@ -45,6 +45,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Error {
         (-1006, "STD_NOMEM"), (-1007, "STD_EXISTS"), (-1008, "STD_NOTFOUND"),
         (-1009, "STD_SYSERR"), (-1010, "STD_INTR"), (-1011, "STD_OVERFLOW"),
         (-1012, "STD_WRITEPROT"), (-1013, "STD_NOMEDIUM"),
+        // The directory server's own codes, which tools print too.
+        (-2101, "SP_UNAVAIL"), (-2102, "SP_NOTEMPTY"), (-2103, "SP_UNREACH"), (-2104, "SP_CLASH"),
     ]
 
     /// Every code this module names, in numeric order from 0 downwards.

@@ -2,12 +2,16 @@
 //
 // A user may paste a capability in its text form, point at a file holding
 // one (text, or the 16 raw bytes Amoeba programs write), or give a name
-// such as `sys` that the local host's daemon published in its state folder.
-// Paths through directories come with the directory server; until then
-// these three cover what a host publishes. Every refusal says what was
+// such as `sys` that the local host's daemon published in its state folder,
+// or a path in the name space (`/hosts/b/sys`), looked up from the root
+// capability (see AmoebaNames.RootCapability) when the argument is none of
+// the others: a Linux file is used only if it is a regular file, so that
+// `/home` means the name space's directory. Every refusal says what was
 // tried, so a typo is not mistaken for a network failure.
 
+import AmoebaClient
 import AmoebaCore
+import AmoebaNames
 import Amunix
 import Foundation
 
@@ -20,18 +24,30 @@ public enum CapabilityArgument {
     }
 
     /// The capability `argument` names.
-    public static func resolve(_ argument: String, stateDirectory: String = stateDirectory) throws(ToolError) -> Capability {
+    /// The capability `argument` names; `connection` (if given) is used to
+    /// look paths up in the name space.
+    public static func resolve(_ argument: String, stateDirectory: String = stateDirectory,
+                               connection: AmunixConnection? = nil, timeout: Duration? = nil) throws(ToolError) -> Capability {
         if argument.contains("/"), argument.contains("("), let cap = try? Capability(text: argument) {
             return cap
         }
-        if FileManager.default.fileExists(atPath: argument) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), !isDirectory.boolValue {
             return try read(file: argument)
         }
         let named = "\(stateDirectory)/\(argument).cap"
         if !argument.contains("/"), FileManager.default.fileExists(atPath: named) {
             return try read(file: named)
         }
-        throw .usage("not a capability (PORT/OBJECT(RIGHTS)/CHECK), a capability file, or a name in \(stateDirectory)")
+        if let connection, let root = try? RootCapability.find(), let path = try? AmoebaPath(argument) {
+            let names = DirectoryClient(transport: AmunixTransactor(connection: connection, timeout: timeout), root: root)
+            do throws(ErrorCode) {
+                return try names.lookup(path)
+            } catch {
+                throw .amoeba(error)
+            }
+        }
+        throw .usage("not a capability (PORT/OBJECT(RIGHTS)/CHECK), a capability file, a name in \(stateDirectory), or a path in the name space")
     }
 
     /// A capability file: text form, or 16 raw bytes.

@@ -47,7 +47,7 @@ public enum ToolRunner {
         }
         for arg in arguments {
             do {
-                let cap = try CapabilityArgument.resolve(arg)
+                let cap = try CapabilityArgument.resolve(arg, connection: client.connection, timeout: client.timeout)
                 try action(client, arg, cap)
             } catch {
                 fail(tool, arg, error)

@@ -1,0 +1,103 @@
+// Hosting a pure request handler on a Linux host: several threads wait in
+// getreq on the server's port through amunixd, and each request is handled
+// under one lock (the handlers are not thread-safe, and one order of
+// changes is what makes their replies and their stores deterministic).
+// Several getreq threads still matter: while one thread handles a request,
+// the others are already waiting, so the daemon never has a request with
+// no server thread to give it to.
+//
+// SIGTERM and SIGINT take the lock before exiting, so a stop never falls in
+// the middle of a change; kill -9 may, and the stores are built for that.
+
+import AmoebaCore
+import Amunix
+import Dispatch
+import Foundation
+import Logging
+
+public final class RequestLoop: @unchecked Sendable {
+    public typealias Handler = (Header, [UInt8]) -> (Header, [UInt8])
+
+    let connection: AmunixConnection
+    let getPort: AmoebaCore.Port
+    let handler: Handler
+    let logger: Logger
+    let lock = NSLock()
+    var signalSources: [DispatchSourceSignal] = []
+
+    public init(connection: AmunixConnection, getPort: AmoebaCore.Port, logger: Logger, handler: @escaping Handler) {
+        self.connection = connection
+        self.getPort = getPort
+        self.logger = logger
+        self.handler = handler
+    }
+
+    /// Starts `threads` server threads and blocks until SIGTERM or SIGINT
+    /// (exit 0) or until the daemon goes away (exit 1).
+    public func run(threads: Int) -> Never {
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [self] in
+                lock.lock()  // never exit halfway through a request
+                logger.info("stopping on signal \(sig)")
+                exit(0)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+        let finished = DispatchSemaphore(value: 0)
+        for i in 0..<max(1, threads) {
+            let t = Thread { [self] in
+                serve()
+                finished.signal()
+            }
+            t.name = "server-\(i)"
+            t.start()
+        }
+        finished.wait()
+        logger.error("lost amunixd; exiting")
+        exit(1)
+    }
+
+    private func serve() {
+        while true {
+            let request: IncomingRequest
+            do {
+                request = try connection.getreq(getPort)
+            } catch {
+                if case .connectionLost = error { return }
+                logger.warning("getreq: \(error)")
+                if case .cannotConnect = error { return }
+                Thread.sleep(forTimeInterval: 0.05)
+                continue
+            }
+            lock.lock()
+            let (header, data) = handler(request.header, request.data)
+            lock.unlock()
+            logger.trace("command \(request.header.command) -> \(header.status.name)")
+            do {
+                try connection.putrep(request, header, data)
+            } catch {
+                logger.warning("putrep: \(error)")
+                if case .connectionLost = error { return }
+            }
+        }
+    }
+}
+
+/// Sets up swift-log on stderr at `level` (a swift-log level name).
+public func bootstrapLogging(level: String) -> Logger.Level {
+    let l = Logger.Level(rawValue: level) ?? .info
+    LoggingSystem.bootstrap { label in
+        var h = StreamLogHandler.standardError(label: label)
+        h.logLevel = l
+        return h
+    }
+    return l
+}
+
+/// Writes `text` to `path` atomically.
+public func writeAtomically(_ text: String, to path: String) throws {
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+}

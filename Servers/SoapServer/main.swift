@@ -1,0 +1,82 @@
+// soap-server: the SOAP directory server on a Linux host.
+//
+// Opens (or creates) its store in the folder given, writes its super
+// capability there as super.cap, and serves the directory protocol on the
+// store's port through the local amunixd with several getreq threads. A
+// restarted server answers on the same port and honours the capabilities
+// it gave out before, because its identity lives in the store. Every
+// change is durable before its reply is sent, so kill -9 loses nothing
+// that was acknowledged.
+
+import AmoebaCore
+import Amunix
+import ArgumentParser
+import Directory
+import DiskStorage
+import Foundation
+import Logging
+import ServerHost
+
+@main
+struct SoapServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "soap-server",
+        abstract: "Serve SOAP directories (Amoeba 5.3 protocol) through amunixd.",
+        discussion: "Set up a fresh name space with amoeba-init before the first start.")
+
+    @Argument(help: "The folder holding the directories (created if missing).")
+    var store: String
+
+    @Option(help: "amunixd's socket (default: $AMUNIX_SOCKET or /run/amunix/amunixd.sock).")
+    var socket: String?
+
+    @Option(help: "Server threads waiting in getreq.")
+    var threads: Int = 4
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (1...64).contains(threads) else { throw ValidationError("--threads must be 1 to 64") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("bad --log-level \(logLevel)") }
+    }
+
+    func run() throws {
+        _ = bootstrapLogging(level: logLevel)
+        let logger = Logger(label: "soap-server")
+        let server: DirectoryServer<DiskStore>
+        do {
+            server = try DirectoryServer(store: try DiskStore(path: store), generator: SystemRandomNumberGenerator())
+        } catch {
+            logger.critical("cannot open store \(store): \(error)")
+            throw ExitCode(1)
+        }
+        server.clock = { Int32(truncatingIfNeeded: time(nil)) }
+        let connection: AmunixConnection
+        do {
+            connection = try AmunixConnection(path: socket ?? AmunixConnection.socketPathFromEnvironment)
+        } catch {
+            logger.critical("\(error.description)")
+            throw ExitCode(3)
+        }
+        // Capabilities of other servers held in rows are restricted by
+        // asking their server, as SOAP does, when they are not owner
+        // capabilities that can be restricted here.
+        server.restrictForeign = { cap, mask in
+            if let local = try? Restriction.restrict(cap, to: mask) { return local }
+            var h = Header(capability: cap, command: StandardCommand.restrict)
+            h.offset = Int32(mask.rawValue)
+            guard let r = try? connection.trans(h, [], timeout: .seconds(5)), r.header.status == .ok else { return nil }
+            return Capability(port: cap.port, private: r.header.private)
+        }
+        do {
+            try writeAtomically(server.superCapability.text + "\n", to: "\(store)/super.cap")
+        } catch {
+            logger.warning("cannot write \(store)/super.cap: \(error)")
+        }
+        logger.info("serving \(server.directories.count) directories on \(server.putPort) with \(threads) threads")
+        RequestLoop(connection: connection, getPort: server.getPort, logger: logger) { h, d in
+            server.handle(header: h, data: d)
+        }.run(threads: threads)
+    }
+}

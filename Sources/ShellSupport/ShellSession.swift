@@ -1,0 +1,113 @@
+// What the name-space tools (dir, mkd, del, get, put, amoeba-init's checks)
+// share: one connection to amunixd, the root capability, and the directory
+// and file clients over them; the default column masks of new rows; and
+// the exit codes of the std tools, so that scripts treat every tool alike.
+
+import AmoebaClient
+import AmoebaCore
+import AmoebaNames
+import Amunix
+import Foundation
+import StdTools
+
+public struct ShellSession {
+    public let connection: AmunixConnection
+    public let transport: AmunixTransactor
+    public let root: Capability
+    public var directories: DirectoryClient<AmunixTransactor> { DirectoryClient(transport: transport, root: root) }
+    public var files: FileClient<AmunixTransactor> { FileClient(transport: transport) }
+
+    /// Connects to the daemon the options name and finds the root.
+    public init(options: DaemonOptions) throws(ToolError) {
+        let root: Capability
+        do throws(RootCapability.NotFound) {
+            root = try RootCapability.find()
+        } catch {
+            throw .usage(error.description)
+        }
+        do throws(AmunixError) {
+            connection = try AmunixConnection(path: options.socket ?? AmunixConnection.socketPathFromEnvironment)
+        } catch {
+            throw .daemon(error)
+        }
+        transport = AmunixTransactor(connection: connection, timeout: .milliseconds(Int64(options.timeout * 1000)))
+        self.root = root
+    }
+
+    /// Parses a path argument.
+    public func path(_ text: String) throws(ToolError) -> AmoebaPath {
+        do {
+            return try AmoebaPath(text)
+        } catch {
+            throw .usage("\(text): not a path of row names (1-255 printable characters, no spaces) of at most 255 bytes")
+        }
+    }
+}
+
+/// The column masks new rows get. Rights bits mean different things to
+/// different servers, so directories and files differ: a directory row
+/// gives the group the group and other columns and others the other column
+/// (no modify, no delete); a file row gives group and others the Bullet
+/// read right only.
+public enum DefaultMasks {
+    public static let directories: [UInt32] = [0xFF, 0x06, 0x04]
+    public static let files: [UInt32] = [0xFF, 0x02, 0x02]
+
+    /// Parses `ff:6:4` (hex masks, one per column).
+    public static func parse(_ text: String) -> [UInt32]? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard (1...4).contains(parts.count) else { return nil }
+        var out = [UInt32]()
+        for p in parts {
+            guard let v = UInt32(p, radix: 16), v <= 0xFF else { return nil }
+            out.append(v)
+        }
+        return out
+    }
+}
+
+extension ToolError {
+    /// Wraps an Amoeba error from the clients.
+    public static func from(_ code: ErrorCode) -> ToolError { .amoeba(code) }
+}
+
+/// Runs a tool body, printing a failure as `tool: ERROR` and exiting with
+/// its code.
+public func runTool(_ tool: String, _ body: () throws(ToolError) -> Int32) -> Never {
+    do throws(ToolError) {
+        let code = try body()
+        exit(code)
+    } catch {
+        ToolRunner.fail(tool, nil, error)
+        exit(error.exitCode)
+    }
+}
+
+/// Progress of a long transfer on stderr, only when stderr is a terminal,
+/// at most ten times a second.
+public final class Progress {
+    let enabled: Bool
+    let label: String
+    var last = Date.distantPast
+
+    public init(label: String, force: Bool = false) {
+        self.label = label
+        enabled = force || isatty(2) == 1
+    }
+
+    public func update(_ done: Int, _ total: Int) {
+        guard enabled else { return }
+        let now = Date()
+        guard (total > 0 && done == total) || now.timeIntervalSince(last) >= 0.1 else { return }
+        last = now
+        let line = total > 0
+            ? String(format: "\r%@: %d%% (%.1f of %.1f MB)", label, done * 100 / total, Double(done) / 1e6, Double(total) / 1e6)
+            : String(format: "\r%@: %.1f MB", label, Double(done) / 1e6)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    public func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+}

@@ -1,0 +1,150 @@
+// amoeba-init: set up a fresh system's name space, before its servers run.
+//
+// It opens the directory server's and the file server's stores directly
+// (both are locked, so this refuses to run beside a live server), creates
+// the root directory with the columns owner, group and other, and fills it
+// through the real request handler:
+//
+//   /home                         an empty directory for users
+//   /hosts/NAME                   per host: host, sys, tod, random (from
+//                                 the .cap files its amunixd wrote), and on
+//                                 the host running them, soap and bullet
+//   /profile/cap/bulletsvr/default  the file server `put` uses
+//
+// Then it writes the root capability to --root-file and to each --publish
+// folder (an amunixd state folder, where the tools look for root.cap).
+// Host capabilities change when a host's amunixd restarts; run again with
+// a fresh store, or enter new ones with del and the std tools.
+
+import AmoebaClient
+import AmoebaCore
+import AmoebaNames
+import ArgumentParser
+import Bullet
+import Directory
+import DiskStorage
+import Foundation
+
+@main
+struct AmoebaInit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "amoeba-init",
+        abstract: "Create a fresh name space: root, /home, /hosts/<name>, the default file server.",
+        discussion: """
+        Example: amoeba-init --soap-store /var/lib/amoeba/soap --bullet-store /var/lib/amoeba/bullet \\
+                   --host a=/run/amunix --servers-on a --publish /run/amunix
+        then start soap-server and bullet-server on those stores.
+        """)
+
+    @Option(name: .customLong("soap-store"), help: "The directory server's store folder (must hold no directories yet).")
+    var soapStore: String
+
+    @Option(name: .customLong("bullet-store"), help: "The file server's store folder.")
+    var bulletStore: String
+
+    @Option(name: .customLong("host"), help: "NAME=FOLDER: a host and the state folder where its amunixd wrote host.cap, sys.cap, ... Repeat.")
+    var hosts: [String] = []
+
+    @Option(name: .customLong("servers-on"), help: "The host that will run soap-server and bullet-server (their rows go in its /hosts entry).")
+    var serversOn: String?
+
+    @Option(name: .customLong("root-file"), help: "Where to write the root capability (default ~/.amoeba/root.cap).")
+    var rootFile: String?
+
+    @Option(name: .customLong("publish"), help: "Also write root.cap into this folder (e.g. an amunixd state folder). Repeat.")
+    var publish: [String] = []
+
+    func validate() throws {
+        for h in hosts {
+            let parts = h.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, DirectoryName.isValid(String(parts[0])) else {
+                throw ValidationError("--host takes NAME=FOLDER, NAME a valid row name: \(h)")
+            }
+        }
+        if let s = serversOn, !hosts.contains(where: { $0.hasPrefix(s + "=") }) {
+            throw ValidationError("--servers-on \(s) is not one of the --host names")
+        }
+    }
+
+    func run() throws {
+        do {
+            try setUp()
+        } catch let e as SetupError {
+            FileHandle.standardError.write(Data("amoeba-init: \(e.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    struct SetupError: Error { let message: String }
+
+    func setUp() throws {
+        let soap: DirectoryServer<DiskStore>
+        let bullet: BulletServer<DiskStore>
+        do {
+            soap = try DirectoryServer(store: try DiskStore(path: soapStore), generator: SystemRandomNumberGenerator())
+            bullet = try BulletServer(store: try DiskStore(path: bulletStore), generator: SystemRandomNumberGenerator())
+        } catch {
+            throw SetupError(message: "cannot open the stores (\(error)); is a server running on them?")
+        }
+        guard soap.directories.isEmpty else {
+            throw SetupError(message: "\(soapStore) already holds a name space; give an empty folder")
+        }
+        soap.clock = { Int32(truncatingIfNeeded: time(nil)) }
+        let root: Capability
+        do {
+            root = try soap.createRootDirectory(columns: ["owner", "group", "other"])
+        } catch {
+            throw SetupError(message: "cannot create the root: \(error.name)")
+        }
+        var net = LocalNetwork()
+        net.add(port: soap.putPort) { soap.handle(header: $0, data: $1) }
+        let names = DirectoryClient(transport: net, root: root)
+        // Directories: group and other see their columns only; files and
+        // servers: group and other get read (Bullet's 0x02); the default
+        // file server: group and other may create files (0x01), not more.
+        let masks: [UInt32] = [0xFF, 0x06, 0x04]
+        let objectMasks: [UInt32] = [0xFF, 0x02, 0x02]
+        let createMasks: [UInt32] = [0xFF, 0x01, 0x01]
+        func step(_ what: String, _ body: () throws(ErrorCode) -> Void) throws {
+            do { try body() } catch { throw SetupError(message: "\(what): \(error.name)") }
+        }
+        for dir in ["home", "hosts", "profile", "profile/cap", "profile/cap/bulletsvr"] {
+            try step("mkd /\(dir)") { () throws(ErrorCode) in _ = try names.makeDirectory(AmoebaPath(dir), masks: masks) }
+        }
+        try step("/profile/cap/bulletsvr/default") { () throws(ErrorCode) in
+            try names.enter(AmoebaPath("profile/cap/bulletsvr/default"), bullet.superCapability, masks: createMasks)
+        }
+        for h in hosts {
+            let parts = h.split(separator: "=", maxSplits: 1).map(String.init)
+            let (name, folder) = (parts[0], parts[1])
+            try step("mkd /hosts/\(name)") { () throws(ErrorCode) in
+                _ = try names.makeDirectory(AmoebaPath("hosts/\(name)"), masks: masks)
+            }
+            var found = 0
+            for kind in ["host", "sys", "tod", "random"] {
+                guard let cap = RootCapability.read(file: "\(folder)/\(kind).cap") else { continue }
+                found += 1
+                try step("/hosts/\(name)/\(kind)") { () throws(ErrorCode) in
+                    try names.enter(AmoebaPath("hosts/\(name)/\(kind)"), cap, masks: objectMasks)
+                }
+            }
+            guard found > 0 else { throw SetupError(message: "\(folder) holds no host capabilities (is amunixd running there?)") }
+            if name == serversOn {
+                try step("/hosts/\(name)/soap") { () throws(ErrorCode) in
+                    try names.enter(AmoebaPath("hosts/\(name)/soap"), soap.superCapability, masks: objectMasks)
+                    try names.enter(AmoebaPath("hosts/\(name)/bullet"), bullet.superCapability, masks: objectMasks)
+                }
+            }
+        }
+        let targets = [rootFile ?? RootCapability.homeFile] + publish.map { "\($0)/\(RootCapability.fileName)" }
+        for t in targets {
+            do {
+                try RootCapability.write(root, to: t)
+            } catch {
+                throw SetupError(message: "cannot write \(t): \(error)")
+            }
+        }
+        print("root \(root.text)")
+        print("written to \(targets.joined(separator: ", "))")
+    }
+}

@@ -1,0 +1,106 @@
+// put: make a file from standard input and enter it under a path
+// (put path < file). The input is sent as it is read, one request's worth
+// at a time, so a file larger than memory streams through. The file server is the one AMOEBA_BULLET names (a
+// capability or a file holding one), else the one entered at
+// /profile/cap/bulletsvr/default. With -f an existing row is replaced.
+// Progress goes to stderr when it is a terminal.
+
+import AmoebaClient
+import AmoebaCore
+import AmoebaNames
+import Bullet
+import ArgumentParser
+import Directory
+import Foundation
+import ShellSupport
+import StdTools
+
+@main
+struct Put: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "put",
+        abstract: "Store standard input as a file under a path (put path < file).",
+        discussion: "Exit status: 0 ok, 1 refused (STD_*), 2 not reached (RPC_*), 3 no amunixd, 64 bad usage.")
+
+    @OptionGroup var daemon: DaemonOptions
+    @Flag(name: .short, help: "Replace an existing row.") var f = false
+    @Option(name: .short, help: "Column masks of the new row, hex, colon-separated (default ff:2:2).") var m: String?
+    @Flag(help: "Show progress even when stderr is not a terminal.") var progress = false
+    @Argument(help: "The new file's path.") var path: String
+
+    static let defaultServerPath = "/profile/cap/bulletsvr/default"
+
+    func validate() throws {
+        if let m, DefaultMasks.parse(m) == nil { throw ValidationError("-m takes 1 to 4 hex masks like ff:6:4") }
+    }
+
+    func run() throws {
+        runTool("put") { () throws(ToolError) -> Int32 in
+            let session = try ShellSession(options: daemon)
+            let p = try session.path(path)
+            guard let (parentPath, name) = p.parentAndName else { throw .usage("cannot put the root") }
+            let masks = m.flatMap(DefaultMasks.parse) ?? DefaultMasks.files
+            let server = try fileServer(session)
+            let parent: Capability
+            do throws(ErrorCode) { parent = try session.directories.lookup(parentPath) } catch { throw .amoeba(error) }
+            // Refuse before reading a large input, not after.
+            if !f, (try? session.directories.masks(of: name, in: parent)) != nil { throw .amoeba(.exists) }
+            let meter = Progress(label: "put \(path)", force: progress)
+            let input = StandardInput()
+            let file: Capability
+            do throws(ErrorCode) {
+                file = try session.files.create(on: server, reading: input.next) { meter.update($0, input.size) }
+                meter.finish()
+            } catch {
+                meter.finish()
+                throw .amoeba(error)
+            }
+            do throws(ErrorCode) {
+                if f { try? session.directories.delete(name, in: parent) }
+                try session.directories.append(name, CapabilitySet(file), masks: masks, in: parent)
+            } catch {
+                // Nobody could ever reach the file: do not leave it behind.
+                try? session.files.destroy(file)
+                throw .amoeba(error)
+            }
+            return 0
+        }
+    }
+
+    /// Standard input in pieces of one request each, and its size when it
+    /// is a regular file (for the progress line; 0 when unknown).
+    final class StandardInput {
+        let size: Int
+        var buffer = [UInt8](repeating: 0, count: BulletLimits.requestData)
+
+        init() {
+            var st = stat()
+            size = fstat(0, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : 0
+        }
+
+        func next() throws(ErrorCode) -> [UInt8]? {
+            var filled = 0
+            while filled < buffer.count {
+                let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress! + filled, $0.count - filled) }
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { throw .systemError }
+                if n == 0 { break }
+                filled += n
+            }
+            return filled == 0 ? nil : Array(buffer[0..<filled])
+        }
+    }
+
+    func fileServer(_ session: ShellSession) throws(ToolError) -> Capability {
+        if let v = ProcessInfo.processInfo.environment["AMOEBA_BULLET"], !v.isEmpty {
+            if let cap = try? Capability(text: v) { return cap }
+            if let cap = RootCapability.read(file: v) { return cap }
+            throw .usage("AMOEBA_BULLET=\(v) is neither a capability nor a file holding one")
+        }
+        do throws(ErrorCode) {
+            return try session.directories.lookup(AmoebaPath(Self.defaultServerPath))
+        } catch {
+            throw .usage("no file server: set AMOEBA_BULLET or enter one at \(Self.defaultServerPath) (\(error.name))")
+        }
+    }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The demo: build everything, start a small system of three Linux hosts
+# (a, b, c) as amunixd daemons on one Ethernet-in-UDP segment on loopback
+# (no root needed), set up a fresh name space, run the directory and file
+# servers on host a, fill the name space, and show it from the other
+# hosts: `dir -l /`, std_info of a host's servers, and a file put on b and
+# read back on c. Everything is stopped cleanly at the end (or on Ctrl-C).
+#
+#   scripts/demo.sh            build, run, stop
+#   KEEP=1 scripts/demo.sh     leave the system running and print how to use it
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "==> building (swift build; the first build takes several minutes)"
+if ! pkg-config --exists libpcap 2>/dev/null; then
+  echo "libpcap-dev missing: installing"
+  (apt-get update -qq && apt-get install -y -qq libpcap-dev) >/dev/null
+fi
+swift build 2>&1 | grep -E 'error|Compiling|Build complete' | grep -v '^\[' || true
+BIN="$(swift build --show-bin-path)"
+W=$(mktemp -d /tmp/amoeba-demo.XXXXXX)
+# shellcheck source=lib/amoeba-hosts.sh
+source scripts/lib/amoeba-hosts.sh
+trap 'amx_kill_all; [[ -z ${KEEP:-} ]] && rm -rf "$W"' EXIT
+
+# show HOST COMMAND...: print the command as typed on that host, then run it.
+show() {
+  local h=$1; shift
+  echo
+  echo "$h\$ $*"
+  AMUNIX_SOCKET="$W/$h/amunixd.sock" PATH="$BIN:$PATH" "$@"
+}
+
+echo "==> starting hosts a, b, c (amunixd, Ethernet frames in UDP multicast on 127.0.0.1)"
+for h in a b c; do amx_start "$h"; done
+echo "==> amoeba-init: a fresh name space (servers on a; root.cap published to every host)"
+amx_init a a b c | sed 's/^/    /'
+echo "==> starting soap-server and bullet-server on a"
+amx_server a soap
+amx_server a bullet
+
+show b dir -l /
+show b dir -l /hosts/a
+show c std_info /hosts/a/sys /hosts/a/soap /hosts/a/bullet /hosts/b/tod
+show c std_status /hosts/a/soap
+show b mkd /home/ann /home/ann/src
+show b dir -c /home
+echo
+echo "b\$ put /home/ann/README < README.md"
+AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/put" /home/ann/README <README.md
+head -c 2000000 /dev/urandom >"$W/two-megabytes"
+echo
+echo "b\$ put /home/ann/data < two-megabytes"
+AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/put" /home/ann/data <"$W/two-megabytes"
+show c dir -l /home/ann
+echo
+echo "c\$ get /home/ann/README | head -3"
+AMUNIX_SOCKET="$W/c/amunixd.sock" "$BIN/get" /home/ann/README | head -3
+echo
+echo "c\$ get /home/ann/data | cmp - two-megabytes && echo identical"
+AMUNIX_SOCKET="$W/c/amunixd.sock" "$BIN/get" /home/ann/data | cmp - "$W/two-megabytes" && echo identical
+show c del /home/ann/README
+
+if [[ -n ${KEEP:-} ]]; then
+  echo
+  echo "==> the system keeps running. Use it from host b with:"
+  echo "    export AMUNIX_SOCKET=$W/b/amunixd.sock PATH=$BIN:\$PATH"
+  echo "    dir -l /; mkd /home/you; put /home/you/f < file; get /home/you/f"
+  echo "==> stop it with: kill ${AMX_SERVER_PIDS[*]} ${AMX_PID[*]}"
+  trap - EXIT
+  exit 0
+fi
+echo
+echo "==> stopping servers and hosts"
+amx_stop_all && echo "==> stopped cleanly"

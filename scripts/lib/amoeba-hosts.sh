@@ -1,0 +1,84 @@
+# Shared by scripts/demo.sh and scripts/shell-tests.sh (sourced, not run):
+# start Linux hosts as amunixd daemons on one Ethernet-in-UDP multicast
+# segment on loopback (no root), run the directory and file servers on one
+# of them, set up the name space, and run tools as if logged in on a host.
+#
+# Needs: BIN (the build's bin folder) and W (a scratch folder) set.
+
+declare -A AMX_PID
+AMX_SERVER_PIDS=()
+amx_seg="mcast:239.255.$(( $$ % 250 )).7:$(( 30000 + ($$ % 2000) * 3 )),local=127.0.0.1,ttl=0"
+
+# amx_start HOST [amunixd options...]: start a host's daemon; its state
+# (socket, .cap files, root.cap) goes to $W/HOST.
+amx_start() {
+  local h=$1; shift
+  mkdir -p "$W/$h"
+  rm -f "$W/$h/sys.cap"
+  "$BIN/amunixd" --link "$amx_seg" --socket "$W/$h/amunixd.sock" --name "$h" \
+    --log-level warning "$@" >>"$W/$h.log" 2>&1 &
+  AMX_PID[$h]=$!
+  for _ in $(seq 200); do
+    [[ -S "$W/$h/amunixd.sock" && -f "$W/$h/sys.cap" ]] && return 0
+    sleep 0.05
+  done
+  echo "amunixd on $h did not start:"; cat "$W/$h.log"; return 1
+}
+
+# amx_on HOST COMMAND...: run a program against HOST's daemon.
+amx_on() {
+  local h=$1; shift
+  AMUNIX_SOCKET="$W/$h/amunixd.sock" "$@"
+}
+
+# amx_tool HOST TOOL ARGS...: run one of the built tools on HOST.
+amx_tool() {
+  local h=$1 t=$2; shift 2
+  AMUNIX_SOCKET="$W/$h/amunixd.sock" "$BIN/$t" "$@"
+}
+
+# amx_server HOST soap|bullet: start a server on HOST with its store in
+# $W/store-KIND; sets AMX_SOAP or AMX_BULLET to its pid.
+amx_server() {
+  local h=$1 kind=$2
+  AMUNIX_SOCKET="$W/$h/amunixd.sock" "$BIN/$kind-server" "$W/store-$kind" --threads 4 \
+    --log-level warning >>"$W/$kind.log" 2>&1 &
+  local pid=$!
+  AMX_SERVER_PIDS+=("$pid")
+  if [[ $kind == soap ]]; then AMX_SOAP=$pid; else AMX_BULLET=$pid; fi
+  for _ in $(seq 200); do
+    [[ -f "$W/store-$kind/super.cap" ]] && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "$kind-server on $h did not start:"; cat "$W/$kind.log"; return 1
+}
+
+# amx_init SERVERHOST HOST...: a fresh name space listing the hosts, the
+# root published in every host's state folder.
+amx_init() {
+  local on=$1; shift
+  local args=()
+  for h in "$@"; do args+=(--host "$h=$W/$h" --publish "$W/$h"); done
+  "$BIN/amoeba-init" --soap-store "$W/store-soap" --bullet-store "$W/store-bullet" \
+    --servers-on "$on" --root-file "$W/root.cap" "${args[@]}"
+}
+
+# amx_stop_all: SIGTERM servers, then daemons; wait for each.
+amx_stop_all() {
+  local p rc=0
+  for p in "${AMX_SERVER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${AMX_SERVER_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  AMX_SERVER_PIDS=()
+  for h in "${!AMX_PID[@]}"; do kill "${AMX_PID[$h]}" 2>/dev/null; done
+  for h in "${!AMX_PID[@]}"; do wait "${AMX_PID[$h]}" 2>/dev/null || rc=1; unset "AMX_PID[$h]"; done
+  return $rc
+}
+
+# amx_kill_all: for traps; nothing survives.
+amx_kill_all() {
+  local p
+  for p in "${AMX_SERVER_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  for h in "${!AMX_PID[@]}"; do kill -9 "${AMX_PID[$h]}" 2>/dev/null; done
+  wait 2>/dev/null
+}

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# The name-space tools against the real servers over real daemons: three
+# Linux hosts (a runs soap-server and bullet-server, b and c are clients)
+# on one Ethernet-in-UDP segment on loopback, no root needed.
+#
+# Checks: each tool and its flags; wrong usage and bad names (exit 64 or
+# the right Amoeba error, never a crash); rights (a restricted root cannot
+# modify, looked-up capabilities carry only the row's rights); std tools
+# taking paths; a 50 MB put on b and get on c, byte-identical; kill -9 of
+# each server during a stream of writes loses no acknowledged entry or
+# file; SIGTERM stops the servers with exit 0.
+# Prints "N passed, M failed"; exits non-zero on any failure.
+#
+#   scripts/shell-tests.sh [--size-mb N]   (default 50)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+size_mb=50
+[[ ${1:-} == --size-mb ]] && size_mb=$2
+BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
+for t in amunixd soap-server bullet-server amoeba-init dir mkd del get put std_info std_restrict std_status; do
+  [[ -x "$BIN/$t" ]] || { echo "missing $BIN/$t: run swift build first"; exit 1; }
+done
+W=$(mktemp -d /tmp/amoeba-shell.XXXXXX)
+# shellcheck source=lib/amoeba-hosts.sh
+source scripts/lib/amoeba-hosts.sh
+trap 'amx_kill_all; rm -rf "$W"' EXIT
+passed=0; failed=0
+ok() { passed=$((passed + 1)); echo "PASS $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+# check NAME EXPECTED_RC GLOB COMMAND...: run, compare exit code and output.
+check() {
+  local name=$1 want=$2 glob=$3; shift 3
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  # shellcheck disable=SC2053
+  if [[ $rc == "$want" && $out == $glob ]]; then ok "$name"; else bad "$name: rc=$rc want $want: $out"; fi
+}
+
+for h in a b c; do amx_start "$h" || exit 1; done
+amx_init a a b c >"$W/init.log" 2>&1 || { cat "$W/init.log"; exit 1; }
+amx_server a soap || exit 1
+amx_server a bullet || exit 1
+
+# ---- each tool -------------------------------------------------------------
+check "dir / lists home, hosts, profile" 0 $'home\nhosts\nprofile' amx_tool b dir /
+check "dir (no argument) is dir /" 0 $'home\nhosts\nprofile' amx_tool b dir
+check "dir -l /hosts/a shows each server's STD_INFO" 0 \
+  *"bullet "*"bullet server"*"host "*"% host directory of a"*"soap "*"soap generic capability"*"sys "*"sys server on a"* \
+  amx_tool c dir -l /hosts/a
+check "dir -l / shows directories as /dw1234" 0 *"home "*"/dw1234"* amx_tool b dir -l /
+check "dir -c shows the column names and masks" 0 *"owner"*"group"*"other"*"home "*"ff "*"6 "*"4"* amx_tool b dir -c /
+root=$(cat "$W/root.cap")
+out=$(amx_tool b dir -k /hosts 2>&1)
+[[ $out == *"a "*"/"*"("*")/"* ]] && ok "dir -k prints capabilities" || bad "dir -k: $out"
+check "dir -x prints capability sets" 0 *"sys "*"{1,1: "*"}"* amx_tool b dir -x /hosts/b
+check "dir of a non-directory shows that row" 0 "sys "*"sys server on c"* amx_tool b dir -l /hosts/c/sys
+check "mkd makes a directory" 0 "" amx_tool c mkd /home/ann
+check "mkd of several" 0 "" amx_tool c mkd /home/ann/src /home/ann/doc
+check "the new directories are listed" 0 $'doc\nsrc' amx_tool b dir /home/ann
+check "mkd of an existing name is STD_EXISTS" 1 *"/home/ann: STD_EXISTS"* amx_tool b mkd /home/ann
+check "mkd under a missing directory is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool b mkd /home/nobody/x
+echo "hello, world" >"$W/hello.txt"
+check "put stores stdin" 0 "" amx_tool b put /home/ann/hello <"$W/hello.txt"
+check "get on another host reads it back" 0 "hello, world" amx_tool c get /home/ann/hello
+check "put of an existing name is STD_EXISTS" 1 *"STD_EXISTS"* amx_tool b put /home/ann/hello <"$W/hello.txt"
+echo "second version" | amx_tool b put -f /home/ann/hello
+check "put -f replaces" 0 "second version" amx_tool c get /home/ann/hello
+check "dir -l shows the file's STD_INFO" 0 "hello "*"-"*"15 bytes"* amx_tool b dir -l /home/ann/hello
+: >"$W/empty"
+check "an empty file round-trips" 0 "" amx_tool b put /home/ann/empty <"$W/empty"
+check "get of the empty file is empty" 0 "" amx_tool c get /home/ann/empty
+check "get of a directory is refused" 1 *"get: STD_"* amx_tool c get /home/ann
+check "get of a missing file is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool c get /home/ann/nothing
+check "del of a directory needs -d" 64 *"is a directory (use -d)"* amx_tool b del /home/ann/doc
+check "del -d removes a directory's row" 0 "" amx_tool b del -d /home/ann/doc
+check "del removes a file's row" 0 "" amx_tool b del /home/ann/empty
+check "the rows are gone" 0 $'hello\nsrc' amx_tool c dir /home/ann
+file=$(amx_tool b dir -k /home/ann/hello | awk '{print $2}')
+check "del -f destroys the object too" 0 "" amx_tool b del -f /home/ann/hello
+check "the destroyed file is STD_CAPBAD" 1 *"STD_CAPBAD"* amx_tool b std_info "$file"
+check "del -d -f of a non-empty directory is SP_NOTEMPTY" 1 *"SP_NOTEMPTY"* amx_tool b del -d -f /home
+check "del of a missing row is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool b del /home/zzz
+
+# ---- progress: on a terminal (or asked for) only ---------------------------
+amx_tool b put /home/ann/quiet <"$W/hello.txt" 2>"$W/err1"
+[[ ! -s "$W/err1" ]] && ok "no progress when stderr is not a terminal" || bad "progress without a terminal: $(cat "$W/err1")"
+amx_tool b put --progress /home/ann/loud <"$W/hello.txt" 2>"$W/err2"
+[[ $(cat "$W/err2") == *"put /home/ann/loud: 100%"* ]] && ok "put --progress reports progress" || bad "put --progress: $(cat "$W/err2")"
+if command -v script >/dev/null; then
+  script -qec "AMUNIX_SOCKET=$W/c/amunixd.sock $BIN/get /home/ann/loud >/dev/null" /dev/null >"$W/tty" 2>&1
+  [[ $(cat "$W/tty") == *"get /home/ann/loud: 100%"* ]] && ok "get shows progress on a terminal" || bad "get on a terminal: $(cat "$W/tty")"
+fi
+amx_tool b del /home/ann/quiet /home/ann/loud
+
+# ---- amoeba-init guards --------------------------------------------------------
+check "amoeba-init refuses stores a running server holds" 1 *"is a server running"* \
+  "$BIN/amoeba-init" --soap-store "$W/store-soap" --bullet-store "$W/store-bullet" --root-file "$W/x.cap"
+check "amoeba-init refuses an unknown --servers-on" 64 *"not one of the --host names"* \
+  "$BIN/amoeba-init" --soap-store "$W/s2" --bullet-store "$W/b2" --host a="$W/a" --servers-on z
+check "amoeba-init refuses a folder with no host capabilities" 1 *"holds no host capabilities"* \
+  "$BIN/amoeba-init" --soap-store "$W/s3" --bullet-store "$W/b3" --host a="$W/nothing" --root-file "$W/x.cap"
+
+# ---- std tools take paths ---------------------------------------------------
+check "std_info of a path" 0 "sys server on b" amx_tool c std_info /hosts/b/sys
+check "std_status of the file server by path" 0 "bullet: "*"files"* amx_tool c std_status /hosts/a/bullet
+check "std_status of the directory server by path" 0 "soap: "*"directories"* amx_tool c std_status /hosts/a/soap
+check "std_info of a missing path is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool c std_info /hosts/zz
+
+# ---- wrong usage ------------------------------------------------------------
+check "a name with a space is refused" 64 *"not a path"* amx_tool b dir "/home/a b"
+check "an overlong path is refused" 64 *"not a path"* amx_tool b mkd "/$(printf 'x%.0s' $(seq 300))"
+check "an overlong name is refused" 64 *"not a path"* amx_tool b mkd "/home/$(printf 'y%.0s' $(seq 256))"
+check "mkd without arguments is a usage error" 64 *"Missing expected argument"* amx_tool b mkd
+check "get without arguments is a usage error" 64 *"Missing expected argument"* amx_tool b get
+check "del of the root is refused" 64 *"cannot delete the root"* amx_tool b del -d /
+check "a bad -m is a usage error" 64 *"hex masks"* amx_tool b mkd -m zz /home/q
+check "an unreadable AMOEBA_ROOT is a usage error" 64 *"AMOEBA_ROOT"* env AMOEBA_ROOT=/nonexistent "$BIN/dir" --socket "$W/b/amunixd.sock" /
+check "no root at all names where it looked" 64 *"no root capability"* env HOME="$W/nohome" AMUNIX_STATE_DIR="$W/nohome" AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/dir" /
+check "no daemon is exit 3" 3 *"cannot reach amunixd"* env AMOEBA_ROOT="$root" AMUNIX_SOCKET="$W/none.sock" "$BIN/dir" /
+check "a root of no server is an RPC error (exit 2)" 2 *"RPC_"* env AMOEBA_ROOT="01:02:03:04:05:06/1(ff)/01:02:03:04:05:06" "$BIN/dir" --socket "$W/b/amunixd.sock" --timeout 5 /
+check "a forged root is STD_CAPBAD" 1 *"STD_CAPBAD"* env AMOEBA_ROOT="${root%/*}/01:02:03:04:05:06" "$BIN/dir" --socket "$W/b/amunixd.sock" /
+
+# ---- rights -----------------------------------------------------------------
+ro=$(amx_tool b std_restrict "$root" 04)
+check "a restricted root still lists" 0 $'home\nhosts\nprofile' env AMOEBA_ROOT="$ro" "$BIN/dir" --socket "$W/b/amunixd.sock" /
+check "a restricted root cannot mkd" 1 *"STD_DENIED"* env AMOEBA_ROOT="$ro" "$BIN/mkd" --socket "$W/b/amunixd.sock" /evil
+check "a restricted root cannot del" 1 *"STD_DENIED"* env AMOEBA_ROOT="$ro" "$BIN/del" -d --socket "$W/b/amunixd.sock" /home
+files_before=$(amx_tool b std_status /hosts/a/bullet)
+check "a restricted root cannot put" 1 *"STD_DENIED"* env AMOEBA_ROOT="$ro" AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/put" /home/evil <"$W/hello.txt"
+check "and left no orphan file behind" 0 "$files_before" amx_tool b std_status /hosts/a/bullet
+check "looked up through it, /home is only the other column" 0 "/----3-" env AMOEBA_ROOT="$ro" AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/std_info" /home
+check "and cannot be modified either" 1 *"STD_DENIED"* env AMOEBA_ROOT="$ro" "$BIN/mkd" --socket "$W/b/amunixd.sock" /home/evil
+check "the owner's /home has every right" 0 "/dw1234" amx_tool b std_info /home
+check "the file server capability seen through other may only create" 0 *"/0(01)/"* \
+  env AMOEBA_ROOT="$ro" "$BIN/dir" -k --socket "$W/b/amunixd.sock" /profile/cap/bulletsvr/default
+
+# ---- a large file across hosts ----------------------------------------------
+head -c $((size_mb * 1024 * 1024)) /dev/urandom >"$W/big"
+t0=$(date +%s.%N)
+cat "$W/big" | amx_tool b put /home/ann/big; rc=$?  # through a pipe: streamed, size unknown
+t1=$(date +%s.%N)
+amx_tool c get /home/ann/big >"$W/big.copy"; rc2=$?
+t2=$(date +%s.%N)
+awk -v a="$t0" -v b="$t1" -v c="$t2" -v mb="$size_mb" 'BEGIN {
+  printf "  %d MiB: put on b %.1f s (%.1f MiB/s), get on c %.1f s (%.1f MiB/s)\n", mb, b - a, mb / (b - a), c - b, mb / (c - b) }'
+[[ $rc == 0 && $rc2 == 0 ]] && cmp -s "$W/big" "$W/big.copy" && ok "$size_mb MB put on b, get on c: byte-identical" || bad "$size_mb MB round trip: rc=$rc/$rc2"
+check "its size is right" 0 "big "*"$((size_mb * 1024 * 1024)) bytes"* amx_tool c dir -l /home/ann/big
+amx_tool b del -f /home/ann/big
+
+# ---- kill -9 of each server during a stream of writes ----------------------
+# A writer on host b makes entries (mkd) or files (put) one after another
+# and logs each one the tool acknowledged (exit 0). The server is killed
+# with SIGKILL mid-stream and restarted; afterwards every acknowledged
+# entry and file must be there, with the right contents.
+stream() { # kind count
+  local kind=$1 n=$2 i
+  for i in $(seq "$n"); do
+    if [[ $kind == soap ]]; then
+      amx_tool b mkd --timeout 10 "/home/stream-soap/d$i" 2>/dev/null && echo "d$i"
+    else
+      echo "file $i" | amx_tool b put --timeout 10 "/home/stream-bullet/f$i" 2>/dev/null && echo "f$i"
+    fi
+  done >"$W/acked-$kind"
+}
+for kind in soap bullet; do
+  amx_tool b mkd "/home/stream-$kind"
+  stream "$kind" 150 &
+  writer=$!
+  sleep 2
+  if [[ $kind == soap ]]; then victim=$AMX_SOAP; else victim=$AMX_BULLET; fi
+  before=$(wc -l <"$W/acked-$kind")
+  kill -9 "$victim"; wait "$victim" 2>/dev/null
+  keep=(); for p in "${AMX_SERVER_PIDS[@]}"; do [[ $p != "$victim" ]] && keep+=("$p"); done; AMX_SERVER_PIDS=("${keep[@]}")
+  sleep 0.5
+  amx_server a "$kind" || exit 1
+  wait "$writer"
+  acked=$(wc -l <"$W/acked-$kind")
+  missing=0
+  listing=$(amx_tool c dir "/home/stream-$kind")
+  while read -r name; do
+    grep -qx "$name" <<<"$listing" || { missing=$((missing + 1)); continue; }
+    if [[ $kind == bullet ]]; then
+      [[ $(amx_tool c get "/home/stream-bullet/$name") == "file ${name#f}" ]] || missing=$((missing + 1))
+    fi
+  done <"$W/acked-$kind"
+  echo "  $kind: $before acknowledged before kill -9, $acked of 150 in all, $missing missing afterwards"
+  [[ $before -gt 0 && $acked -gt $before && $missing == 0 ]] \
+    && ok "kill -9 of $kind-server mid-stream loses no acknowledged write" \
+    || bad "kill -9 of $kind-server: before=$before acked=$acked missing=$missing"
+done
+
+# ---- stop ---------------------------------------------------------------
+for p in "${AMX_SERVER_PIDS[@]}"; do
+  kill "$p"; wait "$p"; rc=$?
+  [[ $rc == 0 ]] && ok "server $p exits 0 on SIGTERM" || bad "server $p exit $rc on SIGTERM"
+done
+AMX_SERVER_PIDS=()
+amx_stop_all && ok "daemons exit 0 on SIGTERM" || bad "daemons did not stop cleanly"
+
+echo "shell-tests: $passed passed, $failed failed"
+[[ $failed == 0 ]]
