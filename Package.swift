@@ -42,5 +42,7 @@ let package = Package(
         // section: RPC tests
         // section: cap tests
         // section: kernel host targets
+        .target(name: "KernelCore", dependencies: ["AmoebaCore"], path: "Kernel/Core"),
+        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "AmoebaCore"], path: "Tests/KernelCoreTests"),
     ]
 )
