@@ -123,18 +123,22 @@ enum SchedulingScenario {
         let done = Semaphore(0)
         var trace: [Int] = []
         var sums: [Double] = [0, 0]
-        let n = 400_000
+        var counts: [Int] = [0, 0]
         for k in 0..<2 {
             Scheduler.spawn("user\(k)", preemptible: true) {
+                // Vectorisable floating-point work for 60 ms: the SSE registers
+                // are live across every preemption.
                 let scale = k == 0 ? 0.5 : 0.25
+                let end = Clock.now() + .milliseconds(60)
                 var s = 0.0
                 var i = 0
-                while i < n {
-                    s += Double(i & 1023) * scale
-                    if i & 4095 == 0, trace.last != k { trace.append(k) }
-                    i += 1
+                while Clock.now() < end {
+                    for j in 0..<4096 { s += Double(j & 1023) * scale }
+                    i += 4096
+                    if trace.last != k { trace.append(k) }
                 }
                 sums[k] = s
+                counts[k] = i
                 done.up()
             }
         }
@@ -143,12 +147,14 @@ enum SchedulingScenario {
         for k in 0..<2 {
             let scale = k == 0 ? 0.5 : 0.25
             var s = 0.0
-            for i in 0..<n { s += Double(i & 1023) * scale }
+            for _ in 0..<(counts[k] / 4096) {
+                for j in 0..<4096 { s += Double(j & 1023) * scale }
+            }
             expected[k] = s
         }
-        check(trace.count >= 4, "time slices interleave two preemptible threads (\(trace.count) turns)")
+        check(trace.count >= 6, "time slices interleave two preemptible threads (\(trace.count) turns)")
         check(sums == expected, "SSE state survives preemption")
-        print("sched: time slicing gave \(trace.count) turns; sums intact=\(sums == expected)")
+        print("sched: time slicing gave \(trace.count) turns in 120 ms; sums intact=\(sums == expected)")
     }
 
     static func preemptionByBetterThread() {

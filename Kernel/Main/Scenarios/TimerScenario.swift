@@ -27,16 +27,20 @@ enum TimerScenario {
         let count = 24
         let done = Semaphore(0)
         var fired: [(index: Int, deadline: Int64, at: Int64)] = []
-        let start = Clock.now()
-        // Delays 1.5 ms apart, scheduled in a scrambled order, two of them equal.
-        for k in 0..<count {
-            let slot = (k * 7) % count
-            let delay: Int64 = 2000 + Int64(slot) * 1500 + (slot == 5 ? 1500 : 0)
-            let deadline = start + .microseconds(delay)
-            Timers.at(deadline, .call {
-                fired.append((slot, deadline.microseconds, Clock.now().microseconds))
-                done.up()
-            })
+        // Scheduled all at once (interrupts off), so no timer is set after a
+        // later one has already fired: the order seen is the queue's alone.
+        Interrupts.withDisabled {
+            let start = Clock.now()
+            // Delays 1.5 ms apart, scheduled in a scrambled order, two of them equal.
+            for k in 0..<count {
+                let slot = (k * 7) % count
+                let delay: Int64 = 2000 + Int64(slot) * 1500 + (slot == 5 ? 1500 : 0)
+                let deadline = start + .microseconds(delay)
+                Timers.at(deadline, .call {
+                    fired.append((slot, deadline.microseconds, Clock.now().microseconds))
+                    done.up()
+                })
+            }
         }
         for _ in 0..<count { done.down() }
         var inOrder = true
