@@ -84,7 +84,7 @@ struct SplitMix {
     }
 }
 
-/// Hours of kernel use, compressed: a million operations with a bounded live
+/// Hours of kernel use, compressed: 400,000 operations with a bounded live
 /// set, sizes from a few bytes to pages, some page-aligned. The heap's high
 /// water mark must settle early, and freeing everything must give back one block.
 @Test func churnDoesNotGrow() throws {
@@ -92,7 +92,7 @@ struct SplitMix {
         var rng = SplitMix(state: 42)
         var live: [UnsafeMutableRawPointer] = []
         var waterAfterWarmup = 0
-        for op in 0..<1_000_000 {
+        for op in 0..<400_000 {
             if live.count < 600 && (live.isEmpty || rng.below(3) != 0) {
                 let size = 1 + rng.below(rng.below(8) == 0 ? 16384 : 512)
                 let align = 1 << (4 + rng.below(rng.below(10) == 0 ? 9 : 2))
@@ -100,7 +100,7 @@ struct SplitMix {
             } else {
                 try heap.free(live.remove(at: rng.below(live.count)))
             }
-            if op == 100_000 { waterAfterWarmup = heap.statistics.highWater }
+            if op == 50_000 { waterAfterWarmup = heap.statistics.highWater }
         }
         #expect(heap.statistics.highWater <= waterAfterWarmup + waterAfterWarmup / 4)
         #expect(heap.verify())
