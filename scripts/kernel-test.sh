@@ -22,6 +22,8 @@ table=(
   "timers|60|33|fired in deadline order=true, early=0;periodic 5 ms x20;reached in hops;(tickless);scenario PASS"
   "sched|60|33|priority order HIGH/HIGH HIGH/LOW NORM/HIGH NORM/NORM NORM/LOW LOW/LOW;round robin abcabcabc;kernel thread not preempted: sSo;sums intact=true;preempted the spinner;scenario PASS"
   "heap|120|33|high water ([0-9]+) -> \1,;double free refused=true;scenario PASS"
+  "servers|60|33|kernel directory:;directory std_info \"%;tty:00 std_info \"\+;tod GETTIME [0-9]+ s;distinct=true;sys KSTAT m: heap:;hello through tty:00;forged STD_CAPBAD, unknown STD_COMBAD, unserved RPC_NOTFOUND;scenario PASS"
+  "measure|60|33|null transaction round trip [0-9]+ counts;thread switch .* [0-9]+ counts;scenario PASS"
 )
 
 clock=(-icount shift=0,sleep=off)

@@ -19,7 +19,12 @@ enum Serial {
     static func enableReceiveInterrupt() { outb(base + 1, 0x01) }
 
     static func write(_ byte: UInt8) {
-        if byte == 10 { write(13) }
+        ConsoleLog.record(byte)
+        if byte == 10 { transmit(13) }
+        transmit(byte)
+    }
+
+    private static func transmit(_ byte: UInt8) {
         while inb(base + 5) & 0x20 == 0 { cpu_pause() }
         outb(base, byte)
     }
@@ -35,5 +40,27 @@ enum Serial {
     /// A received byte, if one is waiting.
     static func read() -> UInt8? {
         inb(base + 5) & 1 != 0 ? inb(base) : nil
+    }
+}
+
+/// The last 8 KiB the console printed, for sys PRINTBUF. A static ring
+/// (in entry.S's bss), so it records from the first byte of boot on,
+/// before the heap exists.
+enum ConsoleLog {
+    static let capacity = 8192
+    static var written = 0
+
+    static func record(_ byte: UInt8) {
+        console_ring_bytes()![written % capacity] = byte
+        written &+= 1
+    }
+
+    static func contents() -> [UInt8] {
+        let ring = console_ring_bytes()!
+        let n = min(written, capacity)
+        var out = [UInt8]()
+        out.reserveCapacity(n)
+        for i in (written - n)..<written { out.append(ring[i % capacity]) }
+        return out
     }
 }

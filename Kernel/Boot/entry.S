@@ -30,6 +30,8 @@ gdt_table:  .skip 8 * 8
 idt_table:  .skip 256 * 8
     .globl tss_block
 tss_block:  .skip 104
+    .globl console_ring
+console_ring: .skip 8192
 
     .section .text
     .globl _start

@@ -63,8 +63,9 @@ static inline void cpu_reload_segments(void) {
 static inline void cpu_ltr(uint16_t sel) { __asm__ volatile("ltr %0" :: "r"(sel)); }
 
 /* Provided by entry.S and the linker script. */
-extern uint8_t gdt_table[], idt_table[], tss_block[], kernel_start[], kernel_end[], boot_stack_top[];
+extern uint8_t console_ring[], gdt_table[], idt_table[], tss_block[], kernel_start[], kernel_end[], boot_stack_top[];
 extern const uint32_t isr_stub_table[49];
+static inline uint8_t *console_ring_bytes(void) { return console_ring; }
 static inline uint32_t addr_gdt(void) { return (uint32_t)gdt_table; }
 static inline uint32_t addr_idt(void) { return (uint32_t)idt_table; }
 static inline uint32_t addr_tss(void) { return (uint32_t)tss_block; }

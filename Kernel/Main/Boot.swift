@@ -72,13 +72,17 @@ func kmain(_ magic: UInt32, _ infoAddress: UInt32) {
     Scheduler.initialize()
     Timers.initialize()
     Interrupts.enable()
+    KernelServers.start()
 
     let since = cpu_rdtsc() &- Kernel.entryTSC
     Kernel.readyMicroseconds = Clock.microseconds(ofCounts: since)
     let availableKiB = MemoryMap.availableBytes(Kernel.regions) / 1024
     print("[kernel] memory: \(availableKiB) KiB usable, \(pages.freeCount) free pages, heap \(heapSize / 1024) KiB at \(hex(heapBase))")
     print("[kernel] clock: TSC \(Clock.tscHz / 1000) kHz; RTC \(Kernel.bootUnixSeconds) s since 1970")
-    print("[kernel] command line: \(Kernel.commandLine.words.count) words, scenario=\(Kernel.commandLine.value(of: "scenario") ?? "-")")
     print("[kernel] ready in \(Kernel.readyMicroseconds) us (\(since) TSC counts)")
+    print("[kernel] kernel directory:")
+    for e in KernelServers.directory!.entries {
+        print("  \(e.name)\t\(e.capability.text)")
+    }
     Scenarios.run(Kernel.commandLine.value(of: "scenario") ?? "")
 }

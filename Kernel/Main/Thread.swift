@@ -31,6 +31,8 @@ final class KThread {
     /// Bumped on every block, so a stale timeout cannot wake a later wait.
     var generation: UInt32 = 0
     var switchesIn: UInt64 = 0
+    /// The request handed to this thread while it waited in getreq.
+    var transaction: Transaction? = nil
 
     /// The boot thread: runs on the boot stack it already has.
     init(bootName: String) {

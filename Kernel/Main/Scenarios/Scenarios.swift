@@ -12,6 +12,8 @@ enum Scenarios {
         case "timers": TimerScenario.run()
         case "sched": SchedulingScenario.run()
         case "heap": HeapScenario.run()
+        case "servers": ServerScenario.run()
+        case "measure": MeasureScenario.run()
         default: Machine.fail("unknown scenario \(name)")
         }
     }
