@@ -22,10 +22,11 @@ swiftc "${swiftflags[@]}" -module-name KernelCore -emit-module -emit-module-path
 swiftc "${swiftflags[@]}" -swift-version 5 -module-name Kernel -import-objc-header Kernel/Boot/machine.h \
   -c Kernel/Arch/*.swift $(find Kernel/Main -name "*.swift" | sort) -o "$out/Kernel.o"
 clang -target "$target" -c Kernel/Boot/entry.S -o "$out/entry.o"
+clang -target "$target" -c Kernel/Boot/libc.S -o "$out/libc.o"
 
 libgcc=/usr/lib/gcc/x86_64-linux-gnu/12/32/libgcc.a
 tables=/opt/swift/usr/lib/swift/embedded/$target/libswiftUnicodeDataTables.a
 ld.lld -m elf_i386 -T Kernel/Boot/linker.ld -nostdlib -static --gc-sections \
-  "$out/entry.o" "$out/Kernel.o" "$out/KernelCore.o" "$out/AmoebaCore.o" "$tables" "$libgcc" \
+  "$out/entry.o" "$out/libc.o" "$out/Kernel.o" "$out/KernelCore.o" "$out/AmoebaCore.o" "$tables" "$libgcc" \
   -o "$out/kernel.elf"
 echo "kernel: $out/kernel.elf ($(stat -c %s "$out/kernel.elf") bytes)"

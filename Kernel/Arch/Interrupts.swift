@@ -8,6 +8,8 @@
 // device was the one that interrupted. An interrupt nobody claims is
 // counted, not fatal.
 
+import AmoebaCore
+
 typealias IRQHandler = () -> Bool
 
 enum Interrupts {
@@ -37,6 +39,11 @@ enum Interrupts {
 
     static func enable() { cpu_sti() }
 
+    /// A sleep from a system call (which runs with interrupts off, as traps do).
+    static func withEnabledSleep(_ interval: Interval) {
+        Scheduler.sleep(interval)
+    }
+
     /// Runs `body` with interrupts off, restoring the previous state after.
     @inline(__always)
     static func withDisabled<T>(_ body: () -> T) -> T {
@@ -50,8 +57,6 @@ enum Interrupts {
 func isr_dispatch(_ raw: UnsafeMutableRawPointer) {
     let frame = raw.assumingMemoryBound(to: InterruptFrame.self)
     let vector = Int(frame.pointee.vector)
-    Interrupts.depth += 1
-    defer { Interrupts.depth -= 1 }
     if vector < 32 {
         Exceptions.handle(frame)
     } else if vector < 48 {
@@ -61,13 +66,13 @@ func isr_dispatch(_ raw: UnsafeMutableRawPointer) {
             return
         }
         Interrupts.counts[line] &+= 1
+        Interrupts.depth += 1
         var claimed = false
         for h in Interrupts.handlers[line] where h() { claimed = true }
         if !claimed { Interrupts.unclaimed &+= 1 }
         PIC.endOfInterrupt(line)
         Interrupts.depth -= 1
         Interrupts.exitHook?()
-        Interrupts.depth += 1
     } else if vector == Descriptors.syscallVector {
         if let h = Interrupts.syscallHandler { h(frame) } else { frame.pointee.eax = UInt32(bitPattern: -1) }
     }

@@ -57,11 +57,12 @@ func kmain(_ magic: UInt32, _ infoAddress: UInt32) {
     } else {
         Kernel.regions = [PhysicalRegion(base: 0x10_0000, length: UInt64(memUpperKiB) * 1024, isAvailable: true)]
     }
-    var pages = PageFrameAllocator(regions: Kernel.regions)
+    var pages = PageFrameAllocator(regions: Kernel.regions, limit: 1 << 30)   // what the kernel maps
     pages.reserve(base: 0, length: 0x10_0000)                       // BIOS, VGA, boot data
     pages.reserve(base: UInt64(addr_kernel_start()), length: UInt64(heapBase + heapSize - addr_kernel_start()))
     Kernel.pages = pages
 
+    Paging.enable()
     Descriptors.install()
     Interrupts.initialize()
     FPU.enable()
@@ -71,6 +72,7 @@ func kmain(_ magic: UInt32, _ infoAddress: UInt32) {
     Kernel.bootUnixSeconds = Kernel.bootCalendar?.unixSeconds ?? 0
     Scheduler.initialize()
     Timers.initialize()
+    Syscalls.install()
     Interrupts.enable()
     KernelServers.start()
 

@@ -40,11 +40,16 @@ enum Scheduler {
     static func spawn(_ name: String, priority: Priority = Priority(), preemptible: Bool = false,
                       _ body: @escaping () -> Void) -> KThread {
         let t = KThread(name: name, priority: priority, preemptible: preemptible, body: body)
+        start(t)
+        return t
+    }
+
+    /// Makes a constructed thread runnable.
+    static func start(_ t: KThread) {
         Interrupts.withDisabled {
             threadCount += 1
             makeReady(t)
         }
-        return t
     }
 
     /// Gives the CPU to another ready thread of the same or better rank, if any.
@@ -160,6 +165,7 @@ enum Scheduler {
         next.switchesIn &+= 1
         current = next
         Descriptors.setKernelStack(next.stackTop)
+        Paging.activate(next.process?.space.directory ?? Paging.kernelDirectory)
         if let s = sliceTimer { Timers.cancel(s); sliceTimer = nil }
         if next.preemptible && next !== idle {
             sliceTimer = Timers.after(timeSlice) { Scheduler.sliceEnded() }

@@ -31,6 +31,8 @@ final class KThread {
     /// Bumped on every block, so a stale timeout cannot wake a later wait.
     var generation: UInt32 = 0
     var switchesIn: UInt64 = 0
+    /// The process a user thread belongs to; nil for kernel threads.
+    var process: Process? = nil
     /// The request handed to this thread while it waited in getreq.
     var transaction: Transaction? = nil
 
