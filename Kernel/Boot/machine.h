@@ -82,3 +82,11 @@ void switch_context(uint32_t *save_esp, uint32_t new_esp, void *save_fx, void *l
 void enter_user_mode(uint32_t eip, uint32_t esp);
 /* A zero the compiler cannot see through, for the deliberate-fault scenario. */
 static inline uint32_t opaque_zero(void) { volatile uint32_t z = 0; return z; }
+
+/* The user programs carried in the image (generated programs.S). */
+extern const uint8_t program_hello_start[], program_hello_end[];
+extern const uint8_t program_faulty_start[], program_faulty_end[];
+static inline const uint8_t *program_hello(void) { return program_hello_start; }
+static inline uint32_t program_hello_size(void) { return (uint32_t)(program_hello_end - program_hello_start); }
+static inline const uint8_t *program_faulty(void) { return program_faulty_start; }
+static inline uint32_t program_faulty_size(void) { return (uint32_t)(program_faulty_end - program_faulty_start); }

@@ -74,10 +74,9 @@ final class Process {
         frame.withUnsafeBytes { _ = space.write($0, at: esp) }
 
         p.liveThreads = 1
-        let entry = image.entry
-        let t = KThread(name: name, priority: Priority(process: priority, thread: .normal), preemptible: true) {
-            enter_user_mode(entry, esp)
-        }
+        let t = KThread(name: name, priority: Priority(process: priority, thread: .normal), preemptible: true) {}
+        t.body = nil
+        t.userEntry = (image.entry, esp)
         t.process = p
         Scheduler.start(t)
         return p

@@ -25,17 +25,29 @@ enum Syscalls {
     }
 
     static func handle(_ frame: UnsafeMutablePointer<InterruptFrame>) {
+        // A call that ends the thread never returns here, so nothing may be
+        // retained in this frame: the work is done in `dispatch`, which
+        // returns the ending instead of carrying it out.
+        if let ending = dispatch(frame) { Process.endCurrentThread(ending) }
+    }
+
+    @inline(never)
+    private static func dispatch(_ frame: UnsafeMutablePointer<InterruptFrame>) -> Process.Ending? {
         guard let process = Scheduler.current?.process else {
             frame.pointee.eax = UInt32(bitPattern: -1)
-            return
+            return nil
         }
         calls &+= 1
         let f = frame.pointee
         switch f.eax {
         case 1:
-            Process.endCurrentThread(.exited(Int32(bitPattern: f.ebx)))
+            return .exited(Int32(bitPattern: f.ebx))
         case 2:
-            frame.pointee.eax = UInt32(bitPattern: trans(process, f))
+            switch trans(process, f) {
+            case let .success(n): frame.pointee.eax = UInt32(bitPattern: n)
+            case let .failure(.outsideSegments(address, length)):
+                return .aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments")
+            }
         case 3:
             Scheduler.yield()
             frame.pointee.eax = 0
@@ -45,11 +57,12 @@ enum Syscalls {
         case 5:
             frame.pointee.eax = UInt32(bitPattern: allocateSegment(process, size: f.ebx))
         default:
-            Process.endCurrentThread(.aborted("bad system call number \(f.eax)"))
+            return .aborted("bad system call number \(f.eax)")
         }
+        return nil
     }
 
-    private static func trans(_ process: Process, _ f: InterruptFrame) -> Int32 {
+    private static func trans(_ process: Process, _ f: InterruptFrame) -> Result<Int32, UserBuffer.Refusal> {
         let header: UnsafeMutableRawBufferPointer
         let request: UnsafeMutableRawBufferPointer
         let reply: UnsafeMutableRawBufferPointer
@@ -58,18 +71,15 @@ enum Syscalls {
             request = try UserBuffer(address: f.ecx, length: f.edx).validated(for: process, write: false)
             reply = try UserBuffer(address: f.esi, length: f.edi).validated(for: process, write: true)
         } catch {
-            switch error {
-            case let .outsideSegments(address, length):
-                Process.endCurrentThread(.aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments"))
-            }
+            return .failure(error)
         }
-        guard let h = try? Header.decode(Array(header), order: .little) else { return Int32(ErrorCode.argumentBad.rawValue) }
+        guard let h = try? Header.decode(Array(header), order: .little) else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
         let answer = LocalIPC.trans(Message(header: h, body: Array(request)))
         let bytes = answer.header.encoded(order: .little)
         for i in 0..<32 { header[i] = bytes[i] }
         let n = min(answer.body.count, reply.count)
         for i in 0..<n { reply[i] = answer.body[i] }
-        return Int32(n)
+        return .success(Int32(n))
     }
 
     private static func allocateSegment(_ process: Process, size: UInt32) -> Int32 {
@@ -88,7 +98,11 @@ enum Syscalls {
 
     /// A CPU exception in user mode: abort the process, with what happened and where.
     static func fault(_ frame: UnsafeMutablePointer<InterruptFrame>) {
-        let f = frame.pointee
+        Process.endCurrentThread(.aborted(describe(frame.pointee)))
+    }
+
+    @inline(never)
+    private static func describe(_ f: InterruptFrame) -> String {
         var what = "\(Exceptions.name(Int(f.vector)))"
         if f.vector == 14 {
             let address = cpu_cr2()
@@ -101,6 +115,6 @@ enum Syscalls {
                 what = "page fault (\(access), \(kind)) at \(hex(address))"
             }
         }
-        Process.endCurrentThread(.aborted("\(what), eip \(hex(f.eip))"))
+        return "\(what), eip \(hex(f.eip))"
     }
 }

@@ -31,6 +31,8 @@ final class KThread {
     /// Bumped on every block, so a stale timeout cannot wake a later wait.
     var generation: UInt32 = 0
     var switchesIn: UInt64 = 0
+    /// Where a user thread starts in ring 3 (instruction, stack pointer).
+    var userEntry: (UInt32, UInt32)? = nil
     /// The process a user thread belongs to; nil for kernel threads.
     var process: Process? = nil
     /// The request handed to this thread while it waited in getreq.
@@ -101,15 +103,19 @@ final class KThread {
 
 @_cdecl("thread_entry")
 func thread_entry() {
-    runCurrentBody()
-    // Nothing of the thread may stay retained on this stack: exit never returns.
+    // Nothing of the thread may stay retained on this stack: neither exit
+    // nor the jump to user mode returns.
+    if let (eip, esp) = runCurrentBody() { enter_user_mode(eip, esp) }
     Scheduler.exit()
 }
 
+/// Runs a kernel thread's body, or returns where a user thread starts.
 @inline(never)
-private func runCurrentBody() {
+private func runCurrentBody() -> (UInt32, UInt32)? {
     Scheduler.reap()
+    if let entry = Scheduler.current!.userEntry { return entry }
     let body = Scheduler.current!.body
     Scheduler.current!.body = nil
     body?()
+    return nil
 }

@@ -13,6 +13,7 @@ enum Scenarios {
         case "sched": SchedulingScenario.run()
         case "heap": HeapScenario.run()
         case "servers": ServerScenario.run()
+        case "processes": ProcessScenario.run()
         case "measure": MeasureScenario.run()
         default: Machine.fail("unknown scenario \(name)")
         }

@@ -1,0 +1,87 @@
+// The user library's system interface: transactions with the same header
+// and error codes as network RPC, exit, sleep, segments, and the lookups in
+// the kernel directory a program starts with.
+import AmoebaCore
+import KernelCore
+
+enum Amoeba {
+    static var directory = Capability.null
+
+    /// One transaction: request header and data out, reply header and data back.
+    static func trans(_ request: Header, _ data: [UInt8] = [], replyCapacity: Int = 1024) -> (Header, [UInt8]) {
+        var header = request.encoded(order: .little)
+        var reply = [UInt8](repeating: 0, count: max(replyCapacity, 1))
+        var sent = data.isEmpty ? [UInt8](repeating: 0, count: 1) : data
+        let length = UInt32(data.count)
+        let n = header.withUnsafeMutableBytes { h in
+            sent.withUnsafeMutableBytes { d in
+                reply.withUnsafeMutableBytes { r in
+                    sys_call(2, address(h), address(d), length, address(r), UInt32(replyCapacity))
+                }
+            }
+        }
+        guard n >= 0, let h = try? Header.decode(header, order: .little) else {
+            var failed = Header()
+            failed.status = ErrorCode(rawValue: Int16(truncatingIfNeeded: n))
+            return (failed, [])
+        }
+        return (h, Array(reply.prefix(Int(n))))
+    }
+
+    static func address(_ b: UnsafeMutableRawBufferPointer) -> UInt32 {
+        UInt32(UInt(bitPattern: b.baseAddress))
+    }
+
+    static func exit(_ status: Int32) -> Never {
+        Console.flush()
+        _ = sys_call(1, UInt32(bitPattern: status), 0, 0, 0, 0)
+        while true {}
+    }
+
+    static func sleep(microseconds: UInt32) { _ = sys_call(4, microseconds, 0, 0, 0, 0) }
+
+    static func yield() { _ = sys_call(3, 0, 0, 0, 0, 0) }
+
+    /// A new read-write segment of `size` bytes; nil when the kernel refuses.
+    static func allocateSegment(_ size: UInt32) -> UnsafeMutableRawPointer? {
+        let r = sys_call(5, size, 0, 0, 0, 0)
+        return r > 0 || r < -65536 ? UnsafeMutableRawPointer(bitPattern: UInt(UInt32(bitPattern: r))) : nil
+    }
+
+    /// The capability the kernel directory lists under `name`.
+    static func lookup(_ name: String) -> Capability? {
+        let (h, data) = trans(Header(capability: directory, command: 2106), Array(name.utf8) + [0], replyCapacity: 16)
+        guard h.status == .ok else { return nil }
+        return Capability(bytes: data)
+    }
+
+    static func info(_ cap: Capability) -> String {
+        let (h, data) = trans(Header(capability: cap, command: StandardCommand.info))
+        guard h.status == .ok else { return h.status.name }
+        var s = ""
+        for b in data { s.append(Character(Unicode.Scalar(b))) }
+        return s
+    }
+}
+
+/// Console output through tty:00, a line per transaction.
+enum Console {
+    static var line: [UInt8] = []
+    static var tty: Capability? = nil
+
+    static func put(_ b: UInt8) {
+        line.append(b)
+        if b == 10 || line.count >= 200 { flush() }
+    }
+
+    static func flush() {
+        guard !line.isEmpty else { return }
+        if tty == nil { tty = Amoeba.lookup("tty:00") }
+        if let tty {
+            var h = Header(capability: tty, command: 4053)
+            h.size = UInt16(line.count)
+            _ = Amoeba.trans(h, line, replyCapacity: 1)
+        }
+        line.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,34 @@
+// The first user program: finds the console and the clock through the
+// kernel directory, greets, reads the time, and exits with status 0. With
+// argument 1 it keeps computing for a while first (floating point across
+// preemptions), so fault tests can check that a neighbour survives them.
+import AmoebaCore
+
+func programMain(_ argument: UInt32) -> Int32 {
+    print("user: hello from a protected process (argument \(argument))")
+    guard let tod = Amoeba.lookup("tod") else { print("user: no tod"); return 2 }
+    print("user: tod says \"\(Amoeba.info(tod))\"")
+    let (t, _) = Amoeba.trans(Header(capability: tod, command: 2400))
+    print("user: GETTIME status \(t.status.name), \(t.offset) s")
+    if argument == 1 {
+        var sum = 0.0
+        for round in 0..<40 {
+            for i in 0..<20_000 { sum += Double(i & 255) * 0.5 }
+            if round % 10 == 0 { Amoeba.sleep(microseconds: 2000) }
+        }
+        // 20,000 = 78 x 256 + 32: per round 78 x 32,640 + (0+...+31) = 2,546,416, halved.
+        let expected = 40.0 * 1_273_208.0
+        print("user: worker finished, sum correct=\(sum == expected)")
+        return sum == expected ? 0 : 3
+    }
+    if argument == 2 {
+        guard let segment = Amoeba.allocateSegment(3 * 4096) else { print("user: segment refused"); return 4 }
+        let words = segment.bindMemory(to: UInt32.self, capacity: 3 * 1024)
+        for i in 0..<(3 * 1024) { words[i] = UInt32(i) }
+        var ok = true
+        for i in 0..<(3 * 1024) where words[i] != UInt32(i) { ok = false }
+        print("user: allocated segment at \(UInt(bitPattern: segment)), readable and writable=\(ok)")
+        return ok ? 0 : 5
+    }
+    return 0
+}
