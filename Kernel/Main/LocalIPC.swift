@@ -12,16 +12,15 @@
 import AmoebaCore
 import KernelCore
 
+/// One request in flight. Each client thread keeps one and reuses it, so a
+/// transaction allocates nothing beyond its messages.
 final class Transaction {
-    let request: Message
+    var request: Message = .status(.ok)
     var reply: Message = .status(.rpcFailure)
-    let client: KThread
+    unowned(unsafe) let client: KThread
     var answered = false
 
-    init(request: Message, client: KThread) {
-        self.request = request
-        self.client = client
-    }
+    init(client: KThread) { self.client = client }
 }
 
 final class PortListener {
@@ -32,14 +31,24 @@ final class PortListener {
 }
 
 enum LocalIPC {
-    static var byPutPort: [Port: PortListener] = [:]
+    /// Few ports listen on one node: a short list compared by value beats hashing.
+    static var listeners: [PortListener] = []
     static var putPortOf: [Port: Port] = [:]   // get-port -> put-port, F computed once
     static var transactions: UInt64 = 0
 
+    static func listener(forPutPort port: Port) -> PortListener? {
+        for l in listeners where l.putPort == port { return l }
+        return nil
+    }
+
     /// Server side: waits for the next request on `getPort`.
     static func getRequest(on getPort: Port) -> Transaction {
+        getRequest(from: Interrupts.withDisabled { listen(getPort) })
+    }
+
+    /// The same, for a server that keeps its listener (the kernel servers' loop).
+    static func getRequest(from listener: PortListener) -> Transaction {
         Interrupts.withDisabled {
-            let listener = listen(getPort)
             if !listener.pending.isEmpty { return listener.pending.removeFirst() }
             let me = Scheduler.current!
             me.transaction = nil
@@ -64,36 +73,43 @@ enum LocalIPC {
     static func trans(_ request: Message) -> Message {
         Interrupts.withDisabled {
             transactions &+= 1
-            guard let listener = byPutPort[request.header.port] else { return .status(.rpcNotFound) }
-            let t = Transaction(request: request, client: Scheduler.current!)
+            guard let listener = listener(forPutPort: request.header.port) else { return .status(.rpcNotFound) }
+            let me = Scheduler.current!
+            let t = me.clientTransaction ?? Transaction(client: me)
+            me.clientTransaction = t
+            t.request = request
+            t.answered = false
             if listener.idleServers.isEmpty {
                 listener.pending.append(t)
             } else {
-                let server = listener.idleServers.removeFirst()
+                let server = listener.idleServers.removeLast()
                 server.transaction = t
                 Scheduler.wake(server)
             }
             while !t.answered { Scheduler.block() }
-            return t.reply
+            let reply = t.reply
+            t.request = .status(.ok)   // drop the request's data now, not at the next call
+            t.reply = .status(.ok)
+            return reply
         }
     }
 
     private static func listen(_ getPort: Port) -> PortListener {
-        if let put = putPortOf[getPort], let l = byPutPort[put] { return l }
+        if let put = putPortOf[getPort], let l = listener(forPutPort: put) { return l }
         let put = getPort.putPort
         putPortOf[getPort] = put
         let l = PortListener(putPort: put)
-        byPutPort[put] = l
+        listeners.append(l)
         return l
     }
 
     /// Starts a thread serving `getPort` with `handler` (a kernel server).
     static func serve(_ name: String, getPort: Port, priority: Priority = Priority(process: .high),
                       _ handler: @escaping (Message) -> Message) {
-        Interrupts.withDisabled { _ = listen(getPort) }
+        let listener = Interrupts.withDisabled { listen(getPort) }
         Scheduler.spawn(name, priority: priority) {
             while true {
-                let t = getRequest(on: getPort)
+                let t = getRequest(from: listener)
                 putReply(t, handler(t.request))
             }
         }

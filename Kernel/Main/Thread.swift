@@ -35,6 +35,8 @@ final class KThread {
     var userEntry: (UInt32, UInt32)? = nil
     /// The process a user thread belongs to; nil for kernel threads.
     var process: Process? = nil
+    /// This thread's reusable transaction as a client.
+    var clientTransaction: Transaction? = nil
     /// The request handed to this thread while it waited in getreq.
     var transaction: Transaction? = nil
 
