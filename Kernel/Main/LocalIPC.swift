@@ -36,8 +36,12 @@ enum LocalIPC {
     static var putPortOf: [Port: Port] = [:]   // get-port -> put-port, F computed once
     static var transactions: UInt64 = 0
 
+    /// The listener last found: a client usually talks to one server in a row.
+    static var lastFound: PortListener? = nil
+
     static func listener(forPutPort port: Port) -> PortListener? {
-        for l in listeners where l.putPort == port { return l }
+        if let l = lastFound, l.putPort == port { return l }
+        for l in listeners where l.putPort == port { lastFound = l; return l }
         return nil
     }
 
@@ -82,15 +86,16 @@ enum LocalIPC {
             if listener.idleServers.isEmpty {
                 listener.pending.append(t)
             } else {
+                // Fast path: a server is waiting, so run it now, in place of
+                // this thread, without passing through the run queue.
                 let server = listener.idleServers.removeLast()
                 server.transaction = t
-                Scheduler.wake(server)
+                server.generation &+= 1
+                me.state = .blocked
+                Scheduler.switchDirectly(to: server)
             }
             while !t.answered { Scheduler.block() }
-            let reply = t.reply
-            t.request = .status(.ok)   // drop the request's data now, not at the next call
-            t.reply = .status(.ok)
-            return reply
+            return t.reply
         }
     }
 
@@ -103,14 +108,42 @@ enum LocalIPC {
         return l
     }
 
+    /// Server side: answers `t` and waits for the next request in one step.
+    /// When the client is waiting for this very reply, the CPU goes straight
+    /// back to it (the other half of the fast path).
+    static func replyAndWait(_ t: Transaction, _ reply: Message, on listener: PortListener) -> Transaction {
+        Interrupts.withDisabled {
+            t.reply = reply
+            t.answered = true
+            let client = t.client
+            if !listener.pending.isEmpty {
+                Scheduler.wake(client)
+                return listener.pending.removeFirst()
+            }
+            let me = Scheduler.current!
+            me.transaction = nil
+            listener.idleServers.append(me)
+            if client.state == .blocked {
+                client.wakeReason = .woken
+                client.generation &+= 1
+                me.state = .blocked
+                Scheduler.switchDirectly(to: client)
+            }
+            while me.transaction == nil { Scheduler.block() }
+            let next = me.transaction!
+            me.transaction = nil
+            return next
+        }
+    }
+
     /// Starts a thread serving `getPort` with `handler` (a kernel server).
     static func serve(_ name: String, getPort: Port, priority: Priority = Priority(process: .high),
                       _ handler: @escaping (Message) -> Message) {
         let listener = Interrupts.withDisabled { listen(getPort) }
         Scheduler.spawn(name, priority: priority) {
+            var t = getRequest(from: listener)
             while true {
-                let t = getRequest(from: listener)
-                putReply(t, handler(t.request))
+                t = replyAndWait(t, handler(t.request), on: listener)
             }
         }
     }

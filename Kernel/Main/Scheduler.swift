@@ -111,9 +111,8 @@ enum Scheduler {
 
     /// Frees the stacks of threads that have exited (called off their stacks).
     static func reap() {
-        Interrupts.withDisabled {
-            if !zombies.isEmpty { zombies.removeAll() }
-        }
+        guard !zombies.isEmpty else { return }
+        Interrupts.withDisabled { zombies.removeAll() }
     }
 
     /// Puts the thread on the run queue and notes when it should preempt the running one.
@@ -146,6 +145,15 @@ enum Scheduler {
         reap()
     }
 
+    /// The local IPC fast path: runs `next` at once, bypassing the run queue.
+    /// The running thread must already be blocked (interrupts off); it comes
+    /// back here when something wakes it.
+    static func switchDirectly(to next: KThread) {
+        let (saveSlot, saveFX, newESP, loadFX) = prepareSwitch(to: next)
+        switch_context(saveSlot, newESP, saveFX, loadFX)
+        reap()
+    }
+
     @inline(never)
     private static func pickNext()
         -> (UnsafeMutablePointer<UInt32>, UnsafeMutableRawPointer, UInt32, UnsafeMutableRawPointer)? {
@@ -165,7 +173,7 @@ enum Scheduler {
         next.switchesIn &+= 1
         current = next
         Descriptors.setKernelStack(next.stackTop)
-        Paging.activate(next.process?.space.directory ?? Paging.kernelDirectory)
+        Paging.activate(next.pageDirectory)
         if let s = sliceTimer { Timers.cancel(s); sliceTimer = nil }
         if next.preemptible && next !== idle {
             sliceTimer = Timers.after(timeSlice) { Scheduler.sliceEnded() }

@@ -34,7 +34,12 @@ final class KThread {
     /// Where a user thread starts in ring 3 (instruction, stack pointer).
     var userEntry: (UInt32, UInt32)? = nil
     /// The process a user thread belongs to; nil for kernel threads.
-    var process: Process? = nil
+    var process: Process? = nil {
+        didSet { pageDirectory = process?.space.directory ?? Paging.kernelDirectory }
+    }
+    /// The address space to load when this thread runs (kept here so the
+    /// switch does not have to walk to the process).
+    var pageDirectory: UInt32 = Paging.kernelDirectory
     /// This thread's reusable transaction as a client.
     var clientTransaction: Transaction? = nil
     /// The request handed to this thread while it waited in getreq.
