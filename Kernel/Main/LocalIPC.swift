@@ -17,10 +17,13 @@ import KernelCore
 final class Transaction {
     var request: Message = .status(.ok)
     var reply: Message = .status(.rpcFailure)
-    unowned(unsafe) let client: KThread
+    /// The waiting client. While the request is in flight this is the only
+    /// reference keeping the blocked client thread alive; it is cleared when
+    /// the client has its reply, which also breaks the thread <-> transaction cycle.
+    var client: KThread?
     var answered = false
 
-    init(client: KThread) { self.client = client }
+    init() {}
 }
 
 final class PortListener {
@@ -69,7 +72,7 @@ enum LocalIPC {
         Interrupts.withDisabled {
             t.reply = reply
             t.answered = true
-            Scheduler.wake(t.client)
+            if let c = t.client { Scheduler.wake(c) }
         }
     }
 
@@ -78,23 +81,12 @@ enum LocalIPC {
         Interrupts.withDisabled {
             transactions &+= 1
             guard let listener = listener(forPutPort: request.header.port) else { return .status(.rpcNotFound) }
-            let me = Scheduler.current!
-            let t = me.clientTransaction ?? Transaction(client: me)
-            me.clientTransaction = t
-            t.request = request
-            t.answered = false
-            if listener.idleServers.isEmpty {
-                listener.pending.append(t)
-            } else {
-                // Fast path: a server is waiting, so run it now, in place of
-                // this thread, without passing through the run queue.
-                let server = listener.idleServers.removeLast()
-                server.transaction = t
-                server.generation &+= 1
-                me.state = .blocked
-                Scheduler.switchDirectly(to: server)
-            }
+            let t = Scheduler.current!.clientTransaction ?? Transaction()
+            // Fast path: a server is waiting, so run it now, in place of this
+            // thread, without passing through the run queue.
+            if let plan = handOver(t, request, to: listener) { Scheduler.perform(plan) }
             while !t.answered { Scheduler.block() }
+            t.client = nil
             return t.reply
         }
     }
@@ -115,25 +107,49 @@ enum LocalIPC {
         Interrupts.withDisabled {
             t.reply = reply
             t.answered = true
-            let client = t.client
             if !listener.pending.isEmpty {
-                Scheduler.wake(client)
+                if let c = t.client { Scheduler.wake(c) }
                 return listener.pending.removeFirst()
             }
             let me = Scheduler.current!
-            me.transaction = nil
-            listener.idleServers.append(me)
-            if client.state == .blocked {
-                client.wakeReason = .woken
-                client.generation &+= 1
-                me.state = .blocked
-                Scheduler.switchDirectly(to: client)
-            }
+            if let plan = handBack(t, idle: listener) { Scheduler.perform(plan) }
             while me.transaction == nil { Scheduler.block() }
             let next = me.transaction!
             me.transaction = nil
             return next
         }
+    }
+
+    /// Queues the request, or plans the switch to a waiting server.
+    @inline(never)
+    private static func handOver(_ t: Transaction, _ request: Message, to listener: PortListener) -> Scheduler.SwitchPlan? {
+        let me = Scheduler.current!
+        me.clientTransaction = t
+        t.client = me
+        t.request = request
+        t.answered = false
+        guard !listener.idleServers.isEmpty else {
+            listener.pending.append(t)
+            return nil
+        }
+        let server = listener.idleServers.removeLast()
+        server.transaction = t
+        server.generation &+= 1
+        me.state = .blocked
+        return Scheduler.planDirectSwitch(to: server)
+    }
+
+    /// Parks the server as idle and plans the switch back to its waiting client.
+    @inline(never)
+    private static func handBack(_ t: Transaction, idle listener: PortListener) -> Scheduler.SwitchPlan? {
+        let me = Scheduler.current!
+        me.transaction = nil
+        listener.idleServers.append(me)
+        guard let client = t.client, client.state == .blocked else { return nil }
+        client.wakeReason = .woken
+        client.generation &+= 1
+        me.state = .blocked
+        return Scheduler.planDirectSwitch(to: client)
     }
 
     /// Starts a thread serving `getPort` with `handler` (a kernel server).

@@ -145,12 +145,19 @@ enum Scheduler {
         reap()
     }
 
-    /// The local IPC fast path: runs `next` at once, bypassing the run queue.
-    /// The running thread must already be blocked (interrupts off); it comes
-    /// back here when something wakes it.
-    static func switchDirectly(to next: KThread) {
-        let (saveSlot, saveFX, newESP, loadFX) = prepareSwitch(to: next)
-        switch_context(saveSlot, newESP, saveFX, loadFX)
+    /// A switch worked out but not yet made: raw pointers only, so the frame
+    /// that makes it holds no reference to either thread while it sleeps.
+    typealias SwitchPlan = (UnsafeMutablePointer<UInt32>, UnsafeMutableRawPointer, UInt32, UnsafeMutableRawPointer)
+
+    /// The local IPC fast path: plans running `next` at once, bypassing the
+    /// run queue. The running thread must already be blocked (interrupts off).
+    static func planDirectSwitch(to next: KThread) -> SwitchPlan {
+        prepareSwitch(to: next)
+    }
+
+    /// Makes a planned switch; returns when something wakes this thread again.
+    static func perform(_ plan: SwitchPlan) {
+        switch_context(plan.0, plan.2, plan.1, plan.3)
         reap()
     }
 
