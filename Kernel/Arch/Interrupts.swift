@@ -73,6 +73,7 @@ func isr_dispatch(_ raw: UnsafeMutableRawPointer) {
         PIC.endOfInterrupt(line)
         Interrupts.depth -= 1
         Interrupts.exitHook?()
+        Syscalls.reapIfProcessEnded(frame)
     } else if vector == Descriptors.syscallVector {
         if let h = Interrupts.syscallHandler { h(frame) } else { frame.pointee.eax = UInt32(bitPattern: -1) }
     }

@@ -11,7 +11,7 @@ import AmoebaCore
 import KernelCore
 
 final class Process {
-    enum Ending: Equatable { case running, exited(Int32), aborted(String) }
+    enum Ending: Equatable { case running, exited(Int32), aborted(String), threadExited }
 
     static var nextID = 1
     static let stackTop: UInt32 = 0x7FFF_0000
@@ -91,13 +91,20 @@ final class Process {
     @inline(never)
     private static func endBookkeeping(_ ending: Ending) {
         guard let p = Scheduler.current?.process else { Machine.fail("a kernel thread ended as a process") }
-        if p.ending == .running { p.ending = ending }
+        if let t = Scheduler.current?.serving {   // its caller must not wait forever
+            Scheduler.current?.serving = nil
+            LocalIPC.putReply(t, .status(.rpcFailure))
+        }
+        if p.ending == .running && ending != .threadExited { p.ending = ending }
+        if ending == .threadExited && p.liveThreads == 1 && p.ending == .running { p.ending = .exited(0) }
+        // Exit or abort ends the whole process: its other threads stop when
+        // they next pass through the kernel (see Syscalls.reapIfProcessEnded).
         switch ending {
         case let .aborted(reason):
             print("[kernel] process \(p.id) (\(p.name)) aborted: \(reason)")
         case let .exited(code):
             print("[kernel] process \(p.id) (\(p.name)) exited with status \(code)")
-        case .running: break
+        case .running, .threadExited: break
         }
         p.liveThreads -= 1
         if p.liveThreads == 0 { p.finished.up() }

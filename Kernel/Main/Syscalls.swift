@@ -9,6 +9,12 @@
 //   3    yield
 //   4    sleep                    ebx = microseconds
 //   5    segment allocate         ebx = bytes; returns the new segment's address
+//   6    getreq                   ebx = 32-byte header (in: get-port in `port`;
+//                                 out: the request header), ecx/edx = buffer
+//                                 and capacity; returns the request length
+//   7    putrep                   ebx = reply header, ecx/edx = reply data
+//   8    thread create            ebx = entry, ecx = stack top, edx = argument
+//   9    thread exit              (the process exits when its last thread does)
 //
 // Every pointer goes through UserBuffer. A call number the kernel does not
 // know, or an argument naming memory outside the caller's segments, aborts
@@ -29,6 +35,20 @@ enum Syscalls {
         // retained in this frame: the work is done in `dispatch`, which
         // returns the ending instead of carrying it out.
         if let ending = dispatch(frame) { Process.endCurrentThread(ending) }
+        reapIfProcessEnded(frame)
+    }
+
+    /// A thread whose process has ended (another thread exited or faulted)
+    /// stops the next time it passes through the kernel on its way to user mode.
+    static func reapIfProcessEnded(_ frame: UnsafeMutablePointer<InterruptFrame>) {
+        guard frame.pointee.fromUserMode, processEnded() else { return }
+        Process.endCurrentThread(.threadExited)
+    }
+
+    @inline(never)
+    private static func processEnded() -> Bool {
+        guard let p = Scheduler.current?.process else { return false }
+        return p.ending != .running
     }
 
     @inline(never)
@@ -56,6 +76,20 @@ enum Syscalls {
             frame.pointee.eax = 0
         case 5:
             frame.pointee.eax = UInt32(bitPattern: allocateSegment(process, size: f.ebx))
+        case 6, 7, 8:
+            let result: Result<Int32, UserBuffer.Refusal>
+            switch f.eax {
+            case 6: result = getRequest(process, f)
+            case 7: result = putReply(process, f)
+            default: result = createThread(process, f)
+            }
+            switch result {
+            case let .success(n): frame.pointee.eax = UInt32(bitPattern: n)
+            case let .failure(.outsideSegments(address, length)):
+                return .aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments")
+            }
+        case 9:
+            return .threadExited
         default:
             return .aborted("bad system call number \(f.eax)")
         }
@@ -80,6 +114,62 @@ enum Syscalls {
         let n = min(answer.body.count, reply.count)
         for i in 0..<n { reply[i] = answer.body[i] }
         return .success(Int32(n))
+    }
+
+    private static func getRequest(_ process: Process, _ f: InterruptFrame) -> Result<Int32, UserBuffer.Refusal> {
+        let header: UnsafeMutableRawBufferPointer
+        let buffer: UnsafeMutableRawBufferPointer
+        do throws(UserBuffer.Refusal) {
+            header = try UserBuffer(address: f.ebx, length: 32).validated(for: process, write: true)
+            buffer = try UserBuffer(address: f.ecx, length: f.edx).validated(for: process, write: true)
+        } catch { return .failure(error) }
+        guard let h = try? Header.decode(Array(header), order: .little) else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
+        let me = Scheduler.current!
+        if let stale = me.serving {   // a getreq without putrep: the old caller gets a failure
+            me.serving = nil
+            LocalIPC.putReply(stale, .status(.rpcFailure))
+        }
+        let t = LocalIPC.getRequest(on: h.port)
+        me.serving = t
+        let bytes = t.request.header.encoded(order: .little)
+        for i in 0..<32 { header[i] = bytes[i] }
+        let n = min(t.request.body.count, buffer.count)
+        for i in 0..<n { buffer[i] = t.request.body[i] }
+        return .success(Int32(n))
+    }
+
+    private static func putReply(_ process: Process, _ f: InterruptFrame) -> Result<Int32, UserBuffer.Refusal> {
+        let header: UnsafeMutableRawBufferPointer
+        let data: UnsafeMutableRawBufferPointer
+        do throws(UserBuffer.Refusal) {
+            header = try UserBuffer(address: f.ebx, length: 32).validated(for: process, write: false)
+            data = try UserBuffer(address: f.ecx, length: f.edx).validated(for: process, write: false)
+        } catch { return .failure(error) }
+        let me = Scheduler.current!
+        guard let t = me.serving else { return .success(Int32(ErrorCode.notNow.rawValue)) }
+        guard let h = try? Header.decode(Array(header), order: .little) else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
+        me.serving = nil
+        LocalIPC.putReply(t, Message(header: h, body: Array(data)))
+        return .success(0)
+    }
+
+    private static func createThread(_ process: Process, _ f: InterruptFrame) -> Result<Int32, UserBuffer.Refusal> {
+        let frame: UnsafeMutableRawBufferPointer
+        do throws(UserBuffer.Refusal) {
+            frame = try UserBuffer(address: f.ecx &- 8, length: 8).validated(for: process, write: true)
+        } catch { return .failure(error) }
+        guard process.check(address: f.ebx, length: 1, write: false) else {
+            return .failure(.outsideSegments(address: f.ebx, length: 1))
+        }
+        frame.storeBytes(of: UInt32(0), toByteOffset: 0, as: UInt32.self)       // no return address
+        frame.storeBytes(of: f.edx, toByteOffset: 4, as: UInt32.self)           // the argument
+        let t = KThread(name: process.name, priority: Priority(process: process.priority, thread: .normal), preemptible: true) {}
+        t.body = nil
+        t.userEntry = (f.ebx, f.ecx &- 8)
+        t.process = process
+        process.liveThreads += 1
+        Scheduler.start(t)
+        return .success(Int32(t.id))
     }
 
     private static func allocateSegment(_ process: Process, size: UInt32) -> Int32 {

@@ -40,6 +40,8 @@ final class KThread {
     /// The address space to load when this thread runs (kept here so the
     /// switch does not have to walk to the process).
     var pageDirectory: UInt32 = Paging.kernelDirectory
+    /// The request a user server thread took with getreq and has not answered.
+    var serving: Transaction? = nil
     /// This thread's reusable transaction as a client.
     var clientTransaction: Transaction? = nil
     /// The request handed to this thread while it waited in getreq.

@@ -31,6 +31,37 @@ enum ProcessScenario {
         }
     }
 
+    /// A process serving transactions (getreq/putrep in user mode) with a
+    /// second thread of its own; the kernel calls it like any server.
+    static func userServer() {
+        let image = program(program_server(), program_server_size())
+        guard let p = run("server", image, 0x21) else { return }
+        let put = Port(bytes: [0x21, 0x53, 0x45, 0x52, 0x56, 0x45])!.putPort
+        func call(_ command: UInt16, offset: Int32 = 0, size: UInt16 = 0, _ data: [UInt8] = []) -> Message {
+            var h = Header()
+            h.port = put
+            h.command = command
+            h.offset = offset
+            h.size = size
+            return LocalIPC.trans(Message(header: h, body: data))
+        }
+        // Like a locate: give the process time to reach its first getreq.
+        var waited = 0
+        while LocalIPC.listener(forPutPort: put) == nil && waited < 100 { Scheduler.sleep(.milliseconds(1)); waited += 1 }
+        let echo = call(1, [1, 2, 3, 4])
+        check(echo.header.status == .ok && echo.body == [4, 3, 2, 1], "user server echo")
+        let sum = call(2, offset: 40, size: 2)
+        check(sum.header.offset == 42, "user server add")
+        check(call(5).header.status == .commandBad, "user server refuses unknown commands")
+        Scheduler.sleep(.milliseconds(5))
+        let helper = call(3)
+        check(helper.header.offset != 0, "second thread of the process ran and exited")
+        check(call(99).header.status == .ok, "user server stop")
+        p.finished.down()
+        check(p.ending == .exited(0), "user server exits with status 0")
+        print("processes: user server answered echo, add, refusal; its helper thread finished; exited \(p.ending == .exited(0))")
+    }
+
     static func run() {
         let hello = program(program_hello(), program_hello_size())
         let faulty = program(program_faulty(), program_faulty_size())
@@ -44,6 +75,8 @@ enum ProcessScenario {
             p.finished.down()
             check(p.ending == .exited(0), "segment allocation works")
         }
+
+        userServer()
 
         var worker = run("worker", hello, 1)
         guard worker != nil else { Machine.fail("no worker") }

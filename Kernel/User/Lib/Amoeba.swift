@@ -48,6 +48,45 @@ enum Amoeba {
         return r > 0 || r < -65536 ? UnsafeMutableRawPointer(bitPattern: UInt(UInt32(bitPattern: r))) : nil
     }
 
+    /// Waits for a request on `getPort`: its header and data.
+    static func getRequest(_ getPort: Port, capacity: Int = 1024) -> (Header, [UInt8]) {
+        var h = Header()
+        h.port = getPort
+        var header = h.encoded(order: .little)
+        var buffer = [UInt8](repeating: 0, count: max(capacity, 1))
+        let n = header.withUnsafeMutableBytes { hp in
+            buffer.withUnsafeMutableBytes { b in sys_call(6, address(hp), address(b), UInt32(capacity), 0, 0) }
+        }
+        let request = (try? Header.decode(header, order: .little)) ?? Header()
+        return (request, n > 0 ? Array(buffer.prefix(Int(n))) : [])
+    }
+
+    /// Answers the request taken with `getRequest`.
+    @discardableResult
+    static func putReply(_ reply: Header, _ data: [UInt8] = []) -> Int32 {
+        var header = reply.encoded(order: .little)
+        var body = data.isEmpty ? [UInt8](repeating: 0, count: 1) : data
+        let length = UInt32(data.count)
+        return header.withUnsafeMutableBytes { hp in
+            body.withUnsafeMutableBytes { b in sys_call(7, address(hp), address(b), length, 0, 0) }
+        }
+    }
+
+    /// Starts a thread at `entry` (a C-convention function taking `argument`)
+    /// on a fresh stack segment; returns its id, or a negative error.
+    static func startThread(_ entry: @convention(c) (UInt32) -> Void, argument: UInt32, stackSize: UInt32 = 16384) -> Int32 {
+        guard let stack = allocateSegment(stackSize) else { return -1 }
+        let top = UInt32(UInt(bitPattern: stack)) + stackSize
+        let pc = UInt32(UInt(bitPattern: unsafeBitCast(entry, to: UnsafeRawPointer.self)))
+        return sys_call(8, pc, top, argument, 0, 0)
+    }
+
+    static func exitThread() -> Never {
+        Console.flush()
+        _ = sys_call(9, 0, 0, 0, 0, 0)
+        while true {}
+    }
+
     /// The capability the kernel directory lists under `name`.
     static func lookup(_ name: String) -> Capability? {
         let (h, data) = trans(Header(capability: directory, command: 2106), Array(name.utf8) + [0], replyCapacity: 16)
