@@ -15,6 +15,9 @@
 //   7    putrep                   ebx = reply header, ecx/edx = reply data
 //   8    thread create            ebx = entry, ecx = stack top, edx = argument
 //   9    thread exit              (the process exits when its last thread does)
+//   10   interrupt await          ebx = IRQ line, ecx = timeout in µs;
+//                                 0 when it fired, STD_NOTNOW on timeout,
+//                                 STD_ARGBAD for a line drivers may not take
 //
 // Every pointer goes through UserBuffer. A call number the kernel does not
 // know, or an argument naming memory outside the caller's segments, aborts
@@ -90,6 +93,13 @@ enum Syscalls {
             }
         case 9:
             return .threadExited
+        case 10:
+            if !InterruptAwait.allowed(f.ebx) {
+                frame.pointee.eax = UInt32(bitPattern: Int32(ErrorCode.argumentBad.rawValue))
+            } else {
+                let fired = InterruptAwait.await(line: Int(f.ebx), timeout: .microseconds(Int64(min(f.ecx, 60_000_000))))
+                frame.pointee.eax = fired ? 0 : UInt32(bitPattern: Int32(ErrorCode.notNow.rawValue))
+            }
         default:
             return .aborted("bad system call number \(f.eax)")
         }

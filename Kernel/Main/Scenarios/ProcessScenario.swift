@@ -77,6 +77,13 @@ enum ProcessScenario {
         }
 
         userServer()
+        if let p = run("driver", hello, 3) {
+            p.finished.down()
+            check(p.ending == .exited(0), "a user driver awaits IRQ 8 (shared with the kernel's RTC handler)")
+            let rtc = Interrupts.counts[8]
+            check(rtc >= 10 && Interrupts.handlers[8].count == 2, "IRQ 8 has two handlers, both run (\(rtc) interrupts)")
+            print("processes: user driver awaited IRQ 8 on a shared line (\(Interrupts.handlers[8].count) handlers, \(rtc) interrupts)")
+        }
 
         var worker = run("worker", hello, 1)
         guard worker != nil else { Machine.fail("no worker") }

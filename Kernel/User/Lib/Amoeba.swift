@@ -81,6 +81,11 @@ enum Amoeba {
         return sys_call(8, pc, top, argument, 0, 0)
     }
 
+    /// Waits for IRQ `line`: 0 when it fired, a negative error otherwise.
+    static func awaitInterrupt(_ line: UInt32, timeoutMicroseconds: UInt32) -> Int32 {
+        sys_call(10, line, timeoutMicroseconds, 0, 0, 0)
+    }
+
     static func exitThread() -> Never {
         Console.flush()
         _ = sys_call(9, 0, 0, 0, 0, 0)

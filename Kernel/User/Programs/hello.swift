@@ -21,6 +21,14 @@ func programMain(_ argument: UInt32) -> Int32 {
         print("user: worker finished, sum correct=\(sum == expected)")
         return sum == expected ? 0 : 3
     }
+    if argument == 3 {
+        // A user-mode driver's loop: the RTC's periodic interrupt, ten times.
+        var fired = 0
+        for _ in 0..<10 where Amoeba.awaitInterrupt(8, timeoutMicroseconds: 100_000) == 0 { fired += 1 }
+        let refused = Amoeba.awaitInterrupt(0, timeoutMicroseconds: 1000)
+        print("user: driver saw \(fired) interrupts on IRQ 8; awaiting IRQ 0 refused with \(refused)")
+        return fired == 10 && refused == -1002 ? 0 : 6
+    }
     if argument == 2 {
         guard let segment = Amoeba.allocateSegment(3 * 4096) else { print("user: segment refused"); return 4 }
         let words = segment.bindMemory(to: UInt32.self, capacity: 3 * 1024)
