@@ -8,7 +8,8 @@ import KernelCore
 
 enum MeasureScenario {
     static func run() {
-        let getPort = KernelServers.randomPort()
+        // A fixed get-port, so the user program below can compute the put-port too.
+        let getPort = Port(bytes: [0x4E, 0x55, 0x4C, 0x4C, 0x00, 0x01])!
         LocalIPC.serve("null", getPort: getPort, priority: Priority()) { _ in .status(.ok) }
         let putPort = getPort.putPort
         var h = Header()
@@ -33,7 +34,16 @@ enum MeasureScenario {
         done.down()
         let perSwitch = cycles / max(switches, 1)
 
+        // The same transaction from a protected process: adds the trap, the
+        // user-buffer checks and the copies in and out of user memory.
+        var userRound = "failed"
+        if let p = try? Process.start("measure", program: ProcessScenario.program(program_hello(), program_hello_size()),
+                                      arguments: [4], directory: KernelServers.directory!.identity.capability) {
+            p.finished.down()
+            userRound = p.ending == .exited(0) ? "ok" : "failed"
+        }
         print("measure: local null transaction round trip \(trans) counts")
+        print("measure: user process run \(userRound)")
         print("measure: thread switch (yield to yield) \(perSwitch) counts over \(switches) switches")
         print("measure: boot to ready \(Kernel.readyMicroseconds) us, TSC \(Clock.tscHz) Hz")
         Machine.pass()

@@ -29,6 +29,18 @@ func programMain(_ argument: UInt32) -> Int32 {
         print("user: driver saw \(fired) interrupts on IRQ 8; awaiting IRQ 0 refused with \(refused)")
         return fired == 10 && refused == -1002 ? 0 : 6
     }
+    if argument == 4 {
+        // Null transactions from user mode to a kernel thread server.
+        var h = Header()
+        h.port = Port(bytes: [0x4E, 0x55, 0x4C, 0x4C, 0x00, 0x01])!.putPort
+        for _ in 0..<50 { _ = Amoeba.trans(h, replyCapacity: 16) }
+        let rounds: UInt64 = 1000
+        let t0 = user_rdtsc()
+        for _ in 0..<rounds { _ = Amoeba.trans(h, replyCapacity: 16) }
+        let per = (user_rdtsc() &- t0) / rounds
+        print("measure: user process null transaction round trip \(per) counts")
+        return 0
+    }
     if argument == 2 {
         guard let segment = Amoeba.allocateSegment(3 * 4096) else { print("user: segment refused"); return 4 }
         let words = segment.bindMemory(to: UInt32.self, capacity: 3 * 1024)
