@@ -21,8 +21,11 @@ swiftc "${swiftflags[@]}" -module-name AmoebaCore -emit-module -emit-module-path
   -c Sources/AmoebaCore/*.swift -o "$out/AmoebaCore.o"
 swiftc "${swiftflags[@]}" -module-name KernelCore -emit-module -emit-module-path "$out/KernelCore.swiftmodule" \
   -c Kernel/Core/*.swift -o "$out/KernelCore.o"
+# The kernel module and the user programs are independent: build them side by side.
+jobs=()
 swiftc "${swiftflags[@]}" -swift-version 5 -module-name Kernel -import-objc-header Kernel/Boot/machine.h \
-  -c Kernel/Arch/*.swift $(find Kernel/Main -name "*.swift" | sort) -o "$out/Kernel.o"
+  -c Kernel/Arch/*.swift $(find Kernel/Main -name "*.swift" | sort) -o "$out/Kernel.o" &
+jobs+=($!)
 clang -target "$target" -c Kernel/Boot/libc.S -o "$out/libc.o"
 
 # User programs: each is the user library plus one program file, linked at
@@ -31,7 +34,12 @@ clang -target "$target" -c Kernel/User/crt0.S -o "$out/crt0.o"
 for prog in Kernel/User/Programs/*.swift; do
   name=$(basename "$prog" .swift)
   swiftc "${swiftflags[@]}" -swift-version 5 -module-name "User_$name" -import-objc-header Kernel/User/user.h \
-    -c Kernel/User/Lib/*.swift "$prog" -o "$out/user-$name.o"
+    -c Kernel/User/Lib/*.swift "$prog" -o "$out/user-$name.o" &
+  jobs+=($!)
+done
+for j in "${jobs[@]}"; do wait "$j"; done
+for prog in Kernel/User/Programs/*.swift; do
+  name=$(basename "$prog" .swift)
   ld.lld -m elf_i386 -T Kernel/User/user.ld -nostdlib -static --gc-sections \
     "$out/crt0.o" "$out/libc.o" "$out/user-$name.o" "$out/KernelCore.o" "$out/AmoebaCore.o" "$tables" "$libgcc" \
     -o "$out/user-$name.elf"

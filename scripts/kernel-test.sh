@@ -11,7 +11,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${KERNEL_OUT:-.build-kernel}"
-[ "${KERNEL_NO_BUILD:-0}" = 1 ] || scripts/kernel-build.sh 2>&1 | grep -E "error|^kernel:" || exit 1
+[ "${KERNEL_NO_BUILD:-0}" = 1 ] || scripts/kernel-build.sh 2>&1 | grep -E "error:|^kernel:" || exit 1
 logs="$out/logs"
 mkdir -p "$logs"
 
