@@ -181,8 +181,10 @@ enum Scheduler {
         current = next
         Descriptors.setKernelStack(next.stackTop)
         Paging.activate(next.pageDirectory)
-        if let s = sliceTimer { Timers.cancel(s); sliceTimer = nil }
-        if next.preemptible && next !== idle {
+        // The slice timer keeps running across switches (re-arming it on
+        // every switch would cost a timer insertion per transaction); it is
+        // armed when a preemptible thread runs and none is pending.
+        if next.preemptible && next !== idle && sliceTimer == nil {
             sliceTimer = Timers.after(timeSlice) { Scheduler.sliceEnded() }
         }
         return (old.context, old.fxState, next.context.pointee, next.fxState)

@@ -117,12 +117,11 @@ enum Syscalls {
         } catch {
             return .failure(error)
         }
-        guard let h = try? Header.decode(Array(header), order: .little) else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
-        let answer = LocalIPC.trans(Message(header: h, body: Array(request)))
-        let bytes = answer.header.encoded(order: .little)
-        for i in 0..<32 { header[i] = bytes[i] }
+        let h = RawHeader.load(from: header.baseAddress!)
+        let answer = LocalIPC.trans(Message(header: h, body: request.isEmpty ? [] : Array(request)))
+        RawHeader.store(answer.header, to: header.baseAddress!)
         let n = min(answer.body.count, reply.count)
-        for i in 0..<n { reply[i] = answer.body[i] }
+        if n > 0 { answer.body.withUnsafeBytes { reply.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) } }
         return .success(Int32(n))
     }
 
@@ -133,7 +132,7 @@ enum Syscalls {
             header = try UserBuffer(address: f.ebx, length: 32).validated(for: process, write: true)
             buffer = try UserBuffer(address: f.ecx, length: f.edx).validated(for: process, write: true)
         } catch { return .failure(error) }
-        guard let h = try? Header.decode(Array(header), order: .little) else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
+        let h = RawHeader.load(from: header.baseAddress!)
         let me = Scheduler.current!
         if let stale = me.serving {   // a getreq without putrep: the old caller gets a failure
             me.serving = nil
@@ -141,10 +140,9 @@ enum Syscalls {
         }
         let t = LocalIPC.getRequest(on: h.port)
         me.serving = t
-        let bytes = t.request.header.encoded(order: .little)
-        for i in 0..<32 { header[i] = bytes[i] }
+        RawHeader.store(t.request.header, to: header.baseAddress!)
         let n = min(t.request.body.count, buffer.count)
-        for i in 0..<n { buffer[i] = t.request.body[i] }
+        if n > 0 { t.request.body.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) } }
         return .success(Int32(n))
     }
 
@@ -157,9 +155,9 @@ enum Syscalls {
         } catch { return .failure(error) }
         let me = Scheduler.current!
         guard let t = me.serving else { return .success(Int32(ErrorCode.notNow.rawValue)) }
-        guard let h = try? Header.decode(Array(header), order: .little) else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
+        let h = RawHeader.load(from: header.baseAddress!)
         me.serving = nil
-        LocalIPC.putReply(t, Message(header: h, body: Array(data)))
+        LocalIPC.putReply(t, Message(header: h, body: data.isEmpty ? [] : Array(data)))
         return .success(0)
     }
 

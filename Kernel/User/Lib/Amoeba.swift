@@ -9,23 +9,29 @@ enum Amoeba {
 
     /// One transaction: request header and data out, reply header and data back.
     static func trans(_ request: Header, _ data: [UInt8] = [], replyCapacity: Int = 1024) -> (Header, [UInt8]) {
-        var header = request.encoded(order: .little)
-        var reply = [UInt8](repeating: 0, count: max(replyCapacity, 1))
-        var sent = data.isEmpty ? [UInt8](repeating: 0, count: 1) : data
-        let length = UInt32(data.count)
-        let n = header.withUnsafeMutableBytes { h in
-            sent.withUnsafeMutableBytes { d in
-                reply.withUnsafeMutableBytes { r in
-                    sys_call(2, address(h), address(d), length, address(r), UInt32(replyCapacity))
-                }
+        // Header and reply buffer on the stack: the transaction allocates
+        // only for reply data it actually receives.
+        let capacity = max(replyCapacity, 0)
+        return withUnsafeTemporaryAllocation(byteCount: 32 + capacity, alignment: 16) { buffer in
+            let hp = buffer.baseAddress!
+            RawHeader.store(request, to: hp)
+            let rp = hp + 32
+            let n = data.withUnsafeBytes { d in
+                sys_call(2, address(hp), d.isEmpty ? address(hp) : address(d.baseAddress!), UInt32(d.count),
+                         address(rp), UInt32(capacity))
             }
+            guard n >= 0 else {
+                var failed = Header()
+                failed.status = ErrorCode(rawValue: Int16(truncatingIfNeeded: n))
+                return (failed, [])
+            }
+            let reply = RawHeader.load(from: hp)
+            return (reply, n == 0 ? [] : Array(UnsafeRawBufferPointer(start: rp, count: Int(n))))
         }
-        guard n >= 0, let h = try? Header.decode(header, order: .little) else {
-            var failed = Header()
-            failed.status = ErrorCode(rawValue: Int16(truncatingIfNeeded: n))
-            return (failed, [])
-        }
-        return (h, Array(reply.prefix(Int(n))))
+    }
+
+    static func address(_ p: UnsafeRawPointer) -> UInt32 {
+        UInt32(UInt(bitPattern: p))
     }
 
     static func address(_ b: UnsafeMutableRawBufferPointer) -> UInt32 {

@@ -38,7 +38,11 @@ func programMain(_ argument: UInt32) -> Int32 {
         let t0 = user_rdtsc()
         for _ in 0..<rounds { _ = Amoeba.trans(h, replyCapacity: 16) }
         let per = (user_rdtsc() &- t0) / rounds
+        let t1 = user_rdtsc()
+        for _ in 0..<rounds { Amoeba.yield() }
+        let trap = (user_rdtsc() &- t1) / rounds
         print("measure: user process null transaction round trip \(per) counts")
+        print("measure: user process null system call (yield, nobody else ready) \(trap) counts")
         return 0
     }
     if argument == 2 {
