@@ -133,5 +133,7 @@ let package = Package(
             path: "Sources/amoeba-init"),
         .testTarget(name: "ShellTests", dependencies: ["AmoebaClient", "AmoebaCore", "AmoebaNames", "ShellSupport", "Directory", "Bullet", "Storage"]),
         // section: kernel host targets
+        .target(name: "KernelCore", dependencies: ["AmoebaCore"], path: "Kernel/Core"),
+        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "AmoebaCore"], path: "Tests/KernelCoreTests"),
     ]
 )

@@ -1,0 +1,105 @@
+// Paging: one address space per process, the kernel in every one of them.
+//
+// The lowest 1 GiB is the kernel's, identity-mapped with 4 MiB pages and
+// supervisor-only, so the kernel reaches all physical memory at its own
+// address and user code cannot touch it. User space is 0x40000000 to
+// 0x80000000, mapped page by page from the process's segments, each page
+// user-accessible and writable only where its segment is. CR0.WP makes the
+// kernel respect read-only pages too, so a validation slip cannot write a
+// process's text. Page tables and directories are physical frames, reached
+// through the identity map.
+import KernelCore
+
+enum Paging {
+    static var kernelDirectory: UInt32 = 0
+    static let kernelDirectoryEntries = 256   // 256 x 4 MiB = 1 GiB
+
+    static func allocateFrame() -> UInt32? {
+        Interrupts.withDisabled {
+            guard let f = Kernel.pages?.allocate() else { return nil }
+            let p = UnsafeMutableRawPointer(bitPattern: UInt(f))!
+            p.initializeMemory(as: UInt8.self, repeating: 0, count: 4096)
+            return UInt32(f)
+        }
+    }
+
+    static func freeFrame(_ f: UInt32) {
+        Interrupts.withDisabled { try? Kernel.pages?.free(UInt64(f)) }
+    }
+
+    static func table(_ frame: UInt32) -> UnsafeMutablePointer<UInt32> {
+        UnsafeMutablePointer<UInt32>(bitPattern: UInt(frame))!
+    }
+
+    static func enable() {
+        kernelDirectory = allocateFrame()!
+        let pd = table(kernelDirectory)
+        for i in 0..<kernelDirectoryEntries { pd[i] = UInt32(i) << 22 | 0x83 }  // present, writable, 4 MiB
+        cpu_set_cr4(cpu_cr4() | 0x10)                      // PSE
+        cpu_set_cr3(kernelDirectory)
+        cpu_set_cr0(cpu_cr0() | 0x8001_0000)               // PG, WP
+    }
+
+    /// Loads `directory` unless it is already the current one.
+    static func activate(_ directory: UInt32) {
+        if cpu_cr3() != directory { cpu_set_cr3(directory) }
+    }
+}
+
+final class AddressSpace {
+    let directory: UInt32
+    private var tables: [UInt32] = []
+    private var frames: [UInt32] = []
+
+    init?() {
+        guard let d = Paging.allocateFrame() else { return nil }
+        directory = d
+        let pd = Paging.table(d), kernel = Paging.table(Paging.kernelDirectory)
+        for i in 0..<Paging.kernelDirectoryEntries { pd[i] = kernel[i] }
+    }
+
+    /// Maps a fresh zeroed frame at `virtual` (page-aligned, user space).
+    func mapNew(_ virtual: UInt32, writable: Bool) -> Bool {
+        guard let f = Paging.allocateFrame() else { return false }
+        frames.append(f)
+        let pd = Paging.table(directory)
+        let di = Int(virtual >> 22), ti = Int((virtual >> 12) & 0x3FF)
+        if pd[di] & 1 == 0 {
+            guard let t = Paging.allocateFrame() else { return false }
+            tables.append(t)
+            pd[di] = t | 0x7                               // present, writable, user: pages decide
+        }
+        Paging.table(pd[di] & ~0xFFF)[ti] = f | (writable ? 0x7 : 0x5)
+        return true
+    }
+
+    /// The kernel's view of a mapped user address (through the identity map).
+    func physical(_ virtual: UInt32) -> UnsafeMutableRawPointer? {
+        let pde = Paging.table(directory)[Int(virtual >> 22)]
+        guard pde & 1 != 0, Int(virtual >> 22) >= Paging.kernelDirectoryEntries else { return nil }
+        let pte = Paging.table(pde & ~0xFFF)[Int((virtual >> 12) & 0x3FF)]
+        guard pte & 1 != 0 else { return nil }
+        return UnsafeMutableRawPointer(bitPattern: UInt((pte & ~0xFFF) | (virtual & 0xFFF)))
+    }
+
+    /// Copies bytes into mapped user memory, page by page; false if any page is missing.
+    func write(_ bytes: UnsafeRawBufferPointer, at virtual: UInt32) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let v = virtual + UInt32(done)
+            guard let p = physical(v) else { return false }
+            let n = min(bytes.count - done, 4096 - Int(v & 0xFFF))
+            p.copyMemory(from: bytes.baseAddress! + done, byteCount: n)
+            done += n
+        }
+        return true
+    }
+
+    var pageCount: Int { frames.count + tables.count + 1 }
+
+    deinit {
+        for f in frames { Paging.freeFrame(f) }
+        for t in tables { Paging.freeFrame(t) }
+        Paging.freeFrame(directory)
+    }
+}

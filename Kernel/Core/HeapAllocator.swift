@@ -1,0 +1,257 @@
+// The kernel heap: a first-fit allocator with boundary tags and an address-ordered free list over one fixed
+// region of memory, with a real `free` that coalesces neighbours.
+//
+// The Swift runtime in the kernel allocates for every class instance, array
+// and closure context, so the heap's `free` must give memory back: a bump
+// allocator runs dry after a few tens of thousands of packets. Each block
+// carries its size in a header and a footer so that freeing can merge with
+// the block before and after in constant time; free blocks are threaded on
+// a doubly linked list, in address order, through their payload. A second header word holds
+// the size mixed with a magic number, so a wild or double free is refused
+// with an error instead of corrupting the heap.
+//
+// The allocator is pure logic over a raw region, so the host tests drive it
+// through hours' worth of simulated churn and check that it does not grow.
+
+/// How the heap is doing, for the `sys` server and the churn tests.
+public struct HeapStatistics: Equatable, Sendable {
+    public var bytesInUse = 0
+    public var blocksInUse = 0
+    public var freeBytes = 0
+    public var freeBlocks = 0
+    /// The highest offset from the heap base ever covered by a used block.
+    public var highWater = 0
+    public var allocations = 0
+    public var frees = 0
+}
+
+/// Why the heap refused a request.
+public enum HeapError: Error, Equatable, Sendable {
+    case invalidAlignment
+    case outOfMemory
+    /// `free` of a pointer the heap did not hand out, or freed twice.
+    case notAllocated
+}
+
+public struct HeapAllocator {
+    static let headerSize = 16
+    static let word = MemoryLayout<Int>.size
+    static let minimumBlock = 48
+    static let usedBit = 1
+    static let magic = Int(truncatingIfNeeded: 0x5EA7_B10C as UInt32)
+
+    public let base: UnsafeMutableRawPointer
+    public let capacity: Int
+    private var freeHead: UnsafeMutableRawPointer?
+    public private(set) var statistics = HeapStatistics()
+
+    /// A heap over `size` bytes at `region`; the region is trimmed to 16-byte
+    /// alignment at both ends.
+    public init(region: UnsafeMutableRawPointer, size: Int) {
+        let start = (Int(bitPattern: region) + 15) & ~15
+        let trimmed = (size - (start - Int(bitPattern: region))) & ~15
+        base = UnsafeMutableRawPointer(bitPattern: start)!
+        capacity = max(trimmed, 0)
+        freeHead = nil
+        if capacity >= HeapAllocator.minimumBlock {
+            writeTags(base, size: capacity, used: false)
+            push(base)
+            statistics.freeBytes = capacity
+            statistics.freeBlocks = 1
+        }
+    }
+
+    // MARK: allocation
+
+    /// `count` bytes aligned to `alignment` (a power of two; 16 at least is used).
+    public mutating func allocate(_ count: Int, alignment: Int = 16) throws(HeapError) -> UnsafeMutableRawPointer {
+        guard alignment > 0, alignment & (alignment - 1) == 0, alignment <= 1 << 20 else {
+            throw .invalidAlignment
+        }
+        guard count >= 0, count <= capacity else { throw .outOfMemory }
+        let align = max(alignment, 16)
+        let need = max((count + HeapAllocator.headerSize + HeapAllocator.word + 15) & ~15,
+                       HeapAllocator.minimumBlock)
+        var cursor = freeHead
+        while let block = cursor {
+            let start = Int(bitPattern: block)
+            let size = sizeOf(block)
+            var payload = (start + HeapAllocator.headerSize + align - 1) & ~(align - 1)
+            var gap = payload - HeapAllocator.headerSize - start
+            if gap > 0 && gap < HeapAllocator.minimumBlock {
+                payload = (start + HeapAllocator.headerSize + HeapAllocator.minimumBlock + align - 1) & ~(align - 1)
+                gap = payload - HeapAllocator.headerSize - start
+            }
+            if gap + need <= size {
+                return carve(block, size: size, gap: gap, need: need)
+            }
+            cursor = next(block)
+        }
+        throw .outOfMemory
+    }
+
+    private mutating func carve(_ block: UnsafeMutableRawPointer, size: Int, gap: Int, need: Int) -> UnsafeMutableRawPointer {
+        unlink(block)
+        statistics.freeBlocks -= 1
+        statistics.freeBytes -= size
+        if gap > 0 {
+            writeTags(block, size: gap, used: false)
+            push(block)
+            statistics.freeBlocks += 1
+            statistics.freeBytes += gap
+        }
+        let used = block + gap
+        var usedSize = need
+        let rest = size - gap - need
+        if rest >= HeapAllocator.minimumBlock {
+            let tail = used + need
+            writeTags(tail, size: rest, used: false)
+            push(tail)
+            statistics.freeBlocks += 1
+            statistics.freeBytes += rest
+        } else {
+            usedSize += rest
+        }
+        writeTags(used, size: usedSize, used: true)
+        statistics.bytesInUse += usedSize
+        statistics.blocksInUse += 1
+        statistics.allocations += 1
+        statistics.highWater = max(statistics.highWater, used + usedSize - base)
+        return used + HeapAllocator.headerSize
+    }
+
+    // MARK: free
+
+    public mutating func free(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
+        var block = pointer - HeapAllocator.headerSize
+        guard isUsedBlock(block) else { throw .notAllocated }
+        var size = sizeOf(block)
+        statistics.bytesInUse -= size
+        statistics.blocksInUse -= 1
+        statistics.frees += 1
+        let end = base + capacity
+        let after = block + size
+        if after < end && !isUsed(after) {
+            let afterSize = sizeOf(after)
+            unlink(after)
+            statistics.freeBlocks -= 1
+            statistics.freeBytes -= afterSize
+            size += afterSize
+        }
+        if block > base {
+            let footer = (block - HeapAllocator.word).load(as: Int.self)
+            if footer & HeapAllocator.usedBit == 0 {
+                let before = block - footer
+                unlink(before)
+                statistics.freeBlocks -= 1
+                statistics.freeBytes -= footer
+                size += footer
+                block = before
+            }
+        }
+        writeTags(block, size: size, used: false)
+        push(block)
+        statistics.freeBlocks += 1
+        statistics.freeBytes += size
+    }
+
+    /// The usable size of an allocated block (at least what was asked).
+    public func usableSize(_ pointer: UnsafeMutableRawPointer) -> Int? {
+        let block = pointer - HeapAllocator.headerSize
+        guard isUsedBlock(block) else { return nil }
+        return sizeOf(block) - HeapAllocator.headerSize - HeapAllocator.word
+    }
+
+    /// The largest request that would succeed now at 16-byte alignment.
+    public var largestFree: Int {
+        var best = 0
+        var cursor = freeHead
+        while let b = cursor {
+            best = max(best, sizeOf(b) - HeapAllocator.headerSize - HeapAllocator.word)
+            cursor = next(b)
+        }
+        return best
+    }
+
+    /// Walks every block and checks the tags agree: the heap's self-test.
+    public func verify() -> Bool {
+        var p = base
+        let end = base + capacity
+        var free = 0, used = 0
+        while p < end {
+            let size = sizeOf(p)
+            guard size >= HeapAllocator.minimumBlock, size & 15 == 0, p + size <= end else { return false }
+            let footer = (p + size - HeapAllocator.word).load(as: Int.self)
+            guard footer == p.load(as: Int.self) else { return false }
+            if isUsed(p) { used += size } else { free += size }
+            p += size
+        }
+        return p == end && free == statistics.freeBytes && used == statistics.bytesInUse
+    }
+
+    // MARK: tags and the free list
+
+    private func sizeOf(_ block: UnsafeMutableRawPointer) -> Int {
+        block.load(as: Int.self) & ~15
+    }
+
+    private func isUsed(_ block: UnsafeMutableRawPointer) -> Bool {
+        block.load(as: Int.self) & HeapAllocator.usedBit != 0
+    }
+
+    private func isUsedBlock(_ block: UnsafeMutableRawPointer) -> Bool {
+        let offset = block - base
+        guard offset >= 0, offset & 15 == 0, offset + HeapAllocator.minimumBlock <= capacity else { return false }
+        let tag = block.load(as: Int.self)
+        let size = tag & ~15
+        guard tag & HeapAllocator.usedBit != 0, size >= HeapAllocator.minimumBlock,
+              offset + size <= capacity else { return false }
+        return (block + HeapAllocator.word).load(as: Int.self) == size ^ HeapAllocator.magic
+            && (block + size - HeapAllocator.word).load(as: Int.self) == tag
+    }
+
+    private func writeTags(_ block: UnsafeMutableRawPointer, size: Int, used: Bool) {
+        let tag = size | (used ? HeapAllocator.usedBit : 0)
+        block.storeBytes(of: tag, as: Int.self)
+        (block + HeapAllocator.word).storeBytes(of: used ? size ^ HeapAllocator.magic : 0, as: Int.self)
+        (block + size - HeapAllocator.word).storeBytes(of: tag, as: Int.self)
+    }
+
+    private func next(_ block: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        UnsafeMutableRawPointer(bitPattern: (block + HeapAllocator.headerSize).load(as: Int.self))
+    }
+
+    private func previous(_ block: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        UnsafeMutableRawPointer(bitPattern: (block + HeapAllocator.headerSize + HeapAllocator.word).load(as: Int.self))
+    }
+
+    private func setNext(_ block: UnsafeMutableRawPointer, _ value: UnsafeMutableRawPointer?) {
+        (block + HeapAllocator.headerSize).storeBytes(of: Int(bitPattern: value), as: Int.self)
+    }
+
+    private func setPrevious(_ block: UnsafeMutableRawPointer, _ value: UnsafeMutableRawPointer?) {
+        (block + HeapAllocator.headerSize + HeapAllocator.word).storeBytes(of: Int(bitPattern: value), as: Int.self)
+    }
+
+    /// Inserts a free block in address order: first fit over an address-ordered
+    /// list keeps allocations packed low, which is what stops the heap from
+    /// creeping upwards under churn.
+    private mutating func push(_ block: UnsafeMutableRawPointer) {
+        var before: UnsafeMutableRawPointer? = nil
+        var after = freeHead
+        while let a = after, a < block {
+            before = a
+            after = next(a)
+        }
+        setNext(block, after)
+        setPrevious(block, before)
+        if let after { setPrevious(after, block) }
+        if let before { setNext(before, block) } else { freeHead = block }
+    }
+
+    private mutating func unlink(_ block: UnsafeMutableRawPointer) {
+        let n = next(block), p = previous(block)
+        if let p { setNext(p, n) } else { freeHead = n }
+        if let n { setPrevious(n, p) }
+    }
+}

@@ -1,0 +1,117 @@
+// A protected process: an address space built from segments (text
+// read-only, data read-write, a stack), loaded from a program in the boot
+// image, running user threads in ring 3.
+//
+// A process ends by calling exit, or is aborted by the kernel when one of
+// its threads faults or misuses a system call; either way a message says
+// why, its memory goes back to the page allocator once nothing refers to
+// it, and every other process and the kernel carry on. Whoever started it
+// can wait for the end and read how it ended.
+import AmoebaCore
+import KernelCore
+
+final class Process {
+    enum Ending: Equatable { case running, exited(Int32), aborted(String), threadExited }
+
+    static var nextID = 1
+    static let stackTop: UInt32 = 0x7FFF_0000
+    static let stackSize: UInt32 = 64 * 1024
+
+    let id: Int
+    let name: String
+    let space: AddressSpace
+    var segments = SegmentTable()
+    var ending: Ending = .running
+    var liveThreads = 0
+    let finished = Semaphore(0)
+    let priority: PriorityLevel
+
+    private init(name: String, space: AddressSpace, priority: PriorityLevel) {
+        id = Process.nextID
+        Process.nextID += 1
+        self.name = name
+        self.space = space
+        self.priority = priority
+    }
+
+    enum LoadError: Error { case image(ELFError), segment(SegmentError), memory }
+
+    /// Loads `program` and starts its first thread with `arguments` on its stack.
+    static func start(_ name: String, program: UnsafeRawBufferPointer, arguments: [UInt32],
+                      directory: Capability, priority: PriorityLevel = .normal) throws(LoadError) -> Process {
+        let image: ELFImage
+        do throws(ELFError) { image = try ELFImage(program) } catch { throw .image(error) }
+        guard let space = AddressSpace() else { throw .memory }
+        let p = Process(name: name, space: space, priority: priority)
+        for s in image.segments {
+            let base = s.virtualAddress & ~0xFFF
+            let end = (UInt64(s.virtualAddress) + UInt64(s.memorySize) + 0xFFF) & ~0xFFF
+            let kind: SegmentKind = s.writable ? .data : .text
+            do throws(SegmentError) {
+                try p.segments.add(SegmentDescriptor(kind: kind, base: base, size: UInt32(end - UInt64(base)), writable: s.writable))
+            } catch { throw .segment(error) }
+            var v = base
+            while UInt64(v) < end {
+                guard space.mapNew(v, writable: s.writable) else { throw .memory }
+                v += 4096
+            }
+            let bytes = UnsafeRawBufferPointer(rebasing: program[Int(s.fileOffset)..<Int(s.fileOffset + s.fileSize)])
+            guard space.write(bytes, at: s.virtualAddress) else { throw .memory }
+        }
+        // The stack, with an unmapped guard page below it.
+        let stackBase = stackTop - stackSize
+        do throws(SegmentError) {
+            try p.segments.add(SegmentDescriptor(kind: .stack, base: stackBase, size: stackSize, writable: true))
+        } catch { throw .segment(error) }
+        var v = stackBase
+        while v < stackTop { guard space.mapNew(v, writable: true) else { throw .memory }; v += 4096 }
+        // Initial stack: [pointer to the directory capability][arguments...], the capability above.
+        let capAddress = stackTop - 16
+        var frame: [UInt32] = [capAddress]
+        frame.append(contentsOf: arguments)
+        let esp = capAddress - UInt32(frame.count * 4)
+        directory.bytes.withUnsafeBytes { _ = space.write($0, at: capAddress) }
+        frame.withUnsafeBytes { _ = space.write($0, at: esp) }
+
+        p.liveThreads = 1
+        let t = KThread(name: name, priority: Priority(process: priority, thread: .normal), preemptible: true) {}
+        t.body = nil
+        t.userEntry = (image.entry, esp)
+        t.process = p
+        Scheduler.start(t)
+        return p
+    }
+
+    /// The running thread's process leaves: exit, or abort with a reason.
+    static func endCurrentThread(_ ending: Ending) -> Never {
+        endBookkeeping(ending)
+        Scheduler.exit()
+    }
+
+    @inline(never)
+    private static func endBookkeeping(_ ending: Ending) {
+        guard let p = Scheduler.current?.process else { Machine.fail("a kernel thread ended as a process") }
+        if let t = Scheduler.current?.serving {   // its caller must not wait forever
+            Scheduler.current?.serving = nil
+            LocalIPC.putReply(t, .status(.rpcFailure))
+        }
+        if p.ending == .running && ending != .threadExited { p.ending = ending }
+        if ending == .threadExited && p.liveThreads == 1 && p.ending == .running { p.ending = .exited(0) }
+        // Exit or abort ends the whole process: its other threads stop when
+        // they next pass through the kernel (see Syscalls.reapIfProcessEnded).
+        switch ending {
+        case let .aborted(reason):
+            print("[kernel] process \(p.id) (\(p.name)) aborted: \(reason)")
+        case let .exited(code):
+            print("[kernel] process \(p.id) (\(p.name)) exited with status \(code)")
+        case .running, .threadExited: break
+        }
+        p.liveThreads -= 1
+        if p.liveThreads == 0 { p.finished.up() }
+    }
+
+    /// Validates a user range against this process's segments (see UserBuffer).
+    func check(address: UInt32, length: UInt32, write: Bool) -> Bool {
+        (try? segments.check(address: address, length: length, write: write)) != nil
+    }
+}

@@ -1,0 +1,32 @@
+// The scenarios the test runner boots: each is a self-checking program run
+// by the boot thread, which prints its findings on the console and ends the
+// machine with pass or fail through isa-debug-exit. With no scenario the
+// node stays up (idle) with its console.
+
+enum Scenarios {
+    static func run(_ name: String) {
+        switch name {
+        case "": interactive()
+        case "boot": Machine.pass()
+        case "fault": faultInKernel()
+        case "timers": TimerScenario.run()
+        case "sched": SchedulingScenario.run()
+        case "heap": HeapScenario.run()
+        case "servers": ServerScenario.run()
+        case "processes": ProcessScenario.run()
+        case "measure": MeasureScenario.run()
+        default: Machine.fail("unknown scenario \(name)")
+        }
+    }
+
+    static func interactive() {
+        print("[kernel] no scenario: node up, console idle")
+        Interrupts.withDisabled { Scheduler.block() }
+    }
+
+    /// Checks the kernel-fault path: a divide by zero must give a register dump.
+    static func faultInKernel() {
+        print("[kernel] dividing by zero in the kernel on purpose")
+        print(100 / opaque_zero())
+    }
+}

@@ -1,0 +1,99 @@
+// Scenario `servers`: a client thread finds every core server through the
+// kernel directory and talks to it with local transactions: std_info with
+// the right type characters, the time, random bytes, kernel statistics,
+// the console log, a write to the tty; and the refusals — a forged
+// capability, an unknown command, a port nobody serves.
+import AmoebaCore
+import KernelCore
+
+enum ServerScenario {
+    static var failures = 0
+
+    static func check(_ ok: Bool, _ what: String) {
+        if !ok { failures += 1; print("servers: FAILED \(what)") }
+    }
+
+    static func call(_ cap: Capability, _ command: UInt16, size: UInt16 = 0, offset: Int32 = 0, body: [UInt8] = []) -> Message {
+        var h = Header(capability: cap, command: command)
+        h.size = size
+        h.offset = offset
+        return LocalIPC.trans(Message(header: h, body: body))
+    }
+
+    static func text(_ m: Message) -> String {
+        var s = ""
+        for b in m.body where b != 0 { s.append(Character(Unicode.Scalar(b))) }
+        return s
+    }
+
+    /// Whether the reply data contains `s` (no Foundation in the kernel).
+    static func has(_ m: Message, _ s: String) -> Bool {
+        let needle = Array(s.utf8)
+        guard needle.count <= m.body.count else { return false }
+        for start in 0...(m.body.count - needle.count) where m.body[start] == needle[0] {
+            if Array(m.body[start..<start + needle.count]) == needle { return true }
+        }
+        return false
+    }
+
+    static func run() {
+        let dirCap = KernelServers.directory!.identity.capability
+        let info = call(dirCap, StandardCommand.info)
+        check(info.header.status == .ok && text(info).hasPrefix("%"), "directory std_info")
+        print("servers: directory std_info \"\(text(info))\"")
+        let listing = call(dirCap, DirectoryCommand.list)
+        check(listing.header.status == .ok && text(listing).utf8.count > 0, "directory list")
+
+        var caps: [String: Capability] = [:]
+        for name in ["sys", "tod", "random", "tty:00"] {
+            let r = call(dirCap, DirectoryCommand.lookup, body: Array(name.utf8) + [0])
+            guard r.header.status == .ok, let cap = Capability(bytes: r.body) else {
+                check(false, "lookup \(name) (\(r.header.status.name))")
+                continue
+            }
+            caps[name] = cap
+            let i = call(cap, StandardCommand.info)
+            check(i.header.status == .ok, "std_info \(name)")
+            print("servers: \(name) std_info \"\(text(i))\"")
+        }
+        guard caps.count == 4 else { Machine.fail("lookups failed") }
+        check(text(call(caps["tty:00"]!, StandardCommand.info)).hasPrefix("+"), "tty type character +")
+        let missing = call(dirCap, DirectoryCommand.lookup, body: Array("nosuch".utf8))
+        check(missing.header.status == .notFound, "lookup of a missing name gives STD_NOTFOUND")
+
+        let t = call(caps["tod"]!, TimeCommand.getTime)
+        check(t.header.status == .ok && Int64(t.header.offset) >= Kernel.bootUnixSeconds && t.header.size < 1000, "tod GETTIME")
+        print("servers: tod GETTIME \(t.header.offset) s \(t.header.size) ms")
+
+        let r1 = call(caps["random"]!, RandomCommand.getRandom, size: 16)
+        let r2 = call(caps["random"]!, RandomCommand.getRandom, size: 16)
+        check(r1.body.count == 16 && r2.body.count == 16 && r1.body != r2.body, "random GETRANDOM differs")
+        print("servers: random GETRANDOM 16 bytes x2, distinct=\(r1.body != r2.body)")
+
+        let kinds = call(caps["sys"]!, SystemCommand.kstat)
+        let memory = call(caps["sys"]!, SystemCommand.kstat, body: [0x6D])
+        check(has(kinds, "memory") && text(memory).hasPrefix("heap:"), "sys KSTAT")
+        print("servers: sys KSTAT m: \(text(memory).split(separator: "\n").first ?? "")")
+        let log = call(caps["sys"]!, SystemCommand.printBuffer)
+        check(has(log, "VX kernel booting"), "sys PRINTBUF holds the boot log")
+        print("servers: sys PRINTBUF \(log.body.count) bytes")
+
+        let hello = Array("servers: hello through tty:00\n".utf8)
+        let w = call(caps["tty:00"]!, TTYCommand.write, size: UInt16(hello.count), body: hello)
+        check(w.header.status == .ok && Int(w.header.size) == hello.count, "tty write")
+
+        // Refusals.
+        var forged = caps["tod"]!
+        forged.private.check = forged.private.check.replacing(byte: 0, with: forged.private.check[0] ^ 1)
+        check(call(forged, TimeCommand.getTime).header.status == .capabilityBad, "forged capability gives STD_CAPBAD")
+        check(call(caps["tod"]!, 2499).header.status == .commandBad, "unknown command gives STD_COMBAD")
+        var nowhere = caps["tod"]!
+        nowhere.port = KernelServers.randomPort()
+        check(call(nowhere, StandardCommand.info).header.status == .rpcNotFound, "unserved port gives RPC_NOTFOUND")
+        let restricted = call(caps["tod"]!, StandardCommand.restrict, offset: 0x01)
+        check(restricted.header.status == .ok && call(restricted.header.capability, TimeCommand.getTime).header.status == .ok,
+              "restricted capability still works")
+        print("servers: refusals: forged STD_CAPBAD, unknown STD_COMBAD, unserved RPC_NOTFOUND; restrict ok")
+        if failures == 0 { Machine.pass() } else { Machine.fail("\(failures) server checks failed") }
+    }
+}

@@ -1,0 +1,218 @@
+// The system call entry (int 0x80): the few calls a process has.
+//
+//   eax  call                     arguments
+//   1    exit                     ebx = status
+//   2    trans                    ebx = 32-byte header (in: request, out: reply),
+//                                 ecx/edx = request data and length,
+//                                 esi/edi = reply buffer and capacity;
+//                                 returns the reply length or a negative error
+//   3    yield
+//   4    sleep                    ebx = microseconds
+//   5    segment allocate         ebx = bytes; returns the new segment's address
+//   6    getreq                   ebx = 32-byte header (in: get-port in `port`;
+//                                 out: the request header), ecx/edx = buffer
+//                                 and capacity; returns the request length
+//   7    putrep                   ebx = reply header, ecx/edx = reply data
+//   8    thread create            ebx = entry, ecx = stack top, edx = argument
+//   9    thread exit              (the process exits when its last thread does)
+//   10   interrupt await          ebx = IRQ line, ecx = timeout in µs;
+//                                 0 when it fired, STD_NOTNOW on timeout,
+//                                 STD_ARGBAD for a line drivers may not take
+//
+// Every pointer goes through UserBuffer. A call number the kernel does not
+// know, or an argument naming memory outside the caller's segments, aborts
+// the process with a message (as a fault would); the kernel carries on.
+import AmoebaCore
+import KernelCore
+
+enum Syscalls {
+    static var calls: UInt64 = 0
+
+    static func install() {
+        Interrupts.syscallHandler = { frame in Syscalls.handle(frame) }
+        Interrupts.userFaultHandler = { frame in Syscalls.fault(frame) }
+    }
+
+    static func handle(_ frame: UnsafeMutablePointer<InterruptFrame>) {
+        // A call that ends the thread never returns here, so nothing may be
+        // retained in this frame: the work is done in `dispatch`, which
+        // returns the ending instead of carrying it out.
+        if let ending = dispatch(frame) { Process.endCurrentThread(ending) }
+        reapIfProcessEnded(frame)
+    }
+
+    /// A thread whose process has ended (another thread exited or faulted)
+    /// stops the next time it passes through the kernel on its way to user mode.
+    static func reapIfProcessEnded(_ frame: UnsafeMutablePointer<InterruptFrame>) {
+        guard frame.pointee.fromUserMode, processEnded() else { return }
+        Process.endCurrentThread(.threadExited)
+    }
+
+    @inline(never)
+    private static func processEnded() -> Bool {
+        guard let p = Scheduler.current?.process else { return false }
+        return p.ending != .running
+    }
+
+    @inline(never)
+    private static func dispatch(_ frame: UnsafeMutablePointer<InterruptFrame>) -> Process.Ending? {
+        guard let process = Scheduler.current?.process else {
+            frame.pointee.eax = UInt32(bitPattern: -1)
+            return nil
+        }
+        calls &+= 1
+        let f = frame.pointee
+        switch f.eax {
+        case 1:
+            return .exited(Int32(bitPattern: f.ebx))
+        case 2:
+            switch trans(process, f) {
+            case let .success(n): frame.pointee.eax = UInt32(bitPattern: n)
+            case let .failure(.outsideSegments(address, length)):
+                return .aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments")
+            }
+        case 3:
+            Scheduler.yield()
+            frame.pointee.eax = 0
+        case 4:
+            Interrupts.withEnabledSleep(.microseconds(Int64(min(f.ebx, 60_000_000))))
+            frame.pointee.eax = 0
+        case 5:
+            frame.pointee.eax = UInt32(bitPattern: allocateSegment(process, size: f.ebx))
+        case 6, 7, 8:
+            let result: Result<Int32, UserBuffer.Refusal>
+            switch f.eax {
+            case 6: result = getRequest(process, f)
+            case 7: result = putReply(process, f)
+            default: result = createThread(process, f)
+            }
+            switch result {
+            case let .success(n): frame.pointee.eax = UInt32(bitPattern: n)
+            case let .failure(.outsideSegments(address, length)):
+                return .aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments")
+            }
+        case 9:
+            return .threadExited
+        case 10:
+            if !InterruptAwait.allowed(f.ebx) {
+                frame.pointee.eax = UInt32(bitPattern: Int32(ErrorCode.argumentBad.rawValue))
+            } else {
+                let fired = InterruptAwait.await(line: Int(f.ebx), timeout: .microseconds(Int64(min(f.ecx, 60_000_000))))
+                frame.pointee.eax = fired ? 0 : UInt32(bitPattern: Int32(ErrorCode.notNow.rawValue))
+            }
+        default:
+            return .aborted("bad system call number \(f.eax)")
+        }
+        return nil
+    }
+
+    private static func trans(_ process: Process, _ f: InterruptFrame) -> Result<Int32, UserBuffer.Refusal> {
+        let header: UnsafeMutableRawBufferPointer
+        let request: UnsafeMutableRawBufferPointer
+        let reply: UnsafeMutableRawBufferPointer
+        do throws(UserBuffer.Refusal) {
+            header = try UserBuffer(address: f.ebx, length: 32).validated(for: process, write: true)
+            request = try UserBuffer(address: f.ecx, length: f.edx).validated(for: process, write: false)
+            reply = try UserBuffer(address: f.esi, length: f.edi).validated(for: process, write: true)
+        } catch {
+            return .failure(error)
+        }
+        let h = RawHeader.load(from: header.baseAddress!)
+        let answer = LocalIPC.trans(Message(header: h, body: request.isEmpty ? [] : Array(request)))
+        RawHeader.store(answer.header, to: header.baseAddress!)
+        let n = min(answer.body.count, reply.count)
+        if n > 0 { answer.body.withUnsafeBytes { reply.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) } }
+        return .success(Int32(n))
+    }
+
+    private static func getRequest(_ process: Process, _ f: InterruptFrame) -> Result<Int32, UserBuffer.Refusal> {
+        let header: UnsafeMutableRawBufferPointer
+        let buffer: UnsafeMutableRawBufferPointer
+        do throws(UserBuffer.Refusal) {
+            header = try UserBuffer(address: f.ebx, length: 32).validated(for: process, write: true)
+            buffer = try UserBuffer(address: f.ecx, length: f.edx).validated(for: process, write: true)
+        } catch { return .failure(error) }
+        let h = RawHeader.load(from: header.baseAddress!)
+        let me = Scheduler.current!
+        if let stale = me.serving {   // a getreq without putrep: the old caller gets a failure
+            me.serving = nil
+            LocalIPC.putReply(stale, .status(.rpcFailure))
+        }
+        let t = LocalIPC.getRequest(on: h.port)
+        me.serving = t
+        RawHeader.store(t.request.header, to: header.baseAddress!)
+        let n = min(t.request.body.count, buffer.count)
+        if n > 0 { t.request.body.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) } }
+        return .success(Int32(n))
+    }
+
+    private static func putReply(_ process: Process, _ f: InterruptFrame) -> Result<Int32, UserBuffer.Refusal> {
+        let header: UnsafeMutableRawBufferPointer
+        let data: UnsafeMutableRawBufferPointer
+        do throws(UserBuffer.Refusal) {
+            header = try UserBuffer(address: f.ebx, length: 32).validated(for: process, write: false)
+            data = try UserBuffer(address: f.ecx, length: f.edx).validated(for: process, write: false)
+        } catch { return .failure(error) }
+        let me = Scheduler.current!
+        guard let t = me.serving else { return .success(Int32(ErrorCode.notNow.rawValue)) }
+        let h = RawHeader.load(from: header.baseAddress!)
+        me.serving = nil
+        LocalIPC.putReply(t, Message(header: h, body: data.isEmpty ? [] : Array(data)))
+        return .success(0)
+    }
+
+    private static func createThread(_ process: Process, _ f: InterruptFrame) -> Result<Int32, UserBuffer.Refusal> {
+        let frame: UnsafeMutableRawBufferPointer
+        do throws(UserBuffer.Refusal) {
+            frame = try UserBuffer(address: f.ecx &- 8, length: 8).validated(for: process, write: true)
+        } catch { return .failure(error) }
+        guard process.check(address: f.ebx, length: 1, write: false) else {
+            return .failure(.outsideSegments(address: f.ebx, length: 1))
+        }
+        frame.storeBytes(of: UInt32(0), toByteOffset: 0, as: UInt32.self)       // no return address
+        frame.storeBytes(of: f.edx, toByteOffset: 4, as: UInt32.self)           // the argument
+        let t = KThread(name: process.name, priority: Priority(process: process.priority, thread: .normal), preemptible: true) {}
+        t.body = nil
+        t.userEntry = (f.ebx, f.ecx &- 8)
+        t.process = process
+        process.liveThreads += 1
+        Scheduler.start(t)
+        return .success(Int32(t.id))
+    }
+
+    private static func allocateSegment(_ process: Process, size: UInt32) -> Int32 {
+        guard size > 0, size <= 16 << 20 else { return Int32(ErrorCode.argumentBad.rawValue) }
+        let rounded = (size + 0xFFF) & ~0xFFF
+        guard let base = process.segments.freeRange(size: rounded, below: UInt64(Process.stackTop - Process.stackSize - 0x1000)),
+              (try? process.segments.add(SegmentDescriptor(kind: .data, base: base, size: rounded, writable: true))) != nil
+        else { return Int32(ErrorCode.noSpace.rawValue) }
+        var v = base
+        while v < base + rounded {
+            guard process.space.mapNew(v, writable: true) else { return Int32(ErrorCode.noMemory.rawValue) }
+            v += 4096
+        }
+        return Int32(bitPattern: base)
+    }
+
+    /// A CPU exception in user mode: abort the process, with what happened and where.
+    static func fault(_ frame: UnsafeMutablePointer<InterruptFrame>) {
+        Process.endCurrentThread(.aborted(describe(frame.pointee)))
+    }
+
+    @inline(never)
+    private static func describe(_ f: InterruptFrame) -> String {
+        var what = "\(Exceptions.name(Int(f.vector)))"
+        if f.vector == 14 {
+            let address = cpu_cr2()
+            let guardBase = Process.stackTop - Process.stackSize - 0x1000
+            if address >= guardBase && address < guardBase + 0x1000 {
+                what = "stack overflow (page fault at \(hex(address)))"
+            } else {
+                let kind = f.errorCode & 1 != 0 ? "protection" : "not present"
+                let access = f.errorCode & 2 != 0 ? "write" : "read"
+                what = "page fault (\(access), \(kind)) at \(hex(address))"
+            }
+        }
+        return "\(what), eip \(hex(f.eip))"
+    }
+}

@@ -1,0 +1,130 @@
+// A thread of control in the kernel: its own stack, saved stack pointer,
+// FXSAVE area and scheduling state.
+//
+// Kernel threads run until they block or yield. Threads marked preemptible
+// (the class user threads belong to) are also switched away from when
+// their time slice ends or a better thread becomes ready. A thread's stack
+// and SSE area come from the kernel heap and go back to it when the thread
+// is reaped, which is what lets thread churn run without growth.
+import KernelCore
+
+final class KThread {
+    enum State { case ready, running, blocked, dead }
+    enum WakeReason { case none, woken, timedOut }
+
+    static let stackSize = 16 * 1024
+    static var nextID = 1
+
+    let id: Int
+    let name: String
+    var priority: Priority
+    let preemptible: Bool
+    var state: State = .ready
+    /// Where switch_context keeps the stack pointer while the thread is off the CPU.
+    let context: UnsafeMutablePointer<UInt32>
+    let stack: UnsafeMutableRawPointer?
+    let fxState: UnsafeMutableRawPointer
+    var body: (() -> Void)?
+    /// The event an `await` is sleeping on; 0 when not awaiting.
+    var awaitEvent: UInt = 0
+    var wakeReason: WakeReason = .none
+    /// Bumped on every block, so a stale timeout cannot wake a later wait.
+    var generation: UInt32 = 0
+    var switchesIn: UInt64 = 0
+    /// Where a user thread starts in ring 3 (instruction, stack pointer).
+    var userEntry: (UInt32, UInt32)? = nil
+    /// The process a user thread belongs to; nil for kernel threads.
+    var process: Process? = nil {
+        didSet { pageDirectory = process?.space.directory ?? Paging.kernelDirectory }
+    }
+    /// The address space to load when this thread runs (kept here so the
+    /// switch does not have to walk to the process).
+    var pageDirectory: UInt32 = Paging.kernelDirectory
+    /// The request a user server thread took with getreq and has not answered.
+    var serving: Transaction? = nil
+    /// This thread's reusable transaction as a client.
+    var clientTransaction: Transaction? = nil
+    /// The request handed to this thread while it waited in getreq.
+    var transaction: Transaction? = nil
+
+    /// The boot thread: runs on the boot stack it already has.
+    init(bootName: String) {
+        id = 0
+        name = bootName
+        priority = Priority(process: .normal, thread: .normal)
+        preemptible = false
+        stack = nil
+        fxState = KThread.allocateFX()
+        context = KThread.allocateContext()
+        state = .running
+    }
+
+    init(name: String, priority: Priority, preemptible: Bool, body: @escaping () -> Void) {
+        id = KThread.nextID
+        KThread.nextID += 1
+        self.name = name
+        self.priority = priority
+        self.preemptible = preemptible
+        self.body = body
+        var p: UnsafeMutableRawPointer? = nil
+        _ = posix_memalign(&p, 16, KThread.stackSize)
+        stack = p!
+        fxState = KThread.allocateFX()
+        context = KThread.allocateContext()
+        // The frame switch_context pops: flags, edi, esi, ebx, ebp, return address.
+        let top = UInt32(UInt(bitPattern: p!)) + UInt32(KThread.stackSize)
+        let frame = UnsafeMutablePointer<UInt32>(bitPattern: UInt(top - 32))!
+        frame[0] = 0x0002                  // interrupts off until the trampoline
+        frame[1] = 0; frame[2] = 0; frame[3] = 0; frame[4] = 0
+        frame[5] = addr_thread_trampoline()
+        frame[6] = 0
+        context.pointee = top - 32
+        // A fresh FPU image: default control words, empty registers.
+        for i in 0..<FPU.stateSize { fxState.storeBytes(of: 0, toByteOffset: i, as: UInt8.self) }
+        fxState.storeBytes(of: UInt16(0x037F), toByteOffset: 0, as: UInt16.self)
+        fxState.storeBytes(of: UInt32(0x1F80), toByteOffset: 24, as: UInt32.self)
+    }
+
+    private static func allocateFX() -> UnsafeMutableRawPointer {
+        var p: UnsafeMutableRawPointer? = nil
+        _ = posix_memalign(&p, 16, FPU.stateSize)
+        return p!
+    }
+
+    private static func allocateContext() -> UnsafeMutablePointer<UInt32> {
+        var p: UnsafeMutableRawPointer? = nil
+        _ = posix_memalign(&p, 16, 16)
+        return p!.bindMemory(to: UInt32.self, capacity: 4)
+    }
+
+    deinit {
+        if let stack { free(stack) }
+        free(fxState)
+        free(UnsafeMutableRawPointer(context))
+    }
+
+    /// The top of this thread's stack, loaded into the TSS for traps from ring 3.
+    var stackTop: UInt32 {
+        guard let stack else { return addr_boot_stack_top() }
+        return UInt32(UInt(bitPattern: stack)) + UInt32(KThread.stackSize)
+    }
+}
+
+@_cdecl("thread_entry")
+func thread_entry() {
+    // Nothing of the thread may stay retained on this stack: neither exit
+    // nor the jump to user mode returns.
+    if let (eip, esp) = runCurrentBody() { enter_user_mode(eip, esp) }
+    Scheduler.exit()
+}
+
+/// Runs a kernel thread's body, or returns where a user thread starts.
+@inline(never)
+private func runCurrentBody() -> (UInt32, UInt32)? {
+    Scheduler.reap()
+    if let entry = Scheduler.current!.userEntry { return entry }
+    let body = Scheduler.current!.body
+    Scheduler.current!.body = nil
+    body?()
+    return nil
+}

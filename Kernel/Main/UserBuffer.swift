@@ -1,0 +1,26 @@
+// A pointer and a length as a user process handed them to the kernel.
+//
+// The kernel never dereferences these as they come: the only way to get
+// at the memory is `validated(for:write:)`, which checks the whole range
+// against the caller's segments (and write permission when the kernel will
+// write there) and only then gives out a raw buffer. Everything a syscall
+// reads from its registers that names memory goes through this type.
+
+struct UserBuffer {
+    private let address: UInt32
+    private let length: UInt32
+
+    init(address: UInt32, length: UInt32) {
+        self.address = address
+        self.length = length
+    }
+
+    enum Refusal: Error { case outsideSegments(address: UInt32, length: UInt32) }
+
+    func validated(for process: Process, write: Bool) throws(Refusal) -> UnsafeMutableRawBufferPointer {
+        guard length <= 1 << 20, process.check(address: address, length: length, write: write) else {
+            throw .outsideSegments(address: address, length: length)
+        }
+        return UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: UInt(address)), count: Int(length))
+    }
+}

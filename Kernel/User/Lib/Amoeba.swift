@@ -1,0 +1,137 @@
+// The user library's system interface: transactions with the same header
+// and error codes as network RPC, exit, sleep, segments, and the lookups in
+// the kernel directory a program starts with.
+import AmoebaCore
+import KernelCore
+
+enum Amoeba {
+    static var directory = Capability.null
+
+    /// One transaction: request header and data out, reply header and data back.
+    static func trans(_ request: Header, _ data: [UInt8] = [], replyCapacity: Int = 1024) -> (Header, [UInt8]) {
+        // Header and reply buffer on the stack: the transaction allocates
+        // only for reply data it actually receives.
+        let capacity = max(replyCapacity, 0)
+        return withUnsafeTemporaryAllocation(byteCount: 32 + capacity, alignment: 16) { buffer in
+            let hp = buffer.baseAddress!
+            RawHeader.store(request, to: hp)
+            let rp = hp + 32
+            let n = data.withUnsafeBytes { d in
+                sys_call(2, address(hp), d.isEmpty ? address(hp) : address(d.baseAddress!), UInt32(d.count),
+                         address(rp), UInt32(capacity))
+            }
+            guard n >= 0 else {
+                var failed = Header()
+                failed.status = ErrorCode(rawValue: Int16(truncatingIfNeeded: n))
+                return (failed, [])
+            }
+            let reply = RawHeader.load(from: hp)
+            return (reply, n == 0 ? [] : Array(UnsafeRawBufferPointer(start: rp, count: Int(n))))
+        }
+    }
+
+    static func address(_ p: UnsafeRawPointer) -> UInt32 {
+        UInt32(UInt(bitPattern: p))
+    }
+
+    static func address(_ b: UnsafeMutableRawBufferPointer) -> UInt32 {
+        UInt32(UInt(bitPattern: b.baseAddress))
+    }
+
+    static func exit(_ status: Int32) -> Never {
+        Console.flush()
+        _ = sys_call(1, UInt32(bitPattern: status), 0, 0, 0, 0)
+        while true {}
+    }
+
+    static func sleep(microseconds: UInt32) { _ = sys_call(4, microseconds, 0, 0, 0, 0) }
+
+    static func yield() { _ = sys_call(3, 0, 0, 0, 0, 0) }
+
+    /// A new read-write segment of `size` bytes; nil when the kernel refuses.
+    static func allocateSegment(_ size: UInt32) -> UnsafeMutableRawPointer? {
+        let r = sys_call(5, size, 0, 0, 0, 0)
+        return r > 0 || r < -65536 ? UnsafeMutableRawPointer(bitPattern: UInt(UInt32(bitPattern: r))) : nil
+    }
+
+    /// Waits for a request on `getPort`: its header and data.
+    static func getRequest(_ getPort: Port, capacity: Int = 1024) -> (Header, [UInt8]) {
+        var h = Header()
+        h.port = getPort
+        var header = h.encoded(order: .little)
+        var buffer = [UInt8](repeating: 0, count: max(capacity, 1))
+        let n = header.withUnsafeMutableBytes { hp in
+            buffer.withUnsafeMutableBytes { b in sys_call(6, address(hp), address(b), UInt32(capacity), 0, 0) }
+        }
+        let request = (try? Header.decode(header, order: .little)) ?? Header()
+        return (request, n > 0 ? Array(buffer.prefix(Int(n))) : [])
+    }
+
+    /// Answers the request taken with `getRequest`.
+    @discardableResult
+    static func putReply(_ reply: Header, _ data: [UInt8] = []) -> Int32 {
+        var header = reply.encoded(order: .little)
+        var body = data.isEmpty ? [UInt8](repeating: 0, count: 1) : data
+        let length = UInt32(data.count)
+        return header.withUnsafeMutableBytes { hp in
+            body.withUnsafeMutableBytes { b in sys_call(7, address(hp), address(b), length, 0, 0) }
+        }
+    }
+
+    /// Starts a thread at `entry` (a C-convention function taking `argument`)
+    /// on a fresh stack segment; returns its id, or a negative error.
+    static func startThread(_ entry: @convention(c) (UInt32) -> Void, argument: UInt32, stackSize: UInt32 = 16384) -> Int32 {
+        guard let stack = allocateSegment(stackSize) else { return -1 }
+        let top = UInt32(UInt(bitPattern: stack)) + stackSize
+        let pc = UInt32(UInt(bitPattern: unsafeBitCast(entry, to: UnsafeRawPointer.self)))
+        return sys_call(8, pc, top, argument, 0, 0)
+    }
+
+    /// Waits for IRQ `line`: 0 when it fired, a negative error otherwise.
+    static func awaitInterrupt(_ line: UInt32, timeoutMicroseconds: UInt32) -> Int32 {
+        sys_call(10, line, timeoutMicroseconds, 0, 0, 0)
+    }
+
+    static func exitThread() -> Never {
+        Console.flush()
+        _ = sys_call(9, 0, 0, 0, 0, 0)
+        while true {}
+    }
+
+    /// The capability the kernel directory lists under `name`.
+    static func lookup(_ name: String) -> Capability? {
+        let (h, data) = trans(Header(capability: directory, command: 2106), Array(name.utf8) + [0], replyCapacity: 16)
+        guard h.status == .ok else { return nil }
+        return Capability(bytes: data)
+    }
+
+    static func info(_ cap: Capability) -> String {
+        let (h, data) = trans(Header(capability: cap, command: StandardCommand.info))
+        guard h.status == .ok else { return h.status.name }
+        var s = ""
+        for b in data { s.append(Character(Unicode.Scalar(b))) }
+        return s
+    }
+}
+
+/// Console output through tty:00, a line per transaction.
+enum Console {
+    static var line: [UInt8] = []
+    static var tty: Capability? = nil
+
+    static func put(_ b: UInt8) {
+        line.append(b)
+        if b == 10 || line.count >= 200 { flush() }
+    }
+
+    static func flush() {
+        guard !line.isEmpty else { return }
+        if tty == nil { tty = Amoeba.lookup("tty:00") }
+        if let tty {
+            var h = Header(capability: tty, command: 4053)
+            h.size = UInt16(line.count)
+            _ = Amoeba.trans(h, line, replyCapacity: 1)
+        }
+        line.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,46 @@
+// A user-mode server: a process that answers transactions. Its get-port
+// is derived from the argument, so the test knows the put-port to call.
+// Before serving it starts a second thread, which computes and exits on
+// its own. Commands: 1 echo the data back reversed, 2 add (offset + size),
+// 3 report how many threads finished, 99 reply and exit the process.
+import AmoebaCore
+
+var helperDone: UInt32 = 0
+
+@_cdecl("helper_thread")
+func helperThread(_ argument: UInt32) {
+    var x: UInt32 = argument
+    for _ in 0..<1000 { x = x &* 1_664_525 &+ 1_013_904_223 }
+    helperDone = x | 1
+    print("server: helper thread \(argument) done")
+    Amoeba.exitThread()
+}
+
+func programMain(_ argument: UInt32) -> Int32 {
+    let getPort = Port(bytes: [UInt8(truncatingIfNeeded: argument), 0x53, 0x45, 0x52, 0x56, 0x45])!
+    let tid = Amoeba.startThread(helperThread, argument: 7)
+    print("server: started helper thread \(tid), serving")
+    while true {
+        let (request, data) = Amoeba.getRequest(getPort)
+        var reply = Header()
+        reply.status = .ok
+        switch request.command {
+        case 1:
+            reply.size = UInt16(data.count)
+            Amoeba.putReply(reply, Array(data.reversed()))
+        case 2:
+            reply.offset = request.offset &+ Int32(request.size)
+            Amoeba.putReply(reply)
+        case 3:
+            reply.offset = Int32(bitPattern: helperDone)
+            Amoeba.putReply(reply)
+        case 99:
+            Amoeba.putReply(reply)
+            print("server: asked to stop")
+            return 0
+        default:
+            reply.status = .commandBad
+            Amoeba.putReply(reply)
+        }
+    }
+}

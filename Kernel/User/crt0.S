@@ -1,0 +1,26 @@
+/*
+ * Where a user program begins. The kernel leaves on the stack a pointer
+ * to the kernel directory's capability and the program's arguments; this
+ * passes them to the user library's Swift entry and hands its result to
+ * the exit call. Also the heap region the user library allocates from.
+ */
+    .section .text
+    .globl _start
+_start:
+    mov (%esp), %eax
+    mov 4(%esp), %ecx
+    push %ecx
+    push %eax
+    call user_start
+    mov %eax, %ebx
+    mov $1, %eax
+    int $0x80
+1:  jmp 1b
+
+    .section .bss
+    .align 16
+    .globl user_heap
+user_heap:
+    .skip 256 * 1024
+    .globl user_heap_end
+user_heap_end:

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Boots each kernel scenario in QEMU (TCG) and checks it: every expected
+# line must appear on the serial console, and the guest must end QEMU
+# through isa-debug-exit with the pass code (QEMU status 33), all within a
+# timeout. Guest time runs on QEMU's instruction counter (`-icount
+# shift=0,sleep=off`: one nanosecond per instruction, idle time skipped), so
+# the timing checks are exact and do not depend on the host's load; set
+# KERNEL_TEST_REALTIME=1 to run on the host clock instead. A hang, a triple fault (QEMU exits 0 with -no-reboot), a missing
+# line or a fail code fails the run.
+#   scripts/kernel-test.sh [scenario...]     (default: all)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out="${KERNEL_OUT:-.build-kernel}"
+[ "${KERNEL_NO_BUILD:-0}" = 1 ] || scripts/kernel-build.sh 2>&1 | grep -E "error:|^kernel:" || exit 1
+logs="$out/logs"
+mkdir -p "$logs"
+
+# scenario | timeout seconds | expected status | lines that must appear (regex, ';'-separated)
+table=(
+  "boot|20|33|VX kernel booting;\[kernel\] ready in [0-9]+ us;scenario PASS"
+  "fault|20|35|kernel exception: invalid opcode;eip 0x[0-9a-f]{8}"
+  "timers|60|33|fired in deadline order=true, early=0;periodic 5 ms x20;reached in hops;(tickless);scenario PASS"
+  "sched|60|33|priority order HIGH/HIGH HIGH/LOW NORM/HIGH NORM/NORM NORM/LOW LOW/LOW;round robin abcabcabc;kernel thread not preempted: sSo;sums intact=true;preempted the spinner;scenario PASS"
+  "heap|120|33|in use [0-9]+ at start, ([0-9]+) after round 1, \1 at end;double free refused=true;scenario PASS"
+  "servers|60|33|kernel directory:;directory std_info \"%;tty:00 std_info \"\+;tod GETTIME [0-9]+ s;distinct=true;sys KSTAT m: heap:;hello through tty:00;forged STD_CAPBAD, unknown STD_COMBAD, unserved RPC_NOTFOUND;scenario PASS"
+  "processes|90|33|user: hello from a protected process;process 1 \(hello\) exited with status 0;readable and writable=true;aborted: page fault \(write, protection\) at 0x00000000;aborted: page fault \(read, protection\) at 0x00100000;aborted: divide error;aborted: invalid opcode;aborted: stack overflow;aborted: bad system call number 99;aborted: bad system call argument;aborted: general protection;user driver awaited IRQ 8 on a shared line \(2 handlers;user server answered echo, add, refusal; its helper thread finished; exited true;worker finished, sum correct=true;0 pages not yet returned;scenario PASS"
+  "measure|60|33|null transaction round trip [0-9]+ counts;thread switch .* [0-9]+ counts;scenario PASS"
+)
+
+clock=(-icount shift=0,sleep=off -rtc clock=vm)   # the RTC on guest time too
+[ "${KERNEL_TEST_REALTIME:-0}" = 1 ] && clock=()
+want=("$@")
+failed=0; ran=0
+for row in "${table[@]}"; do
+  IFS='|' read -r name limit status lines <<<"$row"
+  if [ ${#want[@]} -gt 0 ] && [[ ! " ${want[*]} " == *" $name "* ]]; then continue; fi
+  ran=$((ran + 1))
+  log="$logs/$name.log"
+  start=$(date +%s.%N)
+  timeout "$limit" qemu-system-i386 -accel tcg -cpu max -m 64M -no-reboot -display none \
+    -serial "file:$log" -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
+    "${clock[@]}" ${QEMU_FLAGS:-} -kernel "$out/kernel.elf" -append "scenario=$name" </dev/null >/dev/null 2>&1
+  rc=$?
+  took=$(printf '%.2f' "$(echo "$(date +%s.%N) - $start" | bc)")
+  problems=()
+  [ "$rc" = 124 ] && problems+=("timed out after ${limit}s")
+  [ "$rc" != "$status" ] && [ "$rc" != 124 ] && problems+=("exit status $rc, expected $status")
+  IFS=';' read -ra patterns <<<"$lines"
+  for p in "${patterns[@]}"; do
+    grep -qE "$p" "$log" 2>/dev/null || problems+=("missing line /$p/")
+  done
+  if [ ${#problems[@]} -eq 0 ]; then
+    echo "kernel scenario $name: ok (${took}s)"
+  else
+    failed=$((failed + 1))
+    echo "kernel scenario $name: FAILED (${took}s)"
+    for p in "${problems[@]}"; do echo "    $p"; done
+    echo "    --- console ($log) ---"; sed 's/^/    | /' "$log" | tail -40
+  fi
+done
+[ "$ran" -gt 0 ] || { echo "no such scenario: ${want[*]}"; exit 1; }
+echo "kernel scenarios: $((ran - failed))/$ran passed"
+[ "$failed" = 0 ]
