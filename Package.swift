@@ -39,12 +39,13 @@ let package = Package(
             ],
             path: "Sources/cap"),
 
-        // Tests.
-        .testTarget(name: "AmoebaCoreTests", dependencies: ["AmoebaCore"]),
+        // Tests, and the support they share.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "AmoebaCoreTests", dependencies: ["AmoebaCore", "TestSupport"]),
         // section: FLIP tests
-        .testTarget(name: "FLIPTests", dependencies: ["AmoebaCore", "FLIP", "SimNet"]),
+        .testTarget(name: "FLIPTests", dependencies: ["TestSupport", "AmoebaCore", "FLIP", "SimNet"]),
         // section: RPC tests
-        .testTarget(name: "RPCTests", dependencies: ["AmoebaCore", "FLIP", "RPC", "SimNet"]),
+        .testTarget(name: "RPCTests", dependencies: ["TestSupport", "AmoebaCore", "FLIP", "RPC", "SimNet"]),
         // section: cap tests
         .testTarget(name: "CapToolTests", dependencies: ["cap", "AmoebaCore"]),
         // section: servers
@@ -59,9 +60,9 @@ let package = Package(
             dependencies: ["AmoebaCore", "Storage", "DiskStorage", "Directory", "Bullet"],
             path: "Servers/CrashChild"),
         .testTarget(name: "DirectoryTests",
-                    dependencies: ["AmoebaCore", "Storage", "DiskStorage", "Directory", "servers-crash-child"]),
+                    dependencies: ["TestSupport", "AmoebaCore", "Storage", "DiskStorage", "Directory", "servers-crash-child"]),
         .testTarget(name: "BulletTests",
-                    dependencies: ["AmoebaCore", "Storage", "DiskStorage", "Bullet", "servers-crash-child"]),
+                    dependencies: ["TestSupport", "AmoebaCore", "Storage", "DiskStorage", "Bullet", "servers-crash-child"]),
         // section: amunix
         // amunixd: a Linux host as a FLIP node. CPcap needs Debian's libpcap-dev.
         .systemLibrary(name: "CPcap", path: "amunix/CPcap", pkgConfig: "libpcap",
@@ -134,6 +135,6 @@ let package = Package(
         .testTarget(name: "ShellTests", dependencies: ["AmoebaClient", "AmoebaCore", "AmoebaNames", "ShellSupport", "Directory", "Bullet", "Storage"]),
         // section: kernel host targets
         .target(name: "KernelCore", dependencies: ["AmoebaCore"], path: "Kernel/Core"),
-        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "AmoebaCore"], path: "Tests/KernelCoreTests"),
+        .testTarget(name: "KernelCoreTests", dependencies: ["TestSupport", "KernelCore", "AmoebaCore"], path: "Tests/KernelCoreTests"),
     ]
 )

@@ -2,6 +2,7 @@ import Testing
 import AmoebaCore
 import Storage
 import Bullet
+import TestSupport
 
 /// The Bullet protocol: immutable files built by CREATE/MODIFY and a
 /// commit, read at any offset in pieces, sized, destroyed.

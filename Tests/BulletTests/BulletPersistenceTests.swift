@@ -4,6 +4,7 @@ import AmoebaCore
 import Storage
 import DiskStorage
 import Bullet
+import TestSupport
 
 @Suite struct BulletPersistenceTests {
     @Test func reopenGivesSameFiles() throws {

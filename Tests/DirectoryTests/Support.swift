@@ -6,17 +6,6 @@ import AmoebaCore
 import Storage
 import Directory
 
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A capability of some other server, as rows hold them.
 func foreignCap(_ object: UInt32, rights: Rights = .all) -> Capability {
@@ -86,6 +75,7 @@ final class Fixture {
 }
 
 import Testing
+import TestSupport
 
 enum Req {
     static func strings(_ s: [String]) -> [UInt8] {

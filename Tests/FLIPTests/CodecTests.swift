@@ -5,6 +5,7 @@
 import Testing
 import AmoebaCore
 @testable import FLIP
+import TestSupport
 
 @Suite struct AddressTests {
     @Test func desKnownAnswer() {
@@ -41,7 +42,7 @@ import AmoebaCore
     }
 
     @Test func randomAddressesAreSpaceZeroAndDistinct() {
-        var g = TestRandom(seed: 3)
+        var g = SeededRandom(seed: 3)
         var seen = Set<FLIPAddress>()
         for _ in 0..<100 {
             let a = FLIPAddress.random(using: &g)
@@ -151,15 +152,3 @@ import AmoebaCore
     }
 }
 
-/// A small deterministic generator for tests.
-struct TestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -5,13 +5,14 @@ import Testing
 import AmoebaCore
 @testable import FLIP
 import SimNet
+import TestSupport
 
 @Suite struct LocateTests {
     @Test func localDeliveryNeedsNoWire() {
         let net = SimNetwork(seed: 1)
         let s = net.addSegment()
         let a = Host(net, "a", on: [s], seed: 1)
-        var g = TestRandom(seed: 99)
+        var g = SeededRandom(seed: 99)
         let other = a.node.box.register(privateAddress: .random(using: &g))
         let otherAddress = a.node.box.address(of: other)!
         _ = a.send(net, [1, 2, 3], to: otherAddress)
@@ -107,7 +108,7 @@ import SimNet
         net.onTransmit = { _, _, bytes in
             if let h = flipFrame(bytes)?.flip, h.packetType == .locate { hops.append(h.maximumHops) }
         }
-        var g = TestRandom(seed: 77)
+        var g = SeededRandom(seed: 77)
         let nowhere = FLIPAddress.random(using: &g).publicAddress
         let id = a.send(net, [1, 2], to: nowhere)
         #expect(net.run(until: { !a.recorder.failures.isEmpty }, limit: .seconds(10)))
@@ -164,7 +165,7 @@ import SimNet
         let g1 = net.addNode(name: "g1", on: [s1, s2])
         let g2 = net.addNode(name: "g2", on: [s1, s2])
         let c = Host(net, "c", on: [s2], seed: 3)
-        var g = TestRandom(seed: 5)
+        var g = SeededRandom(seed: 5)
         let nowhere = FLIPAddress.random(using: &g).publicAddress
         _ = a.send(net, [1], to: nowhere)
         #expect(net.run(until: { !a.recorder.failures.isEmpty }, limit: .seconds(10)))

@@ -4,6 +4,7 @@
 import AmoebaCore
 @testable import FLIP
 import SimNet
+import TestSupport
 
 final class Recorder: SimUpperLayer {
     var deliveries: [FLIPDelivery] = []
@@ -32,7 +33,7 @@ struct Host {
     init(_ net: SimNetwork, _ name: String, on segments: [SegmentID], seed: UInt64,
          configuration: FLIPConfiguration = .init()) {
         node = net.addNode(name: name, on: segments, configuration: configuration)
-        var g = TestRandom(seed: seed)
+        var g = SeededRandom(seed: seed)
         endpoint = node.box.register(privateAddress: FLIPAddress.random(using: &g))
         address = node.box.address(of: endpoint)!
         recorder = Recorder()

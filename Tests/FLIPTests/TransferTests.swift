@@ -5,6 +5,7 @@ import Testing
 import AmoebaCore
 @testable import FLIP
 import SimNet
+import TestSupport
 
 @Suite struct TransferTests {
     /// Two hosts on one segment (optionally via a gateway) that already
@@ -176,7 +177,7 @@ import SimNet
         let box = FLIPBox()
         let i0 = box.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!)
         let i1 = box.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 2])!)
-        var g = TestRandom(seed: 31)
+        var g = SeededRandom(seed: 31)
         let e = box.register(privateAddress: .random(using: &g))
         let mine = box.address(of: e)!
         // Valid-looking frames with random fields, mutated at random.

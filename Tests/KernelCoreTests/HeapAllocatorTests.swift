@@ -2,6 +2,7 @@
 // frees, and long churn without growth.
 import Testing
 @testable import KernelCore
+import TestSupport
 
 /// A heap over freshly allocated host memory, released after `body`.
 func withHeap(size: Int, _ body: (inout HeapAllocator) throws -> Void) rethrows {
@@ -9,18 +10,6 @@ func withHeap(size: Int, _ body: (inout HeapAllocator) throws -> Void) rethrows 
     defer { region.deallocate() }
     var heap = HeapAllocator(region: region, size: size)
     try body(&heap)
-}
-
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
 
 @Test func freshHeapIsOneFreeBlock() {
@@ -89,7 +78,7 @@ struct SplitMix {
 /// water mark must settle early, and freeing everything must give back one block.
 @Test func churnDoesNotGrow() throws {
     try withHeap(size: 8 << 20) { heap in
-        var rng = SplitMix(state: 42)
+        var rng = SeededRandom(42)
         var live: [UnsafeMutableRawPointer] = []
         var waterAfterWarmup = 0
         for op in 0..<400_000 {

@@ -2,9 +2,10 @@
 import Testing
 import AmoebaCore
 @testable import KernelCore
+import TestSupport
 
 @Test func rawHeaderMatchesTheGeneralCodec() {
-    var rng = SplitMix(state: 99)
+    var rng = SeededRandom(99)
     for _ in 0..<200 {
         var bytes = [UInt8](repeating: 0, count: 32)
         for i in 0..<32 { bytes[i] = UInt8(truncatingIfNeeded: rng.next()) }

@@ -2,6 +2,7 @@
 import Testing
 import AmoebaCore
 @testable import KernelCore
+import TestSupport
 
 private func at(_ us: Int64) -> Instant { Instant(microseconds: us) }
 
@@ -60,7 +61,7 @@ private func at(_ us: Int64) -> Instant { Instant(microseconds: us) }
 
 @Test func manyRandomTimersComeOutSorted() {
     var q = TimerQueue<Int>()
-    var rng = SplitMix(state: 7)
+    var rng = SeededRandom(7)
     var deadlines: [Int64] = []
     for i in 0..<2000 {
         let d = Int64(rng.below(100_000))

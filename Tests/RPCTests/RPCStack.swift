@@ -2,19 +2,9 @@ import AmoebaCore
 import FLIP
 import SimNet
 @testable import RPC
+import TestSupport
 
 /// A deterministic random source for kids, addresses and ports in tests.
-struct TestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// An RPC node on a simulated host, with an optional server: a handler run
 /// by `threads` server slots on one get-port, and an execution counter
@@ -37,7 +27,7 @@ final class RPCStack: SimUpperLayer {
     private let network: SimNetwork
 
     init(_ network: SimNetwork, _ node: SimNode, seed: UInt64, configuration: RPCConfiguration = .init()) {
-        var g = TestRandom(seed: seed)
+        var g = SeededRandom(seed: seed)
         self.network = network
         self.node = node
         self.rpc = RPCNode(box: node.box, kid: FLIPAddress.random(using: &g),

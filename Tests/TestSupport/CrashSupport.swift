@@ -1,19 +1,18 @@
-// Running `servers-crash-child` and killing it with SIGKILL mid-stream.
-// Shared in spirit with the Bullet tests, which carry their own copy (test
-// targets cannot share sources).
+// Running `servers-crash-child` and killing it with SIGKILL mid-stream:
+// the crash tests of the directory and file servers.
 
 import Foundation
 import Glibc
 
 /// A fresh empty directory under the system's temporary directory.
-func temporaryDirectory(_ tag: String) -> String {
+public func temporaryDirectory(_ tag: String) -> String {
     let path = NSTemporaryDirectory() + "amoeba-\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     try? FileManager.default.removeItem(atPath: path)
     return path
 }
 
 /// The crash child, built next to the test bundle.
-func crashChildPath() -> String {
+public func crashChildPath() -> String {
     let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
     // The test binary may sit inside a bundle directory.
@@ -29,7 +28,7 @@ func crashChildPath() -> String {
 /// so, kills it with SIGKILL, and returns every complete line it printed.
 /// The output is drained as it comes, so the child is never parked on a
 /// full pipe (which would make every kill land just after an ack).
-func runAndKill(_ arguments: [String], acks: Int) throws -> [String] {
+public func runAndKill(_ arguments: [String], acks: Int) throws -> [String] {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: crashChildPath())
     p.arguments = arguments

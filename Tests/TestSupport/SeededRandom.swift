@@ -1,0 +1,23 @@
+// Support shared by the test targets (test targets cannot share sources,
+// so what several of them need lives in this small library).
+//
+// SeededRandom: the one deterministic generator the tests use for keys,
+// ports, addresses and payloads (SplitMix64), so a failing seed reproduces.
+
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+
+    public init(_ seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A number in 0..<n.
+    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
