@@ -32,7 +32,23 @@ public struct DaemonOptions: ParsableArguments {
     }
 }
 
+/// The objects a std tool acts on, one or more.
+public struct ObjectArguments: ParsableArguments {
+    @Argument(help: "Objects: capability text (PORT/OBJ(RIGHTS)/CHECK), capability files, published names (sys, tod, random, host) or paths.")
+    public var objects: [String]
+
+    public init() {}
+
+    public func validate() throws {
+        guard !objects.isEmpty else { throw ValidationError("name at least one object") }
+    }
+}
+
 public enum ToolRunner {
+    /// What every std tool's --help says about its exit status.
+    public static let exitStatus =
+        "Exit status: 0 ok, 1 an object refused (STD_*), 2 not reached (RPC_*), 3 no amunixd, 64 bad usage."
+
     /// Runs `action` on each argument; prints failures as
     /// `tool: ARG: ERROR_NAME` on stderr; exits with the worst code.
     public static func forEach(_ tool: String, _ arguments: [String], options: DaemonOptions,
