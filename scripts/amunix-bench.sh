@@ -5,6 +5,7 @@
 #   unary call, and amunixd (pcap links) null transactions and 30000-byte
 #   transactions. Prints a table and the ratios the issue sets as targets.
 # Usage: scripts/amunix-bench.sh [COUNT]   (default 5000 round trips each)
+#        BENCH_PEERS_BIN=DIR scripts/amunix-bench.sh   (reuse built peers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-5000}"
@@ -12,9 +13,15 @@ N="${1:-5000}"
 echo "building (release)..."
 swift build -c release --product amunixd 2>&1 | grep -E "error" || true
 swift build -c release --product rpc_bench 2>&1 | grep -E "error" || true
-(cd Benchmarks && swift build -c release 2>&1 | grep -E "error" || true)
 BIN=$(swift build -c release --show-bin-path)
-BBIN=$(cd Benchmarks && swift build -c release --show-bin-path)
+# The peers' package (gRPC) takes long to build; BENCH_PEERS_BIN may name
+# a folder where floors and grpc_bench were built before.
+if [[ -n ${BENCH_PEERS_BIN:-} ]]; then
+  BBIN=$BENCH_PEERS_BIN
+else
+  (cd Benchmarks && swift build -c release 2>&1 | grep -E "error" || true)
+  BBIN=$(cd Benchmarks && swift build -c release --show-bin-path)
+fi
 W=$(mktemp -d /tmp/amunix-bench.XXXXXX)
 A="amxb$$a"; B="amxb$$b"
 PIDS=()
