@@ -106,7 +106,8 @@ let package = Package(
         .target(name: "AmoebaClient", dependencies: ["AmoebaCore", "Directory", "Bullet"], path: "Sources/AmoebaClient"),
         .target(name: "AmoebaNames", dependencies: ["AmoebaCore", "AmoebaClient", "Amunix"], path: "Sources/AmoebaNames"),
         .target(name: "ServerHost",
-                dependencies: ["AmoebaCore", "Amunix", .product(name: "Logging", package: "swift-log")],
+                dependencies: ["AmoebaCore", "Amunix", .product(name: "Logging", package: "swift-log"),
+                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Servers/ServerHost"),
         .executableTarget(
             name: "soap-server",

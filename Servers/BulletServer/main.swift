@@ -25,23 +25,10 @@ struct BulletServerCommand: ParsableCommand {
     @Argument(help: "The folder holding the files (created if missing).")
     var store: String
 
-    @Option(help: "amunixd's socket (default: $AMUNIX_SOCKET or /run/amunix/amunixd.sock).")
-    var socket: String?
-
-    @Option(help: "Server threads waiting in getreq.")
-    var threads: Int = 4
-
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "info"
-
-    func validate() throws {
-        guard (1...64).contains(threads) else { throw ValidationError("--threads must be 1 to 64") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("bad --log-level \(logLevel)") }
-    }
+    @OptionGroup var options: ServerOptions
 
     func run() throws {
-        _ = bootstrapLogging(level: logLevel)
-        let logger = Logger(label: "bullet-server")
+        let logger = options.logger(label: "bullet-server")
         let server: BulletServer<DiskStore>
         do {
             server = try BulletServer(store: try DiskStore(path: store), generator: SystemRandomNumberGenerator())
@@ -49,21 +36,11 @@ struct BulletServerCommand: ParsableCommand {
             logger.critical("cannot open store \(store): \(error)")
             throw ExitCode(1)
         }
-        let connection: AmunixConnection
-        do {
-            connection = try AmunixConnection(path: socket ?? AmunixConnection.socketPathFromEnvironment)
-        } catch {
-            logger.critical("\(error.description)")
-            throw ExitCode(3)
-        }
-        do {
-            try writeAtomically(server.superCapability.text + "\n", to: "\(store)/super.cap")
-        } catch {
-            logger.warning("cannot write \(store)/super.cap: \(error)")
-        }
-        logger.info("serving \(server.fileCount) files on \(server.putPort) with \(threads) threads")
+        let connection = try options.connect(logger: logger)
+        publishSuperCapability(server.superCapability, in: store, logger: logger)
+        logger.info("serving \(server.fileCount) files on \(server.putPort) with \(options.threads) threads")
         RequestLoop(connection: connection, getPort: server.getPort, logger: logger) { h, d in
             server.handle(header: h, data: d)
-        }.run(threads: threads)
+        }.run(threads: options.threads)
     }
 }

@@ -27,23 +27,10 @@ struct SoapServerCommand: ParsableCommand {
     @Argument(help: "The folder holding the directories (created if missing).")
     var store: String
 
-    @Option(help: "amunixd's socket (default: $AMUNIX_SOCKET or /run/amunix/amunixd.sock).")
-    var socket: String?
-
-    @Option(help: "Server threads waiting in getreq.")
-    var threads: Int = 4
-
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "info"
-
-    func validate() throws {
-        guard (1...64).contains(threads) else { throw ValidationError("--threads must be 1 to 64") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("bad --log-level \(logLevel)") }
-    }
+    @OptionGroup var options: ServerOptions
 
     func run() throws {
-        _ = bootstrapLogging(level: logLevel)
-        let logger = Logger(label: "soap-server")
+        let logger = options.logger(label: "soap-server")
         let server: DirectoryServer<DiskStore>
         do {
             server = try DirectoryServer(store: try DiskStore(path: store), generator: SystemRandomNumberGenerator())
@@ -52,13 +39,7 @@ struct SoapServerCommand: ParsableCommand {
             throw ExitCode(1)
         }
         server.clock = { Int32(truncatingIfNeeded: time(nil)) }
-        let connection: AmunixConnection
-        do {
-            connection = try AmunixConnection(path: socket ?? AmunixConnection.socketPathFromEnvironment)
-        } catch {
-            logger.critical("\(error.description)")
-            throw ExitCode(3)
-        }
+        let connection = try options.connect(logger: logger)
         // Capabilities of other servers held in rows are restricted by
         // asking their server, as SOAP does, when they are not owner
         // capabilities that can be restricted here.
@@ -69,14 +50,10 @@ struct SoapServerCommand: ParsableCommand {
             guard let r = try? connection.trans(h, [], timeout: .seconds(5)), r.header.status == .ok else { return nil }
             return Capability(port: cap.port, private: r.header.private)
         }
-        do {
-            try writeAtomically(server.superCapability.text + "\n", to: "\(store)/super.cap")
-        } catch {
-            logger.warning("cannot write \(store)/super.cap: \(error)")
-        }
-        logger.info("serving \(server.directories.count) directories on \(server.putPort) with \(threads) threads")
+        publishSuperCapability(server.superCapability, in: store, logger: logger)
+        logger.info("serving \(server.directories.count) directories on \(server.putPort) with \(options.threads) threads")
         RequestLoop(connection: connection, getPort: server.getPort, logger: logger) { h, d in
             server.handle(header: h, data: d)
-        }.run(threads: threads)
+        }.run(threads: options.threads)
     }
 }
