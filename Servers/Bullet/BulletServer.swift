@@ -101,16 +101,7 @@ public final class BulletServer<Store: ObjectStore> {
         case StandardCommand.copy: result = copy(&reply, data)
         default: result = .failure(.commandBad)
         }
-        switch result {
-        case .success(let bytes):
-            reply.status = .ok
-            reply.size = UInt16(truncatingIfNeeded: bytes.count)
-            return (reply, bytes)
-        case .failure(let code):
-            reply.status = code
-            reply.size = 0
-            return (reply, [])
-        }
+        return reply.reply(result)
     }
 
     // MARK: Capability checks

@@ -121,16 +121,7 @@ public final class DirectoryServer<Store: ObjectStore> {
         case StandardCommand.status: result = status()
         default: result = .failure(.commandBad)
         }
-        switch result {
-        case .success(let bytes):
-            reply.status = .ok
-            reply.size = UInt16(truncatingIfNeeded: bytes.count)
-            return (reply, bytes)
-        case .failure(let code):
-            reply.status = code
-            reply.size = 0
-            return (reply, [])
-        }
+        return reply.reply(result)
     }
 
     // MARK: Capability checks

@@ -84,3 +84,21 @@ public struct Header: Hashable, Sendable {
         return try decode(from: &r, order: order)
     }
 }
+
+extension Header {
+    /// This header as the reply carrying `result`: status OK and `size` set
+    /// to the data's length, or the error with no data.
+    public func reply(_ result: Result<[UInt8], ErrorCode>) -> (Header, [UInt8]) {
+        var h = self
+        switch result {
+        case .success(let bytes):
+            h.status = .ok
+            h.size = UInt16(truncatingIfNeeded: bytes.count)
+            return (h, bytes)
+        case .failure(let code):
+            h.status = code
+            h.size = 0
+            return (h, [])
+        }
+    }
+}
