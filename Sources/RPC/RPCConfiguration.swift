@@ -31,9 +31,6 @@ public struct RPCConfiguration: Sendable {
     public var maxReplyTimeout: Interval = .seconds(30)
     /// Requests held for a port whose server threads are all busy; more are NAKed.
     public var pendingRequestLimit: Int = 64
-    /// How long a port stays served after its last server slot ended, so
-    /// requests wait for the thread's next getreq instead of being NAKed.
-    public var serverLinger: Interval = .seconds(1)
     /// Largest data part of a request or reply accepted.
     public var maxDataSize: Int = 1 << 20
     /// Protocol state entries (client transactions plus server slots).

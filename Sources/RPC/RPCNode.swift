@@ -42,7 +42,6 @@ public final class RPCNode {
     var ledger: TransactionLedger
     var events: [RPCEvent] = []
     private var putPorts: [Port: Port] = [:]
-    var lingering: [Port: Instant] = [:]
 
     /// A node listening on `privateAddress` (its public address is what
     /// clients reach). `kid` must be random per boot; `firstTid` lets a
@@ -127,7 +126,6 @@ public final class RPCNode {
         guard let s = servers[slot.rawValue], s.phase == .listening else { return }
         servers[slot.rawValue] = nil
         freeIndices.append(slot.rawValue)
-        lingering[s.putPort] = nil
     }
 
     public func takeEvents() -> [RPCEvent] {
@@ -158,7 +156,6 @@ public final class RPCNode {
         var d: Instant?
         for c in clients.values { d = earliest(d, c.deadline) }
         for s in servers.values { d = earliest(d, s.deadline) }
-        for p in pending { d = earliest(d, p.arrived + configuration.serverLinger) }
         return d
     }
 
@@ -172,11 +169,10 @@ public final class RPCNode {
                 clients[index] = call
             }
         }
-        expirePending(now: now)
         for index in Array(servers.keys) {
             guard var slot = servers[index], let d = slot.deadline, d <= now else { continue }
             if serverTimeout(&slot, now: now) {
-                completeReply(slot, .rpcFailure, now: now)
+                completeReply(slot, .rpcFailure)
             } else {
                 servers[index] = slot
             }

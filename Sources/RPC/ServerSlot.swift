@@ -57,7 +57,6 @@ struct PendingRequest {
     var client: ServedClient
     var putPort: Port
     var message: RPCMessage
-    var arrived: Instant
 }
 
 extension RPCNode {
@@ -102,9 +101,9 @@ extension RPCNode {
         if let index = listeningSlot(for: amp.port) {
             ledger.record(kid: amp.kid, tid: amp.tid)
             deliver(message, from: client, to: index)
-        } else if isServed(amp.port, now: now), pending.count < configuration.pendingRequestLimit {
+        } else if hasSlots(for: amp.port), pending.count < configuration.pendingRequestLimit {
             ledger.record(kid: amp.kid, tid: amp.tid)
-            pending.append(PendingRequest(client: client, putPort: amp.port, message: message, arrived: now))
+            pending.append(PendingRequest(client: client, putPort: amp.port, message: message))
         } else {
             sendControl(.nak, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
         }
@@ -180,14 +179,14 @@ extension RPCNode {
             guard var slot = servers[amp.dest], case .replying(let c) = slot.phase,
                   c.tid == amp.tid, c.address == source, c.slot == amp.from else { return }
             if amp.type == .ack {
-                completeReply(slot, .ok, now: now)
+                completeReply(slot, .ok)
                 return
             }
             slot.lastHeard = now
             slot.replyTimeout = replyTimeout(c.roundTrip)
             slot.resends += 1
             if slot.resends > configuration.maxResends {
-                completeReply(slot, .rpcFailure, now: now)
+                completeReply(slot, .rpcFailure)
                 return
             }
             sendReply(&slot, now: now)
@@ -197,37 +196,10 @@ extension RPCNode {
         }
     }
 
-    func completeReply(_ slot: ServerSlot, _ status: ErrorCode, now: Instant) {
+    func completeReply(_ slot: ServerSlot, _ status: ErrorCode) {
         servers[slot.index] = nil
         freeIndices.append(slot.index)
-        linger(slot.putPort, now: now)
         events.append(.replyCompleted(ServerSlotID(rawValue: slot.index), status))
-    }
-
-    /// A server thread between putrep and its next getreq leaves its port
-    /// with no slot for a moment (for a program behind amunixd, a round
-    /// trip through a socket). Requests arriving then wait for it instead
-    /// of being NAKed, for `serverLinger`.
-    func linger(_ putPort: Port, now: Instant) {
-        lingering[putPort] = now + configuration.serverLinger
-    }
-
-    /// Whether requests for `putPort` may wait here for a server thread.
-    func isServed(_ putPort: Port, now: Instant) -> Bool {
-        if servers.values.contains(where: { $0.putPort == putPort }) { return true }
-        guard let until = lingering[putPort] else { return false }
-        if now < until { return true }
-        lingering[putPort] = nil
-        return false
-    }
-
-    /// Drops waiting requests whose port nobody came back to serve. They
-    /// count as taken (the ledger has them), so their clients end with
-    /// RPC_FAILURE, never a second execution.
-    func expirePending(now: Instant) {
-        pending.removeAll { p in
-            now - p.arrived >= configuration.serverLinger && !isServed(p.putPort, now: now)
-        }
     }
 
     private func listeningSlot(for putPort: Port) -> UInt16? {
@@ -238,4 +210,7 @@ extension RPCNode {
         return best
     }
 
+    func hasSlots(for putPort: Port) -> Bool {
+        servers.values.contains { $0.putPort == putPort }
+    }
 }

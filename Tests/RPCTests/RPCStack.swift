@@ -20,8 +20,6 @@ final class RPCStack: SimUpperLayer {
     /// Requests a test holds instead of answering at once.
     var held: [(ServerSlotID, RPCMessage)] = []
     var holdRequests = false
-    /// Whether a server slot goes back to getreq as soon as its putrep ends.
-    var autoGetreq = true
     var repliesFailed = 0
     private var getPort: Port?
     private let network: SimNetwork
@@ -48,13 +46,6 @@ final class RPCStack: SimUpperLayer {
         drain(network.now)
         network.flush(node)
         return id
-    }
-
-    /// One more server slot, as a thread coming back to getreq late.
-    func getreqNow() {
-        if let p = getPort { _ = rpc.getreq(port: p) }
-        drain(network.now)
-        network.flush(node)
     }
 
     /// Answers the requests held so far.
@@ -93,7 +84,7 @@ final class RPCStack: SimUpperLayer {
                 }
             case .replyCompleted(_, let status):
                 if status != .ok { repliesFailed += 1 }
-                if autoGetreq, let p = getPort { _ = rpc.getreq(port: p) }
+                if let p = getPort { _ = rpc.getreq(port: p) }
             }
         }
     }

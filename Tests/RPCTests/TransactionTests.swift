@@ -150,31 +150,4 @@ import SimNet
         #expect(server.executions.values.allSatisfy { $0 == 1 })
         #expect(server.executions.count == 3)
     }
-
-    /// Between a putrep and the thread's next getreq the port has no slot;
-    /// a request arriving then waits for the thread instead of a NAK, and
-    /// if no thread comes back it ends in an error without running.
-    @Test func requestsWaitForAServerThreadBetweenPutrepAndGetreq() throws {
-        let (net, client, server) = pair(seed: 12)
-        server.autoGetreq = false
-        let first = client.trans(request(to: putPort, key: 1))
-        #expect(net.run(until: { client.results[first] != nil }, limit: .seconds(5)))
-        net.run(for: .milliseconds(50))
-        #expect(server.rpc.activeSlots == 0)
-        let second = client.trans(request(to: putPort, key: 2))
-        net.run(for: .milliseconds(300))
-        #expect(server.rpc.statistics.sent[Int(AmpType.nak.rawValue)] == 0)
-        #expect(client.results[second] == nil)
-        server.getreqNow()
-        #expect(net.run(until: { client.results[second] != nil }, limit: .seconds(5)))
-        #expect(try client.results[second]!.get().header.offset == 2)
-
-        // Nobody comes back this time: the request expires unexecuted.
-        net.run(for: .seconds(2))
-        let third = client.trans(request(to: putPort, key: 3))
-        #expect(net.run(until: { client.results[third] != nil }, limit: .seconds(30)))
-        if case .success = client.results[third]! { Issue.record("no server thread ever took it") }
-        #expect(server.executions[3] == nil)
-    }
 }
-
