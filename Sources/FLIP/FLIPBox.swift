@@ -31,6 +31,9 @@ public final class FLIPBox {
 
     var interfaces: [Interface] = []
     var endpoints: [Int: Endpoint] = [:]
+    /// The keys of `endpoints` in ascending order (ids only grow), so that
+    /// the per-frame walks over endpoints need no sort.
+    var endpointOrder: [Int] = []
     var nextEndpoint = 0
     var routes: RoutingTable
     var broadcasts: BroadcastMemory
@@ -65,11 +68,13 @@ public final class FLIPBox {
         let id = nextEndpoint
         nextEndpoint += 1
         endpoints[id] = Endpoint(privateAddress: privateAddress, publicAddress: privateAddress.publicAddress)
+        endpointOrder.append(id)
         return EndpointID(rawValue: id)
     }
 
     public func unregister(_ endpoint: EndpointID) {
-        endpoints[endpoint.rawValue] = nil
+        guard endpoints.removeValue(forKey: endpoint.rawValue) != nil else { return }
+        endpointOrder.removeAll { $0 == endpoint.rawValue }
     }
 
     /// The public address `endpoint` listens on.
@@ -104,16 +109,20 @@ public final class FLIPBox {
     /// Local endpoints listening on `address` (unicast), in id order.
     func localEndpoints(listeningOn address: FLIPAddress) -> [EndpointID] {
         guard !address.isNull else { return [] }
-        return endpoints.keys.sorted().filter { endpoints[$0]!.publicAddress == address }.map(EndpointID.init)
+        var found: [EndpointID] = []
+        for id in endpointOrder where endpoints[id]!.publicAddress == address { found.append(EndpointID(rawValue: id)) }
+        return found
     }
 
     /// Local endpoints that receive MULTIDATA to `group` (everyone for the
     /// null group, a broadcast), in id order.
     func localMembers(of group: FLIPAddress) -> [EndpointID] {
-        endpoints.keys.sorted().filter { id in
+        var found: [EndpointID] = []
+        for id in endpointOrder {
             let e = endpoints[id]!
-            return group.isNull || e.groups.contains(group) || e.publicAddress == group
-        }.map(EndpointID.init)
+            if group.isNull || e.groups.contains(group) || e.publicAddress == group { found.append(EndpointID(rawValue: id)) }
+        }
+        return found
     }
 
     func isLocal(_ address: FLIPAddress) -> Bool { !localEndpoints(listeningOn: address).isEmpty }

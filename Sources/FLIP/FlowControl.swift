@@ -114,6 +114,9 @@ struct FlowControl {
             statistics.drop(.queueFull)
             return
         }
+        // Out of the table while we work on it, so that appending to the
+        // queue does not copy the queue (the table would still share it).
+        peers[peer] = nil
         let costs = costsCredit(header)
         if p.queued > 0 || (costs && p.credit <= 0) {
             if p.queued >= configuration.maxQueuedFrames {
@@ -153,7 +156,7 @@ struct FlowControl {
     /// Sends what the queue for `peer` may now send.
     private mutating func drain(_ peer: PeerKey, from source: EthernetAddress, now: Instant,
                                 statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
-        guard var p = peers[peer] else { return }
+        guard var p = peers.removeValue(forKey: peer) else { return }
         while p.queued > 0 {
             let front = p.queue[p.queueHead]
             if front.costsCredit && p.credit <= 0 { break }

@@ -77,29 +77,35 @@ struct Reassembler {
         }
         let size = Int(total), start = Int(offset)
         if start == 0 && data.count == size && partial[key] == nil { return .complete(data) }
-        var message: PartialMessage
         if let existing = partial[key] {
             guard existing.buffer.count == size else { return .refused(.inconsistentFragment) }
-            message = existing
         } else {
             guard partial.count < maxPartial, size <= maxBytes - bytesHeld else {
                 return .refused(.tooManyReassemblies)
             }
-            message = PartialMessage(buffer: [UInt8](repeating: 0, count: size), expiry: now + timeout)
+            partial[key] = PartialMessage(buffer: [UInt8](repeating: 0, count: size), expiry: now + timeout)
             bytesHeld += size
         }
+        // Mutated in place through the dictionary: a copy taken out and put
+        // back would share the buffer, and the first write would copy the
+        // whole message again for every fragment.
+        let complete = Reassembler.place(data, at: start, expiry: now + timeout, in: &partial[key]!)
+        guard complete, let message = partial.removeValue(forKey: key) else { return .incomplete }
+        bytesHeld -= size
+        return .complete(message.buffer)
+    }
+
+    private static func place(_ data: [UInt8], at start: Int, expiry: Instant, in message: inout PartialMessage) -> Bool {
         if !data.isEmpty {
-            message.buffer.replaceSubrange(start..<(start + data.count), with: data)
+            message.buffer.withUnsafeMutableBytes { to in
+                data.withUnsafeBytes { from in
+                    to.baseAddress!.advanced(by: start).copyMemory(from: from.baseAddress!, byteCount: from.count)
+                }
+            }
             message.add(start..<(start + data.count))
         }
-        message.expiry = now + timeout
-        if message.isComplete {
-            partial[key] = nil
-            bytesHeld -= size
-            return .complete(message.buffer)
-        }
-        partial[key] = message
-        return .incomplete
+        message.expiry = expiry
+        return message.isComplete
     }
 
     var nextExpiry: Instant? {

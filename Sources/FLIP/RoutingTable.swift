@@ -58,17 +58,17 @@ struct RoutingTable {
                         hops: UInt16, trusted: Bool, now: Instant, replace: Bool = false) -> Bool {
         guard !address.isNull else { return false }
         if routes[address] == nil { makeRoom(now: now) }
-        var list = routes[address] ?? []
-        list.removeAll { now - $0.lastUsed > lifetime }
-        if let i = list.firstIndex(where: { $0.interface == interface && $0.location == location }) {
-            list[i].hops = replace ? hops : min(list[i].hops, hops)
-            list[i].trusted = trusted
-            list[i].lastUsed = now
-            routes[address] = list
+        // Every arriving frame refreshes its sender's route, so the list is
+        // changed in place in the table, never copied out and back.
+        let lifetime = self.lifetime
+        routes[address, default: []].removeAll { now - $0.lastUsed > lifetime }
+        if let i = routes[address]!.firstIndex(where: { $0.interface == interface && $0.location == location }) {
+            routes[address]![i].hops = replace ? hops : min(routes[address]![i].hops, hops)
+            routes[address]![i].trusted = trusted
+            routes[address]![i].lastUsed = now
             return false
         }
-        list.append(Route(interface: interface, location: location, hops: hops, trusted: trusted, lastUsed: now))
-        routes[address] = list
+        routes[address]!.append(Route(interface: interface, location: location, hops: hops, trusted: trusted, lastUsed: now))
         return true
     }
 

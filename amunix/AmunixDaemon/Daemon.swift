@@ -254,8 +254,9 @@ public final class Daemon: @unchecked Sendable {
             }
             let rpcEvents = rpc.takeEvents() + serverRPC.takeEvents()
             for e in rpcEvents { handleRPC(e, now: now) }
-            if flipEvents.isEmpty && rpcEvents.isEmpty { return }
+            if flipEvents.isEmpty && rpcEvents.isEmpty { break }
         }
+        for l in links { l.flush() }
     }
 
     private func transmit(_ frame: [UInt8], on index: Int, now: Instant) {

@@ -4,9 +4,10 @@
 // carries those frames in and out of this Linux host, a raw interface
 // through libpcap or Ethernet frames wrapped in UDP datagrams. The event
 // loop polls each link's descriptor and, when it is readable, drains every
-// frame waiting; sending never blocks (a frame that cannot go out now is
-// dropped and counted, which the RPC layer above recovers from, just as
-// it recovers from loss on a real wire).
+// frame waiting. Frames to send are queued during a turn of the loop and
+// flushed together at its end (see FrameBatch); sending never blocks (a
+// frame that cannot go out now is dropped and counted, which the RPC layer
+// above recovers from, just as it recovers from loss on a real wire).
 
 import FLIP
 #if canImport(Glibc)
@@ -20,8 +21,11 @@ public protocol Link: AnyObject {
     var mac: EthernetAddress { get }
     /// Readable when frames are waiting.
     var pollDescriptor: Int32 { get }
-    /// Puts one whole Ethernet frame on the link.
+    /// Queues one whole Ethernet frame for the link; it leaves at the next
+    /// `flush` at the latest.
     func send(_ frame: [UInt8])
+    /// Puts every queued frame on the link, in order.
+    func flush()
     /// Hands every frame waiting to `handler`, without blocking.
     func receiveAll(_ handler: ([UInt8]) -> Void)
     func close()

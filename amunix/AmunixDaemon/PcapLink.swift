@@ -5,7 +5,8 @@
 // promiscuous mode (FLIP multicast MACs 55:55:.. are not programmed into
 // the card), inbound only (we must not hear our own frames), and with a BPF
 // filter for FLIP's EtherType so the kernel drops everything else before
-// it is copied to us. Frames go out with pcap_inject.
+// it is copied to us. Frames go out through the capture's own packet
+// socket, a turn's worth in one sendmmsg.
 
 import CPcap
 import FLIP
@@ -19,6 +20,7 @@ public final class PcapLink: Link {
     public private(set) var pollDescriptor: Int32 = -1
     public private(set) var errors = 0
     private let handle: OpaquePointer
+    private let outgoing = FrameBatch()
 
     public init(name: String, interface: String) throws(LinkError) {
         self.name = name
@@ -62,8 +64,16 @@ public final class PcapLink: Link {
     }
 
     public func send(_ frame: [UInt8]) {
-        let n = frame.withUnsafeBytes { pcap_inject(handle, $0.baseAddress, $0.count) }
-        if n < 0 { errors += 1 }
+        if outgoing.isFull { flush() }
+        if !outgoing.append(frame) { errors += 1 }
+    }
+
+    /// The capture's packet socket is bound to the interface, so the queued
+    /// frames go out through it in one sendmmsg (pcap_inject would make a
+    /// system call of each).
+    public func flush() {
+        guard outgoing.count > 0 else { return }
+        errors += outgoing.send(on: pcap_fileno(handle), to: nil, addressLength: 0)
     }
 
     public func receiveAll(_ handler: ([UInt8]) -> Void) {

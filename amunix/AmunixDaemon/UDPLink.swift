@@ -21,7 +21,8 @@ public final class UDPLink: Link {
     private let fd: Int32
     private var remote: sockaddr_in
     private let filtersOwnFrames: Bool
-    private var buffer = [UInt8](repeating: 0, count: 65536)
+    private let outgoing = FrameBatch()
+    private let incoming = FrameBatch()
 
     /// A point-to-point wire from `localPort` to `remoteHost:remotePort`.
     public init(name: String, localPort: UInt16, remoteHost: String, remotePort: UInt16,
@@ -90,28 +91,28 @@ public final class UDPLink: Link {
     }
 
     public func send(_ frame: [UInt8]) {
-        let n = frame.withUnsafeBytes { raw in
-            withUnsafePointer(to: &remote) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT), $0,
-                           socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
+        if outgoing.isFull { flush() }
+        if !outgoing.append(frame) { errors += 1 }
+    }
+
+    public func flush() {
+        guard outgoing.count > 0 else { return }
+        errors += withUnsafeMutablePointer(to: &remote) {
+            outgoing.send(on: fd, to: UnsafeMutableRawPointer($0), addressLength: socklen_t(MemoryLayout<sockaddr_in>.size))
         }
-        if n < 0 { errors += 1 }
     }
 
     public func receiveAll(_ handler: ([UInt8]) -> Void) {
         while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno != EAGAIN && errno != EWOULDBLOCK { errors += 1 }
-                return
+            let n = incoming.receive(on: fd) { datagram in
+                let frame = Array(datagram)
+                if filtersOwnFrames && isOwnFrame(frame, mac: mac) { return }
+                handler(frame)
             }
-            let frame = Array(buffer[0..<n])
-            if filtersOwnFrames && isOwnFrame(frame, mac: mac) { continue }
-            handler(frame)
+            if n < 0 { errors += 1 }
+            // A short batch means the socket is drained: no empty read to
+            // find that out.
+            if n < FrameBatch.capacity { return }
         }
     }
 

@@ -22,7 +22,7 @@ struct RPCBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rpc_bench",
         abstract: "Echo server and load generator over amunixd.",
-        subcommands: [Serve.self, Load.self, Stats.self])
+        subcommands: [Serve.self, Load.self, Stats.self, Core.self])
 }
 
 enum BenchCommand {
