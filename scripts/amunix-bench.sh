@@ -93,6 +93,10 @@ TP[amunix1]=$(awk '{print $3}' <<<"$l")
 l=$(AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/rpc_bench" load --size 30000 --count 4000 --threads 4 --warmup 50 --oneway --brief "$W/bench.cap")
 TP[amunix4]=$(awk '{print $3}' <<<"$l")
 
+echo "measuring the protocol machines alone..."
+CORE0=$("$BIN/rpc_bench" core --size 0 --count 20000 --brief | awk '{print $1}')
+CORE30=$("$BIN/rpc_bench" core --size 30000 --count 2000 --brief | awk '{print $1}')
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
 echo "| measurement (veth between two namespaces) | p50 µs | p99 µs | MB/s |"
@@ -106,6 +110,7 @@ echo "| amunixd 30000-byte transactions, 1 thread | | | ${TP[amunix1]} |"
 echo "| amunixd 30000-byte transactions, 4 threads | | | ${TP[amunix4]} |"
 echo
 echo "CPU per null transaction: client host's amunixd ${CPU_A} µs, server host's amunixd ${CPU_B} µs"
+echo "of which the FLIP and RPC machines (rpc_bench core, both ends, in memory): ${CORE0} µs; per 30000-byte transaction ${CORE30} µs"
 echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 best=$(awk -v a="${TP[amunix1]}" -v b="${TP[amunix4]}" 'BEGIN { print (a > b ? a : b) }')
 echo "null transaction p50 / AF_PACKET p50 = $(ratio "${P50[amunix]}" "${P50[packet]}") (target <= 1.3)"

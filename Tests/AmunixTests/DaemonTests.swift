@@ -5,7 +5,7 @@
 // and the graceful stop.
 
 import AmoebaCore
-import Amunix
+@testable import Amunix
 import AmunixDaemon
 import Foundation
 import Logging
@@ -116,6 +116,57 @@ final class DaemonPair: @unchecked Sendable {
         #expect(group.wait(timeout: .now() + 60) == .success)
         #expect(wrong.value == 0)
         #expect(served.value == 200)
+        client.close()
+        server.close()
+    }
+
+    /// Server threads of one program on two ports: the thread that reads a
+    /// request may serve it in place of the thread it was addressed to, but
+    /// only if it waits on the same port; every reply still reaches its
+    /// caller, and taking over did happen.
+    @Test func readingThreadServesRequestsForItsOwnPortOnly() throws {
+        let pair = try DaemonPair("takeover")
+        defer { #expect(pair.stop()) }
+        let server = try pair.connect("b")
+        var g = SystemRandomNumberGenerator()
+        let ports = [AmoebaCore.Port.random(using: &g), AmoebaCore.Port.random(using: &g)]
+        let misrouted = Counter()
+        for p in 0..<2 {
+            for _ in 0..<3 {
+                Thread {
+                    while let req = try? server.getreq(ports[p]) {
+                        if req.header.port != ports[p].putPort { misrouted.add() }
+                        var h = Header()
+                        h.offset = req.header.offset &+ Int32(p) * 1_000_000
+                        try? server.putrep(req, h, req.data)
+                    }
+                }.start()
+            }
+        }
+        let client = try pair.connect("a")
+        let wrong = Counter()
+        let group = DispatchGroup()
+        for t in 0..<4 {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                for i in 0..<60 {
+                    let p = (i + t) % 2
+                    var h = Header(port: ports[p].putPort)
+                    h.offset = Int32(t * 1000 + i)
+                    let data = [UInt8(t), UInt8(i)]
+                    guard let r = try? client.trans(h, data, timeout: .seconds(20)),
+                          r.header.offset == h.offset + Int32(p) * 1_000_000, r.data == data else {
+                        wrong.add()
+                        continue
+                    }
+                }
+            }.start()
+        }
+        #expect(group.wait(timeout: .now() + 60) == .success)
+        #expect(wrong.value == 0)
+        #expect(misrouted.value == 0)
+        #expect(server.requestsTakenOver > 0)
         client.close()
         server.close()
     }

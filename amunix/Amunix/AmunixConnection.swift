@@ -9,6 +9,13 @@
 // in flight and several server threads waiting on one port, exactly as
 // Amoeba threads share one process's RPC state. Calls block the calling
 // thread, like Amoeba's own trans and getreq.
+//
+// Server threads waiting on one port are interchangeable, and the daemon
+// picks one of them by call number. When the reading thread finds a
+// request addressed to another getreq on the port it is itself waiting
+// on, it keeps the request and hands its own pending call to that thread
+// instead: the request is served by the thread already awake, with no
+// thread switch on the way to the server code.
 
 import AmoebaCore
 import Foundation
@@ -38,6 +45,13 @@ public final class AmunixConnection: @unchecked Sendable {
     private var nextCall: UInt32 = 1
     private var answers: [UInt32: LocalMessage] = [:]
     private var waiting: Set<UInt32> = []
+    /// The get-port of each call waiting in getreq.
+    private var getreqPorts: [UInt32: AmoebaCore.Port] = [:]
+    /// Calls whose thread now waits on another call of the same port.
+    private var swapped: [UInt32: UInt32] = [:]
+    /// Requests served by the thread that read them in place of the thread
+    /// they were addressed to (for tests and curiosity).
+    private(set) var requestsTakenOver = 0
     private var closed = false
     /// Whether some waiting thread is reading the socket right now.
     private var reading = false
@@ -99,7 +113,7 @@ public final class AmunixConnection: @unchecked Sendable {
             ms = UInt32(clamping: max(1, total))
         }
         let call = reserveCall()
-        let answer = try exchange(.trans(call: call, timeoutMilliseconds: ms, header: header, data: data), call)
+        let (answer, _) = try exchange(.trans(call: call, timeoutMilliseconds: ms, header: header, data: data), call)
         guard case .reply(_, let status, let h, let d) = answer else { throw .connectionLost }
         guard status == .ok else { throw .rpc(status) }
         return (h, d)
@@ -108,10 +122,10 @@ public final class AmunixConnection: @unchecked Sendable {
     /// Waits for one request to the put-port of `getPort`.
     public func getreq(_ getPort: AmoebaCore.Port) throws(AmunixError) -> IncomingRequest {
         guard !getPort.isNull else { throw .rpc(.rpcBadPort) }
-        let call = reserveCall()
-        let answer = try exchange(.getreq(call: call, getPort: getPort), call)
+        let call = reserveCall(getreqOn: getPort)
+        let (answer, answered) = try exchange(.getreq(call: call, getPort: getPort), call)
         switch answer {
-        case .request(_, let h, let d): return IncomingRequest(header: h, data: d, call: call)
+        case .request(_, let h, let d): return IncomingRequest(header: h, data: d, call: answered)
         case .done(_, let status): throw .rpc(status == .ok ? .rpcFailure : status)
         default: throw .connectionLost
         }
@@ -125,34 +139,46 @@ public final class AmunixConnection: @unchecked Sendable {
 
     // MARK: plumbing
 
-    private func reserveCall() -> UInt32 {
+    private func reserveCall(getreqOn port: AmoebaCore.Port? = nil) -> UInt32 {
         state.lock()
         defer { state.unlock() }
         let c = nextCall
         nextCall &+= 1
         if nextCall == 0 { nextCall = 1 }
         waiting.insert(c)
+        if let port { getreqPorts[c] = port }
         return c
     }
 
-    private func exchange(_ message: LocalMessage, _ call: UInt32) throws(AmunixError) -> LocalMessage {
+    /// Sends `message` and waits for the answer to `call`, or (for a
+    /// getreq) to a call it was swapped for; returns the answer and the
+    /// call it answered.
+    private func exchange(_ message: LocalMessage, _ call: UInt32) throws(AmunixError) -> (LocalMessage, UInt32) {
         do {
             try send(message)
         } catch {
             state.lock()
             waiting.remove(call)
+            getreqPorts[call] = nil
             state.unlock()
             throw error
         }
         state.lock()
         defer { state.unlock() }
+        var mine = call
         while true {
-            if let a = answers.removeValue(forKey: call) {
-                waiting.remove(call)
-                return a
+            if let a = answers.removeValue(forKey: mine) {
+                waiting.remove(mine)
+                getreqPorts[mine] = nil
+                return (a, mine)
+            }
+            if let other = swapped.removeValue(forKey: mine) {
+                mine = other
+                continue
             }
             if closed {
-                waiting.remove(call)
+                waiting.remove(mine)
+                getreqPorts[mine] = nil
                 throw .connectionLost
             }
             if reading {
@@ -165,13 +191,30 @@ public final class AmunixConnection: @unchecked Sendable {
             let messages = readSome()
             state.lock()
             reading = false
+            var filedForOthers = false
             if let messages {
-                for m in messages where waiting.contains(m.call) { answers[m.call] = m }
+                for m in messages where waiting.contains(m.call) {
+                    if m.call != mine, !answers.keys.contains(mine), case .request = m,
+                       let port = getreqPorts[mine], getreqPorts[m.call] == port {
+                        // Take the request; its thread waits on our call.
+                        swapped[m.call] = mine
+                        mine = m.call
+                        requestsTakenOver += 1
+                    } else if m.call != mine {
+                        filedForOthers = true
+                    }
+                    answers[m.call] = m
+                }
             } else {
                 closed = true
+                filedForOthers = true
             }
-            // Others may have got answers, or must take over reading.
-            state.broadcast()
+            if filedForOthers {
+                state.broadcast()
+            } else if answers[mine] != nil && waiting.count > 1 {
+                // Leaving the socket: one other waiter must take it over.
+                state.signal()
+            }
         }
     }
 

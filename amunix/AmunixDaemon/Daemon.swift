@@ -51,6 +51,8 @@ public final class Daemon: @unchecked Sendable {
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private var stopRequested = false
+    private var fds: [pollfd] = []
+    private var conns: [LocalConnection] = []
     var draining = false
     private var drainDeadline = Instant.zero
 
@@ -161,14 +163,16 @@ public final class Daemon: @unchecked Sendable {
     // MARK: one turn of the loop
 
     private func pollOnce(now: Instant) {
-        var fds: [pollfd] = []
+        // The arrays live across turns: a turn per frame must not allocate.
+        fds.removeAll(keepingCapacity: true)
         fds.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
         let listenerIndex = fds.count
         if !draining { fds.append(pollfd(fd: local.listener, events: Int16(POLLIN), revents: 0)) }
         let linkBase = fds.count
         for l in links { fds.append(pollfd(fd: l.pollDescriptor, events: Int16(POLLIN), revents: 0)) }
         let connBase = fds.count
-        let conns = Array(local.connections.values)
+        conns.removeAll(keepingCapacity: true)
+        conns.append(contentsOf: local.connections.values)
         for c in conns {
             var ev = Int16(POLLIN)
             if c.wantsWrite { ev |= Int16(POLLOUT) }
@@ -184,8 +188,8 @@ public final class Daemon: @unchecked Sendable {
         let t = MonotonicClock.now
         if r > 0 {
             if fds[0].revents != 0 {
-                var b = [UInt8](repeating: 0, count: 64)
-                while read(wakeRead, &b, 64) > 0 {}
+                var b = (UInt64(0), UInt64(0))
+                while withUnsafeMutableBytes(of: &b, { read(wakeRead, $0.baseAddress, $0.count) }) > 0 {}
                 stopRequested = true
             }
             if !draining, fds[listenerIndex].revents != 0 {

@@ -21,16 +21,19 @@ final class FrameBatch {
     static let frameRoom = 2048
 
     private let storage: UnsafeMutableRawPointer
-    private let vectors: UnsafeMutablePointer<iovec>
+    private let vectors: UnsafeMutablePointer<amx_iovec>
     private let headers: UnsafeMutablePointer<amx_mmsghdr>
     private(set) var count = 0
 
     init() {
+        // The shim spells out the kernel's layout; it must match the C library's.
+        precondition(MemoryLayout<amx_msghdr>.size == MemoryLayout<msghdr>.size
+                     && MemoryLayout<amx_iovec>.size == MemoryLayout<iovec>.size, "mmsghdr layout")
         storage = UnsafeMutableRawPointer.allocate(byteCount: FrameBatch.capacity * FrameBatch.frameRoom, alignment: 16)
-        vectors = UnsafeMutablePointer<iovec>.allocate(capacity: FrameBatch.capacity)
+        vectors = UnsafeMutablePointer<amx_iovec>.allocate(capacity: FrameBatch.capacity)
         headers = UnsafeMutablePointer<amx_mmsghdr>.allocate(capacity: FrameBatch.capacity)
         headers.initialize(repeating: amx_mmsghdr(), count: FrameBatch.capacity)
-        vectors.initialize(repeating: iovec(), count: FrameBatch.capacity)
+        vectors.initialize(repeating: amx_iovec(), count: FrameBatch.capacity)
     }
 
     deinit {
@@ -47,7 +50,7 @@ final class FrameBatch {
         guard count < FrameBatch.capacity, frame.count <= FrameBatch.frameRoom else { return false }
         let slot = storage + count * FrameBatch.frameRoom
         frame.withUnsafeBytes { slot.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        vectors[count] = iovec(iov_base: slot, iov_len: frame.count)
+        vectors[count] = amx_iovec(base: slot, length: frame.count)
         count += 1
         return true
     }
@@ -59,12 +62,12 @@ final class FrameBatch {
         var done = 0
         while done < count {
             for i in done..<count {
-                var h = msghdr()
-                h.msg_name = address
-                h.msg_namelen = address == nil ? 0 : addressLength
-                h.msg_iov = vectors + i
-                h.msg_iovlen = 1
-                headers[i] = amx_mmsghdr(msg_hdr: h, msg_len: 0)
+                var h = amx_msghdr()
+                h.name = address
+                h.nameLength = address == nil ? 0 : addressLength
+                h.vectors = vectors + i
+                h.vectorCount = 1
+                headers[i] = amx_mmsghdr(header: h, length: 0)
             }
             let n = amx_sendmmsg(fd, headers + done, UInt32(count - done), Int32(MSG_DONTWAIT))
             if n < 0 {
@@ -85,11 +88,11 @@ final class FrameBatch {
     /// socket error.
     func receive(on fd: Int32, _ handler: (UnsafeRawBufferPointer) -> Void) -> Int {
         for i in 0..<FrameBatch.capacity {
-            vectors[i] = iovec(iov_base: storage + i * FrameBatch.frameRoom, iov_len: FrameBatch.frameRoom)
-            var h = msghdr()
-            h.msg_iov = vectors + i
-            h.msg_iovlen = 1
-            headers[i] = amx_mmsghdr(msg_hdr: h, msg_len: 0)
+            vectors[i] = amx_iovec(base: storage + i * FrameBatch.frameRoom, length: FrameBatch.frameRoom)
+            var h = amx_msghdr()
+            h.vectors = vectors + i
+            h.vectorCount = 1
+            headers[i] = amx_mmsghdr(header: h, length: 0)
         }
         var n: Int32
         repeat {
@@ -98,8 +101,8 @@ final class FrameBatch {
         if n < 0 { return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1 }
         for i in 0..<Int(n) {
             // A datagram larger than the room is truncated: not a frame we sent.
-            guard headers[i].msg_hdr.msg_flags & Int32(MSG_TRUNC) == 0 else { continue }
-            handler(UnsafeRawBufferPointer(start: storage + i * FrameBatch.frameRoom, count: Int(headers[i].msg_len)))
+            guard headers[i].header.flags & Int32(MSG_TRUNC) == 0 else { continue }
+            handler(UnsafeRawBufferPointer(start: storage + i * FrameBatch.frameRoom, count: Int(headers[i].length)))
         }
         return Int(n)
     }

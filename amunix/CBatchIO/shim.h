@@ -1,13 +1,31 @@
 // sendmmsg and recvmmsg for FrameBatch. Glibc declares them only under
 // _GNU_SOURCE, which Swift's Glibc module is not built with, so they are
-// reached here through syscall(2) with the kernel's own struct layout.
-#include <sys/socket.h>
+// reached through syscall(2) with the kernel's struct layout spelled out
+// here. Nothing from <sys/socket.h> is included: a second module owning
+// that header would hide its constants from Swift code importing both.
+#include <stddef.h>
 #include <sys/syscall.h>
-#include <unistd.h>
+
+extern long syscall(long number, ...);
+
+struct amx_iovec {
+    void *base;
+    size_t length;
+};
+
+struct amx_msghdr {
+    void *name;
+    unsigned int nameLength;
+    struct amx_iovec *vectors;
+    size_t vectorCount;
+    void *control;
+    size_t controlLength;
+    int flags;
+};
 
 struct amx_mmsghdr {
-    struct msghdr msg_hdr;
-    unsigned int msg_len;
+    struct amx_msghdr header;
+    unsigned int length;
 };
 
 static inline int amx_sendmmsg(int fd, struct amx_mmsghdr *v, unsigned int n, int flags) {
