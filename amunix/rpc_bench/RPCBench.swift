@@ -9,6 +9,9 @@
 //   rpc_bench load PORTFILE --size S --count N [--threads T]
 //       runs N transactions of S bytes, each with a unique sequence number,
 //       checks every reply, and prints p50/p99 latency and throughput.
+//   rpc_bench core --size S --count N
+//       no daemon: the FLIP and RPC machines of two hosts wired together in
+//       memory; prints their CPU time per transaction (Core.swift).
 //
 // Exit status 0 only when every reply was right.
 
