@@ -41,7 +41,7 @@ public final class AmunixConnection: @unchecked Sendable {
 
     private let fd: Int32
     private let writeLock = NSLock()
-    private let state = NSCondition()
+    private let room = WaitRoom()
     private var nextCall: UInt32 = 1
     private var answers: [UInt32: LocalMessage] = [:]
     private var waiting: Set<UInt32> = []
@@ -94,10 +94,10 @@ public final class AmunixConnection: @unchecked Sendable {
     /// unanswered requests with an error.
     public func close() {
         shutdown(fd, Int32(SHUT_RDWR))
-        state.lock()
+        room.lock()
         closed = true
-        state.broadcast()
-        state.unlock()
+        room.wakeEveryone()
+        room.unlock()
     }
 
     // MARK: the three calls
@@ -140,8 +140,8 @@ public final class AmunixConnection: @unchecked Sendable {
     // MARK: plumbing
 
     private func reserveCall(getreqOn port: AmoebaCore.Port? = nil) -> UInt32 {
-        state.lock()
-        defer { state.unlock() }
+        room.lock()
+        defer { room.unlock() }
         let c = nextCall
         nextCall &+= 1
         if nextCall == 0 { nextCall = 1 }
@@ -157,19 +157,18 @@ public final class AmunixConnection: @unchecked Sendable {
         do {
             try send(message)
         } catch {
-            state.lock()
+            room.lock()
             waiting.remove(call)
             getreqPorts[call] = nil
-            state.unlock()
+            room.unlock()
             throw error
         }
-        state.lock()
-        defer { state.unlock() }
+        room.lock()
+        defer { room.unlock() }
         var mine = call
         while true {
             if let a = answers.removeValue(forKey: mine) {
-                waiting.remove(mine)
-                getreqPorts[mine] = nil
+                finish(mine)
                 return (a, mine)
             }
             if let other = swapped.removeValue(forKey: mine) {
@@ -177,45 +176,48 @@ public final class AmunixConnection: @unchecked Sendable {
                 continue
             }
             if closed {
-                waiting.remove(mine)
-                getreqPorts[mine] = nil
+                finish(mine)
                 throw .connectionLost
             }
             if reading {
-                state.wait()
+                room.wait(for: mine)
                 continue
             }
             // Lead: read for everybody until something arrives.
             reading = true
-            state.unlock()
+            room.unlock()
             let messages = readSome()
-            state.lock()
+            room.lock()
             reading = false
-            var filedForOthers = false
-            if let messages {
-                for m in messages where waiting.contains(m.call) {
-                    if m.call != mine, !answers.keys.contains(mine), case .request = m,
-                       let port = getreqPorts[mine], getreqPorts[m.call] == port {
-                        // Take the request; its thread waits on our call.
-                        swapped[m.call] = mine
-                        mine = m.call
-                        requestsTakenOver += 1
-                    } else if m.call != mine {
-                        filedForOthers = true
-                    }
-                    answers[m.call] = m
-                }
-            } else {
+            guard let messages else {
                 closed = true
-                filedForOthers = true
+                room.wakeEveryone()
+                continue
             }
-            if filedForOthers {
-                state.broadcast()
-            } else if answers[mine] != nil && waiting.count > 1 {
-                // Leaving the socket: one other waiter must take it over.
-                state.signal()
+            for m in messages where waiting.contains(m.call) {
+                if m.call != mine, answers[mine] == nil, case .request = m,
+                   let port = getreqPorts[mine], getreqPorts[m.call] == port {
+                    // Take the request; its thread waits on our call instead.
+                    room.leave(mine)
+                    room.move(from: m.call, to: mine)
+                    swapped[m.call] = mine
+                    mine = m.call
+                    requestsTakenOver += 1
+                } else if m.call != mine {
+                    room.wake(m.call)
+                }
+                answers[m.call] = m
             }
         }
+    }
+
+    /// With the lock held: `call`'s thread stops waiting. If nobody reads
+    /// the socket now, one of the threads still waiting must take it over.
+    private func finish(_ call: UInt32) {
+        waiting.remove(call)
+        getreqPorts[call] = nil
+        room.leave(call)
+        if !reading && !waiting.isEmpty { room.wakeAnyone(except: call) }
     }
 
     /// One blocking read; the complete messages in it, nil when the

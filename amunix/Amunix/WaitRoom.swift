@@ -1,0 +1,79 @@
+// Where a connection's calling threads wait, each for its own answer.
+//
+// A program may have dozens of threads blocked in trans and getreq on one
+// connection. One of them reads the socket for all; when it files an
+// answer, exactly the thread the answer is for should wake, not every
+// waiter (the multi-host test runs 64 client threads on one connection: a
+// broadcast per answer would wake 63 threads to find nothing). So there is
+// one lock for the connection's bookkeeping and one condition variable per
+// waiting call, kept in a small pool so that waiting allocates nothing.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class WaitRoom: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private var byCall: [UInt32: UnsafeMutablePointer<pthread_cond_t>] = [:]
+    private var pool: [UnsafeMutablePointer<pthread_cond_t>] = []
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        for c in Array(byCall.values) + pool {
+            pthread_cond_destroy(c)
+            c.deallocate()
+        }
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+
+    /// With the lock held: sleeps until `wake(call)` (or a spurious wakeup;
+    /// callers re-check their condition).
+    func wait(for call: UInt32) {
+        let c: UnsafeMutablePointer<pthread_cond_t>
+        if let existing = byCall[call] {
+            c = existing
+        } else if let reused = pool.popLast() {
+            c = reused
+            byCall[call] = c
+        } else {
+            c = .allocate(capacity: 1)
+            pthread_cond_init(c, nil)
+            byCall[call] = c
+        }
+        pthread_cond_wait(c, mutex)
+    }
+
+    /// The thread waiting for `from` now waits for `to`.
+    func move(from: UInt32, to: UInt32) {
+        if let c = byCall.removeValue(forKey: from) { byCall[to] = c }
+    }
+
+    /// The thread of `call` is done waiting.
+    func leave(_ call: UInt32) {
+        if let c = byCall.removeValue(forKey: call) { pool.append(c) }
+    }
+
+    func wake(_ call: UInt32) {
+        if let c = byCall[call] { pthread_cond_signal(c) }
+    }
+
+    /// Wakes one waiting thread other than `call`'s, if there is one.
+    func wakeAnyone(except call: UInt32) {
+        for (k, c) in byCall where k != call {
+            pthread_cond_signal(c)
+            return
+        }
+    }
+
+    func wakeEveryone() {
+        for c in byCall.values { pthread_cond_signal(c) }
+    }
+}
