@@ -37,8 +37,12 @@ public struct RPCConfiguration: Sendable {
     public var maxStates: Int = 4096
     /// Client kernels whose transaction history the server keeps exactly.
     public var ledgerKernels: Int = 256
-    /// Transactions per client kernel remembered individually.
-    public var ledgerWindow: Int = 1024
+    /// Transactions per client kernel remembered individually (8 KiB of
+    /// bitmap per kernel). A request that arrives after this many newer ones
+    /// from its kernel is refused, never run: a client with many threads
+    /// on a lossy link can have one request retried for seconds while
+    /// thousands of others pass it, so the window is wide.
+    public var ledgerWindow: Int = 65536
     /// Buckets that summarise evicted kernels (see TransactionLedger).
     public var ledgerBuckets: Int = 4096
     /// Port cache entries.

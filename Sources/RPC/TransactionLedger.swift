@@ -68,7 +68,8 @@ struct TransactionLedger {
     /// Records that (kid, tid) is being run. Call only after a `.new` verdict.
     mutating func record(kid: KernelID, tid: UInt32) {
         clock += 1
-        var h = histories[kid] ?? admit(kid)
+        // Out of the table while it changes, so the bitmap is not copied.
+        var h = histories.removeValue(forKey: kid) ?? admit(kid)
         h.lastUsed = clock
         if tid >= h.floor, Int(tid - h.floor) >= window {
             slide(&h, toInclude: tid)
