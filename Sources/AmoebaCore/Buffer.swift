@@ -199,6 +199,19 @@ public struct BufferWriter: Sendable {
         bytes.append(contentsOf: more)
     }
 
+    // The concrete forms every message body takes: called from other
+    // modules, the generic one above runs unspecialised, through witness
+    // tables, once per frame.
+    public mutating func write(bytes more: [UInt8]) throws(MarshalError) {
+        try ensure(more.count)
+        bytes.append(contentsOf: more)
+    }
+
+    public mutating func write(bytes more: ArraySlice<UInt8>) throws(MarshalError) {
+        try ensure(more.count)
+        bytes.append(contentsOf: more)
+    }
+
     /// A string and its terminating NUL, as Amoeba's `buf_put_string`.
     public mutating func write(string: String) throws(MarshalError) {
         let utf8 = string.utf8
