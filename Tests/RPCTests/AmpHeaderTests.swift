@@ -72,6 +72,18 @@ import FLIP
         #expect(l.verdict(kid: a, tid: 999) == .new)
     }
 
+    /// A busy client kernel on a lossy link: one request is retried while
+    /// thousands of its kernel's later ones pass it. With the default
+    /// configuration it must still run (once) when it finally arrives.
+    @Test func theDefaultWindowOutlastsALongRetry() {
+        let c = RPCConfiguration()
+        var l = TransactionLedger(capacity: c.ledgerKernels, window: c.ledgerWindow, buckets: c.ledgerBuckets)
+        for tid in UInt32(1)...20_000 where tid != 7 { l.record(kid: a, tid: tid) }
+        #expect(l.verdict(kid: a, tid: 7) == .new)
+        l.record(kid: a, tid: 7)
+        #expect(l.verdict(kid: a, tid: 7) == .executed)
+    }
+
     /// Amoeba forgets evicted kernels and would run their late duplicates
     /// again; the ledger refuses them instead.
     @Test func evictedKernelsCannotReplayOldTransactions() {
