@@ -21,6 +21,8 @@ final class Process {
     let name: String
     let space: AddressSpace
     var segments = SegmentTable()
+    /// Its mappings of shared segments; each gives its count back when released.
+    var mappings: [SegmentMapping] = []
     var ending: Ending = .running
     var liveThreads = 0
     let finished = Semaphore(0)

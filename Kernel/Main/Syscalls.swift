@@ -18,6 +18,7 @@
 //   10   interrupt await          ebx = IRQ line, ecx = timeout in µs;
 //                                 0 when it fired, STD_NOTNOW on timeout,
 //                                 STD_ARGBAD for a line drivers may not take
+//   20-23 shared segments and stack segments: see SharedSegments.swift
 //
 // Every pointer goes through UserBuffer. A call number the kernel does not
 // know, or an argument naming memory outside the caller's segments, aborts
@@ -99,6 +100,12 @@ enum Syscalls {
             } else {
                 let fired = InterruptAwait.await(line: Int(f.ebx), timeout: .microseconds(Int64(min(f.ecx, 60_000_000))))
                 frame.pointee.eax = fired ? 0 : UInt32(bitPattern: Int32(ErrorCode.notNow.rawValue))
+            }
+        case 20, 21, 22, 23:   // shared segments and stack segments (SharedSegments.swift)
+            switch SharedSegments.handle(process, f) {
+            case let .success(n): frame.pointee.eax = UInt32(bitPattern: n)
+            case let .failure(.outsideSegments(address, length)):
+                return .aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments")
             }
         default:
             return .aborted("bad system call number \(f.eax)")
@@ -204,9 +211,8 @@ enum Syscalls {
         var what = "\(Exceptions.name(Int(f.vector)))"
         if f.vector == 14 {
             let address = cpu_cr2()
-            let guardBase = Process.stackTop - Process.stackSize - 0x1000
-            if address >= guardBase && address < guardBase + 0x1000 {
-                what = "stack overflow (page fault at \(hex(address)))"
+            if let meaning = SharedSegments.describeFault(Scheduler.current?.process, address: address, errorCode: f.errorCode) {
+                what = meaning
             } else {
                 let kind = f.errorCode & 1 != 0 ? "protection" : "not present"
                 let access = f.errorCode & 2 != 0 ? "write" : "read"

@@ -3,7 +3,8 @@
 // and exits normally; another allocates a segment and uses it. Then, while
 // a worker process keeps computing, a faulty program is started once per
 // kind of misbehaviour — null pointer, kernel memory, divide by zero,
-// illegal instruction, stack overflow, bad system call number, bad system
+// illegal instruction, stack overflow (of the main stack and of a second
+// thread's stack, into its guard page), bad system call number, bad system
 // call argument, write to its own text, privileged instruction — and each
 // time only that process is aborted, with a message naming the fault. The
 // worker finishes with the right result, and the kernel passes.
@@ -97,6 +98,7 @@ enum ProcessScenario {
             (7, "bad system call argument"),
             (8, "page fault (write, protection) at 0x40000000"),
             (9, "general protection"),
+            (10, "stack overflow"),
         ]
         for (way, reason) in expected {
             guard let p = run("faulty\(way)", faulty, way) else { continue }

@@ -15,6 +15,7 @@ enum Scenarios {
         case "servers": ServerScenario.run()
         case "processes": ProcessScenario.run()
         case "measure": MeasureScenario.run()
+        case "segments": SegmentScenario.run()
         default: Machine.fail("unknown scenario \(name)")
         }
     }
