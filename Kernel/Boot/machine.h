@@ -89,6 +89,9 @@ extern const uint8_t program_hello_start[], program_hello_end[];
 extern const uint8_t program_faulty_start[], program_faulty_end[];
 extern const uint8_t program_server_start[], program_server_end[];
 extern const uint8_t program_segments_start[], program_segments_end[];
+extern const uint8_t program_signals_start[], program_signals_end[];
+static inline __attribute__((always_inline)) const uint8_t *program_signals(void) { return program_signals_start; }
+static inline __attribute__((always_inline)) uint32_t program_signals_size(void) { return (uint32_t)(program_signals_end - program_signals_start); }
 static inline __attribute__((always_inline)) const uint8_t *program_segments(void) { return program_segments_start; }
 static inline __attribute__((always_inline)) uint32_t program_segments_size(void) { return (uint32_t)(program_segments_end - program_segments_start); }
 static inline __attribute__((always_inline)) const uint8_t *program_hello(void) { return program_hello_start; }

@@ -93,6 +93,7 @@ final class Process {
     @inline(never)
     private static func endBookkeeping(_ ending: Ending) {
         guard let p = Scheduler.current?.process else { Machine.fail("a kernel thread ended as a process") }
+        Signals.threadEnded(Scheduler.current!)
         if let t = Scheduler.current?.serving {   // its caller must not wait forever
             Scheduler.current?.serving = nil
             LocalIPC.putReply(t, .status(.rpcFailure))

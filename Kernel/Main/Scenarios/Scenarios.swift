@@ -16,6 +16,7 @@ enum Scenarios {
         case "processes": ProcessScenario.run()
         case "measure": MeasureScenario.run()
         case "segments": SegmentScenario.run()
+        case "signals": SignalScenario.run()
         default: Machine.fail("unknown scenario \(name)")
         }
     }

@@ -1,0 +1,249 @@
+// Signals, in the Amoeba sense: asynchronous notices between the threads
+// of a process. A thread names a catcher for a signal number; a signal
+// raised in the process goes to every thread that catches it, and only to
+// those. A caught signal cuts short the call its thread is blocked in —
+// getreq and a trans whose request no server has taken yet return
+// RPC_ABORTED, sleep returns STD_INTR; a trans already being served carries
+// on, as Amoeba's does — and then the catcher runs on the thread's own user
+// stack, and when it returns the thread goes on where it was, registers
+// and floating-point state as they were. A signal no thread of the process
+// catches ends the process, the way an uncaught fault does.
+//
+//   eax  call          arguments
+//   30   sig catch     ebx = signal number (> 1), ecx = catcher (0: stop
+//                      catching), edx = a word passed to the catcher,
+//                      esi = the library's return trampoline
+//   31   sig raise     ebx = signal number (> 1): to the caller's process
+//   32   sig return    ebx = the context the kernel left on the user stack
+//
+// The catcher is called as a C function `catcher(signal, extra)` with the
+// trampoline as its return address; the trampoline makes the sig return
+// call with the context, which sits 16 bytes above the stack pointer the
+// catcher returned with. The context is user memory and so untrusted: the
+// kernel takes back from it only the general registers, the arithmetic
+// flags and a floating-point image with its MXCSR masked to legal bits.
+import AmoebaCore
+import KernelCore
+
+/// One thread's signal state (KThread.signals), created by its first sig catch.
+final class SignalState {
+    var catchers: [(signal: Int32, handler: UInt32, extra: UInt32)] = []
+    var trampoline: UInt32 = 0
+    var pending: [Int32] = []
+    /// In an interruptible sleep right now.
+    var sleeping = false
+    /// Its blocking call was cut short by a signal (cleared on the way out).
+    var interrupted = false
+
+    func catcher(for signal: Int32) -> (handler: UInt32, extra: UInt32)? {
+        for c in catchers where c.signal == signal { return (c.handler, c.extra) }
+        return nil
+    }
+}
+
+enum Signals {
+    /// Threads with at least one catcher: the ones a raise looks at.
+    static var catching: [KThread] = []
+    /// Handed to a thread in getreq in place of a request when a signal cuts it short.
+    static let interruptedRequest = Transaction()
+    static var delivered: UInt64 = 0
+    static var raised: UInt64 = 0
+
+    static let contextSize: UInt32 = 576     // FXSAVE image, then the registers
+    static let magic: UInt32 = 0x5347_4E4C
+
+    /// Why a signal call aborts its caller.
+    enum Fault: Error {
+        case refused(UserBuffer.Refusal)
+        case badContext(UInt32)
+
+        var reason: String {
+            switch self {
+            case let .refused(.outsideSegments(address, length)):
+                return "bad system call argument: \(length) bytes at \(hex(address)) outside its segments"
+            case let .badContext(address):
+                return "sig return with no signal context at \(hex(address))"
+            }
+        }
+    }
+
+    /// Calls 30-32; nil leaves eax as it is (sig return has restored it).
+    static func handle(_ process: Process, _ frame: UnsafeMutablePointer<InterruptFrame>) -> Result<Int32?, Fault> {
+        let f = frame.pointee
+        let signal = Int32(bitPattern: f.ebx)
+        switch f.eax {
+        case 30:
+            guard signal > 1 else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
+            guard f.ecx == 0 || (process.check(address: f.ecx, length: 1, write: false)
+                                 && process.check(address: f.esi, length: 1, write: false))
+            else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
+            catchSignal(signal, handler: f.ecx, extra: f.edx, trampoline: f.esi)
+            return .success(0)
+        case 31:
+            guard signal > 1 else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
+            raise(signal, in: process)
+            return .success(0)
+        default:
+            return restore(process, frame).map { nil }
+        }
+    }
+
+    private static func catchSignal(_ signal: Int32, handler: UInt32, extra: UInt32, trampoline: UInt32) {
+        let me = Scheduler.current!
+        let state = me.signals ?? SignalState()
+        me.signals = state
+        state.catchers.removeAll { $0.signal == signal }
+        if handler != 0 {
+            state.catchers.append((signal, handler, extra))
+            state.trampoline = trampoline
+        }
+        let listed = catching.contains { $0 === me }
+        if state.catchers.isEmpty && listed { catching.removeAll { $0 === me } }
+        if !state.catchers.isEmpty && !listed { catching.append(me) }
+    }
+
+    /// Raises `signal` in `process` (from one of its threads, or from the kernel).
+    static func raise(_ signal: Int32, in process: Process) {
+        Interrupts.withDisabled {
+            raised &+= 1
+            catching.removeAll { $0.state == .dead }
+            var targets: [KThread] = []
+            for t in catching where t.process === process && t.signals?.catcher(for: signal) != nil { targets.append(t) }
+            guard !targets.isEmpty else {
+                terminate(process, "uncaught signal \(signal)")
+                return
+            }
+            for t in targets {
+                t.signals!.pending.append(signal)
+                interrupt(t)
+            }
+        }
+    }
+
+    /// Ends `process`: its threads stop as they pass through the kernel, and
+    /// those waiting in getreq or in a queued trans are sent through it now.
+    static func terminate(_ process: Process, _ reason: String) {
+        guard process.ending == .running else { return }
+        process.ending = .aborted(reason)
+        print("[kernel] process \(process.id) (\(process.name)) terminated: \(reason)")
+        for l in LocalIPC.listeners {
+            for t in l.idleServers where t.process === process { interrupt(t) }
+            for tr in l.pending where tr.client?.process === process { if let c = tr.client { interrupt(c) } }
+        }
+    }
+
+    /// Cuts short the blocking call `t` is in, where a signal may.
+    private static func interrupt(_ t: KThread) {
+        guard t !== Scheduler.current, t.state == .blocked else { return }
+        for l in LocalIPC.listeners {
+            if let i = l.idleServers.firstIndex(where: { $0 === t }) {
+                l.idleServers.remove(at: i)
+                t.transaction = interruptedRequest
+                t.signals?.interrupted = true
+                Scheduler.wake(t)
+                return
+            }
+            if let i = l.pending.firstIndex(where: { $0.client === t }) {
+                let queued = l.pending.remove(at: i)
+                queued.reply = .status(.rpcAborted)
+                queued.answered = true
+                t.signals?.interrupted = true
+                Scheduler.wake(t)
+                return
+            }
+        }
+        if let s = t.signals, s.sleeping {
+            s.interrupted = true
+            Scheduler.wake(t)
+        }
+    }
+
+    /// The sleep system call: a signal may end it early.
+    static func sleep(_ interval: Interval) {
+        let s = Scheduler.current?.signals
+        s?.sleeping = true
+        Interrupts.withEnabledSleep(interval)
+        s?.sleeping = false
+    }
+
+    /// On the way out of system call `call`: the interrupted status, then a
+    /// pending signal's catcher. A reason when the process must be aborted.
+    static func afterCall(_ frame: UnsafeMutablePointer<InterruptFrame>, call: UInt32) -> String? {
+        guard let s = Scheduler.current?.signals else { return nil }
+        if s.interrupted {
+            s.interrupted = false
+            if call == 4 { frame.pointee.eax = UInt32(bitPattern: Int32(ErrorCode.interrupted.rawValue)) }
+        }
+        return deliver(frame)
+    }
+
+    /// Runs the catcher of the first pending signal on the way back to user
+    /// mode: the interrupted state is saved on the user stack below its stack
+    /// pointer, and the thread resumes in the catcher.
+    static func deliver(_ frame: UnsafeMutablePointer<InterruptFrame>) -> String? {
+        guard frame.pointee.fromUserMode, let me = Scheduler.current, let s = me.signals, !s.pending.isEmpty,
+              let process = me.process, process.ending == .running else { return nil }
+        let signal = s.pending.removeFirst()
+        guard let (handler, extra) = s.catcher(for: signal) else { return nil }   // no longer caught
+        let f = frame.pointee
+        let esp = f.userESP
+        guard esp > contextSize + 64 else { return "signal \(signal): no room on the stack for its catcher" }
+        let context = (esp - contextSize) & ~15
+        let arguments = context - 16
+        let newESP = arguments - 4
+        let area: UnsafeMutableRawBufferPointer
+        do throws(UserBuffer.Refusal) {
+            area = try UserBuffer(address: newESP, length: esp - newESP).validated(for: process, write: true)
+        } catch { return "signal \(signal): no room on the stack for its catcher" }
+        let base = area.baseAddress!
+        let c = base + Int(context - newESP)
+        c.copyMemory(from: fxImage(frame), byteCount: 512)
+        let words: [UInt32] = [magic, UInt32(bitPattern: signal), f.eip, f.eflags, f.userESP,
+                               f.eax, f.ebx, f.ecx, f.edx, f.esi, f.edi, f.ebp]
+        for (i, w) in words.enumerated() { c.storeBytes(of: w, toByteOffset: 512 + 4 * i, as: UInt32.self) }
+        base.storeBytes(of: s.trampoline, as: UInt32.self)                        // return address
+        base.storeBytes(of: UInt32(bitPattern: signal), toByteOffset: 4, as: UInt32.self)
+        base.storeBytes(of: extra, toByteOffset: 8, as: UInt32.self)
+        frame.pointee.eip = handler
+        frame.pointee.userESP = newESP
+        delivered &+= 1
+        return nil
+    }
+
+    /// sig return: the thread resumes as it was when the signal came.
+    private static func restore(_ process: Process, _ frame: UnsafeMutablePointer<InterruptFrame>) -> Result<Void, Fault> {
+        let context: UnsafeMutableRawBufferPointer
+        do throws(UserBuffer.Refusal) {
+            context = try UserBuffer(address: frame.pointee.ebx, length: contextSize).validated(for: process, write: false)
+        } catch { return .failure(.refused(error)) }
+        let c = context.baseAddress!
+        func word(_ i: Int) -> UInt32 { c.load(fromByteOffset: 512 + 4 * i, as: UInt32.self) }
+        guard word(0) == magic else { return .failure(.badContext(frame.pointee.ebx)) }
+        let fx = fxImage(frame)
+        let mask = fx.load(fromByteOffset: 28, as: UInt32.self)
+        fx.copyMemory(from: c, byteCount: 512)
+        let mxcsr = fx.load(fromByteOffset: 24, as: UInt32.self) & (mask == 0 ? 0xFFBF : mask)
+        fx.storeBytes(of: mxcsr, toByteOffset: 24, as: UInt32.self)
+        fx.storeBytes(of: mask, toByteOffset: 28, as: UInt32.self)
+        let arithmetic: UInt32 = 0xCD5   // CF PF AF ZF SF DF OF: all a user may set
+        frame.pointee.eip = word(2)
+        frame.pointee.eflags = (frame.pointee.eflags & ~arithmetic) | (word(3) & arithmetic)
+        frame.pointee.userESP = word(4)
+        frame.pointee.eax = word(5); frame.pointee.ebx = word(6); frame.pointee.ecx = word(7)
+        frame.pointee.edx = word(8); frame.pointee.esi = word(9); frame.pointee.edi = word(10)
+        frame.pointee.ebp = word(11)
+        return .success(())
+    }
+
+    /// Where entry.S saved this trap's floating-point image (below the frame, 16-aligned).
+    private static func fxImage(_ frame: UnsafeMutablePointer<InterruptFrame>) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(bitPattern: (UInt(bitPattern: frame) - 512) & ~15)!
+    }
+
+    /// A thread is ending: it no longer catches anything.
+    static func threadEnded(_ t: KThread) {
+        guard t.signals != nil else { return }
+        catching.removeAll { $0 === t }
+        t.signals = nil
+    }
+}
