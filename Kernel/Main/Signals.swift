@@ -27,18 +27,13 @@ import KernelCore
 
 /// One thread's signal state (KThread.signals), created by its first sig catch.
 final class SignalState {
-    var catchers: [(signal: Int32, handler: UInt32, extra: UInt32)] = []
+    var catchers = SignalCatchers()
     var trampoline: UInt32 = 0
     var pending: [Int32] = []
     /// In an interruptible sleep right now.
     var sleeping = false
     /// Its blocking call was cut short by a signal (cleared on the way out).
     var interrupted = false
-
-    func catcher(for signal: Int32) -> (handler: UInt32, extra: UInt32)? {
-        for c in catchers where c.signal == signal { return (c.handler, c.extra) }
-        return nil
-    }
 }
 
 enum Signals {
@@ -49,8 +44,6 @@ enum Signals {
     static var delivered: UInt64 = 0
     static var raised: UInt64 = 0
 
-    static let contextSize: UInt32 = 576     // FXSAVE image, then the registers
-    static let magic: UInt32 = 0x5347_4E4C
 
     /// Why a signal call aborts its caller.
     enum Fault: Error {
@@ -73,14 +66,14 @@ enum Signals {
         let signal = Int32(bitPattern: f.ebx)
         switch f.eax {
         case 30:
-            guard signal > 1 else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
+            guard SignalCatchers.isCatchable(signal) else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
             guard f.ecx == 0 || (process.check(address: f.ecx, length: 1, write: false)
                                  && process.check(address: f.esi, length: 1, write: false))
             else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
             catchSignal(signal, handler: f.ecx, extra: f.edx, trampoline: f.esi)
             return .success(0)
         case 31:
-            guard signal > 1 else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
+            guard SignalCatchers.isCatchable(signal) else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
             raise(signal, in: process)
             return .success(0)
         default:
@@ -92,11 +85,8 @@ enum Signals {
         let me = Scheduler.current!
         let state = me.signals ?? SignalState()
         me.signals = state
-        state.catchers.removeAll { $0.signal == signal }
-        if handler != 0 {
-            state.catchers.append((signal, handler, extra))
-            state.trampoline = trampoline
-        }
+        state.catchers.set(signal, handler: handler, extra: extra)
+        if handler != 0 { state.trampoline = trampoline }
         let listed = catching.contains { $0 === me }
         if state.catchers.isEmpty && listed { catching.removeAll { $0 === me } }
         if !state.catchers.isEmpty && !listed { catching.append(me) }
@@ -108,7 +98,7 @@ enum Signals {
             raised &+= 1
             catching.removeAll { $0.state == .dead }
             var targets: [KThread] = []
-            for t in catching where t.process === process && t.signals?.catcher(for: signal) != nil { targets.append(t) }
+            for t in catching where t.process === process && t.signals?.catchers.catcher(for: signal) != nil { targets.append(t) }
             guard !targets.isEmpty else {
                 terminate(process, "uncaught signal \(signal)")
                 return
@@ -184,28 +174,24 @@ enum Signals {
         guard frame.pointee.fromUserMode, let me = Scheduler.current, let s = me.signals, !s.pending.isEmpty,
               let process = me.process, process.ending == .running else { return nil }
         let signal = s.pending.removeFirst()
-        guard let (handler, extra) = s.catcher(for: signal) else { return nil }   // no longer caught
+        guard let catcher = s.catchers.catcher(for: signal) else { return nil }   // no longer caught
         let f = frame.pointee
-        let esp = f.userESP
-        guard esp > contextSize + 64 else { return "signal \(signal): no room on the stack for its catcher" }
-        let context = (esp - contextSize) & ~15
-        let arguments = context - 16
-        let newESP = arguments - 4
+        guard let layout = SignalFrameLayout(userStack: f.userESP) else { return "signal \(signal): no room on the stack for its catcher" }
         let area: UnsafeMutableRawBufferPointer
         do throws(UserBuffer.Refusal) {
-            area = try UserBuffer(address: newESP, length: esp - newESP).validated(for: process, write: true)
+            area = try UserBuffer(address: layout.stackPointer, length: layout.length(below: f.userESP)).validated(for: process, write: true)
         } catch { return "signal \(signal): no room on the stack for its catcher" }
         let base = area.baseAddress!
-        let c = base + Int(context - newESP)
+        let c = base + Int(layout.context - layout.stackPointer)
         c.copyMemory(from: fxImage(frame), byteCount: 512)
-        let words: [UInt32] = [magic, UInt32(bitPattern: signal), f.eip, f.eflags, f.userESP,
-                               f.eax, f.ebx, f.ecx, f.edx, f.esi, f.edi, f.ebp]
-        for (i, w) in words.enumerated() { c.storeBytes(of: w, toByteOffset: 512 + 4 * i, as: UInt32.self) }
+        let saved = SavedRegisters(signal: signal, eip: f.eip, eflags: f.eflags, esp: f.userESP, eax: f.eax, ebx: f.ebx,
+                                   ecx: f.ecx, edx: f.edx, esi: f.esi, edi: f.edi, ebp: f.ebp)
+        for (i, w) in saved.words.enumerated() { c.storeBytes(of: w, toByteOffset: 512 + 4 * i, as: UInt32.self) }
         base.storeBytes(of: s.trampoline, as: UInt32.self)                        // return address
         base.storeBytes(of: UInt32(bitPattern: signal), toByteOffset: 4, as: UInt32.self)
-        base.storeBytes(of: extra, toByteOffset: 8, as: UInt32.self)
-        frame.pointee.eip = handler
-        frame.pointee.userESP = newESP
+        base.storeBytes(of: catcher.extra, toByteOffset: 8, as: UInt32.self)
+        frame.pointee.eip = catcher.handler
+        frame.pointee.userESP = layout.stackPointer
         delivered &+= 1
         return nil
     }
@@ -214,24 +200,24 @@ enum Signals {
     private static func restore(_ process: Process, _ frame: UnsafeMutablePointer<InterruptFrame>) -> Result<Void, Fault> {
         let context: UnsafeMutableRawBufferPointer
         do throws(UserBuffer.Refusal) {
-            context = try UserBuffer(address: frame.pointee.ebx, length: contextSize).validated(for: process, write: false)
+            context = try UserBuffer(address: frame.pointee.ebx, length: SignalFrameLayout.contextSize).validated(for: process, write: false)
         } catch { return .failure(.refused(error)) }
         let c = context.baseAddress!
-        func word(_ i: Int) -> UInt32 { c.load(fromByteOffset: 512 + 4 * i, as: UInt32.self) }
-        guard word(0) == magic else { return .failure(.badContext(frame.pointee.ebx)) }
+        var words: [UInt32] = []
+        for i in 0..<12 { words.append(c.load(fromByteOffset: 512 + 4 * i, as: UInt32.self)) }
+        guard let saved = SavedRegisters(words: words) else { return .failure(.badContext(frame.pointee.ebx)) }
         let fx = fxImage(frame)
         let mask = fx.load(fromByteOffset: 28, as: UInt32.self)
         fx.copyMemory(from: c, byteCount: 512)
-        let mxcsr = fx.load(fromByteOffset: 24, as: UInt32.self) & (mask == 0 ? 0xFFBF : mask)
-        fx.storeBytes(of: mxcsr, toByteOffset: 24, as: UInt32.self)
+        fx.storeBytes(of: SavedRegisters.sanitizedMXCSR(fx.load(fromByteOffset: 24, as: UInt32.self), mask: mask),
+                      toByteOffset: 24, as: UInt32.self)
         fx.storeBytes(of: mask, toByteOffset: 28, as: UInt32.self)
-        let arithmetic: UInt32 = 0xCD5   // CF PF AF ZF SF DF OF: all a user may set
-        frame.pointee.eip = word(2)
-        frame.pointee.eflags = (frame.pointee.eflags & ~arithmetic) | (word(3) & arithmetic)
-        frame.pointee.userESP = word(4)
-        frame.pointee.eax = word(5); frame.pointee.ebx = word(6); frame.pointee.ecx = word(7)
-        frame.pointee.edx = word(8); frame.pointee.esi = word(9); frame.pointee.edi = word(10)
-        frame.pointee.ebp = word(11)
+        frame.pointee.eip = saved.eip
+        frame.pointee.eflags = saved.resumedFlags(current: frame.pointee.eflags)
+        frame.pointee.userESP = saved.esp
+        frame.pointee.eax = saved.eax; frame.pointee.ebx = saved.ebx; frame.pointee.ecx = saved.ecx
+        frame.pointee.edx = saved.edx; frame.pointee.esi = saved.esi; frame.pointee.edi = saved.edi
+        frame.pointee.ebp = saved.ebp
         return .success(())
     }
 
