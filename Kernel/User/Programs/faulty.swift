@@ -32,6 +32,10 @@ func programMain(_ argument: UInt32) -> Int32 {
     case 10:                                                  // a thread's stack overflows into its guard page
         _ = Amoeba.startThread(overflowingThread, argument: 0)
         while true { Amoeba.sleep(microseconds: 1000) }
+    case 11:                                                  // sig return with no signal context
+        var junk = [UInt32](repeating: 7, count: 160)
+        junk.withUnsafeMutableBytes { b in _ = sys_call(32, Amoeba.address(b), 0, 0, 0, 0) }
+    case 12: _ = sys_call(21, 0x0010_0000, 0, 0, 0, 0)        // seg map with a kernel pointer as its capability
     default: return 0
     }
     print("faulty: still running after way \(argument): the kernel let it through")
