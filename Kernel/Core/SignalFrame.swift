@@ -25,9 +25,16 @@ public struct SignalCatchers: Sendable {
 
     public init() {}
 
-    /// Whether `signal` may be caught: 0 means no signal and 1 is the
-    /// client-to-server signal, which this kernel does not generate.
-    public static func isCatchable(_ signal: Int32) -> Bool { signal > 1 }
+    /// The client-to-server signal: a server thread catching it hears that
+    /// the client of the request it is serving was signalled.
+    public static let trans: Int32 = 1
+
+    /// Whether `signal` may be caught: 0 means no signal; exceptions
+    /// (negative numbers) are not offered to catchers.
+    public static func isCatchable(_ signal: Int32) -> Bool { signal > 0 }
+
+    /// Whether a process may raise `signal`: SIG_TRANS only the kernel generates.
+    public static func isRaisable(_ signal: Int32) -> Bool { signal > SignalCatchers.trans }
 
     /// Catches `signal` with `handler` (replacing an earlier catcher), or
     /// stops catching it when `handler` is 0.

@@ -4,16 +4,19 @@
 // those. A caught signal cuts short the call its thread is blocked in —
 // getreq and a trans whose request no server has taken yet return
 // RPC_ABORTED, sleep returns STD_INTR; a trans already being served carries
-// on, as Amoeba's does — and then the catcher runs on the thread's own user
+// on, as Amoeba's does, and the server thread serving it gets the
+// client-to-server signal SIG_TRANS (1) if it catches that — and then the
+// catcher runs on the thread's own user
 // stack, and when it returns the thread goes on where it was, registers
 // and floating-point state as they were. A signal no thread of the process
 // catches ends the process, the way an uncaught fault does.
 //
 //   eax  call          arguments
-//   30   sig catch     ebx = signal number (> 1), ecx = catcher (0: stop
+//   30   sig catch     ebx = signal number (> 0), ecx = catcher (0: stop
 //                      catching), edx = a word passed to the catcher,
 //                      esi = the library's return trampoline
 //   31   sig raise     ebx = signal number (> 1): to the caller's process
+//                      (SIG_TRANS, 1, only the kernel generates)
 //   32   sig return    ebx = the context the kernel left on the user stack
 //
 // The catcher is called as a C function `catcher(signal, extra)` with the
@@ -43,6 +46,7 @@ enum Signals {
     static let interruptedRequest = Transaction()
     static var delivered: UInt64 = 0
     static var raised: UInt64 = 0
+    static var transSignals: UInt64 = 0
 
 
     /// Why a signal call aborts its caller.
@@ -73,7 +77,7 @@ enum Signals {
             catchSignal(signal, handler: f.ecx, extra: f.edx, trampoline: f.esi)
             return .success(0)
         case 31:
-            guard SignalCatchers.isCatchable(signal) else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
+            guard SignalCatchers.isRaisable(signal) else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
             raise(signal, in: process)
             return .success(0)
         default:
@@ -145,6 +149,17 @@ enum Signals {
         if let s = t.signals, s.sleeping {
             s.interrupted = true
             Scheduler.wake(t)
+            return
+        }
+        // A trans being served goes on; the user thread serving it hears of
+        // the signal through SIG_TRANS, if it catches that.
+        if let served = t.clientTransaction, served.client === t, !served.answered {
+            for server in catching where server.serving === served
+                && server.signals?.catchers.catcher(for: SignalCatchers.trans) != nil {
+                server.signals!.pending.append(SignalCatchers.trans)
+                transSignals &+= 1
+                interrupt(server)
+            }
         }
     }
 

@@ -15,8 +15,10 @@ import Testing
     #expect(c.catcher(for: 5) == nil && c.catcher(for: 6)?.extra == 2)
     c.set(6, handler: 0, extra: 0)
     #expect(c.isEmpty)
-    #expect(!SignalCatchers.isCatchable(0) && !SignalCatchers.isCatchable(1) && !SignalCatchers.isCatchable(-3))
-    #expect(SignalCatchers.isCatchable(2) && SignalCatchers.isCatchable(1 << 20))
+    #expect(!SignalCatchers.isCatchable(0) && !SignalCatchers.isCatchable(-3))
+    #expect(SignalCatchers.isCatchable(SignalCatchers.trans) && SignalCatchers.isCatchable(2) && SignalCatchers.isCatchable(1 << 20))
+    #expect(!SignalCatchers.isRaisable(SignalCatchers.trans) && !SignalCatchers.isRaisable(0) && !SignalCatchers.isRaisable(-8))
+    #expect(SignalCatchers.isRaisable(2))
 }
 
 @Test func frameLayoutIsAlignedAndBelowTheStack() throws {

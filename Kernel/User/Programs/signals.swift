@@ -4,7 +4,8 @@
 // signals from a raiser thread while waiting in getreq (RPC_ABORTED), in
 // sleep (STD_INTR) and in a trans queued behind a busy server
 // (RPC_ABORTED), while a fourth thread's trans that is already being
-// served goes on through its signal. At the end it raises a signal nobody
+// served goes on through its signal, and the server thread serving it gets
+// the client-to-server signal (SIG_TRANS) and answers STD_INTR early. At the end it raises a signal nobody
 // catches, which ends the process. With argument 2 it waits for signal 10
 // from the kernel and exits; with argument 3 it catches nothing and
 // sleeps until the kernel's signal ends it.
@@ -33,13 +34,17 @@ func onSignal(_ signal: Int32, _ extra: UInt32) {
 let idlePort = Port(bytes: [0x51, 0x49, 0x44, 0x4C, 0x45, 0x01])!
 let busyPort = Port(bytes: [0x51, 0x42, 0x55, 0x53, 0x59, 0x01])!
 
+/// Serves slowly (later requests queue). It catches SIG_TRANS: when the
+/// client of the request it is serving is signalled, its sleep is cut
+/// short and it answers STD_INTR at once, as Amoeba's servers do.
 @_cdecl("busy_server")
 func busyServer(_ argument: UInt32) {
+    Signals.catchSignal(SignalCatchers.trans, onSignal, extra: 100)
     while true {
         let (_, _) = Amoeba.getRequest(busyPort)
-        Amoeba.sleep(microseconds: 40_000)   // busy: later requests queue
+        let slept = sys_call(4, 40_000, 0, 0, 0, 0)
         var reply = Header()
-        reply.status = .ok
+        reply.status = slept == 0 ? .ok : .interrupted
         Amoeba.putReply(reply)
     }
 }
@@ -112,8 +117,8 @@ func check(_ ok: Bool, _ what: String) {
 }
 
 func fullTest() -> Int32 {
-    check(Signals.catchSignal(1, onSignal) == .argumentBad && Signals.catchSignal(0, onSignal) == .argumentBad,
-          "signal numbers below 2 refused")
+    check(Signals.catchSignal(0, onSignal) == .argumentBad && Signals.catchSignal(-3, onSignal) == .argumentBad,
+          "no signal and exceptions cannot be caught")
     for s: Int32 in [5, 6, 7, 9] { Signals.catchSignal(s, onSignal, extra: UInt32(s) * 100) }
 
     // Raised on itself: the catcher runs before the raise returns, then the thread goes on.
@@ -144,8 +149,9 @@ func fullTest() -> Int32 {
     check(queued.status == .rpcAborted && caughtMask & (1 << 9) != 0, "queued trans interrupted")
 
     while !clientDone { Amoeba.sleep(microseconds: 1000) }
-    print("signals: trans being served went on through signal 8: \(ErrorCode(rawValue: clientStatus).name), catcher ran after=\(clientCaughtAfterReply)")
-    check(clientStatus == 0 && clientCaughtAfterReply, "served trans continued")
+    print("signals: trans being served went on through signal 8; its server caught SIG_TRANS=\(caughtMask & (1 << 1) != 0) and answered \(ErrorCode(rawValue: clientStatus).name); client catcher ran after=\(clientCaughtAfterReply)")
+    check(clientStatus == ErrorCode.interrupted.rawValue && clientCaughtAfterReply && caughtMask & (1 << 1) != 0, "served trans continued, server told")
+    check(Signals.raise(SignalCatchers.trans) == .argumentBad && Signals.raise(0) == .argumentBad, "SIG_TRANS and 0 cannot be raised")
     let rounds: UInt32 = 3_000_000
     let expectedCrunch = crunch(Int(rounds))
     _ = Amoeba.startThread(cruncher, argument: rounds)
