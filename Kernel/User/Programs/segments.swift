@@ -145,6 +145,21 @@ func client() -> Int32 {
     check(aborted.status == .rpcFailure, "the server was aborted while serving")
     check(second.load(as: UInt32.self) == 0xBEEF, "the read-only mapping did not change the segment")
     check(Segments.unmap(second) == .ok, "second segment unmapped")
+    // Exhaustion: 16 MiB segments until the page allocator runs dry; the
+    // one that fails gives back what it had taken, and so do the others.
+    var big: [UnsafeMutableRawPointer] = []
+    var refusal = ErrorCode.ok
+    while big.count < 8 {
+        switch Segments.create(16 << 20) {
+        case let .success((p, _)): big.append(p)
+        case let .failure(e): refusal = e
+        }
+        if refusal != .ok { break }
+    }
+    var unmapped = true
+    for p in big where Segments.unmap(p) != .ok { unmapped = false }
+    print("segclient: 16 MiB segments until memory ran out: \(big.count) created, then \(refusal.name); all unmapped=\(unmapped)")
+    check(big.count >= 1 && refusal == .noMemory && unmapped, "exhaustion is an error code, and is undone")
     print("segclient: \(failures) failures")
     return failures == 0 ? 0 : 1
 }
