@@ -121,7 +121,7 @@ enum Signals {
         process.ending = .aborted(reason)
         print("[kernel] process \(process.id) (\(process.name)) terminated: \(reason)")
         for l in LocalIPC.listeners {
-            for t in l.idleServers where t.process === process { interrupt(t) }
+            for t in l.idleServers { if let k = thread(t), k.process === process { interrupt(k) } }
             for tr in l.pending where tr.client?.process === process { if let c = tr.client { interrupt(c) } }
         }
     }
@@ -130,7 +130,7 @@ enum Signals {
     private static func interrupt(_ t: KThread) {
         guard t !== Scheduler.current, t.state == .blocked else { return }
         for l in LocalIPC.listeners {
-            if let i = l.idleServers.firstIndex(where: { $0 === t }) {
+            if let i = l.idleServers.firstIndex(where: { same($0, t) }) {
                 l.idleServers.remove(at: i)
                 t.transaction = interruptedRequest
                 t.signals?.interrupted = true
@@ -240,6 +240,13 @@ enum Signals {
     private static func fxImage(_ frame: UnsafeMutablePointer<InterruptFrame>) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer(bitPattern: (UInt(bitPattern: frame) - 512) & ~15)!
     }
+
+    // The idle-server lists hold threads either as references or unretained
+    // (Unmanaged); these read both, so this file does not depend on which.
+    private static func same(_ a: KThread, _ b: KThread) -> Bool { a === b }
+    private static func same(_ a: Unmanaged<KThread>, _ b: KThread) -> Bool { a.toOpaque() == Unmanaged.passUnretained(b).toOpaque() }
+    private static func thread(_ a: KThread) -> KThread? { a }
+    private static func thread(_ a: Unmanaged<KThread>) -> KThread? { a.takeUnretainedValue() }
 
     /// A thread is ending: it no longer catches anything.
     static func threadEnded(_ t: KThread) {
