@@ -53,6 +53,7 @@ enum Signals {
     enum Fault: Error {
         case refused(UserBuffer.Refusal)
         case badContext(UInt32)
+        case uncaught(Int32)
 
         var reason: String {
             switch self {
@@ -60,6 +61,8 @@ enum Signals {
                 return "bad system call argument: \(length) bytes at \(hex(address)) outside its segments"
             case let .badContext(address):
                 return "sig return with no signal context at \(hex(address))"
+            case let .uncaught(signal):
+                return "uncaught signal \(signal)"
             }
         }
     }
@@ -78,7 +81,13 @@ enum Signals {
             return .success(0)
         case 31:
             guard SignalCatchers.isRaisable(signal) else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
-            raise(signal, in: process)
+            guard deliverToCatchers(signal, in: process) else {
+                // Nobody catches it: the raising thread ends the process the
+                // way a fault does, which stops its other threads; those
+                // waiting in getreq or a queued trans are sent on their way now.
+                releaseWaiters(process)
+                return .failure(.uncaught(signal))
+            }
             return .success(0)
         default:
             return restore(process, frame).map { nil }
@@ -96,30 +105,43 @@ enum Signals {
         if !state.catchers.isEmpty && !listed { catching.append(me) }
     }
 
-    /// Raises `signal` in `process` (from one of its threads, or from the kernel).
+    /// The kernel raises `signal` in `process` (as its owner would): caught
+    /// by the threads that catch it, or else the end of the process.
     static func raise(_ signal: Int32, in process: Process) {
+        Interrupts.withDisabled {
+            if !deliverToCatchers(signal, in: process) { terminate(process, "uncaught signal \(signal)") }
+        }
+    }
+
+    /// Makes `signal` pending in every thread of `process` that catches it;
+    /// false when none does.
+    private static func deliverToCatchers(_ signal: Int32, in process: Process) -> Bool {
         Interrupts.withDisabled {
             raised &+= 1
             catching.removeAll { $0.state == .dead }
             var targets: [KThread] = []
             for t in catching where t.process === process && t.signals?.catchers.catcher(for: signal) != nil { targets.append(t) }
-            guard !targets.isEmpty else {
-                terminate(process, "uncaught signal \(signal)")
-                return
-            }
             for t in targets {
                 t.signals!.pending.append(signal)
                 interrupt(t)
             }
+            return !targets.isEmpty
         }
     }
 
-    /// Ends `process`: its threads stop as they pass through the kernel, and
-    /// those waiting in getreq or in a queued trans are sent through it now.
+    /// Ends `process` from outside (no thread of it is running): its threads
+    /// stop as they pass through the kernel, and those waiting in getreq or
+    /// a queued trans are sent through it now. (Where the process layer can
+    /// stop all of a process's threads at once, this is the place to call it.)
     static func terminate(_ process: Process, _ reason: String) {
         guard process.ending == .running else { return }
         process.ending = .aborted(reason)
-        print("[kernel] process \(process.id) (\(process.name)) terminated: \(reason)")
+        print("[kernel] process \(process.id) (\(process.name)) aborted: \(reason)")
+        releaseWaiters(process)
+    }
+
+    /// Sends the threads of `process` that wait in getreq or in a queued trans back through the kernel.
+    private static func releaseWaiters(_ process: Process) {
         for l in LocalIPC.listeners {
             for t in l.idleServers { if let k = thread(t), k.process === process { interrupt(k) } }
             for tr in l.pending where tr.client?.process === process { if let c = tr.client { interrupt(c) } }
