@@ -62,6 +62,11 @@ final class AddressSpace {
     func mapNew(_ virtual: UInt32, writable: Bool) -> Bool {
         guard let f = Paging.allocateFrame() else { return false }
         frames.append(f)
+        return map(frame: f, at: virtual, writable: writable)
+    }
+
+    /// Maps a frame this space does not own (a shared segment's) at `virtual`.
+    func map(frame f: UInt32, at virtual: UInt32, writable: Bool) -> Bool {
         let pd = Paging.table(directory)
         let di = Int(virtual >> 22), ti = Int((virtual >> 12) & 0x3FF)
         if pd[di] & 1 == 0 {
@@ -71,6 +76,15 @@ final class AddressSpace {
         }
         Paging.table(pd[di] & ~0xFFF)[ti] = f | (writable ? 0x7 : 0x5)
         return true
+    }
+
+    /// Removes the mapping at `virtual` (a frame this space does not own)
+    /// and drops it from the TLB when this space is the loaded one.
+    func unmap(_ virtual: UInt32) {
+        let pde = Paging.table(directory)[Int(virtual >> 22)]
+        guard pde & 1 != 0, Int(virtual >> 22) >= Paging.kernelDirectoryEntries else { return }
+        Paging.table(pde & ~0xFFF)[Int((virtual >> 12) & 0x3FF)] = 0
+        if cpu_cr3() == directory { cpu_invlpg(virtual) }
     }
 
     /// The kernel's view of a mapped user address (through the identity map).

@@ -33,6 +33,7 @@ static inline __attribute__((always_inline)) uint32_t cpu_cr4(void) { uint32_t v
 static inline __attribute__((always_inline)) void cpu_set_cr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" :: "r"(v) : "memory"); }
 static inline __attribute__((always_inline)) uint32_t cpu_cr3(void) { uint32_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
 static inline __attribute__((always_inline)) void cpu_set_cr3(uint32_t v) { __asm__ volatile("mov %0, %%cr3" :: "r"(v) : "memory"); }
+static inline __attribute__((always_inline)) void cpu_invlpg(uint32_t v) { __asm__ volatile("invlpg (%0)" :: "r"(v) : "memory"); }
 static inline __attribute__((always_inline)) void cpu_fninit(void) { __asm__ volatile("fninit"); }
 static inline __attribute__((always_inline)) void cpu_ldmxcsr(uint32_t v) { __asm__ volatile("ldmxcsr %0" :: "m"(v)); }
 
@@ -87,6 +88,12 @@ static inline __attribute__((always_inline)) uint32_t opaque_zero(void) { volati
 extern const uint8_t program_hello_start[], program_hello_end[];
 extern const uint8_t program_faulty_start[], program_faulty_end[];
 extern const uint8_t program_server_start[], program_server_end[];
+extern const uint8_t program_segments_start[], program_segments_end[];
+extern const uint8_t program_signals_start[], program_signals_end[];
+static inline __attribute__((always_inline)) const uint8_t *program_signals(void) { return program_signals_start; }
+static inline __attribute__((always_inline)) uint32_t program_signals_size(void) { return (uint32_t)(program_signals_end - program_signals_start); }
+static inline __attribute__((always_inline)) const uint8_t *program_segments(void) { return program_segments_start; }
+static inline __attribute__((always_inline)) uint32_t program_segments_size(void) { return (uint32_t)(program_segments_end - program_segments_start); }
 static inline __attribute__((always_inline)) const uint8_t *program_hello(void) { return program_hello_start; }
 static inline __attribute__((always_inline)) uint32_t program_hello_size(void) { return (uint32_t)(program_hello_end - program_hello_start); }
 static inline __attribute__((always_inline)) const uint8_t *program_server(void) { return program_server_start; }

@@ -71,11 +71,23 @@ public struct SegmentTable: Sendable {
         segments.first { UInt64(address) >= UInt64($0.base) && UInt64(address) < $0.end }
     }
 
+    /// Takes out the segment starting at `base`, if there is one.
+    public mutating func remove(base: UInt32) -> SegmentDescriptor? {
+        guard let i = segments.firstIndex(where: { $0.base == base }) else { return nil }
+        return segments.remove(at: i)
+    }
+
+    /// The stack segment whose guard page (the unmapped page just below it)
+    /// holds `address`: a fault there is that stack overflowing.
+    public func stackGuarded(by address: UInt32) -> SegmentDescriptor? {
+        segments.first { $0.kind == .stack && $0.base >= 0x1000 && address >= $0.base - 0x1000 && address < $0.base }
+    }
+
     /// A free range of `size` bytes (page-aligned) above every existing segment.
     public func freeRange(size: UInt32, below limit: UInt64) -> UInt32? {
         var top = UInt64(SegmentTable.userBase)
         for s in segments where s.end <= limit { top = max(top, (s.end + 0xFFF) & ~0xFFF) }
-        top += 0x1000   // an unmapped page between segments
+        top += 0x1000   // an unmapped page between segments: the guard below a stack
         guard top + UInt64(size) <= limit else { return nil }
         return UInt32(top)
     }

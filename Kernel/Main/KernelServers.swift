@@ -46,6 +46,7 @@ enum KernelServers {
         LocalIPC.serve("tod", getPort: tod.identity.getPort) { tod.handle($0) }
         LocalIPC.serve("random", getPort: random.identity.getPort) { random.handle($0) }
         LocalIPC.serve("tty:00", getPort: tty.identity.getPort) { tty.handle($0) }
+        SharedSegments.start()
     }
 
     static func reports() -> [SystemServer.Report] {

@@ -21,6 +21,8 @@ final class Process {
     let name: String
     let space: AddressSpace
     var segments = SegmentTable()
+    /// Its mappings of shared segments; each gives its count back when released.
+    var mappings: [SegmentMapping] = []
     var ending: Ending = .running
     var liveThreads = 0
     let finished = Semaphore(0)
@@ -91,6 +93,7 @@ final class Process {
     @inline(never)
     private static func endBookkeeping(_ ending: Ending) {
         guard let p = Scheduler.current?.process else { Machine.fail("a kernel thread ended as a process") }
+        Signals.threadEnded(Scheduler.current!)
         if let t = Scheduler.current?.serving {   // its caller must not wait forever
             Scheduler.current?.serving = nil
             LocalIPC.putReply(t, .status(.rpcFailure))

@@ -18,6 +18,9 @@
 //   10   interrupt await          ebx = IRQ line, ecx = timeout in µs;
 //                                 0 when it fired, STD_NOTNOW on timeout,
 //                                 STD_ARGBAD for a line drivers may not take
+//   20-23 shared segments and stack segments: see SharedSegments.swift
+//   30-32 signals: see Signals.swift (sleep returns STD_INTR and getreq
+//                                 RPC_ABORTED when a signal cuts them short)
 //
 // Every pointer goes through UserBuffer. A call number the kernel does not
 // know, or an argument naming memory outside the caller's segments, aborts
@@ -37,8 +40,10 @@ enum Syscalls {
         // A call that ends the thread never returns here, so nothing may be
         // retained in this frame: the work is done in `dispatch`, which
         // returns the ending instead of carrying it out.
+        let call = frame.pointee.eax
         if let ending = dispatch(frame) { Process.endCurrentThread(ending) }
         reapIfProcessEnded(frame)
+        if let reason = Signals.afterCall(frame, call: call) { Process.endCurrentThread(.aborted(reason)) }
     }
 
     /// A thread whose process has ended (another thread exited or faulted)
@@ -75,7 +80,7 @@ enum Syscalls {
             Scheduler.yield()
             frame.pointee.eax = 0
         case 4:
-            Interrupts.withEnabledSleep(.microseconds(Int64(min(f.ebx, 60_000_000))))
+            Signals.sleep(.microseconds(Int64(min(f.ebx, 60_000_000))))
             frame.pointee.eax = 0
         case 5:
             frame.pointee.eax = UInt32(bitPattern: allocateSegment(process, size: f.ebx))
@@ -99,6 +104,17 @@ enum Syscalls {
             } else {
                 let fired = InterruptAwait.await(line: Int(f.ebx), timeout: .microseconds(Int64(min(f.ecx, 60_000_000))))
                 frame.pointee.eax = fired ? 0 : UInt32(bitPattern: Int32(ErrorCode.notNow.rawValue))
+            }
+        case 20, 21, 22, 23:   // shared segments and stack segments (SharedSegments.swift)
+            switch SharedSegments.handle(process, f) {
+            case let .success(n): frame.pointee.eax = UInt32(bitPattern: n)
+            case let .failure(.outsideSegments(address, length)):
+                return .aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments")
+            }
+        case 30, 31, 32:       // signals (Signals.swift)
+            switch Signals.handle(process, frame) {
+            case let .success(n): if let n { frame.pointee.eax = UInt32(bitPattern: n) }
+            case let .failure(fault): return .aborted(fault.reason)
             }
         default:
             return .aborted("bad system call number \(f.eax)")
@@ -139,6 +155,7 @@ enum Syscalls {
             LocalIPC.putReply(stale, .status(.rpcFailure))
         }
         let t = LocalIPC.getRequest(on: h.port)
+        if t === Signals.interruptedRequest { return .success(Int32(ErrorCode.rpcAborted.rawValue)) }
         me.serving = t
         RawHeader.store(t.request.header, to: header.baseAddress!)
         let n = min(t.request.body.count, buffer.count)
@@ -204,9 +221,8 @@ enum Syscalls {
         var what = "\(Exceptions.name(Int(f.vector)))"
         if f.vector == 14 {
             let address = cpu_cr2()
-            let guardBase = Process.stackTop - Process.stackSize - 0x1000
-            if address >= guardBase && address < guardBase + 0x1000 {
-                what = "stack overflow (page fault at \(hex(address)))"
+            if let meaning = SharedSegments.describeFault(Scheduler.current?.process, address: address, errorCode: f.errorCode) {
+                what = meaning
             } else {
                 let kind = f.errorCode & 1 != 0 ? "protection" : "not present"
                 let access = f.errorCode & 2 != 0 ? "write" : "read"

@@ -46,6 +46,8 @@ final class KThread {
     var clientTransaction: Transaction? = nil
     /// The request handed to this thread while it waited in getreq.
     var transaction: Transaction? = nil
+    /// Its signal catchers and pending signals (Signals.swift); nil until it catches one.
+    var signals: SignalState? = nil
 
     /// The boot thread: runs on the boot stack it already has.
     init(bootName: String) {

@@ -17,6 +17,18 @@ _start:
     int $0x80
 1:  jmp 1b
 
+/*
+ * Where a signal catcher returns to: the kernel left the interrupted
+ * context 16 bytes above the catcher's arguments; sig return (call 32)
+ * resumes the thread from it.
+ */
+    .globl signal_return
+signal_return:
+    lea 16(%esp), %ebx
+    mov $32, %eax
+    int $0x80
+2:  jmp 2b
+
     .section .bss
     .align 16
     .globl user_heap

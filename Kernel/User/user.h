@@ -20,3 +20,6 @@ static inline uint32_t user_privileged(void) { uint32_t v; __asm__ volatile("mov
 extern uint8_t user_heap[], user_heap_end[];
 static inline uint8_t *user_heap_start(void) { return user_heap; }
 static inline uint32_t user_heap_size(void) { return (uint32_t)(user_heap_end - user_heap); }
+/* The trampoline a signal catcher returns to (crt0.S). */
+void signal_return(void);
+static inline uint32_t addr_signal_return(void) { return (uint32_t)signal_return; }

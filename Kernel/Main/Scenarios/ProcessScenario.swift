@@ -3,8 +3,10 @@
 // and exits normally; another allocates a segment and uses it. Then, while
 // a worker process keeps computing, a faulty program is started once per
 // kind of misbehaviour — null pointer, kernel memory, divide by zero,
-// illegal instruction, stack overflow, bad system call number, bad system
-// call argument, write to its own text, privileged instruction — and each
+// illegal instruction, stack overflow (of the main stack and of a second
+// thread's stack, into its guard page), bad system call number, bad system
+// call argument, write to its own text, privileged instruction, sig return
+// without a signal context, a kernel pointer as a capability — and each
 // time only that process is aborted, with a message naming the fault. The
 // worker finishes with the right result, and the kernel passes.
 import AmoebaCore
@@ -97,6 +99,9 @@ enum ProcessScenario {
             (7, "bad system call argument"),
             (8, "page fault (write, protection) at 0x40000000"),
             (9, "general protection"),
+            (10, "stack overflow"),
+            (11, "sig return with no signal context"),
+            (12, "bad system call argument: 16 bytes at 0x00100000"),
         ]
         for (way, reason) in expected {
             guard let p = run("faulty\(way)", faulty, way) else { continue }

@@ -15,6 +15,8 @@ enum Scenarios {
         case "servers": ServerScenario.run()
         case "processes": ProcessScenario.run()
         case "measure": MeasureScenario.run()
+        case "segments": SegmentScenario.run()
+        case "signals": SignalScenario.run()
         default: Machine.fail("unknown scenario \(name)")
         }
     }

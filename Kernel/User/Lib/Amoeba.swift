@@ -79,9 +79,9 @@ enum Amoeba {
     }
 
     /// Starts a thread at `entry` (a C-convention function taking `argument`)
-    /// on a fresh stack segment; returns its id, or a negative error.
+    /// on a fresh stack segment (with a guard page below it); returns its id, or a negative error.
     static func startThread(_ entry: @convention(c) (UInt32) -> Void, argument: UInt32, stackSize: UInt32 = 16384) -> Int32 {
-        guard let stack = allocateSegment(stackSize) else { return -1 }
+        guard let stack = Segments.allocateStack(stackSize) else { return -1 }
         let top = UInt32(UInt(bitPattern: stack)) + stackSize
         let pc = UInt32(UInt(bitPattern: unsafeBitCast(entry, to: UnsafeRawPointer.self)))
         return sys_call(8, pc, top, argument, 0, 0)

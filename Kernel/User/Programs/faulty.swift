@@ -11,6 +11,12 @@ func recurse(_ n: UInt32) -> UInt32 {
     }
 }
 
+@_cdecl("overflowing_thread")
+func overflowingThread(_ argument: UInt32) {
+    print("faulty: a second thread recursing on its own 16 KiB stack")
+    _ = recurse(argument)
+}
+
 func programMain(_ argument: UInt32) -> Int32 {
     print("faulty: misbehaving in way \(argument)")
     switch argument {
@@ -23,6 +29,13 @@ func programMain(_ argument: UInt32) -> Int32 {
     case 7: _ = sys_call(2, 0x0010_0000, 0, 0, 0, 0)          // trans with a kernel pointer
     case 8: user_poke(0x4000_0000, 0x90909090)                // write its own text
     case 9: _ = user_privileged()                             // privileged instruction
+    case 10:                                                  // a thread's stack overflows into its guard page
+        _ = Amoeba.startThread(overflowingThread, argument: 0)
+        while true { Amoeba.sleep(microseconds: 1000) }
+    case 11:                                                  // sig return with no signal context
+        var junk = [UInt32](repeating: 7, count: 160)
+        junk.withUnsafeMutableBytes { b in _ = sys_call(32, Amoeba.address(b), 0, 0, 0, 0) }
+    case 12: _ = sys_call(21, 0x0010_0000, 0, 0, 0, 0)        // seg map with a kernel pointer as its capability
     default: return 0
     }
     print("faulty: still running after way \(argument): the kernel let it through")
