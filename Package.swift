@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "AmunixDaemon",
             dependencies: [
-                "AmoebaCore", "FLIP", "RPC", "Amunix", "CPcap", "CBatchIO",
+                "AmoebaCore", "FLIP", "RPC", "Amunix", "CPcap", "CBatchIO", "Directory",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -108,7 +108,7 @@ let package = Package(
         .executableTarget(name: "std_restrict", dependencies: ["StdTools"], path: "Sources/std_restrict"),
         .executableTarget(name: "std_destroy", dependencies: ["StdTools"], path: "Sources/std_destroy"),
         .executableTarget(name: "std_touch", dependencies: ["StdTools"], path: "Sources/std_touch"),
-        .testTarget(name: "AmunixTests", dependencies: ["AmoebaCore", "FLIP", "RPC", "Amunix", "AmunixDaemon", "StdTools"]),
+        .testTarget(name: "AmunixTests", dependencies: ["AmoebaCore", "FLIP", "RPC", "Amunix", "AmunixDaemon", "StdTools", "Directory"]),
         // section: shell
         // The name space on the network: the servers hosted on amunixd, the
         // client side of directories and files, and the tools.

@@ -54,6 +54,8 @@ out=$(amx_tool b dir -k /hosts 2>&1)
 [[ $out == *"a "*"/"*"("*")/"* ]] && ok "dir -k prints capabilities" || bad "dir -k: $out"
 check "dir -x prints capability sets" 0 *"sys "*"{1,1: "*"}"* amx_tool b dir -x /hosts/b
 check "dir of a non-directory shows that row" 0 "sys "*"sys server on c"* amx_tool b dir -l /hosts/c/sys
+check "dir lists a host directory (SOAP LIST from amunixd)" 0 $'random\nsys\ntod' amx_tool b dir /hosts/c/host
+check "a path through a host directory (SOAP LOOKUP)" 0 *"tod server on c" amx_tool a std_info /hosts/c/host/tod
 check "mkd makes a directory" 0 "" amx_tool c mkd /home/ann
 check "mkd of several" 0 "" amx_tool c mkd /home/ann/src /home/ann/doc
 check "the new directories are listed" 0 $'doc\nsrc' amx_tool b dir /home/ann

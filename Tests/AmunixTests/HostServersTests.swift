@@ -3,6 +3,7 @@
 
 import AmoebaCore
 import AmunixDaemon
+import Directory
 import RPC
 import Testing
 
@@ -88,5 +89,75 @@ import Testing
         #expect(r.data.count == 64)
         #expect(Set(r.data).count > 16)
         #expect(ask(.random, HostCommand.getRandom, size: 65535).data.count == 30000)
+    }
+}
+
+/// The host directory speaks SOAP's reading commands, decoded here by the
+/// same reply parsers the `dir` tool uses.
+@Suite struct HostDirectoryTests {
+    let servers: HostServers
+
+    init() {
+        var g = SeededGenerator(seed: 4)
+        servers = HostServers(hostName: "h2", using: &g)
+    }
+
+    func ask(_ command: UInt16, _ data: [UInt8] = [], cap: Capability? = nil, size: UInt16 = 30000,
+             extra: UInt16 = 0) -> RPCMessage {
+        let o = servers.object(.host)
+        var h = Header(capability: cap ?? o.capability, command: command)
+        h.size = size
+        h.extra = extra
+        var g = SeededGenerator(seed: 9)
+        return servers.handle(RPCMessage(header: h, data: data), for: o, statistics: { "" },
+                              wallClock: { (0, 0) }, random: &g)
+    }
+
+    @Test func listNamesTheServersInPages() throws {
+        let r = ask(DirectoryCommand.list)
+        #expect(r.header.status == .ok)
+        #expect(r.header.extra == DirectoryLimits.noMoreRows)
+        let page = try DirectoryReply.list(r.data)
+        #expect(page.columns == ["owner", "group", "other"])
+        #expect(page.rows.map(\.name) == ["sys", "tod", "random"])
+        // A buffer with room for the heading and one row: paged.
+        let small = ask(DirectoryCommand.list, size: 40)
+        #expect(small.header.status == .ok)
+        #expect(small.header.extra == 1)
+        let rest = ask(DirectoryCommand.list, extra: 1)
+        #expect(try DirectoryReply.list(rest.data).rows.map(\.name) == ["tod", "random"])
+        #expect(ask(DirectoryCommand.list, size: 4).header.status == .overflow)
+    }
+
+    @Test func lookupGivesTheServersCapability() throws {
+        let r = ask(DirectoryCommand.lookup, DirectoryRequest.name("tod"))
+        #expect(r.header.status == .ok)
+        let answer = try DirectoryReply.lookup(r.data)
+        #expect(answer.rest == "")
+        #expect(answer.capabilities.current == [servers.object(.tod).capability])
+        // Beyond a server the rest of the path goes back to the caller.
+        let deeper = try DirectoryReply.lookup(ask(DirectoryCommand.lookup, DirectoryRequest.name("sys/x/y")).data)
+        #expect(deeper.rest == "x/y")
+        #expect(ask(DirectoryCommand.lookup, DirectoryRequest.name("nope")).header.status == .notFound)
+        #expect(ask(DirectoryCommand.lookup, [0x61]).header.status == .argumentBad)   // no NUL
+    }
+
+    @Test func columnsAndCapabilitiesAreChecked() {
+        // Restricted (by the server itself) to no column: it may list, but a
+        // lookup yields nothing.
+        let o = servers.object(.host)
+        var restrict = Header(capability: o.capability, command: StandardCommand.restrict)
+        restrict.offset = 0x40
+        var g = SeededGenerator(seed: 1)
+        let r = servers.handle(RPCMessage(header: restrict), for: o, statistics: { "" }, wallClock: { (0, 0) }, random: &g)
+        #expect(r.header.status == .ok)
+        let noColumns = Capability(port: r.header.port, private: r.header.private)
+        #expect(ask(DirectoryCommand.list, cap: noColumns).header.status == .ok)
+        #expect(ask(DirectoryCommand.lookup, DirectoryRequest.name("sys"), cap: noColumns).header.status == .denied)
+        var forged = o.capability
+        forged.private = PrivatePart(object: forged.private.object, rights: .all, random: Port(hex: "010203040506")!)
+        #expect(ask(DirectoryCommand.list, cap: forged).header.status == .capabilityBad)
+        #expect(ask(DirectoryCommand.append, DirectoryRequest.name("x")).header.status == .denied)
+        #expect(ask(DirectoryCommand.delete, DirectoryRequest.name("sys")).header.status == .denied)
     }
 }

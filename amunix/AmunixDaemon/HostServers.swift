@@ -5,7 +5,8 @@
 //
 // Each object has its own secret get-port and random check number, minted
 // at boot; its owner capability is written to the state directory, where
-// the tools look names up. The handlers are pure functions of the request
+// the tools look names up. The host directory also answers SOAP LIST and
+// LOOKUP (HostDirectory.swift). The handlers are pure functions of the request
 // (plus the statistics text and the clock handed in), so they are tested
 // without a network.
 
@@ -72,6 +73,7 @@ public struct HostServers: Sendable {
             r.size = UInt16(clamping: bytes.count)
             return RPCMessage(header: r, data: bytes)
         }
+        if object.kind == .host, let answer = directoryReply(request) { return answer }
         switch h.command {
         case StandardCommand.info:
             switch object.kind {
