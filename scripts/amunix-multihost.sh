@@ -164,7 +164,7 @@ kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; SERVER=
 
 # ---- 4. kill -9 the server host's daemon under load ----------------------
 stop a; stop b
-start a "" --enquire-interval-ms 500 --crash-timeout-ms 3000 || exit 1
+start a "" --enquire-interval-ms 500 --crash-timeout-ms 3000 --metrics-file "$W/a/metrics.prom" || exit 1
 start b || exit 1
 rm -f "$W/bench.cap"
 AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/rpc_bench" serve --threads 8 "$W/bench.cap" >"$W/serve.log" 2>&1 &
@@ -203,6 +203,14 @@ for h in a b g c; do
   stop "$h"; rc=$?
   [[ $rc == 0 ]] && ok "amunixd on $h exits 0 on SIGTERM" || bad "amunixd on $h exit $rc on SIGTERM"
 done
+
+# ---- 6. metrics through swift-metrics, written for Prometheus -----------
+m=$(cat "$W/a/metrics.prom" 2>/dev/null)
+if grep -Eq '^amunix_transactions_total\{result="ok"\} [1-9]' <<<"$m" && grep -Eq '^amunix_frames_sent_total [1-9]' <<<"$m"; then
+  ok "a's counters written in Prometheus text format"
+else
+  bad "metrics file: $(head -c 400 <<<"$m")"
+fi
 
 echo "amunix-multihost $mode: $passed passed, $failed failed"
 [[ $failed == 0 ]]

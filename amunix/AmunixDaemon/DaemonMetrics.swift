@@ -1,6 +1,6 @@
 // The daemon's counters, reported through swift-metrics so that whatever
-// backend the host bootstraps (Prometheus, statsd, ...) sees them. With no
-// backend bootstrapped they cost next to nothing.
+// backend the host bootstraps sees them (amunixd's --metrics-file
+// bootstraps Prometheus). With no backend they cost next to nothing.
 
 import AmoebaCore
 import Metrics

@@ -68,6 +68,9 @@ struct AmunixD: AsyncParsableCommand {
     @Option(name: .customLong("crash-timeout-ms"), help: "RPC: silence after which the other end is taken for dead.")
     var crashTimeout: Int64?
 
+    @Option(name: .customLong("metrics-file"), help: "Write the daemon's counters in Prometheus text format to this file, every second and at exit (for node_exporter's textfile collector).")
+    var metricsFile: String?
+
     @Option(name: .customLong("flip-credit"), help: "FLIP: frames sent to a neighbour before waiting for credit (Amoeba: 8).")
     var flipCredit: UInt8?
 
@@ -115,6 +118,9 @@ struct AmunixD: AsyncParsableCommand {
             config.flip.creditThreshold = max(1, c / 2)
         }
 
+        // Before the daemon exists: its counters are made at start.
+        let registry = metricsFile.map { _ in MetricsFileService.bootstrap() }
+
         let daemon: Daemon
         do {
             daemon = try Daemon(configuration: config, logger: logger)
@@ -122,8 +128,12 @@ struct AmunixD: AsyncParsableCommand {
             logger.critical("\(error.description)")
             throw ExitCode(1)
         }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: DaemonService(daemon: daemon))]
+        if let registry, let metricsFile {
+            services.append(.init(service: MetricsFileService(registry: registry, path: metricsFile, interval: .seconds(1))))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: DaemonService(daemon: daemon))],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
