@@ -216,3 +216,9 @@ enum Syscalls {
         return "\(what), eip \(hex(f.eip))"
     }
 }
+
+/// Where entry.S's int 0x80 stub lands, with the caller's registers.
+@_cdecl("syscall_entry")
+func syscall_entry(_ raw: UnsafeMutableRawPointer) {
+    Syscalls.handle(raw.assumingMemoryBound(to: InterruptFrame.self))
+}
