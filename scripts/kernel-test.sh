@@ -20,10 +20,10 @@ table=(
   "boot|20|33|VX kernel booting;\[kernel\] ready in [0-9]+ us;scenario PASS"
   "fault|20|35|kernel exception: invalid opcode;eip 0x[0-9a-f]{8}"
   "timers|60|33|fired in deadline order=true, early=0;periodic 5 ms x20;reached in hops;(tickless);scenario PASS"
-  "sched|60|33|priority order HIGH/HIGH HIGH/LOW NORM/HIGH NORM/NORM NORM/LOW LOW/LOW;round robin abcabcabc;kernel thread not preempted: sSo;sums intact=true;preempted the spinner;scenario PASS"
+  "sched|60|33|priority order HIGH/HIGH HIGH/LOW NORM/HIGH NORM/NORM NORM/LOW LOW/LOW;round robin abcabcabc;kernel thread not preempted: sSo;sums intact=true;fresh slice at every switch: .* whole=true;preempted the spinner;scenario PASS"
   "heap|120|33|in use [0-9]+ at start, ([0-9]+) after round 1, \1 at end;double free refused=true;scenario PASS"
   "servers|60|33|kernel directory:;directory std_info \"%;tty:00 std_info \"\+;tod GETTIME [0-9]+ s;distinct=true;sys KSTAT m: heap:;hello through tty:00;forged STD_CAPBAD, unknown STD_COMBAD, unserved RPC_NOTFOUND;scenario PASS"
-  "processes|90|33|user: hello from a protected process;process 1 \(hello\) exited with status 0;readable and writable=true;aborted: page fault \(write, protection\) at 0x00000000;aborted: page fault \(read, protection\) at 0x00100000;aborted: divide error;aborted: invalid opcode;aborted: stack overflow;aborted: bad system call number 99;aborted: bad system call argument;aborted: general protection;user driver awaited IRQ 8 on a shared line \(2 handlers;user server answered echo, add, refusal; its helper thread finished; exited true;worker finished, sum correct=true;0 pages not yet returned;scenario PASS"
+  "processes|90|33|user: hello from a protected process;process 1 \(hello\) exited with status 0;readable and writable=true;aborted: page fault \(write, not present\) at 0x00000000 \(null pointer\);aborted: page fault \(read, protection\) at 0x00100000;aborted: divide error;aborted: invalid opcode;aborted: stack overflow;aborted: bad system call number 99;aborted: bad system call argument;aborted: general protection;user driver awaited IRQ 8 on a shared line \(2 handlers;user server answered echo, add, refusal; its helper thread finished; exited true;worker finished, sum correct=true;0 pages not yet returned;scenario PASS"
   "measure|60|33|null transaction round trip [0-9]+ counts;thread switch .* [0-9]+ counts;scenario PASS"
 )
 

@@ -17,10 +17,13 @@ import KernelCore
 final class Transaction {
     var request: Message = .status(.ok)
     var reply: Message = .status(.rpcFailure)
-    /// The waiting client. While the request is in flight this is the only
-    /// reference keeping the blocked client thread alive; it is cleared when
-    /// the client has its reply, which also breaks the thread <-> transaction cycle.
+    /// The client thread this transaction belongs to. Set once when the
+    /// thread first calls and kept (a blocked client is owned by nothing
+    /// else), so the per-call path does no reference counting for it; the
+    /// thread <-> transaction cycle is broken when the thread ends.
     var client: KThread?
+    /// The client is blocked waiting for this reply.
+    var waiting = false
     var answered = false
 
     init() {}
@@ -57,11 +60,11 @@ enum LocalIPC {
     static func getRequest(from listener: PortListener) -> Transaction {
         Interrupts.withDisabled {
             if !listener.pending.isEmpty { return listener.pending.removeFirst() }
-            let me = Scheduler.current!
+            unowned(unsafe) let me = Scheduler.current.unsafelyUnwrapped
             me.transaction = nil
             listener.idleServers.append(me)
             while me.transaction == nil { Scheduler.block() }
-            let t = me.transaction!
+            let t = me.transaction.unsafelyUnwrapped
             me.transaction = nil
             return t
         }
@@ -72,23 +75,41 @@ enum LocalIPC {
         Interrupts.withDisabled {
             t.reply = reply
             t.answered = true
-            if let c = t.client { Scheduler.wake(c) }
+            if t.waiting, let c = t.client { Scheduler.wake(c) }
         }
     }
 
     /// Client side: sends `request` to the server its header's port names and waits.
     static func trans(_ request: Message) -> Message {
-        Interrupts.withDisabled {
-            transactions &+= 1
-            guard let listener = listener(forPutPort: request.header.port) else { return .status(.rpcNotFound) }
-            let t = Scheduler.current!.clientTransaction ?? Transaction()
-            // Fast path: a server is waiting, so run it now, in place of this
-            // thread, without passing through the run queue.
-            if let plan = handOver(t, request, to: listener) { Scheduler.perform(plan) }
-            while !t.answered { Scheduler.block() }
-            t.client = nil
-            return t.reply
-        }
+        guard let t = send(request) else { return .status(.rpcNotFound) }
+        return t.takeUnretainedValue().reply
+    }
+
+    /// The same, leaving the reply in the calling thread's own transaction
+    /// (which it keeps, so the reference is safe to read until its next
+    /// call): the system call copies it out from there. nil when nobody
+    /// serves the port.
+    static func send(_ request: Message) -> Unmanaged<Transaction>? {
+        let flags = cpu_flags(); cpu_cli()
+        defer { cpu_set_flags(flags) }
+        transactions &+= 1
+        guard let listener = listener(forPutPort: request.header.port) else { return nil }
+        let me = Scheduler.current.unsafelyUnwrapped
+        let t = Unmanaged.passUnretained(me.clientTransaction ?? newTransaction(for: me))
+        // Fast path: a server is waiting, so run it now, in place of this
+        // thread, without passing through the run queue.
+        if let plan = handOver(t, request, to: listener, from: me) { Scheduler.perform(plan) }
+        while !t._withUnsafeGuaranteedRef({ $0.answered }) { Scheduler.block() }
+        t._withUnsafeGuaranteedRef { $0.waiting = false }
+        return t
+    }
+
+    @inline(never)
+    private static func newTransaction(for me: KThread) -> Transaction {
+        let t = Transaction()
+        t.client = me
+        me.clientTransaction = t
+        return t
     }
 
     private static func listen(_ getPort: Port) -> PortListener {
@@ -103,18 +124,18 @@ enum LocalIPC {
     /// Server side: answers `t` and waits for the next request in one step.
     /// When the client is waiting for this very reply, the CPU goes straight
     /// back to it (the other half of the fast path).
-    static func replyAndWait(_ t: Transaction, _ reply: Message, on listener: PortListener) -> Transaction {
+    static func replyAndWait(_ t: Transaction, _ reply: __owned Message, on listener: PortListener) -> Transaction {
         Interrupts.withDisabled {
-            t.reply = reply
+            t.reply.carry(reply)
             t.answered = true
             if !listener.pending.isEmpty {
-                if let c = t.client { Scheduler.wake(c) }
+                if t.waiting, let c = t.client { Scheduler.wake(c) }
                 return listener.pending.removeFirst()
             }
-            let me = Scheduler.current!
+            unowned(unsafe) let me = Scheduler.current.unsafelyUnwrapped
             if let plan = handBack(t, idle: listener) { Scheduler.perform(plan) }
             while me.transaction == nil { Scheduler.block() }
-            let next = me.transaction!
+            let next = me.transaction.unsafelyUnwrapped
             me.transaction = nil
             return next
         }
@@ -122,18 +143,19 @@ enum LocalIPC {
 
     /// Queues the request, or plans the switch to a waiting server.
     @inline(never)
-    private static func handOver(_ t: Transaction, _ request: Message, to listener: PortListener) -> Scheduler.SwitchPlan? {
-        let me = Scheduler.current!
-        me.clientTransaction = t
-        t.client = me
-        t.request = request
-        t.answered = false
-        guard !listener.idleServers.isEmpty else {
-            listener.pending.append(t)
+    private static func handOver(_ tu: Unmanaged<Transaction>, _ request: Message, to listener: PortListener,
+                                 from me: KThread) -> Scheduler.SwitchPlan? {
+        tu._withUnsafeGuaranteedRef { t in
+            t.request.carry(request)
+            t.answered = false
+            t.waiting = true
+        }
+        if listener.idleServers.isEmpty {
+            listener.pending.append(tu.takeUnretainedValue())
             return nil
         }
         let server = listener.idleServers.removeLast()
-        server.transaction = t
+        server.transaction = tu.takeUnretainedValue()
         server.generation &+= 1
         me.state = .blocked
         return Scheduler.planDirectSwitch(to: server)
@@ -142,10 +164,10 @@ enum LocalIPC {
     /// Parks the server as idle and plans the switch back to its waiting client.
     @inline(never)
     private static func handBack(_ t: Transaction, idle listener: PortListener) -> Scheduler.SwitchPlan? {
-        let me = Scheduler.current!
+        unowned(unsafe) let me = Scheduler.current.unsafelyUnwrapped
         me.transaction = nil
         listener.idleServers.append(me)
-        guard let client = t.client, client.state == .blocked else { return nil }
+        guard t.waiting, let client = t.client, client.state == .blocked else { return nil }
         client.wakeReason = .woken
         client.generation &+= 1
         me.state = .blocked
@@ -162,5 +184,15 @@ enum LocalIPC {
                 t = replyAndWait(t, handler(t.request), on: listener)
             }
         }
+    }
+}
+
+extension Message {
+    /// Takes `other`'s contents. A header-only message replacing another
+    /// moves just the header: no reference counting of empty bodies on the
+    /// path every null transaction takes.
+    @inline(__always)
+    mutating func carry(_ other: Message) {
+        if other.body.isEmpty && body.isEmpty { header = other.header } else { self = other }
     }
 }

@@ -22,6 +22,8 @@ enum Scheduler {
     static var needReschedule = false
     static var sliceTimer: TimerID? = nil
     static var timeSlice = Interval.milliseconds(10)
+    /// When the running preemptible thread was switched in (TSC counts).
+    static var sliceStart: UInt64 = 0
     static var switches: UInt64 = 0
     static var preemptions: UInt64 = 0
     static var threadCount = 0
@@ -105,6 +107,10 @@ enum Scheduler {
     private static func buryCurrent() {
         let me = current!
         me.state = .dead
+        // Its transaction record and it refer to each other; a server still
+        // holding the record then finds no client to answer.
+        me.clientTransaction?.client = nil
+        me.clientTransaction = nil
         zombies.append(me)
         threadCount -= 1
     }
@@ -181,17 +187,27 @@ enum Scheduler {
         current = next
         Descriptors.setKernelStack(next.stackTop)
         Paging.activate(next.pageDirectory)
-        // The slice timer keeps running across switches (re-arming it on
-        // every switch would cost a timer insertion per transaction); it is
-        // armed when a preemptible thread runs and none is pending.
-        if next.preemptible && next !== idle && sliceTimer == nil {
-            sliceTimer = Timers.after(timeSlice) { Scheduler.sliceEnded() }
+        // Every switch to a preemptible thread starts a fresh slice. The
+        // slice timer is not re-armed for it (that would cost a timer
+        // insertion per transaction): the switch only notes the time, and
+        // when the timer fires early for the thread now running it is set
+        // again for the rest of that thread's slice.
+        if next.preemptible && next !== idle {
+            sliceStart = cpu_rdtsc()
+            if sliceTimer == nil { sliceTimer = Timers.after(timeSlice) { Scheduler.sliceEnded() } }
         }
         return (old.context, old.fxState, next.context.pointee, next.fxState)
     }
 
     private static func sliceEnded() {
         sliceTimer = nil
+        // The running thread's slice began at its last switch in: if that
+        // was less than a slice ago, it gets the rest before anyone preempts it.
+        let used = Clock.microseconds(ofCounts: cpu_rdtsc() &- sliceStart)
+        if let me = current, me.preemptible, me !== idle, used + 50 < UInt64(timeSlice.microseconds) {
+            sliceTimer = Timers.after(.microseconds(timeSlice.microseconds - Int64(used))) { Scheduler.sliceEnded() }
+            return
+        }
         guard let me = current, me.preemptible, let best = ready.bestRank, best <= me.priority.rank else {
             // Nobody to share with: start a fresh slice.
             if let me = current, me.preemptible, me !== idle {

@@ -66,11 +66,8 @@ enum Syscalls {
         case 1:
             return .exited(Int32(bitPattern: f.ebx))
         case 2:
-            switch trans(process, f) {
-            case let .success(n): frame.pointee.eax = UInt32(bitPattern: n)
-            case let .failure(.outsideSegments(address, length)):
-                return .aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments")
-            }
+            guard let n = trans(process, f) else { return refusal(process, f) }
+            frame.pointee.eax = UInt32(bitPattern: n)
         case 3:
             Scheduler.yield()
             frame.pointee.eax = 0
@@ -106,7 +103,11 @@ enum Syscalls {
         return nil
     }
 
-    private static func trans(_ process: Process, _ f: InterruptFrame) -> Result<Int32, UserBuffer.Refusal> {
+    /// The transaction every user program makes most: checked, then
+    /// header and data moved straight between user memory and the
+    /// caller's own transaction record. nil when a pointer is refused.
+    @inline(__always)
+    private static func trans(_ process: Process, _ f: InterruptFrame) -> Int32? {
         let header: UnsafeMutableRawBufferPointer
         let request: UnsafeMutableRawBufferPointer
         let reply: UnsafeMutableRawBufferPointer
@@ -115,14 +116,33 @@ enum Syscalls {
             request = try UserBuffer(address: f.ecx, length: f.edx).validated(for: process, write: false)
             reply = try UserBuffer(address: f.esi, length: f.edi).validated(for: process, write: true)
         } catch {
-            return .failure(error)
+            return nil
         }
-        let h = RawHeader.load(from: header.baseAddress!)
-        let answer = LocalIPC.trans(Message(header: h, body: request.isEmpty ? [] : Array(request)))
-        RawHeader.store(answer.header, to: header.baseAddress!)
-        let n = min(answer.body.count, reply.count)
-        if n > 0 { answer.body.withUnsafeBytes { reply.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) } }
-        return .success(Int32(n))
+        let hp = header.baseAddress.unsafelyUnwrapped
+        let message = Message(header: RawHeader.load(from: hp), body: request.isEmpty ? [] : Array(request))
+        guard let t = LocalIPC.send(message) else {
+            RawHeader.store(Message.status(.rpcNotFound).header, to: hp)
+            return 0
+        }
+        return t._withUnsafeGuaranteedRef { t in
+            RawHeader.store(t.reply.header, to: hp)
+            let n = min(t.reply.body.count, reply.count)
+            if n > 0 { t.reply.body.withUnsafeBytes { reply.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) } }
+            return Int32(n)
+        }
+    }
+
+    /// Which argument of a trans was refused, as the abort message.
+    @inline(never)
+    private static func refusal(_ process: Process, _ f: InterruptFrame) -> Process.Ending {
+        for (address, length, write) in [(f.ebx, UInt32(32), true), (f.ecx, f.edx, false), (f.esi, f.edi, true)] {
+            do throws(UserBuffer.Refusal) {
+                _ = try UserBuffer(address: address, length: length).validated(for: process, write: write)
+            } catch {
+                return .aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments")
+            }
+        }
+        return .aborted("bad system call argument")
     }
 
     private static func getRequest(_ process: Process, _ f: InterruptFrame) -> Result<Int32, UserBuffer.Refusal> {
@@ -210,7 +230,7 @@ enum Syscalls {
             } else {
                 let kind = f.errorCode & 1 != 0 ? "protection" : "not present"
                 let access = f.errorCode & 2 != 0 ? "write" : "read"
-                what = "page fault (\(access), \(kind)) at \(hex(address))"
+                what = "page fault (\(access), \(kind)) at \(hex(address))\(address < 0x1000 ? " (null pointer)" : "")"
             }
         }
         return "\(what), eip \(hex(f.eip))"

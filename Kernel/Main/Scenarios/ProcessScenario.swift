@@ -88,7 +88,7 @@ enum ProcessScenario {
         var worker = run("worker", hello, 1)
         guard worker != nil else { Machine.fail("no worker") }
         let expected: [(UInt32, String)] = [
-            (1, "page fault (write, protection) at 0x00000000"),   // kernel page, supervisor-only
+            (1, "page fault (write, not present) at 0x00000000 (null pointer)"),   // page 0 is unmapped
             (2, "page fault (read, protection) at 0x00100000"),
             (3, "divide error"),
             (4, "invalid opcode"),
