@@ -51,9 +51,26 @@ enum LocalIPC {
         return nil
     }
 
-    /// Server side: waits for the next request on `getPort`.
-    static func getRequest(on getPort: Port) -> Transaction {
-        getRequest(from: Interrupts.withDisabled { listen(getPort) })
+    /// Server side (a user thread): waits for the next request on
+    /// `getPort`; nil when its process ended while it waited.
+    static func getRequest(on getPort: Port) -> Transaction? {
+        let listener = Interrupts.withDisabled { listen(getPort) }
+        return Interrupts.withDisabled {
+            if !listener.pending.isEmpty { return listener.pending.removeFirst() }
+            let me = Scheduler.current!
+            me.transaction = nil
+            listener.idleServers.append(me)
+            while me.transaction == nil {
+                Scheduler.block()
+                if me.killed && me.transaction == nil {
+                    listener.idleServers.removeAll { $0 === me }
+                    return nil
+                }
+            }
+            let t = me.transaction.unsafelyUnwrapped
+            me.transaction = nil
+            return t
+        }
     }
 
     /// The same, for a server that keeps its listener (the kernel servers' loop).
@@ -99,9 +116,22 @@ enum LocalIPC {
         // Fast path: a server is waiting, so run it now, in place of this
         // thread, without passing through the run queue.
         if let plan = handOver(t, request, to: listener, from: me) { Scheduler.perform(plan) }
-        while !t._withUnsafeGuaranteedRef({ $0.answered }) { Scheduler.block() }
+        while !t._withUnsafeGuaranteedRef({ $0.answered }) {
+            Scheduler.block()
+            if me.killed { abandon(t.takeUnretainedValue(), listener); break }
+        }
         t._withUnsafeGuaranteedRef { $0.waiting = false }
         return t
+    }
+
+    /// A client whose process ended stops waiting: its request leaves the
+    /// queue if no server took it yet; a server that did finds, when it
+    /// replies, nobody waiting (and wakes nobody).
+    @inline(never)
+    private static func abandon(_ t: Transaction, _ listener: PortListener) {
+        t.waiting = false
+        t.reply = .status(.rpcFailure)
+        listener.pending.removeAll { $0 === t }
     }
 
     @inline(never)
@@ -150,6 +180,8 @@ enum LocalIPC {
             t.answered = false
             t.waiting = true
         }
+        // A server of an ended process may still be listed until it runs.
+        while let last = listener.idleServers.last, last.killed { listener.idleServers.removeLast() }
         if listener.idleServers.isEmpty {
             listener.pending.append(tu.takeUnretainedValue())
             return nil

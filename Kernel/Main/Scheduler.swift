@@ -89,6 +89,20 @@ enum Scheduler {
         }
     }
 
+    /// Stops a thread of an ended process at once: a blocked one is woken
+    /// with `killed` (every wait gives up on it and cleans up after itself),
+    /// a ready one stops when it next passes through the kernel. No switch
+    /// happens here: the caller is usually a thread on its own way out.
+    static func kill(_ t: KThread) {
+        Interrupts.withDisabled {
+            t.killed = true
+            guard t.state == .blocked else { return }
+            t.wakeReason = .killed
+            t.generation &+= 1
+            makeReady(t)
+        }
+    }
+
     /// A timer's wakeup for a wait that may have ended already.
     static func timeout(_ t: KThread, generation: UInt32) {
         if t.state == .blocked && t.generation == generation { wake(t, reason: .timedOut) }
@@ -221,10 +235,9 @@ enum Scheduler {
     /// Sleeps the running thread for `interval`.
     static func sleep(_ interval: Interval) {
         Interrupts.withDisabled {
-            let me = current!
-            me.generation &+= 1
-            Timers.at(Clock.now() + interval, .wake(me, generation: me.generation))
-            block()
+            // Through Waiting, so a sleep cut short (killed) cancels its timer
+            // and the timer does not keep the thread alive.
+            _ = Waiting.block(current!, timeout: interval)
         }
     }
 }

@@ -53,7 +53,7 @@ final class Semaphore {
             let me = Scheduler.current!
             waiters.append(me)
             let reason = Waiting.block(me, timeout: timeout)
-            if reason == .timedOut {
+            if reason != .woken {
                 waiters.removeAll { $0 === me }
                 return false
             }
@@ -102,7 +102,7 @@ enum Events {
             sleepers.append(me)
             let reason = Waiting.block(me, timeout: timeout)
             me.awaitEvent = 0
-            if reason == .timedOut { sleepers.removeAll { $0 === me } }
+            if reason != .woken { sleepers.removeAll { $0 === me } }
             return reason == .woken
         }
     }

@@ -158,7 +158,9 @@ enum Syscalls {
             me.serving = nil
             LocalIPC.putReply(stale, .status(.rpcFailure))
         }
-        let t = LocalIPC.getRequest(on: h.port)
+        guard let t = LocalIPC.getRequest(on: h.port) else {
+            return .success(Int32(ErrorCode.rpcFailure.rawValue))   // its process ended; it stops on the way out
+        }
         me.serving = t
         RawHeader.store(t.request.header, to: header.baseAddress!)
         let n = min(t.request.body.count, buffer.count)
@@ -195,6 +197,7 @@ enum Syscalls {
         t.body = nil
         t.userEntry = (f.ebx, f.ecx &- 8)
         t.process = process
+        process.threads.append(t)
         process.liveThreads += 1
         Scheduler.start(t)
         return .success(Int32(t.id))

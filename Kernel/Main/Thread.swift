@@ -10,7 +10,7 @@ import KernelCore
 
 final class KThread {
     enum State { case ready, running, blocked, dead }
-    enum WakeReason { case none, woken, timedOut }
+    enum WakeReason { case none, woken, timedOut, killed }
 
     static let stackSize = 16 * 1024
     static var nextID = 1
@@ -28,6 +28,9 @@ final class KThread {
     /// The event an `await` is sleeping on; 0 when not awaiting.
     var awaitEvent: UInt = 0
     var wakeReason: WakeReason = .none
+    /// Its process has ended: whatever it waits for, it stops waiting and
+    /// leaves on its way back to user mode.
+    var killed = false
     /// Bumped on every block, so a stale timeout cannot wake a later wait.
     var generation: UInt32 = 0
     var switchesIn: UInt64 = 0

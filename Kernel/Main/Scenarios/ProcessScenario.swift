@@ -62,6 +62,28 @@ enum ProcessScenario {
         print("processes: user server answered echo, add, refusal; its helper thread finished; exited \(p.ending == .exited(0))")
     }
 
+    /// A process whose threads all wait in the kernel ends: every one of
+    /// them stops at once (not when what it waits for comes), and the
+    /// request one of them held for the kernel is answered RPC_FAILURE.
+    static func teardown() {
+        let image = program(program_blocker(), program_blocker_size())
+        guard let p = run("blocker", image, 0x33) else { return }
+        let put = Port(bytes: [2, 0x33, 0x42, 0x4C, 0x4B, 0x21])!.putPort
+        var waited = 0
+        while LocalIPC.listener(forPutPort: put) == nil && waited < 100 { Scheduler.sleep(.milliseconds(1)); waited += 1 }
+        var h = Header()
+        h.port = put
+        let start = Clock.now()
+        let reply = LocalIPC.trans(Message(header: h))     // held until the process ends
+        let ended = p.finished.down(timeout: .milliseconds(100))
+        let took = (Clock.now() - start).microseconds
+        check(reply.header.status == .rpcFailure, "the request an ended process held is answered RPC_FAILURE (got \(reply.header.status.name))")
+        check(ended && p.ending == .exited(0) && p.liveThreads == 0 && p.threads.isEmpty,
+              "every thread stops at once: getreq, trans, sleep, interrupt await, holding requests (\(p.liveThreads) left)")
+        check(took < 100_000, "the process ended within 100 ms of the call, not after its minute-long waits (\(took) us)")
+        print("processes: blocker's threads in getreq, trans, sleep, interrupt await and holding requests stopped at its exit: \(p.liveThreads) left, \(took) us after the call; held request answered \(reply.header.status.name)")
+    }
+
     static func run() {
         let hello = program(program_hello(), program_hello_size())
         let faulty = program(program_faulty(), program_faulty_size())
@@ -77,6 +99,7 @@ enum ProcessScenario {
         }
 
         userServer()
+        teardown()
         if let p = run("driver", hello, 3) {
             p.finished.down()
             check(p.ending == .exited(0), "a user driver awaits IRQ 8 (shared with the kernel's RTC handler)")
