@@ -21,7 +21,11 @@ final class Transaction {
     /// thread first calls and kept (a blocked client is owned by nothing
     /// else), so the per-call path does no reference counting for it; the
     /// thread <-> transaction cycle is broken when the thread ends.
-    var client: KThread?
+    var client: KThread? {
+        didSet { clientRef = client.map { Unmanaged.passUnretained($0) } }
+    }
+    /// The same thread without ownership, for the hand-off back to it.
+    private(set) var clientRef: Unmanaged<KThread>? = nil
     /// The client is blocked waiting for this reply.
     var waiting = false
     var answered = false
@@ -31,7 +35,11 @@ final class Transaction {
 
 final class PortListener {
     let putPort: Port
-    var idleServers: [KThread] = []
+    /// Server threads blocked in getreq here. Not owned through this list
+    /// (no reference counting on the hand-off): a kernel server is owned by
+    /// `LocalIPC.servers`, a user one by its process, and a thread of an
+    /// ended process takes itself off the list before it goes.
+    var idleServers: [Unmanaged<KThread>] = []
     var pending: [Transaction] = []
     init(putPort: Port) { self.putPort = putPort }
 }
@@ -41,6 +49,8 @@ enum LocalIPC {
     static var listeners: [PortListener] = []
     static var putPortOf: [Port: Port] = [:]   // get-port -> put-port, F computed once
     static var transactions: UInt64 = 0
+    /// The kernel's server threads (they never end).
+    static var servers: [KThread] = []
 
     /// The listener last found: a client usually talks to one server in a row.
     static var lastFound: PortListener? = nil
@@ -59,11 +69,11 @@ enum LocalIPC {
             if !listener.pending.isEmpty { return listener.pending.removeFirst() }
             let me = Scheduler.current!
             me.transaction = nil
-            listener.idleServers.append(me)
+            listener.idleServers.append(Unmanaged.passUnretained(me))
             while me.transaction == nil {
                 Scheduler.block()
                 if me.killed && me.transaction == nil {
-                    listener.idleServers.removeAll { $0 === me }
+                    listener.idleServers.removeAll { $0.toOpaque() == Unmanaged.passUnretained(me).toOpaque() }
                     return nil
                 }
             }
@@ -79,11 +89,11 @@ enum LocalIPC {
             if !listener.pending.isEmpty { return listener.pending.removeFirst() }
             unowned(unsafe) let me = Scheduler.current.unsafelyUnwrapped
             me.transaction = nil
-            listener.idleServers.append(me)
+            listener.idleServers.append(Unmanaged.passUnretained(me))
             while me.transaction == nil { Scheduler.block() }
-            let t = me.transaction.unsafelyUnwrapped
-            me.transaction = nil
-            return t
+            var t: Transaction? = nil
+            swap(&t, &me.transaction)
+            return t.unsafelyUnwrapped
         }
     }
 
@@ -165,9 +175,9 @@ enum LocalIPC {
             unowned(unsafe) let me = Scheduler.current.unsafelyUnwrapped
             if let plan = handBack(t, idle: listener) { Scheduler.perform(plan) }
             while me.transaction == nil { Scheduler.block() }
-            let next = me.transaction.unsafelyUnwrapped
-            me.transaction = nil
-            return next
+            var next: Transaction? = nil
+            swap(&next, &me.transaction)
+            return next.unsafelyUnwrapped
         }
     }
 
@@ -181,41 +191,45 @@ enum LocalIPC {
             t.waiting = true
         }
         // A server of an ended process may still be listed until it runs.
-        while let last = listener.idleServers.last, last.killed { listener.idleServers.removeLast() }
+        while let last = listener.idleServers.last, last._withUnsafeGuaranteedRef({ $0.killed }) {
+            listener.idleServers.removeLast()
+        }
         if listener.idleServers.isEmpty {
             listener.pending.append(tu.takeUnretainedValue())
             return nil
         }
-        let server = listener.idleServers.removeLast()
-        server.transaction = tu.takeUnretainedValue()
-        server.generation &+= 1
         me.state = .blocked
-        return Scheduler.planDirectSwitch(to: server)
+        return listener.idleServers.removeLast()._withUnsafeGuaranteedRef { server in
+            server.transaction = tu.takeUnretainedValue()
+            server.generation &+= 1
+            return Scheduler.planDirectSwitch(to: server)
+        }
     }
 
     /// Parks the server as idle and plans the switch back to its waiting client.
     @inline(never)
     private static func handBack(_ t: Transaction, idle listener: PortListener) -> Scheduler.SwitchPlan? {
         unowned(unsafe) let me = Scheduler.current.unsafelyUnwrapped
-        me.transaction = nil
-        listener.idleServers.append(me)
-        guard t.waiting, let client = t.client, client.state == .blocked else { return nil }
-        client.wakeReason = .woken
-        client.generation &+= 1
+        listener.idleServers.append(Unmanaged.passUnretained(me))
+        guard t.waiting, let client = t.clientRef, client._withUnsafeGuaranteedRef({ $0.state == .blocked }) else { return nil }
         me.state = .blocked
-        return Scheduler.planDirectSwitch(to: client)
+        return client._withUnsafeGuaranteedRef { client in
+            client.wakeReason = .woken
+            client.generation &+= 1
+            return Scheduler.planDirectSwitch(to: client)
+        }
     }
 
     /// Starts a thread serving `getPort` with `handler` (a kernel server).
     static func serve(_ name: String, getPort: Port, priority: Priority = Priority(process: .high),
                       _ handler: @escaping (Message) -> Message) {
         let listener = Interrupts.withDisabled { listen(getPort) }
-        Scheduler.spawn(name, priority: priority) {
+        servers.append(Scheduler.spawn(name, priority: priority) {
             var t = getRequest(from: listener)
             while true {
                 t = replyAndWait(t, handler(t.request), on: listener)
             }
-        }
+        })
     }
 }
 
