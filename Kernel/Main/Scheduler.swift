@@ -194,7 +194,7 @@ enum Scheduler {
     @inline(never)
     private static func prepareSwitch(to next: KThread)
         -> (UnsafeMutablePointer<UInt32>, UnsafeMutableRawPointer, UInt32, UnsafeMutableRawPointer) {
-        unowned(unsafe) let old = current.unsafelyUnwrapped   // owned elsewhere while off the CPU
+        let old = current!
         switches &+= 1
         next.state = .running
         next.switchesIn &+= 1

@@ -51,7 +51,8 @@ enum Syscalls {
     @inline(never)
     private static func processEnded() -> Bool {
         guard let p = Scheduler.current?.process else { return false }
-        return p.ending != .running
+        if case .running = p.ending { return false }   // a pattern, not String-comparing ==
+        return true
     }
 
     @inline(never)
