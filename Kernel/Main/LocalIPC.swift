@@ -71,11 +71,11 @@ enum LocalIPC {
             me.transaction = nil
             listener.idleServers.append(Unmanaged.passUnretained(me))
             while me.transaction == nil {
-                Scheduler.block()
-                if me.killed && me.transaction == nil {
+                if me.killed {
                     listener.idleServers.removeAll { $0.toOpaque() == Unmanaged.passUnretained(me).toOpaque() }
                     return nil
                 }
+                Scheduler.block()
             }
             let t = me.transaction.unsafelyUnwrapped
             me.transaction = nil
@@ -126,9 +126,10 @@ enum LocalIPC {
         // Fast path: a server is waiting, so run it now, in place of this
         // thread, without passing through the run queue.
         if let plan = handOver(t, request, to: listener, from: me) { Scheduler.perform(plan) }
+        // Killed while the server had it (or before it blocked): stop waiting.
         while !t._withUnsafeGuaranteedRef({ $0.answered }) {
-            Scheduler.block()
             if me.killed { abandon(t.takeUnretainedValue(), listener); break }
+            Scheduler.block()
         }
         t._withUnsafeGuaranteedRef { $0.waiting = false }
         return t

@@ -127,6 +127,7 @@ enum Events {
 enum Waiting {
     /// Blocks `me` (the running thread; interrupts off) and says why it woke.
     static func block(_ me: KThread, timeout: Interval?) -> KThread.WakeReason {
+        if me.killed { return .killed }   // its process ended before it got here
         me.wakeReason = .none
         var timer: TimerID? = nil
         if let timeout {

@@ -118,13 +118,18 @@ func thread_entry() {
     // Nothing of the thread may stay retained on this stack: neither exit
     // nor the jump to user mode returns.
     if let (eip, esp) = runCurrentBody() { enter_user_mode(eip, esp) }
+    if isUserThread() { Process.endCurrentThread(.threadExited) }
     Scheduler.exit()
 }
+
+@inline(never)
+private func isUserThread() -> Bool { Scheduler.current!.process != nil }
 
 /// Runs a kernel thread's body, or returns where a user thread starts.
 @inline(never)
 private func runCurrentBody() -> (UInt32, UInt32)? {
     Scheduler.reap()
+    if Scheduler.current!.killed { return nil }   // its process ended before it first ran
     if let entry = Scheduler.current!.userEntry { return entry }
     let body = Scheduler.current!.body
     Scheduler.current!.body = nil

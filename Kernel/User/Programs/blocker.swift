@@ -1,8 +1,9 @@
 // A process whose threads all wait in the kernel, each in a different way,
 // when its main thread exits: one idle in getreq, two holding a request they
 // never answer (one from the kernel, one from a thread of its own), one a
-// client waiting for that reply, one asleep for a minute, one awaiting an
-// interrupt that never comes. The kernel must stop them all at once, answer
+// client waiting for that reply, one a client of another process (the
+// `server` program, whose reply comes after this process has gone), one
+// asleep for a minute, one awaiting an interrupt that never comes. The kernel must stop them all at once, answer
 // the held requests with RPC_FAILURE and free everything.
 import AmoebaCore
 
@@ -36,6 +37,17 @@ func waitingClient(_ kind: UInt32) {
     Amoeba.exitThread()
 }
 
+/// Calls the `server` program started with argument `tag - 0x11`, command 4 (a slow reply).
+@_cdecl("remote_client")
+func remoteClient(_ unused: UInt32) {
+    var h = Header()
+    h.port = Port(bytes: [UInt8(truncatingIfNeeded: tag &- 0x11), 0x53, 0x45, 0x52, 0x56, 0x45])!.putPort
+    h.command = 4
+    _ = Amoeba.trans(h)
+    print("blocker: FAILED the remote client got its reply")
+    Amoeba.exitThread()
+}
+
 @_cdecl("sleeper")
 func sleeper(_ unused: UInt32) {
     Amoeba.sleep(microseconds: 60_000_000)
@@ -55,9 +67,10 @@ func programMain(_ argument: UInt32) -> Int32 {
     _ = Amoeba.startThread(holdingServer, argument: 3)
     Amoeba.sleep(microseconds: 5000)          // the servers are listening before their client calls
     _ = Amoeba.startThread(waitingClient, argument: 3)
+    _ = Amoeba.startThread(remoteClient, argument: 0)
     _ = Amoeba.startThread(sleeper, argument: 0)
     _ = Amoeba.startThread(awaiter, argument: 3)
     Amoeba.sleep(microseconds: 30_000)
-    print("blocker: six threads waiting; exiting")
+    print("blocker: seven threads waiting; exiting")
     return 0
 }
