@@ -183,7 +183,7 @@ enum LocalIPC {
     }
 
     /// Queues the request, or plans the switch to a waiting server.
-    @inline(never)
+    @inline(__always)
     private static func handOver(_ tu: Unmanaged<Transaction>, _ request: Message, to listener: PortListener,
                                  from me: KThread) -> Scheduler.SwitchPlan? {
         tu._withUnsafeGuaranteedRef { t in
@@ -208,7 +208,7 @@ enum LocalIPC {
     }
 
     /// Parks the server as idle and plans the switch back to its waiting client.
-    @inline(never)
+    @inline(__always)
     private static func handBack(_ t: Transaction, idle listener: PortListener) -> Scheduler.SwitchPlan? {
         unowned(unsafe) let me = Scheduler.current.unsafelyUnwrapped
         listener.idleServers.append(Unmanaged.passUnretained(me))
