@@ -116,6 +116,7 @@ enum LocalIPC {
     /// (which it keeps, so the reference is safe to read until its next
     /// call): the system call copies it out from there. nil when nobody
     /// serves the port.
+    @inline(__always)
     static func send(_ request: Message) -> Unmanaged<Transaction>? {
         let flags = cpu_flags(); cpu_cli()
         defer { cpu_set_flags(flags) }

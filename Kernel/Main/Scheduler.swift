@@ -171,6 +171,7 @@ enum Scheduler {
 
     /// The local IPC fast path: plans running `next` at once, bypassing the
     /// run queue. The running thread must already be blocked (interrupts off).
+    @inline(__always)
     static func planDirectSwitch(to next: KThread) -> SwitchPlan {
         prepareSwitch(to: next)
     }
@@ -190,8 +191,9 @@ enum Scheduler {
     }
 
     /// Updates the bookkeeping and returns only raw pointers, so no reference
-    /// to either thread stays retained across the switch.
-    @inline(never)
+    /// to either thread stays retained across the switch. Inlined: the
+    /// frames that switch on an exit (`pickNext`) are themselves never inlined.
+    @inline(__always)
     private static func prepareSwitch(to next: KThread)
         -> (UnsafeMutablePointer<UInt32>, UnsafeMutableRawPointer, UInt32, UnsafeMutableRawPointer) {
         let old = current!
