@@ -166,6 +166,7 @@ enum LocalIPC {
     /// Server side: answers `t` and waits for the next request in one step.
     /// When the client is waiting for this very reply, the CPU goes straight
     /// back to it (the other half of the fast path).
+    @inline(__always)
     static func replyAndWait(_ t: Transaction, _ reply: Message, on listener: PortListener) -> Transaction {
         Interrupts.withDisabled {
             t.reply.carry(reply)

@@ -177,6 +177,7 @@ enum Scheduler {
     }
 
     /// Makes a planned switch; returns when something wakes this thread again.
+    @inline(__always)
     static func perform(_ plan: SwitchPlan) {
         switch_context(plan.0, plan.2, plan.1, plan.3)
         reap()
