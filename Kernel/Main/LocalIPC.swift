@@ -39,7 +39,41 @@ final class PortListener {
     /// (no reference counting on the hand-off): a kernel server is owned by
     /// `LocalIPC.servers`, a user one by its process, and a thread of an
     /// ended process takes itself off the list before it goes.
-    var idleServers: [Unmanaged<KThread>] = []
+    private var idleHead: Unmanaged<KThread>? = nil
+
+    var hasIdleServer: Bool { idleHead != nil }
+
+    /// Parks `t` as idle (a stack threaded through the threads themselves:
+    /// no array, no reference counting).
+    @inline(__always)
+    func pushIdle(_ t: KThread) {
+        t.nextIdle = idleHead
+        idleHead = Unmanaged.passUnretained(t)
+    }
+
+    /// The most recently parked idle server, taken off the list.
+    @inline(__always)
+    func popIdle() -> Unmanaged<KThread>? {
+        guard let head = idleHead else { return nil }
+        idleHead = head._withUnsafeGuaranteedRef { $0.nextIdle }
+        return head
+    }
+
+    /// Takes `t` off the idle list wherever it is.
+    func removeIdle(_ t: KThread) {
+        let target = Unmanaged.passUnretained(t).toOpaque()
+        var previous: Unmanaged<KThread>? = nil
+        var cursor = idleHead
+        while let c = cursor {
+            let next = c._withUnsafeGuaranteedRef { $0.nextIdle }
+            if c.toOpaque() == target {
+                if let p = previous { p._withUnsafeGuaranteedRef { $0.nextIdle = next } } else { idleHead = next }
+                return
+            }
+            previous = c
+            cursor = next
+        }
+    }
     var pending: [Transaction] = []
     init(putPort: Port) { self.putPort = putPort }
 }
@@ -69,10 +103,10 @@ enum LocalIPC {
             if !listener.pending.isEmpty { return listener.pending.removeFirst() }
             let me = Scheduler.current!
             me.transaction = nil
-            listener.idleServers.append(Unmanaged.passUnretained(me))
+            listener.pushIdle(me)
             while me.transaction == nil {
                 if me.killed {
-                    listener.idleServers.removeAll { $0.toOpaque() == Unmanaged.passUnretained(me).toOpaque() }
+                    listener.removeIdle(me)
                     return nil
                 }
                 Scheduler.block()
@@ -89,7 +123,7 @@ enum LocalIPC {
             if !listener.pending.isEmpty { return listener.pending.removeFirst() }
             unowned(unsafe) let me = Scheduler.current.unsafelyUnwrapped
             me.transaction = nil
-            listener.idleServers.append(Unmanaged.passUnretained(me))
+            listener.pushIdle(me)
             while me.transaction == nil { Scheduler.block() }
             var t: Transaction? = nil
             swap(&t, &me.transaction)
@@ -194,15 +228,14 @@ enum LocalIPC {
             t.waiting = true
         }
         // A server of an ended process may still be listed until it runs.
-        while let last = listener.idleServers.last, last._withUnsafeGuaranteedRef({ $0.killed }) {
-            listener.idleServers.removeLast()
-        }
-        if listener.idleServers.isEmpty {
+        var server = listener.popIdle()
+        while let s = server, s._withUnsafeGuaranteedRef({ $0.killed }) { server = listener.popIdle() }
+        guard let server else {
             listener.pending.append(tu.takeUnretainedValue())
             return nil
         }
         me.state = .blocked
-        return listener.idleServers.removeLast()._withUnsafeGuaranteedRef { server in
+        return server._withUnsafeGuaranteedRef { server in
             server.transaction = tu.takeUnretainedValue()
             server.generation &+= 1
             return Scheduler.planDirectSwitch(to: server)
@@ -213,7 +246,7 @@ enum LocalIPC {
     @inline(__always)
     private static func handBack(_ t: Transaction, idle listener: PortListener) -> Scheduler.SwitchPlan? {
         unowned(unsafe) let me = Scheduler.current.unsafelyUnwrapped
-        listener.idleServers.append(Unmanaged.passUnretained(me))
+        listener.pushIdle(me)
         guard t.waiting, let client = t.clientRef, client._withUnsafeGuaranteedRef({ $0.state == .blocked }) else { return nil }
         me.state = .blocked
         return client._withUnsafeGuaranteedRef { client in

@@ -47,6 +47,8 @@ final class KThread {
     var serving: Transaction? = nil
     /// This thread's reusable transaction as a client.
     var clientTransaction: Transaction? = nil
+    /// The next server parked idle on the same port (see PortListener).
+    var nextIdle: Unmanaged<KThread>? = nil
     /// The request handed to this thread while it waited in getreq.
     var transaction: Transaction? = nil
 
