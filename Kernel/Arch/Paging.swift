@@ -2,7 +2,8 @@
 //
 // The lowest 1 GiB is the kernel's, identity-mapped with 4 MiB pages and
 // supervisor-only, so the kernel reaches all physical memory at its own
-// address and user code cannot touch it. User space is 0x40000000 to
+// address and user code cannot touch it; page 0 alone is left unmapped, so
+// a null pointer faults as "not present". User space is 0x40000000 to
 // 0x80000000, mapped page by page from the process's segments, each page
 // user-accessible and writable only where its segment is. CR0.WP makes the
 // kernel respect read-only pages too, so a validation slip cannot write a
@@ -35,6 +36,13 @@ enum Paging {
         kernelDirectory = allocateFrame()!
         let pd = table(kernelDirectory)
         for i in 0..<kernelDirectoryEntries { pd[i] = UInt32(i) << 22 | 0x83 }  // present, writable, 4 MiB
+        // The first 4 MiB through a page table instead, so that page 0 can
+        // be absent: a null pointer, in the kernel or in a process (every
+        // address space shares this table), faults as "not present".
+        let low = allocateFrame()!
+        let lt = table(low)
+        for i in 1..<1024 { lt[i] = UInt32(i) << 12 | 0x3 }         // present, writable, supervisor
+        pd[0] = low | 0x3
         cpu_set_cr4(cpu_cr4() | 0x10)                      // PSE
         cpu_set_cr3(kernelDirectory)
         cpu_set_cr0(cpu_cr0() | 0x8001_0000)               // PG, WP

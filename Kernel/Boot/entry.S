@@ -107,11 +107,14 @@ isr\n:
     ISR_NOERR 29
     ISR_ERR   30
     ISR_NOERR 31
-    .irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,128
+    .irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
     ISR_NOERR \n
     .endr
 
-isr_common:
+/* The frame every handler sees: general registers, data selectors, and
+   the 512-byte FXSAVE image on the interrupted stack (the kernel's Swift
+   code uses SSE registers, which belong to the interrupted thread). */
+    .macro ISR_BODY handler
     pusha
     push %ds
     push %es
@@ -127,7 +130,7 @@ isr_common:
     and $-16, %esp
     fxsave (%esp)
     push %ebx
-    call isr_dispatch
+    call \handler
     add $4, %esp
     fxrstor (%esp)
     mov %ebx, %esp
@@ -138,6 +141,18 @@ isr_common:
     popa
     add $8, %esp
     iret
+    .endm
+
+isr_common:
+    ISR_BODY isr_dispatch
+
+/* The system call trap goes straight to its own dispatcher: no vector
+   sorting on the path every transaction takes. */
+    .globl isr128
+isr128:
+    push $0
+    push $128
+    ISR_BODY syscall_entry
 
     .section .rodata
     .align 4

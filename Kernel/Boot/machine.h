@@ -94,9 +94,12 @@ static inline __attribute__((always_inline)) const uint8_t *program_signals(void
 static inline __attribute__((always_inline)) uint32_t program_signals_size(void) { return (uint32_t)(program_signals_end - program_signals_start); }
 static inline __attribute__((always_inline)) const uint8_t *program_segments(void) { return program_segments_start; }
 static inline __attribute__((always_inline)) uint32_t program_segments_size(void) { return (uint32_t)(program_segments_end - program_segments_start); }
+extern const uint8_t program_blocker_start[], program_blocker_end[];
 static inline __attribute__((always_inline)) const uint8_t *program_hello(void) { return program_hello_start; }
 static inline __attribute__((always_inline)) uint32_t program_hello_size(void) { return (uint32_t)(program_hello_end - program_hello_start); }
 static inline __attribute__((always_inline)) const uint8_t *program_server(void) { return program_server_start; }
 static inline __attribute__((always_inline)) uint32_t program_server_size(void) { return (uint32_t)(program_server_end - program_server_start); }
+static inline __attribute__((always_inline)) const uint8_t *program_blocker(void) { return program_blocker_start; }
+static inline __attribute__((always_inline)) uint32_t program_blocker_size(void) { return (uint32_t)(program_blocker_end - program_blocker_start); }
 static inline __attribute__((always_inline)) const uint8_t *program_faulty(void) { return program_faulty_start; }
 static inline __attribute__((always_inline)) uint32_t program_faulty_size(void) { return (uint32_t)(program_faulty_end - program_faulty_start); }

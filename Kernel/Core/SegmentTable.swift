@@ -59,7 +59,10 @@ public struct SegmentTable: Sendable {
     /// The segment holding all of `[address, address+length)`, if writable when `write`.
     public func check(address: UInt32, length: UInt32, write: Bool) throws(SegmentError) -> SegmentDescriptor {
         let end = UInt64(address) + UInt64(length)
-        for s in segments where UInt64(address) >= UInt64(s.base) && end <= s.end {
+        // Newest first: the stack and allocated segments, where system call
+        // buffers live, come after text and data. Segments never overlap,
+        // so the order does not change the answer.
+        for s in segments.reversed() where UInt64(address) >= UInt64(s.base) && end <= s.end {
             if write && !s.writable { throw .readOnly }
             return s
         }

@@ -17,10 +17,17 @@ import KernelCore
 final class Transaction {
     var request: Message = .status(.ok)
     var reply: Message = .status(.rpcFailure)
-    /// The waiting client. While the request is in flight this is the only
-    /// reference keeping the blocked client thread alive; it is cleared when
-    /// the client has its reply, which also breaks the thread <-> transaction cycle.
-    var client: KThread?
+    /// The client thread this transaction belongs to. Set once when the
+    /// thread first calls and kept (a blocked client is owned by nothing
+    /// else), so the per-call path does no reference counting for it; the
+    /// thread <-> transaction cycle is broken when the thread ends.
+    var client: KThread? {
+        didSet { clientRef = client.map { Unmanaged.passUnretained($0) } }
+    }
+    /// The same thread without ownership, for the hand-off back to it.
+    private(set) var clientRef: Unmanaged<KThread>? = nil
+    /// The client is blocked waiting for this reply.
+    var waiting = false
     var answered = false
 
     init() {}
@@ -28,7 +35,56 @@ final class Transaction {
 
 final class PortListener {
     let putPort: Port
-    var idleServers: [KThread] = []
+    /// Server threads blocked in getreq here. Not owned through this list
+    /// (no reference counting on the hand-off): a kernel server is owned by
+    /// `LocalIPC.servers`, a user one by its process, and a thread of an
+    /// ended process takes itself off the list before it goes.
+    private var idleHead: Unmanaged<KThread>? = nil
+
+    var hasIdleServer: Bool { idleHead != nil }
+
+    /// Parks `t` as idle (a stack threaded through the threads themselves:
+    /// no array, no reference counting).
+    @inline(__always)
+    func pushIdle(_ t: KThread) {
+        t.nextIdle = idleHead
+        idleHead = Unmanaged.passUnretained(t)
+    }
+
+    /// The most recently parked idle server, taken off the list.
+    @inline(__always)
+    func popIdle() -> Unmanaged<KThread>? {
+        guard let head = idleHead else { return nil }
+        idleHead = head._withUnsafeGuaranteedRef { $0.nextIdle }
+        return head
+    }
+
+    /// Whether `t` is parked here (a signal cutting a getreq short asks).
+    func isIdle(_ t: KThread) -> Bool {
+        let target = Unmanaged.passUnretained(t).toOpaque()
+        var cursor = idleHead
+        while let c = cursor {
+            if c.toOpaque() == target { return true }
+            cursor = c._withUnsafeGuaranteedRef { $0.nextIdle }
+        }
+        return false
+    }
+
+    /// Takes `t` off the idle list wherever it is.
+    func removeIdle(_ t: KThread) {
+        let target = Unmanaged.passUnretained(t).toOpaque()
+        var previous: Unmanaged<KThread>? = nil
+        var cursor = idleHead
+        while let c = cursor {
+            let next = c._withUnsafeGuaranteedRef { $0.nextIdle }
+            if c.toOpaque() == target {
+                if let p = previous { p._withUnsafeGuaranteedRef { $0.nextIdle = next } } else { idleHead = next }
+                return
+            }
+            previous = c
+            cursor = next
+        }
+    }
     var pending: [Transaction] = []
     init(putPort: Port) { self.putPort = putPort }
 }
@@ -38,6 +94,8 @@ enum LocalIPC {
     static var listeners: [PortListener] = []
     static var putPortOf: [Port: Port] = [:]   // get-port -> put-port, F computed once
     static var transactions: UInt64 = 0
+    /// The kernel's server threads (they never end).
+    static var servers: [KThread] = []
 
     /// The listener last found: a client usually talks to one server in a row.
     static var lastFound: PortListener? = nil
@@ -48,22 +106,39 @@ enum LocalIPC {
         return nil
     }
 
-    /// Server side: waits for the next request on `getPort`.
-    static func getRequest(on getPort: Port) -> Transaction {
-        getRequest(from: Interrupts.withDisabled { listen(getPort) })
+    /// Server side (a user thread): waits for the next request on
+    /// `getPort`; nil when its process ended while it waited.
+    static func getRequest(on getPort: Port) -> Transaction? {
+        let listener = Interrupts.withDisabled { listen(getPort) }
+        return Interrupts.withDisabled {
+            if !listener.pending.isEmpty { return listener.pending.removeFirst() }
+            let me = Scheduler.current!
+            me.transaction = nil
+            listener.pushIdle(me)
+            while me.transaction == nil {
+                if me.killed {
+                    listener.removeIdle(me)
+                    return nil
+                }
+                Scheduler.block()
+            }
+            let t = me.transaction.unsafelyUnwrapped
+            me.transaction = nil
+            return t
+        }
     }
 
     /// The same, for a server that keeps its listener (the kernel servers' loop).
     static func getRequest(from listener: PortListener) -> Transaction {
         Interrupts.withDisabled {
             if !listener.pending.isEmpty { return listener.pending.removeFirst() }
-            let me = Scheduler.current!
+            unowned(unsafe) let me = Scheduler.current.unsafelyUnwrapped
             me.transaction = nil
-            listener.idleServers.append(me)
+            listener.pushIdle(me)
             while me.transaction == nil { Scheduler.block() }
-            let t = me.transaction!
-            me.transaction = nil
-            return t
+            var t: Transaction? = nil
+            swap(&t, &me.transaction)
+            return t.unsafelyUnwrapped
         }
     }
 
@@ -72,23 +147,56 @@ enum LocalIPC {
         Interrupts.withDisabled {
             t.reply = reply
             t.answered = true
-            if let c = t.client { Scheduler.wake(c) }
+            if t.waiting, let c = t.client { Scheduler.wake(c) }
         }
     }
 
     /// Client side: sends `request` to the server its header's port names and waits.
     static func trans(_ request: Message) -> Message {
-        Interrupts.withDisabled {
-            transactions &+= 1
-            guard let listener = listener(forPutPort: request.header.port) else { return .status(.rpcNotFound) }
-            let t = Scheduler.current!.clientTransaction ?? Transaction()
-            // Fast path: a server is waiting, so run it now, in place of this
-            // thread, without passing through the run queue.
-            if let plan = handOver(t, request, to: listener) { Scheduler.perform(plan) }
-            while !t.answered { Scheduler.block() }
-            t.client = nil
-            return t.reply
+        guard let t = send(request) else { return .status(.rpcNotFound) }
+        return t.takeUnretainedValue().reply
+    }
+
+    /// The same, leaving the reply in the calling thread's own transaction
+    /// (which it keeps, so the reference is safe to read until its next
+    /// call): the system call copies it out from there. nil when nobody
+    /// serves the port.
+    @inline(__always)
+    static func send(_ request: Message) -> Unmanaged<Transaction>? {
+        let flags = cpu_flags(); cpu_cli()
+        defer { cpu_set_flags(flags) }
+        transactions &+= 1
+        guard let listener = listener(forPutPort: request.header.port) else { return nil }
+        let me = Scheduler.current.unsafelyUnwrapped
+        let t = Unmanaged.passUnretained(me.clientTransaction ?? newTransaction(for: me))
+        // Fast path: a server is waiting, so run it now, in place of this
+        // thread, without passing through the run queue.
+        if let plan = handOver(t, request, to: listener, from: me) { Scheduler.perform(plan) }
+        // Killed while the server had it (or before it blocked): stop waiting.
+        while !t._withUnsafeGuaranteedRef({ $0.answered }) {
+            if me.killed { abandon(t.takeUnretainedValue(), listener); break }
+            Scheduler.block()
         }
+        t._withUnsafeGuaranteedRef { $0.waiting = false }
+        return t
+    }
+
+    /// A client whose process ended stops waiting: its request leaves the
+    /// queue if no server took it yet; a server that did finds, when it
+    /// replies, nobody waiting (and wakes nobody).
+    @inline(never)
+    private static func abandon(_ t: Transaction, _ listener: PortListener) {
+        t.waiting = false
+        t.reply = .status(.rpcFailure)
+        listener.pending.removeAll { $0 === t }
+    }
+
+    @inline(never)
+    private static func newTransaction(for me: KThread) -> Transaction {
+        let t = Transaction()
+        t.client = me
+        me.clientTransaction = t
+        return t
     }
 
     private static func listen(_ getPort: Port) -> PortListener {
@@ -103,64 +211,81 @@ enum LocalIPC {
     /// Server side: answers `t` and waits for the next request in one step.
     /// When the client is waiting for this very reply, the CPU goes straight
     /// back to it (the other half of the fast path).
+    @inline(__always)
     static func replyAndWait(_ t: Transaction, _ reply: Message, on listener: PortListener) -> Transaction {
         Interrupts.withDisabled {
-            t.reply = reply
+            t.reply.carry(reply)
             t.answered = true
             if !listener.pending.isEmpty {
-                if let c = t.client { Scheduler.wake(c) }
+                if t.waiting, let c = t.client { Scheduler.wake(c) }
                 return listener.pending.removeFirst()
             }
-            let me = Scheduler.current!
+            unowned(unsafe) let me = Scheduler.current.unsafelyUnwrapped
             if let plan = handBack(t, idle: listener) { Scheduler.perform(plan) }
             while me.transaction == nil { Scheduler.block() }
-            let next = me.transaction!
-            me.transaction = nil
-            return next
+            var next: Transaction? = nil
+            swap(&next, &me.transaction)
+            return next.unsafelyUnwrapped
         }
     }
 
     /// Queues the request, or plans the switch to a waiting server.
-    @inline(never)
-    private static func handOver(_ t: Transaction, _ request: Message, to listener: PortListener) -> Scheduler.SwitchPlan? {
-        let me = Scheduler.current!
-        me.clientTransaction = t
-        t.client = me
-        t.request = request
-        t.answered = false
-        guard !listener.idleServers.isEmpty else {
-            listener.pending.append(t)
+    @inline(__always)
+    private static func handOver(_ tu: Unmanaged<Transaction>, _ request: Message, to listener: PortListener,
+                                 from me: KThread) -> Scheduler.SwitchPlan? {
+        tu._withUnsafeGuaranteedRef { t in
+            t.request.carry(request)
+            t.answered = false
+            t.waiting = true
+        }
+        // A server of an ended process may still be listed until it runs.
+        var server = listener.popIdle()
+        while let s = server, s._withUnsafeGuaranteedRef({ $0.killed }) { server = listener.popIdle() }
+        guard let server else {
+            listener.pending.append(tu.takeUnretainedValue())
             return nil
         }
-        let server = listener.idleServers.removeLast()
-        server.transaction = t
-        server.generation &+= 1
         me.state = .blocked
-        return Scheduler.planDirectSwitch(to: server)
+        return server._withUnsafeGuaranteedRef { server in
+            server.transaction = tu.takeUnretainedValue()
+            server.generation &+= 1
+            return Scheduler.planDirectSwitch(to: server)
+        }
     }
 
     /// Parks the server as idle and plans the switch back to its waiting client.
-    @inline(never)
+    @inline(__always)
     private static func handBack(_ t: Transaction, idle listener: PortListener) -> Scheduler.SwitchPlan? {
-        let me = Scheduler.current!
-        me.transaction = nil
-        listener.idleServers.append(me)
-        guard let client = t.client, client.state == .blocked else { return nil }
-        client.wakeReason = .woken
-        client.generation &+= 1
+        unowned(unsafe) let me = Scheduler.current.unsafelyUnwrapped
+        listener.pushIdle(me)
+        guard t.waiting, let client = t.clientRef, client._withUnsafeGuaranteedRef({ $0.state == .blocked }) else { return nil }
         me.state = .blocked
-        return Scheduler.planDirectSwitch(to: client)
+        return client._withUnsafeGuaranteedRef { client in
+            client.wakeReason = .woken
+            client.generation &+= 1
+            return Scheduler.planDirectSwitch(to: client)
+        }
     }
 
     /// Starts a thread serving `getPort` with `handler` (a kernel server).
     static func serve(_ name: String, getPort: Port, priority: Priority = Priority(process: .high),
                       _ handler: @escaping (Message) -> Message) {
         let listener = Interrupts.withDisabled { listen(getPort) }
-        Scheduler.spawn(name, priority: priority) {
+        servers.append(Scheduler.spawn(name, priority: priority) {
             var t = getRequest(from: listener)
             while true {
                 t = replyAndWait(t, handler(t.request), on: listener)
             }
-        }
+        })
+    }
+}
+
+extension Message {
+    /// Takes `other`'s contents. A header-only message replacing another
+    /// moves just the header: no reference counting of empty bodies on the
+    /// path every null transaction takes.
+    @inline(__always)
+    mutating func carry(_ other: Message) {
+        if other.body.isEmpty && body.isEmpty { header = other.header } else { self = other }
     }
 }

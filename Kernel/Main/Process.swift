@@ -25,6 +25,8 @@ final class Process {
     var mappings: [SegmentMapping] = []
     var ending: Ending = .running
     var liveThreads = 0
+    /// Its threads still alive, so that its end can stop them all at once.
+    var threads: [KThread] = []
     let finished = Semaphore(0)
     let priority: PriorityLevel
 
@@ -80,6 +82,7 @@ final class Process {
         t.body = nil
         t.userEntry = (image.entry, esp)
         t.process = p
+        p.threads.append(t)
         Scheduler.start(t)
         return p
     }
@@ -98,10 +101,19 @@ final class Process {
             Scheduler.current?.serving = nil
             LocalIPC.putReply(t, .status(.rpcFailure))
         }
-        if p.ending == .running && ending != .threadExited { p.ending = ending }
+        let wasRunning = p.ending == .running
+        if wasRunning && ending != .threadExited { p.ending = ending }
+        // Exit or abort stops every other thread now, whatever it waits for
+        // (getreq, trans, sleep, interrupt await): each is woken as killed
+        // and leaves on its way back to user mode.
+        let me = Scheduler.current!
+        p.threads.removeAll { $0 === me }
+        if wasRunning && p.ending != .running {
+            for t in p.threads { Scheduler.kill(t) }
+        }
         if ending == .threadExited && p.liveThreads == 1 && p.ending == .running { p.ending = .exited(0) }
-        // Exit or abort ends the whole process: its other threads stop when
-        // they next pass through the kernel (see Syscalls.reapIfProcessEnded).
+        // Its other threads, woken above, stop on their way back to user
+        // mode (see Syscalls.reapIfProcessEnded).
         switch ending {
         case let .aborted(reason):
             print("[kernel] process \(p.id) (\(p.name)) aborted: \(reason)")

@@ -22,6 +22,8 @@ enum Scheduler {
     static var needReschedule = false
     static var sliceTimer: TimerID? = nil
     static var timeSlice = Interval.milliseconds(10)
+    /// When the running preemptible thread was switched in (TSC counts).
+    static var sliceStart: UInt64 = 0
     static var switches: UInt64 = 0
     static var preemptions: UInt64 = 0
     static var threadCount = 0
@@ -87,6 +89,20 @@ enum Scheduler {
         }
     }
 
+    /// Stops a thread of an ended process at once: a blocked one is woken
+    /// with `killed` (every wait gives up on it and cleans up after itself),
+    /// a ready one stops when it next passes through the kernel. No switch
+    /// happens here: the caller is usually a thread on its own way out.
+    static func kill(_ t: KThread) {
+        Interrupts.withDisabled {
+            t.killed = true
+            guard t.state == .blocked else { return }
+            t.wakeReason = .killed
+            t.generation &+= 1
+            makeReady(t)
+        }
+    }
+
     /// A timer's wakeup for a wait that may have ended already.
     static func timeout(_ t: KThread, generation: UInt32) {
         if t.state == .blocked && t.generation == generation { wake(t, reason: .timedOut) }
@@ -105,6 +121,10 @@ enum Scheduler {
     private static func buryCurrent() {
         let me = current!
         me.state = .dead
+        // Its transaction record and it refer to each other; a server still
+        // holding the record then finds no client to answer.
+        me.clientTransaction?.client = nil
+        me.clientTransaction = nil
         zombies.append(me)
         threadCount -= 1
     }
@@ -151,11 +171,13 @@ enum Scheduler {
 
     /// The local IPC fast path: plans running `next` at once, bypassing the
     /// run queue. The running thread must already be blocked (interrupts off).
+    @inline(__always)
     static func planDirectSwitch(to next: KThread) -> SwitchPlan {
         prepareSwitch(to: next)
     }
 
     /// Makes a planned switch; returns when something wakes this thread again.
+    @inline(__always)
     static func perform(_ plan: SwitchPlan) {
         switch_context(plan.0, plan.2, plan.1, plan.3)
         reap()
@@ -170,8 +192,9 @@ enum Scheduler {
     }
 
     /// Updates the bookkeeping and returns only raw pointers, so no reference
-    /// to either thread stays retained across the switch.
-    @inline(never)
+    /// to either thread stays retained across the switch. Inlined: the
+    /// frames that switch on an exit (`pickNext`) are themselves never inlined.
+    @inline(__always)
     private static func prepareSwitch(to next: KThread)
         -> (UnsafeMutablePointer<UInt32>, UnsafeMutableRawPointer, UInt32, UnsafeMutableRawPointer) {
         let old = current!
@@ -181,17 +204,27 @@ enum Scheduler {
         current = next
         Descriptors.setKernelStack(next.stackTop)
         Paging.activate(next.pageDirectory)
-        // The slice timer keeps running across switches (re-arming it on
-        // every switch would cost a timer insertion per transaction); it is
-        // armed when a preemptible thread runs and none is pending.
-        if next.preemptible && next !== idle && sliceTimer == nil {
-            sliceTimer = Timers.after(timeSlice) { Scheduler.sliceEnded() }
+        // Every switch to a preemptible thread starts a fresh slice. The
+        // slice timer is not re-armed for it (that would cost a timer
+        // insertion per transaction): the switch only notes the time, and
+        // when the timer fires early for the thread now running it is set
+        // again for the rest of that thread's slice.
+        if next.preemptible && next !== idle {
+            sliceStart = cpu_rdtsc()
+            if sliceTimer == nil { sliceTimer = Timers.after(timeSlice) { Scheduler.sliceEnded() } }
         }
         return (old.context, old.fxState, next.context.pointee, next.fxState)
     }
 
     private static func sliceEnded() {
         sliceTimer = nil
+        // The running thread's slice began at its last switch in: if that
+        // was less than a slice ago, it gets the rest before anyone preempts it.
+        let used = Clock.microseconds(ofCounts: cpu_rdtsc() &- sliceStart)
+        if let me = current, me.preemptible, me !== idle, used + 50 < UInt64(timeSlice.microseconds) {
+            sliceTimer = Timers.after(.microseconds(timeSlice.microseconds - Int64(used))) { Scheduler.sliceEnded() }
+            return
+        }
         guard let me = current, me.preemptible, let best = ready.bestRank, best <= me.priority.rank else {
             // Nobody to share with: start a fresh slice.
             if let me = current, me.preemptible, me !== idle {
@@ -205,10 +238,9 @@ enum Scheduler {
     /// Sleeps the running thread for `interval`.
     static func sleep(_ interval: Interval) {
         Interrupts.withDisabled {
-            let me = current!
-            me.generation &+= 1
-            Timers.at(Clock.now() + interval, .wake(me, generation: me.generation))
-            block()
+            // Through Waiting, so a sleep cut short (killed) cancels its timer
+            // and the timer does not keep the thread alive.
+            _ = Waiting.block(current!, timeout: interval)
         }
     }
 }

@@ -83,9 +83,7 @@ enum Signals {
             guard SignalCatchers.isRaisable(signal) else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
             guard deliverToCatchers(signal, in: process) else {
                 // Nobody catches it: the raising thread ends the process the
-                // way a fault does, which stops its other threads; those
-                // waiting in getreq or a queued trans are sent on their way now.
-                releaseWaiters(process)
+                // way a fault does, which stops all its other threads at once.
                 return .failure(.uncaught(signal))
             }
             return .success(0)
@@ -129,31 +127,21 @@ enum Signals {
         }
     }
 
-    /// Ends `process` from outside (no thread of it is running): its threads
-    /// stop as they pass through the kernel, and those waiting in getreq or
-    /// a queued trans are sent through it now. (Where the process layer can
-    /// stop all of a process's threads at once, this is the place to call it.)
+    /// Ends `process` from outside (no thread of it is running): all its
+    /// threads are stopped at once, blocked ones woken as killed.
     static func terminate(_ process: Process, _ reason: String) {
         guard process.ending == .running else { return }
         process.ending = .aborted(reason)
         print("[kernel] process \(process.id) (\(process.name)) aborted: \(reason)")
-        releaseWaiters(process)
-    }
-
-    /// Sends the threads of `process` that wait in getreq or in a queued trans back through the kernel.
-    private static func releaseWaiters(_ process: Process) {
-        for l in LocalIPC.listeners {
-            for t in l.idleServers { if let k = thread(t), k.process === process { interrupt(k) } }
-            for tr in l.pending where tr.client?.process === process { if let c = tr.client { interrupt(c) } }
-        }
+        for t in process.threads { Scheduler.kill(t) }
     }
 
     /// Cuts short the blocking call `t` is in, where a signal may.
     private static func interrupt(_ t: KThread) {
         guard t !== Scheduler.current, t.state == .blocked else { return }
         for l in LocalIPC.listeners {
-            if let i = l.idleServers.firstIndex(where: { same($0, t) }) {
-                l.idleServers.remove(at: i)
+            if l.isIdle(t) {
+                l.removeIdle(t)
                 t.transaction = interruptedRequest
                 t.signals?.interrupted = true
                 Scheduler.wake(t)

@@ -53,7 +53,7 @@ final class Semaphore {
             let me = Scheduler.current!
             waiters.append(me)
             let reason = Waiting.block(me, timeout: timeout)
-            if reason == .timedOut {
+            if reason != .woken {
                 waiters.removeAll { $0 === me }
                 return false
             }
@@ -102,7 +102,7 @@ enum Events {
             sleepers.append(me)
             let reason = Waiting.block(me, timeout: timeout)
             me.awaitEvent = 0
-            if reason == .timedOut { sleepers.removeAll { $0 === me } }
+            if reason != .woken { sleepers.removeAll { $0 === me } }
             return reason == .woken
         }
     }
@@ -127,6 +127,7 @@ enum Events {
 enum Waiting {
     /// Blocks `me` (the running thread; interrupts off) and says why it woke.
     static func block(_ me: KThread, timeout: Interval?) -> KThread.WakeReason {
+        if me.killed { return .killed }   // its process ended before it got here
         me.wakeReason = .none
         var timer: TimerID? = nil
         if let timeout {

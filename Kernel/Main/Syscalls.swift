@@ -53,10 +53,11 @@ enum Syscalls {
         Process.endCurrentThread(.threadExited)
     }
 
-    @inline(never)
+    /// Its process's end marks every other thread of it killed (see
+    /// `Process.endBookkeeping`), so one flag answers without reaching the process.
+    @inline(__always)
     private static func processEnded() -> Bool {
-        guard let p = Scheduler.current?.process else { return false }
-        return p.ending != .running
+        Scheduler.current?.killed ?? false
     }
 
     @inline(never)
@@ -71,11 +72,8 @@ enum Syscalls {
         case 1:
             return .exited(Int32(bitPattern: f.ebx))
         case 2:
-            switch trans(process, f) {
-            case let .success(n): frame.pointee.eax = UInt32(bitPattern: n)
-            case let .failure(.outsideSegments(address, length)):
-                return .aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments")
-            }
+            guard let n = trans(process, f) else { return refusal(process, f) }
+            frame.pointee.eax = UInt32(bitPattern: n)
         case 3:
             Scheduler.yield()
             frame.pointee.eax = 0
@@ -122,7 +120,11 @@ enum Syscalls {
         return nil
     }
 
-    private static func trans(_ process: Process, _ f: InterruptFrame) -> Result<Int32, UserBuffer.Refusal> {
+    /// The transaction every user program makes most: checked, then
+    /// header and data moved straight between user memory and the
+    /// caller's own transaction record. nil when a pointer is refused.
+    @inline(__always)
+    private static func trans(_ process: Process, _ f: InterruptFrame) -> Int32? {
         let header: UnsafeMutableRawBufferPointer
         let request: UnsafeMutableRawBufferPointer
         let reply: UnsafeMutableRawBufferPointer
@@ -131,14 +133,33 @@ enum Syscalls {
             request = try UserBuffer(address: f.ecx, length: f.edx).validated(for: process, write: false)
             reply = try UserBuffer(address: f.esi, length: f.edi).validated(for: process, write: true)
         } catch {
-            return .failure(error)
+            return nil
         }
-        let h = RawHeader.load(from: header.baseAddress!)
-        let answer = LocalIPC.trans(Message(header: h, body: request.isEmpty ? [] : Array(request)))
-        RawHeader.store(answer.header, to: header.baseAddress!)
-        let n = min(answer.body.count, reply.count)
-        if n > 0 { answer.body.withUnsafeBytes { reply.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) } }
-        return .success(Int32(n))
+        let hp = header.baseAddress.unsafelyUnwrapped
+        let message = Message(header: RawHeader.load(from: hp), body: request.isEmpty ? [] : Array(request))
+        guard let t = LocalIPC.send(message) else {
+            RawHeader.store(Message.status(.rpcNotFound).header, to: hp)
+            return 0
+        }
+        return t._withUnsafeGuaranteedRef { t in
+            RawHeader.store(t.reply.header, to: hp)
+            let n = min(t.reply.body.count, reply.count)
+            if n > 0 { t.reply.body.withUnsafeBytes { reply.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) } }
+            return Int32(n)
+        }
+    }
+
+    /// Which argument of a trans was refused, as the abort message.
+    @inline(never)
+    private static func refusal(_ process: Process, _ f: InterruptFrame) -> Process.Ending {
+        for (address, length, write) in [(f.ebx, UInt32(32), true), (f.ecx, f.edx, false), (f.esi, f.edi, true)] {
+            do throws(UserBuffer.Refusal) {
+                _ = try UserBuffer(address: address, length: length).validated(for: process, write: write)
+            } catch {
+                return .aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments")
+            }
+        }
+        return .aborted("bad system call argument")
     }
 
     private static func getRequest(_ process: Process, _ f: InterruptFrame) -> Result<Int32, UserBuffer.Refusal> {
@@ -154,7 +175,9 @@ enum Syscalls {
             me.serving = nil
             LocalIPC.putReply(stale, .status(.rpcFailure))
         }
-        let t = LocalIPC.getRequest(on: h.port)
+        guard let t = LocalIPC.getRequest(on: h.port) else {
+            return .success(Int32(ErrorCode.rpcFailure.rawValue))   // its process ended; it stops on the way out
+        }
         if t === Signals.interruptedRequest { return .success(Int32(ErrorCode.rpcAborted.rawValue)) }
         me.serving = t
         RawHeader.store(t.request.header, to: header.baseAddress!)
@@ -192,6 +215,7 @@ enum Syscalls {
         t.body = nil
         t.userEntry = (f.ebx, f.ecx &- 8)
         t.process = process
+        process.threads.append(t)
         process.liveThreads += 1
         Scheduler.start(t)
         return .success(Int32(t.id))
@@ -226,9 +250,15 @@ enum Syscalls {
             } else {
                 let kind = f.errorCode & 1 != 0 ? "protection" : "not present"
                 let access = f.errorCode & 2 != 0 ? "write" : "read"
-                what = "page fault (\(access), \(kind)) at \(hex(address))"
+                what = "page fault (\(access), \(kind)) at \(hex(address))\(address < 0x1000 ? " (null pointer)" : "")"
             }
         }
         return "\(what), eip \(hex(f.eip))"
     }
+}
+
+/// Where entry.S's int 0x80 stub lands, with the caller's registers.
+@_cdecl("syscall_entry")
+func syscall_entry(_ raw: UnsafeMutableRawPointer) {
+    Syscalls.handle(raw.assumingMemoryBound(to: InterruptFrame.self))
 }

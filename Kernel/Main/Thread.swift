@@ -10,7 +10,7 @@ import KernelCore
 
 final class KThread {
     enum State { case ready, running, blocked, dead }
-    enum WakeReason { case none, woken, timedOut }
+    enum WakeReason { case none, woken, timedOut, killed }
 
     static let stackSize = 16 * 1024
     static var nextID = 1
@@ -28,6 +28,9 @@ final class KThread {
     /// The event an `await` is sleeping on; 0 when not awaiting.
     var awaitEvent: UInt = 0
     var wakeReason: WakeReason = .none
+    /// Its process has ended: whatever it waits for, it stops waiting and
+    /// leaves on its way back to user mode.
+    var killed = false
     /// Bumped on every block, so a stale timeout cannot wake a later wait.
     var generation: UInt32 = 0
     var switchesIn: UInt64 = 0
@@ -44,6 +47,8 @@ final class KThread {
     var serving: Transaction? = nil
     /// This thread's reusable transaction as a client.
     var clientTransaction: Transaction? = nil
+    /// The next server parked idle on the same port (see PortListener).
+    var nextIdle: Unmanaged<KThread>? = nil
     /// The request handed to this thread while it waited in getreq.
     var transaction: Transaction? = nil
     /// Its signal catchers and pending signals (Signals.swift); nil until it catches one.
@@ -117,13 +122,18 @@ func thread_entry() {
     // Nothing of the thread may stay retained on this stack: neither exit
     // nor the jump to user mode returns.
     if let (eip, esp) = runCurrentBody() { enter_user_mode(eip, esp) }
+    if isUserThread() { Process.endCurrentThread(.threadExited) }
     Scheduler.exit()
 }
+
+@inline(never)
+private func isUserThread() -> Bool { Scheduler.current!.process != nil }
 
 /// Runs a kernel thread's body, or returns where a user thread starts.
 @inline(never)
 private func runCurrentBody() -> (UInt32, UInt32)? {
     Scheduler.reap()
+    if Scheduler.current!.killed { return nil }   // its process ended before it first ran
     if let entry = Scheduler.current!.userEntry { return entry }
     let body = Scheduler.current!.body
     Scheduler.current!.body = nil

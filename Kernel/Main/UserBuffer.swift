@@ -17,6 +17,7 @@ struct UserBuffer {
 
     enum Refusal: Error { case outsideSegments(address: UInt32, length: UInt32) }
 
+    @inline(__always)
     func validated(for process: Process, write: Bool) throws(Refusal) -> UnsafeMutableRawBufferPointer {
         guard length <= 1 << 20, process.check(address: address, length: length, write: write) else {
             throw .outsideSegments(address: address, length: length)

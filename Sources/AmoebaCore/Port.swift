@@ -67,3 +67,13 @@ public struct Port: Hashable, Sendable {
         self.init(bytes: b)
     }
 }
+
+extension Port {
+    /// A port from its six bytes read as one little-endian integer (byte 0
+    /// lowest; bits above 48 ignored). Lets a kernel move a header's ports
+    /// across the user boundary with a few word loads instead of byte loops.
+    @inlinable public init(littleEndianBits bits: UInt64) { self.init(packed: bits) }
+
+    /// The six bytes as one little-endian integer (byte 0 lowest).
+    @inlinable public var littleEndianBits: UInt64 { packed }
+}

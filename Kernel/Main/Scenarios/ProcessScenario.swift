@@ -64,6 +64,53 @@ enum ProcessScenario {
         print("processes: user server answered echo, add, refusal; its helper thread finished; exited \(p.ending == .exited(0))")
     }
 
+    /// A process whose threads all wait in the kernel ends: every one of
+    /// them stops at once (not when what it waits for comes), and the
+    /// request one of them held for the kernel is answered RPC_FAILURE.
+    /// One of its threads is meanwhile the client of another process, which
+    /// replies after the client is gone: that putrep is taken quietly and
+    /// the server carries on.
+    static func teardown() {
+        guard let server = run("server", program(program_server(), program_server_size()), 0x22) else { return }
+        let serverPut = Port(bytes: [0x22, 0x53, 0x45, 0x52, 0x56, 0x45])!.putPort
+        var waited = 0
+        while LocalIPC.listener(forPutPort: serverPut) == nil && waited < 100 { Scheduler.sleep(.milliseconds(1)); waited += 1 }
+        let image = program(program_blocker(), program_blocker_size())
+        guard let p = run("blocker", image, 0x33) else { return }
+        let put = Port(bytes: [2, 0x33, 0x42, 0x4C, 0x4B, 0x21])!.putPort
+        waited = 0
+        while LocalIPC.listener(forPutPort: put) == nil && waited < 100 { Scheduler.sleep(.milliseconds(1)); waited += 1 }
+        var h = Header()
+        h.port = put
+        let start = Clock.now()
+        let reply = LocalIPC.trans(Message(header: h))     // held until the process ends
+        let ended = p.finished.down(timeout: .milliseconds(100))
+        let took = (Clock.now() - start).microseconds
+        check(reply.header.status == .rpcFailure, "the request an ended process held is answered RPC_FAILURE (got \(reply.header.status.name))")
+        check(ended && p.ending == .exited(0) && p.liveThreads == 0 && p.threads.isEmpty,
+              "every thread stops at once: getreq, trans, sleep, interrupt await, holding requests (\(p.liveThreads) left)")
+        check(took < 100_000, "the process ended within 100 ms of the call, not after its minute-long waits (\(took) us)")
+        print("processes: blocker's threads in getreq, trans, sleep, interrupt await and holding requests stopped at its exit: \(p.liveThreads) left, \(took) us after the call; held request answered \(reply.header.status.name)")
+        // The server's slow reply (150 ms after the blocker's remote client
+        // called, ~100 ms after that client's process ended) is still to come.
+        check(took < 140_000, "the blocker ended before the server's reply to it was due")
+        Scheduler.sleep(.milliseconds(160))
+        var h2 = Header()
+        h2.port = serverPut
+        h2.command = 2
+        h2.offset = 1
+        h2.size = 2
+        let after = LocalIPC.trans(Message(header: h2))
+        check(after.header.status == .ok && after.header.offset == 3 && after.header.extra == 0,
+              "the server's putrep to a client that died is taken quietly (returned \(Int16(bitPattern: after.header.extra))) and it serves on")
+        var stop = Header()
+        stop.port = serverPut
+        stop.command = 99
+        _ = LocalIPC.trans(Message(header: stop))
+        server.finished.down()
+        print("processes: a server replied to a client whose process had ended: putrep returned \(Int16(bitPattern: after.header.extra)), next request answered \(after.header.status.name); exited \(server.ending == .exited(0))")
+    }
+
     static func run() {
         let hello = program(program_hello(), program_hello_size())
         let faulty = program(program_faulty(), program_faulty_size())
@@ -79,6 +126,7 @@ enum ProcessScenario {
         }
 
         userServer()
+        teardown()
         if let p = run("driver", hello, 3) {
             p.finished.down()
             check(p.ending == .exited(0), "a user driver awaits IRQ 8 (shared with the kernel's RTC handler)")
@@ -90,7 +138,7 @@ enum ProcessScenario {
         var worker = run("worker", hello, 1)
         guard worker != nil else { Machine.fail("no worker") }
         let expected: [(UInt32, String)] = [
-            (1, "page fault (write, protection) at 0x00000000"),   // kernel page, supervisor-only
+            (1, "page fault (write, not present) at 0x00000000 (null pointer)"),   // page 0 is unmapped
             (2, "page fault (read, protection) at 0x00100000"),
             (3, "divide error"),
             (4, "invalid opcode"),

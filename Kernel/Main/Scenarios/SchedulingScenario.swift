@@ -20,6 +20,7 @@ enum SchedulingScenario {
         nonPreemptiveKernelThreads()
         synchronisation()
         timeSlices()
+        freshSliceAtEverySwitch()
         preemptionByBetterThread()
         print("sched: \(Scheduler.switches) switches, \(Scheduler.preemptions) preemptions")
         if failures == 0 { Machine.pass() } else { Machine.fail("\(failures) scheduling checks failed") }
@@ -155,6 +156,37 @@ enum SchedulingScenario {
         check(trace.count >= 6, "time slices interleave two preemptible threads (\(trace.count) turns)")
         check(sums == expected, "SSE state survives preemption")
         print("sched: time slicing gave \(trace.count) turns in 120 ms; sums intact=\(sums == expected)")
+    }
+
+    /// A preemptible thread switched in half-way through another's slice
+    /// still gets a whole slice of its own before it is preempted.
+    static func freshSliceAtEverySwitch() {
+        let done = Semaphore(0)
+        var firstRun: [Int64] = [-1, -1]
+        let slice = Scheduler.timeSlice.microseconds
+        Scheduler.spawn("half", preemptible: true) {
+            let end = Clock.now() + .microseconds(slice / 2)
+            while Clock.now() < end { cpu_pause() }
+            Scheduler.sleep(.milliseconds(60))   // the next thread comes in mid-slice
+            done.up()
+        }
+        for k in 0..<2 {
+            Scheduler.spawn("full\(k)", preemptible: true) {
+                let start = Clock.now()
+                var last = start
+                while Clock.now() < start + .milliseconds(40) {
+                    let now = Clock.now()
+                    // A gap in the clock is the time another thread ran.
+                    if firstRun[k] < 0 && (now - last).microseconds > 500 { firstRun[k] = (last - start).microseconds }
+                    last = now
+                }
+                done.up()
+            }
+        }
+        done.down(); done.down(); done.down()
+        let whole = firstRun.allSatisfy { $0 >= slice * 9 / 10 && $0 <= slice * 11 / 10 }
+        check(whole, "a thread switched in mid-slice runs a whole slice (ran \(firstRun[0]) and \(firstRun[1]) us of \(slice))")
+        print("sched: fresh slice at every switch: ran \(firstRun[0]) us and \(firstRun[1]) us before preemption, slice \(slice) us; whole=\(whole)")
     }
 
     static func preemptionByBetterThread() {

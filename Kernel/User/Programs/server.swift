@@ -2,10 +2,13 @@
 // is derived from the argument, so the test knows the put-port to call.
 // Before serving it starts a second thread, which computes and exits on
 // its own. Commands: 1 echo the data back reversed, 2 add (offset + size),
-// 3 report how many threads finished, 99 reply and exit the process.
+// 3 report how many threads finished, 4 answer 150 ms later (with the
+// status of the putrep before it in `offset`), 99 reply and exit the process.
 import AmoebaCore
 
 var helperDone: UInt32 = 0
+/// What the last putrep returned: 0 when the kernel took the reply.
+var lastPutReply: Int32 = 0
 
 @_cdecl("helper_thread")
 func helperThread(_ argument: UInt32) {
@@ -30,10 +33,15 @@ func programMain(_ argument: UInt32) -> Int32 {
             Amoeba.putReply(reply, Array(data.reversed()))
         case 2:
             reply.offset = request.offset &+ Int32(request.size)
-            Amoeba.putReply(reply)
+            reply.extra = UInt16(truncatingIfNeeded: lastPutReply)
+            lastPutReply = Amoeba.putReply(reply)
         case 3:
             reply.offset = Int32(bitPattern: helperDone)
-            Amoeba.putReply(reply)
+            lastPutReply = Amoeba.putReply(reply)
+        case 4:
+            Amoeba.sleep(microseconds: 150_000)   // the caller may be gone by now
+            reply.offset = lastPutReply
+            lastPutReply = Amoeba.putReply(reply)
         case 99:
             Amoeba.putReply(reply)
             print("server: asked to stop")
