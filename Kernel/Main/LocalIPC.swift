@@ -100,8 +100,14 @@ enum LocalIPC {
     /// The listener last found: a client usually talks to one server in a row.
     static var lastFound: PortListener? = nil
 
+    @inline(__always)
     static func listener(forPutPort port: Port) -> PortListener? {
         if let l = lastFound, l.putPort == port { return l }
+        return search(forPutPort: port)
+    }
+
+    @inline(never)
+    private static func search(forPutPort port: Port) -> PortListener? {
         for l in listeners where l.putPort == port { lastFound = l; return l }
         return nil
     }
