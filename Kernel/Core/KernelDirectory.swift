@@ -2,12 +2,12 @@
 // capabilities, in memory, served like any other object.
 //
 // It answers the standard commands (its std_info starts with `%`, Amoeba's
-// mark for a kernel directory) and two directory commands with the SOAP
-// numbers: LIST, whose reply data is one line per entry, `name` then the
-// capability in the `cap` text form; and LOOKUP, whose request data is a
-// name and whose reply data is the 16-byte capability, restricted to the
-// rights the directory capability itself carries. The buffer layout is this
-// kernel's own, not yet SOAP's row/column encoding.
+// mark for a kernel directory) and SOAP's two reading commands in SOAP's
+// own buffer layout (DirectoryLayout): LIST, paged, with the columns
+// owner, group and other; and LOOKUP of a path whose first component names
+// an entry. Each row grants all rights in every column, so a lookup yields
+// the server's capability as long as the caller's directory capability
+// selects some column, and nothing (STD_DENIED) when it selects none.
 import AmoebaCore
 
 public enum DirectoryCommand {
@@ -28,6 +28,9 @@ public final class KernelDirectory {
 
     public let identity: ServiceIdentity
     public private(set) var entries: [Entry] = []
+    static let columns = ["owner", "group", "other"]
+    /// The rights bits that select those columns.
+    static let columnBits: UInt8 = 0x07
 
     public init(identity: ServiceIdentity) { self.identity = identity }
 
@@ -57,16 +60,27 @@ public final class KernelDirectory {
         guard let rights = identity.rights(of: request.header) else { return .status(.capabilityBad) }
         switch request.header.command {
         case DirectoryCommand.list:
-            return .text(listing)
-        case DirectoryCommand.lookup:
-            guard let name = StandardRequests.name(in: request.body) else { return .status(.argumentBad) }
-            guard var cap = lookup(name) else { return .status(.notFound) }
-            if rights != .all, let restricted = try? Restriction.restrict(cap, to: Rights(rawValue: cap.private.rights.rawValue & rights.rawValue)) {
-                cap = restricted
-            }
+            let rows = entries.map { (name: $0.name, masks: [UInt32](repeating: 0xFF, count: KernelDirectory.columns.count)) }
+            guard let page = DirectoryLayout.listPage(columns: KernelDirectory.columns, rows: rows,
+                                                      first: Int(request.header.extra),
+                                                      limit: Int(request.header.size)) else { return .status(.overflow) }
             var reply = Message.status(.ok)
-            reply.body = cap.bytes
-            reply.header.size = UInt16(Capability.size)
+            reply.body = page.data
+            reply.header.size = UInt16(truncatingIfNeeded: page.data.count)
+            reply.header.extra = page.next
+            return reply
+        case DirectoryCommand.lookup:
+            guard let path = StandardRequests.name(in: request.body) else { return .status(.argumentBad) }
+            var first = Substring(path)
+            while first.first == "/" { first = first.dropFirst() }
+            let name = first.prefix { $0 != "/" }
+            var rest = first.dropFirst(name.count)
+            while rest.first == "/" { rest = rest.dropFirst() }
+            guard let cap = lookup(String(name)) else { return .status(.notFound) }
+            guard rights.rawValue & KernelDirectory.columnBits != 0 else { return .status(.denied) }
+            var reply = Message.status(.ok)
+            reply.body = DirectoryLayout.lookupReply(rest: String(rest), capability: cap)
+            reply.header.size = UInt16(truncatingIfNeeded: reply.body.count)
             return reply
         default:
             return .status(.commandBad)

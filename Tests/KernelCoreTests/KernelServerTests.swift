@@ -7,10 +7,12 @@ private func identity(_ seed: UInt8) -> ServiceIdentity {
     ServiceIdentity(getPort: Port(bytes: [seed, 2, 3, 4, 5, 6])!, random: Port(bytes: [9, seed, 7, 6, 5, 4])!)
 }
 
-private func request(_ cap: Capability, _ command: UInt16, size: UInt16 = 0, offset: Int32 = 0, body: [UInt8] = []) -> Message {
+private func request(_ cap: Capability, _ command: UInt16, size: UInt16 = 0, offset: Int32 = 0, extra: UInt16 = 0,
+                     body: [UInt8] = []) -> Message {
     var h = Header(capability: cap, command: command)
     h.size = size
     h.offset = offset
+    h.extra = extra
     return Message(header: h, body: body)
 }
 
@@ -26,13 +28,44 @@ private func text(_ m: Message) -> String { String(decoding: m.body, as: UTF8.se
     #expect(info.header.status == .ok && text(info).hasPrefix("%"))
     let found = dir.handle(request(dir.identity.capability, DirectoryCommand.lookup, body: Array("tod".utf8) + [0]))
     #expect(found.header.status == .ok)
-    #expect(Capability(bytes: found.body) == tod)
+    let answer = try #require(DirectoryLayout.parseLookupReply(found.body))
+    #expect(answer.rest == "" && answer.capability == tod)
+    // A longer path: the rest goes back to the caller, as SOAP does.
+    let deeper = dir.handle(request(dir.identity.capability, DirectoryCommand.lookup, body: Array("/tod/a/b".utf8) + [0]))
+    #expect(DirectoryLayout.parseLookupReply(deeper.body)?.rest == "a/b")
     let missing = dir.handle(request(dir.identity.capability, DirectoryCommand.lookup, body: Array("nope".utf8)))
     #expect(missing.header.status == .notFound)
     let empty = dir.handle(request(dir.identity.capability, DirectoryCommand.lookup))
     #expect(empty.header.status == .argumentBad)
-    let list = dir.handle(request(dir.identity.capability, DirectoryCommand.list))
-    #expect(text(list).hasPrefix("tod "))
+}
+
+/// LIST in SOAP's layout, byte for byte: int16 columns, int16 rows, the
+/// column names, then each row's name and a mask per column; paged by
+/// `extra` when the caller's buffer is small.
+@Test func directoryListIsInSoapLayout() throws {
+    let dir = KernelDirectory(identity: identity(1))
+    try dir.add("tod", identity(2).capability)
+    try dir.add("sys", identity(3).capability)
+    let list = dir.handle(request(dir.identity.capability, DirectoryCommand.list, size: 1000))
+    #expect(list.header.status == .ok)
+    #expect(list.header.extra == DirectoryLayout.noMoreRows)
+    var expected: [UInt8] = [3, 0, 2, 0] + Array("owner".utf8) + [0] + Array("group".utf8) + [0] + Array("other".utf8) + [0]
+    for name in ["tod", "sys"] { expected += Array(name.utf8) + [0] + [0xFF, 0, 0, 0, 0xFF, 0, 0, 0, 0xFF, 0, 0, 0] }
+    #expect(list.body == expected)
+    let page = dir.handle(request(dir.identity.capability, DirectoryCommand.list, size: 40))
+    #expect(page.header.extra == 1)
+    let rest = dir.handle(request(dir.identity.capability, DirectoryCommand.list, size: 1000, extra: 1))
+    #expect(rest.body.count == 22 + 16)
+    #expect(dir.handle(request(dir.identity.capability, DirectoryCommand.list, size: 10)).header.status == .overflow)
+}
+
+@Test func aDirectoryCapabilityWithoutColumnsLooksUpNothing() throws {
+    let dir = KernelDirectory(identity: identity(1))
+    try dir.add("tod", identity(2).capability)
+    let r = dir.handle(request(dir.identity.capability, StandardCommand.restrict, offset: 0x40))
+    let weaker = r.header.capability
+    #expect(dir.handle(request(weaker, DirectoryCommand.lookup, body: Array("tod".utf8) + [0])).header.status == .denied)
+    #expect(dir.handle(request(weaker, DirectoryCommand.list, size: 1000)).header.status == .ok)
 }
 
 @Test func forgedCapabilitiesAndUnknownCommandsAreRefused() {

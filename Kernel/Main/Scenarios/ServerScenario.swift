@@ -41,13 +41,18 @@ enum ServerScenario {
         let info = call(dirCap, StandardCommand.info)
         check(info.header.status == .ok && text(info).hasPrefix("%"), "directory std_info")
         print("servers: directory std_info \"\(text(info))\"")
-        let listing = call(dirCap, DirectoryCommand.list)
-        check(listing.header.status == .ok && text(listing).utf8.count > 0, "directory list")
+        // LIST in SOAP's layout: the heading, then rows as far as they fit.
+        let listing = call(dirCap, DirectoryCommand.list, size: 1024)
+        check(listing.header.status == .ok && listing.header.extra == DirectoryLayout.noMoreRows
+              && has(listing, "owner") && has(listing, "tty:00"), "directory list (SOAP layout)")
+        let firstPage = call(dirCap, DirectoryCommand.list, size: 40)
+        check(firstPage.header.status == .ok && firstPage.header.extra == 1, "directory list paged")
+        print("servers: directory LIST \(listing.body.count) bytes, paged at row \(firstPage.header.extra)")
 
         var caps: [String: Capability] = [:]
         for name in ["sys", "tod", "random", "tty:00"] {
             let r = call(dirCap, DirectoryCommand.lookup, body: Array(name.utf8) + [0])
-            guard r.header.status == .ok, let cap = Capability(bytes: r.body) else {
+            guard r.header.status == .ok, let (rest, cap) = DirectoryLayout.parseLookupReply(r.body), rest.isEmpty else {
                 check(false, "lookup \(name) (\(r.header.status.name))")
                 continue
             }

@@ -100,9 +100,9 @@ enum Amoeba {
 
     /// The capability the kernel directory lists under `name`.
     static func lookup(_ name: String) -> Capability? {
-        let (h, data) = trans(Header(capability: directory, command: 2106), Array(name.utf8) + [0], replyCapacity: 16)
-        guard h.status == .ok else { return nil }
-        return Capability(bytes: data)
+        let (h, data) = trans(Header(capability: directory, command: 2106), Array(name.utf8) + [0], replyCapacity: 64)
+        guard h.status == .ok, let (rest, cap) = DirectoryLayout.parseLookupReply(data), rest.isEmpty else { return nil }
+        return cap
     }
 
     static func info(_ cap: Capability) -> String {
