@@ -251,13 +251,6 @@ enum Signals {
         UnsafeMutableRawPointer(bitPattern: (UInt(bitPattern: frame) - 512) & ~15)!
     }
 
-    // The idle-server lists hold threads either as references or unretained
-    // (Unmanaged); these read both, so this file does not depend on which.
-    private static func same(_ a: KThread, _ b: KThread) -> Bool { a === b }
-    private static func same(_ a: Unmanaged<KThread>, _ b: KThread) -> Bool { a.toOpaque() == Unmanaged.passUnretained(b).toOpaque() }
-    private static func thread(_ a: KThread) -> KThread? { a }
-    private static func thread(_ a: Unmanaged<KThread>) -> KThread? { a.takeUnretainedValue() }
-
     /// A thread is ending: it no longer catches anything.
     static func threadEnded(_ t: KThread) {
         guard t.signals != nil else { return }

@@ -95,6 +95,34 @@ public enum DirectoryRequest {
 }
 
 public enum DirectoryReply {
+    /// Encodes one LIST page: int16 columns, int16 rows, the column names,
+    /// then whole rows (name and an int32 mask per column) from row `first`
+    /// as far as `limit` bytes allow. `next` is the first row left out, or
+    /// `DirectoryLimits.noMoreRows`; nil when not even the heading fits.
+    public static func listPage(columns: [String], rows: [(name: String, masks: [UInt32])], first: Int,
+                                limit: Int) -> (data: [UInt8], next: UInt16)? {
+        var w = BufferWriter(limit: limit)
+        do {
+            try w.write(Int16(truncatingIfNeeded: columns.count))
+            try w.write(Int16(truncatingIfNeeded: rows.count))
+            for c in columns { try w.write(string: c) }
+        } catch {
+            return nil
+        }
+        var row = max(0, first)
+        while row < rows.count {
+            let saved = w
+            do {
+                try w.write(string: rows[row].name)
+                for m in rows[row].masks { try w.write(m) }
+            } catch {
+                return (saved.bytes, UInt16(truncatingIfNeeded: row))
+            }
+            row += 1
+        }
+        return (w.bytes, DirectoryLimits.noMoreRows)
+    }
+
     /// One LIST reply: the directory's columns and row count, and the rows
     /// this page carried. Ask again with `extra` = the reply's `extra`
     /// until it is `DirectoryLimits.noMoreRows`.

@@ -26,30 +26,12 @@ extension DirectoryServer {
         case .success(let found): n = found
         }
         let dir = directories[n]!
-        var w = BufferWriter(limit: limit)
-        do {
-            try w.write(Int16(dir.columns.count))
-            try w.write(Int16(truncatingIfNeeded: dir.rows.count))
-            for c in dir.columns { try w.write(string: c) }
-        } catch {
+        guard let page = DirectoryReply.listPage(columns: dir.columns, rows: dir.rows.map { ($0.name, $0.masks) },
+                                                 first: Int(reply.extra), limit: limit) else {
             return .failure(.overflow)
         }
-        var next = DirectoryLimits.noMoreRows
-        var row = Int(reply.extra)
-        while row < dir.rows.count {
-            let saved = w
-            do {
-                try w.write(string: dir.rows[row].name)
-                for m in dir.rows[row].masks { try w.write(m) }
-            } catch {
-                w = saved
-                next = UInt16(truncatingIfNeeded: row)
-                break
-            }
-            row += 1
-        }
-        reply.extra = next
-        return .success(w.bytes)
+        reply.extra = page.next
+        return .success(page.data)
     }
 
     /// LOOKUP: the buffer is a path. The server follows it through its own

@@ -26,33 +26,17 @@ extension HostServers {
         var reply = Header()
         switch h.command {
         case DirectoryCommand.list:
-            var w = BufferWriter(limit: Int(h.size))
-            var next = DirectoryLimits.noMoreRows
-            do {
-                try w.write(Int16(HostServers.columns.count))
-                try w.write(Int16(rows.count))
-                for c in HostServers.columns { try w.write(string: c) }
-            } catch {
+            let masks = [UInt32](repeating: 0xFF, count: HostServers.columns.count)
+            guard let page = DirectoryReply.listPage(columns: HostServers.columns,
+                                                     rows: rows.map { ($0.kind.rawValue, masks) },
+                                                     first: Int(h.extra), limit: Int(h.size)) else {
                 reply.status = .overflow
                 return RPCMessage(header: reply)
             }
-            var row = Int(h.extra)
-            while row < rows.count {
-                let saved = w
-                do {
-                    try w.write(string: rows[row].kind.rawValue)
-                    for _ in HostServers.columns { try w.write(UInt32(0xFF)) }
-                } catch {
-                    w = saved
-                    next = UInt16(truncatingIfNeeded: row)
-                    break
-                }
-                row += 1
-            }
             reply.status = .ok
-            reply.extra = next
-            reply.size = UInt16(clamping: w.count)
-            return RPCMessage(header: reply, data: w.bytes)
+            reply.extra = page.next
+            reply.size = UInt16(clamping: page.data.count)
+            return RPCMessage(header: reply, data: page.data)
         case DirectoryCommand.lookup:
             var r = BufferReader(request.data)
             guard let path = try? r.readString(), path.utf8.count <= DirectoryLimits.maxPath else {

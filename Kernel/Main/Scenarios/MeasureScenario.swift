@@ -37,7 +37,7 @@ enum MeasureScenario {
         // The same transaction from a protected process: adds the trap, the
         // user-buffer checks and the copies in and out of user memory.
         var userRound = "failed"
-        if let p = try? Process.start("measure", program: ProcessScenario.program(program_hello(), program_hello_size()),
+        if let p = try? Process.start("measure", program: Scenarios.program(program_hello(), program_hello_size()),
                                       arguments: [4], directory: KernelServers.directory!.identity.capability) {
             p.finished.down()
             userRound = p.ending == .exited(0) ? "ok" : "failed"

@@ -19,24 +19,16 @@ enum ProcessScenario {
         if !ok { failures += 1; print("processes: FAILED \(what)") }
     }
 
-    static func program(_ start: UnsafePointer<UInt8>?, _ size: UInt32) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: UnsafeRawPointer(start), count: Int(size))
-    }
-
     static func run(_ name: String, _ image: UnsafeRawBufferPointer, _ argument: UInt32) -> Process? {
-        do throws(Process.LoadError) {
-            return try Process.start(name, program: image, arguments: [argument],
-                                     directory: KernelServers.directory!.identity.capability)
-        } catch {
-            check(false, "loading \(name)")
-            return nil
-        }
+        let p = Scenarios.start(name, image, argument)
+        check(p != nil, "loading \(name)")
+        return p
     }
 
     /// A process serving transactions (getreq/putrep in user mode) with a
     /// second thread of its own; the kernel calls it like any server.
     static func userServer() {
-        let image = program(program_server(), program_server_size())
+        let image = Scenarios.program(program_server(), program_server_size())
         guard let p = run("server", image, 0x21) else { return }
         let put = Port(bytes: [0x21, 0x53, 0x45, 0x52, 0x56, 0x45])!.putPort
         func call(_ command: UInt16, offset: Int32 = 0, size: UInt16 = 0, _ data: [UInt8] = []) -> Message {
@@ -71,11 +63,11 @@ enum ProcessScenario {
     /// replies after the client is gone: that putrep is taken quietly and
     /// the server carries on.
     static func teardown() {
-        guard let server = run("server", program(program_server(), program_server_size()), 0x22) else { return }
+        guard let server = run("server", Scenarios.program(program_server(), program_server_size()), 0x22) else { return }
         let serverPut = Port(bytes: [0x22, 0x53, 0x45, 0x52, 0x56, 0x45])!.putPort
         var waited = 0
         while LocalIPC.listener(forPutPort: serverPut) == nil && waited < 100 { Scheduler.sleep(.milliseconds(1)); waited += 1 }
-        let image = program(program_blocker(), program_blocker_size())
+        let image = Scenarios.program(program_blocker(), program_blocker_size())
         guard let p = run("blocker", image, 0x33) else { return }
         let put = Port(bytes: [2, 0x33, 0x42, 0x4C, 0x4B, 0x21])!.putPort
         waited = 0
@@ -112,8 +104,8 @@ enum ProcessScenario {
     }
 
     static func run() {
-        let hello = program(program_hello(), program_hello_size())
-        let faulty = program(program_faulty(), program_faulty_size())
+        let hello = Scenarios.program(program_hello(), program_hello_size())
+        let faulty = Scenarios.program(program_faulty(), program_faulty_size())
         let freeBefore = Kernel.pages!.freeCount
 
         if let p = run("hello", hello, 0) {

@@ -21,6 +21,22 @@ enum Scenarios {
         }
     }
 
+    /// A program carried in the image, as the bytes of its ELF file.
+    static func program(_ start: UnsafePointer<UInt8>?, _ size: UInt32) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: UnsafeRawPointer(start), count: Int(size))
+    }
+
+    /// Starts `image` as a process that finds the kernel directory; nil when
+    /// it does not load (the caller's scenario counts that as a failure).
+    static func start(_ name: String, _ image: UnsafeRawBufferPointer, _ argument: UInt32) -> Process? {
+        do throws(Process.LoadError) {
+            return try Process.start(name, program: image, arguments: [argument],
+                                     directory: KernelServers.directory!.identity.capability)
+        } catch {
+            return nil
+        }
+    }
+
     static func interactive() {
         print("[kernel] no scenario: node up, console idle")
         Interrupts.withDisabled { Scheduler.block() }

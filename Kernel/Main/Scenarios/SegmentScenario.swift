@@ -20,14 +20,9 @@ enum SegmentScenario {
     }
 
     static func start(_ name: String, _ argument: UInt32) -> Process? {
-        let image = UnsafeRawBufferPointer(start: UnsafeRawPointer(program_segments()), count: Int(program_segments_size()))
-        do throws(Process.LoadError) {
-            return try Process.start(name, program: image, arguments: [argument],
-                                     directory: KernelServers.directory!.identity.capability)
-        } catch {
-            check(false, "loading \(name)")
-            return nil
-        }
+        let p = Scenarios.start(name, Scenarios.program(program_segments(), program_segments_size()), argument)
+        check(p != nil, "loading \(name)")
+        return p
     }
 
     static func run() {

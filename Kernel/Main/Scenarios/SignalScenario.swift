@@ -16,14 +16,9 @@ enum SignalScenario {
     }
 
     static func start(_ name: String, _ argument: UInt32) -> Process? {
-        let image = UnsafeRawBufferPointer(start: UnsafeRawPointer(program_signals()), count: Int(program_signals_size()))
-        do throws(Process.LoadError) {
-            return try Process.start(name, program: image, arguments: [argument],
-                                     directory: KernelServers.directory!.identity.capability)
-        } catch {
-            check(false, "loading \(name)")
-            return nil
-        }
+        let p = Scenarios.start(name, Scenarios.program(program_signals(), program_signals_size()), argument)
+        check(p != nil, "loading \(name)")
+        return p
     }
 
     static func run() {
