@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "AmoebaCore", targets: ["AmoebaCore"]),
         .library(name: "FLIP", targets: ["FLIP"]),
         .library(name: "RPC", targets: ["RPC"]),
+        .library(name: "Node", targets: ["Node"]),
         .executable(name: "cap", targets: ["cap"]),
     ],
     dependencies: [
@@ -33,9 +34,12 @@ let package = Package(
         .target(name: "AmoebaCore", path: "Sources/AmoebaCore", swiftSettings: hotPath),
         .target(name: "FLIP", dependencies: ["AmoebaCore"], path: "Sources/FLIP", swiftSettings: hotPath),
         .target(name: "RPC", dependencies: ["AmoebaCore", "FLIP"], path: "Sources/RPC", swiftSettings: hotPath),
+        // One node's box, RPC machines and owner bookkeeping: what amunixd,
+        // the kernel, the simulated network and rpc_bench all drive.
+        .target(name: "Node", dependencies: ["AmoebaCore", "FLIP", "RPC"], path: "Sources/Node", swiftSettings: hotPath),
 
         // Host-only: the deterministic simulated network used by the tests.
-        .target(name: "SimNet", dependencies: ["AmoebaCore", "FLIP"], path: "Sources/SimNet"),
+        .target(name: "SimNet", dependencies: ["AmoebaCore", "FLIP", "RPC", "Node"], path: "Sources/SimNet"),
 
         // Tools.
         .executableTarget(

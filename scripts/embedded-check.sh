@@ -5,12 +5,77 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${EMBEDDED_OUT:-.build-embedded}"
 mkdir -p "$out"
-modules=(AmoebaCore FLIP RPC)
-for m in "${modules[@]}"; do
-  [ -d "Sources/$m" ] || continue
+compile() {  # module-name sources...
+  local m=$1; shift
   swiftc -target i686-unknown-none-elf -enable-experimental-feature Embedded \
     -wmo -parse-as-library -Osize -Xfrontend -disable-stack-protector -Xcc -ffreestanding \
     -module-name "$m" -emit-module -emit-module-path "$out/$m.swiftmodule" \
-    -I "$out" -c Sources/"$m"/*.swift -o "$out/$m.o"
+    -I "$out" -c "$@" -o "$out/$m.o" || return 1
   echo "embedded: $m ok ($(stat -c %s "$out/$m.o") bytes of object code)"
+}
+modules=(AmoebaCore FLIP RPC Node)
+for m in "${modules[@]}"; do
+  [ -d "Sources/$m" ] || continue
+  compile "$m" Sources/"$m"/*.swift
 done
+# Embedded Swift compiles generic code only where it is specialised, so
+# the node body is instantiated here, over an owner shaped like a kernel
+# thread's, and every call is made once.
+cat > "$out/node-probe.swift" <<'SWIFT'
+import AmoebaCore
+import FLIP
+import RPC
+import Node
+
+final class ProbeThread { var id = 0 }
+
+final class ProbeLayer: NodeUpperLayer {
+    var seen = 0
+    func handle(_ event: FLIPEvent, now: Instant) { seen += 1 }
+    func tick(now: Instant) {}
+    var nextDeadline: Instant? { nil }
+    var hasOutputs: Bool { seen > 0 }
+}
+
+struct ProbeRandom: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return state
+    }
+}
+
+public func probeNode(_ seed: UInt64, _ frame: [UInt8]) -> Int {
+    var g = ProbeRandom(state: seed)
+    let node = Node<ProbeThread>(configuration: NodeConfiguration(), using: &g)
+    let i = node.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!)
+    node.add(upperLayer: ProbeLayer())
+    let thread = ProbeThread()
+    let getPort = Port.random(using: &g)
+    let slot = node.getreq(port: getPort, owner: thread)
+    let now = Instant(microseconds: 1000)
+    node.trans(RPCMessage(header: Header(port: getPort.putPort, command: 1)), owner: thread,
+               deadline: now + .seconds(1), now: now)
+    node.receive(frame: frame, on: i, now: now)
+    node.tick(now: node.nextDeadline ?? now)
+    var outputs: [NodeOutput<ProbeThread>] = []
+    node.takeOutputs(into: &outputs)
+    var n = 0
+    for o in node.takeOutputs() + outputs {
+        switch o {
+        case .transmit(_, let f): n += f.count
+        case .transactionCompleted(let t, _): n += t.id
+        case .requestArrived(_, let s, let m): node.putrep(s, m, now: now)
+        case .upperLayerReady(let l): n += l.rawValue
+        }
+    }
+    if let s = slot { node.putrep(s, RPCMessage(header: Header()), now: now) }
+    n += node.cancelGetreqs(where: { $0 === thread }).count
+    node.abandon(where: { $0 === thread }, now: now)
+    let s = node.statistics
+    n += s.rpc.transactionsStarted + s.flip.framesOut + s.slotsWaiting + (node.address.isNull ? 1 : 0)
+    node.shutdown()
+    return n
+}
+SWIFT
+compile NodeProbe "$out/node-probe.swift" 2>&1 || { echo "embedded: node probe failed"; exit 1; }

@@ -384,6 +384,15 @@ public final class FLIPBox {
         return e
     }
 
+    /// Appends the pending events to `buffer` and forgets them. A driver
+    /// that keeps one buffer across calls drains the box without
+    /// allocating once the buffers have grown.
+    public func takeEvents(into buffer: inout [FLIPEvent]) {
+        guard !events.isEmpty else { return }
+        buffer.append(contentsOf: events)
+        events.removeAll(keepingCapacity: true)
+    }
+
     func deliver(_ d: FLIPDelivery) {
         statistics.messagesDelivered += 1
         events.append(.deliver(d))

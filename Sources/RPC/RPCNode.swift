@@ -27,7 +27,9 @@ public final class RPCNode {
     public let kid: KernelID
     public let configuration: RPCConfiguration
     let box: FLIPBox
-    let endpoint: EndpointID
+    /// The FLIP endpoint this machine listens on: a driver sharing the box
+    /// with other users routes deliveries by it.
+    public let endpoint: EndpointID
     public private(set) var address: FLIPAddress
     public internal(set) var statistics = RPCStatistics()
 
@@ -131,6 +133,14 @@ public final class RPCNode {
     public func takeEvents() -> [RPCEvent] {
         defer { events.removeAll(keepingCapacity: true) }
         return events
+    }
+
+    /// Appends the pending events to `buffer` and forgets them, so a driver
+    /// reusing one buffer drains the machine without allocating.
+    public func takeEvents(into buffer: inout [RPCEvent]) {
+        guard !events.isEmpty else { return }
+        buffer.append(contentsOf: events)
+        events.removeAll(keepingCapacity: true)
     }
 
     /// Transactions in flight and server slots held.

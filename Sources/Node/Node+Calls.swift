@@ -1,0 +1,92 @@
+// The three calls, and what happens when their owners leave.
+//
+// Every transaction and every slot is booked under its owner, so results
+// find their way back and an owner that goes away leaves nothing hanging:
+// its waiting slots are withdrawn, each request it was serving is answered
+// with RPC_FAILURE at once (the remote client need not wait out a crash
+// timeout), and its transactions run on in RPC, which cannot recall them
+// from the network, with their results dropped.
+
+import AmoebaCore
+import FLIP
+import RPC
+
+extension Node {
+    /// Starts a transaction to the put-port in `request.header.port`. Its
+    /// result comes back as `.transactionCompleted(owner, ...)`; at
+    /// `deadline` (if any) it fails with RPC_FAILURE if not done before.
+    public func trans(_ request: RPCMessage, owner: Owner, deadline: Instant?, now time: Instant) {
+        advance(to: time)
+        let id = client.trans(request, now: now)
+        transactions[id] = Transaction(owner: owner, deadline: deadline)
+        if let d = deadline { transactionDeadline = earliest(transactionDeadline, d) }
+    }
+
+    /// Opens a slot waiting for a request on `getPort` (the secret port;
+    /// clients call F(getPort)). nil when the server table is full.
+    public func getreq(port getPort: Port, owner: Owner) -> ServerSlotID? {
+        guard let slot = server.getreq(port: getPort) else { return nil }
+        slots[slot] = .waiting(owner)
+        return slot
+    }
+
+    /// Answers the request `slot` received. A slot that holds no request
+    /// (never had one, answered already, or refused after its owner left)
+    /// is ignored.
+    public func putrep(_ slot: ServerSlotID, _ reply: RPCMessage, now time: Instant) {
+        advance(to: time)
+        guard case .serving? = slots[slot] else { return }
+        slots[slot] = nil
+        repliesInFlight += 1
+        server.putrep(slot, reply, now: now)
+    }
+
+    /// Withdraws the waiting slots of the owners `matches` picks and returns
+    /// those owners, in slot order. Requests already being served stay.
+    public func cancelGetreqs(where matches: (Owner) -> Bool) -> [Owner] {
+        var withdrawn: [Owner] = []
+        for slot in slotIDs(where: { if case .waiting(let o) = $0 { matches(o) } else { false } }) {
+            if case .waiting(let o)? = slots.removeValue(forKey: slot) { withdrawn.append(o) }
+            server.cancelGetreq(slot)
+        }
+        return withdrawn
+    }
+
+    /// The owners `matches` picks went away: their waiting slots are
+    /// withdrawn, every request they were serving is answered RPC_FAILURE,
+    /// and their transactions' results are dropped.
+    public func abandon(where matches: (Owner) -> Bool, now time: Instant) {
+        advance(to: time)
+        for slot in slotIDs(where: {
+            switch $0 {
+            case .waiting(let o), .serving(let o): matches(o)
+            }
+        }) {
+            switch slots.removeValue(forKey: slot) {
+            case .waiting?: server.cancelGetreq(slot)
+            case .serving?: refuse(slot)
+            case nil: break
+            }
+        }
+        var gone: [TransactionID] = []
+        for (id, t) in transactions where matches(t.owner) { gone.append(id) }
+        for id in gone { transactions[id] = nil }
+    }
+
+    /// Slots whose state `matches`, in slot order, so what follows from
+    /// them does not depend on the table's hashing.
+    func slotIDs(where matches: (Slot) -> Bool) -> [ServerSlotID] {
+        var found: [ServerSlotID] = []
+        for (slot, s) in slots where matches(s) { found.append(slot) }
+        found.sort { $0.rawValue < $1.rawValue }
+        return found
+    }
+
+    /// Answers a request nobody here will serve, rather than go silent.
+    func refuse(_ slot: ServerSlotID) {
+        var h = Header()
+        h.status = .rpcFailure
+        repliesInFlight += 1
+        server.putrep(slot, RPCMessage(header: h), now: now)
+    }
+}

@@ -1,0 +1,159 @@
+// Driving the node: frames and time in, outputs out, and the routing in
+// between.
+//
+// Feeding the node only queues work in the box; `takeOutputs` then drains
+// the box and both RPC machines until all are quiet, handing deliveries to
+// the machine (or upper layer) whose endpoint they name and turning the
+// machines' reports into outputs for owners. Draining follows every call,
+// so a driver never routes anything itself.
+
+import AmoebaCore
+import FLIP
+import RPC
+
+extension Node {
+    /// A frame arrived on `interface`. Drain with `takeOutputs` after one
+    /// frame or a batch of them.
+    public func receive(frame: [UInt8], on interface: InterfaceID, now time: Instant) {
+        advance(to: time)
+        box.receive(frame: frame, on: interface, now: now)
+    }
+
+    /// The earliest time `tick` has something to do: a timer in the box,
+    /// in either RPC machine or in an upper layer, or a transaction's
+    /// deadline. nil when idle.
+    public var nextDeadline: Instant? {
+        var d = earliest(box.nextDeadline, earliest(client.nextDeadline, server.nextDeadline))
+        d = earliest(d, transactionDeadline)
+        for layer in layers { d = earliest(d, layer.nextDeadline) }
+        return d
+    }
+
+    /// Runs whatever is due at `now`, and fails the transactions whose
+    /// deadline has passed with RPC_FAILURE.
+    public func tick(now time: Instant) {
+        advance(to: time)
+        // What already arrived is handled first: a reply that came in time
+        // must not lose to its transaction's deadline.
+        route()
+        if let d = box.nextDeadline, d <= now { box.tick(now: now) }
+        if let d = client.nextDeadline, d <= now { client.tick(now: now) }
+        if let d = server.nextDeadline, d <= now { server.tick(now: now) }
+        for (i, layer) in layers.enumerated() {
+            if let d = layer.nextDeadline, d <= now {
+                layer.tick(now: now)
+                layersDriven[i] = true
+            }
+        }
+        if let d = transactionDeadline, d <= now { expireTransactions() }
+    }
+
+    /// Everything the node has to say, oldest first, after draining the
+    /// box and the machines until they are quiet.
+    public func takeOutputs() -> [NodeOutput<Owner>] {
+        route()
+        var taken: [NodeOutput<Owner>] = []
+        swap(&taken, &outputs)
+        return taken
+    }
+
+    /// As `takeOutputs()`, but into the caller's buffer: its old contents
+    /// are dropped and its storage is reused for the next outputs, so a
+    /// driver that keeps one buffer drains the node without allocating.
+    public func takeOutputs(into buffer: inout [NodeOutput<Owner>]) {
+        route()
+        buffer.removeAll(keepingCapacity: true)
+        swap(&buffer, &outputs)
+    }
+
+    // MARK: routing
+
+    func advance(to time: Instant) {
+        if now < time { now = time }
+    }
+
+    /// Drains the box and both machines into `outputs` until all are quiet.
+    func route() {
+        while true {
+            box.takeEvents(into: &flipEvents)
+            let heard = !flipEvents.isEmpty
+            if heard {
+                for e in flipEvents { dispatch(e) }
+                flipEvents.removeAll(keepingCapacity: true)
+            }
+            client.takeEvents(into: &rpcEvents)
+            server.takeEvents(into: &rpcEvents)
+            if rpcEvents.isEmpty {
+                if heard { continue }
+                break
+            }
+            for e in rpcEvents { report(e) }
+            rpcEvents.removeAll(keepingCapacity: true)
+        }
+        for i in layersDriven.indices where layersDriven[i] {
+            layersDriven[i] = false
+            if layers[i].hasOutputs { outputs.append(.upperLayerReady(NodeUpperLayerID(rawValue: i))) }
+        }
+    }
+
+    /// Sends a box event where it belongs.
+    func dispatch(_ event: FLIPEvent) {
+        let endpoint: EndpointID
+        switch event {
+        case .transmit(let interface, let frame):
+            outputs.append(.transmit(interface, frame))
+            return
+        case .deliver(let d):
+            endpoint = d.endpoint
+        case .undeliverable(let e, _, _, _):
+            endpoint = e
+        }
+        if endpoint == client.endpoint {
+            client.handle(event, now: now)
+        } else if endpoint == server.endpoint {
+            server.handle(event, now: now)
+        } else {
+            for (i, layer) in layers.enumerated() {
+                layer.handle(event, now: now)
+                layersDriven[i] = true
+            }
+        }
+    }
+
+    /// Turns a machine's report into an output for the owner, if one waits.
+    func report(_ event: RPCEvent) {
+        switch event {
+        case .transactionCompleted(let id, let result):
+            // Missing: its owner left or its deadline passed first.
+            guard let t = transactions.removeValue(forKey: id) else { return }
+            outputs.append(.transactionCompleted(t.owner, result))
+        case .requestArrived(let slot, let request):
+            guard case .waiting(let owner)? = slots[slot] else {
+                refuse(slot)
+                return
+            }
+            slots[slot] = .serving(owner)
+            outputs.append(.requestArrived(owner, slot, request))
+        case .replyCompleted(_, let status):
+            if repliesInFlight > 0 { repliesInFlight -= 1 }
+            if status != .ok { repliesUnacknowledged += 1 }
+        }
+    }
+
+    /// Fails every transaction whose deadline has passed, in the order they
+    /// were started, and finds the next deadline.
+    func expireTransactions() {
+        var expired: [TransactionID] = []
+        var next: Instant?
+        for (id, t) in transactions {
+            guard let d = t.deadline else { continue }
+            if d <= now { expired.append(id) } else { next = earliest(next, d) }
+        }
+        transactionDeadline = next
+        expired.sort { $0.rawValue < $1.rawValue }
+        for id in expired {
+            guard let t = transactions.removeValue(forKey: id) else { continue }
+            outputs.append(.transactionCompleted(t.owner, .failure(.rpcFailure)))
+        }
+    }
+}

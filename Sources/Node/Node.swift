@@ -1,0 +1,125 @@
+// One node body: a FLIP box, the two RPC machines on it, the upper layers
+// beside them, and the record of who owns each transaction and each served
+// slot. amunixd, the kernel, the simulated network and rpc_bench all drive
+// this one class instead of each gluing box and RPC together themselves.
+//
+// Two RPC machines, because a machine does not hear its own port locates
+// and a program here may call a server here: `client` runs the
+// transactions this node starts, `server` the getreq slots it opens. The
+// owner is whatever the driver needs to find the waiting party again (a
+// program's connection and call, a kernel thread, a test's tag), so the
+// class is generic over it and does nothing with it but hand it back.
+//
+// Sans-I/O like the machines it holds: the driver feeds frames (`receive`)
+// and time (`tick`), makes the calls, and drains `takeOutputs()`. This file
+// holds the state and the node's identity; the calls are in
+// Node+Calls.swift, the driving and routing in Node+Drive.swift.
+
+import AmoebaCore
+import FLIP
+import RPC
+
+public final class Node<Owner> {
+    public let configuration: NodeConfiguration
+    public let box: FLIPBox
+    let client: RPCNode
+    let server: RPCNode
+    var layers: [any NodeUpperLayer] = []
+    /// Layers handed an event or a tick since outputs were last taken.
+    var layersDriven: [Bool] = []
+
+    /// The latest time any call gave; events drained later happen then.
+    var now = Instant.zero
+
+    struct Transaction {
+        var owner: Owner
+        var deadline: Instant?
+    }
+    var transactions: [TransactionID: Transaction] = [:]
+    /// No transaction deadline lies before this (nil: none has one). It may
+    /// be early when that transaction finished first; the next sweep fixes it.
+    var transactionDeadline: Instant?
+
+    enum Slot {
+        case waiting(Owner)
+        case serving(Owner)
+    }
+    /// Slots with an owner. A slot the RPC machine still holds but that is
+    /// missing here lost its owner: a request for it is refused.
+    var slots: [ServerSlotID: Slot] = [:]
+    var repliesInFlight = 0
+    var repliesUnacknowledged = 0
+
+    // Buffers kept across calls, so a frame's trip through the node does
+    // not allocate once they have grown.
+    var outputs: [NodeOutput<Owner>] = []
+    var flipEvents: [FLIPEvent] = []
+    var rpcEvents: [RPCEvent] = []
+
+    /// A node with fresh random identities: each machine's kid (random per
+    /// boot) and private FLIP address come from `random`, in that order.
+    // Convenience: Embedded Swift refuses a designated initialiser of a
+    // generic class that is generic itself.
+    public convenience init(configuration: NodeConfiguration = .init(),
+                            using random: inout some RandomNumberGenerator) {
+        let clientKid = FLIPAddress.random(using: &random)
+        let clientAddress = FLIPAddress.random(using: &random)
+        let serverKid = FLIPAddress.random(using: &random)
+        let serverAddress = FLIPAddress.random(using: &random)
+        self.init(configuration: configuration, clientKid: clientKid, clientAddress: clientAddress,
+                  serverKid: serverKid, serverAddress: serverAddress)
+    }
+
+    init(configuration: NodeConfiguration, clientKid: KernelID, clientAddress: FLIPAddress,
+         serverKid: KernelID, serverAddress: FLIPAddress) {
+        self.configuration = configuration
+        box = FLIPBox(configuration: configuration.flip)
+        client = RPCNode(box: box, kid: clientKid, privateAddress: clientAddress, configuration: configuration.rpc)
+        server = RPCNode(box: box, kid: serverKid, privateAddress: serverAddress, configuration: configuration.rpc)
+    }
+
+    /// Adds a network interface. `weight` is the hop cost of its network
+    /// (3 for Ethernet); a trusted network may carry secure traffic.
+    @discardableResult
+    public func addInterface(mac: EthernetAddress, weight: UInt16 = 3, trusted: Bool = false) -> InterfaceID {
+        box.addInterface(mac: mac, weight: weight, trusted: trusted)
+    }
+
+    /// Puts `layer` beside RPC on the box. The node holds it until shutdown.
+    @discardableResult
+    public func add(upperLayer layer: some NodeUpperLayer) -> NodeUpperLayerID {
+        layers.append(layer)
+        layersDriven.append(false)
+        return NodeUpperLayerID(rawValue: layers.count - 1)
+    }
+
+    /// The public FLIP address transactions leave from.
+    public var address: FLIPAddress { client.address }
+    /// The public FLIP address requests for this node's ports arrive at.
+    public var serverAddress: FLIPAddress { server.address }
+
+    public var statistics: NodeStatistics {
+        var waiting = 0, serving = 0
+        for s in slots.values {
+            switch s {
+            case .waiting: waiting += 1
+            case .serving: serving += 1
+            }
+        }
+        return NodeStatistics(flip: box.statistics, client: client.statistics, server: server.statistics,
+                              transactionsInFlight: transactions.count, slotsWaiting: waiting,
+                              requestsBeingServed: serving, repliesInFlight: repliesInFlight,
+                              repliesUnacknowledged: repliesUnacknowledged,
+                              clientStates: client.activeTransactions, serverStates: server.activeSlots)
+    }
+
+    /// Stops listening: both machines leave the box, and nothing owned is
+    /// reported any more. Upper layers keep their own endpoints.
+    public func shutdown() {
+        client.shutdown()
+        server.shutdown()
+        transactions.removeAll()
+        transactionDeadline = nil
+        slots.removeAll()
+    }
+}
