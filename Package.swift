@@ -54,9 +54,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "AmoebaCoreTests", dependencies: ["AmoebaCore", "TestSupport"]),
         // section: FLIP tests
-        .testTarget(name: "FLIPTests", dependencies: ["TestSupport", "AmoebaCore", "FLIP", "SimNet"]),
+        .testTarget(name: "FLIPTests", dependencies: ["TestSupport", "AmoebaCore", "FLIP", "Node", "SimNet"]),
         // section: RPC tests
-        .testTarget(name: "RPCTests", dependencies: ["TestSupport", "AmoebaCore", "FLIP", "RPC", "SimNet"]),
+        .testTarget(name: "RPCTests", dependencies: ["TestSupport", "AmoebaCore", "FLIP", "RPC", "Node", "SimNet"]),
         // section: cap tests
         .testTarget(name: "CapToolTests", dependencies: ["cap", "AmoebaCore"]),
         // section: servers

@@ -1,17 +1,19 @@
 // The simulated network and its event loop.
 //
 // The simulator owns time. It keeps frames in flight in a queue ordered by
-// arrival time, asks every box and upper layer for its next deadline, and
-// jumps the clock straight to whichever comes first: nothing happens between
-// events, so a simulated minute costs what its events cost. After every
-// call into a box or an upper layer it drains the box's events: frames go
-// onto the interface's segment (through the fault injector) and reach every
-// other live node there after the latency; deliveries and undeliverable
-// reports go to the node's upper layer. The box itself filters frames by
-// destination address, as a network card would.
+// arrival time, asks every node for its next deadline, and jumps the clock
+// straight to whichever comes first: nothing happens between events, so a
+// simulated minute costs what its events cost. After every call into a
+// node it drains the node's outputs: frames go onto the interface's
+// segment (through the fault injector) and reach every other live node
+// there after the latency; everything else goes to the node's `onOutput`.
+// The box itself filters frames by destination address, as a network card
+// would.
 
 import AmoebaCore
 import FLIP
+import Node
+import RPC
 
 struct InFlight {
     var time: Instant
@@ -53,8 +55,11 @@ public final class SimNetwork {
     var queue = FrameQueue()
     var sequence = 0
 
+    let seed: UInt64
+
     public init(seed: UInt64, latency: Interval = .microseconds(50)) {
         random = SimRandom(seed: seed)
+        self.seed = seed
         self.latency = latency
     }
 
@@ -71,19 +76,24 @@ public final class SimNetwork {
 
     /// A node with one interface on each of `segments`; two or more make it
     /// a FLIP gateway. Interfaces get distinct locally administered MACs.
+    /// The node's kids and addresses come from `seed` (by default derived
+    /// from the network's seed and the node's number), not from the fault
+    /// injector's generator, so adding a node does not change the faults.
     public func addNode(name: String, on segments: [SegmentID],
-                        configuration: FLIPConfiguration = .init()) -> SimNode {
+                        configuration: FLIPConfiguration = .init(), rpc: RPCConfiguration = .init(),
+                        seed: UInt64? = nil) -> SimNode {
         let index = nodes.count
-        let box = FLIPBox(configuration: configuration)
+        var g = SimRandom(seed: seed ?? (self.seed &* 0x9E37_79B9 &+ UInt64(index) &+ 1))
+        let body = Node<SimOwner>(configuration: NodeConfiguration(flip: configuration, rpc: rpc), using: &g)
         var ids = [InterfaceID]()
         for (k, s) in segments.enumerated() {
             let mac = EthernetAddress(bytes: [0x02, 0, UInt8(truncatingIfNeeded: index >> 8),
                                               UInt8(truncatingIfNeeded: index), 0, UInt8(truncatingIfNeeded: k)])!
-            let id = box.addInterface(mac: mac, trusted: self.segments[s.rawValue].trusted)
+            let id = body.addInterface(mac: mac, trusted: self.segments[s.rawValue].trusted)
             ids.append(id)
             self.segments[s.rawValue].attached.append((node: index, interface: id))
         }
-        let node = SimNode(name: name, box: box, interfaces: ids, segments: segments, index: index)
+        let node = SimNode(name: name, node: body, interfaces: ids, segments: segments, index: index)
         nodes.append(node)
         return node
     }
@@ -93,7 +103,8 @@ public final class SimNetwork {
         node.isAlive = false
     }
 
-    /// Processes what a test produced by poking a box or upper layer.
+    /// Processes what a test produced by poking a node, its box or an upper
+    /// layer.
     public func flush(_ node: SimNode) {
         process(node)
     }
@@ -122,10 +133,7 @@ public final class SimNetwork {
     /// due then. Returns false when there is none.
     func step(until end: Instant) -> Bool {
         var next = queue.peek?.time
-        for n in nodes where n.isAlive {
-            next = earliest(next, n.box.nextDeadline)
-            next = earliest(next, n.upper?.nextDeadline)
-        }
+        for n in nodes where n.isAlive { next = earliest(next, n.node.nextDeadline) }
         guard var t = next, t <= end else { return false }
         // A deadline in the past is due now; the clock never runs backwards.
         if t < now { t = now }
@@ -144,16 +152,12 @@ public final class SimNetwork {
             let node = nodes[f.node]
             guard node.isAlive else { continue }
             framesDelivered += 1
-            node.box.receive(frame: f.frame, on: f.interface, now: now)
+            node.node.receive(frame: f.frame, on: f.interface, now: now)
             process(node)
         }
         for n in nodes where n.isAlive {
-            if let d = n.box.nextDeadline, d <= now {
-                n.box.tick(now: now)
-                process(n)
-            }
-            if let u = n.upper, let d = u.nextDeadline, d <= now {
-                u.tick(now: now)
+            if let d = n.node.nextDeadline, d <= now {
+                n.node.tick(now: now)
                 process(n)
             }
         }
@@ -164,15 +168,16 @@ public final class SimNetwork {
 
     func process(_ node: SimNode) {
         guard node.isAlive else { return }
+        // A handler may poke the node again (answer a request, start the
+        // next transaction): what that produces is drained in turn.
         while true {
-            let events = node.box.takeEvents()
-            if events.isEmpty { return }
-            for e in events {
-                switch e {
-                case .transmit(let interface, let frame):
+            let outputs = node.node.takeOutputs()
+            if outputs.isEmpty { return }
+            for o in outputs {
+                if case .transmit(let interface, let frame) = o {
                     transmit(frame, from: node, on: interface)
-                case .deliver, .undeliverable:
-                    node.upper?.handle(e, now: now)
+                } else {
+                    node.onOutput?(o)
                 }
             }
         }

@@ -3,10 +3,11 @@
 
 import AmoebaCore
 @testable import FLIP
+import Node
 import SimNet
 import TestSupport
 
-final class Recorder: SimUpperLayer {
+final class Recorder: NodeUpperLayer {
     var deliveries: [FLIPDelivery] = []
     var failures: [(endpoint: EndpointID, destination: FLIPAddress, messageID: UInt32,
                     reason: FLIPUndeliverableReason, at: Instant)] = []
@@ -37,7 +38,7 @@ struct Host {
         endpoint = node.box.register(privateAddress: FLIPAddress.random(using: &g))
         address = node.box.address(of: endpoint)!
         recorder = Recorder()
-        node.upper = recorder
+        node.add(upperLayer: recorder)
     }
 
     func send(_ net: SimNetwork, _ message: [UInt8], to: FLIPAddress) -> UInt32 {

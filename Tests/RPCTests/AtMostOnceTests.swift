@@ -16,13 +16,13 @@ import SimNet
                sizeOf: (Int) -> Int = { _ in 16 }) -> (succeeded: Int, failed: Int, server: RPCStack, mismatched: Int) {
         let net = SimNetwork(seed: seed)
         let seg = net.addSegment(faults: faults)
-        let server = RPCStack(net, net.addNode(name: "server", on: [seg]), seed: seed &+ 1, configuration: configuration)
+        let server = RPCStack(net, name: "server", on: [seg], seed: seed &+ 1, configuration: configuration)
         server.serve(getPort, threads: threads, handler: echo)
         let clients = (0..<clientCount).map { i in
-            RPCStack(net, net.addNode(name: "c\(i)", on: [seg]), seed: seed &+ 100 &+ UInt64(i), configuration: configuration)
+            RPCStack(net, name: "c\(i)", on: [seg], seed: seed &+ 100 &+ UInt64(i), configuration: configuration)
         }
         var next = 0
-        var open: [(RPCStack, TransactionID, RPCMessage)] = []
+        var open: [(RPCStack, SimOwner, RPCMessage)] = []
         var succeeded = 0, failed = 0, mismatched = 0
         var failures: [String] = []
         func refill() {
@@ -67,7 +67,7 @@ import SimNet
         // Every success was executed exactly once; nothing else executed.
         #expect(r.server.executions.count == r.succeeded)
         // The faults really exercised the recovery paths.
-        let s = r.server.rpc.statistics
+        let s = r.server.serverRPC
         #expect(s.duplicatesRefused > 0)
         for type in [AmpType.locate, .request, .ack, .received] {
             #expect(s.received[Int(type.rawValue)] > 0, "server never received \(type)")
@@ -92,8 +92,8 @@ import SimNet
         #expect(r.succeeded + r.failed == 1_000)
         #expect(r.succeeded > 0)
         // Forgotten kernels' late copies were refused with FAIL.
-        #expect(r.server.rpc.statistics.duplicatesRefused > 0)
-        #expect(r.server.rpc.statistics.sent[Int(AmpType.fail.rawValue)] > 0)
+        #expect(r.server.serverRPC.duplicatesRefused > 0)
+        #expect(r.server.serverRPC.sent[Int(AmpType.fail.rawValue)] > 0)
     }
 
     /// Corruption is outside the protocol's model (Ethernet's CRC removes

@@ -35,8 +35,8 @@ import SimNet
         let random = Port(hex: "0123456789ab")!
         let net = SimNetwork(seed: 40)
         let seg = net.addSegment()
-        let client = RPCStack(net, net.addNode(name: "c", on: [seg]), seed: 41)
-        let server = RPCStack(net, net.addNode(name: "s", on: [seg]), seed: 42)
+        let client = RPCStack(net, name: "c", on: [seg], seed: 41)
+        let server = RPCStack(net, name: "s", on: [seg], seed: 42)
         server.serve(getPort, threads: 1, handler: Self.objectServer(random: random))
 
         let owner = Capability(port: getPort.putPort,

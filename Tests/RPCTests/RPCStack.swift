@@ -1,92 +1,90 @@
 import AmoebaCore
 import FLIP
+import Node
 import SimNet
 @testable import RPC
 import TestSupport
 
-/// A deterministic random source for kids, addresses and ports in tests.
-
-/// An RPC node on a simulated host, with an optional server: a handler run
-/// by `threads` server slots on one get-port, and an execution counter
-/// keyed by the first 8 bytes of each request's data.
-final class RPCStack: SimUpperLayer {
+/// A node on a simulated host playing a client program and, optionally, a
+/// server: a handler run by `threads` getreq slots on one get-port, with
+/// an execution counter keyed by the first 8 bytes of each request's data.
+/// Transactions are named by the tag `trans` returns.
+final class RPCStack {
     let node: SimNode
-    let rpc: RPCNode
-    var results: [TransactionID: Result<RPCMessage, ErrorCode>] = [:]
-    var completedAt: [TransactionID: Instant] = [:]
+    var results: [SimOwner: Result<RPCMessage, ErrorCode>] = [:]
+    var completedAt: [SimOwner: Instant] = [:]
     /// Executions per request key: the at-most-once proof.
     var executions: [UInt64: Int] = [:]
     var handler: ((RPCMessage) -> RPCMessage)?
     /// Requests a test holds instead of answering at once.
     var held: [(ServerSlotID, RPCMessage)] = []
     var holdRequests = false
-    var repliesFailed = 0
     private var getPort: Port?
+    private var lastTag: SimOwner = 0
     private let network: SimNetwork
 
-    init(_ network: SimNetwork, _ node: SimNode, seed: UInt64, configuration: RPCConfiguration = .init()) {
-        var g = SeededRandom(seed: seed)
+    init(_ network: SimNetwork, name: String, on segments: [SegmentID], seed: UInt64,
+         configuration: RPCConfiguration = .init()) {
         self.network = network
-        self.node = node
-        self.rpc = RPCNode(box: node.box, kid: FLIPAddress.random(using: &g),
-                           privateAddress: FLIPAddress.random(using: &g), configuration: configuration)
-        node.upper = self
+        self.node = network.addNode(name: name, on: segments, rpc: configuration, seed: seed)
+        // Held strongly, as the network holds the node: a test may drop its
+        // handle on a stack whose node still runs.
+        node.onOutput = { output in self.handle(output) }
     }
+
+    /// The counters of the machine that runs this host's transactions.
+    var clientRPC: RPCStatistics { node.node.statistics.client }
+    /// The counters of the machine that serves this host's port.
+    var serverRPC: RPCStatistics { node.node.statistics.server }
 
     /// Serves `getPort` with `threads` slots running `handler`.
     func serve(_ getPort: Port, threads: Int, handler: @escaping (RPCMessage) -> RPCMessage) {
         self.getPort = getPort
         self.handler = handler
-        for _ in 0..<threads { _ = rpc.getreq(port: getPort) }
+        for _ in 0..<threads { listen() }
         network.flush(node)
     }
 
-    func trans(_ request: RPCMessage) -> TransactionID {
-        let id = rpc.trans(request, now: network.now)
-        drain(network.now)
+    func trans(_ request: RPCMessage) -> SimOwner {
+        lastTag += 1
+        node.node.trans(request, owner: lastTag, deadline: nil, now: network.now)
         network.flush(node)
-        return id
+        return lastTag
     }
 
     /// Answers the requests held so far.
     func releaseHeld() {
-        let now = network.now
-        for (slot, msg) in held { rpc.putrep(slot, handler!(msg), now: now) }
+        let requests = held
         held.removeAll()
-        drain(now)
+        for (slot, msg) in requests { answer(slot, msg) }
         network.flush(node)
     }
 
-    func handle(_ event: FLIPEvent, now: Instant) {
-        rpc.handle(event, now: now)
-        drain(now)
-    }
-
-    func tick(now: Instant) {
-        rpc.tick(now: now)
-        drain(now)
-    }
-
-    var nextDeadline: Instant? { rpc.nextDeadline }
-
-    private func drain(_ now: Instant) {
-        for event in rpc.takeEvents() {
-            switch event {
-            case .transactionCompleted(let id, let result):
-                results[id] = result
-                completedAt[id] = now
-            case .requestArrived(let slot, let msg):
-                executions[key(of: msg), default: 0] += 1
-                if holdRequests {
-                    held.append((slot, msg))
-                } else {
-                    rpc.putrep(slot, handler!(msg), now: now)
-                }
-            case .replyCompleted(_, let status):
-                if status != .ok { repliesFailed += 1 }
-                if let p = getPort { _ = rpc.getreq(port: p) }
+    private func handle(_ output: NodeOutput<SimOwner>) {
+        switch output {
+        case .transactionCompleted(let tag, let result):
+            results[tag] = result
+            completedAt[tag] = network.now
+        case .requestArrived(_, let slot, let msg):
+            executions[key(of: msg), default: 0] += 1
+            if holdRequests {
+                held.append((slot, msg))
+            } else {
+                answer(slot, msg)
             }
+        case .transmit, .upperLayerReady:
+            break
         }
+    }
+
+    /// The server thread replies and goes back to getreq.
+    private func answer(_ slot: ServerSlotID, _ msg: RPCMessage) {
+        node.node.putrep(slot, handler!(msg), now: network.now)
+        listen()
+    }
+
+    private func listen() {
+        if let p = getPort { _ = node.node.getreq(port: p, owner: 0) }
     }
 }
 

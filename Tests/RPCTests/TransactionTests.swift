@@ -15,8 +15,8 @@ import SimNet
               threads: Int = 1) -> (SimNetwork, RPCStack, RPCStack) {
         let net = SimNetwork(seed: seed)
         let seg = net.addSegment(faults: faults)
-        let client = RPCStack(net, net.addNode(name: "client", on: [seg]), seed: seed &+ 1, configuration: configuration)
-        let server = RPCStack(net, net.addNode(name: "server", on: [seg]), seed: seed &+ 2, configuration: configuration)
+        let client = RPCStack(net, name: "client", on: [seg], seed: seed &+ 1, configuration: configuration)
+        let server = RPCStack(net, name: "server", on: [seg], seed: seed &+ 2, configuration: configuration)
         server.serve(getPort, threads: threads, handler: echo)
         return (net, client, server)
     }
@@ -29,38 +29,38 @@ import SimNet
         #expect(reply.header.status == .ok)
         #expect(reply.data == request(to: putPort, key: 42).data.reversed())
         #expect(server.executions[42] == 1)
-        #expect(client.rpc.statistics.sent[Int(AmpType.locate.rawValue)] >= 1)
-        #expect(client.rpc.statistics.received[Int(AmpType.hereIs.rawValue)] == 1)
+        #expect(client.clientRPC.sent[Int(AmpType.locate.rawValue)] >= 1)
+        #expect(client.clientRPC.received[Int(AmpType.hereIs.rawValue)] == 1)
         // The second transaction finds the port in the cache: no new locate.
-        let locates = client.rpc.statistics.sent[Int(AmpType.locate.rawValue)]
+        let locates = client.clientRPC.sent[Int(AmpType.locate.rawValue)]
         let id2 = client.trans(request(to: putPort, key: 43))
         #expect(net.run(until: { client.results[id2] != nil }, limit: .seconds(5)))
-        #expect(client.rpc.statistics.sent[Int(AmpType.locate.rawValue)] == locates)
+        #expect(client.clientRPC.sent[Int(AmpType.locate.rawValue)] == locates)
         net.run(for: .seconds(1))
-        #expect(server.rpc.statistics.received[Int(AmpType.ack.rawValue)] == 2)
-        #expect(server.rpc.activeSlots == 1)  // back in getreq, replies acknowledged
+        #expect(server.serverRPC.received[Int(AmpType.ack.rawValue)] == 2)
+        #expect(server.node.node.statistics.serverStates == 1)  // back in getreq, replies acknowledged
     }
 
     @Test func locateAcrossTwoGateways() throws {
         let net = SimNetwork(seed: 2)
         let s0 = net.addSegment(), s1 = net.addSegment(), s2 = net.addSegment()
-        let client = RPCStack(net, net.addNode(name: "client", on: [s0]), seed: 10)
+        let client = RPCStack(net, name: "client", on: [s0], seed: 10)
         _ = net.addNode(name: "gw1", on: [s0, s1])
         _ = net.addNode(name: "gw2", on: [s1, s2])
-        let server = RPCStack(net, net.addNode(name: "server", on: [s2]), seed: 11)
+        let server = RPCStack(net, name: "server", on: [s2], seed: 11)
         server.serve(getPort, threads: 2, handler: echo)
         let id = client.trans(request(to: putPort, key: 7, size: 3000))
         #expect(net.run(until: { client.results[id] != nil }, limit: .seconds(5)))
         #expect(try client.results[id]!.get().data == request(to: putPort, key: 7, size: 3000).data.reversed())
         // Two gateways: at least the 1- and 3-hop locates found nothing;
         // one of weight 7 or more was needed.
-        #expect(client.rpc.statistics.sent[Int(AmpType.locate.rawValue)] >= 3)
+        #expect(client.clientRPC.sent[Int(AmpType.locate.rawValue)] >= 3)
     }
 
     @Test func noServerMeansNotFoundInBoundedTime() throws {
         let net = SimNetwork(seed: 3)
         let seg = net.addSegment()
-        let client = RPCStack(net, net.addNode(name: "client", on: [seg]), seed: 12)
+        let client = RPCStack(net, name: "client", on: [seg], seed: 12)
         let id = client.trans(request(to: Port(hex: "0000000000aa")!, key: 1))
         #expect(net.run(until: { client.results[id] != nil }, limit: .seconds(30)))
         #expect(client.results[id].map { r in if case .failure(.rpcNotFound) = r { true } else { false } } == true)
@@ -69,7 +69,7 @@ import SimNet
 
     @Test func nullPortIsRefusedAtOnce() {
         let net = SimNetwork(seed: 4)
-        let client = RPCStack(net, net.addNode(name: "c", on: [net.addSegment()]), seed: 13)
+        let client = RPCStack(net, name: "c", on: [net.addSegment()], seed: 13)
         let id = client.trans(RPCMessage(header: Header(port: .null, command: 1)))
         #expect(client.results[id].map { r in if case .failure(.rpcBadPort) = r { true } else { false } } == true)
     }
@@ -83,7 +83,7 @@ import SimNet
         let reply = try client.results[id]!.get()
         #expect(reply.data == req.data.reversed())
         #expect(server.executions[99] == 1)
-        #expect(client.rpc.statistics.retransmissions > 0)
+        #expect(client.clientRPC.retransmissions > 0)
     }
 
     @Test func messagesLargerThanMaxTransTravelByFragmentation() throws {
@@ -108,7 +108,7 @@ import SimNet
         case .success: Issue.record("a dead server cannot reply")
         }
         #expect(client.completedAt[id]! - killedAt <= .seconds(30))
-        #expect(client.rpc.statistics.sent[Int(AmpType.enquire.rawValue)] > 0)
+        #expect(client.clientRPC.sent[Int(AmpType.enquire.rawValue)] > 0)
     }
 
     @Test func slowServerIsKeptAliveByEnquiries() throws {
@@ -117,8 +117,8 @@ import SimNet
         let id = client.trans(request(to: putPort, key: 3))
         net.run(for: .seconds(20))
         #expect(client.results[id] == nil)
-        #expect(client.rpc.statistics.sent[Int(AmpType.enquire.rawValue)] >= 10)
-        #expect(client.rpc.statistics.received[Int(AmpType.alive.rawValue)] >= 10)
+        #expect(client.clientRPC.sent[Int(AmpType.enquire.rawValue)] >= 10)
+        #expect(client.clientRPC.received[Int(AmpType.alive.rawValue)] >= 10)
         server.holdRequests = false
         server.releaseHeld()
         #expect(net.run(until: { client.results[id] != nil }, limit: .seconds(5)))
@@ -132,17 +132,16 @@ import SimNet
         let (net, _, server) = pair(seed: 9, configuration: config)
         server.holdRequests = true
         var clients: [RPCStack] = []
-        var ids: [TransactionID] = []
+        var ids: [SimOwner] = []
         for i in 0..<3 {
-            let c = RPCStack(net, net.addNode(name: "c\(i)", on: [SegmentID(rawValue: 0)]),
-                             seed: 100 + UInt64(i), configuration: config)
+            let c = RPCStack(net, name: "c\(i)", on: [SegmentID(rawValue: 0)], seed: 100 + UInt64(i), configuration: config)
             clients.append(c)
             ids.append(c.trans(request(to: putPort, key: UInt64(i))))
         }
         net.run(for: .milliseconds(300))
         // One request is served, one waits in the queue, one was NAKed.
         #expect(server.held.count == 1)
-        #expect(server.rpc.statistics.sent[Int(AmpType.nak.rawValue)] >= 1)
+        #expect(server.serverRPC.sent[Int(AmpType.nak.rawValue)] >= 1)
         server.holdRequests = false
         server.releaseHeld()
         #expect(net.run(until: { zip(clients, ids).allSatisfy { $0.results[$1] != nil } }, limit: .seconds(10)))
