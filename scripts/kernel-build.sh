@@ -17,8 +17,13 @@ swiftflags=(-target "$target" -enable-experimental-feature Embedded -wmo -parse-
 libgcc=/usr/lib/gcc/x86_64-linux-gnu/12/32/libgcc.a
 tables=/opt/swift/usr/lib/swift/embedded/$target/libswiftUnicodeDataTables.a
 
-swiftc "${swiftflags[@]}" -module-name AmoebaCore -emit-module -emit-module-path "$out/AmoebaCore.swiftmodule" \
-  -c Sources/AmoebaCore/*.swift -o "$out/AmoebaCore.o"
+# The shared, Embedded-clean modules the image carries, in dependency order:
+# the same source the Linux side builds (one body, two targets).
+shared=(AmoebaCore FLIP RPC Node)
+for m in "${shared[@]}"; do
+  swiftc "${swiftflags[@]}" -module-name "$m" -emit-module -emit-module-path "$out/$m.swiftmodule" \
+    -c Sources/"$m"/*.swift -o "$out/$m.o"
+done
 swiftc "${swiftflags[@]}" -module-name KernelCore -emit-module -emit-module-path "$out/KernelCore.swiftmodule" \
   -c Kernel/Core/*.swift -o "$out/KernelCore.o"
 # The kernel module and the user programs are independent: build them side by side.
@@ -60,6 +65,6 @@ clang -target "$target" -c "$out/programs.S" -o "$out/programs.o"
 clang -target "$target" -c Kernel/Boot/entry.S -o "$out/entry.o"
 
 ld.lld -m elf_i386 -T Kernel/Boot/linker.ld -nostdlib -static --gc-sections \
-  "$out/entry.o" "$out/libc.o" "$out/programs.o" "$out/Kernel.o" "$out/KernelCore.o" "$out/AmoebaCore.o" "$tables" "$libgcc" \
+  "$out/entry.o" "$out/libc.o" "$out/programs.o" "$out/Kernel.o" "$out/KernelCore.o" $(printf "$out/%s.o " "${shared[@]}") "$tables" "$libgcc" \
   -o "$out/kernel.elf"
 echo "kernel: $out/kernel.elf ($(stat -c %s "$out/kernel.elf") bytes)"

@@ -75,6 +75,9 @@ func kmain(_ magic: UInt32, _ infoAddress: UInt32) {
     Syscalls.install()
     Interrupts.enable()
     KernelServers.start()
+    if Kernel.commandLine.has("bench"), let dir = KernelServers.directory { BenchServer.start(in: dir) }
+    Network.start()
+    RemoteCaller.start(Kernel.commandLine)
 
     let since = cpu_rdtsc() &- Kernel.entryTSC
     Kernel.readyMicroseconds = Clock.microseconds(ofCounts: since)

@@ -24,7 +24,7 @@ enum KernelServers {
 
     static func start() {
         Entropy.stir()
-        let dir = KernelDirectory(identity: identity())
+        let dir = KernelDirectory(identity: HostIdentity.configured(Kernel.commandLine) ?? identity())
         let sys = SystemServer(identity: identity(), reports: reports(), printBuffer: { ConsoleLog.contents() })
         let tod = TimeServer(identity: identity()) {
             Kernel.bootUnixSeconds * 1_000_000 + Clock.now().microseconds
@@ -68,6 +68,7 @@ enum KernelServers {
                 "uptime \(Clock.now().microseconds) us, TSC \(Clock.tscHz) Hz, timers pending \(Timers.queue.count), fired \(Timers.fired)\n"
             },
             .init(letter: "r", title: "rpc") { "local transactions: \(LocalIPC.transactions)\n" },
+            .init(letter: "n", title: "network") { Network.report() },
         ]
     }
 }

@@ -7,10 +7,13 @@
 // server thread is already waiting in getreq, trans gives it the request
 // and blocks, and the scheduler switches straight to the server; putrep
 // wakes the client the same way. No copies beyond the message itself, no
-// queueing when nobody is late. A request to a port nobody listens on
-// fails at once with RPC_NOTFOUND (the network locate comes later).
+// queueing when nobody is late. A request to a port nobody listens on here
+// goes out over the network (Network.swift) when the node has one, and
+// fails at once with RPC_NOTFOUND when it has none; requests from the
+// network join a port's queue like local ones.
 import AmoebaCore
 import KernelCore
+import RPC
 
 /// One request in flight. Each client thread keeps one and reuses it, so a
 /// transaction allocates nothing beyond its messages.
@@ -29,12 +32,19 @@ final class Transaction {
     /// The client is blocked waiting for this reply.
     var waiting = false
     var answered = false
+    /// A request from the network: the node's server slot its reply goes to.
+    var slot: ServerSlotID? = nil
+    /// Bumped on every use of the record for a remote trans, so a result
+    /// arriving for an earlier, abandoned use is told apart.
+    var serial: UInt32 = 0
 
     init() {}
 }
 
 final class PortListener {
     let putPort: Port
+    /// Kept so the network side can open server slots for this port.
+    let getPort: Port
     /// Server threads blocked in getreq here. Not owned through this list
     /// (no reference counting on the hand-off): a kernel server is owned by
     /// `LocalIPC.servers`, a user one by its process, and a thread of an
@@ -86,7 +96,10 @@ final class PortListener {
         }
     }
     var pending: [Transaction] = []
-    init(putPort: Port) { self.putPort = putPort }
+    init(getPort: Port, putPort: Port) {
+        self.getPort = getPort
+        self.putPort = putPort
+    }
 }
 
 enum LocalIPC {
@@ -153,6 +166,7 @@ enum LocalIPC {
         Interrupts.withDisabled {
             t.reply = reply
             t.answered = true
+            if t.slot != nil { Network.post(.reply(t)); return }
             if t.waiting, let c = t.client { Scheduler.wake(c) }
         }
     }
@@ -172,8 +186,10 @@ enum LocalIPC {
         let flags = cpu_flags(); cpu_cli()
         defer { cpu_set_flags(flags) }
         transactions &+= 1
-        guard let listener = listener(forPutPort: request.header.port) else { return nil }
         let me = Scheduler.current.unsafelyUnwrapped
+        guard let listener = listener(forPutPort: request.header.port) else {
+            return Network.isUp ? sendRemote(request, from: me) : nil
+        }
         let t = Unmanaged.passUnretained(me.clientTransaction ?? newTransaction(for: me))
         // Fast path: a server is waiting, so run it now, in place of this
         // thread, without passing through the run queue.
@@ -185,6 +201,56 @@ enum LocalIPC {
         }
         t._withUnsafeGuaranteedRef { $0.waiting = false }
         return t
+    }
+
+    /// The slow path: nobody serves the port here, so the network thread
+    /// takes the request (the node locates the port) and this thread waits
+    /// for the answer, or for its process to end.
+    @inline(never)
+    private static func sendRemote(_ request: Message, from me: KThread) -> Unmanaged<Transaction> {
+        let t = me.clientTransaction ?? newTransaction(for: me)
+        t.request = request
+        t.answered = false
+        t.waiting = true
+        t.serial &+= 1
+        Network.post(.trans(t, serial: t.serial))
+        while !t.answered {
+            if me.killed {
+                t.reply = .status(.rpcFailure)
+                break
+            }
+            Scheduler.block()
+        }
+        t.waiting = false
+        return Unmanaged.passUnretained(t)
+    }
+
+    /// The network thread's answer to a remote trans: ignored when the
+    /// client gave up on that use of its record.
+    static func completeRemote(_ t: Transaction, serial: UInt32, _ reply: Message) {
+        Interrupts.withDisabled {
+            guard t.serial == serial, t.waiting, !t.answered else { return }
+            t.reply = reply
+            t.answered = true
+            if let c = t.client { Scheduler.wake(c) }
+        }
+    }
+
+    /// A request from the network for a port served here: handed to a
+    /// waiting server at once, or queued like a local client's.
+    static func deliverRemote(_ t: Transaction, to listener: PortListener) {
+        Interrupts.withDisabled {
+            t.answered = false
+            var server = listener.popIdle()
+            while let s = server, s._withUnsafeGuaranteedRef({ $0.killed }) { server = listener.popIdle() }
+            guard let server else {
+                listener.pending.append(t)
+                return
+            }
+            let s = server.takeUnretainedValue()
+            s.transaction = t
+            Scheduler.wake(s)
+        }
     }
 
     /// A client whose process ended stops waiting: its request leaves the
@@ -209,8 +275,9 @@ enum LocalIPC {
         if let put = putPortOf[getPort], let l = listener(forPutPort: put) { return l }
         let put = getPort.putPort
         putPortOf[getPort] = put
-        let l = PortListener(putPort: put)
+        let l = PortListener(getPort: getPort, putPort: put)
         listeners.append(l)
+        if Network.isUp { Network.post(.listen(l)) }
         return l
     }
 
@@ -222,6 +289,7 @@ enum LocalIPC {
         Interrupts.withDisabled {
             t.reply.carry(reply)
             t.answered = true
+            if t.slot != nil { Network.post(.reply(t)) }
             if !listener.pending.isEmpty {
                 if t.waiting, let c = t.client { Scheduler.wake(c) }
                 return listener.pending.removeFirst()

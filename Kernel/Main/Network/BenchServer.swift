@@ -1,0 +1,51 @@
+// `bench`: the load generator's partner on a kernel node, answering the
+// same three commands as `rpc_bench serve` on Linux (echo 0, stats 1,
+// sink 2), so the multi-host tests and benchmarks drive a kernel node and
+// an amunixd host with one client. It counts executions per (client tag,
+// sequence) exactly as rpc_bench does, which is how a test sees that a
+// request retried through a lossy network ran once and only once.
+// Started only when the command line says `bench`; it is a test fixture,
+// not a service a node offers.
+import AmoebaCore
+import KernelCore
+
+enum BenchServer {
+    static let echo: UInt16 = 0
+    static let stats: UInt16 = 1
+    static let sink: UInt16 = 2
+
+    private static var seen = Set<UInt64>()
+    private static var executions = 0
+    private static var duplicates = 0
+
+    static func handle(_ request: Message) -> Message {
+        let h = request.header
+        if h.command == stats {
+            return .text("executions \(executions) duplicates \(duplicates)")
+        }
+        // The client's tag is in the signature, its sequence in offset+extra.
+        var key = UInt64(0)
+        for b in h.signature.bytes { key = key &* 131 &+ UInt64(b) }
+        key = key &* 1_000_003 &+ UInt64(UInt32(bitPattern: h.offset)) << 16 &+ UInt64(h.extra)
+        executions += 1
+        if !seen.insert(key).inserted { duplicates += 1 }
+        var reply = Message.status(.ok)
+        reply.header.offset = h.offset
+        reply.header.extra = h.extra
+        if h.command != sink {
+            reply.body = request.body
+            reply.header.size = UInt16(truncatingIfNeeded: request.body.count)
+        }
+        return reply
+    }
+
+    /// Starts serving on a fresh port and enters it as `bench` in the
+    /// kernel directory.
+    static func start(in directory: KernelDirectory) {
+        let identity = KernelServers.identity()
+        try? directory.add("bench", identity.capability)
+        for i in 0..<4 {
+            LocalIPC.serve("bench\(i)", getPort: identity.getPort) { handle($0) }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+// The kernel node on the network: one kernel thread that owns the node
+// body (the FLIP box and RPC machines shared with amunixd) and is the only
+// thread that ever touches it.
+//
+// Everything else talks to that thread through a small queue: a client
+// thread whose trans names a port nobody serves here hands its transaction
+// over and blocks; a server thread answering a request that came from the
+// network hands the reply over; a port starting to listen asks for server
+// slots so the node answers locates for it. The NIC's interrupt only says
+// "frames are waiting". The thread wakes for any of these or for the node's
+// next protocol deadline, feeds in what arrived, and routes what the node
+// says back: frames to the NIC, replies to blocked clients, requests to the
+// local servers' queues exactly as if a local client had sent them. So a
+// server cannot tell a remote caller from a local one, and a client cannot
+// tell a remote server from a local one.
+import AmoebaCore
+import FLIP
+import KernelCore
+import Node
+import RPC
+
+/// Who waits on what the node does: a local thread's transaction gone out
+/// (with the serial of that use of the reusable record), or a local port
+/// that keeps slots open to hear requests from the network.
+enum NetworkOwner {
+    case client(Transaction, serial: UInt32)
+    case server(PortListener)
+}
+
+enum Network {
+    /// Work handed to the network thread by other threads.
+    enum Command {
+        case trans(Transaction, serial: UInt32)
+        case reply(Transaction)
+        case listen(PortListener)
+    }
+
+    /// Server slots kept open per listening port: requests beyond them wait
+    /// in the port's local queue, not in the RPC layer.
+    static let slotsPerPort = 8
+    static let testEtherType: UInt16 = 0x88B5
+
+    private(set) static var node: Node<NetworkOwner>? = nil
+    private(set) static var nic: VirtioNet? = nil
+    private static var thread: KThread? = nil
+    private static var commands: [Command] = []
+    private static var framesWaiting = false
+    static var statistics = NetworkStatistics()
+
+    static var isUp: Bool { node != nil }
+
+    /// Brings the node onto the network when there is a NIC; the ports
+    /// already listening get their slots at once.
+    static func start() {
+        guard let device = VirtioNet.probe() else { return }
+        var random = EntropyGenerator()
+        let node = Node<NetworkOwner>(using: &random)
+        let mac = EthernetAddress(bytes: device.mac)!
+        _ = node.addInterface(mac: mac)
+        self.node = node
+        nic = device
+        for l in LocalIPC.listeners { commands.append(.listen(l)) }
+        let t = Scheduler.spawn("network", priority: Priority(process: .high)) { Network.loop() }
+        thread = t
+        device.onReceive = {
+            framesWaiting = true
+            if let t = thread { Scheduler.wake(t) }
+        }
+        print("[net] node up: FLIP \(node.address.hex), mac \(Hex.encode(device.mac, separator: ":"))")
+    }
+
+    /// Hands `command` to the network thread (any thread; interrupts any).
+    static func post(_ command: Command) {
+        Interrupts.withDisabled {
+            commands.append(command)
+            if let t = thread { Scheduler.wake(t) }
+        }
+    }
+
+    // MARK: the thread
+
+    private static func loop() -> Never {
+        let node = self.node!
+        let nic = self.nic!
+        var pending: [Command] = []
+        while true {
+            Interrupts.withDisabled {
+                swap(&pending, &commands)
+                framesWaiting = false
+            }
+            let now = Clock.now()
+            for c in pending { perform(c, on: node, now: now) }
+            pending.removeAll(keepingCapacity: true)
+            nic.receiveAll { frame in receive(frame, on: node, nic: nic, now: now) }
+            node.tick(now: Clock.now())
+            route(node.takeOutputs(), nic: nic)
+            sleep(until: node.nextDeadline)
+        }
+    }
+
+    private static func perform(_ command: Command, on node: Node<NetworkOwner>, now: Instant) {
+        switch command {
+        case .trans(let t, let serial):
+            statistics.transactionsOut &+= 1
+            node.trans(RPCMessage(header: t.request.header, data: t.request.body),
+                       owner: .client(t, serial: serial), deadline: nil, now: now)
+        case .reply(let t):
+            guard let slot = t.slot else { return }
+            t.slot = nil
+            node.putrep(slot, RPCMessage(header: t.reply.header, data: t.reply.body), now: now)
+        case .listen(let l):
+            for _ in 0..<slotsPerPort {
+                guard node.getreq(port: l.getPort, owner: .server(l)) != nil else {
+                    statistics.slotsRefused &+= 1
+                    break
+                }
+            }
+        }
+    }
+
+    private static func receive(_ frame: [UInt8], on node: Node<NetworkOwner>, nic: VirtioNet, now: Instant) {
+        guard frame.count >= 14 else { statistics.runts &+= 1; return }
+        let type = UInt16(frame[12]) << 8 | UInt16(frame[13])
+        if type == testEtherType {
+            if let echo = Reflector.reflect(frame) { _ = nic.transmit(echo) }
+            return
+        }
+        node.receive(frame: frame, on: InterfaceID(rawValue: 0), now: now)
+    }
+
+    private static func route(_ outputs: [NodeOutput<NetworkOwner>], nic: VirtioNet) {
+        for o in outputs {
+            switch o {
+            case .transmit(_, let frame):
+                if !nic.transmit(frame) { statistics.transmitRefused &+= 1 }
+            case .transactionCompleted(let owner, let result):
+                guard case .client(let t, let serial) = owner else { continue }
+                let reply: Message
+                switch result {
+                case .success(let m): reply = Message(header: m.header, body: m.data)
+                case .failure(let code): reply = .status(code)
+                }
+                LocalIPC.completeRemote(t, serial: serial, reply)
+            case .requestArrived(let owner, let slot, let request):
+                guard case .server(let l) = owner else { continue }
+                statistics.requestsIn &+= 1
+                let t = Transaction()
+                t.slot = slot
+                t.request = Message(header: request.header, body: request.data)
+                LocalIPC.deliverRemote(t, to: l)
+                // Keep the port's slots topped up: the next request must
+                // find one (and locates an answer) while this one is served.
+                _ = node!.getreq(port: l.getPort, owner: .server(l))
+            case .upperLayerReady:
+                break   // no upper layer beside RPC on a kernel node yet
+            }
+        }
+    }
+
+    /// Blocks the network thread until there is work or `deadline` passes.
+    private static func sleep(until deadline: Instant?) {
+        Interrupts.withDisabled {
+            guard commands.isEmpty, !framesWaiting else { return }
+            let me = Scheduler.current!
+            var timeout: Interval? = nil
+            if let deadline {
+                let left = deadline - Clock.now()
+                guard left.microseconds > 0 else { return }
+                timeout = left
+            }
+            _ = Waiting.block(me, timeout: timeout)
+        }
+    }
+}
+
+/// What sys KSTAT shows for the node's traffic beyond the NIC's own counts.
+struct NetworkStatistics {
+    var transactionsOut: UInt64 = 0
+    var requestsIn: UInt64 = 0
+    var runts: UInt64 = 0
+    var transmitRefused: UInt64 = 0
+    var slotsRefused: UInt64 = 0
+}
+
+/// The kernel's entropy as a RandomNumberGenerator, for the node's kernel
+/// id and FLIP addresses (drawn at boot, as Amoeba draws them).
+struct EntropyGenerator: RandomNumberGenerator {
+    mutating func next() -> UInt64 {
+        Entropy.stir()
+        return Entropy.next()
+    }
+}
+
+extension Network {
+    /// The sys server's KSTAT `n` text: the NIC, the node body, the glue.
+    static func report() -> String {
+        guard let node, let nic else { return "no network interface\n" }
+        let n = nic.statistics
+        let s = node.statistics
+        var r = "mac \(Hex.encode(nic.mac, separator: ":")) flip \(node.address.hex)\n"
+        r += "nic frames in \(n.received) out \(n.transmitted) receive ring full \(n.receiveDropped) transmit ring full \(n.transmitFull) interrupts \(n.interrupts)\n"
+        r += "flip frames in \(s.flip.framesIn) out \(s.flip.framesOut) dropped \(s.flip.totalDropped)\n"
+        r += "rpc transactions out \(statistics.transactionsOut) requests in \(statistics.requestsIn) executions \(statistics.requestsIn) duplicates refused \(s.server.duplicatesRefused)\n"
+        r += "runts \(statistics.runts) transmit refused \(statistics.transmitRefused) slots refused \(statistics.slotsRefused)\n"
+        return r
+    }
+}

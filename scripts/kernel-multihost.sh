@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# Kernel nodes and Linux hosts as one system: real QEMU kernel nodes and
+# real amunixd daemons on one Ethernet segment, driven by the std tools.
+#
+#   scripts/kernel-multihost.sh mcast   QEMU -netdev socket,mcast= and
+#                                       amunixd mcast: links on loopback (no root)
+#   scripts/kernel-multihost.sh tap     a bridge in a network namespace: QEMU on
+#                                       tap devices, amunixd on pcap: over veth (root)
+#
+# Checks: std_info and std_status of every kernel server from Linux; `dir
+# -l` of the kernel directory and path lookups through it; kernel to kernel
+# and kernel to Linux calls; 10,000 transactions from Linux to a kernel
+# server through drop+dup+reorder 20% each, with zero duplicate executions
+# counted in the kernel; malformed frames at the kernel's NIC; the QEMU
+# process killed under load (clients fail in bounded time) and the node
+# restarted and found again under the same host capability.
+# Prints "N passed, M failed" and exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-mcast}"
+BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
+for t in amunixd std_info std_status dir rpc_bench cap amoeba-init soap-server bullet-server; do
+  [[ -x "$BIN/$t" ]] || { echo "missing $BIN/$t: run swift build first"; exit 1; }
+done
+[[ -f .build-kernel/kernel.elf ]] || scripts/kernel-build.sh >/dev/null 2>&1 || { echo "kernel build failed"; exit 1; }
+W=$(mktemp -d /tmp/kernel-mh.XXXXXX)
+passed=0; failed=0
+declare -A PID QPID
+NS="kmh$$"
+
+say() { echo "[$mode] $*"; }
+ok() { passed=$((passed + 1)); say "PASS $*"; }
+bad() { failed=$((failed + 1)); say "FAIL $*"; }
+
+seg_port=$(( 31000 + ($$ % 2000) * 3 ))
+seg_group="239.255.$(( $$ % 250 )).9"
+
+# The link a host or node is given, per mode; faults are appended for hosts.
+host_link() { # host [faults]
+  local f=${2:+,$2}
+  if [[ $mode == mcast ]]; then echo "mcast:$seg_group:$seg_port,local=127.0.0.1,ttl=0$f"; else echo "pcap:eth0$f"; fi
+}
+node_link() { # node index
+  if [[ $mode == mcast ]]; then echo "mcast:$seg_group:$seg_port"; else echo "tap:kmt$$n$1"; fi
+}
+
+in_ns() { # host command...
+  local h=$1; shift
+  if [[ $mode == tap ]]; then exec ip netns exec "$NS-$h" "$@"; else exec "$@"; fi
+}
+
+start_host() { # host [faults] [amunixd options]
+  local h=$1 f=${2:-}; shift; shift || true
+  mkdir -p "$W/$h"; rm -f "$W/$h/sys.cap"
+  (in_ns "$h" "$BIN/amunixd" --link "$(host_link "$h" "$f")" --socket "$W/$h/amunixd.sock" --name "$h" \
+    --log-level warning "$@" >>"$W/$h.log" 2>&1) &
+  PID[$h]=$!
+  for _ in $(seq 200); do [[ -S "$W/$h/amunixd.sock" && -f "$W/$h/sys.cap" ]] && return 0; sleep 0.05; done
+  say "amunixd on $h did not start:"; cat "$W/$h.log"; return 1
+}
+
+stop_host() { [[ -n "${PID[$1]:-}" ]] && { kill "${PID[$1]}" 2>/dev/null; wait "${PID[$1]}" 2>/dev/null; unset "PID[$1]"; }; }
+
+# A kernel node: its state folder keeps the host secret across reboots.
+start_node() { # index [kernel words...]
+  local i=$1; shift
+  local n="node$i"
+  mkdir -p "$W/$n"
+  : >"$W/$n.console"
+  local launch=(scripts/kernel-run.sh --link "$(node_link "$i")" --state "$W/$n" --mac "52:54:00:4b:00:0$i")
+  if [[ $mode == tap ]]; then
+    (KERNEL_NO_BUILD=1 AMUNIX_BIN="$BIN" exec ip netns exec "$NS-br" "${launch[@]}" "$@" </dev/null >"$W/$n.console" 2>&1) &
+  else
+    (KERNEL_NO_BUILD=1 AMUNIX_BIN="$BIN" exec "${launch[@]}" "$@" </dev/null >"$W/$n.console" 2>&1) &
+  fi
+  QPID[$n]=$!
+  for _ in $(seq 600); do grep -q "node up" "$W/$n.console" 2>/dev/null && grep -q "console idle" "$W/$n.console" && return 0; sleep 0.1; done
+  say "kernel $n did not come up:"; tail -20 "$W/$n.console"; return 1
+}
+
+kill_node() { [[ -n "${QPID[$1]:-}" ]] && { pkill -9 -P "${QPID[$1]}" 2>/dev/null; kill -9 "${QPID[$1]}" 2>/dev/null; wait "${QPID[$1]}" 2>/dev/null; unset "QPID[$1]"; }; }
+
+# A capability the node printed on its console at boot (its kernel directory).
+node_cap() { sed -n "s/^  $2\t\(.*\)$/\1/p" "$W/$1.console" | tail -1 | tr -d '\r'; }
+
+cleanup() {
+  for h in "${!PID[@]}"; do kill -9 "${PID[$h]}" 2>/dev/null; done
+  for n in "${!QPID[@]}"; do pkill -9 -P "${QPID[$n]}" 2>/dev/null; kill -9 "${QPID[$n]}" 2>/dev/null; done
+  [[ -n "${SERVERS:-}" ]] && kill -9 $SERVERS 2>/dev/null
+  wait 2>/dev/null
+  if [[ $mode == tap ]]; then for h in a b br; do ip netns del "$NS-$h" 2>/dev/null; done; fi
+  [[ -n ${KEEP_LOGS:-} ]] && echo "logs in $W" || rm -rf "$W"
+}
+trap cleanup EXIT
+
+tool() { local h=$1 t=$2; shift 2; AMUNIX_SOCKET="$W/$h/amunixd.sock" "$BIN/$t" "$@"; }
+
+if [[ $mode == tap ]]; then
+  [[ $(id -u) == 0 ]] || { echo "tap mode needs root"; exit 1; }
+  ip netns add "$NS-br"
+  ip -n "$NS-br" link add br0 type bridge
+  ip -n "$NS-br" link set br0 up
+  for h in a b; do
+    ip netns add "$NS-$h"; ip -n "$NS-$h" link set lo up
+    ip link add "kmt$$$h" type veth peer name "kmt$$p$h"
+    ip link set "kmt$$$h" netns "$NS-$h"
+    ip -n "$NS-$h" link set "kmt$$$h" name eth0
+    ip -n "$NS-$h" link set eth0 up
+    ip link set "kmt$$p$h" netns "$NS-br"
+    ip -n "$NS-br" link set "kmt$$p$h" master br0 up
+  done
+  for i in 0 1; do
+    ip -n "$NS-br" tuntap add "kmt$$n$i" mode tap
+    ip -n "$NS-br" link set "kmt$$n$i" master br0 up
+  done
+elif [[ $mode != mcast ]]; then
+  echo "usage: $0 mcast|tap"; exit 64
+fi
+
+# ---- 1. Linux reaches the kernel's servers --------------------------------
+start_host a || exit 1
+start_host b || exit 1
+start_node 0 bench || exit 1
+start_node 1 || exit 1
+hostcap=$(cat "$W/node0/host.cap" 2>/dev/null)
+out=$(tool a std_info "$hostcap" 2>&1)
+[[ $out == "%"* ]] && ok "std_info of node0's kernel directory from Linux: $out" || bad "std_info of node0's host capability: $out"
+for s in sys tod random tty:00 bench; do
+  c=$(node_cap node0 "$s")
+  out=$(tool a std_info "$c" 2>&1); rc=$?
+  [[ $rc == 0 && -n $out ]] && ok "std_info of node0's $s: $out" || bad "std_info of node0's $s ($c): rc=$rc $out"
+done
+out=$(tool b std_status "$(node_cap node0 sys)" 2>&1)
+[[ $out == *"heap"* || $out == *"memory"* || $out == *"uptime"* ]] && ok "std_status of node0's sys from b" || bad "std_status of node0's sys: $out"
+
+# The name space: soap and bullet on a, the kernel nodes entered by host.cap.
+"$BIN/amoeba-init" --soap-store "$W/store-soap" --bullet-store "$W/store-bullet" --servers-on a \
+  --root-file "$W/root.cap" --host "a=$W/a" --publish "$W/a" --host "b=$W/b" --publish "$W/b" \
+  --host "node0=$W/node0" --host "node1=$W/node1" >"$W/init.log" 2>&1 || { bad "amoeba-init: $(cat "$W/init.log")"; }
+SERVERS=""
+for k in soap bullet; do
+  AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/$k-server" "$W/store-$k" --threads 4 --log-level warning >>"$W/$k.log" 2>&1 &
+  SERVERS="$SERVERS $!"
+done
+sleep 1
+out=$(tool b dir -l /hosts/node0 2>&1); rc=$?
+if [[ $rc == 0 && $out == *sys* && $out == *tod* && $out == *random* && $out == *tty:00* ]]; then
+  ok "dir -l /hosts/node0 lists the kernel directory"; echo "$out" | sed 's/^/    /'
+else
+  bad "dir -l /hosts/node0: rc=$rc $out"
+fi
+out=$(tool b std_info /hosts/node1/tod 2>&1)
+[[ -n $out && $out != *RPC_* && $out != *STD_* ]] && ok "path lookup through node1's kernel directory: /hosts/node1/tod: $out" || bad "/hosts/node1/tod: $out"
+
+# ---- 2. kernel to kernel, kernel to Linux ---------------------------------
+kill_node node1
+start_node 1 "call=$(node_cap node0 tod),$(cat "$W/a/tod.cap")" || exit 1
+for _ in $(seq 200); do grep -q "\[call\] done" "$W/node1.console" && break; sleep 0.1; done
+calls=$(grep "^\[call\]" "$W/node1.console")
+echo "$calls" | sed 's/^/    /'
+[[ $(grep -c "tod .*: [0-9]* s since 1970" <<<"$calls") == 2 ]] && ok "node1 read the time from node0's tod and from Linux host a's tod" \
+  || bad "kernel-to-kernel / kernel-to-Linux calls"
+
+# ---- 3. malformed frames at the kernel's NIC ------------------------------
+if [[ $mode == mcast ]]; then
+  python3 scripts/lib/frame-noise.py "$seg_group" "$seg_port" Fuzz/corpus 2000 >"$W/noise.log" 2>&1
+  say "$(tail -1 "$W/noise.log")"
+  out=$(tool a std_info "$(node_cap node0 sys)" 2>&1)
+  [[ $out != *RPC_* && -n $out ]] && grep -q "node up" "$W/node0.console" && kill -0 "${QPID[node0]}" 2>/dev/null \
+    && ok "node0 survived malformed frames and still answers: $out" || bad "after malformed frames: $out"
+fi
+
+# ---- 4. 10,000 transactions through drop+dup+reorder 20% ------------------
+stop_host a
+faults="drop=0.2,dup=0.2,reorder=0.2"
+rpcopts=(--serve-timeout-ms 100 --enquire-interval-ms 200 --max-retrials 40)
+start_host a "$faults,seed=21" "${rpcopts[@]}" || exit 1
+bench=$(node_cap node0 bench)
+echo "$bench" >"$W/bench.cap"
+t0=$(date +%s)
+out=$(AMUNIX_SOCKET="$W/a/amunixd.sock" timeout 400 "$BIN/rpc_bench" load --count 10000 --threads 32 --size 100 --timeout 120 "$W/bench.cap" 2>&1); rc=$?
+say "$(tr '\n' ' ' <<<"$out")($(( $(date +%s) - t0 )) s)"
+stats=$(AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/rpc_bench" stats "$W/bench.cap" 2>&1)
+say "kernel bench server: $stats"
+[[ $rc == 0 && $out == *"ok 10000 failed 0"* ]] && ok "10000 transactions Linux to kernel under faults: every reply right" || bad "faulty load: rc=$rc"
+[[ $stats == "executions 10000 duplicates 0" ]] && ok "the kernel executed each of 10000 exactly once" || bad "kernel counts: $stats"
+inj=$(tool a std_status sys | grep '^link 0')
+[[ $inj == *"dropped "[1-9]* ]] && ok "fault injector was active ($inj)" || bad "fault injector idle: $inj"
+
+# ---- 5. the QEMU process killed under load; the node found again ----------
+stop_host a
+start_host a "" --enquire-interval-ms 500 --crash-timeout-ms 3000 || exit 1
+AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/rpc_bench" load --count 100000000 --threads 8 --stop-on-error \
+  "$W/bench.cap" >"$W/load.log" 2>&1 &
+LOAD=$!
+sleep 3
+kill_node node0
+t0=$(date +%s)
+for _ in $(seq 600); do kill -0 "$LOAD" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$LOAD" 2>/dev/null; then
+  bad "clients still hanging 60 s after the QEMU process was killed"; kill -9 "$LOAD"
+else
+  wait "$LOAD"; rc=$?
+  out=$(cat "$W/load.log")
+  say "$(tr '\n' ' ' <<<"$out")"
+  [[ $rc != 0 && $out == *"failure RPC_"* ]] && ok "every client thread got an RPC error $(( $(date +%s) - t0 ))s after the kill" \
+    || bad "after killing QEMU: rc=$rc $out"
+fi
+start_node 0 || exit 1
+[[ $(cat "$W/node0/host.cap") == "$hostcap" ]] && ok "the restarted node0 has the same host capability" || bad "host.cap changed"
+out=$(tool b std_info "$hostcap" 2>&1)
+[[ $out == "%"* ]] && ok "the restarted node0 found again by locate under its host capability" || bad "restarted node0: $out"
+out=$(tool b std_info /hosts/node0/sys 2>&1)
+[[ -n $out && $out != *RPC_* && $out != *STD_* ]] && ok "/hosts/node0/sys resolves through the restarted node: $out" || bad "/hosts/node0/sys after restart: $out"
+
+echo "kernel-multihost $mode: $passed passed, $failed failed"
+[[ $failed == 0 ]]
