@@ -6,9 +6,14 @@
 // through the real request handler:
 //
 //   /home                         an empty directory for users
-//   /hosts/NAME                   per host: host, sys, tod, random (from
-//                                 the .cap files its amunixd wrote), and on
-//                                 the host running them, soap and bullet
+//   /hosts/NAME                   per Linux host: host, sys, tod, random
+//                                 (from the .cap files its amunixd wrote),
+//                                 and on the host running them, soap and
+//                                 bullet; per kernel node (a folder holding
+//                                 only host.cap, written by kernel-run.sh):
+//                                 the node's kernel directory itself, as
+//                                 Amoeba enters a host, so /hosts/NAME/sys
+//                                 is looked up in the node
 //   /profile/cap/bulletsvr/default  the file server `put` uses
 //
 // Then it writes the root capability to --root-file and to each --publish
@@ -42,7 +47,7 @@ struct AmoebaInit: ParsableCommand {
     @Option(name: .customLong("bullet-store"), help: "The file server's store folder.")
     var bulletStore: String
 
-    @Option(name: .customLong("host"), help: "NAME=FOLDER: a host and the state folder where its amunixd wrote host.cap, sys.cap, ... Repeat.")
+    @Option(name: .customLong("host"), help: "NAME=FOLDER: a host and the state folder where its amunixd wrote host.cap, sys.cap, ... (or a kernel node's state folder, holding only host.cap). Repeat.")
     var hosts: [String] = []
 
     @Option(name: .customLong("servers-on"), help: "The host that will run soap-server and bullet-server (their rows go in its /hosts entry).")
@@ -117,6 +122,13 @@ struct AmoebaInit: ParsableCommand {
         for h in hosts {
             let parts = h.split(separator: "=", maxSplits: 1).map(String.init)
             let (name, folder) = (parts[0], parts[1])
+            if isKernelNode(folder), let host = RootCapability.read(file: "\(folder)/host.cap") {
+                guard name != serversOn else { throw SetupError(message: "--servers-on \(name): soap and bullet run on Linux hosts") }
+                try step("/hosts/\(name)") { () throws(ErrorCode) in
+                    try names.enter(AmoebaPath("hosts/\(name)"), host, masks: objectMasks)
+                }
+                continue
+            }
             try step("mkd /hosts/\(name)") { () throws(ErrorCode) in
                 _ = try names.makeDirectory(AmoebaPath("hosts/\(name)"), masks: masks)
             }
@@ -146,5 +158,13 @@ struct AmoebaInit: ParsableCommand {
         }
         print("root \(root.text)")
         print("written to \(targets.joined(separator: ", "))")
+    }
+
+    /// A kernel node's state folder: the run script writes host.cap there
+    /// (from the node's configured secret) and no per-server files, since
+    /// the node's servers are found through its kernel directory.
+    private func isKernelNode(_ folder: String) -> Bool {
+        FileManager.default.fileExists(atPath: "\(folder)/host.cap")
+            && !FileManager.default.fileExists(atPath: "\(folder)/sys.cap")
     }
 }

@@ -3,6 +3,8 @@
 // the time (tod's GETTIME) and prints what came back. It is how the tests
 // see a kernel node reach another kernel node or a Linux host through the
 // very trans a local client uses: nothing here knows the server is remote.
+// With `calls=N` it then times N null transactions to the first capability
+// (a bench server's) and prints their p50 and p99, for the benchmarks.
 import AmoebaCore
 import KernelCore
 
@@ -20,6 +22,7 @@ enum RemoteCaller {
         guard !targets.isEmpty else { return }
         _ = Scheduler.spawn("caller", priority: Priority()) {
             for cap in targets { call(cap) }
+            if let n = line.value(of: "calls").flatMap({ Int($0) }), n > 0 { time(n, to: targets[0]) }
             print("[call] done")
         }
     }
@@ -37,5 +40,22 @@ enum RemoteCaller {
         } else {
             print("[call] tod \(cap.text): \(time.header.status.name)")
         }
+    }
+
+    private static func time(_ count: Int, to cap: Capability) {
+        let request = Message(header: Header(capability: cap, command: BenchServer.echo))
+        for _ in 0..<min(100, count) { _ = LocalIPC.trans(request) }   // warm the route and the port cache
+        var took: [Int64] = []
+        took.reserveCapacity(count)
+        var failures = 0
+        for _ in 0..<count {
+            let start = Clock.now()
+            let reply = LocalIPC.trans(request)
+            took.append((Clock.now() - start).microseconds)
+            if reply.header.status != .ok { failures += 1 }
+        }
+        took.sort()
+        let p50 = took[count / 2], p99 = took[min(count - 1, count * 99 / 100)]
+        print("[call] \(count) null transactions to \(cap.text): p50 \(p50) us p99 \(p99) us, \(failures) failed")
     }
 }

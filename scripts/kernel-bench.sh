@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Benchmarks a kernel node on the network against its floor, side by side
+# in one run (root): a Linux namespace with amunixd on pcap over a veth,
+# and two QEMU kernel nodes on tap devices, all on one bridge.
+#
+#   raw frame ping-pong Linux -> guest (the kernel reflects EtherType 0x88b5)
+#   null transaction p50/p99, Linux -> kernel bench server
+#   null transaction p50/p99, kernel -> kernel (timed inside node1)
+#   30000-byte transaction throughput, Linux -> kernel
+#
+# Usage: scripts/kernel-bench.sh [COUNT]   (default 2000 round trips each)
+#        BENCH_PEERS_BIN=DIR to reuse a built `floors` (Benchmarks package)
+# QEMU runs TCG here: a guest instruction costs several host ones, so the
+# figures are this machine's, not a real NIC's; the ratio is the point.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-2000}"
+[[ $(id -u) == 0 ]] || { echo "needs root (network namespaces, tap devices, raw sockets)"; exit 1; }
+echo "building (release)..."
+swift build -c release --product amunixd 2>&1 | grep -E "error" || true
+swift build -c release --product rpc_bench 2>&1 | grep -E "error" || true
+swift build --product cap 2>&1 | grep -E "error" || true
+BIN=$(swift build -c release --show-bin-path)
+if [[ -n ${BENCH_PEERS_BIN:-} ]]; then
+  BBIN=$BENCH_PEERS_BIN
+else
+  (cd Benchmarks && swift build -c release --product floors 2>&1 | grep -E "error" || true)
+  BBIN=$(cd Benchmarks && swift build -c release --show-bin-path)
+fi
+[[ -f .build-kernel/kernel.elf ]] || scripts/kernel-build.sh >/dev/null 2>&1
+W=$(mktemp -d /tmp/kernel-bench.XXXXXX)
+A="kb$$a"; BR="kb$$br"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  ip netns del "$A" 2>/dev/null || true
+  ip netns del "$BR" 2>/dev/null || true
+  rm -rf "$W"
+}
+trap cleanup EXIT
+ip netns add "$A"; ip netns add "$BR"
+ip -n "$BR" link add br0 type bridge; ip -n "$BR" link set br0 up
+ip link add "kb$$x" type veth peer name "kb$$y"
+ip link set "kb$$x" netns "$A"; ip link set "kb$$y" netns "$BR"
+ip -n "$A" link set "kb$$x" name v0; ip -n "$A" link set v0 up; ip -n "$A" link set lo up
+ip -n "$BR" link set "kb$$y" master br0 up
+for i in 0 1; do
+  ip -n "$BR" tuntap add "kb$$t$i" mode tap
+  ip -n "$BR" link set "kb$$t$i" master br0 up
+done
+
+boot() { # index words...
+  local i=$1; shift
+  mkdir -p "$W/node$i"
+  (KERNEL_NO_BUILD=1 AMUNIX_BIN="$(swift build --show-bin-path)" exec ip netns exec "$BR" scripts/kernel-run.sh \
+    --link "tap:kb$$t$i" --state "$W/node$i" --mac "52:54:00:4b:01:0$i" "$@" </dev/null >"$W/node$i.console" 2>&1) &
+  PIDS+=($!)
+  for _ in $(seq 600); do grep -q "console idle" "$W/node$i.console" 2>/dev/null && return 0; sleep 0.1; done
+  echo "node$i did not come up"; tail "$W/node$i.console"; exit 1
+}
+cap_of() { sed -n "s/^  $2\t\(.*\)$/\1/p" "$W/$1.console" | tail -1 | tr -d '\r'; }
+
+declare -A P50 P99 TP
+echo "booting node0 (bench server)..."
+boot 0 bench
+echo "measuring raw frame ping-pong Linux -> guest..."
+l=$(ip netns exec "$A" "$BBIN/floors" packet-ping v0 52:54:00:4b:01:00 64 "$N")
+P50[floor]=$(awk '{printf "%.1f", $2}' <<<"$l"); P99[floor]=$(awk '{printf "%.1f", $3}' <<<"$l")
+
+echo "measuring amunixd -> kernel..."
+mkdir -p "$W/a"
+ip netns exec "$A" "$BIN/amunixd" --link pcap:v0 --socket "$W/a/amunixd.sock" --name a --log-level warning >/dev/null 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do [[ -S "$W/a/amunixd.sock" ]] && break; sleep 0.05; done
+cap_of node0 bench >"$W/bench.cap"
+l=$(AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/rpc_bench" load --size 0 --count "$N" --warmup 200 --brief "$W/bench.cap")
+P50[lk]=$(awk '{print $1}' <<<"$l"); P99[lk]=$(awk '{print $2}' <<<"$l")
+l=$(AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/rpc_bench" load --size 30000 --count 500 --warmup 20 --oneway --brief "$W/bench.cap")
+TP[lk1]=$(awk '{print $3}' <<<"$l")
+l=$(AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/rpc_bench" load --size 30000 --count 1000 --threads 4 --warmup 20 --oneway --brief "$W/bench.cap")
+TP[lk4]=$(awk '{print $3}' <<<"$l")
+
+echo "measuring kernel -> kernel (node1 calls node0)..."
+boot 1 "call=$(cat "$W/bench.cap")" "calls=$N"
+for _ in $(seq 1200); do grep -q "\[call\] done" "$W/node1.console" && break; sleep 0.1; done
+l=$(grep "null transactions to" "$W/node1.console" || true)
+P50[kk]=$(sed -n 's/.* p50 \([0-9]*\) us.*/\1/p' <<<"$l"); P99[kk]=$(sed -n 's/.* p99 \([0-9]*\) us.*/\1/p' <<<"$l")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo
+echo "| measurement (tap + veth on one bridge, QEMU TCG) | p50 µs | p99 µs | MB/s |"
+echo "|---|---|---|---|"
+echo "| raw 64-byte frame ping-pong, Linux -> guest (reflected) | ${P50[floor]} | ${P99[floor]} | |"
+echo "| null transaction, Linux (amunixd) -> kernel | ${P50[lk]} | ${P99[lk]} | |"
+echo "| null transaction, kernel -> kernel (guest clock) | ${P50[kk]:-n/a} | ${P99[kk]:-n/a} | |"
+echo "| 30000-byte transactions Linux -> kernel, 1 thread | | | ${TP[lk1]} |"
+echo "| 30000-byte transactions Linux -> kernel, 4 threads | | | ${TP[lk4]} |"
+echo
+echo "null transaction Linux -> kernel p50 / frame ping-pong p50 = $(ratio "${P50[lk]}" "${P50[floor]}") (target <= 1.5)"
+echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
