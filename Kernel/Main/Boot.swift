@@ -1,7 +1,8 @@
 // The kernel's first Swift code: from the boot loader's hand-off to a
 // running system. The order matters: the console first (so anything that
 // goes wrong can be told), then the heap (before anything allocates), the
-// machine layer, the clock and timers, threads, and finally the scenario
+// machine layer, the clock and timers, threads, the servers and the NIC
+// (if there is one), and finally the scenario
 // the command line names, or the interactive node.
 import AmoebaCore
 import KernelCore
@@ -75,6 +76,7 @@ func kmain(_ magic: UInt32, _ infoAddress: UInt32) {
     Syscalls.install()
     Interrupts.enable()
     KernelServers.start()
+    Network.start()
 
     let since = cpu_rdtsc() &- Kernel.entryTSC
     Kernel.readyMicroseconds = Clock.microseconds(ofCounts: since)

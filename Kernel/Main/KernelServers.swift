@@ -68,6 +68,10 @@ enum KernelServers {
                 "uptime \(Clock.now().microseconds) us, TSC \(Clock.tscHz) Hz, timers pending \(Timers.queue.count), fired \(Timers.fired)\n"
             },
             .init(letter: "r", title: "rpc") { "local transactions: \(LocalIPC.transactions)\n" },
+            .init(letter: "n", title: "network interface") {
+                guard let nic = Network.interface else { return "no network interface\n" }
+                return "virtio-net \(Network.text(mac: nic.mac)) irq \(nic.irq)\n" + nic.statistics.text
+            },
         ]
     }
 }
