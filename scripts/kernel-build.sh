@@ -3,7 +3,7 @@
 #
 # Three Embedded Swift modules (AmoebaCore from Sources/, the pure kernel
 # logic KernelCore from Kernel/Core, the machine-facing Kernel from
-# Kernel/Arch and Kernel/Main), the assembly entry, and the linker script.
+# Kernel/Arch, Kernel/Drivers and Kernel/Main), the assembly entry, and the linker script.
 # It uses its own build directory, so the host `swift build` is untouched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +29,7 @@ swiftc "${swiftflags[@]}" -module-name KernelCore -emit-module -emit-module-path
 # The kernel module and the user programs are independent: build them side by side.
 jobs=()
 swiftc "${swiftflags[@]}" -swift-version 5 -module-name Kernel -import-objc-header Kernel/Boot/machine.h \
-  -c Kernel/Arch/*.swift $(find Kernel/Main -name "*.swift" | sort) -o "$out/Kernel.o" &
+  -c Kernel/Arch/*.swift Kernel/Drivers/*.swift $(find Kernel/Main -name "*.swift" | sort) -o "$out/Kernel.o" &
 jobs+=($!)
 clang -target "$target" -c Kernel/Boot/libc.S -o "$out/libc.o"
 

@@ -13,6 +13,16 @@ static inline __attribute__((always_inline)) uint8_t inb(uint16_t port) { uint8_
 static inline __attribute__((always_inline)) void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(port)); }
 static inline __attribute__((always_inline)) uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline __attribute__((always_inline)) void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(port)); }
+static inline __attribute__((always_inline)) uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+
+/* Memory shared with a device (virtqueues): each access happens, in program
+ * order, exactly once, and the fence orders stores before later loads, the
+ * one reordering x86 allows and the ring protocol cannot. */
+static inline __attribute__((always_inline)) uint16_t shared_load16(const void *p) { return *(const volatile uint16_t *)p; }
+static inline __attribute__((always_inline)) uint32_t shared_load32(const void *p) { return *(const volatile uint32_t *)p; }
+static inline __attribute__((always_inline)) void shared_store16(void *p, uint16_t v) { *(volatile uint16_t *)p = v; }
+static inline __attribute__((always_inline)) void shared_store32(void *p, uint32_t v) { *(volatile uint32_t *)p = v; }
+static inline __attribute__((always_inline)) void cpu_memory_fence(void) { __asm__ volatile("mfence" ::: "memory"); }
 
 static inline __attribute__((always_inline)) void cpu_cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline __attribute__((always_inline)) void cpu_sti(void) { __asm__ volatile("sti" ::: "memory"); }

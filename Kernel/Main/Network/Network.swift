@@ -42,6 +42,10 @@ enum Network {
 
     private(set) static var node: Node<NetworkOwner>? = nil
     private(set) static var nic: VirtioNet? = nil
+    /// `net=stats`: the NIC's counters go to the console whenever traffic
+    /// stops for 200 ms (how host-side tests see what the kernel counted).
+    private static var reportWhenQuiet = false
+    private static var lastTraffic: Instant? = nil
     private static var thread: KThread? = nil
     private static var commands: [Command] = []
     private static var framesWaiting = false
@@ -66,7 +70,9 @@ enum Network {
             framesWaiting = true
             if let t = thread { Scheduler.wake(t) }
         }
-        print("[net] node up: FLIP \(node.address.hex), mac \(Hex.encode(device.mac, separator: ":"))")
+        reportWhenQuiet = Kernel.commandLine.value(of: "net") == "stats"
+        print("[net] virtio-net \(Hex.encode(device.mac, separator: ":")) irq \(device.irq)")
+        print("[net] node up: FLIP \(node.address.hex) (client) \(node.serverAddress.hex) (server)")
     }
 
     /// Hands `command` to the network thread (any thread; interrupts any).
@@ -91,10 +97,14 @@ enum Network {
             let now = Clock.now()
             for c in pending { perform(c, on: node, now: now) }
             pending.removeAll(keepingCapacity: true)
-            nic.receiveAll { frame in receive(frame, on: node, nic: nic, now: now) }
+            var frames = 0
+            nic.receiveAll { frame in
+                frames += 1
+                receive(frame, on: node, nic: nic, now: now)
+            }
             node.tick(now: Clock.now())
             route(node.takeOutputs(), nic: nic)
-            sleep(until: node.nextDeadline)
+            sleep(until: earliest(node.nextDeadline, quietReport(traffic: frames > 0, nic: nic)))
         }
     }
 
@@ -122,7 +132,7 @@ enum Network {
         guard frame.count >= 14 else { statistics.runts &+= 1; return }
         let type = UInt16(frame[12]) << 8 | UInt16(frame[13])
         if type == testEtherType {
-            if let echo = Reflector.reflect(frame) { _ = nic.transmit(echo) }
+            if let echo = Reflector.reflect(frame, ownMAC: nic.mac) { _ = nic.transmit(echo) }
             return
         }
         node.receive(frame: frame, on: InterfaceID(rawValue: 0), now: now)
@@ -155,6 +165,22 @@ enum Network {
                 break   // no upper layer beside RPC on a kernel node yet
             }
         }
+    }
+
+    /// With `net=stats`, prints the counters once traffic has been quiet
+    /// for 200 ms; the time to wake for that, while a report is owed.
+    private static func quietReport(traffic: Bool, nic: VirtioNet) -> Instant? {
+        guard reportWhenQuiet else { return nil }
+        let now = Clock.now()
+        if traffic { lastTraffic = now }
+        guard let last = lastTraffic else { return nil }
+        let due = last + .milliseconds(200)
+        guard due <= now else { return due }
+        lastTraffic = nil
+        var line = ""
+        for ch in nic.statistics.text { line.append(ch == "\n" ? ";" : ch) }
+        print("[net] statistics: \(line)")
+        return nil
     }
 
     /// Blocks the network thread until there is work or `deadline` passes.
@@ -195,10 +221,9 @@ extension Network {
     /// The sys server's KSTAT `n` text: the NIC, the node body, the glue.
     static func report() -> String {
         guard let node, let nic else { return "no network interface\n" }
-        let n = nic.statistics
         let s = node.statistics
-        var r = "mac \(Hex.encode(nic.mac, separator: ":")) flip \(node.address.hex)\n"
-        r += "nic frames in \(n.received) out \(n.transmitted) receive ring full \(n.receiveDropped) transmit ring full \(n.transmitFull) interrupts \(n.interrupts)\n"
+        var r = "virtio-net \(Hex.encode(nic.mac, separator: ":")) irq \(nic.irq) flip \(node.address.hex)\n"
+        r += nic.statistics.text
         r += "flip frames in \(s.flip.framesIn) out \(s.flip.framesOut) dropped \(s.flip.totalDropped)\n"
         r += "rpc transactions out \(statistics.transactionsOut) requests in \(statistics.requestsIn) executions \(statistics.requestsIn) duplicates refused \(s.server.duplicatesRefused)\n"
         r += "runts \(statistics.runts) transmit refused \(statistics.transmitRefused) slots refused \(statistics.slotsRefused)\n"

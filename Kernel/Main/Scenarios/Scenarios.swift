@@ -37,9 +37,17 @@ enum Scenarios {
         }
     }
 
+    /// The boot thread, parked for good by `interactive`. A blocked thread
+    /// that nothing refers to is freed at the switch away from it, and the
+    /// switch would then save its stack pointer into freed memory.
+    static var parkedBootThread: KThread? = nil
+
     static func interactive() {
         print("[kernel] no scenario: node up, console idle")
-        Interrupts.withDisabled { Scheduler.block() }
+        Interrupts.withDisabled {
+            parkedBootThread = Scheduler.current
+            Scheduler.block()
+        }
     }
 
     /// Checks the kernel-fault path: a divide by zero must give a register dump.

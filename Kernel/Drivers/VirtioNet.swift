@@ -1,0 +1,214 @@
+// The kernel's network interface: a virtio-net device (QEMU's
+// `virtio-net-pci`) over the legacy virtio PCI transport.
+//
+//     static func probe() -> VirtioNet?      nil when there is no usable device
+//     let mac: [UInt8]                       6 bytes, from the device's configuration
+//     let irq: Int                           the PIC line it interrupts on (possibly shared)
+//     var onReceive: (() -> Void)?           called in interrupt context (interrupts off)
+//                                            when frames have arrived: wake a thread here
+//     func receiveAll(_ body: ([UInt8]) -> Void)
+//                                            from a thread: every received frame (Ethernet
+//                                            header onward), buffers re-posted as it goes
+//     func transmit(_ frame: [UInt8]) -> Bool
+//                                            queues one frame (padded here to 60 bytes);
+//                                            false when every transmit slot is in flight
+//                                            (counted as txFull) or it is over 1518 bytes
+//     var statistics: NICStatistics          received, dropped, ring full, transmitted, ...
+//
+// Call receiveAll and transmit from kernel threads only (never preempted,
+// so the driver needs no lock); the interrupt handler touches nothing they
+// change but the receive queue's interrupt hint.
+//
+// Receiving: 128 buffers stay posted in the receive queue, each a chain of
+// the 10-byte virtio_net_hdr (legacy layout, no mergeable buffers, so the
+// header has its own descriptor) and room for a 1518-byte frame. The
+// interrupt handler reads ISR (which acknowledges; zero means another
+// device on the shared line), turns further receive interrupts off and
+// calls onReceive; receiveAll drains the used ring, turns interrupts back
+// on and looks once more, since a frame that arrived in between raised no
+// interrupt. Every frame the device returns is either handed on or
+// counted in rxDropped; each time all buffers are found full (the device
+// had to hold frames back) rxRingFull grows.
+//
+// Transmitting: 128 slots, each a zeroed header and a frame buffer; a frame
+// is copied into a free slot and chained. Transmit interrupts stay off:
+// finished slots are reclaimed from the used ring on the next transmit.
+import KernelCore
+
+final class VirtioNet {
+    static let deviceType: UInt16 = 1
+    static let featureMAC = 5
+    static let headerBytes = 10
+    /// A full Ethernet frame without its checksum, plus room for a VLAN tag.
+    static let frameCapacity = 1518
+    static let minimumFrame = 60
+    /// One buffer: the header at offset 0, the frame at `frameOffset`.
+    static let slotBytes = 2048
+    static let frameOffset = 16
+    static let receiveBufferLimit = 128
+    static let transmitSlotLimit = 128
+    /// Re-posted receive buffers are announced to the device at least this often while draining.
+    static let repostBatch = 16
+
+    let mac: [UInt8]
+    let irq: Int
+    var onReceive: (() -> Void)? = nil
+
+    private let transport: VirtioPCI
+    private let receiveQueue: Virtqueue
+    private let transmitQueue: Virtqueue
+    private let receiveMemory: UnsafeMutableRawPointer
+    private let transmitMemory: UnsafeMutableRawPointer
+    private let receiveBuffers: Int
+    private var freeTransmitSlots: [Int]
+    private var counters = NICStatistics()
+
+    var statistics: NICStatistics {
+        var s = counters
+        s.notifications = receiveQueue.notifications &+ transmitQueue.notifications
+        return s
+    }
+
+    /// The first virtio-net device on the PCI bus, set up and receiving.
+    static func probe() -> VirtioNet? {
+        let id = VirtioPCI.transitionalID(deviceType: deviceType)
+        guard let device = PCI.find(vendor: VirtioPCI.vendor, device: id) else { return nil }
+        guard let transport = VirtioPCI(device: device) else {
+            print("[net] virtio-net at pci \(device.bus):\(device.slot).\(device.function): no I/O BAR or no interrupt line")
+            return nil
+        }
+        guard let nic = VirtioNet(transport: transport) else {
+            transport.fail()
+            print("[net] virtio-net: queue or buffer setup failed")
+            return nil
+        }
+        return nic
+    }
+
+    private init?(transport: VirtioPCI) {
+        let features = transport.begin(wanted: 1 << UInt32(VirtioNet.featureMAC))
+        guard let rx = Virtqueue(transport: transport, index: 0),
+              let tx = Virtqueue(transport: transport, index: 1) else { return nil }
+        let receiveBuffers = min(VirtioNet.receiveBufferLimit, rx.size / 2)
+        let transmitSlots = min(VirtioNet.transmitSlotLimit, tx.size / 2)
+        guard receiveBuffers > 0, transmitSlots > 0,
+              let rxMemory = VirtioNet.allocateSlots(receiveBuffers),
+              let txMemory = VirtioNet.allocateSlots(transmitSlots) else { return nil }
+        self.transport = transport
+        receiveQueue = rx
+        transmitQueue = tx
+        receiveMemory = rxMemory
+        transmitMemory = txMemory
+        self.receiveBuffers = receiveBuffers
+        freeTransmitSlots = Array((0..<transmitSlots).reversed())
+        irq = transport.irq
+        var mac: [UInt8] = []
+        if features & (1 << UInt32(VirtioNet.featureMAC)) != 0 {
+            for i in 0..<6 { mac.append(transport.config8(UInt16(i))) }
+        } else {
+            // Without the feature the device's address cannot be read (nor set,
+            // in the legacy interface); it is promiscuous, so a made-up locally
+            // administered address still receives what is sent to it.
+            mac = [0x02, Entropy.nextByte(), Entropy.nextByte(), Entropy.nextByte(), Entropy.nextByte(), Entropy.nextByte()]
+        }
+        self.mac = mac
+
+        for slot in 0..<receiveBuffers { _ = post(slot) }
+        transmitQueue.suppressInterrupts()
+        Interrupts.register(line: irq) { self.interrupt() }
+        transport.ready()
+        receiveQueue.kick()
+    }
+
+    private static func allocateSlots(_ count: Int) -> UnsafeMutableRawPointer? {
+        var block: UnsafeMutableRawPointer? = nil
+        guard posix_memalign(&block, 4096, count * slotBytes) == 0, let block else { return nil }
+        block.initializeMemory(as: UInt8.self, repeating: 0, count: count * slotBytes)
+        return block
+    }
+
+    private static func address(_ p: UnsafeMutableRawPointer) -> UInt32 { UInt32(UInt(bitPattern: p)) }
+
+    /// Offers receive buffer `slot` to the device again.
+    private func post(_ slot: Int) -> Bool {
+        let base = receiveMemory + slot * VirtioNet.slotBytes
+        return receiveQueue.add(
+            Virtqueue.Segment(address: VirtioNet.address(base), length: UInt32(VirtioNet.headerBytes), deviceWrites: true),
+            Virtqueue.Segment(address: VirtioNet.address(base + VirtioNet.frameOffset),
+                              length: UInt32(VirtioNet.frameCapacity), deviceWrites: true),
+            token: slot)
+    }
+
+    /// The IRQ handler (interrupts off). The line may be shared: a zero ISR
+    /// means the interrupt was another device's.
+    private func interrupt() -> Bool {
+        let isr = transport.readISR()
+        guard isr != 0 else { return false }
+        counters.interrupts &+= 1
+        if receiveQueue.hasUsed {
+            receiveQueue.suppressInterrupts()
+            onReceive?()
+        }
+        return true
+    }
+
+    func receiveAll(_ body: ([UInt8]) -> Void) {
+        var unannounced = 0
+        while true {
+            if receiveQueue.usedCount >= receiveBuffers { counters.rxRingFull &+= 1 }
+            while let (slot, written) = receiveQueue.nextUsed() {
+                guard slot >= 0, slot < receiveBuffers else { counters.rxDropped &+= 1; continue }
+                let frame = copyFrame(slot, written: Int(written))
+                _ = post(slot)
+                unannounced += 1
+                if unannounced >= VirtioNet.repostBatch { receiveQueue.kick(); unannounced = 0 }
+                if let frame {
+                    counters.received &+= 1
+                    body(frame)
+                } else {
+                    counters.rxDropped &+= 1
+                }
+            }
+            if unannounced > 0 { receiveQueue.kick(); unannounced = 0 }
+            if !receiveQueue.allowInterrupts() { return }
+            receiveQueue.suppressInterrupts()
+        }
+    }
+
+    /// The frame in receive buffer `slot`, nil when the length the device
+    /// reports is no Ethernet frame (shorter than its header, or past the buffer).
+    private func copyFrame(_ slot: Int, written: Int) -> [UInt8]? {
+        let length = written - VirtioNet.headerBytes
+        guard length >= 14, length <= VirtioNet.frameCapacity else { return nil }
+        let source = UnsafeRawPointer(receiveMemory + slot * VirtioNet.slotBytes + VirtioNet.frameOffset)
+        return [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
+            buffer.baseAddress!.initialize(from: source.assumingMemoryBound(to: UInt8.self), count: length)
+            count = length
+        }
+    }
+
+    func transmit(_ frame: [UInt8]) -> Bool {
+        while let (slot, _) = transmitQueue.nextUsed() {
+            if slot >= 0 { freeTransmitSlots.append(slot) }
+        }
+        guard frame.count <= VirtioNet.frameCapacity else { counters.txTooLong &+= 1; return false }
+        guard let slot = freeTransmitSlots.popLast() else { counters.txFull &+= 1; return false }
+        let base = transmitMemory + slot * VirtioNet.slotBytes
+        let data = base + VirtioNet.frameOffset
+        frame.withUnsafeBytes { bytes in
+            if let from = bytes.baseAddress { data.copyMemory(from: from, byteCount: bytes.count) }
+        }
+        let length = max(frame.count, VirtioNet.minimumFrame)
+        if frame.count < length {
+            (data + frame.count).initializeMemory(as: UInt8.self, repeating: 0, count: length - frame.count)
+        }
+        // The header stays as allocated: all zero, no checksum or segmentation offload.
+        _ = transmitQueue.add(
+            Virtqueue.Segment(address: VirtioNet.address(base), length: UInt32(VirtioNet.headerBytes), deviceWrites: false),
+            Virtqueue.Segment(address: VirtioNet.address(data), length: UInt32(length), deviceWrites: false),
+            token: slot)
+        transmitQueue.kick()
+        counters.transmitted &+= 1
+        return true
+    }
+}
