@@ -1,13 +1,130 @@
 #!/usr/bin/env bash
-# Boots the kernel in QEMU (TCG) with its console on this terminal.
-#   scripts/kernel-run.sh [kernel command line words...]
-# e.g. `scripts/kernel-run.sh scenario=timers`. Builds the image first
-# unless KERNEL_NO_BUILD=1. Extra QEMU flags go in QEMU_FLAGS.
+# Boots the kernel in QEMU (TCG) with its console on this terminal, with or
+# without a network interface (virtio-net) on a link named the way amunixd
+# names its links, so kernel nodes and amunixd nodes can share a wire.
+# Run with --help for the options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${KERNEL_OUT:-.build-kernel}"
-[ "${KERNEL_NO_BUILD:-0}" = 1 ] || scripts/kernel-build.sh >&2
+
+usage() {
+  cat <<'EOF'
+usage: scripts/kernel-run.sh [options] [kernel command line words...]
+
+Boots the VX kernel in QEMU (TCG) with its console on this terminal.
+Words that are not options form the kernel command line, e.g.
+  scripts/kernel-run.sh scenario=timers
+  scripts/kernel-run.sh --link udp:7002:127.0.0.1:7001 net=stats
+
+options:
+  --link LINK    give the node a NIC (virtio-net) on LINK, one of
+                   udp:LOCALPORT:REMOTEHOST:REMOTEPORT
+                       Ethernet frames as UDP datagrams, point to point (QEMU
+                       -netdev dgram): the node listens on 127.0.0.1:LOCALPORT
+                       and sends to REMOTEHOST:REMOTEPORT. No root needed;
+                       amunixd --link udp:REMOTEPORT:127.0.0.1:LOCALPORT is
+                       the other end.
+                   mcast:GROUP:PORT[,local=ADDR][,ttl=N]
+                       a shared segment over UDP multicast (QEMU -netdev
+                       socket,mcast=GROUP:PORT,localaddr=ADDR): every member
+                       hears every frame. ADDR picks the interface and is
+                       127.0.0.1 unless given, which keeps the segment on this
+                       machine (amunixd needs local=127.0.0.1 to join it);
+                       ttl= is accepted for amunixd's spelling and ignored
+                       (QEMU cannot set it).
+                   tap:IFACE
+                       the Linux tap interface IFACE (QEMU -netdev tap; root,
+                       IFACE created beforehand, e.g. ip tuntap add IFACE mode tap).
+                 Without --link the node has no NIC.
+  --mac MAC      the NIC's address (default 52:54:00:..., derived from the
+                 link so that two nodes on one link differ: the local port
+                 for udp:, the interface name for tap:, this process for mcast:)
+  -h, --help     this text
+
+kernel command line words the kernel knows:
+  scenario=NAME  run a self-checking scenario and exit (see kernel-test.sh)
+  net=stats      print the NIC's counters on the console when traffic pauses
+
+environment:
+  KERNEL_NO_BUILD=1   never build; otherwise the image is built when it is
+                      missing or older than its sources (compiler output goes
+                      to .build-kernel/build.log)
+  KERNEL_OUT=DIR      build directory (default .build-kernel)
+  QEMU_FLAGS="..."    extra QEMU flags
+With a NIC, a frame of EtherType 0x88B5 sent to the node's MAC comes back
+with the addresses swapped (the test reflector); sys KSTAT n reports the counters.
+EOF
+}
+
+link="" mac="" words=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --link) [ $# -ge 2 ] || { echo "kernel-run: --link needs a value" >&2; exit 2; }; link="$2"; shift 2 ;;
+    --link=*) link="${1#--link=}"; shift ;;
+    --mac) [ $# -ge 2 ] || { echo "kernel-run: --mac needs a value" >&2; exit 2; }; mac="$2"; shift 2 ;;
+    --mac=*) mac="${1#--mac=}"; shift ;;
+    --) shift; words+=("$@"); break ;;
+    -*) echo "kernel-run: unknown option $1 (see --help)" >&2; exit 2 ;;
+    *) words+=("$1"); shift ;;
+  esac
+done
+
+# Three bytes after QEMU's 52:54:00 prefix.
+mac_from() { printf '52:54:00:%02x:%02x:%02x' "$1" $((($2 >> 8) & 255)) $(($2 & 255)); }
+
+net=()
+if [ -n "$link" ]; then
+  IFS=',' read -ra pieces <<<"$link"
+  IFS=':' read -ra f <<<"${pieces[0]}"
+  local_addr=127.0.0.1
+  for option in "${pieces[@]:1}"; do
+    case "${f[0]}:$option" in
+      mcast:local=*) local_addr="${option#local=}" ;;
+      mcast:ttl=*) ;;
+      *) echo "kernel-run: option $option is not one a ${f[0]}: link takes" >&2; exit 2 ;;
+    esac
+  done
+  port_ok() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] && [ "$1" -le 65535 ]; }
+  case "${f[0]}" in
+    udp)
+      { [ ${#f[@]} = 4 ] && port_ok "${f[1]}" && port_ok "${f[3]}"; } ||
+        { echo "kernel-run: expected udp:LOCALPORT:REMOTEHOST:REMOTEPORT, got $link" >&2; exit 2; }
+      netdev="dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=${f[1]},remote.type=inet,remote.host=${f[2]},remote.port=${f[3]}"
+      default_mac=$(mac_from 1 "${f[1]}") ;;
+    mcast)
+      { [ ${#f[@]} = 3 ] && port_ok "${f[2]}"; } ||
+        { echo "kernel-run: expected mcast:GROUP:PORT, got $link" >&2; exit 2; }
+      netdev="socket,id=n0,mcast=${f[1]}:${f[2]},localaddr=$local_addr"
+      default_mac=$(mac_from 2 $(($$ & 0xFFFF))) ;;
+    tap)
+      [ ${#f[@]} = 2 ] && [ -n "${f[1]}" ] || { echo "kernel-run: expected tap:IFACE, got $link" >&2; exit 2; }
+      netdev="tap,id=n0,ifname=${f[1]},script=no,downscript=no"
+      default_mac=$(mac_from 3 $(($(printf '%s' "${f[1]}" | cksum | cut -d' ' -f1) & 0xFFFF))) ;;
+    *) echo "kernel-run: unknown link type in $link (use udp:, mcast: or tap:)" >&2; exit 2 ;;
+  esac
+  mac="${mac:-$default_mac}"
+  [[ "$mac" =~ ^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$ ]] || { echo "kernel-run: bad MAC $mac" >&2; exit 2; }
+  net=(-netdev "$netdev" -device "virtio-net-pci,netdev=n0,mac=$mac")
+elif [ -n "$mac" ]; then
+  echo "kernel-run: --mac needs --link" >&2; exit 2
+fi
+
+# Build only when the image is missing or a source is newer than it.
+if [ "${KERNEL_NO_BUILD:-0}" != 1 ]; then
+  image="$out/kernel.elf"
+  if [ ! -f "$image" ] || [ -n "$(find Kernel Sources/AmoebaCore scripts/kernel-build.sh -newer "$image" -type f -print -quit)" ]; then
+    mkdir -p "$out"
+    echo "kernel-run: building the kernel (log: $out/build.log)" >&2
+    if ! scripts/kernel-build.sh >"$out/build.log" 2>&1; then
+      grep -E "error:" "$out/build.log" | head -20 >&2
+      echo "kernel-run: build failed, see $out/build.log" >&2
+      exit 1
+    fi
+  fi
+fi
+
 exec qemu-system-i386 -accel tcg -cpu max -m 64M -no-reboot -display none \
   -serial stdio -monitor none \
   -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
-  ${QEMU_FLAGS:-} -kernel "$out/kernel.elf" -append "$*"
+  "${net[@]}" ${QEMU_FLAGS:-} -kernel "$out/kernel.elf" -append "${words[*]:-}"
