@@ -36,6 +36,13 @@ options:
                        the Linux tap interface IFACE (QEMU -netdev tap; root,
                        IFACE created beforehand, e.g. ip tuntap add IFACE mode tap).
                  Without --link the node has no NIC.
+  --state DIR    the node's state folder, as amunixd has one: the host secret
+                 (DIR/hostsecret, made on first use and kept) goes on the kernel
+                 command line as hostsecret=, and the host capability it gives
+                 is written to DIR/host.cap before the boot, so the node keeps
+                 its capability across reboots and `amoeba-init --host
+                 NAME=DIR` enters it as /hosts/NAME. Needs the `cap` tool
+                 (swift build; AMUNIX_BIN names its folder if elsewhere).
   --mac MAC      the NIC's address (default 52:54:00:..., derived from the
                  link so that two nodes on one link differ: the local port
                  for udp:, the interface name for tap:, this process for mcast:)
@@ -44,6 +51,12 @@ options:
 kernel command line words the kernel knows:
   scenario=NAME  run a self-checking scenario and exit (see kernel-test.sh)
   net=stats      print the NIC's counters on the console when traffic pauses
+  hostsecret=GETPORT:CHECK
+                 the kernel directory's get-port and check field (12 hex
+                 digits each): the host capability is F(GETPORT)/1(ff)/CHECK
+  bench          serve rpc_bench's echo protocol as `bench` (tests, benchmarks)
+  call=CAP[,CAP] once up, std_info and GETTIME each capability, print the
+                 answers; with calls=N also time N null transactions to the first
 
 environment:
   KERNEL_NO_BUILD=1   never build; otherwise the image is built when it is
@@ -56,7 +69,7 @@ with the addresses swapped (the test reflector); sys KSTAT n reports the counter
 EOF
 }
 
-link="" mac="" words=()
+link="" mac="" state="" words=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -64,6 +77,8 @@ while [ $# -gt 0 ]; do
     --link=*) link="${1#--link=}"; shift ;;
     --mac) [ $# -ge 2 ] || { echo "kernel-run: --mac needs a value" >&2; exit 2; }; mac="$2"; shift 2 ;;
     --mac=*) mac="${1#--mac=}"; shift ;;
+    --state) [ $# -ge 2 ] || { echo "kernel-run: --state needs a folder" >&2; exit 2; }; state="$2"; shift 2 ;;
+    --state=*) state="${1#--state=}"; shift ;;
     --) shift; words+=("$@"); break ;;
     -*) echo "kernel-run: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) words+=("$1"); shift ;;
@@ -113,7 +128,7 @@ fi
 # Build only when the image is missing or a source is newer than it.
 if [ "${KERNEL_NO_BUILD:-0}" != 1 ]; then
   image="$out/kernel.elf"
-  if [ ! -f "$image" ] || [ -n "$(find Kernel Sources/AmoebaCore scripts/kernel-build.sh -newer "$image" -type f -print -quit)" ]; then
+  if [ ! -f "$image" ] || [ -n "$(find Kernel Sources/AmoebaCore Sources/FLIP Sources/RPC Sources/Node scripts/kernel-build.sh -newer "$image" -type f -print -quit)" ]; then
     mkdir -p "$out"
     echo "kernel-run: building the kernel (log: $out/build.log)" >&2
     if ! scripts/kernel-build.sh >"$out/build.log" 2>&1; then
@@ -122,6 +137,26 @@ if [ "${KERNEL_NO_BUILD:-0}" != 1 ]; then
       exit 1
     fi
   fi
+fi
+
+# The host secret: made once, kept in the state folder, like NVRAM.
+if [ -n "$state" ]; then
+  case "$state" in /*) ;; *) state="$OLDPWD/$state" ;; esac   # named from where the caller stood
+  mkdir -p "$state" || { echo "kernel-run: cannot create $state" >&2; exit 1; }
+  if [ ! -s "$state/hostsecret" ]; then
+    (umask 077; printf '%s:%s\n' "$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" \
+      "$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" >"$state/hostsecret")
+  fi
+  secret=$(tr -d ' \n' <"$state/hostsecret")
+  [[ $secret =~ ^[0-9a-f]{12}:[0-9a-f]{12}$ ]] || { echo "kernel-run: $state/hostsecret is not GETPORT:CHECK (12 hex digits each)" >&2; exit 1; }
+  bin="${AMUNIX_BIN:-$(swift build --show-bin-path 2>/dev/null)}"
+  if [ ! -x "$bin/cap" ]; then
+    echo "kernel-run: building the cap tool" >&2
+    swift build --product cap >/dev/null 2>&1 || { echo "kernel-run: swift build --product cap failed" >&2; exit 1; }
+  fi
+  putport=$("$bin/cap" putport "${secret%%:*}") || exit 1
+  echo "$putport/1(ff)/${secret##*:}" >"$state/host.cap.tmp" && mv "$state/host.cap.tmp" "$state/host.cap"
+  words+=("hostsecret=$secret")
 fi
 
 exec qemu-system-i386 -accel tcg -cpu max -m 64M -no-reboot -display none \

@@ -20,6 +20,7 @@ enum BenchServer {
 
     static func handle(_ request: Message) -> Message {
         let h = request.header
+        if h.command == StandardCommand.info { return .text("bench server (rpc_bench echo)") }
         if h.command == stats {
             return .text("executions \(executions) duplicates \(duplicates)")
         }
