@@ -130,8 +130,8 @@ for s in sys tod random tty:00 bench; do
   out=$(tool a std_info "$c" 2>&1); rc=$?
   [[ $rc == 0 && -n $out ]] && ok "std_info of node0's $s: $out" || bad "std_info of node0's $s ($c): rc=$rc $out"
 done
-out=$(tool b std_status "$(node_cap node0 sys)" 2>&1)
-[[ $out == *"heap"* || $out == *"memory"* || $out == *"uptime"* ]] && ok "std_status of node0's sys from b" || bad "std_status of node0's sys: $out"
+out=$(tool b std_status "$(node_cap node0 sys)" 2>&1); rc=$?
+[[ $rc == 0 && -n $out && $out != *RPC_* && $out != *STD_* ]] && ok "std_status of node0's sys from b" || bad "std_status of node0's sys: $out"
 
 # The name space: soap and bullet on a, the kernel nodes entered by host.cap.
 "$BIN/amoeba-init" --soap-store "$W/store-soap" --bullet-store "$W/store-bullet" --servers-on a \
@@ -163,7 +163,7 @@ echo "$calls" | sed 's/^/    /'
 
 # ---- 3. malformed frames at the kernel's NIC ------------------------------
 if [[ $mode == mcast ]]; then
-  python3 scripts/lib/frame-noise.py "$seg_group" "$seg_port" Fuzz/corpus 2000 >"$W/noise.log" 2>&1
+  python3 scripts/lib/frame-noise.py "$seg_group" "$seg_port" Fuzz/Corpus 2000 >"$W/noise.log" 2>&1
   say "$(tail -1 "$W/noise.log")"
   out=$(tool a std_info "$(node_cap node0 sys)" 2>&1)
   [[ $out != *RPC_* && -n $out ]] && grep -q "node up" "$W/node0.console" && kill -0 "${QPID[node0]}" 2>/dev/null \
@@ -171,26 +171,27 @@ if [[ $mode == mcast ]]; then
 fi
 
 # ---- 4. 10,000 transactions through drop+dup+reorder 20% ------------------
-stop_host a
+# Host b takes the faults (a keeps serving the name space).
+stop_host b
 faults="drop=0.2,dup=0.2,reorder=0.2"
 rpcopts=(--serve-timeout-ms 100 --enquire-interval-ms 200 --max-retrials 40)
-start_host a "$faults,seed=21" "${rpcopts[@]}" || exit 1
+start_host b "$faults,seed=21" "${rpcopts[@]}" || exit 1
 bench=$(node_cap node0 bench)
 echo "$bench" >"$W/bench.cap"
 t0=$(date +%s)
-out=$(AMUNIX_SOCKET="$W/a/amunixd.sock" timeout 400 "$BIN/rpc_bench" load --count 10000 --threads 32 --size 100 --timeout 120 "$W/bench.cap" 2>&1); rc=$?
+out=$(AMUNIX_SOCKET="$W/b/amunixd.sock" timeout 400 "$BIN/rpc_bench" load --count 10000 --threads 32 --size 100 --timeout 120 "$W/bench.cap" 2>&1); rc=$?
 say "$(tr '\n' ' ' <<<"$out")($(( $(date +%s) - t0 )) s)"
-stats=$(AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/rpc_bench" stats "$W/bench.cap" 2>&1)
+stats=$(AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/rpc_bench" stats "$W/bench.cap" 2>&1)
 say "kernel bench server: $stats"
 [[ $rc == 0 && $out == *"ok 10000 failed 0"* ]] && ok "10000 transactions Linux to kernel under faults: every reply right" || bad "faulty load: rc=$rc"
 [[ $stats == "executions 10000 duplicates 0" ]] && ok "the kernel executed each of 10000 exactly once" || bad "kernel counts: $stats"
-inj=$(tool a std_status sys | grep '^link 0')
+inj=$(tool b std_status sys | grep '^link 0')
 [[ $inj == *"dropped "[1-9]* ]] && ok "fault injector was active ($inj)" || bad "fault injector idle: $inj"
 
 # ---- 5. the QEMU process killed under load; the node found again ----------
-stop_host a
-start_host a "" --enquire-interval-ms 500 --crash-timeout-ms 3000 || exit 1
-AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/rpc_bench" load --count 100000000 --threads 8 --stop-on-error \
+stop_host b
+start_host b "" --enquire-interval-ms 500 --crash-timeout-ms 3000 || exit 1
+AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/rpc_bench" load --count 100000000 --threads 8 --stop-on-error \
   "$W/bench.cap" >"$W/load.log" 2>&1 &
 LOAD=$!
 sleep 3
@@ -208,7 +209,7 @@ else
 fi
 start_node 0 || exit 1
 [[ $(cat "$W/node0/host.cap") == "$hostcap" ]] && ok "the restarted node0 has the same host capability" || bad "host.cap changed"
-out=$(tool b std_info "$hostcap" 2>&1)
+out=$(tool a std_info "$hostcap" 2>&1)
 [[ $out == "%"* ]] && ok "the restarted node0 found again by locate under its host capability" || bad "restarted node0: $out"
 out=$(tool b std_info /hosts/node0/sys 2>&1)
 [[ -n $out && $out != *RPC_* && $out != *STD_* ]] && ok "/hosts/node0/sys resolves through the restarted node: $out" || bad "/hosts/node0/sys after restart: $out"
