@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Hostile frames for a node's NIC, sent onto an Ethernet-in-UDP segment.
 
-    frame-noise.py GROUP PORT CORPUS_DIR COUNT
+    frame-noise.py GROUP PORT CORPUS_DIR COUNT     onto a UDP multicast segment
+    frame-noise.py --iface IFACE CORPUS_DIR COUNT  onto a raw Ethernet interface (root)
 
 Every seed of the fuzz corpora goes out as a frame: the FLIP box and RPC
 node seeds are read as their targets read them (records of control byte,
@@ -35,17 +36,25 @@ def records(data):
 
 
 def main():
-    group, port, corpus, count = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 0)
+    if sys.argv[1] == "--iface":
+        corpus, count = sys.argv[3], int(sys.argv[4])
+        raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        raw.bind((sys.argv[2], 0))
+        # The kernel will not put a frame shorter than its header on a wire.
+        put = lambda frame: raw.send(frame if len(frame) >= 14 else frame + bytes(14 - len(frame)))
+    else:
+        group, port, corpus, count = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 0)
+        put = lambda frame: s.sendto(frame, (group, port))
     rng = random.Random(1234)
     sent = 0
 
     def send(frame):
         nonlocal sent
-        s.sendto(frame, (group, port))
+        put(frame)
         sent += 1
         if sent % 50 == 0:
             time.sleep(0.01)   # a hostile sender, not a flood: the ring must not be the test
