@@ -209,7 +209,13 @@ else
   [[ $rc != 0 && $out == *"failure RPC_"* ]] && ok "every client thread got an RPC error $(( $(date +%s) - t0 ))s after the kill" \
     || bad "after killing QEMU: rc=$rc $out"
 fi
-start_node 0 || exit 1
+# Restarted with a user process whose directory is node1's kernel
+# directory: its lookup, std_info and GETTIME cross the network from user
+# mode, and it prints through node1's tty:00, on node1's console.
+start_node 0 "run=hello:$(cat "$W/node1/host.cap")" || exit 1
+for _ in $(seq 100); do grep -q "user: GETTIME" "$W/node1.console" && break; sleep 0.1; done
+grep -q "user: GETTIME status STD_OK" "$W/node1.console" && grep -q "(hello) exited with status 0" "$W/node0.console" \
+  && ok "a user process on node0 used node1's directory, tod and tty" || bad "user process across nodes: $(grep -E 'run|hello' "$W/node0.console")"
 [[ $(cat "$W/node0/host.cap") == "$hostcap" ]] && ok "the restarted node0 has the same host capability" || bad "host.cap changed"
 out=$(tool a std_info "$hostcap" 2>&1)
 [[ $out == "%"* ]] && ok "the restarted node0 found again by locate under its host capability" || bad "restarted node0: $out"

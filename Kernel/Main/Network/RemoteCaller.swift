@@ -5,11 +5,17 @@
 // very trans a local client uses: nothing here knows the server is remote.
 // With `calls=N` it then times N null transactions to the first capability
 // (a bench server's) and prints their p50 and p99, for the benchmarks.
+//
+// `run=hello:CAP` does the same from user mode: the `hello` program starts
+// in a protected process with CAP (another node's kernel directory, say)
+// as the directory it finds its servers in, so its lookup of `tod`, the
+// std_info and GETTIME all cross the network through system calls.
 import AmoebaCore
 import KernelCore
 
 enum RemoteCaller {
     static func start(_ line: BootCommandLine) {
+        if let run = line.value(of: "run") { startProgram(run) }
         guard let list = line.value(of: "call") else { return }
         var targets: [Capability] = []
         for text in list.split(separator: ",") {
@@ -57,5 +63,28 @@ enum RemoteCaller {
         took.sort()
         let p50 = took[count / 2], p99 = took[min(count - 1, count * 99 / 100)]
         print("[call] \(count) null transactions to \(cap.text): p50 \(p50) us p99 \(p99) us, \(failures) failed")
+    }
+
+    /// `hello:CAP`: the carried program started with CAP as its directory.
+    private static func startProgram(_ text: String) {
+        let parts = text.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, parts[0] == "hello" else {
+            print("[run] expected run=hello:CAPABILITY")
+            return
+        }
+        let directory: Capability
+        do throws(CapabilityTextError) {
+            directory = try Capability(text: String(parts[1]))
+        } catch {
+            print("[run] not a capability: \(parts[1])")
+            return
+        }
+        let image = Scenarios.program(program_hello(), program_hello_size())
+        do throws(Process.LoadError) {
+            let p = try Process.start("hello", program: image, arguments: [0], directory: directory)
+            print("[run] process \(p.id) (hello) started with directory \(directory.text)")
+        } catch {
+            print("[run] hello did not load")
+        }
     }
 }
