@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The demo: build everything, start a small system of three Linux hosts
-# (a, b, c) as amunixd daemons on one Ethernet-in-UDP segment on loopback
-# (no root needed), set up a fresh name space, run the directory and file
-# servers on host a, fill the name space, and show it from the other
-# hosts: `dir -l /`, std_info of a host's servers, and a file put on b and
-# read back on c. Everything is stopped cleanly at the end (or on Ctrl-C).
+# (a, b, c) as amunixd daemons and two VX kernel nodes (node0, node1) in
+# QEMU, all on one Ethernet-in-UDP multicast segment on loopback (no root
+# needed), set up a fresh name space, run the directory and file servers
+# on host a, fill the name space, and show it from the other hosts: `dir
+# -l /`, the kernel nodes' directories and servers, a user process on
+# node0 using node1's servers, std_info of a host's servers, and a file
+# put on b and read back on c. Everything is stopped cleanly at the end
+# (or on Ctrl-C).
 #
 #   scripts/demo.sh            build, run, stop
 #   KEEP=1 scripts/demo.sh     leave the system running and print how to use it
@@ -15,7 +18,13 @@ if ! pkg-config --exists libpcap 2>/dev/null; then
   echo "libpcap-dev missing: installing"
   (apt-get update -qq && apt-get install -y -qq libpcap-dev) >/dev/null
 fi
+if ! command -v qemu-system-i386 >/dev/null; then
+  echo "qemu-system-i386 missing: installing qemu-system-x86"
+  (apt-get update -qq && apt-get install -y -qq qemu-system-x86) >/dev/null
+fi
 swift build 2>&1 | grep -E 'error|Compiling|Build complete' | grep -v '^\[' || true
+echo "==> building the kernel image (scripts/kernel-build.sh, about a minute)"
+scripts/kernel-build.sh >/tmp/amoeba-demo-kernel-build.log 2>&1 || { grep error: /tmp/amoeba-demo-kernel-build.log; exit 1; }
 BIN="$(swift build --show-bin-path)"
 W=$(mktemp -d /tmp/amoeba-demo.XXXXXX)
 # shellcheck source=lib/amoeba-hosts.sh
@@ -32,14 +41,26 @@ show() {
 
 echo "==> starting hosts a, b, c (amunixd, Ethernet frames in UDP multicast on 127.0.0.1)"
 for h in a b c; do amx_start "$h"; done
+echo "==> booting kernel nodes node1 and node0 in QEMU on the same segment"
+echo "    (node0 starts a user process, hello, whose directory is node1's kernel directory)"
+amx_node node1
+amx_node node0 "run=hello:$(cat "$W/node1/host.cap")"
 echo "==> amoeba-init: a fresh name space (servers on a; root.cap published to every host)"
-amx_init a a b c | sed 's/^/    /'
+amx_init a a b c node0 node1 | sed 's/^/    /'
 echo "==> starting soap-server and bullet-server on a"
 amx_server a soap
 amx_server a bullet
 
 show b dir -l /
 show b dir -l /hosts/a
+show b dir -l /hosts/node0
+show c std_status /hosts/node0/sys
+echo
+echo "node0's console: the user process it started at boot"
+grep -E "^\[run\]|\(hello\)" "$W/node0.console" | sed 's/^/    /'
+echo "node1's console: what that process on node0 printed through node1's tty:00, after"
+echo "looking up tod in node1's kernel directory and asking it for the time"
+grep "^user:" "$W/node1.console" | sed 's/^/    /'
 show c std_info /hosts/a/sys /hosts/a/soap /hosts/a/bullet /hosts/b/tod
 show c std_status /hosts/a/soap
 show b mkd /home/ann /home/ann/src
@@ -65,7 +86,8 @@ if [[ -n ${KEEP:-} ]]; then
   echo "==> the system keeps running. Use it from host b with:"
   echo "    export AMUNIX_SOCKET=$W/b/amunixd.sock PATH=$BIN:\$PATH"
   echo "    dir -l /; mkd /home/you; put /home/you/f < file; get /home/you/f"
-  echo "==> stop it with: kill ${AMX_SERVER_PIDS[*]} ${AMX_PID[*]}"
+  echo "    kernel node consoles: $W/node0.console, $W/node1.console"
+  echo "==> stop it with: kill ${AMX_SERVER_PIDS[*]} ${AMX_PID[*]} ${AMX_NODE_PID[*]}"
   trap - EXIT
   exit 0
 fi

@@ -6,6 +6,7 @@
 # Needs: BIN (the build's bin folder) and W (a scratch folder) set.
 
 declare -A AMX_PID
+declare -A AMX_NODE_PID
 AMX_SERVER_PIDS=()
 amx_seg="mcast:239.255.$(( $$ % 250 )).7:$(( 30000 + ($$ % 2000) * 3 )),local=127.0.0.1,ttl=0"
 
@@ -23,6 +24,23 @@ amx_start() {
     sleep 0.05
   done
   echo "amunixd on $h did not start:"; cat "$W/$h.log"; return 1
+}
+
+# amx_node NAME [kernel words...]: boot a kernel node in QEMU on the same
+# segment; its state folder (host secret, host.cap) is $W/NAME, its
+# console $W/NAME.console. Returns once the node is up.
+amx_node() {
+  local n=$1; shift
+  mkdir -p "$W/$n"
+  KERNEL_NO_BUILD=1 AMUNIX_BIN="$BIN" scripts/kernel-run.sh --link "$amx_seg" --state "$W/$n" "$@" \
+    </dev/null >"$W/$n.console" 2>&1 &
+  AMX_NODE_PID[$n]=$!
+  for _ in $(seq 600); do
+    grep -q "console idle" "$W/$n.console" 2>/dev/null && return 0
+    kill -0 "${AMX_NODE_PID[$n]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "kernel node $n did not come up:"; tail -20 "$W/$n.console"; return 1
 }
 
 # amx_on HOST COMMAND...: run a program against HOST's daemon.
@@ -72,6 +90,9 @@ amx_stop_all() {
   AMX_SERVER_PIDS=()
   for h in "${!AMX_PID[@]}"; do kill "${AMX_PID[$h]}" 2>/dev/null; done
   for h in "${!AMX_PID[@]}"; do wait "${AMX_PID[$h]}" 2>/dev/null || rc=1; unset "AMX_PID[$h]"; done
+  # A kernel node is switched off, as a machine is: QEMU ends on SIGTERM.
+  for n in "${!AMX_NODE_PID[@]}"; do kill "${AMX_NODE_PID[$n]}" 2>/dev/null; done
+  for n in "${!AMX_NODE_PID[@]}"; do wait "${AMX_NODE_PID[$n]}" 2>/dev/null; unset "AMX_NODE_PID[$n]"; done
   return $rc
 }
 
@@ -80,5 +101,6 @@ amx_kill_all() {
   local p
   for p in "${AMX_SERVER_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
   for h in "${!AMX_PID[@]}"; do kill -9 "${AMX_PID[$h]}" 2>/dev/null; done
+  for n in "${!AMX_NODE_PID[@]}"; do kill -9 "${AMX_NODE_PID[$n]}" 2>/dev/null; done
   wait 2>/dev/null
 }
