@@ -22,6 +22,7 @@ import AmoebaNames
 import ArgumentParser
 import Bullet
 import Directory
+import DirectoryProtocol
 import DiskStorage
 import Foundation
 

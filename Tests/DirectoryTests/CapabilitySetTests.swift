@@ -1,6 +1,7 @@
 import Testing
 import AmoebaCore
 import Directory
+import DirectoryProtocol
 
 @Suite struct CapabilitySetTests {
     /// buf_put_capset: int16 initial, int16 final, then per suite the 16
