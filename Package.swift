@@ -156,6 +156,7 @@ let package = Package(
             path: "Sources/amoeba-init"),
         .testTarget(name: "ShellTests", dependencies: ["AmoebaClient", "AmoebaCore", "AmoebaNames", "ShellSupport", "DirectoryProtocol",
                                                  "Directory", "Bullet", "Storage"]),
+        .testTarget(name: "DirectoryProtocolTests", dependencies: ["AmoebaCore", "DirectoryProtocol"]),
         .testTarget(name: "NodeServersTests", dependencies: ["AmoebaCore", "DirectoryProtocol", "NodeServers"]),
         // section: kernel host targets
         .target(name: "KernelCore", dependencies: ["AmoebaCore", "NodeServers"], path: "Kernel/Core"),

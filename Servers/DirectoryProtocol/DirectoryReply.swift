@@ -27,7 +27,10 @@ public enum DirectoryReply {
             let saved = w
             do {
                 try w.write(string: rows[row].name)
-                for m in rows[row].masks { try w.write(m) }
+                // Exactly one mask per column, whatever the row holds, so
+                // that a reader can find the next row.
+                let masks = rows[row].masks
+                for c in columns.indices { try w.write(c < masks.count ? masks[c] : 0) }
             } catch {
                 return (saved.bytes, UInt16(truncatingIfNeeded: row))
             }
