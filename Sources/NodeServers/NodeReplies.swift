@@ -1,7 +1,8 @@
-// The reply shapes the node servers share: a bare status, and text as
-// std_info and kstat give it (no NUL, `size` = the byte count, as Amoeba's
-// kernel servers send it). Replies start from a fresh header, so nothing of
-// the request leaks back but what a command puts there on purpose.
+// The reply shapes the node servers share: a bare status, text as std_info
+// and kstat give it (no NUL, `size` = the byte count, as Amoeba's kernel
+// servers send it), and the standard commands tod and random answer alike.
+// Replies start from a fresh header, so nothing of the request leaks back
+// but what a command puts there on purpose.
 import AmoebaCore
 
 /// A request or reply as every node server takes and gives it: the same
@@ -28,5 +29,20 @@ enum NodeReply {
         var h = Header.status(.ok)
         h.size = UInt16(truncatingIfNeeded: data.count)
         return (h, data)
+    }
+}
+
+extension ServiceIdentity {
+    /// The standard commands as Amoeba's tod and random servers answer
+    /// them: STD_INFO gives `info`, STD_AGE and STD_TOUCH are accepted (the
+    /// object never expires), STD_RESTRICT cuts the capability down. nil for
+    /// any other command; the caller has checked the capability.
+    func plainStandardReply(_ header: Header, info: String) -> NodeMessage? {
+        switch header.command {
+        case StandardCommand.info: return NodeReply.text(info)
+        case StandardCommand.age, StandardCommand.touch: return NodeReply.status(.ok)
+        case StandardCommand.restrict: return (restrictReply(header), [])
+        default: return nil
+        }
     }
 }

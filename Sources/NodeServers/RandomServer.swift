@@ -28,19 +28,12 @@ public final class RandomServer {
 
     public func handle<Host: NodeHost>(_ header: Header, _ data: [UInt8], host: inout Host) -> NodeMessage {
         guard identity.rights(of: header) != nil else { return NodeReply.status(.capabilityBad) }
-        switch header.command {
-        case StandardCommand.info:
-            return NodeReply.text("random number server")
-        case StandardCommand.age, StandardCommand.touch:
-            return NodeReply.status(.ok)
-        case StandardCommand.restrict:
-            return (identity.restrictReply(header), [])
-        case RandomCommand.getRandom, RandomCommand.read:
-            var bytes = [UInt8](repeating: 0, count: min(Int(header.size), RandomServer.maximum))
-            host.fillRandom(&bytes)
-            return NodeReply.bytes(bytes)
-        default:
+        if let r = identity.plainStandardReply(header, info: "random number server") { return r }
+        guard header.command == RandomCommand.getRandom || header.command == RandomCommand.read else {
             return NodeReply.status(.commandBad)
         }
+        var bytes = [UInt8](repeating: 0, count: min(Int(header.size), RandomServer.maximum))
+        host.fillRandom(&bytes)
+        return NodeReply.bytes(bytes)
     }
 }

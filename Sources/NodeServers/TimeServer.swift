@@ -23,21 +23,12 @@ public final class TimeServer {
 
     public func handle<Host: NodeHost>(_ header: Header, _ data: [UInt8], host: inout Host) -> NodeMessage {
         guard identity.rights(of: header) != nil else { return NodeReply.status(.capabilityBad) }
-        switch header.command {
-        case StandardCommand.info:
-            return NodeReply.text("TOD server")
-        case StandardCommand.age, StandardCommand.touch:
-            return NodeReply.status(.ok)
-        case StandardCommand.restrict:
-            return (identity.restrictReply(header), [])
-        case TimeCommand.getTime:
-            let now = host.wallClock()
-            var h = Header.status(.ok)
-            h.offset = Int32(truncatingIfNeeded: now.seconds)
-            h.size = UInt16(truncatingIfNeeded: now.milliseconds)
-            return (h, [])
-        default:
-            return NodeReply.status(.commandBad)
-        }
+        if let r = identity.plainStandardReply(header, info: "TOD server") { return r }
+        guard header.command == TimeCommand.getTime else { return NodeReply.status(.commandBad) }
+        let now = host.wallClock()
+        var h = Header.status(.ok)
+        h.offset = Int32(truncatingIfNeeded: now.seconds)
+        h.size = UInt16(truncatingIfNeeded: now.milliseconds)
+        return (h, [])
     }
 }
