@@ -63,15 +63,23 @@ let package = Package(
         // The directory and file servers: pure handlers over a storage
         // interface (Embedded-clean), and the crash-safe Linux store.
         .target(name: "Storage", dependencies: ["AmoebaCore"], path: "Servers/Storage"),
-        .target(name: "Directory", dependencies: ["AmoebaCore", "Storage"], path: "Servers/Directory"),
+        // SOAP's wire format (commands, rights, limits, capability sets, the
+        // request and reply buffers): imported by the server, the clients,
+        // amunixd and the kernel, none of which needs the others for it.
+        .target(name: "DirectoryProtocol", dependencies: ["AmoebaCore"], path: "Servers/DirectoryProtocol"),
+        .target(name: "Directory", dependencies: ["AmoebaCore", "DirectoryProtocol", "Storage"], path: "Servers/Directory"),
+        // A node's own servers (sys, tod, random, the node directory), one
+        // body for kernel nodes and amunixd.
+        .target(name: "NodeServers", dependencies: ["AmoebaCore", "DirectoryProtocol"], path: "Sources/NodeServers"),
         .target(name: "Bullet", dependencies: ["AmoebaCore", "Storage"], path: "Servers/Bullet"),
         .target(name: "DiskStorage", dependencies: ["Storage"], path: "Servers/DiskStorage"),
         .executableTarget(
             name: "servers-crash-child",
-            dependencies: ["AmoebaCore", "Storage", "DiskStorage", "Directory", "Bullet"],
+            dependencies: ["AmoebaCore", "Storage", "DiskStorage", "DirectoryProtocol", "Directory", "Bullet"],
             path: "Servers/CrashChild"),
         .testTarget(name: "DirectoryTests",
-                    dependencies: ["TestSupport", "AmoebaCore", "Storage", "DiskStorage", "Directory", "servers-crash-child"]),
+                    dependencies: ["TestSupport", "AmoebaCore", "Storage", "DiskStorage", "DirectoryProtocol", "Directory",
+                                   "servers-crash-child"]),
         .testTarget(name: "BulletTests",
                     dependencies: ["TestSupport", "AmoebaCore", "Storage", "DiskStorage", "Bullet", "servers-crash-child"]),
         // section: amunix
@@ -83,7 +91,7 @@ let package = Package(
         .target(
             name: "AmunixDaemon",
             dependencies: [
-                "AmoebaCore", "FLIP", "RPC", "Amunix", "CPcap", "CBatchIO", "Directory",
+                "AmoebaCore", "FLIP", "RPC", "Amunix", "CPcap", "CBatchIO", "NodeServers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -115,11 +123,12 @@ let package = Package(
         .executableTarget(name: "std_restrict", dependencies: ["StdTools"], path: "Sources/std_restrict"),
         .executableTarget(name: "std_destroy", dependencies: ["StdTools"], path: "Sources/std_destroy"),
         .executableTarget(name: "std_touch", dependencies: ["StdTools"], path: "Sources/std_touch"),
-        .testTarget(name: "AmunixTests", dependencies: ["AmoebaCore", "FLIP", "RPC", "Amunix", "AmunixDaemon", "StdTools", "Directory"]),
+        .testTarget(name: "AmunixTests", dependencies: ["AmoebaCore", "FLIP", "RPC", "Amunix", "AmunixDaemon", "StdTools",
+                                                  "DirectoryProtocol", "NodeServers"]),
         // section: shell
         // The name space on the network: the servers hosted on amunixd, the
         // client side of directories and files, and the tools.
-        .target(name: "AmoebaClient", dependencies: ["AmoebaCore", "Directory", "Bullet"], path: "Sources/AmoebaClient"),
+        .target(name: "AmoebaClient", dependencies: ["AmoebaCore", "DirectoryProtocol", "Bullet"], path: "Sources/AmoebaClient"),
         .target(name: "AmoebaNames", dependencies: ["AmoebaCore", "AmoebaClient", "Amunix"], path: "Sources/AmoebaNames"),
         .target(name: "ServerHost",
                 dependencies: ["AmoebaCore", "Amunix", .product(name: "Logging", package: "swift-log"),
@@ -139,19 +148,23 @@ let package = Package(
             path: "Servers/BulletServer"),
         .target(name: "ShellSupport", dependencies: ["AmoebaCore", "AmoebaClient", "AmoebaNames", "Amunix", "StdTools"],
                 path: "Sources/ShellSupport"),
-        .executableTarget(name: "dir", dependencies: ["ShellSupport", "Directory", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/dir"),
+        .executableTarget(name: "dir", dependencies: ["ShellSupport", "DirectoryProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/dir"),
         .executableTarget(name: "mkd", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/mkd"),
         .executableTarget(name: "del", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/del"),
         .executableTarget(name: "get", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/get"),
-        .executableTarget(name: "put", dependencies: ["ShellSupport", "Directory", "Bullet", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/put"),
+        .executableTarget(name: "put", dependencies: ["ShellSupport", "DirectoryProtocol", "Bullet", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/put"),
         .executableTarget(
             name: "amoeba-init",
-            dependencies: ["AmoebaClient", "AmoebaNames", "Bullet", "Directory", "DiskStorage",
+            dependencies: ["AmoebaClient", "AmoebaNames", "Bullet", "DirectoryProtocol", "Directory", "DiskStorage",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/amoeba-init"),
-        .testTarget(name: "ShellTests", dependencies: ["AmoebaClient", "AmoebaCore", "AmoebaNames", "ShellSupport", "Directory", "Bullet", "Storage"]),
+        .testTarget(name: "ShellTests", dependencies: ["AmoebaClient", "AmoebaCore", "AmoebaNames", "ShellSupport", "DirectoryProtocol",
+                                                 "Directory", "Bullet", "Storage"]),
+        .testTarget(name: "DirectoryProtocolTests", dependencies: ["AmoebaCore", "DirectoryProtocol"]),
+        .testTarget(name: "NodeServersTests", dependencies: ["AmoebaCore", "DirectoryProtocol", "NodeServers"]),
         // section: kernel host targets
-        .target(name: "KernelCore", dependencies: ["AmoebaCore"], path: "Kernel/Core"),
-        .testTarget(name: "KernelCoreTests", dependencies: ["TestSupport", "KernelCore", "AmoebaCore"], path: "Tests/KernelCoreTests"),
+        .target(name: "KernelCore", dependencies: ["AmoebaCore", "NodeServers"], path: "Kernel/Core"),
+        .testTarget(name: "KernelCoreTests", dependencies: ["TestSupport", "KernelCore", "AmoebaCore", "NodeServers"],
+                    path: "Tests/KernelCoreTests"),
     ]
 )

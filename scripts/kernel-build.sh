@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds the VX kernel image: an i686 multiboot v1 ELF at .build-kernel/kernel.elf.
 #
-# Three Embedded Swift modules (AmoebaCore from Sources/, the pure kernel
-# logic KernelCore from Kernel/Core, the machine-facing Kernel from
-# Kernel/Arch, Kernel/Drivers and Kernel/Main), the assembly entry, and the linker script.
+# Embedded Swift modules (the shared AmoebaCore, FLIP, RPC, the node body
+# Node, DirectoryProtocol and NodeServers: the same source the Linux side
+# builds; the pure kernel logic KernelCore from Kernel/Core; the
+# machine-facing Kernel from Kernel/Arch, Kernel/Drivers and Kernel/Main),
+# the assembly entry, and the linker script.
 # It uses its own build directory, so the host `swift build` is untouched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,15 +19,20 @@ swiftflags=(-target "$target" -enable-experimental-feature Embedded -wmo -parse-
 libgcc=/usr/lib/gcc/x86_64-linux-gnu/12/32/libgcc.a
 tables=/opt/swift/usr/lib/swift/embedded/$target/libswiftUnicodeDataTables.a
 
-# The shared, Embedded-clean modules the image carries, in dependency order:
-# the same source the Linux side builds (one body, two targets).
-shared=(AmoebaCore FLIP RPC Node)
+# The library modules, in dependency order. The kernel links them all
+# (--gc-sections drops what it does not use); user programs do not link
+# the network stack (FLIP, RPC, Node), which only the kernel runs.
+shared=(AmoebaCore:Sources/AmoebaCore FLIP:Sources/FLIP RPC:Sources/RPC Node:Sources/Node
+  DirectoryProtocol:Servers/DirectoryProtocol NodeServers:Sources/NodeServers KernelCore:Kernel/Core)
+kernelOnly=" FLIP RPC Node "
+objects=()
+userObjects=()
 for m in "${shared[@]}"; do
-  swiftc "${swiftflags[@]}" -module-name "$m" -emit-module -emit-module-path "$out/$m.swiftmodule" \
-    -c Sources/"$m"/*.swift -o "$out/$m.o"
+  swiftc "${swiftflags[@]}" -module-name "${m%%:*}" -emit-module -emit-module-path "$out/${m%%:*}.swiftmodule" \
+    -c "${m#*:}"/*.swift -o "$out/${m%%:*}.o"
+  objects=("$out/${m%%:*}.o" "${objects[@]}")
+  [[ $kernelOnly == *" ${m%%:*} "* ]] || userObjects=("$out/${m%%:*}.o" "${userObjects[@]}")
 done
-swiftc "${swiftflags[@]}" -module-name KernelCore -emit-module -emit-module-path "$out/KernelCore.swiftmodule" \
-  -c Kernel/Core/*.swift -o "$out/KernelCore.o"
 # The kernel module and the user programs are independent: build them side by side.
 jobs=()
 swiftc "${swiftflags[@]}" -swift-version 5 -module-name Kernel -import-objc-header Kernel/Boot/machine.h \
@@ -46,7 +53,7 @@ for j in "${jobs[@]}"; do wait "$j"; done
 for prog in Kernel/User/Programs/*.swift; do
   name=$(basename "$prog" .swift)
   ld.lld -m elf_i386 -T Kernel/User/user.ld -nostdlib -static --gc-sections \
-    "$out/crt0.o" "$out/libc.o" "$out/user-$name.o" "$out/KernelCore.o" "$out/AmoebaCore.o" "$tables" "$libgcc" \
+    "$out/crt0.o" "$out/libc.o" "$out/user-$name.o" "${userObjects[@]}" "$tables" "$libgcc" \
     -o "$out/user-$name.elf"
 done
 {
@@ -65,6 +72,6 @@ clang -target "$target" -c "$out/programs.S" -o "$out/programs.o"
 clang -target "$target" -c Kernel/Boot/entry.S -o "$out/entry.o"
 
 ld.lld -m elf_i386 -T Kernel/Boot/linker.ld -nostdlib -static --gc-sections \
-  "$out/entry.o" "$out/libc.o" "$out/programs.o" "$out/Kernel.o" "$out/KernelCore.o" $(printf "$out/%s.o " "${shared[@]}") "$tables" "$libgcc" \
+  "$out/entry.o" "$out/libc.o" "$out/programs.o" "$out/Kernel.o" "${objects[@]}" "$tables" "$libgcc" \
   -o "$out/kernel.elf"
 echo "kernel: $out/kernel.elf ($(stat -c %s "$out/kernel.elf") bytes)"

@@ -45,7 +45,7 @@ amx_server a bullet || exit 1
 check "dir / lists home, hosts, profile" 0 $'home\nhosts\nprofile' amx_tool b dir /
 check "dir (no argument) is dir /" 0 $'home\nhosts\nprofile' amx_tool b dir
 check "dir -l /hosts/a shows each server's STD_INFO" 0 \
-  *"bullet "*"bullet server"*"host "*"% host directory of a"*"soap "*"soap generic capability"*"sys "*"sys server on a"* \
+  *"bullet "*"bullet server"*"host "*"%"*"soap "*"soap generic capability"*"sys "*"system server"* \
   amx_tool c dir -l /hosts/a
 check "dir -l / shows directories as /dw1234" 0 *"home "*"/dw1234"* amx_tool b dir -l /
 check "dir -c shows the column names and masks" 0 *"owner"*"group"*"other"*"home "*"ff "*"6 "*"4"* amx_tool b dir -c /
@@ -53,9 +53,10 @@ root=$(cat "$W/root.cap")
 out=$(amx_tool b dir -k /hosts 2>&1)
 [[ $out == *"a "*"/"*"("*")/"* ]] && ok "dir -k prints capabilities" || bad "dir -k: $out"
 check "dir -x prints capability sets" 0 *"sys "*"{1,1: "*"}"* amx_tool b dir -x /hosts/b
-check "dir of a non-directory shows that row" 0 "sys "*"sys server on c"* amx_tool b dir -l /hosts/c/sys
+check "dir of a non-directory shows that row" 0 "sys "*"system server"* amx_tool b dir -l /hosts/c/sys
 check "dir lists a host directory (SOAP LIST from amunixd)" 0 $'random\nsys\ntod' amx_tool b dir /hosts/c/host
-check "a path through a host directory (SOAP LOOKUP)" 0 *"tod server on c" amx_tool a std_info /hosts/c/host/tod
+check "a path through a host directory (SOAP LOOKUP)" 0 "TOD server" amx_tool a std_info /hosts/c/host/tod
+check "which reaches that host's server" 0 "host c"* amx_tool a std_status /hosts/c/host/sys
 check "mkd makes a directory" 0 "" amx_tool c mkd /home/ann
 check "mkd of several" 0 "" amx_tool c mkd /home/ann/src /home/ann/doc
 check "the new directories are listed" 0 $'doc\nsrc' amx_tool b dir /home/ann
@@ -103,7 +104,8 @@ check "amoeba-init refuses a folder with no host capabilities" 1 *"holds no host
   "$BIN/amoeba-init" --soap-store "$W/s3" --bullet-store "$W/b3" --host a="$W/nothing" --root-file "$W/x.cap"
 
 # ---- std tools take paths ---------------------------------------------------
-check "std_info of a path" 0 "sys server on b" amx_tool c std_info /hosts/b/sys
+check "std_info of a path" 0 "system server" amx_tool c std_info /hosts/b/sys
+check "std_status of a path names the host" 0 "host b"* amx_tool c std_status /hosts/b/sys
 check "std_status of the file server by path" 0 "bullet: "*"files"* amx_tool c std_status /hosts/a/bullet
 check "std_status of the directory server by path" 0 "soap: "*"directories"* amx_tool c std_status /hosts/a/soap
 check "std_info of a missing path is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool c std_info /hosts/zz

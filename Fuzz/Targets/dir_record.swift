@@ -1,4 +1,4 @@
-// fuzz-modules: AmoebaCore Servers/Storage Servers/Directory Servers/DiskStorage
+// fuzz-modules: AmoebaCore Servers/Storage Servers/DirectoryProtocol Servers/Directory Servers/DiskStorage
 // What a restarting server reads back must never make it trap: a directory
 // record (Directory.decode), a server identity and a disk-store journal
 // (Journal.decode). Whatever decodes must encode back to the same bytes.

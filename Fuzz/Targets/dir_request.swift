@@ -1,4 +1,4 @@
-// fuzz-modules: AmoebaCore Servers/Storage Servers/Directory
+// fuzz-modules: AmoebaCore Servers/Storage Servers/DirectoryProtocol Servers/Directory
 // The directory server's request decoding must never trap. The input is a
 // 32-byte Amoeba header and a request buffer, run against a server with a
 // root directory and a few rows; the capability in the input is used half

@@ -2,11 +2,12 @@
 // header plus a data buffer, the same pair the network RPC carries, so a
 // kernel server cannot tell a local caller from a remote one.
 //
-// `ServiceIdentity` is what makes a kernel server an Amoeba server: a
-// secret get-port it listens on, the put-port F(get-port) its clients
-// address, and the random number its capabilities' check fields derive
-// from. It decides what rights a request's capability really carries.
+// What makes a kernel server an Amoeba server, its `ServiceIdentity`, is
+// shared with the node servers (sys, tod, random, the kernel directory)
+// and lives in NodeServers. KernelCore's servers are built on it, so
+// KernelCore hands NodeServers on to whoever imports it.
 import AmoebaCore
+@_exported import NodeServers
 
 public struct Message: Sendable {
     public var header: Header
@@ -34,27 +35,9 @@ public struct Message: Sendable {
     }
 }
 
-public struct ServiceIdentity: Sendable {
-    public let getPort: Port
-    public let putPort: Port
-    public let random: Port
-    public let object: ObjectNumber
-
-    public init(getPort: Port, random: Port, object: UInt32 = 0) {
-        self.getPort = getPort
-        self.putPort = getPort.putPort
-        self.random = random
-        self.object = ObjectNumber(object)!
-    }
-
-    /// The owner capability: all rights.
-    public var capability: Capability {
-        Capability(port: putPort, private: PrivatePart(object: object, rights: .all, random: random))
-    }
-
-    /// The rights the request's capability proves, nil when it is forged or for another object.
-    public func rights(of header: Header) -> Rights? {
-        guard header.private.object == object, header.private.isValid(forRandom: random) else { return nil }
-        return header.private.rights
+extension Message {
+    /// The message a node server's answer makes.
+    public init(_ m: NodeMessage) {
+        self.init(header: m.header, body: m.data)
     }
 }

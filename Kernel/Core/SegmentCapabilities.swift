@@ -17,6 +17,7 @@
 // segment is gone and its pages can go back to the page allocator. The
 // frames themselves belong to the kernel layer; this table only decides.
 import AmoebaCore
+import NodeServers
 
 /// The rights bits of segment capabilities (the process server's PSR_ bits).
 public enum SegmentRights {

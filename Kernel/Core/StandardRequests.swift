@@ -5,6 +5,7 @@
 // expire). A server hands every request here first; nil means "not a
 // standard command, yours".
 import AmoebaCore
+import NodeServers
 
 public enum StandardRequests {
     public static func handle(_ request: Message, identity: ServiceIdentity,

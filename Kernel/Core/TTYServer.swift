@@ -3,6 +3,7 @@
 // WRITE, which puts the request data on the console (the kernel hands in
 // the output function). Input and the terminal modes come later.
 import AmoebaCore
+import NodeServers
 
 public enum TTYCommand {
     public static let write: UInt16 = 4053   // FSQ_WRITE: TTY_FIRST_COM (4000) + 53

@@ -11,11 +11,9 @@
 // word (the test scenarios) the directory gets fresh random ports.
 import AmoebaCore
 import KernelCore
+import NodeServers
 
 enum HostIdentity {
-    /// The kernel directory's object number, as mkhost makes it.
-    static let directoryObject: UInt32 = 1
-
     /// The configured identity, or nil when the command line has none (or
     /// a malformed one, which is reported and otherwise ignored).
     static func configured(_ line: BootCommandLine) -> ServiceIdentity? {
@@ -29,6 +27,6 @@ enum HostIdentity {
             print("[kernel] hostsecret= must be GETPORT:CHECK, 12 hex digits each: ignored")
             return nil
         }
-        return ServiceIdentity(getPort: getPort, random: random, object: directoryObject)
+        return ServiceIdentity(getPort: getPort, random: random, object: .node)   // object 1, as mkhost makes it
     }
 }

@@ -1,14 +1,16 @@
-// Wiring the core servers into the running kernel: each gets fresh random
-// ports, its pure handler from KernelCore gets the kernel's real clock,
-// entropy, statistics and console, and a server thread answers it through
-// local IPC. Their capabilities go into the kernel directory, which is
-// itself served the same way, so a client needs only the directory's
-// capability to find the rest.
+// Wiring the core servers into the running kernel: the node servers (sys,
+// tod, random and the kernel directory, one body shared with amunixd) and
+// the tty get their identities here, read the machine through KernelHost,
+// and a server thread each answers them through local IPC. Their
+// capabilities go into the kernel directory, which is itself served the
+// same way, so a client needs only the directory's capability to find the
+// rest.
 import AmoebaCore
 import KernelCore
+import NodeServers
 
 enum KernelServers {
-    static var directory: KernelDirectory? = nil
+    static var directory: NodeDirectory? = nil
 
     static func randomPort() -> Port {
         while true {
@@ -18,57 +20,88 @@ enum KernelServers {
         }
     }
 
-    static func identity() -> ServiceIdentity {
-        ServiceIdentity(getPort: randomPort(), random: randomPort())
+    static func identity(object: ObjectNumber = .server) -> ServiceIdentity {
+        ServiceIdentity(getPort: randomPort(), random: randomPort(), object: object)
     }
 
     static func start() {
         Entropy.stir()
-        let dir = KernelDirectory(identity: HostIdentity.configured(Kernel.commandLine) ?? identity())
-        let sys = SystemServer(identity: identity(), reports: reports(), printBuffer: { ConsoleLog.contents() })
-        let tod = TimeServer(identity: identity()) {
-            Kernel.bootUnixSeconds * 1_000_000 + Clock.now().microseconds
-        }
-        let random = RandomServer(identity: identity()) { bytes in
-            Entropy.stir()
-            for i in bytes.indices { bytes[i] = Entropy.nextByte() }
-        }
+        // The directory and sys carry object 1, as in Amoeba. The
+        // directory's ports come from the configured host secret when the
+        // command line has one (HostIdentity.swift), so the host
+        // capability outlives a reboot; the scenarios draw them at boot.
+        let host = HostIdentity.configured(Kernel.commandLine) ?? identity(object: .node)
+        let node = NodeServerSet(directory: host, system: identity(object: .node),
+                                 time: identity(), random: identity())
         let tty = TTYServer(identity: identity(), name: "tty:00") { bytes in
             for b in bytes { Serial.write(b) }
         }
-        try? dir.add("sys", sys.identity.capability)
-        try? dir.add("tod", tod.identity.capability)
-        try? dir.add("random", random.identity.capability)
-        try? dir.add("tty:00", tty.identity.capability)
-        directory = dir
-        LocalIPC.serve("kdir", getPort: dir.identity.getPort) { dir.handle($0) }
-        LocalIPC.serve("sys", getPort: sys.identity.getPort) { sys.handle($0) }
-        LocalIPC.serve("tod", getPort: tod.identity.getPort) { tod.handle($0) }
-        LocalIPC.serve("random", getPort: random.identity.getPort) { random.handle($0) }
+        try? node.directory.add("tty:00", tty.identity.capability)
+        directory = node.directory
+        for kind in NodeServerKind.allCases {
+            LocalIPC.serve(kind.entryName ?? "kdir", getPort: node.identity(kind).getPort) { request in
+                var host = KernelHost()
+                return Message(node.handle(kind, request.header, request.body, host: &host))
+            }
+        }
         LocalIPC.serve("tty:00", getPort: tty.identity.getPort) { tty.handle($0) }
         SharedSegments.start()
     }
+}
 
-    static func reports() -> [SystemServer.Report] {
-        [
-            .init(letter: "m", title: "memory") {
-                let h = kernelHeap!.statistics
-                let free = Kernel.pages?.freeCount ?? 0
-                return "heap: \(h.bytesInUse) bytes in \(h.blocksInUse) blocks, \(h.freeBytes) free, high water \(h.highWater)\npages: \(free) free\n"
-            },
-            .init(letter: "t", title: "threads") {
-                "threads: \(Scheduler.threadCount), switches \(Scheduler.switches), preemptions \(Scheduler.preemptions)\n"
-            },
-            .init(letter: "i", title: "interrupts") {
-                var s = ""
-                for (line, n) in Interrupts.counts.enumerated() where n > 0 { s += "irq \(line): \(n)\n" }
-                return s + "unclaimed: \(Interrupts.unclaimed)\n"
-            },
-            .init(letter: "c", title: "clock and timers") {
-                "uptime \(Clock.now().microseconds) us, TSC \(Clock.tscHz) Hz, timers pending \(Timers.queue.count), fired \(Timers.fired)\n"
-            },
-            .init(letter: "r", title: "rpc") { "local transactions: \(LocalIPC.transactions)\n" },
-            .init(letter: "n", title: "network") { Network.report() },
-        ]
+/// The machine as the node servers see it: the RTC reading at boot plus the
+/// clock since, RDRAND and the cycle counter, the kernel's statistics and
+/// the console ring.
+struct KernelHost: NodeHost {
+    static let reports: [StatisticsReport] = [
+        StatisticsReport(letter: "m", help: "memory"),
+        StatisticsReport(letter: "t", help: "threads"),
+        StatisticsReport(letter: "i", help: "interrupts"),
+        StatisticsReport(letter: "c", help: "clock and timers"),
+        StatisticsReport(letter: "r", help: "rpc"),
+        StatisticsReport(letter: "n", help: "network"),
+    ]
+
+    func wallClock() -> WallClock {
+        WallClock(microsecondsSince1970: Kernel.bootUnixSeconds * 1_000_000 + Clock.now().microseconds)
     }
+
+    mutating func fillRandom(_ bytes: inout [UInt8]) {
+        Entropy.stir()
+        for i in bytes.indices { bytes[i] = Entropy.nextByte() }
+    }
+
+    func statisticsReports() -> [StatisticsReport] { KernelHost.reports }
+
+    func statistics(_ letter: UInt8) -> String {
+        switch letter {
+        case UInt8(ascii: "m"):
+            let h = kernelHeap!.statistics
+            let free = Kernel.pages?.freeCount ?? 0
+            return "heap: \(h.bytesInUse) bytes in \(h.blocksInUse) blocks, \(h.freeBytes) free, high water \(h.highWater)\npages: \(free) free\n"
+        case UInt8(ascii: "t"):
+            return "threads: \(Scheduler.threadCount), switches \(Scheduler.switches), preemptions \(Scheduler.preemptions)\n"
+        case UInt8(ascii: "i"):
+            var s = ""
+            for (line, n) in Interrupts.counts.enumerated() where n > 0 { s += "irq \(line): \(n)\n" }
+            return s + "unclaimed: \(Interrupts.unclaimed)\n"
+        case UInt8(ascii: "c"):
+            return "uptime \(Clock.now().microseconds) us, TSC \(Clock.tscHz) Hz, timers pending \(Timers.queue.count), fired \(Timers.fired)\n"
+        case UInt8(ascii: "r"):
+            return "local transactions: \(LocalIPC.transactions)\n"
+        case UInt8(ascii: "n"):
+            return Network.report()
+        default:
+            return ""
+        }
+    }
+
+    /// Every report, one after the other.
+    func statusText() -> String {
+        var s = ""
+        for r in KernelHost.reports { s += statistics(r.letter) }
+        return s
+    }
+
+    func printBuffer() -> [UInt8]? { ConsoleLog.contents() }
 }

@@ -15,6 +15,7 @@ import AmoebaCore
 import Storage
 import DiskStorage
 import Directory
+import DirectoryProtocol
 import Bullet
 
 /// Writes a line straight to a file descriptor: no stdio buffer that a

@@ -7,6 +7,7 @@
 // the store has committed it: a failure leaves the old state untouched.
 
 import AmoebaCore
+import DirectoryProtocol
 import Storage
 
 extension DirectoryServer {

@@ -10,6 +10,7 @@
 // directory capability allows bounds everything reached through it.
 
 import AmoebaCore
+import DirectoryProtocol
 import Storage
 
 extension DirectoryServer {
@@ -39,10 +40,8 @@ extension DirectoryServer {
     /// path and the capability set reached, restricted to the rights the
     /// walk allowed.
     func lookup(_ header: Header, _ data: [UInt8]) -> Result<[UInt8], ErrorCode> {
-        var r = BufferReader(data)
-        guard let path = try? r.readString() else { return .failure(.argumentBad) }
-        let bytes = Array(path.utf8)
-        guard bytes.count <= DirectoryLimits.maxPath else { return .failure(.argumentBad) }
+        guard let path = try? DirectoryRequest.lookupPath(data) else { return .failure(.argumentBad) }
+        let bytes = Array(path)
         var n: UInt32
         switch acquire(header.private, required: 0) {
         case .failure(let e): return .failure(e)
@@ -144,9 +143,7 @@ extension DirectoryServer {
         guard let name = try? r.readString(), DirectoryName.isValid(name) else { return .failure(.argumentBad) }
         let dir = directories[n]!
         guard let i = dir.row(named: name) else { return .failure(.notFound) }
-        var w = BufferWriter()
-        for m in dir.rows[i].masks { try! w.write(m) }  // no limit: cannot fail
-        return .success(w.bytes)
+        return .success(DirectoryReply.masks(encoding: dir.rows[i].masks))
     }
 
     /// GETSEQNR: the directory's 64-bit sequence number as two uint32

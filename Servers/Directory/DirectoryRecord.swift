@@ -13,6 +13,7 @@
 // decoder checks every length.
 
 import AmoebaCore
+import DirectoryProtocol
 
 /// One row: a name, the capability set it maps to, a rights mask per
 /// column, and the bookkeeping SOAP keeps (a type capability and the time

@@ -13,6 +13,7 @@
 // Every change is committed to the store before the reply says STD_OK.
 
 import AmoebaCore
+import DirectoryProtocol
 import Storage
 
 public final class DirectoryServer<Store: ObjectStore> {
@@ -186,23 +187,9 @@ public final class DirectoryServer<Store: ObjectStore> {
         return restrictForeign(cap, Rights(rawValue: wanted))
     }
 
-    /// Writes `set` restricted to `mask` (buf_gen_capset). A capability that
-    /// is not current or cannot be restricted is replaced by its bare port;
-    /// if that happens to all of them the status is SP_UNREACH.
+    /// Writes `set` restricted to `mask` (buf_gen_capset).
     func writeRestricted(_ set: CapabilitySet, mask: UInt8, into w: inout BufferWriter) throws(MarshalError) -> ErrorCode {
-        try w.write(set.initial)
-        try w.write(Int16(truncatingIfNeeded: set.suites.count))
-        var status: ErrorCode = set.suites.isEmpty ? .ok : .directoryUnreachable
-        for s in set.suites {
-            var out = Capability(port: s.capability.port, private: Capability.null.private)
-            if s.isCurrent, let r = restricted(s.capability, to: mask) {
-                out = r
-                status = .ok
-            }
-            try w.write(out)
-            try w.write(Int16(s.isCurrent ? 1 : 0))
-        }
-        return status
+        try set.writeRestricted(mask: mask, into: &w) { restricted($0, to: $1) }
     }
 
     // MARK: Persistence

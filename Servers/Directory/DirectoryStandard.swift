@@ -5,24 +5,17 @@
 // STD_AGE (super capability only) and STD_STATUS (a line of counts).
 
 import AmoebaCore
+import DirectoryProtocol
 import Storage
 
 extension DirectoryServer {
     func info(_ header: Header) -> Result<[UInt8], ErrorCode> {
         if header.private.object.value == 0 {
             guard header.private.isValid(forRandom: superRandom) else { return .failure(.capabilityBad) }
-            return .success(Array("soap generic capability".utf8))
+            return .success(Array(DirectoryInfo.genericCapability.utf8))
         }
         if case .failure(let e) = object(header.private) { return .failure(e) }
-        let r = header.private.rights.rawValue
-        var s = "/"
-        s += r & DirectoryRights.delete != 0 ? "d" : "-"
-        s += r & DirectoryRights.modify != 0 ? "w" : "-"
-        s += r & 0x1 != 0 ? "1" : "-"
-        s += r & 0x2 != 0 ? "2" : "-"
-        s += r & 0x4 != 0 ? "3" : "-"
-        s += r & 0x8 != 0 ? "4" : "-"
-        return .success(Array(s.utf8))
+        return .success(Array(DirectoryInfo.text(type: .directory, rights: header.private.rights).utf8))
     }
 
     func restrict(_ reply: inout Header) -> Result<[UInt8], ErrorCode> {
@@ -46,16 +39,13 @@ extension DirectoryServer {
     /// STD_NTOUCH: `size` private parts in the buffer; `extra` returns how
     /// many were good and the status is the last failure, if any.
     func nTouch(_ reply: inout Header, _ data: [UInt8]) -> Result<[UInt8], ErrorCode> {
-        let count = Int(reply.size)
-        guard count * PrivatePart.size == data.count else {
+        guard let parts = try? DirectoryRequest.touchList(data, count: Int(reply.size)) else {
             reply.extra = 0
             return .failure(.argumentBad)
         }
-        var r = BufferReader(data)
         var good: UInt16 = 0
         var last = ErrorCode.ok
-        for _ in 0..<count {
-            guard let p = try? r.readPrivate() else { break }
+        for p in parts {
             if p.object.value == 0 {
                 good += 1
             } else if case .failure(let e) = object(p) {

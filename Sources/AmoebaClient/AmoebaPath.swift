@@ -9,7 +9,7 @@
 // sent.
 
 import AmoebaCore
-import Directory
+import DirectoryProtocol
 
 public struct AmoebaPath: Equatable, Sendable {
     public let components: [String]

@@ -9,7 +9,7 @@
 // something that is not a directory, which is STD_NOTFOUND, never a loop.
 
 import AmoebaCore
-import Directory
+import DirectoryProtocol
 
 /// One row of a listing: its name and one rights mask per column.
 public struct DirectoryEntry: Equatable, Sendable {

@@ -27,6 +27,7 @@ import AmoebaNames
 import ArgumentParser
 import Bullet
 import Directory
+import DirectoryProtocol
 import DiskStorage
 import Foundation
 

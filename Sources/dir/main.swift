@@ -9,7 +9,7 @@
 import AmoebaClient
 import AmoebaCore
 import ArgumentParser
-import Directory
+import DirectoryProtocol
 import ShellSupport
 import StdTools
 

@@ -10,7 +10,7 @@ import AmoebaCore
 import AmoebaNames
 import Bullet
 import ArgumentParser
-import Directory
+import DirectoryProtocol
 import Foundation
 import ShellSupport
 import StdTools

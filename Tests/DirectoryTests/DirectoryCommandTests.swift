@@ -2,6 +2,7 @@ import Testing
 import AmoebaCore
 import Storage
 import Directory
+import DirectoryProtocol
 
 /// Each directory command against the protocol facts of Amoeba 5.3 SOAP.
 @Suite struct DirectoryCommandTests {

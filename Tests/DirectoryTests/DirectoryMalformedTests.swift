@@ -2,6 +2,7 @@ import Testing
 import AmoebaCore
 import Storage
 import Directory
+import DirectoryProtocol
 import TestSupport
 
 /// Bad input gets a clear Amoeba error and changes nothing.

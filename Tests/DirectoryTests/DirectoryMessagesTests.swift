@@ -2,6 +2,7 @@ import Testing
 import AmoebaCore
 import Storage
 import Directory
+import DirectoryProtocol
 
 /// The client-side codecs marshal what the tests' independent builders do,
 /// and read what the server answers.

@@ -4,6 +4,7 @@ import AmoebaCore
 import Storage
 @testable import DiskStorage
 import Directory
+import DirectoryProtocol
 import TestSupport
 
 /// The directory server on the crash-safe disk store: a reopened server

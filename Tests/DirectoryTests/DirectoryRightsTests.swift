@@ -2,6 +2,7 @@ import Testing
 import AmoebaCore
 import Storage
 import Directory
+import DirectoryProtocol
 
 /// What a capability allows: modification needs SP_MODRGT, destruction
 /// SP_DELRGT, everything needs a column the directory has, and what a

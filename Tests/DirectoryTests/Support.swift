@@ -5,6 +5,7 @@
 import AmoebaCore
 import Storage
 import Directory
+import DirectoryProtocol
 
 
 /// A capability of some other server, as rows hold them.

@@ -8,6 +8,7 @@ import AmoebaClient
 import AmoebaCore
 import Bullet
 import Directory
+import DirectoryProtocol
 import Storage
 import Testing
 

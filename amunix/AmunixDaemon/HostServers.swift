@@ -1,16 +1,18 @@
 // The servers every host publishes, as a kernel node does: `sys` (the
 // network statistics and uptime), `tod` (time of day), `random` (random
-// bytes), and the host directory that names them. They let `std_info` and
-// `std_status` treat a Linux host exactly like a kernel node.
+// bytes), and the host directory that names them. They let `std_info`,
+// `std_status` and `dir` treat a Linux host exactly like a kernel node,
+// because they are the kernel node's servers: the handlers are NodeServers',
+// one body for both, and this file only gives them their identities and
+// the host's clock, entropy and statistics (HostMachine).
 //
 // Each object has its own secret get-port and random check number, minted
 // at boot; its owner capability is written to the state directory, where
-// the tools look names up. The host directory also answers SOAP LIST and
-// LOOKUP (HostDirectory.swift). The handlers are pure functions of the request
-// (plus the statistics text and the clock handed in), so they are tested
-// without a network.
+// the tools look names up. As in Amoeba, the host directory and sys name
+// object 1, tod and random object 0.
 
 import AmoebaCore
+import NodeServers
 import RPC
 #if canImport(Glibc)
 import Glibc
@@ -18,36 +20,51 @@ import Glibc
 
 public enum HostedKind: String, CaseIterable, Sendable {
     case host, sys, tod, random
+
+    var node: NodeServerKind {
+        switch self {
+        case .host: return .directory
+        case .sys: return .system
+        case .tod: return .time
+        case .random: return .random
+        }
+    }
 }
 
 public struct HostedObject: Sendable {
     public let kind: HostedKind
-    public let getPort: Port
-    public let random: Port
+    public let identity: ServiceIdentity
 
-    public var capability: Capability {
-        Capability(port: getPort.putPort,
-                   private: PrivatePart(object: ObjectNumber(0)!, rights: .all, random: random))
-    }
+    public var getPort: Port { identity.getPort }
+    public var capability: Capability { identity.capability }
 }
 
 /// Commands of the kernel servers (DESIGN.md, "Kernel servers").
 public enum HostCommand {
-    public static let printBuffer: UInt16 = 2500
-    public static let kernelStatistics: UInt16 = 2501
-    public static let getTime: UInt16 = 2400
-    public static let getRandom: UInt16 = 2600
+    public static let printBuffer = SystemCommand.printBuffer
+    public static let kernelStatistics = SystemCommand.kstat
+    public static let getTime = TimeCommand.getTime
+    public static let getRandom = RandomCommand.getRandom
 }
 
-public struct HostServers: Sendable {
+/// The servers are filled in once, here, and only read afterwards, which
+/// is what makes sharing them between threads safe.
+public struct HostServers: @unchecked Sendable {
     public let hostName: String
-    public private(set) var objects: [HostedObject] = []
+    public let objects: [HostedObject]
+    let node: NodeServerSet
 
     public init<G: RandomNumberGenerator>(hostName: String, using g: inout G) {
         self.hostName = hostName
+        var objects = [HostedObject]()
         for kind in HostedKind.allCases {
-            objects.append(HostedObject(kind: kind, getPort: Port.random(using: &g), random: Port.random(using: &g)))
+            let object: ObjectNumber = kind == .host || kind == .sys ? .node : .server
+            let identity = ServiceIdentity(getPort: Port.random(using: &g), random: Port.random(using: &g), object: object)
+            objects.append(HostedObject(kind: kind, identity: identity))
         }
+        self.objects = objects
+        node = NodeServerSet(directory: objects[0].identity, system: objects[1].identity,
+                             time: objects[2].identity, random: objects[3].identity)
     }
 
     public func object(_ kind: HostedKind) -> HostedObject {
@@ -55,76 +72,48 @@ public struct HostServers: Sendable {
     }
 
     /// The answer of `object` to `request`. `statistics` gives the sys
-    /// status text; `wallClock` is (seconds, milliseconds) since the epoch.
+    /// status text; `wallClock` is (seconds, milliseconds) since the epoch;
+    /// `g` gives the random server its bytes.
     public func handle<G: RandomNumberGenerator>(
         _ request: RPCMessage, for object: HostedObject, statistics: () -> String,
         wallClock: () -> (Int64, Int), random g: inout G
     ) -> RPCMessage {
-        var reply = Header()
-        let h = request.header
-        guard h.private.object.value == 0, h.private.isValid(forRandom: object.random) else {
-            reply.status = .capabilityBad
-            return RPCMessage(header: reply)
-        }
-        func text(_ s: String) -> RPCMessage {
-            let bytes = Array(s.utf8)
-            var r = Header()
-            r.status = .ok
-            r.size = UInt16(clamping: bytes.count)
-            return RPCMessage(header: r, data: bytes)
-        }
-        if object.kind == .host, let answer = directoryReply(request) { return answer }
-        switch h.command {
-        case StandardCommand.info:
-            switch object.kind {
-            case .host: return text("% host directory of \(hostName)")
-            case .sys: return text("sys server on \(hostName)")
-            case .tod: return text("tod server on \(hostName)")
-            case .random: return text("random server on \(hostName)")
+        withoutActuallyEscaping(statistics) { statistics in
+            withoutActuallyEscaping(wallClock) { wallClock in
+                var host = HostMachine(statistics: statistics, clock: wallClock, generator: g)
+                let reply = node.handle(object.kind.node, request.header, request.data, host: &host)
+                g = host.generator
+                return RPCMessage(header: reply.header, data: reply.data)
             }
-        case StandardCommand.status:
-            switch object.kind {
-            case .sys: return text(statistics())
-            case .host:
-                var lines = "host directory of \(hostName)\n"
-                for o in objects where o.kind != .host { lines += "\(o.kind.rawValue)\t\(o.capability.text)\n" }
-                return text(lines)
-            case .tod, .random: return text("\(object.kind.rawValue) server on \(hostName): running\n")
-            }
-        case StandardCommand.touch:
-            reply.status = .ok
-            return RPCMessage(header: reply)
-        case StandardCommand.restrict:
-            let mask = Rights(rawValue: UInt8(truncatingIfNeeded: h.offset))
-            let rights = Rights(rawValue: h.private.rights.rawValue & mask.rawValue)
-            reply.status = .ok
-            reply.port = object.getPort.putPort
-            reply.private = PrivatePart(object: h.private.object, rights: rights, random: object.random)
-            return RPCMessage(header: reply)
-        case StandardCommand.destroy:
-            // A host's own servers live as long as the host.
-            reply.status = .denied
-            return RPCMessage(header: reply)
-        case HostCommand.kernelStatistics where object.kind == .sys:
-            return text(statistics())
-        case HostCommand.getTime where object.kind == .tod:
-            let (s, ms) = wallClock()
-            reply.status = .ok
-            reply.offset = Int32(truncatingIfNeeded: s)
-            reply.size = UInt16(clamping: ms)
-            return RPCMessage(header: reply)
-        case HostCommand.getRandom where object.kind == .random:
-            let n = min(Int(h.size), 30000)
-            var bytes = [UInt8](repeating: 0, count: n)
-            for i in 0..<n { bytes[i] = UInt8.random(in: 0...255, using: &g) }
-            reply.status = .ok
-            reply.size = UInt16(n)
-            return RPCMessage(header: reply, data: bytes)
-        default:
-            reply.status = .commandBad
-            return RPCMessage(header: reply)
         }
     }
+}
+
+/// The host as the node servers see it: the system clock, the daemon's
+/// generator, its statistics as one report, and no console log of its own.
+struct HostMachine<G: RandomNumberGenerator>: NodeHost {
+    static var report: StatisticsReport { StatisticsReport(letter: "n", help: "network: FLIP, RPC and links") }
+
+    let statistics: () -> String
+    let clock: () -> (Int64, Int)
+    var generator: G
+
+    func wallClock() -> WallClock {
+        let (s, ms) = clock()
+        return WallClock(seconds: s, milliseconds: ms)
+    }
+
+    mutating func fillRandom(_ bytes: inout [UInt8]) {
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    func statisticsReports() -> [StatisticsReport] { [HostMachine.report] }
+
+    func statistics(_ letter: UInt8) -> String { statistics() }
+
+    func statusText() -> String { statistics() }
+
+    func printBuffer() -> [UInt8]? { nil }
 }
 
 /// Seconds and milliseconds since the epoch, from the system clock.

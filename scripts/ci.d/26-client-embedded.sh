@@ -17,6 +17,7 @@ compile() {  # module-name sources...
 }
 compile AmoebaCore Sources/AmoebaCore/*.swift
 compile Storage Servers/Storage/*.swift
+compile DirectoryProtocol Servers/DirectoryProtocol/*.swift
 compile Directory Servers/Directory/*.swift
 compile Bullet Servers/Bullet/*.swift
 compile AmoebaClient Sources/AmoebaClient/*.swift
@@ -25,6 +26,7 @@ import AmoebaClient
 import AmoebaCore
 import Bullet
 import Directory
+import DirectoryProtocol
 import Storage
 
 public func probeClient(_ seed: UInt64, _ path: String, _ bytes: [UInt8]) -> Int {

@@ -8,6 +8,7 @@
 // not a service a node offers.
 import AmoebaCore
 import KernelCore
+import NodeServers
 
 enum BenchServer {
     static let echo: UInt16 = 0
@@ -42,7 +43,7 @@ enum BenchServer {
 
     /// Starts serving on a fresh port and enters it as `bench` in the
     /// kernel directory.
-    static func start(in directory: KernelDirectory) {
+    static func start(in directory: NodeDirectory) {
         let identity = KernelServers.identity()
         try? directory.add("bench", identity.capability)
         for i in 0..<4 {

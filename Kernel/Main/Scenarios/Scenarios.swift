@@ -2,6 +2,7 @@
 // by the boot thread, which prints its findings on the console and ends the
 // machine with pass or fail through isa-debug-exit. With no scenario the
 // node stays up (idle) with its console.
+import NodeServers
 
 enum Scenarios {
     static func run(_ name: String) {

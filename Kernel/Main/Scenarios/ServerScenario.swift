@@ -4,7 +4,9 @@
 // the console log, a write to the tty; and the refusals — a forged
 // capability, an unknown command, a port nobody serves.
 import AmoebaCore
+import DirectoryProtocol
 import KernelCore
+import NodeServers
 
 enum ServerScenario {
     static var failures = 0
@@ -13,10 +15,12 @@ enum ServerScenario {
         if !ok { failures += 1; print("servers: FAILED \(what)") }
     }
 
-    static func call(_ cap: Capability, _ command: UInt16, size: UInt16 = 0, offset: Int32 = 0, body: [UInt8] = []) -> Message {
+    static func call(_ cap: Capability, _ command: UInt16, size: UInt16 = 0, offset: Int32 = 0, extra: UInt16 = 0,
+                     body: [UInt8] = []) -> Message {
         var h = Header(capability: cap, command: command)
         h.size = size
         h.offset = offset
+        h.extra = extra
         return LocalIPC.trans(Message(header: h, body: body))
     }
 
@@ -43,7 +47,7 @@ enum ServerScenario {
         print("servers: directory std_info \"\(text(info))\"")
         // LIST in SOAP's layout: the heading, then rows as far as they fit.
         let listing = call(dirCap, DirectoryCommand.list, size: 1024)
-        check(listing.header.status == .ok && listing.header.extra == DirectoryLayout.noMoreRows
+        check(listing.header.status == .ok && listing.header.extra == DirectoryLimits.noMoreRows
               && has(listing, "owner") && has(listing, "tty:00"), "directory list (SOAP layout)")
         let firstPage = call(dirCap, DirectoryCommand.list, size: 40)
         check(firstPage.header.status == .ok && firstPage.header.extra == 1, "directory list paged")
@@ -51,8 +55,9 @@ enum ServerScenario {
 
         var caps: [String: Capability] = [:]
         for name in ["sys", "tod", "random", "tty:00"] {
-            let r = call(dirCap, DirectoryCommand.lookup, body: Array(name.utf8) + [0])
-            guard r.header.status == .ok, let (rest, cap) = DirectoryLayout.parseLookupReply(r.body), rest.isEmpty else {
+            let r = call(dirCap, DirectoryCommand.lookup, body: DirectoryRequest.name(name))
+            guard r.header.status == .ok, let answer = try? DirectoryReply.lookup(r.body), answer.rest.isEmpty,
+                  let cap = answer.capabilities.current.first else {
                 check(false, "lookup \(name) (\(r.header.status.name))")
                 continue
             }
@@ -63,8 +68,21 @@ enum ServerScenario {
         }
         guard caps.count == 4 else { Machine.fail("lookups failed") }
         check(text(call(caps["tty:00"]!, StandardCommand.info)).hasPrefix("+"), "tty type character +")
-        let missing = call(dirCap, DirectoryCommand.lookup, body: Array("nosuch".utf8))
+        let missing = call(dirCap, DirectoryCommand.lookup, body: DirectoryRequest.name("nosuch"))
         check(missing.header.status == .notFound, "lookup of a missing name gives STD_NOTFOUND")
+        // Where the kernel's and amunixd's copies of these servers used to
+        // differ, Amoeba's answers (sp_trans, rndtask.c).
+        let unterminated = call(dirCap, DirectoryCommand.lookup, body: Array("sys".utf8))
+        check(unterminated.header.status == .argumentBad, "lookup without a NUL gives STD_ARGBAD")
+        let itself = call(dirCap, DirectoryCommand.lookup, body: DirectoryRequest.name("/"))
+        check(itself.header.status == .ok && (try? DirectoryReply.lookup(itself.body))?.capabilities.current == [dirCap],
+              "lookup of an empty path gives the directory itself")
+        let age = call(dirCap, StandardCommand.age).header.status
+        let destroy = call(dirCap, StandardCommand.destroy).header.status
+        check(age == .commandBad && destroy == .directoryNotEmpty, "directory STD_AGE and STD_DESTROY")
+        let most = call(caps["random"]!, RandomCommand.getRandom, size: 5000)
+        check(most.header.status == .ok && most.body.count == RandomServer.maximum, "GETRANDOM is capped at MAX_RANDOM")
+        print("servers: as Amoeba: directory STD_AGE \(age.name), STD_DESTROY \(destroy.rawValue), empty path the directory; GETRANDOM 5000 gives \(most.body.count)")
 
         let t = call(caps["tod"]!, TimeCommand.getTime)
         check(t.header.status == .ok && Int64(t.header.offset) >= Kernel.bootUnixSeconds && t.header.size < 1000, "tod GETTIME")
@@ -75,8 +93,8 @@ enum ServerScenario {
         check(r1.body.count == 16 && r2.body.count == 16 && r1.body != r2.body, "random GETRANDOM differs")
         print("servers: random GETRANDOM 16 bytes x2, distinct=\(r1.body != r2.body)")
 
-        let kinds = call(caps["sys"]!, SystemCommand.kstat)
-        let memory = call(caps["sys"]!, SystemCommand.kstat, body: [0x6D])
+        let kinds = call(caps["sys"]!, SystemCommand.kstat, extra: UInt16(SystemServer.listLetter))
+        let memory = call(caps["sys"]!, SystemCommand.kstat, extra: UInt16(UInt8(ascii: "m")))
         check(has(kinds, "memory") && text(memory).hasPrefix("heap:"), "sys KSTAT")
         print("servers: sys KSTAT m: \(text(memory).split(separator: "\n").first ?? "")")
         let log = call(caps["sys"]!, SystemCommand.printBuffer)

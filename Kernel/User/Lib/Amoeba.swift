@@ -2,6 +2,7 @@
 // and error codes as network RPC, exit, sleep, segments, and the lookups in
 // the kernel directory a program starts with.
 import AmoebaCore
+import DirectoryProtocol
 import KernelCore
 
 enum Amoeba {
@@ -100,9 +101,10 @@ enum Amoeba {
 
     /// The capability the kernel directory lists under `name`.
     static func lookup(_ name: String) -> Capability? {
-        let (h, data) = trans(Header(capability: directory, command: 2106), Array(name.utf8) + [0], replyCapacity: 64)
-        guard h.status == .ok, let (rest, cap) = DirectoryLayout.parseLookupReply(data), rest.isEmpty else { return nil }
-        return cap
+        let (h, data) = trans(Header(capability: directory, command: DirectoryCommand.lookup), DirectoryRequest.name(name),
+                              replyCapacity: 64)
+        guard h.status == .ok, let answer = try? DirectoryReply.lookup(data), answer.rest.isEmpty else { return nil }
+        return answer.capabilities.current.first
     }
 
     static func info(_ cap: Capability) -> String {

@@ -1,7 +1,9 @@
 // The numbers of the SOAP directory protocol (Amoeba 5.3): commands, the
 // directory server's own error codes, the rights bits, and the limits on
-// names, paths and columns. Everything here is a wire fact; the handler
-// and the client tools must agree on it with any Amoeba 5.3 node.
+// names, paths and columns. Everything here is a wire fact; the SOAP
+// server, a node's own directory, the client tools and the kernel's user
+// library must agree on it with any Amoeba 5.3 node, which is why it is a
+// module of its own that each of them imports without the server.
 
 import AmoebaCore
 

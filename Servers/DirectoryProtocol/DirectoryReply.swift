@@ -1,98 +1,11 @@
-// The client's half of the SOAP wire format: building request buffers and
-// reading reply buffers, as Amoeba's sp_* stubs do. The server does not use
-// these; they are here so that the tools (`dir`, `mkd`, `del`) and the
-// network glue marshal exactly what the handler parses, and the tests
-// check both halves against each other and against the protocol facts.
+// SOAP reply buffers, both halves: the encoders a directory server fills
+// its replies with and the decoders a client reads them back with. LIST
+// and LOOKUP are the two every directory answers (the SOAP server and a
+// node's own directory alike); SETLOOKUP, GETMASKS and GETSEQNR complete
+// the set. Decoders read hostile bytes: they check every length before
+// using it and throw, never trap.
 
 import AmoebaCore
-
-public enum DirectoryRequest {
-    /// CREATE: the column names.
-    public static func create(columns: [String]) -> [UInt8] {
-        strings(columns)
-    }
-
-    /// DELETE, GETMASKS (a row name) and LOOKUP (a path).
-    public static func name(_ name: String) -> [UInt8] {
-        strings([name])
-    }
-
-    /// APPEND: name, capability set, one int32 mask per column.
-    public static func append(name: String, capabilities: CapabilitySet, masks: [UInt32]) -> [UInt8] {
-        var w = BufferWriter()
-        try! w.write(string: name)  // no limit: these writes cannot fail
-        try! capabilities.encode(into: &w)
-        for m in masks { try! w.write(m) }
-        return w.bytes
-    }
-
-    /// REPLACE: name and the new capability set.
-    public static func replace(name: String, capabilities: CapabilitySet) -> [UInt8] {
-        var w = BufferWriter()
-        try! w.write(string: name)
-        try! capabilities.encode(into: &w)
-        return w.bytes
-    }
-
-    /// CHMOD: name and the new masks.
-    public static func chmod(name: String, masks: [UInt32]) -> [UInt8] {
-        var w = BufferWriter()
-        try! w.write(string: name)
-        for m in masks { try! w.write(m) }
-        return w.bytes
-    }
-
-    /// PUTTYPE: name and a type capability.
-    public static func putType(name: String, type: Capability) -> [UInt8] {
-        var w = BufferWriter()
-        try! w.write(string: name)
-        try! w.write(type)
-        return w.bytes
-    }
-
-    /// One change of an INSTALL.
-    public struct InstallEntry {
-        public var directory: CapabilitySet
-        public var name: String
-        public var capabilities: CapabilitySet
-        /// What the row must hold now; `.null` for a row that must be empty.
-        public var expected: Capability
-
-        public init(directory: CapabilitySet, name: String, capabilities: CapabilitySet, expected: Capability) {
-            self.directory = directory
-            self.name = name
-            self.capabilities = capabilities
-            self.expected = expected
-        }
-    }
-
-    public static func install(_ entries: [InstallEntry]) -> [UInt8] {
-        var w = BufferWriter()
-        for e in entries {
-            try! e.directory.encode(into: &w)
-            try! w.write(string: e.name)
-            try! e.capabilities.encode(into: &w)
-            try! w.write(e.expected)
-        }
-        return w.bytes
-    }
-
-    /// SETLOOKUP: (directory, name) pairs.
-    public static func setLookup(_ entries: [(directory: CapabilitySet, name: String)]) -> [UInt8] {
-        var w = BufferWriter()
-        for e in entries {
-            try! e.directory.encode(into: &w)
-            try! w.write(string: e.name)
-        }
-        return w.bytes
-    }
-
-    private static func strings(_ list: [String]) -> [UInt8] {
-        var w = BufferWriter()
-        for s in list { try! w.write(string: s) }
-        return w.bytes
-    }
-}
 
 public enum DirectoryReply {
     /// Encodes one LIST page: int16 columns, int16 rows, the column names,
@@ -114,7 +27,10 @@ public enum DirectoryReply {
             let saved = w
             do {
                 try w.write(string: rows[row].name)
-                for m in rows[row].masks { try w.write(m) }
+                // Exactly one mask per column, whatever the row holds, so
+                // that a reader can find the next row.
+                let masks = rows[row].masks
+                for c in columns.indices { try w.write(c < masks.count ? masks[c] : 0) }
             } catch {
                 return (saved.bytes, UInt16(truncatingIfNeeded: row))
             }
@@ -154,6 +70,16 @@ public enum DirectoryReply {
         return ListPage(columns: columns, totalRows: nrows, rows: rows)
     }
 
+    /// A LOOKUP answer: the part of the path left unresolved (NUL-terminated)
+    /// and the capability set reached, as it stands (a server that restricts
+    /// the set writes it with `CapabilitySet.writeRestricted`).
+    public static func lookup(rest: String, capabilities: CapabilitySet) -> [UInt8] {
+        var w = BufferWriter()
+        try! w.write(string: rest)  // no limit: these writes cannot fail
+        try! capabilities.encode(into: &w)
+        return w.bytes
+    }
+
     /// LOOKUP: the part of the path the server did not resolve, and the
     /// capability set it reached.
     public static func lookup(_ data: [UInt8]) throws(MarshalError) -> (rest: String, capabilities: CapabilitySet) {
@@ -171,6 +97,7 @@ public enum DirectoryReply {
     }
 
     public static func setLookup(_ data: [UInt8], count: Int) throws(MarshalError) -> [Entry] {
+        guard count >= 0 else { throw .invalidValue }
         var r = BufferReader(data)
         var out = [Entry]()
         for _ in 0..<count {
@@ -185,6 +112,13 @@ public enum DirectoryReply {
                              capabilities: try CapabilitySet.decode(from: &r)))
         }
         return out
+    }
+
+    /// A GETMASKS answer: one int32 mask per column.
+    public static func masks(encoding masks: [UInt32]) -> [UInt8] {
+        var w = BufferWriter()
+        for m in masks { try! w.write(m) }  // no limit: cannot fail
+        return w.bytes
     }
 
     /// GETMASKS: one mask per column.

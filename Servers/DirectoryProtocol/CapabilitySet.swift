@@ -67,4 +67,26 @@ public struct CapabilitySet: Hashable, Sendable {
         try! encode(into: &w)  // no limit: cannot fail
         return w.bytes
     }
+
+    /// Writes this set restricted to `mask`, as Amoeba's buf_gen_capset
+    /// does for a LOOKUP or SETLOOKUP answer. `restrict` gives a
+    /// capability cut down to `mask` (nil when it cannot be). A suite that
+    /// is not current, or cannot be restricted, goes out as its bare port;
+    /// when that happens to every suite the status is SP_UNREACH.
+    public func writeRestricted(mask: UInt8, into w: inout BufferWriter,
+                                restrict: (Capability, UInt8) -> Capability?) throws(MarshalError) -> ErrorCode {
+        try w.write(initial)
+        try w.write(Int16(truncatingIfNeeded: suites.count))
+        var status: ErrorCode = suites.isEmpty ? .ok : .directoryUnreachable
+        for s in suites {
+            var out = Capability(port: s.capability.port, private: Capability.null.private)
+            if s.isCurrent, let r = restrict(s.capability, mask) {
+                out = r
+                status = .ok
+            }
+            try w.write(out)
+            try w.write(Int16(s.isCurrent ? 1 : 0))
+        }
+        return status
+    }
 }
