@@ -5,7 +5,7 @@
 # checks each comes back reflected; garbage, a burst larger than the
 # receive ring (every lost frame accounted for by a counter), and the
 # ping-pong latency. The host side is kernel-net-test.py.
-#   scripts/kernel-net-test.sh [--no-mcast]
+#   scripts/kernel-net-test.sh [--no-mcast] [--tap]   (--tap: also over a tap interface; root)
 # Builds the image first when it is missing or stale, unless KERNEL_NO_BUILD=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
