@@ -62,7 +62,11 @@ final class Virtqueue {
         transport.setQueueAddress(index, physical: UInt32(UInt(bitPattern: block)))
     }
 
-    deinit { free(memory) }
+    deinit {
+        // Address 0 takes the queue (in QEMU, the whole device) out of use, so nothing DMAs into freed memory.
+        transport.setQueueAddress(index, physical: 0)
+        free(memory)
+    }
 
     /// Offers one buffer as a chain of `segments`; false (and nothing
     /// changed) when there are not that many free descriptors. The device
