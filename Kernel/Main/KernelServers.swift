@@ -59,7 +59,7 @@ struct KernelHost: NodeHost {
         StatisticsReport(letter: "i", help: "interrupts"),
         StatisticsReport(letter: "c", help: "clock and timers"),
         StatisticsReport(letter: "r", help: "rpc"),
-        StatisticsReport(letter: "n", help: "network"),
+        StatisticsReport(letter: "n", help: "network interface"),
     ]
 
     func wallClock() -> WallClock {

@@ -178,7 +178,10 @@ enum Network {
         guard due <= now else { return due }
         lastTraffic = nil
         var line = ""
-        for ch in nic.statistics.text { line.append(ch == "\n" ? ";" : ch) }
+        for ch in nic.statistics.text {
+            if ch == "\n" { line += "; " } else { line.append(ch) }
+        }
+        while line.hasSuffix("; ") { line.removeLast(2) }
         print("[net] statistics: \(line)")
         return nil
     }

@@ -97,7 +97,7 @@ enum ServerScenario {
         let memory = call(caps["sys"]!, SystemCommand.kstat, extra: UInt16(UInt8(ascii: "m")))
         check(has(kinds, "memory") && text(memory).hasPrefix("heap:"), "sys KSTAT")
         print("servers: sys KSTAT m: \(text(memory).split(separator: "\n").first ?? "")")
-        let network = call(caps["sys"]!, SystemCommand.kstat, body: [0x6E])
+        let network = call(caps["sys"]!, SystemCommand.kstat, extra: UInt16(UInt8(ascii: "n")))
         check(has(kinds, "network interface") && !text(network).isEmpty, "sys KSTAT n")
         print("servers: sys KSTAT n: \(text(network).split(separator: "\n").first ?? "")")
         let log = call(caps["sys"]!, SystemCommand.printBuffer)
