@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "AmunixDaemon",
             dependencies: [
-                "AmoebaCore", "FLIP", "RPC", "Amunix", "CPcap", "CBatchIO", "Directory",
+                "AmoebaCore", "FLIP", "RPC", "Node", "Amunix", "CPcap", "CBatchIO", "Directory",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
