@@ -64,6 +64,8 @@ let package = Package(
         .testTarget(name: "FLIPTests", dependencies: ["TestSupport", "AmoebaCore", "FLIP", "Node", "SimNet"]),
         // section: RPC tests
         .testTarget(name: "RPCTests", dependencies: ["TestSupport", "AmoebaCore", "FLIP", "RPC", "Node", "SimNet"]),
+        // section: node tests
+        .testTarget(name: "NodeTests", dependencies: ["TestSupport", "AmoebaCore", "FLIP", "RPC", "Node", "SimNet"]),
         // section: cap tests
         .testTarget(name: "CapToolTests", dependencies: ["cap", "AmoebaCore"]),
         // section: servers

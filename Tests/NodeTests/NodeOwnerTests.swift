@@ -1,0 +1,88 @@
+// Owners that go away. Whatever a departed owner left must not hang a
+// remote client: a request it was serving is answered RPC_FAILURE at once,
+// a request that reaches a slot nobody owns any more likewise, and results
+// of its own transactions go nowhere.
+
+import Testing
+import AmoebaCore
+import FLIP
+import Node
+import RPC
+import SimNet
+
+@Suite struct NodeOwnerTests {
+    let getPort = Port(hex: "b1b2b3b4b5b6")!
+    var putPort: Port { getPort.putPort }
+
+    @Test func abandoningMidRequestAnswersTheRemoteClientAtOnce() throws {
+        let net = SimNetwork(seed: 11)
+        let seg = net.addSegment()
+        // Default timers: a silent server would cost the client 20 s.
+        let client = NodeHost(net, "client", on: [seg], seed: 110)
+        let server = NodeHost(net, "server", on: [seg], seed: 111)
+        server.getreq(getPort, owner: 5)
+        server.getreq(getPort, owner: 6)
+        client.trans(request(to: putPort, key: 1), owner: 1)
+        #expect(net.run(until: { server.requests.count == 1 }, limit: .seconds(2)))
+        net.run(for: .seconds(3))  // the client is well into waiting
+        #expect(client.result(1) == nil)
+        let abandonedAt = net.now
+        server.abandon(server.requests[0].owner)
+        #expect(net.run(until: { client.result(1) != nil }, limit: .seconds(30)))
+        let reply = try client.result(1)!.get()
+        #expect(reply.header.status == .rpcFailure)
+        #expect(client.completedAt(1)! - abandonedAt < .milliseconds(100))
+        // The other owner's slot still waits; the departed one's is gone.
+        let s = server.node.statistics
+        #expect(s.slotsWaiting == 1 && s.requestsBeingServed == 0)
+        net.run(for: .seconds(1))
+        #expect(server.node.statistics.repliesInFlight == 0)
+    }
+
+    @Test func abandoningWithdrawsWaitingSlotsAndDropsResults() throws {
+        let net = SimNetwork(seed: 12)
+        let seg = net.addSegment()
+        let client = NodeHost(net, "client", on: [seg], seed: 120)
+        let server = NodeHost(net, "server", on: [seg], seed: 121)
+        server.getreq(getPort, owner: 8)
+        server.abandon(8)
+        #expect(server.node.statistics.slotsWaiting == 0)
+        #expect(server.node.statistics.serverStates == 0)
+        // Owner 1 starts a call and leaves; owner 2's call is untouched.
+        server.serve(getPort, threads: 1, owner: 9, with: echo)
+        client.trans(request(to: putPort, key: 1), owner: 1)
+        client.trans(request(to: putPort, key: 2), owner: 2)
+        client.abandon(1)
+        #expect(client.node.statistics.transactionsInFlight == 1)
+        #expect(net.run(until: { client.result(2) != nil }, limit: .seconds(5)))
+        net.run(for: .seconds(2))
+        #expect(client.result(1) == nil)       // its result had nobody to go to
+        #expect(server.requests.count == 2)    // but it ran to its end in RPC
+        #expect(client.node.statistics.clientStates == 0)
+    }
+
+    @Test func aRequestForAWithdrawnSlotIsRefusedNotDropped() throws {
+        let net = SimNetwork(seed: 13)
+        let seg = net.addSegment()
+        let a = NodeHost(net, "a", on: [seg], seed: 130)
+        let b = NodeHost(net, "b", on: [seg], seed: 131)
+        let server = NodeHost(net, "server", on: [seg], seed: 132)
+        server.getreq(getPort, owner: 1)
+        a.trans(request(to: putPort, key: 1), owner: 1)
+        #expect(net.run(until: { server.requests.count == 1 }, limit: .seconds(2)))
+        // The only thread is busy: b's request waits in the RPC layer.
+        b.trans(request(to: putPort, key: 2), owner: 2)
+        net.run(for: .milliseconds(500))
+        #expect(server.requests.count == 1)
+        // A new getreq takes it at once, and is withdrawn before the node is
+        // drained: the request is already the slot's and must be answered.
+        let slot = server.node.getreq(port: getPort, owner: 2)
+        #expect(slot != nil)
+        #expect(server.node.cancelGetreqs(where: { $0 == 2 }) == [2])
+        net.flush(server.sim)
+        #expect(server.requests.count == 1)  // owner 2 never sees it
+        #expect(net.run(until: { b.result(2) != nil }, limit: .seconds(2)))
+        #expect(try b.result(2)!.get().header.status == .rpcFailure)
+        #expect(a.result(1) == nil)
+    }
+}
