@@ -47,7 +47,7 @@ extension Node {
         var withdrawn: [Owner] = []
         for slot in slots.slots(where: { if case .waiting(let o) = $0 { matches(o) } else { false } }) {
             if let s = slots.remove(slot) { withdrawn.append(s.owner) }
-            server.cancelGetreq(slot)
+            server.cancelGetreq(slot, now: now)
         }
         return withdrawn
     }
@@ -59,7 +59,7 @@ extension Node {
         advance(to: time)
         for slot in slots.slots(where: { matches($0.owner) }) {
             switch slots.remove(slot) {
-            case .waiting?: server.cancelGetreq(slot)
+            case .waiting?: server.cancelGetreq(slot, now: now)
             case .serving?: refuse(slot)
             case nil: break
             }

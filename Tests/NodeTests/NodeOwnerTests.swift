@@ -85,4 +85,56 @@ import SimNet
         #expect(try b.result(2)!.get().header.status == .rpcFailure)
         #expect(a.result(1) == nil)
     }
+
+    /// Found by the node fuzzer: a request queued for a busy port used to
+    /// wait forever once the port's last server left, its client told by
+    /// every ENQUIRE that the server lived.
+    @Test func requestsQueuedForAServerThatLeavesFailPromptly() throws {
+        let net = SimNetwork(seed: 14)
+        let seg = net.addSegment()
+        let a = NodeHost(net, "a", on: [seg], seed: 140)
+        let b = NodeHost(net, "b", on: [seg], seed: 141)
+        let server = NodeHost(net, "server", on: [seg], seed: 142)
+        server.getreq(getPort, owner: 1)
+        a.trans(request(to: putPort, key: 1), owner: 1)
+        #expect(net.run(until: { server.requests.count == 1 }, limit: .seconds(2)))
+        b.trans(request(to: putPort, key: 2), owner: 2)
+        net.run(for: .seconds(3))  // b's request is queued; b is kept waiting
+        #expect(b.result(2) == nil)
+        let leftAt = net.now
+        server.abandon(1)
+        #expect(net.run(until: { a.result(1) != nil && b.result(2) != nil }, limit: .seconds(60)))
+        #expect(try a.result(1)!.get().header.status == .rpcFailure)
+        guard case .failure(.rpcFailure) = b.result(2)! else {
+            Issue.record("expected RPC_FAILURE, got \(b.result(2)!)")
+            return
+        }
+        // The grace for a new getreq (serveTimeout, 1 s), not a crash timeout.
+        #expect(b.completedAt(2)! - leftAt < .seconds(2))
+        #expect(server.node.statistics.server.orphansFailed == 1)
+        #expect(server.requests.count == 1)  // it never ran
+    }
+
+    @Test func aGetreqWithinTheGraceTakesTheQueuedRequest() throws {
+        let net = SimNetwork(seed: 15)
+        let seg = net.addSegment()
+        let a = NodeHost(net, "a", on: [seg], seed: 150)
+        let b = NodeHost(net, "b", on: [seg], seed: 151)
+        let server = NodeHost(net, "server", on: [seg], seed: 152)
+        let slot = try #require(server.getreq(getPort, owner: 1))
+        a.trans(request(to: putPort, key: 1), owner: 1)
+        #expect(net.run(until: { server.requests.count == 1 }, limit: .seconds(2)))
+        b.trans(request(to: putPort, key: 2), owner: 2)
+        net.run(for: .milliseconds(500))
+        // The thread answers, its reply is acknowledged (the port has no
+        // slot for a moment), and it comes back to getreq a little later.
+        server.putrep(slot, echo(server.requests[0].message))
+        net.run(for: .milliseconds(300))
+        server.getreq(getPort, owner: 1)
+        #expect(server.requests.count == 2)
+        server.putrep(server.requests[1].slot, echo(server.requests[1].message))
+        #expect(net.run(until: { b.result(2) != nil }, limit: .seconds(5)))
+        #expect(try b.result(2)!.get().header.status == .ok)
+        #expect(server.node.statistics.server.orphansFailed == 0)
+    }
 }
