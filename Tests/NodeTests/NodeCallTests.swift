@@ -13,17 +13,8 @@ import SimNet
     let getPort = Port(hex: "a1a2a3a4a5a6")!
     var putPort: Port { getPort.putPort }
 
-    func pair(seed: UInt64, faults: FaultProfile = .none, configuration: RPCConfiguration = .init())
-        -> (SimNetwork, NodeHost, NodeHost) {
-        let net = SimNetwork(seed: seed)
-        let seg = net.addSegment(faults: faults)
-        let client = NodeHost(net, "client", on: [seg], seed: seed &+ 1, configuration: configuration)
-        let server = NodeHost(net, "server", on: [seg], seed: seed &+ 2, configuration: configuration)
-        return (net, client, server)
-    }
-
     @Test func transGetreqPutrepThroughTwoNodes() throws {
-        let (net, client, server) = pair(seed: 1)
+        let (net, client, server) = clientAndServer(seed: 1)
         let slot = try #require(server.getreq(getPort, owner: 70))
         #expect(server.node.statistics.slotsWaiting == 1)
         let req = request(to: putPort, key: 5, size: 100)
@@ -67,7 +58,7 @@ import SimNet
     }
 
     @Test func aTransWithADeadlineFailsAtTheDeadline() throws {
-        let (net, client, server) = pair(seed: 3)
+        let (net, client, server) = clientAndServer(seed: 3)
         let slot = try #require(server.getreq(getPort, owner: 70))
         let start = net.now
         client.trans(request(to: putPort, key: 1), owner: 1, deadline: .milliseconds(300))
@@ -87,7 +78,7 @@ import SimNet
     }
 
     @Test func aReplyInTimeIsNotFailedByItsDeadline() throws {
-        let (net, client, server) = pair(seed: 4)
+        let (net, client, server) = clientAndServer(seed: 4)
         server.serve(getPort, threads: 1, owner: 70, with: echo)
         client.trans(request(to: putPort, key: 2), owner: 1, deadline: .seconds(2))
         #expect(net.run(until: { client.result(1) != nil }, limit: .seconds(5)))

@@ -86,6 +86,16 @@ final class NodeHost {
     }
 }
 
+/// A client host and a server host on one segment.
+func clientAndServer(seed: UInt64, faults: FaultProfile = .none, configuration: RPCConfiguration = .init())
+    -> (SimNetwork, NodeHost, NodeHost) {
+    let net = SimNetwork(seed: seed)
+    let seg = net.addSegment(faults: faults)
+    let client = NodeHost(net, "client", on: [seg], seed: seed &+ 1, configuration: configuration)
+    let server = NodeHost(net, "server", on: [seg], seed: seed &+ 2, configuration: configuration)
+    return (net, client, server)
+}
+
 /// A request whose data starts with `key` (little-endian), so the server
 /// can count executions per request.
 func request(to putPort: Port, key: UInt64, size: Int = 16) -> RPCMessage {

@@ -15,11 +15,8 @@ import SimNet
     var putPort: Port { getPort.putPort }
 
     @Test func abandoningMidRequestAnswersTheRemoteClientAtOnce() throws {
-        let net = SimNetwork(seed: 11)
-        let seg = net.addSegment()
         // Default timers: a silent server would cost the client 20 s.
-        let client = NodeHost(net, "client", on: [seg], seed: 110)
-        let server = NodeHost(net, "server", on: [seg], seed: 111)
+        let (net, client, server) = clientAndServer(seed: 11)
         server.getreq(getPort, owner: 5)
         server.getreq(getPort, owner: 6)
         client.trans(request(to: putPort, key: 1), owner: 1)
@@ -40,10 +37,7 @@ import SimNet
     }
 
     @Test func abandoningWithdrawsWaitingSlotsAndDropsResults() throws {
-        let net = SimNetwork(seed: 12)
-        let seg = net.addSegment()
-        let client = NodeHost(net, "client", on: [seg], seed: 120)
-        let server = NodeHost(net, "server", on: [seg], seed: 121)
+        let (net, client, server) = clientAndServer(seed: 12)
         server.getreq(getPort, owner: 8)
         server.abandon(8)
         #expect(server.node.statistics.slotsWaiting == 0)
@@ -61,21 +55,28 @@ import SimNet
         #expect(client.node.statistics.clientStates == 0)
     }
 
-    @Test func aRequestForAWithdrawnSlotIsRefusedNotDropped() throws {
-        let net = SimNetwork(seed: 13)
+    /// A server with one thread (owner 1) busy with a's request, and b's
+    /// request queued in the RPC layer behind it.
+    func busyServer(seed: UInt64) throws -> (SimNetwork, a: NodeHost, b: NodeHost, server: NodeHost, slot: ServerSlotID) {
+        let net = SimNetwork(seed: seed)
         let seg = net.addSegment()
-        let a = NodeHost(net, "a", on: [seg], seed: 130)
-        let b = NodeHost(net, "b", on: [seg], seed: 131)
-        let server = NodeHost(net, "server", on: [seg], seed: 132)
-        server.getreq(getPort, owner: 1)
+        let a = NodeHost(net, "a", on: [seg], seed: seed &* 10)
+        let b = NodeHost(net, "b", on: [seg], seed: seed &* 10 &+ 1)
+        let server = NodeHost(net, "server", on: [seg], seed: seed &* 10 &+ 2)
+        let slot = try #require(server.getreq(getPort, owner: 1))
         a.trans(request(to: putPort, key: 1), owner: 1)
         #expect(net.run(until: { server.requests.count == 1 }, limit: .seconds(2)))
-        // The only thread is busy: b's request waits in the RPC layer.
         b.trans(request(to: putPort, key: 2), owner: 2)
         net.run(for: .milliseconds(500))
         #expect(server.requests.count == 1)
-        // A new getreq takes it at once, and is withdrawn before the node is
-        // drained: the request is already the slot's and must be answered.
+        return (net, a, b, server, slot)
+    }
+
+    @Test func aRequestForAWithdrawnSlotIsRefusedNotDropped() throws {
+        let (net, a, b, server, _) = try busyServer(seed: 13)
+        // A new getreq takes b's request at once, and is withdrawn before
+        // the node is drained: the request is already the slot's and must
+        // be answered.
         let slot = server.node.getreq(port: getPort, owner: 2)
         #expect(slot != nil)
         #expect(server.node.cancelGetreqs(where: { $0 == 2 }) == [2])
@@ -90,16 +91,8 @@ import SimNet
     /// wait forever once the port's last server left, its client told by
     /// every ENQUIRE that the server lived.
     @Test func requestsQueuedForAServerThatLeavesFailPromptly() throws {
-        let net = SimNetwork(seed: 14)
-        let seg = net.addSegment()
-        let a = NodeHost(net, "a", on: [seg], seed: 140)
-        let b = NodeHost(net, "b", on: [seg], seed: 141)
-        let server = NodeHost(net, "server", on: [seg], seed: 142)
-        server.getreq(getPort, owner: 1)
-        a.trans(request(to: putPort, key: 1), owner: 1)
-        #expect(net.run(until: { server.requests.count == 1 }, limit: .seconds(2)))
-        b.trans(request(to: putPort, key: 2), owner: 2)
-        net.run(for: .seconds(3))  // b's request is queued; b is kept waiting
+        let (net, a, b, server, _) = try busyServer(seed: 14)
+        net.run(for: .seconds(3))  // b is kept waiting, told the server lives
         #expect(b.result(2) == nil)
         let leftAt = net.now
         server.abandon(1)
@@ -116,16 +109,7 @@ import SimNet
     }
 
     @Test func aGetreqWithinTheGraceTakesTheQueuedRequest() throws {
-        let net = SimNetwork(seed: 15)
-        let seg = net.addSegment()
-        let a = NodeHost(net, "a", on: [seg], seed: 150)
-        let b = NodeHost(net, "b", on: [seg], seed: 151)
-        let server = NodeHost(net, "server", on: [seg], seed: 152)
-        let slot = try #require(server.getreq(getPort, owner: 1))
-        a.trans(request(to: putPort, key: 1), owner: 1)
-        #expect(net.run(until: { server.requests.count == 1 }, limit: .seconds(2)))
-        b.trans(request(to: putPort, key: 2), owner: 2)
-        net.run(for: .milliseconds(500))
+        let (net, _, b, server, slot) = try busyServer(seed: 15)
         // The thread answers, its reply is acknowledged (the port has no
         // slot for a moment), and it comes back to getreq a little later.
         server.putrep(slot, echo(server.requests[0].message))
