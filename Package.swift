@@ -12,6 +12,13 @@ import PackageDescription
 // the access bookkeeping (and the thread-local lookups behind it) as a tenth
 // of the time spent per transaction. Debug builds and the tests keep them.
 let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+// The node body is generic over its owner, and its drivers (amunixd,
+// rpc_bench) live in other modules: without its bodies they would run it
+// unspecialised, looking up generic metadata on every frame. Full
+// cross-module optimisation hands them the bodies to specialise.
+let genericHotPath: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release)),
+]
 
 let package = Package(
     name: "Amoeba",
@@ -36,7 +43,7 @@ let package = Package(
         .target(name: "RPC", dependencies: ["AmoebaCore", "FLIP"], path: "Sources/RPC", swiftSettings: hotPath),
         // One node's box, RPC machines and owner bookkeeping: what amunixd,
         // the kernel, the simulated network and rpc_bench all drive.
-        .target(name: "Node", dependencies: ["AmoebaCore", "FLIP", "RPC"], path: "Sources/Node", swiftSettings: hotPath),
+        .target(name: "Node", dependencies: ["AmoebaCore", "FLIP", "RPC"], path: "Sources/Node", swiftSettings: genericHotPath),
 
         // Host-only: the deterministic simulated network used by the tests.
         .target(name: "SimNet", dependencies: ["AmoebaCore", "FLIP", "RPC", "Node"], path: "Sources/SimNet"),
@@ -57,6 +64,8 @@ let package = Package(
         .testTarget(name: "FLIPTests", dependencies: ["TestSupport", "AmoebaCore", "FLIP", "Node", "SimNet"]),
         // section: RPC tests
         .testTarget(name: "RPCTests", dependencies: ["TestSupport", "AmoebaCore", "FLIP", "RPC", "Node", "SimNet"]),
+        // section: node tests
+        .testTarget(name: "NodeTests", dependencies: ["TestSupport", "AmoebaCore", "FLIP", "RPC", "Node", "SimNet"]),
         // section: cap tests
         .testTarget(name: "CapToolTests", dependencies: ["cap", "AmoebaCore"]),
         // section: servers
@@ -91,7 +100,7 @@ let package = Package(
         .target(
             name: "AmunixDaemon",
             dependencies: [
-                "AmoebaCore", "FLIP", "RPC", "Amunix", "CPcap", "CBatchIO", "NodeServers",
+                "AmoebaCore", "FLIP", "RPC", "Node", "Amunix", "CPcap", "CBatchIO", "NodeServers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -110,7 +119,7 @@ let package = Package(
             path: "amunix/amunixd"),
         .executableTarget(
             name: "rpc_bench",
-            dependencies: ["Amunix", "AmoebaCore", "FLIP", "RPC",
+            dependencies: ["Amunix", "AmoebaCore", "FLIP", "RPC", "Node",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "amunix/rpc_bench"),
         .target(

@@ -34,6 +34,10 @@ public final class FLIPBox {
     /// The keys of `endpoints` in ascending order (ids only grow), so that
     /// the per-frame walks over endpoints need no sort.
     var endpointOrder: [Int] = []
+    /// The public address of each endpoint, index for index with
+    /// `endpointOrder`: every arriving packet asks whether an address is
+    /// local, and a node body holds several endpoints.
+    var endpointAddresses: [FLIPAddress] = []
     var nextEndpoint = 0
     var routes: RoutingTable
     var broadcasts: BroadcastMemory
@@ -69,12 +73,15 @@ public final class FLIPBox {
         nextEndpoint += 1
         endpoints[id] = Endpoint(privateAddress: privateAddress, publicAddress: privateAddress.publicAddress)
         endpointOrder.append(id)
+        endpointAddresses.append(privateAddress.publicAddress)
         return EndpointID(rawValue: id)
     }
 
     public func unregister(_ endpoint: EndpointID) {
-        guard endpoints.removeValue(forKey: endpoint.rawValue) != nil else { return }
-        endpointOrder.removeAll { $0 == endpoint.rawValue }
+        guard endpoints.removeValue(forKey: endpoint.rawValue) != nil,
+              let k = endpointOrder.firstIndex(of: endpoint.rawValue) else { return }
+        endpointOrder.remove(at: k)
+        endpointAddresses.remove(at: k)
     }
 
     /// The public address `endpoint` listens on.
@@ -110,7 +117,9 @@ public final class FLIPBox {
     func localEndpoints(listeningOn address: FLIPAddress) -> [EndpointID] {
         guard !address.isNull else { return [] }
         var found: [EndpointID] = []
-        for id in endpointOrder where endpoints[id]!.publicAddress == address { found.append(EndpointID(rawValue: id)) }
+        for (k, a) in endpointAddresses.enumerated() where a == address {
+            found.append(EndpointID(rawValue: endpointOrder[k]))
+        }
         return found
     }
 
@@ -125,7 +134,7 @@ public final class FLIPBox {
         return found
     }
 
-    func isLocal(_ address: FLIPAddress) -> Bool { !localEndpoints(listeningOn: address).isEmpty }
+    func isLocal(_ address: FLIPAddress) -> Bool { !address.isNull && endpointAddresses.contains(address) }
 
     /// The hop distance of the best live route to `address`, if any; for
     /// tools and tests.

@@ -45,9 +45,9 @@ extension Node {
     /// those owners, in slot order. Requests already being served stay.
     public func cancelGetreqs(where matches: (Owner) -> Bool) -> [Owner] {
         var withdrawn: [Owner] = []
-        for slot in slotIDs(where: { if case .waiting(let o) = $0 { matches(o) } else { false } }) {
-            if case .waiting(let o)? = slots.removeValue(forKey: slot) { withdrawn.append(o) }
-            server.cancelGetreq(slot)
+        for slot in slots.slots(where: { if case .waiting(let o) = $0 { matches(o) } else { false } }) {
+            if let s = slots.remove(slot) { withdrawn.append(s.owner) }
+            server.cancelGetreq(slot, now: now)
         }
         return withdrawn
     }
@@ -57,13 +57,9 @@ extension Node {
     /// and their transactions' results are dropped.
     public func abandon(where matches: (Owner) -> Bool, now time: Instant) {
         advance(to: time)
-        for slot in slotIDs(where: {
-            switch $0 {
-            case .waiting(let o), .serving(let o): matches(o)
-            }
-        }) {
-            switch slots.removeValue(forKey: slot) {
-            case .waiting?: server.cancelGetreq(slot)
+        for slot in slots.slots(where: { matches($0.owner) }) {
+            switch slots.remove(slot) {
+            case .waiting?: server.cancelGetreq(slot, now: now)
             case .serving?: refuse(slot)
             case nil: break
             }
@@ -71,15 +67,6 @@ extension Node {
         var gone: [TransactionID] = []
         for (id, t) in transactions where matches(t.owner) { gone.append(id) }
         for id in gone { transactions[id] = nil }
-    }
-
-    /// Slots whose state `matches`, in slot order, so what follows from
-    /// them does not depend on the table's hashing.
-    func slotIDs(where matches: (Slot) -> Bool) -> [ServerSlotID] {
-        var found: [ServerSlotID] = []
-        for (slot, s) in slots where matches(s) { found.append(slot) }
-        found.sort { $0.rawValue < $1.rawValue }
-        return found
     }
 
     /// Answers a request nobody here will serve, rather than go silent.

@@ -62,7 +62,10 @@ extension Node {
     /// driver that keeps one buffer drains the node without allocating.
     public func takeOutputs(into buffer: inout [NodeOutput<Owner>]) {
         route()
-        buffer.removeAll(keepingCapacity: true)
+        // Element by element: `removeAll(keepingCapacity:)` destroys through
+        // the generic enum's runtime witness, several times the cost of the
+        // specialised destroy each pop compiles to.
+        while buffer.popLast() != nil {}
         swap(&buffer, &outputs)
     }
 

@@ -40,13 +40,9 @@ public final class Node<Owner> {
     /// be early when that transaction finished first; the next sweep fixes it.
     var transactionDeadline: Instant?
 
-    enum Slot {
-        case waiting(Owner)
-        case serving(Owner)
-    }
     /// Slots with an owner. A slot the RPC machine still holds but that is
     /// missing here lost its owner: a request for it is refused.
-    var slots: [ServerSlotID: Slot] = [:]
+    var slots = SlotTable<Owner>()
     var repliesInFlight = 0
     var repliesUnacknowledged = 0
 
@@ -99,13 +95,7 @@ public final class Node<Owner> {
     public var serverAddress: FLIPAddress { server.address }
 
     public var statistics: NodeStatistics {
-        var waiting = 0, serving = 0
-        for s in slots.values {
-            switch s {
-            case .waiting: waiting += 1
-            case .serving: serving += 1
-            }
-        }
+        let (waiting, serving) = slots.counts
         return NodeStatistics(flip: box.statistics, client: client.statistics, server: server.statistics,
                               transactionsInFlight: transactions.count, slotsWaiting: waiting,
                               requestsBeingServed: serving, repliesInFlight: repliesInFlight,

@@ -36,6 +36,7 @@ public struct NodeStatistics: Sendable {
         r.duplicatesRefused += server.duplicatesRefused
         r.staleReplies += server.staleReplies
         r.malformed += server.malformed
+        r.orphansFailed += server.orphansFailed
         for i in r.sent.indices where i < server.sent.count { r.sent[i] += server.sent[i] }
         for i in r.received.indices where i < server.received.count { r.received[i] += server.received[i] }
         return r

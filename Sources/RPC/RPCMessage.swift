@@ -39,6 +39,7 @@ public struct TransactionID: Hashable, Sendable {
 /// putrep takes back.
 public struct ServerSlotID: Hashable, Sendable {
     public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
 }
 
 /// What an RPC node reports to the code above it.

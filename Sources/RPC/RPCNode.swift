@@ -17,6 +17,8 @@ public struct RPCStatistics: Sendable {
     public var duplicatesRefused = 0
     public var staleReplies = 0
     public var malformed = 0
+    /// Queued requests failed because their port lost its last slot.
+    public var orphansFailed = 0
     /// Messages received, by amp type (index = type value).
     public var received = [Int](repeating: 0, count: 12)
     /// Messages sent, by amp type.
@@ -105,8 +107,10 @@ public final class RPCNode {
     /// clients address F(getPort)). nil when the state table is full.
     public func getreq(port getPort: Port) -> ServerSlotID? {
         guard !getPort.isNull, let index = allocateIndex() else { return nil }
-        servers[index] = ServerSlot(index: index, getPort: getPort, putPort: putPort(of: getPort))
+        let putPort = putPort(of: getPort)
+        servers[index] = ServerSlot(index: index, getPort: getPort, putPort: putPort)
         servePending(index)
+        slotCame(putPort)
         return ServerSlotID(rawValue: index)
     }
 
@@ -123,11 +127,13 @@ public final class RPCNode {
         servers[slot.rawValue] = s
     }
 
-    /// Withdraws a slot that is still listening.
-    public func cancelGetreq(_ slot: ServerSlotID) {
+    /// Withdraws a slot that is still listening. Requests queued for its
+    /// port fail if no getreq for the port follows soon.
+    public func cancelGetreq(_ slot: ServerSlotID, now: Instant) {
         guard let s = servers[slot.rawValue], s.phase == .listening else { return }
         servers[slot.rawValue] = nil
         freeIndices.append(slot.rawValue)
+        slotLeft(s.putPort, now: now)
     }
 
     public func takeEvents() -> [RPCEvent] {
@@ -166,6 +172,7 @@ public final class RPCNode {
         var d: Instant?
         for c in clients.values { d = earliest(d, c.deadline) }
         for s in servers.values { d = earliest(d, s.deadline) }
+        if !pending.isEmpty { d = earliest(d, orphanDeadline) }
         return d
     }
 
@@ -182,11 +189,12 @@ public final class RPCNode {
         for index in Array(servers.keys) {
             guard var slot = servers[index], let d = slot.deadline, d <= now else { continue }
             if serverTimeout(&slot, now: now) {
-                completeReply(slot, .rpcFailure)
+                completeReply(slot, .rpcFailure, now: now)
             } else {
                 servers[index] = slot
             }
         }
+        if !pending.isEmpty { failOrphans(now: now) }
     }
 
     // MARK: receiving

@@ -57,6 +57,8 @@ struct PendingRequest {
     var client: ServedClient
     var putPort: Port
     var message: RPCMessage
+    /// When its port lost its last slot (see PendingRequest+Orphans.swift).
+    var orphanedAt: Instant?
 }
 
 extension RPCNode {
@@ -179,14 +181,14 @@ extension RPCNode {
             guard var slot = servers[amp.dest], case .replying(let c) = slot.phase,
                   c.tid == amp.tid, c.address == source, c.slot == amp.from else { return }
             if amp.type == .ack {
-                completeReply(slot, .ok)
+                completeReply(slot, .ok, now: now)
                 return
             }
             slot.lastHeard = now
             slot.replyTimeout = replyTimeout(c.roundTrip)
             slot.resends += 1
             if slot.resends > configuration.maxResends {
-                completeReply(slot, .rpcFailure)
+                completeReply(slot, .rpcFailure, now: now)
                 return
             }
             sendReply(&slot, now: now)
@@ -196,10 +198,11 @@ extension RPCNode {
         }
     }
 
-    func completeReply(_ slot: ServerSlot, _ status: ErrorCode) {
+    func completeReply(_ slot: ServerSlot, _ status: ErrorCode, now: Instant) {
         servers[slot.index] = nil
         freeIndices.append(slot.index)
         events.append(.replyCompleted(ServerSlotID(rawValue: slot.index), status))
+        slotLeft(slot.putPort, now: now)
     }
 
     private func listeningSlot(for putPort: Port) -> UInt16? {

@@ -1,18 +1,19 @@
-// The daemon's event loop: one thread that drives the shared FLIP box and
-// RPC machine against real links and real programs.
+// The daemon's event loop: one thread that drives the shared node body
+// against real links and real programs.
 //
 // The protocol code does no I/O, so this loop is where the world meets it:
 // poll() waits for a frame on any link, a program on the local socket, or
 // the earliest protocol deadline; whatever woke it is fed in, and then the
-// loop drains the box's and the RPC node's events until both are quiet
-// (frames out to links, deliveries up to RPC, completions out to programs
-// and to the host's own servers). Being a single thread, it needs no locks:
-// the only thing other threads may do is ask it to stop, through a pipe.
+// loop drains the node's outputs until it is quiet (frames out to links,
+// completions and requests out to programs and to the host's own servers).
+// Being a single thread, it needs no locks: the only thing other threads
+// may do is ask it to stop, through a pipe.
 
 import AmoebaCore
 import Amunix
 import FLIP
 import Logging
+import Node
 import RPC
 #if canImport(Glibc)
 import Glibc
@@ -25,12 +26,9 @@ public struct DaemonError: Error, CustomStringConvertible {
 public final class Daemon: @unchecked Sendable {
     public let configuration: DaemonConfiguration
     let logger: Logger
-    let box: FLIPBox
-    /// Two RPC machines on one box: one for the transactions this host
-    /// starts, one for the ports it serves. A machine does not hear its own
-    /// port locates, and a program here may well call a server here.
-    let rpc: RPCNode
-    let serverRPC: RPCNode
+    /// The box, both RPC machines and the record of which program (or
+    /// hosted server) owns each transaction and each server slot.
+    let node: Node<DaemonOwner>
     var links: [any Link] = []
     var injectors: [FaultInjector] = []
     let local: LocalAPIServer
@@ -39,14 +37,11 @@ public final class Daemon: @unchecked Sendable {
     var random: SeededGenerator
     let started: Instant
 
-    // Who is waiting for what.
-    enum Owner: Hashable { case program(connection: Int, call: UInt32), hosted(HostedKind) }
-    var transactions: [TransactionID: (connection: Int, call: UInt32, deadline: Instant?)] = [:]
-    var slotOwners: [ServerSlotID: Owner] = [:]
-    /// Requests handed to a program and not yet answered, by (connection, call).
+    /// Requests handed to a program and not yet answered, by (connection,
+    /// call): a program's putrep names its getreq call, the node its slot.
     var serving: [ConnectionCall: ServerSlotID] = [:]
-    /// Slots whose reply is out but not yet acknowledged.
-    var repliesInFlight = 0
+    /// The node's outputs, drained into one buffer kept across turns.
+    var outputs: [NodeOutput<DaemonOwner>] = []
 
     private let wakeRead: Int32
     private let wakeWrite: Int32
@@ -67,7 +62,9 @@ public final class Daemon: @unchecked Sendable {
         random = SeededGenerator(seed: seed)
         started = MonotonicClock.now
 
-        box = FLIPBox(configuration: configuration.flip)
+        let node = Node<DaemonOwner>(configuration: NodeConfiguration(flip: configuration.flip, rpc: configuration.rpc),
+                                     using: &random)
+        self.node = node
         for spec in configuration.links {
             let link: any Link
             do {
@@ -87,12 +84,8 @@ public final class Daemon: @unchecked Sendable {
             }
             links.append(link)
             injectors.append(FaultInjector(spec.faults))
-            _ = box.addInterface(mac: link.mac, weight: spec.weight)
+            node.addInterface(mac: link.mac, weight: spec.weight)
         }
-        rpc = RPCNode(box: box, kid: FLIPAddress.random(using: &random),
-                      privateAddress: FLIPAddress.random(using: &random), configuration: configuration.rpc)
-        serverRPC = RPCNode(box: box, kid: FLIPAddress.random(using: &random),
-                            privateAddress: FLIPAddress.random(using: &random), configuration: configuration.rpc)
         hostServers = HostServers(hostName: configuration.hostName, using: &random)
 
         do {
@@ -115,7 +108,7 @@ public final class Daemon: @unchecked Sendable {
             do { try writeCapabilities() } catch { logger.warning("\(error)") }
         }
         for l in links { logger.info("link \(l.name) up, mac \(Hex.encode(l.mac.bytes, separator: ":"))") }
-        logger.info("FLIP address \(rpc.address.hex), local API at \(configuration.socketPath)")
+        logger.info("FLIP address \(node.address.hex), local API at \(configuration.socketPath)")
         logger.debug("seed \(seed)")
     }
 
@@ -136,10 +129,12 @@ public final class Daemon: @unchecked Sendable {
                 draining = true
                 drainDeadline = now + configuration.drainTimeout
                 local.closeListener()
-                logger.info("stopping: draining \(transactions.count) transactions and \(repliesInFlight) replies")
+                let s = node.statistics
+                logger.info("stopping: draining \(s.transactionsInFlight) transactions and \(s.repliesInFlight) replies")
             }
-            if draining && ((transactions.isEmpty && repliesInFlight == 0) || drainDeadline <= now) {
-                break
+            if draining {
+                let s = node.statistics
+                if (s.transactionsInFlight == 0 && s.repliesInFlight == 0) || drainDeadline <= now { break }
             }
             pollOnce(now: now)
         }
@@ -149,8 +144,7 @@ public final class Daemon: @unchecked Sendable {
     private func shutdown() {
         for conn in local.connections.values { local.flush(conn) }
         local.closeAll()
-        rpc.shutdown()
-        serverRPC.shutdown()
+        node.shutdown()
         for l in links { l.close() }
         close(wakeRead)
         close(wakeWrite)
@@ -199,7 +193,7 @@ public final class Daemon: @unchecked Sendable {
                 let interface = InterfaceID(rawValue: i)
                 l.receiveAll { frame in
                     metrics.frameReceived()
-                    box.receive(frame: frame, on: interface, now: t)
+                    node.receive(frame: frame, on: interface, now: t)
                 }
                 pump(now: t)
             }
@@ -226,9 +220,8 @@ public final class Daemon: @unchecked Sendable {
     }
 
     private func nextDeadline() -> Instant? {
-        var d = earliest(box.nextDeadline, earliest(rpc.nextDeadline, serverRPC.nextDeadline))
+        var d = node.nextDeadline
         for inj in injectors { d = earliest(d, inj.nextDeadline) }
-        for t in transactions.values { d = earliest(d, t.deadline) }
         return d
     }
 
@@ -236,29 +229,28 @@ public final class Daemon: @unchecked Sendable {
         for i in injectors.indices where injectors[i].nextDeadline.map({ $0 <= now }) ?? false {
             for f in injectors[i].tick(now: now) { transmitRaw(f, on: i) }
         }
-        if let d = box.nextDeadline, d <= now { box.tick(now: now) }
-        if let d = rpc.nextDeadline, d <= now { rpc.tick(now: now) }
-        if let d = serverRPC.nextDeadline, d <= now { serverRPC.tick(now: now) }
-        expireTransactions(now: now)
+        node.tick(now: now)
         pump(now: now)
     }
 
-    /// Drains the box and the RPC node until neither has anything to say.
+    /// Drains the node until it has nothing more to say: handing a request
+    /// to a hosted server answers it, and the answer is drained in turn.
     func pump(now: Instant) {
         while true {
-            let flipEvents = box.takeEvents()
-            for e in flipEvents {
-                switch e {
+            node.takeOutputs(into: &outputs)
+            if outputs.isEmpty { break }
+            for o in outputs {
+                switch o {
                 case .transmit(let interface, let frame):
                     transmit(frame, on: interface.rawValue, now: now)
-                case .deliver, .undeliverable:
-                    rpc.handle(e, now: now)
-                    serverRPC.handle(e, now: now)
+                case .transactionCompleted(let owner, let result):
+                    transactionCompleted(owner, result)
+                case .requestArrived(let owner, let slot, let request):
+                    requestArrived(owner, slot, request, now: now)
+                case .upperLayerReady:
+                    break
                 }
             }
-            let rpcEvents = rpc.takeEvents() + serverRPC.takeEvents()
-            for e in rpcEvents { handleRPC(e, now: now) }
-            if flipEvents.isEmpty && rpcEvents.isEmpty { break }
         }
         for l in links { l.flush() }
     }
@@ -281,17 +273,14 @@ public final class Daemon: @unchecked Sendable {
 
     /// The text `std_status` shows for this host's sys server.
     public func statusText(now: Instant) -> String {
-        let f = box.statistics
-        var r = rpc.statistics
-        let sr = serverRPC.statistics
-        r.retransmissions += sr.retransmissions
-        r.duplicatesRefused += sr.duplicatesRefused
-        r.malformed += sr.malformed
-        for i in r.sent.indices where i < sr.sent.count { r.sent[i] += sr.sent[i]; r.received[i] += sr.received[i] }
+        let n = node.statistics
+        let f = n.flip
+        let r = n.rpc
+        let sr = n.server
         let up = (now - started).microseconds / 1000
         var s = "host \(configuration.hostName)\n"
         s += "uptime \(up / 1000).\(pad3(up % 1000)) s\n"
-        s += "flip address \(rpc.address.hex) (client) \(serverRPC.address.hex) (server)\n"
+        s += "flip address \(node.address.hex) (client) \(node.serverAddress.hex) (server)\n"
         s += "frames in \(f.framesIn) out \(f.framesOut) dropped \(f.totalDropped)\n"
         s += "messages sent \(f.messagesSent) delivered \(f.messagesDelivered)\n"
         s += "locates sent \(f.locatesSent) received \(f.locatesReceived) hereis sent \(f.hereIsSent) received \(f.hereIsReceived)\n"

@@ -1,16 +1,17 @@
 // rpc_bench core: the protocol machines alone, with no I/O.
 //
-// Two FLIP boxes wired back to back in memory, an RPC client node on one
-// and a server node (with several getreq slots) on the other, run
-// transactions one after another. What it reports is the CPU time the
-// shared FLIP and RPC code spends per transaction, both ends together: the
-// part of a daemon's cost that no socket, poll or thread switch explains.
-// The same code runs in the kernel, so a saving here is a saving there.
+// Two node bodies wired back to back in memory, a client on one and a
+// server (with several getreq slots) on the other, run transactions one
+// after another. What it reports is the CPU time the shared node, FLIP and
+// RPC code spends per transaction, both ends together: the part of a
+// daemon's cost that no socket, poll or thread switch explains. The same
+// code runs in the kernel, so a saving here is a saving there.
 
 import AmoebaCore
 import ArgumentParser
 import FLIP
 import Foundation
+import Node
 import RPC
 
 struct Core: ParsableCommand {
@@ -49,56 +50,67 @@ struct CoreBenchError: Error, CustomStringConvertible {
     var description: String
 }
 
-/// A client box and a server box joined by a perfect wire.
+/// A client node and a server node joined by a perfect wire.
 struct MachinePair {
-    let clientBox = FLIPBox(configuration: FLIPConfiguration())
-    let serverBox = FLIPBox(configuration: FLIPConfiguration())
-    let client: RPCNode
-    let server: RPCNode
+    let client: Node<Int>
+    let server: Node<Int>
     let putPort: AmoebaCore.Port
     private let getPort: AmoebaCore.Port
     private(set) var frames = 0
     private var now = Instant.zero
+    private var outputs: [NodeOutput<Int>] = []
 
     init() {
         var g = SystemRandomNumberGenerator()
-        _ = clientBox.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!)
-        _ = serverBox.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 2])!)
-        client = RPCNode(box: clientBox, kid: FLIPAddress.random(using: &g),
-                         privateAddress: FLIPAddress.random(using: &g), configuration: RPCConfiguration())
-        server = RPCNode(box: serverBox, kid: FLIPAddress.random(using: &g),
-                         privateAddress: FLIPAddress.random(using: &g), configuration: RPCConfiguration())
+        client = Node(using: &g)
+        server = Node(using: &g)
+        client.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!)
+        server.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 2])!)
         getPort = AmoebaCore.Port.random(using: &g)
         putPort = OneWay.apply(getPort)
-        for _ in 0..<4 { _ = server.getreq(port: getPort) }
+        for _ in 0..<4 { _ = server.getreq(port: getPort, owner: 0) }
     }
 
     /// One transaction, start to finish; the clock moves a microsecond per
     /// step, so no protocol timer ever fires.
     mutating func transact(_ request: RPCMessage) throws {
-        let id = client.trans(request, now: now)
+        client.trans(request, owner: 1, deadline: nil, now: now)
+        let wire = InterfaceID(rawValue: 0)
         for _ in 0..<100_000 {
             now = now + .microseconds(1)
-            var moved = carry(from: clientBox, to: serverBox, node: client)
-            moved = carry(from: serverBox, to: clientBox, node: server) || moved
-            for e in server.takeEvents() {
+            var moved = false
+            var done = false
+            client.takeOutputs(into: &outputs)
+            for o in outputs {
                 moved = true
-                switch e {
-                case .requestArrived(let slot, _):
-                    var h = Header()
-                    h.status = .ok
-                    server.putrep(slot, RPCMessage(header: h), now: now)
-                case .replyCompleted:
-                    _ = server.getreq(port: getPort)
-                case .transactionCompleted:
+                switch o {
+                case .transmit(_, let frame):
+                    frames += 1
+                    server.receive(frame: frame, on: wire, now: now)
+                case .transactionCompleted(_, let result):
+                    if case .failure(let code) = result { throw CoreBenchError(description: "transaction failed: \(code.name)") }
+                    done = true
+                case .requestArrived, .upperLayerReady:
                     break
                 }
             }
-            for e in client.takeEvents() {
+            // Done once the frames that came out with the result (the
+            // reply's acknowledgement) are on the wire too.
+            if done { return }
+            server.takeOutputs(into: &outputs)
+            for o in outputs {
                 moved = true
-                if case .transactionCompleted(let done, let result) = e, done == id {
-                    if case .failure(let code) = result { throw CoreBenchError(description: "transaction failed: \(code.name)") }
-                    return
+                switch o {
+                case .transmit(_, let frame):
+                    frames += 1
+                    client.receive(frame: frame, on: wire, now: now)
+                case .requestArrived(_, let slot, _):
+                    var h = Header()
+                    h.status = .ok
+                    server.putrep(slot, RPCMessage(header: h), now: now)
+                    _ = server.getreq(port: getPort, owner: 0)
+                case .transactionCompleted, .upperLayerReady:
+                    break
                 }
             }
             if !moved {
@@ -106,26 +118,9 @@ struct MachinePair {
                 if let d = earliest(client.nextDeadline, server.nextDeadline) { now = max(now, d) }
                 client.tick(now: now)
                 server.tick(now: now)
-                clientBox.tick(now: now)
-                serverBox.tick(now: now)
             }
         }
         throw CoreBenchError(description: "transaction did not finish")
-    }
-
-    /// Moves `from`'s frames onto `to` and its deliveries up to `node`.
-    private mutating func carry(from: FLIPBox, to: FLIPBox, node: RPCNode) -> Bool {
-        let events = from.takeEvents()
-        for e in events {
-            switch e {
-            case .transmit(_, let frame):
-                frames += 1
-                to.receive(frame: frame, on: InterfaceID(rawValue: 0), now: now)
-            case .deliver, .undeliverable:
-                node.handle(e, now: now)
-            }
-        }
-        return !events.isEmpty
     }
 }
 

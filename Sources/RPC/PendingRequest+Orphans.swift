@@ -1,0 +1,49 @@
+// Requests queued for a port whose last server slot went away.
+//
+// A request that finds every slot of its port busy waits for the next
+// getreq, and meanwhile the server answers the client's probes as if it
+// were serving it. If the port's last slot goes (withdrawn, or its reply
+// done) and no getreq follows, nothing would ever take the request, and
+// the client, told all along that the server lives, would wait forever.
+// So such a request gets a grace period (serveTimeout) for a getreq to
+// come, and then FAIL, which ends the client's transaction at once.
+
+import AmoebaCore
+import FLIP
+
+extension RPCNode {
+    /// A slot for `putPort` is gone; if it was the last, the requests
+    /// queued for the port start their grace period.
+    func slotLeft(_ putPort: Port, now: Instant) {
+        guard !pending.isEmpty, !hasSlots(for: putPort) else { return }
+        for i in pending.indices where pending[i].putPort == putPort && pending[i].orphanedAt == nil {
+            pending[i].orphanedAt = now
+        }
+    }
+
+    /// A slot for `putPort` appeared: its queued requests will be taken.
+    func slotCame(_ putPort: Port) {
+        for i in pending.indices where pending[i].putPort == putPort { pending[i].orphanedAt = nil }
+    }
+
+    /// When the first orphaned request's grace ends.
+    var orphanDeadline: Instant? {
+        var d: Instant?
+        for p in pending { if let t = p.orphanedAt { d = earliest(d, t + configuration.serveTimeout) } }
+        return d
+    }
+
+    /// Fails the orphaned requests whose grace has ended.
+    func failOrphans(now: Instant) {
+        var kept: [PendingRequest] = []
+        for p in pending {
+            guard let t = p.orphanedAt, t + configuration.serveTimeout <= now else {
+                kept.append(p)
+                continue
+            }
+            statistics.orphansFailed += 1
+            sendControl(.fail, tid: p.client.tid, dest: p.client.slot, from: 0, to: p.client.address, now: now)
+        }
+        if kept.count != pending.count { pending = kept }
+    }
+}
