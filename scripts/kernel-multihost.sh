@@ -154,12 +154,17 @@ out=$(tool b std_info /hosts/node1/tod 2>&1)
 
 # ---- 2. kernel to kernel, kernel to Linux ---------------------------------
 kill_node node1
-start_node 1 "call=$(node_cap node0 tod),$(cat "$W/a/tod.cap")" || exit 1
+start_node 1 "call=$(node_cap node0 tod),$(cat "$W/a/tod.cap")" run=server:7 || exit 1
 for _ in $(seq 200); do grep -q "\[call\] done" "$W/node1.console" && break; sleep 0.1; done
 calls=$(grep "^\[call\]" "$W/node1.console")
 echo "$calls" | sed 's/^/    /'
 [[ $(grep -c "tod .*: [0-9]* s since 1970" <<<"$calls") == 2 ]] && ok "node1 read the time from node0's tod and from Linux host a's tod" \
   || bad "kernel-to-kernel / kernel-to-Linux calls"
+
+# A user process's server answers the network as a kernel server does.
+userserver="$("$BIN/cap" putport 075345525645)/0(ff)/000000000000"
+out=$(tool a std_info "$userserver" 2>&1)
+[[ $out == "user server 7" ]] && ok "a user process on node1 serves Linux: $out" || bad "user server on node1: $out"
 
 # ---- 3. malformed frames at the kernel's NIC ------------------------------
 if [[ $mode == mcast ]]; then

@@ -65,11 +65,19 @@ enum RemoteCaller {
         print("[call] \(count) null transactions to \(cap.text): p50 \(p50) us p99 \(p99) us, \(failures) failed")
     }
 
-    /// `hello:CAP`: the carried program started with CAP as its directory.
+    /// `hello:CAP`: the carried program started with CAP as its directory;
+    /// `server:N`: the user server on get-port [N, "SERVE"], for callers
+    /// on the network.
     private static func startProgram(_ text: String) {
         let parts = text.split(separator: ":", maxSplits: 1)
+        if parts.count == 2, parts[0] == "server", let n = UInt32(parts[1]), n < 256 {
+            let image = Scenarios.program(program_server(), program_server_size())
+            guard let p = Scenarios.start("server", image, n) else { print("[run] server did not load"); return }
+            print("[run] process \(p.id) (server) serving get-port \(Hex.encode([UInt8(n)] + Array("SERVE".utf8)))")
+            return
+        }
         guard parts.count == 2, parts[0] == "hello" else {
-            print("[run] expected run=hello:CAPABILITY")
+            print("[run] expected run=hello:CAPABILITY or run=server:N")
             return
         }
         let directory: Capability

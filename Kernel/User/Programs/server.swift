@@ -3,7 +3,9 @@
 // Before serving it starts a second thread, which computes and exits on
 // its own. Commands: 1 echo the data back reversed, 2 add (offset + size),
 // 3 report how many threads finished, 4 answer 150 ms later (with the
-// status of the putrep before it in `offset`), 99 reply and exit the process.
+// status of the putrep before it in `offset`), 99 reply and exit the process;
+// std_info answers "user server N" (N the argument), which is how a client
+// on another machine sees that a user process served it.
 import AmoebaCore
 
 var helperDone: UInt32 = 0
@@ -42,6 +44,10 @@ func programMain(_ argument: UInt32) -> Int32 {
             Amoeba.sleep(microseconds: 150_000)   // the caller may be gone by now
             reply.offset = lastPutReply
             lastPutReply = Amoeba.putReply(reply)
+        case StandardCommand.info:
+            let text = Array("user server \(argument)".utf8)
+            reply.size = UInt16(text.count)
+            Amoeba.putReply(reply, text)
         case 99:
             Amoeba.putReply(reply)
             print("server: asked to stop")
