@@ -60,20 +60,25 @@ check "which reaches that host's server" 0 "host c"* amx_tool a std_status /host
 check "mkd makes a directory" 0 "" amx_tool c mkd /home/ann
 check "mkd of several" 0 "" amx_tool c mkd /home/ann/src /home/ann/doc
 check "the new directories are listed" 0 $'doc\nsrc' amx_tool b dir /home/ann
-check "mkd of an existing name is STD_EXISTS" 1 *"/home/ann: STD_EXISTS"* amx_tool b mkd /home/ann
+check "mkd of an existing name says so, once" 1 "mkd: /home/ann: already exists (STD_EXISTS)" amx_tool b mkd /home/ann
 check "mkd under a missing directory is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool b mkd /home/nobody/x
 echo "hello, world" >"$W/hello.txt"
 check "put stores stdin" 0 "" amx_tool b put /home/ann/hello <"$W/hello.txt"
 check "get on another host reads it back" 0 "hello, world" amx_tool c get /home/ann/hello
-check "put of an existing name is STD_EXISTS" 1 *"STD_EXISTS"* amx_tool b put /home/ann/hello <"$W/hello.txt"
+check "put of an existing name names it and hints at -f" 1 "put: /home/ann/hello: already exists (STD_EXISTS); use -f to replace" \
+  amx_tool b put /home/ann/hello <"$W/hello.txt"
 echo "second version" | amx_tool b put -f /home/ann/hello
 check "put -f replaces" 0 "second version" amx_tool c get /home/ann/hello
 check "dir -l shows the file's STD_INFO" 0 "hello "*"-"*"15 bytes"* amx_tool b dir -l /home/ann/hello
 : >"$W/empty"
 check "an empty file round-trips" 0 "" amx_tool b put /home/ann/empty <"$W/empty"
 check "get of the empty file is empty" 0 "" amx_tool c get /home/ann/empty
-check "get of a directory is refused" 1 *"get: STD_"* amx_tool c get /home/ann
-check "get of a missing file is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool c get /home/ann/nothing
+check "get of a directory says it is one" 1 "get: /home/ann: is a directory (STD_COMBAD); dir lists it" amx_tool c get /home/ann
+hello_cap=$(amx_tool b dir -k /home/ann/hello | awk '{print $2}')
+check "get takes capability text" 0 "second version" amx_tool c get "$hello_cap"
+echo "$hello_cap" >"$W/hello.cap"
+check "get takes a capability file" 0 "second version" amx_tool c get "$W/hello.cap"
+check "get of a missing file names it" 1 "get: /home/ann/nothing: not found (STD_NOTFOUND)" amx_tool c get /home/ann/nothing
 check "del of a directory needs -d" 64 *"is a directory (use -d)"* amx_tool b del /home/ann/doc
 check "del -d removes a directory's row" 0 "" amx_tool b del -d /home/ann/doc
 check "del removes a file's row" 0 "" amx_tool b del /home/ann/empty
@@ -111,7 +116,7 @@ check "std_status of the directory server by path" 0 "soap: "*"directories"* amx
 check "std_info of a missing path is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool c std_info /hosts/zz
 
 # ---- wrong usage ------------------------------------------------------------
-check "a name with a space is refused" 64 *"not a path"* amx_tool b dir "/home/a b"
+check "a name with a space is refused, the path said once" 64 "dir: /home/a b: not a path"* amx_tool b dir "/home/a b"
 check "an overlong path is refused" 64 *"not a path"* amx_tool b mkd "/$(printf 'x%.0s' $(seq 300))"
 check "an overlong name is refused" 64 *"not a path"* amx_tool b mkd "/home/$(printf 'y%.0s' $(seq 256))"
 check "mkd without arguments is a usage error" 64 *"Missing expected argument"* amx_tool b mkd
@@ -120,7 +125,14 @@ check "del of the root is refused" 64 *"cannot delete the root"* amx_tool b del 
 check "a bad -m is a usage error" 64 *"hex masks"* amx_tool b mkd -m zz /home/q
 check "an unreadable AMOEBA_ROOT is a usage error" 64 *"AMOEBA_ROOT"* env AMOEBA_ROOT=/nonexistent "$BIN/dir" --socket "$W/b/amunixd.sock" /
 check "no root at all names where it looked" 64 *"no root capability"* env HOME="$W/nohome" AMUNIX_STATE_DIR="$W/nohome" AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/dir" /
-check "no daemon is exit 3" 3 *"cannot reach amunixd"* env AMOEBA_ROOT="$root" AMUNIX_SOCKET="$W/none.sock" "$BIN/dir" /
+check "no daemon is exit 3, in words" 3 "dir: cannot reach amunixd at $W/none.sock (is it running?"* env AMOEBA_ROOT="$root" AMUNIX_SOCKET="$W/none.sock" "$BIN/dir" /
+check "no daemon is exit 3 before the root is looked for" 3 "dir: cannot reach amunixd"* \
+  env HOME="$W/nohome" AMUNIX_STATE_DIR="$W/nohome" AMUNIX_SOCKET="$W/none.sock" "$BIN/dir" /
+python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$W/dead.sock.2" 2>/dev/null
+check "a socket nobody listens on is exit 3, in words" 3 "get: cannot reach amunixd at $W/dead.sock.2 (is it running?"* \
+  env AMOEBA_ROOT="$root" AMUNIX_SOCKET="$W/dead.sock.2" "$BIN/get" /home/x
+check "the std tools say it the same way" 3 "std_info: cannot reach amunixd at $W/none.sock (is it running?"* \
+  env AMUNIX_SOCKET="$W/none.sock" "$BIN/std_info" sys
 check "a root of no server is an RPC error (exit 2)" 2 *"RPC_"* env AMOEBA_ROOT="01:02:03:04:05:06/1(ff)/01:02:03:04:05:06" "$BIN/dir" --socket "$W/b/amunixd.sock" --timeout 5 /
 check "a forged root is STD_CAPBAD" 1 *"STD_CAPBAD"* env AMOEBA_ROOT="${root%/*}/01:02:03:04:05:06" "$BIN/dir" --socket "$W/b/amunixd.sock" /
 
@@ -176,6 +188,13 @@ for kind in soap bullet; do
   kill -9 "$victim"; wait "$victim" 2>/dev/null
   keep=(); for p in "${AMX_SERVER_PIDS[@]}"; do [[ $p != "$victim" ]] && keep+=("$p"); done; AMX_SERVER_PIDS=("${keep[@]}")
   sleep 0.5
+  if [[ $kind == bullet ]]; then
+    out=$(amx_tool c dir -l --timeout 2 /hosts/a 2>"$W/dead.err"); rc=$?
+    [[ $rc == 2 && $out == *"bullet  "*"? "*"(RPC_"* && $out == *"soap  "*"soap generic capability"* \
+       && $(cat "$W/dead.err") == "dir: /hosts/a/bullet: "*"(RPC_"* ]] \
+      && ok "dir -l with a dead server shows the row's error, says it on stderr and exits 2" \
+      || bad "dir -l with a dead server: rc=$rc: $out / $(cat "$W/dead.err")"
+  fi
   amx_server a "$kind" || exit 1
   wait "$writer"
   acked=$(wc -l <"$W/acked-$kind")

@@ -48,4 +48,7 @@ public struct AmoebaPath: Equatable, Sendable {
         }
         return s
     }
+
+    /// The path as a user writes it, from the root: `/home/ann`.
+    public var absolute: String { "/" + text }
 }

@@ -54,8 +54,19 @@ import Testing
         #expect(ToolError.daemon(.cannotConnect(path: "/x", errno: 2)).exitCode == 3)
         #expect(ToolError.daemon(.connectionLost).exitCode == 3)
         #expect(ToolError.usage("x").exitCode == 64)
-        #expect(ToolError.amoeba(.denied).description == "STD_DENIED")
-        #expect(ToolError.amoeba(.rpcNotFound).description == "RPC_NOTFOUND")
+        #expect(ToolError.amoeba(.denied).description == "permission denied (the capability lacks the right) (STD_DENIED)")
+        #expect(ToolError.amoeba(.rpcNotFound).description == "no server answers for this capability's port (RPC_NOTFOUND)")
+        #expect(ToolError.explained(.exists, what: "already exists", hint: "use -f to replace").description
+                    == "already exists (STD_EXISTS); use -f to replace")
+    }
+
+    @Test func daemonFailuresSayWhatToDo() {
+        let gone = ToolError.daemon(.cannotConnect(path: "/x.sock", errno: ENOENT)).description
+        #expect(gone.hasPrefix("cannot reach amunixd at /x.sock (is it running?"))
+        #expect(!gone.contains("errno"))
+        let refused = ToolError.daemon(.cannotConnect(path: "/x.sock", errno: ECONNREFUSED)).description
+        #expect(refused.hasPrefix("cannot reach amunixd at /x.sock (is it running?"))
+        #expect(!refused.contains("errno"))
     }
 
     @Test func noDaemonIsAClearError() {
