@@ -80,14 +80,43 @@ echo "$hello_cap" >"$W/hello.cap"
 check "get takes a capability file" 0 "second version" amx_tool c get "$W/hello.cap"
 check "get of a missing file names it" 1 "get: /home/ann/nothing: not found (STD_NOTFOUND)" amx_tool c get /home/ann/nothing
 check "del of a directory needs -d" 64 *"is a directory (use -d)"* amx_tool b del /home/ann/doc
-check "del -d removes a directory's row" 0 "" amx_tool b del -d /home/ann/doc
+doc_cap=$(amx_tool b dir -d -k /home/ann/doc | awk '{print $2}')
+[[ $doc_cap == *"("* ]] && ok "dir -d shows a directory's own row" || bad "dir -d -k /home/ann/doc: $doc_cap"
+check "del -d removes an empty directory's row" 0 "" amx_tool b del -d /home/ann/doc
+check "and destroys the directory" 1 *"the object is gone (SP_UNREACH)"* amx_tool b std_info "$doc_cap"
+empty_cap=$(amx_tool b dir -k /home/ann/empty | awk '{print $2}')
 check "del removes a file's row" 0 "" amx_tool b del /home/ann/empty
+check "and destroys the file on its server" 1 *"STD_CAPBAD"* amx_tool b std_info "$empty_cap"
+echo kept | amx_tool b put /home/ann/kept
+kept_cap=$(amx_tool b dir -k /home/ann/kept | awk '{print $2}')
+check "del -k deletes the row only, as Amoeba's del" 0 "" amx_tool b del -k /home/ann/kept
+check "and the file is still there" 0 "kept" amx_tool b get "$kept_cap"
+amx_tool b std_destroy "$kept_cap"
+amx_tool b mkd /home/tree /home/tree/a /home/tree/a/b
+echo leaf | amx_tool b put /home/tree/a/b/leaf
+leaf_cap=$(amx_tool b dir -k /home/tree/a/b/leaf | awk '{print $2}')
+check "del -d of a directory that holds rows is refused" 1 "del: /home/tree: directory not empty (1 row) (SP_NOTEMPTY); use -r to delete what it holds too" \
+  amx_tool b del -d /home/tree
+check "and nothing went" 0 "a" amx_tool b dir /home/tree
+check "del -r deletes the subtree" 0 "" amx_tool b del -r /home/tree
+check "and destroys what it held" 1 *"STD_CAPBAD"* amx_tool b std_info "$leaf_cap"
+check "the subtree is gone" 1 *"STD_NOTFOUND"* amx_tool b dir /home/tree
 check "the rows are gone" 0 $'hello\nsrc' amx_tool c dir /home/ann
 file=$(amx_tool b dir -k /home/ann/hello | awk '{print $2}')
 check "del -f destroys the object too" 0 "" amx_tool b del -f /home/ann/hello
 check "the destroyed file is STD_CAPBAD" 1 *"STD_CAPBAD"* amx_tool b std_info "$file"
 check "del -d -f of a non-empty directory is SP_NOTEMPTY" 1 *"SP_NOTEMPTY"* amx_tool b del -d -f /home
 check "del of a missing row is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool b del /home/zzz
+
+# ---- the working directory ---------------------------------------------------
+check "/home/../hosts is /hosts" 0 $'a\nb\nc' amx_tool b dir /home/../hosts
+echo wd | amx_tool b put /home/ann/wd
+check "dir with AMOEBA_WORK lists the working directory" 0 $'src\nwd' env AMOEBA_WORK=/home/ann AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/dir"
+check "relative paths start there (Amoeba's _WORK too)" 0 "wd" env _WORK=/home/ann AMUNIX_SOCKET="$W/c/amunixd.sock" "$BIN/get" wd
+check "del takes them too" 0 "" env AMOEBA_WORK=/home/ann/src AMUNIX_SOCKET="$W/c/amunixd.sock" "$BIN/del" ../wd
+check ". and .. from the working directory" 0 $'ann' env AMOEBA_WORK=/home/ann/src AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/dir" ../..
+check "the std tools read relative paths from it too" 0 "system server" env AMOEBA_WORK=/hosts AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/std_info" b/sys
+check "a relative AMOEBA_WORK is a usage error" 64 *"AMOEBA_WORK=home is not an absolute path"* env AMOEBA_WORK=home AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/dir"
 
 # ---- progress: on a terminal (or asked for) only ---------------------------
 amx_tool b put /home/ann/quiet <"$W/hello.txt" 2>"$W/err1"
@@ -140,7 +169,7 @@ check "a forged root is STD_CAPBAD" 1 *"STD_CAPBAD"* env AMOEBA_ROOT="${root%/*}
 ro=$(amx_tool b std_restrict "$root" 04)
 check "a restricted root still lists" 0 $'home\nhosts\nprofile' env AMOEBA_ROOT="$ro" "$BIN/dir" --socket "$W/b/amunixd.sock" /
 check "a restricted root cannot mkd" 1 *"STD_DENIED"* env AMOEBA_ROOT="$ro" "$BIN/mkd" --socket "$W/b/amunixd.sock" /evil
-check "a restricted root cannot del" 1 *"STD_DENIED"* env AMOEBA_ROOT="$ro" "$BIN/del" -d --socket "$W/b/amunixd.sock" /home
+check "a restricted root cannot del" 1 *"STD_DENIED"* env AMOEBA_ROOT="$ro" "$BIN/del" -d --socket "$W/b/amunixd.sock" /home/ann/src
 files_before=$(amx_tool b std_status /hosts/a/bullet)
 check "a restricted root cannot put" 1 *"STD_DENIED"* env AMOEBA_ROOT="$ro" AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/put" /home/evil <"$W/hello.txt"
 check "and left no orphan file behind" 0 "$files_before" amx_tool b std_status /hosts/a/bullet

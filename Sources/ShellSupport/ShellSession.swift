@@ -14,6 +14,8 @@ public struct ShellSession {
     public let connection: AmunixConnection
     public let transport: AmunixTransactor
     public let root: Capability
+    /// Where relative paths start (AMOEBA_WORK or _WORK, else the root).
+    public let work: AmoebaPath
     public var directories: DirectoryClient<AmunixTransactor> { DirectoryClient(transport: transport, root: root) }
     public var files: FileClient<AmunixTransactor> { FileClient(transport: transport) }
 
@@ -32,14 +34,20 @@ public struct ShellSession {
         } catch {
             throw .usage(error.description)
         }
+        do throws(WorkingDirectory.Bad) {
+            work = try WorkingDirectory.find()
+        } catch {
+            throw .usage(error.description)
+        }
         transport = AmunixTransactor(connection: connection, timeout: .milliseconds(Int64(options.timeout * 1000)))
     }
 
-    /// Parses a path argument. The message leaves the path out: the caller
-    /// prints it in front (`tool: path: ...`).
+    /// Parses a path argument, relative ones from the working directory.
+    /// The message leaves the path out: the caller prints it in front
+    /// (`tool: path: ...`).
     public func path(_ text: String) throws(ToolError) -> AmoebaPath {
         do {
-            return try AmoebaPath(text)
+            return try AmoebaPath(text, from: work)
         } catch {
             throw .usage("not a path of row names (1-255 printable characters, no spaces) of at most 255 bytes")
         }

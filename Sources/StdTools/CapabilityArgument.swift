@@ -39,7 +39,8 @@ public enum CapabilityArgument {
         if !argument.contains("/"), FileManager.default.fileExists(atPath: named) {
             return try read(file: named)
         }
-        if let connection, let root = try? RootCapability.find(), let path = try? AmoebaPath(argument) {
+        if let connection, let root = try? RootCapability.find(),
+           let path = try? AmoebaPath(argument, from: (try? WorkingDirectory.find()) ?? AmoebaPath(components: [])) {
             let names = DirectoryClient(transport: AmunixTransactor(connection: connection, timeout: timeout), root: root)
             do throws(ErrorCode) {
                 return try names.lookup(path)

@@ -78,4 +78,9 @@ public enum ToolRunner {
         let prefix = argument.map { "\(tool): \($0): " } ?? "\(tool): "
         FileHandle.standardError.write(Data((prefix + error.description + "\n").utf8))
     }
+
+    /// A warning that is not a failure: `tool: ARG: text` on stderr.
+    public static func note(_ tool: String, _ argument: String, _ text: String) {
+        FileHandle.standardError.write(Data("\(tool): \(argument): \(text)\n".utf8))
+    }
 }

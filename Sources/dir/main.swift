@@ -21,7 +21,9 @@ struct Dir: ParsableCommand {
         commandName: "dir",
         abstract: "List directories (names, rights masks, descriptions, capabilities).",
         discussion: """
-            Paths start at the root ($AMOEBA_ROOT, or root.cap in amunixd's state folder, or ~/.amoeba/root.cap).
+            Paths start at the root ($AMOEBA_ROOT, or root.cap in amunixd's state folder, or ~/.amoeba/root.cap); \
+            relative ones at the working directory ($AMOEBA_WORK or $_WORK, an absolute path; else the root). \
+            . and .. are resolved by name: /home/../hosts is /hosts.
 
             Reading -l: a directory shows as /dw1234. The first character is the kind of object \
             (/ a directory, % a host's or kernel's own directory, - a file with its size); then what \
@@ -43,13 +45,14 @@ struct Dir: ParsableCommand {
     @Flag(name: .short, help: "Column rights masks (hex), with the column names.") var c = false
     @Flag(name: .short, help: "Capability sets: initial count, then each capability and whether current.") var x = false
     @Flag(name: .short, help: "With -l, file sizes human-readable (1.5K, 230M).") var h = false
-    @Argument(help: "Paths (default: /).") var paths: [String] = []
+    @Flag(name: .short, help: "Show a directory's own row, not its contents (as Amoeba's dir -d).") var d = false
+    @Argument(help: "Paths (default: the working directory, $AMOEBA_WORK, else /).") var paths: [String] = []
 
     func run() throws {
         runTool("dir") { () throws(ToolError) -> Int32 in
             let session = try ShellSession(options: daemon)
             var worst: Int32 = 0
-            let targets = paths.isEmpty ? ["/"] : paths
+            let targets = paths.isEmpty ? ["."] : paths
             for (i, arg) in targets.enumerated() {
                 do throws(ToolError) {
                     if targets.count > 1 { print("\(i > 0 ? "\n" : "")\(arg):") }
@@ -73,6 +76,8 @@ struct Dir: ParsableCommand {
         guard let cap = set.current.first else { throw .amoeba(.directoryUnreachable) }
         let listing: DirectoryListing
         do throws(ErrorCode) {
+            // -d: pretend the directory is any other object.
+            if d, !path.isRoot { throw ErrorCode.commandBad }
             listing = try client.list(cap)
         } catch {
             // Not a directory: show the object itself under its last name.
