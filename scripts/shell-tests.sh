@@ -241,6 +241,24 @@ for kind in soap bullet; do
     || bad "kill -9 of $kind-server: before=$before acked=$acked missing=$missing"
 done
 
+# ---- a host that is down is reported in seconds -----------------------------
+# Host d answers once (b learns its route), then dies without a word: the
+# RPC layer alone would wait 20 s before RPC_FAILURE.
+amx_start d || exit 1
+check "host d answers" 0 "system server" amx_tool b std_info "$W/d/sys.cap"
+kill -9 "${AMX_PID[d]}"; wait "${AMX_PID[d]}" 2>/dev/null; unset "AMX_PID[d]"
+t0=$(date +%s)
+out=$(AMOEBA_NOTICE=1 amx_tool b std_info "$W/d/sys.cap" 2>&1); rc=$?
+el=$(( $(date +%s) - t0 ))
+echo "  dead host: exit $rc after ${el}s: $out"
+[[ $rc == 2 && $el -le 11 && $out == *"still waiting for an answer (giving up after 8 s; --timeout sets it)"* && $out == *"(RPC_"* ]] \
+  && ok "a dead host is reported within the default timeout, with a line while waiting" || bad "dead host: rc=$rc after ${el}s: $out"
+t0=$(date +%s)
+out=$(AMOEBA_TIMEOUT=2 amx_tool b std_info "$W/d/sys.cap" 2>&1); rc=$?
+el=$(( $(date +%s) - t0 ))
+[[ $rc == 2 && $el -le 5 && $out != *"still waiting"* ]] && ok "AMOEBA_TIMEOUT shortens it; no waiting line off a terminal" || bad "AMOEBA_TIMEOUT=2: rc=$rc after ${el}s: $out"
+check "a bad AMOEBA_TIMEOUT is a usage error" 64 *"AMOEBA_TIMEOUT=soon"* env AMOEBA_TIMEOUT=soon AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/std_info" sys
+
 # ---- stop ---------------------------------------------------------------
 for p in "${AMX_SERVER_PIDS[@]}"; do
   kill "$p"; wait "$p"; rc=$?

@@ -60,6 +60,14 @@ import Testing
                     == "already exists (STD_EXISTS); use -f to replace")
     }
 
+    @Test func timeoutDefaultsToSecondsNotTheRPCLayers20() throws {
+        let options = try DaemonOptions.parse([])
+        #expect(options.timeout == DaemonOptions.defaultTimeout)
+        #expect(DaemonOptions.defaultTimeout < 20)
+        #expect(try DaemonOptions.parse(["--timeout", "2.5"]).timeout == 2.5)
+        #expect(throws: (any Error).self) { try DaemonOptions.parse(["--timeout", "0"]) }
+    }
+
     @Test func daemonFailuresSayWhatToDo() {
         let gone = ToolError.daemon(.cannotConnect(path: "/x.sock", errno: ENOENT)).description
         #expect(gone.hasPrefix("cannot reach amunixd at /x.sock (is it running?"))
