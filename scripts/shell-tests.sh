@@ -92,6 +92,12 @@ kept_cap=$(amx_tool b dir -k /home/ann/kept | awk '{print $2}')
 check "del -k deletes the row only, as Amoeba's del" 0 "" amx_tool b del -k /home/ann/kept
 check "and the file is still there" 0 "kept" amx_tool b get "$kept_cap"
 amx_tool b std_destroy "$kept_cap"
+echo stale | amx_tool b put /home/ann/stale
+amx_tool b std_destroy "$(amx_tool b dir -k /home/ann/stale | awk '{print $2}')"
+check "del of a row whose object is gone needs no flag" 0 "" amx_tool b del /home/ann/stale
+echo junk >"$W/README"
+check "a Linux file holding no capability is read as a path" 1 "std_info: $W/README: a Linux file holding no capability, and no such path in the name space (STD_NOTFOUND)" \
+  amx_tool b std_info "$W/README"
 amx_tool b mkd /home/tree /home/tree/a /home/tree/a/b
 echo leaf | amx_tool b put /home/tree/a/b/leaf
 leaf_cap=$(amx_tool b dir -k /home/tree/a/b/leaf | awk '{print $2}')

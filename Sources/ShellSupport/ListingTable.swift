@@ -53,6 +53,10 @@ public struct ListingTable {
         }
         let infos = rows.map { $0.info.map(infoCell) }
         let sizeWidth = infos.compactMap { $0?.size?.count }.max() ?? 0
+        // Capabilities after the descriptions line up only if every
+        // description is padded to the widest.
+        let followed = rows.contains { $0.capability != nil || $0.set != nil }
+        let infoWidth = followed ? infos.map { $0.map { infoText($0, sizeWidth).count } ?? 0 }.max() ?? 0 : 0
 
         var lines = [String]()
         if showMasks {
@@ -68,18 +72,17 @@ public struct ListingTable {
                     s += "  " + pad(m, maskWidths[i])
                 }
             }
-            if let info {
-                if let size = info.size {
-                    s += "  -  " + String(repeating: " ", count: sizeWidth - size.count) + size + (human ? "" : " bytes")
-                } else {
-                    s += "  " + info.text
-                }
-            }
+            if let info { s += "  " + pad(infoText(info, sizeWidth), infoWidth) }
             if let c = r.capability { s += "  " + c }
             if let x = r.set { s += "  " + x }
             lines.append(trimmed(s))
         }
         return lines
+    }
+
+    func infoText(_ info: (text: String, size: String?), _ sizeWidth: Int) -> String {
+        guard let size = info.size else { return info.text }
+        return "-  " + String(repeating: " ", count: sizeWidth - size.count) + size + (human ? "" : " bytes")
     }
 
     /// A file's STD_INFO (`-   N bytes`) becomes its size alone, to be

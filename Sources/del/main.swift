@@ -57,10 +57,13 @@ struct Del: ParsableCommand {
     }
 
     /// What a row names, as far as del cares.
-    enum Kind { case file, directory, otherDirectory, other, unknown(ErrorCode) }
+    enum Kind { case file, directory, otherDirectory, other, gone, unknown(ErrorCode) }
 
     func kind(_ cap: Capability, _ session: ShellSession) -> Kind {
         switch session.describe(cap, timeout: .seconds(5)) {
+        // The server answered that the object is not there (or not for
+        // this capability): nothing to protect, nothing to destroy.
+        case .failure(let e) where e.rawValue <= -1000: return .gone
         case .failure(let e): return .unknown(e)
         case .success(let info):
             switch info.first {

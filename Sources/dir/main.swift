@@ -4,7 +4,8 @@
 // (that row alone is shown). The flags add columns: -c the row's rights
 // mask per directory column, -l the object's own description (STD_INFO,
 // which starts with `/` for a directory and `-` for a file), -k its
-// capability, -x its capability set (replicas). Rows come sorted by name.
+// capability, -x its capability set (replicas). Rows come sorted by name
+// (-u: the directory's own order, -r: reversed), as Amoeba's dir sorts.
 // A row whose object cannot be asked (its server is down) shows why, and
 // makes dir exit non-zero, so a script notices a dead server.
 
@@ -46,6 +47,8 @@ struct Dir: ParsableCommand {
     @Flag(name: .short, help: "Capability sets: initial count, then each capability and whether current.") var x = false
     @Flag(name: .short, help: "With -l, file sizes human-readable (1.5K, 230M).") var h = false
     @Flag(name: .short, help: "Show a directory's own row, not its contents (as Amoeba's dir -d).") var d = false
+    @Flag(name: .short, help: "Reverse the order.") var r = false
+    @Flag(name: .short, help: "Unsorted: the directory's own order.") var u = false
     @Argument(help: "Paths (default: the working directory, $AMOEBA_WORK, else /).") var paths: [String] = []
 
     func run() throws {
@@ -96,7 +99,9 @@ struct Dir: ParsableCommand {
         }
         var rows = [ListingRow]()
         var worst: Int32 = 0
-        for entry in listing.entries.sorted(by: { $0.name < $1.name }) {
+        var entries = u ? listing.entries : listing.entries.sorted(by: { $0.name < $1.name })
+        if r { entries.reverse() }
+        for entry in entries {
             var rowSet: Result<CapabilitySet, ErrorCode> = .success(.empty)
             if l || k || x {
                 do throws(ErrorCode) {

@@ -57,3 +57,13 @@ import Testing
         #expect(lines[0].hasSuffix("(RPC_FAILURE)"))
     }
 }
+
+extension ListingTableTests {
+    @Test func capabilitiesAfterDescriptionsLineUp() {
+        let lines = ListingTable().render([
+            ListingRow(name: "f", info: .success("-       15 bytes"), capability: "C1"),
+            ListingRow(name: "src", info: .success("/dw1234"), capability: "C2"),
+        ])
+        #expect(lines == ["f    -  15 bytes  C1", "src  /dw1234      C2"])
+    }
+}
