@@ -48,6 +48,8 @@ check "dir -l /hosts/a shows each server's STD_INFO" 0 \
   *"bullet "*"bullet server"*"host "*"%"*"soap "*"soap generic capability"*"sys "*"system server"* \
   amx_tool c dir -l /hosts/a
 check "dir -l / shows directories as /dw1234" 0 *"home "*"/dw1234"* amx_tool b dir -l /
+check "dir --help explains /dw1234 and the masks" 0 *"/dw1234"*"d destroy it, w change its rows"*"ff 6 4"* amx_tool b dir --help
+check "dir -h is human-readable sizes, not help" 0 "" amx_tool b dir -h -l /home
 check "dir -c shows the column names and masks" 0 *"owner"*"group"*"other"*"home "*"ff "*"6 "*"4"* amx_tool b dir -c /
 root=$(cat "$W/root.cap")
 out=$(amx_tool b dir -k /hosts 2>&1)
@@ -60,6 +62,9 @@ check "which reaches that host's server" 0 "host c"* amx_tool a std_status /host
 check "mkd makes a directory" 0 "" amx_tool c mkd /home/ann
 check "mkd of several" 0 "" amx_tool c mkd /home/ann/src /home/ann/doc
 check "the new directories are listed" 0 $'doc\nsrc' amx_tool b dir /home/ann
+check "dir -r reverses the order" 0 $'src\ndoc' amx_tool b dir -r /home/ann
+check "dir -u keeps the directory's own order (src was made first)" 0 $'src\ndoc' amx_tool b dir -u /home/ann
+
 check "mkd of an existing name says so, once" 1 "mkd: /home/ann: already exists (STD_EXISTS)" amx_tool b mkd /home/ann
 check "mkd under a missing directory is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool b mkd /home/nobody/x
 echo "hello, world" >"$W/hello.txt"

@@ -20,6 +20,7 @@ import StdTools
 struct Dir: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dir",
+        // -h is human-readable sizes, as in ls; help stays --help.
         abstract: "List directories (names, rights masks, descriptions, capabilities).",
         discussion: """
             Paths start at the root ($AMOEBA_ROOT, or root.cap in amunixd's state folder, or ~/.amoeba/root.cap); \
@@ -34,11 +35,12 @@ struct Dir: ParsableCommand {
 
             Reading -c: one hex rights mask per column (owner group other): what a holder of that \
             column gets on the row's object. ff 6 4, the default for directories, gives the owner \
-            every right, the group the group and other columns (6 = bits 2 and 4) and others the \
-            other column (4); a file's ff 2 2 gives group and others the read right.
+            every right, the group columns 2 and 3 (6 = bits 0x2 and 0x4, no w, no d) and others \
+            column 3 (4); a file's ff 2 2 gives group and others the read right.
 
             Exit status: 0 ok, 1 refused (STD_*), 2 not reached (RPC_*), 3 no amunixd, 64 bad usage.
-            """)
+            """,
+        helpNames: [.long])
 
     @OptionGroup var daemon: DaemonOptions
     @Flag(name: .short, help: "Long listing: each object's STD_INFO.") var l = false
