@@ -1,7 +1,9 @@
 // What the name-space tools (dir, mkd, del, get, put, amoeba-init's checks)
-// share: one connection to amunixd, the root capability, and the directory
-// and file clients over them; the default column masks of new rows; and
-// the exit codes of the std tools, so that scripts treat every tool alike.
+// share: one connection to amunixd, the root capability and the working
+// directory, the directory and file clients over them, how an argument
+// names an object, and one loop that reports each failure as `tool: arg:
+// what went wrong (NAME)`; the default column masks of new rows; and the
+// exit codes of the std tools, so that scripts treat every tool alike.
 
 import AmoebaClient
 import AmoebaCore
