@@ -4,11 +4,16 @@
 # on one Ethernet-in-UDP segment on loopback, no root needed.
 #
 # Checks: each tool and its flags; wrong usage and bad names (exit 64 or
-# the right Amoeba error, never a crash); rights (a restricted root cannot
-# modify, looked-up capabilities carry only the row's rights); std tools
-# taking paths; a 50 MB put on b and get on c, byte-identical; kill -9 of
-# each server during a stream of writes loses no acknowledged entry or
-# file; SIGTERM stops the servers with exit 0.
+# the right Amoeba error, never a crash); messages that name the path and
+# say what went wrong in words (no daemon: exit 3, before anything else);
+# del destroying what only its row kept alive, refusing a directory that
+# holds rows unless -r; the working directory (AMOEBA_WORK, _WORK, . and
+# ..); rights (a restricted root cannot modify, looked-up capabilities
+# carry only the row's rights); std tools taking paths; a 50 MB put on b
+# and get on c, byte-identical; kill -9 of each server during a stream of
+# writes loses no acknowledged entry or file, and dir -l meanwhile shows
+# the dead row and exits 2; a dead host reported within the default
+# timeout; SIGTERM stops the servers with exit 0.
 # Prints "N passed, M failed"; exits non-zero on any failure.
 #
 #   scripts/shell-tests.sh [--size-mb N]   (default 50)

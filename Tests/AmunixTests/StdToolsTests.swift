@@ -82,4 +82,9 @@ import Testing
             _ = try AmunixConnection(path: "/nonexistent/amunixd.sock")
         }
     }
+
+    @Test func theLibrarySaysErrnoInWordsToo() {
+        let text = AmunixError.cannotConnect(path: "/x.sock", errno: ECONNREFUSED).description
+        #expect(text == "cannot reach amunixd at /x.sock: Connection refused (is amunixd running? AMUNIX_SOCKET names its socket)")
+    }
 }
