@@ -4,11 +4,16 @@
 # on one Ethernet-in-UDP segment on loopback, no root needed.
 #
 # Checks: each tool and its flags; wrong usage and bad names (exit 64 or
-# the right Amoeba error, never a crash); rights (a restricted root cannot
-# modify, looked-up capabilities carry only the row's rights); std tools
-# taking paths; a 50 MB put on b and get on c, byte-identical; kill -9 of
-# each server during a stream of writes loses no acknowledged entry or
-# file; SIGTERM stops the servers with exit 0.
+# the right Amoeba error, never a crash); messages that name the path and
+# say what went wrong in words (no daemon: exit 3, before anything else);
+# del destroying what only its row kept alive, refusing a directory that
+# holds rows unless -r; the working directory (AMOEBA_WORK, _WORK, . and
+# ..); rights (a restricted root cannot modify, looked-up capabilities
+# carry only the row's rights); std tools taking paths; a 50 MB put on b
+# and get on c, byte-identical; kill -9 of each server during a stream of
+# writes loses no acknowledged entry or file, and dir -l meanwhile shows
+# the dead row and exits 2; a dead host reported within the default
+# timeout; SIGTERM stops the servers with exit 0.
 # Prints "N passed, M failed"; exits non-zero on any failure.
 #
 #   scripts/shell-tests.sh [--size-mb N]   (default 50)
@@ -48,6 +53,8 @@ check "dir -l /hosts/a shows each server's STD_INFO" 0 \
   *"bullet "*"bullet server"*"host "*"%"*"soap "*"soap generic capability"*"sys "*"system server"* \
   amx_tool c dir -l /hosts/a
 check "dir -l / shows directories as /dw1234" 0 *"home "*"/dw1234"* amx_tool b dir -l /
+check "dir --help explains /dw1234 and the masks" 0 *"/dw1234"*"d destroy it, w change its rows"*"ff 6 4"* amx_tool b dir --help
+check "dir -h is human-readable sizes, not help" 0 "" amx_tool b dir -h -l /home
 check "dir -c shows the column names and masks" 0 *"owner"*"group"*"other"*"home "*"ff "*"6 "*"4"* amx_tool b dir -c /
 root=$(cat "$W/root.cap")
 out=$(amx_tool b dir -k /hosts 2>&1)
@@ -60,29 +67,72 @@ check "which reaches that host's server" 0 "host c"* amx_tool a std_status /host
 check "mkd makes a directory" 0 "" amx_tool c mkd /home/ann
 check "mkd of several" 0 "" amx_tool c mkd /home/ann/src /home/ann/doc
 check "the new directories are listed" 0 $'doc\nsrc' amx_tool b dir /home/ann
-check "mkd of an existing name is STD_EXISTS" 1 *"/home/ann: STD_EXISTS"* amx_tool b mkd /home/ann
+check "dir -r reverses the order" 0 $'src\ndoc' amx_tool b dir -r /home/ann
+check "dir -u keeps the directory's own order (src was made first)" 0 $'src\ndoc' amx_tool b dir -u /home/ann
+
+check "mkd of an existing name says so, once" 1 "mkd: /home/ann: already exists (STD_EXISTS)" amx_tool b mkd /home/ann
 check "mkd under a missing directory is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool b mkd /home/nobody/x
 echo "hello, world" >"$W/hello.txt"
 check "put stores stdin" 0 "" amx_tool b put /home/ann/hello <"$W/hello.txt"
 check "get on another host reads it back" 0 "hello, world" amx_tool c get /home/ann/hello
-check "put of an existing name is STD_EXISTS" 1 *"STD_EXISTS"* amx_tool b put /home/ann/hello <"$W/hello.txt"
+check "put of an existing name names it and hints at -f" 1 "put: /home/ann/hello: already exists (STD_EXISTS); use -f to replace" \
+  amx_tool b put /home/ann/hello <"$W/hello.txt"
 echo "second version" | amx_tool b put -f /home/ann/hello
 check "put -f replaces" 0 "second version" amx_tool c get /home/ann/hello
 check "dir -l shows the file's STD_INFO" 0 "hello "*"-"*"15 bytes"* amx_tool b dir -l /home/ann/hello
 : >"$W/empty"
 check "an empty file round-trips" 0 "" amx_tool b put /home/ann/empty <"$W/empty"
 check "get of the empty file is empty" 0 "" amx_tool c get /home/ann/empty
-check "get of a directory is refused" 1 *"get: STD_"* amx_tool c get /home/ann
-check "get of a missing file is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool c get /home/ann/nothing
+check "get of a directory says it is one" 1 "get: /home/ann: is a directory (STD_COMBAD); dir lists it" amx_tool c get /home/ann
+hello_cap=$(amx_tool b dir -k /home/ann/hello | awk '{print $2}')
+check "get takes capability text" 0 "second version" amx_tool c get "$hello_cap"
+echo "$hello_cap" >"$W/hello.cap"
+check "get takes a capability file" 0 "second version" amx_tool c get "$W/hello.cap"
+check "get of a missing file names it" 1 "get: /home/ann/nothing: not found (STD_NOTFOUND)" amx_tool c get /home/ann/nothing
 check "del of a directory needs -d" 64 *"is a directory (use -d)"* amx_tool b del /home/ann/doc
-check "del -d removes a directory's row" 0 "" amx_tool b del -d /home/ann/doc
+doc_cap=$(amx_tool b dir -d -k /home/ann/doc | awk '{print $2}')
+[[ $doc_cap == *"("* ]] && ok "dir -d shows a directory's own row" || bad "dir -d -k /home/ann/doc: $doc_cap"
+check "del -d removes an empty directory's row" 0 "" amx_tool b del -d /home/ann/doc
+check "and destroys the directory" 1 *"the object is gone (SP_UNREACH)"* amx_tool b std_info "$doc_cap"
+empty_cap=$(amx_tool b dir -k /home/ann/empty | awk '{print $2}')
 check "del removes a file's row" 0 "" amx_tool b del /home/ann/empty
+check "and destroys the file on its server" 1 *"STD_CAPBAD"* amx_tool b std_info "$empty_cap"
+echo kept | amx_tool b put /home/ann/kept
+kept_cap=$(amx_tool b dir -k /home/ann/kept | awk '{print $2}')
+check "del -k deletes the row only, as Amoeba's del" 0 "" amx_tool b del -k /home/ann/kept
+check "and the file is still there" 0 "kept" amx_tool b get "$kept_cap"
+amx_tool b std_destroy "$kept_cap"
+echo stale | amx_tool b put /home/ann/stale
+amx_tool b std_destroy "$(amx_tool b dir -k /home/ann/stale | awk '{print $2}')"
+check "del of a row whose object is gone needs no flag" 0 "" amx_tool b del /home/ann/stale
+echo junk >"$W/README"
+check "a Linux file holding no capability is read as a path" 1 "std_info: $W/README: a Linux file holding no capability, and no such path in the name space (STD_NOTFOUND)" \
+  amx_tool b std_info "$W/README"
+amx_tool b mkd /home/tree /home/tree/a /home/tree/a/b
+echo leaf | amx_tool b put /home/tree/a/b/leaf
+leaf_cap=$(amx_tool b dir -k /home/tree/a/b/leaf | awk '{print $2}')
+check "del -d of a directory that holds rows is refused" 1 "del: /home/tree: directory not empty (1 row) (SP_NOTEMPTY); use -r to delete what it holds too" \
+  amx_tool b del -d /home/tree
+check "and nothing went" 0 "a" amx_tool b dir /home/tree
+check "del -r deletes the subtree" 0 "" amx_tool b del -r /home/tree
+check "and destroys what it held" 1 *"STD_CAPBAD"* amx_tool b std_info "$leaf_cap"
+check "the subtree is gone" 1 *"STD_NOTFOUND"* amx_tool b dir /home/tree
 check "the rows are gone" 0 $'hello\nsrc' amx_tool c dir /home/ann
 file=$(amx_tool b dir -k /home/ann/hello | awk '{print $2}')
 check "del -f destroys the object too" 0 "" amx_tool b del -f /home/ann/hello
 check "the destroyed file is STD_CAPBAD" 1 *"STD_CAPBAD"* amx_tool b std_info "$file"
 check "del -d -f of a non-empty directory is SP_NOTEMPTY" 1 *"SP_NOTEMPTY"* amx_tool b del -d -f /home
 check "del of a missing row is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool b del /home/zzz
+
+# ---- the working directory ---------------------------------------------------
+check "/home/../hosts is /hosts" 0 $'a\nb\nc' amx_tool b dir /home/../hosts
+echo wd | amx_tool b put /home/ann/wd
+check "dir with AMOEBA_WORK lists the working directory" 0 $'src\nwd' env AMOEBA_WORK=/home/ann AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/dir"
+check "relative paths start there (Amoeba's _WORK too)" 0 "wd" env _WORK=/home/ann AMUNIX_SOCKET="$W/c/amunixd.sock" "$BIN/get" wd
+check "del takes them too" 0 "" env AMOEBA_WORK=/home/ann/src AMUNIX_SOCKET="$W/c/amunixd.sock" "$BIN/del" ../wd
+check ". and .. from the working directory" 0 $'ann' env AMOEBA_WORK=/home/ann/src AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/dir" ../..
+check "the std tools read relative paths from it too" 0 "system server" env AMOEBA_WORK=/hosts AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/std_info" b/sys
+check "a relative AMOEBA_WORK is a usage error" 64 *"AMOEBA_WORK=home is not an absolute path"* env AMOEBA_WORK=home AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/dir"
 
 # ---- progress: on a terminal (or asked for) only ---------------------------
 amx_tool b put /home/ann/quiet <"$W/hello.txt" 2>"$W/err1"
@@ -111,7 +161,7 @@ check "std_status of the directory server by path" 0 "soap: "*"directories"* amx
 check "std_info of a missing path is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool c std_info /hosts/zz
 
 # ---- wrong usage ------------------------------------------------------------
-check "a name with a space is refused" 64 *"not a path"* amx_tool b dir "/home/a b"
+check "a name with a space is refused, the path said once" 64 "dir: /home/a b: not a path"* amx_tool b dir "/home/a b"
 check "an overlong path is refused" 64 *"not a path"* amx_tool b mkd "/$(printf 'x%.0s' $(seq 300))"
 check "an overlong name is refused" 64 *"not a path"* amx_tool b mkd "/home/$(printf 'y%.0s' $(seq 256))"
 check "mkd without arguments is a usage error" 64 *"Missing expected argument"* amx_tool b mkd
@@ -120,7 +170,14 @@ check "del of the root is refused" 64 *"cannot delete the root"* amx_tool b del 
 check "a bad -m is a usage error" 64 *"hex masks"* amx_tool b mkd -m zz /home/q
 check "an unreadable AMOEBA_ROOT is a usage error" 64 *"AMOEBA_ROOT"* env AMOEBA_ROOT=/nonexistent "$BIN/dir" --socket "$W/b/amunixd.sock" /
 check "no root at all names where it looked" 64 *"no root capability"* env HOME="$W/nohome" AMUNIX_STATE_DIR="$W/nohome" AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/dir" /
-check "no daemon is exit 3" 3 *"cannot reach amunixd"* env AMOEBA_ROOT="$root" AMUNIX_SOCKET="$W/none.sock" "$BIN/dir" /
+check "no daemon is exit 3, in words" 3 "dir: cannot reach amunixd at $W/none.sock (is it running?"* env AMOEBA_ROOT="$root" AMUNIX_SOCKET="$W/none.sock" "$BIN/dir" /
+check "no daemon is exit 3 before the root is looked for" 3 "dir: cannot reach amunixd"* \
+  env HOME="$W/nohome" AMUNIX_STATE_DIR="$W/nohome" AMUNIX_SOCKET="$W/none.sock" "$BIN/dir" /
+python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$W/dead.sock.2" 2>/dev/null
+check "a socket nobody listens on is exit 3, in words" 3 "get: cannot reach amunixd at $W/dead.sock.2 (is it running?"* \
+  env AMOEBA_ROOT="$root" AMUNIX_SOCKET="$W/dead.sock.2" "$BIN/get" /home/x
+check "the std tools say it the same way" 3 "std_info: cannot reach amunixd at $W/none.sock (is it running?"* \
+  env AMUNIX_SOCKET="$W/none.sock" "$BIN/std_info" sys
 check "a root of no server is an RPC error (exit 2)" 2 *"RPC_"* env AMOEBA_ROOT="01:02:03:04:05:06/1(ff)/01:02:03:04:05:06" "$BIN/dir" --socket "$W/b/amunixd.sock" --timeout 5 /
 check "a forged root is STD_CAPBAD" 1 *"STD_CAPBAD"* env AMOEBA_ROOT="${root%/*}/01:02:03:04:05:06" "$BIN/dir" --socket "$W/b/amunixd.sock" /
 
@@ -128,7 +185,7 @@ check "a forged root is STD_CAPBAD" 1 *"STD_CAPBAD"* env AMOEBA_ROOT="${root%/*}
 ro=$(amx_tool b std_restrict "$root" 04)
 check "a restricted root still lists" 0 $'home\nhosts\nprofile' env AMOEBA_ROOT="$ro" "$BIN/dir" --socket "$W/b/amunixd.sock" /
 check "a restricted root cannot mkd" 1 *"STD_DENIED"* env AMOEBA_ROOT="$ro" "$BIN/mkd" --socket "$W/b/amunixd.sock" /evil
-check "a restricted root cannot del" 1 *"STD_DENIED"* env AMOEBA_ROOT="$ro" "$BIN/del" -d --socket "$W/b/amunixd.sock" /home
+check "a restricted root cannot del" 1 *"STD_DENIED"* env AMOEBA_ROOT="$ro" "$BIN/del" -d --socket "$W/b/amunixd.sock" /home/ann/src
 files_before=$(amx_tool b std_status /hosts/a/bullet)
 check "a restricted root cannot put" 1 *"STD_DENIED"* env AMOEBA_ROOT="$ro" AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/put" /home/evil <"$W/hello.txt"
 check "and left no orphan file behind" 0 "$files_before" amx_tool b std_status /hosts/a/bullet
@@ -176,6 +233,13 @@ for kind in soap bullet; do
   kill -9 "$victim"; wait "$victim" 2>/dev/null
   keep=(); for p in "${AMX_SERVER_PIDS[@]}"; do [[ $p != "$victim" ]] && keep+=("$p"); done; AMX_SERVER_PIDS=("${keep[@]}")
   sleep 0.5
+  if [[ $kind == bullet ]]; then
+    out=$(amx_tool c dir -l --timeout 2 /hosts/a 2>"$W/dead.err"); rc=$?
+    [[ $rc == 2 && $out == *"bullet  "*"? "*"(RPC_"* && $out == *"soap  "*"soap generic capability"* \
+       && $(cat "$W/dead.err") == "dir: /hosts/a/bullet: "*"(RPC_"* ]] \
+      && ok "dir -l with a dead server shows the row's error, says it on stderr and exits 2" \
+      || bad "dir -l with a dead server: rc=$rc: $out / $(cat "$W/dead.err")"
+  fi
   amx_server a "$kind" || exit 1
   wait "$writer"
   acked=$(wc -l <"$W/acked-$kind")
@@ -192,6 +256,24 @@ for kind in soap bullet; do
     && ok "kill -9 of $kind-server mid-stream loses no acknowledged write" \
     || bad "kill -9 of $kind-server: before=$before acked=$acked missing=$missing"
 done
+
+# ---- a host that is down is reported in seconds -----------------------------
+# Host d answers once (b learns its route), then dies without a word: the
+# RPC layer alone would wait 20 s before RPC_FAILURE.
+amx_start d || exit 1
+check "host d answers" 0 "system server" amx_tool b std_info "$W/d/sys.cap"
+kill -9 "${AMX_PID[d]}"; wait "${AMX_PID[d]}" 2>/dev/null; unset "AMX_PID[d]"
+t0=$(date +%s)
+out=$(AMOEBA_NOTICE=1 amx_tool b std_info "$W/d/sys.cap" 2>&1); rc=$?
+el=$(( $(date +%s) - t0 ))
+echo "  dead host: exit $rc after ${el}s: $out"
+[[ $rc == 2 && $el -le 11 && $out == *"still waiting for an answer (giving up after 8 s; --timeout sets it)"* && $out == *"(RPC_"* ]] \
+  && ok "a dead host is reported within the default timeout, with a line while waiting" || bad "dead host: rc=$rc after ${el}s: $out"
+t0=$(date +%s)
+out=$(AMOEBA_TIMEOUT=2 amx_tool b std_info "$W/d/sys.cap" 2>&1); rc=$?
+el=$(( $(date +%s) - t0 ))
+[[ $rc == 2 && $el -le 5 && $out != *"still waiting"* ]] && ok "AMOEBA_TIMEOUT shortens it; no waiting line off a terminal" || bad "AMOEBA_TIMEOUT=2: rc=$rc after ${el}s: $out"
+check "a bad AMOEBA_TIMEOUT is a usage error" 64 *"AMOEBA_TIMEOUT=soon"* env AMOEBA_TIMEOUT=soon AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/std_info" sys
 
 # ---- stop ---------------------------------------------------------------
 for p in "${AMX_SERVER_PIDS[@]}"; do

@@ -77,3 +77,9 @@ extension Port {
     /// The six bytes as one little-endian integer (byte 0 lowest).
     @inlinable public var littleEndianBits: UInt64 { packed }
 }
+
+/// A port interpolated into a log line or a message reads as its hex, as
+/// the tools print it, not as the packed integer Swift would show.
+extension Port: CustomStringConvertible {
+    public var description: String { hex }
+}

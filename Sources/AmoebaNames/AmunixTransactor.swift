@@ -17,8 +17,10 @@ public struct AmunixTransactor: Transactor {
     }
 
     public func transact(_ header: Header, _ data: [UInt8]) throws(ErrorCode) -> (header: Header, data: [UInt8]) {
-        do {
-            return try connection.trans(header, data, timeout: timeout)
+        do throws(AmunixError) {
+            return try SlowCallNotice.watch(timeout: timeout) { () throws(AmunixError) in
+                try connection.trans(header, data, timeout: timeout)
+            }
         } catch {
             throw error.code
         }

@@ -1,7 +1,9 @@
 // What the name-space tools (dir, mkd, del, get, put, amoeba-init's checks)
-// share: one connection to amunixd, the root capability, and the directory
-// and file clients over them; the default column masks of new rows; and
-// the exit codes of the std tools, so that scripts treat every tool alike.
+// share: one connection to amunixd, the root capability and the working
+// directory, the directory and file clients over them, how an argument
+// names an object, and one loop that reports each failure as `tool: arg:
+// what went wrong (NAME)`; the default column masks of new rows; and the
+// exit codes of the std tools, so that scripts treat every tool alike.
 
 import AmoebaClient
 import AmoebaCore
@@ -14,33 +16,102 @@ public struct ShellSession {
     public let connection: AmunixConnection
     public let transport: AmunixTransactor
     public let root: Capability
+    /// Where relative paths start (AMOEBA_WORK or _WORK, else the root).
+    public let work: AmoebaPath
     public var directories: DirectoryClient<AmunixTransactor> { DirectoryClient(transport: transport, root: root) }
     public var files: FileClient<AmunixTransactor> { FileClient(transport: transport) }
 
-    /// Connects to the daemon the options name and finds the root.
+    /// Connects to the daemon the options name and finds the root. The
+    /// daemon comes first: without it nothing else can work, and a missing
+    /// root is most often a symptom of the daemon not running (root.cap
+    /// lives in its state folder).
     public init(options: DaemonOptions) throws(ToolError) {
-        let root: Capability
-        do throws(RootCapability.NotFound) {
-            root = try RootCapability.find()
-        } catch {
-            throw .usage(error.description)
-        }
         do throws(AmunixError) {
             connection = try AmunixConnection(path: options.socket ?? AmunixConnection.socketPathFromEnvironment)
         } catch {
             throw .daemon(error)
         }
+        do throws(RootCapability.NotFound) {
+            root = try RootCapability.find()
+        } catch {
+            throw .usage(error.description)
+        }
+        do throws(WorkingDirectory.Bad) {
+            work = try WorkingDirectory.find()
+        } catch {
+            throw .usage(error.description)
+        }
         transport = AmunixTransactor(connection: connection, timeout: .milliseconds(Int64(options.timeout * 1000)))
-        self.root = root
     }
 
-    /// Parses a path argument.
+    /// Parses a path argument, relative ones from the working directory.
+    /// The message leaves the path out: the caller prints it in front
+    /// (`tool: path: ...`).
     public func path(_ text: String) throws(ToolError) -> AmoebaPath {
         do {
-            return try AmoebaPath(text)
+            return try AmoebaPath(text, from: work)
         } catch {
-            throw .usage("\(text): not a path of row names (1-255 printable characters, no spaces) of at most 255 bytes")
+            throw .usage("not a path of row names (1-255 printable characters, no spaces) of at most 255 bytes")
         }
+    }
+
+    /// The capability `path` names.
+    public func lookup(_ path: AmoebaPath) throws(ToolError) -> Capability {
+        do throws(ErrorCode) { return try directories.lookup(path) } catch { throw .amoeba(error) }
+    }
+
+    /// The object an argument names, as the std tools take it: capability
+    /// text, a Linux file holding a capability, else a path in the name
+    /// space. A Linux file that holds no capability is not an error but a
+    /// path: `get README` in a folder that has a README means the name
+    /// space's README.
+    public func object(_ text: String) throws(ToolError) -> Capability {
+        if text.contains("("), let cap = try? Capability(text: text) { return cap }
+        var st = stat()
+        if stat(text, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= 4096,
+           let cap = RootCapability.read(file: text) {
+            return cap
+        }
+        return try lookup(path(text))
+    }
+
+    /// The first line of the object's STD_INFO, or the error that kept it
+    /// back. `timeout` bounds the wait for a server that may be down.
+    public func describe(_ cap: Capability, timeout: Duration? = nil) -> Result<String, ErrorCode> {
+        var h = Header(capability: cap, command: StandardCommand.info)
+        h.size = 30000
+        var t = transport
+        if let timeout { t.timeout = min(timeout, t.timeout ?? timeout) }
+        do throws(ErrorCode) {
+            let r = try t.transact(h, [])
+            guard r.header.status == .ok else { return .failure(r.header.status) }
+            let text = String(decoding: r.data, as: UTF8.self)
+            return .success(text.split(separator: "\n").first.map(String.init) ?? "")
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Whether the object describes itself as a directory: `/` for a SOAP
+    /// directory, `%` for a kernel or host directory.
+    public func isDirectory(_ cap: Capability) -> Bool {
+        guard case .success(let info) = describe(cap, timeout: .seconds(5)), let c = info.first else { return false }
+        return c == "/" || c == "%"
+    }
+
+    /// Runs `body` on each argument, printing each failure as
+    /// `tool: arg: what went wrong (NAME)`; returns the worst exit code.
+    public func forEach(_ tool: String, _ arguments: [String], _ body: (String) throws(ToolError) -> Void) -> Int32 {
+        var worst: Int32 = 0
+        for arg in arguments {
+            do throws(ToolError) {
+                try body(arg)
+            } catch {
+                ToolRunner.fail(tool, arg, error)
+                worst = max(worst, error.exitCode)
+            }
+        }
+        return worst
     }
 }
 

@@ -31,22 +31,32 @@ public enum CapabilityArgument {
         if argument.contains("/"), argument.contains("("), let cap = try? Capability(text: argument) {
             return cap
         }
+        // A Linux file that holds no capability may still be meant as a
+        // path of the name space (`std_info README` in a folder with a
+        // README): it is only an error when the path does not work either.
         var isDirectory: ObjCBool = false
+        var fileWithoutCapability = false
         if FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), !isDirectory.boolValue {
-            return try read(file: argument)
+            if let cap = RootCapability.read(file: argument) { return cap }
+            fileWithoutCapability = true
         }
         let named = "\(stateDirectory)/\(argument).cap"
         if !argument.contains("/"), FileManager.default.fileExists(atPath: named) {
             return try read(file: named)
         }
-        if let connection, let root = try? RootCapability.find(), let path = try? AmoebaPath(argument) {
+        if let connection, let root = try? RootCapability.find(),
+           let path = try? AmoebaPath(argument, from: (try? WorkingDirectory.find()) ?? AmoebaPath(components: [])) {
             let names = DirectoryClient(transport: AmunixTransactor(connection: connection, timeout: timeout), root: root)
             do throws(ErrorCode) {
                 return try names.lookup(path)
             } catch {
+                if fileWithoutCapability, error == .notFound {
+                    throw .explained(error, what: "a Linux file holding no capability, and no such path in the name space", hint: nil)
+                }
                 throw .amoeba(error)
             }
         }
+        if fileWithoutCapability { throw .usage("a Linux file holding no capability") }
         throw .usage("not a capability (PORT/OBJECT(RIGHTS)/CHECK), a capability file, a name in \(stateDirectory), or a path in the name space")
     }
 

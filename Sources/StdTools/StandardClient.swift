@@ -4,6 +4,7 @@
 // so the tools never print a half-answer as a success.
 
 import AmoebaCore
+import AmoebaNames
 import Amunix
 
 public struct StandardClient {
@@ -21,7 +22,9 @@ public struct StandardClient {
         h.size = size
         let r: (header: Header, data: [UInt8])
         do {
-            r = try connection.trans(h, [], timeout: timeout)
+            r = try SlowCallNotice.watch(timeout: timeout) { () throws(AmunixError) in
+                try connection.trans(h, [], timeout: timeout)
+            }
         } catch {
             throw ToolError.from(error)
         }

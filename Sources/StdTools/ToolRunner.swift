@@ -12,13 +12,33 @@ public struct DaemonOptions: ParsableArguments {
     @Option(help: "amunixd's socket (default: $AMUNIX_SOCKET or /run/amunix/amunixd.sock).")
     public var socket: String?
 
-    @Option(help: "Give up on a transaction after this many seconds.")
-    public var timeout: Double = 30
+    @Option(name: .customLong("timeout"),
+            help: "Give up on a transaction after this many seconds (default: $AMOEBA_TIMEOUT, else \(Int(DaemonOptions.defaultTimeout))).")
+    public var timeoutOption: Double?
+
+    /// Long enough for a port locate (about 5 s) to end in RPC_NOTFOUND on
+    /// its own, short enough that a dead host (20 s before the RPC layer
+    /// gives up) is reported in seconds.
+    public static let defaultTimeout: Double = 8
+
+    /// The timeout in force: --timeout, else AMOEBA_TIMEOUT, else the default.
+    public var timeout: Double {
+        if let timeoutOption { return timeoutOption }
+        if let v = ProcessInfo.processInfo.environment["AMOEBA_TIMEOUT"], let t = Double(v), t > 0, t <= 3600 { return t }
+        return Self.defaultTimeout
+    }
 
     public init() {}
 
     public func validate() throws {
-        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be more than 0 and at most 3600 seconds") }
+        if let t = timeoutOption, !(t > 0 && t <= 3600) {
+            throw ValidationError("--timeout must be more than 0 and at most 3600 seconds")
+        }
+        if let v = ProcessInfo.processInfo.environment["AMOEBA_TIMEOUT"], !v.isEmpty {
+            guard let t = Double(v), t > 0, t <= 3600 else {
+                throw ValidationError("AMOEBA_TIMEOUT=\(v) must be seconds, more than 0 and at most 3600")
+            }
+        }
     }
 
     /// A client over a fresh connection, or the failure to make one.
@@ -77,5 +97,10 @@ public enum ToolRunner {
     public static func fail(_ tool: String, _ argument: String?, _ error: ToolError) {
         let prefix = argument.map { "\(tool): \($0): " } ?? "\(tool): "
         FileHandle.standardError.write(Data((prefix + error.description + "\n").utf8))
+    }
+
+    /// A warning that is not a failure: `tool: ARG: text` on stderr.
+    public static func note(_ tool: String, _ argument: String, _ text: String) {
+        FileHandle.standardError.write(Data("\(tool): \(argument): \(text)\n".utf8))
     }
 }

@@ -4,7 +4,10 @@
 // (that row alone is shown). The flags add columns: -c the row's rights
 // mask per directory column, -l the object's own description (STD_INFO,
 // which starts with `/` for a directory and `-` for a file), -k its
-// capability, -x its capability set (replicas). Rows come sorted by name.
+// capability, -x its capability set (replicas). Rows come sorted by name
+// (-u: the directory's own order, -r: reversed), as Amoeba's dir sorts.
+// A row whose object cannot be asked (its server is down) shows why, and
+// makes dir exit non-zero, so a script notices a dead server.
 
 import AmoebaClient
 import AmoebaCore
@@ -17,25 +20,48 @@ import StdTools
 struct Dir: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dir",
+        // -h is human-readable sizes, as in ls; help stays --help.
         abstract: "List directories (names, rights masks, descriptions, capabilities).",
-        discussion: "Paths start at the root ($AMOEBA_ROOT, or root.cap in amunixd's state folder, or ~/.amoeba/root.cap). Exit status: 0 ok, 1 refused (STD_*), 2 not reached (RPC_*), 3 no amunixd, 64 bad usage.")
+        discussion: """
+            Paths start at the root ($AMOEBA_ROOT, or root.cap in amunixd's state folder, or ~/.amoeba/root.cap); \
+            relative ones at the working directory ($AMOEBA_WORK or $_WORK, an absolute path; else the root). \
+            . and .. are resolved by name: /home/../hosts is /hosts.
+
+            Reading -l: a directory shows as /dw1234. The first character is the kind of object \
+            (/ a directory, % a host's or kernel's own directory, - a file with its size); then what \
+            your capability allows: d destroy it, w change its rows, and 1 to 4 the directory columns \
+            you may look up through (1 owner, 2 group, 3 other); - marks a right you do not hold. \
+            /----3- is a directory seen as "other": look up only.
+
+            Reading -c: one hex rights mask per column (owner group other): what a holder of that \
+            column gets on the row's object. ff 6 4, the default for directories, gives the owner \
+            every right, the group columns 2 and 3 (6 = bits 0x2 and 0x4, no w, no d) and others \
+            column 3 (4); a file's ff 2 2 gives group and others the read right.
+
+            Exit status: 0 ok, 1 refused (STD_*), 2 not reached (RPC_*), 3 no amunixd, 64 bad usage.
+            """,
+        helpNames: [.long])
 
     @OptionGroup var daemon: DaemonOptions
     @Flag(name: .short, help: "Long listing: each object's STD_INFO.") var l = false
     @Flag(name: .short, help: "Each object's capability.") var k = false
     @Flag(name: .short, help: "Column rights masks (hex), with the column names.") var c = false
     @Flag(name: .short, help: "Capability sets: initial count, then each capability and whether current.") var x = false
-    @Argument(help: "Paths (default: /).") var paths: [String] = []
+    @Flag(name: .short, help: "With -l, file sizes human-readable (1.5K, 230M).") var h = false
+    @Flag(name: .short, help: "Show a directory's own row, not its contents (as Amoeba's dir -d).") var d = false
+    @Flag(name: .short, help: "Reverse the order.") var r = false
+    @Flag(name: .short, help: "Unsorted: the directory's own order.") var u = false
+    @Argument(help: "Paths (default: the working directory, $AMOEBA_WORK, else /).") var paths: [String] = []
 
     func run() throws {
         runTool("dir") { () throws(ToolError) -> Int32 in
             let session = try ShellSession(options: daemon)
             var worst: Int32 = 0
-            let targets = paths.isEmpty ? ["/"] : paths
+            let targets = paths.isEmpty ? ["."] : paths
             for (i, arg) in targets.enumerated() {
                 do throws(ToolError) {
                     if targets.count > 1 { print("\(i > 0 ? "\n" : "")\(arg):") }
-                    try show(arg, session)
+                    worst = max(worst, try show(arg, session))
                 } catch {
                     ToolRunner.fail("dir", arg, error)
                     worst = max(worst, error.exitCode)
@@ -45,7 +71,9 @@ struct Dir: ParsableCommand {
         }
     }
 
-    func show(_ arg: String, _ session: ShellSession) throws(ToolError) {
+    /// Prints one argument's rows; returns the worst exit code of the rows
+    /// that could not be described.
+    func show(_ arg: String, _ session: ShellSession) throws(ToolError) -> Int32 {
         let path = try session.path(arg)
         let client = session.directories
         let set: CapabilitySet
@@ -53,70 +81,70 @@ struct Dir: ParsableCommand {
         guard let cap = set.current.first else { throw .amoeba(.directoryUnreachable) }
         let listing: DirectoryListing
         do throws(ErrorCode) {
+            // -d: pretend the directory is any other object.
+            if d, !path.isRoot { throw ErrorCode.commandBad }
             listing = try client.list(cap)
         } catch {
             // Not a directory: show the object itself under its last name.
             guard error == .commandBad || error == .capabilityBad, let (parent, name) = path.parentAndName else {
                 throw .amoeba(error)
             }
-            var masks: [UInt32] = []
-            if c, let dir = try? client.lookup(parent) { masks = (try? client.masks(of: name, in: dir)) ?? [] }
-            print(line(name, masks: masks, set: set, session))
-            return
+            var masks: [UInt32]? = nil
+            var columns: [String] = []
+            if c, let dir = try? client.lookup(parent) {
+                masks = (try? client.masks(of: name, in: dir)) ?? []
+                columns = (try? client.list(dir).columns) ?? []
+            }
+            let row = self.row(name, masks: masks, set: .success(set), session)
+            print(ListingTable(columns: columns, human: h).render([row]).joined(separator: "\n"))
+            return rowCode(row)
         }
-        if c {
-            print(pad("", 20) + listing.columns.map { pad($0, 9) }.joined())
-        }
-        for entry in listing.entries.sorted(by: { $0.name < $1.name }) {
-            var rowSet = CapabilitySet.empty
+        var rows = [ListingRow]()
+        var worst: Int32 = 0
+        var entries = u ? listing.entries : listing.entries.sorted(by: { $0.name < $1.name })
+        if r { entries.reverse() }
+        for entry in entries {
+            var rowSet: Result<CapabilitySet, ErrorCode> = .success(.empty)
             if l || k || x {
                 do throws(ErrorCode) {
-                    rowSet = try client.lookupSet(AmoebaPath(components: path.components + [entry.name]))
+                    rowSet = .success(try client.lookupSet(AmoebaPath(components: path.components + [entry.name])))
                 } catch {
-                    print(pad(entry.name, 20) + "  (\(error.name))")
-                    continue
+                    rowSet = .failure(error)
                 }
             }
-            print(line(entry.name, masks: entry.masks, set: rowSet, session))
-        }
-    }
-
-    func line(_ name: String, masks: [UInt32], set: CapabilitySet, _ session: ShellSession) -> String {
-        guard l || k || c || x else { return name }
-        var s = pad(name, 20)
-        if c { s += masks.map { pad(String($0, radix: 16), 9) }.joined() }
-        if l {
-            if let cap = set.current.first {
-                s += "  " + info(cap, session)
-            } else {
-                s += "  (no current capability)"
+            let row = self.row(entry.name, masks: c ? entry.masks : nil, set: rowSet, session)
+            let code = rowCode(row)
+            if code != 0, case .failure(let e)? = row.info {
+                ToolRunner.fail("dir", AmoebaPath(components: path.components + [entry.name]).absolute, .amoeba(e))
             }
+            worst = max(worst, code)
+            rows.append(row)
         }
-        if k, let cap = set.current.first { s += "  " + cap.text }
+        let lines = ListingTable(columns: listing.columns, human: h).render(rows)
+        if !lines.isEmpty { print(lines.joined(separator: "\n")) }
+        return worst
+    }
+
+    func row(_ name: String, masks: [UInt32]?, set: Result<CapabilitySet, ErrorCode>, _ session: ShellSession) -> ListingRow {
+        var r = ListingRow(name: name, masks: masks)
+        guard case .success(let set) = set else {
+            if case .failure(let e) = set, l || k || x { r.info = .failure(e) }
+            return r
+        }
+        let current = set.current.first
+        if l { r.info = current.map { session.describe($0) } ?? .failure(.directoryUnreachable) }
+        if k, let current { r.capability = current.text }
         if x {
-            s += "  {\(set.initial),\(set.suites.count):"
+            var s = "{\(set.initial),\(set.suites.count):"
             for suite in set.suites { s += " \(suite.capability.text)\(suite.isCurrent ? "" : " (old)")" }
-            s += "}"
+            r.set = s + "}"
         }
-        return s
+        return r
     }
 
-    func info(_ cap: Capability, _ session: ShellSession) -> String {
-        var h = Header(capability: cap, command: StandardCommand.info)
-        h.size = 30000
-        var t = session.transport
-        t.timeout = .seconds(5)
-        do throws(ErrorCode) {
-            let r = try t.transact(h, [])
-            guard r.header.status == .ok else { return "(\(r.header.status.name))" }
-            let text = String(decoding: r.data, as: UTF8.self)
-            return text.split(separator: "\n").first.map(String.init) ?? ""
-        } catch {
-            return "(\(error.name))"
-        }
-    }
-
-    func pad(_ s: String, _ width: Int) -> String {
-        s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
+    /// The exit code a row's failure to answer STD_INFO stands for.
+    func rowCode(_ row: ListingRow) -> Int32 {
+        guard case .failure(let e)? = row.info else { return 0 }
+        return ToolError.amoeba(e).exitCode
     }
 }

@@ -1,6 +1,8 @@
 // get: copy a file of the name space to standard output, piece by piece,
 // so that a file larger than memory streams. Progress goes to stderr when
-// it is a terminal.
+// it is a terminal. The file is named as the std tools name objects (a
+// path, capability text or a capability file), so a capability someone
+// handed over can be read without entering it first.
 
 import AmoebaClient
 import AmoebaCore
@@ -18,25 +20,31 @@ struct Get: ParsableCommand {
 
     @OptionGroup var daemon: DaemonOptions
     @Flag(help: "Show progress even when stderr is not a terminal.") var progress = false
-    @Argument(help: "The file's path.") var path: String
+    @Argument(help: "The file: a path, capability text (PORT/OBJECT(RIGHTS)/CHECK) or a capability file.") var path: String
 
     func run() throws {
         runTool("get") { () throws(ToolError) -> Int32 in
             let session = try ShellSession(options: daemon)
-            let p = try session.path(path)
             let meter = Progress(label: "get \(path)", force: progress)
             let out = FileHandle.standardOutput
-            do throws(ErrorCode) {
-                let file = try session.directories.lookup(p)
-                try session.files.read(file, progress: meter.update) { (piece: [UInt8]) throws(ErrorCode) in
-                    do { try out.write(contentsOf: piece) } catch { throw .systemError }
+            return session.forEach("get", [path]) { (arg: String) throws(ToolError) in
+                let file = try session.object(arg)
+                do throws(ErrorCode) {
+                    try session.files.read(file, progress: meter.update) { (piece: [UInt8]) throws(ErrorCode) in
+                        do { try out.write(contentsOf: piece) } catch { throw .systemError }
+                    }
+                    meter.finish()
+                } catch {
+                    meter.finish()
+                    // A directory answers a file command with STD_COMBAD:
+                    // say what the object is instead.
+                    if error == .commandBad || error == .capabilityBad, session.isDirectory(file) {
+                        throw .explained(error, what: "is a directory", hint: "dir lists it")
+                    }
+                    if error == .commandBad { throw .explained(error, what: "not a file", hint: nil) }
+                    throw .amoeba(error)
                 }
-            } catch {
-                meter.finish()
-                throw .amoeba(error)
             }
-            meter.finish()
-            return 0
         }
     }
 }

@@ -28,17 +28,10 @@ struct Mkd: ParsableCommand {
         runTool("mkd") { () throws(ToolError) -> Int32 in
             let session = try ShellSession(options: daemon)
             let masks = m.flatMap(DefaultMasks.parse) ?? DefaultMasks.directories
-            var worst: Int32 = 0
-            for arg in paths {
-                do throws(ToolError) {
-                    let path = try session.path(arg)
-                    do throws(ErrorCode) { _ = try session.directories.makeDirectory(path, masks: masks) } catch { throw .amoeba(error) }
-                } catch {
-                    ToolRunner.fail("mkd", arg, error)
-                    worst = max(worst, error.exitCode)
-                }
+            return session.forEach("mkd", paths) { (arg: String) throws(ToolError) in
+                let path = try session.path(arg)
+                do throws(ErrorCode) { _ = try session.directories.makeDirectory(path, masks: masks) } catch { throw .amoeba(error) }
             }
-            return worst
         }
     }
 }

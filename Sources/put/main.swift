@@ -37,33 +37,37 @@ struct Put: ParsableCommand {
     func run() throws {
         runTool("put") { () throws(ToolError) -> Int32 in
             let session = try ShellSession(options: daemon)
-            let p = try session.path(path)
-            guard let (parentPath, name) = p.parentAndName else { throw .usage("cannot put the root") }
-            let masks = m.flatMap(DefaultMasks.parse) ?? DefaultMasks.files
-            let server = try fileServer(session)
-            let parent: Capability
-            do throws(ErrorCode) { parent = try session.directories.lookup(parentPath) } catch { throw .amoeba(error) }
-            // Refuse before reading a large input, not after.
-            if !f, (try? session.directories.masks(of: name, in: parent)) != nil { throw .amoeba(.exists) }
-            let meter = Progress(label: "put \(path)", force: progress)
-            let input = StandardInput()
-            let file: Capability
-            do throws(ErrorCode) {
-                file = try session.files.create(on: server, reading: input.next) { meter.update($0, input.size) }
-                meter.finish()
-            } catch {
-                meter.finish()
-                throw .amoeba(error)
-            }
-            do throws(ErrorCode) {
-                if f { try? session.directories.delete(name, in: parent) }
-                try session.directories.append(name, CapabilitySet(file), masks: masks, in: parent)
-            } catch {
-                // Nobody could ever reach the file: do not leave it behind.
-                try? session.files.destroy(file)
-                throw .amoeba(error)
-            }
-            return 0
+            return session.forEach("put", [path]) { (arg: String) throws(ToolError) in try store(arg, session) }
+        }
+    }
+
+    func store(_ arg: String, _ session: ShellSession) throws(ToolError) {
+        let p = try session.path(arg)
+        guard let (parentPath, name) = p.parentAndName else { throw .usage("cannot put the root") }
+        let masks = m.flatMap(DefaultMasks.parse) ?? DefaultMasks.files
+        let server = try fileServer(session)
+        let parent = try session.lookup(parentPath)
+        // Refuse before reading a large input, not after.
+        if !f, (try? session.directories.masks(of: name, in: parent)) != nil {
+            throw .explained(.exists, what: "already exists", hint: "use -f to replace")
+        }
+        let meter = Progress(label: "put \(arg)", force: progress)
+        let input = StandardInput()
+        let file: Capability
+        do throws(ErrorCode) {
+            file = try session.files.create(on: server, reading: input.next) { meter.update($0, input.size) }
+            meter.finish()
+        } catch {
+            meter.finish()
+            throw .amoeba(error)
+        }
+        do throws(ErrorCode) {
+            if f { try? session.directories.delete(name, in: parent) }
+            try session.directories.append(name, CapabilitySet(file), masks: masks, in: parent)
+        } catch {
+            // Nobody could ever reach the file: do not leave it behind.
+            try? session.files.destroy(file)
+            throw .amoeba(error)
         }
     }
 

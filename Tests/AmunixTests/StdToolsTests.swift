@@ -54,13 +54,37 @@ import Testing
         #expect(ToolError.daemon(.cannotConnect(path: "/x", errno: 2)).exitCode == 3)
         #expect(ToolError.daemon(.connectionLost).exitCode == 3)
         #expect(ToolError.usage("x").exitCode == 64)
-        #expect(ToolError.amoeba(.denied).description == "STD_DENIED")
-        #expect(ToolError.amoeba(.rpcNotFound).description == "RPC_NOTFOUND")
+        #expect(ToolError.amoeba(.denied).description == "permission denied (the capability lacks the right) (STD_DENIED)")
+        #expect(ToolError.amoeba(.rpcNotFound).description == "no server answers for this capability's port (RPC_NOTFOUND)")
+        #expect(ToolError.explained(.exists, what: "already exists", hint: "use -f to replace").description
+                    == "already exists (STD_EXISTS); use -f to replace")
+    }
+
+    @Test func timeoutDefaultsToSecondsNotTheRPCLayers20() throws {
+        let options = try DaemonOptions.parse([])
+        #expect(options.timeout == DaemonOptions.defaultTimeout)
+        #expect(DaemonOptions.defaultTimeout < 20)
+        #expect(try DaemonOptions.parse(["--timeout", "2.5"]).timeout == 2.5)
+        #expect(throws: (any Error).self) { try DaemonOptions.parse(["--timeout", "0"]) }
+    }
+
+    @Test func daemonFailuresSayWhatToDo() {
+        let gone = ToolError.daemon(.cannotConnect(path: "/x.sock", errno: ENOENT)).description
+        #expect(gone.hasPrefix("cannot reach amunixd at /x.sock (is it running?"))
+        #expect(!gone.contains("errno"))
+        let refused = ToolError.daemon(.cannotConnect(path: "/x.sock", errno: ECONNREFUSED)).description
+        #expect(refused.hasPrefix("cannot reach amunixd at /x.sock (is it running?"))
+        #expect(!refused.contains("errno"))
     }
 
     @Test func noDaemonIsAClearError() {
         #expect(throws: AmunixError.cannotConnect(path: "/nonexistent/amunixd.sock", errno: ENOENT)) {
             _ = try AmunixConnection(path: "/nonexistent/amunixd.sock")
         }
+    }
+
+    @Test func theLibrarySaysErrnoInWordsToo() {
+        let text = AmunixError.cannotConnect(path: "/x.sock", errno: ECONNREFUSED).description
+        #expect(text == "cannot reach amunixd at /x.sock: Connection refused (is amunixd running? AMUNIX_SOCKET names its socket)")
     }
 }

@@ -2,6 +2,7 @@
 // or as a file, root.cap in the daemon's state folder, and a clear refusal
 // naming what was tried when nothing is found.
 
+import AmoebaClient
 import AmoebaCore
 import AmoebaNames
 import Foundation
@@ -64,5 +65,31 @@ import Testing
         #expect(DefaultMasks.parse("ff:6:4:1:1") == nil)
         #expect(DefaultMasks.parse("100") == nil)
         #expect(DefaultMasks.parse("zz") == nil)
+    }
+}
+
+/// The working directory: relative paths, `.` and `..` resolved by name,
+/// and WORK falling back to the root as Amoeba's does.
+@Suite struct WorkingDirectoryTests {
+    @Test func dotsAreResolvedByName() throws {
+        #expect(try AmoebaPath("/home/../hosts").components == ["hosts"])
+        #expect(try AmoebaPath("/home/./ann/").components == ["home", "ann"])
+        #expect(try AmoebaPath("/../..").isRoot)
+        #expect(try AmoebaPath("a/b/../c").components == ["a", "c"])
+    }
+
+    @Test func relativePathsStartAtTheBase() throws {
+        let ann = try AmoebaPath("/home/ann")
+        #expect(try AmoebaPath("src", from: ann).components == ["home", "ann", "src"])
+        #expect(try AmoebaPath(".", from: ann) == ann)
+        #expect(try AmoebaPath("../bob", from: ann).components == ["home", "bob"])
+        #expect(try AmoebaPath("/hosts", from: ann).components == ["hosts"])
+    }
+
+    @Test func workComesFromTheEnvironmentElseTheRoot() throws {
+        #expect(try WorkingDirectory.find(environment: [:]).isRoot)
+        #expect(try WorkingDirectory.find(environment: ["_WORK": "/home"]).components == ["home"])
+        #expect(try WorkingDirectory.find(environment: ["AMOEBA_WORK": "/home/ann", "_WORK": "/home"]).components == ["home", "ann"])
+        #expect(throws: WorkingDirectory.Bad.self) { try WorkingDirectory.find(environment: ["AMOEBA_WORK": "home"]) }
     }
 }

@@ -6,6 +6,9 @@
 // code, which scripts and users recognise by its Amoeba name).
 
 import AmoebaCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public enum AmunixError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The daemon's socket could not be reached (errno from connect).
@@ -20,7 +23,8 @@ public enum AmunixError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .cannotConnect(let path, let e):
-            return "cannot reach amunixd at \(path) (errno \(e)); is amunixd running? (set AMUNIX_SOCKET)"
+            // The errno as words: "errno 111" tells a user nothing.
+            return "cannot reach amunixd at \(path): \(String(cString: strerror(e))) (is amunixd running? AMUNIX_SOCKET names its socket)"
         case .connectionLost:
             return "lost the connection to amunixd"
         case .rpc(let code):
