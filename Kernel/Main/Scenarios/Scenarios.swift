@@ -18,6 +18,7 @@ enum Scenarios {
         case "measure": MeasureScenario.run()
         case "segments": SegmentScenario.run()
         case "signals": SignalScenario.run()
+        case "nodecore": NodeCoreScenario.run()
         default: Machine.fail("unknown scenario \(name)")
         }
     }
