@@ -7,16 +7,24 @@
 # alike, largest first. Slow (a few minutes: the whole boot is logged
 # through a pipe) and needs python3; for finding the next thing to cut.
 #   scripts/kernel-profile.sh [build dir]     (default .build-kernel, built first)
+# With PROFILE=nodecore it profiles the `nodecore` scenario's measured loop
+# instead: the node body's null transaction, both ends, inside the kernel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-.build-kernel}"
 [ $# -gt 0 ] || scripts/kernel-build.sh >/dev/null
 kernel="$out/kernel.elf"; user="$out/user-hello.elf"
-marks=($(objdump -d --no-show-raw-insn "$user" | awk '/programMain.*>:$/,/^$/' | grep rdtsc | awk '{gsub(":","",$1); print $1}'))
+scenario=measure rounds=1000
+if [ "${PROFILE:-}" = nodecore ]; then
+  scenario=nodecore rounds=500
+  marks=($(objdump -d --no-show-raw-insn "$kernel" | awk '/NodeCoreScenario.*runyyFZ.*>:$/,/^$/' | grep rdtsc | awk '{gsub(":","",$1); print $1}'))
+else
+  marks=($(objdump -d --no-show-raw-insn "$user" | awk '/programMain.*>:$/,/^$/' | grep rdtsc | awk '{gsub(":","",$1); print $1}'))
+fi
 start=${marks[0]}; stop=${marks[1]}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 mkfifo "$work/log"
-python3 - "$kernel" "$user" "$work/log" "$start" "$stop" 1000 <<'PY' &
+python3 - "$kernel" "$user" "$work/log" "$start" "$stop" "$rounds" <<'PY' &
 import sys, re, subprocess, bisect, collections
 def symbols(elf):
     out = subprocess.run(['nm', '-n', elf], capture_output=True, text=True).stdout
@@ -44,7 +52,7 @@ PY
 py=$!
 timeout 900 qemu-system-i386 -accel tcg -cpu max -m 64M -no-reboot -display none \
   -serial "file:$work/serial" -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
-  -icount shift=0,sleep=off -rtc clock=vm -kernel "$kernel" -append "scenario=measure" \
+  -icount shift=0,sleep=off -rtc clock=vm -kernel "$kernel" -append "scenario=$scenario" \
   -singlestep -d exec,nochain -D "$work/log" </dev/null >/dev/null 2>&1 || true
 wait $py
-grep "user process null transaction" "$work/serial" || true
+grep -E "user process null transaction|nodecore:" "$work/serial" || true
