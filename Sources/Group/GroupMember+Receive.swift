@@ -1,0 +1,241 @@
+// A member's side of the protocol: what arrives from the sequencer and
+// from joiners, and delivery in order.
+//
+// Everything here reads network input, so a message that does not decode,
+// comes from a slot that cannot exist or belongs to another incarnation is
+// counted and dropped; nothing traps.
+
+import AmoebaCore
+import FLIP
+
+extension GroupMember {
+    /// A FLIP event from the box. Only deliveries to this member's endpoint
+    /// count; undeliverable reports are left to the retry timers.
+    public func handle(_ event: FLIPEvent, now time: Instant) {
+        advance(time)
+        guard case .deliver(let d) = event, d.endpoint == endpoint else { return }
+        statistics.received += 1
+        if d.destination.isNull {
+            if let l = LocateBody.decode(d.message) { locateArrived(l, from: d.source) }
+            return
+        }
+        guard let (h, order) = try? GroupHeader.decode(d.message) else {
+            statistics.malformed += 1
+            return
+        }
+        guard Int(h.sender.rawValue) < slots.count else {
+            statistics.malformed += 1
+            return
+        }
+        switch phase {
+        case .locating:
+            if h.type == .hereIs { hereIsArrived(h, d.message, order, from: d.source) }
+            return
+        case .joining:
+            if h.type == .join, h.sender == me { ordered(h, d.message, order) }
+            return
+        case .left, .failed:
+            return
+        case .member:
+            break
+        }
+        guard h.incarnation == incarnation else {
+            statistics.malformed += 1
+            return
+        }
+        switch h.type {
+        case .broadcast, .join, .leave:
+            ordered(h, d.message, order)
+        case .broadcastRequest, .joinRequest, .leaveRequest:
+            if isSequencer { requestArrived(h, d.message, order, from: d.source) }
+        case .retransmit:
+            if isSequencer { retransmitRequested(h, from: d.source) }
+        case .sync:
+            if !isSequencer { syncArrived(h, d.message, order) }
+        case .state:
+            if isSequencer { stateArrived(h) }
+        default:
+            // Resilience, reset and liveness are not implemented yet.
+            break
+        }
+    }
+
+    // MARK: joining
+
+    func hereIsArrived(_ h: GroupHeader, _ m: [UInt8], _ order: ByteOrder, from source: FLIPAddress) {
+        var r = WireReader(m, from: GroupHeader.size, order: order)
+        guard let body = HereIsBody.decode(&r), Int(body.maxGroup) == slots.count,
+              body.yourIndex.rawValue < body.maxGroup, body.sequencer.rawValue < body.maxGroup,
+              body.yourIndex != body.sequencer else {
+            statistics.malformed += 1
+            return
+        }
+        me = body.yourIndex
+        sequencer = body.sequencer
+        incarnation = h.incarnation
+        groupAddress = body.groupAddress
+        groupAllAddress = body.groupAllAddress
+        slots[Int(sequencer.rawValue)].address = source
+        listenOnGroup()
+        phase = .joining
+        lastMessageID = lastMessageID.next
+        outgoing.insert(PendingSend(id: lastMessageID, type: .joinRequest, header: joinHeader, data: [], retrials: 0), at: 0)
+        transmitHead()
+    }
+
+    /// Locating ran out of rounds, or the JOINREQ out of retrials.
+    func joinFailed(_ code: ErrorCode) {
+        phase = .failed
+        requestDeadline = nil
+        outgoing.removeAll()
+        box.unregister(endpoint)
+        events.append(.joinFailed(code))
+    }
+
+    // MARK: ordered messages
+
+    /// A BCAST, JOIN or LEAVE with its number, from the group address or
+    /// sent again to this member alone.
+    func ordered(_ h: GroupHeader, _ m: [UInt8], _ order: ByteOrder) {
+        let s = h.sequence
+        if case .joining = phase {
+            // Our own JOIN: the group starts here for us.
+            var r = WireReader(m, from: GroupHeader.size, order: order)
+            guard r.header() != nil, let body = JoinBody.decode(&r, maxGroup: slots.count),
+                  body.sequencer.rawValue < UInt16(slots.count) else {
+                statistics.malformed += 1
+                return
+            }
+            for (i, row) in body.rows.enumerated() {
+                slots[i] = MemberSlot(state: row.state, address: row.address, rpcAddress: row.rpcAddress,
+                                      expect: row.expect, lastMessageID: row.messageID)
+            }
+            sequencer = body.sequencer
+            incarnation = body.incarnation
+            nextSequence = s
+            history.reset(to: s)
+            phase = .member
+            events.append(.joined(me))
+        }
+        guard s >= nextSequence else {
+            statistics.duplicates += 1
+            return
+        }
+        if history[s] != nil {
+            statistics.duplicates += 1
+            return
+        }
+        // Room for what overtook a gap: nothing below the next delivery is
+        // needed again by a member that is not the sequencer.
+        if !isSequencer && !history.fits(s) { history.trim(below: nextSequence) }
+        guard history.store(HistoryEntry(header: h, payload: Array(m[GroupHeader.size...]), order: order)) else {
+            return   // too far ahead: a sync or a later gap brings it back
+        }
+        deliverInOrder()
+        if history[nextSequence] == nil && hasHeldAbove { askForRetransmission() }
+    }
+
+    var hasHeldAbove: Bool {
+        var s = nextSequence.next
+        while history.fits(s) {
+            if history[s] != nil { return true }
+            s = s.next
+            if s.distance(from: nextSequence) > history.capacity { break }
+        }
+        return false
+    }
+
+    /// Hands the user every message from `nextSequence` on that is here.
+    func deliverInOrder() {
+        while let e = history[nextSequence] {
+            let s = nextSequence
+            nextSequence = s.next
+            deliver(e)
+        }
+        if !hasHeldAbove { retransmitDeadline = nil }
+    }
+
+    func deliver(_ e: HistoryEntry) {
+        let h = e.header
+        var r = WireReader(e.payload, from: 0, order: e.order)
+        let header = r.header() ?? Header()
+        let i = Int(h.sender.rawValue)
+        var kind = GroupDeliveryKind.message
+        switch h.type {
+        case .join:
+            kind = .join
+            if h.sender != me, let body = JoinBody.decode(&r, maxGroup: slots.count) {
+                slots[i].state = .member
+                slots[i].address = body.newMember
+                slots[i].expect = h.sequence
+            }
+            events.append(.delivered(GroupDelivery(sequence: h.sequence, kind: kind, sender: h.sender, header: header, data: [])))
+            if h.sender == me { completed(h.messageID, at: h.sequence) }
+            return
+        case .leave:
+            kind = .leave
+            slots[i].state = .unused
+        default:
+            break
+        }
+        let data = kind == .message ? r.rest() : []
+        events.append(.delivered(GroupDelivery(sequence: h.sequence, kind: kind, sender: h.sender, header: header, data: data)))
+        if h.sender == me {
+            completed(h.messageID, at: h.sequence)
+            if kind == .leave { finishLeaving() }
+        }
+    }
+
+    func finishLeaving() {
+        phase = .left
+        requestDeadline = nil
+        retransmitDeadline = nil
+        syncDeadline = nil
+        outgoing.removeAll()
+        box.leave(endpoint, group: groupAddress.publicAddress)
+        box.leave(endpoint, group: groupAllAddress.publicAddress)
+        box.unregister(endpoint)
+        events.append(.left)
+    }
+
+    // MARK: recovery
+
+    /// Asks the sequencer for the missing numbers from `nextSequence` on,
+    /// a few at a time and not more often than RETRANSTIME.
+    func askForRetransmission(upTo last: SequenceNumber? = nil) {
+        if let t = lastRetransmitAsk, now < t + configuration.retransmitGap {
+            retransmitDeadline = t + configuration.retransmitGap
+            return
+        }
+        lastRetransmitAsk = now
+        var asked = 0
+        var s = nextSequence
+        let limit = last ?? SequenceNumber(nextSequence.rawValue &+ UInt32(history.capacity))
+        while s <= limit && asked < configuration.maxRetransmitPending && history.fits(s) {
+            if history[s] == nil {
+                let h = GroupHeader(type: .retransmit, sender: me, incarnation: incarnation, sequence: s, expect: nextSequence)
+                unicast(h.encoded(order: configuration.byteOrder), to: sequencer)
+                statistics.retransmitRequests += 1
+                asked += 1
+            }
+            s = s.next
+        }
+        retransmitDeadline = now + configuration.retransmitGap
+    }
+
+    /// SYNC: the sequencer's next number in `sequence`, then the members
+    /// that must answer.
+    func syncArrived(_ h: GroupHeader, _ m: [UInt8], _ order: ByteOrder) {
+        var r = WireReader(m, from: GroupHeader.size, order: order)
+        var named = false
+        while !named, let v = r.u16() { named = v == me.rawValue }
+        guard named else { return }
+        if nextSequence >= h.sequence {
+            let st = GroupHeader(type: .state, sender: me, incarnation: incarnation, sequence: nextSequence, expect: nextSequence)
+            unicast(st.encoded(order: configuration.byteOrder), to: sequencer)
+        } else {
+            lastRetransmitAsk = nil
+            askForRetransmission(upTo: SequenceNumber(h.sequence.rawValue &- 1))
+        }
+    }
+}
