@@ -1,0 +1,103 @@
+// The group on the simulated network: every member delivers the same
+// sequence, own messages included, with nothing lost and nothing twice,
+// also when a fifth of the frames vanish and others arrive twice or late.
+
+import Testing
+import AmoebaCore
+import FLIP
+import Group
+import SimNet
+
+/// Every member delivered the same messages under the same numbers; the
+/// numbers of what each delivered run without gaps.
+func expectAgreement(_ hosts: [GroupHost]) {
+    var bySequence: [SequenceNumber: GroupDelivery] = [:]
+    for h in hosts {
+        var previous: SequenceNumber?
+        for d in h.delivered {
+            if let p = previous { #expect(d.sequence == p.next) }
+            previous = d.sequence
+            if let other = bySequence[d.sequence] {
+                #expect(other == d)
+            } else {
+                bySequence[d.sequence] = d
+            }
+        }
+    }
+}
+
+@Suite struct GroupOrderTests {
+    @Test func threeMembersAgreeOnTheOrder() {
+        let (net, hosts, _) = makeGroup(seed: 1, count: 3)
+        #expect(hosts.map(\.joined) == [MemberIndex(0), MemberIndex(1), MemberIndex(2)])
+        for k in 0..<10 {
+            for (i, h) in hosts.enumerated() { h.send(payload(host: i, n: k)) }
+        }
+        #expect(net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messages.count == 30 } }, limit: .seconds(5)))
+        expectAgreement(hosts)
+        // Joins are in the order too: the sequencer saw both, the second joiner its own.
+        #expect(hosts[0].delivered.filter { $0.kind == .join }.map(\.sender) == [MemberIndex(1), MemberIndex(2)])
+        #expect(hosts[2].delivered.first?.kind == .join)
+        #expect(hosts[2].delivered.first?.header.extra == 2)
+        for h in hosts { #expect(h.sent.count == 10) }
+        let info = hosts[1].member!.info
+        #expect(info.total == 3)
+        #expect(info.members == [MemberIndex(0), MemberIndex(1), MemberIndex(2)])
+        #expect(info.sequencer == MemberIndex(0))
+    }
+
+    @Test func aBigEndianMemberTalksWithLittleEndianOnes() {
+        let net = SimNetwork(seed: 7)
+        let seg = net.addSegment()
+        let hosts = (0..<3).map { GroupHost(net, "h\($0)", on: seg, seed: 70 + UInt64($0)) }
+        let port = Port(hex: "b1b2b3b4b5b6")!
+        var big = GroupConfiguration.fastTest
+        big.byteOrder = .big
+        hosts[0].create(port, .fastTest)
+        hosts[1].join(port, big)
+        #expect(net.run(until: { hosts[1].collect(); return hosts[1].joined != nil }, limit: .seconds(5)))
+        hosts[2].join(port, .fastTest)
+        #expect(net.run(until: { hosts[2].collect(); return hosts[2].joined != nil }, limit: .seconds(5)))
+        for k in 0..<5 { for (i, h) in hosts.enumerated() { h.send(payload(host: i, n: k)) } }
+        #expect(net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messages.count == 15 } }, limit: .seconds(5)))
+        expectAgreement(hosts)
+        #expect(hosts[2].messages.filter { $0.data.first == 1 }.map { $0.header.command } == [1, 1, 1, 1, 1])
+    }
+
+    @Test func joiningAGroupThatDoesNotExistFails() {
+        let net = SimNetwork(seed: 9)
+        let seg = net.addSegment()
+        let h = GroupHost(net, "lonely", on: seg, seed: 90)
+        var c = GroupConfiguration.fastTest
+        c.locateMaxHops = 4
+        c.locateRetrials = 3
+        h.join(Port(hex: "c1c2c3c4c5c6")!, c)
+        #expect(net.run(until: { h.collect(); return h.joinError != nil }, limit: .seconds(5)))
+        #expect(h.joinError == .bcNoExist)
+    }
+
+    @Test(arguments: [(UInt64(11), 5, 1000), (UInt64(12), 3, 1500)])
+    func manyMessagesUnderDropDuplicateAndReorder(seed: UInt64, members: Int, each: Int) {
+        let faults = FaultProfile(drop: 0.2, duplicate: 0.2, reorder: 0.2, maxDelay: .milliseconds(2))
+        let (net, hosts, _) = makeGroup(seed: seed, count: members, faults: faults)
+        #expect(hosts.allSatisfy { $0.joined != nil })
+        for k in 0..<each {
+            for (i, h) in hosts.enumerated() { h.member!.send(Header(command: 1), payload(host: i, n: k), now: net.now) }
+        }
+        for h in hosts { net.flush(h.sim) }
+        let total = members * each
+        let done = net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messages.count >= total } },
+                           limit: .seconds(600))
+        #expect(done)
+        expectAgreement(hosts)
+        for h in hosts {
+            // Nothing lost, nothing twice: each host's counters 0..<each, in its send order.
+            var seen = [[Int]](repeating: [], count: members)
+            for m in h.messages { if let (host, n) = decodePayload(m.data) { seen[host].append(n) } }
+            for s in seen { #expect(s == Array(0..<each)) }
+            #expect(h.sent.count == each)
+            #expect(h.failed.isEmpty)
+        }
+        #expect(net.framesDropped > 0 && net.framesDuplicated > 0 && net.framesReordered > 0)
+    }
+}
