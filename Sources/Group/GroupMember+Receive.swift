@@ -113,6 +113,7 @@ extension GroupMember {
             sequencer = body.sequencer
             incarnation = body.incarnation
             nextSequence = s
+            highestHeld = SequenceNumber(0)
             history.reset(to: s)
             phase = .member
             events.append(.joined(me))
@@ -131,19 +132,14 @@ extension GroupMember {
         guard history.store(HistoryEntry(header: h, payload: Array(m[GroupHeader.size...]), order: order)) else {
             return   // too far ahead: a sync or a later gap brings it back
         }
+        if s > highestHeld { highestHeld = s }
         deliverInOrder()
         if history[nextSequence] == nil && hasHeldAbove { askForRetransmission() }
     }
 
-    var hasHeldAbove: Bool {
-        var s = nextSequence.next
-        while history.fits(s) {
-            if history[s] != nil { return true }
-            s = s.next
-            if s.distance(from: nextSequence) > history.capacity { break }
-        }
-        return false
-    }
+    /// Whether a message that overtook a gap waits: everything at or above
+    /// `nextSequence` is undelivered, so the highest held one tells.
+    var hasHeldAbove: Bool { highestHeld >= nextSequence && history[highestHeld] != nil }
 
     /// Hands the user every message from `nextSequence` on that is here.
     func deliverInOrder() {
@@ -192,8 +188,8 @@ extension GroupMember {
         retransmitDeadline = nil
         syncDeadline = nil
         outgoing.removeAll()
-        box.leave(endpoint, group: groupAddress.publicAddress)
-        box.leave(endpoint, group: groupAllAddress.publicAddress)
+        box.leave(endpoint, group: groupPublic)
+        box.leave(endpoint, group: groupAllPublic)
         box.unregister(endpoint)
         events.append(.left)
     }

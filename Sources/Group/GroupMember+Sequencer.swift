@@ -113,6 +113,7 @@ extension GroupMember {
         slots[i].lastSequence = out.sequence
         let entry = HistoryEntry(header: out, payload: payload, order: order)
         history.store(entry)
+        if out.sequence > highestHeld { highestHeld = out.sequence }
         var m = out.encoded(order: order)
         m += payload
         multicast(m)

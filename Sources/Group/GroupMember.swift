@@ -58,11 +58,17 @@ public final class GroupMember {
     /// The group's two private addresses; members listen on their public forms.
     var groupAddress = FLIPAddress.null
     var groupAllAddress = FLIPAddress.null
+    /// Their public forms, kept: the one-way function is DES, too dear
+    /// to run for every multicast.
+    var groupPublic = FLIPAddress.null
+    var groupAllPublic = FLIPAddress.null
     var incarnation = Incarnation(rawValue: 0)
     var slots: [MemberSlot]
     /// The next number to deliver: everything below has been delivered.
     var nextSequence = SequenceNumber.first
     var history: History
+    /// The highest number held; above `nextSequence` it means a gap.
+    var highestHeld = SequenceNumber(0)
 
     var outgoing: [PendingSend] = []
     var lastMessageID = GroupMessageID(0)
@@ -122,8 +128,10 @@ public final class GroupMember {
     }
 
     func listenOnGroup() {
-        box.join(endpoint, group: groupAddress.publicAddress)
-        box.join(endpoint, group: groupAllAddress.publicAddress)
+        groupPublic = groupAddress.publicAddress
+        groupAllPublic = groupAllAddress.publicAddress
+        box.join(endpoint, group: groupPublic)
+        box.join(endpoint, group: groupAllPublic)
     }
 
     public var isSequencer: Bool { isMember && me == sequencer }
@@ -246,7 +254,7 @@ public final class GroupMember {
 
     func multicast(_ m: [UInt8]) {
         statistics.sent += 1
-        box.multicast(m, from: endpoint, to: groupAddress.publicAddress, maxHop: box.configuration.maxHops, now: now)
+        box.multicast(m, from: endpoint, to: groupPublic, maxHop: box.configuration.maxHops, now: now)
     }
 
     func sendLocate(hops: UInt16) {

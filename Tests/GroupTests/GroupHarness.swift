@@ -31,6 +31,9 @@ final class GroupHost {
     var joined: MemberIndex?
     var joinError: ErrorCode?
     var hasLeft = false
+    /// Messages delivered so far, kept so that a run's stop condition need
+    /// not walk the deliveries on every step.
+    var messageCount = 0
 
     init(_ net: SimNetwork, _ name: String, on segment: SegmentID, seed: UInt64) {
         self.net = net
@@ -75,7 +78,9 @@ final class GroupHost {
         guard let m = member else { return }
         for e in m.takeEvents() {
             switch e {
-            case .delivered(let d): delivered.append(d)
+            case .delivered(let d):
+                delivered.append(d)
+                if d.kind == .message { messageCount += 1 }
             case .joined(let i): joined = i
             case .joinFailed(let c): joinError = c
             case .sent(let id, let s): sent[id] = s

@@ -33,7 +33,7 @@ func expectAgreement(_ hosts: [GroupHost]) {
         for k in 0..<10 {
             for (i, h) in hosts.enumerated() { h.send(payload(host: i, n: k)) }
         }
-        #expect(net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messages.count == 30 } }, limit: .seconds(5)))
+        #expect(net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messageCount == 30 } }, limit: .seconds(5)))
         expectAgreement(hosts)
         // Joins are in the order too: the sequencer saw both, the second joiner its own.
         #expect(hosts[0].delivered.filter { $0.kind == .join }.map(\.sender) == [MemberIndex(1), MemberIndex(2)])
@@ -59,7 +59,7 @@ func expectAgreement(_ hosts: [GroupHost]) {
         hosts[2].join(port, .fastTest)
         #expect(net.run(until: { hosts[2].collect(); return hosts[2].joined != nil }, limit: .seconds(5)))
         for k in 0..<5 { for (i, h) in hosts.enumerated() { h.send(payload(host: i, n: k)) } }
-        #expect(net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messages.count == 15 } }, limit: .seconds(5)))
+        #expect(net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messageCount == 15 } }, limit: .seconds(5)))
         expectAgreement(hosts)
         #expect(hosts[2].messages.filter { $0.data.first == 1 }.map { $0.header.command } == [1, 1, 1, 1, 1])
     }
@@ -86,7 +86,7 @@ func expectAgreement(_ hosts: [GroupHost]) {
         }
         for h in hosts { net.flush(h.sim) }
         let total = members * each
-        let done = net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messages.count >= total } },
+        let done = net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messageCount >= total } },
                            limit: .seconds(600))
         #expect(done)
         expectAgreement(hosts)
