@@ -21,10 +21,10 @@ tables=/opt/swift/usr/lib/swift/embedded/$target/libswiftUnicodeDataTables.a
 
 # The library modules, in dependency order. The kernel links them all
 # (--gc-sections drops what it does not use); user programs do not link
-# the network stack (FLIP, RPC, Node), which only the kernel runs.
-shared=(AmoebaCore:Sources/AmoebaCore FLIP:Sources/FLIP RPC:Sources/RPC Node:Sources/Node
+# the network stack (FLIP, RPC, Group, Node), which only the kernel runs.
+shared=(AmoebaCore:Sources/AmoebaCore FLIP:Sources/FLIP RPC:Sources/RPC Group:Sources/Group Node:Sources/Node
   DirectoryProtocol:Servers/DirectoryProtocol NodeServers:Sources/NodeServers KernelCore:Kernel/Core)
-kernelOnly=" FLIP RPC Node "
+kernelOnly=" FLIP RPC Group Node "
 objects=()
 userObjects=()
 for m in "${shared[@]}"; do
