@@ -45,9 +45,16 @@ extension GroupMember {
         }
         switch h.type {
         case .broadcast, .join, .leave:
-            ordered(h, d.message, order)
+            // The sequencer makes these; one arriving at it is forged or stale.
+            if !isSequencer { ordered(h, d.message, order) }
         case .broadcastRequest, .joinRequest, .leaveRequest:
-            if isSequencer { requestArrived(h, d.message, order, from: d.source) }
+            if isSequencer {
+                requestArrived(h, d.message, order, from: d.source)
+            } else if h.type == .broadcastRequest && h.sequence.rawValue != 0 {
+                tentativeArrived(h, d.message, order)
+            }
+        case .ack:
+            if isSequencer { acknowledgementArrived(h) }
         case .retransmit:
             if isSequencer { retransmitRequested(h, from: d.source) }
         case .sync:
@@ -122,8 +129,23 @@ extension GroupMember {
             statistics.duplicates += 1
             return
         }
-        if history[s] != nil {
-            statistics.duplicates += 1
+        if s > highestHeld { highestHeld = s }
+        if let e = history[s] {
+            if !e.accepted && m.count == GroupHeader.size && e.header.messageID == h.messageID {
+                // The short BCAST that makes a held tentative message official.
+                var official = e
+                official.accepted = true
+                official.header = h
+                history.store(official)
+                deliverInOrder()
+            } else if e.accepted || m.count == GroupHeader.size {
+                statistics.duplicates += 1
+                return
+            }
+        }
+        if m.count == GroupHeader.size {
+            // Accepted, but its body never reached us: ask for all of it.
+            if history[s]?.accepted != true { askForRetransmission() }
             return
         }
         // Room for what overtook a gap: nothing below the next delivery is
@@ -132,18 +154,39 @@ extension GroupMember {
         guard history.store(HistoryEntry(header: h, payload: Array(m[GroupHeader.size...]), order: order)) else {
             return   // too far ahead: a sync or a later gap brings it back
         }
-        if s > highestHeld { highestHeld = s }
         deliverInOrder()
-        if history[nextSequence] == nil && hasHeldAbove { askForRetransmission() }
+        if hasHeldAbove && history[nextSequence]?.accepted != true { askForRetransmission() }
     }
 
-    /// Whether a message that overtook a gap waits: everything at or above
-    /// `nextSequence` is undelivered, so the highest held one tells.
-    var hasHeldAbove: Bool { highestHeld >= nextSequence && history[highestHeld] != nil }
+    /// Whether something at or above `nextSequence` is known of: a message
+    /// that overtook a gap, or a tentative one not yet made official.
+    var hasHeldAbove: Bool { highestHeld >= nextSequence }
+
+    /// With resilience: the sequencer's tentative message with its number.
+    /// Hold it, and acknowledge it if this member is ranked to.
+    func tentativeArrived(_ h: GroupHeader, _ m: [UInt8], _ order: ByteOrder) {
+        let s = h.sequence
+        guard s >= nextSequence, m.count >= GroupHeader.size + Header.size else { return }
+        if history[s]?.accepted != true {
+            if !history.fits(s) { history.trim(below: nextSequence) }
+            var official = h
+            official.type = .broadcast
+            var e = HistoryEntry(header: official, payload: Array(m[GroupHeader.size...]), order: order)
+            e.accepted = false
+            guard history.store(e) else { return }
+            if s > highestHeld { highestHeld = s }
+        }
+        if rank <= Int(configuration.resilience) {
+            let ack = GroupHeader(type: .ack, sender: me, incarnation: incarnation, sequence: s,
+                                  messageID: h.messageID, expect: nextSequence)
+            statistics.acknowledgementsSent += 1
+            unicast(ack.encoded(order: configuration.byteOrder), to: sequencer)
+        }
+    }
 
     /// Hands the user every message from `nextSequence` on that is here.
     func deliverInOrder() {
-        while let e = history[nextSequence] {
+        while let e = history[nextSequence], e.accepted {
             let s = nextSequence
             nextSequence = s.next
             deliver(e)
@@ -208,7 +251,7 @@ extension GroupMember {
         var s = nextSequence
         let limit = last ?? SequenceNumber(nextSequence.rawValue &+ UInt32(history.capacity))
         while s <= limit && asked < configuration.maxRetransmitPending && history.fits(s) {
-            if history[s] == nil {
+            if history[s]?.accepted != true {
                 let h = GroupHeader(type: .retransmit, sender: me, incarnation: incarnation, sequence: s, expect: nextSequence)
                 unicast(h.encoded(order: configuration.byteOrder), to: sequencer)
                 statistics.retransmitRequests += 1

@@ -56,7 +56,9 @@ extension GroupMember {
         acknowledged(i, h.expect)
         if h.messageID <= slots[i].lastMessageID {
             statistics.duplicates += 1
-            if let s = slots[i].lastSequence, let e = history[s] { resend(e, to: h.sender) }
+            if let s = slots[i].lastSequence, let e = history[s] {
+                if e.accepted { resend(e, to: h.sender) } else { sendTentative(e) }
+            }
             return
         }
         var out = h
@@ -99,27 +101,65 @@ extension GroupMember {
     @discardableResult
     func order(_ h: GroupHeader, payload: [UInt8], order: ByteOrder) -> Bool {
         trimHistory()
-        if nextSequence.distance(from: history.low) >= history.capacity {
+        if nextAssign.distance(from: history.low) >= history.capacity {
             statistics.historyFull += 1
             sync(full: true)
             return false
         }
         var out = h
-        out.sequence = nextSequence
+        out.sequence = nextAssign
+        nextAssign = nextAssign.next
         out.incarnation = incarnation
         out.expect = nextSequence
         let i = Int(h.sender.rawValue)
         slots[i].lastMessageID = h.messageID
         slots[i].lastSequence = out.sequence
-        let entry = HistoryEntry(header: out, payload: payload, order: order)
-        history.store(entry)
+        var entry = HistoryEntry(header: out, payload: payload, order: order)
         if out.sequence > highestHeld { highestHeld = out.sequence }
+        if syncDeadline == nil { syncDeadline = now + configuration.syncInterval }
+        if h.type == .broadcast && effectiveResilience > 0 {
+            // Joins and leaves are made official at once (see the report:
+            // the joiner cannot take part in acknowledging its own join).
+            entry.accepted = false
+            history.store(entry)
+            sendTentative(entry)
+            return true
+        }
+        history.store(entry)
         var m = out.encoded(order: order)
         m += payload
         multicast(m)
-        if syncDeadline == nil { syncDeadline = now + configuration.syncInterval }
         deliverInOrder()
         return true
+    }
+
+    /// Multicasts a message that has its number but waits for
+    /// acknowledgements: as BCASTREQ, carrying the number, in full.
+    func sendTentative(_ e: HistoryEntry) {
+        var h = e.header
+        h.type = .broadcastRequest
+        var m = h.encoded(order: e.order)
+        m += e.payload
+        multicast(m)
+    }
+
+    /// BC_ACK: a member holds a tentative message. Once enough members do,
+    /// it becomes official: the short BCAST tells the members, and every
+    /// message up to the next one still waiting is delivered here.
+    func acknowledgementArrived(_ h: GroupHeader) {
+        let i = Int(h.sender.rawValue)
+        guard slots[i].state == .member, h.sender != me, var e = history[h.sequence], !e.accepted,
+              e.header.messageID == h.messageID else { return }
+        statistics.acknowledgementsReceived += 1
+        acknowledged(i, h.expect)
+        if !e.acknowledgedBy.contains(h.sender) { e.acknowledgedBy.append(h.sender) }
+        if e.acknowledgedBy.count >= effectiveResilience {
+            e.accepted = true
+            e.acknowledgedBy = []
+            multicast(e.header.encoded(order: configuration.byteOrder))
+        }
+        history.store(e)
+        deliverInOrder()
     }
 
     func resend(_ e: HistoryEntry, to member: MemberIndex) {
@@ -149,7 +189,7 @@ extension GroupMember {
         guard slots[i].address == source, slots[i].state != .unused || slots[i].lastSequence != nil else { return }
         acknowledged(i, h.expect)
         let s = max(h.sequence, slots[i].state == .member ? slots[i].expect : h.sequence)
-        if let e = history[s] { resend(e, to: h.sender) }
+        if let e = history[s], e.accepted { resend(e, to: h.sender) }
     }
 
     func stateArrived(_ h: GroupHeader) {
@@ -164,6 +204,14 @@ extension GroupMember {
         for (i, s) in slots.enumerated() where s.state == .member && i != Int(me.rawValue) {
             if full ? s.expect <= history.low : s.expect != nextSequence {
                 GroupWire.put(UInt16(i), into: &list, configuration.byteOrder)
+            }
+        }
+        if !full {
+            // Tentative messages not acknowledged in a sync interval go out again.
+            var s = nextSequence
+            while s < nextAssign {
+                if let e = history[s], !e.accepted { sendTentative(e) }
+                s = s.next
             }
         }
         guard !list.isEmpty else { return }

@@ -25,7 +25,7 @@ extension GroupMember {
         }
         if let d = retransmitDeadline, d <= now {
             retransmitDeadline = nil
-            if isMember && history[nextSequence] == nil && hasHeldAbove { askForRetransmission() }
+            if isMember && !isSequencer && hasHeldAbove { askForRetransmission() }
         }
         if let d = syncDeadline, d <= now {
             syncDeadline = nil

@@ -67,10 +67,16 @@ public final class GroupMember {
     /// The next number to deliver: everything below has been delivered.
     var nextSequence = SequenceNumber.first
     var history: History
-    /// The highest number held; above `nextSequence` it means a gap.
+    /// The highest number heard of (ordered, tentative or announced);
+    /// at or above `nextSequence` it means something is still missing.
     var highestHeld = SequenceNumber(0)
+    /// Sequencer: the number the next request gets. Ahead of
+    /// `nextSequence` while messages wait for resilience acknowledgements.
+    var nextAssign = SequenceNumber.first
 
     var outgoing: [PendingSend] = []
+    var transmitting = false
+    var transmitAgain = false
     var lastMessageID = GroupMessageID(0)
     var events: [GroupEvent] = []
 
@@ -198,17 +204,40 @@ public final class GroupMember {
     }
 
     /// Sends the request at the head of the queue, or orders it at once on
-    /// the sequencer.
+    /// the sequencer. On the sequencer an order completes at once and asks
+    /// for the next: a loop, not recursion, so a long queue cannot run a
+    /// kernel stack out.
     func transmitHead() {
+        if transmitting {
+            transmitAgain = true
+            return
+        }
+        transmitting = true
+        repeat {
+            transmitAgain = false
+            transmitHeadOnce()
+        } while transmitAgain
+        transmitting = false
+    }
+
+    func transmitHeadOnce() {
         guard var p = outgoing.first else { return }
         if isSequencer {
+            let i = Int(me.rawValue)
+            if slots[i].lastMessageID >= p.id {
+                // Ordered already, still waiting for acknowledgements.
+                if let s = slots[i].lastSequence, let e = history[s], !e.accepted { sendTentative(e) }
+                requestDeadline = now + configuration.replyTimeout
+                return
+            }
             let type: GroupMessageType = p.type == .leaveRequest ? .leave : .broadcast
-            var h = GroupHeader(type: type, sender: me, incarnation: incarnation, messageID: p.id, expect: nextSequence)
-            h.sequence = SequenceNumber(0)
+            let h = GroupHeader(type: type, sender: me, incarnation: incarnation, messageID: p.id, expect: nextSequence)
             var payload = p.header.encoded(order: configuration.byteOrder)
             payload += p.data
             if !order(h, payload: payload, order: configuration.byteOrder) {
                 requestDeadline = now + configuration.retransmitGap
+            } else if outgoing.first?.id == p.id {
+                requestDeadline = now + configuration.replyTimeout
             }
             return
         }
@@ -222,7 +251,7 @@ public final class GroupMember {
             outgoing.removeFirst()
             events.append(.sendFailed(p.id, .bcFail))
             requestDeadline = nil
-            transmitHead()
+            transmitAgain = true
             return
         }
         let h = GroupHeader(type: p.type, sender: me, incarnation: incarnation, messageID: p.id, expect: nextSequence)
@@ -244,6 +273,22 @@ public final class GroupMember {
     }
 
     // MARK: output helpers
+
+    /// This member's place among the members other than the sequencer
+    /// (1, 2, ...): those ranked up to the resilience degree acknowledge.
+    var rank: Int {
+        var r = 0
+        for (i, s) in slots.enumerated() where s.state == .member && i != Int(sequencer.rawValue) {
+            r += 1
+            if i == Int(me.rawValue) { return r }
+        }
+        return Int.max
+    }
+
+    /// min(r, total - 1): acknowledgements a message needs before it counts.
+    var effectiveResilience: Int {
+        min(Int(configuration.resilience), max(0, liveMembers.count - 1))
+    }
 
     func unicast(_ m: [UInt8], to member: MemberIndex) {
         let i = Int(member.rawValue)
@@ -279,4 +324,6 @@ public struct GroupStatistics: Sendable, Equatable {
     public var retransmissionsAnswered = 0
     public var syncs = 0
     public var historyFull = 0
+    public var acknowledgementsSent = 0
+    public var acknowledgementsReceived = 0
 }

@@ -15,6 +15,11 @@ struct HistoryEntry {
     /// Everything after the group header, in `order`.
     var payload: [UInt8]
     var order: ByteOrder
+    /// False while the sequencer waits for resilience acknowledgements:
+    /// the number is given but the message may not be delivered yet.
+    var accepted = true
+    /// Sequencer: the members that acknowledged a tentative message.
+    var acknowledgedBy: [MemberIndex] = []
 }
 
 struct History {
