@@ -34,6 +34,8 @@ final class GroupHost {
     /// Messages delivered so far, kept so that a run's stop condition need
     /// not walk the deliveries on every step.
     var messageCount = 0
+    /// Called for each delivery as it is collected.
+    var onDeliver: ((GroupDelivery) -> Void)?
 
     init(_ net: SimNetwork, _ name: String, on segment: SegmentID, seed: UInt64) {
         self.net = net
@@ -80,6 +82,7 @@ final class GroupHost {
             switch e {
             case .delivered(let d):
                 delivered.append(d)
+                onDeliver?(d)
                 if d.kind == .message { messageCount += 1 }
             case .joined(let i): joined = i
             case .joinFailed(let c): joinError = c
