@@ -101,3 +101,32 @@ func expectAgreement(_ hosts: [GroupHost]) {
         #expect(net.framesDropped > 0 && net.framesDuplicated > 0 && net.framesReordered > 0)
     }
 }
+
+@Suite struct GroupFlowControlTests {
+    /// A 16-slot history and a member that never sends: the sequencer
+    /// learns where it is only by asking (SYNC, answered by STATE or
+    /// RETRANS), and refuses requests while the history is full. The
+    /// senders are held back; nothing is lost.
+    @Test func aSmallHistoryHoldsSendersBackWithoutLoss() {
+        var c = GroupConfiguration.fastTest
+        c.logHistory = 4
+        let faults = FaultProfile(drop: 0.2, duplicate: 0.1, reorder: 0.1, maxDelay: .milliseconds(2))
+        let (net, hosts, _) = makeGroup(seed: 41, count: 4, faults: faults, configuration: c)
+        #expect(hosts.allSatisfy { $0.joined != nil })
+        let each = 200
+        for k in 0..<each {
+            for (i, h) in hosts.enumerated().dropLast() { h.member!.send(Header(command: 1), payload(host: i, n: k), now: net.now) }
+        }
+        for h in hosts { net.flush(h.sim) }
+        #expect(net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messageCount >= 3 * each } }, limit: .seconds(600)))
+        expectAgreement(hosts)
+        for h in hosts {
+            var seen = [[Int]](repeating: [], count: 3)
+            for m in h.messages { if let (host, n) = decodePayload(m.data) { seen[host].append(n) } }
+            #expect(seen == [[Int]](repeating: Array(0..<each), count: 3))
+        }
+        let s = hosts[0].member!.statistics
+        #expect(s.historyFull > 0)
+        #expect(s.syncs > 0)
+    }
+}
