@@ -52,6 +52,10 @@ extension GroupMember {
                 requestArrived(h, d.message, order, from: d.source)
             } else if h.type == .broadcastRequest && h.sequence.rawValue != 0 {
                 tentativeArrived(h, d.message, order)
+            } else if h.type == .broadcastRequest && h.sender != me && d.message.count >= GroupHeader.size + Header.size {
+                // Method BB: hold it until the sequencer gives it a number.
+                buffered[Int(h.sender.rawValue)] = BufferedRequest(id: h.messageID, payload: Array(d.message[GroupHeader.size...]),
+                                                                   order: order)
             }
         case .ack:
             if isSequencer { acknowledgementArrived(h) }
@@ -79,6 +83,7 @@ extension GroupMember {
         }
         me = body.yourIndex
         sequencer = body.sequencer
+        large = body.large
         incarnation = h.incarnation
         groupAddress = body.groupAddress
         groupAllAddress = body.groupAllAddress
@@ -144,8 +149,16 @@ extension GroupMember {
             }
         }
         if m.count == GroupHeader.size {
+            guard history[s]?.accepted != true else { return }
+            // Method BB: the body came earlier, to the group-all address.
+            let i = Int(h.sender.rawValue)
+            if let b = buffered[i], b.id == h.messageID {
+                buffered[i] = nil
+                if !history.fits(s) { history.trim(below: nextSequence) }
+                if history.store(HistoryEntry(header: h, payload: b.payload, order: b.order)) { deliverInOrder() }
+            }
             // Accepted, but its body never reached us: ask for all of it.
-            if history[s]?.accepted != true { askForRetransmission() }
+            if hasHeldAbove && history[nextSequence]?.accepted != true { askForRetransmission() }
             return
         }
         // Room for what overtook a gap: nothing below the next delivery is
@@ -166,12 +179,22 @@ extension GroupMember {
     /// Hold it, and acknowledge it if this member is ranked to.
     func tentativeArrived(_ h: GroupHeader, _ m: [UInt8], _ order: ByteOrder) {
         let s = h.sequence
-        guard s >= nextSequence, m.count >= GroupHeader.size + Header.size else { return }
+        guard s >= nextSequence else { return }
         if history[s]?.accepted != true {
+            var payload = Array(m[GroupHeader.size...])
+            var payloadOrder = order
+            if payload.isEmpty {
+                // Method BB: the body is the request buffered for its sender.
+                let i = Int(h.sender.rawValue)
+                guard let b = buffered[i], b.id == h.messageID else { return }
+                payload = b.payload
+                payloadOrder = b.order
+            }
+            guard payload.count >= Header.size else { return }
             if !history.fits(s) { history.trim(below: nextSequence) }
             var official = h
             official.type = .broadcast
-            var e = HistoryEntry(header: official, payload: Array(m[GroupHeader.size...]), order: order)
+            var e = HistoryEntry(header: official, payload: payload, order: payloadOrder)
             e.accepted = false
             guard history.store(e) else { return }
             if s > highestHeld { highestHeld = s }

@@ -127,7 +127,7 @@ extension GroupMember {
         }
         history.store(entry)
         var m = out.encoded(order: order)
-        m += payload
+        if isBB(entry) { statistics.announcedBB += 1 } else { m += payload }
         multicast(m)
         deliverInOrder()
         return true
@@ -139,8 +139,15 @@ extension GroupMember {
         var h = e.header
         h.type = .broadcastRequest
         var m = h.encoded(order: e.order)
-        m += e.payload
+        if !isBB(e) { m += e.payload }
         multicast(m)
+    }
+
+    /// Whether the members got this message's body from its sender (method
+    /// BB), so that the sequencer announces only its number. Its own
+    /// messages, joins and leaves always go in full (method PB).
+    func isBB(_ e: HistoryEntry) -> Bool {
+        e.header.type == .broadcast && e.header.sender != me && UInt32(clamping: e.payload.count) >= large
     }
 
     /// BC_ACK: a member holds a tentative message. Once enough members do,

@@ -34,6 +34,14 @@ enum MemberPhase {
     case failed
 }
 
+/// Method BB: a member's request as it came to the group-all address,
+/// kept until the sequencer's short BCAST says where it goes.
+struct BufferedRequest {
+    var id: GroupMessageID
+    var payload: [UInt8]
+    var order: ByteOrder
+}
+
 struct PendingSend {
     var id: GroupMessageID
     var type: GroupMessageType
@@ -75,6 +83,11 @@ public final class GroupMember {
     var nextAssign = SequenceNumber.first
 
     var outgoing: [PendingSend] = []
+    /// Method BB, one request per sender, by slot.
+    var buffered: [BufferedRequest?]
+    /// Requests of this many bytes or more (Amoeba header included) go by
+    /// method BB; the group's value, learnt when joining.
+    var large: UInt32
     var transmitting = false
     var transmitAgain = false
     var lastMessageID = GroupMessageID(0)
@@ -103,6 +116,8 @@ public final class GroupMember {
         joinHeader = header
         slots = [MemberSlot](repeating: MemberSlot(), count: Int(max(2, configuration.maxGroup)))
         history = History(size: configuration.historySize)
+        buffered = [BufferedRequest?](repeating: nil, count: slots.count)
+        large = configuration.large
     }
 
     /// grp_create: a new group on `port`, with this member as its sequencer.
@@ -259,7 +274,18 @@ public final class GroupMember {
         m += p.header.encoded(order: configuration.byteOrder)
         m += p.data
         if p.retrials > 1 { statistics.requestRetransmissions += 1 }
-        unicast(m, to: sequencer)
+        if p.type == .broadcastRequest && UInt32(clamping: Header.size + p.data.count) >= large {
+            // Method BB: the data goes to everybody at once; the sequencer
+            // answers with a short BCAST that only gives it its number.
+            var payload = p.header.encoded(order: configuration.byteOrder)
+            payload += p.data
+            buffered[Int(me.rawValue)] = BufferedRequest(id: p.id, payload: payload, order: configuration.byteOrder)
+            statistics.sent += 1
+            statistics.sentBB += 1
+            box.multicast(m, from: endpoint, to: groupAllPublic, maxHop: box.configuration.maxHops, now: now)
+        } else {
+            unicast(m, to: sequencer)
+        }
         requestDeadline = now + configuration.replyTimeout
     }
 
@@ -324,6 +350,9 @@ public struct GroupStatistics: Sendable, Equatable {
     public var retransmissionsAnswered = 0
     public var syncs = 0
     public var historyFull = 0
+    public var sentBB = 0
+    /// Sequencer: short BCASTs that numbered a request sent by BB.
+    public var announcedBB = 0
     public var acknowledgementsSent = 0
     public var acknowledgementsReceived = 0
 }
