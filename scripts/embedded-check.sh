@@ -101,8 +101,9 @@ public func probeGroup(_ seed: UInt64, _ frame: [UInt8]) -> Int {
     sequencer.send(Header(port: port, command: 1), [1, 2, 3], now: now)
     joiner.leave(Header(), now: now)
     for e in sequencer.takeEvents() + joiner.takeEvents() {
-        if case .delivered(let d) = e { n += d.data.count + Int(d.sequence.rawValue) }
+        if case .sent(_, let s) = e { n += Int(s.rawValue) }
     }
+    while let d = sequencer.receive(now: now) { n += d.data.count + Int(d.sequence.rawValue) + sequencer.unreadCount }
     n += sequencer.info.total + sequencer.statistics.sent
     return n
 }

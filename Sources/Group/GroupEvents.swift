@@ -21,9 +21,8 @@ public struct GroupDelivery: Sendable, Equatable {
     public var data: [UInt8]
 }
 
+/// Messages themselves are read with `receive`, at the reader's pace.
 public enum GroupEvent: Sendable, Equatable {
-    /// The next message in the total order, own messages included.
-    case delivered(GroupDelivery)
     /// The join finished; this member has `index`.
     case joined(MemberIndex)
     case joinFailed(ErrorCode)
@@ -36,7 +35,7 @@ public enum GroupEvent: Sendable, Equatable {
 
 /// grp_info's answer.
 public struct GroupInfo: Sendable, Equatable {
-    /// The next sequence number this member will deliver.
+    /// The next sequence number this member's reader will get.
     public var expect: SequenceNumber
     public var total: Int
     public var me: MemberIndex

@@ -155,7 +155,7 @@ extension GroupMember {
             if let b = buffered[i], b.id == h.messageID {
                 buffered[i] = nil
                 if !history.fits(s) { history.trim(below: nextSequence) }
-                if history.store(HistoryEntry(header: h, payload: b.payload, order: b.order)) { deliverInOrder() }
+                if admits(s), history.store(HistoryEntry(header: h, payload: b.payload, order: b.order)) { deliverInOrder() }
             }
             // Accepted, but its body never reached us: ask for all of it.
             if hasHeldAbove && history[nextSequence]?.accepted != true { askForRetransmission() }
@@ -164,11 +164,18 @@ extension GroupMember {
         // Room for what overtook a gap: nothing below the next delivery is
         // needed again by a member that is not the sequencer.
         if !isSequencer && !history.fits(s) { history.trim(below: nextSequence) }
-        guard history.store(HistoryEntry(header: h, payload: Array(m[GroupHeader.size...]), order: order)) else {
+        guard admits(s), history.store(HistoryEntry(header: h, payload: Array(m[GroupHeader.size...]), order: order)) else {
             return   // too far ahead: a sync or a later gap brings it back
         }
         deliverInOrder()
         if hasHeldAbove && history[nextSequence]?.accepted != true { askForRetransmission() }
+    }
+
+    /// Whether a member has room for `s`: what it holds, read or not, stays
+    /// within one history of what its reader took, so a slow reader costs
+    /// bounded memory; what it refuses comes back once it has read on.
+    func admits(_ s: SequenceNumber) -> Bool {
+        isSequencer || s.distance(from: consumed) < history.capacity
     }
 
     /// Whether something at or above `nextSequence` is known of: a message
@@ -192,6 +199,7 @@ extension GroupMember {
             }
             guard payload.count >= Header.size else { return }
             if !history.fits(s) { history.trim(below: nextSequence) }
+            guard admits(s) else { return }
             var official = h
             official.type = .broadcast
             var e = HistoryEntry(header: official, payload: payload, order: payloadOrder)
@@ -201,7 +209,7 @@ extension GroupMember {
         }
         if rank <= Int(configuration.resilience) {
             let ack = GroupHeader(type: .ack, sender: me, incarnation: incarnation, sequence: s,
-                                  messageID: h.messageID, expect: nextSequence)
+                                  messageID: h.messageID, expect: consumed)
             statistics.acknowledgementsSent += 1
             unicast(ack.encoded(order: configuration.byteOrder), to: sequencer)
         }
@@ -231,7 +239,7 @@ extension GroupMember {
                 slots[i].address = body.newMember
                 slots[i].expect = h.sequence
             }
-            events.append(.delivered(GroupDelivery(sequence: h.sequence, kind: kind, sender: h.sender, header: header, data: [])))
+            unread.append(GroupDelivery(sequence: h.sequence, kind: kind, sender: h.sender, header: header, data: []))
             if h.sender == me { completed(h.messageID, at: h.sequence) }
             return
         case .leave:
@@ -241,7 +249,7 @@ extension GroupMember {
             break
         }
         let data = kind == .message ? r.rest() : []
-        events.append(.delivered(GroupDelivery(sequence: h.sequence, kind: kind, sender: h.sender, header: header, data: data)))
+        unread.append(GroupDelivery(sequence: h.sequence, kind: kind, sender: h.sender, header: header, data: data))
         if h.sender == me {
             completed(h.messageID, at: h.sequence)
             if kind == .leave { finishLeaving() }
@@ -275,7 +283,7 @@ extension GroupMember {
         let limit = last ?? SequenceNumber(nextSequence.rawValue &+ UInt32(history.capacity))
         while s <= limit && asked < configuration.maxRetransmitPending && history.fits(s) {
             if history[s]?.accepted != true {
-                let h = GroupHeader(type: .retransmit, sender: me, incarnation: incarnation, sequence: s, expect: nextSequence)
+                let h = GroupHeader(type: .retransmit, sender: me, incarnation: incarnation, sequence: s, expect: consumed)
                 unicast(h.encoded(order: configuration.byteOrder), to: sequencer)
                 statistics.retransmitRequests += 1
                 asked += 1
@@ -293,8 +301,7 @@ extension GroupMember {
         while !named, let v = r.u16() { named = v == me.rawValue }
         guard named else { return }
         if nextSequence >= h.sequence {
-            let st = GroupHeader(type: .state, sender: me, incarnation: incarnation, sequence: nextSequence, expect: nextSequence)
-            unicast(st.encoded(order: configuration.byteOrder), to: sequencer)
+            sendState()
         } else {
             lastRetransmitAsk = nil
             askForRetransmission(upTo: SequenceNumber(h.sequence.rawValue &- 1))

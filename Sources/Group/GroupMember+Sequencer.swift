@@ -184,7 +184,7 @@ extension GroupMember {
 
     /// Forgets what every live member has acknowledged.
     func trimHistory() {
-        var low = nextSequence
+        var low = consumed
         for (i, s) in slots.enumerated() where s.state == .member && i != Int(me.rawValue) {
             if s.expect < low { low = s.expect }
         }

@@ -11,7 +11,7 @@ extension GroupMember {
     }
 
     /// Whether events wait to be collected.
-    public var hasOutputs: Bool { !events.isEmpty }
+    public var hasOutputs: Bool { !events.isEmpty || unreadCount > 0 }
 
     public func tick(now time: Instant) {
         advance(time)

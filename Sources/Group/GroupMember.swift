@@ -83,6 +83,11 @@ public final class GroupMember {
     var nextAssign = SequenceNumber.first
 
     var outgoing: [PendingSend] = []
+    /// Delivered in order, not yet read by `receive`.
+    var unread: [GroupDelivery] = []
+    var unreadHead = 0
+    /// The `expect` last sent in a STATE.
+    var lastReported = SequenceNumber(0)
     /// Method BB, one request per sender, by slot.
     var buffered: [BufferedRequest?]
     /// Requests of this many bytes or more (Amoeba header included) go by
@@ -194,6 +199,42 @@ public final class GroupMember {
         enqueue(PendingSend(id: lastMessageID, type: .leaveRequest, header: header, data: [], retrials: 0))
     }
 
+    /// grp_receive: the next message in the total order, if one is here.
+    /// What is not read holds the group back: the sequencer keeps its
+    /// history until every member has read past it, and stops ordering
+    /// when that is full, so a slow reader slows the senders instead of
+    /// losing messages or growing without bound.
+    public func receive(now time: Instant) -> GroupDelivery? {
+        advance(time)
+        guard unreadHead < unread.count else { return nil }
+        let d = unread[unreadHead]
+        unreadHead += 1
+        if unreadHead == unread.count {
+            unread.removeAll(keepingCapacity: true)
+            unreadHead = 0
+        } else if unreadHead >= 256 && unreadHead * 2 >= unread.count {
+            unread.removeFirst(unreadHead)
+            unreadHead = 0
+        }
+        // A reader that was holding the group back says so once it moved
+        // on by half a history, instead of waiting to be asked.
+        if isMember && !isSequencer && consumed.distance(from: lastReported) >= history.capacity / 2 { sendState() }
+        return d
+    }
+
+    /// grp_receive's `more`: messages delivered in order and not yet read.
+    public var unreadCount: Int { unread.count - unreadHead }
+
+    /// The next number this member's reader will take: what it
+    /// acknowledges to the sequencer as `expect`.
+    var consumed: SequenceNumber { SequenceNumber(nextSequence.rawValue &- UInt32(unreadCount)) }
+
+    func sendState() {
+        lastReported = consumed
+        let st = GroupHeader(type: .state, sender: me, incarnation: incarnation, sequence: nextSequence, expect: consumed)
+        unicast(st.encoded(order: configuration.byteOrder), to: sequencer)
+    }
+
     public func takeEvents() -> [GroupEvent] {
         var taken: [GroupEvent] = []
         swap(&taken, &events)
@@ -202,7 +243,7 @@ public final class GroupMember {
 
     /// grp_info.
     public var info: GroupInfo {
-        GroupInfo(expect: nextSequence, total: liveMembers.count, me: me, sequencer: sequencer, members: liveMembers)
+        GroupInfo(expect: consumed, total: liveMembers.count, me: me, sequencer: sequencer, members: liveMembers)
     }
 
     var liveMembers: [MemberIndex] {
@@ -246,7 +287,7 @@ public final class GroupMember {
                 return
             }
             let type: GroupMessageType = p.type == .leaveRequest ? .leave : .broadcast
-            let h = GroupHeader(type: type, sender: me, incarnation: incarnation, messageID: p.id, expect: nextSequence)
+            let h = GroupHeader(type: type, sender: me, incarnation: incarnation, messageID: p.id, expect: consumed)
             var payload = p.header.encoded(order: configuration.byteOrder)
             payload += p.data
             if !order(h, payload: payload, order: configuration.byteOrder) {
@@ -269,7 +310,7 @@ public final class GroupMember {
             transmitAgain = true
             return
         }
-        let h = GroupHeader(type: p.type, sender: me, incarnation: incarnation, messageID: p.id, expect: nextSequence)
+        let h = GroupHeader(type: p.type, sender: me, incarnation: incarnation, messageID: p.id, expect: consumed)
         var m = h.encoded(order: configuration.byteOrder)
         m += p.header.encoded(order: configuration.byteOrder)
         m += p.data

@@ -76,14 +76,22 @@ final class GroupHost {
         collect()
     }
 
+    /// At most this many messages read per collection (nil: all of them):
+    /// a slow reader.
+    var readLimit: Int?
+
     func collect() {
         guard let m = member else { return }
+        var taken = 0
+        while taken < (readLimit ?? Int.max), let d = m.receive(now: net.now) {
+            taken += 1
+            delivered.append(d)
+            onDeliver?(d)
+            if d.kind == .message { messageCount += 1 }
+        }
+        if taken > 0 { net.flush(sim) }
         for e in m.takeEvents() {
             switch e {
-            case .delivered(let d):
-                delivered.append(d)
-                onDeliver?(d)
-                if d.kind == .message { messageCount += 1 }
             case .joined(let i): joined = i
             case .joinFailed(let c): joinError = c
             case .sent(let id, let s): sent[id] = s

@@ -130,3 +130,41 @@ func expectAgreement(_ hosts: [GroupHost]) {
         #expect(s.syncs > 0)
     }
 }
+
+@Suite struct GroupSlowReaderTests {
+    /// A member whose program stops reading holds the senders back (the
+    /// sequencer keeps the history it has not read and orders nothing
+    /// beyond it); nobody loses anything, and once it reads again the
+    /// group goes on.
+    @Test func aSlowReaderHoldsSendersBackNotTheGroupBroken() {
+        var c = GroupConfiguration.fastTest
+        c.logHistory = 5
+        let faults = FaultProfile(drop: 0.1, duplicate: 0.1, reorder: 0.1, maxDelay: .milliseconds(2))
+        let (net, hosts, _) = makeGroup(seed: 61, count: 4, faults: faults, configuration: c)
+        #expect(hosts.allSatisfy { $0.joined != nil })
+        let slow = hosts[3]
+        slow.readLimit = 0
+        let each = 150
+        for k in 0..<each {
+            for (i, h) in hosts.enumerated().dropLast() { h.member!.send(Header(command: 1), payload(host: i, n: k), now: net.now) }
+        }
+        for h in hosts { net.flush(h.sim) }
+        net.run(for: .seconds(2))
+        for h in hosts { h.collect() }
+        // Held back: no more ordered than the slow reader can hold unread.
+        let capacity = 1 << 5
+        #expect(slow.member!.unreadCount <= capacity)
+        #expect(hosts[0].messageCount <= capacity + 1)
+        #expect(hosts[0].messageCount > 0)
+        #expect(hosts[0].member!.statistics.historyFull > 0)
+        #expect(hosts.allSatisfy { $0.failed.isEmpty })
+        slow.readLimit = nil
+        #expect(net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messageCount >= 3 * each } }, limit: .seconds(600)))
+        expectAgreement(hosts)
+        for h in hosts {
+            var seen = [[Int]](repeating: [], count: 3)
+            for m in h.messages { if let (host, n) = decodePayload(m.data) { seen[host].append(n) } }
+            #expect(seen == [[Int]](repeating: Array(0..<each), count: 3))
+        }
+    }
+}
