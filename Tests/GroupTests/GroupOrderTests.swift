@@ -86,9 +86,21 @@ func expectAgreement(_ hosts: [GroupHost]) {
         }
         for h in hosts { net.flush(h.sim) }
         let total = members * each
+        let started = net.now
+        let clock = ContinuousClock()
+        let cpuStart = clock.now
         let done = net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messageCount >= total } },
                            limit: .seconds(600))
         #expect(done)
+        let wall = clock.now - cpuStart
+        let virtualMs = (net.now - started).microseconds / 1000
+        let seq = hosts[0].member!.statistics
+        let retransmitAsks = hosts.reduce(0) { $0 + $1.member!.statistics.retransmitRequests }
+        let retries = hosts.reduce(0) { $0 + $1.member!.statistics.requestRetransmissions }
+        print("group figures: \(members) members, \(total) messages under 20% drop/dup/reorder: " +
+              "\(virtualMs) ms simulated, \(wall) on the host, \(net.framesSent) frames " +
+              "(\(net.framesDropped) dropped), \(retries) request retries, \(retransmitAsks) retransmission asks, " +
+              "\(seq.retransmissionsAnswered) answered, \(seq.syncs) syncs, \(seq.historyFull) history-full refusals")
         expectAgreement(hosts)
         for h in hosts {
             // Nothing lost, nothing twice: each host's counters 0..<each, in its send order.
