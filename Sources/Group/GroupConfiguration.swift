@@ -40,7 +40,14 @@ public struct GroupConfiguration: Sendable {
 
     public init() {}
 
-    var historySize: Int { 1 << Int(min(logHistory, 16)) }
+    /// The most a joiner accepts from a group's HEREIS.
+    static let largestGroup: UInt16 = 1024
+    static let largestLogHistory: UInt16 = 12
+
+    /// logHistory within what every member accepts.
+    var effectiveLogHistory: UInt16 { min(max(logHistory, 4), GroupConfiguration.largestLogHistory) }
+    var historySize: Int { 1 << Int(effectiveLogHistory) }
+    var groupSize: Int { Int(min(max(maxGroup, 2), GroupConfiguration.largestGroup)) }
     var maxMessageSize: Int { 1 << Int(min(logMessageSize, 24)) }
 }
 

@@ -75,12 +75,20 @@ extension GroupMember {
 
     func hereIsArrived(_ h: GroupHeader, _ m: [UInt8], _ order: ByteOrder, from source: FLIPAddress) {
         var r = WireReader(m, from: GroupHeader.size, order: order)
-        guard let body = HereIsBody.decode(&r), Int(body.maxGroup) == slots.count,
+        // The group's sizes rule, not this member's configuration; bounded,
+        // so that a forged HEREIS cannot make it allocate without limit.
+        guard let body = HereIsBody.decode(&r), (2...GroupConfiguration.largestGroup).contains(body.maxGroup),
+              (4...GroupConfiguration.largestLogHistory).contains(body.logHistory),
               body.yourIndex.rawValue < body.maxGroup, body.sequencer.rawValue < body.maxGroup,
               body.yourIndex != body.sequencer else {
             statistics.malformed += 1
             return
         }
+        if Int(body.maxGroup) != slots.count {
+            slots = [MemberSlot](repeating: MemberSlot(), count: Int(body.maxGroup))
+            buffered = [BufferedRequest?](repeating: nil, count: Int(body.maxGroup))
+        }
+        if 1 << Int(body.logHistory) != history.capacity { history = History(size: 1 << Int(body.logHistory)) }
         me = body.yourIndex
         sequencer = body.sequencer
         large = body.large
@@ -134,7 +142,8 @@ extension GroupMember {
             statistics.duplicates += 1
             return
         }
-        if s > highestHeld { highestHeld = s }
+        // Only numbers this member could hold count as a gap to fill.
+        if s > highestHeld && admits(s) { highestHeld = s }
         if let e = history[s] {
             if !e.accepted && m.count == GroupHeader.size && e.header.messageID == h.messageID {
                 // The short BCAST that makes a held tentative message official.

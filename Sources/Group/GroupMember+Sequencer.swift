@@ -31,7 +31,7 @@ extension GroupMember {
         }
         let h = GroupHeader(type: .hereIs, sender: me, incarnation: incarnation)
         var m = h.encoded(order: configuration.byteOrder)
-        HereIsBody(maxGroup: UInt16(slots.count), logHistory: configuration.logHistory,
+        HereIsBody(maxGroup: UInt16(slots.count), logHistory: configuration.effectiveLogHistory,
                    logMessageSize: configuration.logMessageSize, resilience: configuration.resilience,
                    large: configuration.large, yourIndex: MemberIndex(UInt16(i)), sequencer: me,
                    groupAddress: groupAddress, groupAllAddress: groupAllAddress)

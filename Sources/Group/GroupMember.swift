@@ -119,7 +119,7 @@ public final class GroupMember {
         address = memberAddress.publicAddress
         self.phase = phase
         joinHeader = header
-        slots = [MemberSlot](repeating: MemberSlot(), count: Int(max(2, configuration.maxGroup)))
+        slots = [MemberSlot](repeating: MemberSlot(), count: configuration.groupSize)
         history = History(size: configuration.historySize)
         buffered = [BufferedRequest?](repeating: nil, count: slots.count)
         large = configuration.large

@@ -93,3 +93,27 @@ import SimNet
         #expect(hosts[0].delivered.map(\.kind) == [.join, .leave, .leave])
     }
 }
+
+@Suite struct GroupParameterTests {
+    /// A joiner takes the group's sizes from HEREIS, whatever its own
+    /// configuration says.
+    @Test func aJoinerAdoptsTheGroupsSizes() {
+        let net = SimNetwork(seed: 24)
+        let seg = net.addSegment()
+        let hosts = (0..<2).map { GroupHost(net, "h\($0)", on: seg, seed: 240 + UInt64($0)) }
+        let port = Port(hex: "d1d2d3d4d5d6")!
+        var groupConfig = GroupConfiguration.fastTest
+        groupConfig.maxGroup = 5
+        groupConfig.logHistory = 4
+        var joinerConfig = GroupConfiguration.fastTest
+        joinerConfig.maxGroup = 64
+        joinerConfig.logHistory = 9
+        hosts[0].create(port, groupConfig)
+        hosts[1].join(port, joinerConfig)
+        #expect(net.run(until: { hosts[1].collect(); return hosts[1].joined != nil }, limit: .seconds(5)))
+        for k in 0..<100 { hosts[1].member!.send(Header(command: 1), payload(host: 1, n: k), now: net.now) }
+        net.flush(hosts[1].sim)
+        #expect(net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messageCount == 100 } }, limit: .seconds(10)))
+        expectAgreement(hosts)
+    }
+}
