@@ -2,6 +2,7 @@
 // sequence, own messages included, with nothing lost and nothing twice,
 // also when a fifth of the frames vanish and others arrive twice or late.
 
+import Foundation
 import Testing
 import AmoebaCore
 import FLIP
@@ -78,6 +79,19 @@ func expectAgreement(_ hosts: [GroupHost]) {
 
     @Test(arguments: [(UInt64(11), 5, 1000), (UInt64(12), 3, 1500)])
     func manyMessagesUnderDropDuplicateAndReorder(seed: UInt64, members: Int, each: Int) {
+        manyMessages(seed: seed, members: members, each: each)
+    }
+
+    /// The full count, 100,000 messages from 5 members: about a
+    /// minute and a half in a debug build, so only when GROUP_LONG is set.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["GROUP_LONG"] != nil))
+    func aHundredThousandMessages() {
+        manyMessages(seed: 13, members: 5, each: 20_000)
+    }
+}
+
+extension GroupOrderTests {
+    func manyMessages(seed: UInt64, members: Int, each: Int) {
         let faults = FaultProfile(drop: 0.2, duplicate: 0.2, reorder: 0.2, maxDelay: .milliseconds(2))
         let (net, hosts, _) = makeGroup(seed: seed, count: members, faults: faults)
         #expect(hosts.allSatisfy { $0.joined != nil })
