@@ -12,11 +12,12 @@ public struct GroupConfiguration: Sendable {
     public var logHistory: UInt16 = 7
     /// log2 of the largest message (≥ 10).
     public var logMessageSize: UInt16 = 14
-    /// Members besides the sender that must hold a message before it is
-    /// delivered (< 32). Not yet used: every group runs with 0.
+    /// Members besides the sequencer that must hold a message before it
+    /// is delivered anywhere (< 32). Joins and leaves are not held back.
+    /// A joiner takes the group's value; only the creator's counts.
     public var resilience: UInt16 = 0
-    /// Messages of at least this many bytes (header included) would take
-    /// the BB method; PB is used for all until BB lands.
+    /// Requests of at least this many bytes (Amoeba header included) take
+    /// method BB; smaller ones PB. The sequencer's own always go PB.
     public var large: UInt32 = 10000
 
     /// How long a member waits for its request to be ordered before it

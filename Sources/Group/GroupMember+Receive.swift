@@ -66,7 +66,8 @@ extension GroupMember {
         case .state:
             if isSequencer { stateArrived(h) }
         default:
-            // Resilience, reset and liveness are not implemented yet.
+            // Reset (REFORMREQ, VOTE, RESULT, RESULTACK) and liveness
+            // (ALIVEREQ, ALIVE, DEAD) are not implemented yet.
             break
         }
     }
@@ -92,6 +93,7 @@ extension GroupMember {
         me = body.yourIndex
         sequencer = body.sequencer
         large = body.large
+        resilience = body.resilience
         incarnation = h.incarnation
         groupAddress = body.groupAddress
         groupAllAddress = body.groupAllAddress
@@ -216,7 +218,7 @@ extension GroupMember {
             guard history.store(e) else { return }
             if s > highestHeld { highestHeld = s }
         }
-        if rank <= Int(configuration.resilience) {
+        if rank <= Int(resilience) {
             let ack = GroupHeader(type: .ack, sender: me, incarnation: incarnation, sequence: s,
                                   messageID: h.messageID, expect: consumed)
             statistics.acknowledgementsSent += 1
@@ -243,10 +245,10 @@ extension GroupMember {
         switch h.type {
         case .join:
             kind = .join
-            if h.sender != me, let body = JoinBody.decode(&r, maxGroup: slots.count) {
-                slots[i].state = .member
-                slots[i].address = body.newMember
-                slots[i].expect = h.sequence
+            if h.sender != me, !isSequencer, let body = JoinBody.decode(&r, maxGroup: slots.count) {
+                // A fresh slot: nothing of a member that held it before.
+                slots[i] = MemberSlot(state: .member, address: body.newMember, rpcAddress: body.rows[i].rpcAddress,
+                                      expect: h.sequence)
             }
             unread.append(GroupDelivery(sequence: h.sequence, kind: kind, sender: h.sender, header: header, data: []))
             if h.sender == me { completed(h.messageID, at: h.sequence) }

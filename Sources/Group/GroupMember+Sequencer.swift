@@ -2,10 +2,14 @@
 // the history until every member has acknowledged it, answers
 // retransmission requests, and answers joiners' locates.
 //
-// Method PB only so far: a member unicasts BCASTREQ, the sequencer
-// multicasts BCAST with the whole payload. A retried request (a messid it
-// has already ordered) is answered by sending that member its ordered
-// message again, so a lost BCAST costs the sender one retry, not a reset.
+// Method PB: a member unicasts BCASTREQ, the sequencer multicasts BCAST
+// with the whole payload. Method BB: the member multicasts its BCASTREQ to
+// the group-all address and the sequencer's BCAST only numbers it. With
+// resilience r the number goes out first in a tentative BCASTREQ; members
+// ranked up to r acknowledge, and a short BCAST makes it official. A
+// retried request (a messid it has already ordered) is answered by sending
+// that member its ordered message again, so a lost BCAST costs the sender
+// one retry, not a reset.
 
 import AmoebaCore
 import FLIP
@@ -32,7 +36,7 @@ extension GroupMember {
         let h = GroupHeader(type: .hereIs, sender: me, incarnation: incarnation)
         var m = h.encoded(order: configuration.byteOrder)
         HereIsBody(maxGroup: UInt16(slots.count), logHistory: configuration.effectiveLogHistory,
-                   logMessageSize: configuration.logMessageSize, resilience: configuration.resilience,
+                   logMessageSize: configuration.logMessageSize, resilience: resilience,
                    large: configuration.large, yourIndex: MemberIndex(UInt16(i)), sequencer: me,
                    groupAddress: groupAddress, groupAllAddress: groupAllAddress)
             .encode(into: &m, order: configuration.byteOrder)
@@ -92,7 +96,7 @@ extension GroupMember {
         }
         return JoinBody(newMember: newMember, rows: rows, groupAllAddress: groupAllAddress,
                         total: UInt16(liveMembers.count), sequencer: me, nextSequence: nextSequence,
-                        incarnation: incarnation, resilience: configuration.resilience, large: configuration.large)
+                        incarnation: incarnation, resilience: resilience, large: large)
     }
 
     /// Gives `h` the next number, keeps it, and multicasts it. False when

@@ -4,8 +4,9 @@
 // group's address; the member that created the group is the sequencer
 // (index 0) and orders every message. It plugs into a node beside RPC as a
 // `NodeUpperLayer`: the node hands it what arrives, ticks its timers and
-// sends its frames; the driver makes the calls (send, leave) and drains
-// `takeEvents()`. This file holds the state and the calls; the member's
+// sends its frames; the driver makes the calls (send, leave), reads the
+// ordered messages with `receive` at its own pace and drains the calls'
+// outcomes with `takeEvents()`. This file holds the state and the calls; the member's
 // handling of messages is in GroupMember+Receive.swift, the sequencer's in
 // GroupMember+Sequencer.swift, the timers in GroupMember+Timers.swift.
 
@@ -93,6 +94,8 @@ public final class GroupMember {
     /// Requests of this many bytes or more (Amoeba header included) go by
     /// method BB; the group's value, learnt when joining.
     var large: UInt32
+    /// The group's resilience degree, learnt when joining.
+    var resilience: UInt16
     var transmitting = false
     var transmitAgain = false
     var lastMessageID = GroupMessageID(0)
@@ -123,6 +126,7 @@ public final class GroupMember {
         history = History(size: configuration.historySize)
         buffered = [BufferedRequest?](repeating: nil, count: slots.count)
         large = configuration.large
+        resilience = configuration.resilience
     }
 
     /// grp_create: a new group on `port`, with this member as its sequencer.
@@ -354,7 +358,7 @@ public final class GroupMember {
 
     /// min(r, total - 1): acknowledgements a message needs before it counts.
     var effectiveResilience: Int {
-        min(Int(configuration.resilience), max(0, liveMembers.count - 1))
+        min(Int(resilience), max(0, liveMembers.count - 1))
     }
 
     func unicast(_ m: [UInt8], to member: MemberIndex) {

@@ -105,15 +105,24 @@ import SimNet
         var groupConfig = GroupConfiguration.fastTest
         groupConfig.maxGroup = 5
         groupConfig.logHistory = 4
+        // The joiner, configured without, must acknowledge for r = 1.
+        groupConfig.resilience = 1
+        groupConfig.large = 200
         var joinerConfig = GroupConfiguration.fastTest
         joinerConfig.maxGroup = 64
         joinerConfig.logHistory = 9
         hosts[0].create(port, groupConfig)
         hosts[1].join(port, joinerConfig)
         #expect(net.run(until: { hosts[1].collect(); return hosts[1].joined != nil }, limit: .seconds(5)))
-        for k in 0..<100 { hosts[1].member!.send(Header(command: 1), payload(host: 1, n: k), now: net.now) }
+        // Every other message is large enough for BB by the group's measure.
+        for k in 0..<100 {
+            hosts[1].member!.send(Header(command: 1), payload(host: 1, n: k) + [UInt8](repeating: 7, count: k % 2 * 300),
+                                  now: net.now)
+        }
         net.flush(hosts[1].sim)
         #expect(net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messageCount == 100 } }, limit: .seconds(10)))
         expectAgreement(hosts)
+        #expect(hosts[1].member!.statistics.acknowledgementsSent >= 100)
+        #expect(hosts[1].member!.statistics.sentBB == 50)
     }
 }
