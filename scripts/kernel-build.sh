@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the VX kernel image: an i686 multiboot v1 ELF at .build-kernel/kernel.elf.
 #
-# Embedded Swift modules (the shared AmoebaCore, FLIP, RPC, the node body
-# Node, DirectoryProtocol and NodeServers: the same source the Linux side
+# Embedded Swift modules (the shared AmoebaCore, FLIP, RPC, Group, the
+# node body Node, DirectoryProtocol and NodeServers: the same source the Linux side
 # builds; the pure kernel logic KernelCore from Kernel/Core; the
 # machine-facing Kernel from Kernel/Arch, Kernel/Drivers and Kernel/Main),
 # the assembly entry, and the linker script.
