@@ -76,7 +76,10 @@ extension GroupMember {
             slots[i].expect = nextSequence
             payload = joinHeader.encoded(order: configuration.byteOrder)
             joinBody(newMember: source).encode(into: &payload, order: configuration.byteOrder)
-            _ = self.order(out, payload: payload, order: configuration.byteOrder)
+            if !self.order(out, payload: payload, order: configuration.byteOrder) {
+                // History full: it stays a joiner and asks again.
+                slots[i].state = .joining
+            }
             return
         case .leaveRequest:
             out.type = .leave
@@ -125,6 +128,7 @@ extension GroupMember {
             // Joins and leaves are made official at once (see the report:
             // the joiner cannot take part in acknowledging its own join).
             entry.accepted = false
+            entry.acknowledgementsNeeded = effectiveResilience
             history.store(entry)
             sendTentative(entry)
             return true
@@ -164,7 +168,7 @@ extension GroupMember {
         statistics.acknowledgementsReceived += 1
         acknowledged(i, h.expect)
         if !e.acknowledgedBy.contains(h.sender) { e.acknowledgedBy.append(h.sender) }
-        if e.acknowledgedBy.count >= effectiveResilience {
+        if e.acknowledgedBy.count >= min(e.acknowledgementsNeeded, effectiveResilience) {
             e.accepted = true
             e.acknowledgedBy = []
             multicast(e.header.encoded(order: configuration.byteOrder))

@@ -20,6 +20,10 @@ struct HistoryEntry {
     var accepted = true
     /// Sequencer: the members that acknowledged a tentative message.
     var acknowledgedBy: [MemberIndex] = []
+    /// Sequencer: how many acknowledgements it needs, fixed when it got its
+    /// number, so that a member joining meanwhile (who never sees it) does
+    /// not raise the bar.
+    var acknowledgementsNeeded = 0
 }
 
 struct History {

@@ -76,3 +76,27 @@ import SimNet
         #expect(hosts[0].sent.count == 1 && hosts[1].sent.count == 1)
     }
 }
+
+@Suite struct GroupResilienceMembershipTests {
+    /// r = 2 in a group of two: each message needs the one other member.
+    /// A third joins while messages wait; those keep the bar they had, and
+    /// everything gets through.
+    @Test func aJoinWhileMessagesWaitDoesNotRaiseTheirBar() {
+        var c = GroupConfiguration.fastTest
+        c.resilience = 2
+        let faults = FaultProfile(drop: 0.2, duplicate: 0.1, reorder: 0.1, maxDelay: .milliseconds(2))
+        let (net, hosts, port) = makeGroup(seed: 35, count: 2, faults: faults, configuration: c)
+        for k in 0..<100 {
+            for (i, h) in hosts.enumerated() { h.member!.send(Header(command: 1), payload(host: i, n: k), now: net.now) }
+        }
+        for h in hosts { net.flush(h.sim) }
+        let late = GroupHost(net, "late", on: SegmentID(rawValue: 0), seed: 3500)
+        late.join(port, c)
+        #expect(net.run(until: { late.collect(); return late.joined != nil }, limit: .seconds(60)))
+        #expect(net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messageCount >= 200 } }, limit: .seconds(120)))
+        let last = hosts[0].delivered.last!.sequence
+        #expect(net.run(until: { late.collect(); return late.delivered.last?.sequence == last }, limit: .seconds(60)))
+        expectAgreement(hosts + [late])
+        #expect(late.member!.statistics.acknowledgementsSent > 0)
+    }
+}
