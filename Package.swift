@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "AmoebaCore", targets: ["AmoebaCore"]),
         .library(name: "FLIP", targets: ["FLIP"]),
         .library(name: "RPC", targets: ["RPC"]),
+        .library(name: "Group", targets: ["Group"]),
         .library(name: "Node", targets: ["Node"]),
         .executable(name: "cap", targets: ["cap"]),
     ],
@@ -41,9 +42,11 @@ let package = Package(
         .target(name: "AmoebaCore", path: "Sources/AmoebaCore", swiftSettings: hotPath),
         .target(name: "FLIP", dependencies: ["AmoebaCore"], path: "Sources/FLIP", swiftSettings: hotPath),
         .target(name: "RPC", dependencies: ["AmoebaCore", "FLIP"], path: "Sources/RPC", swiftSettings: hotPath),
+        // Totally ordered group communication beside RPC on the same box.
+        .target(name: "Group", dependencies: ["AmoebaCore", "FLIP"], path: "Sources/Group", swiftSettings: hotPath),
         // One node's box, RPC machines and owner bookkeeping: what amunixd,
         // the kernel, the simulated network and rpc_bench all drive.
-        .target(name: "Node", dependencies: ["AmoebaCore", "FLIP", "RPC"], path: "Sources/Node", swiftSettings: genericHotPath),
+        .target(name: "Node", dependencies: ["AmoebaCore", "FLIP", "RPC", "Group"], path: "Sources/Node", swiftSettings: genericHotPath),
 
         // Host-only: the deterministic simulated network used by the tests.
         .target(name: "SimNet", dependencies: ["AmoebaCore", "FLIP", "RPC", "Node"], path: "Sources/SimNet"),
@@ -66,6 +69,8 @@ let package = Package(
         .testTarget(name: "RPCTests", dependencies: ["TestSupport", "AmoebaCore", "FLIP", "RPC", "Node", "SimNet"]),
         // section: node tests
         .testTarget(name: "NodeTests", dependencies: ["TestSupport", "AmoebaCore", "FLIP", "RPC", "Node", "SimNet"]),
+        // section: group tests
+        .testTarget(name: "GroupTests", dependencies: ["TestSupport", "AmoebaCore", "FLIP", "Group", "Node", "SimNet"]),
         // section: cap tests
         .testTarget(name: "CapToolTests", dependencies: ["cap", "AmoebaCore"]),
         // section: servers

@@ -13,7 +13,7 @@ compile() {  # module-name sources...
     -I "$out" -c "$@" -o "$out/$m.o" || return 1
   echo "embedded: $m ok ($(stat -c %s "$out/$m.o") bytes of object code)"
 }
-modules=(AmoebaCore FLIP RPC Node)
+modules=(AmoebaCore FLIP RPC Group Node)
 for m in "${modules[@]}"; do
   [ -d "Sources/$m" ] || continue
   compile "$m" Sources/"$m"/*.swift
@@ -25,6 +25,7 @@ cat > "$out/node-probe.swift" <<'SWIFT'
 import AmoebaCore
 import FLIP
 import RPC
+import Group
 import Node
 
 final class ProbeThread { var id = 0 }
@@ -75,6 +76,35 @@ public func probeNode(_ seed: UInt64, _ frame: [UInt8]) -> Int {
     let s = node.statistics
     n += s.rpc.transactionsStarted + s.flip.framesOut + s.slotsWaiting + (node.address.isNull ? 1 : 0)
     node.shutdown()
+    return n + probeGroup(seed, frame)
+}
+
+// The group member's constructors are generic over the generator: made
+// here once each, with every call, beside RPC on a node.
+public func probeGroup(_ seed: UInt64, _ frame: [UInt8]) -> Int {
+    var g = ProbeRandom(state: seed)
+    let node = Node<ProbeThread>(configuration: NodeConfiguration(), using: &g)
+    let i = node.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 2])!)
+    let port = Port.random(using: &g)
+    var now = Instant(microseconds: 1000)
+    let sequencer = GroupMember.create(box: node.box, port: port, using: &g)
+    let joiner = GroupMember.join(box: node.box, header: Header(port: port), using: &g, now: now)
+    node.add(upperLayer: sequencer)
+    node.add(upperLayer: joiner)
+    node.receive(frame: frame, on: i, now: now)
+    var n = 0
+    for _ in 0..<8 {
+        now = node.nextDeadline ?? now
+        node.tick(now: now)
+        n += node.takeOutputs().count
+    }
+    sequencer.send(Header(port: port, command: 1), [1, 2, 3], now: now)
+    joiner.leave(Header(), now: now)
+    for e in sequencer.takeEvents() + joiner.takeEvents() {
+        if case .sent(_, let s) = e { n += Int(s.rawValue) }
+    }
+    while let d = sequencer.receive(now: now) { n += d.data.count + Int(d.sequence.rawValue) + sequencer.unreadCount }
+    n += sequencer.info.total + sequencer.statistics.sent
     return n
 }
 SWIFT

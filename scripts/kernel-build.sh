@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the VX kernel image: an i686 multiboot v1 ELF at .build-kernel/kernel.elf.
 #
-# Embedded Swift modules (the shared AmoebaCore, FLIP, RPC, the node body
-# Node, DirectoryProtocol and NodeServers: the same source the Linux side
+# Embedded Swift modules (the shared AmoebaCore, FLIP, RPC, Group, the
+# node body Node, DirectoryProtocol and NodeServers: the same source the Linux side
 # builds; the pure kernel logic KernelCore from Kernel/Core; the
 # machine-facing Kernel from Kernel/Arch, Kernel/Drivers and Kernel/Main),
 # the assembly entry, and the linker script.
@@ -21,10 +21,10 @@ tables=/opt/swift/usr/lib/swift/embedded/$target/libswiftUnicodeDataTables.a
 
 # The library modules, in dependency order. The kernel links them all
 # (--gc-sections drops what it does not use); user programs do not link
-# the network stack (FLIP, RPC, Node), which only the kernel runs.
-shared=(AmoebaCore:Sources/AmoebaCore FLIP:Sources/FLIP RPC:Sources/RPC Node:Sources/Node
+# the network stack (FLIP, RPC, Group, Node), which only the kernel runs.
+shared=(AmoebaCore:Sources/AmoebaCore FLIP:Sources/FLIP RPC:Sources/RPC Group:Sources/Group Node:Sources/Node
   DirectoryProtocol:Servers/DirectoryProtocol NodeServers:Sources/NodeServers KernelCore:Kernel/Core)
-kernelOnly=" FLIP RPC Node "
+kernelOnly=" FLIP RPC Group Node "
 objects=()
 userObjects=()
 for m in "${shared[@]}"; do

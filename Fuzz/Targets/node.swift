@@ -1,4 +1,4 @@
-// fuzz-modules: AmoebaCore FLIP RPC Node
+// fuzz-modules: AmoebaCore FLIP RPC Group Node
 // The node body as a whole: arbitrary frames on either of its two
 // interfaces, interleaved with trans, getreq, putrep, cancelled getreqs,
 // abandoned owners and time moving on, all as the input says. Nothing may
