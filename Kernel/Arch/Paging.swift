@@ -116,6 +116,7 @@ final class AddressSpace {
     /// (and writable when `write`) in its page tables, which is what is
     /// really mapped, whatever the bookkeeping says. Empty ranges are
     /// accessible anywhere, so a null pointer with length zero is fine.
+    @inline(__always)
     func userAccessible(_ address: UInt32, length: UInt32, write: Bool) -> Bool {
         guard length > 0 else { return true }
         let end = UInt64(address) + UInt64(length)

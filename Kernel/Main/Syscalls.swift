@@ -41,21 +41,15 @@ enum Syscalls {
         // retained in this frame: the work is done in `dispatch`, which
         // returns the ending instead of carrying it out.
         let call = frame.pointee.eax
-        if endsThread(frame) { Scheduler.exit() }
+        if dispatch(frame) { Scheduler.exit() }
         reapIfProcessEnded(frame)
-        if signalEndsThread(frame, call: call) { Scheduler.exit() }
+        if Scheduler.current?.signals != nil, signalEndsThread(frame, call: call) { Scheduler.exit() }
     }
 
     // The ending (and an abort's message, a heap string) must be released
     // before the thread exits, since its stack frame never returns: each
-    // is decided and recorded in a function of its own that returns first.
-
-    @inline(never)
-    private static func endsThread(_ frame: UnsafeMutablePointer<InterruptFrame>) -> Bool {
-        guard let ending = dispatch(frame) else { return false }
-        Process.recordEnd(ending)
-        return true
-    }
+    // is recorded (`Process.recordEnd`) in a function that returns first,
+    // and only then does the thread leave.
 
     @inline(never)
     private static func signalEndsThread(_ frame: UnsafeMutablePointer<InterruptFrame>, call: UInt32) -> Bool {
@@ -87,18 +81,18 @@ enum Syscalls {
     }
 
     @inline(never)
-    private static func dispatch(_ frame: UnsafeMutablePointer<InterruptFrame>) -> Process.Ending? {
+    private static func dispatch(_ frame: UnsafeMutablePointer<InterruptFrame>) -> Bool {
         guard let process = Scheduler.current?.process else {
             frame.pointee.eax = UInt32(bitPattern: -1)
-            return nil
+            return false
         }
         calls &+= 1
         let f = frame.pointee
         switch f.eax {
         case 1:
-            return .exited(Int32(bitPattern: f.ebx))
+            return end(.exited(Int32(bitPattern: f.ebx)))
         case 2:
-            guard let n = trans(process, f) else { return refusal(process, f) }
+            guard let n = trans(process, f) else { return end(refusal(process, f)) }
             frame.pointee.eax = UInt32(bitPattern: n)
         case 3:
             Scheduler.yield()
@@ -118,10 +112,10 @@ enum Syscalls {
             switch result {
             case let .success(n): frame.pointee.eax = UInt32(bitPattern: n)
             case let .failure(.outsideSegments(address, length)):
-                return .aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments")
+                return end(.aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments"))
             }
         case 9:
-            return .threadExited
+            return end(.threadExited)
         case 10:
             if !InterruptAwait.allowed(f.ebx) {
                 frame.pointee.eax = UInt32(bitPattern: Int32(ErrorCode.argumentBad.rawValue))
@@ -133,17 +127,23 @@ enum Syscalls {
             switch SharedSegments.handle(process, f) {
             case let .success(n): frame.pointee.eax = UInt32(bitPattern: n)
             case let .failure(.outsideSegments(address, length)):
-                return .aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments")
+                return end(.aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments"))
             }
         case 30, 31, 32:       // signals (Signals.swift)
             switch Signals.handle(process, frame) {
             case let .success(n): if let n { frame.pointee.eax = UInt32(bitPattern: n) }
-            case let .failure(fault): return .aborted(fault.reason)
+            case let .failure(fault): return end(.aborted(fault.reason))
             }
         default:
-            return .aborted("bad system call number \(f.eax)")
+            return end(.aborted("bad system call number \(f.eax)"))
         }
-        return nil
+        return false
+    }
+
+    /// Records the caller's end (see `handle`): true, the thread leaves.
+    private static func end(_ ending: Process.Ending) -> Bool {
+        Process.recordEnd(ending)
+        return true
     }
 
     /// The transaction every user program makes most: checked, then
