@@ -74,7 +74,7 @@ func isr_dispatch(_ raw: UnsafeMutableRawPointer) {
         Interrupts.depth -= 1
         Interrupts.exitHook?()
         Syscalls.reapIfProcessEnded(frame)
-        if let reason = Signals.deliver(frame) { Process.endCurrentThread(.aborted(reason)) }
+        if Syscalls.signalEndsThread(frame) { Scheduler.exit() }
     } else if vector == Descriptors.syscallVector {
         if let h = Interrupts.syscallHandler { h(frame) } else { frame.pointee.eax = UInt32(bitPattern: -1) }
     }

@@ -69,8 +69,12 @@ final class AddressSpace {
     /// Maps a fresh zeroed frame at `virtual` (page-aligned, user space).
     func mapNew(_ virtual: UInt32, writable: Bool) -> Bool {
         guard let f = Paging.allocateFrame() else { return false }
+        guard map(frame: f, at: virtual, writable: writable) else {   // no frame for its page table
+            Paging.freeFrame(f)
+            return false
+        }
         frames.append(f)
-        return map(frame: f, at: virtual, writable: writable)
+        return true
     }
 
     /// Maps a frame this space does not own (a shared segment's) at `virtual`.
@@ -93,6 +97,44 @@ final class AddressSpace {
         guard pde & 1 != 0, Int(virtual >> 22) >= Paging.kernelDirectoryEntries else { return }
         Paging.table(pde & ~0xFFF)[Int((virtual >> 12) & 0x3FF)] = 0
         if cpu_cr3() == directory { cpu_invlpg(virtual) }
+    }
+
+    /// Takes back a page `mapNew` mapped: unmapped, and its frame returned
+    /// (undoing a segment whose mapping failed part-way).
+    func unmapOwned(_ virtual: UInt32) {
+        guard let p = physical(virtual) else { return }
+        let f = UInt32(UInt(bitPattern: p)) & ~0xFFF
+        unmap(virtual)
+        if let i = frames.lastIndex(of: f) {
+            frames.remove(at: i)
+            Paging.freeFrame(f)
+        }
+    }
+
+    /// Whether the process itself could touch every byte of
+    /// `[address, address+length)`: each page present and user-accessible
+    /// (and writable when `write`) in its page tables, which is what is
+    /// really mapped, whatever the bookkeeping says. Empty ranges are
+    /// accessible anywhere, so a null pointer with length zero is fine.
+    @inline(__always)
+    func userAccessible(_ address: UInt32, length: UInt32, write: Bool) -> Bool {
+        guard length > 0 else { return true }
+        let end = UInt64(address) + UInt64(length)
+        guard end <= 0x1_0000_0000 else { return false }
+        // Present and user, plus writable when writing. The kernel's
+        // directory entries lack the user bit, so kernel memory fails here
+        // before any table is followed.
+        let need: UInt32 = write ? 0x7 : 0x5
+        let pd = Paging.table(directory)
+        var page = UInt64(address & ~0xFFF)
+        while page < end {
+            let pde = pd[Int(page >> 22)]
+            guard pde & need == need else { return false }
+            let pte = Paging.table(pde & ~0xFFF)[Int((page >> 12) & 0x3FF)]
+            guard pte & need == need else { return false }
+            page += 0x1000
+        }
+        return true
     }
 
     /// The kernel's view of a mapped user address (through the identity map).

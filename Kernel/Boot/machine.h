@@ -105,6 +105,12 @@ static inline __attribute__((always_inline)) uint32_t program_signals_size(void)
 static inline __attribute__((always_inline)) const uint8_t *program_segments(void) { return program_segments_start; }
 static inline __attribute__((always_inline)) uint32_t program_segments_size(void) { return (uint32_t)(program_segments_end - program_segments_start); }
 extern const uint8_t program_blocker_start[], program_blocker_end[];
+extern const uint8_t program_limits_start[], program_limits_end[];
+static inline __attribute__((always_inline)) const uint8_t *program_limits(void) { return program_limits_start; }
+static inline __attribute__((always_inline)) uint32_t program_limits_size(void) { return (uint32_t)(program_limits_end - program_limits_start); }
+extern const uint8_t program_fuzz_start[], program_fuzz_end[];
+static inline __attribute__((always_inline)) const uint8_t *program_fuzz(void) { return program_fuzz_start; }
+static inline __attribute__((always_inline)) uint32_t program_fuzz_size(void) { return (uint32_t)(program_fuzz_end - program_fuzz_start); }
 static inline __attribute__((always_inline)) const uint8_t *program_hello(void) { return program_hello_start; }
 static inline __attribute__((always_inline)) uint32_t program_hello_size(void) { return (uint32_t)(program_hello_end - program_hello_start); }
 static inline __attribute__((always_inline)) const uint8_t *program_server(void) { return program_server_start; }

@@ -96,6 +96,8 @@ final class PortListener {
         }
     }
     var pending: [Transaction] = []
+    /// A kernel server's port: listened on for good.
+    var kernelServed = false
     init(getPort: Port, putPort: Port) {
         self.getPort = getPort
         self.putPort = putPort
@@ -137,6 +139,7 @@ enum LocalIPC {
             while me.transaction == nil {
                 if me.killed {
                     listener.removeIdle(me)
+                    retireIfUnused(listener)
                     return nil
                 }
                 Scheduler.block()
@@ -261,6 +264,7 @@ enum LocalIPC {
         t.waiting = false
         t.reply = .status(.rpcFailure)
         listener.pending.removeAll { $0 === t }
+        retireIfUnused(listener)
     }
 
     @inline(never)
@@ -269,6 +273,18 @@ enum LocalIPC {
         t.client = me
         me.clientTransaction = t
         return t
+    }
+
+    /// A port whose last server thread went with its process, and with
+    /// nothing queued, stops being listed: otherwise every port a user ever
+    /// listened on would hold kernel heap for good. With a network the
+    /// node body holds slots for the port, so it stays (closing those
+    /// slots is the network thread's to do, and it does not yet).
+    private static func retireIfUnused(_ listener: PortListener) {
+        guard !Network.isUp, !listener.kernelServed, !listener.hasIdleServer, listener.pending.isEmpty else { return }
+        listeners.removeAll { $0 === listener }
+        putPortOf[listener.getPort] = nil
+        if lastFound === listener { lastFound = nil }
     }
 
     private static func listen(_ getPort: Port) -> PortListener {
@@ -345,6 +361,7 @@ enum LocalIPC {
     static func serve(_ name: String, getPort: Port, priority: Priority = Priority(process: .high),
                       _ handler: @escaping (Message) -> Message) {
         let listener = Interrupts.withDisabled { listen(getPort) }
+        listener.kernelServed = true
         servers.append(Scheduler.spawn(name, priority: priority) {
             var t = getRequest(from: listener)
             while true {

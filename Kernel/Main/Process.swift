@@ -25,6 +25,11 @@ final class Process {
     var mappings: [SegmentMapping] = []
     var ending: Ending = .running
     var liveThreads = 0
+    /// User pages mapped beyond its image and first stack (allocated,
+    /// stack and shared segments), counted against `Limits.pagesPerProcess`.
+    var pages = 0
+    /// Its client transactions waiting now (`Limits.transactionsInFlight`).
+    var transactionsInFlight = 0
     /// Its threads still alive, so that its end can stop them all at once.
     var threads: [KThread] = []
     let finished = Semaphore(0)
@@ -78,7 +83,8 @@ final class Process {
         frame.withUnsafeBytes { _ = space.write($0, at: esp) }
 
         p.liveThreads = 1
-        let t = KThread(name: name, priority: Priority(process: priority, thread: .normal), preemptible: true) {}
+        guard let t = KThread(name: name, priority: Priority(process: priority, thread: .normal), preemptible: true, body: {})
+        else { throw .memory }
         t.body = nil
         t.userEntry = (image.entry, esp)
         t.process = p
@@ -87,14 +93,19 @@ final class Process {
         return p
     }
 
-    /// The running thread's process leaves: exit, or abort with a reason.
+    /// The running thread leaves (its process too when it was the last).
+    /// Only for endings without a message: a value held by a frame that
+    /// never returns is never released, so an abort records its message
+    /// with `recordEnd` in a function that returns before `Scheduler.exit`.
     static func endCurrentThread(_ ending: Ending) -> Never {
-        endBookkeeping(ending)
+        recordEnd(ending)
         Scheduler.exit()
     }
 
+    /// The bookkeeping of the running thread's end: exit, or abort with a
+    /// reason; the caller then leaves through `Scheduler.exit`.
     @inline(never)
-    private static func endBookkeeping(_ ending: Ending) {
+    static func recordEnd(_ ending: Ending) {
         guard let p = Scheduler.current?.process else { Machine.fail("a kernel thread ended as a process") }
         Signals.threadEnded(Scheduler.current!)
         if let t = Scheduler.current?.serving {   // its caller must not wait forever
@@ -125,8 +136,44 @@ final class Process {
         if p.liveThreads == 0 { p.finished.up() }
     }
 
-    /// Validates a user range against this process's segments (see UserBuffer).
+    /// Validates a user range against what is mapped for this process (see UserBuffer).
     func check(address: UInt32, length: UInt32, write: Bool) -> Bool {
-        (try? segments.check(address: address, length: length, write: write)) != nil
+        space.userAccessible(address, length: length, write: write)
+    }
+
+    /// Why a new segment was refused, as the code its caller gets.
+    enum Refusal: Error {
+        case noSpace    // a per-process limit, or no room in the address space
+        case noMemory   // the machine is out of page frames
+
+        var code: ErrorCode { self == .noSpace ? .noSpace : .noMemory }
+    }
+
+    /// A new segment of `size` bytes (page multiple) of fresh zeroed pages
+    /// at a free place; all or nothing: on any refusal no page stays
+    /// mapped, no frame taken and no segment registered.
+    func addFreshSegment(kind: SegmentKind, size: UInt32) throws(Refusal) -> UInt32 {
+        let pageCount = Int(size / 4096)
+        guard segments.segments.count < Limits.segmentsPerProcess,
+              pages + pageCount <= Limits.pagesPerProcess,
+              let base = segments.freeRange(size: size, below: UInt64(Process.stackTop - Process.stackSize - 0x1000)),
+              (try? segments.add(SegmentDescriptor(kind: kind, base: base, size: size, writable: true))) != nil
+        else { throw .noSpace }
+        var v = base
+        while v < base + size {
+            guard space.mapNew(v, writable: true) else {
+                while v > base { v -= 4096; space.unmapOwned(v) }
+                _ = segments.remove(base: base)
+                throw .noMemory
+            }
+            v += 4096
+        }
+        pages += pageCount
+        return base
+    }
+
+    /// Whether one more segment of `pageCount` pages stays within the limits.
+    func mayAdd(pages pageCount: Int) -> Bool {
+        segments.segments.count < Limits.segmentsPerProcess && pages + pageCount <= Limits.pagesPerProcess
     }
 }

@@ -30,9 +30,9 @@ enum Scheduler {
 
     static func initialize() {
         current = KThread(bootName: "boot")
-        let idleThread = KThread(name: "idle", priority: Priority(process: .low, thread: .low), preemptible: true) {
+        guard let idleThread = KThread(name: "idle", priority: Priority(process: .low, thread: .low), preemptible: true, body: {
             while true { cpu_sti_hlt() }
-        }
+        }) else { Machine.fail("no heap for the idle thread") }
         idle = idleThread
         Interrupts.exitHook = { Scheduler.interruptExit() }
     }
@@ -41,7 +41,11 @@ enum Scheduler {
     @discardableResult
     static func spawn(_ name: String, priority: Priority = Priority(), preemptible: Bool = false,
                       _ body: @escaping () -> Void) -> KThread {
-        let t = KThread(name: name, priority: priority, preemptible: preemptible, body: body)
+        // Kernel threads are started by the kernel itself, at boot or per
+        // node feature, never at a user's request: no heap here is a kernel bug.
+        guard let t = KThread(name: name, priority: priority, preemptible: preemptible, body: body) else {
+            Machine.fail("no heap for a kernel thread")
+        }
         start(t)
         return t
     }

@@ -78,7 +78,12 @@ enum SharedSegments {
         case let .success((c, s)): (cap, segment) = (c, s)
         case let .failure(e): return .success(code(e))
         }
+        guard process.mayAdd(pages: Int(segment.size / 4096)) else {   // before taking any frame
+            service.unmapped(segment.object)
+            return .success(code(.noSpace))
+        }
         var pages: [UInt32] = []
+        pages.reserveCapacity(Int(segment.size / 4096))
         for _ in 0..<(segment.size / 4096) {
             guard let f = Paging.allocateFrame() else {
                 for p in pages { Paging.freeFrame(p) }
@@ -109,7 +114,7 @@ enum SharedSegments {
     /// Maps a segment's frames at a free place in `process`; the count for this
     /// mapping is already taken and is given back here if the mapping fails.
     private static func mapInto(_ process: Process, object: ObjectNumber, size: UInt32, writable: Bool) -> Int32 {
-        guard let base = process.segments.freeRange(size: size, below: UInt64(Process.stackTop - Process.stackSize - 0x1000)),
+        guard process.mayAdd(pages: Int(size / 4096)), let base = process.segments.freeRange(size: size, below: UInt64(Process.stackTop - Process.stackSize - 0x1000)),
               (try? process.segments.add(SegmentDescriptor(kind: .shared, base: base, size: size, writable: writable))) != nil
         else { release(object); return code(.noSpace) }
         let mapping = SegmentMapping(object: object, base: base, size: size)
@@ -120,6 +125,7 @@ enum SharedSegments {
             }
         }
         process.mappings.append(mapping)
+        process.pages += Int(size / 4096)
         return Int32(bitPattern: base)
     }
 
@@ -130,6 +136,7 @@ enum SharedSegments {
         // call ends, so unmapping is only done with no other thread around.
         guard process.liveThreads == 1 else { return code(.notNow) }
         unmapPages(process, process.mappings[i])
+        process.pages -= Int(process.mappings[i].size / 4096)
         process.mappings.remove(at: i)
         return 0
     }
@@ -147,20 +154,15 @@ enum SharedSegments {
         pagesReturned += pages.count
     }
 
-    /// A thread's stack: read-write, with the unmapped page below it as its guard.
+    /// A thread's stack: read-write, with the unmapped page below it as its
+    /// guard (freeRange leaves the page below every new segment unmapped).
     static func allocateStack(_ process: Process, size: UInt32) -> Int32 {
         guard size >= 4096, size <= 1 << 20 else { return code(.argumentBad) }
-        let rounded = (size + 0xFFF) & ~0xFFF
-        // freeRange leaves the page below every new segment unmapped: the guard.
-        guard let base = process.segments.freeRange(size: rounded, below: UInt64(Process.stackTop - Process.stackSize - 0x1000)),
-              (try? process.segments.add(SegmentDescriptor(kind: .stack, base: base, size: rounded, writable: true))) != nil
-        else { return code(.noSpace) }
-        var v = base
-        while v < base + rounded {
-            guard process.space.mapNew(v, writable: true) else { return code(.noMemory) }
-            v += 4096
+        do throws(Process.Refusal) {
+            return Int32(bitPattern: try process.addFreshSegment(kind: .stack, size: (size + 0xFFF) & ~0xFFF))
+        } catch {
+            return code(error.code)
         }
-        return Int32(bitPattern: base)
     }
 
     /// What a user page fault at `address` means in terms of segments, when it means more than the raw fault.

@@ -41,9 +41,29 @@ enum Syscalls {
         // retained in this frame: the work is done in `dispatch`, which
         // returns the ending instead of carrying it out.
         let call = frame.pointee.eax
-        if let ending = dispatch(frame) { Process.endCurrentThread(ending) }
+        if dispatch(frame) { Scheduler.exit() }
         reapIfProcessEnded(frame)
-        if let reason = Signals.afterCall(frame, call: call) { Process.endCurrentThread(.aborted(reason)) }
+        if Scheduler.current?.signals != nil, signalEndsThread(frame, call: call) { Scheduler.exit() }
+    }
+
+    // The ending (and an abort's message, a heap string) must be released
+    // before the thread exits, since its stack frame never returns: each
+    // is recorded (`Process.recordEnd`) in a function that returns first,
+    // and only then does the thread leave.
+
+    @inline(never)
+    private static func signalEndsThread(_ frame: UnsafeMutablePointer<InterruptFrame>, call: UInt32) -> Bool {
+        guard let reason = Signals.afterCall(frame, call: call) else { return false }
+        Process.recordEnd(.aborted(reason))
+        return true
+    }
+
+    /// The same on the way out of an interrupt that came from user mode.
+    @inline(never)
+    static func signalEndsThread(_ frame: UnsafeMutablePointer<InterruptFrame>) -> Bool {
+        guard let reason = Signals.deliver(frame) else { return false }
+        Process.recordEnd(.aborted(reason))
+        return true
     }
 
     /// A thread whose process has ended (another thread exited or faulted)
@@ -54,25 +74,25 @@ enum Syscalls {
     }
 
     /// Its process's end marks every other thread of it killed (see
-    /// `Process.endBookkeeping`), so one flag answers without reaching the process.
+    /// `Process.recordEnd`), so one flag answers without reaching the process.
     @inline(__always)
     private static func processEnded() -> Bool {
         Scheduler.current?.killed ?? false
     }
 
     @inline(never)
-    private static func dispatch(_ frame: UnsafeMutablePointer<InterruptFrame>) -> Process.Ending? {
+    private static func dispatch(_ frame: UnsafeMutablePointer<InterruptFrame>) -> Bool {
         guard let process = Scheduler.current?.process else {
             frame.pointee.eax = UInt32(bitPattern: -1)
-            return nil
+            return false
         }
         calls &+= 1
         let f = frame.pointee
         switch f.eax {
         case 1:
-            return .exited(Int32(bitPattern: f.ebx))
+            return end(.exited(Int32(bitPattern: f.ebx)))
         case 2:
-            guard let n = trans(process, f) else { return refusal(process, f) }
+            guard let n = trans(process, f) else { return end(refusal(process, f)) }
             frame.pointee.eax = UInt32(bitPattern: n)
         case 3:
             Scheduler.yield()
@@ -92,10 +112,10 @@ enum Syscalls {
             switch result {
             case let .success(n): frame.pointee.eax = UInt32(bitPattern: n)
             case let .failure(.outsideSegments(address, length)):
-                return .aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments")
+                return end(.aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments"))
             }
         case 9:
-            return .threadExited
+            return end(.threadExited)
         case 10:
             if !InterruptAwait.allowed(f.ebx) {
                 frame.pointee.eax = UInt32(bitPattern: Int32(ErrorCode.argumentBad.rawValue))
@@ -107,17 +127,23 @@ enum Syscalls {
             switch SharedSegments.handle(process, f) {
             case let .success(n): frame.pointee.eax = UInt32(bitPattern: n)
             case let .failure(.outsideSegments(address, length)):
-                return .aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments")
+                return end(.aborted("bad system call argument: \(length) bytes at \(hex(address)) outside its segments"))
             }
         case 30, 31, 32:       // signals (Signals.swift)
             switch Signals.handle(process, frame) {
             case let .success(n): if let n { frame.pointee.eax = UInt32(bitPattern: n) }
-            case let .failure(fault): return .aborted(fault.reason)
+            case let .failure(fault): return end(.aborted(fault.reason))
             }
         default:
-            return .aborted("bad system call number \(f.eax)")
+            return end(.aborted("bad system call number \(f.eax)"))
         }
-        return nil
+        return false
+    }
+
+    /// Records the caller's end (see `handle`): true, the thread leaves.
+    private static func end(_ ending: Process.Ending) -> Bool {
+        Process.recordEnd(ending)
+        return true
     }
 
     /// The transaction every user program makes most: checked, then
@@ -131,12 +157,18 @@ enum Syscalls {
         do throws(UserBuffer.Refusal) {
             header = try UserBuffer(address: f.ebx, length: 32).validated(for: process, write: true)
             request = try UserBuffer(address: f.ecx, length: f.edx).validated(for: process, write: false)
-            reply = try UserBuffer(address: f.esi, length: f.edi).validated(for: process, write: true)
+            reply = try UserBuffer(address: f.esi, length: min(f.edi, Limits.messageBytes)).validated(for: process, write: true)
         } catch {
             return nil
         }
+        // Both refusals before anything is allocated: the request's copy in
+        // the kernel heap is bounded, and so is the number of them.
+        guard request.count <= Limits.messageBytes else { return Int32(ErrorCode.argumentBad.rawValue) }
+        guard process.transactionsInFlight < Limits.transactionsInFlight else { return Int32(ErrorCode.noSpace.rawValue) }
         let hp = header.baseAddress.unsafelyUnwrapped
         let message = Message(header: RawHeader.load(from: hp), body: request.isEmpty ? [] : Array(request))
+        process.transactionsInFlight += 1
+        defer { process.transactionsInFlight -= 1 }
         guard let t = LocalIPC.send(message) else {
             RawHeader.store(Message.status(.rpcNotFound).header, to: hp)
             return 0
@@ -145,6 +177,10 @@ enum Syscalls {
             RawHeader.store(t.reply.header, to: hp)
             let n = min(t.reply.body.count, reply.count)
             if n > 0 { t.reply.body.withUnsafeBytes { reply.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) } }
+            // The thread keeps its record between calls: it must not keep
+            // message bodies alive in the heap too.
+            if !t.request.body.isEmpty { t.request.body = [] }
+            if !t.reply.body.isEmpty { t.reply.body = [] }
             return Int32(n)
         }
     }
@@ -167,7 +203,7 @@ enum Syscalls {
         let buffer: UnsafeMutableRawBufferPointer
         do throws(UserBuffer.Refusal) {
             header = try UserBuffer(address: f.ebx, length: 32).validated(for: process, write: true)
-            buffer = try UserBuffer(address: f.ecx, length: f.edx).validated(for: process, write: true)
+            buffer = try UserBuffer(address: f.ecx, length: min(f.edx, Limits.messageBytes)).validated(for: process, write: true)
         } catch { return .failure(error) }
         let h = RawHeader.load(from: header.baseAddress!)
         let me = Scheduler.current!
@@ -193,6 +229,7 @@ enum Syscalls {
             header = try UserBuffer(address: f.ebx, length: 32).validated(for: process, write: false)
             data = try UserBuffer(address: f.ecx, length: f.edx).validated(for: process, write: false)
         } catch { return .failure(error) }
+        guard data.count <= Limits.messageBytes else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
         let me = Scheduler.current!
         guard let t = me.serving else { return .success(Int32(ErrorCode.notNow.rawValue)) }
         let h = RawHeader.load(from: header.baseAddress!)
@@ -209,9 +246,12 @@ enum Syscalls {
         guard process.check(address: f.ebx, length: 1, write: false) else {
             return .failure(.outsideSegments(address: f.ebx, length: 1))
         }
+        guard process.liveThreads < Limits.threadsPerProcess else { return .success(Int32(ErrorCode.noSpace.rawValue)) }
+        guard let t = KThread(name: process.name, priority: Priority(process: process.priority, thread: .normal),
+                              preemptible: true, body: {})
+        else { return .success(Int32(ErrorCode.noMemory.rawValue)) }
         frame.storeBytes(of: UInt32(0), toByteOffset: 0, as: UInt32.self)       // no return address
         frame.storeBytes(of: f.edx, toByteOffset: 4, as: UInt32.self)           // the argument
-        let t = KThread(name: process.name, priority: Priority(process: process.priority, thread: .normal), preemptible: true) {}
         t.body = nil
         t.userEntry = (f.ebx, f.ecx &- 8)
         t.process = process
@@ -223,21 +263,22 @@ enum Syscalls {
 
     private static func allocateSegment(_ process: Process, size: UInt32) -> Int32 {
         guard size > 0, size <= 16 << 20 else { return Int32(ErrorCode.argumentBad.rawValue) }
-        let rounded = (size + 0xFFF) & ~0xFFF
-        guard let base = process.segments.freeRange(size: rounded, below: UInt64(Process.stackTop - Process.stackSize - 0x1000)),
-              (try? process.segments.add(SegmentDescriptor(kind: .data, base: base, size: rounded, writable: true))) != nil
-        else { return Int32(ErrorCode.noSpace.rawValue) }
-        var v = base
-        while v < base + rounded {
-            guard process.space.mapNew(v, writable: true) else { return Int32(ErrorCode.noMemory.rawValue) }
-            v += 4096
+        do throws(Process.Refusal) {
+            return Int32(bitPattern: try process.addFreshSegment(kind: .data, size: (size + 0xFFF) & ~0xFFF))
+        } catch {
+            return Int32(error.code.rawValue)
         }
-        return Int32(bitPattern: base)
     }
 
     /// A CPU exception in user mode: abort the process, with what happened and where.
     static func fault(_ frame: UnsafeMutablePointer<InterruptFrame>) {
-        Process.endCurrentThread(.aborted(describe(frame.pointee)))
+        recordFault(frame)
+        Scheduler.exit()
+    }
+
+    @inline(never)
+    private static func recordFault(_ frame: UnsafeMutablePointer<InterruptFrame>) {
+        Process.recordEnd(.aborted(describe(frame.pointee)))
     }
 
     @inline(never)

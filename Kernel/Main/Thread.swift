@@ -61,26 +61,37 @@ final class KThread {
         priority = Priority(process: .normal, thread: .normal)
         preemptible = false
         stack = nil
-        fxState = KThread.allocateFX()
-        context = KThread.allocateContext()
+        guard let fx = KThread.allocate(FPU.stateSize), let c = KThread.allocate(16) else {
+            Machine.fail("no heap for the boot thread")
+        }
+        fxState = fx
+        context = c.bindMemory(to: UInt32.self, capacity: 4)
         state = .running
     }
 
-    init(name: String, priority: Priority, preemptible: Bool, body: @escaping () -> Void) {
+    /// A new thread, or nil when the kernel heap cannot hold its stack and
+    /// state: a user's thread creation is refused with STD_NOMEM, never a
+    /// kernel stop.
+    init?(name: String, priority: Priority, preemptible: Bool, body: @escaping () -> Void) {
+        let stack = KThread.allocate(KThread.stackSize)
+        let fx = KThread.allocate(FPU.stateSize)
+        let c = KThread.allocate(16)
+        guard let stack, let fx, let c else {
+            free(stack); free(fx); free(c)
+            return nil
+        }
         id = KThread.nextID
         KThread.nextID += 1
         self.name = name
         self.priority = priority
         self.preemptible = preemptible
         self.body = body
-        var p: UnsafeMutableRawPointer? = nil
-        _ = posix_memalign(&p, 16, KThread.stackSize)
-        stack = p!
-        fxState = KThread.allocateFX()
-        context = KThread.allocateContext()
+        self.stack = stack
+        fxState = fx
+        context = c.bindMemory(to: UInt32.self, capacity: 4)
         // The frame switch_context pops: flags, edi, esi, ebx, ebp, return address.
-        let top = UInt32(UInt(bitPattern: p!)) + UInt32(KThread.stackSize)
-        let frame = UnsafeMutablePointer<UInt32>(bitPattern: UInt(top - 32))!
+        let top = UInt32(UInt(bitPattern: stack)) + UInt32(KThread.stackSize)
+        let frame = UnsafeMutablePointer<UInt32>(bitPattern: UInt(top - 32)).unsafelyUnwrapped
         frame[0] = 0x0002                  // interrupts off until the trampoline
         frame[1] = 0; frame[2] = 0; frame[3] = 0; frame[4] = 0
         frame[5] = addr_thread_trampoline()
@@ -92,16 +103,11 @@ final class KThread {
         fxState.storeBytes(of: UInt32(0x1F80), toByteOffset: 24, as: UInt32.self)
     }
 
-    private static func allocateFX() -> UnsafeMutableRawPointer {
+    /// 16-byte aligned heap memory, nil when the heap is full.
+    private static func allocate(_ size: Int) -> UnsafeMutableRawPointer? {
         var p: UnsafeMutableRawPointer? = nil
-        _ = posix_memalign(&p, 16, FPU.stateSize)
-        return p!
-    }
-
-    private static func allocateContext() -> UnsafeMutablePointer<UInt32> {
-        var p: UnsafeMutableRawPointer? = nil
-        _ = posix_memalign(&p, 16, 16)
-        return p!.bindMemory(to: UInt32.self, capacity: 4)
+        guard posix_memalign(&p, 16, size) == 0 else { return nil }
+        return p
     }
 
     deinit {

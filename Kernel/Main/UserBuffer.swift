@@ -2,9 +2,13 @@
 //
 // The kernel never dereferences these as they come: the only way to get
 // at the memory is `validated(for:write:)`, which checks the whole range
-// against the caller's segments (and write permission when the kernel will
-// write there) and only then gives out a raw buffer. Everything a syscall
-// reads from its registers that names memory goes through this type.
+// against the caller's page tables (present, user-accessible, writable
+// when the kernel will write there) and only then gives out a raw buffer.
+// The page tables, not the segment table, are asked because they are what
+// the copy will really meet: a segment whose mapping failed half-way must
+// not let a kernel copy fault in ring 0. A range of length zero is valid
+// at any address (nothing will be touched). Everything a syscall reads
+// from its registers that names memory goes through this type.
 
 struct UserBuffer {
     private let address: UInt32
@@ -19,7 +23,7 @@ struct UserBuffer {
 
     @inline(__always)
     func validated(for process: Process, write: Bool) throws(Refusal) -> UnsafeMutableRawBufferPointer {
-        guard length <= 1 << 20, process.check(address: address, length: length, write: write) else {
+        guard process.space.userAccessible(address, length: length, write: write) else {
             throw .outsideSegments(address: address, length: length)
         }
         return UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: UInt(address)), count: Int(length))

@@ -19,6 +19,8 @@ enum Scenarios {
         case "segments": SegmentScenario.run()
         case "signals": SignalScenario.run()
         case "nodecore": NodeCoreScenario.run()
+        case "limits": LimitsScenario.run()
+        case "syscallfuzz": FuzzScenario.run()
         default: Machine.fail("unknown scenario \(name)")
         }
     }
@@ -37,6 +39,15 @@ enum Scenarios {
         } catch {
             return nil
         }
+    }
+
+    /// Lets what ended settle before the scenario counts pages and heap
+    /// bytes: the timers of killed sleepers run out (user sleeps in the
+    /// tests are short), and exited threads, which hold their process and
+    /// so its memory, are reaped now rather than when the next thread starts.
+    static func quiesce() {
+        Scheduler.sleep(.milliseconds(20))
+        Scheduler.reap()
     }
 
     /// The boot thread, parked for good by `interactive`. A blocked thread

@@ -18,7 +18,7 @@ enum Amoeba {
             RawHeader.store(request, to: hp)
             let rp = hp + 32
             let n = data.withUnsafeBytes { d in
-                sys_call(2, address(hp), d.isEmpty ? address(hp) : address(d.baseAddress!), UInt32(d.count),
+                sys_call(2, address(hp), address(d), UInt32(d.count),
                          address(rp), UInt32(capacity))
             }
             guard n >= 0 else {
@@ -36,6 +36,12 @@ enum Amoeba {
     }
 
     static func address(_ b: UnsafeMutableRawBufferPointer) -> UInt32 {
+        UInt32(UInt(bitPattern: b.baseAddress))
+    }
+
+    /// An empty buffer may have no address at all: the kernel accepts any
+    /// address, null too, with length zero.
+    static func address(_ b: UnsafeRawBufferPointer) -> UInt32 {
         UInt32(UInt(bitPattern: b.baseAddress))
     }
 
@@ -72,10 +78,8 @@ enum Amoeba {
     @discardableResult
     static func putReply(_ reply: Header, _ data: [UInt8] = []) -> Int32 {
         var header = reply.encoded(order: .little)
-        var body = data.isEmpty ? [UInt8](repeating: 0, count: 1) : data
-        let length = UInt32(data.count)
         return header.withUnsafeMutableBytes { hp in
-            body.withUnsafeMutableBytes { b in sys_call(7, address(hp), address(b), length, 0, 0) }
+            data.withUnsafeBytes { b in sys_call(7, address(hp), address(b), UInt32(b.count), 0, 0) }
         }
     }
 
