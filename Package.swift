@@ -127,6 +127,14 @@ let package = Package(
             dependencies: ["Amunix", "AmoebaCore", "FLIP", "RPC", "Node",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "amunix/rpc_bench"),
+        // flipdump: frames decoded by the protocol's own decoders.
+        .target(name: "FlipDump", dependencies: ["AmoebaCore", "FLIP", "RPC"], path: "amunix/FlipDump"),
+        .executableTarget(
+            name: "flipdump",
+            dependencies: ["FlipDump", "AmunixDaemon", "CPcap", "AmoebaCore", "FLIP",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "amunix/flipdump"),
+        .testTarget(name: "FlipDumpTests", dependencies: ["FlipDump", "AmoebaCore", "FLIP", "RPC"]),
         .target(
             name: "StdTools",
             dependencies: ["AmoebaCore", "Amunix", "AmoebaClient", "AmoebaNames",

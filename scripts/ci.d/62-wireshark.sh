@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The Wireshark dissector for FLIP and RPC (scripts/wireshark/flip.lua)
-# read against a capture of real traffic between two amunixd hosts: the
-# locate, HEREIS, request and reply, each field by its filter name. About
-# 5 s. Needs tcpdump and tshark (installed when missing).
+# Seeing the wire: the Wireshark dissector for FLIP and RPC
+# (scripts/wireshark/flip.lua) and flipdump, on a capture of real traffic
+# between two amunixd hosts and on hand-built frames; the two must agree
+# field for field. About 10 s. Needs tcpdump and tshark (installed when missing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if ! command -v tshark >/dev/null || ! command -v tcpdump >/dev/null; then
