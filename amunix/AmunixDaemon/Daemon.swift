@@ -42,6 +42,8 @@ public final class Daemon: @unchecked Sendable {
     var serving: [ConnectionCall: ServerSlotID] = [:]
     /// The node's outputs, drained into one buffer kept across turns.
     var outputs: [NodeOutput<DaemonOwner>] = []
+    /// Host-server slots that could not be opened yet (see `listen`).
+    var listensOwed: [HostedKind] = []
 
     private let wakeRead: Int32
     private let wakeWrite: Int32
@@ -222,6 +224,7 @@ public final class Daemon: @unchecked Sendable {
     private func nextDeadline() -> Instant? {
         var d = node.nextDeadline
         for inj in injectors { d = earliest(d, inj.nextDeadline) }
+        if !listensOwed.isEmpty { d = earliest(d, MonotonicClock.now + .milliseconds(100)) }
         return d
     }
 
@@ -231,6 +234,10 @@ public final class Daemon: @unchecked Sendable {
         }
         node.tick(now: now)
         pump(now: now)
+        if !listensOwed.isEmpty {
+            retryOwedListens()
+            pump(now: now)
+        }
     }
 
     /// Drains the node until it has nothing more to say: handing a request
