@@ -180,10 +180,21 @@ let package = Package(
             dependencies: ["AmoebaClient", "AmoebaNames", "Bullet", "DirectoryProtocol", "Directory", "DiskStorage",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/amoeba-init"),
+        .executableTarget(name: "ax", dependencies: ["ShellSupport", "ProcessDescriptor", "AmoebaClient", "AmoebaNames", "Amunix",
+                                                     .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/ax"),
         .testTarget(name: "ShellTests", dependencies: ["AmoebaClient", "AmoebaCore", "AmoebaNames", "ShellSupport", "DirectoryProtocol",
                                                  "Directory", "Bullet", "Storage"]),
         .testTarget(name: "DirectoryProtocolTests", dependencies: ["AmoebaCore", "DirectoryProtocol"]),
         .testTarget(name: "NodeServersTests", dependencies: ["AmoebaCore", "DirectoryProtocol", "NodeServers"]),
+        // Process descriptors (process_d, segment_d, thread_d) and the proc
+        // server's commands: Embedded-clean, shared by the kernel's proc
+        // server, acv and ax.
+        .target(name: "ProcessDescriptor", dependencies: ["AmoebaCore"], path: "Sources/ProcessDescriptor"),
+        .testTarget(name: "ProcessDescriptorTests", dependencies: ["AmoebaCore", "ProcessDescriptor"]),
+        .executableTarget(name: "acv", dependencies: ["KernelCore", "ProcessDescriptor",
+                                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/acv"),
         // section: kernel host targets
         .target(name: "KernelCore", dependencies: ["AmoebaCore", "NodeServers"], path: "Kernel/Core"),
         .testTarget(name: "KernelCoreTests", dependencies: ["TestSupport", "KernelCore", "AmoebaCore", "NodeServers"],

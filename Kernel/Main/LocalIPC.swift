@@ -419,6 +419,18 @@ enum LocalIPC {
             }
         })
     }
+
+    /// Starts a kernel server thread on `getPort` that hands each request
+    /// to `handler`, which answers it with `putReply` now or later, from
+    /// any thread (the proc server answers an exec from a worker).
+    static func serveTransactions(_ name: String, getPort: Port, priority: Priority = Priority(process: .high),
+                                  _ handler: @escaping (Transaction) -> Void) {
+        let listener = Interrupts.withDisabled { listen(getPort) }
+        listener.kernelServed = true
+        servers.append(Scheduler.spawn(name, priority: priority) {
+            while true { handler(getRequest(from: listener)) }
+        })
+    }
 }
 
 extension Message {

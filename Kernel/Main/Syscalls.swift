@@ -278,6 +278,7 @@ enum Syscalls {
 
     @inline(never)
     private static func recordFault(_ frame: UnsafeMutablePointer<InterruptFrame>) {
+        ProcessServer.noteException(frame.pointee, faultAddress: frame.pointee.vector == 14 ? cpu_cr2() : 0)
         Process.recordEnd(.aborted(describe(frame.pointee)))
     }
 
