@@ -34,6 +34,10 @@ for u in amunixd amoeba-soap amoeba-bullet; do
   [[ -x $R$exe ]] && ok "$u.service starts $exe, which is installed" || bad "$u.service ExecStart $exe not installed"
 done
 [[ -f $R/etc/amoeba/amunixd.conf ]] && ok "default settings in /etc/amoeba/amunixd.conf" || bad "no amunixd.conf"
+bash_done=$(bash -c "source $R/usr/local/share/bash-completion/completions/dir 2>&1 && complete -p dir" 2>&1)
+[[ $bash_done == *"complete"*" dir" ]] && ok "bash completion for dir loads and registers" || bad "bash completion: $bash_done"
+grep -q -- '--json\|-l\[' "$R/usr/local/share/zsh/site-functions/_dir" && ok "zsh completion for dir lists its flags" \
+  || bad "zsh completion: $(head -3 "$R/usr/local/share/zsh/site-functions/_dir")"
 [[ -f $R/usr/local/share/amoeba/wireshark/flip.lua ]] && ok "dissector installed" || bad "no dissector"
 
 if command -v systemd-analyze >/dev/null; then
@@ -72,7 +76,7 @@ scripts/install.sh --destdir "$R" --bin "$BIN" >/dev/null 2>&1
 grep -q 'pcap:eth1' "$R/etc/amoeba/amunixd.conf" && ok "a second install keeps the edited settings" || bad "settings overwritten"
 
 scripts/install.sh --destdir "$R" --uninstall >/dev/null 2>&1
-[[ ! -e $R/usr/local/bin/amunixd && ! -e $R/etc/systemd/system/amunixd.service && -f $R/etc/amoeba/amunixd.conf ]] \
+[[ ! -e $R/usr/local/bin/amunixd && ! -e $R/etc/systemd/system/amunixd.service && ! -e $R/usr/local/share/bash-completion/completions/dir && -f $R/etc/amoeba/amunixd.conf ]] \
   && ok "--uninstall removes programs and units, keeps /etc/amoeba" || bad "uninstall left: $(find "$R" -type f | head)"
 out=$(scripts/install.sh --prefix relative 2>&1); rc=$?
 [[ $rc == 64 && $out == *"absolute"* ]] && ok "a relative --prefix is refused (exit 64)" || bad "relative prefix: rc=$rc $out"

@@ -36,10 +36,13 @@ unitdir=$destdir/etc/systemd/system
 etcdir=$destdir/etc/amoeba
 sharedir=$destdir$prefix/share/amoeba
 docdir=$destdir$prefix/share/doc/amoeba
+bashdir=$destdir$prefix/share/bash-completion/completions
+zshdir=$destdir$prefix/share/zsh/site-functions
 
 if [[ $uninstall == 1 ]]; then
   for p in "${programs[@]}" "${optional[@]}"; do rm -f "$bindir/$p"; done
   for u in "${units[@]}"; do rm -f "$unitdir/$u.service"; done
+  for p in "${programs[@]}" "${optional[@]}"; do rm -f "$bashdir/$p" "$zshdir/_$p"; done
   rm -rf "$sharedir" "$docdir"
   echo "removed the programs, units and shared files; /etc/amoeba and /var/lib/amoeba are kept"
   exit 0
@@ -55,10 +58,16 @@ for p in "${programs[@]}"; do
   [[ -x $bin/$p ]] || { echo "install.sh: $bin/$p missing: build it first (swift build -c release)" >&2; exit 1; }
 done
 
-install -d -m 0755 "$bindir" "$unitdir" "$sharedir/wireshark" "$docdir"
+install -d -m 0755 "$bindir" "$unitdir" "$sharedir/wireshark" "$docdir" "$bashdir" "$zshdir"
 install -d -m 0755 "$etcdir"
 for p in "${programs[@]}"; do install -m 0755 "$bin/$p" "$bindir/$p"; done
 for p in "${optional[@]}"; do [[ -x $bin/$p ]] && install -m 0755 "$bin/$p" "$bindir/$p"; done
+# Shell completion, generated from each program's own argument parser.
+for p in "${programs[@]}" "${optional[@]}"; do
+  [[ -x $bindir/$p ]] || continue
+  "$bindir/$p" --generate-completion-script bash >"$bashdir/$p"
+  "$bindir/$p" --generate-completion-script zsh >"$zshdir/_$p"
+done
 for u in "${units[@]}"; do
   sed "s#@PREFIX@#$prefix#g" "amunix/systemd/$u.service.in" >"$unitdir/$u.service"
   chmod 0644 "$unitdir/$u.service"
@@ -71,7 +80,8 @@ fi
 install -m 0644 scripts/wireshark/flip.lua "$sharedir/wireshark/flip.lua"
 install -m 0644 README.md SECURITY.md "$docdir/" 2>/dev/null || install -m 0644 README.md "$docdir/"
 
-echo "installed ${#programs[@]} programs in $prefix/bin and units ${units[*]/%/.service}"
+echo "installed ${#programs[@]} programs in $prefix/bin, their bash and zsh completion, and units ${units[*]/%/.service}"
+[[ $prefix == /usr/local || $prefix == /usr ]] && echo "note: Amoeba's dir shadows coreutils' dir for users with $prefix/bin first in PATH (--prefix /opt/amoeba keeps them apart)"
 [[ -n $destdir ]] && { echo "(staged under $destdir)"; exit 0; }
 getent group amoeba >/dev/null || groupadd --system amoeba
 cat <<NEXT

@@ -50,6 +50,12 @@ options:
                  for udp:, the interface name for tap:, this process for mcast:)
   -h, --help     this text
 
+the console: what you type goes to the node's serial port (tty:00).
+  Ctrl-A X       quit QEMU (the node stops at once; its state folder stays)
+  Ctrl-A C       QEMU's monitor and back (info network, info registers, ...)
+  Ctrl-A H       the other Ctrl-A keys
+  Ctrl-C         also quits QEMU
+
 kernel command line words the kernel knows:
   scenario=NAME  run a self-checking scenario and exit (see kernel-test.sh)
   net=stats      print the NIC's counters on the console when traffic pauses
@@ -165,7 +171,11 @@ if [ -n "$state" ]; then
   net+=(-fw_cfg "name=opt/amoeba/hostsecret,file=${state//,/,,}/hostsecret")
 fi
 
+# On a terminal the console carries QEMU's monitor too, so Ctrl-A X quits
+# and Ctrl-A C reaches the monitor; from a pipe or a file (tests, scripts)
+# every byte goes to the guest.
+if [ -t 0 ]; then serial=mon:stdio; else serial=stdio; fi
 exec qemu-system-i386 -accel tcg -cpu max -m 64M -no-reboot -display none \
-  -serial stdio -monitor none \
+  -serial "$serial" -monitor none \
   -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
   "${net[@]}" ${QEMU_FLAGS:-} -kernel "$out/kernel.elf" -append "${words[*]:-}"
