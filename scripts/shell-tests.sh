@@ -153,6 +153,29 @@ check "amoeba-init refuses an unknown --servers-on" 64 *"not one of the --host n
 check "amoeba-init refuses a folder with no host capabilities" 1 *"holds no host capabilities"* \
   "$BIN/amoeba-init" --soap-store "$W/s3" --bullet-store "$W/b3" --host a="$W/nothing" --root-file "$W/x.cap"
 
+# ---- for scripts: --json, and dir -t ---------------------------------------
+# jq-free checks: python3 parses what the tools print.
+pyq() { python3 -c "import json,sys; d=[json.loads(l) for l in sys.stdin if l.strip()]; print($1)"; }
+out=$(amx_tool b dir --json / | pyq '[r["name"] for r in d[0]]')
+[[ $out == "['home', 'hosts', 'profile']" ]] && ok "dir --json / is one array of rows" || bad "dir --json /: $out"
+out=$(amx_tool b dir --json /hosts/a | pyq '[(r["name"], r["info"], sorted(r["masks"]), r["capability"][:1]) for r in d[0] if r["name"] == "sys"]')
+[[ $out == "[('sys', 'system server', ['group', 'other', 'owner'], '')]" || $out == "[('sys', 'system server', ['group', 'other', 'owner'], '"* ]] \
+  && ok "a row has its info, masks by column name and capability" || bad "dir --json row: $out"
+echo "twelve bytes" | amx_tool b put /home/ann/sized
+out=$(amx_tool b dir --json /home/ann | pyq '[(r["name"], r.get("size")) for r in d[0] if r["name"] == "sized"]')
+[[ $out == "[('sized', 13)]" ]] && ok "a file row carries its size as a number" || bad "dir --json size: $out"
+out=$(amx_tool b std_info --json /hosts/b/sys /hosts/b/nothing 2>/dev/null | pyq '[(x["object"], x.get("info"), x.get("error")) for x in d]'); rc=${PIPESTATUS[0]}
+[[ $out == "[('/hosts/b/sys', 'system server', None), ('/hosts/b/nothing', None, 'STD_NOTFOUND')]" ]] \
+  && ok "std_info --json: a line per object, failures with their Amoeba name" || bad "std_info --json: $out"
+out=$(amx_tool b std_status --json /hosts/b/sys | pyq '"host b" in d[0]["status"]')
+[[ $out == True ]] && ok "std_status --json carries the report" || bad "std_status --json: $out"
+amx_tool b mkd /home/ann/order
+for n in old mid new; do amx_tool b mkd "/home/ann/order/$n"; sleep 1.1; done
+check "dir -t: newest first" 0 $'new\nmid\nold' amx_tool b dir -t /home/ann/order
+check "dir -t -r: oldest first" 0 $'old\nmid\nnew' amx_tool b dir -t -r /home/ann/order
+check "dir (by name)" 0 $'mid\nnew\nold' amx_tool b dir /home/ann/order
+amx_tool b del -r /home/ann/order /home/ann/sized
+
 # ---- std tools take paths ---------------------------------------------------
 check "std_info of a path" 0 "system server" amx_tool c std_info /hosts/b/sys
 check "std_status of a path names the host" 0 "host b"* amx_tool c std_status /hosts/b/sys
