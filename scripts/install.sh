@@ -28,7 +28,7 @@ done
 [[ $prefix == /* ]] || { echo "install.sh: --prefix must be an absolute path" >&2; exit 64; }
 
 programs=(amunixd soap-server bullet-server amoeba-init cap dir mkd del get put
-          std_info std_status std_restrict std_destroy std_touch flipdump)
+          chm mv std_info std_status std_restrict std_destroy std_touch flipdump)
 optional=(ax acv)
 units=(amunixd amoeba-soap amoeba-bullet)
 bindir=$destdir$prefix/bin

@@ -145,6 +145,13 @@ public struct DirectoryClient<T: Transactor> {
                                DirectoryRequest.name(name))
     }
 
+    /// Sets the column masks of row `name` in `directory`.
+    public func changeMasks(of name: String, to masks: [UInt32], in directory: Capability) throws(ErrorCode) {
+        guard DirectoryName.isValid(name) else { throw .argumentBad }
+        _ = try transport.call(Header(capability: directory, command: DirectoryCommand.chmod),
+                               DirectoryRequest.chmod(name: name, masks: masks))
+    }
+
     /// A new directory with `columns` on the server of `server` (any
     /// directory capability of it); returns its owner capability.
     public func create(columns: [String], on server: Capability) throws(ErrorCode) -> Capability {
