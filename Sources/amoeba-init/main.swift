@@ -24,6 +24,7 @@
 import AmoebaClient
 import AmoebaCore
 import AmoebaNames
+import Amunix
 import ArgumentParser
 import Bullet
 import Directory
@@ -73,6 +74,8 @@ struct AmoebaInit: ParsableCommand {
     }
 
     func run() throws {
+        // root.cap, the stores and their super.cap: private from the first byte.
+        PrivateFiles.restrictCreation()
         do {
             try setUp()
         } catch let e as SetupError {
