@@ -179,7 +179,7 @@ let package = Package(
         .executableTarget(name: "put", dependencies: ["ShellSupport", "DirectoryProtocol", "Bullet", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/put"),
         .executableTarget(
             name: "amoeba-init",
-            dependencies: ["AmoebaClient", "AmoebaNames", "Bullet", "DirectoryProtocol", "Directory", "DiskStorage",
+            dependencies: ["AmoebaClient", "AmoebaNames", "Amunix", "Bullet", "DirectoryProtocol", "Directory", "DiskStorage",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/amoeba-init"),
         .executableTarget(name: "ax", dependencies: ["ShellSupport", "ProcessDescriptor", "AmoebaClient", "AmoebaNames", "Amunix",

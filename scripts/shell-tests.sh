@@ -46,6 +46,23 @@ amx_init a a b c >"$W/init.log" 2>&1 || { cat "$W/init.log"; exit 1; }
 amx_server a soap || exit 1
 amx_server a bullet || exit 1
 
+# ---- secrets are private (issue 10, item 5) --------------------------------
+# Every file that holds a capability or a server's secret get-port is 0600,
+# and the folders holding them 0700, whoever made them.
+modes_ok=1
+for f in "$W/root.cap" "$W/a/root.cap" "$W/a/host.cap" "$W/a/sys.cap" "$W/a/hostsecret" \
+         "$W/store-soap/super.cap" "$W/store-bullet/super.cap" "$W/store-soap/lock" "$W/store-bullet/lock"; do
+  m=$(stat -c %a "$f" 2>/dev/null)
+  [[ $m == 600 ]] || { modes_ok=0; bad "mode of $f is ${m:-missing}, want 600"; }
+done
+for d in "$W/a" "$W/store-soap" "$W/store-bullet"; do
+  m=$(stat -c %a "$d" 2>/dev/null)
+  [[ $m == 700 ]] || { modes_ok=0; bad "mode of $d is ${m:-missing}, want 700"; }
+done
+others=$(find "$W/store-soap" "$W/store-bullet" "$W/a" -perm /077 2>/dev/null | grep -v amunixd.sock | head -3)
+[[ -z $others ]] || { modes_ok=0; bad "readable by others: $others"; }
+((modes_ok)) && ok "capabilities, host secret and stores are 0600 in 0700 folders"
+
 # ---- each tool -------------------------------------------------------------
 check "dir / lists home, hosts, profile" 0 $'home\nhosts\nprofile' amx_tool b dir /
 check "dir (no argument) is dir /" 0 $'home\nhosts\nprofile' amx_tool b dir
