@@ -54,7 +54,7 @@ the console: what you type goes to the node's serial port (tty:00).
   Ctrl-A X       quit QEMU (the node stops at once; its state folder stays)
   Ctrl-A C       QEMU's monitor and back (info network, info registers, ...)
   Ctrl-A H       the other Ctrl-A keys
-  Ctrl-C         also quits QEMU
+  Ctrl-C         goes to the node like any other key
 
 kernel command line words the kernel knows:
   scenario=NAME  run a self-checking scenario and exit (see kernel-test.sh)
