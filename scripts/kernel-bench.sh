@@ -6,6 +6,8 @@
 #   raw frame ping-pong Linux -> guest (the kernel reflects EtherType 0x88b5)
 #   null transaction p50/p99, Linux -> kernel bench server
 #   null transaction p50/p99, kernel -> kernel (timed inside node1)
+#   null transaction p50/p99, Linux -> Linux (amunixd to amunixd on the
+#     same bridge): what the Linux end alone costs, for reading the ratio
 #   30000-byte transaction throughput, Linux -> kernel
 #
 # Usage: scripts/kernel-bench.sh [COUNT]   (default 2000 round trips each)
@@ -32,12 +34,13 @@ else
 fi
 [[ -f .build-kernel/kernel.elf ]] || scripts/kernel-build.sh >/dev/null 2>&1
 W=$(mktemp -d /tmp/kernel-bench.XXXXXX)
-A="kb$$a"; BR="kb$$br"
+A="kb$$a"; B="kb$$b"; BR="kb$$br"
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   ip netns del "$A" 2>/dev/null || true
+  ip netns del "$B" 2>/dev/null || true
   ip netns del "$BR" 2>/dev/null || true
   rm -rf "$W"
 }
@@ -48,6 +51,11 @@ ip link add "kb$$x" type veth peer name "kb$$y"
 ip link set "kb$$x" netns "$A"; ip link set "kb$$y" netns "$BR"
 ip -n "$A" link set "kb$$x" name v0; ip -n "$A" link set v0 up; ip -n "$A" link set lo up
 ip -n "$BR" link set "kb$$y" master br0 up
+ip netns add "$B"
+ip link add "kb$$u" type veth peer name "kb$$w"
+ip link set "kb$$u" netns "$B"; ip link set "kb$$w" netns "$BR"
+ip -n "$B" link set "kb$$u" name v0; ip -n "$B" link set v0 up; ip -n "$B" link set lo up
+ip -n "$BR" link set "kb$$w" master br0 up
 for i in 0 1; do
   ip -n "$BR" tuntap add "kb$$t$i" mode tap
   ip -n "$BR" link set "kb$$t$i" master br0 up
@@ -77,12 +85,29 @@ ip netns exec "$A" "$BIN/amunixd" --link pcap:v0 --socket "$W/a/amunixd.sock" --
 PIDS+=($!)
 for _ in $(seq 100); do [[ -S "$W/a/amunixd.sock" ]] && break; sleep 0.05; done
 cap_of node0 bench >"$W/bench.cap"
+# CPU time (ns) node0's QEMU threads have used: what a transaction costs
+# the guest side, much less at the mercy of the host's load than latency.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
+Q0=${PIDS[0]}
+c0=$(cpu_ns "$Q0")
 l=$(AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/rpc_bench" load --size 0 --count "$N" --warmup 200 --brief "$W/bench.cap")
+CPU_Q=$(( ($(cpu_ns "$Q0") - c0) / (N + 200) / 1000 ))
 P50[lk]=$(awk '{print $1}' <<<"$l"); P99[lk]=$(awk '{print $2}' <<<"$l")
 l=$(AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/rpc_bench" load --size 30000 --count 500 --warmup 20 --oneway --brief "$W/bench.cap")
 TP[lk1]=$(awk '{print $3}' <<<"$l")
 l=$(AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/rpc_bench" load --size 30000 --count 1000 --threads 4 --warmup 20 --oneway --brief "$W/bench.cap")
 TP[lk4]=$(awk '{print $3}' <<<"$l")
+
+echo "measuring amunixd -> amunixd (the Linux end on its own)..."
+mkdir -p "$W/b"
+ip netns exec "$B" "$BIN/amunixd" --link pcap:v0 --socket "$W/b/amunixd.sock" --name b --log-level warning >/dev/null 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do [[ -S "$W/b/amunixd.sock" ]] && break; sleep 0.05; done
+AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/rpc_bench" serve --threads 4 "$W/linux.cap" >/dev/null 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do [[ -s "$W/linux.cap" ]] && break; sleep 0.05; done
+l=$(AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/rpc_bench" load --size 0 --count "$N" --warmup 200 --brief "$W/linux.cap")
+P50[ll]=$(awk '{print $1}' <<<"$l"); P99[ll]=$(awk '{print $2}' <<<"$l")
 
 echo "measuring kernel -> kernel (node1 calls node0)..."
 boot 1 "call=$(cat "$W/bench.cap")" "calls=$N"
@@ -97,8 +122,11 @@ echo "|---|---|---|---|"
 echo "| raw 64-byte frame ping-pong, Linux -> guest (reflected) | ${P50[floor]} | ${P99[floor]} | |"
 echo "| null transaction, Linux (amunixd) -> kernel | ${P50[lk]} | ${P99[lk]} | |"
 echo "| null transaction, kernel -> kernel (guest clock) | ${P50[kk]:-n/a} | ${P99[kk]:-n/a} | |"
+echo "| null transaction, Linux (amunixd) -> Linux (amunixd), same bridge | ${P50[ll]} | ${P99[ll]} | |"
 echo "| 30000-byte transactions Linux -> kernel, 1 thread | | | ${TP[lk1]} |"
 echo "| 30000-byte transactions Linux -> kernel, 4 threads | | | ${TP[lk4]} |"
 echo
 echo "null transaction Linux -> kernel p50 / frame ping-pong p50 = $(ratio "${P50[lk]}" "${P50[floor]}") (target <= 1.5)"
+echo "node0's QEMU CPU time per null transaction Linux -> kernel: $CPU_Q µs"
+echo "null transaction Linux -> Linux p50 / frame ping-pong p50 = $(ratio "${P50[ll]}" "${P50[floor]}") (the Linux end's share)"
 echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"

@@ -12,6 +12,22 @@
 //
 // The allocator is pure logic over a raw region, so the host tests drive it
 // through hours' worth of simulated churn and check that it does not grow.
+//
+// With `quickLists` (the kernel's heap) small blocks also get a fast path:
+// a freed block of at most `quickLimit` bytes goes, uncoalesced, onto a
+// singly linked list of blocks of its exact size, and the next request of
+// that size takes it back, both in a few instructions. The address-ordered
+// list costs a walk on every free and allocation, and the kernel's message
+// path frees and allocates the same few small sizes over and over (frames,
+// events, buffers), so that walk was a quarter of a null transaction. A
+// cached block keeps its used tag, so neighbours do not merge into it, and
+// carries a second magic word of its own, so freeing it again is refused
+// like any double free. The lists are bounded, and given back to the free
+// list (where they coalesce) after every `quickFlushMisses` requests the
+// lists could not serve, and before a request fails: a workload that keeps
+// to a few sizes (the message path) keeps its blocks cached, while one of
+// scattered sizes, which the lists would only fragment, flushes them often
+// and places its blocks as the plain first fit does.
 
 /// How the heap is doing, for the `sys` server and the churn tests.
 public struct HeapStatistics: Equatable, Sendable {
@@ -23,6 +39,9 @@ public struct HeapStatistics: Equatable, Sendable {
     public var highWater = 0
     public var allocations = 0
     public var frees = 0
+    /// Free small blocks held on the quick lists (not in `freeBytes`).
+    public var cachedBytes = 0
+    public var cachedBlocks = 0
 }
 
 /// Why the heap refused a request.
@@ -39,17 +58,41 @@ public struct HeapAllocator {
     static let minimumBlock = 48
     static let usedBit = 1
     static let magic = Int(truncatingIfNeeded: 0x5EA7_B10C as UInt32)
+    /// The second word of a block parked on a quick list.
+    static let cachedMagic = Int(truncatingIfNeeded: 0xCAC4_E0B1 as UInt32)
+    /// Quick lists: one per block size from minimumBlock up in 16-byte steps.
+    static let quickClasses = 32
+    static let quickLimit = minimumBlock + (quickClasses - 1) * 16
+    /// Blocks a quick list holds at most; more are freed the slow way.
+    static let quickDepth = 16
+    /// Requests the lists miss between two flushes of them.
+    static let quickFlushMisses = 32
 
     public let base: UnsafeMutableRawPointer
     public let capacity: Int
     private var freeHead: UnsafeMutableRawPointer?
     public private(set) var statistics = HeapStatistics()
+    /// The quick lists' heads and lengths (two words per class), kept at
+    /// the start of the region; nil without quick lists.
+    private let quick: UnsafeMutablePointer<Int>?
+    private var quickMisses = 0
 
     /// A heap over `size` bytes at `region`; the region is trimmed to 16-byte
-    /// alignment at both ends.
-    public init(region: UnsafeMutableRawPointer, size: Int) {
-        let start = (Int(bitPattern: region) + 15) & ~15
-        let trimmed = (size - (start - Int(bitPattern: region))) & ~15
+    /// alignment at both ends. With `quickLists`, small blocks are recycled
+    /// through per-size lists (see above); their table takes the region's first bytes.
+    public init(region: UnsafeMutableRawPointer, size: Int, quickLists: Bool = false) {
+        var start = (Int(bitPattern: region) + 15) & ~15
+        var trimmed = (size - (start - Int(bitPattern: region))) & ~15
+        let tableBytes = (2 * HeapAllocator.quickClasses * HeapAllocator.word + 15) & ~15
+        if quickLists && trimmed >= tableBytes + HeapAllocator.minimumBlock {
+            let table = UnsafeMutablePointer<Int>(bitPattern: start)!
+            table.initialize(repeating: 0, count: 2 * HeapAllocator.quickClasses)
+            quick = table
+            start += tableBytes
+            trimmed -= tableBytes
+        } else {
+            quick = nil
+        }
         base = UnsafeMutableRawPointer(bitPattern: start)!
         capacity = max(trimmed, 0)
         freeHead = nil
@@ -72,6 +115,34 @@ public struct HeapAllocator {
         let align = max(alignment, 16)
         let need = max((count + HeapAllocator.headerSize + HeapAllocator.word + 15) & ~15,
                        HeapAllocator.minimumBlock)
+        if let quick, align == 16, need <= HeapAllocator.quickLimit {
+            let c = (need - HeapAllocator.minimumBlock) >> 4
+            if let block = UnsafeMutableRawPointer(bitPattern: quick[2 * c]) {
+                quick[2 * c] = (block + HeapAllocator.headerSize).load(as: Int.self)
+                quick[2 * c + 1] -= 1
+                (block + HeapAllocator.word).storeBytes(of: need ^ HeapAllocator.magic, as: Int.self)
+                statistics.cachedBytes -= need
+                statistics.cachedBlocks -= 1
+                statistics.bytesInUse += need
+                statistics.blocksInUse += 1
+                statistics.allocations += 1
+                return block + HeapAllocator.headerSize
+            }
+        }
+        if quick != nil {
+            quickMisses += 1
+            if quickMisses >= HeapAllocator.quickFlushMisses { flushQuickLists() }
+        }
+        if let p = firstFit(need: need, align: align) { return p }
+        // Short of memory: give the quick lists back (they coalesce) and look again.
+        guard statistics.cachedBlocks > 0 else { throw .outOfMemory }
+        flushQuickLists()
+        if let p = firstFit(need: need, align: align) { return p }
+        throw .outOfMemory
+    }
+
+    /// The first free block (address order) that fits, carved.
+    private mutating func firstFit(need: Int, align: Int) -> UnsafeMutableRawPointer? {
         var cursor = freeHead
         while let block = cursor {
             let start = Int(bitPattern: block)
@@ -87,7 +158,23 @@ public struct HeapAllocator {
             }
             cursor = next(block)
         }
-        throw .outOfMemory
+        return nil
+    }
+
+    /// Frees every block parked on the quick lists the slow way.
+    public mutating func flushQuickLists() {
+        guard let quick else { return }
+        quickMisses = 0
+        for c in 0..<HeapAllocator.quickClasses {
+            while let block = UnsafeMutableRawPointer(bitPattern: quick[2 * c]) {
+                quick[2 * c] = (block + HeapAllocator.headerSize).load(as: Int.self)
+                let size = sizeOf(block)
+                statistics.cachedBytes -= size
+                statistics.cachedBlocks -= 1
+                release(block, size: size)
+            }
+            quick[2 * c + 1] = 0
+        }
     }
 
     private mutating func carve(_ block: UnsafeMutableRawPointer, size: Int, gap: Int, need: Int) -> UnsafeMutableRawPointer {
@@ -123,12 +210,31 @@ public struct HeapAllocator {
     // MARK: free
 
     public mutating func free(_ pointer: UnsafeMutableRawPointer) throws(HeapError) {
-        var block = pointer - HeapAllocator.headerSize
+        let block = pointer - HeapAllocator.headerSize
         guard isUsedBlock(block) else { throw .notAllocated }
-        var size = sizeOf(block)
+        let size = sizeOf(block)
         statistics.bytesInUse -= size
         statistics.blocksInUse -= 1
         statistics.frees += 1
+        if let quick, size <= HeapAllocator.quickLimit {
+            let c = (size - HeapAllocator.minimumBlock) >> 4
+            if quick[2 * c + 1] < HeapAllocator.quickDepth {
+                (block + HeapAllocator.word).storeBytes(of: size ^ HeapAllocator.cachedMagic, as: Int.self)
+                (block + HeapAllocator.headerSize).storeBytes(of: quick[2 * c], as: Int.self)
+                quick[2 * c] = Int(bitPattern: block)
+                quick[2 * c + 1] += 1
+                statistics.cachedBytes += size
+                statistics.cachedBlocks += 1
+                return
+            }
+        }
+        release(block, size: size)
+    }
+
+    /// Returns a block to the address-ordered free list, merged with free neighbours.
+    private mutating func release(_ freed: UnsafeMutableRawPointer, size freedSize: Int) {
+        var block = freed
+        var size = freedSize
         let end = base + capacity
         let after = block + size
         if after < end && !isUsed(after) {
@@ -177,16 +283,23 @@ public struct HeapAllocator {
     public func verify() -> Bool {
         var p = base
         let end = base + capacity
-        var free = 0, used = 0
+        var free = 0, used = 0, cached = 0
         while p < end {
             let size = sizeOf(p)
             guard size >= HeapAllocator.minimumBlock, size & 15 == 0, p + size <= end else { return false }
             let footer = (p + size - HeapAllocator.word).load(as: Int.self)
             guard footer == p.load(as: Int.self) else { return false }
-            if isUsed(p) { used += size } else { free += size }
+            if !isUsed(p) {
+                free += size
+            } else if (p + HeapAllocator.word).load(as: Int.self) == size ^ HeapAllocator.cachedMagic {
+                cached += size
+            } else {
+                used += size
+            }
             p += size
         }
         return p == end && free == statistics.freeBytes && used == statistics.bytesInUse
+            && cached == statistics.cachedBytes
     }
 
     // MARK: tags and the free list

@@ -44,7 +44,7 @@ func kmain(_ magic: UInt32, _ infoAddress: UInt32) {
     let heapSize = min(max((memoryTop - heapBase) / 8, 1 << 20), 16 << 20)
     Kernel.heapBase = heapBase
     Kernel.heapSize = heapSize
-    kernelHeap = HeapAllocator(region: UnsafeMutableRawPointer(bitPattern: UInt(heapBase))!, size: Int(heapSize))
+    kernelHeap = HeapAllocator(region: UnsafeMutableRawPointer(bitPattern: UInt(heapBase))!, size: Int(heapSize), quickLists: true)
 
     if flags & (1 << 2) != 0 {
         let cmd = UnsafePointer<CChar>(bitPattern: UInt(info.load(fromByteOffset: 16, as: UInt32.self)))!

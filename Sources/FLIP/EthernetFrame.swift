@@ -48,13 +48,15 @@ public struct EthernetFrame: Sendable {
     public func encoded() -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(EthernetFrame.headerSize + FragmentControl.size + FLIPHeader.size + data.count)
-        out.append(contentsOf: destination.bytes)
-        out.append(contentsOf: source.bytes)
+        // In place (WireAppend.swift): no array per address or header.
+        destination.append(to: &out)
+        source.append(to: &out)
         out.append(UInt8(EthernetFrame.etherType >> 8))
         out.append(UInt8(EthernetFrame.etherType & 0xFF))
-        out.append(contentsOf: control.encoded)
+        out.append(control.type.rawValue)
+        out.append(control.count)
         if let flip {
-            out.append(contentsOf: flip.encoded(order))
+            flip.append(to: &out, order: order)
             out.append(contentsOf: data)
         }
         return out

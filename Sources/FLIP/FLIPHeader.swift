@@ -85,23 +85,10 @@ public struct FLIPHeader: Hashable, Sendable {
 
     /// The 40 wire bytes, integers in `order` (the flag is set to match).
     public func encoded(_ order: ByteOrder = .little) -> [UInt8] {
-        var w = BufferWriter(limit: FLIPHeader.size, reservingCapacity: FLIPHeader.size)
-        var f = flags.subtracting(.bigEndian)
-        if order == .big { f.insert(.bigEndian) }
-        // Cannot overflow: exactly 40 bytes are written into a 40-byte limit.
-        try? w.write(FLIPHeader.version)
-        try? w.write(type)
-        try? w.write(f.rawValue)
-        try? w.write(reserved)
-        try? w.write(actualHops, order)
-        try? w.write(maximumHops, order)
-        try? w.write(bytes: destination.bytes)
-        try? w.write(bytes: source.bytes)
-        try? w.write(messageID, order)
-        try? w.write(length, order)
-        try? w.write(offset, order)
-        try? w.write(total, order)
-        return w.bytes
+        var out = [UInt8]()
+        out.reserveCapacity(FLIPHeader.size)
+        append(to: &out, order: order)   // WireAppend.swift
+        return out
     }
 
     /// Decodes the header at `start` in `bytes`; returns it with the byte

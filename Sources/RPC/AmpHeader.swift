@@ -85,7 +85,7 @@ public struct AmpHeader: Hashable, Sendable {
     public func encode(into w: inout BufferWriter, order: ByteOrder = .little) throws(MarshalError) {
         var f = flags
         if order == .big { f.insert(.bigEndian) } else { f.remove(.bigEndian) }
-        try w.write(bytes: kid.bytes)
+        try w.write(kid)   // the eight bytes, no array in between
         try w.write(port)
         try w.write(type.rawValue)
         try w.write(f.rawValue)

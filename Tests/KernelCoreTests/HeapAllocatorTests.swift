@@ -98,3 +98,72 @@ func withHeap(size: Int, _ body: (inout HeapAllocator) throws -> Void) rethrows 
         #expect(heap.statistics.freeBlocks == 1)
     }
 }
+
+/// A heap with quick lists over freshly allocated host memory.
+func withQuickHeap(size: Int, _ body: (inout HeapAllocator) throws -> Void) rethrows {
+    let region = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+    defer { region.deallocate() }
+    var heap = HeapAllocator(region: region, size: size, quickLists: true)
+    try body(&heap)
+}
+
+@Test func quickListsRecycleSmallBlocksAndRefuseDoubleFrees() throws {
+    try withQuickHeap(size: 1 << 16) { heap in
+        let a = try heap.allocate(40)
+        try heap.free(a)
+        #expect(heap.statistics.cachedBlocks == 1 && heap.statistics.bytesInUse == 0)
+        // The same size comes back from the list, the same block.
+        let b = try heap.allocate(40)
+        #expect(b == a && heap.statistics.cachedBlocks == 0)
+        try heap.free(b)
+        #expect(throws: HeapError.notAllocated) { try heap.free(b) }
+        #expect(heap.verify())
+        // Large blocks and over-aligned ones take the ordinary path.
+        let big = try heap.allocate(4000), aligned = try heap.allocate(40, alignment: 256)
+        try heap.free(big)
+        try heap.free(aligned)
+        #expect(heap.verify())
+        heap.flushQuickLists()
+        #expect(heap.statistics.cachedBytes == 0 && heap.statistics.freeBlocks == 1)
+        #expect(heap.verify())
+    }
+}
+
+@Test func quickListsGiveMemoryBackBeforeFailing() throws {
+    try withQuickHeap(size: 1 << 16) { heap in
+        // Fill the heap with small blocks, free them all onto the lists
+        // (up to their depth), then ask for one large block: it must fit.
+        var small: [UnsafeMutableRawPointer] = []
+        while let p = try? heap.allocate(24) { small.append(p) }
+        for p in small { try heap.free(p) }
+        #expect(heap.statistics.cachedBlocks > 0)
+        let big = try heap.allocate(heap.capacity / 2)
+        try heap.free(big)
+        #expect(heap.verify())
+    }
+}
+
+@Test func quickListChurnDoesNotGrow() throws {
+    try withQuickHeap(size: 8 << 20) { heap in
+        var rng = SeededRandom(7)
+        var live: [UnsafeMutableRawPointer] = []
+        var waterAfterWarmup = 0
+        for op in 0..<200_000 {
+            if live.count < 600 && (live.isEmpty || rng.below(3) != 0) {
+                let size = 1 + rng.below(rng.below(8) == 0 ? 16384 : 512)
+                let align = 1 << (4 + rng.below(rng.below(10) == 0 ? 9 : 2))
+                live.append(try heap.allocate(size, alignment: align))
+            } else {
+                try heap.free(live.remove(at: rng.below(live.count)))
+            }
+            if op == 50_000 { waterAfterWarmup = heap.statistics.highWater }
+        }
+        #expect(heap.statistics.highWater <= waterAfterWarmup + waterAfterWarmup / 4)
+        #expect(heap.verify())
+        for p in live { try heap.free(p) }
+        #expect(heap.statistics.bytesInUse == 0)
+        heap.flushQuickLists()
+        #expect(heap.statistics.freeBlocks == 1)
+        #expect(heap.verify())
+    }
+}

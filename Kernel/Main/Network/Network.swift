@@ -94,6 +94,8 @@ enum Network {
         let node = self.node!
         let nic = self.nic!
         var pending: [Command] = []
+        // Kept across rounds: draining the node reuses its storage.
+        var outputs: [NodeOutput<NetworkOwner>] = []
         while true {
             Interrupts.withDisabled {
                 swap(&pending, &commands)
@@ -108,7 +110,8 @@ enum Network {
                 receive(frame, on: node, nic: nic, now: now)
             }
             node.tick(now: Clock.now())
-            route(node.takeOutputs(), nic: nic)
+            node.takeOutputs(into: &outputs)
+            route(outputs, nic: nic)
             sleep(until: earliest(node.nextDeadline, quietReport(traffic: frames > 0, nic: nic)))
         }
     }
