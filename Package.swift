@@ -127,6 +127,14 @@ let package = Package(
             dependencies: ["Amunix", "AmoebaCore", "FLIP", "RPC", "Node",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "amunix/rpc_bench"),
+        // flipdump: frames decoded by the protocol's own decoders.
+        .target(name: "FlipDump", dependencies: ["AmoebaCore", "FLIP", "RPC"], path: "amunix/FlipDump"),
+        .executableTarget(
+            name: "flipdump",
+            dependencies: ["FlipDump", "AmunixDaemon", "CPcap", "AmoebaCore", "FLIP",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "amunix/flipdump"),
+        .testTarget(name: "FlipDumpTests", dependencies: ["FlipDump", "AmoebaCore", "FLIP", "RPC"]),
         .target(
             name: "StdTools",
             dependencies: ["AmoebaCore", "Amunix", "AmoebaClient", "AmoebaNames",
@@ -164,12 +172,14 @@ let package = Package(
                 path: "Sources/ShellSupport"),
         .executableTarget(name: "dir", dependencies: ["ShellSupport", "DirectoryProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/dir"),
         .executableTarget(name: "mkd", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/mkd"),
+        .executableTarget(name: "chm", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/chm"),
+        .executableTarget(name: "mv", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/mv"),
         .executableTarget(name: "del", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/del"),
         .executableTarget(name: "get", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/get"),
         .executableTarget(name: "put", dependencies: ["ShellSupport", "DirectoryProtocol", "Bullet", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/put"),
         .executableTarget(
             name: "amoeba-init",
-            dependencies: ["AmoebaClient", "AmoebaNames", "Bullet", "DirectoryProtocol", "Directory", "DiskStorage",
+            dependencies: ["AmoebaClient", "AmoebaNames", "Amunix", "Bullet", "DirectoryProtocol", "Directory", "DiskStorage",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/amoeba-init"),
         .executableTarget(name: "ax", dependencies: ["ShellSupport", "ProcessDescriptor", "AmoebaClient", "AmoebaNames", "Amunix",

@@ -50,7 +50,7 @@ private final class Run {
         // it allocates.
         c.rpc.ledgerKernels = 4
         c.rpc.ledgerWindow = 256
-        c.rpc.ledgerBuckets = 16
+        c.rpc.ledgerSummaries = 4
         c.rpc.portCacheSize = 8
         c.flip.broadcastMemory = 64
         c.flip.maxRoutedAddresses = 64

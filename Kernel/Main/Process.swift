@@ -33,6 +33,8 @@ final class Process {
     var transactionsInFlight = 0
     /// Its threads still alive, so that its end can stop them all at once.
     var threads: [KThread] = []
+    /// The ports its threads called getreq on (their slots close when it ends).
+    var served: [PortListener] = []
     let finished = Semaphore(0)
     /// The CPU exception that aborted it, for the checkpoint to its owner
     /// (ProcessServer); nil for an exit or a software abort.
@@ -141,7 +143,10 @@ final class Process {
         case .running, .threadExited: break
         }
         p.liveThreads -= 1
-        if p.liveThreads == 0 { p.finished.up() }
+        if p.liveThreads == 0 {
+            LocalIPC.processEnded(p)   // its ports' network slots close
+            p.finished.up()
+        }
     }
 
     /// Validates a user range against what is mapped for this process (see UserBuffer).

@@ -211,7 +211,7 @@ enum Syscalls {
             me.serving = nil
             LocalIPC.putReply(stale, .status(.rpcFailure))
         }
-        guard let t = LocalIPC.getRequest(on: h.port) else {
+        guard let t = LocalIPC.getRequest(on: h.port, for: process) else {
             return .success(Int32(ErrorCode.rpcFailure.rawValue))   // its process ended; it stops on the way out
         }
         if t === Signals.interruptedRequest { return .success(Int32(ErrorCode.rpcAborted.rawValue)) }

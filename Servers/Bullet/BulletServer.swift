@@ -36,18 +36,29 @@ public final class BulletServer<Store: ObjectStore> {
         var data: [UInt8]
         /// STD_AGE calls since the file was last changed.
         var idle: Int
+        /// The request that last named it, and when (the server's clock).
+        var lastUse: UInt64 = 0
+        var changedAt: Int64 = 0
     }
 
     var committed: [UInt32: CommittedFile] = [:]
     var pending: [UInt32: PendingFile] = [:]
+    /// How many uncommitted files, and bytes in them, the server keeps, and
+    /// for how long (see BulletPending.swift).
+    public var pendingLimits = PendingLimits()
+    /// Seconds on a monotonic clock; the default never moves (no expiry).
+    let clock: () -> Int64
+    var requests: UInt64 = 0
+    var lastExpiry: Int64 = 0
 
     /// The bytes in front of a file's data in its store record.
     static var recordHeader: Int { Port.size }
 
     /// Opens the server on `store`, minting a fresh identity when the store
     /// is empty, and indexes the committed files.
-    public init(store: Store, random: @escaping () -> Port) throws(StorageError) {
+    public init(store: Store, random: @escaping () -> Port, clock: @escaping () -> Int64 = { 0 }) throws(StorageError) {
         self.store = store
+        self.clock = clock
         self.newRandom = random
         let identity = try ServerIdentity.loadOrCreate(from: store, magic: Array("BULL".utf8), random: random)
         getPort = identity.getPort
@@ -62,9 +73,10 @@ public final class BulletServer<Store: ObjectStore> {
         }
     }
 
-    public convenience init<G: RandomNumberGenerator>(store: Store, generator: G) throws(StorageError) {
+    public convenience init<G: RandomNumberGenerator>(store: Store, generator: G,
+                                                      clock: @escaping () -> Int64 = { 0 }) throws(StorageError) {
         var g = generator
-        try self.init(store: store, random: { Port.random(using: &g) })
+        try self.init(store: store, random: { Port.random(using: &g) }, clock: clock)
     }
 
     /// The super capability: object 0 with all rights; CREATE needs it (or
@@ -101,6 +113,9 @@ public final class BulletServer<Store: ObjectStore> {
         case StandardCommand.copy: result = copy(&reply, data)
         default: result = .failure(.commandBad)
         }
+        notePendingUse(header.private.object.value)
+        notePendingUse(reply.private.object.value)
+        trimPending()
         return reply.reply(result)
     }
 

@@ -28,10 +28,14 @@ struct BulletServerCommand: ParsableCommand {
     @OptionGroup var options: ServerOptions
 
     func run() throws {
+        // The store holds the server's secret get-port and its objects'
+        // randoms: private from the first byte.
+        PrivateFiles.restrictCreation()
         let logger = options.logger(label: "bullet-server")
         let server: BulletServer<DiskStore>
         do {
-            server = try BulletServer(store: try DiskStore(path: store), generator: SystemRandomNumberGenerator())
+            server = try BulletServer(store: try DiskStore(path: store), generator: SystemRandomNumberGenerator(),
+                                          clock: { Int64(ProcessInfo.processInfo.systemUptime) })
         } catch {
             logger.critical("cannot open store \(store): \(error)")
             throw ExitCode(1)

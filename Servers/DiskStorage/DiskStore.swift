@@ -38,7 +38,7 @@ public final class DiskStore: ObjectStore {
         self.path = path
         try Self.makeDirectories(path)
         if exclusive {
-            let fd = open(path + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            let fd = open(path + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw .system(errno) }
             if flock(fd, LOCK_EX | LOCK_NB) != 0 {
                 let e = errno
@@ -61,8 +61,11 @@ public final class DiskStore: ObjectStore {
         for part in path.split(separator: "/", omittingEmptySubsequences: false) {
             prefix += prefix.isEmpty && part.isEmpty ? "/" : (prefix.isEmpty || prefix == "/" ? "" : "/") + part
             if part.isEmpty { continue }
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw .system(errno) }
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw .system(errno) }
         }
+        // The store holds secrets (its server's get-port, its objects'
+        // check fields): closed to others even if it was made before.
+        if chmod(path, 0o700) != 0 { throw .system(errno) }
     }
 
     // MARK: ObjectStore
@@ -159,7 +162,7 @@ public final class DiskStore: ObjectStore {
 
     /// Writes `bytes` to `temporary`, syncs it, and renames it to `final`.
     private func writeFile(_ bytes: [UInt8], to final: String, via temporary: String) throws(StorageError) {
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .system(errno) }
         var done = 0
         while done < bytes.count {

@@ -97,7 +97,8 @@ public func bootstrapLogging(level: String) -> Logger.Level {
     return l
 }
 
-/// Writes `text` to `path` atomically.
+/// Writes `text` to `path` atomically, readable by its owner only (what
+/// servers write are capabilities).
 public func writeAtomically(_ text: String, to path: String) throws {
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    try PrivateFiles.write(text, to: path)
 }

@@ -30,6 +30,9 @@ struct SoapServerCommand: ParsableCommand {
     @OptionGroup var options: ServerOptions
 
     func run() throws {
+        // The store holds the server's secret get-port and its objects'
+        // randoms: private from the first byte.
+        PrivateFiles.restrictCreation()
         let logger = options.logger(label: "soap-server")
         let server: DirectoryServer<DiskStore>
         do {

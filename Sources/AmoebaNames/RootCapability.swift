@@ -69,9 +69,11 @@ public enum RootCapability {
 
     /// Writes `cap` in text form to `path` atomically (temp file + rename),
     /// creating the folder if needed.
+    /// The file is 0600 and a folder it makes 0700: whoever reads it
+    /// holds the whole name space.
     public static func write(_ cap: Capability, to path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        try Data((cap.text + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) { try PrivateFiles.makeFolder(dir) }
+        try PrivateFiles.write(cap.text + "\n", to: path)
     }
 }

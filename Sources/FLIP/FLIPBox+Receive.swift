@@ -174,8 +174,8 @@ extension FLIPBox {
     func learnSource(_ h: FLIPHeader, _ a: Arrival, replaceAll: Bool) {
         guard !h.source.isNull, !isLocal(h.source) else { return }
         if replaceAll {
-            let removed = routes.forget(h.source)
-            statistics.routesInvalidated += removed
+            // Routes that still answer stay: this frame may be a stranger's.
+            statistics.routesInvalidated += routes.forgetSilent(h.source, now: now)
         }
         if routes.learn(h.source, interface: a.interface, location: a.location, hops: max(h.actualHops, 1),
                         trusted: !h.flags.contains(.unsafe), now: now) {
@@ -227,7 +227,15 @@ extension FLIPBox {
         if h.actualHops < h.maximumHops {
             if !ours {
                 // Someone searches further than we are: do not trust what we knew.
-                statistics.routesInvalidated += routes.forget(h.destination)
+                // An explicit invalidation (a budget beyond the maximum,
+                // FLIP_INVAL) wipes the routes as Amoeba does: the holder
+                // answers the flood, so the cost is one locate. An ordinary
+                // wider search spares routes that still answer.
+                if h.maximumHops > configuration.maxHops {
+                    statistics.routesInvalidated += routes.forget(h.destination)
+                } else {
+                    statistics.routesInvalidated += routes.forgetSilent(h.destination, now: now)
+                }
             }
             statistics.broadcastsForwarded += 1
             flood(h, data: data, except: a.interface, to: .broadcast)

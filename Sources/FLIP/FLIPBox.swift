@@ -52,7 +52,9 @@ public final class FLIPBox {
 
     public init(configuration: FLIPConfiguration = .init()) {
         self.configuration = configuration
-        routes = RoutingTable(lifetime: configuration.routeLifetime, capacity: configuration.maxRoutedAddresses)
+        routes = RoutingTable(lifetime: configuration.routeLifetime, capacity: configuration.maxRoutedAddresses,
+                              answerWindow: configuration.routeAnswerWindow,
+                              maxRoutesPerAddress: configuration.maxRoutesPerAddress)
         broadcasts = BroadcastMemory(capacity: configuration.broadcastMemory)
         reassembler = Reassembler(configuration: configuration)
         flow = FlowControl(configuration: configuration)

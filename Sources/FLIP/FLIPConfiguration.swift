@@ -31,6 +31,12 @@ public struct FLIPConfiguration: Sendable {
     /// Most addresses the routing table holds; the least recently used go
     /// first when a new one does not fit.
     public var maxRoutedAddresses: Int = 4096
+    /// A route heard from within this long is answering: a newer route to
+    /// the same address (perhaps a stranger's claim) does not displace it.
+    public var routeAnswerWindow: Interval = .seconds(30)
+    /// Routes kept per address; a stranger's claims beyond it push out each
+    /// other, not the answering incumbent.
+    public var maxRoutesPerAddress: Int = 4
     /// Most Ethernet neighbours flow control keeps state for.
     public var maxPeers: Int = 1024
     /// Frames a sender may have outstanding per peer before it needs credit.

@@ -48,6 +48,8 @@ struct PeerFlow {
     var owed = 0
     /// Frames received but not yet drained (credit withheld).
     var held = 0
+    /// When the table last touched this peer (a counter, not a clock).
+    var lastUsed: UInt64 = 0
 
     var queued: Int { queue.count - queueHead }
 
@@ -85,22 +87,43 @@ struct FlowControl {
 
     private func fresh() -> PeerFlow { PeerFlow(credit: Int(configuration.initialCredit)) }
 
-    /// The state for `peer`, or a fresh one if there is room for it. When
-    /// the table is full, idle peers (nothing queued, held or owed) are
-    /// forgotten; if none is idle the newcomer gets no state (nil).
-    private mutating func state(for peer: PeerKey) -> PeerFlow? {
-        if let p = peers[peer] { return p }
+    /// Counts uses of the table, to find the peer left alone longest.
+    private var useClock: UInt64 = 0
+
+    /// The state for `peer`, or a fresh one. A full table first forgets
+    /// every peer with nothing queued or held and no ask pending: credit it
+    /// is owed is dropped with it (the peer will ask, and ABSCREDIT puts
+    /// it right), so a stranger's one-frame "messages" leave nothing that
+    /// blocks. If every peer still has a queue, the one left alone longest
+    /// goes with its queue (RPC retransmits). A newcomer always gets state:
+    /// a full table never stops us talking to a real peer.
+    private mutating func state(for peer: PeerKey) -> PeerFlow {
+        useClock += 1
+        if var p = peers[peer] {
+            p.lastUsed = useClock
+            return p
+        }
         if peers.count >= configuration.maxPeers {
-            for key in peers.keys.sorted(by: PeerKey.inOrder) {
-                let p = peers[key]!
-                if p.queued == 0 && p.held == 0 && p.owed == 0 && p.requestDeadline == nil {
-                    peers[key] = nil
+            peers = peers.filter { $0.value.queued > 0 || $0.value.held > 0 || $0.value.requestDeadline != nil }
+            if peers.count >= configuration.maxPeers {
+                var oldest: (PeerKey, UInt64)?
+                for (key, p) in peers where oldest == nil || p.lastUsed < oldest!.1
+                    || (p.lastUsed == oldest!.1 && PeerKey.inOrder(key, oldest!.0)) {
+                    oldest = (key, p.lastUsed)
+                }
+                if let (key, _) = oldest {
+                    var p = peers.removeValue(forKey: key)!
+                    evicted += p.clearQueue()
                 }
             }
-            if peers.count >= configuration.maxPeers { return nil }
         }
-        return fresh()
+        var p = fresh()
+        p.lastUsed = useClock
+        return p
     }
+
+    /// Frames dropped with the queues of evicted peers, for statistics.
+    var evicted = 0
 
     func costsCredit(_ h: FLIPHeader) -> Bool {
         h.type == FLIPPacketType.unidata.rawValue && UInt64(h.total) > UInt64(configuration.maxFragmentData)
@@ -110,10 +133,7 @@ struct FlowControl {
     /// address on that interface.
     mutating func send(_ header: FLIPHeader, data: [UInt8], to peer: PeerKey, from source: EthernetAddress,
                        now: Instant, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
-        guard var p = state(for: peer) else {
-            statistics.drop(.queueFull)
-            return
-        }
+        var p = state(for: peer)
         // Out of the table while we work on it, so that appending to the
         // queue does not copy the queue (the table would still share it).
         peers[peer] = nil
@@ -176,7 +196,7 @@ struct FlowControl {
     /// Credit arrived from `peer`: added (CREDIT, piggyback) or absolute.
     mutating func receiveCredit(_ count: UInt8, absolute: Bool, from peer: PeerKey, source: EthernetAddress,
                                 now: Instant, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
-        guard var p = state(for: peer) else { return }
+        var p = state(for: peer)
         if absolute {
             // An answer to our asking, even "nothing yet": the peer is alive,
             // so keep waiting rather than give up on it.
@@ -193,7 +213,7 @@ struct FlowControl {
     /// credit if enough has been drained.
     mutating func arrived(from peer: PeerKey, source: EthernetAddress, statistics: inout FLIPStatistics,
                           out: inout [OutgoingFrame]) {
-        guard var p = state(for: peer) else { return }
+        var p = state(for: peer)
         if withholding { p.held += 1 } else { p.owed += 1 }
         peers[peer] = p
         returnCreditIfDue(peer, source: source, force: false, statistics: &statistics, out: &out)
@@ -215,7 +235,7 @@ struct FlowControl {
     /// The peer asked how much it may send: answer with ABSCREDIT.
     mutating func creditRequested(by peer: PeerKey, source: EthernetAddress, statistics: inout FLIPStatistics,
                                   out: inout [OutgoingFrame]) {
-        guard var p = state(for: peer) else { return }
+        var p = state(for: peer)
         let n = max(0, Int(configuration.initialCredit) - p.held)
         p.owed = 0
         peers[peer] = p
@@ -248,7 +268,11 @@ struct FlowControl {
     /// Asks stalled peers for credit; gives up on those that never answer.
     mutating func tick(now: Instant, sources: (Int) -> EthernetAddress, statistics: inout FLIPStatistics,
                        out: inout [OutgoingFrame]) {
-        for key in peers.keys.sorted(by: PeerKey.inOrder) {
+        // Only the peers whose ask is due, in a fixed order: a walk of the
+        // whole table sorted on every tick would cost a full table dearly.
+        var due: [PeerKey] = []
+        for (key, p) in peers { if let d = p.requestDeadline, d <= now { due.append(key) } }
+        for key in due.sorted(by: PeerKey.inOrder) {
             guard var p = peers[key], let deadline = p.requestDeadline, deadline <= now else { continue }
             if p.requests >= configuration.maxCreditRequests {
                 let n = p.clearQueue()

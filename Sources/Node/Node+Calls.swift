@@ -25,7 +25,7 @@ extension Node {
     /// Opens a slot waiting for a request on `getPort` (the secret port;
     /// clients call F(getPort)). nil when the server table is full.
     public func getreq(port getPort: Port, owner: Owner) -> ServerSlotID? {
-        guard let slot = server.getreq(port: getPort) else { return nil }
+        guard let slot = server.getreq(port: getPort, now: now) else { return nil }
         slots[slot] = .waiting(owner)
         return slot
     }

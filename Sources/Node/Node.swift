@@ -93,6 +93,15 @@ public final class Node<Owner> {
     public var address: FLIPAddress { client.address }
     /// The public FLIP address requests for this node's ports arrive at.
     public var serverAddress: FLIPAddress { server.address }
+    /// Server slots held (listening, serving, replying) and the most the
+    /// table may hold with transactions: a driver keeps room for its own
+    /// servers by refusing programs' getreqs near the top.
+    public var serverSlotsInUse: Int { server.activeSlots + client.activeTransactions }
+    public var maxStates: Int { configuration.rpc.maxStates }
+    /// The kernel id this node's transactions carry.
+    public var clientKid: KernelID { client.kid }
+    /// The server machine's at-most-once ledger: how full it is.
+    public var serverLedgerUsage: (histories: Int, summaries: Int, refusals: Int) { server.ledgerUsage }
 
     public var statistics: NodeStatistics {
         let (waiting, serving) = slots.counts

@@ -43,8 +43,9 @@ public struct RPCConfiguration: Sendable {
     /// on a lossy link can have one request retried for seconds while
     /// thousands of others pass it, so the window is wide.
     public var ledgerWindow: Int = 65536
-    /// Buckets that summarise evicted kernels (see TransactionLedger).
-    public var ledgerBuckets: Int = 4096
+    /// Evicted clients whose floor the server keeps exactly (about 40
+    /// bytes each; see TransactionLedger).
+    public var ledgerSummaries: Int = 16384
     /// Port cache entries.
     public var portCacheSize: Int = 256
 

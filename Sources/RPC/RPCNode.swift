@@ -17,6 +17,10 @@ public struct RPCStatistics: Sendable {
     public var duplicatesRefused = 0
     public var staleReplies = 0
     public var malformed = 0
+    /// Unacknowledged putreps ended early so a getreq could listen.
+    public var repliesReclaimed = 0
+    /// Messages other than a LOCATE that came by broadcast or multicast.
+    public var broadcastRefused = 0
     /// Queued requests failed because their port lost its last slot.
     public var orphansFailed = 0
     /// Messages received, by amp type (index = type value).
@@ -61,7 +65,8 @@ public final class RPCNode {
         self.portCache = PortCache(capacity: configuration.portCacheSize)
         self.ledger = TransactionLedger(capacity: configuration.ledgerKernels,
                                         window: configuration.ledgerWindow,
-                                        buckets: configuration.ledgerBuckets)
+                                        summaries: configuration.ledgerSummaries,
+                                        quietTime: configuration.crashTimeout * 3)
     }
 
     /// Stops listening; transactions and slots in progress are abandoned.
@@ -104,14 +109,34 @@ public final class RPCNode {
     }
 
     /// A server thread waits for a request on `getPort` (the secret port;
-    /// clients address F(getPort)). nil when the state table is full.
-    public func getreq(port getPort: Port) -> ServerSlotID? {
-        guard !getPort.isNull, let index = allocateIndex() else { return nil }
+    /// clients address F(getPort)). nil when the state table is full of
+    /// transactions, listening and serving slots. A table full of replies
+    /// waiting for acknowledgement gives up the one waiting longest: a
+    /// flood of requests whose clients never acknowledge (forged, or dead)
+    /// must not stop a server from listening again.
+    public func getreq(port getPort: Port, now: Instant? = nil) -> ServerSlotID? {
+        guard !getPort.isNull, let index = allocateIndex() ?? reclaimReplyingSlot(now: now) else { return nil }
         let putPort = putPort(of: getPort)
         servers[index] = ServerSlot(index: index, getPort: getPort, putPort: putPort)
         servePending(index)
         slotCame(putPort)
         return ServerSlotID(rawValue: index)
+    }
+
+    /// Ends the putrep waiting longest for its acknowledgement (RPC_FAILURE
+    /// to its owner; the client, if real, hears FAIL on its next probe) and
+    /// hands back its index.
+    private func reclaimReplyingSlot(now: Instant?) -> UInt16? {
+        var oldest: ServerSlot?
+        for s in servers.values {
+            guard case .replying = s.phase else { continue }
+            if oldest == nil || s.lastHeard < oldest!.lastHeard
+                || (s.lastHeard == oldest!.lastHeard && s.index < oldest!.index) { oldest = s }
+        }
+        guard let victim = oldest else { return nil }
+        statistics.repliesReclaimed += 1
+        completeReply(victim, .rpcFailure, now: now ?? victim.lastHeard)
+        return freeIndices.popLast()
     }
 
     /// Sends the reply for the request `slot` received. Completion comes as
@@ -152,6 +177,11 @@ public final class RPCNode {
     /// Transactions in flight and server slots held.
     public var activeTransactions: Int { clients.count }
     public var activeSlots: Int { servers.count }
+    /// The at-most-once ledger's size: full histories, summaries of evicted
+    /// clients, and new clients it turned away for now.
+    public var ledgerUsage: (histories: Int, summaries: Int, refusals: Int) {
+        (ledger.historyCount, ledger.summaryCount, ledger.refusals)
+    }
 
     // MARK: driving
 
@@ -212,6 +242,13 @@ public final class RPCNode {
             return
         }
         statistics.received[Int(amp.type.rawValue)] += 1
+        if multicast, amp.type != .locate {
+            // Only a port locate is broadcast. A REQUEST (or anything else)
+            // sent to everyone proves nothing about who sent it and must
+            // not reach the at-most-once state.
+            statistics.broadcastRefused += 1
+            return
+        }
         switch amp.type {
         case .locate:
             gotLocate(amp, from: source, now: now)

@@ -74,20 +74,24 @@ extension RPCNode {
     }
 
     func serverGotRequest(_ amp: AmpHeader, _ message: RPCMessage?, from source: FLIPAddress, now: Instant) {
+        let who = TransactionLedger.Client(address: source, kid: amp.kid)
         if amp.flags.contains(.retransmission) {
             if let index = isServing(source, slot: amp.from, tid: amp.tid) {
                 sendControl(.ack, tid: amp.tid, dest: amp.from, from: index, to: source, now: now)
                 return
             }
-            switch ledger.verdict(kid: amp.kid, tid: amp.tid) {
+            switch ledger.verdict(who, tid: amp.tid) {
             case .new: break
             case .executed, .unknown:
                 statistics.duplicatesRefused += 1
                 sendControl(.fail, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
                 return
             }
-        } else if ledger.verdict(kid: amp.kid, tid: amp.tid) != .new {
+        } else if ledger.verdict(who, tid: amp.tid) != .new
+                    || isServing(source, slot: amp.from, tid: amp.tid) != nil {
             // A copy of a request already taken: the network duplicated it.
+            // (The ledger may have let an unproven client go while its
+            // request is served: the slot still knows it.)
             statistics.duplicatesRefused += 1
             return
         }
@@ -96,15 +100,22 @@ extension RPCNode {
             statistics.malformed += 1
             return
         }
+        guard ledger.canAdmit(who, now: now) else {
+            // Remembering this client would mean forgetting one that may
+            // still retransmit: not now. The client backs off and retries.
+            ledger.noteRefusal()
+            sendControl(.nak, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
+            return
+        }
         var rtMs = Int64(amp.dest)
         if rtMs <= 0 || rtMs > 30_000 { rtMs = 30_000 }
         let client = ServedClient(address: source, slot: amp.from, tid: amp.tid, kid: amp.kid,
                                   roundTrip: .milliseconds(rtMs))
         if let index = listeningSlot(for: amp.port) {
-            ledger.record(kid: amp.kid, tid: amp.tid)
+            ledger.record(who, tid: amp.tid, now: now)
             deliver(message, from: client, to: index)
         } else if hasSlots(for: amp.port), pending.count < configuration.pendingRequestLimit {
-            ledger.record(kid: amp.kid, tid: amp.tid)
+            ledger.record(who, tid: amp.tid, now: now)
             pending.append(PendingRequest(client: client, putPort: amp.port, message: message))
         } else {
             sendControl(.nak, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
@@ -164,7 +175,7 @@ extension RPCNode {
             // The client asks whether its request arrived.
             if let index = isServing(source, slot: amp.from, tid: amp.tid) {
                 sendControl(.ack, tid: amp.tid, dest: amp.from, from: index, to: source, now: now)
-            } else if ledger.verdict(kid: amp.kid, tid: amp.tid) == .new {
+            } else if ledger.verdict(.init(address: source, kid: amp.kid), tid: amp.tid) == .new {
                 // The REQUEST flag tells our clients "not received" apart
                 // from "no free thread"; Amoeba's ignore flags on a NAK.
                 sendControl(.nak, flags: .request, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
@@ -181,6 +192,9 @@ extension RPCNode {
             guard var slot = servers[amp.dest], case .replying(let c) = slot.phase,
                   c.tid == amp.tid, c.address == source, c.slot == amp.from else { return }
             if amp.type == .ack {
+                // The client received at the address it claimed: its
+                // at-most-once history is worth keeping.
+                ledger.prove(.init(address: c.address, kid: c.kid), tid: c.tid, now: now)
                 completeReply(slot, .ok, now: now)
                 return
             }

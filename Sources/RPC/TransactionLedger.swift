@@ -1,19 +1,29 @@
 // At most once: the server's memory of which transactions it has run.
 //
 // Every request carries (kid, tid): the client kernel's random boot
-// identity and a transaction number that only grows. For each client kernel
-// the ledger keeps a window of the last `window` tids as a bitmap above a
-// floor; a tid below the floor is one we can no longer vouch for.
+// identity and a transaction number that only grows. The ledger keys its
+// memory by the client as the server sees it: the FLIP address the reply
+// goes to together with the kid. A stranger who writes a victim's kid from
+// another address fills a history of its own, never the victim's.
 //
-// Memory is finite, so kernels must be forgotten. Amoeba 5.3 drops the
-// least recently used kernel and hopes it never comes back with an old tid;
-// if it does, the request runs a second time. We keep the hope but not the
-// risk: an evicted kernel's highest tid is folded into one of a fixed set of
-// hash buckets as a floor. A kernel we do not know takes the floor of its
-// bucket, so a late retransmission of anything it ran before is refused.
-// The price is that an unlucky new kernel sharing a bucket sees its first
-// few transactions refused (RPC_FAILURE to the client) until its tids pass
-// the floor: a request may fail, but it never runs twice.
+// For each client the ledger keeps a window of the last `window` tids as a
+// bitmap above a floor; a tid below the floor is one we can no longer vouch
+// for. Memory is finite, so clients must be forgotten, and who is forgotten
+// first is what keeps a flood of forged requests harmless:
+//
+// - A history is *unproven* until the client acknowledges a reply at the
+//   address it claims. Unproven histories are evicted first and leave
+//   nothing behind: while their request is still served, its slot (found
+//   by address, slot and tid) refuses copies; afterwards the client has
+//   shown no sign of ever having been there.
+// - A proven history evicted to make room leaves an exact summary, its own
+//   floor (one past the highest tid it ran), so a late copy of anything it
+//   ran is refused. Summaries are per client, never shared: no client's
+//   eviction can raise another's floor.
+// - A summary older than `quietTime` (a few crash timeouts: no client still
+//   retransmits by then) may be dropped. When the summaries are full of
+//   recent ones a new client is refused for now (the server NAKs, the client
+//   backs off): a request may fail, but it never runs twice.
 
 import AmoebaCore
 import FLIP
@@ -28,36 +38,53 @@ struct TransactionLedger {
         case unknown
     }
 
+    /// Who the server answers: the reply's address and the claimed kernel.
+    struct Client: Hashable {
+        var address: FLIPAddress
+        var kid: KernelID
+    }
+
     private struct History {
         /// Every tid below `floor` counts as possibly executed.
         var floor: UInt32
         /// Bit i set: tid floor + i ran.
         var bits: [UInt64]
-        var lastUsed: UInt64
+        var lastUsed: Instant
+        /// The client acknowledged a reply at its address.
+        var proven: Bool
+    }
+
+    /// What is left of an evicted proven client.
+    private struct Summary {
+        var floor: UInt32
+        var lastUsed: Instant
     }
 
     private let window: Int
     private let capacity: Int
-    private var histories: [KernelID: History] = [:]
-    private var buckets: [UInt32]
-    private var clock: UInt64 = 0
+    private let summaryCapacity: Int
+    private let quietTime: Interval
+    private var histories: [Client: History] = [:]
+    private var summaries: [Client: Summary] = [:]
     private(set) var evictions = 0
+    /// New clients turned away because every summary was recent.
+    private(set) var refusals = 0
 
-    init(capacity: Int, window: Int, buckets: Int) {
+    init(capacity: Int, window: Int, summaries: Int, quietTime: Interval) {
         self.capacity = max(1, capacity)
         self.window = max(64, (window + 63) / 64 * 64)
-        self.buckets = [UInt32](repeating: 0, count: max(1, buckets))
+        self.summaryCapacity = max(1, summaries)
+        self.quietTime = quietTime
     }
 
-    private func bucket(of kid: KernelID) -> Int {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in kid.bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-        return Int(h % UInt64(buckets.count))
-    }
+    var historyCount: Int { histories.count }
+    var summaryCount: Int { summaries.count }
 
-    func verdict(kid: KernelID, tid: UInt32) -> Verdict {
-        guard let h = histories[kid] else {
-            return tid < buckets[bucket(of: kid)] ? .unknown : .new
+
+    func verdict(_ client: Client, tid: UInt32) -> Verdict {
+        guard let h = histories[client] else {
+            if let s = summaries[client], tid < s.floor { return .unknown }
+            return .new
         }
         if tid < h.floor { return .unknown }
         let offset = Int(tid - h.floor)
@@ -65,12 +92,35 @@ struct TransactionLedger {
         return h.bits[offset >> 6] & (1 << UInt64(offset & 63)) != 0 ? .executed : .new
     }
 
-    /// Records that (kid, tid) is being run. Call only after a `.new` verdict.
-    mutating func record(kid: KernelID, tid: UInt32) {
-        clock += 1
-        // Out of the table while it changes, so the bitmap is not copied.
-        var h = histories.removeValue(forKey: kid) ?? admit(kid)
-        h.lastUsed = clock
+    /// Whether `client` could be recorded now without forgetting anything
+    /// still needed.
+    func canAdmit(_ client: Client, now: Instant) -> Bool {
+        if histories[client] != nil || histories.count < capacity { return true }
+        if histories.values.contains(where: { !$0.proven }) { return true }
+        return summaries.count < summaryCapacity || oldestSummary(quietAt: now) != nil
+    }
+
+    /// Records that (client, tid) is being run. Call only after a `.new`
+    /// verdict and `canAdmit`.
+    mutating func record(_ client: Client, tid: UInt32, now: Instant) {
+        var h = histories.removeValue(forKey: client) ?? admit(client, now: now)
+        h.lastUsed = now
+        mark(&h, tid)
+        histories[client] = h
+    }
+
+    /// The client acknowledged the reply to `tid` at its address: its
+    /// history is worth keeping. If it was evicted meanwhile it comes back,
+    /// with `tid` marked, so a late copy of that request is still refused.
+    mutating func prove(_ client: Client, tid: UInt32, now: Instant) {
+        var h = histories.removeValue(forKey: client) ?? admit(client, now: now)
+        h.lastUsed = now
+        h.proven = true
+        mark(&h, tid)
+        histories[client] = h
+    }
+
+    private func mark(_ h: inout History, _ tid: UInt32) {
         if tid >= h.floor, Int(tid - h.floor) >= window {
             slide(&h, toInclude: tid)
         }
@@ -78,13 +128,15 @@ struct TransactionLedger {
             let offset = Int(tid - h.floor)
             h.bits[offset >> 6] |= 1 << UInt64(offset & 63)
         }
-        histories[kid] = h
     }
 
-    private mutating func admit(_ kid: KernelID) -> History {
-        if histories.count >= capacity { evictLeastRecentlyUsed() }
-        return History(floor: buckets[bucket(of: kid)],
-                       bits: [UInt64](repeating: 0, count: window / 64), lastUsed: clock)
+    private mutating func admit(_ client: Client, now: Instant) -> History {
+        if histories.count >= capacity { evictOne(now: now) }
+        // A client back from a summary was proven: it stays so, or its
+        // floor could be lost to an unproven eviction.
+        let summary = summaries.removeValue(forKey: client)
+        return History(floor: summary?.floor ?? 0, bits: [UInt64](repeating: 0, count: window / 64),
+                       lastUsed: now, proven: summary != nil)
     }
 
     /// Moves the window up so `tid` is its last slot, whole words at a time.
@@ -92,8 +144,11 @@ struct TransactionLedger {
         let needed = Int(tid - h.floor) - window + 1
         let words = (needed + 63) / 64
         if words >= h.bits.count {
+            // Whole words still, so the new floor lies above every old mark
+            // (never at tid - window + 1, which would clear marks above it).
+            // It cannot pass tid: words * 64 < needed + 64.
             h.bits = [UInt64](repeating: 0, count: h.bits.count)
-            h.floor = tid - UInt32(window - 1)
+            h.floor = h.floor &+ UInt32(truncatingIfNeeded: words * 64)
             return
         }
         h.bits.removeFirst(words)
@@ -101,24 +156,56 @@ struct TransactionLedger {
         h.floor += UInt32(words * 64)
     }
 
-    private mutating func evictLeastRecentlyUsed() {
-        var victim: KernelID?
-        var oldest = UInt64.max
-        for (kid, h) in histories where h.lastUsed < oldest {
-            oldest = h.lastUsed
-            victim = kid
+    /// The least recently used unproven history goes first and leaves
+    /// nothing; failing that the least recently used proven one leaves its
+    /// summary.
+    private mutating func evictOne(now: Instant) {
+        var unproven: (Client, Instant)?
+        var proven: (Client, Instant)?
+        for (client, h) in histories {
+            if !h.proven {
+                if unproven == nil || h.lastUsed < unproven!.1 { unproven = (client, h.lastUsed) }
+            } else if proven == nil || h.lastUsed < proven!.1 {
+                proven = (client, h.lastUsed)
+            }
         }
-        guard let kid = victim, let h = histories.removeValue(forKey: kid) else { return }
         evictions += 1
-        // Everything this kernel ran lies below `top`: one past its highest tid.
-        var top = h.floor
+        if let (client, _) = unproven {
+            histories[client] = nil
+            return
+        }
+        guard let (client, _) = proven, let h = histories.removeValue(forKey: client) else { return }
+        if summaries.count >= summaryCapacity {
+            // canAdmit said an old summary may go; prove() cannot refuse, so
+            // there it goes even if recent, counted.
+            if let old = oldestSummary(quietAt: now) ?? oldestSummary(quietAt: nil) {
+                summaries[old] = nil
+            }
+        }
+        summaries[client] = Summary(floor: top(of: h), lastUsed: h.lastUsed)
+    }
+
+    /// The oldest summary, if it has been quiet long enough (any age when
+    /// `quietAt` is nil).
+    private func oldestSummary(quietAt now: Instant?) -> Client? {
+        var oldest: (Client, Instant)?
+        for (client, s) in summaries where oldest == nil || s.lastUsed < oldest!.1 {
+            oldest = (client, s.lastUsed)
+        }
+        guard let (client, at) = oldest else { return nil }
+        if let now, now - at < quietTime { return nil }
+        return client
+    }
+
+    /// One past the highest tid the history ran.
+    private func top(of h: History) -> UInt32 {
         for w in stride(from: h.bits.count - 1, through: 0, by: -1) where h.bits[w] != 0 {
             let bit = 63 - h.bits[w].leadingZeroBitCount
             let (sum, overflow) = h.floor.addingReportingOverflow(UInt32(w * 64 + bit + 1))
-            top = overflow ? UInt32.max : sum
-            break
+            return overflow ? UInt32.max : sum
         }
-        let i = bucket(of: kid)
-        buckets[i] = max(buckets[i], top)
+        return h.floor
     }
+
+    mutating func noteRefusal() { refusals += 1 }
 }

@@ -103,6 +103,16 @@ public final class SimNetwork {
         node.isAlive = false
     }
 
+    /// A frame from a stranger on `segment` (an attacker's forgery): every
+    /// live node on it receives it after the usual latency, without faults.
+    public func inject(_ frame: [UInt8], on segment: SegmentID) {
+        for a in segments[segment.rawValue].attached where nodes[a.node].isAlive {
+            sequence += 1
+            queue.push(InFlight(time: now + latency, sequence: sequence, node: a.node,
+                                interface: a.interface, frame: frame))
+        }
+    }
+
     /// Processes what a test produced by poking a node, its box or an upper
     /// layer.
     public func flush(_ node: SimNode) {

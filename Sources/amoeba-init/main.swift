@@ -27,6 +27,7 @@
 import AmoebaClient
 import AmoebaCore
 import AmoebaNames
+import Amunix
 import ArgumentParser
 import Bullet
 import Directory
@@ -79,6 +80,8 @@ struct AmoebaInit: ParsableCommand {
     }
 
     func run() throws {
+        // root.cap, the stores and their super.cap: private from the first byte.
+        PrivateFiles.restrictCreation()
         do {
             try setUp()
         } catch let e as SetupError {

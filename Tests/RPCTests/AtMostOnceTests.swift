@@ -83,7 +83,7 @@ import SimNet
     @Test func aFullLedgerNeverRunsARequestTwice() {
         var config = quickConfiguration()
         config.ledgerKernels = 1
-        config.ledgerBuckets = 1
+        config.ledgerSummaries = 4
         let faults = FaultProfile(drop: 0.1, duplicate: 0.3, reorder: 0.3, delay: 0.3, maxDelay: .milliseconds(400))
         let r = storm(seed: 77, total: 1_000, clientCount: 4, inFlight: 2, faults: faults,
                       configuration: config, threads: 4)

@@ -42,7 +42,10 @@ extension Daemon {
             node.trans(RPCMessage(header: header, data: data), owner: .program(connection: conn.id, call: call),
                        deadline: deadline, now: now)
         case .getreq(let call, let port):
-            guard node.getreq(port: port, owner: .program(connection: conn.id, call: call)) != nil else {
+            // The last states are kept for the host's own servers, so a
+            // program holding thousands of getreqs cannot silence them.
+            guard node.serverSlotsInUse < node.maxStates - Daemon.statesKeptForHostServers,
+                  node.getreq(port: port, owner: .program(connection: conn.id, call: call)) != nil else {
                 local.send(.done(call: call, status: .rpcFailure), to: conn)
                 return
             }
@@ -96,10 +99,29 @@ extension Daemon {
         }
     }
 
+    /// States a program's getreq may not take.
+    static let statesKeptForHostServers = 64
+
+    /// One more slot listening for a host server. If the table is full the
+    /// slot is owed and retried on every turn of the loop until it is
+    /// opened: a host server never stops listening for good.
     func listen(for kind: HostedKind) {
         guard node.getreq(port: hostServers.object(kind).getPort, owner: .hosted(kind)) != nil else {
-            logger.error("no RPC state left for the \(kind.rawValue) server")
+            if listensOwed.isEmpty {
+                logger.error("no RPC state left for the \(kind.rawValue) server: retrying")
+            }
+            listensOwed.append(kind)
+            metrics.listenRetried()
             return
+        }
+    }
+
+    /// Opens the slots `listen` could not; stops at the first refusal.
+    func retryOwedListens() {
+        while let kind = listensOwed.first {
+            guard node.getreq(port: hostServers.object(kind).getPort, owner: .hosted(kind)) != nil else { return }
+            listensOwed.removeFirst()
+            if listensOwed.isEmpty { logger.info("host servers listening again") }
         }
     }
 

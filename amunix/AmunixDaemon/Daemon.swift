@@ -34,7 +34,7 @@ public final class Daemon: @unchecked Sendable {
     let local: LocalAPIServer
     public let hostServers: HostServers
     let metrics = DaemonMetrics()
-    var random: SeededGenerator
+    var random: DaemonRandom
     let started: Instant
 
     /// Requests handed to a program and not yet answered, by (connection,
@@ -42,6 +42,8 @@ public final class Daemon: @unchecked Sendable {
     var serving: [ConnectionCall: ServerSlotID] = [:]
     /// The node's outputs, drained into one buffer kept across turns.
     var outputs: [NodeOutput<DaemonOwner>] = []
+    /// Host-server slots that could not be opened yet (see `listen`).
+    var listensOwed: [HostedKind] = []
 
     private let wakeRead: Int32
     private let wakeWrite: Int32
@@ -54,12 +56,7 @@ public final class Daemon: @unchecked Sendable {
     public init(configuration: DaemonConfiguration, logger: Logger) throws(DaemonError) {
         self.configuration = configuration
         self.logger = logger
-        var seed = configuration.seed ?? 0
-        if configuration.seed == nil {
-            var g = SystemRandomNumberGenerator()
-            seed = g.next()
-        }
-        random = SeededGenerator(seed: seed)
+        random = DaemonRandom(seed: configuration.seed)
         started = MonotonicClock.now
 
         let node = Node<DaemonOwner>(configuration: NodeConfiguration(flip: configuration.flip, rpc: configuration.rpc),
@@ -86,7 +83,14 @@ public final class Daemon: @unchecked Sendable {
             injectors.append(FaultInjector(spec.faults))
             node.addInterface(mac: link.mac, weight: spec.weight)
         }
-        hostServers = HostServers(hostName: configuration.hostName, using: &random)
+        if configuration.hostsServers {
+            // Stable across restarts, like a kernel's hostsecret.
+            let ids = HostSecret.identities(in: configuration.stateDirectory, using: &random,
+                                            warn: { logger.warning("\($0)") })
+            hostServers = HostServers(hostName: configuration.hostName, identities: ids)
+        } else {
+            hostServers = HostServers(hostName: configuration.hostName, using: &random)
+        }
 
         do {
             local = try LocalAPIServer(path: configuration.socketPath)
@@ -109,7 +113,7 @@ public final class Daemon: @unchecked Sendable {
         }
         for l in links { logger.info("link \(l.name) up, mac \(Hex.encode(l.mac.bytes, separator: ":"))") }
         logger.info("FLIP address \(node.address.hex), local API at \(configuration.socketPath)")
-        logger.debug("seed \(seed)")
+        if let seed = configuration.seed { logger.debug("seed \(seed): nothing this daemon makes is secret") }
     }
 
     /// Asks the loop to stop; safe from any thread or a signal handler.
@@ -222,6 +226,7 @@ public final class Daemon: @unchecked Sendable {
     private func nextDeadline() -> Instant? {
         var d = node.nextDeadline
         for inj in injectors { d = earliest(d, inj.nextDeadline) }
+        if !listensOwed.isEmpty { d = earliest(d, MonotonicClock.now + .milliseconds(100)) }
         return d
     }
 
@@ -231,6 +236,10 @@ public final class Daemon: @unchecked Sendable {
         }
         node.tick(now: now)
         pump(now: now)
+        if !listensOwed.isEmpty {
+            retryOwedListens()
+            pump(now: now)
+        }
     }
 
     /// Drains the node until it has nothing more to say: handing a request
@@ -281,6 +290,7 @@ public final class Daemon: @unchecked Sendable {
         var s = "host \(configuration.hostName)\n"
         s += "uptime \(up / 1000).\(pad3(up % 1000)) s\n"
         s += "flip address \(node.address.hex) (client) \(node.serverAddress.hex) (server)\n"
+        s += "kernel id \(node.clientKid.hex)\n"
         s += "frames in \(f.framesIn) out \(f.framesOut) dropped \(f.totalDropped)\n"
         s += "messages sent \(f.messagesSent) delivered \(f.messagesDelivered)\n"
         s += "locates sent \(f.locatesSent) received \(f.locatesReceived) hereis sent \(f.hereIsSent) received \(f.hereIsReceived)\n"
@@ -310,18 +320,17 @@ public final class Daemon: @unchecked Sendable {
         "\(configuration.stateDirectory)/\(kind.rawValue).cap"
     }
 
+    /// The owner capabilities of the host's servers, each 0600 in the
+    /// 0700 state folder (the process's umask already says so; the modes
+    /// here say it again for a daemon embedded elsewhere).
     private func writeCapabilities() throws(DaemonError) {
-        mkdir(configuration.stateDirectory, 0o755)
-        for o in hostServers.objects {
-            let path = capabilityPath(o.kind)
-            let tmp = path + ".tmp"
-            guard let f = fopen(tmp, "w") else {
-                throw DaemonError(description: "cannot write \(tmp): \(String(cString: strerror(errno)))")
+        do {
+            try PrivateFiles.makeFolder(configuration.stateDirectory)
+            for o in hostServers.objects {
+                try PrivateFiles.write(o.capability.text + "\n", to: capabilityPath(o.kind))
             }
-            fputs(o.capability.text + "\n", f)
-            fclose(f)
-            chmod(tmp, 0o640)
-            rename(tmp, path)
+        } catch {
+            throw DaemonError(description: "cannot write the host capabilities: \(error)")
         }
     }
 }

@@ -13,8 +13,10 @@ final class DaemonMetrics {
     private let succeeded = Counter(label: "amunix_transactions_total", dimensions: [("result", "ok")])
     private let failed = Counter(label: "amunix_transactions_total", dimensions: [("result", "error")])
     private let programs = Gauge(label: "amunix_programs_connected")
+    private let listenRetries = Counter(label: "amunix_host_server_listen_retries_total")
     private var connected = 0
 
+    func listenRetried() { listenRetries.increment() }
     func frameReceived() { framesIn.increment() }
     func frameSent() { framesOut.increment() }
     func transactionStarted() { started.increment() }

@@ -21,6 +21,10 @@ import Glibc
 public enum HostedKind: String, CaseIterable, Sendable {
     case host, sys, tod, random
 
+    /// As in Amoeba, the host directory and sys name object 1, tod and
+    /// random object 0.
+    var objectNumber: ObjectNumber { self == .host || self == .sys ? .node : .server }
+
     var node: NodeServerKind {
         switch self {
         case .host: return .directory
@@ -55,12 +59,21 @@ public struct HostServers: @unchecked Sendable {
     let node: NodeServerSet
 
     public init<G: RandomNumberGenerator>(hostName: String, using g: inout G) {
+        var ids: [HostedKind: ServiceIdentity] = [:]
+        for kind in HostedKind.allCases {
+            ids[kind] = ServiceIdentity(getPort: Port.random(using: &g), random: Port.random(using: &g),
+                                        object: kind.objectNumber)
+        }
+        self.init(hostName: hostName, identities: ids)
+    }
+
+    /// The servers with the identities a host keeps (see HostSecret);
+    /// every kind must be present.
+    init(hostName: String, identities: [HostedKind: ServiceIdentity]) {
         self.hostName = hostName
         var objects = [HostedObject]()
         for kind in HostedKind.allCases {
-            let object: ObjectNumber = kind == .host || kind == .sys ? .node : .server
-            let identity = ServiceIdentity(getPort: Port.random(using: &g), random: Port.random(using: &g), object: object)
-            objects.append(HostedObject(kind: kind, identity: identity))
+            objects.append(HostedObject(kind: kind, identity: identities[kind]!))
         }
         self.objects = objects
         node = NodeServerSet(directory: objects[0].identity, system: objects[1].identity,

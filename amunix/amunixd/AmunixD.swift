@@ -6,6 +6,7 @@
 // and SIGINT into a graceful stop that lets transactions in flight finish.
 
 import AmoebaCore
+import Amunix
 import AmunixDaemon
 import ArgumentParser
 import Foundation
@@ -92,6 +93,9 @@ struct AmunixD: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Capabilities and the host secret are written to the state folder:
+        // private from the first byte.
+        PrivateFiles.restrictCreation()
         let level = Logger.Level(rawValue: logLevel)!
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)

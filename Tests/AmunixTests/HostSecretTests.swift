@@ -1,0 +1,61 @@
+// The host's identity survives a restart (issue 10, item 9), and what
+// amunixd writes to its state folder is its owner's alone (item 5).
+
+import AmoebaCore
+import Amunix
+@testable import AmunixDaemon
+import Foundation
+import Logging
+import Testing
+
+@Suite(.serialized) struct HostSecretTests {
+    func start(_ dir: String, port: Int) throws -> Daemon {
+        var c = DaemonConfiguration(links: [try LinkSpec(parsing: "udp:\(port):127.0.0.1:\(port + 1)")],
+                                    socketPath: dir + "/amunixd.sock", stateDirectory: dir + "/state", hostName: "h")
+        c.seed = nil
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        return try Daemon(configuration: c, logger: logger)
+    }
+
+    func stop(_ d: Daemon) {
+        d.requestStop()
+        d.run()
+    }
+
+    func mode(_ path: String) -> Int? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Int(st.st_mode & 0o777)
+    }
+
+    @Test func theHostCapabilityIsTheSameAfterARestart() throws {
+        let dir = NSTemporaryDirectory() + "amunix-hostsecret-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = 47000 + Int(getpid() % 1000) * 2
+        let first = try start(dir, port: port)
+        let caps = HostedKind.allCases.map { first.hostServers.object($0).capability }
+        #expect(mode(dir + "/state") == 0o700)
+        #expect(mode(dir + "/state/hostsecret") == 0o600)
+        #expect(mode(dir + "/state/host.cap") == 0o600)
+        stop(first)
+        let second = try start(dir, port: port)
+        #expect(HostedKind.allCases.map { second.hostServers.object($0).capability } == caps)
+        stop(second)
+        // A malformed secret is replaced, not trusted.
+        try "host zz:zz\n".write(toFile: dir + "/state/hostsecret", atomically: true, encoding: .utf8)
+        let third = try start(dir, port: port)
+        #expect(third.hostServers.object(.host).capability != caps[0])
+        stop(third)
+    }
+
+    @Test func theSecretFileRoundTrips() {
+        var g = SystemRandomNumberGenerator()
+        let dir = NSTemporaryDirectory() + "amunix-hostsecret2-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ids = HostSecret.identities(in: dir, using: &g, warn: { _ in })
+        #expect(HostSecret.parse(HostSecret.format(ids)) == ids)
+        #expect(HostSecret.parse("host 010203040506:0a0b0c0d0e0f\n") == nil, "every server must be there")
+    }
+}

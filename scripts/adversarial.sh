@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Adversarial tests of amunixd (issue 10): two daemons a and b on an
+# Ethernet-in-UDP link on loopback; a stranger (scripts/lib/forge.py) sends
+# forged frames to a's UDP port. After each attack, b's calls to a's
+# servers must succeed (within seconds), and a's memory must stay bounded.
+#
+#   1. 4,400 REQUESTs by broadcast, one kid each, tid 0xFFFFFFF0 (ledger)
+#   2. 4,400 such REQUESTs unicast from forged addresses, each claiming a
+#      30 s round trip (ledger; a full state table; the sys server relistens)
+#   3. one REQUEST with b's kid from another address (b's next call works)
+#   4. 1,030 first halves of two-frame messages from random MACs (the
+#      flow-control table)
+#   5. a LOCATE from b's address and a HEREIS for it every 200 ms for 6 s
+#      while b calls a (routes)
+#   6. 6,000 LOCATEs from new sources on a full routing table (cost)
+#   7. b restarts (a new kid): its first call works
+# Prints "N passed, M failed" and the CPU and memory each attack cost a.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
+for t in amunixd std_info std_status; do
+  [[ -x "$BIN/$t" ]] || { echo "missing $BIN/$t: run swift build first"; exit 1; }
+done
+W=$(mktemp -d /tmp/amunix-adv.XXXXXX)
+passed=0; failed=0
+declare -A PID
+ok() { passed=$((passed + 1)); echo "PASS $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+pa=$(( 34000 + ($$ % 1500) * 2 )); pb=$((pa + 1))
+FORGE="python3 scripts/lib/forge.py $pa"
+
+start() { # host localport remoteport
+  local h=$1
+  mkdir -p "$W/$h"
+  rm -f "$W/$h/sys.cap"
+  "$BIN/amunixd" --link "udp:$2:127.0.0.1:$3" --socket "$W/$h/amunixd.sock" --name "$h" \
+    --log-level warning >>"$W/$h.log" 2>&1 &
+  PID[$h]=$!
+  for _ in $(seq 100); do [[ -S "$W/$h/amunixd.sock" && -f "$W/$h/sys.cap" ]] && return 0; sleep 0.05; done
+  echo "amunixd on $h did not start:"; cat "$W/$h.log"; return 1
+}
+stop() { kill "${PID[$1]}" 2>/dev/null; wait "${PID[$1]}" 2>/dev/null; unset "PID[$1]"; }
+cleanup() { for h in "${!PID[@]}"; do kill "${PID[$h]}" 2>/dev/null; wait "${PID[$h]}" 2>/dev/null; done; rm -rf "$W"; }
+trap cleanup EXIT
+tool() { local h=$1 t=$2; shift 2; AMUNIX_SOCKET="$W/$h/amunixd.sock" "$BIN/$t" "$@"; }
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/${PID[a]}/status"; }
+cpu_ms() { awk '{print ($14 + $15) * 10}' "/proc/${PID[a]}/stat"; }   # at 100 ticks a second
+# serves NAME SECONDS: b's std_info of a's sys succeeds within SECONDS.
+serves() {
+  local i
+  for i in $(seq "$2"); do
+    tool b std_info --timeout 2 "$W/a/sys.cap" >/dev/null 2>&1 && { ok "$1 (answering after $((i - 1)) s)"; return 0; }
+    sleep 1
+  done
+  bad "$1: a's sys server did not answer b within $2 s"
+}
+# measured LABEL COMMAND...: runs the attack, prints what it cost a.
+measured() {
+  local label=$1; shift
+  local c0 m0 n; c0=$(cpu_ms); m0=$(rss_kb)
+  n=$("$@")
+  sleep 1
+  echo "  $label: $n frames; a spent $(( $(cpu_ms) - c0 )) ms of CPU; RSS $m0 -> $(rss_kb) kB"
+}
+
+start a "$pa" "$pb" || exit 1
+start b "$pb" "$pa" || exit 1
+serves "b reaches a before any attack" 10
+status_a=$(tool b std_status "$W/a/sys.cap")
+status_b=$(tool b std_status "$W/b/sys.cap")
+a_server=$(sed -n 's/^flip address [0-9a-f]* (client) \([0-9a-f]*\) (server)$/\1/p' <<<"$status_a")
+b_client=$(sed -n 's/^flip address \([0-9a-f]*\) (client).*/\1/p' <<<"$status_b")
+b_kid=$(sed -n 's/^kernel id \([0-9a-f]*\)$/\1/p' <<<"$status_b")
+[[ -n $a_server && -n $b_client && -n $b_kid ]] || { bad "cannot read addresses from std_status"; exit 1; }
+rss_start=$(rss_kb)
+syscap=$(cat "$W/a/sys.cap")
+
+measured "broadcast REQUESTs" $FORGE bcast-requests "$syscap" 4400
+serves "1. 4,400 broadcast REQUESTs, tid 0xFFFFFFF0, every kid: a still serves b" 5
+
+measured "unicast REQUESTs" $FORGE ucast-requests "$syscap" "$a_server" 4400
+serves "2. 4,400 forged unicast REQUESTs claiming 30 s round trips: a's sys server answers again" 15
+
+$FORGE victim-kid "$syscap" "$a_server" "$b_kid" >/dev/null
+sleep 0.2
+serves "3. a REQUEST with b's kid from another address: b's next call works" 3
+
+measured "owing fragments" $FORGE owing-fragments "$a_server" 1030
+serves "4. 1,030 strangers owed credit: a still sends to b" 5
+out=$(tool b std_status --timeout 5 "$W/a/sys.cap" 2>&1) && [[ $out == "host a"* ]] \
+  && ok "4. and a's multi-line status reaches b" || bad "4. std_status after the credit flood: $out"
+
+$FORGE spoof-routes "$b_client" 6 >/dev/null &
+spoofer=$!
+fails=0; calls=0
+while kill -0 "$spoofer" 2>/dev/null; do
+  calls=$((calls + 1))
+  tool b std_info --timeout 3 "$W/a/sys.cap" >/dev/null 2>&1 || fails=$((fails + 1))
+  sleep 0.3
+done
+wait "$spoofer"
+((fails == 0 && calls > 5)) && ok "5. spoofed LOCATE and HEREIS for b every 200 ms: $calls calls, none failed" \
+  || bad "5. spoofed routes: $fails of $calls calls failed"
+
+measured "LOCATE flood" $FORGE locate-flood 6000
+serves "6. 6,000 LOCATEs from new sources: a still serves b" 5
+
+stop b
+start b "$pb" "$pa" || exit 1
+serves "7. b restarted with a new kid: its first call works" 5
+
+rss_end=$(rss_kb)
+echo "  a's RSS: $rss_start kB at the start, $rss_end kB after every attack"
+(( rss_end - rss_start < 65536 )) && ok "a's memory grew by less than 64 MB ($(( (rss_end - rss_start) / 1024 )) MB)" \
+  || bad "a's memory grew from $rss_start to $rss_end kB"
+kill -0 "${PID[a]}" 2>/dev/null && ok "a is still running" || bad "a died"
+
+echo "adversarial: $passed passed, $failed failed"
+((failed == 0))
