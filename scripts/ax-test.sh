@@ -6,10 +6,16 @@
 #   ax -m node0 hello a b       prints its arguments and an -E string, exits 0
 #   ax -m node0 exit 3          exit status 3 comes back as 3
 #   ax -m node0 faulty 1        a null pointer write: ax prints the exception, exits 1
+#   printf 'x\ny\n' | ax cat   standard input through FSQ_READ, both lines back
+#   ax primes (long)            listed in `dir -l /hosts/node0/ps` with its comment;
+#                               SIGINT to ax stuns it (ax exits 130); std_destroy
+#                               of its ps row ends another run (ax exits 137)
 #   PS_EXEC with truncated, oversized, bad-thread and random descriptors:
 #                               STD_ARGBAD, and the node answers after
 #   a program whose file server is unreachable: a clear error, node still up
 # Prints "N passed, M failed" and exits non-zero on any failure.
+# With --hold it only sets the system up, prints the AMUNIX_SOCKET to use
+# (try `ax -m node0 hello`), and keeps it up until interrupted.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
@@ -52,6 +58,10 @@ for k in soap bullet; do
 done
 sleep 1
 tool() { local t=$1; shift; AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/$t" "$@"; }
+if [[ ${1:-} == --hold ]]; then
+  echo "up: export AMUNIX_SOCKET=$W/a/amunixd.sock PATH=$BIN:\$PATH; node0's console: $W/node0.console"
+  while sleep 3600; do :; done
+fi
 
 out=$(tool dir /hosts/node0 2>&1)
 [[ $out == *proc* ]] && ok "the kernel directory lists proc" || bad "no proc in /hosts/node0: $out"
@@ -76,6 +86,30 @@ if [[ $rc == 1 && $out == *"EXC_MEM"* && $out == *"fault address 0x00000000"* ]]
 else
   bad "ax faulty 1: rc=$rc $out"
 fi
+
+out=$(printf 'x\ny\n' | tool ax -m node0 cat 2>&1); rc=$?
+[[ $rc == 0 && $out == $'x\ny' ]] && ok "printf 'x\\ny\\n' | ax -m node0 cat prints both lines" || bad "ax cat: rc=$rc $out"
+
+# A long run: listed in ps, then stunned by Ctrl-C (SIGINT to ax).
+AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/ax" -m node0 primes 100000000 >"$W/primes.out" 2>&1 &   # ax itself, so $! is its pid
+axpid=$!
+for _ in $(seq 100); do [[ -s "$W/primes.out" ]] && break; sleep 0.1; done
+listing=$(tool dir -l /hosts/node0/ps 2>&1)
+[[ $listing == *"Run: "*"primes 100000000"* ]] && ok "dir -l /hosts/node0/ps shows the running primes: $(echo "$listing" | grep primes)" \
+  || bad "ps listing: $listing"
+kill -INT "$axpid"; for _ in $(seq 100); do kill -0 "$axpid" 2>/dev/null || break; sleep 0.1; done; kill -9 "$axpid" 2>/dev/null; wait "$axpid"; rc=$?
+[[ $rc == 130 && $(head -3 "$W/primes.out" | tr '\n' ' ') == "2 3 5 " ]] && ok "SIGINT to ax stuns the program: ax exits 130 after $(wc -l <"$W/primes.out") lines" \
+  || bad "SIGINT: rc=$rc $(tail -3 "$W/primes.out")"
+AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/ax" -m node0 primes 100000000 >"$W/primes2.out" 2>&1 &
+axpid=$!
+for _ in $(seq 100); do [[ -s "$W/primes2.out" ]] && break; sleep 0.1; done
+row=$(tool dir /hosts/node0/ps 2>/dev/null | head -1)
+out=$(tool std_destroy "/hosts/node0/ps/$row" 2>&1)
+for _ in $(seq 100); do kill -0 "$axpid" 2>/dev/null || break; sleep 0.1; done; kill -9 "$axpid" 2>/dev/null; wait "$axpid"; rc=$?
+[[ $rc == 137 ]] && ok "std_destroy of /hosts/node0/ps/$row ends it: ax exits 137" || bad "std_destroy: rc=$rc $out"
+sleep 0.5
+out=$(tool dir /hosts/node0/ps 2>&1)
+[[ -z $out ]] && ok "the ps directory is empty again" || bad "ps after the runs: $out"
 
 # Malformed descriptors straight to the proc server (python builds them).
 proc=$(tool dir -k /hosts/node0 2>/dev/null | awk '$1 == "proc" { print $2 }')

@@ -48,10 +48,20 @@ enum ProcessServer {
     static var building = 0
     static let maximumBuilding = 8
 
+    /// `ps`: a directory of the running processes, one row per slot
+    /// (its number in decimal, the process capability, masks {0xFF, 0, 0}).
+    static var list: NodeDirectory? = nil
+
     static func start(in directory: NodeDirectory) {
         let id = KernelServers.identity()
         identity = id
         try? directory.add("proc", id.capability, masks: [0xFF, 0x3F, 0x3F])
+        let ps = NodeDirectory(identity: KernelServers.identity(object: .node))   // a directory is object 1, as the kernel's own
+        list = ps
+        try? directory.add("ps", ps.identity.capability, masks: [0x3F, 0x02, 0x04])
+        LocalIPC.serve("ps", getPort: ps.identity.getPort) { request in
+            Message(ps.handle(request.header, request.body))
+        }
         LocalIPC.serveTransactions("proc", getPort: id.getPort) { t in
             if let reply = handle(t) { LocalIPC.putReply(t, reply) }
         }
@@ -201,7 +211,9 @@ enum ProcessServer {
         r.private = cap.private
         LocalIPC.putReply(t, Message(header: r))
         print("[proc] process \(p.id) started in slot \(slot.number)")
+        try? list?.add("\(slot.number)", cap)
         _ = p.finished.down()
+        list?.remove("\(slot.number)")
         checkpoint(slot, p)
         slot.process = nil
         slots[slot.number] = nil

@@ -59,6 +59,15 @@ public final class NodeDirectory {
         entries.append(Entry(name: name, capability: capability, masks: masks))
     }
 
+    /// Takes the row `name` out (a kernel's `ps` directory drops a process
+    /// that has ended); false when there is none.
+    @discardableResult
+    public func remove(_ name: String) -> Bool {
+        guard let i = entries.firstIndex(where: { $0.name == name }) else { return false }
+        entries.remove(at: i)
+        return true
+    }
+
     public func lookup(_ name: String) -> Capability? {
         for e in entries where e.name == name { return e.capability }
         return nil

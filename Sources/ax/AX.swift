@@ -57,6 +57,13 @@ struct AX: ParsableCommand {
     }
 }
 
+/// The signal a handler noted and the watcher has not sent yet.
+nonisolated(unsafe) var pendingInterrupt: Int32 = 0
+
+final class Interrupts: @unchecked Sendable {
+    var cancelled = false
+}
+
 /// One run: find, build, exec, serve, wait.
 struct Launch {
     let ax: AX
@@ -97,7 +104,9 @@ struct Launch {
         process = Capability(port: answer.header.port, private: answer.header.private)
         _ = file
         setComment(process)
+        let interrupts = stunOnInterrupt(process)
         guard let end = server.waitForEnd() else { return 1 }
+        interrupts.cancelled = true
         switch end.cause {
         case .normal:
             return end.detail
@@ -231,6 +240,31 @@ struct Launch {
         pd.segments[i] = ProcessSegment(capability: file, offset: 0, address: start, length: UInt32(length), type: .execStack)
         pd.threads[0].sp = stack.stackPointer
         return file
+    }
+
+    /// Ctrl-C and Ctrl-\\ stun the program with SIGINT or SIGQUIT (PS_STUN,
+    /// the signal number as the stun code), as Amoeba's ax does without an
+    /// interrupt capability; the checkpoint then ends ax with 128+signal.
+    /// The handlers only note the signal (and replace an inherited
+    /// SIG_IGN, as a background job has); a thread sends the stun.
+    func stunOnInterrupt(_ process: Capability) -> Interrupts {
+        let connection = session.connection
+        let watcher = Interrupts()
+        signal(SIGINT) { pendingInterrupt = $0 }
+        signal(SIGQUIT) { pendingInterrupt = $0 }
+        Thread {
+            while !watcher.cancelled {
+                let sig = pendingInterrupt
+                if sig != 0 {
+                    pendingInterrupt = 0
+                    var h = Header(capability: process, command: ProcessCommand.stun.rawValue)
+                    h.offset = sig
+                    _ = try? connection.trans(h, [], timeout: .seconds(10))
+                }
+                usleep(20_000)
+            }
+        }.start()
+        return watcher
     }
 
     /// Amoeba's comment: "USER: program args", cut to 31 characters.

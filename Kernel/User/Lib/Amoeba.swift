@@ -158,6 +158,17 @@ enum Console {
         return true
     }
 
+    /// FSQ_READ of up to `wanted` bytes at `position` from a file-like
+    /// server (ax's STDIN, a tty); nil at the end of input or on an error.
+    static func read(_ cap: Capability, position: Int, wanted: Int) -> [UInt8]? {
+        var h = Header(capability: cap, command: 4052)
+        h.offset = Int32(truncatingIfNeeded: position)
+        h.size = UInt16(min(wanted, 30000))
+        let (r, data) = Amoeba.trans(h, [], replyCapacity: Int(h.size))
+        guard r.status == .ok, !data.isEmpty else { return nil }
+        return data
+    }
+
     /// A line to STDERR (or the console when there is none).
     static func error(_ text: String) {
         flush()
