@@ -41,6 +41,20 @@ public final class UDPLink: Link {
             Glibc.close(fd)
             throw e
         }
+        // A wire has two ends: connected, the socket takes datagrams from
+        // the configured peer only, and a stranger's are dropped by the
+        // kernel before we read them (issue 10, item 6).
+        var peer = remote
+        let connected = withUnsafePointer(to: &peer) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+        guard connected else {
+            let e = LinkError.system("\(name): connect to \(remoteHost):\(remotePort)")
+            Glibc.close(fd)
+            throw e
+        }
     }
 
     /// A member of the multicast segment `group:port`.
