@@ -6,7 +6,9 @@
 # seconds), and a's memory must stay bounded. Then a point-to-point udp
 # link, which takes frames from its configured peer only:
 #
-#   0. a stranger's frames to a udp link's port never reach its daemon
+#   0. a stranger's frames to a udp link's port never reach its daemon;
+#      on a keyed multicast segment (key=FILE) a daemon without the key
+#      can neither reach a host nor put a frame into one
 #   1. 4,400 REQUESTs by broadcast, one kid each, tid 0xFFFFFFF0 (ledger)
 #   2. 4,400 such REQUESTs unicast from forged addresses, each claiming a
 #      30 s round trip (ledger; a full state table; the sys server relistens)
@@ -82,6 +84,28 @@ else
   bad "0. c and d do not reach each other"
 fi
 stop c; stop d
+
+# ---- a keyed segment ------------------------------------------------------
+keyseg="239.255.$(( $$ % 250 )).10:$((pa + 3))"
+start e "mcast:$keyseg,local=127.0.0.1,ttl=0,key=$W/segment.key" || exit 1
+start f "mcast:$keyseg,local=127.0.0.1,ttl=0,key=$W/segment.key" || exit 1
+start x "mcast:$keyseg,local=127.0.0.1,ttl=0" || exit 1
+[[ $(stat -c %a "$W/segment.key") == 600 ]] && ok "0. the segment key is 0600" || bad "0. segment key mode $(stat -c %a "$W/segment.key")"
+if tool f std_info --timeout 5 "$W/e/sys.cap" >/dev/null 2>&1; then
+  ok "0. hosts holding the key reach each other"
+else
+  bad "0. keyed hosts e and f do not reach each other"
+fi
+tool x std_info --timeout 3 "$W/e/sys.cap" >/dev/null 2>&1 \
+  && bad "0. a daemon without the key reached a keyed host" || ok "0. a daemon without the key reaches no keyed host"
+frames_e() { tool f std_status --timeout 5 "$W/e/sys.cap" | sed -n 's/^frames in \([0-9]*\) .*/\1/p'; }
+before=$(frames_e)
+python3 scripts/lib/forge.py "$keyseg" locate-flood 2000 >/dev/null
+sleep 0.5
+after=$(frames_e)
+(( after - before < 100 )) && ok "0. 2,000 forged frames on a keyed segment: $((after - before)) reached a keyed daemon" \
+  || bad "0. a keyed daemon took forged frames: frames in $before -> $after"
+stop e; stop f; stop x
 
 # ---- a shared segment ---------------------------------------------------
 seg_link="mcast:$segment,local=127.0.0.1,ttl=0"
