@@ -127,6 +127,14 @@ let package = Package(
             dependencies: ["Amunix", "AmoebaCore", "FLIP", "RPC", "Node",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "amunix/rpc_bench"),
+        // flipdump: frames decoded by the protocol's own decoders.
+        .target(name: "FlipDump", dependencies: ["AmoebaCore", "FLIP", "RPC"], path: "amunix/FlipDump"),
+        .executableTarget(
+            name: "flipdump",
+            dependencies: ["FlipDump", "AmunixDaemon", "CPcap", "AmoebaCore", "FLIP",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "amunix/flipdump"),
+        .testTarget(name: "FlipDumpTests", dependencies: ["FlipDump", "AmoebaCore", "FLIP", "RPC"]),
         .target(
             name: "StdTools",
             dependencies: ["AmoebaCore", "Amunix", "AmoebaClient", "AmoebaNames",
@@ -164,6 +172,8 @@ let package = Package(
                 path: "Sources/ShellSupport"),
         .executableTarget(name: "dir", dependencies: ["ShellSupport", "DirectoryProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/dir"),
         .executableTarget(name: "mkd", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/mkd"),
+        .executableTarget(name: "chm", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/chm"),
+        .executableTarget(name: "mv", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/mv"),
         .executableTarget(name: "del", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/del"),
         .executableTarget(name: "get", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/get"),
         .executableTarget(name: "put", dependencies: ["ShellSupport", "DirectoryProtocol", "Bullet", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/put"),
@@ -172,10 +182,21 @@ let package = Package(
             dependencies: ["AmoebaClient", "AmoebaNames", "Amunix", "Bullet", "DirectoryProtocol", "Directory", "DiskStorage",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/amoeba-init"),
+        .executableTarget(name: "ax", dependencies: ["ShellSupport", "ProcessDescriptor", "AmoebaClient", "AmoebaNames", "Amunix",
+                                                     .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/ax"),
         .testTarget(name: "ShellTests", dependencies: ["AmoebaClient", "AmoebaCore", "AmoebaNames", "ShellSupport", "DirectoryProtocol",
                                                  "Directory", "Bullet", "Storage"]),
         .testTarget(name: "DirectoryProtocolTests", dependencies: ["AmoebaCore", "DirectoryProtocol"]),
         .testTarget(name: "NodeServersTests", dependencies: ["AmoebaCore", "DirectoryProtocol", "NodeServers"]),
+        // Process descriptors (process_d, segment_d, thread_d) and the proc
+        // server's commands: Embedded-clean, shared by the kernel's proc
+        // server, acv and ax.
+        .target(name: "ProcessDescriptor", dependencies: ["AmoebaCore"], path: "Sources/ProcessDescriptor"),
+        .testTarget(name: "ProcessDescriptorTests", dependencies: ["AmoebaCore", "ProcessDescriptor"]),
+        .executableTarget(name: "acv", dependencies: ["KernelCore", "ProcessDescriptor",
+                                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/acv"),
         // section: kernel host targets
         .target(name: "KernelCore", dependencies: ["AmoebaCore", "NodeServers"], path: "Kernel/Core"),
         .testTarget(name: "KernelCoreTests", dependencies: ["TestSupport", "KernelCore", "AmoebaCore", "NodeServers"],

@@ -36,10 +36,12 @@ options:
                        the Linux tap interface IFACE (QEMU -netdev tap; root,
                        IFACE created beforehand, e.g. ip tuntap add IFACE mode tap).
                  Without --link the node has no NIC.
-  --state DIR    the node's state folder, as amunixd has one: the host secret
-                 (DIR/hostsecret, made on first use and kept) goes on the kernel
-                 command line as hostsecret=, and the host capability it gives
-                 is written to DIR/host.cap before the boot, so the node keeps
+  --state DIR    the node's state folder (made 0700), as amunixd has one: the
+                 host secret (DIR/hostsecret, made on first use and kept) reaches
+                 the kernel as the fw_cfg file opt/amoeba/hostsecret, never on
+                 the QEMU command line (which any local user can read with ps),
+                 and the host capability it gives is written to DIR/host.cap
+                 (0600) before the boot, so the node keeps
                  its capability across reboots and `amoeba-init --host
                  NAME=DIR` enters it as /hosts/NAME. Needs the `cap` tool
                  (swift build; AMUNIX_BIN names its folder if elsewhere).
@@ -48,12 +50,19 @@ options:
                  for udp:, the interface name for tap:, this process for mcast:)
   -h, --help     this text
 
+the console: what you type goes to the node's serial port (tty:00).
+  Ctrl-A X       quit QEMU (the node stops at once; its state folder stays)
+  Ctrl-A C       QEMU's monitor and back (info network, info registers, ...)
+  Ctrl-A H       the other Ctrl-A keys
+  Ctrl-C         also quits QEMU
+
 kernel command line words the kernel knows:
   scenario=NAME  run a self-checking scenario and exit (see kernel-test.sh)
   net=stats      print the NIC's counters on the console when traffic pauses
   hostsecret=GETPORT:CHECK
                  the kernel directory's get-port and check field (12 hex
-                 digits each): the host capability is F(GETPORT)/1(ff)/CHECK
+                 digits each): the host capability is F(GETPORT)/1(ff)/CHECK.
+                 For tests only: visible in ps; --state passes it privately
   bench          serve rpc_bench's echo protocol as `bench` (tests, benchmarks)
   call=CAP[,CAP] once up, std_info and GETTIME each capability, print the
                  answers; with calls=N also time N null transactions to the first
@@ -142,7 +151,8 @@ fi
 # The host secret: made once, kept in the state folder, like NVRAM.
 if [ -n "$state" ]; then
   case "$state" in /*) ;; *) state="$OLDPWD/$state" ;; esac   # named from where the caller stood
-  mkdir -p "$state" || { echo "kernel-run: cannot create $state" >&2; exit 1; }
+  (umask 077; mkdir -p "$state") || { echo "kernel-run: cannot create $state" >&2; exit 1; }
+  chmod 700 "$state"   # an existing folder too: it holds the secret
   if [ ! -s "$state/hostsecret" ]; then
     (umask 077; printf '%s:%s\n' "$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" \
       "$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" >"$state/hostsecret")
@@ -155,11 +165,17 @@ if [ -n "$state" ]; then
     swift build --product cap >/dev/null 2>&1 || { echo "kernel-run: swift build --product cap failed" >&2; exit 1; }
   fi
   putport=$("$bin/cap" putport "${secret%%:*}") || exit 1
-  echo "$putport/1(ff)/${secret##*:}" >"$state/host.cap.tmp" && mv "$state/host.cap.tmp" "$state/host.cap"
-  words+=("hostsecret=$secret")
+  rm -f "$state/host.cap.tmp"
+  (umask 077; echo "$putport/1(ff)/${secret##*:}" >"$state/host.cap.tmp") && mv "$state/host.cap.tmp" "$state/host.cap"
+  # QEMU reads the file itself; its path is all that shows in ps (commas doubled, QEMU's escape).
+  net+=(-fw_cfg "name=opt/amoeba/hostsecret,file=${state//,/,,}/hostsecret")
 fi
 
+# On a terminal the console carries QEMU's monitor too, so Ctrl-A X quits
+# and Ctrl-A C reaches the monitor; from a pipe or a file (tests, scripts)
+# every byte goes to the guest.
+if [ -t 0 ]; then serial=mon:stdio; else serial=stdio; fi
 exec qemu-system-i386 -accel tcg -cpu max -m 64M -no-reboot -display none \
-  -serial stdio -monitor none \
+  -serial "$serial" -monitor none \
   -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
   "${net[@]}" ${QEMU_FLAGS:-} -kernel "$out/kernel.elf" -append "${words[*]:-}"

@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 size_mb=50
 [[ ${1:-} == --size-mb ]] && size_mb=$2
 BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
-for t in amunixd soap-server bullet-server amoeba-init dir mkd del get put std_info std_restrict std_status; do
+for t in amunixd soap-server bullet-server amoeba-init dir mkd del get put chm mv std_info std_restrict std_status; do
   [[ -x "$BIN/$t" ]] || { echo "missing $BIN/$t: run swift build first"; exit 1; }
 done
 W=$(mktemp -d /tmp/amoeba-shell.XXXXXX)
@@ -169,6 +169,53 @@ check "amoeba-init refuses an unknown --servers-on" 64 *"not one of the --host n
   "$BIN/amoeba-init" --soap-store "$W/s2" --bullet-store "$W/b2" --host a="$W/a" --servers-on z
 check "amoeba-init refuses a folder with no host capabilities" 1 *"holds no host capabilities"* \
   "$BIN/amoeba-init" --soap-store "$W/s3" --bullet-store "$W/b3" --host a="$W/nothing" --root-file "$W/x.cap"
+
+# ---- for scripts: --json, and dir -t ---------------------------------------
+# jq-free checks: python3 parses what the tools print.
+pyq() { python3 -c "import json,sys; d=[json.loads(l) for l in sys.stdin if l.strip()]; print($1)"; }
+out=$(amx_tool b dir --json / | pyq '[r["name"] for r in d[0]]')
+[[ $out == "['home', 'hosts', 'profile']" ]] && ok "dir --json / is one array of rows" || bad "dir --json /: $out"
+out=$(amx_tool b dir --json /hosts/a | pyq '[(r["name"], r["info"], sorted(r["masks"]), r["capability"][:1]) for r in d[0] if r["name"] == "sys"]')
+[[ $out == "[('sys', 'system server', ['group', 'other', 'owner'], '')]" || $out == "[('sys', 'system server', ['group', 'other', 'owner'], '"* ]] \
+  && ok "a row has its info, masks by column name and capability" || bad "dir --json row: $out"
+echo "twelve bytes" | amx_tool b put /home/ann/sized
+out=$(amx_tool b dir --json /home/ann | pyq '[(r["name"], r.get("size")) for r in d[0] if r["name"] == "sized"]')
+[[ $out == "[('sized', 13)]" ]] && ok "a file row carries its size as a number" || bad "dir --json size: $out"
+out=$(amx_tool b std_info --json /hosts/b/sys /hosts/b/nothing 2>/dev/null | pyq '[(x["object"], x.get("info"), x.get("error")) for x in d]'); rc=${PIPESTATUS[0]}
+[[ $out == "[('/hosts/b/sys', 'system server', None), ('/hosts/b/nothing', None, 'STD_NOTFOUND')]" ]] \
+  && ok "std_info --json: a line per object, failures with their Amoeba name" || bad "std_info --json: $out"
+out=$(amx_tool b std_status --json /hosts/b/sys | pyq '"host b" in d[0]["status"]')
+[[ $out == True ]] && ok "std_status --json carries the report" || bad "std_status --json: $out"
+amx_tool b mkd /home/ann/order
+for n in old mid new; do amx_tool b mkd "/home/ann/order/$n"; sleep 1.1; done
+check "dir -t: newest first" 0 $'new\nmid\nold' amx_tool b dir -t /home/ann/order
+check "dir -t -r: oldest first" 0 $'old\nmid\nnew' amx_tool b dir -t -r /home/ann/order
+check "dir (by name)" 0 $'mid\nnew\nold' amx_tool b dir /home/ann/order
+amx_tool b del -r /home/ann/order /home/ann/sized
+
+# ---- reorganising: chm and mv ------------------------------------------------
+amx_tool b mkd /home/ann/re /home/ann/re/sub
+echo moved | amx_tool b put /home/ann/re/f
+check "chm sets a row's column masks" 0 "" amx_tool b chm ff:2:0 /home/ann/re/f
+check "dir -c shows them" 0 *"f    ff     2      0"* amx_tool b dir -c /home/ann/re
+check "chm with bad masks is a usage error" 64 *"hex masks"* amx_tool b chm zz /home/ann/re/f
+check "chm of a missing row is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool b chm ff /home/ann/re/none
+f_cap=$(amx_tool b dir -k /home/ann/re/f | awk '{print $2}')
+check "mv renames a row" 0 "" amx_tool b mv /home/ann/re/f /home/ann/re/g
+check "the old name is gone, the new one is there" 0 $'g\nsub' amx_tool b dir /home/ann/re
+check "the same object, under the new name" 0 "moved" amx_tool b get /home/ann/re/g
+check "with its masks" 0 *"g    ff     2      0"* amx_tool b dir -c /home/ann/re
+check "mv into a directory keeps the name" 0 "" amx_tool b mv /home/ann/re/g /home/ann/re/sub
+check "and it is there" 0 "g" amx_tool b dir /home/ann/re/sub
+check "still the same capability" 0 *"$f_cap"* amx_tool b dir -k /home/ann/re/sub/g
+echo other | amx_tool b put /home/ann/re/h
+check "mv onto an existing row is refused" 1 *"already exists (STD_EXISTS); use -f"* amx_tool b mv /home/ann/re/h /home/ann/re/sub/g
+check "mv -f replaces it" 0 "" amx_tool b mv -f /home/ann/re/h /home/ann/re/sub/g
+check "with the moved object" 0 "other" amx_tool b get /home/ann/re/sub/g
+check "mv of several into a non-directory is a usage error" 64 *"not a directory"* amx_tool b mv /home/ann/re/sub /home/ann/re/sub /home/ann/re/nothing
+check "mv with one argument is a usage error" 64 *"where to"* amx_tool b mv /home/ann/re
+amx_tool b del -r /home/ann/re
+amx_tool b std_destroy "$f_cap" 2>/dev/null
 
 # ---- std tools take paths ---------------------------------------------------
 check "std_info of a path" 0 "system server" amx_tool c std_info /hosts/b/sys

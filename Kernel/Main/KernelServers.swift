@@ -46,6 +46,7 @@ enum KernelServers {
         }
         LocalIPC.serve("tty:00", getPort: tty.identity.getPort) { tty.handle($0) }
         SharedSegments.start()
+        ProcessServer.start(in: node.directory)
     }
 }
 

@@ -34,9 +34,15 @@ final class Transaction {
     var answered = false
     /// A request from the network: the node's server slot its reply goes to.
     var slot: ServerSlotID? = nil
+    /// The same: the port it came in through, whose slot the network
+    /// thread re-opens once this reply is posted (so a port never holds
+    /// more network requests than it has slots).
+    var listener: PortListener? = nil
     /// Bumped on every use of the record for a remote trans, so a result
     /// arriving for an earlier, abandoned use is told apart.
     var serial: UInt32 = 0
+    /// Its client waits for the network (a signal may cut that short).
+    var remote = false
 
     init() {}
 }
@@ -98,6 +104,11 @@ final class PortListener {
     var pending: [Transaction] = []
     /// A kernel server's port: listened on for good.
     var kernelServed = false
+    /// Requests from the network taken in through this port and not yet
+    /// answered (at most Network.slotsPerPort).
+    var networkHeld = 0
+    /// No longer listed: its slots are closed and are not re-opened.
+    var retired = false
     init(getPort: Port, putPort: Port) {
         self.getPort = getPort
         self.putPort = putPort
@@ -129,8 +140,12 @@ enum LocalIPC {
 
     /// Server side (a user thread): waits for the next request on
     /// `getPort`; nil when its process ended while it waited.
-    static func getRequest(on getPort: Port) -> Transaction? {
-        let listener = Interrupts.withDisabled { listen(getPort) }
+    static func getRequest(on getPort: Port, for process: Process) -> Transaction? {
+        let listener = Interrupts.withDisabled {
+            let l = listen(getPort)
+            if !process.served.contains(where: { $0 === l }) { process.served.append(l) }
+            return l
+        }
         return Interrupts.withDisabled {
             if !listener.pending.isEmpty { return listener.pending.removeFirst() }
             let me = Scheduler.current!
@@ -216,16 +231,32 @@ enum LocalIPC {
         t.answered = false
         t.waiting = true
         t.serial &+= 1
+        t.remote = true
         Network.post(.trans(t, serial: t.serial))
         while !t.answered {
             if me.killed {
                 t.reply = .status(.rpcFailure)
+                Network.post(.forget(t, serial: t.serial))
                 break
             }
             Scheduler.block()
         }
         t.waiting = false
+        t.remote = false
         return Unmanaged.passUnretained(t)
+    }
+
+    /// A signal cuts short the remote trans `t`'s client is blocked in: it
+    /// returns RPC_ABORTED at once (the request may or may not have run,
+    /// as after RPC_FAILURE), and the node forgets the transaction, so its
+    /// late result finds nobody. False when `t` is not such a trans.
+    static func abortRemote(_ t: Transaction) -> Bool {
+        guard t.remote, t.waiting, !t.answered else { return false }
+        t.reply = .status(.rpcAborted)
+        t.answered = true
+        Network.post(.forget(t, serial: t.serial))
+        if let c = t.client { Scheduler.wake(c) }
+        return true
     }
 
     /// The network thread's answer to a remote trans: ignored when the
@@ -275,16 +306,35 @@ enum LocalIPC {
         return t
     }
 
-    /// A port whose last server thread went with its process, and with
-    /// nothing queued, stops being listed: otherwise every port a user ever
-    /// listened on would hold kernel heap for good. With a network the
-    /// node body holds slots for the port, so it stays (closing those
-    /// slots is the network thread's to do, and it does not yet).
+    /// A port whose last server thread went with its process, and with no
+    /// local client queued, stops being listed: otherwise every port a
+    /// user ever listened on would hold kernel heap for good, and with a
+    /// network its slots would stay open in the node body, taking in
+    /// requests nobody will ever serve. The network thread closes the
+    /// slots and refuses the network requests still queued here (their
+    /// clients get RPC_FAILURE at once); requests a server thread holds
+    /// are answered by it, or with RPC_FAILURE as its process ends.
     private static func retireIfUnused(_ listener: PortListener) {
-        guard !Network.isUp, !listener.kernelServed, !listener.hasIdleServer, listener.pending.isEmpty else { return }
+        guard !listener.retired, !listener.kernelServed, !listener.hasIdleServer,
+              listener.pending.allSatisfy({ $0.slot != nil }) else { return }
         listeners.removeAll { $0 === listener }
         putPortOf[listener.getPort] = nil
         if lastFound === listener { lastFound = nil }
+        listener.retired = true
+        guard Network.isUp else { return }
+        var refused: [Transaction] = []
+        swap(&refused, &listener.pending)
+        Network.post(.unlisten(listener, refused: refused))
+    }
+
+    /// `process` ended: the ports it served that no other thread waits on
+    /// now retire (its threads that were not in getreq when it ended did
+    /// not pass through getreq's own check on their way out).
+    static func processEnded(_ process: Process) {
+        Interrupts.withDisabled {
+            for l in process.served where !l.kernelServed && !l.hasIdleServer { retireIfUnused(l) }
+            process.served = []
+        }
     }
 
     private static func listen(_ getPort: Port) -> PortListener {
@@ -367,6 +417,18 @@ enum LocalIPC {
             while true {
                 t = replyAndWait(t, handler(t.request), on: listener)
             }
+        })
+    }
+
+    /// Starts a kernel server thread on `getPort` that hands each request
+    /// to `handler`, which answers it with `putReply` now or later, from
+    /// any thread (the proc server answers an exec from a worker).
+    static func serveTransactions(_ name: String, getPort: Port, priority: Priority = Priority(process: .high),
+                                  _ handler: @escaping (Transaction) -> Void) {
+        let listener = Interrupts.withDisabled { listen(getPort) }
+        listener.kernelServed = true
+        servers.append(Scheduler.spawn(name, priority: priority) {
+            while true { handler(getRequest(from: listener)) }
         })
     }
 }

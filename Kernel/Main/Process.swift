@@ -9,6 +9,7 @@
 // can wait for the end and read how it ended.
 import AmoebaCore
 import KernelCore
+import ProcessDescriptor
 
 final class Process {
     enum Ending: Equatable { case running, exited(Int32), aborted(String), threadExited }
@@ -32,10 +33,15 @@ final class Process {
     var transactionsInFlight = 0
     /// Its threads still alive, so that its end can stop them all at once.
     var threads: [KThread] = []
+    /// The ports its threads called getreq on (their slots close when it ends).
+    var served: [PortListener] = []
     let finished = Semaphore(0)
+    /// The CPU exception that aborted it, for the checkpoint to its owner
+    /// (ProcessServer); nil for an exit or a software abort.
+    var exception: (number: Int32, frame: I386ThreadState)? = nil
     let priority: PriorityLevel
 
-    private init(name: String, space: AddressSpace, priority: PriorityLevel) {
+    init(name: String, space: AddressSpace, priority: PriorityLevel) {
         id = Process.nextID
         Process.nextID += 1
         self.name = name
@@ -74,13 +80,17 @@ final class Process {
         } catch { throw .segment(error) }
         var v = stackBase
         while v < stackTop { guard space.mapNew(v, writable: true) else { throw .memory }; v += 4096 }
-        // Initial stack: [pointer to the directory capability][arguments...], the capability above.
-        let capAddress = stackTop - 16
-        var frame: [UInt32] = [capAddress]
-        frame.append(contentsOf: arguments)
-        let esp = capAddress - UInt32(frame.count * 4)
-        directory.bytes.withUnsafeBytes { _ = space.write($0, at: capAddress) }
-        frame.withUnsafeBytes { _ = space.write($0, at: esp) }
+        // Amoeba's initial stack: argv = [name, each argument in decimal],
+        // no environment, the directory as ROOT.
+        var argv = [name]
+        for a in arguments { argv.append("\(a)") }
+        let stack: InitialStack
+        do throws(InitialStack.BuildError) {
+            stack = try InitialStack(start: stackBase, length: Int(stackSize), arguments: argv, environment: [],
+                                     capabilities: [("ROOT", directory)])
+        } catch { throw .memory }
+        stack.bytes.withUnsafeBytes { _ = space.write($0, at: stackBase) }
+        let esp = stack.stackPointer
 
         p.liveThreads = 1
         guard let t = KThread(name: name, priority: Priority(process: priority, thread: .normal), preemptible: true, body: {})
@@ -133,7 +143,10 @@ final class Process {
         case .running, .threadExited: break
         }
         p.liveThreads -= 1
-        if p.liveThreads == 0 { p.finished.up() }
+        if p.liveThreads == 0 {
+            LocalIPC.processEnded(p)   // its ports' network slots close
+            p.finished.up()
+        }
     }
 
     /// Validates a user range against what is mapped for this process (see UserBuffer).

@@ -161,6 +161,11 @@ enum Signals {
             Scheduler.wake(t)
             return
         }
+        // A trans gone to the network ends at once (LocalIPC.abortRemote).
+        if let remote = t.clientTransaction, LocalIPC.abortRemote(remote) {
+            t.signals?.interrupted = true
+            return
+        }
         // A trans being served goes on; the user thread serving it hears of
         // the signal through SIG_TRANS, if it catches that.
         if let served = t.clientTransaction, served.client === t, !served.answered {

@@ -211,7 +211,7 @@ enum Syscalls {
             me.serving = nil
             LocalIPC.putReply(stale, .status(.rpcFailure))
         }
-        guard let t = LocalIPC.getRequest(on: h.port) else {
+        guard let t = LocalIPC.getRequest(on: h.port, for: process) else {
             return .success(Int32(ErrorCode.rpcFailure.rawValue))   // its process ended; it stops on the way out
         }
         if t === Signals.interruptedRequest { return .success(Int32(ErrorCode.rpcAborted.rawValue)) }
@@ -278,6 +278,7 @@ enum Syscalls {
 
     @inline(never)
     private static func recordFault(_ frame: UnsafeMutablePointer<InterruptFrame>) {
+        ProcessServer.noteException(frame.pointee, faultAddress: frame.pointee.vector == 14 ? cpu_cr2() : 0)
         Process.recordEnd(.aborted(describe(frame.pointee)))
     }
 

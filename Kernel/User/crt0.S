@@ -1,15 +1,15 @@
 /*
- * Where a user program begins. The kernel leaves on the stack a pointer
- * to the kernel directory's capability and the program's arguments; this
- * passes them to the user library's Swift entry and hands its result to
- * the exit call. Also the heap region the user library allocates from.
+ * Where a user program begins. The stack pointer points at Amoeba's
+ * initial stack (argc, argv, envp, capv: see Lib/Program.swift); this
+ * passes it to the user library's Swift entry and hands its result to the
+ * exit call. Also the heap region the user library allocates from.
  */
     .section .text
     .globl _start
 _start:
-    mov (%esp), %eax
-    mov 4(%esp), %ecx
-    push %ecx
+    mov %esp, %eax
+    and $-16, %esp
+    sub $12, %esp
     push %eax
     call user_start
     mov %eax, %ebx

@@ -107,6 +107,29 @@ public struct DirectoryClient<T: Transactor> {
         return DirectoryListing(columns: columns, entries: entries)
     }
 
+    /// When each row of `names` was made or last changed (SOAP keeps a time
+    /// per row, in seconds), asked with SETLOOKUP a batch at a time. Rows
+    /// that went meanwhile are left out.
+    public func rowTimes(_ names: [String], in directory: Capability) throws(ErrorCode) -> [String: Int32] {
+        var times = [String: Int32]()
+        let set = CapabilitySet(directory)
+        var start = 0
+        while start < names.count {
+            let batch = Array(names[start..<min(start + 32, names.count)])
+            let r = try transport.call(Header(capability: directory, command: DirectoryCommand.setLookup),
+                                       DirectoryRequest.setLookup(batch.map { (set, $0) }))
+            let entries: [DirectoryReply.Entry]
+            do {
+                entries = try DirectoryReply.setLookup(r.data, count: batch.count)
+            } catch {
+                throw .systemError
+            }
+            for (name, e) in zip(batch, entries) where e.status == .ok { times[name] = e.time }
+            start += batch.count
+        }
+        return times
+    }
+
     /// Enters `capabilities` as `name` in `directory` with one mask per column.
     public func append(_ name: String, _ capabilities: CapabilitySet, masks: [UInt32],
                        in directory: Capability) throws(ErrorCode) {
@@ -120,6 +143,13 @@ public struct DirectoryClient<T: Transactor> {
         guard DirectoryName.isValid(name) else { throw .argumentBad }
         _ = try transport.call(Header(capability: directory, command: DirectoryCommand.delete),
                                DirectoryRequest.name(name))
+    }
+
+    /// Sets the column masks of row `name` in `directory`.
+    public func changeMasks(of name: String, to masks: [UInt32], in directory: Capability) throws(ErrorCode) {
+        guard DirectoryName.isValid(name) else { throw .argumentBad }
+        _ = try transport.call(Header(capability: directory, command: DirectoryCommand.chmod),
+                               DirectoryRequest.chmod(name: name, masks: masks))
     }
 
     /// A new directory with `columns` on the server of `server` (any

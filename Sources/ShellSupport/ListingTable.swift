@@ -123,3 +123,38 @@ public struct ListingTable {
         return String(s)
     }
 }
+
+/// A row as `dir --json` prints it: the same cells as the table, each in a
+/// field of its own, and a file's size as a number.
+public struct ListingRowJSON: Encodable {
+    public var name: String
+    /// Rights mask per directory column, by column name.
+    public var masks: [String: UInt32]?
+    public var info: String?
+    /// A file's size in bytes, read from its STD_INFO (`-  N bytes`).
+    public var size: UInt64?
+    public var error: String?
+    public var capability: String?
+    public var set: String?
+
+    public init(_ row: ListingRow, columns: [String]) {
+        name = row.name
+        if let m = row.masks {
+            var byColumn = [String: UInt32]()
+            for (i, mask) in m.enumerated() { byColumn[i < columns.count ? columns[i] : "column\(i + 1)"] = mask }
+            masks = byColumn
+        }
+        switch row.info {
+        case .success(let text)?:
+            info = text
+            let parts = text.split(separator: " ")
+            if parts.count == 3, parts[0] == "-", parts[2] == "bytes" { size = UInt64(parts[1]) }
+        case .failure(let e)?:
+            error = e.name
+        case nil:
+            break
+        }
+        capability = row.capability
+        set = row.set
+    }
+}

@@ -71,7 +71,10 @@ public enum ToolRunner {
 
     /// Runs `action` on each argument; prints failures as
     /// `tool: ARG: ERROR_NAME` on stderr; exits with the worst code.
+    /// `failed`, when given, also hears each argument's failure (--json
+    /// prints it as a line of its own).
     public static func forEach(_ tool: String, _ arguments: [String], options: DaemonOptions,
+                               failed: ((String, ToolError) -> Void)? = nil,
                                _ action: (StandardClient, String, Capability) throws(ToolError) -> Void) -> Never {
         var worst: Int32 = 0
         let client: StandardClient
@@ -87,6 +90,7 @@ public enum ToolRunner {
                 try action(client, arg, cap)
             } catch {
                 fail(tool, arg, error)
+                failed?(arg, error)
                 worst = max(worst, error.exitCode)
             }
         }

@@ -15,6 +15,9 @@
 //                                 Amoeba enters a host, so /hosts/NAME/sys
 //                                 is looked up in the node
 //   /profile/cap/bulletsvr/default  the file server `put` uses
+//   /bin/NAME                     with --bin DIR: each file of DIR (Amoeba
+//                                 binaries, as acv and kernel-build.sh make
+//                                 them) stored on the file server, for ax
 //
 // Then it writes the root capability to --root-file and to each --publish
 // folder (an amunixd state folder, where the tools look for root.cap).
@@ -60,6 +63,9 @@ struct AmoebaInit: ParsableCommand {
 
     @Option(name: .customLong("publish"), help: "Also write root.cap into this folder (e.g. an amunixd state folder). Repeat.")
     var publish: [String] = []
+
+    @Option(name: .customLong("bin"), help: "A folder of Amoeba binaries (e.g. .build-kernel/bin) to store as /bin/NAME.")
+    var bin: String?
 
     func validate() throws {
         for h in hosts {
@@ -152,6 +158,9 @@ struct AmoebaInit: ParsableCommand {
                 }
             }
         }
+        if let bin {
+            try storeBinaries(from: bin, names: names, bullet: bullet, net: &net, masks: masks, objectMasks: objectMasks)
+        }
         let targets = [rootFile ?? RootCapability.homeFile] + publish.map { "\($0)/\(RootCapability.fileName)" }
         for t in targets {
             do {
@@ -162,6 +171,29 @@ struct AmoebaInit: ParsableCommand {
         }
         print("root \(root.text)")
         print("written to \(targets.joined(separator: ", "))")
+    }
+
+    /// Each regular file of `folder` as a committed file under /bin.
+    private func storeBinaries(from folder: String, names: DirectoryClient<LocalNetwork>, bullet: BulletServer<DiskStore>,
+                               net: inout LocalNetwork, masks: [UInt32], objectMasks: [UInt32]) throws {
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+            throw SetupError(message: "--bin \(folder): cannot read the folder")
+        }
+        do throws(ErrorCode) { _ = try names.makeDirectory(AmoebaPath("bin"), masks: masks) } catch {
+            throw SetupError(message: "mkd /bin: \(error.name)")
+        }
+        net.add(port: bullet.putPort) { bullet.handle(header: $0, data: $1) }
+        let fileClient = FileClient(transport: net)
+        for name in files.sorted() where DirectoryName.isValid(name) {
+            guard let data = FileManager.default.contents(atPath: "\(folder)/\(name)") else { continue }
+            do throws(ErrorCode) {
+                let file = try fileClient.create(Array(data), on: bullet.superCapability)
+                try names.enter(AmoebaPath("bin/\(name)"), file, masks: objectMasks)
+            } catch {
+                throw SetupError(message: "/bin/\(name): \(error.name)")
+            }
+        }
+        print("/bin: \(files.count) programs from \(folder)")
     }
 
     /// A kernel node's state folder: the run script writes host.cap there

@@ -51,7 +51,14 @@ struct Dir: ParsableCommand {
     @Flag(name: .short, help: "Show a directory's own row, not its contents (as Amoeba's dir -d).") var d = false
     @Flag(name: .short, help: "Reverse the order.") var r = false
     @Flag(name: .short, help: "Unsorted: the directory's own order.") var u = false
+    @Flag(name: .short, help: "Sort by the time each row was made or last changed, newest first (as Amoeba's dir -t).") var t = false
+    @Flag(help: "For scripts: one JSON array of rows per path, each row with name, masks, info (or error), size for files, capability.") var json = false
     @Argument(help: "Paths (default: the working directory, $AMOEBA_WORK, else /).") var paths: [String] = []
+
+    // --json gives a script everything a person could ask for with -c -l -k.
+    var showInfo: Bool { l || json }
+    var showCapability: Bool { k || json }
+    var showMasks: Bool { c || json }
 
     func run() throws {
         runTool("dir") { () throws(ToolError) -> Int32 in
@@ -60,7 +67,7 @@ struct Dir: ParsableCommand {
             let targets = paths.isEmpty ? ["."] : paths
             for (i, arg) in targets.enumerated() {
                 do throws(ToolError) {
-                    if targets.count > 1 { print("\(i > 0 ? "\n" : "")\(arg):") }
+                    if targets.count > 1 && !json { print("\(i > 0 ? "\n" : "")\(arg):") }
                     worst = max(worst, try show(arg, session))
                 } catch {
                     ToolRunner.fail("dir", arg, error)
@@ -91,34 +98,51 @@ struct Dir: ParsableCommand {
             }
             var masks: [UInt32]? = nil
             var columns: [String] = []
-            if c, let dir = try? client.lookup(parent) {
+            if showMasks, let dir = try? client.lookup(parent) {
                 masks = (try? client.masks(of: name, in: dir)) ?? []
                 columns = (try? client.list(dir).columns) ?? []
             }
             let row = self.row(name, masks: masks, set: .success(set), session)
-            print(ListingTable(columns: columns, human: h).render([row]).joined(separator: "\n"))
+            if json {
+                print(JSONOutput.line([ListingRowJSON(row, columns: columns)]))
+            } else {
+                print(ListingTable(columns: columns, human: h).render([row]).joined(separator: "\n"))
+            }
             return rowCode(row)
         }
         var rows = [ListingRow]()
         var worst: Int32 = 0
         var entries = u ? listing.entries : listing.entries.sorted(by: { $0.name < $1.name })
+        if t {
+            let times: [String: Int32]
+            do throws(ErrorCode) { times = try client.rowTimes(entries.map(\.name), in: cap) } catch { throw .amoeba(error) }
+            // Newest first; rows made in the same second stay by name.
+            entries = entries.enumerated().sorted { a, b in
+                let ta = times[a.element.name] ?? .min, tb = times[b.element.name] ?? .min
+                return ta != tb ? ta > tb : a.offset < b.offset
+            }.map(\.element)
+        }
         if r { entries.reverse() }
         for entry in entries {
             var rowSet: Result<CapabilitySet, ErrorCode> = .success(.empty)
-            if l || k || x {
+            if showInfo || showCapability || x {
                 do throws(ErrorCode) {
                     rowSet = .success(try client.lookupSet(AmoebaPath(components: path.components + [entry.name])))
                 } catch {
                     rowSet = .failure(error)
                 }
             }
-            let row = self.row(entry.name, masks: c ? entry.masks : nil, set: rowSet, session)
+            let row = self.row(entry.name, masks: showMasks ? entry.masks : nil, set: rowSet, session)
             let code = rowCode(row)
             if code != 0, case .failure(let e)? = row.info {
                 ToolRunner.fail("dir", AmoebaPath(components: path.components + [entry.name]).absolute, .amoeba(e))
             }
             worst = max(worst, code)
             rows.append(row)
+        }
+        if json {
+            print(JSONOutput.line(rows.map { ListingRowJSON($0, columns: listing.columns) }))
+            return worst
         }
         let lines = ListingTable(columns: listing.columns, human: h).render(rows)
         if !lines.isEmpty { print(lines.joined(separator: "\n")) }
@@ -128,12 +152,12 @@ struct Dir: ParsableCommand {
     func row(_ name: String, masks: [UInt32]?, set: Result<CapabilitySet, ErrorCode>, _ session: ShellSession) -> ListingRow {
         var r = ListingRow(name: name, masks: masks)
         guard case .success(let set) = set else {
-            if case .failure(let e) = set, l || k || x { r.info = .failure(e) }
+            if case .failure(let e) = set, showInfo || showCapability || x { r.info = .failure(e) }
             return r
         }
         let current = set.current.first
-        if l { r.info = current.map { session.describe($0) } ?? .failure(.directoryUnreachable) }
-        if k, let current { r.capability = current.text }
+        if showInfo { r.info = current.map { session.describe($0) } ?? .failure(.directoryUnreachable) }
+        if showCapability, let current { r.capability = current.text }
         if x {
             var s = "{\(set.initial),\(set.suites.count):"
             for suite in set.suites { s += " \(suite.capability.text)\(suite.isCurrent ? "" : " (old)")" }

@@ -16,9 +16,18 @@ struct StdInfo: ParsableCommand {
 
     @OptionGroup var arguments: ObjectArguments
 
+    @Flag(help: "One JSON object per line: {\"object\": ARG, \"info\": ...} or {\"object\": ARG, \"error\": NAME, \"message\": ...}.")
+    var json = false
+
     func run() throws {
-        ToolRunner.forEach("std_info", arguments.objects, options: daemon) { client, arg, cap throws(ToolError) in
-            let s = try client.info(cap); print(arguments.objects.count > 1 ? "\(arg): \(s)" : s)
+        let failed: ((String, ToolError) -> Void)? = json ? { arg, e in print(JSONOutput.line(ObjectAnswer(object: arg, failure: e))) } : nil
+        ToolRunner.forEach("std_info", arguments.objects, options: daemon, failed: failed) { client, arg, cap throws(ToolError) in
+            let s = try client.info(cap)
+            if json {
+                print(JSONOutput.line(ObjectAnswer(object: arg, info: s)))
+            } else {
+                print(arguments.objects.count > 1 ? "\(arg): \(s)" : s)
+            }
         }
     }
 }

@@ -16,9 +16,18 @@ struct StdStatus: ParsableCommand {
 
     @OptionGroup var arguments: ObjectArguments
 
+    @Flag(help: "One JSON object per line: {\"object\": ARG, \"status\": REPORT} or {\"object\": ARG, \"error\": NAME, \"message\": ...}.")
+    var json = false
+
     func run() throws {
-        ToolRunner.forEach("std_status", arguments.objects, options: daemon) { client, arg, cap throws(ToolError) in
-            let s = try client.status(cap); print(s, terminator: s.hasSuffix("\n") ? "" : "\n")
+        let failed: ((String, ToolError) -> Void)? = json ? { arg, e in print(JSONOutput.line(ObjectAnswer(object: arg, failure: e))) } : nil
+        ToolRunner.forEach("std_status", arguments.objects, options: daemon, failed: failed) { client, arg, cap throws(ToolError) in
+            let s = try client.status(cap)
+            if json {
+                print(JSONOutput.line(ObjectAnswer(object: arg, status: s)))
+            } else {
+                print(s, terminator: s.hasSuffix("\n") ? "" : "\n")
+            }
         }
     }
 }

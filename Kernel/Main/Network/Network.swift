@@ -33,6 +33,11 @@ enum Network {
         case trans(Transaction, serial: UInt32)
         case reply(Transaction)
         case listen(PortListener)
+        /// The port's last server went: close its slots; the network
+        /// requests still queued for it are answered RPC_FAILURE.
+        case unlisten(PortListener, refused: [Transaction])
+        /// The client of this remote trans stopped waiting (signal, end).
+        case forget(Transaction, serial: UInt32)
     }
 
     /// Server slots kept open per listening port: requests beyond them wait
@@ -118,7 +123,25 @@ enum Network {
             guard let slot = t.slot else { return }
             t.slot = nil
             node.putrep(slot, RPCMessage(header: t.reply.header, data: t.reply.body), now: now)
+            // The slot this request used opens again only now: a port holds
+            // at most slotsPerPort network requests; more wait in the RPC
+            // layer's short queue or are refused there, and their clients
+            // retry, as Amoeba's do against a busy server.
+            guard let l = t.listener else { return }
+            t.listener = nil
+            l.networkHeld -= 1
+            statistics.requestsHeld -= 1
+            if !l.retired, node.getreq(port: l.getPort, owner: .server(l)) == nil { statistics.slotsRefused &+= 1 }
+        case .unlisten(let l, let refused):
+            _ = node.cancelGetreqs { if case .server(let o) = $0 { o === l } else { false } }
+            for t in refused {
+                t.reply = .status(.rpcFailure)
+                perform(.reply(t), on: node, now: now)
+            }
+        case .forget(let t, let serial):
+            node.abandon(where: { if case .client(let o, let s) = $0 { o === t && s == serial } else { false } }, now: now)
         case .listen(let l):
+            guard !l.retired else { return }
             for _ in 0..<slotsPerPort {
                 guard node.getreq(port: l.getPort, owner: .server(l)) != nil else {
                     statistics.slotsRefused &+= 1
@@ -156,11 +179,22 @@ enum Network {
                 statistics.requestsIn &+= 1
                 let t = Transaction()
                 t.slot = slot
+                t.listener = l
+                l.networkHeld += 1
+                statistics.requestsHeld += 1
+                if l.networkHeld > statistics.mostHeldPerPort { statistics.mostHeldPerPort = l.networkHeld }
                 t.request = Message(header: request.header, body: request.data)
+                if l.retired {
+                    // Its port closed while this request was on its way:
+                    // refused through the ordinary reply path.
+                    t.reply = .status(.rpcFailure)
+                    post(.reply(t))
+                    continue
+                }
                 LocalIPC.deliverRemote(t, to: l)
-                // Keep the port's slots topped up: the next request must
-                // find one (and locates an answer) while this one is served.
-                _ = node!.getreq(port: l.getPort, owner: .server(l))
+                // The slot is not re-opened here but when the reply is
+                // posted (perform(.reply)): re-opening on arrival let a
+                // flood of requests pile up in the port's queue without bound.
             case .upperLayerReady:
                 break   // no upper layer beside RPC on a kernel node yet
             }
@@ -209,6 +243,10 @@ struct NetworkStatistics {
     var runts: UInt64 = 0
     var transmitRefused: UInt64 = 0
     var slotsRefused: UInt64 = 0
+    /// Requests from the network handed to local servers and not yet answered.
+    var requestsHeld = 0
+    /// The most any one port held at once (bounded by slotsPerPort).
+    var mostHeldPerPort = 0
 }
 
 /// The kernel's entropy as a RandomNumberGenerator, for the node's kernel
@@ -230,6 +268,7 @@ extension Network {
         r += "flip frames in \(s.flip.framesIn) out \(s.flip.framesOut) dropped \(s.flip.totalDropped)\n"
         r += "rpc transactions out \(statistics.transactionsOut) requests in \(statistics.requestsIn) executions \(statistics.requestsIn) duplicates refused \(s.server.duplicatesRefused)\n"
         r += "runts \(statistics.runts) transmit refused \(statistics.transmitRefused) slots refused \(statistics.slotsRefused)\n"
+        r += "requests held \(statistics.requestsHeld) most held per port \(statistics.mostHeldPerPort) slots waiting \(s.slotsWaiting) serving \(s.requestsBeingServed)\n"
         return r
     }
 }

@@ -15,7 +15,9 @@ import KernelCore
 
 enum RemoteCaller {
     static func start(_ line: BootCommandLine) {
-        if let run = line.value(of: "run") { startProgram(run) }
+        if let run = line.value(of: "run") {
+            for program in run.split(separator: ",") { startProgram(String(program)) }
+        }
         guard let list = line.value(of: "call") else { return }
         var targets: [Capability] = []
         for text in list.split(separator: ",") {
@@ -67,7 +69,8 @@ enum RemoteCaller {
 
     /// `hello:CAP`: the carried program started with CAP as its directory;
     /// `server:N`: the user server on get-port [N, "SERVE"], for callers
-    /// on the network.
+    /// on the network; `signals:N`: the signals program with argument N
+    /// (4: a signal cutting short a remote trans). Several, comma-separated.
     private static func startProgram(_ text: String) {
         let parts = text.split(separator: ":", maxSplits: 1)
         if parts.count == 2, parts[0] == "server", let n = UInt32(parts[1]), n < 256 {
@@ -76,8 +79,14 @@ enum RemoteCaller {
             print("[run] process \(p.id) (server) serving get-port \(Hex.encode([UInt8(n)] + Array("SERVE".utf8)))")
             return
         }
+        if parts.count == 2, parts[0] == "signals", let n = UInt32(parts[1]) {
+            let image = Scenarios.program(program_signals(), program_signals_size())
+            guard let p = Scenarios.start("signals", image, n) else { print("[run] signals did not load"); return }
+            print("[run] process \(p.id) (signals) started with argument \(n)")
+            return
+        }
         guard parts.count == 2, parts[0] == "hello" else {
-            print("[run] expected run=hello:CAPABILITY or run=server:N")
+            print("[run] expected run=hello:CAPABILITY, run=server:N or run=signals:N")
             return
         }
         let directory: Capability

@@ -120,7 +120,9 @@ enum Amoeba {
     }
 }
 
-/// Console output through tty:00, a line per transaction.
+/// Console output: a line per transaction, FSQ_WRITE to the STDOUT
+/// capability the program was started with (ax serves it), or to the
+/// node's tty:00 (found in the directory) when it has none.
 enum Console {
     static var line: [UInt8] = []
     static var tty: Capability? = nil
@@ -132,12 +134,34 @@ enum Console {
 
     static func flush() {
         guard !line.isEmpty else { return }
-        if tty == nil { tty = Amoeba.lookup("tty:00") }
-        if let tty {
-            var h = Header(capability: tty, command: 4053)
-            h.size = UInt16(line.count)
-            _ = Amoeba.trans(h, line, replyCapacity: 1)
-        }
+        if tty == nil { tty = Program.capability("STDOUT") ?? Amoeba.lookup("tty:00") }
+        if let tty { _ = write(tty, line) }
         line.removeAll(keepingCapacity: true)
+    }
+
+    /// FSQ_WRITE of `bytes` to a file-like server, as many transactions as
+    /// its answers ask for (each reply's h_size is the bytes it took);
+    /// false when it refuses.
+    static func write(_ cap: Capability, _ bytes: [UInt8]) -> Bool {
+        var done = 0
+        var chunk = 1024
+        while done < bytes.count {
+            let n = min(chunk, bytes.count - done)
+            var h = Header(capability: cap, command: 4053)
+            h.offset = Int32(done)
+            h.size = UInt16(n)
+            let (r, _) = Amoeba.trans(h, Array(bytes[done..<done + n]), replyCapacity: 0)
+            guard r.status == .ok, r.size > 0 else { return false }
+            done += min(Int(r.size), n)
+            chunk = max(Int(r.size), 1)
+        }
+        return true
+    }
+
+    /// A line to STDERR (or the console when there is none).
+    static func error(_ text: String) {
+        flush()
+        let bytes = Array((text + "\n").utf8)
+        if let err = Program.capability("STDERR") { _ = write(err, bytes) } else { for b in bytes { put(b) }; flush() }
     }
 }

@@ -1,8 +1,8 @@
 // The user library's runtime: what Embedded Swift needs from its platform,
 // in user mode. Memory comes from the same boundary-tag heap the kernel
 // uses (KernelCore's HeapAllocator) over a region in the program's bss;
-// `putchar` collects a line and sends it to the console server `tty:00`
-// with a transaction; random bytes come from the cycle counter.
+// `putchar` collects a line and sends it to STDOUT (FSQ_WRITE), or to the
+// console server `tty:00` when the program has no STDOUT; random bytes come from the cycle counter.
 import AmoebaCore
 import KernelCore
 
@@ -41,13 +41,13 @@ func putchar(_ c: CInt) -> CInt {
     return c
 }
 
-/// The entry crt0 calls: keep the directory capability, run the program.
+/// The entry crt0 calls with the initial stack: read what the program was
+/// given (its directory is ROOT), run it.
 @_cdecl("user_start")
-func user_start(_ directory: UnsafeRawPointer, _ argument: UInt32) -> Int32 {
-    var bytes: [UInt8] = []
-    for i in 0..<16 { bytes.append(directory.load(fromByteOffset: i, as: UInt8.self)) }
-    Amoeba.directory = Capability(bytes: bytes) ?? .null
-    let status = programMain(argument)
+func user_start(_ stack: UnsafeRawPointer) -> Int32 {
+    Program.read(stack: stack)
+    Amoeba.directory = Program.capability("ROOT") ?? .null
+    let status = programMain(Program.numericArgument)
     Console.flush()
     return status
 }

@@ -1,10 +1,21 @@
-// The first user program: finds the console and the clock through the
-// kernel directory, greets, reads the time, and exits with status 0. With
-// argument 1 it keeps computing for a while first (floating point across
-// preemptions), so fault tests can check that a neighbour survives them.
+// The first user program. Started by ax (it has a STDOUT), it greets with
+// its arguments and the environment string GREETING (or HOME), written to
+// STDOUT, and exits 0. Started by the kernel from its image, it finds the
+// console and the clock through the kernel directory, greets, reads the
+// time, and exits with status 0; with argument 1 it keeps computing for a
+// while first (floating point across preemptions), so fault tests can
+// check that a neighbour survives them.
 import AmoebaCore
 
 func programMain(_ argument: UInt32) -> Int32 {
+    if Program.capability("STDOUT") != nil {
+        var line = "hello from \(Program.arguments.first ?? "?"):"
+        for a in Program.arguments.dropFirst() { line += " " + a }
+        print(line)
+        let name = Program.environment("GREETING") != nil ? "GREETING" : "HOME"
+        print("\(name)=\(Program.environment(name) ?? "(not set)")")
+        return 0
+    }
     print("user: hello from a protected process (argument \(argument))")
     guard let tod = Amoeba.lookup("tod") else { print("user: no tod"); return 2 }
     print("user: tod says \"\(Amoeba.info(tod))\"")

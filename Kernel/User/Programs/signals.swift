@@ -8,7 +8,11 @@
 // the client-to-server signal (SIG_TRANS) and answers STD_INTR early. At the end it raises a signal nobody
 // catches, which ends the process. With argument 2 it waits for signal 10
 // from the kernel and exits; with argument 3 it catches nothing and
-// sleeps until the kernel's signal ends it.
+// sleeps until the kernel's signal ends it. With argument 4, on a node with
+// a network, a signal cuts short a trans gone out to locate a port nobody
+// serves (RPC_ABORTED, not the seconds of a locate), while a second thread
+// waits in getreq on a port whose network slots must close when the
+// process exits.
 import AmoebaCore
 import KernelCore
 
@@ -179,8 +183,41 @@ func fullTest() -> Int32 {
     return 2
 }
 
+let releasedPort = Port(bytes: [0x52, 0x45, 0x4C, 0x45, 0x41, 0x53])!   // "RELEAS"
+let nowherePort = Port(bytes: [0x4E, 0x4F, 0x57, 0x48, 0x45, 0x52])!    // "NOWHER"
+
+@_cdecl("released_server")
+func releasedServer(_ argument: UInt32) {
+    while true {
+        _ = Amoeba.getRequest(releasedPort)
+        var reply = Header()
+        reply.status = .ok
+        _ = Amoeba.putReply(reply)
+    }
+}
+
+@_cdecl("late_raiser")
+func lateRaiser(_ argument: UInt32) {
+    Amoeba.sleep(microseconds: 300_000)
+    Signals.raise(6)
+    Amoeba.exitThread()
+}
+
+func remoteTest() -> Int32 {
+    Signals.catchSignal(6, onSignal, extra: 600)
+    _ = Amoeba.startThread(releasedServer, argument: 0)
+    _ = Amoeba.startThread(lateRaiser, argument: 0)
+    var h = Header()
+    h.port = nowherePort.putPort
+    let (reply, _) = Amoeba.trans(h, replyCapacity: 16)
+    print("signals: remote trans cut short by a signal: \(reply.status.name)")
+    return reply.status == .rpcAborted ? 0 : 1
+}
+
 func programMain(_ argument: UInt32) -> Int32 {
     switch argument {
+    case 4:
+        return remoteTest()
     case 1:
         return fullTest()
     case 2:

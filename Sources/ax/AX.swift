@@ -1,0 +1,244 @@
+// ax: run a program on a kernel node, as Amoeba's ax does from Unix. It
+// finds the Amoeba binary (in /bin, or by path), reads its process
+// descriptor, lays the initial stack (arguments, environment strings and
+// the capabilities ROOT, WORK, STDIN, STDOUT, STDERR) into a file on the
+// file server, and sends PS_EXEC to the host's proc server; the kernel
+// reads the segments from the file server itself. ax serves the program's
+// standard input and output and is its owner: output shows as it is
+// written, and the checkpoint at the end gives ax's exit status: the
+// program's own, 128+signal for a stun, 1 with the exception printed for
+// a fault.
+
+import AmoebaClient
+import AmoebaCore
+import AmoebaNames
+import Amunix
+import ArgumentParser
+import Foundation
+import ProcessDescriptor
+import ShellSupport
+import StdTools
+
+@main
+struct AX: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ax",
+        abstract: "Run an Amoeba program on a kernel node, its output here.",
+        discussion: """
+        Example: ax -m node0 hello a b
+        Exit status: the program's; 128+N when it was stunned with signal N; 1 for an exception \
+        (printed) or a refusal (STD_*); 2 not reached (RPC_*); 3 no amunixd; 64 bad usage.
+        """)
+
+    @OptionGroup var daemon: DaemonOptions
+    @Option(name: .short, help: "The host to run on: a name under /hosts (default: the first host with a proc server).")
+    var m: String?
+    @Option(name: .short, help: "NAME=VALUE: an environment string for the program. Repeat.")
+    var E: [String] = []
+    @Option(name: .customLong("stack"), help: "Stack size in bytes (default 65536).")
+    var stackSize: Int = 65536
+    // Test hooks (scripts/ax-test.sh), not for users.
+    @Option(name: .customLong("raw-exec"), help: .hidden) var rawExec: String?
+    @Flag(name: .customLong("unreachable-source"), help: .hidden) var unreachableSource = false
+    @Argument(help: "The program: a name in /bin, or a path.") var program: String
+    @Argument(parsing: .captureForPassthrough, help: "Its arguments.") var arguments: [String] = []
+
+    func validate() throws {
+        for e in E where !e.contains("=") { throw ValidationError("-E takes NAME=VALUE: \(e)") }
+        guard stackSize >= 16384, stackSize <= 16 << 20 else { throw ValidationError("--stack takes 16384 to 16777216 bytes") }
+    }
+
+    func run() throws {
+        runTool("ax") { () throws(ToolError) -> Int32 in
+            let session = try ShellSession(options: daemon)
+            if let rawExec { return try Launch(ax: self, session: session).raw(rawExec) }
+            return try Launch(ax: self, session: session).run()
+        }
+    }
+}
+
+/// One run: find, build, exec, serve, wait.
+struct Launch {
+    let ax: AX
+    let session: ShellSession
+
+    var name: String { String(ax.program.split(separator: "/").last ?? Substring(ax.program)) }
+
+    func run() throws(ToolError) -> Int32 {
+        let (file, pd0) = try binary()
+        let (hostName, proc) = try host()
+        let server = AxServer(connection: session.connection, programName: name)
+        server.start()
+        var pd = pd0
+        if ax.unreachableSource {
+            // Every segment read from the file names a port nobody serves.
+            var g = SystemRandomNumberGenerator()
+            let nowhere = Capability(port: AmoebaCore.Port.random(using: &g), private: file.private)
+            for i in pd.segments.indices where pd.segments[i].capability == file { pd.segments[i].capability = nowhere }
+        }
+        pd.owner = server.capability(AxServer.nameStdin)
+        let stackFile = try layStack(&pd, server: server, host: hostName)
+        // The exec reads every segment from the file server: give it time.
+        let process: Capability
+        let body = pd.encoded()
+        var h = Header(capability: proc, command: ProcessCommand.exec.rawValue)
+        h.size = UInt16(truncatingIfNeeded: body.count)
+        let answer: (header: Header, data: [UInt8])
+        do throws(AmunixError) {
+            answer = try session.connection.trans(h, body, timeout: .seconds(60))
+        } catch {
+            try? session.files.destroy(stackFile)
+            throw ToolError.explained(error.code, what: "exec on \(hostName) failed", hint: nil)
+        }
+        guard answer.header.status == .ok else {
+            try? session.files.destroy(stackFile)
+            throw ToolError.explained(answer.header.status, what: "exec on \(hostName) refused", hint: nil)
+        }
+        process = Capability(port: answer.header.port, private: answer.header.private)
+        _ = file
+        setComment(process)
+        guard let end = server.waitForEnd() else { return 1 }
+        switch end.cause {
+        case .normal:
+            return end.detail
+        case .stunned:
+            return 128 + max(0, min(end.detail, 127))
+        case .exception:
+            let what = ExceptionNumber(rawValue: end.detail)?.name ?? "exception \(end.detail)"
+            var line = "ax: \(name): \(what)"
+            if let state = end.descriptor?.threads.first?.i386State {
+                line += String(format: ", trap %u, eip 0x%08x, fault address 0x%08x", state.trap, state.eip, state.faultAddress)
+            }
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+            return 1
+        }
+    }
+
+    /// Test hook: PS_EXEC of the hex bytes in PROGRAM to the proc server
+    /// `proc` (capability text); prints the status.
+    func raw(_ proc: String) throws(ToolError) -> Int32 {
+        var bytes: [UInt8] = []
+        var chars = Array(ax.program.utf8)
+        if chars.count % 2 == 1 { chars.removeLast() }
+        for i in stride(from: 0, to: chars.count, by: 2) {
+            guard let b = UInt8(String(decoding: chars[i..<i + 2], as: UTF8.self), radix: 16) else { throw .usage("not hex") }
+            bytes.append(b)
+        }
+        let cap: Capability
+        do throws(CapabilityTextError) { cap = try Capability(text: proc) } catch { throw .usage("not a capability: \(proc)") }
+        var h = Header(capability: cap, command: ProcessCommand.exec.rawValue)
+        h.size = UInt16(truncatingIfNeeded: bytes.count)
+        do throws(AmunixError) {
+            let r = try session.connection.trans(h, bytes, timeout: .seconds(30))
+            print(r.header.status.name)
+            return r.header.status == .ok ? 0 : 1
+        } catch {
+            throw .daemon(error)
+        }
+    }
+
+    /// The program's file and its descriptor (file capability filled in).
+    func binary() throws(ToolError) -> (Capability, ProcessDescriptor) {
+        let path = ax.program.contains("/") ? ax.program : "/bin/" + ax.program
+        let file: Capability
+        do throws(ToolError) { file = try session.lookup(try session.path(path)) } catch {
+            throw .explained(error.code ?? .notFound, what: "\(path): no such program", hint: nil)
+        }
+        var wanted = 1024
+        while true {
+            var h = Header(capability: file, command: 2006)   // BS_READ
+            h.size = UInt16(wanted)
+            let r: (header: Header, data: [UInt8])
+            do throws(ErrorCode) { r = try session.transport.transact(h, []) } catch {
+                throw .explained(error, what: "\(path): cannot read", hint: nil)
+            }
+            guard r.header.status == .ok else { throw .explained(r.header.status, what: "\(path): cannot read", hint: nil) }
+            do throws(DescriptorError) {
+                return (file, try AmoebaBinary.descriptor(of: r.data, file: file))
+            } catch {
+                if error == .truncated && r.data.count == wanted && wanted < ProcessDescriptor.maximumSize {
+                    wanted = min(wanted * 2, ProcessDescriptor.maximumSize)
+                    continue
+                }
+                throw .usage("\(path): not an Amoeba binary (\(error)); make one with acv")
+            }
+        }
+    }
+
+    /// The host's name and its proc server.
+    func host() throws(ToolError) -> (String, Capability) {
+        if let m = ax.m {
+            let proc: Capability
+            do throws(ToolError) { proc = try session.lookup(try session.path("/hosts/\(m)/proc")) } catch {
+                throw .explained(error.code ?? .notFound, what: "host \(m): no proc server at /hosts/\(m)/proc", hint: nil)
+            }
+            return (m, proc)
+        }
+        let hosts: Capability
+        do throws(ToolError) { hosts = try session.lookup(try session.path("/hosts")) } catch {
+            throw .explained(.notFound, what: "no /hosts directory", hint: "name a host with -m")
+        }
+        let rows: [String]
+        do throws(ErrorCode) { rows = try session.directories.list(hosts).entries.map(\.name) } catch {
+            throw .explained(error, what: "cannot list /hosts", hint: "name a host with -m")
+        }
+        for row in rows.sorted() where !row.contains(".") {
+            if let proc = try? session.lookup(try session.path("/hosts/\(row)/proc")) { return (row, proc) }
+        }
+        throw .explained(.notFound, what: "no host under /hosts has a proc server", hint: "start a kernel node")
+    }
+
+    /// Builds the stack (Amoeba's layout) at the top of the host's user
+    /// memory, stores it as a file, and points the stack segment and the
+    /// first thread's sp at it. Returns the file (the kernel destroys it
+    /// once copied; ax does when the exec fails).
+    func layStack(_ pd: inout ProcessDescriptor, server: AxServer, host: String) throws(ToolError) -> Capability {
+        guard let i = pd.segments.firstIndex(where: { $0.capability.port.isNull && $0.type.contains(.system) })
+                ?? pd.segments.firstIndex(where: { $0.type.contains(.growDown) })
+        else { throw .usage("\(ax.program): its descriptor has no stack segment") }
+        var environment = ax.E
+        if !environment.contains(where: { $0.hasPrefix("HOME=") }) { environment.append("HOME=/") }
+        if !environment.contains(where: { $0.hasPrefix("SHELL=") }) { environment.append("SHELL=/bin/sh") }
+        environment.append("AX_HOST=\(host)")
+        let work: Capability = (try? session.lookup(session.work)) ?? session.root
+        let caps: [(String, Capability)] = [
+            ("ROOT", session.root), ("WORK", work),
+            ("STDIN", server.capability(AxServer.nameStdin)), ("STDOUT", server.capability(AxServer.nameStdout)),
+            ("STDERR", server.capability(AxServer.nameStderr)),
+        ]
+        let argv = [name] + ax.arguments
+        var length = max(Int(pd.segments[i].length), ax.stackSize)
+        length = max(length, InitialStack.required(arguments: argv, environment: environment, capabilities: caps) + 13 * 1024)
+        length = (length + 0xFFF) & ~0xFFF
+        let top = UInt64(ProcessDefaults.lastUserClickPlusOne) << UInt64(ProcessDefaults.pageShift)
+        let start = pd.segments[i].address != 0 ? pd.segments[i].address : UInt32(top - UInt64(length))
+        let stack: InitialStack
+        do throws(InitialStack.BuildError) {
+            stack = try InitialStack(start: start, length: length, arguments: argv, environment: environment, capabilities: caps)
+        } catch {
+            throw .usage("arguments and environment do not fit in a \(length)-byte stack")
+        }
+        let bullet: Capability
+        if let text = ProcessInfo.processInfo.environment["AMOEBA_BULLET"], let cap = try? Capability(text: text) {
+            bullet = cap
+        } else {
+            bullet = try session.lookup(try session.path("/profile/cap/bulletsvr/default"))
+        }
+        let file: Capability
+        do throws(ErrorCode) { file = try session.files.create(stack.bytes, on: bullet) } catch {
+            throw .explained(error, what: "cannot store the stack on the file server", hint: nil)
+        }
+        pd.segments[i] = ProcessSegment(capability: file, offset: 0, address: start, length: UInt32(length), type: .execStack)
+        pd.threads[0].sp = stack.stackPointer
+        return file
+    }
+
+    /// Amoeba's comment: "USER: program args", cut to 31 characters.
+    func setComment(_ process: Capability) {
+        let user = ProcessInfo.processInfo.environment["LOGNAME"] ?? ProcessInfo.processInfo.environment["USER"] ?? "?"
+        let text = Array(([user + ":", name] + ax.arguments).joined(separator: " ").utf8.prefix(ProcessDefaults.commentLength))
+        var h = Header(capability: process, command: ProcessCommand.setComment.rawValue)
+        h.size = UInt16(text.count)
+        _ = try? session.connection.trans(h, text, timeout: .seconds(5))
+    }
+}
