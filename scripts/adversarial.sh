@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Adversarial tests of amunixd (issue 10): two daemons a and b on an
-# Ethernet-in-UDP link on loopback; a stranger (scripts/lib/forge.py) sends
-# forged frames to a's UDP port. After each attack, b's calls to a's
-# servers must succeed (within seconds), and a's memory must stay bounded.
+# Adversarial tests of amunixd (issue 10): two daemons a and b on a
+# multicast Ethernet-in-UDP segment on loopback, which any local user can
+# join; a stranger (scripts/lib/forge.py) sends forged frames onto it.
+# After each attack, b's calls to a's servers must succeed (within
+# seconds), and a's memory must stay bounded. Then a point-to-point udp
+# link, which takes frames from its configured peer only:
 #
+#   0. a stranger's frames to a udp link's port never reach its daemon;
+#      on a keyed multicast segment (key=FILE) a daemon without the key
+#      can neither reach a host nor put a frame into one
 #   1. 4,400 REQUESTs by broadcast, one kid each, tid 0xFFFFFFF0 (ledger)
 #   2. 4,400 such REQUESTs unicast from forged addresses, each claiming a
 #      30 s round trip (ledger; a full state table; the sys server relistens)
@@ -26,14 +31,15 @@ passed=0; failed=0
 declare -A PID
 ok() { passed=$((passed + 1)); echo "PASS $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL $*"; }
-pa=$(( 34000 + ($$ % 1500) * 2 )); pb=$((pa + 1))
-FORGE="python3 scripts/lib/forge.py $pa"
+pa=$(( 34000 + ($$ % 1500) * 4 )); pb=$((pa + 1))
+segment="239.255.$(( $$ % 250 )).9:$((pa + 2))"
+FORGE="python3 scripts/lib/forge.py $segment"
 
-start() { # host localport remoteport
+start() { # host link
   local h=$1
   mkdir -p "$W/$h"
   rm -f "$W/$h/sys.cap"
-  "$BIN/amunixd" --link "udp:$2:127.0.0.1:$3" --socket "$W/$h/amunixd.sock" --name "$h" \
+  "$BIN/amunixd" --link "$2" --socket "$W/$h/amunixd.sock" --name "$h" \
     --log-level warning >>"$W/$h.log" 2>&1 &
   PID[$h]=$!
   for _ in $(seq 100); do [[ -S "$W/$h/amunixd.sock" && -f "$W/$h/sys.cap" ]] && return 0; sleep 0.05; done
@@ -63,8 +69,48 @@ measured() {
   echo "  $label: $n frames; a spent $(( $(cpu_ms) - c0 )) ms of CPU; RSS $m0 -> $(rss_kb) kB"
 }
 
-start a "$pa" "$pb" || exit 1
-start b "$pb" "$pa" || exit 1
+# ---- a point-to-point link refuses strangers ------------------------------
+start c "udp:$pa:127.0.0.1:$pb" || exit 1
+start d "udp:$pb:127.0.0.1:$pa" || exit 1
+frames_in() { tool c std_status --timeout 5 "$W/c/sys.cap" | sed -n 's/^frames in \([0-9]*\) .*/\1/p'; }
+if tool d std_info --timeout 5 "$W/c/sys.cap" >/dev/null 2>&1; then
+  before=$(frames_in)
+  python3 scripts/lib/forge.py "$pa" locate-flood 2000 >/dev/null
+  sleep 0.5
+  after=$(frames_in)
+  (( after - before < 100 )) && ok "0. 2,000 frames from a stranger to a udp link's port: $((after - before)) frames reached the daemon" \
+    || bad "0. a udp link took a stranger's frames: frames in $before -> $after"
+else
+  bad "0. c and d do not reach each other"
+fi
+stop c; stop d
+
+# ---- a keyed segment ------------------------------------------------------
+keyseg="239.255.$(( $$ % 250 )).10:$((pa + 3))"
+start e "mcast:$keyseg,local=127.0.0.1,ttl=0,key=$W/segment.key" || exit 1
+start f "mcast:$keyseg,local=127.0.0.1,ttl=0,key=$W/segment.key" || exit 1
+start x "mcast:$keyseg,local=127.0.0.1,ttl=0" || exit 1
+[[ $(stat -c %a "$W/segment.key") == 600 ]] && ok "0. the segment key is 0600" || bad "0. segment key mode $(stat -c %a "$W/segment.key")"
+if tool f std_info --timeout 5 "$W/e/sys.cap" >/dev/null 2>&1; then
+  ok "0. hosts holding the key reach each other"
+else
+  bad "0. keyed hosts e and f do not reach each other"
+fi
+tool x std_info --timeout 3 "$W/e/sys.cap" >/dev/null 2>&1 \
+  && bad "0. a daemon without the key reached a keyed host" || ok "0. a daemon without the key reaches no keyed host"
+frames_e() { tool f std_status --timeout 5 "$W/e/sys.cap" | sed -n 's/^frames in \([0-9]*\) .*/\1/p'; }
+before=$(frames_e)
+python3 scripts/lib/forge.py "$keyseg" locate-flood 2000 >/dev/null
+sleep 0.5
+after=$(frames_e)
+(( after - before < 100 )) && ok "0. 2,000 forged frames on a keyed segment: $((after - before)) reached a keyed daemon" \
+  || bad "0. a keyed daemon took forged frames: frames in $before -> $after"
+stop e; stop f; stop x
+
+# ---- a shared segment ---------------------------------------------------
+seg_link="mcast:$segment,local=127.0.0.1,ttl=0"
+start a "$seg_link" || exit 1
+start b "$seg_link" || exit 1
 serves "b reaches a before any attack" 10
 status_a=$(tool b std_status "$W/a/sys.cap")
 status_b=$(tool b std_status "$W/b/sys.cap")
@@ -106,7 +152,7 @@ measured "LOCATE flood" $FORGE locate-flood 6000
 serves "6. 6,000 LOCATEs from new sources: a still serves b" 5
 
 stop b
-start b "$pb" "$pa" || exit 1
+start b "$seg_link" || exit 1
 serves "7. b restarted with a new kid: its first call works" 5
 
 rss_end=$(rss_kb)

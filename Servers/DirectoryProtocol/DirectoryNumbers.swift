@@ -77,6 +77,8 @@ public enum DirectoryName {
             guard c >= 0x21, c <= 0x7E, c != UInt8(ascii: "/") else { return false }
             n += 1
         }
-        return n >= 1 && n <= DirectoryLimits.maxName
+        // "." and ".." name the directory and its parent in a path: as row
+        // names they would make a path mean two things.
+        return n >= 1 && n <= DirectoryLimits.maxName && name != "." && name != ".."
     }
 }

@@ -9,6 +9,13 @@
 // bytes beyond the end) is refused, and a message that stops growing is
 // thrown away after a timeout so that its memory comes back. FLIP does not
 // ask for lost fragments again: the RPC layer above retransmits.
+//
+// When a new message does not fit, messages that have stalled (no new
+// bytes for `stallTime`) make room, the longest stalled first: a stranger
+// who keeps a few huge messages half-sent by trickling one fragment now
+// and then must not block every multi-frame message behind them, while a
+// message in full flow (its frames come within milliseconds) is never the
+// one to go.
 
 import AmoebaCore
 
@@ -24,6 +31,8 @@ struct PartialMessage {
     /// Disjoint, sorted, non-adjacent covered ranges.
     var covered: [Range<Int>] = []
     var expiry: Instant
+    /// When the last fragment with new bytes came.
+    var lastProgress: Instant
 
     var isComplete: Bool { covered.count == 1 && covered[0] == 0..<buffer.count }
 
@@ -58,12 +67,32 @@ struct Reassembler {
     let maxBytes: Int
     /// Bytes held by all partial messages together.
     private(set) var bytesHeld = 0
+    /// A message without new bytes this long may give way to a new one.
+    let stallTime: Interval
+    /// Stalled messages dropped to make room.
+    private(set) var evicted = 0
 
     init(configuration c: FLIPConfiguration) {
         timeout = c.reassemblyTimeout
         maxMessageSize = c.maxMessageSize
         maxPartial = c.maxReassemblies
         maxBytes = c.maxReassemblyBytes
+        stallTime = Interval(microseconds: max(c.reassemblyTimeout.microseconds / 20, 1))
+    }
+
+    /// Drops stalled messages, longest stalled first, until one of `size`
+    /// bytes fits; false if it still does not.
+    private mutating func makeRoom(for size: Int, now: Instant) -> Bool {
+        while partial.count >= maxPartial || size > maxBytes - bytesHeld {
+            var victim: (ReassemblyKey, Instant)?
+            for (k, m) in partial where now - m.lastProgress >= stallTime {
+                if victim == nil || m.lastProgress < victim!.1 { victim = (k, m.lastProgress) }
+            }
+            guard let (key, _) = victim, let m = partial.removeValue(forKey: key) else { return false }
+            bytesHeld -= m.buffer.count
+            evicted += 1
+        }
+        return true
     }
 
     /// Adds one fragment. The header's offset, length and total are
@@ -80,23 +109,31 @@ struct Reassembler {
         if let existing = partial[key] {
             guard existing.buffer.count == size else { return .refused(.inconsistentFragment) }
         } else {
-            guard partial.count < maxPartial, size <= maxBytes - bytesHeld else {
+            guard size <= maxBytes, makeRoom(for: size, now: now) else {
                 return .refused(.tooManyReassemblies)
             }
-            partial[key] = PartialMessage(buffer: [UInt8](repeating: 0, count: size), expiry: now + timeout)
+            partial[key] = PartialMessage(buffer: [UInt8](repeating: 0, count: size), expiry: now + timeout,
+                                          lastProgress: now)
             bytesHeld += size
         }
         // Mutated in place through the dictionary: a copy taken out and put
         // back would share the buffer, and the first write would copy the
         // whole message again for every fragment.
-        let complete = Reassembler.place(data, at: start, expiry: now + timeout, in: &partial[key]!)
+        let complete = Reassembler.place(data, at: start, expiry: now + timeout, now: now, in: &partial[key]!)
         guard complete, let message = partial.removeValue(forKey: key) else { return .incomplete }
         bytesHeld -= size
         return .complete(message.buffer)
     }
 
-    private static func place(_ data: [UInt8], at start: Int, expiry: Instant, in message: inout PartialMessage) -> Bool {
+    private static func place(_ data: [UInt8], at start: Int, expiry: Instant, now: Instant,
+                              in message: inout PartialMessage) -> Bool {
         if !data.isEmpty {
+            // Progress only if the bytes are new: a stranger resending one
+            // fragment keeps a message alive, not moving.
+            let range = start..<(start + data.count)
+            if !message.covered.contains(where: { $0.lowerBound <= range.lowerBound && range.upperBound <= $0.upperBound }) {
+                message.lastProgress = now
+            }
             message.buffer.withUnsafeMutableBytes { to in
                 data.withUnsafeBytes { from in
                     to.baseAddress!.advanced(by: start).copyMemory(from: from.baseAddress!, byteCount: from.count)

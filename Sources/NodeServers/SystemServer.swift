@@ -44,6 +44,8 @@ public final class SystemServer {
         case StandardCommand.info:
             return NodeReply.text("system server")
         case StandardCommand.status:
+            // The counters say who talks to whom: reading them is a right.
+            guard rights.contains(SystemRights.read) else { return NodeReply.status(.denied) }
             return NodeReply.text(host.statusText())
         case SystemCommand.kstat:
             return kstat(UInt8(truncatingIfNeeded: header.extra), rights: rights, host: host)

@@ -215,6 +215,36 @@ final class DaemonPair: @unchecked Sendable {
         client.close()
     }
 
+    /// Issue 10, item 8: one program with more transactions in flight than
+    /// its share (a quarter of the state table) has the excess fail at
+    /// once; another program's calls still go through.
+    @Test func oneProgramCannotTakeEveryState() throws {
+        let pair = try DaemonPair("share") { $0.rpc.maxStates = 96 }
+        defer { #expect(pair.stop()) }
+        let greedy = try pair.connect("a")
+        let other = try pair.connect("a")
+        var g = SystemRandomNumberGenerator()
+        let nobody = AmoebaCore.Port.random(using: &g)
+        let group = DispatchGroup()
+        let refused = Locked(0)
+        for _ in 0..<40 {
+            group.enter()
+            Thread {
+                do { _ = try greedy.trans(Header(port: nobody), [], timeout: .seconds(2)) } catch {
+                    if (error as? AmunixError) == .rpc(.noSpace) { refused.add(1) }
+                }
+                group.leave()
+            }.start()
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        let sys = pair.b.hostServers.object(.sys).capability
+        #expect(try other.trans(Header(capability: sys, command: StandardCommand.info), [], timeout: .seconds(10)).header.status == .ok)
+        #expect(group.wait(timeout: .now() + 30) == .success)
+        #expect(refused.value >= 40 - 96 / 4, "calls past the program's share should be refused")
+        greedy.close()
+        other.close()
+    }
+
     @Test func garbageOnTheSocketDisconnectsOnlyThatProgram() throws {
         let pair = try DaemonPair("garbage")
         defer { #expect(pair.stop()) }

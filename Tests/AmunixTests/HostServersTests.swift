@@ -77,6 +77,15 @@ import Testing
         #expect(other.header.status == .capabilityBad)
     }
 
+    /// Issue 10, item 10: the rights bits count. A sys capability without
+    /// READ may ask what the server is, not read its counters.
+    @Test func statusNeedsTheReadRight() throws {
+        let none = try Restriction.restrict(servers.object(.sys).capability, to: Rights(rawValue: 0))
+        #expect(ask(.sys, StandardCommand.status, cap: none).header.status == .denied)
+        #expect(ask(.sys, StandardCommand.info, cap: none).header.status == .ok)
+        #expect(ask(.sys, StandardCommand.status).header.status == .ok)
+    }
+
     @Test func restrictThenUse() throws {
         let r = ask(.tod, StandardCommand.restrict, offset: 0x0f)
         #expect(r.header.status == .ok)

@@ -13,6 +13,14 @@ import Testing
 
     /// Every proper prefix of a LIST reply that cuts into the heading or a
     /// row is refused.
+    /// Issue 10, item 10: "." and ".." are path words, never row names.
+    @Test func dotNamesAreNotRowNames() {
+        #expect(!DirectoryName.isValid("."))
+        #expect(!DirectoryName.isValid(".."))
+        #expect(DirectoryName.isValid("..."))
+        #expect(DirectoryName.isValid(".profile"))
+    }
+
     @Test func truncatedListReplies() throws {
         let rowStarts: Set<Int> = [22, 38, 54]
         for cut in 0..<list.count where !rowStarts.contains(cut) {

@@ -135,3 +135,35 @@ import AmoebaCore
         _ = b.takeEvents()
     }
 }
+
+@Suite struct HostileReassemblyTests {
+    /// Four 1 MiB messages held half-sent by a stranger (a fragment each,
+    /// resent now and then) fill the reassembly budget; a real two-frame
+    /// message arriving later still gets through, and the budget holds.
+    @Test func stalledHugeMessagesGiveWayToARealOne() {
+        var c = FLIPConfiguration()
+        c.maxReassemblyBytes = 4 << 20
+        let b = FLIPBox(configuration: c)
+        let i = b.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!)
+        let e = b.register(privateAddress: FLIPAddress(hex: "0102030405060700")!)
+        let me = b.address(of: e)!
+        func fragment(from n: UInt8, id: UInt32, offset: UInt32, total: UInt32, count: Int, at t: Instant) {
+            let h = FLIPHeader(type: .unidata, actualHops: 3, maximumHops: 3, destination: me,
+                               source: FLIPAddress(bytes: [9, n, 0, 0, 0, 0, 0, 0])!, messageID: id,
+                               length: UInt32(count), offset: offset, total: total)
+            let f = EthernetFrame(destination: .broadcast, source: EthernetAddress(bytes: [6, 0, 0, 0, 0, n])!,
+                                  control: FragmentControl(type: .data), flip: h, data: [UInt8](repeating: n, count: count))
+            b.receive(frame: f.encoded(), on: i, now: t)
+        }
+        var t = Instant(microseconds: 1_000_000)
+        for round in 0..<5 {
+            for n in UInt8(1)...4 { fragment(from: n, id: 1, offset: 0, total: 1 << 20, count: 1000, at: t) }
+            t = t + .milliseconds(round == 4 ? 300 : 1500)
+        }
+        _ = b.takeEvents()
+        fragment(from: 50, id: 7, offset: 0, total: 2000, count: 1000, at: t)
+        fragment(from: 50, id: 7, offset: 1000, total: 2000, count: 1000, at: t + .milliseconds(1))
+        let delivered = b.takeEvents().contains { if case .deliver(let d) = $0 { return d.message.count == 2000 } else { return false } }
+        #expect(delivered, "a real message must not wait behind stalled ones")
+    }
+}

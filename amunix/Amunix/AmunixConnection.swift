@@ -113,7 +113,12 @@ public final class AmunixConnection: @unchecked Sendable {
             ms = UInt32(clamping: max(1, total))
         }
         let call = reserveCall()
-        let (answer, _) = try exchange(.trans(call: call, timeoutMilliseconds: ms, header: header, data: data), call)
+        // The daemon ends the call at the timeout; should the daemon itself
+        // not answer (stopped, wedged), the program gives up a little later
+        // on its own, so --timeout always bounds the wait.
+        let deadline = timeout.map { _ in Deadline(after: Int(ms) + 2000) }
+        let (answer, _) = try exchange(.trans(call: call, timeoutMilliseconds: ms, header: header, data: data), call,
+                                       deadline: deadline)
         guard case .reply(_, let status, let h, let d) = answer else { throw .connectionLost }
         guard status == .ok else { throw .rpc(status) }
         return (h, d)
@@ -153,7 +158,8 @@ public final class AmunixConnection: @unchecked Sendable {
     /// Sends `message` and waits for the answer to `call`, or (for a
     /// getreq) to a call it was swapped for; returns the answer and the
     /// call it answered.
-    private func exchange(_ message: LocalMessage, _ call: UInt32) throws(AmunixError) -> (LocalMessage, UInt32) {
+    private func exchange(_ message: LocalMessage, _ call: UInt32,
+                          deadline: Deadline? = nil) throws(AmunixError) -> (LocalMessage, UInt32) {
         do {
             try send(message)
         } catch {
@@ -179,14 +185,20 @@ public final class AmunixConnection: @unchecked Sendable {
                 finish(mine)
                 throw .connectionLost
             }
+            if let deadline, deadline.hasPassed {
+                // An answer arriving later finds the call no longer waiting
+                // and is dropped.
+                finish(mine)
+                throw .rpc(.rpcFailure)
+            }
             if reading {
-                room.wait(for: mine)
+                if let deadline { room.wait(for: mine, until: deadline.realtime) } else { room.wait(for: mine) }
                 continue
             }
             // Lead: read for everybody until something arrives.
             reading = true
             room.unlock()
-            let messages = readSome()
+            let messages = readSome(until: deadline)
             room.lock()
             reading = false
             guard let messages else {
@@ -222,8 +234,16 @@ public final class AmunixConnection: @unchecked Sendable {
 
     /// One blocking read; the complete messages in it, nil when the
     /// connection is gone or broken.
-    private func readSome() -> [LocalMessage]? {
+    private func readSome(until deadline: Deadline? = nil) -> [LocalMessage]? {
         while true {
+            if let deadline {
+                // Wait for data no longer than the deadline: nothing read
+                // is an empty answer, and the caller looks at the clock.
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let r = poll(&p, 1, Int32(clamping: deadline.millisecondsLeft))
+                if r < 0 && errno == EINTR { continue }
+                if r == 0 { return [] }
+            }
             let n = readBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return nil }
@@ -254,4 +274,36 @@ public final class AmunixConnection: @unchecked Sendable {
             sent += n
         }
     }
+}
+
+/// When a call stops waiting for its daemon, on the monotonic clock, and
+/// the same moment on the realtime clock condition variables wait by.
+struct Deadline {
+    private let monotonic: timespec
+    let realtime: timespec
+
+    init(after milliseconds: Int) {
+        var m = timespec(), r = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &m)
+        clock_gettime(CLOCK_REALTIME, &r)
+        monotonic = Deadline.add(m, milliseconds)
+        realtime = Deadline.add(r, milliseconds)
+    }
+
+    private static func add(_ t: timespec, _ ms: Int) -> timespec {
+        var out = t
+        let ns = Int(t.tv_nsec) + (ms % 1000) * 1_000_000
+        out.tv_sec += ms / 1000 + ns / 1_000_000_000
+        out.tv_nsec = ns % 1_000_000_000
+        return out
+    }
+
+    var millisecondsLeft: Int {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let left = (Int(monotonic.tv_sec) - Int(now.tv_sec)) * 1000 + (Int(monotonic.tv_nsec) - Int(now.tv_nsec)) / 1_000_000
+        return max(0, left)
+    }
+
+    var hasPassed: Bool { millisecondsLeft == 0 }
 }

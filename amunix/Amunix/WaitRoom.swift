@@ -51,6 +51,24 @@ final class WaitRoom: @unchecked Sendable {
         pthread_cond_wait(c, mutex)
     }
 
+    /// As `wait(for:)`, but no later than `deadline` (CLOCK_REALTIME
+    /// seconds and nanoseconds, what condition variables count in).
+    func wait(for call: UInt32, until deadline: timespec) {
+        let c: UnsafeMutablePointer<pthread_cond_t>
+        if let existing = byCall[call] {
+            c = existing
+        } else if let reused = pool.popLast() {
+            c = reused
+            byCall[call] = c
+        } else {
+            c = .allocate(capacity: 1)
+            pthread_cond_init(c, nil)
+            byCall[call] = c
+        }
+        var d = deadline
+        _ = pthread_cond_timedwait(c, mutex, &d)
+    }
+
     /// The thread waiting for `from` now waits for `to`.
     func move(from: UInt32, to: UInt32) {
         if let c = byCall.removeValue(forKey: from) { byCall[to] = c }

@@ -37,6 +37,13 @@ extension Daemon {
                 local.send(.reply(call: call, status: .rpcAborted, header: Header(), data: []), to: conn)
                 return
             }
+            // One program may hold a quarter of the state table in
+            // transactions; more fail at once (STD_NOSPACE), and only for it.
+            guard conn.transactionsInFlight < node.maxStates / 4 else {
+                local.send(.reply(call: call, status: .noSpace, header: Header(), data: []), to: conn)
+                return
+            }
+            conn.transactionsInFlight += 1
             metrics.transactionStarted()
             let deadline: Instant? = timeout == 0 ? nil : now + .milliseconds(Int64(timeout))
             node.trans(RPCMessage(header: header, data: data), owner: .program(connection: conn.id, call: call),
@@ -70,6 +77,7 @@ extension Daemon {
         metrics.transactionFinished(result)
         guard case .program(let connection, let call) = owner,
               let conn = local.connections[connection] else { return }
+        conn.transactionsInFlight -= 1
         switch result {
         case .success(let m):
             local.send(.reply(call: call, status: .ok, header: m.header, data: m.data), to: conn)

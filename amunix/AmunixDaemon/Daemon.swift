@@ -68,10 +68,11 @@ public final class Daemon: @unchecked Sendable {
                 switch spec.kind {
                 case .udp(let lp, let host, let rp):
                     link = try UDPLink(name: spec.text, localPort: lp, remoteHost: host, remotePort: rp,
-                                       mac: randomLocalMAC(using: &random))
+                                       mac: randomLocalMAC(using: &random), keyPath: spec.keyPath)
                 case .multicast(let group, let port):
                     link = try UDPLink(name: spec.text, group: group, port: port, interface: spec.multicastInterface,
-                                       ttl: spec.multicastTTL, mac: randomLocalMAC(using: &random))
+                                       ttl: spec.multicastTTL, mac: randomLocalMAC(using: &random),
+                                       keyPath: spec.keyPath)
                 case .pcap(let iface):
                     link = try PcapLink(name: spec.text, interface: iface)
                 }

@@ -8,7 +8,8 @@
 // localaddr) and `ttl=N`. Any link may be followed by options after commas: the FLIP hop
 // weight (`weight=3`) and a seeded fault injector on frames this host sends
 // (`drop=0.2,dup=0.2,reorder=0.2,corrupt=0.01,delay=0.1,maxdelay=5,seed=7`;
-// probabilities per frame, maxdelay in milliseconds).
+// probabilities per frame, maxdelay in milliseconds). A udp: or mcast: link
+// takes `key=PATH`: the segment's key file (see SegmentKey.swift).
 
 public struct LinkSpec: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
@@ -25,6 +26,9 @@ public struct LinkSpec: Hashable, Sendable {
     /// machine), and the datagrams' TTL (0: never leave the host).
     public var multicastInterface: String?
     public var multicastTTL: UInt8 = 1
+    /// udp and mcast only: the file holding the segment's key; datagrams
+    /// without its tag are dropped.
+    public var keyPath: String?
     public var text: String
 
     public init(parsing text: String) throws(LinkSpecError) {
@@ -66,6 +70,12 @@ public struct LinkSpec: Hashable, Sendable {
                     throw .init(text, "local= is an IPv4 address, for mcast: links only")
                 }
                 multicastInterface = value
+                continue
+            }
+            if key == "key" {
+                if case .pcap = kind { throw .init(text, "key= is for udp: and mcast: links (a pcap wire is its own boundary)") }
+                guard !value.isEmpty else { throw .init(text, "key= names a file") }
+                keyPath = value
                 continue
             }
             if key == "ttl" {

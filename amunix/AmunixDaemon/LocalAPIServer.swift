@@ -18,6 +18,9 @@ final class LocalConnection {
     var assembler = FrameAssembler()
     var outbox: [UInt8] = []
     var outboxStart = 0
+    /// Transactions this program has in flight: bounded, so one program
+    /// cannot take the whole state table from the others.
+    var transactionsInFlight = 0
 
     init(id: Int, fd: Int32) {
         self.id = id

@@ -23,11 +23,16 @@ public final class UDPLink: Link {
     private let filtersOwnFrames: Bool
     private let outgoing = FrameBatch()
     private let incoming = FrameBatch()
+    /// The segment's key: every datagram is tagged, and checked on arrival.
+    private let key: SegmentKey?
+    /// Datagrams dropped for a missing or wrong tag.
+    public private(set) var refused = 0
 
     /// A point-to-point wire from `localPort` to `remoteHost:remotePort`.
     public init(name: String, localPort: UInt16, remoteHost: String, remotePort: UInt16,
-                mac: EthernetAddress) throws(LinkError) {
+                mac: EthernetAddress, keyPath: String? = nil) throws(LinkError) {
         self.name = name
+        self.key = try keyPath.map { (p: String) throws(LinkError) in try SegmentKey.load(path: p) }
         self.mac = mac
         self.remote = try UDPLink.resolve(remoteHost, remotePort)
         filtersOwnFrames = false
@@ -41,12 +46,27 @@ public final class UDPLink: Link {
             Glibc.close(fd)
             throw e
         }
+        // A wire has two ends: connected, the socket takes datagrams from
+        // the configured peer only, and a stranger's are dropped by the
+        // kernel before we read them (issue 10, item 6).
+        var peer = remote
+        let connected = withUnsafePointer(to: &peer) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+        guard connected else {
+            let e = LinkError.system("\(name): connect to \(remoteHost):\(remotePort)")
+            Glibc.close(fd)
+            throw e
+        }
     }
 
     /// A member of the multicast segment `group:port`.
     public init(name: String, group: String, port: UInt16, interface: String?, ttl: UInt8,
-                mac: EthernetAddress) throws(LinkError) {
+                mac: EthernetAddress, keyPath: String? = nil) throws(LinkError) {
         self.name = name
+        self.key = try keyPath.map { (p: String) throws(LinkError) in try SegmentKey.load(path: p) }
         self.mac = mac
         self.remote = try UDPLink.resolve(group, port)
         filtersOwnFrames = true
@@ -92,7 +112,8 @@ public final class UDPLink: Link {
 
     public func send(_ frame: [UInt8]) {
         if outgoing.isFull { flush() }
-        if !outgoing.append(frame) { errors += 1 }
+        let datagram = key.map { frame + $0.tag(frame) } ?? frame
+        if !outgoing.append(datagram) { errors += 1 }
     }
 
     public func flush() {
@@ -105,7 +126,14 @@ public final class UDPLink: Link {
     public func receiveAll(_ handler: ([UInt8]) -> Void) {
         while true {
             let n = incoming.receive(on: fd) { datagram in
-                let frame = Array(datagram)
+                var frame = Array(datagram)
+                if let key {
+                    guard let opened = key.open(frame) else {
+                        refused += 1
+                        return
+                    }
+                    frame = opened
+                }
                 if filtersOwnFrames && isOwnFrame(frame, mac: mac) { return }
                 handler(frame)
             }

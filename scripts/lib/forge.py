@@ -1,23 +1,24 @@
 #!/usr/bin/env python3
 """Forged FLIP frames for the adversarial tests (issue 10), sent as a
-stranger would: UDP datagrams to a daemon's Ethernet-in-UDP port, each one
-Ethernet frame with any source MAC and any claimed FLIP address.
+stranger would: UDP datagrams onto an Ethernet-in-UDP segment (GROUP:PORT,
+a multicast segment on loopback) or to a daemon's UDP port (PORT), each
+one Ethernet frame with any source MAC and any claimed FLIP address.
 
-    forge.py PORT bcast-requests PUTPORT COUNT
+    forge.py DEST bcast-requests PUTPORT COUNT
         REQUESTs sent as broadcast MULTIDATA, one kid each (spread over all
         ledger buckets), tid 0xFFFFFFF0: the blind ledger attack.
-    forge.py PORT ucast-requests PUTPORT SERVERADDR COUNT
+    forge.py DEST ucast-requests PUTPORT SERVERADDR COUNT
         The same REQUESTs unicast from as many forged addresses, each
         claiming a 30 s round trip.
-    forge.py PORT victim-kid PUTPORT SERVERADDR KID
+    forge.py DEST victim-kid PUTPORT SERVERADDR KID
         One REQUEST carrying a victim's kid from another address.
-    forge.py PORT owing-fragments DSTADDR COUNT
+    forge.py DEST owing-fragments DSTADDR COUNT
         The first frame of a two-frame message from COUNT random MACs,
         never the second: each leaves the receiver owing credit.
-    forge.py PORT spoof-routes VICTIMADDR SECONDS
+    forge.py DEST spoof-routes VICTIMADDR SECONDS
         For SECONDS, a LOCATE from the victim's address and a HEREIS for it
         (one hop away) every 200 ms, from the attacker's MAC.
-    forge.py PORT locate-flood COUNT
+    forge.py DEST locate-flood COUNT
         LOCATEs from COUNT new source addresses and MACs.
 
 PUTPORT is a capability's text (its port is used), addresses are 16 hex
@@ -57,14 +58,22 @@ def port_of(cap_text):
 
 
 def main():
-    port, kind = int(sys.argv[1]), sys.argv[2]
+    dest, kind = sys.argv[1], sys.argv[2]
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    if ":" in dest:
+        group, port = dest.split(":")[0], int(dest.split(":")[1])
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 0)
+        target = (group, port)
+    else:
+        target = ("127.0.0.1", int(dest))
     sent = 0
 
     def put(frame):
         nonlocal sent
-        s.sendto(frame, ("127.0.0.1", port))
+        s.sendto(frame, target)
         sent += 1
         if sent % 200 == 0:
             time.sleep(0.005)   # fast, but the socket buffer must not be the test
