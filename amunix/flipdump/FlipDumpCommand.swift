@@ -41,7 +41,7 @@ struct FlipDumpCommand: ParsableCommand {
     @Option(name: .customShort("i"), help: ArgumentHelp("Capture live on this interface (needs root or CAP_NET_RAW).", valueName: "iface"))
     var interface: String?
 
-    @Option(help: "Join this multicast segment as a silent member (mcast:GROUP:PORT[,local=ADDR]).")
+    @Option(help: "Join this multicast segment as a silent member (mcast:GROUP:PORT[,local=ADDR][,key=FILE]; a keyed segment needs its key).")
     var segment: String?
 
     @Flag(name: .customShort("v"), help: "Print every field of each frame.")

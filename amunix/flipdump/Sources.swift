@@ -97,7 +97,7 @@ enum SegmentSource {
         let link: UDPLink
         do {
             link = try UDPLink(name: text, group: group, port: port, interface: spec.multicastInterface,
-                               ttl: spec.multicastTTL, mac: EthernetAddress(bytes: mac)!)
+                               ttl: spec.multicastTTL, mac: EthernetAddress(bytes: mac)!, keyPath: spec.keyPath)
         } catch {
             throw failure("\(error)")
         }
