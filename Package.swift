@@ -174,6 +174,7 @@ let package = Package(
         .executableTarget(name: "mkd", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/mkd"),
         .executableTarget(name: "chm", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/chm"),
         .executableTarget(name: "mv", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/mv"),
+        .executableTarget(name: "om", dependencies: ["ShellSupport", "DirectoryProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/om"),
         .executableTarget(name: "del", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/del"),
         .executableTarget(name: "get", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/get"),
         .executableTarget(name: "put", dependencies: ["ShellSupport", "DirectoryProtocol", "Bullet", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/put"),

@@ -27,7 +27,7 @@ for p in amunixd soap-server bullet-server amoeba-init dir mkd del get put std_i
   [[ -x $R/usr/local/bin/$p ]] || missing+=("$p")
 done
 [[ ${#missing[@]} == 0 ]] && ok "programs in /usr/local/bin" || bad "missing programs: ${missing[*]}"
-for u in amunixd amoeba-soap amoeba-bullet; do
+for u in amunixd amoeba-soap amoeba-bullet amoeba-om; do
   f=$R/etc/systemd/system/$u.service
   [[ -f $f && $(stat -c %a "$f") == 644 ]] && ok "$u.service installed 0644" || bad "$u.service: $(ls -l "$f" 2>&1)"
   exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$f")
@@ -41,7 +41,8 @@ grep -q -- '--json\|-l\[' "$R/usr/local/share/zsh/site-functions/_dir" && ok "zs
 [[ -f $R/usr/local/share/amoeba/wireshark/flip.lua ]] && ok "dissector installed" || bad "no dissector"
 
 if command -v systemd-analyze >/dev/null; then
-  v=$(cd "$W" && systemd-analyze verify --man=no "$R"/etc/systemd/system/*.service 2>&1 |
+  [[ -f $R/etc/systemd/system/amoeba-om.timer ]] && ok "the hourly om timer is installed" || bad "no amoeba-om.timer"
+  v=$(cd "$W" && systemd-analyze verify --man=no "$R"/etc/systemd/system/*.service "$R"/etc/systemd/system/*.timer 2>&1 |
       grep -v 'is not executable: No such file or directory')
   [[ -z $v ]] && ok "systemd-analyze verify: no complaints but the staged paths" || bad "systemd-analyze verify: $v"
 fi

@@ -28,9 +28,10 @@ done
 [[ $prefix == /* ]] || { echo "install.sh: --prefix must be an absolute path" >&2; exit 64; }
 
 programs=(amunixd soap-server bullet-server amoeba-init cap dir mkd del get put
-          chm mv std_info std_status std_restrict std_destroy std_touch flipdump)
+          chm mv om std_info std_status std_restrict std_destroy std_touch flipdump)
 optional=(ax acv)
-units=(amunixd amoeba-soap amoeba-bullet)
+units=(amunixd amoeba-soap amoeba-bullet amoeba-om)
+timers=(amoeba-om)
 bindir=$destdir$prefix/bin
 unitdir=$destdir/etc/systemd/system
 etcdir=$destdir/etc/amoeba
@@ -42,6 +43,7 @@ zshdir=$destdir$prefix/share/zsh/site-functions
 if [[ $uninstall == 1 ]]; then
   for p in "${programs[@]}" "${optional[@]}"; do rm -f "$bindir/$p"; done
   for u in "${units[@]}"; do rm -f "$unitdir/$u.service"; done
+  for t in "${timers[@]}"; do rm -f "$unitdir/$t.timer"; done
   for p in "${programs[@]}" "${optional[@]}"; do rm -f "$bashdir/$p" "$zshdir/_$p"; done
   rm -rf "$sharedir" "$docdir"
   echo "removed the programs, units and shared files; /etc/amoeba and /var/lib/amoeba are kept"
@@ -72,6 +74,7 @@ for u in "${units[@]}"; do
   sed "s#@PREFIX@#$prefix#g" "amunix/systemd/$u.service.in" >"$unitdir/$u.service"
   chmod 0644 "$unitdir/$u.service"
 done
+for t in "${timers[@]}"; do install -m 0644 "amunix/systemd/$t.timer" "$unitdir/$t.timer"; done
 if [[ -e $etcdir/amunixd.conf ]]; then
   echo "kept $etcdir/amunixd.conf (yours); the default is amunix/systemd/amunixd.conf"
 else
@@ -91,7 +94,7 @@ next:
   3. on the host that keeps the name space, once:
        amoeba-init --soap-store /var/lib/amoeba/soap --bullet-store /var/lib/amoeba/bullet \\
                    --host \$(hostname)=/var/lib/amunix --servers-on \$(hostname) --publish /var/lib/amunix
-       systemctl enable --now amoeba-soap amoeba-bullet
+       systemctl enable --now amoeba-soap amoeba-bullet amoeba-om.timer
   4. users in group amoeba may use the socket; give each a root capability:
        install -m 0600 -o USER /var/lib/amunix/root.cap ~USER/.amoeba/root.cap
 NEXT

@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 size_mb=50
 [[ ${1:-} == --size-mb ]] && size_mb=$2
 BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
-for t in amunixd soap-server bullet-server amoeba-init dir mkd del get put chm mv std_info std_restrict std_status; do
+for t in amunixd soap-server bullet-server amoeba-init dir mkd del get put chm mv om std_info std_restrict std_status; do
   [[ -x "$BIN/$t" ]] || { echo "missing $BIN/$t: run swift build first"; exit 1; }
 done
 W=$(mktemp -d /tmp/amoeba-shell.XXXXXX)
@@ -44,6 +44,8 @@ check() {
 for h in a b c; do amx_start "$h" || exit 1; done
 amx_init a a b c >"$W/init.log" 2>&1 || { cat "$W/init.log"; exit 1; }
 amx_server a soap || exit 1
+# Files live 3 untouched sweeps of om here, so the lifetime test is short.
+export AMX_BULLET_OPTS="--max-lifetime 3"
 amx_server a bullet || exit 1
 
 # ---- secrets are private (issue 10, item 5) --------------------------------
@@ -320,6 +322,34 @@ for kind in soap bullet; do
     && ok "kill -9 of $kind-server mid-stream loses no acknowledged write" \
     || bad "kill -9 of $kind-server: before=$before acked=$acked missing=$missing"
 done
+
+# ---- object lifetime: om touches what rows name, then ages ----------------
+# The file server here keeps files 3 sweeps untouched (AMX_BULLET_OPTS).
+sup="$W/store-bullet/super.cap"
+echo keep | amx_tool b put /home/ann/keep
+echo orphan | amx_tool b put /home/ann/orphan
+orphan_cap=$(amx_tool b dir -k /home/ann/orphan | awk '{print $2}')
+amx_tool b del -k /home/ann/orphan
+check "om: 3 sweeps touch the name space and age the file server" 0 *"om: sweep 3: "*"objects touched"*"om: aged server"* \
+  amx_tool b om --age "$sup" --sweeps 3
+check "an object no row names is reclaimed" 1 *"STD_CAPBAD"* amx_tool b std_info "$orphan_cap"
+check "a file a row names is kept" 0 "keep" amx_tool b get /home/ann/keep
+echo orphan2 | amx_tool b put /home/ann/orphan2
+orphan2_cap=$(amx_tool b dir -k /home/ann/orphan2 | awk '{print $2}')
+amx_tool b del -k /home/ann/orphan2
+amx_tool b om --age "$sup" --sweeps 2 >/dev/null
+old_bullet=$AMX_BULLET
+kill "$old_bullet"; wait "$old_bullet" 2>/dev/null
+keep=(); for p in "${AMX_SERVER_PIDS[@]}"; do [[ $p != "$old_bullet" ]] && keep+=("$p"); done; AMX_SERVER_PIDS=("${keep[@]}")
+amx_server a bullet || bad "bullet-server did not restart"
+check "a restarted server gives its files their whole lifetime again" 0 "orphan2" amx_tool b get "$orphan2_cap"
+amx_tool b om --age "$sup" --sweeps 3 >/dev/null
+check "and the orphan goes after it, across the restart" 1 *"STD_CAPBAD"* amx_tool b std_info "$orphan2_cap"
+check "the named file is still kept" 0 "keep" amx_tool b get /home/ann/keep
+check "om does not age when the walk cannot reach a directory" 2 *"not aged: the walk did not reach every directory"* \
+  amx_tool b om --age "$sup" /home/nothing
+check "om without --age only touches" 0 *"om: sweep 1: "*"objects touched"* amx_tool b om
+amx_tool b del /home/ann/keep
 
 # ---- a host that is down is reported in seconds -----------------------------
 # Host d answers once (b learns its route), then dies without a word: the

@@ -115,7 +115,7 @@ extension BulletServer {
         do {
             let bytes = try store.read(n, offset: Self.recordHeader + offset, count: count)
             guard bytes.count == count else { return .failure(.systemError) }
-            committed[n]!.lifetime = BulletLimits.lifetime
+            committed[n]!.lifetime = maximumLifetime
             return .success(bytes)
         } catch {
             return .failure(.systemError)

@@ -46,6 +46,15 @@ public final class BulletServer<Store: ObjectStore> {
     /// How many uncommitted files, and bytes in them, the server keeps, and
     /// for how long (see BulletPending.swift).
     public var pendingLimits = PendingLimits()
+    /// How many STD_AGE calls a committed file survives without a
+    /// STD_TOUCH. Files start with it, at creation and when the server
+    /// starts (as Amoeba's do: lifetimes are not kept on disk).
+    public var maximumLifetime: UInt8 = BulletLimits.lifetime {
+        didSet {
+            maximumLifetime = max(maximumLifetime, 1)
+            for n in committed.keys { committed[n]!.lifetime = min(committed[n]!.lifetime, maximumLifetime) }
+        }
+    }
     /// Seconds on a monotonic clock; the default never moves (no expiry).
     let clock: () -> Int64
     var requests: UInt64 = 0
@@ -166,7 +175,7 @@ public final class BulletServer<Store: ObjectStore> {
             return error == .noSpace ? .noSpace : .systemError
         }
         pending[n] = nil
-        committed[n] = CommittedFile(random: f.random, size: f.data.count, lifetime: BulletLimits.lifetime)
+        committed[n] = CommittedFile(random: f.random, size: f.data.count, lifetime: maximumLifetime)
         return .ok
     }
 }

@@ -1,7 +1,7 @@
 // The standard commands as the file server answers them: STD_INFO (`-`
 // and the size for a file, "bullet server" for the super capability),
 // STD_DESTROY, STD_RESTRICT (mask in `offset`), STD_TOUCH, STD_AGE (files
-// not touched for `BulletLimits.lifetime` agings are destroyed, and
+// not touched for `maximumLifetime` agings are destroyed, and
 // abandoned uncommitted files after two), STD_COPY of a file of this
 // server (copying from another server needs I/O a pure handler cannot do,
 // so it is refused with STD_COMBAD) and STD_STATUS.
@@ -65,7 +65,7 @@ extension BulletServer {
         switch validate(header.private, required: 0) {
         case .failure(let e): return .failure(e)
         case .success(let (n, state)):
-            if state == .committed { committed[n]!.lifetime = BulletLimits.lifetime }
+            if state == .committed { committed[n]!.lifetime = maximumLifetime }
             else { pending[n]!.idle = 0 }
             return .success([])
         }

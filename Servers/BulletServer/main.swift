@@ -25,7 +25,14 @@ struct BulletServerCommand: ParsableCommand {
     @Argument(help: "The folder holding the files (created if missing).")
     var store: String
 
+    @Option(help: "STD_AGE sweeps (om --age) a file survives without being touched; every file starts with this many when the server starts.")
+    var maxLifetime: UInt8 = BulletLimits.lifetime
+
     @OptionGroup var options: ServerOptions
+
+    func validate() throws {
+        guard maxLifetime >= 1 else { throw ValidationError("--max-lifetime is at least 1") }
+    }
 
     func run() throws {
         // The store holds the server's secret get-port and its objects'
@@ -40,6 +47,7 @@ struct BulletServerCommand: ParsableCommand {
             logger.critical("cannot open store \(store): \(error)")
             throw ExitCode(1)
         }
+        server.maximumLifetime = maxLifetime
         let connection = try options.connect(logger: logger)
         publishSuperCapability(server.superCapability, in: store, logger: logger)
         logger.info("serving \(server.fileCount) files on \(server.putPort) with \(options.threads) threads")

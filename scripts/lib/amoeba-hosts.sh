@@ -59,8 +59,12 @@ amx_tool() {
 # $W/store-KIND; sets AMX_SOAP or AMX_BULLET to its pid.
 amx_server() {
   local h=$1 kind=$2
+  local extra=()
+  # AMX_BULLET_OPTS / AMX_SOAP_OPTS: more options for that server.
+  local var="AMX_${kind^^}_OPTS"
+  [[ -n ${!var:-} ]] && read -ra extra <<<"${!var}"
   AMUNIX_SOCKET="$W/$h/amunixd.sock" "$BIN/$kind-server" "$W/store-$kind" --threads 4 \
-    --log-level warning >>"$W/$kind.log" 2>&1 &
+    --log-level warning "${extra[@]}" >>"$W/$kind.log" 2>&1 &
   local pid=$!
   AMX_SERVER_PIDS+=("$pid")
   if [[ $kind == soap ]]; then AMX_SOAP=$pid; else AMX_BULLET=$pid; fi
