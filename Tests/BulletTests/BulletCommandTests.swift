@@ -159,6 +159,23 @@ import TestSupport
         #expect(c.size(kept) == (.ok, 5))
     }
 
+    /// A server's lifetime can be shortened (bullet-server --max-lifetime):
+    /// files already there are held to it, new files start with it.
+    @Test func maximumLifetimeBoundsEveryFile() {
+        let (_, c) = memoryBullet()
+        let (_, old) = c.create(pattern(3))
+        c.server.maximumLifetime = 2
+        let (_, new) = c.create(pattern(4))
+        #expect(c.call(c.server.superCapability, StandardCommand.age).0.status == .ok)
+        #expect(c.size(old) == (.ok, 3))
+        #expect(c.call(new, StandardCommand.touch).0.status == .ok)
+        #expect(c.call(c.server.superCapability, StandardCommand.age).0.status == .ok)
+        #expect(c.size(old).0 == .capabilityBad)
+        #expect(c.size(new) == (.ok, 4))
+        c.server.maximumLifetime = 0   // at least one sweep, never none
+        #expect(c.server.maximumLifetime == 1)
+    }
+
     @Test func failedCommitIsNotAcknowledged() {
         let (store, c) = memoryBullet()
         store.failingCommits = 1
