@@ -10,9 +10,13 @@
 #   ax primes (long)            listed in `dir -l /hosts/node0/ps` with its comment;
 #                               SIGINT to ax stuns it (ax exits 130); std_destroy
 #                               of its ps row ends another run (ax exits 137)
+#   12 ax runs at once          each prints its own arguments (execs beyond the
+#                               node's 8 workers are retried by ax)
+#   ax -C NAME=PATH             a capability from the name space reaches the program
 #   PS_EXEC with truncated, oversized, bad-thread and random descriptors:
 #                               STD_ARGBAD, and the node answers after
 #   a program whose file server is unreachable: a clear error, node still up
+#   the node killed under a running program: ax says so and exits 2
 # Prints "N passed, M failed" and exits non-zero on any failure.
 # With --hold it only sets the system up, prints the AMUNIX_SOCKET to use
 # (try `ax -m node0 hello`), and keeps it up until interrupted.
@@ -45,7 +49,8 @@ PIDS="$PIDS $!"
 for _ in $(seq 200); do [[ -S "$W/a/amunixd.sock" && -f "$W/a/sys.cap" ]] && break; sleep 0.05; done
 (KERNEL_NO_BUILD=1 exec scripts/kernel-run.sh --link "mcast:$group:$port" --state "$W/node0" --mac 52:54:00:4c:00:00 \
   </dev/null >"$W/node0.console" 2>&1) &
-PIDS="$PIDS $!"
+nodepid=$!
+PIDS="$PIDS $nodepid"
 for _ in $(seq 600); do grep -q "console idle" "$W/node0.console" 2>/dev/null && break; sleep 0.1; done
 grep -q "console idle" "$W/node0.console" || { echo "node0 did not come up"; tail "$W/node0.console"; exit 1; }
 
@@ -89,6 +94,24 @@ fi
 
 out=$(printf 'x\ny\n' | tool ax -m node0 cat 2>&1); rc=$?
 [[ $rc == 0 && $out == $'x\ny' ]] && ok "printf 'x\\ny\\n' | ax -m node0 cat prints both lines" || bad "ax cat: rc=$rc $out"
+
+# Twelve at once on one node: each gets its own output and status.
+runs=""
+for i in $(seq 12); do
+  (AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/ax" -m node0 hello "run$i" >"$W/par$i.out" 2>&1; echo $? >"$W/par$i.rc") &
+  runs="$runs $!"
+done
+for p in $runs; do wait "$p"; done
+good=0
+for i in $(seq 12); do
+  [[ $(cat "$W/par$i.rc") == 0 && $(head -1 "$W/par$i.out") == "hello from hello: run$i" ]] && good=$((good + 1)) \
+    || echo "    run$i: rc $(cat "$W/par$i.rc"): $(cat "$W/par$i.out")"
+done
+[[ $good == 12 ]] && ok "12 ax runs at once on node0, each with its own output" || bad "parallel runs: $good of 12 right"
+
+out=$(tool ax -m node0 -C HOME=/home hello 2>&1); rc=$?
+[[ $rc == 0 && $out == *"capabilities: ROOT WORK STDIN STDOUT STDERR HOME"* ]] && ok "ax -C HOME=/home hello: $(echo "$out" | grep capabilities)" \
+  || bad "ax -C: rc=$rc $out"
 
 # A long run: listed in ps, then stunned by Ctrl-C (SIGINT to ax).
 AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/ax" -m node0 primes 100000000 >"$W/primes.out" 2>&1 &   # ax itself, so $! is its pid
@@ -144,6 +167,16 @@ out=$(tool ax -m node0 --unreachable-source hello 2>&1); rc=$?
 [[ $rc != 0 && $out == *RPC_NOTFOUND* ]] && ok "unreachable file server: $out" || bad "unreachable file server: rc=$rc $out"
 out=$(tool ax -m node0 hello again 2>&1); rc=$?
 [[ $rc == 0 && $out == *"hello from hello: again"* ]] && ok "node0 runs programs after all that" || bad "ax after failures: rc=$rc $out"
+
+# Last: the node dies under a running program; ax notices and gives up.
+AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/ax" -m node0 primes 100000000 >"$W/primes3.out" 2>&1 &
+axpid=$!
+for _ in $(seq 100); do [[ -s "$W/primes3.out" ]] && break; sleep 0.1; done
+pkill -9 -P "$nodepid" 2>/dev/null; kill -9 "$nodepid" 2>/dev/null
+for _ in $(seq 600); do kill -0 "$axpid" 2>/dev/null || break; sleep 0.1; done
+kill -9 "$axpid" 2>/dev/null; wait "$axpid"; rc=$?
+[[ $rc == 2 ]] && ok "node killed under a running program: ax gives up: $(tail -1 "$W/primes3.out")" \
+  || bad "ax after its node died: rc=$rc $(tail -1 "$W/primes3.out")"
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

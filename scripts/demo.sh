@@ -5,7 +5,7 @@
 # needed), set up a fresh name space, run the directory and file servers
 # on host a, fill the name space, and show it from the other hosts: `dir
 # -l /`, the kernel nodes' directories and servers, a user process on
-# node0 using node1's servers, std_info of a host's servers, and a file
+# node0 using node1's servers, programs run on the kernel nodes with ax, std_info of a host's servers, and a file
 # put on b and read back on c. Everything is stopped cleanly at the end
 # (or on Ctrl-C).
 #
@@ -46,7 +46,7 @@ echo "    (node0 starts a user process, hello, whose directory is node1's kernel
 amx_node node1
 amx_node node0 "run=hello:$(cat "$W/node1/host.cap")"
 echo "==> amoeba-init: a fresh name space (servers on a; root.cap published to every host)"
-amx_init a a b c node0 node1 | sed 's/^/    /'
+AMX_BIN_DIR=.build-kernel/bin amx_init a a b c node0 node1 | sed 's/^/    /'
 echo "==> starting soap-server and bullet-server on a"
 amx_server a soap
 amx_server a bullet
@@ -61,6 +61,13 @@ grep -E "^\[run\]|\(hello\)" "$W/node0.console" | sed 's/^/    /'
 echo "node1's console: what that process on node0 printed through node1's tty:00, after"
 echo "looking up tod in node1's kernel directory and asking it for the time"
 grep "^user:" "$W/node1.console" | sed 's/^/    /'
+echo
+echo "==> ax: programs from /bin on the file server run on a kernel node, their output here"
+show b ax -m node0 -E GREETING=hello-from-b hello a b
+echo
+echo "c\$ printf 'one\\ntwo\\n' | ax -m node1 cat"
+printf 'one\ntwo\n' | AMUNIX_SOCKET="$W/c/amunixd.sock" "$BIN/ax" -m node1 cat
+show c ax -m node1 faulty 1 || echo "(ax exit status $?)"
 show c std_info /hosts/a/sys /hosts/a/soap /hosts/a/bullet /hosts/b/tod
 show c std_status /hosts/a/soap
 show b mkd /home/ann /home/ann/src

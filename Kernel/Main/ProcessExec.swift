@@ -29,7 +29,14 @@ extension Process {
     /// The most a BS_READ asks for at once: under the 30000-byte RPC limit.
     static let readChunk = 28 * 1024
 
-    static func exec(_ plan: ExecPlan, name: String, priority: PriorityLevel = .normal) throws(ExecFailure) -> Process {
+    /// What an exec cost: its BS_READ transactions and the bytes they brought.
+    struct ExecCost {
+        var reads = 0
+        var bytes = 0
+    }
+
+    static func exec(_ plan: ExecPlan, name: String, priority: PriorityLevel = .normal,
+                     cost: inout ExecCost) throws(ExecFailure) -> Process {
         guard let space = AddressSpace() else { throw .memory }
         let p = Process(name: name, space: space, priority: priority)
         for piece in plan.pieces {
@@ -42,7 +49,7 @@ extension Process {
                 guard space.mapNew(v, writable: piece.writable) else { throw .memory }
                 v += 4096
             }
-            if !piece.source.port.isNull { try fill(space, piece) }
+            if !piece.source.port.isNull { try fill(space, piece, cost: &cost) }
         }
         p.liveThreads = 1
         guard let t = KThread(name: name, priority: Priority(process: priority, thread: .normal), preemptible: true, body: {})
@@ -57,7 +64,7 @@ extension Process {
 
     /// Reads the piece's contents from its source, chunk by chunk, until
     /// its length or the end of the file.
-    private static func fill(_ space: AddressSpace, _ piece: ExecPlan.Piece) throws(ExecFailure) {
+    private static func fill(_ space: AddressSpace, _ piece: ExecPlan.Piece, cost: inout ExecCost) throws(ExecFailure) {
         var done = 0
         let want = Int(min(piece.sourceLength, piece.length))
         while done < want {
@@ -66,6 +73,8 @@ extension Process {
             h.offset = piece.offset &+ Int32(done)
             h.size = UInt16(n)
             let reply = LocalIPC.trans(Message(header: h))
+            cost.reads += 1
+            cost.bytes += reply.body.count
             guard reply.header.status == .ok else { throw .read(segment: piece.segment, reply.header.status) }
             let got = min(reply.body.count, n)
             if got == 0 { break }   // end of file: the rest stays zero

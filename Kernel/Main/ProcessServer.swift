@@ -191,8 +191,10 @@ enum ProcessServer {
     /// The worker: build, answer the exec, wait for the end, tell the owner.
     private static func run(_ slot: ProcessSlot, _ plan: ExecPlan, reply t: Transaction) {
         let p: Process
+        var cost = Process.ExecCost()
+        let started = Clock.now()
         do throws(Process.ExecFailure) {
-            p = try Process.exec(plan, name: "proc:\(slot.number)")
+            p = try Process.exec(plan, name: "proc:\(slot.number)", cost: &cost)
         } catch {
             building -= 1
             slots[slot.number] = nil
@@ -210,7 +212,8 @@ enum ProcessServer {
         r.port = cap.port
         r.private = cap.private
         LocalIPC.putReply(t, Message(header: r))
-        print("[proc] process \(p.id) started in slot \(slot.number)")
+        let took = (Clock.now() - started).microseconds
+        print("[proc] process \(p.id) started in slot \(slot.number): \(cost.bytes) bytes in \(cost.reads) BS_READs, \(took) us")
         try? list?.add("\(slot.number)", cap)
         _ = p.finished.down()
         list?.remove("\(slot.number)")

@@ -25,7 +25,7 @@ struct AX: ParsableCommand {
         commandName: "ax",
         abstract: "Run an Amoeba program on a kernel node, its output here.",
         discussion: """
-        Example: ax -m node0 hello a b
+        Example: ax -m node0 hello a b;  ax -C HOME=/home/ann -E GREETING=hi hello
         Exit status: the program's; 128+N when it was stunned with signal N; 1 for an exception \
         (printed) or a refusal (STD_*); 2 not reached (RPC_*); 3 no amunixd; 64 bad usage.
         """)
@@ -35,6 +35,8 @@ struct AX: ParsableCommand {
     var m: String?
     @Option(name: .short, help: "NAME=VALUE: an environment string for the program. Repeat.")
     var E: [String] = []
+    @Option(name: .short, help: "NAME=PATH: a capability for the program's capability environment, looked up here. Repeat.")
+    var C: [String] = []
     @Option(name: .customLong("stack"), help: "Stack size in bytes (default 65536).")
     var stackSize: Int = 65536
     // Test hooks (scripts/ax-test.sh), not for users.
@@ -45,6 +47,7 @@ struct AX: ParsableCommand {
 
     func validate() throws {
         for e in E where !e.contains("=") { throw ValidationError("-E takes NAME=VALUE: \(e)") }
+        for c in C where !c.contains("=") { throw ValidationError("-C takes NAME=PATH: \(c)") }
         guard stackSize >= 16384, stackSize <= 16 << 20 else { throw ValidationError("--stack takes 16384 to 16777216 bytes") }
     }
 
@@ -90,12 +93,18 @@ struct Launch {
         let body = pd.encoded()
         var h = Header(capability: proc, command: ProcessCommand.exec.rawValue)
         h.size = UInt16(truncatingIfNeeded: body.count)
-        let answer: (header: Header, data: [UInt8])
-        do throws(AmunixError) {
-            answer = try session.connection.trans(h, body, timeout: .seconds(60))
-        } catch {
-            try? session.files.destroy(stackFile)
-            throw ToolError.explained(error.code, what: "exec on \(hostName) failed", hint: nil)
+        // A busy node answers STD_NOSPACE (all exec workers or slots in
+        // use) or STD_NOMEM: try again a few times, as exec_file does.
+        var answer: (header: Header, data: [UInt8]) = (Header(), [])
+        for attempt in 1...8 {
+            do throws(AmunixError) {
+                answer = try session.connection.trans(h, body, timeout: .seconds(60))
+            } catch {
+                try? session.files.destroy(stackFile)
+                throw ToolError.explained(error.code, what: "exec on \(hostName) failed", hint: nil)
+            }
+            guard answer.header.status == .noSpace || answer.header.status == .noMemory, attempt < 8 else { break }
+            usleep(UInt32(100_000 * attempt))
         }
         guard answer.header.status == .ok else {
             try? session.files.destroy(stackFile)
@@ -105,7 +114,10 @@ struct Launch {
         _ = file
         setComment(process)
         let interrupts = stunOnInterrupt(process)
-        guard let end = server.waitForEnd() else { return 1 }
+        guard let end = waitForEnd(server, process) else {
+            FileHandle.standardError.write(Data("ax: \(name): lost: its node no longer answers for it and sent no checkpoint\n".utf8))
+            return 2
+        }
         interrupts.cancelled = true
         switch end.cause {
         case .normal:
@@ -120,6 +132,20 @@ struct Launch {
             }
             FileHandle.standardError.write(Data((line + "\n").utf8))
             return 1
+        }
+    }
+
+    /// The checkpoint, or nil once the node stops answering for the
+    /// process (every 5 s ax asks std_info; a crashed node or a process
+    /// gone without a checkpoint must not leave ax waiting for ever).
+    func waitForEnd(_ server: AxServer, _ process: Capability) -> AxServer.Ending? {
+        var misses = 0
+        while true {
+            if let end = server.waitForEnd(timeout: 5) { return end }
+            let h = Header(capability: process, command: StandardCommand.info)
+            let answered = (try? session.connection.trans(h, [], timeout: .seconds(5)))?.header.status == .ok
+            misses = answered ? 0 : misses + 1
+            if misses >= 2 { return server.waitForEnd(timeout: 2) }
         }
     }
 
@@ -210,11 +236,20 @@ struct Launch {
         if !environment.contains(where: { $0.hasPrefix("SHELL=") }) { environment.append("SHELL=/bin/sh") }
         environment.append("AX_HOST=\(host)")
         let work: Capability = (try? session.lookup(session.work)) ?? session.root
-        let caps: [(String, Capability)] = [
+        var caps: [(String, Capability)] = [
             ("ROOT", session.root), ("WORK", work),
             ("STDIN", server.capability(AxServer.nameStdin)), ("STDOUT", server.capability(AxServer.nameStdout)),
             ("STDERR", server.capability(AxServer.nameStderr)),
         ]
+        for c in ax.C {
+            let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
+            let cap: Capability
+            do throws(ToolError) { cap = try session.lookup(try session.path(parts[1])) } catch {
+                throw .explained(error.code ?? .notFound, what: "-C \(c): cannot look up \(parts[1])", hint: nil)
+            }
+            caps.removeAll { $0.0 == parts[0] }
+            caps.append((parts[0], cap))
+        }
         let argv = [name] + ax.arguments
         var length = max(Int(pd.segments[i].length), ax.stackSize)
         length = max(length, InitialStack.required(arguments: argv, environment: environment, capabilities: caps) + 13 * 1024)

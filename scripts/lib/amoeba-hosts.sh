@@ -77,11 +77,13 @@ amx_server() {
 }
 
 # amx_init SERVERHOST HOST...: a fresh name space listing the hosts, the
-# root published in every host's state folder.
+# root published in every host's state folder (and /bin from AMX_BIN_DIR).
 amx_init() {
   local on=$1; shift
   local args=()
   for h in "$@"; do args+=(--host "$h=$W/$h" --publish "$W/$h"); done
+  # AMX_BIN_DIR: a folder of Amoeba binaries to store as /bin (for ax).
+  [[ -n ${AMX_BIN_DIR:-} ]] && args+=(--bin "$AMX_BIN_DIR")
   "$BIN/amoeba-init" --soap-store "$W/store-soap" --bullet-store "$W/store-bullet" \
     --servers-on "$on" --root-file "$W/root.cap" "${args[@]}"
 }

@@ -1,6 +1,6 @@
 // The first user program. Started by ax (it has a STDOUT), it greets with
-// its arguments and the environment string GREETING (or HOME), written to
-// STDOUT, and exits 0. Started by the kernel from its image, it finds the
+// its arguments, the environment string GREETING (or HOME) and the names
+// of its capabilities, written to STDOUT, and exits 0. Started by the kernel from its image, it finds the
 // console and the clock through the kernel directory, greets, reads the
 // time, and exits with status 0; with argument 1 it keeps computing for a
 // while first (floating point across preemptions), so fault tests can
@@ -14,6 +14,9 @@ func programMain(_ argument: UInt32) -> Int32 {
         print(line)
         let name = Program.environment("GREETING") != nil ? "GREETING" : "HOME"
         print("\(name)=\(Program.environment(name) ?? "(not set)")")
+        var names = "capabilities:"
+        for (n, _) in Program.capabilities { names += " " + n }
+        print(names)
         return 0
     }
     print("user: hello from a protected process (argument \(argument))")
