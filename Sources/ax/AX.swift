@@ -108,7 +108,13 @@ struct Launch {
         }
         guard answer.header.status == .ok else {
             try? session.files.destroy(stackFile)
-            throw ToolError.explained(answer.header.status, what: "exec on \(hostName) refused", hint: nil)
+            // An RPC error in the exec's reply is the node's own reads
+            // of the segments failing: the file server did not answer it.
+            let code = answer.header.status
+            let what = code.rawValue < 0 && code.rawValue > -1000
+                ? "exec on \(hostName) failed: the node could not read the program from its file server"
+                : "exec on \(hostName) refused"
+            throw ToolError.explained(code, what: what, hint: nil)
         }
         process = Capability(port: answer.header.port, private: answer.header.private)
         _ = file
