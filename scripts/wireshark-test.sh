@@ -25,13 +25,13 @@ W=$(mktemp -d /tmp/amoeba-wireshark.XXXXXX)
 # shellcheck source=lib/amoeba-hosts.sh
 source scripts/lib/amoeba-hosts.sh
 dump_pid=
-trap '[[ -n $dump_pid ]] && kill "$dump_pid" 2>/dev/null; amx_kill_all; rm -rf "$W"' EXIT
+trap '[[ -n $dump_pid ]] && kill "$dump_pid" 2>/dev/null; amx_kill_all; [[ -n ${KEEPW:-} ]] || rm -rf "$W"' EXIT
 passed=0; failed=0
 ok() { passed=$((passed + 1)); echo "PASS $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL $*"; }
 
 udp_port=${amx_seg##*:}; udp_port=${udp_port%%,*}
-tcpdump -i lo -U -w "$W/flip.pcap" "udp port $udp_port" 2>"$W/tcpdump.log" &
+tcpdump -i lo -U --immediate-mode -w "$W/flip.pcap" "udp port $udp_port" 2>"$W/tcpdump.log" &
 dump_pid=$!
 for _ in $(seq 50); do grep -q "listening on" "$W/tcpdump.log" && break; sleep 0.1; done
 
@@ -39,12 +39,16 @@ for _ in $(seq 50); do grep -q "listening on" "$W/tcpdump.log" && break; sleep 0
 # what it shows to a pcap of its own.
 "$BIN/flipdump" --segment "$amx_seg" -w "$W/flipdump.pcap" >"$W/flipdump.txt" 2>&1 &
 flipdump_pid=$!
+# ... and captures live on lo through libpcap, unwrapping the UDP datagrams.
+"$BIN/flipdump" -i lo --type unidata >"$W/flipdump-live.txt" 2>&1 &
+live_pid=$!
 for h in a b; do amx_start "$h" || exit 1; done
 info=$(amx_tool b std_info "$W/a/sys.cap" 2>&1)
 [[ $info == *"system server"* ]] && ok "std_info over the segment: $info" || bad "std_info: $info"
 sleep 0.5
 kill -INT "$dump_pid"; wait "$dump_pid" 2>/dev/null; dump_pid=
 kill -INT "$flipdump_pid"; wait "$flipdump_pid" 2>/dev/null
+kill -TERM "$live_pid"; wait "$live_pid" 2>/dev/null
 
 lua=scripts/wireshark/flip.lua
 # fields FILTER FIELD...: the fields of every packet the filter selects.
@@ -101,6 +105,9 @@ fi
 grep -q "RPC REQUEST tid=.*STD_INFO" "$W/flipdump.txt" && grep -q "RPC REPLY tid=.*STD_OK" "$W/flipdump.txt" \
   && ok "flipdump as a silent member of the segment saw the request and the reply" \
   || bad "flipdump --segment saw: $(head -5 "$W/flipdump.txt")"
+grep -q "RPC REQUEST tid=.*STD_INFO" "$W/flipdump-live.txt" && ! grep -q MULTIDATA "$W/flipdump-live.txt" \
+  && ok "flipdump -i lo --type unidata captured the request live, and no locate" \
+  || bad "flipdump -i lo saw: $(head -5 "$W/flipdump-live.txt")"
 out=$(tshark -X "lua_script:$lua" -r "$W/flipdump.pcap" -Y 'amoeba.command == 1004' -T fields -e arpc.type 2>/dev/null)
 [[ $out == 3* ]] && ok "flipdump -w writes a pcap tshark reads" || bad "flipdump -w: '$out'"
 out=$("$BIN/flipdump" -r "$W/flip.pcap" --type multidata)
