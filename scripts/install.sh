@@ -93,8 +93,8 @@ next:
   2. systemctl daemon-reload && systemctl enable --now amunixd
   3. on the host that keeps the name space, once:
        amoeba-init --soap-store /var/lib/amoeba/soap --bullet-store /var/lib/amoeba/bullet \\
-                   --host \$(hostname)=/var/lib/amunix --servers-on \$(hostname) --publish /var/lib/amunix
+                   --host \$(hostname)=/var/lib/amoeba/host --servers-on \$(hostname) --publish /var/lib/amoeba/host
        systemctl enable --now amoeba-soap amoeba-bullet amoeba-om.timer
   4. users in group amoeba may use the socket; give each a root capability:
-       install -m 0600 -o USER /var/lib/amunix/root.cap ~USER/.amoeba/root.cap
+       install -m 0600 -o USER /var/lib/amoeba/host/root.cap ~USER/.amoeba/root.cap
 NEXT
