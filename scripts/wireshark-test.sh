@@ -47,8 +47,16 @@ info=$(amx_tool b std_info "$W/a/sys.cap" 2>&1)
 [[ $info == *"system server"* ]] && ok "std_info over the segment: $info" || bad "std_info: $info"
 sleep 0.5
 kill -INT "$dump_pid"; wait "$dump_pid" 2>/dev/null; dump_pid=
-kill -INT "$flipdump_pid"; wait "$flipdump_pid" 2>/dev/null
-kill -TERM "$live_pid"; wait "$live_pid" 2>/dev/null
+kill -INT "$flipdump_pid"; kill -TERM "$live_pid"
+# Both must end on the signal, within a second or so.
+stopped=1
+for _ in $(seq 50); do
+  kill -0 "$flipdump_pid" 2>/dev/null || kill -0 "$live_pid" 2>/dev/null || { stopped=0; break; }
+  sleep 0.1
+done
+[[ $stopped == 0 ]] && ok "flipdump ends on SIGINT and SIGTERM, on a quiet wire too" \
+  || { bad "flipdump still running 5 s after the signal"; kill -9 "$flipdump_pid" "$live_pid" 2>/dev/null; }
+wait "$flipdump_pid" "$live_pid" 2>/dev/null
 
 lua=scripts/wireshark/flip.lua
 # fields FILTER FIELD...: the fields of every packet the filter selects.

@@ -60,7 +60,30 @@ enum PcapSource {
             pcap_setfilter(h, &program)
             pcap_freecode(&program)
         }
-        try loop(h, name: interface, each: each)
+        // A blocking read would not notice a signal while the wire is
+        // quiet (libpcap retries it), so wait in poll, which a signal or
+        // half a second ends, and drain without blocking.
+        guard pcap_setnonblock(h, 1, &errbuf) == 0 else {
+            throw failure("\(interface): \(String(cString: errbuf))")
+        }
+        let fd = pcap_get_selectable_fd(h)
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        while interrupted == 0 {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            _ = poll(&p, 1, 500)
+            while interrupted == 0 {
+                let r = pcap_next_ex(h, &header, &data)
+                if r == 0 { break }   // drained
+                guard r == 1, let header, let data else {
+                    if interrupted != 0 { return }
+                    throw failure("\(interface): \(String(cString: pcap_geterr(h)))")
+                }
+                let bytes = Array(UnsafeBufferPointer(start: data, count: Int(header.pointee.caplen)))
+                let ts = header.pointee.ts
+                if !each(bytes, UInt32(truncatingIfNeeded: ts.tv_sec), UInt32(truncatingIfNeeded: ts.tv_usec)) { return }
+            }
+        }
     }
 
     private static func loop(_ h: OpaquePointer, name: String, each: Each) throws {
