@@ -120,4 +120,6 @@ private func rpc(_ type: AmpType, command: UInt16, order: ByteOrder = .little, b
     #expect(Array(bytes[0..<4]) == [0xD4, 0xC3, 0xB2, 0xA1])
     #expect(Array(bytes[20..<24]) == [1, 0, 0, 0])        // Ethernet
     #expect(Array(bytes[40...]) == f)
+    var st = stat()
+    #expect(stat(path, &st) == 0 && st.st_mode & 0o777 == 0o600, "a capture holds capabilities: owner only")
 }

@@ -10,9 +10,16 @@ import Glibc
 public final class PcapWriter {
     private let file: UnsafeMutablePointer<FILE>
 
-    /// Creates (or truncates) `path`; nil when it cannot be opened.
+    /// Creates (or truncates) `path`, readable by its owner only: the
+    /// frames carry capabilities. Nil when it cannot be opened.
     public init?(path: String) {
-        guard let f = fopen(path, "wb") else { return nil }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { return nil }
+        fchmod(fd, 0o600)   // a file that was there keeps its mode otherwise
+        guard let f = fdopen(fd, "wb") else {
+            Glibc.close(fd)
+            return nil
+        }
         file = f
         var header = [UInt8]()
         Self.append(UInt32(0xA1B2_C3D4), to: &header)  // microsecond timestamps
