@@ -69,17 +69,28 @@ measured() {
   echo "  $label: $n frames; a spent $(( $(cpu_ms) - c0 )) ms of CPU; RSS $m0 -> $(rss_kb) kB"
 }
 
+# frames_in HOST [ASKER]: the FLIP frames HOST's daemon has taken in, from
+# its sys server's std_status (asked through ASKER's daemon, else HOST's).
+frames_in() {
+  tool "${2:-$1}" std_status --timeout 5 "$W/$1/sys.cap" | sed -n 's/^frames in \([0-9]*\) .*/\1/p'
+}
+# stranger_flood TARGET HOST SAID_OK SAID_BAD [ASKER]: 2,000 forged LOCATEs
+# to TARGET (a UDP port or a segment); fewer than 100 may reach HOST.
+stranger_flood() {
+  local before after
+  before=$(frames_in "$2" "${5:-}")
+  python3 scripts/lib/forge.py "$1" locate-flood 2000 >/dev/null
+  sleep 0.5
+  after=$(frames_in "$2" "${5:-}")
+  (( after - before < 100 )) && ok "0. $3: $((after - before)) frames reached the daemon" \
+    || bad "0. $4: frames in $before -> $after"
+}
+
 # ---- a point-to-point link refuses strangers ------------------------------
 start c "udp:$pa:127.0.0.1:$pb" || exit 1
 start d "udp:$pb:127.0.0.1:$pa" || exit 1
-frames_in() { tool c std_status --timeout 5 "$W/c/sys.cap" | sed -n 's/^frames in \([0-9]*\) .*/\1/p'; }
 if tool d std_info --timeout 5 "$W/c/sys.cap" >/dev/null 2>&1; then
-  before=$(frames_in)
-  python3 scripts/lib/forge.py "$pa" locate-flood 2000 >/dev/null
-  sleep 0.5
-  after=$(frames_in)
-  (( after - before < 100 )) && ok "0. 2,000 frames from a stranger to a udp link's port: $((after - before)) frames reached the daemon" \
-    || bad "0. a udp link took a stranger's frames: frames in $before -> $after"
+  stranger_flood "$pa" c "2,000 frames from a stranger to a udp link's port" "a udp link took a stranger's frames"
 else
   bad "0. c and d do not reach each other"
 fi
@@ -98,13 +109,7 @@ else
 fi
 tool x std_info --timeout 3 "$W/e/sys.cap" >/dev/null 2>&1 \
   && bad "0. a daemon without the key reached a keyed host" || ok "0. a daemon without the key reaches no keyed host"
-frames_e() { tool f std_status --timeout 5 "$W/e/sys.cap" | sed -n 's/^frames in \([0-9]*\) .*/\1/p'; }
-before=$(frames_e)
-python3 scripts/lib/forge.py "$keyseg" locate-flood 2000 >/dev/null
-sleep 0.5
-after=$(frames_e)
-(( after - before < 100 )) && ok "0. 2,000 forged frames on a keyed segment: $((after - before)) reached a keyed daemon" \
-  || bad "0. a keyed daemon took forged frames: frames in $before -> $after"
+stranger_flood "$keyseg" e "2,000 forged frames on a keyed segment" "a keyed daemon took forged frames" f
 stop e; stop f; stop x
 
 # ---- a shared segment ---------------------------------------------------

@@ -43,3 +43,11 @@ public struct ObjectAnswer: Encodable {
         message = failure.description
     }
 }
+
+extension ObjectAnswer {
+    /// What a std tool hands ToolRunner.forEach as `failed`: with --json a
+    /// failure is a line of its own too; without, nothing more is said.
+    public static func failureLines(json: Bool) -> ((String, ToolError) -> Void)? {
+        json ? { arg, e in print(JSONOutput.line(ObjectAnswer(object: arg, failure: e))) } : nil
+    }
+}

@@ -20,8 +20,7 @@ struct StdInfo: ParsableCommand {
     var json = false
 
     func run() throws {
-        let failed: ((String, ToolError) -> Void)? = json ? { arg, e in print(JSONOutput.line(ObjectAnswer(object: arg, failure: e))) } : nil
-        ToolRunner.forEach("std_info", arguments.objects, options: daemon, failed: failed) { client, arg, cap throws(ToolError) in
+        ToolRunner.forEach("std_info", arguments.objects, options: daemon, failed: ObjectAnswer.failureLines(json: json)) { client, arg, cap throws(ToolError) in
             let s = try client.info(cap)
             if json {
                 print(JSONOutput.line(ObjectAnswer(object: arg, info: s)))

@@ -73,24 +73,32 @@ func withHeap(size: Int, _ body: (inout HeapAllocator) throws -> Void) rethrows 
     }
 }
 
+/// Random allocations and frees with a bounded live set (at most 600
+/// blocks), sizes from a few bytes to pages, some page-aligned. Returns the
+/// blocks still live and the high water after 50,000 operations (warm-up).
+func churn(_ heap: inout HeapAllocator, seed: UInt64, operations: Int) throws -> ([UnsafeMutableRawPointer], Int) {
+    var rng = SeededRandom(seed)
+    var live: [UnsafeMutableRawPointer] = []
+    var waterAfterWarmup = 0
+    for op in 0..<operations {
+        if live.count < 600 && (live.isEmpty || rng.below(3) != 0) {
+            let size = 1 + rng.below(rng.below(8) == 0 ? 16384 : 512)
+            let align = 1 << (4 + rng.below(rng.below(10) == 0 ? 9 : 2))
+            live.append(try heap.allocate(size, alignment: align))
+        } else {
+            try heap.free(live.remove(at: rng.below(live.count)))
+        }
+        if op == 50_000 { waterAfterWarmup = heap.statistics.highWater }
+    }
+    return (live, waterAfterWarmup)
+}
+
 /// Hours of kernel use, compressed: 400,000 operations with a bounded live
 /// set, sizes from a few bytes to pages, some page-aligned. The heap's high
 /// water mark must settle early, and freeing everything must give back one block.
 @Test func churnDoesNotGrow() throws {
     try withHeap(size: 8 << 20) { heap in
-        var rng = SeededRandom(42)
-        var live: [UnsafeMutableRawPointer] = []
-        var waterAfterWarmup = 0
-        for op in 0..<400_000 {
-            if live.count < 600 && (live.isEmpty || rng.below(3) != 0) {
-                let size = 1 + rng.below(rng.below(8) == 0 ? 16384 : 512)
-                let align = 1 << (4 + rng.below(rng.below(10) == 0 ? 9 : 2))
-                live.append(try heap.allocate(size, alignment: align))
-            } else {
-                try heap.free(live.remove(at: rng.below(live.count)))
-            }
-            if op == 50_000 { waterAfterWarmup = heap.statistics.highWater }
-        }
+        let (live, waterAfterWarmup) = try churn(&heap, seed: 42, operations: 400_000)
         #expect(heap.statistics.highWater <= waterAfterWarmup + waterAfterWarmup / 4)
         #expect(heap.verify())
         for p in live { try heap.free(p) }
@@ -145,19 +153,7 @@ func withQuickHeap(size: Int, _ body: (inout HeapAllocator) throws -> Void) reth
 
 @Test func quickListChurnDoesNotGrow() throws {
     try withQuickHeap(size: 8 << 20) { heap in
-        var rng = SeededRandom(7)
-        var live: [UnsafeMutableRawPointer] = []
-        var waterAfterWarmup = 0
-        for op in 0..<200_000 {
-            if live.count < 600 && (live.isEmpty || rng.below(3) != 0) {
-                let size = 1 + rng.below(rng.below(8) == 0 ? 16384 : 512)
-                let align = 1 << (4 + rng.below(rng.below(10) == 0 ? 9 : 2))
-                live.append(try heap.allocate(size, alignment: align))
-            } else {
-                try heap.free(live.remove(at: rng.below(live.count)))
-            }
-            if op == 50_000 { waterAfterWarmup = heap.statistics.highWater }
-        }
+        let (live, waterAfterWarmup) = try churn(&heap, seed: 7, operations: 200_000)
         #expect(heap.statistics.highWater <= waterAfterWarmup + waterAfterWarmup / 4)
         #expect(heap.verify())
         for p in live { try heap.free(p) }

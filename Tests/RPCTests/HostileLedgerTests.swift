@@ -35,6 +35,19 @@ import SimNet
         return stack.results[id]
     }
 
+    /// 4,400 forged REQUESTs, one kid and one source address each, tid
+    /// 0xFFFFFFF0; their executions are keyed from 1,000,000 up.
+    func flood(_ w: World, broadcast: Bool) {
+        for i in 0..<4400 {
+            let forged = Forgery.request(port: getPort.putPort, kid: Forgery.address(UInt64(i) &* 0x9E37_79B9_7F4A_7C15),
+                                         tid: 0xFFFF_FFF0, source: Forgery.address(UInt64(i + 1) << 8),
+                                         mac: Forgery.mac(UInt64(i)), server: w.server.node.node.serverAddress,
+                                         serverMAC: w.serverMAC, broadcast: broadcast, messageID: UInt32(i), key: 1_000_000 + UInt64(i))
+            w.net.inject(forged, on: w.seg)
+            if i % 100 == 99 { w.net.run(for: .milliseconds(10)) }
+        }
+    }
+
     func succeeded(_ r: Result<RPCMessage, ErrorCode>?) -> Bool {
         if case .success = r { return true }
         return false
@@ -46,14 +59,7 @@ import SimNet
     @Test func broadcastRequestsAreNotRequests() {
         let w = world(seed: 10)
         #expect(succeeded(call(w, w.victim, key: 1)))
-        for i in 0..<4400 {
-            let forged = Forgery.request(port: getPort.putPort, kid: Forgery.address(UInt64(i) &* 0x9E37_79B9_7F4A_7C15),
-                                         tid: 0xFFFF_FFF0, source: Forgery.address(UInt64(i + 1) << 8),
-                                         mac: Forgery.mac(UInt64(i)), server: w.server.node.node.serverAddress,
-                                         serverMAC: w.serverMAC, broadcast: true, messageID: UInt32(i), key: 1_000_000 + UInt64(i))
-            w.net.inject(forged, on: w.seg)
-            if i % 100 == 99 { w.net.run(for: .milliseconds(10)) }
-        }
+        flood(w, broadcast: true)
         w.net.run(for: .seconds(1))
         #expect(w.server.serverRPC.broadcastRefused >= 4400)
         #expect(!w.server.executions.keys.contains { $0 >= 1_000_000 }, "a broadcast request ran")
@@ -68,14 +74,7 @@ import SimNet
     @Test func unicastForgedClientsLeaveNoFloorBehind() {
         let w = world(seed: 11)
         #expect(succeeded(call(w, w.victim, key: 1)))
-        for i in 0..<4400 {
-            let forged = Forgery.request(port: getPort.putPort, kid: Forgery.address(UInt64(i) &* 0x9E37_79B9_7F4A_7C15),
-                                         tid: 0xFFFF_FFF0, source: Forgery.address(UInt64(i + 1) << 8),
-                                         mac: Forgery.mac(UInt64(i)), server: w.server.node.node.serverAddress,
-                                         serverMAC: w.serverMAC, broadcast: false, messageID: UInt32(i), key: 1_000_000 + UInt64(i))
-            w.net.inject(forged, on: w.seg)
-            if i % 100 == 99 { w.net.run(for: .milliseconds(10)) }
-        }
+        flood(w, broadcast: false)
         // The forged requests' slots give up on their silent clients.
         w.net.run(for: .seconds(8))
         let usage = w.server.node.node.serverLedgerUsage

@@ -37,36 +37,29 @@ final class WaitRoom: @unchecked Sendable {
     /// With the lock held: sleeps until `wake(call)` (or a spurious wakeup;
     /// callers re-check their condition).
     func wait(for call: UInt32) {
-        let c: UnsafeMutablePointer<pthread_cond_t>
-        if let existing = byCall[call] {
-            c = existing
-        } else if let reused = pool.popLast() {
-            c = reused
-            byCall[call] = c
-        } else {
-            c = .allocate(capacity: 1)
-            pthread_cond_init(c, nil)
-            byCall[call] = c
-        }
-        pthread_cond_wait(c, mutex)
+        pthread_cond_wait(condition(for: call), mutex)
     }
 
     /// As `wait(for:)`, but no later than `deadline` (CLOCK_REALTIME
     /// seconds and nanoseconds, what condition variables count in).
     func wait(for call: UInt32, until deadline: timespec) {
+        var d = deadline
+        _ = pthread_cond_timedwait(condition(for: call), mutex, &d)
+    }
+
+    /// The condition variable `call` waits on: its own if it has one, else
+    /// one from the pool, else a new one.
+    private func condition(for call: UInt32) -> UnsafeMutablePointer<pthread_cond_t> {
+        if let existing = byCall[call] { return existing }
         let c: UnsafeMutablePointer<pthread_cond_t>
-        if let existing = byCall[call] {
-            c = existing
-        } else if let reused = pool.popLast() {
+        if let reused = pool.popLast() {
             c = reused
-            byCall[call] = c
         } else {
             c = .allocate(capacity: 1)
             pthread_cond_init(c, nil)
-            byCall[call] = c
         }
-        var d = deadline
-        _ = pthread_cond_timedwait(c, mutex, &d)
+        byCall[call] = c
+        return c
     }
 
     /// The thread waiting for `from` now waits for `to`.

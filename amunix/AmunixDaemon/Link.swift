@@ -44,7 +44,7 @@ public struct LinkError: Error, CustomStringConvertible, Sendable {
 }
 
 /// A random, locally administered unicast MAC for links that have no card.
-func randomLocalMAC<G: RandomNumberGenerator>(using g: inout G) -> EthernetAddress {
+public func randomLocalMAC<G: RandomNumberGenerator>(using g: inout G) -> EthernetAddress {
     var b = (0..<6).map { _ in UInt8.random(in: 0...255, using: &g) }
     b[0] = (b[0] & 0xFC) | 0x02
     return EthernetAddress(bytes: b)!

@@ -35,7 +35,7 @@ enum PcapSource {
         guard pcap_datalink(h) == DLT_EN10MB else {
             throw failure("\(file): not an Ethernet capture (link type \(pcap_datalink(h)))")
         }
-        try loop(h, name: file, each: each)
+        _ = try drain(h, name: file, each: each)
     }
 
     static func live(interface: String, each: Each) throws {
@@ -47,7 +47,6 @@ enum PcapSource {
         pcap_set_snaplen(h, 65535)
         pcap_set_promisc(h, 1)   // FLIP multicast MACs are not programmed into the card
         pcap_set_immediate_mode(h, 1)
-        pcap_set_timeout(h, 500)
         let status = pcap_activate(h)
         guard status >= 0 else {
             throw failure("\(interface): \(String(cString: pcap_geterr(h))) (needs root or CAP_NET_RAW)")
@@ -67,39 +66,31 @@ enum PcapSource {
             throw failure("\(interface): \(String(cString: errbuf))")
         }
         let fd = pcap_get_selectable_fd(h)
-        var header: UnsafeMutablePointer<pcap_pkthdr>?
-        var data: UnsafePointer<UInt8>?
-        while interrupted == 0 {
+        while try drain(h, name: interface, each: each) {
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             _ = poll(&p, 1, 500)
-            while interrupted == 0 {
-                let r = pcap_next_ex(h, &header, &data)
-                if r == 0 { break }   // drained
-                guard r == 1, let header, let data else {
-                    if interrupted != 0 { return }
-                    throw failure("\(interface): \(String(cString: pcap_geterr(h)))")
-                }
-                let bytes = Array(UnsafeBufferPointer(start: data, count: Int(header.pointee.caplen)))
-                let ts = header.pointee.ts
-                if !each(bytes, UInt32(truncatingIfNeeded: ts.tv_sec), UInt32(truncatingIfNeeded: ts.tv_usec)) { return }
-            }
         }
     }
 
-    private static func loop(_ h: OpaquePointer, name: String, each: Each) throws {
+    /// Hands every frame waiting to `each`. True when more may come later
+    /// (a live capture is drained); false when reading is over: the end
+    /// of a file, `each` has had enough, or a signal.
+    private static func drain(_ h: OpaquePointer, name: String, each: Each) throws -> Bool {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         while interrupted == 0 {
             let r = pcap_next_ex(h, &header, &data)
-            if r == 0 { continue }                 // live timeout
-            if r == PCAP_ERROR_BREAK || interrupted != 0 { return }    // end of file, or a signal
+            if r == 0 { return true }
+            if r == PCAP_ERROR_BREAK { return false }
             guard r == 1, let header, let data else {
+                if interrupted != 0 { return false }
                 throw failure("\(name): \(String(cString: pcap_geterr(h)))")
             }
             let bytes = Array(UnsafeBufferPointer(start: data, count: Int(header.pointee.caplen)))
             let ts = header.pointee.ts
-            if !each(bytes, UInt32(truncatingIfNeeded: ts.tv_sec), UInt32(truncatingIfNeeded: ts.tv_usec)) { return }
+            if !each(bytes, UInt32(truncatingIfNeeded: ts.tv_sec), UInt32(truncatingIfNeeded: ts.tv_usec)) { return false }
         }
+        return false
     }
 }
 
@@ -115,12 +106,10 @@ enum SegmentSource {
         // A silent member: a MAC of its own so nothing it hears is dropped
         // as its own, and it never sends.
         var g = SystemRandomNumberGenerator()
-        var mac = (0..<6).map { _ in UInt8.random(in: 0...255, using: &g) }
-        mac[0] = (mac[0] & 0xFC) | 0x02
         let link: UDPLink
         do {
             link = try UDPLink(name: text, group: group, port: port, interface: spec.multicastInterface,
-                               ttl: spec.multicastTTL, mac: EthernetAddress(bytes: mac)!, keyPath: spec.keyPath)
+                               ttl: spec.multicastTTL, mac: randomLocalMAC(using: &g), keyPath: spec.keyPath)
         } catch {
             throw failure("\(error)")
         }
