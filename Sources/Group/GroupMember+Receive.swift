@@ -365,7 +365,7 @@ extension GroupMember {
         var asked = 0
         var s = nextSequence
         let limit = last ?? SequenceNumber(nextSequence.rawValue &+ UInt32(history.capacity))
-        while s <= limit && asked < configuration.maxRetransmitPending && history.fits(s) {
+        while s <= limit && asked < configuration.maxRetransmitPending && admits(s) {
             if history[s]?.accepted != true {
                 let h = GroupHeader(type: .retransmit, sender: me, incarnation: incarnation, sequence: s, expect: consumed)
                 unicast(h.encoded(order: configuration.byteOrder), to: target ?? catchUp?.from ?? sequencer)
