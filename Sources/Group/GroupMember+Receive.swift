@@ -46,7 +46,10 @@ extension GroupMember {
             statistics.malformed += 1
             return
         }
-        heardFrom(h.sender)
+        // A sign of life from whoever sent the frame: ordered messages
+        // name their original sender, but come from the sequencer.
+        if d.source == slots[Int(h.sender.rawValue)].address { heardFrom(h.sender) }
+        if h.sender != sequencer && d.source == slots[Int(sequencer.rawValue)].address { heardFrom(sequencer) }
         switch h.type {
         case .broadcast, .join, .leave:
             // The sequencer makes these; one arriving at it is forged or stale.
@@ -207,6 +210,9 @@ extension GroupMember {
                 official.header = h
                 history.store(official)
                 deliverInOrder()
+                // A gap below stays a gap until asked for: nothing else
+                // (the next short BCAST neither) would show it.
+                if hasHeldAbove && history[nextSequence]?.accepted != true { askForRetransmission() }
             } else if e.accepted || m.count == GroupHeader.size {
                 statistics.duplicates += 1
                 return
@@ -280,6 +286,7 @@ extension GroupMember {
             guard history.store(e) else { return }
             if s > highestHeld { highestHeld = s }
         }
+        if history[nextSequence] == nil { askForRetransmission() }
         if rank <= Int(resilience) {
             let ack = GroupHeader(type: .ack, sender: me, incarnation: incarnation, sequence: s,
                                   messageID: h.messageID, expect: consumed)

@@ -218,17 +218,19 @@ public final class GroupMember {
 
     /// grp_leave: the LEAVE carrying `header` is ordered like a message and
     /// delivered to every member, this one last of all (`.left`). A
-    /// sequencer may leave only as the last member until reset exists.
-    public func leave(_ header: Header, now time: Instant) {
+    /// sequencer may leave only as the last member (it would have to hand
+    /// the group on): otherwise `.sendFailed(id, BC_FAIL)` for the id
+    /// returned.
+    @discardableResult
+    public func leave(_ header: Header, now time: Instant) -> GroupMessageID {
         advance(time)
-        guard isMember else { return }
-        if isSequencer && liveMembers.count > 1 {
-            lastMessageID = lastMessageID.next
-            events.append(.sendFailed(lastMessageID, .bcFail))
-            return
-        }
         lastMessageID = lastMessageID.next
+        guard isMember, !(isSequencer && liveMembers.count > 1) else {
+            events.append(.sendFailed(lastMessageID, isResetting ? .bcAbort : .bcFail))
+            return lastMessageID
+        }
         enqueue(PendingSend(id: lastMessageID, type: .leaveRequest, header: header, data: [], retrials: 0))
+        return lastMessageID
     }
 
     /// grp_receive: the next message in the total order, if one is here.
