@@ -225,6 +225,30 @@ func toldCounters(_ host: GroupHost) -> [Int] {
         #expect(net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messageCount == 1 } }, limit: .seconds(5)))
     }
 
+    /// Amoeba's retry budget (ten tries, here 100 ms apart; an 8 s sync)
+    /// on a segment losing 5% of frames, r = 1, small and three-frame
+    /// messages: no send runs out of retries and nobody is taken for dead.
+    /// Members must count a BCAST as a sign of the sequencer's life (it
+    /// names the original sender), and must ask for a gap they see only
+    /// below tentative messages.
+    @Test(arguments: [10, 3000])
+    func amoebasRetryBudgetSufficesOnALossyLAN(size: Int) {
+        var c = GroupConfiguration()
+        c.resilience = 1
+        c.replyTimeout = .milliseconds(100)
+        c.locateInterval = .milliseconds(5)
+        let faults = FaultProfile(drop: 0.05, duplicate: 0.05, reorder: 0.05, maxDelay: .milliseconds(2))
+        let (net, hosts, _) = makeGroup(seed: 95, count: 3, faults: faults, configuration: c)
+        let pad = [UInt8](repeating: 0x2e, count: size)
+        for k in 0..<100 { for (i, h) in hosts.enumerated() { h.queue(payload(host: i, n: k) + pad) } }
+        for h in hosts { net.flush(h.sim) }
+        #expect(net.run(until: { hosts.allSatisfy { $0.collect(); return $0.sent.count + $0.failed.count >= 100 } },
+                        limit: .seconds(120)))
+        #expect(hosts.allSatisfy { $0.failed.isEmpty && $0.resetsNeeded == 0 })
+        #expect(net.run(until: { hosts.allSatisfy { $0.collect(); return $0.messageCount >= 300 } }, limit: .seconds(60)))
+        expectAgreement(hosts)
+    }
+
     /// A sender finds a dead sequencer within its retries: each request
     /// sent again costs the sequencer a retrial.
     @Test func aSenderFindsTheSequencerDead() {
