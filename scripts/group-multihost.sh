@@ -112,11 +112,11 @@ round() { # title count faults daemon-options [grp_test options...]
 only=${GROUP_ONLY:-all}   # all, clean, faults or kill: one part when debugging
 [[ $only == all || $only == clean ]] && round "clean segment" 300 "" ""
 # Large messages are multicast whole, fragment by fragment, with no
-# fragment retransmission: a 3-frame message survives 5% loss per frame
+# fragment retransmission: a 7-frame message survives 5% loss per frame
 # well within Amoeba's ten retries. A lost message costs a reply timeout:
 # 100 ms here (grp_set's reply) instead of Amoeba's second.
 [[ $only == all || $only == faults ]] && round "5% drop/dup/reorder, r=1, BB sizes" 100 \
-  "drop=0.05,dup=0.05,reorder=0.05" "--group-reply-ms 100" --resilience 1 --pad 3000
+  "drop=0.05,dup=0.05,reorder=0.05" "--group-reply-ms 100" --resilience 1 --pad 10000
 
 # ---- a program killed in a running group -------------------------------------
 if [[ $only == all || $only == kill ]]; then

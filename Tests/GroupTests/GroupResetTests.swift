@@ -227,11 +227,11 @@ func toldCounters(_ host: GroupHost) -> [Int] {
 
     /// Amoeba's retry budget (ten tries, here 100 ms apart; an 8 s sync)
     /// on a segment losing 5% of frames, r = 1, small and three-frame
-    /// messages: no send runs out of retries and nobody is taken for dead.
+    /// messages and large ones (method BB): no send runs out of retries and nobody is taken for dead.
     /// Members must count a BCAST as a sign of the sequencer's life (it
     /// names the original sender), and must ask for a gap they see only
     /// below tentative messages.
-    @Test(arguments: [10, 3000])
+    @Test(arguments: [10, 3000, 10000])
     func amoebasRetryBudgetSufficesOnALossyLAN(size: Int) {
         var c = GroupConfiguration()
         c.resilience = 1
