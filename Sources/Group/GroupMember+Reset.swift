@@ -98,6 +98,9 @@ extension GroupMember {
     /// number afresh from there.
     func enterReset() {
         guard isMember else { return }
+        // Stopped first: delivering our own messages below completes
+        // their sends, which must not order or send the next one.
+        phase = .resetNeeded
         var s = nextSequence
         while var e = history[s] {
             if !e.accepted {
@@ -114,7 +117,6 @@ extension GroupMember {
         for i in buffered.indices { buffered[i] = nil }
         box.leave(endpoint, group: groupPublic)
         box.leave(endpoint, group: groupAllPublic)
-        phase = .resetNeeded
         requestDeadline = nil
         retransmitDeadline = nil
         syncDeadline = nil

@@ -311,7 +311,8 @@ public final class GroupMember {
     }
 
     func transmitHeadOnce() {
-        guard var p = outgoing.first else { return }
+        // During a reset requests wait; `resume` sends them afterwards.
+        guard var p = outgoing.first, isMember || isJoining else { return }
         if isSequencer {
             let i = Int(me.rawValue)
             if slots[i].lastMessageID >= p.id {

@@ -82,10 +82,14 @@ func toldCounters(_ host: GroupHost) -> [Int] {
     }
 
     /// A member (not the sequencer) dies mid-stream under the same faults,
-    /// without resilience: the sequencer finds it silent and resets.
-    @Test func aMemberKilledWhileMessagesFlowUnderFaults() {
+    /// with r = 0 and r = 1: the sequencer finds it silent and resets; with
+    /// r = 1 its own tentative messages are made official as it stops.
+    @Test(arguments: [UInt16(0), UInt16(1)])
+    func aMemberKilledWhileMessagesFlowUnderFaults(r: UInt16) {
         let faults = FaultProfile(drop: 0.2, duplicate: 0.2, reorder: 0.2, maxDelay: .milliseconds(2))
-        let (net, hosts, _) = makeGroup(seed: 84, count: 5, faults: faults, configuration: .fastReset)
+        var c = GroupConfiguration.fastReset
+        c.resilience = r
+        let (net, hosts, _) = makeGroup(seed: 84, count: 5, faults: faults, configuration: c)
         let dead = hosts[3]
         let survivors = hosts.filter { $0 !== dead }
         for h in survivors { h.autoReset = 2 }
@@ -106,7 +110,7 @@ func toldCounters(_ host: GroupHost) -> [Int] {
         }, limit: .seconds(300))
         #expect(done)
         let resetMs = survivors.compactMap { $0.lastResetAt }.map { ($0 - killedAt).microseconds / 1000 }.max() ?? -1
-        print("group reset figures: member killed, reset done \(resetMs) ms after the kill")
+        print("group reset figures: member killed (r = \(r)), reset done \(resetMs) ms after the kill")
         expectAgreement(hosts)
         for h in survivors {
             #expect(h.resets.last == 4)
@@ -116,6 +120,27 @@ func toldCounters(_ host: GroupHost) -> [Int] {
             #expect(seen[3] == seen[3].sorted() && Set(seen[3]).count == seen[3].count)
             #expect(Set(toldByDead).isSubset(of: Set(seen[3])))
         }
+    }
+
+    /// r = 1 and the only member that acknowledges dies while the
+    /// sequencer's own messages wait for it. Stopping makes the first one
+    /// official (it may have been delivered); that must not order the next
+    /// one in the old group, or the new group would take it for ordered
+    /// and wait for it for ever.
+    @Test func theSequencersOwnQueueSurvivesTheAckersDeath() {
+        var c = GroupConfiguration.fastReset
+        c.resilience = 1
+        let (net, hosts, _) = makeGroup(seed: 88, count: 3, configuration: c)
+        for h in [hosts[0], hosts[2]] { h.autoReset = 2 }
+        net.kill(hosts[1].sim)
+        for k in 0..<5 { hosts[0].queue(payload(host: 0, n: k)) }
+        net.flush(hosts[0].sim)
+        #expect(net.run(until: { [hosts[0], hosts[2]].allSatisfy { $0.collect(); return $0.messageCount == 5 } },
+                        limit: .seconds(10)))
+        #expect(hosts[0].resets == [2] && hosts[2].resets == [2])
+        #expect(hosts[0].sent.count == 5)
+        #expect(counters(hosts[2], hosts: 3)[0] == Array(0..<5))
+        expectAgreement([hosts[0], hosts[2]])
     }
 
     /// A program that ends without leaving: its host multicasts DEAD and
