@@ -122,27 +122,6 @@ func toldCounters(_ host: GroupHost) -> [Int] {
         }
     }
 
-    /// r = 1 and the only member that acknowledges dies while the
-    /// sequencer's own messages wait for it. Stopping makes the first one
-    /// official (it may have been delivered); that must not order the next
-    /// one in the old group, or the new group would take it for ordered
-    /// and wait for it for ever.
-    @Test func theSequencersOwnQueueSurvivesTheAckersDeath() {
-        var c = GroupConfiguration.fastReset
-        c.resilience = 1
-        let (net, hosts, _) = makeGroup(seed: 88, count: 3, configuration: c)
-        for h in [hosts[0], hosts[2]] { h.autoReset = 2 }
-        net.kill(hosts[1].sim)
-        for k in 0..<5 { hosts[0].queue(payload(host: 0, n: k)) }
-        net.flush(hosts[0].sim)
-        #expect(net.run(until: { [hosts[0], hosts[2]].allSatisfy { $0.collect(); return $0.messageCount == 5 } },
-                        limit: .seconds(10)))
-        #expect(hosts[0].resets == [2] && hosts[2].resets == [2])
-        #expect(hosts[0].sent.count == 5)
-        #expect(counters(hosts[2], hosts: 3)[0] == Array(0..<5))
-        expectAgreement([hosts[0], hosts[2]])
-    }
-
     /// A program that ends without leaving: its host multicasts DEAD and
     /// the others stop at once instead of after the liveness checks.
     @Test func aDeadMessageStartsTheResetAtOnce() {
