@@ -134,7 +134,7 @@ final class Process {
         }
         if ending == .threadExited && p.liveThreads == 1 && p.ending == .running { p.ending = .exited(0) }
         // Its other threads, woken above, stop on their way back to user
-        // mode (see Syscalls.reapIfProcessEnded).
+        // mode (see SystemCalls.reapIfProcessEnded).
         switch ending {
         case let .aborted(reason):
             print("[kernel] process \(p.id) (\(p.name)) aborted: \(reason)")
