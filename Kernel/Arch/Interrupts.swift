@@ -49,6 +49,14 @@ enum Interrupts {
         defer { cpu_set_flags(flags) }
         return body()
     }
+
+    /// The same for a body that throws.
+    @inline(__always)
+    static func withDisabled<T, E: Error>(throwing body: () throws(E) -> T) throws(E) -> T {
+        let flags = cpu_flags(); cpu_cli()
+        defer { cpu_set_flags(flags) }
+        return try body()
+    }
 }
 
 @_cdecl("isr_dispatch")

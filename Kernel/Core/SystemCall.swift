@@ -57,4 +57,18 @@ public enum SystemCall: UInt32, CaseIterable, Sendable {
     /// ebx = the context the kernel left on the user stack. Resumes the
     /// thread as it was when the signal came; does not return here.
     case returnFromSignal = 32
+    /// ebx = kind (1 mutex, 2 semaphore, 3 barrier), ecx = the semaphore's
+    /// initial count or the barrier's number of parties (2-32). Returns a
+    /// handle, good in the caller's process only.
+    case createSync = 40
+    /// ebx = handle, ecx = timeout in µs (0: do not wait; 0xFFFFFFFF: no
+    /// timeout). Locks the mutex, takes a unit of the semaphore, or arrives
+    /// at the barrier and waits for the rest. STD_NOTNOW on timeout,
+    /// STD_INTR when a signal cuts the wait short.
+    case waitSync = 41
+    /// ebx = handle. Unlocks the mutex (the caller must hold it) or gives
+    /// the semaphore a unit.
+    case postSync = 42
+    /// ebx = handle. STD_NOTNOW while a thread waits on it or a mutex is held.
+    case destroySync = 43
 }

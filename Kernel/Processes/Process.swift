@@ -31,6 +31,8 @@ final class Process {
     var pages = 0
     /// Its client transactions waiting now (`Limits.transactionsInFlight`).
     var transactionsInFlight = 0
+    /// Its mutexes, semaphores and barriers, by handle (SyncCalls).
+    var syncObjects: [UserSyncObject?] = []
     /// Its threads still alive, so that its end can stop them all at once.
     var threads: [KThread] = []
     /// The ports its threads called getreq on (their slots close when it ends).

@@ -113,6 +113,10 @@ enum Signals {
             Scheduler.wake(t)
             return
         }
+        if t.waitsInterruptibly {   // a mutex, semaphore or barrier: the wait answers STD_INTR itself
+            Scheduler.wake(t, reason: .interrupted)
+            return
+        }
         // A trans gone to the network ends at once (LocalIPC.abortRemote).
         if let remote = t.clientTransaction, LocalIPC.abortRemote(remote) {
             t.signals?.interrupted = true

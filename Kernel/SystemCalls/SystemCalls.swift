@@ -15,7 +15,8 @@
 // abort it, and the kernel carries on. Nothing else leaves a handler.
 //
 // The handlers live with the concept they serve: transactions in IPC/,
-// threads in Threads/, segments in Memory/, signals in Processes/.
+// threads and their synchronisation in Threads/, segments in Memory/,
+// signals in Processes/.
 import AmoebaCore
 import KernelCore
 
@@ -85,6 +86,10 @@ enum SystemCalls {
         case .catchSignal: return SignalCalls.catchSignal(c)
         case .raiseSignal: return SignalCalls.raiseSignal(c)
         case .returnFromSignal: return try SignalCalls.returnFromSignal(c)
+        case .createSync: return SyncCalls.createSync(c)
+        case .waitSync: return SyncCalls.waitSync(c)
+        case .postSync: return SyncCalls.postSync(c)
+        case .destroySync: return SyncCalls.destroySync(c)
         }
     }
 
