@@ -6,7 +6,8 @@
 // and just over MAX_TRANS, huge and "negative"; capabilities and ports
 // are the kernel servers', its own segments', other fuzzers' and random
 // ones. Threads are started in storms, segments created, mapped and
-// unmapped in churn. What counts is the kernel: it must refuse or abort
+// unmapped in churn, mutexes, semaphores and barriers made, waited on,
+// posted and destroyed by handles real and wild. What counts is the kernel: it must refuse or abort
 // this process and carry on.
 //
 // The argument is `calls in thousands << 16 | seed`; the seed is printed,
@@ -202,7 +203,24 @@ func fuzzOne(_ r: inout Random, main: Bool) {
     case 850..<851 where r.oneIn(Pool.badness):
         result = systemCall(.exit, r.next(), 0, 0, 0, 0)
     case 851..<853 where r.oneIn(Pool.badness):       // a call the kernel does not have
-        result = sys_call(33 + r.below(200), r.next(), r.next(), r.next(), r.next(), r.next())
+        let number: UInt32   // the gaps between and around the calls there are
+        switch r.below(6) {
+        case 0: number = 0
+        case 1: number = 11 + r.below(9)
+        case 2: number = 24 + r.below(6)
+        case 3: number = 33 + r.below(7)
+        case 4: number = 0xFFFF_FFFF - r.below(4)
+        default: number = 44 + r.below(200)
+        }
+        result = sys_call(number, r.next(), r.next(), r.next(), r.next(), r.next())
+    case 853..<900:   // mutexes, semaphores, barriers: real handles mostly, short waits
+        let handle = r.oneIn(8) ? r.next() : r.below(70)
+        switch r.below(4) {
+        case 0: result = systemCall(.createSync, r.oneIn(8) ? r.next() : 1 + r.below(3), r.oneIn(8) ? r.next() : r.below(6))
+        case 1: result = systemCall(.waitSync, handle, main || !r.oneIn(16) ? r.below(3000) : 0xFFFF_FFFF)
+        case 2: result = systemCall(.postSync, handle)
+        default: result = systemCall(.destroySync, handle)
+        }
     default:          // the same kinds again: a null system call
         result = systemCall(.yield, 0, 0, 0, 0, 0)
     }
