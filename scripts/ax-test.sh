@@ -26,7 +26,7 @@ BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
 for t in amunixd std_info dir ax amoeba-init soap-server bullet-server; do
   [[ -x "$BIN/$t" ]] || { echo "missing $BIN/$t: run swift build first"; exit 1; }
 done
-[[ -f .build-kernel/kernel.elf && -f .build-kernel/bin/hello ]] || scripts/kernel-build.sh >/dev/null 2>&1 \
+[[ -f .build-kernel/kernel.elf && -f .build-kernel/kernel-test.elf && -f .build-kernel/bin/hello ]] || scripts/kernel-build.sh >/dev/null 2>&1 \
   || { echo "kernel build failed"; exit 1; }
 W=$(mktemp -d /tmp/ax-test.XXXXXX)
 passed=0; failed=0
