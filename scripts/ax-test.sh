@@ -14,6 +14,8 @@
 #                               node's 8 workers are retried by ax)
 #   20 ax runs at once, no -m   spread over node0 and node1 (findhost: round
 #                               robin from a random start), each right
+#   ax ls /, ax ls /bin /hosts  a kernel-node program listing the name space;
+#                               a missing path: the error, exit 1
 #   ax -C NAME=PATH             a capability from the name space reaches the program
 #   PS_EXEC with truncated, oversized, bad-thread and random descriptors:
 #                               STD_ARGBAD, and the node answers after
@@ -138,6 +140,17 @@ done
 [[ $good == 20 && $on0 -gt 0 && $on1 -gt 0 && $((on0 + on1)) == 20 ]] \
   && ok "20 ax runs at once without -m, each with its own output: $on0 on node0, $on1 on node1" \
   || bad "spread runs: $good of 20 right, $on0 on node0, $on1 on node1"
+
+# ls on a kernel node walks the name space with SOAP's LOOKUP and LIST.
+out=$(tool ax -m node0 ls / 2>&1); rc=$?
+[[ $rc == 0 && $(grep -cxE 'bin|hosts|home' <<<"$out") == 3 ]] \
+  && ok "ax -m node0 ls /: $(echo $out)" || bad "ax ls /: rc=$rc $out"
+out=$(tool ax -m node1 ls /bin /hosts 2>&1); rc=$?
+[[ $rc == 0 && $(grep -cxE '/bin:|ls|hello|/hosts:|node0|node1' <<<"$out") == 6 ]] \
+  && ok "ax -m node1 ls /bin /hosts: both listed" || bad "ax ls /bin /hosts: rc=$rc $out"
+out=$(tool ax -m node0 ls /no-such-row 2>&1); rc=$?
+[[ $rc == 1 && $out == *"ls: /no-such-row: STD_NOTFOUND"* ]] && ok "ax ls of a missing path: $out (exit 1)" \
+  || bad "ax ls /no-such-row: rc=$rc $out"
 
 out=$(tool ax -m node0 -C HOME=/home hello 2>&1); rc=$?
 [[ $rc == 0 && $out == *"capabilities: ROOT WORK STDIN STDOUT STDERR HOME"* ]] && ok "ax -C HOME=/home hello: $(echo "$out" | grep capabilities)" \
