@@ -22,6 +22,8 @@ final class HostedGroup {
     let id: UInt16
     let connection: Int
     let member: GroupMember
+    /// The member's place on the node, until it is done.
+    var layer: NodeUpperLayerID?
     var joinCall: UInt32?
     var leaveCall: UInt32?
     var leaveID: GroupMessageID?
@@ -75,8 +77,9 @@ extension Daemon {
             c.logHistory = p.logHistory
             c.logMessageSize = p.logMessageSize
             let m = GroupMember.create(box: node.box, port: port, configuration: c, rpcAddress: node.address, using: &random)
-            node.add(upperLayer: m)
-            answer(.status(Int32(groups.add(connection: conn.id, member: m).id)))
+            let h = groups.add(connection: conn.id, member: m)
+            h.layer = node.add(upperLayer: m)
+            answer(.status(Int32(h.id)))
         case .join(let header):
             guard !header.port.isNull else {
                 answer(.status(Int32(ErrorCode.argumentBad.rawValue)))
@@ -84,8 +87,9 @@ extension Daemon {
             }
             let m = GroupMember.join(box: node.box, header: header, configuration: groupConfiguration,
                                      rpcAddress: node.address, using: &random, now: now)
-            node.add(upperLayer: m)
-            groups.add(connection: conn.id, member: m).joinCall = call
+            let h = groups.add(connection: conn.id, member: m)
+            h.layer = node.add(upperLayer: m)
+            h.joinCall = call
         case .leave(let id, let header):
             guard let h = mine(id) else { return }
             h.leaveCall = call
@@ -125,6 +129,7 @@ extension Daemon {
                 case .joinFailed(let c):
                     answer(h.joinCall, .status(Int32(c.rawValue)))
                     h.joinCall = nil
+                    retire(h)
                     groups.byID[h.id] = nil
                 case .sent(let id, _):
                     answer(h.sendCalls.removeValue(forKey: id), .status(0))
@@ -139,6 +144,8 @@ extension Daemon {
                 case .left:
                     answer(h.leaveCall, .status(0))
                     h.leaveCall = nil
+                    // What is unread stays readable; the node is done with it.
+                    retire(h)
                 case .resetNeeded:
                     h.abortOwed = true
                 case .reset(let total):
@@ -175,7 +182,14 @@ extension Daemon {
     func dropGroups(of connection: Int, now: Instant) {
         for h in groups.byID.values where h.connection == connection {
             h.member.abandon(now: now)
+            retire(h)
             groups.byID[h.id] = nil
         }
+    }
+
+    /// Takes a finished member off the node.
+    func retire(_ h: HostedGroup) {
+        if let l = h.layer { node.remove(upperLayer: l) }
+        h.layer = nil
     }
 }
