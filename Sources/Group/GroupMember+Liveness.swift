@@ -74,9 +74,14 @@ extension GroupMember {
         }
     }
 
-    /// ALIVEREQ: answer, whatever state the group is in.
+    /// ALIVEREQ: answer, whatever state the group is in; except that a
+    /// cohort's poll (point to point) is answered only by a member that
+    /// runs a reset. Otherwise cohorts that each follow another (every
+    /// coordinator having yielded to someone) would keep each other alive
+    /// for ever; unanswered, the poller times out and coordinates itself.
     func aliveRequested(_ h: GroupHeader) {
         heardFrom(h.sender)
+        if h.sequence.rawValue == AliveKind.pointToPoint.rawValue && round == nil { return }
         let a = GroupHeader(type: .alive, sender: me, incarnation: incarnation, expect: consumed)
         unicast(a.encoded(order: configuration.byteOrder), to: h.sender)
     }

@@ -182,7 +182,9 @@ extension GroupMember {
     func resetRoundTimedOut() {
         switch phase {
         case .coordinating(let r):
-            for i in others {
+            // Only members this round waits on can be found dead: one that
+            // voted (or is up to date, or acknowledged) has nothing to say.
+            for i in others where awaited(i, in: r.stage) {
                 if !slots[i].replied {
                     slots[i].retrial -= 1
                     if slots[i].retrial <= 0 {
@@ -213,9 +215,9 @@ extension GroupMember {
             if heard {
                 phase = .cohort(coordinator: c, retrials: configuration.aliveRetrials, heard: false)
             } else if retrials <= 1 {
-                // The coordinator is gone: start over, as coordinator if
-                // the application asked for a reset.
-                slots[Int(c.rawValue)].retrial = -1
+                // The coordinator is gone, or no longer coordinates: start
+                // over, as coordinator if the application asked for a reset.
+                // It is not counted dead: the new round's REFORMREQ finds out.
                 phase = .resetNeeded
                 catchUp = nil
                 resetDeadline = nil
@@ -234,6 +236,15 @@ extension GroupMember {
             unicast(h.encoded(order: configuration.byteOrder), to: c)
         default:
             resetDeadline = nil
+        }
+    }
+
+    /// Whether the coordinator still waits for member `i` in `stage`.
+    func awaited(_ i: Int, in stage: ResetRound.Stage) -> Bool {
+        switch stage {
+        case .voting, .announcing: return slots[i].vote == Vote.silent
+        case .collecting(let from, _): return i == Int(from.rawValue)
+        case .updating: return slots[i].vote >= 0 && slots[i].vote != Int64(nextSequence.rawValue)
         }
     }
 

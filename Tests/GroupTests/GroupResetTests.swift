@@ -6,6 +6,7 @@
 // survivor, exactly once; the survivors' own queued messages all get
 // through after the reset.
 
+import Foundation
 import Testing
 import AmoebaCore
 import FLIP
@@ -29,8 +30,12 @@ func toldCounters(_ host: GroupHost) -> [Int] {
     /// reorder; the sequencer dies after about a third of the stream.
     @Test(arguments: [UInt64(81), UInt64(82), UInt64(83)])
     func theSequencerKilledMidStreamWithResilienceOne(seed: UInt64) {
+        theSequencerKilledMidStreamWithResilienceOne(seed: seed, resilience: 1)
+    }
+
+    func theSequencerKilledMidStreamWithResilienceOne(seed: UInt64, resilience: UInt16) {
         var c = GroupConfiguration.fastReset
-        c.resilience = 1
+        c.resilience = resilience
         let faults = FaultProfile(drop: 0.2, duplicate: 0.2, reorder: 0.2, maxDelay: .milliseconds(2))
         let (net, hosts, _) = makeGroup(seed: seed, count: 5, faults: faults, configuration: c)
         #expect(hosts.allSatisfy { $0.joined != nil })
@@ -57,7 +62,7 @@ func toldCounters(_ host: GroupHost) -> [Int] {
         }, limit: .seconds(300))
         #expect(done)
         let resetMs = survivors.compactMap { $0.lastResetAt }.map { ($0 - killedAt).microseconds / 1000 }.max() ?? -1
-        print("group reset figures (seed \(seed)): sequencer killed after \(hosts[0].messageCount) of \(5 * each) " +
+        print("group reset figures (seed \(seed), r = \(resilience)): sequencer killed after \(hosts[0].messageCount) of \(5 * each) " +
               "messages, \(toldBySequencer.count) of its own told sent; reset done \(resetMs) ms after the kill; " +
               "\(net.framesSent - framesBefore) frames after it (\(net.framesDropped - dropsBefore) dropped); " +
               "resets coordinated: \(survivors.map { $0.member!.statistics.resets })")
@@ -79,6 +84,14 @@ func toldCounters(_ host: GroupHost) -> [Int] {
             // The reset is in the order too, at the same place everywhere.
             #expect(h.delivered.filter { $0.kind == .reset }.count == h.resets.count)
         }
+    }
+
+    /// The same on many seeds, alternating r = 1 and r = 2 (five
+    /// members): opt-in, GROUP_SOAK=N runs N seeds (a few seconds each).
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["GROUP_SOAK"] != nil))
+    func theSequencerKilledOnManySeeds() {
+        let n = Int(ProcessInfo.processInfo.environment["GROUP_SOAK"] ?? "") ?? 20
+        for k in 0..<n { theSequencerKilledMidStreamWithResilienceOne(seed: 1000 + UInt64(k), resilience: UInt16(1 + k % 2)) }
     }
 
     /// A member (not the sequencer) dies mid-stream under the same faults,
