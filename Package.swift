@@ -199,8 +199,17 @@ let package = Package(
                                                       .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/acv"),
         // section: kernel host targets
-        .target(name: "KernelCore", dependencies: ["AmoebaCore", "NodeServers"], path: "Kernel/Core"),
-        .testTarget(name: "KernelCoreTests", dependencies: ["TestSupport", "KernelCore", "AmoebaCore", "NodeServers"],
+        .target(name: "KernelCore", dependencies: ["AmoebaCore", "NodeServers", "DiskProtocol"], path: "Kernel/Core"),
+        .testTarget(name: "KernelCoreTests", dependencies: ["TestSupport", "KernelCore", "AmoebaCore", "NodeServers", "DiskProtocol"],
                     path: "Tests/KernelCoreTests"),
+        // section: disks
+        // The virtual disk server's wire format (commands, rights, limits,
+        // DS_INFO and DS_GETGEOMETRY records, the std_info line): shared by
+        // the kernel's vdisk server and the vdisk tool. Embedded-clean.
+        .target(name: "DiskProtocol", dependencies: ["AmoebaCore"], path: "Sources/DiskProtocol"),
+        .testTarget(name: "DiskProtocolTests", dependencies: ["AmoebaCore", "DiskProtocol"]),
+        .executableTarget(name: "vdisk", dependencies: ["StdTools", "DiskProtocol", "AmoebaCore", "Amunix",
+                                                        .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/vdisk"),
     ]
 )

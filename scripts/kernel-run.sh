@@ -45,6 +45,13 @@ options:
                  its capability across reboots and `amoeba-init --host
                  NAME=DIR` enters it as /hosts/NAME. Needs the `cap` tool
                  (swift build; AMUNIX_BIN names its folder if elsewhere).
+  --disk FILE    give the node a disk (virtio-blk) backed by the raw image FILE,
+                 served as vdisk:00 in its kernel directory. A missing FILE is
+                 created (sparse, zero-filled) with --disk-size bytes. The
+                 device's write cache is on and the kernel flushes it before
+                 acknowledging a write, so an acknowledged DS_WRITE is in FILE.
+  --disk-size N  the size of a new image: bytes, or with a K, M or G suffix
+                 (default 64M; a multiple of 512). An existing FILE keeps its size.
   --mac MAC      the NIC's address (default 52:54:00:..., derived from the
                  link so that two nodes on one link differ: the local port
                  for udp:, the interface name for tap:, this process for mcast:)
@@ -78,7 +85,7 @@ with the addresses swapped (the test reflector); sys KSTAT n reports the counter
 EOF
 }
 
-link="" mac="" state="" words=()
+link="" mac="" state="" disk="" disk_size=64M words=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -86,6 +93,10 @@ while [ $# -gt 0 ]; do
     --link=*) link="${1#--link=}"; shift ;;
     --mac) [ $# -ge 2 ] || { echo "kernel-run: --mac needs a value" >&2; exit 2; }; mac="$2"; shift 2 ;;
     --mac=*) mac="${1#--mac=}"; shift ;;
+    --disk) [ $# -ge 2 ] || { echo "kernel-run: --disk needs a file" >&2; exit 2; }; disk="$2"; shift 2 ;;
+    --disk=*) disk="${1#--disk=}"; shift ;;
+    --disk-size) [ $# -ge 2 ] || { echo "kernel-run: --disk-size needs a size" >&2; exit 2; }; disk_size="$2"; shift 2 ;;
+    --disk-size=*) disk_size="${1#--disk-size=}"; shift ;;
     --state) [ $# -ge 2 ] || { echo "kernel-run: --state needs a folder" >&2; exit 2; }; state="$2"; shift 2 ;;
     --state=*) state="${1#--state=}"; shift ;;
     --) shift; words+=("$@"); break ;;
@@ -134,10 +145,26 @@ elif [ -n "$mac" ]; then
   echo "kernel-run: --mac needs --link" >&2; exit 2
 fi
 
+# The disk: a raw image, made when missing. QEMU's default cache mode
+# (writeback) keeps the device's write cache, which the kernel flushes.
+if [ -n "$disk" ]; then
+  case "$disk" in /*) ;; *) disk="$OLDPWD/$disk" ;; esac   # named from where the caller stood
+  case "$disk" in *,*) echo "kernel-run: the disk image's path may not contain a comma: $disk" >&2; exit 2 ;; esac
+  if [ ! -e "$disk" ]; then
+    [[ "$disk_size" =~ ^([0-9]+)([KMG]?)$ ]] || { echo "kernel-run: --disk-size $disk_size is not a size (e.g. 64M)" >&2; exit 2; }
+    bytes=${BASH_REMATCH[1]}
+    case "${BASH_REMATCH[2]}" in K) bytes=$((bytes << 10)) ;; M) bytes=$((bytes << 20)) ;; G) bytes=$((bytes << 30)) ;; esac
+    { [ "$bytes" -ge 512 ] && [ $((bytes % 512)) = 0 ]; } || { echo "kernel-run: --disk-size must be a positive multiple of 512 bytes" >&2; exit 2; }
+    truncate -s "$bytes" "$disk" || { echo "kernel-run: cannot create $disk" >&2; exit 1; }
+  fi
+  [ -f "$disk" ] && [ -r "$disk" ] && [ -w "$disk" ] || { echo "kernel-run: $disk is not a readable and writable file" >&2; exit 1; }
+  net+=(-drive "file=$disk,format=raw,if=none,id=disk0,cache=writeback" -device virtio-blk-pci,drive=disk0)
+fi
+
 # Build only when the image is missing or a source is newer than it.
 if [ "${KERNEL_NO_BUILD:-0}" != 1 ]; then
   image="$out/kernel.elf"
-  if [ ! -f "$image" ] || [ -n "$(find Kernel Sources/AmoebaCore Sources/FLIP Sources/RPC Sources/Group Sources/Node Sources/NodeServers Servers/DirectoryProtocol scripts/kernel-build.sh -newer "$image" -type f \( -name '*.swift' -o -name '*.S' -o -name '*.h' -o -name '*.ld' -o -name '*.sh' \) -print -quit)" ]; then
+  if [ ! -f "$image" ] || [ -n "$(find Kernel Sources/AmoebaCore Sources/DiskProtocol Sources/FLIP Sources/RPC Sources/Group Sources/Node Sources/NodeServers Servers/DirectoryProtocol scripts/kernel-build.sh -newer "$image" -type f \( -name '*.swift' -o -name '*.S' -o -name '*.h' -o -name '*.ld' -o -name '*.sh' \) -print -quit)" ]; then
     mkdir -p "$out"
     echo "kernel-run: building the kernel (log: $out/build.log)" >&2
     if ! scripts/kernel-build.sh >"$out/build.log" 2>&1; then
