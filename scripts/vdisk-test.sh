@@ -31,6 +31,7 @@ port=$(( 35000 + ($$ % 2000) * 3 ))
 group="239.255.$(( $$ % 250 )).12"
 PIDS="" nodepid=""
 cleanup() {
+  exec 2>/dev/null   # no "Killed" notices for the processes ended here
   for p in $PIDS $nodepid; do pkill -9 -P "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
   wait 2>/dev/null
   [[ -n ${KEEP_LOGS:-} ]] && echo "logs in $W" || rm -rf "$W"
