@@ -87,6 +87,10 @@ let package = Package(
         .target(name: "NodeServers", dependencies: ["AmoebaCore", "DirectoryProtocol"], path: "Sources/NodeServers"),
         .target(name: "Bullet", dependencies: ["AmoebaCore", "Storage"], path: "Servers/Bullet"),
         .target(name: "DiskStorage", dependencies: ["Storage"], path: "Servers/DiskStorage"),
+        // The crash-safe store on a block volume (a kernel node's disk):
+        // checksummed records, a log and alternating checkpoints. Embedded-clean.
+        .target(name: "BlockStorage", dependencies: ["AmoebaCore", "Storage"], path: "Servers/BlockStorage"),
+        .testTarget(name: "BlockStorageTests", dependencies: ["BlockStorage", "Storage"]),
         .executableTarget(
             name: "servers-crash-child",
             dependencies: ["AmoebaCore", "Storage", "DiskStorage", "DirectoryProtocol", "Directory", "Bullet"],
