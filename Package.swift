@@ -212,7 +212,7 @@ let package = Package(
         // the kernel's vdisk server and the vdisk tool. Embedded-clean.
         .target(name: "DiskProtocol", dependencies: ["AmoebaCore"], path: "Sources/DiskProtocol"),
         .testTarget(name: "DiskProtocolTests", dependencies: ["AmoebaCore", "DiskProtocol"]),
-        .executableTarget(name: "vdisk", dependencies: ["StdTools", "DiskProtocol", "AmoebaCore", "Amunix",
+        .executableTarget(name: "vdisk", dependencies: ["StdTools", "DiskProtocol", "AmoebaCore", "Amunix", "BlockStorage", "Storage",
                                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/vdisk"),
     ]

@@ -7,6 +7,7 @@
 //   vdisk read DISK BLOCK COUNT     DS_READ, to stdout or -o FILE
 //   vdisk write DISK BLOCK FILE     DS_WRITE of FILE (- for stdin)
 //   vdisk raw DISK COMMAND          one request as given, for tests
+//   vdisk store-stream / store-check  the block store on the disk, for tests
 //
 // Long reads and writes are split at the server's 29 KiB buffer, as
 // Amoeba's stubs split them; --parallel keeps several pieces in flight.
@@ -18,9 +19,11 @@
 import AmoebaCore
 import Amunix
 import ArgumentParser
+import BlockStorage
 import DiskProtocol
 import Foundation
 import StdTools
+import Storage
 
 @main
 struct VDisk: ParsableCommand {
@@ -28,7 +31,7 @@ struct VDisk: ParsableCommand {
         commandName: "vdisk",
         abstract: "Read, write and describe a virtual disk (a kernel node's vdisk:NN).",
         discussion: ToolRunner.exitStatus,
-        subcommands: [Info.self, Size.self, Geometry.self, Read.self, Write.self, Raw.self])
+        subcommands: [Info.self, Size.self, Geometry.self, Read.self, Write.self, Raw.self, StoreStream.self, StoreCheck.self])
 }
 
 struct DiskArguments: ParsableArguments {
@@ -297,6 +300,80 @@ struct Raw: ParsableCommand {
             var line = "status \(r.header.status.name) size \(r.header.size) offset \(r.header.offset) extra \(r.header.extra) data \(r.data.count) bytes"
             if hex { line += " " + r.data.map { String(format: "%02x", $0) }.joined() }
             print(line)
+        }
+    }
+}
+
+/// The contents the store test gives key `k`: its number and a pattern,
+/// 1 to 3000 bytes, so a mix-up between keys or a torn value shows.
+func storeTestValue(_ k: UInt32) -> [UInt8] {
+    let n = Int(k &* 37 % 3000) + 1
+    return (0..<n).map { UInt8(truncatingIfNeeded: Int(k) &* 131 &+ $0) }
+}
+
+struct StoreOptions: ParsableArguments {
+    @Option(help: "Use only the first BLOCKS blocks of 512 bytes (a small volume makes the store compact often).")
+    var blocks: UInt64?
+}
+
+/// Opens the block store on the disk (formatting a blank one).
+func openStore(_ disk: Disk, _ options: StoreOptions) throws(ToolError) -> BlockStore {
+    do throws(StorageError) {
+        let volume = try VDiskVolume(connection: disk.client.connection, disk: disk.cap,
+                                     timeout: disk.client.timeout ?? .seconds(8), limit: options.blocks)
+        return try BlockStore(volume: volume)
+    } catch {
+        throw .usage("cannot open the block store on the disk: \(error)")
+    }
+}
+
+struct StoreStream: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store-stream",
+        abstract: "For tests: commit keys FROM, FROM+1, ... to a block store on the disk, each batch also removing key K-30, printing \"acked K\" as each commit returns.",
+        discussion: "Stops after COUNT commits or at the first failure (exit 1).")
+    @OptionGroup var arguments: DiskArguments
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "The first key.") var from: UInt32
+    @Argument(help: "How many commits.") var count: UInt32
+
+    func run() throws {
+        withDisk("store-stream", arguments) { disk throws(ToolError) in
+            let s = try openStore(disk, store)
+            for k in from..<from &+ count {
+                do throws(StorageError) {
+                    // The store keeps at most 30 keys: a small volume holds them forever.
+                    try s.commit(k >= 30 ? [.write(key: k, bytes: storeTestValue(k)), .remove(key: k - 30)]
+                                         : [.write(key: k, bytes: storeTestValue(k))])
+                } catch {
+                    throw .usage("commit of key \(k) failed: \(error)")
+                }
+                // Unbuffered: a test reading the pipe must see each line as the commit returns.
+                FileHandle.standardOutput.write(Data("acked \(k)\n".utf8))
+            }
+        }
+    }
+}
+
+struct StoreCheck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store-check",
+        abstract: "For tests: open the block store on the disk and check every key store-stream wrote.",
+        discussion: "Prints \"keys A..B intact, N objects\"; exit 1 if a value is wrong, a key is missing within A..B, or more than the last 30 are kept (a batch's remove lost).")
+    @OptionGroup var arguments: DiskArguments
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        withDisk("store-check", arguments) { disk throws(ToolError) in
+            let s = try openStore(disk, store)
+            let keys = s.keys()
+            guard let lo = keys.first, let hi = keys.last else { print("keys none, 0 objects"); return }
+            for k in lo...hi {
+                guard let v = try? s.read(k) else { throw .usage("key \(k) missing between \(lo) and \(hi)") }
+                guard v == storeTestValue(k) else { throw .usage("key \(k) holds the wrong bytes") }
+            }
+            guard keys.count == min(Int(hi), 30) else { throw .usage("\(keys.count) keys kept up to \(hi): a batch was applied in part") }
+            print("keys \(lo)..\(hi) intact, \(keys.count) objects, \(s.compactions) compactions since opening")
         }
     }
 }
