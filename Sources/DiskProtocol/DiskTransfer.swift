@@ -64,9 +64,10 @@ extension DiskTransfer {
     /// The biggest transfers of `blockSize`-byte blocks (2^shift) that fit
     /// the server's buffer, covering `count` blocks from `first`: how the
     /// client splits a long read or write, as Amoeba's stubs split at 29 KB.
+    /// Empty when not one block fits the buffer (2^shift over 29 KiB).
     public static func split(shift: UInt16, first: Int64, count: Int64) -> [DiskTransfer] {
-        guard validShift(shift), count > 0, first >= 0 else { return [] }
-        let perRequest = Int64(max(1, min(Int(UInt16.max), DiskLimits.requestBufferSize >> Int(shift))))
+        guard validShift(shift), count > 0, first >= 0, DiskLimits.requestBufferSize >> Int(shift) > 0 else { return [] }
+        let perRequest = Int64(min(Int(UInt16.max), DiskLimits.requestBufferSize >> Int(shift)))
         var out: [DiskTransfer] = []
         var at = first
         var left = count

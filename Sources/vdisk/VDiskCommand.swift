@@ -148,7 +148,9 @@ struct Transfer: ParsableArguments {
         }
         guard DiskTransfer.validShift(block.shift) else { throw .usage("--shift must be from 9 to 31 (--no-split sends any)") }
         guard first + count - 1 <= Int64(Int32.max) else { throw .usage("the blocks reach past block 2^31 - 1") }
-        return DiskTransfer.split(shift: block.shift, first: first, count: count)
+        let pieces = DiskTransfer.split(shift: block.shift, first: first, count: count)
+        guard !pieces.isEmpty else { throw .usage("a block of 2^\(block.shift) bytes does not fit the server's 29 KiB buffer (--no-split sends it anyway)") }
+        return pieces
     }
 
     /// Runs `each` on every piece, `parallel` at a time, and hands the

@@ -51,6 +51,8 @@ import Testing
     #expect(DiskTransfer.split(shift: 12, first: 0, count: 8).map(\.count) == [7, 1])
     #expect(DiskTransfer.split(shift: 9, first: 0, count: 0).isEmpty)
     #expect(DiskTransfer.split(shift: 40, first: 0, count: 1).isEmpty)
+    #expect(DiskTransfer.split(shift: 14, first: 0, count: 3).map(\.count) == [1, 1, 1])
+    #expect(DiskTransfer.split(shift: 15, first: 0, count: 1).isEmpty)   // one block is over 29 KiB
 }
 
 @Test func infoRecordsAndGeometryAreLittleEndian() {
