@@ -20,16 +20,20 @@
 // torn write, stale bytes of an older generation) ends the log, and the
 // next commit writes over it.
 //
-// The objects are kept in memory as well (reads never touch the disk), so
-// the state must fit in memory and a checkpoint in half the volume: a
-// batch that would not fit is refused with StorageError.noSpace and
-// nothing changes. After an I/O error the store refuses further commits
+// Only an index is kept in memory (each key's extent on the volume):
+// values are read from the disk when asked for, recovery streams through
+// the records (RecordScanner) and compaction copies values from the old
+// half to the new one piece by piece, so a store far larger than memory
+// opens and compacts in a small buffer. Every object must fit, with the
+// checkpoint's headers, in half the volume: a batch that would not is
+// refused with StorageError.noSpace and nothing changes. After an I/O error the store refuses further commits
 // (its view of the disk may be wrong) until it is opened again.
 import Storage
 
 public final class BlockStore: ObjectStore {
     public let volume: any BlockVolume
-    private var values: [UInt32: [UInt8]] = [:]
+    /// Where each key's value lies in the live half.
+    private var index: [UInt32: Extent] = [:]
     private var superblock = Superblock(sequence: 0, half: 0, checkpointSequence: 0, generation: 0)
     /// Draws a half's generation number (random; tests pass their own).
     private let draw: () -> UInt64
@@ -84,14 +88,14 @@ public final class BlockStore: ObjectStore {
     private func recover(_ s: Superblock) throws(StorageError) {
         var at = start(of: s.half)
         let limit = end(of: s.half)
-        guard let first = readRecord(at: at, limit: limit), first.record.kind == .checkpoint,
-              first.record.sequence == s.checkpointSequence, first.record.generation == s.generation else { throw .corrupt }
-        for case .write(let key, let bytes) in first.record.changes { values[key] = bytes }
+        guard let first = RecordScanner.scan(volume, at: at, limit: limit), first.kind == .checkpoint,
+              first.sequence == s.checkpointSequence, first.generation == s.generation else { throw .corrupt }
+        apply(first.changes, to: &index)
         at += first.blocks
         var sequence = s.checkpointSequence + 1
-        while at < limit, let next = readRecord(at: at, limit: limit), next.record.kind == .batch,
-              next.record.sequence == sequence, next.record.generation == s.generation {
-            apply(next.record.changes, to: &values)
+        while at < limit, let next = RecordScanner.scan(volume, at: at, limit: limit), next.kind == .batch,
+              next.sequence == sequence, next.generation == s.generation {
+            apply(next.changes, to: &index)
             at += next.blocks
             sequence += 1
         }
@@ -100,42 +104,55 @@ public final class BlockStore: ObjectStore {
         nextSequence = sequence
     }
 
-    /// The record at block `at`, nil when there is none whole and sound.
-    private func readRecord(at: UInt64, limit: UInt64) -> (record: StoreRecord, blocks: UInt64)? {
-        guard let first = try? volume.readBlocks(at, count: 1), let head = StoreRecord.peek(first),
-              at + UInt64(head.blocks) <= limit else { return nil }
-        var bytes = first
-        if head.blocks > 1 {
-            guard let rest = try? volume.readBlocks(at + 1, count: head.blocks - 1) else { return nil }
-            bytes += rest
-        }
-        guard let r = StoreRecord.decode(bytes) else { return nil }
-        return (r, UInt64(head.blocks))
+    private func apply(_ changes: [(UInt32, Extent?)], to state: inout [UInt32: Extent]) {
+        for (key, extent) in changes { state[key] = extent }
     }
 
-    private func apply(_ changes: [StoreChange], to state: inout [UInt32: [UInt8]]) {
+    /// Where `changes` put each written value when their record starts at
+    /// block `block` (the record layout of StoreRecord, walked the same way).
+    private func extents(of changes: [StoreChange], recordAt block: UInt64) -> [(UInt32, Extent?)] {
+        var position = block * UInt64(BlockVolumeLayout.blockSize) + UInt64(StoreRecord.headerSize + 4)
+        var out: [(UInt32, Extent?)] = []
         for c in changes {
+            position += 9
             switch c {
-            case .write(let key, let bytes): state[key] = bytes
-            case .remove(let key): state[key] = nil
+            case .write(let key, let bytes):
+                out.append((key, Extent(at: position, length: bytes.count)))
+                position += UInt64(bytes.count)
+            case .remove(let key):
+                out.append((key, nil))
             }
         }
+        return out
+    }
+
+    /// `count` bytes of the value at `e` from `offset` (both within it).
+    private func read(_ e: Extent, offset: Int, count: Int) throws(StorageError) -> [UInt8] {
+        guard count > 0 else { return [] }
+        let size = UInt64(BlockVolumeLayout.blockSize)
+        let from = e.at + UInt64(offset)
+        let firstBlock = from / size
+        let lastBlock = (from + UInt64(count) - 1) / size
+        let bytes = try volume.readBlocks(firstBlock, count: Int(lastBlock - firstBlock + 1))
+        let skip = Int(from - firstBlock * size)
+        return Array(bytes[skip..<skip + count])
     }
 
     // MARK: ObjectStore
 
-    public func keys() -> [UInt32] { values.keys.sorted() }
+    public func keys() -> [UInt32] { index.keys.sorted() }
 
-    public func size(of key: UInt32) -> Int? { values[key]?.count }
+    public func size(of key: UInt32) -> Int? { index[key]?.length }
 
     public func read(_ key: UInt32) throws(StorageError) -> [UInt8] {
-        guard let v = values[key] else { throw .missing }
-        return v
+        guard let e = index[key] else { throw .missing }
+        return try read(e, offset: 0, count: e.length)
     }
 
     public func read(_ key: UInt32, offset: Int, count: Int) throws(StorageError) -> [UInt8] {
-        guard let v = values[key] else { throw .missing }
-        return clampedSlice(v, offset: offset, count: count)
+        guard let e = index[key] else { throw .missing }
+        guard offset >= 0, count > 0, offset < e.length else { return [] }
+        return try read(e, offset: offset, count: min(count, e.length - offset))
     }
 
     public func commit(_ changes: [StoreChange]) throws(StorageError) {
@@ -147,7 +164,7 @@ public final class BlockStore: ObjectStore {
                 try volume.writeBlocks(head, record)
                 try volume.flush()
             }
-            apply(changes, to: &values)
+            apply(extents(of: changes, recordAt: head), to: &index)
             head += blocks
             nextSequence += 1
             return
@@ -155,25 +172,56 @@ public final class BlockStore: ObjectStore {
         try compact(adding: changes)
     }
 
-    /// Moves the live generation to the other half with `changes` applied.
+    /// Moves the live generation to the other half with `changes` applied:
+    /// a checkpoint of every object, written piece by piece (the values of
+    /// `changes` from memory, the others copied from the live half), then
+    /// its first block again with the checksum, a flush, the superblock
+    /// naming the other half, a flush.
     private func compact(adding changes: [StoreChange]) throws(StorageError) {
-        var state = values
-        apply(changes, to: &state)
-        var all: [StoreChange] = []
-        for key in state.keys.sorted() { all.append(.write(key: key, bytes: state[key]!)) }
-        let generation = draw()
-        let checkpoint = StoreRecord(kind: .checkpoint, sequence: nextSequence, generation: generation, changes: all).encoded()
-        let blocks = UInt64(checkpoint.count / BlockVolumeLayout.blockSize)
+        // What the new state holds: a value from the batch, or one on the disk.
+        var fresh: [UInt32: [UInt8]] = [:]
+        var keep = index
+        for c in changes {
+            switch c {
+            case .write(let key, let bytes): fresh[key] = bytes; keep[key] = nil
+            case .remove(let key): fresh[key] = nil; keep[key] = nil
+            }
+        }
+        var keys = Array(fresh.keys) + Array(keep.keys)
+        keys.sort()
+        var payload = 4
+        for k in keys { payload += 9 + (fresh[k]?.count ?? keep[k]!.length) }
+        let blocks = UInt64(StoreRecord.blocks(forPayload: payload))
         guard blocks <= halfBlocks else { throw .noSpace }
         let other: UInt32 = superblock.half ^ 1
+        let generation = draw()
         let s = Superblock(sequence: superblock.sequence + 1, half: other, checkpointSequence: nextSequence, generation: generation)
+        var newIndex: [UInt32: Extent] = [:]
         try guarded { () throws(StorageError) in
-            try volume.writeBlocks(start(of: other), checkpoint)
+            var out = CheckpointWriter(volume: volume, at: start(of: other))
+            try out.header(sequence: nextSequence, generation: generation, payload: payload, count: keys.count)
+            for k in keys {
+                let length = fresh[k]?.count ?? keep[k]!.length
+                try out.changeHeader(key: k, length: length)
+                newIndex[k] = Extent(at: out.position, length: length)
+                if let bytes = fresh[k] {
+                    try out.append(bytes)
+                } else {
+                    let e = keep[k]!
+                    var done = 0
+                    while done < e.length {
+                        let n = min(CheckpointWriter.chunkBytes, e.length - done)
+                        try out.append(try read(e, offset: done, count: n))
+                        done += n
+                    }
+                }
+            }
+            try out.finish()
             try volume.flush()
             try volume.writeBlocks(s.sequence & 1, s.encoded())
             try volume.flush()
         }
-        values = state
+        index = newIndex
         superblock = s
         head = start(of: other) + blocks
         nextSequence += 1
