@@ -4,9 +4,10 @@
 # virtio-blk disk beside an amunixd on a UDP multicast segment; `vdisk
 # write` and `vdisk read` move SIZE MiB (default 16) sequentially in
 # 29 KiB requests (the server's buffer), one at a time and 4 at a time;
-# then `dd` with direct I/O does the same on a file of the same size in
-# the same folder: 29 KiB blocks, writes once plain and once with every
-# block synced (oflag=dsync, as every acknowledged DS_WRITE is flushed).
+# then the block store's commit rate on the vdisk, the node's own device
+# time, and `dd` with direct I/O on a file of the same size in the same
+# folder: 29 KiB blocks, writes once plain and once with every block
+# synced (oflag=dsync, as every acknowledged DS_WRITE is flushed).
 #   scripts/vdisk-bench.sh [SIZE_MIB]
 # Prints one table. Needs swift build and the kernel image.
 set -uo pipefail
@@ -54,6 +55,13 @@ for p in 1 4; do
   cmp -s "$W/data" "$W/back" || { echo "read back differs"; exit 1; }
   row "vdisk read, $p in flight" "$(rate "$W/r$p")"
 done
+# The block store on the vdisk: commits of about 1.5 KB (each writes a key
+# and removes an old one), on a volume of 2000 blocks so that it compacts.
+dd if=/dev/zero of="$W/disk.img" bs=512 count=2 conv=notrunc status=none   # a fresh store
+start=$(date +%s.%N)
+"$BIN/vdisk" store-stream /vdisk:00 --blocks 2000 1 300 >/dev/null 2>"$W/store.err" || { cat "$W/store.err"; exit 1; }
+took=$(echo "$(date +%s.%N) - $start" | bc)
+row "block store on the vdisk: 1.5 KB commits, compactions incl." "$(awk -v t="$took" 'BEGIN { printf "%.0f /s", 300 / t }')"
 # The disk's own share: the node's device time per byte (sys status).
 "$BIN/std_status" /sys >"$W/status" 2>&1
 us() { grep -o "$1 [0-9]* us" "$W/status" | grep -o '[0-9]*'; }
