@@ -2,7 +2,8 @@
 # Builds the VX kernel image: an i686 multiboot v1 ELF at .build-kernel/kernel.elf.
 #
 # Embedded Swift modules (the shared AmoebaCore, FLIP, RPC, Group, the
-# node body Node, DirectoryProtocol, NodeServers and DiskProtocol: the same source the Linux side
+# node body Node, DirectoryProtocol, NodeServers, DiskProtocol, and the
+# block store (Storage, BlockStorage): the same source the Linux side
 # builds; the pure kernel logic KernelCore from Kernel/Core; the
 # machine-facing Kernel from Kernel/Arch, Kernel/Drivers and Kernel/Main),
 # the assembly entry, and the linker script.
@@ -23,7 +24,8 @@ tables=/opt/swift/usr/lib/swift/embedded/$target/libswiftUnicodeDataTables.a
 # (--gc-sections drops what it does not use); user programs do not link
 # the network stack (FLIP, RPC, Group, Node), which only the kernel runs.
 shared=(AmoebaCore:Sources/AmoebaCore ProcessDescriptor:Sources/ProcessDescriptor FLIP:Sources/FLIP RPC:Sources/RPC Group:Sources/Group Node:Sources/Node
-  DirectoryProtocol:Servers/DirectoryProtocol NodeServers:Sources/NodeServers DiskProtocol:Sources/DiskProtocol KernelCore:Kernel/Core)
+  DirectoryProtocol:Servers/DirectoryProtocol NodeServers:Sources/NodeServers DiskProtocol:Sources/DiskProtocol KernelCore:Kernel/Core
+  Storage:Servers/Storage BlockStorage:Servers/BlockStorage)
 kernelOnly=" FLIP RPC Group Node "
 objects=()
 userObjects=()

@@ -29,6 +29,7 @@ table=(
   "nodecore|60|33|nodecore: 500 null transactions between two node bodies in memory: [0-9]+ counts each \(both ends\), 3 frames each, 0 failed;executions 550;scenario PASS"
   "limits|180|33|thread storm: 31 threads, then STD_NOSPACE;thread storm: [0-9]+ threads, then STD_NOMEM;trans with empty buffers at null and kernel addresses: 0, STD_OK;request of 30001 bytes: STD_ARGBAD; of 30000: STD_OK;2 MiB segment: STD_NOMEM, 1 MiB stack: STD_NOMEM, undone=true;\(limits4\) aborted: bad system call argument: 32 bytes at 0x;limits: 0 pages not yet returned, heap blocks in use [0-9]+ after round 2;scenario PASS"
   "syscallfuzz|180|33|fuzz: seed 1,;syscallfuzz: [0-9]+ system calls in [0-9]+ ms, seeds .* worker ok;syscallfuzz: 0 pages not yet returned, heap blocks in use [0-9]+ after pass 1;scenario PASS"
+  "disk|90|33|disk: 6 threads x 8 rounds: most in flight [2-9].*errors 0, data intact=true;vdisk:00 DS_SIZE 16384, read past the end STD_ARGBAD, write STD_OK, read back true;block store in the kernel: 150 commits, [0-9]+ compactions, opened again intact=true;disk: 0 failures;scenario PASS"
   "measure|60|33|null transaction round trip [0-9]+ counts;thread switch .* [0-9]+ counts;scenario PASS"
 )
 
@@ -42,9 +43,15 @@ for row in "${table[@]}"; do
   ran=$((ran + 1))
   log="$logs/$name.log"
   start=$(date +%s.%N)
+  # The disk scenario gets a fresh 8 MiB image (a virtio-blk disk).
+  disk=()
+  if [ "$name" = disk ]; then
+    rm -f "$logs/disk.img"; truncate -s 8M "$logs/disk.img"
+    disk=(-drive "file=$logs/disk.img,format=raw,if=none,id=disk0" -device virtio-blk-pci,drive=disk0)
+  fi
   timeout "$limit" qemu-system-i386 -accel tcg -cpu max -m 64M -no-reboot -display none \
     -serial "file:$log" -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
-    "${clock[@]}" ${QEMU_FLAGS:-} -kernel "$out/kernel.elf" -append "scenario=$name" </dev/null >/dev/null 2>&1
+    "${clock[@]}" "${disk[@]}" ${QEMU_FLAGS:-} -kernel "$out/kernel.elf" -append "scenario=$name" </dev/null >/dev/null 2>&1
   rc=$?
   took=$(printf '%.2f' "$(echo "$(date +%s.%N) - $start" | bc)")
   problems=()

@@ -21,6 +21,7 @@ enum Scenarios {
         case "nodecore": NodeCoreScenario.run()
         case "limits": LimitsScenario.run()
         case "syscallfuzz": FuzzScenario.run()
+        case "disk": DiskScenario.run()
         default: Machine.fail("unknown scenario \(name)")
         }
     }
