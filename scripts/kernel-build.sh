@@ -3,7 +3,8 @@
 #
 # Embedded Swift modules (the shared AmoebaCore, FLIP, RPC, Group, the
 # node body Node, DirectoryProtocol, NodeServers, DiskProtocol, and the
-# block store (Storage, BlockStorage): the same source the Linux side
+# name space's servers on the disk (Storage, BlockStorage, Directory,
+# Bullet, AmoebaClient): the same source the Linux side
 # builds; the pure kernel logic KernelCore from Kernel/Core; the
 # machine-facing Kernel from Kernel/Arch, Kernel/Drivers and Kernel/Main),
 # the assembly entry, and the linker script.
@@ -25,7 +26,8 @@ tables=/opt/swift/usr/lib/swift/embedded/$target/libswiftUnicodeDataTables.a
 # the network stack (FLIP, RPC, Group, Node), which only the kernel runs.
 shared=(AmoebaCore:Sources/AmoebaCore ProcessDescriptor:Sources/ProcessDescriptor FLIP:Sources/FLIP RPC:Sources/RPC Group:Sources/Group Node:Sources/Node
   DirectoryProtocol:Servers/DirectoryProtocol NodeServers:Sources/NodeServers DiskProtocol:Sources/DiskProtocol KernelCore:Kernel/Core
-  Storage:Servers/Storage BlockStorage:Servers/BlockStorage)
+  Storage:Servers/Storage BlockStorage:Servers/BlockStorage Directory:Servers/Directory Bullet:Servers/Bullet
+  AmoebaClient:Sources/AmoebaClient)
 kernelOnly=" FLIP RPC Group Node "
 objects=()
 userObjects=()

@@ -164,7 +164,7 @@ fi
 # Build only when the image is missing or a source is newer than it.
 if [ "${KERNEL_NO_BUILD:-0}" != 1 ]; then
   image="$out/kernel.elf"
-  if [ ! -f "$image" ] || [ -n "$(find Kernel Sources/AmoebaCore Sources/DiskProtocol Servers/Storage Servers/BlockStorage Sources/FLIP Sources/RPC Sources/Group Sources/Node Sources/NodeServers Servers/DirectoryProtocol scripts/kernel-build.sh -newer "$image" -type f \( -name '*.swift' -o -name '*.S' -o -name '*.h' -o -name '*.ld' -o -name '*.sh' \) -print -quit)" ]; then
+  if [ ! -f "$image" ] || [ -n "$(find Kernel Sources/AmoebaCore Sources/DiskProtocol Servers/Storage Servers/BlockStorage Servers/Directory Servers/Bullet Sources/AmoebaClient Sources/FLIP Sources/RPC Sources/Group Sources/Node Sources/NodeServers Servers/DirectoryProtocol scripts/kernel-build.sh -newer "$image" -type f \( -name '*.swift' -o -name '*.S' -o -name '*.h' -o -name '*.ld' -o -name '*.sh' \) -print -quit)" ]; then
     mkdir -p "$out"
     echo "kernel-run: building the kernel (log: $out/build.log)" >&2
     if ! scripts/kernel-build.sh >"$out/build.log" 2>&1; then

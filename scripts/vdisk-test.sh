@@ -18,11 +18,13 @@
 #   the block store on the vdisk (vdisk store-stream): the node killed in
 #   the middle of a stream of commits, booted again: every acknowledged
 #   commit is there, intact, and the store goes on
+#   the directory and file servers on the node's disk (`servers`): dir,
+#   mkd, put and get from Linux; killed and booted again, all of it back
 # Prints "N passed, M failed" and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
-for t in amunixd std_info std_status std_restrict dir vdisk cap; do
+for t in amunixd std_info std_status std_restrict dir mkd put get vdisk cap; do
   [[ -x "$BIN/$t" ]] || { echo "missing $BIN/$t: run swift build first"; exit 1; }
 done
 [[ -f .build-kernel/kernel.elf ]] || scripts/kernel-build.sh >/dev/null 2>&1 || { echo "kernel build failed"; exit 1; }
@@ -52,7 +54,7 @@ boot() {   # boot node0 from $IMAGE; its console goes to $W/node0.console.N
   boots=$(( ${boots:-0} + 1 ))
   console="$W/node0.console.$boots"
   (KERNEL_NO_BUILD=1 exec scripts/kernel-run.sh --link "mcast:$group:$port" --state "$W/node0" --mac 52:54:00:4d:00:00 \
-    --disk "$IMAGE" --disk-size 16M </dev/null >"$console" 2>&1) &
+    --disk "$IMAGE" --disk-size 16M ${WORDS:-} </dev/null >"$console" 2>&1) &
   nodepid=$!
   for _ in $(seq 600); do grep -q "console idle" "$console" 2>/dev/null && break; sleep 0.1; done
   grep -q "console idle" "$console" || { echo "node0 did not come up"; tail "$console"; exit 1; }
@@ -200,6 +202,38 @@ else
 fi
 out=$(t vdisk store-stream $D --blocks 400 $((last + 2)) 60 2>&1 | tail -1; t vdisk store-check $D --blocks 400 2>&1); rc=$?
 [[ $rc == 0 && $out == *"acked $((last + 61))"*"keys $((last + 32))..$((last + 61)) intact"* ]] && ok "and it goes on: 60 more commits, checked again ($(tail -1 <<<"$out"))" || bad "after recovery: $out"
+
+# The name space on the node's own disk (`servers` on the kernel command
+# line): the SOAP and Bullet servers as kernel threads over block stores on
+# the disk, reached from Linux like the Linux ones; the node killed and
+# booted again: the same root, every directory and file back.
+pkill -9 -P "$nodepid"; kill -9 "$nodepid" 2>/dev/null; wait "$nodepid" 2>/dev/null
+IMAGE="$W/servers.img" WORDS=servers
+boot
+grep -q "\[servers\] a fresh name space on the disk" "$console" && ok "a fresh disk gets a name space: $(grep '\[servers\] soap' "$console" | cut -c1-80)" \
+  || bad "no name space made: $(grep servers "$console")"
+export AMOEBA_ROOT="$W/node0/host.cap"
+root=$(t dir -k / 2>/dev/null | awk '$1 == "root" { print $2 }')
+out=$(t dir / 2>&1)
+[[ -n $root && $out == *soap* && $out == *bullet* ]] && ok "the kernel directory lists soap, bullet and root" || bad "no servers in the kernel directory: $out"
+export AMOEBA_ROOT="$root"
+out=$(t dir / 2>&1)
+[[ $out == *home*hosts*profile* ]] && ok "dir / on the node's directory server: $(echo $out)" || bad "dir /: $out"
+head -c 200000 /dev/urandom >"$W/file"
+t mkd /home/disk >/dev/null 2>&1
+out=$(t put /home/disk/file <"$W/file" 2>&1); rc=$?
+t get /home/disk/file 2>/dev/null | cmp -s - "$W/file" && ok "put and get of 200 kB through the node's file server, byte-identical" || bad "put/get: rc=$rc $out"
+made=0
+for i in $(seq 10); do t mkd /home/disk/d$i >/dev/null 2>&1 && made=$((made + 1)); done
+[[ $made == 10 ]] && ok "10 directories made on the node" || bad "mkd: $made of 10"
+pkill -9 -P "$nodepid"; kill -9 "$nodepid" 2>/dev/null; wait "$nodepid" 2>/dev/null
+boot
+root2=$(AMOEBA_ROOT="$W/node0/host.cap" t dir -k / 2>/dev/null | awk '$1 == "root" { print $2 }')
+[[ $root2 == "$root" ]] && ok "after SIGKILL and a reboot the node serves the same root" || bad "root changed: $root -> $root2"
+out=$(t dir /home/disk 2>&1)
+listed=$(wc -w <<<"$out")
+t get /home/disk/file 2>/dev/null | cmp -s - "$W/file" && [[ $listed == 11 ]] \
+  && ok "every directory entry and the file are back, under the same capabilities" || bad "after the reboot: $listed entries: $out"
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

@@ -48,6 +48,7 @@ enum KernelServers {
         SharedSegments.start()
         ProcessServer.start(in: node.directory)
         VirtualDisk.start(in: node.directory, host: host)
+        FileServers.start(in: node.directory)
     }
 }
 
