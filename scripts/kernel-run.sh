@@ -71,6 +71,9 @@ kernel command line words the kernel knows:
                  digits each): the host capability is F(GETPORT)/1(ff)/CHECK.
                  For tests only: visible in ps; --state passes it privately
   bench          serve rpc_bench's echo protocol as `bench` (tests, benchmarks)
+  servers        with --disk: run the SOAP directory and Bullet file servers on
+                 the node, their stores on the disk (`soap`, `bullet` and `root`
+                 in the kernel directory; a fresh disk gets a name space)
   call=CAP[,CAP] once up, std_info and GETTIME each capability, print the
                  answers; with calls=N also time N null transactions to the first
 
