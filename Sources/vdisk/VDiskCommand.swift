@@ -74,6 +74,8 @@ func withDisk(_ tool: String, _ arguments: DiskArguments, _ body: (Disk) throws(
         let client = try arguments.daemon.client()
         let cap = try CapabilityArgument.resolve(arguments.disk, connection: client.connection, timeout: client.timeout)
         try body(Disk(client: client, cap: cap))
+        // What was printed goes out before anything else can happen at exit.
+        fflush(nil)
         client.connection.close()
         exit(0)
     } catch {
