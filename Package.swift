@@ -187,7 +187,7 @@ let package = Package(
             dependencies: ["AmoebaClient", "AmoebaNames", "Amunix", "Bullet", "DirectoryProtocol", "Directory", "DiskStorage",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/amoeba-init"),
-        .executableTarget(name: "ax", dependencies: ["ShellSupport", "ProcessDescriptor", "AmoebaClient", "AmoebaNames", "Amunix",
+        .executableTarget(name: "ax", dependencies: ["ShellSupport", "ProcessDescriptor", "AmoebaClient", "AmoebaNames", "Amunix", "DirectoryProtocol",
                                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/ax"),
         .testTarget(name: "ShellTests", dependencies: ["AmoebaClient", "AmoebaCore", "AmoebaNames", "ShellSupport", "DirectoryProtocol",

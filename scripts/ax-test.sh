@@ -12,11 +12,16 @@
 #                               of its ps row ends another run (ax exits 137)
 #   12 ax runs at once          each prints its own arguments (execs beyond the
 #                               node's 8 workers are retried by ax)
+#   20 ax runs at once, no -m   spread over node0 and node1 (findhost: round
+#                               robin from a random start), each right
+#   ax ls /, ax ls /bin /hosts  a kernel-node program listing the name space;
+#                               a missing path: the error, exit 1
 #   ax -C NAME=PATH             a capability from the name space reaches the program
 #   PS_EXEC with truncated, oversized, bad-thread and random descriptors:
 #                               STD_ARGBAD, and the node answers after
 #   a program whose file server is unreachable: a clear error, node still up
 #   the node killed under a running program: ax says so and exits 2
+#   then ax without -m runs on node1, passing over the dead node0
 # Prints "N passed, M failed" and exits non-zero on any failure.
 # With --hold it only sets the system up, prints the AMUNIX_SOCKET to use
 # (try `ax -m node0 hello`), and keeps it up until interrupted.
@@ -26,7 +31,7 @@ BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
 for t in amunixd std_info dir ax amoeba-init soap-server bullet-server; do
   [[ -x "$BIN/$t" ]] || { echo "missing $BIN/$t: run swift build first"; exit 1; }
 done
-[[ -f .build-kernel/kernel.elf && -f .build-kernel/bin/hello ]] || scripts/kernel-build.sh >/dev/null 2>&1 \
+[[ -f .build-kernel/kernel.elf && -f .build-kernel/kernel-test.elf && -f .build-kernel/bin/hello ]] || scripts/kernel-build.sh >/dev/null 2>&1 \
   || { echo "kernel build failed"; exit 1; }
 W=$(mktemp -d /tmp/ax-test.XXXXXX)
 passed=0; failed=0
@@ -42,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$W/a" "$W/node0"
+mkdir -p "$W/a" "$W/node0" "$W/node1"
 "$BIN/amunixd" --link "mcast:$group:$port,local=127.0.0.1,ttl=0" --socket "$W/a/amunixd.sock" --name a \
   --log-level warning >>"$W/a.log" 2>&1 &
 PIDS="$PIDS $!"
@@ -51,11 +56,16 @@ for _ in $(seq 200); do [[ -S "$W/a/amunixd.sock" && -f "$W/a/sys.cap" ]] && bre
   </dev/null >"$W/node0.console" 2>&1) &
 nodepid=$!
 PIDS="$PIDS $nodepid"
-for _ in $(seq 600); do grep -q "console idle" "$W/node0.console" 2>/dev/null && break; sleep 0.1; done
-grep -q "console idle" "$W/node0.console" || { echo "node0 did not come up"; tail "$W/node0.console"; exit 1; }
+(KERNEL_NO_BUILD=1 exec scripts/kernel-run.sh --link "mcast:$group:$port" --state "$W/node1" --mac 52:54:00:4c:00:01 \
+  </dev/null >"$W/node1.console" 2>&1) &
+PIDS="$PIDS $!"
+for n in node0 node1; do
+  for _ in $(seq 600); do grep -q "console idle" "$W/$n.console" 2>/dev/null && break; sleep 0.1; done
+  grep -q "console idle" "$W/$n.console" || { echo "$n did not come up"; tail "$W/$n.console"; exit 1; }
+done
 
 "$BIN/amoeba-init" --soap-store "$W/store-soap" --bullet-store "$W/store-bullet" --servers-on a \
-  --root-file "$W/root.cap" --host "a=$W/a" --publish "$W/a" --host "node0=$W/node0" \
+  --root-file "$W/root.cap" --host "a=$W/a" --publish "$W/a" --host "node0=$W/node0" --host "node1=$W/node1" \
   --bin .build-kernel/bin >"$W/init.log" 2>&1 || { bad "amoeba-init: $(cat "$W/init.log")"; exit 1; }
 for k in soap bullet; do
   AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/$k-server" "$W/store-$k" --threads 4 --log-level warning >>"$W/$k.log" 2>&1 &
@@ -108,6 +118,39 @@ for i in $(seq 12); do
     || echo "    run$i: rc $(cat "$W/par$i.rc"): $(cat "$W/par$i.out")"
 done
 [[ $good == 12 ]] && ok "12 ax runs at once on node0, each with its own output" || bad "parallel runs: $good of 12 right"
+
+# Twenty at once with no -m: ax picks among the hosts with a proc server
+# (a, the Linux host, has none), round robin from a random start.
+runs=""
+for i in $(seq 20); do
+  (AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/ax" -E SHOW=AX_HOST hello "spread$i" >"$W/spread$i.out" 2>&1; echo $? >"$W/spread$i.rc") &
+  runs="$runs $!"
+done
+for p in $runs; do wait "$p"; done
+good=0; on0=0; on1=0
+for i in $(seq 20); do
+  if [[ $(cat "$W/spread$i.rc") == 0 && $(head -1 "$W/spread$i.out") == "hello from hello: spread$i" ]]; then
+    good=$((good + 1))
+    grep -qx "AX_HOST=node0" "$W/spread$i.out" && on0=$((on0 + 1))
+    grep -qx "AX_HOST=node1" "$W/spread$i.out" && on1=$((on1 + 1))
+  else
+    echo "    spread$i: rc $(cat "$W/spread$i.rc"): $(cat "$W/spread$i.out")"
+  fi
+done
+[[ $good == 20 && $on0 -gt 0 && $on1 -gt 0 && $((on0 + on1)) == 20 ]] \
+  && ok "20 ax runs at once without -m, each with its own output: $on0 on node0, $on1 on node1" \
+  || bad "spread runs: $good of 20 right, $on0 on node0, $on1 on node1"
+
+# ls on a kernel node walks the name space with SOAP's LOOKUP and LIST.
+out=$(tool ax -m node0 ls / 2>&1); rc=$?
+[[ $rc == 0 && $(grep -cxE 'bin|hosts|home' <<<"$out") == 3 ]] \
+  && ok "ax -m node0 ls /: $(echo $out)" || bad "ax ls /: rc=$rc $out"
+out=$(tool ax -m node1 ls /bin /hosts 2>&1); rc=$?
+[[ $rc == 0 && $(grep -cxE '/bin:|ls|hello|/hosts:|node0|node1' <<<"$out") == 6 ]] \
+  && ok "ax -m node1 ls /bin /hosts: both listed" || bad "ax ls /bin /hosts: rc=$rc $out"
+out=$(tool ax -m node0 ls /no-such-row 2>&1); rc=$?
+[[ $rc == 1 && $out == *"ls: /no-such-row: STD_NOTFOUND"* ]] && ok "ax ls of a missing path: $out (exit 1)" \
+  || bad "ax ls /no-such-row: rc=$rc $out"
 
 out=$(tool ax -m node0 -C HOME=/home hello 2>&1); rc=$?
 [[ $rc == 0 && $out == *"capabilities: ROOT WORK STDIN STDOUT STDERR HOME"* ]] && ok "ax -C HOME=/home hello: $(echo "$out" | grep capabilities)" \
@@ -177,6 +220,13 @@ for _ in $(seq 600); do kill -0 "$axpid" 2>/dev/null || break; sleep 0.1; done
 kill -9 "$axpid" 2>/dev/null; wait "$axpid"; rc=$?
 [[ $rc == 2 ]] && ok "node killed under a running program: ax gives up: $(tail -1 "$W/primes3.out")" \
   || bad "ax after its node died: rc=$rc $(tail -1 "$W/primes3.out")"
+
+# With node0 dead, ax without -m skips it (its proc does not answer the probe).
+start=$(date +%s.%N)
+out=$(tool ax -E SHOW=AX_HOST hello survivor 2>&1); rc=$?
+took=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
+[[ $rc == 0 && $out == *"AX_HOST=node1"* ]] && ok "ax without -m passes over the dead node0 to node1 (${took}s)" \
+  || bad "ax with node0 dead: rc=$rc $out"
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

@@ -80,6 +80,7 @@ echo
 echo "b\$ put /home/ann/data < two-megabytes"
 AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/put" /home/ann/data <"$W/two-megabytes"
 show c dir -l /home/ann
+show c ax ls /home/ann
 echo
 echo "c\$ get /home/ann/README | head -3"
 AMUNIX_SOCKET="$W/c/amunixd.sock" "$BIN/get" /home/ann/README | head -3

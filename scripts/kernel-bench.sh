@@ -32,7 +32,7 @@ else
   mkdir -p "$BBIN"
   [[ $BBIN/floors -nt Benchmarks/Sources/floors ]] || swiftc -O Benchmarks/Sources/floors/*.swift -o "$BBIN/floors"
 fi
-[[ -f .build-kernel/kernel.elf ]] || scripts/kernel-build.sh >/dev/null 2>&1
+[[ -f .build-kernel/kernel.elf && -f .build-kernel/kernel-test.elf ]] || scripts/kernel-build.sh >/dev/null 2>&1
 W=$(mktemp -d /tmp/kernel-bench.XXXXXX)
 A="kb$$a"; B="kb$$b"; BR="kb$$br"
 PIDS=()

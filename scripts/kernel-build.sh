@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Builds the VX kernel image: an i686 multiboot v1 ELF at .build-kernel/kernel.elf.
+# Builds the VX kernel images, i686 multiboot v1 ELFs:
+#   .build-kernel/kernel.elf       the image a node boots for real;
+#   .build-kernel/kernel-test.elf  the same kernel with Kernel/TestImage
+#                                  (scenarios, fixtures) and the user test
+#                                  programs carried in the image.
 #
 # Embedded Swift modules (the shared AmoebaCore, FLIP, RPC, Group, the
 # node body Node, DirectoryProtocol, NodeServers, DiskProtocol, and the
 # name space's servers on the disk (Storage, BlockStorage, Directory,
 # Bullet, AmoebaClient): the same source the Linux side
 # builds; the pure kernel logic KernelCore from Kernel/Core; the
-# machine-facing Kernel from Kernel/Arch, Kernel/Drivers and Kernel/Main),
+# Kernel module from its rooms, listed in `kernelRooms` below),
 # the assembly entry, and the linker script.
 # It uses its own build directory, so the host `swift build` is untouched.
 set -euo pipefail
@@ -37,10 +41,18 @@ for m in "${shared[@]}"; do
   objects=("$out/${m%%:*}.o" "${objects[@]}")
   [[ $kernelOnly == *" ${m%%:*} "* ]] || userObjects=("$out/${m%%:*}.o" "${userObjects[@]}")
 done
-# The kernel module and the user programs are independent: build them side by side.
+# The kernel module's rooms, one concept each (Kernel/README.md, "Layout").
+kernelRooms=(Arch Drivers Boot Threads Memory Processes IPC SystemCalls Services Network)
+kernelSources=()
+for room in "${kernelRooms[@]}"; do kernelSources+=(Kernel/"$room"/*.swift); done
+testSources=($(find Kernel/TestImage -name "*.swift" | sort))
+# The two kernel modules and the user programs are independent: build them side by side.
 jobs=()
 swiftc "${swiftflags[@]}" -swift-version 5 -module-name Kernel -import-objc-header Kernel/Boot/machine.h \
-  -c Kernel/Arch/*.swift Kernel/Drivers/*.swift $(find Kernel/Main -name "*.swift" | sort) -o "$out/Kernel.o" &
+  -c "${kernelSources[@]}" -o "$out/Kernel.o" &
+jobs+=($!)
+swiftc "${swiftflags[@]}" -swift-version 5 -module-name Kernel -import-objc-header Kernel/Boot/machine.h \
+  -D KERNEL_TEST_IMAGE -c "${kernelSources[@]}" "${testSources[@]}" -o "$out/KernelTest.o" &
 jobs+=($!)
 clang -target "$target" -c Kernel/Boot/libc.S -o "$out/libc.o"
 
@@ -88,6 +100,9 @@ clang -target "$target" -c "$out/programs.S" -o "$out/programs.o"
 clang -target "$target" -c Kernel/Boot/entry.S -o "$out/entry.o"
 
 ld.lld -m elf_i386 -T Kernel/Boot/linker.ld -nostdlib -static --gc-sections \
-  "$out/entry.o" "$out/libc.o" "$out/programs.o" "$out/Kernel.o" "${objects[@]}" "$tables" "$libgcc" \
+  "$out/entry.o" "$out/libc.o" "$out/Kernel.o" "${objects[@]}" "$tables" "$libgcc" \
   -o "$out/kernel.elf"
-echo "kernel: $out/kernel.elf ($(stat -c %s "$out/kernel.elf") bytes)"
+ld.lld -m elf_i386 -T Kernel/Boot/linker.ld -nostdlib -static --gc-sections \
+  "$out/entry.o" "$out/libc.o" "$out/programs.o" "$out/KernelTest.o" "${objects[@]}" "$tables" "$libgcc" \
+  -o "$out/kernel-test.elf"
+echo "kernel: $out/kernel.elf ($(stat -c %s "$out/kernel.elf") bytes), test image $out/kernel-test.elf ($(stat -c %s "$out/kernel-test.elf") bytes)"

@@ -22,7 +22,7 @@ BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
 for t in amunixd std_info std_status dir rpc_bench cap amoeba-init soap-server bullet-server; do
   [[ -x "$BIN/$t" ]] || { echo "missing $BIN/$t: run swift build first"; exit 1; }
 done
-[[ -f .build-kernel/kernel.elf ]] || scripts/kernel-build.sh >/dev/null 2>&1 || { echo "kernel build failed"; exit 1; }
+[[ -f .build-kernel/kernel.elf && -f .build-kernel/kernel-test.elf ]] || scripts/kernel-build.sh >/dev/null 2>&1 || { echo "kernel build failed"; exit 1; }
 W=$(mktemp -d /tmp/kernel-mh.XXXXXX)
 passed=0; failed=0
 declare -A PID QPID

@@ -12,10 +12,7 @@ cd "$(dirname "$0")/.."
 out="${KERNEL_OUT:-.build-kernel}"
 command -v qemu-system-i386 >/dev/null || { echo "qemu-system-i386 missing (apt-get install qemu-system-x86)"; exit 1; }
 if [ "${KERNEL_NO_BUILD:-0}" != 1 ]; then
-  image="$out/kernel.elf"
-  if [ ! -f "$image" ] || [ -n "$(find Kernel Sources/AmoebaCore scripts/kernel-build.sh -newer "$image" -type f \( -name '*.swift' -o -name '*.S' -o -name '*.h' -o -name '*.ld' -o -name '*.sh' \) -print -quit)" ]; then
-    mkdir -p "$out"
-    scripts/kernel-build.sh >"$out/build.log" 2>&1 || { grep -E "error:" "$out/build.log" | head -20; exit 1; }
-  fi
+  source scripts/lib/kernel-stale.sh
+  kernel_build_if_stale "$out" || exit 1
 fi
 exec python3 scripts/kernel-net-test.py "$@"

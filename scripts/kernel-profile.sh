@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-.build-kernel}"
 [ $# -gt 0 ] || scripts/kernel-build.sh >/dev/null
-kernel="$out/kernel.elf"; user="$out/user-hello.elf"
+kernel="$out/kernel-test.elf"; user="$out/user-hello.elf"
 scenario=measure rounds=1000
 if [ "${PROFILE:-}" = nodecore ]; then
   scenario=nodecore rounds=500

@@ -64,18 +64,21 @@ the console: what you type goes to the node's serial port (tty:00).
   Ctrl-C         goes to the node like any other key
 
 kernel command line words the kernel knows:
-  scenario=NAME  run a self-checking scenario and exit (see kernel-test.sh)
+  scenario=NAME  run a self-checking scenario and exit (see kernel-test.sh)*
   net=stats      print the NIC's counters on the console when traffic pauses
   hostsecret=GETPORT:CHECK
                  the kernel directory's get-port and check field (12 hex
                  digits each): the host capability is F(GETPORT)/1(ff)/CHECK.
                  For tests only: visible in ps; --state passes it privately
-  bench          serve rpc_bench's echo protocol as `bench` (tests, benchmarks)
   servers        with --disk: run the SOAP directory and Bullet file servers on
                  the node, their stores on the disk (`soap`, `bullet` and `root`
                  in the kernel directory; a fresh disk gets a name space)
+  bench          serve rpc_bench's echo protocol as `bench` (tests, benchmarks)*
   call=CAP[,CAP] once up, std_info and GETTIME each capability, print the
-                 answers; with calls=N also time N null transactions to the first
+                 answers; with calls=N also time N null transactions to the first*
+  run=PROG[:CAP] start a program carried in the test image (hello, server, ...)*
+  * only the test image (kernel-test.elf) has these: given any of them,
+    kernel-run boots it instead of kernel.elf, the image a node runs for real
 
 environment:
   KERNEL_NO_BUILD=1   never build; otherwise the image is built when it is
@@ -164,18 +167,16 @@ if [ -n "$disk" ]; then
   net+=(-drive "file=$disk,format=raw,if=none,id=disk0,cache=writeback" -device virtio-blk-pci,drive=disk0)
 fi
 
-# Build only when the image is missing or a source is newer than it.
+# The test image when a word asks for what only it carries.
+image="$out/kernel.elf"
+for w in "${words[@]}"; do
+  case "$w" in scenario=*|bench|call=*|calls=*|run=*) image="$out/kernel-test.elf" ;; esac
+done
+
+# Build only when an image is missing or a source is newer than it.
 if [ "${KERNEL_NO_BUILD:-0}" != 1 ]; then
-  image="$out/kernel.elf"
-  if [ ! -f "$image" ] || [ -n "$(find Kernel Sources/AmoebaCore Sources/DiskProtocol Servers/Storage Servers/BlockStorage Servers/Directory Servers/Bullet Sources/AmoebaClient Sources/FLIP Sources/RPC Sources/Group Sources/Node Sources/NodeServers Servers/DirectoryProtocol scripts/kernel-build.sh -newer "$image" -type f \( -name '*.swift' -o -name '*.S' -o -name '*.h' -o -name '*.ld' -o -name '*.sh' \) -print -quit)" ]; then
-    mkdir -p "$out"
-    echo "kernel-run: building the kernel (log: $out/build.log)" >&2
-    if ! scripts/kernel-build.sh >"$out/build.log" 2>&1; then
-      grep -E "error:" "$out/build.log" | head -20 >&2
-      echo "kernel-run: build failed, see $out/build.log" >&2
-      exit 1
-    fi
-  fi
+  source scripts/lib/kernel-stale.sh
+  kernel_build_if_stale "$out" || exit 1
 fi
 
 # The host secret: made once, kept in the state folder, like NVRAM.
@@ -208,4 +209,4 @@ if [ -t 0 ]; then serial=mon:stdio; else serial=stdio; fi
 exec qemu-system-i386 -accel tcg -cpu max -m 64M -no-reboot -display none \
   -serial "$serial" -monitor none \
   -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
-  "${net[@]}" ${QEMU_FLAGS:-} -kernel "$out/kernel.elf" -append "${words[*]:-}"
+  "${net[@]}" ${QEMU_FLAGS:-} -kernel "$image" -append "${words[*]:-}"

@@ -22,6 +22,9 @@ enum Interrupts {
     static var userFaultHandler: ((UnsafeMutablePointer<InterruptFrame>) -> Void)? = nil
     /// Called on the way out of every device interrupt: the preemption point.
     static var exitHook: (() -> Void)? = nil
+    /// Then, with the interrupted frame: the kernel's chance to stop or
+    /// signal a user thread before it goes back to user mode.
+    static var returnToUserHook: ((UnsafeMutablePointer<InterruptFrame>) -> Void)? = nil
 
     static func initialize() {
         handlers = [[IRQHandler]](repeating: [], count: 16)
@@ -39,17 +42,20 @@ enum Interrupts {
 
     static func enable() { cpu_sti() }
 
-    /// A sleep from a system call (which runs with interrupts off, as traps do).
-    static func withEnabledSleep(_ interval: Interval) {
-        Scheduler.sleep(interval)
-    }
-
     /// Runs `body` with interrupts off, restoring the previous state after.
     @inline(__always)
     static func withDisabled<T>(_ body: () -> T) -> T {
         let flags = cpu_flags(); cpu_cli()
         defer { cpu_set_flags(flags) }
         return body()
+    }
+
+    /// The same for a body that throws.
+    @inline(__always)
+    static func withDisabled<T, E: Error>(throwing body: () throws(E) -> T) throws(E) -> T {
+        let flags = cpu_flags(); cpu_cli()
+        defer { cpu_set_flags(flags) }
+        return try body()
     }
 }
 
@@ -73,8 +79,7 @@ func isr_dispatch(_ raw: UnsafeMutableRawPointer) {
         PIC.endOfInterrupt(line)
         Interrupts.depth -= 1
         Interrupts.exitHook?()
-        Syscalls.reapIfProcessEnded(frame)
-        if Syscalls.signalEndsThread(frame) { Scheduler.exit() }
+        Interrupts.returnToUserHook?(frame)
     } else if vector == Descriptors.syscallVector {
         if let h = Interrupts.syscallHandler { h(frame) } else { frame.pointee.eax = UInt32(bitPattern: -1) }
     }

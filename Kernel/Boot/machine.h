@@ -108,6 +108,9 @@ extern const uint8_t program_blocker_start[], program_blocker_end[];
 extern const uint8_t program_limits_start[], program_limits_end[];
 static inline __attribute__((always_inline)) const uint8_t *program_limits(void) { return program_limits_start; }
 static inline __attribute__((always_inline)) uint32_t program_limits_size(void) { return (uint32_t)(program_limits_end - program_limits_start); }
+extern const uint8_t program_sync_start[], program_sync_end[];
+static inline __attribute__((always_inline)) const uint8_t *program_sync(void) { return program_sync_start; }
+static inline __attribute__((always_inline)) uint32_t program_sync_size(void) { return (uint32_t)(program_sync_end - program_sync_start); }
 extern const uint8_t program_fuzz_start[], program_fuzz_end[];
 static inline __attribute__((always_inline)) const uint8_t *program_fuzz(void) { return program_fuzz_start; }
 static inline __attribute__((always_inline)) uint32_t program_fuzz_size(void) { return (uint32_t)(program_fuzz_end - program_fuzz_start); }

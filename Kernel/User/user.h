@@ -5,6 +5,7 @@
 #pragma once
 #include <stdint.h>
 
+/* Only through systemCall (Lib/SystemCalls.swift), except in tests of unknown numbers. */
 static inline int32_t sys_call(uint32_t n, uint32_t a, uint32_t b, uint32_t c, uint32_t d, uint32_t e) {
     int32_t r;
     __asm__ volatile("int $0x80" : "=a"(r) : "a"(n), "b"(a), "c"(b), "d"(c), "S"(d), "D"(e) : "memory");

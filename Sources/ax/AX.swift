@@ -12,6 +12,7 @@
 import AmoebaClient
 import AmoebaCore
 import AmoebaNames
+import DirectoryProtocol
 import Amunix
 import ArgumentParser
 import Foundation
@@ -31,7 +32,7 @@ struct AX: ParsableCommand {
         """)
 
     @OptionGroup var daemon: DaemonOptions
-    @Option(name: .short, help: "The host to run on: a name under /hosts (default: the first host with a proc server).")
+    @Option(name: .short, help: "The host to run on: a name under /hosts (default: any host under /hosts with a proc server that answers, taken round robin from a random start, the next one when a host is full, as Amoeba's findhost).")
     var m: String?
     @Option(name: .short, help: "NAME=VALUE: an environment string for the program. Repeat.")
     var E: [String] = []
@@ -76,7 +77,6 @@ struct Launch {
 
     func run() throws(ToolError) -> Int32 {
         let (file, pd0) = try binary()
-        let (hostName, proc) = try host()
         let server = AxServer(connection: session.connection, programName: name)
         server.start()
         var pd = pd0
@@ -87,36 +87,8 @@ struct Launch {
             for i in pd.segments.indices where pd.segments[i].capability == file { pd.segments[i].capability = nowhere }
         }
         pd.owner = server.capability(AxServer.nameStdin)
-        let stackFile = try layStack(&pd, server: server, host: hostName)
-        // The exec reads every segment from the file server: give it time.
-        let process: Capability
-        let body = pd.encoded()
-        var h = Header(capability: proc, command: ProcessCommand.exec.rawValue)
-        h.size = UInt16(truncatingIfNeeded: body.count)
-        // A busy node answers STD_NOSPACE (all exec workers or slots in
-        // use) or STD_NOMEM: try again a few times, as exec_file does.
-        var answer: (header: Header, data: [UInt8]) = (Header(), [])
-        for attempt in 1...8 {
-            do throws(AmunixError) {
-                answer = try session.connection.trans(h, body, timeout: .seconds(60))
-            } catch {
-                try? session.files.destroy(stackFile)
-                throw ToolError.explained(error.code, what: "exec on \(hostName) failed", hint: nil)
-            }
-            guard answer.header.status == .noSpace || answer.header.status == .noMemory, attempt < 8 else { break }
-            usleep(UInt32(100_000 * attempt))
-        }
-        guard answer.header.status == .ok else {
-            try? session.files.destroy(stackFile)
-            // An RPC error in the exec's reply is the node's own reads
-            // of the segments failing: the file server did not answer it.
-            let code = answer.header.status
-            let what = code.rawValue < 0 && code.rawValue > -1000
-                ? "exec on \(hostName) failed: the node could not read the program from its file server"
-                : "exec on \(hostName) refused"
-            throw ToolError.explained(code, what: what, hint: nil)
-        }
-        process = Capability(port: answer.header.port, private: answer.header.private)
+        let (_, answer) = try exec(pd, server: server, on: try hosts())
+        let process = Capability(port: answer.header.port, private: answer.header.private)
         _ = file
         setComment(process)
         let interrupts = stunOnInterrupt(process)
@@ -206,14 +178,17 @@ struct Launch {
         }
     }
 
-    /// The host's name and its proc server.
-    func host() throws(ToolError) -> (String, Capability) {
+    /// Where to run: the host -m names, or every host under /hosts that
+    /// answers for its proc server (a dead node must not cost the exec's
+    /// 60 s), in round-robin order from a random start, as Amoeba's
+    /// findhost falls back to when there is no run server.
+    func hosts() throws(ToolError) -> [(name: String, proc: Capability)] {
         if let m = ax.m {
             let proc: Capability
             do throws(ToolError) { proc = try session.lookup(try session.path("/hosts/\(m)/proc")) } catch {
                 throw .explained(error.code ?? .notFound, what: "host \(m): no proc server at /hosts/\(m)/proc", hint: nil)
             }
-            return (m, proc)
+            return [(m, proc)]
         }
         let hosts: Capability
         do throws(ToolError) { hosts = try session.lookup(try session.path("/hosts")) } catch {
@@ -223,10 +198,67 @@ struct Launch {
         do throws(ErrorCode) { rows = try session.directories.list(hosts).entries.map(\.name) } catch {
             throw .explained(error, what: "cannot list /hosts", hint: "name a host with -m")
         }
+        var found: [(name: String, proc: Capability)] = []
         for row in rows.sorted() where !row.contains(".") {
-            if let proc = try? session.lookup(try session.path("/hosts/\(row)/proc")) { return (row, proc) }
+            // The row is SOAP's; only the look-up of `proc` in it asks the
+            // host, with a short timeout so a dead node costs 2 s, not 8.
+            guard let host = try? session.lookup(try session.path("/hosts/\(row)")),
+                  let answer = try? session.connection.trans(Header(capability: host, command: DirectoryCommand.lookup),
+                                                             DirectoryRequest.name("proc"), timeout: .seconds(2)),
+                  answer.header.status == .ok,
+                  let reply = try? DirectoryReply.lookup(answer.data), reply.rest.isEmpty,
+                  let proc = reply.capabilities.current.first
+            else { continue }
+            found.append((row, proc))
         }
-        throw .explained(.notFound, what: "no host under /hosts has a proc server", hint: "start a kernel node")
+        guard !found.isEmpty else {
+            throw .explained(.notFound, what: "no host under /hosts has a proc server that answers", hint: "start a kernel node")
+        }
+        let start = Int.random(in: 0..<found.count)
+        return Array(found[start...] + found[..<start])
+    }
+
+    /// PS_EXEC of `pd` on the first of `hosts` that takes it. A busy node
+    /// answers STD_NOSPACE (all exec workers or slots in use) or STD_NOMEM:
+    /// the next host is tried, and when there is only one, the same again
+    /// after a pause, as exec_file does. The stack is laid anew for each
+    /// host (its top is the host's). Returns the host and its answer.
+    func exec(_ pd0: ProcessDescriptor, server: AxServer, on hosts: [(name: String, proc: Capability)]) throws(ToolError)
+        -> (String, (header: Header, data: [UInt8]))
+    {
+        let attempts = hosts.count > 1 ? max(6, hosts.count) : 8
+        var answer: (header: Header, data: [UInt8]) = (Header(), [])
+        var hostName = hosts[0].name
+        for attempt in 1...attempts {
+            let host = hosts[(attempt - 1) % hosts.count]
+            hostName = host.name
+            var pd = pd0
+            let stackFile = try layStack(&pd, server: server, host: host.name)
+            let body = pd.encoded()
+            var h = Header(capability: host.proc, command: ProcessCommand.exec.rawValue)
+            h.size = UInt16(truncatingIfNeeded: body.count)
+            // The exec reads every segment from the file server: give it time.
+            do throws(AmunixError) {
+                answer = try session.connection.trans(h, body, timeout: .seconds(60))
+            } catch {
+                try? session.files.destroy(stackFile)
+                throw ToolError.explained(error.code, what: "exec on \(host.name) failed", hint: nil)
+            }
+            if answer.header.status == .ok { break }
+            try? session.files.destroy(stackFile)
+            guard answer.header.status == .noSpace || answer.header.status == .noMemory, attempt < attempts else { break }
+            if attempt % hosts.count == 0 { usleep(UInt32(100_000 * attempt)) }   // every host was busy
+        }
+        guard answer.header.status == .ok else {
+            // An RPC error in the exec's reply is the node's own reads
+            // of the segments failing: the file server did not answer it.
+            let code = answer.header.status
+            let what = code.rawValue < 0 && code.rawValue > -1000
+                ? "exec on \(hostName) failed: the node could not read the program from its file server"
+                : "exec on \(hostName) refused"
+            throw ToolError.explained(code, what: what, hint: nil)
+        }
+        return (hostName, answer)
     }
 
     /// Builds the stack (Amoeba's layout) at the top of the host's user

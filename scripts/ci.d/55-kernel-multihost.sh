@@ -6,7 +6,7 @@
 # build (step 50) and the kernel image (step 40).
 set -euo pipefail
 swift build 2>&1 | grep -E 'error' || true
-[[ -f .build-kernel/kernel.elf ]] || scripts/kernel-build.sh >/dev/null
+[[ -f .build-kernel/kernel.elf && -f .build-kernel/kernel-test.elf ]] || scripts/kernel-build.sh >/dev/null
 scripts/kernel-multihost.sh mcast
 if [[ $(id -u) == 0 ]] && ip netns add kmh-probe-$$ 2>/dev/null; then
   ip netns del kmh-probe-$$

@@ -6,5 +6,5 @@
 # (step 40).
 set -euo pipefail
 swift build 2>&1 | grep -E 'error' || true
-[[ -f .build-kernel/kernel.elf && -f .build-kernel/bin/hello ]] || scripts/kernel-build.sh >/dev/null
+[[ -f .build-kernel/kernel.elf && -f .build-kernel/kernel-test.elf && -f .build-kernel/bin/hello ]] || scripts/kernel-build.sh >/dev/null
 scripts/ax-test.sh

@@ -18,7 +18,7 @@ enum Amoeba {
             RawHeader.store(request, to: hp)
             let rp = hp + 32
             let n = data.withUnsafeBytes { d in
-                sys_call(2, address(hp), address(d), UInt32(d.count),
+                systemCall(.trans, address(hp), address(d), UInt32(d.count),
                          address(rp), UInt32(capacity))
             }
             guard n >= 0 else {
@@ -47,17 +47,17 @@ enum Amoeba {
 
     static func exit(_ status: Int32) -> Never {
         Console.flush()
-        _ = sys_call(1, UInt32(bitPattern: status), 0, 0, 0, 0)
+        _ = systemCall(.exit, UInt32(bitPattern: status), 0, 0, 0, 0)
         while true {}
     }
 
-    static func sleep(microseconds: UInt32) { _ = sys_call(4, microseconds, 0, 0, 0, 0) }
+    static func sleep(microseconds: UInt32) { _ = systemCall(.sleep, microseconds, 0, 0, 0, 0) }
 
-    static func yield() { _ = sys_call(3, 0, 0, 0, 0, 0) }
+    static func yield() { _ = systemCall(.yield, 0, 0, 0, 0, 0) }
 
     /// A new read-write segment of `size` bytes; nil when the kernel refuses.
     static func allocateSegment(_ size: UInt32) -> UnsafeMutableRawPointer? {
-        let r = sys_call(5, size, 0, 0, 0, 0)
+        let r = systemCall(.allocateSegment, size, 0, 0, 0, 0)
         return r > 0 || r < -65536 ? UnsafeMutableRawPointer(bitPattern: UInt(UInt32(bitPattern: r))) : nil
     }
 
@@ -68,7 +68,7 @@ enum Amoeba {
         var header = h.encoded(order: .little)
         var buffer = [UInt8](repeating: 0, count: max(capacity, 1))
         let n = header.withUnsafeMutableBytes { hp in
-            buffer.withUnsafeMutableBytes { b in sys_call(6, address(hp), address(b), UInt32(capacity), 0, 0) }
+            buffer.withUnsafeMutableBytes { b in systemCall(.getRequest, address(hp), address(b), UInt32(capacity), 0, 0) }
         }
         let request = (try? Header.decode(header, order: .little)) ?? Header()
         return (request, n > 0 ? Array(buffer.prefix(Int(n))) : [])
@@ -79,7 +79,32 @@ enum Amoeba {
     static func putReply(_ reply: Header, _ data: [UInt8] = []) -> Int32 {
         var header = reply.encoded(order: .little)
         return header.withUnsafeMutableBytes { hp in
-            data.withUnsafeBytes { b in sys_call(7, address(hp), address(b), UInt32(b.count), 0, 0) }
+            data.withUnsafeBytes { b in systemCall(.putReply, address(hp), address(b), UInt32(b.count), 0, 0) }
+        }
+    }
+
+    /// A server's loop in one system call: answers the request taken last
+    /// (if any) with `reply` and `data`, then waits for the next on
+    /// `getPort`, as getRequest does.
+    static func replyAndGetRequest(_ reply: Header, _ data: [UInt8] = [], on getPort: Port, capacity: Int = 1024) -> (Header, [UInt8]) {
+        // Both headers and the request buffer on the stack, as in `trans`.
+        let capacity = max(capacity, 0)
+        return withUnsafeTemporaryAllocation(byteCount: 64 + capacity, alignment: 16) { buffer in
+            let hp = buffer.baseAddress!
+            RawHeader.store(reply, to: hp)
+            var listen = Header()
+            listen.port = getPort
+            RawHeader.store(listen, to: hp + 32)
+            let bp = hp + 64
+            let n = data.withUnsafeBytes { d in
+                systemCall(.replyAndReceive, address(hp), address(d), UInt32(d.count), address(bp), UInt32(capacity))
+            }
+            guard n >= 0 else {
+                var failed = Header()
+                failed.status = ErrorCode(rawValue: Int16(truncatingIfNeeded: n))
+                return (failed, [])
+            }
+            return (RawHeader.load(from: hp + 32), n == 0 ? [] : Array(UnsafeRawBufferPointer(start: bp, count: Int(n))))
         }
     }
 
@@ -89,17 +114,17 @@ enum Amoeba {
         guard let stack = Segments.allocateStack(stackSize) else { return -1 }
         let top = UInt32(UInt(bitPattern: stack)) + stackSize
         let pc = UInt32(UInt(bitPattern: unsafeBitCast(entry, to: UnsafeRawPointer.self)))
-        return sys_call(8, pc, top, argument, 0, 0)
+        return systemCall(.createThread, pc, top, argument, 0, 0)
     }
 
     /// Waits for IRQ `line`: 0 when it fired, a negative error otherwise.
     static func awaitInterrupt(_ line: UInt32, timeoutMicroseconds: UInt32) -> Int32 {
-        sys_call(10, line, timeoutMicroseconds, 0, 0, 0)
+        systemCall(.awaitInterrupt, line, timeoutMicroseconds, 0, 0, 0)
     }
 
     static func exitThread() -> Never {
         Console.flush()
-        _ = sys_call(9, 0, 0, 0, 0, 0)
+        _ = systemCall(.exitThread, 0, 0, 0, 0, 0)
         while true {}
     }
 

@@ -3,6 +3,7 @@
 // stack with a guard page. The kernel answers with an address or a
 // negative Amoeba error code; these wrappers turn that into a Result.
 import AmoebaCore
+import KernelCore
 
 enum Segments {
     /// A user address is below 2 GiB, so a non-negative answer is one.
@@ -14,28 +15,28 @@ enum Segments {
     /// A new zeroed segment of `size` bytes, mapped read-write here, and its owner capability.
     static func create(_ size: UInt32) -> Result<(UnsafeMutableRawPointer, Capability), ErrorCode> {
         var bytes = [UInt8](repeating: 0, count: 16)
-        let r = bytes.withUnsafeMutableBytes { b in sys_call(20, size, Amoeba.address(b), 0, 0, 0) }
+        let r = bytes.withUnsafeMutableBytes { b in systemCall(.createSegment, size, Amoeba.address(b), 0, 0, 0) }
         return answer(r).map { ($0, Capability(bytes: bytes)!) }
     }
 
     /// Maps the segment `cap` names: read-write when its rights allow and `readOnly` is false.
     static func map(_ cap: Capability, readOnly: Bool = false) -> Result<UnsafeMutableRawPointer, ErrorCode> {
         var bytes = cap.bytes
-        return answer(bytes.withUnsafeMutableBytes { b in sys_call(21, Amoeba.address(b), readOnly ? 1 : 0, 0, 0, 0) })
+        return answer(bytes.withUnsafeMutableBytes { b in systemCall(.mapSegment, Amoeba.address(b), readOnly ? 1 : 0, 0, 0, 0) })
     }
 
     /// Maps with raw flags (for tests of the kernel's argument checks).
     static func map(_ cap: Capability, flags: UInt32) -> Result<UnsafeMutableRawPointer, ErrorCode> {
         var bytes = cap.bytes
-        return answer(bytes.withUnsafeMutableBytes { b in sys_call(21, Amoeba.address(b), flags, 0, 0, 0) })
+        return answer(bytes.withUnsafeMutableBytes { b in systemCall(.mapSegment, Amoeba.address(b), flags, 0, 0, 0) })
     }
 
     static func unmap(_ segment: UnsafeMutableRawPointer) -> ErrorCode {
-        ErrorCode(rawValue: Int16(truncatingIfNeeded: sys_call(22, Amoeba.address(segment), 0, 0, 0, 0)))
+        ErrorCode(rawValue: Int16(truncatingIfNeeded: systemCall(.unmapSegment, Amoeba.address(segment), 0, 0, 0, 0)))
     }
 
     /// A stack for a new thread: its lowest address, with an unmapped guard page below.
     static func allocateStack(_ size: UInt32) -> UnsafeMutableRawPointer? {
-        try? answer(sys_call(23, size, 0, 0, 0, 0)).get()
+        try? answer(systemCall(.allocateStack, size, 0, 0, 0, 0)).get()
     }
 }

@@ -4,6 +4,7 @@
 // trampoline in crt0.S as its return address, which resumes the thread
 // where the signal found it.
 import AmoebaCore
+import KernelCore
 
 enum Signals {
     typealias Catcher = @convention(c) (Int32, UInt32) -> Void
@@ -12,7 +13,7 @@ enum Signals {
     @discardableResult
     static func catchSignal(_ signal: Int32, _ catcher: Catcher?, extra: UInt32 = 0) -> ErrorCode {
         let pc = catcher.map { UInt32(UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self))) } ?? 0
-        let r = sys_call(30, UInt32(bitPattern: signal), pc, extra, addr_signal_return(), 0)
+        let r = systemCall(.catchSignal, UInt32(bitPattern: signal), pc, extra, addr_signal_return(), 0)
         return ErrorCode(rawValue: Int16(truncatingIfNeeded: r))
     }
 
@@ -20,6 +21,6 @@ enum Signals {
     /// catcher; when none does, the process ends.
     @discardableResult
     static func raise(_ signal: Int32) -> ErrorCode {
-        ErrorCode(rawValue: Int16(truncatingIfNeeded: sys_call(31, UInt32(bitPattern: signal), 0, 0, 0, 0)))
+        ErrorCode(rawValue: Int16(truncatingIfNeeded: systemCall(.raiseSignal, UInt32(bitPattern: signal), 0, 0, 0, 0)))
     }
 }

@@ -1,6 +1,7 @@
 // A user program that misbehaves on purpose, one way per argument, so the
 // tests can check that each kind of fault aborts only this process.
 import AmoebaCore
+import KernelCore
 
 @inline(never)
 func recurse(_ n: UInt32) -> UInt32 {
@@ -26,7 +27,7 @@ func programMain(_ argument: UInt32) -> Int32 {
     case 4: user_illegal_instruction()                        // ud2
     case 5: _ = recurse(0)                                    // stack overflow
     case 6: _ = sys_call(99, 0, 0, 0, 0, 0)                   // no such system call
-    case 7: _ = sys_call(2, 0x0010_0000, 0, 0, 0, 0)          // trans with a kernel pointer
+    case 7: _ = systemCall(.trans, 0x0010_0000, 0, 0, 0, 0)          // trans with a kernel pointer
     case 8: user_poke(0x4000_0000, 0x90909090)                // write its own text
     case 9: _ = user_privileged()                             // privileged instruction
     case 10:                                                  // a thread's stack overflows into its guard page
@@ -34,8 +35,8 @@ func programMain(_ argument: UInt32) -> Int32 {
         while true { Amoeba.sleep(microseconds: 1000) }
     case 11:                                                  // sig return with no signal context
         var junk = [UInt32](repeating: 7, count: 160)
-        junk.withUnsafeMutableBytes { b in _ = sys_call(32, Amoeba.address(b), 0, 0, 0, 0) }
-    case 12: _ = sys_call(21, 0x0010_0000, 0, 0, 0, 0)        // seg map with a kernel pointer as its capability
+        junk.withUnsafeMutableBytes { b in _ = systemCall(.returnFromSignal, Amoeba.address(b), 0, 0, 0, 0) }
+    case 12: _ = systemCall(.mapSegment, 0x0010_0000, 0, 0, 0, 0)        // seg map with a kernel pointer as its capability
     default: return 0
     }
     print("faulty: still running after way \(argument): the kernel let it through")

@@ -6,7 +6,8 @@
 // and just over MAX_TRANS, huge and "negative"; capabilities and ports
 // are the kernel servers', its own segments', other fuzzers' and random
 // ones. Threads are started in storms, segments created, mapped and
-// unmapped in churn. What counts is the kernel: it must refuse or abort
+// unmapped in churn, mutexes, semaphores and barriers made, waited on,
+// posted and destroyed by handles real and wild. What counts is the kernel: it must refuse or abort
 // this process and carry on.
 //
 // The argument is `calls in thousands << 16 | seed`; the seed is printed,
@@ -110,7 +111,7 @@ func fuzzCatcher(_ signal: Int32, _ extra: UInt32) {}
 func fuzzThread(_ argument: UInt32) {
     var r = Random(argument)
     fuzzLoop(&r, main: false, calls: 50 + r.below(500))
-    _ = sys_call(9, 0, 0, 0, 0, 0)
+    _ = systemCall(.exitThread, 0, 0, 0, 0, 0)
 }
 
 func remember(_ table: UnsafeMutablePointer<UInt32>, _ count: Int, _ value: UInt32, _ r: inout Random) {
@@ -126,23 +127,23 @@ func fuzzOne(_ r: inout Random, main: Bool) {
         let h = pointer(&r, length: 32)
         if h >= s && h + 32 <= s + Pool.scratchSize { fillHeader(&r, at: h) }
         let n = length(&r), m = length(&r)
-        result = sys_call(2, h, pointer(&r, length: n), n, pointer(&r, length: m), m)
+        result = systemCall(.trans, h, pointer(&r, length: n), n, pointer(&r, length: m), m)
     case 320..<380:   // thread create: a good entry and stack, or a storm
         let storm = r.oneIn(8) ? 40 : 1
         for _ in 0..<storm {
-            let stack = sys_call(23, 4096 * (1 + r.below(4)), 0, 0, 0, 0)
+            let stack = systemCall(.allocateStack, 4096 * (1 + r.below(4)), 0, 0, 0, 0)
             guard stack > 0 else { result = stack; break }
             remember(Pool.stackGuards, 16, UInt32(stack) &- 4096, &r)
             let entry = r.oneIn(Pool.badness) ? r.next()
                 : address(unsafeBitCast(fuzzThread as @convention(c) (UInt32) -> Void, to: UnsafeRawPointer.self))
             let top = r.oneIn(Pool.badness) ? r.next() : UInt32(stack) + 4096
-            result = sys_call(8, entry, top, r.next(), 0, 0)
+            result = systemCall(.createThread, entry, top, r.next(), 0, 0)
             if result < 0 { break }
         }
     case 380..<460:   // seg create
         let size = r.oneIn(16) ? r.next() : 4096 * (1 + r.below(r.oneIn(8) ? 4096 : 8))
         let cap = pointer(&r, length: 16)
-        result = sys_call(20, size, cap, 0, 0, 0)
+        result = systemCall(.createSegment, size, cap, 0, 0, 0)
         if result > 0 {
             remember(Pool.segments, 32, UInt32(result), &r)
             if cap >= s && cap + 16 <= s + Pool.scratchSize {
@@ -156,16 +157,16 @@ func fuzzOne(_ r: inout Random, main: Bool) {
             UnsafeMutableRawPointer(bitPattern: UInt(at))!.copyMemory(from: c, byteCount: 16)
             if r.oneIn(4) { UnsafeMutablePointer<UInt8>(bitPattern: UInt(at + r.below(16)))!.pointee ^= UInt8(1 + r.below(255)) }
         }
-        result = sys_call(21, at, r.below(4), 0, 0, 0)
+        result = systemCall(.mapSegment, at, r.below(4), 0, 0, 0)
         if result > 0 { remember(Pool.segments, 32, UInt32(result), &r) }
     case 520..<590:   // seg unmap
-        result = sys_call(22, r.oneIn(4) ? r.next() : Pool.segments[Int(r.below(32))], 0, 0, 0, 0)
+        result = systemCall(.unmapSegment, r.oneIn(4) ? r.next() : Pool.segments[Int(r.below(32))], 0, 0, 0, 0)
     case 590..<620:   // stack and plain segments
         let size = r.oneIn(8) ? r.next() : 4096 * (1 + r.below(16))
-        result = sys_call(r.oneIn(2) ? 23 : 5, size, 0, 0, 0, 0)
+        result = systemCall(r.oneIn(2) ? .allocateStack : .allocateSegment, size, 0, 0, 0, 0)
         if result > 0 { remember(Pool.segments, 32, UInt32(result), &r) }
-    case 620..<670: result = sys_call(3, 0, 0, 0, 0, 0)
-    case 670..<700: result = sys_call(4, r.below(2000), 0, 0, 0, 0)
+    case 620..<670: result = systemCall(.yield, 0, 0, 0, 0, 0)
+    case 670..<700: result = systemCall(.sleep, r.below(2000), 0, 0, 0, 0)
     case 700..<730:   // getreq (not the first thread: nobody may answer) or putrep
         if main { fallthrough }
         var port = Pool.fuzzPorts
@@ -175,36 +176,58 @@ func fuzzOne(_ r: inout Random, main: Bool) {
             port.withUnsafeBytes { UnsafeMutableRawPointer(bitPattern: UInt(h))!.copyMemory(from: $0.baseAddress!, byteCount: 6) }
         }
         let n = length(&r)
-        result = sys_call(6, h, pointer(&r, length: n), n, 0, 0)
+        result = systemCall(.getRequest, h, pointer(&r, length: n), n, 0, 0)
         if result >= 0 && !r.oneIn(8) {   // usually answered at once: its client waits
             let m = length(&r)
-            result = sys_call(7, pointer(&r, length: 32), pointer(&r, length: m), m, 0, 0)
+            if r.oneIn(4) {                // or answered and the next awaited in one call
+                let k = length(&r)
+                result = systemCall(.replyAndReceive, pointer(&r, length: 64), pointer(&r, length: m), m, pointer(&r, length: k), k)
+            } else {
+                result = systemCall(.putReply, pointer(&r, length: 32), pointer(&r, length: m), m, 0, 0)
+            }
         }
     case 730..<770:
         let n = length(&r)
-        result = sys_call(7, pointer(&r, length: 32), pointer(&r, length: n), n, 0, 0)
-    case 770..<790: result = sys_call(10, r.below(20), r.below(3000), 0, 0, 0)
+        result = systemCall(.putReply, pointer(&r, length: 32), pointer(&r, length: n), n, 0, 0)
+    case 770..<790: result = systemCall(.awaitInterrupt, r.below(20), r.below(3000), 0, 0, 0)
     case 790..<830:   // sig catch: the catcher, nothing, or a wild handler
         let handler = r.oneIn(Pool.badness) ? r.next() : r.oneIn(4) ? 0
             : address(unsafeBitCast(fuzzCatcher as @convention(c) (Int32, UInt32) -> Void, to: UnsafeRawPointer.self))
         let signal = r.below(24)
-        result = sys_call(30, signal, handler, r.next(), r.oneIn(Pool.badness) ? r.next() : addr_signal_return(), 0)
+        result = systemCall(.catchSignal, signal, handler, r.next(), r.oneIn(Pool.badness) ? r.next() : addr_signal_return(), 0)
         if result == 0 && handler != 0 && main { Pool.caught |= 1 << signal }
     case 830..<845:   // sig raise: uncaught ones end the process
         // Mostly one it catches: an uncaught one ends the process.
         let signal = r.oneIn(Pool.badness / 16 + 1) ? r.below(24) : 2 + r.below(22)
         guard r.oneIn(Pool.badness / 16 + 1) || Pool.caught & (1 << signal) != 0 else { break }
-        result = sys_call(31, signal, 0, 0, 0, 0)
+        result = systemCall(.raiseSignal, signal, 0, 0, 0, 0)
     case 845..<847 where r.oneIn(Pool.badness / 8 + 1):   // sig return with no context
-        result = sys_call(32, pointer(&r, length: 600), 0, 0, 0, 0)
+        result = systemCall(.returnFromSignal, pointer(&r, length: 600), 0, 0, 0, 0)
     case 847..<850 where !main || r.oneIn(Pool.badness): // thread exit
-        result = sys_call(9, 0, 0, 0, 0, 0)
+        result = systemCall(.exitThread, 0, 0, 0, 0, 0)
     case 850..<851 where r.oneIn(Pool.badness):
-        result = sys_call(1, r.next(), 0, 0, 0, 0)
+        result = systemCall(.exit, r.next(), 0, 0, 0, 0)
     case 851..<853 where r.oneIn(Pool.badness):       // a call the kernel does not have
-        result = sys_call(33 + r.below(200), r.next(), r.next(), r.next(), r.next(), r.next())
+        let number: UInt32   // the gaps between and around the calls there are
+        switch r.below(6) {
+        case 0: number = 0
+        case 1: number = 12 + r.below(8)
+        case 2: number = 24 + r.below(6)
+        case 3: number = 33 + r.below(7)
+        case 4: number = 0xFFFF_FFFF - r.below(4)
+        default: number = 44 + r.below(200)
+        }
+        result = sys_call(number, r.next(), r.next(), r.next(), r.next(), r.next())
+    case 853..<900:   // mutexes, semaphores, barriers: real handles mostly, short waits
+        let handle = r.oneIn(8) ? r.next() : r.below(70)
+        switch r.below(4) {
+        case 0: result = systemCall(.createSync, r.oneIn(8) ? r.next() : 1 + r.below(3), r.oneIn(8) ? r.next() : r.below(6))
+        case 1: result = systemCall(.waitSync, handle, main || !r.oneIn(16) ? r.below(3000) : 0xFFFF_FFFF)
+        case 2: result = systemCall(.postSync, handle)
+        default: result = systemCall(.destroySync, handle)
+        }
     default:          // the same kinds again: a null system call
-        result = sys_call(3, 0, 0, 0, 0, 0)
+        result = systemCall(.yield, 0, 0, 0, 0, 0)
     }
     Pool.calls &+= 1
     if result == -1004 || result == -1006 { Pool.refusals &+= 1 }

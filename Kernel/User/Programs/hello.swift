@@ -1,6 +1,7 @@
 // The first user program. Started by ax (it has a STDOUT), it greets with
-// its arguments, the environment string GREETING (or HOME) and the names
-// of its capabilities, written to STDOUT, and exits 0. Started by the kernel from its image, it finds the
+// its arguments, one environment string (the one SHOW names, else
+// GREETING, else HOME) and the names of its capabilities, written to
+// STDOUT, and exits 0. Started by the kernel from its image, it finds the
 // console and the clock through the kernel directory, greets, reads the
 // time, and exits with status 0; with argument 1 it keeps computing for a
 // while first (floating point across preemptions), so fault tests can
@@ -12,7 +13,7 @@ func programMain(_ argument: UInt32) -> Int32 {
         var line = "hello from \(Program.arguments.first ?? "?"):"
         for a in Program.arguments.dropFirst() { line += " " + a }
         print(line)
-        let name = Program.environment("GREETING") != nil ? "GREETING" : "HOME"
+        let name = Program.environment("SHOW") ?? (Program.environment("GREETING") != nil ? "GREETING" : "HOME")
         print("\(name)=\(Program.environment(name) ?? "(not set)")")
         var names = "capabilities:"
         for (n, _) in Program.capabilities { names += " " + n }
@@ -56,6 +57,16 @@ func programMain(_ argument: UInt32) -> Int32 {
         for _ in 0..<rounds { Amoeba.yield() }
         let trap = (user_rdtsc() &- t1) / rounds
         print("measure: user process null transaction round trip \(per) counts")
+        // The same to user servers (the `server` program, ports 5 and 6):
+        // one loops on getreq and putrep, one on reply-and-receive.
+        for (which, how) in [(UInt8(5), "getreq + putrep"), (UInt8(6), "reply-and-receive")] {
+            var s = Header()
+            s.port = Port(bytes: [which, 0x53, 0x45, 0x52, 0x56, 0x45])!.putPort
+            for _ in 0..<50 { _ = Amoeba.trans(s, replyCapacity: 16) }
+            let t = user_rdtsc()
+            for _ in 0..<rounds { _ = Amoeba.trans(s, replyCapacity: 16) }
+            print("measure: user process to user server (\(how)) null transaction round trip \((user_rdtsc() &- t) / rounds) counts")
+        }
         print("measure: user process null system call (yield, nobody else ready) \(trap) counts")
         return 0
     }

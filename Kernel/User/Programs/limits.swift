@@ -26,7 +26,7 @@ func storm() -> (Int, Int32) {
     let pc = UInt32(UInt(bitPattern: unsafeBitCast(stormThread as @convention(c) (UInt32) -> Void, to: UnsafeRawPointer.self)))
     while started < 1000 {
         guard let stack = Segments.allocateStack(8192) else { return (started, -1) }
-        let r = sys_call(8, pc, Amoeba.address(UnsafeRawPointer(stack)) + 8192, 0, 0, 0)
+        let r = systemCall(.createThread, pc, Amoeba.address(UnsafeRawPointer(stack)) + 8192, 0, 0, 0)
         if r < 0 { return (started, r) }
         started += 1
     }
@@ -39,7 +39,7 @@ func emptyBuffers() {
         let hp = b.baseAddress!
         // Request and reply both empty, at address 0 and at a kernel address.
         RawHeader.store(Header(capability: tod, command: 2400), to: hp)
-        let n = sys_call(2, Amoeba.address(hp), 0, 0, 0x0010_0000, 0)
+        let n = systemCall(.trans, Amoeba.address(hp), 0, 0, 0x0010_0000, 0)
         let h = RawHeader.load(from: hp)
         print("limits: trans with empty buffers at null and kernel addresses: \(n), \(h.status.name)")
         check(n == 0 && h.status == .ok, "empty buffers accepted anywhere")
@@ -74,10 +74,10 @@ func halfMappedSegment() -> Int32 {
     let top = Amoeba.address(UnsafeRawPointer(below)) + belowSize
     // A data segment and a stack too large for what is free: each mapping
     // fails part-way.
-    let failed = sys_call(5, 2 << 20, 0, 0, 0, 0)
-    let stack = sys_call(23, 1 << 20, 0, 0, 0, 0)
+    let failed = systemCall(.allocateSegment, 2 << 20, 0, 0, 0, 0)
+    let stack = systemCall(.allocateStack, 1 << 20, 0, 0, 0, 0)
     // Undone: the place and the pages are free again, so one page fits there.
-    let small = sys_call(5, 4096, 0, 0, 0, 0)
+    let small = systemCall(.allocateSegment, 4096, 0, 0, 0, 0)
     let undone = UInt32(bitPattern: small) == top + 4096
     print("limits: memory full after \(held.count) segments; 2 MiB segment: \(ErrorCode(rawValue: Int16(truncatingIfNeeded: failed)).name), 1 MiB stack: \(ErrorCode(rawValue: Int16(truncatingIfNeeded: stack)).name), undone=\(undone)")
     check(failed == -1006 && stack == -1006, "segments whose mapping fails part-way are refused with STD_NOMEM")
@@ -86,7 +86,7 @@ func halfMappedSegment() -> Int32 {
     // Where the failed segment's last page would have been: the kernel must
     // refuse the pointer (aborting this process), not copy there.
     withUnsafeTemporaryAllocation(byteCount: 32, alignment: 16) { b in
-        _ = sys_call(2, top + (2 << 20), Amoeba.address(UnsafeRawPointer(b.baseAddress!)), 0, 0, 0)
+        _ = systemCall(.trans, top + (2 << 20), Amoeba.address(UnsafeRawPointer(b.baseAddress!)), 0, 0, 0)
     }
     print("limits: still running after a trans into a failed segment")
     return 1

@@ -49,7 +49,7 @@ func busyServer(_ argument: UInt32) {
     Signals.catchSignal(SignalCatchers.trans, onSignal, extra: 100)
     while true {
         let (_, _) = Amoeba.getRequest(busyPort)
-        let slept = sys_call(4, 40_000, 0, 0, 0, 0)
+        let slept = systemCall(.sleep, 40_000, 0, 0, 0, 0)
         var reply = Header()
         reply.status = slept == 0 ? .ok : .interrupted
         Amoeba.putReply(reply)
@@ -105,7 +105,7 @@ func rawGetRequest(_ port: Port) -> Int32 {
     var header = h.encoded(order: .little)
     var buffer = [UInt8](repeating: 0, count: 16)
     return header.withUnsafeMutableBytes { hp in
-        buffer.withUnsafeMutableBytes { b in sys_call(6, Amoeba.address(hp), Amoeba.address(b), 16, 0, 0) }
+        buffer.withUnsafeMutableBytes { b in systemCall(.getRequest, Amoeba.address(hp), Amoeba.address(b), 16, 0, 0) }
     }
 }
 
@@ -151,7 +151,7 @@ func fullTest() -> Int32 {
     check(g == Int32(ErrorCode.rpcAborted.rawValue) && caughtMask & (1 << 6) != 0, "getreq interrupted")
 
     let t0 = user_rdtsc()
-    let slept = sys_call(4, 1_000_000, 0, 0, 0, 0)
+    let slept = systemCall(.sleep, 1_000_000, 0, 0, 0, 0)
     let sleptMs = (user_rdtsc() &- t0) / 1_000_000   // TSC at ~1 GHz under icount: a rough figure
     print("signals: sleep cut short by signal 7: \(ErrorCode(rawValue: Int16(truncatingIfNeeded: slept)).name) after about \(sleptMs) ms, catcher ran=\(caughtMask & (1 << 7) != 0)")
     check(slept == Int32(ErrorCode.interrupted.rawValue) && caughtMask & (1 << 7) != 0, "sleep interrupted")

@@ -1,13 +1,14 @@
-// The scenarios the test runner boots: each is a self-checking program run
-// by the boot thread, which prints its findings on the console and ends the
-// machine with pass or fail through isa-debug-exit. With no scenario the
-// node stays up (idle) with its console.
+// The scenarios the test runner boots (scripts/kernel-test.sh): each is a
+// self-checking program run by the boot thread, which prints its findings
+// on the console and ends the machine with pass or fail through
+// isa-debug-exit. Only the test image carries them.
+import AmoebaCore
 import NodeServers
 
 enum Scenarios {
     static func run(_ name: String) {
         switch name {
-        case "": interactive()
+        case "": return
         case "boot": Machine.pass()
         case "fault": faultInKernel()
         case "timers": TimerScenario.run()
@@ -22,6 +23,7 @@ enum Scenarios {
         case "limits": LimitsScenario.run()
         case "syscallfuzz": FuzzScenario.run()
         case "disk": DiskScenario.run()
+        case "sync": SyncScenario.run()
         default: Machine.fail("unknown scenario \(name)")
         }
     }
@@ -49,19 +51,6 @@ enum Scenarios {
     static func quiesce() {
         Scheduler.sleep(.milliseconds(20))
         Scheduler.reap()
-    }
-
-    /// The boot thread, parked for good by `interactive`. A blocked thread
-    /// that nothing refers to is freed at the switch away from it, and the
-    /// switch would then save its stack pointer into freed memory.
-    static var parkedBootThread: KThread? = nil
-
-    static func interactive() {
-        print("[kernel] no scenario: node up, console idle")
-        Interrupts.withDisabled {
-            parkedBootThread = Scheduler.current
-            Scheduler.block()
-        }
     }
 
     /// Checks the kernel-fault path: a divide by zero must give a register dump.

@@ -1,8 +1,10 @@
 // The kernel's first Swift code: from the boot loader's hand-off to a
 // running system. The order matters: the console first (so anything that
 // goes wrong can be told), then the heap (before anything allocates), the
-// machine layer, the clock and timers, threads, and finally the scenario
-// the command line names, or the interactive node.
+// machine layer, the clock and timers, threads, the servers and the
+// network, and then the node idles with its console. The test image
+// (built with KERNEL_TEST_IMAGE, Kernel/TestImage) also starts the
+// fixtures and runs the scenario the command line names.
 import AmoebaCore
 import KernelCore
 
@@ -72,12 +74,13 @@ func kmain(_ magic: UInt32, _ infoAddress: UInt32) {
     Kernel.bootUnixSeconds = Kernel.bootCalendar?.unixSeconds ?? 0
     Scheduler.initialize()
     Timers.initialize()
-    Syscalls.install()
+    SystemCalls.install()
     Interrupts.enable()
     KernelServers.start()
-    if Kernel.commandLine.has("bench"), let dir = KernelServers.directory { BenchServer.start(in: dir) }
     Network.start()
-    RemoteCaller.start(Kernel.commandLine)
+    #if KERNEL_TEST_IMAGE
+    TestImage.startFixtures(Kernel.commandLine)
+    #endif
 
     let since = cpu_rdtsc() &- Kernel.entryTSC
     Kernel.readyMicroseconds = Clock.microseconds(ofCounts: since)
@@ -89,5 +92,28 @@ func kmain(_ magic: UInt32, _ infoAddress: UInt32) {
     for e in KernelServers.directory!.entries {
         print("  \(e.name)\t\(e.capability.text)")
     }
-    Scenarios.run(Kernel.commandLine.value(of: "scenario") ?? "")
+    #if KERNEL_TEST_IMAGE
+    if let scenario = Kernel.commandLine.value(of: "scenario") { Scenarios.run(scenario) }
+    #else
+    if let scenario = Kernel.commandLine.value(of: "scenario") {
+        Machine.fail("scenario=\(scenario): this image carries no test scenarios (they are in kernel-test.elf)")
+    }
+    #endif
+    Kernel.idle()
+}
+
+extension Kernel {
+    /// The boot thread, parked for good by `idle`. A blocked thread that
+    /// nothing refers to is freed at the switch away from it, and the
+    /// switch would then save its stack pointer into freed memory.
+    static var parkedBootThread: KThread? = nil
+
+    /// The node's normal life: its threads serve, the boot thread sleeps.
+    static func idle() {
+        print("[kernel] no scenario: node up, console idle")
+        Interrupts.withDisabled {
+            parkedBootThread = Scheduler.current
+            Scheduler.block()
+        }
+    }
 }

@@ -8,7 +8,8 @@
 // the copy will really meet: a segment whose mapping failed half-way must
 // not let a kernel copy fault in ring 0. A range of length zero is valid
 // at any address (nothing will be touched). Everything a syscall reads
-// from its registers that names memory goes through this type.
+// from its registers that names memory goes through this type, and a
+// range that fails is the caller's fault (CallerFault).
 
 struct UserBuffer {
     private let address: UInt32
@@ -19,10 +20,8 @@ struct UserBuffer {
         self.length = length
     }
 
-    enum Refusal: Error { case outsideSegments(address: UInt32, length: UInt32) }
-
     @inline(__always)
-    func validated(for process: Process, write: Bool) throws(Refusal) -> UnsafeMutableRawBufferPointer {
+    func validated(for process: Process, write: Bool) throws(CallerFault) -> UnsafeMutableRawBufferPointer {
         guard process.space.userAccessible(address, length: length, write: write) else {
             throw .outsideSegments(address: address, length: length)
         }

@@ -10,7 +10,7 @@ import KernelCore
 
 final class KThread {
     enum State { case ready, running, blocked, dead }
-    enum WakeReason { case none, woken, timedOut, killed }
+    enum WakeReason { case none, woken, timedOut, killed, interrupted }
 
     static let stackSize = 16 * 1024
     static var nextID = 1
@@ -27,6 +27,8 @@ final class KThread {
     var body: (() -> Void)?
     /// The event an `await` is sleeping on; 0 when not awaiting.
     var awaitEvent: UInt = 0
+    /// In a wait a caught signal may cut short (UserSync): Signals.interrupt wakes it `.interrupted`.
+    var waitsInterruptibly = false
     var wakeReason: WakeReason = .none
     /// Its process has ended: whatever it waits for, it stops waiting and
     /// leaves on its way back to user mode.

@@ -35,6 +35,11 @@ enum Limits {
     /// protocol's limit for one RPC message (a longer request is refused;
     /// a buffer offered for a reply is used up to this much).
     static let messageBytes: UInt32 = 30_000
+
+    /// Mutexes, semaphores and barriers (UserSync): each is a small record
+    /// plus its waiters, which are the process's own threads. 64 is twice
+    /// the threads, enough for a lock per shared structure.
+    static let syncObjectsPerProcess = 64
 }
 
 // Not yet explained: `scenario=limits` and `scenario=syscallfuzz` count one

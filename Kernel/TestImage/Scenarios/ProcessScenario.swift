@@ -157,7 +157,7 @@ enum ProcessScenario {
         worker = nil
         Scheduler.sleep(.milliseconds(1))   // let the last threads be reaped
         let leaked = freeBefore - Kernel.pages!.freeCount
-        print("processes: \(Process.nextID - 1) processes run, \(Syscalls.calls) system calls, \(leaked) pages not yet returned")
+        print("processes: \(Process.nextID - 1) processes run, \(SystemCalls.calls) system calls, \(leaked) pages not yet returned")
         check(leaked == 0, "every process's pages returned")
         if failures == 0 { Machine.pass() } else { Machine.fail("\(failures) process checks failed") }
     }

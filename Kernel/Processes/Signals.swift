@@ -11,13 +11,8 @@
 // and floating-point state as they were. A signal no thread of the process
 // catches ends the process, the way an uncaught fault does.
 //
-//   eax  call          arguments
-//   30   sig catch     ebx = signal number (> 0), ecx = catcher (0: stop
-//                      catching), edx = a word passed to the catcher,
-//                      esi = the library's return trampoline
-//   31   sig raise     ebx = signal number (> 1): to the caller's process
-//                      (SIG_TRANS, 1, only the kernel generates)
-//   32   sig return    ebx = the context the kernel left on the user stack
+// The calls are SystemCall.catchSignal, .raiseSignal and .returnFromSignal
+// (served by SignalCalls). SIG_TRANS (1) only the kernel raises.
 //
 // The catcher is called as a C function `catcher(signal, extra)` with the
 // trampoline as its return address; the trampoline makes the sig return
@@ -49,50 +44,7 @@ enum Signals {
     static var transSignals: UInt64 = 0
 
 
-    /// Why a signal call aborts its caller.
-    enum Fault: Error {
-        case refused(UserBuffer.Refusal)
-        case badContext(UInt32)
-        case uncaught(Int32)
-
-        var reason: String {
-            switch self {
-            case let .refused(.outsideSegments(address, length)):
-                return "bad system call argument: \(length) bytes at \(hex(address)) outside its segments"
-            case let .badContext(address):
-                return "sig return with no signal context at \(hex(address))"
-            case let .uncaught(signal):
-                return "uncaught signal \(signal)"
-            }
-        }
-    }
-
-    /// Calls 30-32; nil leaves eax as it is (sig return has restored it).
-    static func handle(_ process: Process, _ frame: UnsafeMutablePointer<InterruptFrame>) -> Result<Int32?, Fault> {
-        let f = frame.pointee
-        let signal = Int32(bitPattern: f.ebx)
-        switch f.eax {
-        case 30:
-            guard SignalCatchers.isCatchable(signal) else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
-            guard f.ecx == 0 || (process.check(address: f.ecx, length: 1, write: false)
-                                 && process.check(address: f.esi, length: 1, write: false))
-            else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
-            catchSignal(signal, handler: f.ecx, extra: f.edx, trampoline: f.esi)
-            return .success(0)
-        case 31:
-            guard SignalCatchers.isRaisable(signal) else { return .success(Int32(ErrorCode.argumentBad.rawValue)) }
-            guard deliverToCatchers(signal, in: process) else {
-                // Nobody catches it: the raising thread ends the process the
-                // way a fault does, which stops all its other threads at once.
-                return .failure(.uncaught(signal))
-            }
-            return .success(0)
-        default:
-            return restore(process, frame).map { nil }
-        }
-    }
-
-    private static func catchSignal(_ signal: Int32, handler: UInt32, extra: UInt32, trampoline: UInt32) {
+    static func catchSignal(_ signal: Int32, handler: UInt32, extra: UInt32, trampoline: UInt32) {
         let me = Scheduler.current!
         let state = me.signals ?? SignalState()
         me.signals = state
@@ -113,7 +65,7 @@ enum Signals {
 
     /// Makes `signal` pending in every thread of `process` that catches it;
     /// false when none does.
-    private static func deliverToCatchers(_ signal: Int32, in process: Process) -> Bool {
+    static func deliverToCatchers(_ signal: Int32, in process: Process) -> Bool {
         Interrupts.withDisabled {
             raised &+= 1
             catching.removeAll { $0.state == .dead }
@@ -161,6 +113,10 @@ enum Signals {
             Scheduler.wake(t)
             return
         }
+        if t.waitsInterruptibly {   // a mutex, semaphore or barrier: the wait answers STD_INTR itself
+            Scheduler.wake(t, reason: .interrupted)
+            return
+        }
         // A trans gone to the network ends at once (LocalIPC.abortRemote).
         if let remote = t.clientTransaction, LocalIPC.abortRemote(remote) {
             t.signals?.interrupted = true
@@ -182,7 +138,7 @@ enum Signals {
     static func sleep(_ interval: Interval) {
         let s = Scheduler.current?.signals
         s?.sleeping = true
-        Interrupts.withEnabledSleep(interval)
+        Scheduler.sleep(interval)
         s?.sleeping = false
     }
 
@@ -192,7 +148,7 @@ enum Signals {
         guard let s = Scheduler.current?.signals else { return nil }
         if s.interrupted {
             s.interrupted = false
-            if call == 4 { frame.pointee.eax = UInt32(bitPattern: Int32(ErrorCode.interrupted.rawValue)) }
+            if call == SystemCall.sleep.rawValue { frame.pointee.eax = UInt32(bitPattern: Int32(ErrorCode.interrupted.rawValue)) }
         }
         return deliver(frame)
     }
@@ -208,7 +164,7 @@ enum Signals {
         let f = frame.pointee
         guard let layout = SignalFrameLayout(userStack: f.userESP) else { return "signal \(signal): no room on the stack for its catcher" }
         let area: UnsafeMutableRawBufferPointer
-        do throws(UserBuffer.Refusal) {
+        do throws(CallerFault) {
             area = try UserBuffer(address: layout.stackPointer, length: layout.length(below: f.userESP)).validated(for: process, write: true)
         } catch { return "signal \(signal): no room on the stack for its catcher" }
         let base = area.baseAddress!
@@ -227,15 +183,12 @@ enum Signals {
     }
 
     /// sig return: the thread resumes as it was when the signal came.
-    private static func restore(_ process: Process, _ frame: UnsafeMutablePointer<InterruptFrame>) -> Result<Void, Fault> {
-        let context: UnsafeMutableRawBufferPointer
-        do throws(UserBuffer.Refusal) {
-            context = try UserBuffer(address: frame.pointee.ebx, length: SignalFrameLayout.contextSize).validated(for: process, write: false)
-        } catch { return .failure(.refused(error)) }
+    static func restore(_ process: Process, _ frame: UnsafeMutablePointer<InterruptFrame>) throws(CallerFault) {
+        let context = try UserBuffer(address: frame.pointee.ebx, length: SignalFrameLayout.contextSize).validated(for: process, write: false)
         let c = context.baseAddress!
         var words: [UInt32] = []
         for i in 0..<12 { words.append(c.load(fromByteOffset: 512 + 4 * i, as: UInt32.self)) }
-        guard let saved = SavedRegisters(words: words) else { return .failure(.badContext(frame.pointee.ebx)) }
+        guard let saved = SavedRegisters(words: words) else { throw .noSignalContext(address: frame.pointee.ebx) }
         let fx = fxImage(frame)
         let mask = fx.load(fromByteOffset: 28, as: UInt32.self)
         fx.copyMemory(from: c, byteCount: 512)
@@ -248,7 +201,6 @@ enum Signals {
         frame.pointee.eax = saved.eax; frame.pointee.ebx = saved.ebx; frame.pointee.ecx = saved.ecx
         frame.pointee.edx = saved.edx; frame.pointee.esi = saved.esi; frame.pointee.edi = saved.edi
         frame.pointee.ebp = saved.ebp
-        return .success(())
     }
 
     /// Where entry.S saved this trap's floating-point image (below the frame, 16-aligned).

@@ -31,6 +31,8 @@ final class Process {
     var pages = 0
     /// Its client transactions waiting now (`Limits.transactionsInFlight`).
     var transactionsInFlight = 0
+    /// Its mutexes, semaphores and barriers, by handle (SyncCalls).
+    var syncObjects: [UserSyncObject?] = []
     /// Its threads still alive, so that its end can stop them all at once.
     var threads: [KThread] = []
     /// The ports its threads called getreq on (their slots close when it ends).
@@ -134,7 +136,7 @@ final class Process {
         }
         if ending == .threadExited && p.liveThreads == 1 && p.ending == .running { p.ending = .exited(0) }
         // Its other threads, woken above, stop on their way back to user
-        // mode (see Syscalls.reapIfProcessEnded).
+        // mode (see SystemCalls.reapIfProcessEnded).
         switch ending {
         case let .aborted(reason):
             print("[kernel] process \(p.id) (\(p.name)) aborted: \(reason)")

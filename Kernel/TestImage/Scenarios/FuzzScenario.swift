@@ -49,7 +49,7 @@ enum FuzzScenario {
     }
 
     static func pass(calls: Int, firstSeed: Int) {
-        let start = Syscalls.calls
+        let start = SystemCalls.calls
         let began = Clock.now()
         // The well-behaved neighbour first, then the pressure: all but 2000
         // frames (8 MiB) held here, for the fuzzers to fight over.
@@ -63,7 +63,7 @@ enum FuzzScenario {
         var seed = firstSeed
         var episodes = 0, aborted = 0, exited = 0, notStarted = 0
         let perEpisode = UInt32(min(max(calls / 1000 / 8, 1), 0x7FFF))   // thousands of calls
-        while Int(Syscalls.calls - start) < calls || !running.isEmpty {
+        while Int(SystemCalls.calls - start) < calls || !running.isEmpty {
             let now = Clock.now()
             running.removeAll { p, since in
                 if p.liveThreads == 0 && p.ending != .running {
@@ -73,7 +73,7 @@ enum FuzzScenario {
                 if now - since > episodeLimit { Signals.terminate(p, "fuzz episode over") }
                 return false
             }
-            while running.count < slots && Int(Syscalls.calls - start) < calls {
+            while running.count < slots && Int(SystemCalls.calls - start) < calls {
                 let argument = perEpisode << 16 | UInt32(seed & 0xFFFF)
                 seed += 1
                 episodes += 1
@@ -93,6 +93,6 @@ enum FuzzScenario {
         worker = nil
         Scenarios.quiesce()
         let took = Clock.now() - began
-        print("syscallfuzz: \(Syscalls.calls - start) system calls in \(took.microseconds / 1000) ms, seeds \(firstSeed)-\(seed - 1): \(episodes) fuzzers, \(aborted) aborted, \(exited) exited, \(notStarted) not started for want of memory; worker ok")
+        print("syscallfuzz: \(SystemCalls.calls - start) system calls in \(took.microseconds / 1000) ms, seeds \(firstSeed)-\(seed - 1): \(episodes) fuzzers, \(aborted) aborted, \(exited) exited, \(notStarted) not started for want of memory; worker ok")
     }
 }
