@@ -62,17 +62,20 @@ public final class Daemon: @unchecked Sendable {
         let node = Node<DaemonOwner>(configuration: NodeConfiguration(flip: configuration.flip, rpc: configuration.rpc),
                                      using: &random)
         self.node = node
-        for spec in configuration.links {
+        // Kept across restarts (LinkAddresses), so a peer's routes still reach us.
+        let baseMAC = LinkAddresses.base(in: configuration.stateDirectory, using: &random,
+                                         warn: { logger.warning("\($0)") })
+        for (index, spec) in configuration.links.enumerated() {
             let link: any Link
+            let mac = LinkAddresses.address(baseMAC, link: index)
             do {
                 switch spec.kind {
                 case .udp(let lp, let host, let rp):
                     link = try UDPLink(name: spec.text, localPort: lp, remoteHost: host, remotePort: rp,
-                                       mac: randomLocalMAC(using: &random), keyPath: spec.keyPath)
+                                       mac: mac, keyPath: spec.keyPath)
                 case .multicast(let group, let port):
                     link = try UDPLink(name: spec.text, group: group, port: port, interface: spec.multicastInterface,
-                                       ttl: spec.multicastTTL, mac: randomLocalMAC(using: &random),
-                                       keyPath: spec.keyPath)
+                                       ttl: spec.multicastTTL, mac: mac, keyPath: spec.keyPath)
                 case .pcap(let iface):
                     link = try PcapLink(name: spec.text, interface: iface)
                 }
