@@ -54,7 +54,8 @@ options:
                  (default 64M; a multiple of 512). An existing FILE keeps its size.
   --mac MAC      the NIC's address (default 52:54:00:..., derived from the
                  link so that two nodes on one link differ: the local port
-                 for udp:, the interface name for tap:, this process for mcast:)
+                 for udp:, the interface name for tap:, this process for mcast:;
+                 with --state, the one kept in STATE/mac from the first boot)
   -h, --help     this text
 
 the console: what you type goes to the node's serial port (tty:00).
@@ -144,6 +145,13 @@ if [ -n "$link" ]; then
       default_mac=$(mac_from 3 $(($(printf '%s' "${f[1]}" | cksum | cut -d' ' -f1) & 0xFFFF))) ;;
     *) echo "kernel-run: unknown link type in $link (use udp:, mcast: or tap:)" >&2; exit 2 ;;
   esac
+  # A node with a state folder keeps its MAC across boots (STATE/mac), as a
+  # card would: peers' routes name it, and a changed one makes their first
+  # call after the reboot wait out its RPC timeout.
+  if [ -n "$state" ]; then
+    sdir=$state; case "$sdir" in /*) ;; *) sdir="$OLDPWD/$sdir" ;; esac
+    [ -s "$sdir/mac" ] && default_mac=$(head -1 "$sdir/mac")
+  fi
   mac="${mac:-$default_mac}"
   [[ "$mac" =~ ^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$ ]] || { echo "kernel-run: bad MAC $mac" >&2; exit 2; }
   net=(-netdev "$netdev" -device "virtio-net-pci,netdev=n0,mac=$mac")
@@ -184,6 +192,7 @@ if [ -n "$state" ]; then
   case "$state" in /*) ;; *) state="$OLDPWD/$state" ;; esac   # named from where the caller stood
   (umask 077; mkdir -p "$state") || { echo "kernel-run: cannot create $state" >&2; exit 1; }
   chmod 700 "$state"   # an existing folder too: it holds the secret
+  [ -n "$link" ] && [ ! -s "$state/mac" ] && echo "$mac" >"$state/mac"
   if [ ! -s "$state/hostsecret" ]; then
     (umask 077; printf '%s:%s\n' "$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" \
       "$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" >"$state/hostsecret")
