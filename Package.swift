@@ -87,6 +87,10 @@ let package = Package(
         .target(name: "NodeServers", dependencies: ["AmoebaCore", "DirectoryProtocol"], path: "Sources/NodeServers"),
         .target(name: "Bullet", dependencies: ["AmoebaCore", "Storage"], path: "Servers/Bullet"),
         .target(name: "DiskStorage", dependencies: ["Storage"], path: "Servers/DiskStorage"),
+        // The crash-safe store on a block volume (a kernel node's disk):
+        // checksummed records, a log and alternating checkpoints. Embedded-clean.
+        .target(name: "BlockStorage", dependencies: ["AmoebaCore", "Storage"], path: "Servers/BlockStorage"),
+        .testTarget(name: "BlockStorageTests", dependencies: ["BlockStorage", "Storage"]),
         .executableTarget(
             name: "servers-crash-child",
             dependencies: ["AmoebaCore", "Storage", "DiskStorage", "DirectoryProtocol", "Directory", "Bullet"],
@@ -204,8 +208,17 @@ let package = Package(
                                                       .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/acv"),
         // section: kernel host targets
-        .target(name: "KernelCore", dependencies: ["AmoebaCore", "NodeServers"], path: "Kernel/Core"),
-        .testTarget(name: "KernelCoreTests", dependencies: ["TestSupport", "KernelCore", "AmoebaCore", "NodeServers"],
+        .target(name: "KernelCore", dependencies: ["AmoebaCore", "NodeServers", "DiskProtocol"], path: "Kernel/Core"),
+        .testTarget(name: "KernelCoreTests", dependencies: ["TestSupport", "KernelCore", "AmoebaCore", "NodeServers", "DiskProtocol"],
                     path: "Tests/KernelCoreTests"),
+        // section: disks
+        // The virtual disk server's wire format (commands, rights, limits,
+        // DS_INFO and DS_GETGEOMETRY records, the std_info line): shared by
+        // the kernel's vdisk server and the vdisk tool. Embedded-clean.
+        .target(name: "DiskProtocol", dependencies: ["AmoebaCore"], path: "Sources/DiskProtocol"),
+        .testTarget(name: "DiskProtocolTests", dependencies: ["AmoebaCore", "DiskProtocol"]),
+        .executableTarget(name: "vdisk", dependencies: ["StdTools", "DiskProtocol", "AmoebaCore", "Amunix", "BlockStorage", "Storage",
+                                                        .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/vdisk"),
     ]
 )

@@ -19,6 +19,11 @@
 #      while b calls a (routes)
 #   6. 6,000 LOCATEs from new sources on a full routing table (cost)
 #   7. b restarts (a new kid): its first call works
+#   8. 100 local programs each send 900 KB of a 1 MB frame and stall: a
+#      disconnects them after 10 s and gives the memory back
+#   9. a at its file-descriptor limit with programs queued to connect:
+#      it rests its listener instead of spinning, and takes programs again
+#      once descriptors are free
 # Prints "N passed, M failed" and the CPU and memory each attack cost a.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -159,6 +164,68 @@ serves "6. 6,000 LOCATEs from new sources: a still serves b" 5
 stop b
 start b "$seg_link" || exit 1
 serves "7. b restarted with a new kid: its first call works" 5
+
+# 8. Stalled half-frames on the local socket.
+m0=$(rss_kb)
+python3 - "$W/a/amunixd.sock" "$W/stall.out" <<'PY' &
+import socket, struct, sys, time
+held = []
+for _ in range(100):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.sendall(struct.pack("<I", 1_000_000) + bytes(900_000))
+    held.append(s)
+time.sleep(14)
+closed = 0
+for s in held:
+    s.settimeout(0.5)
+    try:
+        closed += s.recv(1) == b""
+    except OSError:
+        closed += 1
+open(sys.argv[2], "w").write(f"{closed}\n")
+PY
+staller=$!
+sleep 3
+m1=$(rss_kb)
+serves "8. 100 programs stalled half-way through 1 MB frames: a still serves b" 5
+wait "$staller"
+m2=$(rss_kb)
+echo "  a's RSS: $m0 kB before, $m1 kB with the stalled halves, $m2 kB after they were dropped"
+[[ $(cat "$W/stall.out") == 100 ]] && (( m2 - m0 < 65536 )) \
+  && ok "8. a disconnected all 100 stalled programs after 10 s and gave the memory back" \
+  || bad "8. stalled programs: $(cat "$W/stall.out") of 100 disconnected, RSS $m0 -> $m1 -> $m2 kB"
+
+# 9. Out of file descriptors: programs keep knocking on a full daemon.
+soft=$(prlimit --pid "${PID[a]}" --nofile --output SOFT --noheadings | tr -d ' ')
+if prlimit --pid "${PID[a]}" --nofile=40: 2>/dev/null; then
+  python3 - "$W/a/amunixd.sock" <<'PY' &
+import socket, sys, time
+held = []
+for _ in range(80):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.setblocking(False)
+    try:
+        s.connect(sys.argv[1])
+    except OSError:
+        pass
+    held.append(s)
+time.sleep(4)
+PY
+  knocker=$!
+  sleep 1
+  c0=$(cpu_ms); sleep 2; spent=$(( $(cpu_ms) - c0 ))
+  wait "$knocker"
+  prlimit --pid "${PID[a]}" --nofile="$soft":
+  sleep 1
+  grep -q "out of file descriptors" "$W/a.log" || bad "9. a never reached its descriptor limit (the test did not test)"
+  (( spent < 600 )) && ok "9. at its descriptor limit a spent $spent ms of CPU in 2 s (no spinning)" \
+    || bad "9. at its descriptor limit a spent $spent ms of CPU in 2 s"
+  out=$(tool a std_info --timeout 5 "$W/a/sys.cap" 2>&1)
+  [[ $out == "system server" ]] && ok "9. with descriptors free again a takes programs: $out" || bad "9. after the limit: $out"
+else
+  echo "  9. skipped: prlimit cannot change a's limits here"
+fi
 
 rss_end=$(rss_kb)
 echo "  a's RSS: $rss_start kB at the start, $rss_end kB after every attack"

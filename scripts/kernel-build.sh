@@ -6,7 +6,9 @@
 #                                  programs carried in the image.
 #
 # Embedded Swift modules (the shared AmoebaCore, FLIP, RPC, Group, the
-# node body Node, DirectoryProtocol and NodeServers: the same source the Linux side
+# node body Node, DirectoryProtocol, NodeServers, DiskProtocol, and the
+# name space's servers on the disk (Storage, BlockStorage, Directory,
+# Bullet, AmoebaClient): the same source the Linux side
 # builds; the pure kernel logic KernelCore from Kernel/Core; the
 # Kernel module from its rooms, listed in `kernelRooms` below),
 # the assembly entry, and the linker script.
@@ -27,7 +29,9 @@ tables=/opt/swift/usr/lib/swift/embedded/$target/libswiftUnicodeDataTables.a
 # (--gc-sections drops what it does not use); user programs do not link
 # the network stack (FLIP, RPC, Group, Node), which only the kernel runs.
 shared=(AmoebaCore:Sources/AmoebaCore ProcessDescriptor:Sources/ProcessDescriptor FLIP:Sources/FLIP RPC:Sources/RPC Group:Sources/Group Node:Sources/Node
-  DirectoryProtocol:Servers/DirectoryProtocol NodeServers:Sources/NodeServers KernelCore:Kernel/Core)
+  DirectoryProtocol:Servers/DirectoryProtocol NodeServers:Sources/NodeServers DiskProtocol:Sources/DiskProtocol KernelCore:Kernel/Core
+  Storage:Servers/Storage BlockStorage:Servers/BlockStorage Directory:Servers/Directory Bullet:Servers/Bullet
+  AmoebaClient:Sources/AmoebaClient)
 kernelOnly=" FLIP RPC Group Node "
 objects=()
 userObjects=()

@@ -11,12 +11,15 @@ log=$(timeout 60 qemu-system-i386 -accel tcg -cpu max -m 64M -no-reboot -display
   -icount shift=0,sleep=off -rtc clock=vm -kernel "$out/kernel-test.elf" -append "scenario=measure" </dev/null || true)
 trans=$(grep -oE 'measure: local null transaction round trip [0-9]+' <<<"$log" | grep -oE '[0-9]+$')
 user=$(grep -oE 'user process null transaction round trip [0-9]+' <<<"$log" | grep -oE '[0-9]+$' || true)
+toserver=$(grep -oE 'to user server \(getreq \+ putrep\) null transaction round trip [0-9]+' <<<"$log" | grep -oE '[0-9]+$' || true)
+combined=$(grep -oE 'to user server \(reply-and-receive\) null transaction round trip [0-9]+' <<<"$log" | grep -oE '[0-9]+$' || true)
 trap=$(grep -oE 'null system call \(yield, nobody else ready\) [0-9]+' <<<"$log" | grep -oE '[0-9]+$' || true)
 switch=$(grep -oE 'yield\) [0-9]+' <<<"$log" | grep -oE '[0-9]+$')
 ready=$(grep -oE 'ready in [0-9]+ us \([0-9]+' <<<"$log" | grep -oE '[0-9]+$')
 [ -n "$trans" ] && [ -n "$switch" ] && [ -n "$ready" ] || { echo "measure scenario failed:"; echo "$log"; exit 1; }
 echo "local null transaction round trip: $trans guest instructions (target < 1000)"
 echo "the same from a user process:       ${user:-?} guest instructions (trap, checks, copies, user library)"
+echo "user process to a user server:      ${toserver:-?} guest instructions (getreq + putrep), ${combined:-?} (reply-and-receive)"
 echo "null system call from a user process: ${trap:-?} guest instructions (int 0x80 in and out)"
 echo "thread switch:                     $switch guest instructions"
 echo "boot to ready:                     $ready guest instructions ($((ready / 1000)) us at 1 ns per instruction)"

@@ -45,9 +45,17 @@ options:
                  its capability across reboots and `amoeba-init --host
                  NAME=DIR` enters it as /hosts/NAME. Needs the `cap` tool
                  (swift build; AMUNIX_BIN names its folder if elsewhere).
+  --disk FILE    give the node a disk (virtio-blk) backed by the raw image FILE,
+                 served as vdisk:00 in its kernel directory. A missing FILE is
+                 created (sparse, zero-filled) with --disk-size bytes. The
+                 device's write cache is on and the kernel flushes it before
+                 acknowledging a write, so an acknowledged DS_WRITE is in FILE.
+  --disk-size N  the size of a new image: bytes, or with a K, M or G suffix
+                 (default 64M; a multiple of 512). An existing FILE keeps its size.
   --mac MAC      the NIC's address (default 52:54:00:..., derived from the
                  link so that two nodes on one link differ: the local port
-                 for udp:, the interface name for tap:, this process for mcast:)
+                 for udp:, the interface name for tap:, this process for mcast:;
+                 with --state, the one kept in STATE/mac from the first boot)
   -h, --help     this text
 
 the console: what you type goes to the node's serial port (tty:00).
@@ -63,6 +71,9 @@ kernel command line words the kernel knows:
                  the kernel directory's get-port and check field (12 hex
                  digits each): the host capability is F(GETPORT)/1(ff)/CHECK.
                  For tests only: visible in ps; --state passes it privately
+  servers        with --disk: run the SOAP directory and Bullet file servers on
+                 the node, their stores on the disk (`soap`, `bullet` and `root`
+                 in the kernel directory; a fresh disk gets a name space)
   bench          serve rpc_bench's echo protocol as `bench` (tests, benchmarks)*
   call=CAP[,CAP] once up, std_info and GETTIME each capability, print the
                  answers; with calls=N also time N null transactions to the first*
@@ -81,7 +92,7 @@ with the addresses swapped (the test reflector); sys KSTAT n reports the counter
 EOF
 }
 
-link="" mac="" state="" words=()
+link="" mac="" state="" disk="" disk_size=64M words=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -89,6 +100,10 @@ while [ $# -gt 0 ]; do
     --link=*) link="${1#--link=}"; shift ;;
     --mac) [ $# -ge 2 ] || { echo "kernel-run: --mac needs a value" >&2; exit 2; }; mac="$2"; shift 2 ;;
     --mac=*) mac="${1#--mac=}"; shift ;;
+    --disk) [ $# -ge 2 ] || { echo "kernel-run: --disk needs a file" >&2; exit 2; }; disk="$2"; shift 2 ;;
+    --disk=*) disk="${1#--disk=}"; shift ;;
+    --disk-size) [ $# -ge 2 ] || { echo "kernel-run: --disk-size needs a size" >&2; exit 2; }; disk_size="$2"; shift 2 ;;
+    --disk-size=*) disk_size="${1#--disk-size=}"; shift ;;
     --state) [ $# -ge 2 ] || { echo "kernel-run: --state needs a folder" >&2; exit 2; }; state="$2"; shift 2 ;;
     --state=*) state="${1#--state=}"; shift ;;
     --) shift; words+=("$@"); break ;;
@@ -130,11 +145,34 @@ if [ -n "$link" ]; then
       default_mac=$(mac_from 3 $(($(printf '%s' "${f[1]}" | cksum | cut -d' ' -f1) & 0xFFFF))) ;;
     *) echo "kernel-run: unknown link type in $link (use udp:, mcast: or tap:)" >&2; exit 2 ;;
   esac
+  # A node with a state folder keeps its MAC across boots (STATE/mac), as a
+  # card would: peers' routes name it, and a changed one makes their first
+  # call after the reboot wait out its RPC timeout.
+  if [ -n "$state" ]; then
+    sdir=$state; case "$sdir" in /*) ;; *) sdir="$OLDPWD/$sdir" ;; esac
+    [ -s "$sdir/mac" ] && default_mac=$(head -1 "$sdir/mac")
+  fi
   mac="${mac:-$default_mac}"
   [[ "$mac" =~ ^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$ ]] || { echo "kernel-run: bad MAC $mac" >&2; exit 2; }
   net=(-netdev "$netdev" -device "virtio-net-pci,netdev=n0,mac=$mac")
 elif [ -n "$mac" ]; then
   echo "kernel-run: --mac needs --link" >&2; exit 2
+fi
+
+# The disk: a raw image, made when missing. QEMU's default cache mode
+# (writeback) keeps the device's write cache, which the kernel flushes.
+if [ -n "$disk" ]; then
+  case "$disk" in /*) ;; *) disk="$OLDPWD/$disk" ;; esac   # named from where the caller stood
+  case "$disk" in *,*) echo "kernel-run: the disk image's path may not contain a comma: $disk" >&2; exit 2 ;; esac
+  if [ ! -e "$disk" ]; then
+    [[ "$disk_size" =~ ^([0-9]+)([KMG]?)$ ]] || { echo "kernel-run: --disk-size $disk_size is not a size (e.g. 64M)" >&2; exit 2; }
+    bytes=${BASH_REMATCH[1]}
+    case "${BASH_REMATCH[2]}" in K) bytes=$((bytes << 10)) ;; M) bytes=$((bytes << 20)) ;; G) bytes=$((bytes << 30)) ;; esac
+    { [ "$bytes" -ge 512 ] && [ $((bytes % 512)) = 0 ]; } || { echo "kernel-run: --disk-size must be a positive multiple of 512 bytes" >&2; exit 2; }
+    truncate -s "$bytes" "$disk" || { echo "kernel-run: cannot create $disk" >&2; exit 1; }
+  fi
+  [ -f "$disk" ] && [ -r "$disk" ] && [ -w "$disk" ] || { echo "kernel-run: $disk is not a readable and writable file" >&2; exit 1; }
+  net+=(-drive "file=$disk,format=raw,if=none,id=disk0,cache=writeback" -device virtio-blk-pci,drive=disk0)
 fi
 
 # The test image when a word asks for what only it carries.
@@ -154,6 +192,7 @@ if [ -n "$state" ]; then
   case "$state" in /*) ;; *) state="$OLDPWD/$state" ;; esac   # named from where the caller stood
   (umask 077; mkdir -p "$state") || { echo "kernel-run: cannot create $state" >&2; exit 1; }
   chmod 700 "$state"   # an existing folder too: it holds the secret
+  [ -n "$link" ] && [ ! -s "$state/mac" ] && echo "$mac" >"$state/mac"
   if [ ! -s "$state/hostsecret" ]; then
     (umask 077; printf '%s:%s\n' "$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" \
       "$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')" >"$state/hostsecret")

@@ -29,8 +29,9 @@ table=(
   "nodecore|60|33|nodecore: 500 null transactions between two node bodies in memory: [0-9]+ counts each \(both ends\), 3 frames each, 0 failed;executions 550;scenario PASS"
   "limits|180|33|thread storm: 31 threads, then STD_NOSPACE;thread storm: [0-9]+ threads, then STD_NOMEM;trans with empty buffers at null and kernel addresses: 0, STD_OK;request of 30001 bytes: STD_ARGBAD; of 30000: STD_OK;2 MiB segment: STD_NOMEM, 1 MiB stack: STD_NOMEM, undone=true;\(limits4\) aborted: bad system call argument: 32 bytes at 0x;limits: 0 pages not yet returned, heap blocks in use [0-9]+ after round 2;scenario PASS"
   "syscallfuzz|180|33|fuzz: seed 1,;syscallfuzz: [0-9]+ system calls in [0-9]+ ms, seeds .* worker ok;syscallfuzz: 0 pages not yet returned, heap blocks in use [0-9]+ after pass 1;scenario PASS"
+  "disk|90|33|disk: 6 threads x 8 rounds: most in flight [2-9].*errors 0, data intact=true;vdisk:00 DS_SIZE 16384, read past the end STD_ARGBAD, write STD_OK, read back true;block store in the kernel: 150 commits, [0-9]+ compactions, opened again intact=true;disk: 0 failures;scenario PASS"
   "sync|60|33|sync: mutex: 4 threads x 500 increments with a yield inside: 2000, overlapped=false;sync: semaphores: 300 items through a buffer of 4, sum 45150;sync: barrier: 4 threads over 10 phases, in step=true;sync: try STD_NOTNOW, timed wait STD_NOTNOW, relock STD_ARGBAD, unlock not held STD_ARGBAD, bad handle STD_ARGBAD, bad kind STD_ARGBAD, barrier of 1 STD_ARGBAD;sync: 57 more objects, then STD_NOSPACE; destroyed 57; one made again=true;sync: semaphore wait cut short by signal 14: STD_INTR, catcher ran=true;sync: 0 failures;process [0-9]+ \(sync\) exited with status 0;waiting threads ended with their process in [0-9]+ us;sync: 0 pages not yet returned;scenario PASS"
-  "measure|60|33|null transaction round trip [0-9]+ counts;thread switch .* [0-9]+ counts;scenario PASS"
+  "measure|60|33|null transaction round trip [0-9]+ counts;user server \(getreq \+ putrep\) null transaction round trip [0-9]+ counts;user server \(reply-and-receive\) null transaction round trip [0-9]+ counts;user process run ok;thread switch .* [0-9]+ counts;scenario PASS"
   # The image a node boots for real carries no scenario, fixture or test program.
   "real-image|20|35|ready in [0-9]+ us;scenario=boot: this image carries no test scenarios"
 )
@@ -47,9 +48,15 @@ for row in "${table[@]}"; do
   image="$out/kernel-test.elf" scenario=$name
   [ "$name" = real-image ] && image="$out/kernel.elf" scenario=boot
   start=$(date +%s.%N)
+  # The disk scenario gets a fresh 8 MiB image (a virtio-blk disk).
+  disk=()
+  if [ "$name" = disk ]; then
+    rm -f "$logs/disk.img"; truncate -s 8M "$logs/disk.img"
+    disk=(-drive "file=$logs/disk.img,format=raw,if=none,id=disk0" -device virtio-blk-pci,drive=disk0)
+  fi
   timeout "$limit" qemu-system-i386 -accel tcg -cpu max -m 64M -no-reboot -display none \
     -serial "file:$log" -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
-    "${clock[@]}" ${QEMU_FLAGS:-} -kernel "$image" -append "scenario=$scenario" </dev/null >/dev/null 2>&1
+    "${clock[@]}" "${disk[@]}" ${QEMU_FLAGS:-} -kernel "$image" -append "scenario=$scenario" </dev/null >/dev/null 2>&1
   rc=$?
   took=$(printf '%.2f' "$(echo "$(date +%s.%N) - $start" | bc)")
   problems=()

@@ -39,6 +39,13 @@ public enum SystemCall: UInt32, CaseIterable, Sendable {
     /// ebx = IRQ line, ecx = timeout in µs. 0 when it fired, STD_NOTNOW on
     /// timeout, STD_ARGBAD for a line drivers may not take.
     case awaitInterrupt = 10
+    /// A server's loop in one call: putReply, then getRequest. ebx = 64
+    /// bytes: the reply header, then a header whose `port` is the get-port
+    /// (out: the next request's header); ecx/edx = reply data and length;
+    /// esi/edi = buffer and capacity for the next request. With no request
+    /// held (the first time round) it only receives. Returns the request's
+    /// length, as getRequest does.
+    case replyAndReceive = 11
     /// ebx = bytes, ecx = 16-byte capability (out). A zeroed shared segment
     /// mapped read-write into the caller; returns its address.
     case createSegment = 20

@@ -92,4 +92,5 @@ final class VirtioPCI {
 
     func config8(_ offset: UInt16) -> UInt8 { inb(ioBase + Register.deviceConfig + offset) }
     func config16(_ offset: UInt16) -> UInt16 { inw(ioBase + Register.deviceConfig + offset) }
+    func config32(_ offset: UInt16) -> UInt32 { inl(ioBase + Register.deviceConfig + offset) }
 }

@@ -141,16 +141,60 @@ enum LocalIPC {
     /// Server side (a user thread): waits for the next request on
     /// `getPort`; nil when its process ended while it waited.
     static func getRequest(on getPort: Port, for process: Process) -> Transaction? {
-        let listener = Interrupts.withDisabled {
-            let l = listen(getPort)
-            if !process.served.contains(where: { $0 === l }) { process.served.append(l) }
-            return l
-        }
+        let listener = served(getPort, by: process)
         return Interrupts.withDisabled {
             if !listener.pending.isEmpty { return listener.pending.removeFirst() }
             let me = Scheduler.current!
             me.transaction = nil
             listener.pushIdle(me)
+            while me.transaction == nil {
+                if me.killed {
+                    listener.removeIdle(me)
+                    retireIfUnused(listener)
+                    return nil
+                }
+                Scheduler.block()
+            }
+            let t = me.transaction.unsafelyUnwrapped
+            me.transaction = nil
+            return t
+        }
+    }
+
+    /// The listener of `getPort`, noted as served by `process` (so its end closes it).
+    private static func served(_ getPort: Port, by process: Process) -> PortListener {
+        Interrupts.withDisabled {
+            let l = listen(getPort)
+            if !process.served.contains(where: { $0 === l }) { process.served.append(l) }
+            return l
+        }
+    }
+
+    /// A user server's loop in one step: answers `held` (if any) with
+    /// `reply` and waits for the next request on `getPort`. When the client
+    /// waits for this very reply and nothing is queued, the CPU goes
+    /// straight back to it, as for the kernel servers (`replyAndWait`).
+    /// nil when the process ended while it waited.
+    static func replyAndGetRequest(_ held: Transaction?, _ reply: Message, on getPort: Port,
+                                   for process: Process) -> Transaction? {
+        let listener = served(getPort, by: process)
+        return Interrupts.withDisabled {
+            let me = Scheduler.current.unsafelyUnwrapped
+            if let t = held {
+                t.reply.carry(reply)
+                t.answered = true
+                if t.slot != nil { Network.post(.reply(t)) }
+            }
+            if !listener.pending.isEmpty {
+                if let t = held, t.waiting, let c = t.client { Scheduler.wake(c) }
+                return listener.pending.removeFirst()
+            }
+            me.transaction = nil
+            if let t = held {
+                if let plan = handBack(t, idle: listener) { Scheduler.perform(plan) }   // parks this thread idle too
+            } else {
+                listener.pushIdle(me)
+            }
             while me.transaction == nil {
                 if me.killed {
                     listener.removeIdle(me)

@@ -1,5 +1,6 @@
 // The transaction system calls: trans for clients, getreq and putrep for
-// servers (SystemCall.trans, .getRequest, .putReply). Each checks its
+// servers, and the two in one for a server's loop (SystemCall.trans,
+// .getRequest, .putReply, .replyAndReceive). Each checks its
 // buffers, then moves header and data straight between user memory and
 // the thread's transaction record; LocalIPC does the rest, and hands a
 // request for a port served elsewhere to the network.
@@ -41,26 +42,66 @@ enum TransactionCalls {
     static func getRequest(_ c: SystemCallContext) throws(CallerFault) -> SystemCallOutcome {
         let header = try c.buffer(c.ebx, length: 32, write: true)
         let buffer = try c.buffer(c.ecx, length: min(c.edx, Limits.messageBytes), write: true)
+        return receive(c.process, header: header, buffer: buffer)
+    }
+
+    static func putReply(_ c: SystemCallContext) throws(CallerFault) -> SystemCallOutcome {
+        let header = try c.buffer(c.ebx, length: 32, write: false)
+        let data = try c.buffer(c.ecx, length: c.edx, write: false)
+        return reply(header: header, data: data)
+    }
+
+    /// A server's loop in one call: the reply to the request it holds (if
+    /// any), then the wait for the next, with the CPU handed straight back
+    /// to the waiting client. Every buffer is checked before the reply
+    /// goes, so a bad one faults the caller without a reply lost.
+    static func replyAndReceive(_ c: SystemCallContext) throws(CallerFault) -> SystemCallOutcome {
+        let replyHeader = try c.buffer(c.ebx, length: 32, write: false)
+        let data = try c.buffer(c.ecx, length: c.edx, write: false)
+        let requestHeader = try c.buffer(c.ebx &+ 32, length: 32, write: true)
+        let buffer = try c.buffer(c.esi, length: min(c.edi, Limits.messageBytes), write: true)
+        guard data.count <= Limits.messageBytes else { return .refused(.argumentBad) }
+        let me = Scheduler.current.unsafelyUnwrapped
+        let held = me.serving
+        me.serving = nil
+        let reply = Message(header: RawHeader.load(from: replyHeader.baseAddress!), body: data.isEmpty ? [] : Array(data))
+        let port = RawHeader.load(from: requestHeader.baseAddress!).port
+        guard let t = LocalIPC.replyAndGetRequest(held, reply, on: port, for: c.process) else {
+            return .refused(.rpcFailure)   // its process ended; it stops on the way out
+        }
+        return took(t, header: requestHeader, buffer: buffer)
+    }
+
+    @inline(__always)
+    private static func receive(_ process: Process, header: UnsafeMutableRawBufferPointer,
+                                buffer: UnsafeMutableRawBufferPointer) -> SystemCallOutcome {
         let h = RawHeader.load(from: header.baseAddress!)
         let me = Scheduler.current!
         if let stale = me.serving {   // a getreq without putrep: the old caller gets a failure
             me.serving = nil
             LocalIPC.putReply(stale, .status(.rpcFailure))
         }
-        guard let t = LocalIPC.getRequest(on: h.port, for: c.process) else {
+        guard let t = LocalIPC.getRequest(on: h.port, for: process) else {
             return .refused(.rpcFailure)   // its process ended; it stops on the way out
         }
+        return took(t, header: header, buffer: buffer)
+    }
+
+    /// The request a server thread took: held by it until it replies, and
+    /// its header and data copied out to the thread's buffers.
+    @inline(__always)
+    private static func took(_ t: Transaction, header: UnsafeMutableRawBufferPointer,
+                             buffer: UnsafeMutableRawBufferPointer) -> SystemCallOutcome {
         if t === Signals.interruptedRequest { return .refused(.rpcAborted) }
-        me.serving = t
+        Scheduler.current.unsafelyUnwrapped.serving = t
         RawHeader.store(t.request.header, to: header.baseAddress!)
         let n = min(t.request.body.count, buffer.count)
         if n > 0 { t.request.body.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) } }
         return .returns(Int32(n))
     }
 
-    static func putReply(_ c: SystemCallContext) throws(CallerFault) -> SystemCallOutcome {
-        let header = try c.buffer(c.ebx, length: 32, write: false)
-        let data = try c.buffer(c.ecx, length: c.edx, write: false)
+    @inline(__always)
+    private static func reply(header: UnsafeMutableRawBufferPointer, data: UnsafeMutableRawBufferPointer) -> SystemCallOutcome {
         guard data.count <= Limits.messageBytes else { return .refused(.argumentBad) }
         let me = Scheduler.current!
         guard let t = me.serving else { return .refused(.notNow) }

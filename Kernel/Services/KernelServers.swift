@@ -47,6 +47,8 @@ enum KernelServers {
         LocalIPC.serve("tty:00", getPort: tty.identity.getPort) { tty.handle($0) }
         SharedSegments.start()
         ProcessServer.start(in: node.directory)
+        VirtualDisk.start(in: node.directory, host: host)
+        FileServers.start(in: node.directory)
     }
 }
 
@@ -61,6 +63,7 @@ struct KernelHost: NodeHost {
         StatisticsReport(letter: "c", help: "clock and timers"),
         StatisticsReport(letter: "r", help: "rpc"),
         StatisticsReport(letter: "n", help: "network interface"),
+        StatisticsReport(letter: "d", help: "disk"),
     ]
 
     func wallClock() -> WallClock {
@@ -92,6 +95,8 @@ struct KernelHost: NodeHost {
             return "local transactions: \(LocalIPC.transactions)\n"
         case UInt8(ascii: "n"):
             return Network.report()
+        case UInt8(ascii: "d"):
+            return VirtualDisk.report()
         default:
             return ""
         }

@@ -73,6 +73,7 @@ enum SystemCalls {
         case .trans: return try TransactionCalls.trans(c)
         case .getRequest: return try TransactionCalls.getRequest(c)
         case .putReply: return try TransactionCalls.putReply(c)
+        case .replyAndReceive: return try TransactionCalls.replyAndReceive(c)
         case .yield: return ThreadCalls.yield(c)
         case .sleep: return ThreadCalls.sleep(c)
         case .createThread: return try ThreadCalls.createThread(c)

@@ -58,4 +58,36 @@ import Testing
         #expect(HostSecret.parse(HostSecret.format(ids)) == ids)
         #expect(HostSecret.parse("host 010203040506:0a0b0c0d0e0f\n") == nil, "every server must be there")
     }
+
+    /// Issue 10, item 9: a peer's route names the MAC; a restart that
+    /// changed it made the peer's first call wait out its timeout (20 s).
+    @Test func theLinkAddressesAreTheSameAfterARestart() throws {
+        let dir = NSTemporaryDirectory() + "amunix-linkmac-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = 48000 + Int(getpid() % 1000) * 2
+        let first = try start(dir, port: port)
+        let macs = first.links.map(\.mac)
+        stop(first)
+        let second = try start(dir, port: port)
+        #expect(second.links.map(\.mac) == macs)
+        stop(second)
+        #expect(mode(dir + "/state/mac") == 0o600)
+        // A malformed file is replaced; a group or universal address is not taken.
+        try "01:00:5e:00:00:01\n".write(toFile: dir + "/state/mac", atomically: true, encoding: .utf8)
+        let third = try start(dir, port: port)
+        #expect(third.links.map(\.mac) != macs)
+        #expect(third.links.allSatisfy { $0.mac.bytes[0] & 0x03 == 0x02 })
+        stop(third)
+    }
+
+    @Test func linkAddressesCountFromTheBase() {
+        let base = LinkAddresses.parse("02:aa:bb:cc:dd:fe")!
+        #expect(LinkAddresses.format(base) == "02:aa:bb:cc:dd:fe")
+        #expect(LinkAddresses.format(LinkAddresses.address(base, link: 1)) == "02:aa:bb:cc:dd:ff")
+        #expect(LinkAddresses.format(LinkAddresses.address(base, link: 2)) == "02:aa:bb:cc:dd:00")
+        #expect(LinkAddresses.parse("02:aa:bb:cc:dd") == nil)
+        #expect(LinkAddresses.parse("03:aa:bb:cc:dd:ee") == nil)
+        #expect(LinkAddresses.parse("00:aa:bb:cc:dd:ee") == nil)
+    }
 }

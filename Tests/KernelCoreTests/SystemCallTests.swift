@@ -6,7 +6,7 @@ import Testing
 @Test func systemCallNumbersNeverMove() {
     let numbers: [(SystemCall, UInt32)] = [
         (.exit, 1), (.trans, 2), (.yield, 3), (.sleep, 4), (.allocateSegment, 5), (.getRequest, 6),
-        (.putReply, 7), (.createThread, 8), (.exitThread, 9), (.awaitInterrupt, 10),
+        (.putReply, 7), (.createThread, 8), (.exitThread, 9), (.awaitInterrupt, 10), (.replyAndReceive, 11),
         (.createSegment, 20), (.mapSegment, 21), (.unmapSegment, 22), (.allocateStack, 23),
         (.catchSignal, 30), (.raiseSignal, 31), (.returnFromSignal, 32),
         (.createSync, 40), (.waitSync, 41), (.postSync, 42), (.destroySync, 43),

@@ -179,6 +179,9 @@ public struct FrameAssembler: Sendable {
         buffer.append(contentsOf: bytes)
     }
 
+    /// Bytes of a frame not yet whole (what `next` left waiting).
+    public var pendingBytes: Int { buffer.count - start }
+
     /// The next complete message, nil when more bytes are needed. An error
     /// means the stream is beyond repair and the connection should close.
     public mutating func next() throws(LocalProtocolError) -> LocalMessage? {

@@ -68,17 +68,20 @@ public final class Daemon: @unchecked Sendable {
         let node = Node<DaemonOwner>(configuration: NodeConfiguration(flip: configuration.flip, rpc: configuration.rpc),
                                      using: &random)
         self.node = node
-        for spec in configuration.links {
+        // Kept across restarts (LinkAddresses), so a peer's routes still reach us.
+        let baseMAC = LinkAddresses.base(in: configuration.stateDirectory, using: &random,
+                                         warn: { logger.warning("\($0)") })
+        for (index, spec) in configuration.links.enumerated() {
             let link: any Link
+            let mac = LinkAddresses.address(baseMAC, link: index)
             do {
                 switch spec.kind {
                 case .udp(let lp, let host, let rp):
                     link = try UDPLink(name: spec.text, localPort: lp, remoteHost: host, remotePort: rp,
-                                       mac: randomLocalMAC(using: &random), keyPath: spec.keyPath)
+                                       mac: mac, keyPath: spec.keyPath)
                 case .multicast(let group, let port):
                     link = try UDPLink(name: spec.text, group: group, port: port, interface: spec.multicastInterface,
-                                       ttl: spec.multicastTTL, mac: randomLocalMAC(using: &random),
-                                       keyPath: spec.keyPath)
+                                       ttl: spec.multicastTTL, mac: mac, keyPath: spec.keyPath)
                 case .pcap(let iface):
                     link = try PcapLink(name: spec.text, interface: iface)
                 }
@@ -172,7 +175,8 @@ public final class Daemon: @unchecked Sendable {
         fds.removeAll(keepingCapacity: true)
         fds.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
         let listenerIndex = fds.count
-        if !draining { fds.append(pollfd(fd: local.listener, events: Int16(POLLIN), revents: 0)) }
+        let listening = !draining && local.accepting(at: now)
+        if listening { fds.append(pollfd(fd: local.listener, events: Int16(POLLIN), revents: 0)) }
         let linkBase = fds.count
         for l in links { fds.append(pollfd(fd: l.pollDescriptor, events: Int16(POLLIN), revents: 0)) }
         let connBase = fds.count
@@ -197,8 +201,13 @@ public final class Daemon: @unchecked Sendable {
                 while withUnsafeMutableBytes(of: &b, { read(wakeRead, $0.baseAddress, $0.count) }) > 0 {}
                 stopRequested = true
             }
-            if !draining, fds[listenerIndex].revents != 0 {
-                metrics.connectionsAccepted(local.acceptAll())
+            if listening, fds[listenerIndex].revents != 0 {
+                let refusedBefore = local.refused
+                metrics.connectionsAccepted(local.acceptAll(now: t))
+                if local.refused > refusedBefore {
+                    logger.warning("\(local.refused - refusedBefore) programs refused: \(LocalAPIServer.connectionLimit) already connected")
+                }
+                if !local.accepting(at: t) { logger.warning("out of file descriptors: not taking programs for a moment") }
             }
             for (i, l) in links.enumerated() where fds[linkBase + i].revents != 0 {
                 let interface = InterfaceID(rawValue: i)
@@ -216,7 +225,7 @@ public final class Daemon: @unchecked Sendable {
                     continue
                 }
                 if ev & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
-                    switch local.read(c) {
+                    switch local.read(c, now: t) {
                     case .messages(let ms):
                         for m in ms { handleLocal(m, from: c, now: t) }
                         pump(now: t)
@@ -227,11 +236,18 @@ public final class Daemon: @unchecked Sendable {
                 }
             }
         }
-        tickAll(now: MonotonicClock.now)
+        let after = MonotonicClock.now
+        for c in local.stalled(at: after) {
+            logger.warning("program on connection \(c.id) stalled half-way through a frame for \(LocalAPIServer.partialFrameDeadline.microseconds / 1_000_000) s: disconnected")
+            drop(c)
+        }
+        tickAll(now: after)
     }
 
     private func nextDeadline() -> Instant? {
         var d = node.nextDeadline
+        d = earliest(d, local.nextStallDeadline)
+        d = earliest(d, local.acceptPausedUntil)
         for inj in injectors { d = earliest(d, inj.nextDeadline) }
         if !listensOwed.isEmpty { d = earliest(d, MonotonicClock.now + .milliseconds(100)) }
         return d

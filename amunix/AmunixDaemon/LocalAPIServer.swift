@@ -7,6 +7,7 @@
 // out when poll says the socket is writable. The socket is created with
 // mode 0660, so only the owner and the group can use the host's network.
 
+import AmoebaCore
 import Amunix
 #if canImport(Glibc)
 import Glibc
@@ -21,6 +22,10 @@ final class LocalConnection {
     /// Transactions this program has in flight: bounded, so one program
     /// cannot take the whole state table from the others.
     var transactionsInFlight = 0
+    /// Since when a frame has been begun and not finished: a program that
+    /// stalls half-way through one is disconnected (`partialFrameDeadline`),
+    /// so stalled halves cannot pile up in the daemon.
+    var partialSince: Instant? = nil
 
     init(id: Int, fd: Int32) {
         self.id = id
@@ -38,6 +43,19 @@ final class LocalAPIServer {
     private var readBuffer = [UInt8](repeating: 0, count: 65536)
     /// A program that lets this much pile up unread is disconnected.
     static let outboxLimit = 64 << 20
+    /// Programs connected at once: past this a new one is closed at once
+    /// (each may hold a frame of up to 1 MiB being assembled).
+    static let connectionLimit = 1024
+    /// How long a begun frame may wait for its rest.
+    static let partialFrameDeadline = Interval.seconds(10)
+    /// How long the listener rests when the daemon is out of file
+    /// descriptors: a pending connection it cannot take keeps the socket
+    /// readable, and polling it meanwhile would spin.
+    static let acceptPause = Interval.milliseconds(250)
+    /// The listener is not polled before this (out of descriptors).
+    private(set) var acceptPausedUntil: Instant? = nil
+    /// Connections closed at once for `connectionLimit`.
+    private(set) var refused = 0
 
     init(path: String) throws(LinkError) {
         self.path = path
@@ -76,12 +94,31 @@ final class LocalAPIServer {
         listener = s
     }
 
-    /// Takes every pending connection; returns how many.
-    func acceptAll() -> Int {
+    /// Whether the listener should be polled now.
+    func accepting(at now: Instant) -> Bool {
+        guard let until = acceptPausedUntil else { return true }
+        if until <= now { acceptPausedUntil = nil; return true }
+        return false
+    }
+
+    /// Takes every pending connection; returns how many. Out of file
+    /// descriptors, it rests the listener (`acceptPause`); past
+    /// `connectionLimit`, a new connection is closed at once.
+    func acceptAll(now: Instant) -> Int {
         var n = 0
         while true {
             let c = accept(listener, nil, nil)
-            if c < 0 { return n }
+            if c < 0 {
+                if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM {
+                    acceptPausedUntil = now + LocalAPIServer.acceptPause
+                }
+                return n
+            }
+            if connections.count >= LocalAPIServer.connectionLimit {
+                Glibc.close(c)
+                refused += 1
+                continue
+            }
             setNonBlocking(c)
             let conn = LocalConnection(id: nextID, fd: c)
             nextID += 1
@@ -96,7 +133,27 @@ final class LocalAPIServer {
         case closed(LocalProtocolError?)
     }
 
-    func read(_ conn: LocalConnection) -> ReadResult {
+    func read(_ conn: LocalConnection, now: Instant) -> ReadResult {
+        let result = readAvailable(conn)
+        if conn.assembler.pendingBytes == 0 {
+            conn.partialSince = nil
+        } else if conn.partialSince == nil {
+            conn.partialSince = now
+        }
+        return result
+    }
+
+    /// Connections whose begun frame has waited past the deadline.
+    func stalled(at now: Instant) -> [LocalConnection] {
+        connections.values.filter { c in c.partialSince.map { now - $0 >= LocalAPIServer.partialFrameDeadline } ?? false }
+    }
+
+    /// When the next stalled frame's deadline falls, if any frame is begun.
+    var nextStallDeadline: Instant? {
+        connections.values.compactMap { $0.partialSince.map { $0 + LocalAPIServer.partialFrameDeadline } }.min()
+    }
+
+    private func readAvailable(_ conn: LocalConnection) -> ReadResult {
         var messages: [LocalMessage] = []
         while true {
             let n = readBuffer.withUnsafeMutableBytes { recv(conn.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }

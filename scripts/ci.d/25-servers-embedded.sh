@@ -3,7 +3,8 @@
 # interface and a node's own servers (NodeServers, already inside every
 # kernel image) are meant to run inside a kernel node: compile them for the
 # kernel target in Embedded mode, on top of AmoebaCore (the Linux-only
-# DiskStorage is left out).
+# DiskStorage is left out; BlockStorage, the store on a kernel node's disk,
+# is in).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out="${EMBEDDED_OUT:-.build-embedded}/servers"
@@ -17,6 +18,7 @@ compile() {  # module-name source-dir
 }
 compile AmoebaCore Sources/AmoebaCore
 compile Storage Servers/Storage
+compile BlockStorage Servers/BlockStorage
 compile DirectoryProtocol Servers/DirectoryProtocol
 compile Directory Servers/Directory
 compile Bullet Servers/Bullet

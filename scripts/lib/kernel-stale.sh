@@ -5,7 +5,8 @@
 kernel_build_if_stale() {
   local out=$1 image stale=""
   for image in "$out/kernel.elf" "$out/kernel-test.elf"; do
-    if [ ! -f "$image" ] || [ -n "$(find Kernel Sources/AmoebaCore Sources/ProcessDescriptor Sources/FLIP Sources/RPC \
+    if [ ! -f "$image" ] || [ -n "$(find Kernel Sources/AmoebaCore Sources/ProcessDescriptor Sources/DiskProtocol Sources/AmoebaClient \
+        Servers/Storage Servers/BlockStorage Servers/Directory Servers/Bullet Sources/FLIP Sources/RPC \
         Sources/Group Sources/Node Sources/NodeServers Servers/DirectoryProtocol scripts/kernel-build.sh -newer "$image" \
         -type f \( -name '*.swift' -o -name '*.S' -o -name '*.h' -o -name '*.ld' -o -name '*.sh' \) -print -quit)" ]; then
       stale=1

@@ -22,6 +22,7 @@ enum Scenarios {
         case "nodecore": NodeCoreScenario.run()
         case "limits": LimitsScenario.run()
         case "syscallfuzz": FuzzScenario.run()
+        case "disk": DiskScenario.run()
         case "sync": SyncScenario.run()
         default: Machine.fail("unknown scenario \(name)")
         }

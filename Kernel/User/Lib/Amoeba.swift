@@ -83,6 +83,31 @@ enum Amoeba {
         }
     }
 
+    /// A server's loop in one system call: answers the request taken last
+    /// (if any) with `reply` and `data`, then waits for the next on
+    /// `getPort`, as getRequest does.
+    static func replyAndGetRequest(_ reply: Header, _ data: [UInt8] = [], on getPort: Port, capacity: Int = 1024) -> (Header, [UInt8]) {
+        // Both headers and the request buffer on the stack, as in `trans`.
+        let capacity = max(capacity, 0)
+        return withUnsafeTemporaryAllocation(byteCount: 64 + capacity, alignment: 16) { buffer in
+            let hp = buffer.baseAddress!
+            RawHeader.store(reply, to: hp)
+            var listen = Header()
+            listen.port = getPort
+            RawHeader.store(listen, to: hp + 32)
+            let bp = hp + 64
+            let n = data.withUnsafeBytes { d in
+                systemCall(.replyAndReceive, address(hp), address(d), UInt32(d.count), address(bp), UInt32(capacity))
+            }
+            guard n >= 0 else {
+                var failed = Header()
+                failed.status = ErrorCode(rawValue: Int16(truncatingIfNeeded: n))
+                return (failed, [])
+            }
+            return (RawHeader.load(from: hp + 32), n == 0 ? [] : Array(UnsafeRawBufferPointer(start: bp, count: Int(n))))
+        }
+    }
+
     /// Starts a thread at `entry` (a C-convention function taking `argument`)
     /// on a fresh stack segment (with a guard page below it); returns its id, or a negative error.
     static func startThread(_ entry: @convention(c) (UInt32) -> Void, argument: UInt32, stackSize: UInt32 = 16384) -> Int32 {

@@ -179,7 +179,12 @@ func fuzzOne(_ r: inout Random, main: Bool) {
         result = systemCall(.getRequest, h, pointer(&r, length: n), n, 0, 0)
         if result >= 0 && !r.oneIn(8) {   // usually answered at once: its client waits
             let m = length(&r)
-            result = systemCall(.putReply, pointer(&r, length: 32), pointer(&r, length: m), m, 0, 0)
+            if r.oneIn(4) {                // or answered and the next awaited in one call
+                let k = length(&r)
+                result = systemCall(.replyAndReceive, pointer(&r, length: 64), pointer(&r, length: m), m, pointer(&r, length: k), k)
+            } else {
+                result = systemCall(.putReply, pointer(&r, length: 32), pointer(&r, length: m), m, 0, 0)
+            }
         }
     case 730..<770:
         let n = length(&r)
@@ -206,7 +211,7 @@ func fuzzOne(_ r: inout Random, main: Bool) {
         let number: UInt32   // the gaps between and around the calls there are
         switch r.below(6) {
         case 0: number = 0
-        case 1: number = 11 + r.below(9)
+        case 1: number = 12 + r.below(8)
         case 2: number = 24 + r.below(6)
         case 3: number = 33 + r.below(7)
         case 4: number = 0xFFFF_FFFF - r.below(4)

@@ -57,6 +57,16 @@ func programMain(_ argument: UInt32) -> Int32 {
         for _ in 0..<rounds { Amoeba.yield() }
         let trap = (user_rdtsc() &- t1) / rounds
         print("measure: user process null transaction round trip \(per) counts")
+        // The same to user servers (the `server` program, ports 5 and 6):
+        // one loops on getreq and putrep, one on reply-and-receive.
+        for (which, how) in [(UInt8(5), "getreq + putrep"), (UInt8(6), "reply-and-receive")] {
+            var s = Header()
+            s.port = Port(bytes: [which, 0x53, 0x45, 0x52, 0x56, 0x45])!.putPort
+            for _ in 0..<50 { _ = Amoeba.trans(s, replyCapacity: 16) }
+            let t = user_rdtsc()
+            for _ in 0..<rounds { _ = Amoeba.trans(s, replyCapacity: 16) }
+            print("measure: user process to user server (\(how)) null transaction round trip \((user_rdtsc() &- t) / rounds) counts")
+        }
         print("measure: user process null system call (yield, nobody else ready) \(trap) counts")
         return 0
     }

@@ -5,7 +5,10 @@
 // 3 report how many threads finished, 4 answer 150 ms later (with the
 // status of the putrep before it in `offset`), 99 reply and exit the process;
 // std_info answers "user server N" (N the argument), which is how a client
-// on another machine sees that a user process served it.
+// on another machine sees that a user process served it. With 0x100 in the
+// argument it is only a null server (every request answered STD_OK, no
+// helper) with getreq and putrep; with 0x200, the same with the combined
+// reply-and-receive call: `scenario=measure` compares the two.
 import AmoebaCore
 
 var helperDone: UInt32 = 0
@@ -23,6 +26,18 @@ func helperThread(_ argument: UInt32) {
 
 func programMain(_ argument: UInt32) -> Int32 {
     let getPort = Port(bytes: [UInt8(truncatingIfNeeded: argument), 0x53, 0x45, 0x52, 0x56, 0x45])!
+    var ok = Header()
+    ok.status = .ok
+    if argument & 0x100 != 0 {
+        while true {
+            _ = Amoeba.getRequest(getPort, capacity: 16)
+            Amoeba.putReply(ok)
+        }
+    }
+    if argument & 0x200 != 0 {
+        _ = Amoeba.getRequest(getPort, capacity: 16)
+        while true { _ = Amoeba.replyAndGetRequest(ok, on: getPort, capacity: 16) }
+    }
     let tid = Amoeba.startThread(helperThread, argument: 7)
     print("server: started helper thread \(tid), serving")
     while true {

@@ -1,0 +1,114 @@
+// The name space on a kernel node's own disk: with a disk and the
+// command-line word `servers`, the node runs the SOAP directory server and
+// the Bullet file server (Servers/Directory, Servers/Bullet: the handlers
+// the Linux hosts run) as kernel threads, each over the crash-safe block
+// store (Servers/BlockStorage) on a part of the disk, and lists them in its
+// kernel directory as `soap`, `bullet` and `root`.
+//
+// Kernel threads rather than user processes: the handlers, the store and
+// the driver are kernel code already (one image, no second copy of the
+// protocol code per process), a server's disk waits block only its own
+// thread, and a request reaches it by the same local hand-off a kernel
+// server gets. One thread per server, since a handler is not reentrant.
+//
+// The disk: blocks 0-63 hold a label (the root directory's capability, so
+// the same root comes back after a reboot, as the servers' ports do from
+// their stores); an eighth of the disk (at least 402 blocks) is the
+// directory server's store, the rest the file server's. A fresh disk gets
+// what amoeba-init makes on Linux: a root with the columns owner, group and
+// other, /home, /hosts, /profile/cap/bulletsvr/default.
+import AmoebaClient
+import AmoebaCore
+import BlockStorage
+import Bullet
+import Directory
+import KernelCore
+import NodeServers
+import Storage
+
+enum FileServers {
+    static let labelBlocks: UInt64 = 64
+    /// "AmRt": the label's magic.
+    static let labelMagic: [UInt8] = [0x41, 0x6D, 0x52, 0x74]
+
+    static func start(in directory: NodeDirectory) {
+        guard Kernel.commandLine.has("servers"), let device = VirtualDisk.device else { return }
+        let soapBlocks = max(402, device.blockCount / 8)
+        guard device.blockCount >= labelBlocks + soapBlocks + 402 else {
+            print("[servers] the disk is too small for the servers (\(device.blockCount) blocks)")
+            return
+        }
+        let label = DiskVolume(device: device, first: 0, count: labelBlocks)
+        let soapVolume = DiskVolume(device: device, first: labelBlocks, count: soapBlocks)
+        let bulletVolume = DiskVolume(device: device, first: labelBlocks + soapBlocks,
+                                      count: device.blockCount - labelBlocks - soapBlocks)
+        let now = { Kernel.bootUnixSeconds + Int64(Clock.now().microseconds / 1_000_000) }
+        let soap: DirectoryServer<BlockStore>
+        let bullet: BulletServer<BlockStore>
+        do throws(StorageError) {
+            soap = try DirectoryServer(store: try BlockStore(volume: soapVolume), generator: EntropyGenerator())
+            bullet = try BulletServer(store: try BlockStore(volume: bulletVolume), generator: EntropyGenerator(), clock: now)
+        } catch {
+            print("[servers] cannot open the stores on the disk: \(error)")
+            return
+        }
+        soap.clock = { Int32(truncatingIfNeeded: now()) }
+        let root: Capability
+        if let saved = readLabel(label) {
+            root = saved
+        } else if soap.directories.isEmpty, let made = makeNameSpace(soap, bullet), writeLabel(label, made) {
+            root = made
+            print("[servers] a fresh name space on the disk")
+        } else {
+            print("[servers] the disk holds directories but no label: not serving")
+            return
+        }
+        try? directory.add("soap", soap.superCapability, masks: [0xFF, 0x02, 0x02])
+        try? directory.add("bullet", bullet.superCapability, masks: [0xFF, 0x02, 0x02])
+        try? directory.add("root", root, masks: [0xFF, 0, 0])
+        LocalIPC.serve("soap", getPort: soap.getPort) { m in
+            let (h, d) = soap.handle(header: m.header, data: m.body)
+            return Message(header: h, body: d)
+        }
+        LocalIPC.serve("bullet", getPort: bullet.getPort) { m in
+            let (h, d) = bullet.handle(header: m.header, data: m.body)
+            return Message(header: h, body: d)
+        }
+        print("[servers] soap (\(soap.directories.count) directories) and bullet (\(bullet.fileSizes.count) files) on the disk; root \(root.text)")
+    }
+
+    /// The root and the directories amoeba-init makes, through the handlers themselves.
+    private static func makeNameSpace(_ soap: DirectoryServer<BlockStore>, _ bullet: BulletServer<BlockStore>) -> Capability? {
+        guard let root = try? soap.createRootDirectory(columns: ["owner", "group", "other"]) else { return nil }
+        var net = LocalNetwork()
+        net.add(port: soap.putPort) { soap.handle(header: $0, data: $1) }
+        let names = DirectoryClient(transport: net, root: root)
+        let masks: [UInt32] = [0xFF, 0x06, 0x04]
+        do throws(ErrorCode) {
+            for dir in ["home", "hosts", "profile", "profile/cap", "profile/cap/bulletsvr"] {
+                _ = try names.makeDirectory(AmoebaPath(dir), masks: masks)
+            }
+            try names.enter(AmoebaPath("profile/cap/bulletsvr/default"), bullet.superCapability, masks: [0xFF, 0x01, 0x01])
+        } catch {
+            print("[servers] cannot make the name space: \(error.name)")
+            return nil
+        }
+        return root
+    }
+
+    /// The label block: magic, the root capability, a CRC-32 of both.
+    private static func readLabel(_ v: DiskVolume) -> Capability? {
+        guard let b = try? v.readBlocks(0, count: 1), Array(b[0..<4]) == labelMagic else { return nil }
+        let crc = UInt32(b[20]) | UInt32(b[21]) << 8 | UInt32(b[22]) << 16 | UInt32(b[23]) << 24
+        guard crc == CRC32.of(Array(b[0..<20])) else { return nil }
+        return Capability(bytes: Array(b[4..<20]))
+    }
+
+    private static func writeLabel(_ v: DiskVolume, _ root: Capability) -> Bool {
+        var b = labelMagic + root.bytes
+        let crc = CRC32.of(b)
+        b += [UInt8(truncatingIfNeeded: crc), UInt8(truncatingIfNeeded: crc >> 8), UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 24)]
+        b += [UInt8](repeating: 0, count: 512 - b.count)
+        return (try? v.writeBlocks(0, b)) != nil && (try? v.flush()) != nil
+    }
+}
