@@ -109,7 +109,7 @@ let package = Package(
         .target(
             name: "AmunixDaemon",
             dependencies: [
-                "AmoebaCore", "FLIP", "RPC", "Node", "Amunix", "CPcap", "CBatchIO", "NodeServers",
+                "AmoebaCore", "FLIP", "RPC", "Group", "Node", "Amunix", "CPcap", "CBatchIO", "NodeServers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -131,6 +131,11 @@ let package = Package(
             dependencies: ["Amunix", "AmoebaCore", "FLIP", "RPC", "Node",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "amunix/rpc_bench"),
+        // grp_test: group communication from a program (group-multihost.sh).
+        .executableTarget(
+            name: "grp_test",
+            dependencies: ["Amunix", "AmoebaCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "amunix/grp_test"),
         // flipdump: frames decoded by the protocol's own decoders.
         .target(name: "FlipDump", dependencies: ["AmoebaCore", "FLIP", "RPC"], path: "amunix/FlipDump"),
         .executableTarget(

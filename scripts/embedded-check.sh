@@ -50,6 +50,7 @@ public func probeNode(_ seed: UInt64, _ frame: [UInt8]) -> Int {
     var g = ProbeRandom(state: seed)
     let node = Node<ProbeThread>(configuration: NodeConfiguration(), using: &g)
     let i = node.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!)
+    node.remove(upperLayer: node.add(upperLayer: ProbeLayer()))
     node.add(upperLayer: ProbeLayer())
     let thread = ProbeThread()
     let getPort = Port.random(using: &g)
@@ -100,6 +101,9 @@ public func probeGroup(_ seed: UInt64, _ frame: [UInt8]) -> Int {
     }
     sequencer.send(Header(port: port, command: 1), [1, 2, 3], now: now)
     joiner.leave(Header(), now: now)
+    // Reset and liveness, specialised over the probe's generator.
+    sequencer.reset(Header(port: port), minimum: 1, now: now, using: &g)
+    joiner.abandon(now: now)
     for e in sequencer.takeEvents() + joiner.takeEvents() {
         if case .sent(_, let s) = e { n += Int(s.rawValue) }
     }

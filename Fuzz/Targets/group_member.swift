@@ -2,8 +2,11 @@
 // Arbitrary messages into a running group: a sequencer, a member that
 // joined it and a joiner still locating, all on one box so that their own
 // traffic (locates, requests, broadcasts, retransmissions) flows between
-// them, with time moving on and sends made between the messages. Nothing
-// may trap.
+// them, with time moving on and sends made between the messages. Liveness
+// checks and reset rounds are short, so that arbitrary input also drives
+// the members through ALIVEREQ, DEAD, REFORMREQ, VOTE, SYNC, RESULT and
+// RESULTACK: a member told to reset calls grp_reset, and some inputs make
+// one abandon the group. Nothing may trap.
 
 /// Hands every delivery the box produced to the members, until quiet.
 private func pump(_ box: FLIPBox, _ members: [GroupMember], now: Instant) {
@@ -24,6 +27,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     config.maxGroup = 4
     config.logHistory = 4
     config.locateInterval = .milliseconds(5)
+    config.aliveInterval = .milliseconds(20)
+    config.aliveRetrials = 2
+    config.resetTimeout = .milliseconds(10)
     let port = Port(hex: "010203040506")!
     var now = Instant(microseconds: 1_000_000)
     let sequencer = GroupMember.create(box: box, port: port, configuration: config, using: &random)
@@ -57,9 +63,17 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         for m in members where (m.nextDeadline ?? now) <= now { m.tick(now: now) }
         pump(box, members, now: now)
         for m in members where k % 4 != 3 {
-            _ = m.takeEvents()
+            for e in m.takeEvents() where e == .resetNeeded {
+                m.reset(Header(command: 5), minimum: Int(control >> 6), now: now, using: &random)
+            }
             while m.receive(now: now) != nil {}
         }
+        if k % 7 == 6 && control & 0x30 == 0x30 {
+            // A program killed: its member multicasts DEAD and goes.
+            members[Int(control & 1)].abandon(now: now)
+        }
+        if k % 11 == 10 { member.reset(Header(), minimum: 1, now: now, using: &random) }
+        pump(box, members, now: now)
     }
     member.leave(Header(), now: now)
     pump(box, members, now: now)

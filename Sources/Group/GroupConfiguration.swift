@@ -34,6 +34,15 @@ public struct GroupConfiguration: Sendable {
     public var locateRetrials: Int = 10
     /// Sends of one request before giving up with BC_FAIL.
     public var maxRetrials: Int = 10
+    /// How often a member checks that the members it watches have been
+    /// heard from (the sequencer watches all, the others the sequencer).
+    public var aliveInterval: Interval = .milliseconds(10000)
+    /// Checks in a row a watched member may stay silent before it is
+    /// declared dead (BCRETRIAL); ALIVEREQs go out meanwhile.
+    public var aliveRetrials: Int = 10
+    /// Between rounds of a reset (REFORMREQ, SYNC, RESULT sent again; a
+    /// cohort polls its coordinator).
+    public var resetTimeout: Interval = .milliseconds(2000)
     /// Retransmission requests outstanding at once (RETRANS_MAX_PENDING).
     public var maxRetransmitPending: Int = 4
     /// The order this member writes its integers in; receivers accept either.

@@ -11,6 +11,9 @@ public enum GroupDeliveryKind: Sendable, Equatable {
     case join
     /// `sender` left; the leaver gets this too, last of all.
     case leave
+    /// The group was rebuilt after a failure (a RESULT): `sender` is the
+    /// new sequencer, the header is the one its grp_reset was given.
+    case reset
 }
 
 public struct GroupDelivery: Sendable, Equatable {
@@ -31,6 +34,12 @@ public enum GroupEvent: Sendable, Equatable {
     case sendFailed(GroupMessageID, ErrorCode)
     /// The member's own LEAVE was delivered; it hears nothing more.
     case left
+    /// A member (or the sequencer) is gone: the group stopped and waits
+    /// for `reset` (grp_receive's BC_ABORT). Sends already queued wait too.
+    case resetNeeded
+    /// The group was rebuilt with `total` members; grp_reset returns it.
+    case reset(total: Int)
+    case resetFailed(ErrorCode)
 }
 
 /// grp_info's answer.

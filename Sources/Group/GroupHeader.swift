@@ -51,6 +51,13 @@ public struct GroupMessageID: RawRepresentable, Hashable, Comparable, Sendable {
 public struct Incarnation: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public var next: Incarnation { Incarnation(rawValue: rawValue &+ 1) }
+    /// Whether `self` is a later incarnation than `other`, counting
+    /// around the wrap as sequence arithmetic does.
+    func isAfter(_ other: Incarnation) -> Bool {
+        let d = rawValue &- other.rawValue
+        return d != 0 && d < 0x8000
+    }
 }
 
 public enum GroupHeaderError: Error, Equatable, Sendable {

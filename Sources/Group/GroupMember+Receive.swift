@@ -36,6 +36,9 @@ extension GroupMember {
             return
         case .left, .failed:
             return
+        case .resetNeeded, .coordinating, .cohort:
+            handleDuringReset(h, d.message, order)
+            return
         case .member:
             break
         }
@@ -43,6 +46,10 @@ extension GroupMember {
             statistics.malformed += 1
             return
         }
+        // A sign of life from whoever sent the frame: ordered messages
+        // name their original sender, but come from the sequencer.
+        if d.source == slots[Int(h.sender.rawValue)].address { heardFrom(h.sender) }
+        if h.sender != sequencer && d.source == slots[Int(sequencer.rawValue)].address { heardFrom(sequencer) }
         switch h.type {
         case .broadcast, .join, .leave:
             // The sequencer makes these; one arriving at it is forged or stale.
@@ -65,9 +72,57 @@ extension GroupMember {
             if !isSequencer { syncArrived(h, d.message, order) }
         case .state:
             if isSequencer { stateArrived(h) }
+        case .reformRequest:
+            reformRequested(h)
+        case .aliveRequest:
+            aliveRequested(h)
+        case .dead:
+            deadArrived(h)
+        case .result:
+            // The RESULTACK was lost: the new sequencer sends it again.
+            if h.sender == sequencer && h.sequence < nextSequence && h.sequence.rawValue != 0 { sendResultAck() }
         default:
-            // Reset (REFORMREQ, VOTE, RESULT, RESULTACK) and liveness
-            // (ALIVEREQ, ALIVE, DEAD) are not implemented yet.
+            // ALIVE counted above; VOTE and RESULTACK come late, after
+            // the reset they belonged to.
+            break
+        }
+    }
+
+    /// While the group is stopped only the reset's messages count, and
+    /// ordered messages of the old incarnation sent point to point (the
+    /// coordinator's collection, a cohort catching up). A RESULT carries
+    /// the next incarnation.
+    func handleDuringReset(_ h: GroupHeader, _ m: [UInt8], _ order: ByteOrder) {
+        guard h.incarnation == incarnation || (h.type == .result && h.incarnation.isAfter(incarnation)) else {
+            statistics.malformed += 1
+            return
+        }
+        var cohort = false
+        if case .cohort = phase { cohort = true }
+        switch h.type {
+        case .broadcast, .join, .leave:
+            if m.count > GroupHeader.size { ordered(h, m, order) }
+        case .reformRequest:
+            reformRequested(h)
+        case .vote:
+            voteArrived(h)
+        case .sync:
+            if cohort { resetSyncArrived(h, coordinator: h.sender) }
+        case .state:
+            resetStateArrived(h)
+        case .retransmit:
+            resetRetransmitRequested(h)
+        case .result:
+            if cohort { resultArrived(h, m, order, coordinator: h.sender) }
+        case .resultAck:
+            resultAcknowledged(h)
+        case .aliveRequest:
+            aliveRequested(h)
+        case .alive:
+            heardFrom(h.sender)
+        case .dead:
+            deadArrived(h)
+        default:
             break
         }
     }
@@ -138,6 +193,7 @@ extension GroupMember {
             highestHeld = SequenceNumber(0)
             history.reset(to: s)
             phase = .member
+            startWatching()
             events.append(.joined(me))
         }
         guard s >= nextSequence else {
@@ -154,6 +210,9 @@ extension GroupMember {
                 official.header = h
                 history.store(official)
                 deliverInOrder()
+                // A gap below stays a gap until asked for: nothing else
+                // (the next short BCAST neither) would show it.
+                if hasHeldAbove && history[nextSequence]?.accepted != true { askForRetransmission() }
             } else if e.accepted || m.count == GroupHeader.size {
                 statistics.duplicates += 1
                 return
@@ -165,7 +224,7 @@ extension GroupMember {
             let i = Int(h.sender.rawValue)
             if let b = buffered[i], b.id == h.messageID {
                 buffered[i] = nil
-                if !history.fits(s) { history.trim(below: nextSequence) }
+                makeRoom(for: s)
                 if admits(s), history.store(HistoryEntry(header: h, payload: b.payload, order: b.order)) { deliverInOrder() }
             }
             // Accepted, but its body never reached us: ask for all of it.
@@ -174,12 +233,21 @@ extension GroupMember {
         }
         // Room for what overtook a gap: nothing below the next delivery is
         // needed again by a member that is not the sequencer.
-        if !isSequencer && !history.fits(s) { history.trim(below: nextSequence) }
+        if !isSequencer { makeRoom(for: s) }
         guard admits(s), history.store(HistoryEntry(header: h, payload: Array(m[GroupHeader.size...]), order: order)) else {
             return   // too far ahead: a sync or a later gap brings it back
         }
         deliverInOrder()
         if hasHeldAbove && history[nextSequence]?.accepted != true { askForRetransmission() }
+    }
+
+    /// Frees the oldest slots `s` needs, but no more: what a member has
+    /// delivered stays while there is room, because a reset's coordinator
+    /// may have to collect it from this member.
+    func makeRoom(for s: SequenceNumber) {
+        guard !history.fits(s), s >= history.low else { return }
+        let needed = SequenceNumber(s.rawValue &- UInt32(history.capacity - 1))
+        history.trim(below: min(needed, nextSequence))
     }
 
     /// Whether a member has room for `s`: what it holds, read or not, stays
@@ -209,7 +277,7 @@ extension GroupMember {
                 payloadOrder = b.order
             }
             guard payload.count >= Header.size else { return }
-            if !history.fits(s) { history.trim(below: nextSequence) }
+            makeRoom(for: s)
             guard admits(s) else { return }
             var official = h
             official.type = .broadcast
@@ -218,6 +286,7 @@ extension GroupMember {
             guard history.store(e) else { return }
             if s > highestHeld { highestHeld = s }
         }
+        if history[nextSequence] == nil { askForRetransmission() }
         if rank <= Int(resilience) {
             let ack = GroupHeader(type: .ack, sender: me, incarnation: incarnation, sequence: s,
                                   messageID: h.messageID, expect: consumed)
@@ -233,7 +302,8 @@ extension GroupMember {
             nextSequence = s.next
             deliver(e)
         }
-        if !hasHeldAbove { retransmitDeadline = nil }
+        if !hasHeldAbove && catchUp == nil { retransmitDeadline = nil }
+        if catchUp != nil { resetProgress() }
     }
 
     func deliver(_ e: HistoryEntry) {
@@ -248,7 +318,8 @@ extension GroupMember {
             if h.sender != me, !isSequencer, let body = JoinBody.decode(&r, maxGroup: slots.count) {
                 // A fresh slot: nothing of a member that held it before.
                 slots[i] = MemberSlot(state: .member, address: body.newMember, rpcAddress: body.rows[i].rpcAddress,
-                                      expect: h.sequence)
+                                      expect: h.sequence, lastMessageID: h.messageID, lastSequence: h.sequence,
+                                      retrial: configuration.aliveRetrials)
             }
             unread.append(GroupDelivery(sequence: h.sequence, kind: kind, sender: h.sender, header: header, data: []))
             if h.sender == me { completed(h.messageID, at: h.sequence) }
@@ -256,8 +327,17 @@ extension GroupMember {
         case .leave:
             kind = .leave
             slots[i].state = .unused
+        case .result:
+            // The table was taken from the RESULT when it was accepted.
+            unread.append(GroupDelivery(sequence: h.sequence, kind: .reset, sender: h.sender, header: header, data: []))
+            return
         default:
             break
+        }
+        if !isSequencer {
+            // What a new sequencer needs to know retried requests by.
+            slots[i].lastMessageID = h.messageID
+            slots[i].lastSequence = h.sequence
         }
         let data = kind == .message ? r.rest() : []
         unread.append(GroupDelivery(sequence: h.sequence, kind: kind, sender: h.sender, header: header, data: data))
@@ -283,7 +363,7 @@ extension GroupMember {
 
     /// Asks the sequencer for the missing numbers from `nextSequence` on,
     /// a few at a time and not more often than RETRANSTIME.
-    func askForRetransmission(upTo last: SequenceNumber? = nil) {
+    func askForRetransmission(from target: MemberIndex? = nil, upTo last: SequenceNumber? = nil) {
         if let t = lastRetransmitAsk, now < t + configuration.retransmitGap {
             retransmitDeadline = t + configuration.retransmitGap
             return
@@ -292,10 +372,10 @@ extension GroupMember {
         var asked = 0
         var s = nextSequence
         let limit = last ?? SequenceNumber(nextSequence.rawValue &+ UInt32(history.capacity))
-        while s <= limit && asked < configuration.maxRetransmitPending && history.fits(s) {
+        while s <= limit && asked < configuration.maxRetransmitPending && admits(s) {
             if history[s]?.accepted != true {
                 let h = GroupHeader(type: .retransmit, sender: me, incarnation: incarnation, sequence: s, expect: consumed)
-                unicast(h.encoded(order: configuration.byteOrder), to: sequencer)
+                unicast(h.encoded(order: configuration.byteOrder), to: target ?? catchUp?.from ?? sequencer)
                 statistics.retransmitRequests += 1
                 asked += 1
             }

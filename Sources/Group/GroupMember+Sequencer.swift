@@ -31,7 +31,12 @@ extension GroupMember {
         }
         guard let i = index else { return }   // full: the joiner ends with BC_NOEXIST
         if slots[i].state == .unused {
-            slots[i] = MemberSlot(state: .joining, address: source, rpcAddress: l.rpcAddress, expect: nextSequence)
+            // Counted alive from here: liveness frees the slot of a joiner
+            // that goes silent, not of one whose JOINREQ is still coming.
+            slots[i] = MemberSlot(state: .joining, address: source, rpcAddress: l.rpcAddress, expect: nextSequence,
+                                  retrial: configuration.aliveRetrials)
+        } else {
+            heardFrom(MemberIndex(UInt16(i)))
         }
         let h = GroupHeader(type: .hereIs, sender: me, incarnation: incarnation)
         var m = h.encoded(order: configuration.byteOrder)

@@ -7,7 +7,7 @@ import AmoebaCore
 
 extension GroupMember {
     public var nextDeadline: Instant? {
-        earliest(requestDeadline, earliest(retransmitDeadline, syncDeadline))
+        earliest(earliest(requestDeadline, earliest(retransmitDeadline, syncDeadline)), earliest(aliveDeadline, resetDeadline))
     }
 
     /// Whether events wait to be collected.
@@ -25,7 +25,11 @@ extension GroupMember {
         }
         if let d = retransmitDeadline, d <= now {
             retransmitDeadline = nil
-            if isMember && !isSequencer && hasHeldAbove { askForRetransmission() }
+            if let c = catchUp, nextSequence <= c.upTo {
+                askForRetransmission(from: c.from, upTo: c.upTo)
+            } else if isMember && !isSequencer && hasHeldAbove {
+                askForRetransmission()
+            }
         }
         if let d = syncDeadline, d <= now {
             syncDeadline = nil
@@ -33,6 +37,17 @@ extension GroupMember {
                 sync(full: false)
                 syncDeadline = now + configuration.syncInterval
             }
+        }
+        if let d = aliveDeadline, d <= now {
+            aliveDeadline = nil
+            if isMember {
+                checkLiveness()
+                if isMember { aliveDeadline = now + configuration.aliveInterval }
+            }
+        }
+        if let d = resetDeadline, d <= now {
+            resetDeadline = nil
+            resetRoundTimedOut()
         }
     }
 

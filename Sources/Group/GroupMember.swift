@@ -23,6 +23,14 @@ struct MemberSlot {
     /// The last request the sequencer ordered for this member, and where.
     var lastMessageID = GroupMessageID(0)
     var lastSequence: SequenceNumber?
+    /// Liveness: checks left before the member is declared dead; below
+    /// zero it is dead (a DEAD came, or it stayed silent too long).
+    var retrial = 0
+    /// Heard from since the last liveness check.
+    var replied = true
+    /// Reset: what the member voted (its next number, or a `Vote` code).
+    var vote = Vote.silent
+    var isDead: Bool { retrial < 0 }
 }
 
 enum MemberPhase {
@@ -31,6 +39,12 @@ enum MemberPhase {
     /// HEREIS came; JOINREQ sent, waiting for the JOIN.
     case joining
     case member
+    /// A member is gone: nothing is sent or ordered until a reset.
+    case resetNeeded
+    /// This member runs the reset (grp_reset's coordinator).
+    case coordinating(ResetRound)
+    /// This member voted for `coordinator`'s reset and waits for its RESULT.
+    case cohort(coordinator: MemberIndex, retrials: Int, heard: Bool)
     case left
     case failed
 }
@@ -109,6 +123,18 @@ public final class GroupMember {
     var lastRetransmitAsk: Instant?
     /// Sequencer: when lagging members are next asked where they are.
     var syncDeadline: Instant?
+    /// When the watched members are next checked for signs of life.
+    var aliveDeadline: Instant?
+    /// When the reset's current round times out.
+    var resetDeadline: Instant?
+    /// Catching up from one member during a reset: ask it for what is
+    /// missing up to and including `upTo`.
+    var catchUp: (from: MemberIndex, upTo: SequenceNumber)?
+    /// The application asked for a reset (grp_reset) and waits for it.
+    var resetCall: ResetCall?
+    /// The new group's private addresses, drawn for `resetCall` while
+    /// this member is another's cohort, in case it must coordinate.
+    var resetAddresses: (FLIPAddress, FLIPAddress)?
 
     public internal(set) var statistics = GroupStatistics()
 
@@ -139,6 +165,7 @@ public final class GroupMember {
         g.groupAllAddress = FLIPAddress.random(using: &random)
         g.listenOnGroup()
         g.slots[0] = MemberSlot(state: .member, address: g.address, rpcAddress: rpcAddress, expect: .first)
+        g.startWatching()
         return g
     }
 
@@ -181,7 +208,8 @@ public final class GroupMember {
             return id
         }
         guard isMember else {
-            events.append(.sendFailed(id, .bcFail))
+            // During a reset: BC_ABORT, as Amoeba; the caller tries again.
+            events.append(.sendFailed(id, isResetting ? .bcAbort : .bcFail))
             return id
         }
         enqueue(PendingSend(id: id, type: .broadcastRequest, header: header, data: data, retrials: 0))
@@ -190,17 +218,19 @@ public final class GroupMember {
 
     /// grp_leave: the LEAVE carrying `header` is ordered like a message and
     /// delivered to every member, this one last of all (`.left`). A
-    /// sequencer may leave only as the last member until reset exists.
-    public func leave(_ header: Header, now time: Instant) {
+    /// sequencer may leave only as the last member (it would have to hand
+    /// the group on): otherwise `.sendFailed(id, BC_FAIL)` for the id
+    /// returned.
+    @discardableResult
+    public func leave(_ header: Header, now time: Instant) -> GroupMessageID {
         advance(time)
-        guard isMember else { return }
-        if isSequencer && liveMembers.count > 1 {
-            lastMessageID = lastMessageID.next
-            events.append(.sendFailed(lastMessageID, .bcFail))
-            return
-        }
         lastMessageID = lastMessageID.next
+        guard isMember, !(isSequencer && liveMembers.count > 1) else {
+            events.append(.sendFailed(lastMessageID, isResetting ? .bcAbort : .bcFail))
+            return lastMessageID
+        }
         enqueue(PendingSend(id: lastMessageID, type: .leaveRequest, header: header, data: [], retrials: 0))
+        return lastMessageID
     }
 
     /// grp_receive: the next message in the total order, if one is here.
@@ -281,7 +311,8 @@ public final class GroupMember {
     }
 
     func transmitHeadOnce() {
-        guard var p = outgoing.first else { return }
+        // During a reset requests wait; `resume` sends them afterwards.
+        guard var p = outgoing.first, isMember || isJoining else { return }
         if isSequencer {
             let i = Int(me.rawValue)
             if slots[i].lastMessageID >= p.id {
@@ -318,7 +349,20 @@ public final class GroupMember {
         var m = h.encoded(order: configuration.byteOrder)
         m += p.header.encoded(order: configuration.byteOrder)
         m += p.data
-        if p.retrials > 1 { statistics.requestRetransmissions += 1 }
+        if p.retrials > 1 {
+            statistics.requestRetransmissions += 1
+            // No answer costs the sequencer a liveness retrial, so a sender
+            // finds a dead sequencer within its retries (grp_send).
+            if p.type != .joinRequest {
+                let s = Int(sequencer.rawValue)
+                slots[s].retrial -= 1
+                if slots[s].retrial <= 0 {
+                    slots[s].retrial = -1
+                    enterReset()
+                    return
+                }
+            }
+        }
         if p.type == .broadcastRequest && UInt32(clamping: Header.size + p.data.count) >= large {
             // Method BB: the data goes to everybody at once; the sequencer
             // answers with a short BCAST that only gives it its number.
@@ -400,4 +444,6 @@ public struct GroupStatistics: Sendable, Equatable {
     public var announcedBB = 0
     public var acknowledgementsSent = 0
     public var acknowledgementsReceived = 0
+    /// Resets this member coordinated (rounds started, won or not).
+    public var resets = 0
 }

@@ -136,3 +136,40 @@ struct JoinBody: Equatable {
                         incarnation: Incarnation(rawValue: inc), resilience: res, large: large)
     }
 }
+
+/// What follows the Amoeba header in a RESULT (flgrp_marsh.c): the new
+/// group as the reset's coordinator built it. The addresses are the
+/// private ones: members listen on their public forms.
+struct ResultBody: Equatable {
+    var states: [MemberState]
+    var groupAddress: FLIPAddress
+    var groupAllAddress: FLIPAddress
+    var total: UInt16
+    var sequencer: MemberIndex
+    var incarnation: Incarnation
+
+    func encode(into w: inout [UInt8], order: ByteOrder) {
+        for s in states { GroupWire.put(s.rawValue, into: &w, order) }
+        w += groupAddress.bytes
+        w += groupAllAddress.bytes
+        GroupWire.put(total, into: &w, order)
+        GroupWire.put(sequencer.rawValue, into: &w, order)
+        GroupWire.put(incarnation.rawValue, into: &w, order)
+    }
+
+    /// `maxGroup` states, as the receiver's table has; nil when short,
+    /// when a state is unknown or the sequencer is not in the table.
+    static func decode(_ r: inout WireReader, maxGroup: Int) -> ResultBody? {
+        guard maxGroup >= 0, r.remaining / 4 >= maxGroup else { return nil }
+        var states: [MemberState] = []
+        states.reserveCapacity(maxGroup)
+        for _ in 0..<maxGroup {
+            guard let v = r.u32(), let s = MemberState(rawValue: v) else { return nil }
+            states.append(s)
+        }
+        guard let g = r.address(), let gAll = r.address(), let total = r.u16(), let seq = r.u16(),
+              let inc = r.u16(), Int(seq) < maxGroup else { return nil }
+        return ResultBody(states: states, groupAddress: g, groupAllAddress: gAll, total: total,
+                          sequencer: MemberIndex(seq), incarnation: Incarnation(rawValue: inc))
+    }
+}

@@ -70,6 +70,14 @@ struct History {
         }
     }
 
+    /// Forgets everything from `s` on: after a failure, numbers not yet
+    /// delivered may be given again by the new sequencer.
+    mutating func discard(from s: SequenceNumber) {
+        for i in slots.indices {
+            if let e = slots[i], e.header.sequence >= s { slots[i] = nil }
+        }
+    }
+
     /// Starts afresh at `s` (a joiner's first number).
     mutating func reset(to s: SequenceNumber) {
         for i in slots.indices { slots[i] = nil }

@@ -27,6 +27,8 @@ public final class Node<Owner> {
     var layers: [any NodeUpperLayer] = []
     /// Layers handed an event or a tick since outputs were last taken.
     var layersDriven: [Bool] = []
+    /// Places of removed layers, given to the next layers added.
+    var freeLayerPlaces: [Int] = []
 
     /// The latest time any call gave; events drained later happen then.
     var now = Instant.zero
@@ -81,12 +83,29 @@ public final class Node<Owner> {
         box.addInterface(mac: mac, weight: weight, trusted: trusted)
     }
 
-    /// Puts `layer` beside RPC on the box. The node holds it until shutdown.
+    /// Puts `layer` beside RPC on the box. The node holds it until it is
+    /// removed or the node shuts down.
     @discardableResult
     public func add(upperLayer layer: some NodeUpperLayer) -> NodeUpperLayerID {
+        if let i = freeLayerPlaces.popLast() {
+            layers[i] = layer
+            layersDriven[i] = false
+            return NodeUpperLayerID(rawValue: i)
+        }
         layers.append(layer)
         layersDriven.append(false)
         return NodeUpperLayerID(rawValue: layers.count - 1)
+    }
+
+    /// Takes a layer off the box (a group member whose program left or
+    /// went away), so that a long-lived node does not hand every event to
+    /// layers that are done. Its id may name a later layer.
+    public func remove(upperLayer id: NodeUpperLayerID) {
+        let i = id.rawValue
+        guard i >= 0, i < layers.count, !freeLayerPlaces.contains(i) else { return }
+        layers[i] = RemovedLayer()
+        layersDriven[i] = false
+        freeLayerPlaces.append(i)
     }
 
     /// The public FLIP address transactions leave from.
@@ -121,4 +140,11 @@ public final class Node<Owner> {
         transactionDeadline = nil
         slots.removeAll()
     }
+}
+
+/// What stands in a removed layer's place until another takes it.
+final class RemovedLayer: NodeUpperLayer {
+    func handle(_ event: FLIPEvent, now: Instant) {}
+    func tick(now: Instant) {}
+    var nextDeadline: Instant? { nil }
 }

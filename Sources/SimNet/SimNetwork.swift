@@ -103,6 +103,19 @@ public final class SimNetwork {
         node.isAlive = false
     }
 
+    /// Splits the network: a frame reaches a node only when sender and
+    /// receiver are on the same side. Nodes not named share one more side.
+    /// Frames already in flight still arrive, as on a real cut.
+    public func partition(_ sides: [[SimNode]]) {
+        for n in nodes { n.side = -1 }
+        for (k, side) in sides.enumerated() { for n in side { n.side = k } }
+    }
+
+    /// Joins the sides again.
+    public func heal() {
+        for n in nodes { n.side = 0 }
+    }
+
     /// A frame from a stranger on `segment` (an attacker's forgery): every
     /// live node on it receives it after the usual latency, without faults.
     public func inject(_ frame: [UInt8], on segment: SegmentID) {
@@ -229,7 +242,8 @@ public final class SimNetwork {
                 delay = delay + .microseconds(Int64(random.below(spread + 1)))
                 framesReordered += 1
             }
-            for a in segment.attached where a.node != node.index && nodes[a.node].isAlive {
+            for a in segment.attached where a.node != node.index && nodes[a.node].isAlive
+                && nodes[a.node].side == node.side {
                 sequence += 1
                 queue.push(InFlight(time: now + delay, sequence: sequence, node: a.node,
                                     interface: a.interface, frame: f))

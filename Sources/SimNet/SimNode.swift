@@ -27,6 +27,8 @@ public final class SimNode {
     /// The segment each interface is attached to, index for index.
     public let segments: [SegmentID]
     public internal(set) var isAlive = true
+    /// Which side of a partition the node is on (`SimNetwork.partition`).
+    public internal(set) var side = 0
     let index: Int
 
     init(name: String, node: Node<SimOwner>, interfaces: [InterfaceID], segments: [SegmentID], index: Int) {

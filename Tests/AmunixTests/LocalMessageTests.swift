@@ -17,6 +17,18 @@ import Testing
         .reply(call: 10, status: .rpcNotFound, header: header, data: [9]),
         .request(call: 11, header: header, data: []),
         .done(call: 12, status: .rpcAborted),
+        // The grp_* calls and their answers.
+        .group(call: 13, .create(port: Port(hex: "a1a2a3a4a5a6")!, GroupParameters(resilience: 1, maxGroup: 5))),
+        .group(call: 14, .join(header)),
+        .group(call: 15, .leave(group: 3, header)),
+        .group(call: 16, .send(group: 3, header, Array(repeating: 7, count: 12000))),
+        .group(call: 17, .receive(group: 65535)),
+        .group(call: 18, .reset(group: 3, minimum: 2, header)),
+        .group(call: 19, .info(group: 0)),
+        .groupAnswer(call: 20, .status(-21)),
+        .groupAnswer(call: 21, .message(GroupMessage(sequence: 1234, kind: .reset, sender: 2, more: 5, header: header,
+                                                     data: [1, 2]))),
+        .groupAnswer(call: 22, .info(GroupState(expect: 9, me: 1, sequencer: 0, members: [0, 1, 4]))),
     ]
 
     @Test func roundTrip() throws {
@@ -47,6 +59,9 @@ import Testing
         #expect(throws: LocalProtocolError.self) { try LocalMessage.decode(body: []) }
         #expect(throws: LocalProtocolError.self) { try LocalMessage.decode(body: [1, 1, 0, 0, 0, 5]) }
         #expect(throws: LocalProtocolError.self) { try LocalMessage.decode(body: [4, 1, 0, 0, 0, 5]) }
+        // An unknown group call, and a group message of an unknown kind.
+        #expect(throws: LocalProtocolError.self) { try LocalMessage.decode(body: [5, 1, 0, 0, 0, 99]) }
+        #expect(throws: LocalProtocolError.self) { try LocalMessage.decode(body: [68, 1, 0, 0, 0, 2, 0, 0, 0, 0, 9]) }
         var a = FrameAssembler()
         a.append([0xff, 0xff, 0xff, 0x7f])
         #expect(throws: LocalProtocolError.self) { try a.next() }

@@ -36,6 +36,15 @@ final class GroupHost {
     var messageCount = 0
     /// Called for each delivery as it is collected.
     var onDeliver: ((GroupDelivery) -> Void)?
+    /// When set, the program answers `.resetNeeded` with grp_reset asking
+    /// for at least this many members, as a replicated server would.
+    var autoReset: Int?
+    var resetsNeeded = 0
+    /// grp_reset's outcomes: the new group's sizes, and the failures.
+    var resets: [Int] = []
+    var resetFailures: [ErrorCode] = []
+    /// When the last reset finished, in virtual time.
+    var lastResetAt: Instant?
 
     init(_ net: SimNetwork, _ name: String, on segment: SegmentID, seed: UInt64) {
         self.net = net
@@ -70,6 +79,20 @@ final class GroupHost {
         return id
     }
 
+    /// Queues a message without running the network, keeping its payload
+    /// by id so a test can tell which ones the member was told were sent.
+    @discardableResult
+    func queue(_ data: [UInt8], command: UInt16 = 1) -> GroupMessageID {
+        let id = member!.send(Header(command: command), data, now: net.now)
+        payloads[id] = data
+        return id
+    }
+
+    var payloads: [GroupMessageID: [UInt8]] = [:]
+
+    /// The payloads of the messages this member was told were sent.
+    var toldSent: [[UInt8]] { sent.keys.compactMap { payloads[$0] } }
+
     func leave() {
         member!.leave(Header(command: 99), now: net.now)
         net.flush(sim)
@@ -97,6 +120,16 @@ final class GroupHost {
             case .sent(let id, let s): sent[id] = s
             case .sendFailed(let id, let c): failed[id] = c
             case .left: hasLeft = true
+            case .resetNeeded:
+                resetsNeeded += 1
+                if let minimum = autoReset {
+                    m.reset(Header(command: 77), minimum: minimum, now: net.now, using: &random)
+                    net.flush(sim)
+                }
+            case .reset(let total):
+                resets.append(total)
+                lastResetAt = net.now
+            case .resetFailed(let c): resetFailures.append(c)
             }
         }
     }
@@ -131,6 +164,20 @@ extension GroupConfiguration {
         c.syncInterval = .milliseconds(30)
         c.locateInterval = .milliseconds(5)
         c.maxRetrials = 1000
+        // Liveness only as a request's retries run out, as Amoeba ties
+        // them: these tests ride out long outages without a reset.
+        c.aliveRetrials = 1000
+        c.aliveInterval = .milliseconds(50)
+        return c
+    }
+
+    /// Timers for the liveness and reset tests: a silent member is dead
+    /// after ten checks 20 ms apart, a reset round lasts 20 ms.
+    static var fastReset: GroupConfiguration {
+        var c = GroupConfiguration.fastTest
+        c.aliveRetrials = 10
+        c.aliveInterval = .milliseconds(20)
+        c.resetTimeout = .milliseconds(20)
         return c
     }
 }

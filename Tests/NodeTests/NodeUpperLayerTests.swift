@@ -82,4 +82,29 @@ final class EchoLayer: NodeUpperLayer {
         #expect(lb.received.count == 1)
         #expect(lb.others > 0)
     }
+
+    /// A removed layer hears nothing more and its timers stop; the next
+    /// layer added takes its place.
+    @Test func aRemovedLayerIsOffTheBoxAndItsPlaceReused() {
+        let net = SimNetwork(seed: 32)
+        let seg = net.addSegment()
+        let a = NodeHost(net, "a", on: [seg], seed: 320)
+        let b = NodeHost(net, "b", on: [seg], seed: 321)
+        let la = EchoLayer(on: a.node, address: FLIPAddress(hex: "0c0c0c0c0c0c0c00")!)
+        let lb = EchoLayer(on: b.node, address: FLIPAddress(hex: "0d0d0d0d0d0d0d00")!)
+        a.sim.add(upperLayer: la)
+        let idB = b.sim.add(upperLayer: lb)
+        la.box.unicast([1], from: la.endpoint, to: lb.address, now: net.now)
+        net.flush(a.sim)
+        // b got it and owes an echo on a timer; removed before it fires.
+        #expect(net.run(until: { lb.received.count == 1 }, limit: .seconds(1)))
+        b.node.remove(upperLayer: idB)
+        la.box.unicast([2], from: la.endpoint, to: lb.address, now: net.now)
+        net.flush(a.sim)
+        net.run(for: .milliseconds(100))
+        #expect(lb.received.count == 1)
+        #expect(la.received.isEmpty)   // the echo never left
+        let lc = EchoLayer(on: b.node, address: FLIPAddress(hex: "0e0e0e0e0e0e0e00")!)
+        #expect(b.sim.add(upperLayer: lc) == idB)
+    }
 }

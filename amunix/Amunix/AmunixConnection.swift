@@ -144,7 +144,7 @@ public final class AmunixConnection: @unchecked Sendable {
 
     // MARK: plumbing
 
-    private func reserveCall(getreqOn port: AmoebaCore.Port? = nil) -> UInt32 {
+    func reserveCall(getreqOn port: AmoebaCore.Port? = nil) -> UInt32 {
         room.lock()
         defer { room.unlock() }
         let c = nextCall
@@ -158,7 +158,7 @@ public final class AmunixConnection: @unchecked Sendable {
     /// Sends `message` and waits for the answer to `call`, or (for a
     /// getreq) to a call it was swapped for; returns the answer and the
     /// call it answered.
-    private func exchange(_ message: LocalMessage, _ call: UInt32,
+    func exchange(_ message: LocalMessage, _ call: UInt32,
                           deadline: Deadline? = nil) throws(AmunixError) -> (LocalMessage, UInt32) {
         do {
             try send(message)
@@ -258,7 +258,7 @@ public final class AmunixConnection: @unchecked Sendable {
         }
     }
 
-    private func send(_ message: LocalMessage) throws(AmunixError) {
+    func send(_ message: LocalMessage) throws(AmunixError) {
         let frame = message.framed()
         writeLock.lock()
         defer { writeLock.unlock() }

@@ -22,6 +22,8 @@ public enum LocalMessage: Hashable, Sendable {
     case putrep(call: UInt32, header: Header, data: [UInt8])
     /// Withdraw a getreq that has no request yet.
     case cancel(call: UInt32)
+    /// A grp_* call (GroupLocalMessage.swift).
+    case group(call: UInt32, GroupCall)
 
     // Daemon to program.
     /// A transaction ended: `status` is OK with the reply, or the RPC error.
@@ -30,17 +32,19 @@ public enum LocalMessage: Hashable, Sendable {
     case request(call: UInt32, header: Header, data: [UInt8])
     /// A getreq or putrep ended without a request: its status.
     case done(call: UInt32, status: ErrorCode)
+    /// A grp_* call ended, or grp_receive has a message.
+    case groupAnswer(call: UInt32, GroupAnswer)
 
     enum Kind: UInt8 {
-        case trans = 1, getreq = 2, putrep = 3, cancel = 4
-        case reply = 65, request = 66, done = 67
+        case trans = 1, getreq = 2, putrep = 3, cancel = 4, group = 5
+        case reply = 65, request = 66, done = 67, groupAnswer = 68
     }
 
     /// The call number every message carries.
     public var call: UInt32 {
         switch self {
         case .trans(let c, _, _, _), .getreq(let c, _), .putrep(let c, _, _), .cancel(let c),
-             .reply(let c, _, _, _), .request(let c, _, _), .done(let c, _):
+             .reply(let c, _, _, _), .request(let c, _, _), .done(let c, _), .group(let c, _), .groupAnswer(let c, _):
             return c
         }
     }
@@ -95,6 +99,14 @@ extension LocalMessage {
             try! w.write(Kind.done.rawValue)
             try! w.write(call)
             try! w.write(status.rawValue)
+        case .group(let call, let g):
+            try! w.write(Kind.group.rawValue)
+            try! w.write(call)
+            g.encode(into: &w)
+        case .groupAnswer(let call, let a):
+            try! w.write(Kind.groupAnswer.rawValue)
+            try! w.write(call)
+            a.encode(into: &w)
         }
         var bytes = w.bytes
         let n = UInt32(bytes.count - 4)
@@ -138,6 +150,10 @@ extension LocalMessage {
                 let status = ErrorCode(rawValue: try r.readInt16())
                 try expectEnd(r)
                 return .done(call: call, status: status)
+            case .group:
+                return .group(call: call, try GroupCall.decode(from: &r))
+            case .groupAnswer:
+                return .groupAnswer(call: call, try GroupAnswer.decode(from: &r))
             }
         } catch let e as LocalProtocolError {
             throw e

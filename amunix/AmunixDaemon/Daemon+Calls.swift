@@ -68,7 +68,9 @@ extension Daemon {
             for _ in node.cancelGetreqs(where: { $0 == mine }) {
                 local.send(.done(call: call, status: .rpcAborted), to: conn)
             }
-        case .reply, .request, .done:
+        case .group(let call, let g):
+            handleGroup(call, g, from: conn, now: now)
+        case .reply, .request, .done, .groupAnswer:
             logger.warning("program on connection \(conn.id) sent a daemon-only message: ignored")
         }
     }
@@ -140,6 +142,7 @@ extension Daemon {
         for key in serving.keys where key.connection == conn.id { serving[key] = nil }
         let now = MonotonicClock.now
         node.abandon(where: { $0.connection == conn.id }, now: now)
+        dropGroups(of: conn.id, now: now)
         pump(now: now)
     }
 }

@@ -12,6 +12,7 @@
 import AmoebaCore
 import Amunix
 import FLIP
+import Group
 import Logging
 import Node
 import RPC
@@ -44,6 +45,11 @@ public final class Daemon: @unchecked Sendable {
     var outputs: [NodeOutput<DaemonOwner>] = []
     /// Host-server slots that could not be opened yet (see `listen`).
     var listensOwed: [HostedKind] = []
+    /// Group members hosted for programs (Daemon+Groups.swift).
+    let groups = HostedGroups()
+    /// Timers and sizes for the members programs create or join:
+    /// Amoeba's defaults unless the configuration says otherwise.
+    var groupConfiguration: GroupConfiguration { configuration.group }
 
     private let wakeRead: Int32
     private let wakeWrite: Int32
@@ -274,7 +280,7 @@ public final class Daemon: @unchecked Sendable {
                 case .requestArrived(let owner, let slot, let request):
                     requestArrived(owner, slot, request, now: now)
                 case .upperLayerReady:
-                    break
+                    serviceGroups(now: now)
                 }
             }
         }

@@ -3,6 +3,7 @@
 
 import AmoebaCore
 import FLIP
+import Group
 import RPC
 
 public struct DaemonConfiguration: Sendable {
@@ -22,6 +23,9 @@ public struct DaemonConfiguration: Sendable {
     public var flip = FLIPConfiguration()
     /// The RPC machine's knobs (timers, limits).
     public var rpc = RPCConfiguration()
+    /// Timers of the group members hosted for programs (grp_create and
+    /// grp_join); the sizes come from grp_create's arguments.
+    public var group = GroupConfiguration()
     /// Seed for addresses and ports; nil takes one from the system.
     public var seed: UInt64?
 

@@ -66,6 +66,12 @@ struct AmunixD: AsyncParsableCommand {
     @Option(name: .customLong("max-retrials"), help: "RPC: unanswered timeouts before a transaction fails.")
     var maxRetrials: Int?
 
+    @Option(name: .customLong("group-reply-ms"), help: "Groups: how long a member waits for its message to be ordered before sending it again (grp_set's reply; Amoeba's default 1000).")
+    var groupReply: Int64?
+
+    @Option(name: .customLong("group-alive-ms"), help: "Groups: between liveness checks of members (grp_set's alive; default 10000).")
+    var groupAlive: Int64?
+
     @Option(name: .customLong("crash-timeout-ms"), help: "RPC: silence after which the other end is taken for dead.")
     var crashTimeout: Int64?
 
@@ -117,6 +123,8 @@ struct AmunixD: AsyncParsableCommand {
         if let v = enquireInterval { config.rpc.enquireInterval = .milliseconds(v) }
         if let v = maxRetrials { config.rpc.maxRetrials = v }
         if let v = crashTimeout { config.rpc.crashTimeout = .milliseconds(v) }
+        if let v = groupReply { config.group.replyTimeout = .milliseconds(v) }
+        if let v = groupAlive { config.group.aliveInterval = .milliseconds(v) }
         if let c = flipCredit {
             config.flip.initialCredit = c
             config.flip.creditThreshold = max(1, c / 2)
