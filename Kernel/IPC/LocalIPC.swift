@@ -147,18 +147,26 @@ enum LocalIPC {
             let me = Scheduler.current!
             me.transaction = nil
             listener.pushIdle(me)
-            while me.transaction == nil {
-                if me.killed {
-                    listener.removeIdle(me)
-                    retireIfUnused(listener)
-                    return nil
-                }
-                Scheduler.block()
-            }
-            let t = me.transaction.unsafelyUnwrapped
-            me.transaction = nil
-            return t
+            return awaitRequest(me, idleOn: listener)
         }
+    }
+
+    /// Waits, parked idle on `listener` already, for the request a client
+    /// hands this thread; nil when its process ended meanwhile (it leaves
+    /// the idle list, and the port is retired if nobody else serves it).
+    /// Interrupts off.
+    private static func awaitRequest(_ me: KThread, idleOn listener: PortListener) -> Transaction? {
+        while me.transaction == nil {
+            if me.killed {
+                listener.removeIdle(me)
+                retireIfUnused(listener)
+                return nil
+            }
+            Scheduler.block()
+        }
+        let t = me.transaction.unsafelyUnwrapped
+        me.transaction = nil
+        return t
     }
 
     /// The listener of `getPort`, noted as served by `process` (so its end closes it).
@@ -195,17 +203,7 @@ enum LocalIPC {
             } else {
                 listener.pushIdle(me)
             }
-            while me.transaction == nil {
-                if me.killed {
-                    listener.removeIdle(me)
-                    retireIfUnused(listener)
-                    return nil
-                }
-                Scheduler.block()
-            }
-            let t = me.transaction.unsafelyUnwrapped
-            me.transaction = nil
-            return t
+            return awaitRequest(me, idleOn: listener)
         }
     }
 
