@@ -53,6 +53,12 @@ enum FileServers {
             return
         }
         soap.clock = { Int32(truncatingIfNeeded: now()) }
+        // Uncommitted files are held whole in the kernel heap until their
+        // commit: bounded by the heap, not by the Linux server's 512 MB, or
+        // anyone holding a create capability could run the kernel out of
+        // memory. Past the bound the oldest uncommitted file gives way.
+        bullet.pendingLimits.bytes = Int(Kernel.heapSize) / 4
+        bullet.pendingLimits.files = 64
         let root: Capability
         if let saved = readLabel(label) {
             root = saved
