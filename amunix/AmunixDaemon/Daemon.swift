@@ -237,11 +237,20 @@ public final class Daemon: @unchecked Sendable {
             }
         }
         let after = MonotonicClock.now
-        for c in local.stalled(at: after) {
+        if let due = local.nextStallDeadline, due <= after { dropStalled(now: after) }
+        tickAll(now: after)
+    }
+
+    /// Disconnects the programs stalled half-way through a frame past the
+    /// deadline (rare: only reached when the earliest deadline has passed).
+    private func dropStalled(now: Instant) {
+        let stalled = local.connections.values.filter { c in
+            c.partialSince.map { now - $0 >= LocalAPIServer.partialFrameDeadline } ?? false
+        }
+        for c in stalled {
             logger.warning("program on connection \(c.id) stalled half-way through a frame for \(LocalAPIServer.partialFrameDeadline.microseconds / 1_000_000) s: disconnected")
             drop(c)
         }
-        tickAll(now: after)
     }
 
     private func nextDeadline() -> Instant? {

@@ -143,14 +143,16 @@ final class LocalAPIServer {
         return result
     }
 
-    /// Connections whose begun frame has waited past the deadline.
-    func stalled(at now: Instant) -> [LocalConnection] {
-        connections.values.filter { c in c.partialSince.map { now - $0 >= LocalAPIServer.partialFrameDeadline } ?? false }
-    }
-
     /// When the next stalled frame's deadline falls, if any frame is begun.
+    /// Asked every turn of the loop: a walk, no array made.
     var nextStallDeadline: Instant? {
-        connections.values.compactMap { $0.partialSince.map { $0 + LocalAPIServer.partialFrameDeadline } }.min()
+        var earliest: Instant? = nil
+        for c in connections.values {
+            guard let since = c.partialSince else { continue }
+            let due = since + LocalAPIServer.partialFrameDeadline
+            if earliest.map({ due < $0 }) ?? true { earliest = due }
+        }
+        return earliest
     }
 
     private func readAvailable(_ conn: LocalConnection) -> ReadResult {
