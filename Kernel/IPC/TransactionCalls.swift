@@ -20,7 +20,7 @@ enum TransactionCalls {
         let process = c.process
         guard process.transactionsInFlight < Limits.transactionsInFlight else { return .refused(.noSpace) }
         let hp = header.baseAddress.unsafelyUnwrapped
-        let message = Message(header: RawHeader.load(from: hp), body: request.isEmpty ? [] : Array(request))
+        let message = self.message(header, request)
         process.transactionsInFlight += 1
         defer { process.transactionsInFlight -= 1 }
         guard let t = LocalIPC.send(message) else {
@@ -64,7 +64,7 @@ enum TransactionCalls {
         let me = Scheduler.current.unsafelyUnwrapped
         let held = me.serving
         me.serving = nil
-        let reply = Message(header: RawHeader.load(from: replyHeader.baseAddress!), body: data.isEmpty ? [] : Array(data))
+        let reply = message(replyHeader, data)
         let port = RawHeader.load(from: requestHeader.baseAddress!).port
         guard let t = LocalIPC.replyAndGetRequest(held, reply, on: port, for: c.process) else {
             return .refused(.rpcFailure)   // its process ended; it stops on the way out
@@ -105,9 +105,15 @@ enum TransactionCalls {
         guard data.count <= Limits.messageBytes else { return .refused(.argumentBad) }
         let me = Scheduler.current!
         guard let t = me.serving else { return .refused(.notNow) }
-        let h = RawHeader.load(from: header.baseAddress!)
         me.serving = nil
-        LocalIPC.putReply(t, Message(header: h, body: data.isEmpty ? [] : Array(data)))
+        LocalIPC.putReply(t, message(header, data))
         return .returns(0)
+    }
+
+    /// A request or reply as the caller laid it out: its header, and its data copied
+    /// into the kernel (none allocated for an empty one).
+    @inline(__always)
+    private static func message(_ header: UnsafeMutableRawBufferPointer, _ data: UnsafeMutableRawBufferPointer) -> Message {
+        Message(header: RawHeader.load(from: header.baseAddress.unsafelyUnwrapped), body: data.isEmpty ? [] : Array(data))
     }
 }
