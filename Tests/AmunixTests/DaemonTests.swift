@@ -6,7 +6,7 @@
 
 import AmoebaCore
 @testable import Amunix
-import AmunixDaemon
+@testable import AmunixDaemon
 import Foundation
 import Logging
 import Testing
@@ -242,6 +242,45 @@ final class DaemonPair: @unchecked Sendable {
         #expect(group.wait(timeout: .now() + 30) == .success)
         #expect(refused.value >= 40 - 96 / 4, "calls past the program's share should be refused")
         greedy.close()
+        other.close()
+    }
+
+    /// A program cannot grow the daemon's group tables without bound: at
+    /// most 16 members of its own, and 64 grp_receive calls waiting on one.
+    @Test func aProgramsGroupsAreBounded() throws {
+        let pair = try DaemonPair("groups")
+        defer { #expect(pair.stop()) }
+        let greedy = try pair.connect("a")
+        let other = try pair.connect("a")
+        var g = SystemRandomNumberGenerator()
+        var made: [GroupID] = []
+        var refusal: AmunixError? = nil
+        for _ in 0..<20 {
+            do { made.append(try greedy.grpCreate(port: AmoebaCore.Port.random(using: &g))) } catch {
+                refusal = error
+                break
+            }
+        }
+        #expect(made.count == HostedGroups.perProgram)
+        #expect(refusal == .rpc(.noSpace))
+        #expect((try? other.grpCreate(port: AmoebaCore.Port.random(using: &g))) != nil, "another program still may")
+
+        let waiting = DispatchGroup()
+        let refused = Locked(0)
+        let first = made[0]
+        for _ in 0..<(HostedGroups.waitingCalls + 6) {
+            waiting.enter()
+            Thread {
+                do { _ = try greedy.grpReceive(first) } catch {
+                    if (error as? AmunixError) == .rpc(.noSpace) { refused.add(1) }
+                }
+                waiting.leave()
+            }.start()
+        }
+        Thread.sleep(forTimeInterval: 1)
+        #expect(refused.value == 6)
+        greedy.close()   // the waiting calls end with the connection
+        #expect(waiting.wait(timeout: .now() + 10) == .success)
         other.close()
     }
 

@@ -43,8 +43,25 @@ final class HostedGroup {
 
 /// The daemon's hosted members by id.
 final class HostedGroups {
+    /// Members one program may have at once, and all programs together:
+    /// each holds a history of messages, and an id is 16 bits. Past either
+    /// a create or join is refused with STD_NOSPACE.
+    static let perProgram = 16
+    static let total = 1024
+    /// grp_send and grp_receive calls one member may have waiting: a
+    /// program that piles more gets STD_NOSPACE for the excess.
+    static let waitingCalls = 64
+
     var byID: [UInt16: HostedGroup] = [:]
     private var nextID: UInt16 = 0
+
+    /// Whether `connection` may have one more member.
+    func hasRoom(for connection: Int) -> Bool {
+        guard byID.count < HostedGroups.total else { return false }
+        var mine = 0
+        for g in byID.values where g.connection == connection { mine += 1 }
+        return mine < HostedGroups.perProgram
+    }
 
     func add(connection: Int, member: GroupMember) -> HostedGroup {
         while byID[nextID] != nil { nextID &+= 1 }
@@ -64,6 +81,15 @@ extension Daemon {
                 return nil
             }
             return h
+        }
+        switch g {
+        case .create, .join:
+            guard groups.hasRoom(for: conn.id) else {
+                answer(.status(Int32(ErrorCode.noSpace.rawValue)))
+                return
+            }
+        default:
+            break
         }
         switch g {
         case .create(let port, let p):
@@ -96,9 +122,17 @@ extension Daemon {
             h.leaveID = h.member.leave(header, now: now)
         case .send(let id, let header, let data):
             guard let h = mine(id) else { return }
+            guard h.sendCalls.count < HostedGroups.waitingCalls else {
+                answer(.status(Int32(ErrorCode.noSpace.rawValue)))
+                return
+            }
             h.sendCalls[h.member.send(header, data, now: now)] = call
         case .receive(let id):
             guard let h = mine(id) else { return }
+            guard h.receiveCalls.count < HostedGroups.waitingCalls else {
+                answer(.status(Int32(ErrorCode.noSpace.rawValue)))
+                return
+            }
             h.receiveCalls.append(call)
         case .reset(let id, let minimum, let header):
             guard let h = mine(id) else { return }
