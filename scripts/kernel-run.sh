@@ -169,9 +169,12 @@ if [ -n "$disk" ]; then
     bytes=${BASH_REMATCH[1]}
     case "${BASH_REMATCH[2]}" in K) bytes=$((bytes << 10)) ;; M) bytes=$((bytes << 20)) ;; G) bytes=$((bytes << 30)) ;; esac
     { [ "$bytes" -ge 512 ] && [ $((bytes % 512)) = 0 ]; } || { echo "kernel-run: --disk-size must be a positive multiple of 512 bytes" >&2; exit 2; }
-    truncate -s "$bytes" "$disk" || { echo "kernel-run: cannot create $disk" >&2; exit 1; }
+    # Created 0600 from the first byte: the servers keep their secrets (every
+    # directory's and file's check field, the root capability) on it.
+    (umask 077; truncate -s "$bytes" "$disk") || { echo "kernel-run: cannot create $disk" >&2; exit 1; }
   fi
   [ -f "$disk" ] && [ -r "$disk" ] && [ -w "$disk" ] || { echo "kernel-run: $disk is not a readable and writable file" >&2; exit 1; }
+  chmod 600 "$disk"   # an existing image too, as the state folder is made 0700
   net+=(-drive "file=$disk,format=raw,if=none,id=disk0,cache=writeback" -device virtio-blk-pci,drive=disk0)
 fi
 

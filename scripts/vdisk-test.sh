@@ -68,6 +68,8 @@ BLOCKS=32768   # 16 MiB of 512-byte blocks
 grep -q "\[disk\] virtio-blk irq [0-9]*: $BLOCKS blocks (16384 KB), write cache on" "$W/node0.console.1" \
   && ok "the node found its disk: $(grep '\[disk\]' "$W/node0.console.1")" || bad "no disk line: $(grep disk "$W/node0.console.1")"
 [[ $(stat -c %s "$IMAGE") == $((16 << 20)) ]] && ok "kernel-run --disk created a 16 MiB image" || bad "image size $(stat -c %s "$IMAGE")"
+# The image holds the servers' secrets (check fields, the root capability): its owner's alone.
+[[ $(stat -c %a "$IMAGE") == 600 ]] && ok "the image is created 0600" || bad "image mode $(stat -c %a "$IMAGE")"
 out=$(t dir / 2>&1)
 [[ $out == *"vdisk:00"* ]] && ok "the kernel directory lists vdisk:00" || bad "dir /: $out"
 
