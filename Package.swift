@@ -189,7 +189,7 @@ let package = Package(
         .executableTarget(name: "put", dependencies: ["ShellSupport", "DirectoryProtocol", "Bullet", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/put"),
         .executableTarget(
             name: "amoeba-init",
-            dependencies: ["AmoebaClient", "AmoebaNames", "Amunix", "Bullet", "DirectoryProtocol", "Directory", "DiskStorage",
+            dependencies: ["AmoebaClient", "AmoebaNames", "Amunix", "BlockStorage", "Bullet", "DirectoryProtocol", "Directory", "DiskStorage", "Storage",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/amoeba-init"),
         .executableTarget(name: "ax", dependencies: ["ShellSupport", "ProcessDescriptor", "AmoebaClient", "AmoebaNames", "Amunix", "DirectoryProtocol",

@@ -20,11 +20,14 @@
 #   commit is there, intact, and the store goes on
 #   the directory and file servers on the node's disk (`servers`): dir,
 #   mkd, put and get from Linux; killed and booted again, all of it back
+#   amoeba-init --servers-on node0 --disk: the name space made on Linux in
+#   the stopped node's image (refused while QEMU runs on it), served by the
+#   node; its root capability still works after a SIGKILL and a reboot
 # Prints "N passed, M failed" and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
-for t in amunixd std_info std_status std_restrict dir mkd put get vdisk cap; do
+for t in amunixd amoeba-init std_info std_status std_restrict dir mkd put get vdisk cap; do
   [[ -x "$BIN/$t" ]] || { echo "missing $BIN/$t: run swift build first"; exit 1; }
 done
 [[ -f .build-kernel/kernel.elf ]] || scripts/kernel-build.sh >/dev/null 2>&1 || { echo "kernel build failed"; exit 1; }
@@ -270,6 +273,46 @@ done
   || bad "stream: $acked acknowledged, $lost lost"
 out=$(t mkd /home/s/after 2>&1 && t dir /home/s 2>&1 | grep -cw after)
 [[ $out == 1 ]] && ok "the name space goes on after the crash" || bad "after the crash: $out"
+
+# amoeba-init --servers-on node0 --disk IMAGE: the name space made on Linux
+# in the (stopped) node's disk image, as it is made in store folders for a
+# Linux host; the node booted from the image with `servers` serves it, and
+# the root capability amoeba-init wrote still works after a SIGKILL and a
+# reboot.
+pkill -9 -P "$nodepid"; kill -9 "$nodepid" 2>/dev/null; wait "$nodepid" 2>/dev/null
+mkdir -p "$W/initbin"
+head -c 5000 /dev/urandom >"$W/initbin/small"; head -c 70000 /dev/urandom >"$W/initbin/large"
+out=$("$BIN/amoeba-init" --disk "$W/init.img" --disk-size 16M --host "a=$W/a" --host "node0=$W/node0" --servers-on node0 \
+  --root-file "$W/init-root.cap" --bin "$W/initbin" 2>&1); rc=$?
+[[ $rc == 0 && -s $W/init-root.cap && $(stat -c %s "$W/init.img") == $((16 << 20)) && $(stat -c %a "$W/init.img") == 600 ]] \
+  && ok "amoeba-init --servers-on node0 --disk: a 16 MiB image (0600) holding the name space: $(head -1 <<<"$out")" || bad "amoeba-init --disk: rc=$rc $out"
+IMAGE="$W/init.img" WORDS=servers
+boot
+grep -q "\[servers\] soap (8 directories) and bullet (2 files) on the disk; root $(cat "$W/init-root.cap")" "$console" && ! grep -q "fresh name space" "$console" \
+  && ok "the node serves amoeba-init's name space: $(grep '\[servers\] soap' "$console" | cut -c1-60)" || bad "the node's servers: $(grep servers "$console")"
+out=$("$BIN/amoeba-init" --disk "$W/init.img" --host "node0=$W/node0" --servers-on node0 --root-file "$W/init-root2.cap" 2>&1); rc=$?
+[[ $rc == 1 && $out == *"in use"* && ! -e $W/init-root2.cap ]] && ok "amoeba-init on the image of a running node: refused ($out)" || bad "amoeba-init beside QEMU: rc=$rc $out"
+export AMOEBA_ROOT="$W/init-root.cap"
+out=$(t dir / 2>&1)
+[[ $(sort <<<"$out" | xargs) == "bin home hosts profile" ]] && ok "dir / with amoeba-init's root: $(echo $out)" || bad "dir /: $out"
+t get /bin/small 2>/dev/null | cmp -s - "$W/initbin/small" && t get /bin/large 2>/dev/null | cmp -s - "$W/initbin/large" \
+  && ok "/bin/small and /bin/large (--bin) read back from the node's file server" || bad "get /bin: $(t dir /bin 2>&1)"
+out=$(t dir /hosts/node0 2>&1); out2=$(t std_info /hosts/a/sys 2>&1)
+noderoot=$(t dir -k /hosts/node0 2>/dev/null | awk '$1 == "root" { print $2 }')
+[[ $out == *soap* && $out == *bullet* && $noderoot == "$(cat "$W/init-root.cap")" && -n $out2 && $out2 != *STD_* && $out2 != *RPC_* ]] \
+  && ok "/hosts/node0 is the node's kernel directory, its root row amoeba-init's root; /hosts/a/sys answers ($out2)" || bad "hosts: $out / root $noderoot / $out2"
+out=$(t put /home/file <"$W/file" 2>&1 && t mkd /home/made 2>&1 && t get /home/file | cmp - "$W/file" 2>&1); rc=$?
+[[ $rc == 0 ]] && ok "put, mkd and get under amoeba-init's root on the node" || bad "put/mkd/get: $out"
+pkill -9 -P "$nodepid"; kill -9 "$nodepid" 2>/dev/null; wait "$nodepid" 2>/dev/null
+boot
+out=$(t dir /home 2>&1)
+t get /home/file 2>/dev/null | cmp -s - "$W/file" && t get /bin/large 2>/dev/null | cmp -s - "$W/initbin/large" && [[ $(sort <<<"$out" | xargs) == "file made" ]] \
+  && ok "after SIGKILL and a reboot amoeba-init's root capability still works: /home holds $(echo $out), both files intact" || bad "after the reboot: $out"
+pkill -9 -P "$nodepid"; kill -9 "$nodepid" 2>/dev/null; wait "$nodepid" 2>/dev/null
+out=$("$BIN/amoeba-init" --disk "$W/init.img" --host "node0=$W/node0" --servers-on node0 --root-file "$W/init-root2.cap" 2>&1); rc=$?
+[[ $rc == 1 && $out == *"already holds a name space"* ]] && ok "amoeba-init on an image with a name space: refused" || bad "second amoeba-init: rc=$rc $out"
+out=$("$BIN/amoeba-init" --soap-store "$W/s1" --bullet-store "$W/b1" --host "node0=$W/node0" --servers-on node0 --root-file "$W/init-root2.cap" 2>&1); rc=$?
+[[ $rc == 1 && $out == *"give --disk"* ]] && ok "--servers-on a kernel node without --disk: refused" || bad "servers-on without --disk: rc=$rc $out"
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

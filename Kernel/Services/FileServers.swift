@@ -11,12 +11,11 @@
 // thread, and a request reaches it by the same local hand-off a kernel
 // server gets. One thread per server, since a handler is not reentrant.
 //
-// The disk: blocks 0-63 hold a label (the root directory's capability, so
-// the same root comes back after a reboot, as the servers' ports do from
-// their stores); an eighth of the disk (at least 402 blocks) is the
-// directory server's store, the rest the file server's. A fresh disk gets
-// what amoeba-init makes on Linux: a root with the columns owner, group and
-// other, /home, /hosts, /profile/cap/bulletsvr/default.
+// The disk is laid out as Servers/BlockStorage/ServerDisk.swift says (a
+// label naming the root, the directory store, the file store), the layout
+// amoeba-init fills a node's image with on Linux (`--disk`). A fresh disk
+// gets what amoeba-init would make: a root with the columns owner, group
+// and other, /home, /hosts, /profile/cap/bulletsvr/default.
 import AmoebaClient
 import AmoebaCore
 import BlockStorage
@@ -27,21 +26,16 @@ import NodeServers
 import Storage
 
 enum FileServers {
-    static let labelBlocks: UInt64 = 64
-    /// "AmRt": the label's magic.
-    static let labelMagic: [UInt8] = [0x41, 0x6D, 0x52, 0x74]
-
     static func start(in directory: NodeDirectory) {
         guard Kernel.commandLine.has("servers"), let device = VirtualDisk.device else { return }
-        let soapBlocks = max(402, device.blockCount / 8)
-        guard device.blockCount >= labelBlocks + soapBlocks + 402 else {
+        guard let layout = ServerDisk(blockCount: device.blockCount) else {
             print("[servers] the disk is too small for the servers (\(device.blockCount) blocks)")
             return
         }
-        let label = DiskVolume(device: device, first: 0, count: labelBlocks)
-        let soapVolume = DiskVolume(device: device, first: labelBlocks, count: soapBlocks)
-        let bulletVolume = DiskVolume(device: device, first: labelBlocks + soapBlocks,
-                                      count: device.blockCount - labelBlocks - soapBlocks)
+        let disk = DiskVolume(device: device, first: 0, count: device.blockCount)
+        let label = VolumeSlice(disk, layout.label)
+        let soapVolume = VolumeSlice(disk, layout.directoryStore)
+        let bulletVolume = VolumeSlice(disk, layout.fileStore)
         let now = { Kernel.bootUnixSeconds + Int64(Clock.now().microseconds / 1_000_000) }
         let soap: DirectoryServer<BlockStore>
         let bullet: BulletServer<BlockStore>
@@ -102,19 +96,12 @@ enum FileServers {
         return root
     }
 
-    /// The label block: magic, the root capability, a CRC-32 of both.
-    private static func readLabel(_ v: DiskVolume) -> Capability? {
-        guard let b = try? v.readBlocks(0, count: 1), Array(b[0..<4]) == labelMagic else { return nil }
-        let crc = UInt32(b[20]) | UInt32(b[21]) << 8 | UInt32(b[22]) << 16 | UInt32(b[23]) << 24
-        guard crc == CRC32.of(Array(b[0..<20])) else { return nil }
-        return Capability(bytes: Array(b[4..<20]))
+    private static func readLabel(_ v: VolumeSlice) -> Capability? {
+        guard let b = try? v.readBlocks(0, count: 1) else { return nil }
+        return ServerDisk.root(inLabel: b)
     }
 
-    private static func writeLabel(_ v: DiskVolume, _ root: Capability) -> Bool {
-        var b = labelMagic + root.bytes
-        let crc = CRC32.of(b)
-        b += [UInt8(truncatingIfNeeded: crc), UInt8(truncatingIfNeeded: crc >> 8), UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 24)]
-        b += [UInt8](repeating: 0, count: 512 - b.count)
-        return (try? v.writeBlocks(0, b)) != nil && (try? v.flush()) != nil
+    private static func writeLabel(_ v: VolumeSlice, _ root: Capability) -> Bool {
+        (try? v.writeBlocks(0, ServerDisk.labelBlock(root: root))) != nil && (try? v.flush()) != nil
     }
 }

@@ -1,7 +1,11 @@
 // amoeba-init: set up a fresh system's name space, before its servers run.
 //
 // It opens the directory server's and the file server's stores directly
-// (both are locked, so this refuses to run beside a live server), creates
+// (both are locked, so this refuses to run beside a live server): on Linux
+// their store folders, for a kernel node (`--servers-on NODE --disk IMAGE`)
+// the node's disk image, laid out as the node's own servers read it
+// (Servers/BlockStorage/ServerDisk.swift), with the root's capability in
+// its label so that the node lists it as `root`. Then it creates
 // the root directory with the columns owner, group and other, and fills it
 // through the real request handler:
 //
@@ -29,11 +33,13 @@ import AmoebaCore
 import AmoebaNames
 import Amunix
 import ArgumentParser
+import BlockStorage
 import Bullet
 import Directory
 import DirectoryProtocol
 import DiskStorage
 import Foundation
+import Storage
 
 @main
 struct AmoebaInit: ParsableCommand {
@@ -43,14 +49,23 @@ struct AmoebaInit: ParsableCommand {
         discussion: """
         Example: amoeba-init --soap-store /var/lib/amoeba/soap --bullet-store /var/lib/amoeba/bullet \\
                    --host a=/run/amunix --servers-on a --publish /run/amunix
-        then start soap-server and bullet-server on those stores.
+        then start soap-server and bullet-server on those stores. Or, for the servers on a kernel node
+        (stopped; its state folder from an earlier boot holds host.cap):
+          amoeba-init --disk node0.img --host node0=node0-state --host a=/run/amunix --servers-on node0 --publish /run/amunix
+        then boot it: kernel-run.sh --disk node0.img --state node0-state ... servers
         """)
 
     @Option(name: .customLong("soap-store"), help: "The directory server's store folder (must hold no directories yet).")
-    var soapStore: String
+    var soapStore: String?
 
     @Option(name: .customLong("bullet-store"), help: "The file server's store folder.")
-    var bulletStore: String
+    var bulletStore: String?
+
+    @Option(name: .customLong("disk"), help: "Instead of the two stores: the disk image of the kernel node named by --servers-on (not running), created when missing.")
+    var disk: String?
+
+    @Option(name: .customLong("disk-size"), help: "The size of a new --disk image: bytes, or with a K, M or G suffix.")
+    var diskSize: String = "64M"
 
     @Option(name: .customLong("host"), help: "NAME=FOLDER: a host and the state folder where its amunixd wrote host.cap, sys.cap, ... (or a kernel node's state folder, holding only host.cap). Repeat.")
     var hosts: [String] = []
@@ -77,6 +92,22 @@ struct AmoebaInit: ParsableCommand {
         if let s = serversOn, !hosts.contains(where: { $0.hasPrefix(s + "=") }) {
             throw ValidationError("--servers-on \(s) is not one of the --host names")
         }
+        if disk != nil {
+            guard soapStore == nil, bulletStore == nil else { throw ValidationError("--disk takes the place of --soap-store and --bullet-store") }
+            guard serversOn != nil else { throw ValidationError("--disk needs --servers-on, the kernel node booting from it") }
+            guard diskBytes != nil else { throw ValidationError("--disk-size \(diskSize) is not a positive multiple of 512 bytes (e.g. 64M)") }
+        } else if soapStore == nil || bulletStore == nil {
+            throw ValidationError("give --soap-store and --bullet-store, or --disk for a kernel node")
+        }
+    }
+
+    /// --disk-size in bytes.
+    private var diskBytes: Int64? {
+        guard let unit = diskSize.last else { return nil }
+        let shift: Int64 = unit == "K" ? 10 : unit == "M" ? 20 : unit == "G" ? 30 : 0
+        guard let n = Int64(shift == 0 ? diskSize : String(diskSize.dropLast())), n > 0, n <= (1 << 40) >> shift else { return nil }
+        let bytes = n << shift
+        return bytes % 512 == 0 ? bytes : nil
     }
 
     func run() throws {
@@ -93,17 +124,79 @@ struct AmoebaInit: ParsableCommand {
     struct SetupError: Error { let message: String }
 
     func setUp() throws {
-        let soap: DirectoryServer<DiskStore>
-        let bullet: BulletServer<DiskStore>
+        let root: Capability
+        if let disk {
+            root = try setUpOnDisk(disk)
+        } else {
+            let soap: DirectoryServer<DiskStore>
+            let bullet: BulletServer<DiskStore>
+            do {
+                soap = try DirectoryServer(store: try DiskStore(path: soapStore!), generator: SystemRandomNumberGenerator())
+                bullet = try BulletServer(store: try DiskStore(path: bulletStore!), generator: SystemRandomNumberGenerator())
+            } catch {
+                throw SetupError(message: "cannot open the stores (\(error)); is a server running on them?")
+            }
+            guard soap.directories.isEmpty else {
+                throw SetupError(message: "\(soapStore!) already holds a name space; give an empty folder")
+            }
+            root = try fill(soap, bullet, onKernelNode: false)
+        }
+        let targets = [rootFile ?? RootCapability.homeFile] + publish.map { "\($0)/\(RootCapability.fileName)" }
+        for t in targets {
+            do {
+                try RootCapability.write(root, to: t)
+            } catch {
+                throw SetupError(message: "cannot write \(t): \(error)")
+            }
+        }
+        print("root \(root.text)")
+        print("written to \(targets.joined(separator: ", "))")
+    }
+
+    /// The name space on a kernel node's disk image: its two block stores
+    /// filled, then the label naming the root, flushed last, so that an
+    /// interrupted run leaves a disk the node refuses rather than a half
+    /// name space it would serve.
+    private func setUpOnDisk(_ path: String) throws -> Capability {
+        let image: ImageVolume
         do {
-            soap = try DirectoryServer(store: try DiskStore(path: soapStore), generator: SystemRandomNumberGenerator())
-            bullet = try BulletServer(store: try DiskStore(path: bulletStore), generator: SystemRandomNumberGenerator())
+            image = try ImageVolume(path: path, createBytes: diskBytes!)
         } catch {
-            throw SetupError(message: "cannot open the stores (\(error)); is a server running on them?")
+            throw SetupError(message: "--disk \(path): \(error)")
+        }
+        guard let layout = ServerDisk(blockCount: image.blockCount) else {
+            throw SetupError(message: "--disk \(path): \(image.blockCount) blocks is too small for the servers")
+        }
+        let label = VolumeSlice(image, layout.label)
+        if let b = try? label.readBlocks(0, count: 1), ServerDisk.root(inLabel: b) != nil {
+            throw SetupError(message: "\(path) already holds a name space; give a new image")
+        }
+        let soap: DirectoryServer<BlockStore>
+        let bullet: BulletServer<BlockStore>
+        do {
+            soap = try DirectoryServer(store: try BlockStore(volume: VolumeSlice(image, layout.directoryStore)),
+                                       generator: SystemRandomNumberGenerator())
+            bullet = try BulletServer(store: try BlockStore(volume: VolumeSlice(image, layout.fileStore)),
+                                      generator: SystemRandomNumberGenerator(), clock: { Int64(time(nil)) })
+        } catch {
+            throw SetupError(message: "--disk \(path): cannot open the stores on it (\(error))")
         }
         guard soap.directories.isEmpty else {
-            throw SetupError(message: "\(soapStore) already holds a name space; give an empty folder")
+            throw SetupError(message: "\(path) holds directories but no label; give a new image")
         }
+        let root = try fill(soap, bullet, onKernelNode: true)
+        do {
+            try label.writeBlocks(0, ServerDisk.labelBlock(root: root))
+            try label.flush()
+        } catch {
+            throw SetupError(message: "--disk \(path): cannot write the label (\(error))")
+        }
+        return root
+    }
+
+    /// Creates the root and fills the name space through the servers' own
+    /// handlers; returns the root's capability.
+    private func fill<S: ObjectStore>(_ soap: DirectoryServer<S>, _ bullet: BulletServer<S>, onKernelNode: Bool) throws -> Capability {
         soap.clock = { Int32(truncatingIfNeeded: time(nil)) }
         let root: Capability
         do {
@@ -133,7 +226,10 @@ struct AmoebaInit: ParsableCommand {
             let parts = h.split(separator: "=", maxSplits: 1).map(String.init)
             let (name, folder) = (parts[0], parts[1])
             if isKernelNode(folder), let host = RootCapability.read(file: "\(folder)/host.cap") {
-                guard name != serversOn else { throw SetupError(message: "--servers-on \(name): soap and bullet run on Linux hosts") }
+                // The node lists its own soap and bullet in its kernel directory.
+                guard name != serversOn || onKernelNode else {
+                    throw SetupError(message: "--servers-on \(name): a kernel node keeps its servers' stores on its disk: give --disk IMAGE")
+                }
                 try step("/hosts/\(name)") { () throws(ErrorCode) in
                     try names.enter(AmoebaPath("hosts/\(name)"), host, masks: objectMasks)
                 }
@@ -152,6 +248,7 @@ struct AmoebaInit: ParsableCommand {
             }
             guard found > 0 else { throw SetupError(message: "\(folder) holds no host capabilities (is amunixd running there?)") }
             if name == serversOn {
+                guard !onKernelNode else { throw SetupError(message: "--servers-on \(name) with --disk: \(folder) is a Linux host's, not a kernel node's") }
                 try step("/hosts/\(name)/soap") { () throws(ErrorCode) in
                     try names.enter(AmoebaPath("hosts/\(name)/soap"), soap.superCapability, masks: objectMasks)
                     try names.enter(AmoebaPath("hosts/\(name)/bullet"), bullet.superCapability, masks: objectMasks)
@@ -161,20 +258,11 @@ struct AmoebaInit: ParsableCommand {
         if let bin {
             try storeBinaries(from: bin, names: names, bullet: bullet, net: &net, masks: masks, objectMasks: objectMasks)
         }
-        let targets = [rootFile ?? RootCapability.homeFile] + publish.map { "\($0)/\(RootCapability.fileName)" }
-        for t in targets {
-            do {
-                try RootCapability.write(root, to: t)
-            } catch {
-                throw SetupError(message: "cannot write \(t): \(error)")
-            }
-        }
-        print("root \(root.text)")
-        print("written to \(targets.joined(separator: ", "))")
+        return root
     }
 
     /// Each regular file of `folder` as a committed file under /bin.
-    private func storeBinaries(from folder: String, names: DirectoryClient<LocalNetwork>, bullet: BulletServer<DiskStore>,
+    private func storeBinaries<S: ObjectStore>(from folder: String, names: DirectoryClient<LocalNetwork>, bullet: BulletServer<S>,
                                net: inout LocalNetwork, masks: [UInt32], objectMasks: [UInt32]) throws {
         guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
             throw SetupError(message: "--bin \(folder): cannot read the folder")
