@@ -53,6 +53,12 @@ enum FileServers {
         // memory. Past the bound the oldest uncommitted file gives way.
         bullet.pendingLimits.bytes = Int(Kernel.heapSize) / 4
         bullet.pendingLimits.files = 64
+        // Every directory lives in the heap too, at a few times its stored
+        // size (rows, names and capability sets each allocated), and a
+        // change briefly holds the old and new copies of one: a sixteenth
+        // of the heap in stored bytes leaves the rest for everything else,
+        // and a user filling directories gets STD_NOSPACE, not a dead node.
+        soap.sizeLimit = Int(Kernel.heapSize) / 16
         let root: Capability
         if let saved = readLabel(label) {
             root = saved

@@ -43,6 +43,16 @@ public final class DirectoryServer<Store: ObjectStore> {
     /// The largest reply buffer the server fills (LIST, LOOKUP, SETLOOKUP).
     public var replyLimit = 30000
 
+    /// A bound on the directories' bytes in their stored form. Every
+    /// directory is held in memory, so where memory is small (a kernel
+    /// node's heap) this keeps a user who fills directories from taking
+    /// it all: a change that would pass the bound and grow the total is
+    /// refused with STD_NOSPACE (shrinking ones always go through).
+    public var sizeLimit = Int.max
+    /// The directories' bytes in their stored form, and each one's.
+    public private(set) var storedBytes = 0
+    private var storedSizes: [UInt32: Int] = [:]
+
     /// Opens the server on `store`, minting a fresh identity when the store
     /// is empty; `random` must give unpredictable ports.
     public init(store: Store, random: @escaping () -> Port) throws(StorageError) {
@@ -56,6 +66,8 @@ public final class DirectoryServer<Store: ObjectStore> {
             let bytes = try store.read(key)
             do {
                 directories[key] = try Directory.decode(bytes)
+                storedSizes[key] = bytes.count
+                storedBytes += bytes.count
             } catch {
                 throw .corrupt
             }
@@ -198,19 +210,29 @@ public final class DirectoryServer<Store: ObjectStore> {
     /// the store accepted them, makes them the server's state.
     func save(_ changed: [(UInt32, Directory?)]) -> ErrorCode {
         var changes = [StoreChange]()
+        var total = storedBytes
+        var sizes = storedSizes
         for (n, dir) in changed {
+            total -= sizes[n] ?? 0
             if let dir = dir {
-                changes.append(.write(key: n, bytes: dir.encoded()))
+                let bytes = dir.encoded()
+                changes.append(.write(key: n, bytes: bytes))
+                sizes[n] = bytes.count
+                total += bytes.count
             } else {
                 changes.append(.remove(key: n))
+                sizes[n] = nil
             }
         }
+        if total > sizeLimit, total > storedBytes { return .noSpace }
         do {
             try store.commit(changes)
         } catch {
             return error == .noSpace ? .noSpace : .systemError
         }
         for (n, dir) in changed { directories[n] = dir }
+        storedBytes = total
+        storedSizes = sizes
         return .ok
     }
 

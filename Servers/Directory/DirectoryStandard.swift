@@ -71,7 +71,8 @@ extension DirectoryServer {
     func status() -> Result<[UInt8], ErrorCode> {
         var rows = 0
         for (_, d) in directories { rows += d.rows.count }
-        let s = "soap: \(directories.count) directories, \(rows) rows"
+        var s = "soap: \(directories.count) directories, \(rows) rows"
+        if sizeLimit < Int.max { s += ", \(storedBytes) of \(sizeLimit) bytes" }
         return .success(Array(s.utf8))
     }
 }
