@@ -99,7 +99,7 @@ let package = Package(
                     dependencies: ["TestSupport", "AmoebaCore", "Storage", "DiskStorage", "DirectoryProtocol", "Directory",
                                    "servers-crash-child"]),
         .testTarget(name: "BulletTests",
-                    dependencies: ["TestSupport", "AmoebaCore", "Storage", "DiskStorage", "Bullet", "servers-crash-child"]),
+                    dependencies: ["TestSupport", "AmoebaCore", "Storage", "DiskStorage", "BlockStorage", "Bullet", "servers-crash-child"]),
         // section: amunix
         // amunixd: a Linux host as a FLIP node. CPcap needs Debian's libpcap-dev.
         .systemLibrary(name: "CPcap", path: "amunix/CPcap", pkgConfig: "libpcap",

@@ -47,10 +47,13 @@ enum FileServers {
             return
         }
         soap.clock = { Int32(truncatingIfNeeded: now()) }
-        // Uncommitted files are held whole in the kernel heap until their
-        // commit: bounded by the heap, not by the Linux server's 512 MB, or
-        // anyone holding a create capability could run the kernel out of
-        // memory. Past the bound the oldest uncommitted file gives way.
+        // An upload's bytes go to the disk in 256 KiB parts as they arrive
+        // (Servers/Bullet/BulletStaging.swift), so a file may be far larger
+        // than the heap; what uncommitted files keep in the heap is bounded
+        // by it, not by the Linux server's 512 MB, or anyone holding a
+        // create capability could run the kernel out of memory. Past the
+        // bound the oldest uncommitted file gives way.
+        bullet.stageBytes = 256 * 1024
         bullet.pendingLimits.bytes = Int(Kernel.heapSize) / 4
         bullet.pendingLimits.files = 64
         // Every directory lives in the heap too, at a few times its stored

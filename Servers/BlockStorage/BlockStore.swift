@@ -33,15 +33,15 @@ import Storage
 public final class BlockStore: ObjectStore {
     public let volume: any BlockVolume
     /// Where each key's value lies in the live half.
-    private var index: [UInt32: Extent] = [:]
-    private var superblock = Superblock(sequence: 0, half: 0, checkpointSequence: 0, generation: 0)
+    var index: [UInt32: Extent] = [:]
+    var superblock = Superblock(sequence: 0, half: 0, checkpointSequence: 0, generation: 0)
     /// Draws a half's generation number (random; tests pass their own).
     private let draw: () -> UInt64
     /// The next block of the live half to append a record at.
-    private var head: UInt64 = 0
-    private var nextSequence: UInt64 = 1
+    var head: UInt64 = 0
+    var nextSequence: UInt64 = 1
     private let halfBlocks: UInt64
-    private var broken: StorageError? = nil
+    var broken: StorageError? = nil
     /// How many times the live generation moved to the other half.
     public private(set) var compactions = 0
 
@@ -70,7 +70,7 @@ public final class BlockStore: ObjectStore {
     }
 
     private func start(of half: UInt32) -> UInt64 { 2 + UInt64(half) * halfBlocks }
-    private func end(of half: UInt32) -> UInt64 { start(of: half) + halfBlocks }
+    func end(of half: UInt32) -> UInt64 { start(of: half) + halfBlocks }
 
     private func format() throws(StorageError) {
         let generation = draw()
@@ -104,13 +104,13 @@ public final class BlockStore: ObjectStore {
         nextSequence = sequence
     }
 
-    private func apply(_ changes: [(UInt32, Extent?)], to state: inout [UInt32: Extent]) {
+    func apply(_ changes: [(UInt32, Extent?)], to state: inout [UInt32: Extent]) {
         for (key, extent) in changes { state[key] = extent }
     }
 
     /// Where `changes` put each written value when their record starts at
     /// block `block` (the record layout of StoreRecord, walked the same way).
-    private func extents(of changes: [StoreChange], recordAt block: UInt64) -> [(UInt32, Extent?)] {
+    func extents(of changes: [StoreChange], recordAt block: UInt64) -> [(UInt32, Extent?)] {
         var position = block * UInt64(BlockVolumeLayout.blockSize) + UInt64(StoreRecord.headerSize + 4)
         var out: [(UInt32, Extent?)] = []
         for c in changes {
@@ -127,7 +127,7 @@ public final class BlockStore: ObjectStore {
     }
 
     /// `count` bytes of the value at `e` from `offset` (both within it).
-    private func read(_ e: Extent, offset: Int, count: Int) throws(StorageError) -> [UInt8] {
+    func read(_ e: Extent, offset: Int, count: Int) throws(StorageError) -> [UInt8] {
         guard count > 0 else { return [] }
         let size = UInt64(BlockVolumeLayout.blockSize)
         let from = e.at + UInt64(offset)
@@ -169,7 +169,7 @@ public final class BlockStore: ObjectStore {
             nextSequence += 1
             return
         }
-        try compact(adding: changes)
+        try compact(adding: changes, joining: nil)
     }
 
     /// Moves the live generation to the other half with `changes` applied:
@@ -177,7 +177,7 @@ public final class BlockStore: ObjectStore {
     /// `changes` from memory, the others copied from the live half), then
     /// its first block again with the checksum, a flush, the superblock
     /// naming the other half, a flush.
-    private func compact(adding changes: [StoreChange]) throws(StorageError) {
+    func compact(adding changes: [StoreChange], joining joined: JoinedValue?) throws(StorageError) {
         // What the new state holds: a value from the batch, or one on the disk.
         var fresh: [UInt32: [UInt8]] = [:]
         var keep = index
@@ -187,10 +187,11 @@ public final class BlockStore: ObjectStore {
             case .remove(let key): fresh[key] = nil; keep[key] = nil
             }
         }
-        var keys = Array(fresh.keys) + Array(keep.keys)
+        if let joined { fresh[joined.key] = nil; keep[joined.key] = nil }
+        var keys = Array(fresh.keys) + Array(keep.keys) + (joined.map { [$0.key] } ?? [])
         keys.sort()
         var payload = 4
-        for k in keys { payload += 9 + (fresh[k]?.count ?? keep[k]!.length) }
+        for k in keys { payload += 9 + (k == joined?.key ? joined!.length : fresh[k]?.count ?? keep[k]!.length) }
         let blocks = UInt64(StoreRecord.blocks(forPayload: payload))
         guard blocks <= halfBlocks else { throw .noSpace }
         let other: UInt32 = superblock.half ^ 1
@@ -199,8 +200,14 @@ public final class BlockStore: ObjectStore {
         var newIndex: [UInt32: Extent] = [:]
         try guarded { () throws(StorageError) in
             var out = CheckpointWriter(volume: volume, at: start(of: other))
-            try out.header(sequence: nextSequence, generation: generation, payload: payload, count: keys.count)
+            try out.header(kind: .checkpoint, sequence: nextSequence, generation: generation, payload: payload, count: keys.count)
             for k in keys {
+                if let joined, k == joined.key {
+                    try out.changeHeader(key: k, length: joined.length)
+                    newIndex[k] = Extent(at: out.position, length: joined.length)
+                    try copy(joined.pieces, into: &out)
+                    continue
+                }
                 let length = fresh[k]?.count ?? keep[k]!.length
                 try out.changeHeader(key: k, length: length)
                 newIndex[k] = Extent(at: out.position, length: length)
@@ -230,7 +237,7 @@ public final class BlockStore: ObjectStore {
 
     /// Runs `body`; an error from the volume leaves the store refusing
     /// commits from then on (what reached the disk is unknown).
-    private func guarded(_ body: () throws(StorageError) -> Void) throws(StorageError) {
+    func guarded(_ body: () throws(StorageError) -> Void) throws(StorageError) {
         do { try body() } catch { broken = error; throw error }
     }
 }

@@ -1,10 +1,13 @@
-// Writing a checkpoint record (StoreRecord's layout) a piece at a time:
-// the header with a zero checksum, the change count, then each change's
-// 9-byte header and value as the caller hands them over; whole chunks of
-// blocks go to the volume as they fill, the checksum runs over every byte,
-// and `finish` pads the last block and writes the first block again with
-// the checksum in it. Nothing is live until the superblock names it, so
-// a crash part-way leaves only an unreferenced, unchecksummed half.
+// Writing a record (StoreRecord's layout) a piece at a time: the header
+// with a zero checksum, the change count, then each change's 9-byte header
+// and value as the caller hands them over; whole chunks of blocks go to
+// the volume as they fill, the checksum runs over every byte, and `finish`
+// pads the last block and writes the first block again with the checksum
+// in it. A checkpoint is not live until the superblock names it, and a
+// batch not until its checksum holds and a flush has passed, so a crash
+// part-way leaves only an unreferenced or unchecksummed record. Used for
+// the checkpoints of a compaction and for batches too large to build in
+// memory (a joined value).
 import AmoebaCore
 import Storage
 
@@ -30,10 +33,10 @@ struct CheckpointWriter {
     /// The volume byte position the next appended byte will have.
     var position: UInt64 { startBlock * UInt64(BlockVolumeLayout.blockSize) + UInt64(written + pending.count) }
 
-    mutating func header(sequence: UInt64, generation: UInt64, payload: Int, count: Int) throws(StorageError) {
+    mutating func header(kind: RecordKind, sequence: UInt64, generation: UInt64, payload: Int, count: Int) throws(StorageError) {
         var w = BufferWriter(reservingCapacity: StoreRecord.headerSize + 4)
         try? w.write(StoreRecord.magic)
-        try? w.write(RecordKind.checkpoint.rawValue)
+        try? w.write(kind.rawValue)
         try? w.write(UInt32(truncatingIfNeeded: sequence)); try? w.write(UInt32(truncatingIfNeeded: sequence >> 32))
         try? w.write(UInt32(truncatingIfNeeded: generation)); try? w.write(UInt32(truncatingIfNeeded: generation >> 32))
         try? w.write(UInt32(payload))
@@ -45,6 +48,12 @@ struct CheckpointWriter {
     mutating func changeHeader(key: UInt32, length: Int) throws(StorageError) {
         var w = BufferWriter(reservingCapacity: 9)
         try? w.write(UInt8(1)); try? w.write(key); try? w.write(UInt32(length))
+        try append(w.bytes)
+    }
+
+    mutating func removeHeader(key: UInt32) throws(StorageError) {
+        var w = BufferWriter(reservingCapacity: 9)
+        try? w.write(UInt8(2)); try? w.write(key); try? w.write(UInt32(0))
         try append(w.bytes)
     }
 

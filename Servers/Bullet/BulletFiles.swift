@@ -45,7 +45,7 @@ extension BulletServer {
         case .failure(let e): return .failure(e)
         case .success(let found): (n, state) = found
         }
-        let current = state == .pending ? pending[n]!.data.count : committed[n]!.size
+        let current = state == .pending ? pending[n]!.size : committed[n]!.size
         let offset = Int(reply.offset)
         guard offset >= 0, offset <= current else { return .failure(.argumentBad) }
         var count = data.count
@@ -71,27 +71,31 @@ extension BulletServer {
             reply.port = putPort
             reply.private = ownerPrivate(copy, random)
         }
+        // A change among staged bytes needs them back in memory.
+        if offset < pending[target]!.stagedBytes {
+            let e = unstage(target)
+            guard e == .ok else { return .failure(e) }
+        }
         // Take the file out of the table while changing it, so its bytes
         // have one owner and are changed in place rather than copied.
         var file = pending.removeValue(forKey: target)!
+        let at = offset - file.stagedBytes   // within the bytes in memory
         switch kind {
         case .modify:
             // Overwrite what overlaps, append the rest: both are bulk copies
-            // (offset never lies past the end, so there is no gap to fill).
-            let overlap = min(offset + count, file.data.count) - offset
-            if overlap > 0 { file.data.replaceSubrange(offset..<(offset + overlap), with: data[0..<overlap]) }
+            // (the offset never lies past the end, so there is no gap to fill).
+            let overlap = min(at + count, file.data.count) - at
+            if overlap > 0 { file.data.replaceSubrange(at..<(at + overlap), with: data[0..<overlap]) }
             if overlap < count { file.data.append(contentsOf: data[overlap...]) }
         case .insert:
-            file.data.insert(contentsOf: data, at: offset)
+            file.data.insert(contentsOf: data, at: at)
         case .delete:
-            file.data.removeSubrange(offset..<(offset + count))
+            file.data.removeSubrange(at..<(at + count))
         }
         file.idle = 0
         pending[target] = file
-        if reply.extra & BulletCommit.commit != 0 {
-            let e = commitFile(target)
-            guard e == .ok else { return .failure(e) }
-        }
+        let e = reply.extra & BulletCommit.commit != 0 ? commitFile(target) : stageIfLarge(target)
+        guard e == .ok else { return .failure(e) }
         return .success([])
     }
 

@@ -39,7 +39,7 @@ extension BulletServer {
         if now - lastExpiry >= 1 {
             lastExpiry = now
             let limit = pendingLimits.lifetime
-            for (n, f) in pending where now - f.changedAt > limit { pending[n] = nil }
+            for (n, f) in pending where now - f.changedAt > limit { dropPending(n) }
         }
         var bytes = 0
         for f in pending.values { bytes += f.data.count }
@@ -47,7 +47,7 @@ extension BulletServer {
         let oldestFirst = pending.sorted { $0.value.lastUse < $1.value.lastUse }
         var count = pending.count
         for (n, f) in oldestFirst where count > pendingLimits.files || bytes > pendingLimits.bytes {
-            pending[n] = nil
+            dropPending(n)
             count -= 1
             bytes -= f.data.count
         }

@@ -11,7 +11,8 @@
 //
 // Committed files live in the store, one object each (the file's random
 // number, then its bytes), read at any offset without loading them whole.
-// Uncommitted files live only in memory, as in Amoeba: a crash forgets
+// Uncommitted files live in memory, as in Amoeba (or, given
+// `stageBytes`, partly in the store: BulletStaging.swift): a crash forgets
 // them, but a crash can never forget a file whose commit was acknowledged,
 // because the reply is sent only after the store has made it durable.
 
@@ -33,12 +34,19 @@ public final class BulletServer<Store: ObjectStore> {
 
     struct PendingFile {
         var random: Port
+        /// The bytes in memory: all of the file, or the tail after its parts.
         var data: [UInt8]
         /// STD_AGE calls since the file was last changed.
         var idle: Int
         /// The request that last named it, and when (the server's clock).
         var lastUse: UInt64 = 0
         var changedAt: Int64 = 0
+        /// Store keys holding the file's leading bytes, in order, and how
+        /// many bytes they hold (BulletStaging.swift).
+        var staged: [UInt32] = []
+        var stagedBytes = 0
+
+        var size: Int { stagedBytes + data.count }
     }
 
     var committed: [UInt32: CommittedFile] = [:]
@@ -46,6 +54,11 @@ public final class BulletServer<Store: ObjectStore> {
     /// How many uncommitted files, and bytes in them, the server keeps, and
     /// for how long (see BulletPending.swift).
     public var pendingLimits = PendingLimits()
+    /// Given, an uncommitted file's bytes go to the store in parts of this
+    /// size as they arrive, so memory holds only the tail (a kernel node's
+    /// server); nil keeps uploads in memory until their commit.
+    public var stageBytes: Int? = nil
+    var nextPartKey: UInt32 = 1 << 24
     /// How many STD_AGE calls a committed file survives without a
     /// STD_TOUCH. Files start with it, at creation and when the server
     /// starts (as Amoeba's do: lifetimes are not kept on disk).
@@ -73,6 +86,7 @@ public final class BulletServer<Store: ObjectStore> {
         getPort = identity.getPort
         putPort = identity.getPort.putPort
         superRandom = identity.superRandom
+        try removeOrphanParts()
         for key in store.keys() where key != ServerIdentity.key {
             guard let total = store.size(of: key), total >= Self.recordHeader else { throw .corrupt }
             let head = try store.read(key, offset: 0, count: Self.recordHeader)
@@ -170,12 +184,12 @@ public final class BulletServer<Store: ObjectStore> {
     func commitFile(_ n: UInt32) -> ErrorCode {
         let f = pending[n]!
         do {
-            try store.commit(.write(key: n, bytes: f.random.bytes + f.data))
+            try storeCommitted(n, f)
         } catch {
             return error == .noSpace ? .noSpace : .systemError
         }
         pending[n] = nil
-        committed[n] = CommittedFile(random: f.random, size: f.data.count, lifetime: maximumLifetime)
+        committed[n] = CommittedFile(random: f.random, size: f.size, lifetime: maximumLifetime)
         return .ok
     }
 }

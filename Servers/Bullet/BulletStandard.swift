@@ -30,7 +30,7 @@ extension BulletServer {
         case .failure(let e): return .failure(e)
         case .success(let (n, state)):
             if state == .pending {
-                pending[n] = nil
+                dropPending(n)
                 return .success([])
             }
             do {
@@ -90,7 +90,7 @@ extension BulletServer {
         }
         for n in pending.keys.sorted() {
             pending[n]!.idle += 1
-            if pending[n]!.idle > 2 { pending[n] = nil }
+            if pending[n]!.idle > 2 { dropPending(n) }
         }
         return .success([])
     }

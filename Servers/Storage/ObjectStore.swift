@@ -56,11 +56,38 @@ public protocol ObjectStore: AnyObject {
     func read(_ key: UInt32, offset: Int, count: Int) throws(StorageError) -> [UInt8]
     /// Applies `changes` atomically and durably (see the file comment).
     func commit(_ changes: [StoreChange]) throws(StorageError)
+    /// Like `commit(changes)`, with one more write in the same batch: `key`
+    /// set to `pieces` one after the other, each a given byte string or
+    /// the value some key held before the batch. How a value too large to
+    /// hold in memory at once is made from parts stored one by one (a
+    /// file uploaded in pieces); a store that can copies the stored
+    /// pieces across without reading them whole.
+    func commit(_ changes: [StoreChange], joining key: UInt32, from pieces: [StorePiece]) throws(StorageError)
+}
+
+/// A piece of a joined value (`ObjectStore.commit(_:joining:from:)`).
+public enum StorePiece: Sendable, Equatable {
+    case bytes([UInt8])
+    /// The value stored under this key before the batch.
+    case stored(UInt32)
 }
 
 extension ObjectStore {
     /// Commits a single change.
     public func commit(_ change: StoreChange) throws(StorageError) {
         try commit([change])
+    }
+
+    /// The joined value built in memory: for stores whose values are
+    /// small or in memory anyway.
+    public func commit(_ changes: [StoreChange], joining key: UInt32, from pieces: [StorePiece]) throws(StorageError) {
+        var value: [UInt8] = []
+        for p in pieces {
+            switch p {
+            case .bytes(let b): value += b
+            case .stored(let k): value += try read(k)
+            }
+        }
+        try commit(changes + [.write(key: key, bytes: value)])
     }
 }
