@@ -47,22 +47,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$W/a" "$W/node0" "$W/node1"
-"$BIN/amunixd" --link "mcast:$group:$port,local=127.0.0.1,ttl=0" --socket "$W/a/amunixd.sock" --name a \
-  --log-level warning >>"$W/a.log" 2>&1 &
-PIDS="$PIDS $!"
-for _ in $(seq 200); do [[ -S "$W/a/amunixd.sock" && -f "$W/a/sys.cap" ]] && break; sleep 0.05; done
-(KERNEL_NO_BUILD=1 exec scripts/kernel-run.sh --link "mcast:$group:$port" --state "$W/node0" --mac 52:54:00:4c:00:00 \
-  </dev/null >"$W/node0.console" 2>&1) &
-nodepid=$!
-PIDS="$PIDS $nodepid"
-(KERNEL_NO_BUILD=1 exec scripts/kernel-run.sh --link "mcast:$group:$port" --state "$W/node1" --mac 52:54:00:4c:00:01 \
-  </dev/null >"$W/node1.console" 2>&1) &
-PIDS="$PIDS $!"
-for n in node0 node1; do
-  for _ in $(seq 600); do grep -q "console idle" "$W/$n.console" 2>/dev/null && break; sleep 0.1; done
-  grep -q "console idle" "$W/$n.console" || { echo "$n did not come up"; tail "$W/$n.console"; exit 1; }
-done
+# shellcheck source=lib/testbed.sh
+source scripts/lib/testbed.sh
+tb_amunixd a || exit 1
+tb_node_start node0 "$W/node0.console" --mac 52:54:00:4c:00:00
+nodepid=$NODEPID
+tb_node_start node1 "$W/node1.console" --mac 52:54:00:4c:00:01
+for n in node0 node1; do tb_node_wait "$W/$n.console" || exit 1; done
 
 "$BIN/amoeba-init" --soap-store "$W/store-soap" --bullet-store "$W/store-bullet" --servers-on a \
   --root-file "$W/root.cap" --host "a=$W/a" --publish "$W/a" --host "node0=$W/node0" --host "node1=$W/node1" \

@@ -52,6 +52,8 @@ options:
                  acknowledging a write, so an acknowledged DS_WRITE is in FILE.
   --disk-size N  the size of a new image: bytes, or with a K, M or G suffix
                  (default 64M; a multiple of 512). An existing FILE keeps its size.
+  --memory N     the node's memory (QEMU -m: bytes, or with a K, M or G suffix;
+                 default 64M). The kernel heap is an eighth of it, 1-16 MiB.
   --mac MAC      the NIC's address (default 52:54:00:..., derived from the
                  link so that two nodes on one link differ: the local port
                  for udp:, the interface name for tap:, this process for mcast:;
@@ -92,7 +94,7 @@ with the addresses swapped (the test reflector); sys KSTAT n reports the counter
 EOF
 }
 
-link="" mac="" state="" disk="" disk_size=64M words=()
+link="" mac="" state="" disk="" disk_size=64M memory=64M words=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -104,6 +106,8 @@ while [ $# -gt 0 ]; do
     --disk=*) disk="${1#--disk=}"; shift ;;
     --disk-size) [ $# -ge 2 ] || { echo "kernel-run: --disk-size needs a size" >&2; exit 2; }; disk_size="$2"; shift 2 ;;
     --disk-size=*) disk_size="${1#--disk-size=}"; shift ;;
+    --memory) [ $# -ge 2 ] || { echo "kernel-run: --memory needs a size" >&2; exit 2; }; memory="$2"; shift 2 ;;
+    --memory=*) memory="${1#--memory=}"; shift ;;
     --state) [ $# -ge 2 ] || { echo "kernel-run: --state needs a folder" >&2; exit 2; }; state="$2"; shift 2 ;;
     --state=*) state="${1#--state=}"; shift ;;
     --) shift; words+=("$@"); break ;;
@@ -111,6 +115,8 @@ while [ $# -gt 0 ]; do
     *) words+=("$1"); shift ;;
   esac
 done
+
+[[ "$memory" =~ ^[0-9]+[KMG]?$ ]] || { echo "kernel-run: --memory $memory is not a size (e.g. 64M)" >&2; exit 2; }
 
 # Three bytes after QEMU's 52:54:00 prefix.
 mac_from() { printf '52:54:00:%02x:%02x:%02x' "$1" $((($2 >> 8) & 255)) $(($2 & 255)); }
@@ -218,7 +224,7 @@ fi
 # and Ctrl-A C reaches the monitor; from a pipe or a file (tests, scripts)
 # every byte goes to the guest.
 if [ -t 0 ]; then serial=mon:stdio; else serial=stdio; fi
-exec qemu-system-i386 -accel tcg -cpu max -m 64M -no-reboot -display none \
+exec qemu-system-i386 -accel tcg -cpu max -m "$memory" -no-reboot -display none \
   -serial "$serial" -monitor none \
   -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
   "${net[@]}" ${QEMU_FLAGS:-} -kernel "$image" -append "${words[*]:-}"

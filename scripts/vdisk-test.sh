@@ -23,11 +23,19 @@
 #   amoeba-init --servers-on node0 --disk: the name space made on Linux in
 #   the stopped node's image (refused while QEMU runs on it), served by the
 #   node; its root capability still works after a SIGKILL and a reboot
+#   SIGKILL during a stream of 200+ directory appends and file commits: every
+#   acknowledged one back
+#   a full disk (2 MiB): files and directories until STD_NOSPACE, nothing
+#   stored lost, also after a SIGKILL and a reboot; a destroyed file makes room
+#   the directory server's heap bound (24 MiB node): STD_NOSPACE at a
+#   sixteenth of the heap, the node goes on
+#   a 20 MB file put and read back byte-identical (staged on the disk in
+#   parts: the heap's high water stays far below it)
 # Prints "N passed, M failed" and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
-for t in amunixd amoeba-init std_info std_status std_restrict dir mkd put get vdisk cap; do
+for t in amunixd amoeba-init std_info std_status std_restrict std_destroy dir mkd put get del vdisk cap; do
   [[ -x "$BIN/$t" ]] || { echo "missing $BIN/$t: run swift build first"; exit 1; }
 done
 [[ -f .build-kernel/kernel.elf ]] || scripts/kernel-build.sh >/dev/null 2>&1 || { echo "kernel build failed"; exit 1; }
@@ -46,21 +54,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$W/a"
-"$BIN/amunixd" --link "mcast:$group:$port,local=127.0.0.1,ttl=0" --socket "$W/a/amunixd.sock" --name a \
-  --log-level warning >>"$W/a.log" 2>&1 &
-PIDS="$PIDS $!"
-for _ in $(seq 200); do [[ -S "$W/a/amunixd.sock" ]] && break; sleep 0.05; done
+# shellcheck source=lib/testbed.sh
+source scripts/lib/testbed.sh
+tb_amunixd a || exit 1
 
 IMAGE="$W/disk.img"
 boot() {   # boot node0 from $IMAGE; its console goes to $W/node0.console.N
   boots=$(( ${boots:-0} + 1 ))
   console="$W/node0.console.$boots"
-  (KERNEL_NO_BUILD=1 exec scripts/kernel-run.sh --link "mcast:$group:$port" --state "$W/node0" --mac 52:54:00:4d:00:00 \
-    --disk "$IMAGE" --disk-size 16M ${WORDS:-} </dev/null >"$console" 2>&1) &
-  nodepid=$!
-  for _ in $(seq 600); do grep -q "console idle" "$console" 2>/dev/null && break; sleep 0.1; done
-  grep -q "console idle" "$console" || { echo "node0 did not come up"; tail "$console"; exit 1; }
+  tb_node_start node0 "$console" --mac 52:54:00:4d:00:00 --disk "$IMAGE" --disk-size "${DISK_SIZE:-16M}" \
+    --memory "${MEMORY:-64M}" ${WORDS:-}
+  nodepid=$NODEPID
+  tb_node_wait "$console" || exit 1
 }
 boot
 export AMUNIX_SOCKET="$W/a/amunixd.sock" AMOEBA_ROOT="$W/node0/host.cap" AMOEBA_TIMEOUT=20
@@ -176,7 +181,7 @@ writes=$(grep -o 'writes [0-9]*' <<<"$status" | head -1 | grep -o '[0-9]*$'); fl
 # A crash right after an acknowledged write, then a boot from the same image.
 head -c 29696 /dev/urandom >"$W/last"
 cap_before=$full
-t vdisk write $D 5000 "$W/last" >/dev/null 2>&1 && pkill -9 -P "$nodepid"; kill -9 "$nodepid" 2>/dev/null; wait "$nodepid" 2>/dev/null
+t vdisk write $D 5000 "$W/last" >/dev/null 2>&1; tb_node_kill "$nodepid"
 dd if="$IMAGE" bs=512 skip=5000 count=58 status=none | cmp -s - "$W/last" && ok "SIGKILL right after the write's reply: the image holds it" || bad "image lost the acknowledged write"
 boot
 out=$(t vdisk read "$cap_before" 5000 58 2>/dev/null | cmp - "$W/last" 2>&1 && t vdisk read "$cap_before" 100 2048 2>/dev/null | cmp - "$W/mib" 2>&1)
@@ -193,7 +198,7 @@ dd if=/dev/zero of="$IMAGE" bs=512 count=2 conv=notrunc status=none 2>/dev/null 
 t vdisk store-stream $D --timeout 5 --blocks 400 1 100000 >"$W/stream.out" 2>"$W/stream.err" &
 streampid=$!
 for _ in $(seq 600); do [[ $(grep -c acked "$W/stream.out") -ge 120 ]] && break; sleep 0.1; done
-pkill -9 -P "$nodepid"; kill -9 "$nodepid" 2>/dev/null; wait "$nodepid" 2>/dev/null
+tb_node_kill "$nodepid"
 wait "$streampid"; rc=$?
 last=$(tail -1 "$W/stream.out" | awk '{ print $2 }')
 [[ $rc != 0 && ${last:-0} -ge 120 ]] && ok "store-stream: $last commits acknowledged, then the node was killed: $(tail -1 "$W/stream.err")" \
@@ -217,7 +222,7 @@ echo "$out" >"$W/after-recovery.out"
 # line): the SOAP and Bullet servers as kernel threads over block stores on
 # the disk, reached from Linux like the Linux ones; the node killed and
 # booted again: the same root, every directory and file back.
-pkill -9 -P "$nodepid"; kill -9 "$nodepid" 2>/dev/null; wait "$nodepid" 2>/dev/null
+tb_node_kill "$nodepid"
 IMAGE="$W/servers.img" WORDS=servers
 boot
 grep -q "\[servers\] a fresh name space on the disk" "$console" && ok "a fresh disk gets a name space: $(grep '\[servers\] soap' "$console" | cut -c1-80)" \
@@ -236,7 +241,7 @@ t get /home/disk/file 2>/dev/null | cmp -s - "$W/file" && ok "put and get of 200
 made=0
 for i in $(seq 10); do t mkd /home/disk/d$i >/dev/null 2>&1 && made=$((made + 1)); done
 [[ $made == 10 ]] && ok "10 directories made on the node" || bad "mkd: $made of 10"
-pkill -9 -P "$nodepid"; kill -9 "$nodepid" 2>/dev/null; wait "$nodepid" 2>/dev/null
+tb_node_kill "$nodepid"
 boot
 root2=$(AMOEBA_ROOT="$W/node0/host.cap" t dir -k / 2>/dev/null | awk '$1 == "root" { print $2 }')
 [[ $root2 == "$root" ]] && ok "after SIGKILL and a reboot the node serves the same root" || bad "root changed: $root -> $root2"
@@ -255,8 +260,8 @@ head -c 3000 /dev/urandom >"$W/small"
    echo $i >>"$W/acked"
  done) &
 streampid=$!
-for _ in $(seq 600); do [[ $(cat "$W/acked" 2>/dev/null | wc -l) -ge 40 ]] && break; sleep 0.1; done
-pkill -9 -P "$nodepid"; kill -9 "$nodepid" 2>/dev/null; wait "$nodepid" 2>/dev/null
+for _ in $(seq 900); do [[ $(cat "$W/acked" 2>/dev/null | wc -l) -ge 200 ]] && break; sleep 0.1; done
+tb_node_kill "$nodepid"
 wait "$streampid"
 acked=$(wc -l <"$W/acked")
 boot
@@ -269,7 +274,7 @@ for i in $(cat "$W/acked"); do
     grep -qw "e$i" <<<"$listing" || { lost=$((lost + 1)); echo "    lost directory e$i"; }
   fi
 done
-[[ $acked -ge 40 && $lost == 0 ]] && ok "SIGKILL during a stream of appends and file commits: all $acked acknowledged ones back ($(wc -w <<<"$listing") entries)" \
+[[ $acked -ge 200 && $lost == 0 ]] && ok "SIGKILL during a stream of appends and file commits: all $acked acknowledged ones back ($(wc -w <<<"$listing") entries)" \
   || bad "stream: $acked acknowledged, $lost lost"
 out=$(t mkd /home/s/after 2>&1 && t dir /home/s 2>&1 | grep -cw after)
 [[ $out == 1 ]] && ok "the name space goes on after the crash" || bad "after the crash: $out"
@@ -279,7 +284,7 @@ out=$(t mkd /home/s/after 2>&1 && t dir /home/s 2>&1 | grep -cw after)
 # Linux host; the node booted from the image with `servers` serves it, and
 # the root capability amoeba-init wrote still works after a SIGKILL and a
 # reboot.
-pkill -9 -P "$nodepid"; kill -9 "$nodepid" 2>/dev/null; wait "$nodepid" 2>/dev/null
+tb_node_kill "$nodepid"
 mkdir -p "$W/initbin"
 head -c 5000 /dev/urandom >"$W/initbin/small"; head -c 70000 /dev/urandom >"$W/initbin/large"
 out=$("$BIN/amoeba-init" --disk "$W/init.img" --disk-size 16M --host "a=$W/a" --host "node0=$W/node0" --servers-on node0 \
@@ -303,16 +308,116 @@ noderoot=$(t dir -k /hosts/node0 2>/dev/null | awk '$1 == "root" { print $2 }')
   && ok "/hosts/node0 is the node's kernel directory, its root row amoeba-init's root; /hosts/a/sys answers ($out2)" || bad "hosts: $out / root $noderoot / $out2"
 out=$(t put /home/file <"$W/file" 2>&1 && t mkd /home/made 2>&1 && t get /home/file | cmp - "$W/file" 2>&1); rc=$?
 [[ $rc == 0 ]] && ok "put, mkd and get under amoeba-init's root on the node" || bad "put/mkd/get: $out"
-pkill -9 -P "$nodepid"; kill -9 "$nodepid" 2>/dev/null; wait "$nodepid" 2>/dev/null
+tb_node_kill "$nodepid"
 boot
 out=$(t dir /home 2>&1)
 t get /home/file 2>/dev/null | cmp -s - "$W/file" && t get /bin/large 2>/dev/null | cmp -s - "$W/initbin/large" && [[ $(sort <<<"$out" | xargs) == "file made" ]] \
   && ok "after SIGKILL and a reboot amoeba-init's root capability still works: /home holds $(echo $out), both files intact" || bad "after the reboot: $out"
-pkill -9 -P "$nodepid"; kill -9 "$nodepid" 2>/dev/null; wait "$nodepid" 2>/dev/null
+tb_node_kill "$nodepid"
 out=$("$BIN/amoeba-init" --disk "$W/init.img" --host "node0=$W/node0" --servers-on node0 --root-file "$W/init-root2.cap" 2>&1); rc=$?
 [[ $rc == 1 && $out == *"already holds a name space"* ]] && ok "amoeba-init on an image with a name space: refused" || bad "second amoeba-init: rc=$rc $out"
 out=$("$BIN/amoeba-init" --soap-store "$W/s1" --bullet-store "$W/b1" --host "node0=$W/node0" --servers-on node0 --root-file "$W/init-root2.cap" 2>&1); rc=$?
 [[ $rc == 1 && $out == *"give --disk"* ]] && ok "--servers-on a kernel node without --disk: refused" || bad "servers-on without --disk: rc=$rc $out"
+
+# Directories filled from Linux: mkd of 200-character names in batches of
+# 100 (16 parents under /home) until the server answers STD_NOSPACE; the
+# paths it acknowledged go to $W/TAG.made, the refusals to $W/TAG.refused.
+fill_dirs() {
+  local tag=$1 long names b rc
+  long=$(printf 'n%.0s' $(seq 200))
+  t mkd $(for q in $(seq 0 15); do echo /home/q$q; done) >/dev/null 2>&1
+  : >"$W/$tag.made"; : >"$W/$tag.refused"
+  for b in $(seq 80); do
+    names=$(for i in $(seq 100); do echo "/home/q$((i % 16))/$long-$tag-$b-$i"; done)
+    t mkd $names >/dev/null 2>"$W/$tag.batch"; rc=$?
+    sed -n 's/^mkd: \([^:]*\): .*/\1/p' "$W/$tag.batch" >"$W/$tag.failed"
+    grep -vxFf "$W/$tag.failed" <<<"$names" >>"$W/$tag.made"
+    [[ $rc != 0 ]] && { cat "$W/$tag.batch" >"$W/$tag.refused"; break; }
+  done
+}
+# How many of the paths in $W/TAG.made are missing from the name space.
+dirs_missing() {
+  local q
+  for q in $(seq 0 15); do t dir /home/q$q 2>/dev/null | sed "s|^|/home/q$q/|"; done | sort >"$W/$1.listed"
+  sort "$W/$1.made" | comm -23 - "$W/$1.listed" | wc -l
+}
+
+# A full disk through the servers: a 2 MiB image (a 130 kB half for the
+# directory store, 880 kB for the file store) filled with 150 kB files
+# and with directories until each server answers STD_NOSPACE; everything
+# acknowledged before is there, then again after a SIGKILL and a boot
+# from the image, and the name space goes on.
+tb_node_kill "$nodepid"
+IMAGE="$W/full.img" DISK_SIZE=2M WORDS=servers
+boot
+export AMOEBA_ROOT=$(AMOEBA_ROOT="$W/node0/host.cap" t dir -k / 2>/dev/null | awk '$1 == "root" { print $2 }')
+head -c 150000 /dev/urandom >"$W/f150"
+stored=0
+for i in $(seq 12); do out=$(t put /home/f$i <"$W/f150" 2>&1) || break; stored=$i; done
+[[ $stored -ge 3 && $stored -lt 12 && $out == *STD_NOSPACE* ]] && ok "150 kB files until the file store is full: $stored stored, then \"$out\"" || bad "full file store: $stored stored, then $out"
+fill_dirs full
+made=$(wc -l <"$W/full.made")
+[[ $made -ge 100 && $(grep -c STD_NOSPACE "$W/full.refused") -ge 1 && $(grep -vc STD_NOSPACE "$W/full.refused") == 0 ]] \
+  && ok "directories until the directory store is full: $made made, then STD_NOSPACE ($(AMOEBA_ROOT="$W/node0/host.cap" t std_status /soap 2>&1))" \
+  || bad "full directory store: $made made, refusals: $(head -3 "$W/full.refused")"
+checkfull() {
+  local good=0 i missing
+  for i in $(seq "$stored"); do t get /home/f$i 2>/dev/null | cmp -s - "$W/f150" && good=$((good + 1)); done
+  missing=$(dirs_missing full)
+  [[ $good == "$stored" && $missing == 0 ]] && ok "$1: all $stored files intact, all $made directories listed" || bad "$1: $good of $stored files, $missing directories missing"
+}
+checkfull "with both stores full"
+tb_node_kill "$nodepid"
+boot
+grep -q "\[servers\] soap ([0-9]* directories) and bullet ($stored files) on the disk" "$console" && ok "the full image mounts again: $(grep '\[servers\] soap' "$console" | cut -c1-60)" || bad "after the reboot: $(grep servers "$console")"
+checkfull "after SIGKILL and a reboot"
+f1=$(t dir -k /home 2>/dev/null | awk '$1 == "f1" { print $2 }')
+out=$(t std_destroy "$f1" 2>&1 && t del /home/f1 2>&1 && t put /home/again <"$W/f150" 2>&1 && t get /home/again | cmp - "$W/f150" 2>&1); rc=$?
+[[ $rc == 0 ]] && ok "a file destroyed makes room: a new 150 kB file fits and reads back" || bad "after destroying a file: $out"
+
+# The directory server's heap bound: the kernel keeps every directory in
+# its heap, so a node with little memory (24 MiB: a 2.5 MiB heap) filled
+# with directories answers STD_NOSPACE at a sixteenth of its heap in
+# stored bytes, long before its 1 MB directory store is full, and goes on.
+tb_node_kill "$nodepid"
+IMAGE="$W/heap.img" DISK_SIZE=16M MEMORY=24M WORDS=servers
+boot
+export AMOEBA_ROOT=$(AMOEBA_ROOT="$W/node0/host.cap" t dir -k / 2>/dev/null | awk '$1 == "root" { print $2 }')
+heap=$(grep -o 'heap [0-9]* KiB' "$console" | grep -o '[0-9]*')
+fill_dirs heap
+made=$(wc -l <"$W/heap.made")
+status=$(AMOEBA_ROOT="$W/node0/host.cap" t std_status /soap 2>&1)
+if [[ $status =~ ([0-9]+)\ of\ ([0-9]+)\ bytes ]] && (( BASH_REMATCH[2] * 16 / 1024 == heap && BASH_REMATCH[1] <= BASH_REMATCH[2] && BASH_REMATCH[1] > BASH_REMATCH[2] * 9 / 10 )) \
+   && [[ $made -ge 100 && $(grep -c STD_NOSPACE "$W/heap.refused") -ge 1 && $(grep -vc STD_NOSPACE "$W/heap.refused") == 0 ]]; then
+  ok "a $heap KiB heap: $made directories, then STD_NOSPACE at the bound ($status)"
+else
+  bad "heap bound: $made made, $status, refusals: $(head -3 "$W/heap.refused")"
+fi
+out=$(t put /home/small <"$W/small" 2>&1 && t get /home/small | cmp - "$W/small" 2>&1 && t dir / 2>&1); rc=$?
+missing=$(dirs_missing heap)
+[[ $rc == 0 && $missing == 0 ]] && ok "the node goes on: every acknowledged directory listed, a file put and read back" || bad "after the bound: rc=$rc $missing missing: $out"
+
+# A file larger than the node's whole heap: 20 MB put and read back
+# byte-identical through the node's file server (64 MiB node, 8 MiB heap);
+# the upload goes to the disk in parts as it arrives and its commit joins
+# them on the disk, so the heap's high water stays far below the file.
+tb_node_kill "$nodepid"
+IMAGE="$W/big.img" DISK_SIZE=64M MEMORY=64M WORDS=servers
+boot
+export AMOEBA_ROOT=$(AMOEBA_ROOT="$W/node0/host.cap" t dir -k / 2>/dev/null | awk '$1 == "root" { print $2 }')
+head -c $((20 << 20)) /dev/urandom >"$W/big"
+start=$(date +%s.%N)
+out=$(t put /home/big <"$W/big" 2>&1); rc=$?
+mid=$(date +%s.%N)
+t get /home/big 2>"$W/big.err" | cmp -s - "$W/big"; same=$?
+end=$(date +%s.%N)
+heapline=$(AMOEBA_ROOT="$W/node0/host.cap" t std_status /sys 2>&1 | grep '^heap')
+high=$(grep -o 'high water [0-9]*' <<<"$heapline" | grep -o '[0-9]*$')
+heap=$(grep -o 'heap [0-9]* KiB' "$console" | grep -o '[0-9]*')
+rates=$(awk -v a="$start" -v b="$mid" -v c="$end" 'BEGIN { printf "put %.1f MB/s, get %.1f MB/s", 20.97152 / (b - a), 20.97152 / (c - b) }')
+[[ $rc == 0 && $same == 0 && -n $high && $high -lt $((heap * 1024 / 2)) ]] \
+  && ok "a 20 MB file put and read back byte-identical ($rates); heap high water $high bytes of $heap KiB" \
+  || bad "20 MB file: put rc=$rc $out, get $(cat "$W/big.err"), same=$same, $heapline"
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

@@ -4,7 +4,9 @@
 # facts, rights, bad requests, data read back, several requests in flight,
 # and the data after a SIGKILL and a reboot from the same image; the block
 # store on the vdisk and the directory and file servers on the node's disk,
-# killed mid-stream and booted again (scripts/vdisk-test.sh, ~40 s). Needs the host build (step 10) and the
+# killed mid-stream and booted again, a name space made by amoeba-init in the
+# node's image, full disks, the directory heap bound and a 20 MB file
+# (scripts/vdisk-test.sh, ~100 s). Needs the host build (step 10) and the
 # kernel image (step 40).
 set -euo pipefail
 swift build 2>&1 | grep -E 'error' || true
