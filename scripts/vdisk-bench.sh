@@ -7,14 +7,19 @@
 # then the block store's commit rate on the vdisk, the node's own device
 # time, and `dd` with direct I/O on a file of the same size in the same
 # folder: 29 KiB blocks, writes once plain and once with every block
-# synced (oflag=dsync, as every acknowledged DS_WRITE is flushed).
+# synced (oflag=dsync, as every acknowledged DS_WRITE is flushed). Then
+# the name space's servers side by side: the SOAP directory and Bullet file
+# servers as kernel threads on the node's disk (`servers`) and the same
+# servers as soap-server and bullet-server on the Linux host, in the same
+# run: put and get of a SIZE MiB file, byte-identical, and mkd of 200
+# directories (one directory append and one create each) in one process.
 #   scripts/vdisk-bench.sh [SIZE_MIB]
-# Prints one table. Needs swift build and the kernel image.
+# Prints two tables. Needs swift build and the kernel image.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-16}
 BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
-for t in amunixd vdisk cap std_status; do [[ -x "$BIN/$t" ]] || { echo "missing $BIN/$t: run swift build first"; exit 1; }; done
+for t in amunixd vdisk cap std_status amoeba-init soap-server bullet-server put get mkd dir; do [[ -x "$BIN/$t" ]] || { echo "missing $BIN/$t: run swift build first"; exit 1; }; done
 [[ -f .build-kernel/kernel.elf ]] || scripts/kernel-build.sh >/dev/null 2>&1 || { echo "kernel build failed"; exit 1; }
 # Direct I/O needs a real file system (not tmpfs): the work folder lives under .build.
 W=$(mktemp -d "$PWD/.build/vdisk-bench.XXXXXX")
@@ -28,16 +33,11 @@ cleanup() {
   rm -rf "$W"
 }
 trap cleanup EXIT
-mkdir -p "$W/a"
-"$BIN/amunixd" --link "mcast:$group:$port,local=127.0.0.1,ttl=0" --socket "$W/a/amunixd.sock" --name a \
-  --log-level warning >>"$W/a.log" 2>&1 &
-PIDS="$PIDS $!"
-for _ in $(seq 200); do [[ -S "$W/a/amunixd.sock" ]] && break; sleep 0.05; done
-(KERNEL_NO_BUILD=1 exec scripts/kernel-run.sh --link "mcast:$group:$port" --state "$W/node0" --mac 52:54:00:4e:00:00 \
-  --disk "$W/disk.img" --disk-size $(( size * 2 ))M </dev/null >"$W/node0.console" 2>&1) &
-PIDS="$PIDS $!"
-for _ in $(seq 600); do grep -q "console idle" "$W/node0.console" 2>/dev/null && break; sleep 0.1; done
-grep -q "console idle" "$W/node0.console" || { echo "node0 did not come up"; exit 1; }
+# shellcheck source=lib/testbed.sh
+source scripts/lib/testbed.sh
+tb_amunixd a || exit 1
+tb_node_start node0 "$W/node0.console" --mac 52:54:00:4e:00:00 --disk "$W/disk.img" --disk-size $(( size * 2 ))M
+tb_node_wait "$W/node0.console" || exit 1
 export AMUNIX_SOCKET="$W/a/amunixd.sock" AMOEBA_ROOT="$W/node0/host.cap" AMOEBA_TIMEOUT=60
 blocks=$(( size * 2048 ))
 head -c $(( size << 20 )) /dev/urandom >"$W/data"
@@ -77,3 +77,42 @@ dd if="$W/data" of="$W/dd.img" bs=29696 count=$count oflag=direct,dsync conv=not
 row "dd write, image file, oflag=direct,dsync (each block synced)" "$(ddrate "$W/ddws")"
 dd if="$W/dd.img" of=/dev/null bs=29696 iflag=direct 2>"$W/ddr"
 row "dd read, image file, iflag=direct" "$(ddrate "$W/ddr")"
+
+# The servers side by side. On the node: booted again with `servers` on a
+# fresh image big enough for the file twice over; on Linux: amoeba-init
+# on two store folders and the two servers on host a.
+tb_node_kill "$NODEPID"
+tb_node_start node0 "$W/node0.console" --mac 52:54:00:4e:00:00 --disk "$W/servers.img" --disk-size $(( size * 5 + 16 ))M servers
+tb_node_wait "$W/node0.console" || exit 1
+AMOEBA_ROOT="$W/node0/host.cap" "$BIN/dir" -k / | awk '$1 == "root" { print $2 }' >"$W/kernel-root.cap"
+"$BIN/amoeba-init" --soap-store "$W/store-soap" --bullet-store "$W/store-bullet" --host "a=$W/a" --servers-on a \
+  --root-file "$W/linux-root.cap" >"$W/init.log" 2>&1 || { cat "$W/init.log"; exit 1; }
+for k in soap bullet; do
+  "$BIN/$k-server" "$W/store-$k" --threads 4 --log-level warning >>"$W/$k.log" 2>&1 &
+  PIDS="$PIDS $!"
+done
+for _ in $(seq 100); do AMOEBA_ROOT="$W/linux-root.cap" "$BIN/dir" / >/dev/null 2>&1 && break; sleep 0.1; done
+secs() { echo "$(date +%s.%N) - $1" | bc; }
+declare -A fig
+for side in kernel linux; do
+  export AMOEBA_ROOT="$W/$side-root.cap"
+  "$BIN/dir" / >/dev/null || { echo "no name space on the $side side"; exit 1; }
+  start=$(date +%s.%N)
+  "$BIN/put" /home/big <"$W/data" || { echo "put on the $side side failed"; exit 1; }
+  fig[$side,put]=$(awk -v t="$(secs "$start")" -v s="$size" 'BEGIN { printf "%.2f MB/s", s * 1.048576 / t }')
+  start=$(date +%s.%N)
+  "$BIN/get" /home/big >"$W/back"
+  fig[$side,get]=$(awk -v t="$(secs "$start")" -v s="$size" 'BEGIN { printf "%.2f MB/s", s * 1.048576 / t }')
+  cmp -s "$W/data" "$W/back" || { echo "get on the $side side differs"; exit 1; }
+  "$BIN/mkd" /home/d
+  start=$(date +%s.%N)
+  "$BIN/mkd" $(for i in $(seq 200); do echo /home/d/n$i; done) || { echo "mkd on the $side side failed"; exit 1; }
+  fig[$side,mkd]=$(awk -v t="$(secs "$start")" 'BEGIN { printf "%.0f /s", 200 / t }')
+done
+echo
+echo "the name space's servers, kernel node (TCG, 64 MiB, servers as kernel threads on virtio-blk) vs the same servers on this Linux host"
+printf '| %-52s | %14s | %14s |\n' "what" "kernel node" "Linux host"
+printf '| %-52s | %14s | %14s |\n' "---" "---" "---"
+printf '| %-52s | %14s | %14s |\n' "put of a $size MiB file (create, modifies, commit)" "${fig[kernel,put]}" "${fig[linux,put]}"
+printf '| %-52s | %14s | %14s |\n' "get of it, byte-identical" "${fig[kernel,get]}" "${fig[linux,get]}"
+printf '| %-52s | %14s | %14s |\n' "mkd: directories made (create + append), one process" "${fig[kernel,mkd]}" "${fig[linux,mkd]}"
