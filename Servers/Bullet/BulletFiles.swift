@@ -57,7 +57,9 @@ extension BulletServer {
         }
         var target = n
         if state == .committed {
-            guard let copy = freeObject() else { return .failure(.noSpace) }
+            // The copy is made in memory: a file larger than uncommitted
+            // files may hold there (a kernel node's heap) cannot be changed.
+            guard current <= pendingLimits.bytes, let copy = freeObject() else { return .failure(.noSpace) }
             let bytes: [UInt8]
             do {
                 bytes = try store.read(n, offset: Self.recordHeader, count: current)

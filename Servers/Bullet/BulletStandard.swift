@@ -125,6 +125,8 @@ extension BulletServer {
             n = found
         }
         let size = committed[n]!.size
+        // Copied through memory, so bounded as uncommitted files are there.
+        guard size <= pendingLimits.bytes else { return .failure(.noSpace) }
         let bytes: [UInt8]
         do {
             bytes = try store.read(n, offset: Self.recordHeader, count: size)

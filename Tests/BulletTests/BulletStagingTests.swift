@@ -58,6 +58,11 @@ import TestSupport
         #expect(c.call(cap2, BulletCommand.modify, [1], offset: 10).0.status == .noSpace)
         #expect(c.call(cap2, BulletCommand.modify, [7], offset: 20_000, extra: BulletCommit.commit).0.status == .ok)
         #expect(c.readAll(cap2) == (.ok, pattern(20_000, seed: 6) + [7]))
+        // A committed file larger than that bound is not copied into memory
+        // (a kernel heap would not hold it): MODIFY and STD_COPY refuse.
+        #expect(c.call(cap2, BulletCommand.modify, [1], offset: 10).0.status == .noSpace)
+        #expect(c.call(c.server.superCapability, StandardCommand.copy, cap2.bytes).0.status == .noSpace)
+        #expect(c.readAll(cap2) == (.ok, pattern(20_000, seed: 6) + [7]))
     }
 
     @Test func partsGoWithTheirUpload() throws {
