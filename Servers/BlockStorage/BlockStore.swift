@@ -174,7 +174,8 @@ public final class BlockStore: ObjectStore {
 
     /// Moves the live generation to the other half with `changes` applied:
     /// a checkpoint of every object, written piece by piece (the values of
-    /// `changes` from memory, the others copied from the live half), then
+    /// `changes` from memory, a joined value's pieces from memory or the
+    /// live half (JoinedCommit.swift), the others copied from it), then
     /// its first block again with the checksum, a flush, the superblock
     /// naming the other half, a flush.
     func compact(adding changes: [StoreChange], joining joined: JoinedValue?) throws(StorageError) {
