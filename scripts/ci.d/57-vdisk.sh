@@ -6,7 +6,7 @@
 # store on the vdisk and the directory and file servers on the node's disk,
 # killed mid-stream and booted again, a name space made by amoeba-init in the
 # node's image, full disks, the directory heap bound and a 20 MB file
-# (scripts/vdisk-test.sh, ~100 s). Needs the host build (step 10) and the
+# (scripts/vdisk-test.sh, ~80 s). Needs the host build (step 10) and the
 # kernel image (step 40).
 set -euo pipefail
 swift build 2>&1 | grep -E 'error' || true
