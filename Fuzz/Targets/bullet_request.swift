@@ -1,7 +1,7 @@
 // fuzz-modules: AmoebaCore Servers/Storage Servers/Bullet
 // The file server's request decoding must never trap. The input is a
 // 32-byte Amoeba header and a request buffer, run against a server holding
-// a committed and an uncommitted file; bits of the signature field choose
+// a committed and an uncommitted file (staged in parts); bits of the signature field choose
 // which real capability (if any) replaces the input's, so the fuzzer gets
 // past the capability check. The reply must be consistent and the
 // committed files must still be readable after a reopen.
@@ -24,7 +24,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     h.extra = 1
     let (file, _) = server.handle(header: h, data: (0..<3000).map { UInt8(truncatingIfNeeded: $0) })
     h.extra = 0
-    let (draft, _) = server.handle(header: h, data: [1, 2, 3])
+    // The uncommitted file is staged in the store as a kernel node's is
+    // (BulletStaging.swift): a part of 1024 bytes and a tail in memory.
+    server.stageBytes = 1024
+    var (draft, _) = server.handle(header: h, data: [1, 2, 3])
+    draft.command = 2005   // MODIFY
+    draft.offset = 3
+    draft.size = 1500
+    (draft, _) = server.handle(header: draft, data: (0..<1500).map { UInt8(truncatingIfNeeded: $0) })
+    if draft.status != .ok || store.keys().filter({ $0 >= 1 << 24 }).count != 1 { fatalError("the draft is not staged") }
     let caps = [server.superCapability, file.capability, draft.capability]
     let choice = Int(header.signature[0] & 3)
     if choice < 3 {
