@@ -30,7 +30,7 @@
 #   the directory server's heap bound (24 MiB node): STD_NOSPACE at a
 #   sixteenth of the heap, the node goes on
 #   a 20 MB file put and read back byte-identical (staged on the disk in
-#   parts: the heap's high water stays far below it)
+#   parts: the heap's high water stays far below it), and after a reboot
 # Prints "N passed, M failed" and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -420,6 +420,9 @@ rates=$(awk -v a="$start" -v b="$mid" -v c="$end" 'BEGIN { printf "put %.1f MB/s
 [[ $rc == 0 && $same == 0 && -n $high && $high -lt $((heap * 1024 / 2)) ]] \
   && ok "a 20 MB file put and read back byte-identical ($rates); heap high water $high bytes of $heap KiB" \
   || bad "20 MB file: put rc=$rc $out, get $(cat "$W/big.err"), same=$same, $heapline"
+tb_node_kill "$nodepid"
+boot
+t get /home/big 2>/dev/null | cmp -s - "$W/big" && ok "after SIGKILL and a reboot the 20 MB file reads back byte-identical" || bad "20 MB file after the reboot"
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]
