@@ -164,6 +164,17 @@ struct AmoebaInit: ParsableCommand {
         } catch {
             throw SetupError(message: "--disk \(path): \(error)")
         }
+        // An image made by this run goes again if the run fails: a half
+        // filled one would only be refused by the next.
+        do {
+            return try setUp(on: image, path)
+        } catch {
+            if image.created { unlink(path) }
+            throw error
+        }
+    }
+
+    private func setUp(on image: ImageVolume, _ path: String) throws -> Capability {
         guard let layout = ServerDisk(blockCount: image.blockCount) else {
             throw SetupError(message: "--disk \(path): \(image.blockCount) blocks is too small for the servers")
         }

@@ -14,6 +14,8 @@ import Storage
 final class ImageVolume: BlockVolume {
     private let fd: Int32
     let blockCount: UInt64
+    /// Whether opening it made the file.
+    let created: Bool
 
     enum OpenError: Error, CustomStringConvertible {
         case cannot(String, Int32), inUse, badSize(Int64)
@@ -30,11 +32,14 @@ final class ImageVolume: BlockVolume {
     /// long) when it does not exist.
     init(path: String, createBytes: Int64) throws(OpenError) {
         var fd = open(path, O_RDWR | O_CLOEXEC)
+        var made = false
         if fd < 0, errno == ENOENT {
             fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            if fd >= 0, ftruncate(fd, off_t(createBytes)) != 0 {
+            made = fd >= 0
+            if made, ftruncate(fd, off_t(createBytes)) != 0 {
                 let e = errno
                 close(fd)
+                unlink(path)
                 throw .cannot("cannot size \(path)", e)
             }
         }
@@ -57,6 +62,7 @@ final class ImageVolume: BlockVolume {
             throw .badSize(Int64(st.st_size))
         }
         self.fd = fd
+        created = made
         blockCount = UInt64(st.st_size) / UInt64(BlockVolumeLayout.blockSize)
     }
 
