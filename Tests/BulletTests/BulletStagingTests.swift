@@ -82,6 +82,27 @@ import TestSupport
         #expect(restarted.readAll(committed) == (.ok, pattern(9_000, seed: 2)))
     }
 
+    @Test func anUploadFillingTheDiskIsRefusedAndLosesNothing() throws {
+        let volume = MemoryVolume(blocks: 402)   // halves of 100 KB
+        let store = try BlockStore(volume: volume)
+        let server = try BulletServer(store: store, generator: SeededRandom(14))
+        server.stageBytes = 8 * 1024
+        let c = BulletClient(server)
+        let (e1, kept) = c.create(pattern(30_000, seed: 1), piece: 1000)
+        #expect(e1 == .ok)
+        let (e2, big) = c.create(pattern(200_000, seed: 2), piece: 1000)
+        #expect(e2 == .noSpace)
+        #expect(c.readAll(kept) == (.ok, pattern(30_000, seed: 1)))
+        // Its parts go with it, and the space is there again.
+        #expect(c.call(big, StandardCommand.destroy).0.status == .ok)
+        #expect(parts(store).isEmpty)
+        let (e3, next) = c.create(pattern(40_000, seed: 3), piece: 1000)
+        #expect(e3 == .ok)
+        let reopened = BulletClient(try BulletServer(store: try BlockStore(volume: volume), generator: SeededRandom(15)))
+        #expect(reopened.readAll(kept) == (.ok, pattern(30_000, seed: 1)))
+        #expect(reopened.readAll(next) == (.ok, pattern(40_000, seed: 3)))
+    }
+
     @Test func onABlockStoreTheJoinStreams() throws {
         let volume = MemoryVolume(blocks: 4002)
         let store = try BlockStore(volume: volume)
