@@ -391,7 +391,7 @@ made=$(wc -l <"$W/heap.made")
 status=$(AMOEBA_ROOT="$W/node0/host.cap" t std_status /soap 2>&1)
 if [[ $status =~ ([0-9]+)\ of\ ([0-9]+)\ bytes ]] && (( BASH_REMATCH[2] * 16 / 1024 == heap && BASH_REMATCH[1] <= BASH_REMATCH[2] && BASH_REMATCH[1] > BASH_REMATCH[2] * 9 / 10 )) \
    && [[ $made -ge 100 && $(grep -c STD_NOSPACE "$W/heap.refused") -ge 1 && $(grep -vc STD_NOSPACE "$W/heap.refused") == 0 ]]; then
-  ok "a $heap KiB heap: $made directories, then STD_NOSPACE at the bound ($status)"
+  ok "a $heap KiB heap: $made directories, then STD_NOSPACE at the bound ($status; $(AMOEBA_ROOT="$W/node0/host.cap" t std_status /sys 2>&1 | grep -o 'high water [0-9]*') bytes)"
 else
   bad "heap bound: $made made, $status, refusals: $(head -3 "$W/heap.refused")"
 fi
