@@ -110,7 +110,7 @@ for n in 3 5; do
     log="$W/soap-$i.log"
     (AMUNIX_SOCKET="$W/${HOSTS[$i]}/amunixd.sock" exec "$BIN/soap-server" "$W/store-$i" --replicated --resilience 1 \
       --log-level info >"$log" 2>&1) & SERVERS+=($!)
-    for _ in $(seq 200); do grep -q serving "$log" && break; sleep 0.05; done
+    for _ in $(seq 200); do grep -qs serving "$log" && break; sleep 0.05; done
   done
   appends "$n-replicas" 1
   appends "$n-replicas" 2
