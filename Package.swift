@@ -82,6 +82,9 @@ let package = Package(
         // amunixd and the kernel, none of which needs the others for it.
         .target(name: "DirectoryProtocol", dependencies: ["AmoebaCore"], path: "Servers/DirectoryProtocol"),
         .target(name: "Directory", dependencies: ["AmoebaCore", "DirectoryProtocol", "Storage"], path: "Servers/Directory"),
+        // One replica of the replicated directory service, sans I/O: ordered
+        // writes applied deterministically, and state for joiners.
+        .target(name: "DirectoryReplica", dependencies: ["AmoebaCore", "Directory", "Storage"], path: "Servers/DirectoryReplica"),
         // A node's own servers (sys, tod, random, the node directory), one
         // body for kernel nodes and amunixd.
         .target(name: "NodeServers", dependencies: ["AmoebaCore", "DirectoryProtocol"], path: "Sources/NodeServers"),
@@ -97,7 +100,7 @@ let package = Package(
             path: "Servers/CrashChild"),
         .testTarget(name: "DirectoryTests",
                     dependencies: ["TestSupport", "AmoebaCore", "Storage", "DiskStorage", "DirectoryProtocol", "Directory",
-                                   "servers-crash-child"]),
+                                   "DirectoryReplica", "servers-crash-child"]),
         .testTarget(name: "BulletTests",
                     dependencies: ["TestSupport", "AmoebaCore", "Storage", "DiskStorage", "BlockStorage", "Bullet", "servers-crash-child"]),
         // section: amunix
@@ -167,10 +170,17 @@ let package = Package(
                 path: "Servers/ServerHost"),
         .executableTarget(
             name: "soap-server",
-            dependencies: ["AmoebaCore", "Amunix", "Directory", "DiskStorage", "ServerHost",
+            dependencies: ["AmoebaCore", "Amunix", "Directory", "DirectoryReplica", "DiskStorage", "ServerHost",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             path: "Servers/SoapServer"),
+        // soap_load: a stream of directory writes and a bench of them, for
+        // the replicated directory's test and measurements.
+        .executableTarget(
+            name: "soap_load",
+            dependencies: ["AmoebaCore", "AmoebaClient", "AmoebaNames", "Amunix", "DirectoryProtocol",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "amunix/soap_load"),
         .executableTarget(
             name: "bullet-server",
             dependencies: ["AmoebaCore", "Amunix", "Bullet", "DiskStorage", "ServerHost",

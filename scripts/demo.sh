@@ -3,7 +3,8 @@
 # (a, b, c) as amunixd daemons and two VX kernel nodes (node0, node1) in
 # QEMU, all on one Ethernet-in-UDP multicast segment on loopback (no root
 # needed), set up a fresh name space, run the directory and file servers
-# on host a, fill the name space, and show it from the other hosts: `dir
+# on host a (the directory server replicated on a, b and c), fill the name
+# space, and show it from the other hosts: `dir
 # -l /`, the kernel nodes' directories and servers, a user process on
 # node0 using node1's servers, programs run on the kernel nodes with ax, std_info of a host's servers, and a file
 # put on b and read back on c. Everything is stopped cleanly at the end
@@ -45,10 +46,10 @@ echo "==> booting kernel nodes node1 and node0 in QEMU on the same segment"
 echo "    (node0 starts a user process, hello, whose directory is node1's kernel directory)"
 amx_node node1
 amx_node node0 "run=hello:$(cat "$W/node1/host.cap")"
-echo "==> amoeba-init: a fresh name space (servers on a; root.cap published to every host)"
-AMX_BIN_DIR=.build-kernel/bin amx_init a a b c node0 node1 | sed 's/^/    /'
-echo "==> starting soap-server and bullet-server on a"
-amx_server a soap
+echo "==> amoeba-init: a fresh name space (servers on a, directory replicas on b and c too; root.cap published to every host)"
+AMX_SOAP_REPLICAS="b c" AMX_BIN_DIR=.build-kernel/bin amx_init a a b c node0 node1 | sed 's/^/    /'
+echo "==> starting the directory server replicated on a, b and c (soap-server --replicated), bullet-server on a"
+for h in a b c; do amx_replica "$h"; done
 amx_server a bullet
 
 show b dir -l /
@@ -90,6 +91,27 @@ echo
 echo "c\$ get /home/ann/data | cmp - two-megabytes && echo identical"
 AMUNIX_SOCKET="$W/c/amunixd.sock" "$BIN/get" /home/ann/data | cmp - "$W/two-megabytes" && echo identical
 show c del /home/ann/README
+
+# show_again HOST COMMAND...: as show, but a command that fails (its
+# request was in the replica just killed) is run once more.
+show_again() {
+  local h=$1; shift
+  echo
+  echo "$h\$ $*"
+  AMUNIX_SOCKET="$W/$h/amunixd.sock" PATH="$BIN:$PATH" "$@" 2>/dev/null \
+    || { sleep 1; AMUNIX_SOCKET="$W/$h/amunixd.sock" PATH="$BIN:$PATH" "$@"; }
+}
+echo
+echo "==> the name space survives a directory replica's death: kill -9 the replica on a"
+kill -9 "${AMX_REPLICA[a]}"; wait "${AMX_REPLICA[a]}" 2>/dev/null || true
+sleep 1
+show_again b mkd /home/bob
+show_again c dir /home
+echo
+echo "==> soap-server on a again: it takes the state from b and c, then serves"
+amx_replica a
+grep -h "caught up" "$W/soap-a.log" | sed 's/.*caught up/    caught up/' || true
+show a dir /home
 
 if [[ -n ${KEEP:-} ]]; then
   echo

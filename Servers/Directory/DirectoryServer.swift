@@ -22,7 +22,9 @@ public final class DirectoryServer<Store: ObjectStore> {
     public let putPort: Port
     let superRandom: Port
     let store: Store
-    let newRandom: () -> Port
+    /// Where new directories' random numbers come from; a replica swaps
+    /// in the one its write carries (DirectoryServer+Replication).
+    var newRandom: () -> Port
 
     /// The directories by object number (never 0, which is the super
     /// capability's).

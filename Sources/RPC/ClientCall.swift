@@ -114,8 +114,9 @@ extension RPCNode {
         case .sending:
             if serverSeemsDead(call, now: now) { return call.refused ? .rpcNotFound : .rpcFailure }
             if call.refused {
-                // Backed off after "no thread": try the request again.
-                sendRequest(&call, now: now)
+                // Backed off after "no thread": find a server again (the
+                // same one answers the locate once it has room).
+                startLocate(&call, now: now)
                 return nil
             }
             // Ask before resending: the request may be large.
@@ -146,6 +147,7 @@ extension RPCNode {
         for index in clientIndices(locating: amp.port) {
             guard var call = clients[index] else { continue }
             call.server = location
+            call.refused = false
             sendRequest(&call, now: now)
             clients[index] = call
         }
@@ -186,7 +188,12 @@ extension RPCNode {
                 call.refused = false
                 sendRequest(&call, now: now)
             } else {
-                // No server thread was free: back off, then try again.
+                // No server thread was free, or no server is left there (a
+                // host keeps answering for a port whose server died): back
+                // off, then locate again, so that another server of the
+                // port (a replica) can take the request. The cached place
+                // goes too, or every later call would be sent there.
+                portCache.remove(call.putPort, ifAt: source)
                 call.refused = true
                 call.busyRetrials -= 1
                 if call.busyRetrials <= 0 {

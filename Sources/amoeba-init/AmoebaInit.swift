@@ -58,6 +58,9 @@ struct AmoebaInit: ParsableCommand {
     @Option(name: .customLong("soap-store"), help: "The directory server's store folder (must hold no directories yet).")
     var soapStore: String?
 
+    @Option(name: .customLong("soap-replicas"), help: "Comma-separated store folders for more replicas of the directory server: each gets a copy of --soap-store; run soap-server --replicated on all of them, the --soap-store one first.")
+    var soapReplicas: String?
+
     @Option(name: .customLong("bullet-store"), help: "The file server's store folder.")
     var bulletStore: String?
 
@@ -96,6 +99,7 @@ struct AmoebaInit: ParsableCommand {
             guard soapStore == nil, bulletStore == nil else { throw ValidationError("--disk takes the place of --soap-store and --bullet-store") }
             guard serversOn != nil else { throw ValidationError("--disk needs --servers-on, the kernel node booting from it") }
             guard diskBytes != nil else { throw ValidationError("--disk-size \(diskSize) is not a positive multiple of 512 bytes (e.g. 64M)") }
+            guard soapReplicas == nil else { throw ValidationError("--soap-replicas replicates Linux stores; a kernel node's directory server is not replicated") }
         } else if soapStore == nil || bulletStore == nil {
             throw ValidationError("give --soap-store and --bullet-store, or --disk for a kernel node")
         }
@@ -140,6 +144,7 @@ struct AmoebaInit: ParsableCommand {
                 throw SetupError(message: "\(soapStore!) already holds a name space; give an empty folder")
             }
             root = try fill(soap, bullet, onKernelNode: false)
+            for folder in replicaFolders { try copyStore(to: folder) }
         }
         let targets = [rootFile ?? RootCapability.homeFile] + publish.map { "\($0)/\(RootCapability.fileName)" }
         for t in targets {
@@ -270,6 +275,31 @@ struct AmoebaInit: ParsableCommand {
             try storeBinaries(from: bin, names: names, bullet: bullet, net: &net, masks: masks, objectMasks: objectMasks)
         }
         return root
+    }
+
+    var replicaFolders: [String] {
+        (soapReplicas ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }
+    }
+
+    /// The directory store, identity included, copied object by object into
+    /// the empty store at `folder`: a replica must share the service's port
+    /// and check fields, and holds the same directories from the start.
+    private func copyStore(to folder: String) throws {
+        do {
+            let source = try DiskStore(path: soapStore!, exclusive: false)
+            let target = try DiskStore(path: folder)
+            guard target.keys().isEmpty else {
+                throw SetupError(message: "--soap-replicas: \(folder) is not empty; give an empty folder")
+            }
+            var changes = [StoreChange]()
+            for key in source.keys() { changes.append(.write(key: key, bytes: try source.read(key))) }
+            try target.commit(changes)
+        } catch let e as SetupError {
+            throw e
+        } catch {
+            throw SetupError(message: "cannot copy the directory store to \(folder): \(error)")
+        }
+        print("directory replica store \(folder)")
     }
 
     /// Each regular file of `folder` as a committed file under /bin.

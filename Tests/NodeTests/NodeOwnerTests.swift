@@ -121,4 +121,36 @@ import SimNet
         #expect(try b.result(2)!.get().header.status == .ok)
         #expect(server.node.statistics.server.orphansFailed == 0)
     }
+
+    /// A port served on two hosts (a replicated service): when its server
+    /// on one host goes away while that host lives on (and NAKs requests
+    /// for the port), a client that had found that host is served by the
+    /// other without an error, and stops calling the first.
+    @Test func aServerGoneFromALiveHostIsLocatedElsewhere() throws {
+        let net = SimNetwork(seed: 16)
+        let seg = net.addSegment()
+        let client = NodeHost(net, "client", on: [seg], seed: 161)
+        let s1 = NodeHost(net, "s1", on: [seg], seed: 162)
+        let s2 = NodeHost(net, "s2", on: [seg], seed: 163)
+        // s2 starts serving after the client found s1, so that the
+        // client's cache points at s1 (a later HEREIS would replace it).
+        s1.serve(getPort, threads: 2, owner: 1, with: echo)
+        client.trans(request(to: putPort, key: 1), owner: 1)
+        #expect(net.run(until: { client.result(1) != nil }, limit: .seconds(5)))
+        #expect(try client.result(1)!.get().header.status == .ok)
+        s2.serve(getPort, threads: 2, owner: 1, with: echo)
+        let (first, other) = (s1, s2)
+        first.abandon(1)
+        net.run(for: .milliseconds(100))
+        let calls: [(SimOwner, UInt64)] = [(2, 2), (3, 3), (4, 4)]
+        for (owner, k) in calls {
+            client.trans(request(to: putPort, key: k), owner: owner)
+            #expect(net.run(until: { client.result(owner) != nil }, limit: .seconds(5)))
+            #expect(try client.result(owner)!.get().header.status == .ok)
+        }
+        #expect(other.requests.count == 3)
+        #expect(first.requests.count == 1)
+        // The first host did refuse (no thread there): the case at hand.
+        #expect(first.node.statistics.server.sent[Int(AmpType.nak.rawValue)] >= 1)
+    }
 }

@@ -35,6 +35,8 @@ struct GrpTest: ParsableCommand {
     var from: String?
     @Option(help: "The amunixd socket (default: AMUNIX_SOCKET or /run/amunix/amunixd.sock).")
     var socket: String?
+    @Flag(help: "For benches: print no message lines, and on standard error one line of this member's send figures (grp_send latency p50/p99, sends per second).")
+    var figures = false
 
     func run() throws {
         guard let p = Port(hex: port) else { throw ValidationError("--port: 12 hex digits") }
@@ -49,11 +51,24 @@ struct GrpTest: ParsableCommand {
 
         let senders = from.map { $0.split(separator: ",").map(String.init) }
         let receiver = Receiver(conn: conn, gid: gid, me: me, count: count, members: members, senders: senders)
+        receiver.quiet = figures
         let thread = Thread { receiver.run() }
         thread.start()
         let padding = [UInt8](repeating: 0x2e, count: pad)
+        var latencies = [Double]()
+        let start = Date()
         for i in 0..<count {
+            let t0 = Date()
             try send(conn, gid, Array("\(name) \(i)".utf8) + padding)
+            latencies.append(Date().timeIntervalSince(t0) * 1000)
+        }
+        if figures {
+            let seconds = Date().timeIntervalSince(start)
+            latencies.sort()
+            let p = { (q: Double) in latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] }
+            FileHandle.standardError.write(Data(String(
+                format: "figures %@ sends %d bytes %d p50 %.2f ms p99 %.2f ms rate %.0f/s\n",
+                name, count, name.utf8.count + 6 + pad, p(0.5), p(0.99), seconds > 0 ? Double(count) / seconds : 0).utf8))
         }
         receiver.allReceived.wait()
         try send(conn, gid, Array("done \(name)".utf8))
@@ -94,6 +109,7 @@ final class Receiver: @unchecked Sendable {
     let allDone = DispatchSemaphore(value: 0)
     let finished = DispatchSemaphore(value: 0)
     var failure: Error?
+    var quiet = false
 
     init(conn: AmunixConnection, gid: GroupID, me: UInt16, count: Int, members: Int, senders: [String]?) {
         self.conn = conn
@@ -126,7 +142,7 @@ final class Receiver: @unchecked Sendable {
                 return
             }
             let text = String(decoding: m.data.prefix { $0 != 0x2e }, as: UTF8.self)
-            FileHandle.standardOutput.write(Data("\(m.sequence) \(m.kind) \(m.sender) \(text)\n".utf8))
+            if !quiet { FileHandle.standardOutput.write(Data("\(m.sequence) \(m.kind) \(m.sender) \(text)\n".utf8)) }
             switch m.kind {
             case .message:
                 let name = String(text.split(separator: " ").last ?? "")

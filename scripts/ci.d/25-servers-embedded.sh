@@ -21,6 +21,7 @@ compile Storage Servers/Storage
 compile BlockStorage Servers/BlockStorage
 compile DirectoryProtocol Servers/DirectoryProtocol
 compile Directory Servers/Directory
+compile DirectoryReplica Servers/DirectoryReplica
 compile Bullet Servers/Bullet
 compile NodeServers Sources/NodeServers
 # Generic code is only compiled for Embedded Swift where it is specialised,
@@ -30,6 +31,7 @@ cat > "$out/probe.swift" <<'SWIFT'
 import AmoebaCore
 import Storage
 import Directory
+import DirectoryReplica
 import Bullet
 import NodeServers
 
@@ -74,6 +76,13 @@ public func probeServers(_ seed: UInt64, _ header: Header, _ data: [UInt8]) -> I
     var total = 0
     if let d = try? DirectoryServer(store: MemoryStore(), random: next) {
         total += d.handle(header: header, data: data).1.count
+        // A replica of it: ordered writes, and the state a joiner takes.
+        let r = DirectoryReplica(server: d)
+        if let w = try? ReplicatedWrite.decode(data) { total += r.apply(w)?.1.count ?? 0 }
+        r.joined(header.port)
+        total += r.statePiece(for: header.port, offset: 0, count: 100)?.bytes.count ?? 0
+        total += r.install(state: data) == .ok ? 1 : 0
+        total += d.dumpLines().count
     }
     if let b = try? BulletServer(store: MemoryStore(), random: next) {
         total += b.handle(header: header, data: data).1.count

@@ -76,12 +76,37 @@ amx_server() {
   echo "$kind-server on $h did not start:"; cat "$W/$kind.log"; return 1
 }
 
+# amx_replica HOST: start soap-server --replicated on HOST with its store in
+# $W/store-soap (the first replica, creating the replicas' group) or
+# $W/store-soap-HOST (a copy amx_init made); returns once it serves.
+amx_replica() {
+  local h=$1 store="$W/store-soap-$1" before n
+  [[ -d $store ]] || store="$W/store-soap"
+  before=$(grep -c "serving" "$W/soap-$h.log" 2>/dev/null || true)
+  AMUNIX_SOCKET="$W/$h/amunixd.sock" "$BIN/soap-server" "$store" --replicated --threads 4 \
+    --log-level info >>"$W/soap-$h.log" 2>&1 &
+  local pid=$!
+  AMX_SERVER_PIDS+=("$pid")
+  AMX_REPLICA[$h]=$pid
+  for _ in $(seq 300); do
+    n=$(grep -c "serving" "$W/soap-$h.log" 2>/dev/null || true)
+    (( ${n:-0} > ${before:-0} )) && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "soap-server replica on $h did not start:"; cat "$W/soap-$h.log"; return 1
+}
+declare -A AMX_REPLICA
+
 # amx_init SERVERHOST HOST...: a fresh name space listing the hosts, the
 # root published in every host's state folder (and /bin from AMX_BIN_DIR).
+# AMX_SOAP_REPLICAS="b c": copies of the directory store for replicas there.
 amx_init() {
   local on=$1; shift
-  local args=()
+  local args=() r replicas=""
   for h in "$@"; do args+=(--host "$h=$W/$h" --publish "$W/$h"); done
+  for r in ${AMX_SOAP_REPLICAS:-}; do replicas+="${replicas:+,}$W/store-soap-$r"; done
+  [[ -n $replicas ]] && args+=(--soap-replicas "$replicas")
   # AMX_BIN_DIR: a folder of Amoeba binaries to store as /bin (for ax).
   [[ -n ${AMX_BIN_DIR:-} ]] && args+=(--bin "$AMX_BIN_DIR")
   "$BIN/amoeba-init" --soap-store "$W/store-soap" --bullet-store "$W/store-bullet" \

@@ -6,7 +6,8 @@
 // restarted server answers on the same port and honours the capabilities
 // it gave out before, because its identity lives in the store. Every
 // change is durable before its reply is sent, so kill -9 loses nothing
-// that was acknowledged.
+// that was acknowledged. With --replicated it is one of several replicas
+// serving one port (ReplicatedService.swift).
 
 import AmoebaCore
 import Amunix
@@ -29,6 +30,19 @@ struct SoapServerCommand: ParsableCommand {
 
     @OptionGroup var options: ServerOptions
 
+    @Flag(help: "Serve as one replica of a replicated service: writes go through the replicas' group in one order; start every replica on a copy of the same store (amoeba-init --soap-replicas).")
+    var replicated = false
+
+    @Option(help: "Replicas besides the sequencer that must hold a write before it is acknowledged (with --replicated, when this replica creates the group).")
+    var resilience: UInt16 = 1
+
+    @Flag(name: .customLong("dump"), help: "Print every directory's rows from the store, one line each, and exit (for comparing replicas' stores).")
+    var dump = false
+
+    func validate() throws {
+        guard resilience < 32 else { throw ValidationError("--resilience must be below 32") }
+    }
+
     func run() throws {
         // The store holds the server's secret get-port and its objects'
         // randoms: private from the first byte.
@@ -42,6 +56,10 @@ struct SoapServerCommand: ParsableCommand {
             throw ExitCode(1)
         }
         server.clock = { Int32(truncatingIfNeeded: time(nil)) }
+        if dump {
+            for line in server.dumpLines() { print(line) }
+            return
+        }
         let connection = try options.connect(logger: logger)
         // Capabilities of other servers held in rows are restricted by
         // asking their server, as SOAP does, when they are not owner
@@ -54,6 +72,10 @@ struct SoapServerCommand: ParsableCommand {
             return Capability(port: cap.port, private: r.header.private)
         }
         publishSuperCapability(server.superCapability, in: store, logger: logger)
+        if replicated {
+            let service = ReplicatedService(server: server, connection: connection, logger: logger, resilience: resilience)
+            service.run(threads: options.threads)
+        }
         logger.info("serving \(server.directories.count) directories on \(server.putPort) with \(options.threads) threads")
         RequestLoop(connection: connection, getPort: server.getPort, logger: logger) { h, d in
             server.handle(header: h, data: d)
