@@ -11,7 +11,10 @@
 // for `crashTimeout`, however many probes that took; answers that show it
 // alive but without our request spend only `resends`, so a large request
 // under heavy loss keeps trying while the server lives. A server with no
-// free thread spends `busyRetrials`.
+// free thread spends `busyRetrials`: after each refusal the call locates
+// the port again (another server of it, a replica, may take the request)
+// and, when no other answers within two locate rounds, tries the one
+// that refused again.
 
 import AmoebaCore
 import FLIP
@@ -44,6 +47,9 @@ struct ClientCall {
     /// Something said the server is not there (NAK for no thread, or FLIP
     /// could not deliver): failing now means RPC_NOTFOUND.
     var refused = false
+    /// The server that last answered "no thread": where the request goes
+    /// again when the locate that follows finds no other (see `clientTimeout`).
+    var refusedBy: ServerLocation?
 
     // Locate schedule.
     var locateStarted: Instant
@@ -104,6 +110,19 @@ extension RPCNode {
     func clientTimeout(_ call: inout ClientCall, now: Instant) -> ErrorCode? {
         switch call.phase {
         case .locating:
+            if let previous = call.refusedBy, now - call.locateStarted >= configuration.locateInterval * 2 {
+                // The locate after a "no thread" found no other server in
+                // two rounds (the first reaches only the nearest hosts):
+                // the one that refused may have room by now (a busy host
+                // answers no locate, so only the request itself can tell).
+                // It NAKs again while still busy, and `busyRetrials`
+                // bounds the rounds.
+                call.refusedBy = nil
+                call.server = previous
+                call.refused = false
+                sendRequest(&call, now: now)
+                return nil
+            }
             if now - call.locateStarted >= configuration.locateTimeout { return .rpcNotFound }
             if call.locateHops < configuration.maxLocateHops {
                 call.locateHops = min(2 * call.locateHops + 1, configuration.maxLocateHops)
@@ -148,6 +167,7 @@ extension RPCNode {
             guard var call = clients[index] else { continue }
             call.server = location
             call.refused = false
+            call.refusedBy = nil
             sendRequest(&call, now: now)
             clients[index] = call
         }
@@ -195,6 +215,7 @@ extension RPCNode {
                 // goes too, or every later call would be sent there.
                 portCache.remove(call.putPort, ifAt: source)
                 call.refused = true
+                call.refusedBy = server
                 call.busyRetrials -= 1
                 if call.busyRetrials <= 0 {
                     finish(call, .failure(.rpcNotFound))
@@ -219,6 +240,7 @@ extension RPCNode {
         for (index, var call) in clients where call.server?.address == address {
             portCache.remove(call.putPort, ifAt: address)
             call.refused = true
+            call.refusedBy = nil
             call.relocations += 1
             if call.relocations > configuration.maxRetrials {
                 finish(call, .failure(.rpcNotFound))
