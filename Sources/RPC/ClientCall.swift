@@ -11,10 +11,9 @@
 // for `crashTimeout`, however many probes that took; answers that show it
 // alive but without our request spend only `resends`, so a large request
 // under heavy loss keeps trying while the server lives. A server with no
-// free thread spends `busyRetrials`: after each refusal the call locates
-// the port again (another server of it, a replica, may take the request)
-// and, when no other answers within two locate rounds, tries the one
-// that refused again.
+// free thread spends `busyRetrials`: the call tries it again after a
+// back-off, and after a few refusals in a row locates the port again
+// (another server of it, a replica, may take the request).
 
 import AmoebaCore
 import FLIP
@@ -47,9 +46,8 @@ struct ClientCall {
     /// Something said the server is not there (NAK for no thread, or FLIP
     /// could not deliver): failing now means RPC_NOTFOUND.
     var refused = false
-    /// The server that last answered "no thread": where the request goes
-    /// again when the locate that follows finds no other (see `clientTimeout`).
-    var refusedBy: ServerLocation?
+    /// "No thread" answers in a row from the server at hand.
+    var naksInARow = 0
 
     // Locate schedule.
     var locateStarted: Instant
@@ -57,6 +55,11 @@ struct ClientCall {
     var locateInterval: Interval
 
     var putPort: Port { request.header.port }
+
+    /// Refusals in a row after which a call looks for another server: a
+    /// server that is only busy gets a few direct retries first, since a
+    /// locate costs every host on the segment an answer.
+    static let naksBeforeRelocating = 3
 }
 
 extension RPCNode {
@@ -110,19 +113,6 @@ extension RPCNode {
     func clientTimeout(_ call: inout ClientCall, now: Instant) -> ErrorCode? {
         switch call.phase {
         case .locating:
-            if let previous = call.refusedBy, now - call.locateStarted >= configuration.locateInterval * 2 {
-                // The locate after a "no thread" found no other server in
-                // two rounds (the first reaches only the nearest hosts):
-                // the one that refused may have room by now (a busy host
-                // answers no locate, so only the request itself can tell).
-                // It NAKs again while still busy, and `busyRetrials`
-                // bounds the rounds.
-                call.refusedBy = nil
-                call.server = previous
-                call.refused = false
-                sendRequest(&call, now: now)
-                return nil
-            }
             if now - call.locateStarted >= configuration.locateTimeout { return .rpcNotFound }
             if call.locateHops < configuration.maxLocateHops {
                 call.locateHops = min(2 * call.locateHops + 1, configuration.maxLocateHops)
@@ -133,9 +123,16 @@ extension RPCNode {
         case .sending:
             if serverSeemsDead(call, now: now) { return call.refused ? .rpcNotFound : .rpcFailure }
             if call.refused {
-                // Backed off after "no thread": find a server again (the
-                // same one answers the locate once it has room).
-                startLocate(&call, now: now)
+                // Backed off after "no thread": try the same server again,
+                // or after a few refusals in a row find a server again
+                // (another server of the port, a replica, may take the
+                // request; a busy host answers the locate once it has room).
+                if call.naksInARow >= ClientCall.naksBeforeRelocating {
+                    call.naksInARow = 0
+                    startLocate(&call, now: now)
+                } else {
+                    sendRequest(&call, now: now)
+                }
                 return nil
             }
             // Ask before resending: the request may be large.
@@ -167,7 +164,7 @@ extension RPCNode {
             guard var call = clients[index] else { continue }
             call.server = location
             call.refused = false
-            call.refusedBy = nil
+            call.naksInARow = 0
             sendRequest(&call, now: now)
             clients[index] = call
         }
@@ -210,12 +207,12 @@ extension RPCNode {
             } else {
                 // No server thread was free, or no server is left there (a
                 // host keeps answering for a port whose server died): back
-                // off, then locate again, so that another server of the
-                // port (a replica) can take the request. The cached place
-                // goes too, or every later call would be sent there.
-                portCache.remove(call.putPort, ifAt: source)
+                // off and try again; refused again and again, locate again
+                // (see `clientTimeout`), and forget the cached place, or
+                // every later call would be sent there.
+                call.naksInARow += 1
+                if call.naksInARow >= ClientCall.naksBeforeRelocating { portCache.remove(call.putPort, ifAt: source) }
                 call.refused = true
-                call.refusedBy = server
                 call.busyRetrials -= 1
                 if call.busyRetrials <= 0 {
                     finish(call, .failure(.rpcNotFound))
@@ -240,7 +237,6 @@ extension RPCNode {
         for (index, var call) in clients where call.server?.address == address {
             portCache.remove(call.putPort, ifAt: address)
             call.refused = true
-            call.refusedBy = nil
             call.relocations += 1
             if call.relocations > configuration.maxRetrials {
                 finish(call, .failure(.rpcNotFound))
