@@ -161,7 +161,7 @@ enum LocalIPC {
     /// hands this thread; nil when its process ended meanwhile (it leaves
     /// the idle list, and the port is retired if nobody else serves it).
     /// Interrupts off.
-    private static func awaitRequest(_ me: KThread, idleOn listener: PortListener) -> Transaction? {
+    static func awaitRequest(_ me: KThread, idleOn listener: PortListener) -> Transaction? {
         while me.transaction == nil {
             if me.killed {
                 listener.removeIdle(me)
@@ -175,11 +175,13 @@ enum LocalIPC {
         return t
     }
 
-    /// The listener of `getPort`, noted as served by `process` (so its end closes it).
+    /// The listener of `getPort`, noted as served by `process` (so its end
+    /// closes it) and as the calling thread's, for the fast path.
     private static func served(_ getPort: Port, by process: Process) -> PortListener {
         Interrupts.withDisabled {
             let l = listen(getPort)
             if !process.served.contains(where: { $0 === l }) { process.served.append(l) }
+            Scheduler.current.unsafelyUnwrapped.servedListener = Unmanaged.passUnretained(l)
             return l
         }
     }

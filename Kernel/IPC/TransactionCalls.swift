@@ -84,11 +84,19 @@ enum TransactionCalls {
         let requestHeader = try c.buffer(c.ebx &+ 32, length: 32, write: true)
         let buffer = try c.buffer(c.esi, length: min(c.edi, Limits.messageBytes), write: true)
         guard data.count <= Limits.messageBytes else { return .refused(.argumentBad) }
+        let port = RawHeader.load(from: requestHeader.baseAddress!).port
+        // A header-only reply to a client waiting here: the fast path.
+        if data.isEmpty {
+            switch LocalIPC.fastReplyAndReceive(RawHeader.load(from: replyHeader.baseAddress!), on: port) {
+            case .bailed: break
+            case .took(let t): return took(t, header: requestHeader, buffer: buffer)
+            case .ended: return .refused(.rpcFailure)   // its process ended; it stops on the way out
+            }
+        }
         let me = Scheduler.current.unsafelyUnwrapped
         let held = me.serving
         me.serving = nil
         let reply = message(replyHeader, data)
-        let port = RawHeader.load(from: requestHeader.baseAddress!).port
         guard let t = LocalIPC.replyAndGetRequest(held, reply, on: port, for: c.process) else {
             return .refused(.rpcFailure)   // its process ended; it stops on the way out
         }

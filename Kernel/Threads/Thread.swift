@@ -52,6 +52,10 @@ final class KThread {
     var pageDirectory: UInt32 = Paging.kernelDirectory
     /// The request a user server thread took with getreq and has not answered.
     var serving: Transaction? = nil
+    /// The port a user server thread last waited on, not owned here (its
+    /// process's `served` list holds it for as long as the process lives):
+    /// the fast path's way to it without a search.
+    var servedListener: Unmanaged<PortListener>? = nil
     /// This thread's reusable transaction as a client.
     var clientTransaction: Transaction? = nil {
         didSet { clientTransactionRef = clientTransaction.map { Unmanaged.passUnretained($0) } }
