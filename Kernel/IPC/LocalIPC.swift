@@ -59,6 +59,10 @@ final class PortListener {
 
     var hasIdleServer: Bool { idleHead != nil }
 
+    /// The server `popIdle` would take, left parked (the fast path looks
+    /// before it commits).
+    var firstIdle: Unmanaged<KThread>? { idleHead }
+
     /// Parks `t` as idle (a stack threaded through the threads themselves:
     /// no array, no reference counting).
     @inline(__always)
@@ -123,18 +127,20 @@ enum LocalIPC {
     /// The kernel's server threads (they never end).
     static var servers: [KThread] = []
 
-    /// The listener last found: a client usually talks to one server in a row.
-    static var lastFound: PortListener? = nil
+    /// The listener last found: a client usually talks to one server in a
+    /// row. Not owned here (`listeners` owns it, and a retired listener is
+    /// taken off here too), so the fast path reads it without reference counting.
+    static var lastFound: Unmanaged<PortListener>? = nil
 
     @inline(__always)
     static func listener(forPutPort port: Port) -> PortListener? {
-        if let l = lastFound, l.putPort == port { return l }
+        if let l = lastFound, l._withUnsafeGuaranteedRef({ $0.putPort == port }) { return l.takeUnretainedValue() }
         return search(forPutPort: port)
     }
 
     @inline(never)
     private static func search(forPutPort port: Port) -> PortListener? {
-        for l in listeners where l.putPort == port { lastFound = l; return l }
+        for l in listeners where l.putPort == port { lastFound = Unmanaged.passUnretained(l); return l }
         return nil
     }
 
@@ -155,7 +161,7 @@ enum LocalIPC {
     /// hands this thread; nil when its process ended meanwhile (it leaves
     /// the idle list, and the port is retired if nobody else serves it).
     /// Interrupts off.
-    private static func awaitRequest(_ me: KThread, idleOn listener: PortListener) -> Transaction? {
+    static func awaitRequest(_ me: KThread, idleOn listener: PortListener) -> Transaction? {
         while me.transaction == nil {
             if me.killed {
                 listener.removeIdle(me)
@@ -169,11 +175,13 @@ enum LocalIPC {
         return t
     }
 
-    /// The listener of `getPort`, noted as served by `process` (so its end closes it).
+    /// The listener of `getPort`, noted as served by `process` (so its end
+    /// closes it) and as the calling thread's, for the fast path.
     private static func served(_ getPort: Port, by process: Process) -> PortListener {
         Interrupts.withDisabled {
             let l = listen(getPort)
             if !process.served.contains(where: { $0 === l }) { process.served.append(l) }
+            Scheduler.current.unsafelyUnwrapped.servedListener = Unmanaged.passUnretained(l)
             return l
         }
     }
@@ -251,15 +259,11 @@ enum LocalIPC {
             return Network.isUp ? sendRemote(request, from: me) : nil
         }
         let t = Unmanaged.passUnretained(me.clientTransaction ?? newTransaction(for: me))
-        // Fast path: a server is waiting, so run it now, in place of this
-        // thread, without passing through the run queue.
+        // A server is waiting: run it now, in place of this thread, without
+        // passing through the run queue.
         if let plan = handOver(t, request, to: listener, from: me) { Scheduler.perform(plan) }
         // Killed while the server had it (or before it blocked): stop waiting.
-        while !t._withUnsafeGuaranteedRef({ $0.answered }) {
-            if me.killed { abandon(t.takeUnretainedValue(), listener); break }
-            Scheduler.block()
-        }
-        t._withUnsafeGuaranteedRef { $0.waiting = false }
+        awaitReply(t, Unmanaged.passUnretained(me), Unmanaged.passUnretained(listener))
         return t
     }
 
@@ -333,7 +337,7 @@ enum LocalIPC {
     /// queue if no server took it yet; a server that did finds, when it
     /// replies, nobody waiting (and wakes nobody).
     @inline(never)
-    private static func abandon(_ t: Transaction, _ listener: PortListener) {
+    static func abandon(_ t: Transaction, _ listener: PortListener) {
         t.waiting = false
         t.reply = .status(.rpcFailure)
         listener.pending.removeAll { $0 === t }
@@ -361,7 +365,7 @@ enum LocalIPC {
               listener.pending.allSatisfy({ $0.slot != nil }) else { return }
         listeners.removeAll { $0 === listener }
         putPortOf[listener.getPort] = nil
-        if lastFound === listener { lastFound = nil }
+        if lastFound?.toOpaque() == Unmanaged.passUnretained(listener).toOpaque() { lastFound = nil }
         listener.retired = true
         guard Network.isUp else { return }
         var refused: [Transaction] = []
@@ -455,9 +459,15 @@ enum LocalIPC {
         let listener = Interrupts.withDisabled { listen(getPort) }
         listener.kernelServed = true
         servers.append(Scheduler.spawn(name, priority: priority) {
+            let fast = Unmanaged.passUnretained(listener)   // owned by `listeners` for good
             var t = getRequest(from: listener)
             while true {
-                t = replyAndWait(t, handler(t.request), on: listener)
+                let reply = handler(t.request)
+                if reply.body.isEmpty, let next = fastReplyAndWait(Unmanaged.passUnretained(t), reply.header, on: fast) {
+                    t = next
+                } else {
+                    t = replyAndWait(t, reply, on: listener)
+                }
             }
         })
     }

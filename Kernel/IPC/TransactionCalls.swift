@@ -12,14 +12,29 @@ enum TransactionCalls {
     @inline(__always)
     static func trans(_ c: SystemCallContext) throws(CallerFault) -> SystemCallOutcome {
         let header = try c.buffer(c.ebx, length: 32, write: true)
-        let request = try c.buffer(c.ecx, length: c.edx, write: false)
         let reply = try c.buffer(c.esi, length: min(c.edi, Limits.messageBytes), write: true)
+        let hp = header.baseAddress.unsafelyUnwrapped
+        // A request of a header alone to a server waiting here: the fast
+        // path (FastPath.swift), which allocates and queues nothing.
+        if c.edx == 0, let t = LocalIPC.fastTrans(RawHeader.load(from: hp)) {
+            return deliver(t, header: hp, reply: reply)
+        }
+        return try generalTrans(c, header: header, reply: reply)
+    }
+
+    /// Every other trans: with request data, to a busy or remote server, or
+    /// the calling thread's first. Kept out of line so that the fast path's
+    /// frame holds no reference to the process.
+    @inline(never)
+    private static func generalTrans(_ c: SystemCallContext, header: UnsafeMutableRawBufferPointer,
+                                     reply: UnsafeMutableRawBufferPointer) throws(CallerFault) -> SystemCallOutcome {
+        let hp = header.baseAddress.unsafelyUnwrapped
+        let request = try c.buffer(c.ecx, length: c.edx, write: false)
         // Both refusals before anything is allocated: the request's copy in
         // the kernel heap is bounded, and so is the number of them.
         guard request.count <= Limits.messageBytes else { return .refused(.argumentBad) }
         let process = c.process
         guard process.transactionsInFlight < Limits.transactionsInFlight else { return .refused(.noSpace) }
-        let hp = header.baseAddress.unsafelyUnwrapped
         let message = self.message(header, request)
         process.transactionsInFlight += 1
         defer { process.transactionsInFlight -= 1 }
@@ -27,7 +42,15 @@ enum TransactionCalls {
             RawHeader.store(Message.status(.rpcNotFound).header, to: hp)
             return .returns(0)
         }
-        return t._withUnsafeGuaranteedRef { t in
+        return deliver(t, header: hp, reply: reply)
+    }
+
+    /// The reply in the caller's transaction record, copied out to its
+    /// header and buffer.
+    @inline(__always)
+    private static func deliver(_ t: Unmanaged<Transaction>, header hp: UnsafeMutableRawPointer,
+                                reply: UnsafeMutableRawBufferPointer) -> SystemCallOutcome {
+        t._withUnsafeGuaranteedRef { t in
             RawHeader.store(t.reply.header, to: hp)
             let n = min(t.reply.body.count, reply.count)
             if n > 0 { t.reply.body.withUnsafeBytes { reply.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) } }
@@ -61,11 +84,19 @@ enum TransactionCalls {
         let requestHeader = try c.buffer(c.ebx &+ 32, length: 32, write: true)
         let buffer = try c.buffer(c.esi, length: min(c.edi, Limits.messageBytes), write: true)
         guard data.count <= Limits.messageBytes else { return .refused(.argumentBad) }
+        let port = RawHeader.load(from: requestHeader.baseAddress!).port
+        // A header-only reply to a client waiting here: the fast path.
+        if data.isEmpty {
+            switch LocalIPC.fastReplyAndReceive(RawHeader.load(from: replyHeader.baseAddress!), on: port) {
+            case .bailed: break
+            case .took(let t): return took(t, header: requestHeader, buffer: buffer)
+            case .ended: return .refused(.rpcFailure)   // its process ended; it stops on the way out
+            }
+        }
         let me = Scheduler.current.unsafelyUnwrapped
         let held = me.serving
         me.serving = nil
         let reply = message(replyHeader, data)
-        let port = RawHeader.load(from: requestHeader.baseAddress!).port
         guard let t = LocalIPC.replyAndGetRequest(held, reply, on: port, for: c.process) else {
             return .refused(.rpcFailure)   // its process ended; it stops on the way out
         }

@@ -8,8 +8,13 @@
 import AmoebaCore
 
 struct SystemCallContext {
-    let process: Process
+    /// The caller's process, not owned here: the calling thread holds it
+    /// for as long as the call lasts, and a context that owned it would
+    /// cost every system call a retain and a release.
+    let processRef: Unmanaged<Process>
     let frame: UnsafeMutablePointer<InterruptFrame>
+
+    var process: Process { processRef.takeUnretainedValue() }
 
     var ebx: UInt32 { frame.pointee.ebx }
     var ecx: UInt32 { frame.pointee.ecx }
@@ -21,7 +26,11 @@ struct SystemCallContext {
     /// kernel when `write` is set.
     @inline(__always)
     func buffer(_ address: UInt32, length: UInt32, write: Bool) throws(CallerFault) -> UnsafeMutableRawBufferPointer {
-        try UserBuffer(address: address, length: length).validated(for: process, write: write)
+        let buffer = UserBuffer(address: address, length: length)
+        guard processRef._withUnsafeGuaranteedRef({ buffer.isAccessible(in: $0, write: write) }) else {
+            throw .outsideSegments(address: address, length: length)
+        }
+        return buffer.pointer
     }
 }
 

@@ -44,7 +44,7 @@ enum SystemCalls {
 
     @inline(never)
     private static func dispatch(_ frame: UnsafeMutablePointer<InterruptFrame>) -> Bool {
-        guard let process = Scheduler.current?.process else {
+        guard let process = Scheduler.running?._withUnsafeGuaranteedRef({ $0.processRef }) else {
             frame.pointee.eax = UInt32(bitPattern: -1)
             return false
         }
@@ -52,7 +52,7 @@ enum SystemCalls {
         let outcome: SystemCallOutcome
         do throws(CallerFault) {
             guard let call = SystemCall(rawValue: frame.pointee.eax) else { throw .unknownCall(frame.pointee.eax) }
-            outcome = try serve(call, SystemCallContext(process: process, frame: frame))
+            outcome = try serve(call, SystemCallContext(processRef: process, frame: frame))
         } catch {
             return end(.aborted(error.reason))
         }

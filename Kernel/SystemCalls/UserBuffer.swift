@@ -22,9 +22,20 @@ struct UserBuffer {
 
     @inline(__always)
     func validated(for process: Process, write: Bool) throws(CallerFault) -> UnsafeMutableRawBufferPointer {
-        guard process.space.userAccessible(address, length: length, write: write) else {
+        guard isAccessible(in: process, write: write) else {
             throw .outsideSegments(address: address, length: length)
         }
-        return UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: UInt(address)), count: Int(length))
+        return pointer
+    }
+
+    /// Whether `process` may reach the whole range (and write it, with `write`).
+    @inline(__always)
+    func isAccessible(in process: Process, write: Bool) -> Bool {
+        process.space.userAccessible(address, length: length, write: write)
+    }
+
+    /// The range as a pointer: only what `isAccessible` allowed may be used.
+    var pointer: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: UInt(address)), count: Int(length))
     }
 }

@@ -16,6 +16,9 @@ import KernelCore
 
 enum Scheduler {
     static var current: KThread? = nil
+    /// The same thread without ownership (`current` holds it): what the
+    /// IPC fast path reads, at no reference counting.
+    static var running: Unmanaged<KThread>? = nil
     static var idle: KThread? = nil
     static var ready = RunQueue<KThread>()
     static var zombies: [KThread] = []
@@ -29,7 +32,9 @@ enum Scheduler {
     static var threadCount = 0
 
     static func initialize() {
-        current = KThread(bootName: "boot")
+        let boot = KThread(bootName: "boot")
+        current = boot
+        running = Unmanaged.passUnretained(boot)
         guard let idleThread = KThread(name: "idle", priority: Priority(process: .low, thread: .low), preemptible: true, body: {
             while true { cpu_sti_hlt() }
         }) else { Machine.fail("no heap for the idle thread") }
@@ -206,6 +211,7 @@ enum Scheduler {
         next.state = .running
         next.switchesIn &+= 1
         current = next
+        running = Unmanaged.passUnretained(next)
         Descriptors.setKernelStack(next.stackTop)
         Paging.activate(next.pageDirectory)
         // Every switch to a preemptible thread starts a fresh slice. The

@@ -40,15 +40,28 @@ final class KThread {
     var userEntry: (UInt32, UInt32)? = nil
     /// The process a user thread belongs to; nil for kernel threads.
     var process: Process? = nil {
-        didSet { pageDirectory = process?.space.directory ?? Paging.kernelDirectory }
+        didSet {
+            pageDirectory = process?.space.directory ?? Paging.kernelDirectory
+            processRef = process.map { Unmanaged.passUnretained($0) }
+        }
     }
+    /// The same without ownership, for the system call path.
+    private(set) var processRef: Unmanaged<Process>? = nil
     /// The address space to load when this thread runs (kept here so the
     /// switch does not have to walk to the process).
     var pageDirectory: UInt32 = Paging.kernelDirectory
     /// The request a user server thread took with getreq and has not answered.
     var serving: Transaction? = nil
+    /// The port a user server thread last waited on, not owned here (its
+    /// process's `served` list holds it for as long as the process lives):
+    /// the fast path's way to it without a search.
+    var servedListener: Unmanaged<PortListener>? = nil
     /// This thread's reusable transaction as a client.
-    var clientTransaction: Transaction? = nil
+    var clientTransaction: Transaction? = nil {
+        didSet { clientTransactionRef = clientTransaction.map { Unmanaged.passUnretained($0) } }
+    }
+    /// The same without ownership, for the IPC fast path.
+    private(set) var clientTransactionRef: Unmanaged<Transaction>? = nil
     /// The next server parked idle on the same port (see PortListener).
     var nextIdle: Unmanaged<KThread>? = nil
     /// The request handed to this thread while it waited in getreq.

@@ -13,7 +13,11 @@ enum Amoeba {
         // Header and reply buffer on the stack: the transaction allocates
         // only for reply data it actually receives.
         let capacity = max(replyCapacity, 0)
-        return withUnsafeTemporaryAllocation(byteCount: 32 + capacity, alignment: 16) { buffer in
+        // The closure returns nothing: a value returned through it would be
+        // copied in and out of a generic wrapper on every call.
+        var reply = Header()
+        var body: [UInt8] = []
+        withUnsafeTemporaryAllocation(byteCount: 32 + capacity, alignment: 16) { buffer in
             let hp = buffer.baseAddress!
             RawHeader.store(request, to: hp)
             let rp = hp + 32
@@ -22,13 +26,13 @@ enum Amoeba {
                          address(rp), UInt32(capacity))
             }
             guard n >= 0 else {
-                var failed = Header()
-                failed.status = ErrorCode(rawValue: Int16(truncatingIfNeeded: n))
-                return (failed, [])
+                reply.status = ErrorCode(rawValue: Int16(truncatingIfNeeded: n))
+                return
             }
-            let reply = RawHeader.load(from: hp)
-            return (reply, n == 0 ? [] : Array(UnsafeRawBufferPointer(start: rp, count: Int(n))))
+            reply = RawHeader.load(from: hp)
+            if n > 0 { body = Array(UnsafeRawBufferPointer(start: rp, count: Int(n))) }
         }
+        return (reply, body)
     }
 
     static func address(_ p: UnsafeRawPointer) -> UInt32 {
