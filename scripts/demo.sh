@@ -12,6 +12,11 @@
 #
 #   scripts/demo.sh            build, run, stop
 #   KEEP=1 scripts/demo.sh     leave the system running and print how to use it
+#   ON_NODE=1 scripts/demo.sh  keep the name space on kernel node node0 instead:
+#                              amoeba-init builds it into node0's disk image,
+#                              node0's own directory and file servers serve it,
+#                              and at the end node0 is killed with -9 and booted
+#                              again from its image with everything back
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "==> building (swift build; the first build takes several minutes)"
@@ -45,15 +50,27 @@ for h in a b c; do amx_start "$h"; done
 echo "==> booting kernel nodes node1 and node0 in QEMU on the same segment"
 echo "    (node0 starts a user process, hello, whose directory is node1's kernel directory)"
 amx_node node1
-amx_node node0 "run=hello:$(cat "$W/node1/host.cap")"
-echo "==> amoeba-init: a fresh name space (servers on a, directory replicas on b and c too; root.cap published to every host)"
-AMX_SOAP_REPLICAS="b c" AMX_BIN_DIR=.build-kernel/bin amx_init a a b c node0 node1 | sed 's/^/    /'
-echo "==> starting the directory server replicated on a, b and c (soap-server --replicated), bullet-server on a"
-for h in a b c; do amx_replica "$h"; done
-amx_server a bullet
+if [[ -n ${ON_NODE:-} ]]; then
+  # The name space's servers on node0, their stores on its disk image.
+  SRV=node0
+  echo "==> amoeba-init: a fresh name space built into node0's disk image (node0 not booted yet; root.cap published to every host)"
+  AMX_BIN_DIR=.build-kernel/bin amx_init_disk node0 "$W/node0.img" a b c node0 node1 | sed 's/^/    /'
+  echo "==> booting node0 from that image with its directory and file servers (kernel word: servers)"
+  amx_node node0 --disk "$W/node0.img" servers "run=hello:$(cat "$W/node1/host.cap")"
+  amx_node_servers node0
+  grep "^\[servers\] soap" "$W/node0.console" | sed 's/^/    /'
+else
+  SRV=a
+  amx_node node0 "run=hello:$(cat "$W/node1/host.cap")"
+  echo "==> amoeba-init: a fresh name space (servers on a, directory replicas on b and c too; root.cap published to every host)"
+  AMX_SOAP_REPLICAS="b c" AMX_BIN_DIR=.build-kernel/bin amx_init a a b c node0 node1 | sed 's/^/    /'
+  echo "==> starting the directory server replicated on a, b and c (soap-server --replicated), bullet-server on a"
+  for h in a b c; do amx_replica "$h"; done
+  amx_server a bullet
+fi
 
 show b dir -l /
-show b dir -l /hosts/a
+[[ $SRV == a ]] && show b dir -l /hosts/a
 show b dir -l /hosts/node0
 show c std_status /hosts/node0/sys
 echo
@@ -69,8 +86,8 @@ echo
 echo "c\$ printf 'one\\ntwo\\n' | ax -m node1 cat"
 printf 'one\ntwo\n' | AMUNIX_SOCKET="$W/c/amunixd.sock" "$BIN/ax" -m node1 cat
 show c ax -m node1 faulty 1 || echo "(ax exit status $?)"
-show c std_info /hosts/a/sys /hosts/a/soap /hosts/a/bullet /hosts/b/tod
-show c std_status /hosts/a/soap
+show c std_info /hosts/a/sys /hosts/$SRV/soap /hosts/$SRV/bullet /hosts/b/tod
+show c std_status /hosts/$SRV/soap
 show b mkd /home/ann /home/ann/src
 show b dir -c /home
 echo
@@ -101,17 +118,33 @@ show_again() {
   AMUNIX_SOCKET="$W/$h/amunixd.sock" PATH="$BIN:$PATH" "$@" 2>/dev/null \
     || { sleep 1; AMUNIX_SOCKET="$W/$h/amunixd.sock" PATH="$BIN:$PATH" "$@"; }
 }
-echo
-echo "==> the name space survives a directory replica's death: kill -9 the replica on a"
-kill -9 "${AMX_REPLICA[a]}"; wait "${AMX_REPLICA[a]}" 2>/dev/null || true
-sleep 1
-show_again b mkd /home/bob
-show_again c dir /home
-echo
-echo "==> soap-server on a again: it takes the state from b and c, then serves"
-amx_replica a
-grep -h "caught up" "$W/soap-a.log" | sed 's/.*caught up/    caught up/' || true
-show a dir /home
+if [[ -n ${ON_NODE:-} ]]; then
+  show b mkd /home/bob
+  echo
+  echo "==> the name space survives the machine's death: kill -9 node0's QEMU, boot it again from its image"
+  kill -9 "${AMX_NODE_PID[node0]}"; wait "${AMX_NODE_PID[node0]}" 2>/dev/null || true
+  unset "AMX_NODE_PID[node0]"
+  amx_node node0 --disk "$W/node0.img" servers
+  amx_node_servers node0
+  grep "^\[servers\] soap" "$W/node0.console" | sed 's/^/    /'
+  show_again c dir -l /home/ann
+  echo
+  echo "c\$ get /home/ann/data | cmp - two-megabytes && echo identical"
+  AMUNIX_SOCKET="$W/c/amunixd.sock" "$BIN/get" /home/ann/data | cmp - "$W/two-megabytes" && echo identical
+  show a dir /home
+else
+  echo
+  echo "==> the name space survives a directory replica's death: kill -9 the replica on a"
+  kill -9 "${AMX_REPLICA[a]}"; wait "${AMX_REPLICA[a]}" 2>/dev/null || true
+  sleep 1
+  show_again b mkd /home/bob
+  show_again c dir /home
+  echo
+  echo "==> soap-server on a again: it takes the state from b and c, then serves"
+  amx_replica a
+  grep -h "caught up" "$W/soap-a.log" | sed 's/.*caught up/    caught up/' || true
+  show a dir /home
+fi
 
 if [[ -n ${KEEP:-} ]]; then
   echo

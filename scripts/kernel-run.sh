@@ -52,6 +52,10 @@ options:
                  acknowledging a write, so an acknowledged DS_WRITE is in FILE.
   --disk-size N  the size of a new image: bytes, or with a K, M or G suffix
                  (default 64M; a multiple of 512). An existing FILE keeps its size.
+  --prepare      with --state (and --disk): make the state folder (host secret,
+                 host.cap, mac) and the disk image, then exit without booting:
+                 what `amoeba-init --disk IMAGE --host NAME=DIR` needs before
+                 the node's first boot.
   --memory N     the node's memory (QEMU -m: bytes, or with a K, M or G suffix;
                  default 64M). The kernel heap is an eighth of it, 1-16 MiB.
   --mac MAC      the NIC's address (default 52:54:00:..., derived from the
@@ -94,7 +98,7 @@ with the addresses swapped (the test reflector); sys KSTAT n reports the counter
 EOF
 }
 
-link="" mac="" state="" disk="" disk_size=64M memory=64M words=()
+link="" mac="" state="" disk="" disk_size=64M memory=64M words=() prepare=0
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -108,6 +112,7 @@ while [ $# -gt 0 ]; do
     --disk-size=*) disk_size="${1#--disk-size=}"; shift ;;
     --memory) [ $# -ge 2 ] || { echo "kernel-run: --memory needs a size" >&2; exit 2; }; memory="$2"; shift 2 ;;
     --memory=*) memory="${1#--memory=}"; shift ;;
+    --prepare) prepare=1; shift ;;
     --state) [ $# -ge 2 ] || { echo "kernel-run: --state needs a folder" >&2; exit 2; }; state="$2"; shift 2 ;;
     --state=*) state="${1#--state=}"; shift ;;
     --) shift; words+=("$@"); break ;;
@@ -116,6 +121,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+[ "$prepare" = 1 ] && [ -z "$state" ] && { echo "kernel-run: --prepare needs --state" >&2; exit 2; }
 [[ "$memory" =~ ^[0-9]+[KMG]?$ ]] || { echo "kernel-run: --memory $memory is not a size (e.g. 64M)" >&2; exit 2; }
 
 # Three bytes after QEMU's 52:54:00 prefix.
@@ -191,7 +197,7 @@ for w in "${words[@]}"; do
 done
 
 # Build only when an image is missing or a source is newer than it.
-if [ "${KERNEL_NO_BUILD:-0}" != 1 ]; then
+if [ "${KERNEL_NO_BUILD:-0}" != 1 ] && [ "$prepare" != 1 ]; then
   source scripts/lib/kernel-stale.sh
   kernel_build_if_stale "$out" || exit 1
 fi
@@ -218,6 +224,11 @@ if [ -n "$state" ]; then
   (umask 077; echo "$putport/1(ff)/${secret##*:}" >"$state/host.cap.tmp") && mv "$state/host.cap.tmp" "$state/host.cap"
   # QEMU reads the file itself; its path is all that shows in ps (commas doubled, QEMU's escape).
   net+=(-fw_cfg "name=opt/amoeba/hostsecret,file=${state//,/,,}/hostsecret")
+fi
+
+if [ "$prepare" = 1 ]; then
+  echo "kernel-run: state folder $state ready (host capability $(cat "$state/host.cap"))${disk:+; disk image $disk}"
+  exit 0
 fi
 
 # On a terminal the console carries QEMU's monitor too, so Ctrl-A X quits

@@ -113,6 +113,30 @@ amx_init() {
     --servers-on "$on" --root-file "$W/root.cap" "${args[@]}"
 }
 
+# amx_init_disk NODE IMAGE HOST...: the same name space built into the disk
+# image of the kernel node NODE, not yet booted (its state folder is made
+# here), for the node's own directory and file servers.
+amx_init_disk() {
+  local node=$1 image=$2; shift 2
+  local args=()
+  for h in "$@"; do args+=(--host "$h=$W/$h" --publish "$W/$h"); done
+  [[ -n ${AMX_BIN_DIR:-} ]] && args+=(--bin "$AMX_BIN_DIR")
+  KERNEL_NO_BUILD=1 AMUNIX_BIN="$BIN" scripts/kernel-run.sh --link "$amx_seg" --state "$W/$node" --prepare >/dev/null || return 1
+  "$BIN/amoeba-init" --disk "$image" --disk-size "${AMX_DISK_SIZE:-64M}" --servers-on "$node" \
+    --root-file "$W/root.cap" "${args[@]}"
+}
+
+# amx_node_servers NAME: waits until the kernel node NAME, booted with
+# `servers`, serves the name space from its disk.
+amx_node_servers() {
+  local n=$1
+  for _ in $(seq 300); do
+    grep -q "^\[servers\] soap" "$W/$n.console" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "kernel node $n serves no name space:"; grep servers "$W/$n.console"; return 1
+}
+
 # amx_stop_all: SIGTERM servers, then daemons; wait for each.
 amx_stop_all() {
   local p rc=0
