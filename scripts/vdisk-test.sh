@@ -320,6 +320,15 @@ out=$("$BIN/amoeba-init" --disk "$W/init.img" --host "node0=$W/node0" --servers-
 [[ $rc == 1 && $out == *"already holds a name space"* ]] && ok "amoeba-init on an image with a name space: refused" || bad "second amoeba-init: rc=$rc $out"
 out=$("$BIN/amoeba-init" --soap-store "$W/s1" --bullet-store "$W/b1" --host "node0=$W/node0" --servers-on node0 --root-file "$W/init-root2.cap" 2>&1); rc=$?
 [[ $rc == 1 && $out == *"give --disk"* ]] && ok "--servers-on a kernel node without --disk: refused" || bad "servers-on without --disk: rc=$rc $out"
+# A node never booted: kernel-run --prepare makes its state folder and
+# disk image, and amoeba-init fills the image before the first boot.
+out=$(KERNEL_NO_BUILD=1 AMUNIX_BIN="$BIN" timeout 20 scripts/kernel-run.sh --state "$W/fresh" --disk "$W/fresh.img" --disk-size 8M --prepare 2>&1); rc=$?
+hostcap=$(cat "$W/fresh/host.cap" 2>/dev/null)
+[[ $rc == 0 && -n $hostcap && $out == *"$hostcap"* && $(stat -c %a "$W/fresh/host.cap") == 600 && $(stat -c %a "$W/fresh") == 700 \
+   && $(stat -c %s "$W/fresh.img") == $((8 << 20)) ]] \
+  && ok "kernel-run --prepare: state folder (0700, host.cap 0600) and an 8 MiB image, no boot ($out)" || bad "kernel-run --prepare: rc=$rc $out"
+out=$("$BIN/amoeba-init" --disk "$W/fresh.img" --host "fresh=$W/fresh" --servers-on fresh --root-file "$W/fresh-root.cap" 2>&1); rc=$?
+[[ $rc == 0 && -s $W/fresh-root.cap ]] && ok "amoeba-init fills the prepared node's image: $(head -1 <<<"$out")" || bad "amoeba-init on the prepared node: rc=$rc $out"
 
 # Directories filled from Linux: mkd of 200-character names in batches of
 # 100 (16 parents under /home) until the server answers STD_NOSPACE; the
