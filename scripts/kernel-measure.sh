@@ -18,7 +18,7 @@ switch=$(grep -oE 'yield\) [0-9]+' <<<"$log" | grep -oE '[0-9]+$')
 ready=$(grep -oE 'ready in [0-9]+ us \([0-9]+' <<<"$log" | grep -oE '[0-9]+$')
 [ -n "$trans" ] && [ -n "$switch" ] && [ -n "$ready" ] || { echo "measure scenario failed:"; echo "$log"; exit 1; }
 echo "local null transaction round trip: $trans guest instructions (target < 1000)"
-echo "the same from a user process:       ${user:-?} guest instructions (trap, checks, copies, user library)"
+echo "the same from a user process:       ${user:-?} guest instructions (trap, checks, copies, user library; target < 1000)"
 echo "user process to a user server:      ${toserver:-?} guest instructions (getreq + putrep), ${combined:-?} (reply-and-receive)"
 echo "null system call from a user process: ${trap:-?} guest instructions (int 0x80 in and out)"
 echo "thread switch:                     $switch guest instructions"
