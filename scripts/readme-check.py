@@ -4,7 +4,8 @@ its output from a file) and checks that every line of the transcript in
 README.md's "## The demo" section appears in the real output, in order.
 
 What changes from run to run is not compared: numbers, hex (capabilities,
-ports, addresses, MACs) and runs of spaces. Lines must follow each other
+ports, addresses, MACs, 0x values such as a faulting eip, which moves as the
+user library changes) and runs of spaces. Lines must follow each other
 as in the output; a line "..." in the README stands for lines left out. A line that no longer appears is printed with
 its README line number and the output is kept, so the README can be
 brought up to date from it.
@@ -21,7 +22,7 @@ import sys
 import tempfile
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-HEX = re.compile(r"\b[0-9a-f]{2}(?::[0-9a-f]{2}){3,}\b|\b[0-9a-f]{8,}\b")
+HEX = re.compile(r"\b0x[0-9a-fA-F]+\b|\b[0-9a-f]{2}(?::[0-9a-f]{2}){3,}\b|\b[0-9a-f]{8,}\b")
 NUMBER = re.compile(r"\d+")
 SPACES = re.compile(r"\s+")
 
