@@ -10,6 +10,9 @@
 #   ax primes (long)            listed in `dir -l /hosts/node0/ps` with its comment;
 #                               SIGINT to ax stuns it (ax exits 130); std_destroy
 #                               of its ps row ends another run (ax exits 137)
+#   migrate /hosts/node0/ps/N node1   primes moved mid-run to node1: ax prints what an
+#                               unmoved run prints and exits 0; node1's ps lists it,
+#                               node0's no longer does
 #   12 ax runs at once          each prints its own arguments (execs beyond the
 #                               node's 8 workers are retried by ax)
 #   20 ax runs at once, no -m   spread over node0 and node1 (findhost: round
@@ -28,7 +31,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
-for t in amunixd std_info dir ax amoeba-init soap-server bullet-server; do
+for t in amunixd std_info dir ax migrate amoeba-init soap-server bullet-server; do
   [[ -x "$BIN/$t" ]] || { echo "missing $BIN/$t: run swift build first"; exit 1; }
 done
 [[ -f .build-kernel/kernel.elf && -f .build-kernel/kernel-test.elf && -f .build-kernel/bin/hello ]] || scripts/kernel-build.sh >/dev/null 2>&1 \
@@ -167,6 +170,29 @@ for _ in $(seq 100); do kill -0 "$axpid" 2>/dev/null || break; sleep 0.1; done; 
 sleep 0.5
 out=$(tool dir /hosts/node0/ps 2>&1)
 [[ -z $out ]] && ok "the ps directory is empty again" || bad "ps after the runs: $out"
+
+# Migration: primes stunned on node0 mid-run, its checkpoint exec'd on
+# node1, where it goes on writing to the same ax.
+N=40000
+tool ax -m node1 primes $N >"$W/unmoved.out" 2>&1
+AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/ax" -m node0 primes $N >"$W/moved.out" 2>&1 &
+axpid=$!
+for _ in $(seq 100); do [[ $(wc -l <"$W/moved.out") -gt 200 ]] && break; sleep 0.1; done
+row=$(tool dir /hosts/node0/ps 2>/dev/null | head -1)
+before=$(wc -l <"$W/moved.out")
+start=$(date +%s.%N)
+out=$(tool migrate "/hosts/node0/ps/$row" node1 2>&1); mrc=$?
+took=$(printf '%.2f' "$(echo "$(date +%s.%N) - $start" | bc)")
+ps1=$(tool dir -l /hosts/node1/ps 2>&1); ps0=$(tool dir /hosts/node0/ps 2>&1)
+for _ in $(seq 1200); do kill -0 "$axpid" 2>/dev/null || break; sleep 0.1; done; kill -9 "$axpid" 2>/dev/null; wait "$axpid"; rc=$?
+[[ $mrc == 0 ]] && ok "migrate /hosts/node0/ps/$row node1 after $before lines (${took}s): $out" || bad "migrate: rc=$mrc $out"
+[[ $ps1 == *"Run: "*"primes $N"* && -z $ps0 ]] && ok "after the move node1's ps lists it ($(echo "$ps1" | grep primes | tr -s ' ')), node0's is empty" \
+  || bad "ps after the move: node1: $ps1 node0: $ps0"
+[[ $rc == 0 ]] && cmp -s "$W/moved.out" "$W/unmoved.out" && [[ $(tail -1 "$W/moved.out") == "4203 primes up to $N" ]] \
+  && ok "the moved primes printed what an unmoved run prints ($(wc -l <"$W/moved.out") lines) and ax exits 0" \
+  || bad "moved primes: rc=$rc, $(wc -l <"$W/moved.out") lines, $(diff "$W/moved.out" "$W/unmoved.out" | head -3 | tr '\n' ' ')"
+out=$(tool migrate /hosts/node0/ps/99 node1 2>&1); rc=$?
+[[ $rc != 0 && $out == *"no such process"* ]] && ok "migrate of a missing process: $out" || bad "migrate of a missing process: rc=$rc $out"
 
 # Malformed descriptors straight to the proc server (python builds them).
 proc=$(tool dir -k /hosts/node0 2>/dev/null | awk '$1 == "proc" { print $2 }')
