@@ -16,6 +16,9 @@ import ProcessDescriptor
 /// A user thread's registers as it goes back to ring 3, plain words.
 struct UserRegisters: Equatable {
     var edi, esi, ebp, ebx, edx, ecx, eax, eip, eflags, esp: UInt32
+    /// Where the thread's floating-point image to load lies (its
+    /// KThread.resumeFX), 0 for none.
+    var floatingPoint: UInt32 = 0
 
     /// The arithmetic and direction flags a saved eflags may set; the rest
     /// is the kernel's (interrupts on, IOPL 0, no trap flag).
@@ -67,6 +70,28 @@ enum Stun {
             frame.pointee.eax = call
             frame.pointee.eip &-= systemCallLength
         }
-        p.stoppedThreads.append(UserRegisters.frame(frame.pointee))
+        var state = UserRegisters.frame(frame.pointee)
+        // The x87/SSE registers as the trap saved them (below the frame).
+        let fx = UnsafeRawBufferPointer(start: UnsafeRawPointer(Signals.fxImage(frame)), count: I386ThreadState.floatingPointSize)
+        state.floatingPoint = Array(fx)
+        p.stoppedThreads.append(state)
+    }
+
+    /// A continued thread's floating-point image, ready for fxrstor: a
+    /// fresh one with the checkpoint's 288 bytes over it, MXCSR cut to
+    /// legal bits (a reserved bit would fault in the kernel). nil when the
+    /// heap is full.
+    static func floatingPointImage(_ s: I386ThreadState) -> UnsafeMutableRawPointer? {
+        var p: UnsafeMutableRawPointer? = nil
+        guard posix_memalign(&p, 16, FPU.stateSize) == 0, let image = p else { return nil }
+        for i in 0..<FPU.stateSize { image.storeBytes(of: 0, toByteOffset: i, as: UInt8.self) }
+        image.storeBytes(of: UInt16(0x037F), toByteOffset: 0, as: UInt16.self)
+        image.storeBytes(of: UInt32(0x1F80), toByteOffset: 24, as: UInt32.self)
+        guard s.floatingPoint.count == I386ThreadState.floatingPointSize else { return image }
+        s.floatingPoint.withUnsafeBytes { image.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let mxcsr = image.load(fromByteOffset: 24, as: UInt32.self)
+        image.storeBytes(of: SavedRegisters.sanitizedMXCSR(mxcsr, mask: 0), toByteOffset: 24, as: UInt32.self)
+        image.storeBytes(of: UInt32(0), toByteOffset: 28, as: UInt32.self)
+        return image
     }
 }

@@ -58,7 +58,15 @@ extension Process {
             guard let t = KThread(name: name, priority: Priority(process: priority, thread: .normal), preemptible: true, body: {})
             else { throw .memory }
             t.body = nil
-            if plan.continued.isEmpty { t.userEntry = (plan.pc, plan.sp) } else { t.resume = UserRegisters(plan.continued[i]) }
+            if plan.continued.isEmpty {
+                t.userEntry = (plan.pc, plan.sp)
+            } else {
+                guard let fx = Stun.floatingPointImage(plan.continued[i]) else { throw .memory }
+                t.resumeFX = fx
+                var r = UserRegisters(plan.continued[i])
+                r.floatingPoint = UInt32(UInt(bitPattern: fx))
+                t.resume = r
+            }
             t.process = p
             threads.append(t)
         }

@@ -38,8 +38,10 @@ final class KThread {
     var switchesIn: UInt64 = 0
     /// Where a user thread starts in ring 3 (instruction, stack pointer).
     var userEntry: (UInt32, UInt32)? = nil
-    /// A continued (migrated) thread starts with these registers instead.
+    /// A continued (migrated) thread starts with these registers instead,
+    /// and with this floating-point image (its own, freed with the thread).
     var resume: UserRegisters? = nil
+    var resumeFX: UnsafeMutableRawPointer? = nil
     /// Its process is being stunned: it stops, registers saved, the next
     /// time it is on its way back to user mode (see Stun).
     var stopping = false
@@ -135,6 +137,7 @@ final class KThread {
     deinit {
         if let stack { free(stack) }
         free(fxState)
+        if let resumeFX { free(resumeFX) }
         free(UnsafeMutableRawPointer(context))
     }
 
@@ -150,7 +153,7 @@ func thread_entry() {
     // Nothing of the thread may stay retained on this stack: neither exit
     // nor the jump to user mode returns.
     if let r = resumedRegisters() {
-        enter_user_state(r.edi, r.esi, r.ebp, r.ebx, r.edx, r.ecx, r.eax, r.eip, r.eflags, r.esp)
+        enter_user_state(r.edi, r.esi, r.ebp, r.ebx, r.edx, r.ecx, r.eax, r.eip, r.eflags, r.esp, r.floatingPoint)
     }
     if let (eip, esp) = runCurrentBody() { enter_user_mode(eip, esp) }
     if isUserThread() { Process.endCurrentThread(.threadExited) }

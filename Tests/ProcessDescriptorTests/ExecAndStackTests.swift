@@ -78,6 +78,11 @@ import Testing
         let p = try plan(pd)
         #expect(p.continued == [frame, frame] && p.pieces.map(\.segment) == [0, 1])
         #expect(try plan(Self.good).continued.isEmpty)
+        // With the floating-point image after the frame.
+        let withFPU = I386ThreadState(words: frame.words, floatingPoint: (0..<288).map { UInt8($0 & 0xFF) })
+        pd.threads = [ThreadDescriptor(state: [.stunned], extra: [.kernelState, .userState], userState: withFPU.bytes)]
+        #expect(try plan(pd).continued == [withFPU] && pd.threads[0].length == 400)
+        #expect(try ProcessDescriptor.decode(pd.encoded()) == pd)
         // A frame of the wrong size, an idle part beside it, or too many threads.
         pd.threads = [ThreadDescriptor(extra: [.kernelState, .userState], userState: [1, 2, 3])]
         #expect(throws: ExecRefusal.badThread) { try plan(pd) }
