@@ -10,6 +10,9 @@
 #   ax primes (long)            listed in `dir -l /hosts/node0/ps` with its comment;
 #                               SIGINT to ax stuns it (ax exits 130); std_destroy
 #                               of its ps row ends another run (ax exits 137)
+#   migrate --probe-segments    a stunned primes's checkpoint: every segment read by its
+#                               capability, bad reads STD_ARGBAD/STD_CAPBAD, none after
+#                               the owner's answer
 #   migrate /hosts/node0/ps/N node1   primes moved mid-run to node1: ax prints what an
 #                               unmoved run prints and exits 0; node1's ps lists it,
 #                               node0's no longer does
@@ -170,6 +173,22 @@ for _ in $(seq 100); do kill -0 "$axpid" 2>/dev/null || break; sleep 0.1; done; 
 sleep 0.5
 out=$(tool dir /hosts/node0/ps 2>&1)
 [[ -z $out ]] && ok "the ps directory is empty again" || bad "ps after the runs: $out"
+
+# A stunned process's checkpoint: its segments are readable through the
+# capabilities it carries, bad reads are refused, and the capabilities go
+# once the owner has answered (migrate --probe-segments passes the
+# checkpoint on to ax, which exits 128: stunned with code 0).
+AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/ax" -m node0 primes 100000000 >"$W/probe.out" 2>&1 &
+axpid=$!
+for _ in $(seq 100); do [[ -s "$W/probe.out" ]] && break; sleep 0.1; done
+row=$(tool dir /hosts/node0/ps 2>/dev/null | head -1)
+out=$(tool migrate --probe-segments "/hosts/node0/ps/$row" node1 2>&1); mrc=$?
+for _ in $(seq 100); do kill -0 "$axpid" 2>/dev/null || break; sleep 0.1; done; kill -9 "$axpid" 2>/dev/null; wait "$axpid"; rc=$?
+[[ $mrc == 0 && $rc == 128 && $out == *"stack holds the arguments: true"* && $out == *"past the end STD_ARGBAD, negative offset STD_ARGBAD, 30001 bytes STD_ARGBAD, forged check field STD_CAPBAD; after the answer: STD_CAPBAD"* ]] \
+  && [[ $out =~ ([0-9]+)\ segments.*\ ([0-9]+)\ sizes\ right && ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]] \
+  && ok "a stunned process's segments read through its checkpoint: $out; ax exits 128" || bad "segment probe: rc=$mrc ax=$rc $out"
+out=$(tool std_info /hosts/node0/proc 2>&1)
+[[ $out == *"process/segment server"* ]] && ok "node0 still serves after the probe" || bad "node0 after the probe: $out"
 
 # Migration: primes stunned on node0 mid-run, its checkpoint exec'd on
 # node1, where it goes on writing to the same ax.

@@ -35,6 +35,9 @@ struct Migrate: ParsableCommand {
     @OptionGroup var daemon: DaemonOptions
     @Option(help: "Seconds to wait for the stunned process's checkpoint.")
     var wait: Double = 30
+    // Test hook (scripts/ax-test.sh), not for users: stun, read the
+    // checkpoint's segments, try bad reads, then let the process end as stunned.
+    @Flag(name: .customLong("probe-segments"), help: .hidden) var probeSegments = false
     @Argument(help: "The process: a path to its row in a host's ps directory, e.g. /hosts/node0/ps/3.")
     var process: String
     @Argument(help: "The host to move it to: a name under /hosts.")
@@ -92,6 +95,13 @@ struct Move {
         var pd: ProcessDescriptor
         do throws(DescriptorError) { pd = try ProcessDescriptor.decode(checkpoint.body, exact: false) } catch {
             throw giveUp(.explained(.argumentBad, what: "the checkpoint's descriptor does not decode (\(error))", hint: nil))
+        }
+        if migrate.probeSegments {
+            let report = SegmentProbe(connection: session.connection).probe(pd)
+            pass(checkpoint, to: owner)
+            catcher.release()
+            print(report + "; after the answer: " + SegmentProbe(connection: session.connection).status(of: pd.segments[0].capability))
+            return 0
         }
         pd.me = .null
         pd.owner = owner
