@@ -207,7 +207,8 @@ start=$(date +%s.%N)
 out=$(tool migrate "/hosts/node0/ps/$row" node1 2>&1); mrc=$?
 took=$(printf '%.2f' "$(echo "$(date +%s.%N) - $start" | bc)")
 ps1=$(tool dir -l /hosts/node1/ps 2>&1); ps0=$(tool dir /hosts/node0/ps 2>&1)
-[[ $mrc == 0 ]] && ok "migrate /hosts/node0/ps/$row node1 after $before lines (${took}s): $out" || bad "migrate: rc=$mrc $out"
+[[ $mrc == 0 && $out =~ ,\ ([0-9]+)\ KiB\ freed\ on\ the\ old\ host && ${BASH_REMATCH[1]} -ge 1000 ]] \
+  && ok "migrate /hosts/node0/ps/$row node1 after $before lines (${took}s): $out" || bad "migrate: rc=$mrc $out"
 [[ $ps1 == *"Run: "*"primes $N"* && -z $ps0 ]] && ok "after the move node1's ps lists it ($(echo "$ps1" | grep primes | tr -s ' ')), node0's is empty" \
   || bad "ps after the move: node1: $ps1 node0: $ps0"
 for _ in $(seq 300); do [[ $(wc -l <"$W/moved.out") -gt $((before + 1000)) ]] && break; sleep 0.1; done

@@ -70,6 +70,14 @@ struct Move {
         var comment: [UInt8] = []
         if let r = try? call(old, .getComment, what: "PS_GETCOMMENT") { comment = Array(r.data.prefix { $0 != 0 }) }
 
+        // The old host's proc server, when PROCESS is a row of its ps, for
+        // its free memory before and after (the old process's pages freed).
+        var oldProc: Capability? = nil
+        if let r = migrate.process.range(of: "/ps/", options: .backwards) {
+            oldProc = try? look(up: String(migrate.process[..<r.lowerBound]) + "/proc", what: "proc server")
+        }
+        let freeBefore = oldProc.flatMap(freeMemory)
+
         let catcher = CheckpointCatcher(connection: session.connection)
         catcher.start()
         _ = try call(old, .setOwner, body: catcher.capability.bytes, what: "PS_SETOWNER of \(migrate.process)")
@@ -123,12 +131,31 @@ struct Move {
         catcher.release()
         let slot = new.private.object.value & 0xFFFF
         let ms = { (d: Date) in Int(Date().timeIntervalSince(d) * 1000) }
+        let stoppedFor = ms(stunned), total = ms(started)
+        // The old kernel frees the pages once the checkpoint's answer is in.
+        var freed = ""
+        if let oldProc, let before = freeBefore {
+            for _ in 0..<20 {
+                if let after = freeMemory(oldProc), after > before {
+                    freed = ", \((after - before) / 1024) KiB freed on the old host"
+                    break
+                }
+                usleep(100_000)
+            }
+        }
         print("\(migrate.process) -> /hosts/\(migrate.host)/ps/\(slot): \(pd.segments.count) segments, "
-              + "\(pd.threads.count) thread\(pd.threads.count == 1 ? "" : "s"), stopped for \(ms(stunned)) ms, \(ms(started)) ms in all")
+              + "\(pd.threads.count) thread\(pd.threads.count == 1 ? "" : "s"), stopped for \(stoppedFor) ms, "
+              + "\(total) ms in all" + freed)
         if swapped != .ok {
             FileHandle.standardError.write(Data("migrate: its owner did not take PS_SWAPPROC (\(swapped.name)); it still gets the checkpoint\n".utf8))
         }
         return 0
+    }
+
+    /// PS_GETLOAD's free memory in bytes (h_offset), nil when it does not answer.
+    private func freeMemory(_ proc: Capability) -> Int? {
+        guard let r = try? call(proc, .getLoad, what: "PS_GETLOAD") else { return nil }
+        return Int(UInt32(bitPattern: r.header.offset))
     }
 
     private func look(up path: String, what: String) throws(ToolError) -> Capability {
