@@ -16,7 +16,8 @@
 #   migrate /hosts/node0/ps/N node1   primes moved mid-run to node1 (node1's ps lists it,
 #                               node0's no longer does) and back to node0: ax prints
 #                               what an unmoved run prints and exits 0; ticker (a thread
-#                               asleep, one in getreq) moved: both calls made again
+#                               asleep, one in getreq) moved: both calls made again;
+#                               an exec the new host refuses: it goes on where it was
 #   12 ax runs at once          each prints its own arguments (execs beyond the
 #                               node's 8 workers are retried by ax)
 #   20 ax runs at once, no -m   spread over node0 and node1 (findhost: round
@@ -232,6 +233,20 @@ for _ in $(seq 600); do kill -0 "$axpid" 2>/dev/null || break; sleep 0.1; done; 
 [[ $mrc == 0 && $out == *"2 threads"* && $rc == 0 && $(cat "$W/ticker.out") == "$(seq 1 150; echo "ticked 150 times")" ]] \
   && ok "ticker's sleeping and getreq-waiting threads moved to node1 and went on: $out; 1 to 150 in order" \
   || bad "ticker moved: rc=$mrc ax=$rc $out; $(tail -2 "$W/ticker.out" | tr '\n' ' ')"
+# The new host refuses the exec (a test hook sends it another
+# architecture's descriptor): the process goes on where it was.
+: >"$W/ticker2.out"
+AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/ax" -m node0 ticker 300 >"$W/ticker2.out" 2>&1 &
+axpid=$!
+for _ in $(seq 100); do [[ $(wc -l <"$W/ticker2.out") -gt 20 ]] && break; sleep 0.1; done
+row=$(tool dir /hosts/node0/ps 2>/dev/null | head -1)
+out=$(tool migrate --exec-refused "/hosts/node0/ps/$row" node1 2>&1); mrc=$?
+ps0=$(tool dir -l /hosts/node0/ps 2>&1)
+for _ in $(seq 600); do kill -0 "$axpid" 2>/dev/null || break; sleep 0.1; done; kill -9 "$axpid" 2>/dev/null; wait "$axpid"; rc=$?
+[[ $mrc == 1 && $out == *"STD_ARGBAD"*"goes on where it was, as /hosts/node0/ps/"* && $ps0 == *"Run: "*"ticker 300"* && $rc == 0 \
+   && $(cat "$W/ticker2.out") == "$(seq 1 300; echo "ticked 300 times")" ]] \
+  && ok "exec refused by node1: $out (exit 1); ticker went on on node0, 1 to 300 in order" \
+  || bad "refused migration: rc=$mrc ax=$rc $out; ps0: $ps0; $(tail -2 "$W/ticker2.out" | tr '\n' ' ')"
 out=$(tool migrate /hosts/node0/ps/99 node1 2>&1); rc=$?
 [[ $rc != 0 && $out == *"no such process"* ]] && ok "migrate of a missing process: $out" || bad "migrate of a missing process: rc=$rc $out"
 

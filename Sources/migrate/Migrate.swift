@@ -10,8 +10,11 @@
 // reads the memory straight from the old one and starts the threads
 // where they stopped; the new process's owner is the old owner, told of
 // the move by PS_SWAPPROC. The answer to the checkpoint then lets the old
-// process go, its pages freed. Should anything fail after the stun, the
-// checkpoint is passed on to the old owner, so ax ends as for a stun.
+// process go, its pages freed. Should the new host refuse the exec (a
+// STD_* answer: it started nothing), the process is exec'd back on the
+// old host from the same checkpoint and goes on there; should anything
+// else fail after the stun (or that too), the checkpoint is passed on to
+// the old owner, so ax ends as for a stun.
 
 import AmoebaCore
 import Amunix
@@ -38,6 +41,8 @@ struct Migrate: ParsableCommand {
     // Test hook (scripts/ax-test.sh), not for users: stun, read the
     // checkpoint's segments, try bad reads, then let the process end as stunned.
     @Flag(name: .customLong("probe-segments"), help: .hidden) var probeSegments = false
+    // Test hook: HOST is sent a descriptor for another architecture (it refuses).
+    @Flag(name: .customLong("exec-refused"), help: .hidden) var execRefused = false
     @Argument(help: "The process: a path to its row in a host's ps directory, e.g. /hosts/node0/ps/3.")
     var process: String
     @Argument(help: "The host to move it to: a name under /hosts.")
@@ -114,12 +119,23 @@ struct Move {
         pd.me = .null
         pd.owner = owner
         let body = pd.encoded()
+        // The new kernel reads every segment from the old one: give it time.
         let reply: (header: Header, data: [UInt8])
+        var refusal: ToolError? = nil
         do throws(ToolError) {
-            // The new kernel reads every segment from the old one: give it time.
-            reply = try call(proc, .exec, body: body, timeout: 60, what: "PS_EXEC on \(migrate.host)")
+            var sent = body
+            if migrate.execRefused { sent.replaceSubrange(0..<8, with: Array("mc68000\0".utf8)) }
+            reply = try call(proc, .exec, body: sent, timeout: 60, what: "PS_EXEC on \(migrate.host)")
         } catch {
-            throw giveUp(error)
+            // Refused there: the process goes on where it was, exec'd anew on
+            // the old host from the same checkpoint (a kernel here cannot
+            // continue a stunned process in its own slot).
+            guard let oldProc, (error.code?.rawValue ?? 0) <= -1000,
+                  let back = try? call(oldProc, .exec, body: body, timeout: 60, what: "PS_EXEC back") else {
+                throw giveUp(error)
+            }
+            refusal = error
+            reply = back
         }
         let new = Capability(port: reply.header.port, private: reply.header.private)
         _ = try? call(new, .setOwner, body: owner.bytes, what: "PS_SETOWNER of the new process")
@@ -142,6 +158,11 @@ struct Move {
                 }
                 usleep(100_000)
             }
+        }
+        if let refusal {
+            let host = migrate.process[..<(migrate.process.range(of: "/ps/", options: .backwards)?.lowerBound ?? migrate.process.endIndex)]
+            FileHandle.standardError.write(Data("migrate: \(refusal); the process goes on where it was, as \(host)/ps/\(slot)\n".utf8))
+            return refusal.exitCode
         }
         print("\(migrate.process) -> /hosts/\(migrate.host)/ps/\(slot): \(pd.segments.count) segments, "
               + "\(pd.threads.count) thread\(pd.threads.count == 1 ? "" : "s"), stopped for \(stoppedFor) ms, "
