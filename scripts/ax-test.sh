@@ -10,6 +10,14 @@
 #   ax primes (long)            listed in `dir -l /hosts/node0/ps` with its comment;
 #                               SIGINT to ax stuns it (ax exits 130); std_destroy
 #                               of its ps row ends another run (ax exits 137)
+#   migrate --probe-segments    a stunned primes's checkpoint: every segment read by its
+#                               capability, bad reads STD_ARGBAD/STD_CAPBAD, none after
+#                               the owner's answer
+#   migrate /hosts/node0/ps/N node1   primes moved mid-run to node1 (node1's ps lists it,
+#                               node0's no longer does) and back to node0: ax prints
+#                               what an unmoved run prints and exits 0; ticker (a thread
+#                               asleep, one in getreq) moved: both calls made again;
+#                               an exec the new host refuses: it goes on where it was
 #   12 ax runs at once          each prints its own arguments (execs beyond the
 #                               node's 8 workers are retried by ax)
 #   20 ax runs at once, no -m   spread over node0 and node1 (findhost: round
@@ -28,7 +36,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
-for t in amunixd std_info dir ax amoeba-init soap-server bullet-server; do
+for t in amunixd std_info dir ax migrate amoeba-init soap-server bullet-server; do
   [[ -x "$BIN/$t" ]] || { echo "missing $BIN/$t: run swift build first"; exit 1; }
 done
 [[ -f .build-kernel/kernel.elf && -f .build-kernel/kernel-test.elf && -f .build-kernel/bin/hello ]] || scripts/kernel-build.sh >/dev/null 2>&1 \
@@ -167,6 +175,80 @@ for _ in $(seq 100); do kill -0 "$axpid" 2>/dev/null || break; sleep 0.1; done; 
 sleep 0.5
 out=$(tool dir /hosts/node0/ps 2>&1)
 [[ -z $out ]] && ok "the ps directory is empty again" || bad "ps after the runs: $out"
+
+# A stunned process's checkpoint: its segments are readable through the
+# capabilities it carries, bad reads are refused, and the capabilities go
+# once the owner has answered (migrate --probe-segments passes the
+# checkpoint on to ax, which exits 128: stunned with code 0).
+AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/ax" -m node0 primes 100000000 >"$W/probe.out" 2>&1 &
+axpid=$!
+for _ in $(seq 100); do [[ -s "$W/probe.out" ]] && break; sleep 0.1; done
+row=$(tool dir /hosts/node0/ps 2>/dev/null | head -1)
+out=$(tool migrate --probe-segments "/hosts/node0/ps/$row" node1 2>&1); mrc=$?
+for _ in $(seq 100); do kill -0 "$axpid" 2>/dev/null || break; sleep 0.1; done; kill -9 "$axpid" 2>/dev/null; wait "$axpid"; rc=$?
+[[ $mrc == 0 && $rc == 128 && $out == *"stack holds the arguments: true"* && $out == *"past the end STD_ARGBAD, negative offset STD_ARGBAD, 30001 bytes STD_ARGBAD, forged check field STD_CAPBAD; after the answer: STD_CAPBAD"* ]] \
+  && [[ $out =~ ([0-9]+)\ segments.*\ ([0-9]+)\ sizes\ right && ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]] \
+  && ok "a stunned process's segments read through its checkpoint: $out; ax exits 128" || bad "segment probe: rc=$mrc ax=$rc $out"
+out=$(tool std_info /hosts/node0/proc 2>&1)
+[[ $out == *"process/segment server"* ]] && ok "node0 still serves after the probe" || bad "node0 after the probe: $out"
+
+# Migration: primes stunned on node0 mid-run, its checkpoint exec'd on
+# node1, where it goes on writing to the same ax; then moved back again.
+N=100000
+start=$(date +%s.%N)
+tool ax -m node1 primes $N >"$W/unmoved.out" 2>&1
+unmoved=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
+: >"$W/moved.out"
+AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/ax" -m node0 primes $N >"$W/moved.out" 2>&1 &
+axpid=$!
+for _ in $(seq 100); do [[ $(wc -l <"$W/moved.out") -gt 200 ]] && break; sleep 0.1; done
+row=$(tool dir /hosts/node0/ps 2>/dev/null | head -1)
+before=$(wc -l <"$W/moved.out")
+start=$(date +%s.%N)
+out=$(tool migrate "/hosts/node0/ps/$row" node1 2>&1); mrc=$?
+took=$(printf '%.2f' "$(echo "$(date +%s.%N) - $start" | bc)")
+ps1=$(tool dir -l /hosts/node1/ps 2>&1); ps0=$(tool dir /hosts/node0/ps 2>&1)
+[[ $mrc == 0 && $out =~ ,\ ([0-9]+)\ KiB\ freed\ on\ the\ old\ host && ${BASH_REMATCH[1]} -ge 1000 ]] \
+  && ok "migrate /hosts/node0/ps/$row node1 after $before lines (${took}s): $out" || bad "migrate: rc=$mrc $out"
+[[ $ps1 == *"Run: "*"primes $N"* && -z $ps0 ]] && ok "after the move node1's ps lists it ($(echo "$ps1" | grep primes | tr -s ' ')), node0's is empty" \
+  || bad "ps after the move: node1: $ps1 node0: $ps0"
+for _ in $(seq 300); do [[ $(wc -l <"$W/moved.out") -gt $((before + 1000)) ]] && break; sleep 0.1; done
+row=$(tool dir /hosts/node1/ps 2>/dev/null | head -1)
+before=$(wc -l <"$W/moved.out")
+out=$(tool migrate "/hosts/node1/ps/$row" node0 2>&1); mrc=$?
+[[ $mrc == 0 ]] && ok "and back: migrate /hosts/node1/ps/$row node0 after $before lines: $out" || bad "migrate back: rc=$mrc $out"
+for _ in $(seq 1200); do kill -0 "$axpid" 2>/dev/null || break; sleep 0.1; done; kill -9 "$axpid" 2>/dev/null; wait "$axpid"; rc=$?
+[[ $rc == 0 ]] && cmp -s "$W/moved.out" "$W/unmoved.out" && [[ $(tail -1 "$W/moved.out") == "9592 primes up to $N" ]] \
+  && ok "the twice-moved primes printed what an unmoved run prints ($(wc -l <"$W/moved.out") lines; unmoved ${unmoved}s) and ax exits 0" \
+  || bad "moved primes: rc=$rc, $(wc -l <"$W/moved.out") lines, $(diff "$W/moved.out" "$W/unmoved.out" | head -3 | tr '\n' ' ')"
+# Two threads nearly always blocked (ticker: a sleep, a getreq nobody
+# answers): the stun rolls both calls back, and they are made again on node1.
+: >"$W/ticker.out"
+AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/ax" -m node0 ticker 150 >"$W/ticker.out" 2>&1 &
+axpid=$!
+for _ in $(seq 100); do [[ $(wc -l <"$W/ticker.out") -gt 20 ]] && break; sleep 0.1; done
+row=$(tool dir /hosts/node0/ps 2>/dev/null | head -1)
+out=$(tool migrate "/hosts/node0/ps/$row" node1 2>&1); mrc=$?
+for _ in $(seq 600); do kill -0 "$axpid" 2>/dev/null || break; sleep 0.1; done; kill -9 "$axpid" 2>/dev/null; wait "$axpid"; rc=$?
+[[ $mrc == 0 && $out == *"2 threads"* && $rc == 0 && $(cat "$W/ticker.out") == "$(seq 1 150; echo "ticked 150 times")" ]] \
+  && ok "ticker's sleeping and getreq-waiting threads moved to node1 and went on: $out; 1 to 150 in order" \
+  || bad "ticker moved: rc=$mrc ax=$rc $out; $(tail -2 "$W/ticker.out" | tr '\n' ' ')"
+# The new host refuses the exec (a test hook sends it another
+# architecture's descriptor): the process goes on where it was.
+: >"$W/ticker2.out"
+AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/ax" -m node0 ticker 300 >"$W/ticker2.out" 2>&1 &
+axpid=$!
+for _ in $(seq 100); do [[ $(wc -l <"$W/ticker2.out") -gt 20 ]] && break; sleep 0.1; done
+row=$(tool dir /hosts/node0/ps 2>/dev/null | head -1)
+out=$(tool migrate --exec-refused "/hosts/node0/ps/$row" node1 2>&1); mrc=$?
+ps0=$(tool dir -l /hosts/node0/ps 2>&1)
+for _ in $(seq 600); do kill -0 "$axpid" 2>/dev/null || break; sleep 0.1; done; kill -9 "$axpid" 2>/dev/null; wait "$axpid"; rc=$?
+[[ $mrc == 1 && $out == *"STD_ARGBAD"*"goes on where it was, as /hosts/node0/ps/"* && $ps0 == *"Run: "*"ticker 300"* && $rc == 0 \
+   && $(cat "$W/ticker2.out") == "$(seq 1 300; echo "ticked 300 times")" ]] \
+  && ok "exec refused by node1: $out (exit 1); ticker went on on node0, 1 to 300 in order" \
+  || bad "refused migration: rc=$mrc ax=$rc $out; ps0: $ps0; $(tail -2 "$W/ticker2.out" | tr '\n' ' ')"
+out=$(tool migrate /hosts/node0/ps/99 node1 2>&1); rc=$?
+[[ $rc != 0 && $out == *"no such process"* ]] && ok "migrate of a missing process: $out" || bad "migrate of a missing process: rc=$rc $out"
 
 # Malformed descriptors straight to the proc server (python builds them).
 proc=$(tool dir -k /hosts/node0 2>/dev/null | awk '$1 == "proc" { print $2 }')

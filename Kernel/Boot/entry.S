@@ -216,3 +216,33 @@ enter_user_mode:
     push %ecx
     iret
 
+/* enter_user_state(edi, esi, ebp, ebx, edx, ecx, eax, eip, eflags, esp, fx):
+   iret to ring 3 with every general register as given (a continued,
+   migrated thread), after fxrstor of the image at fx when not 0; the
+   caller has sanitised eflags and the image's MXCSR. */
+    .globl enter_user_state
+enter_user_state:
+    mov $0x23, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %fs
+    mov %ax, %gs
+    mov %esp, %ebx
+    mov 44(%ebx), %eax
+    test %eax, %eax
+    jz 1f
+    fxrstor (%eax)
+1:  push $0x23
+    push 40(%ebx)
+    push 36(%ebx)
+    push $0x1B
+    push 32(%ebx)
+    mov 4(%ebx), %edi
+    mov 8(%ebx), %esi
+    mov 12(%ebx), %ebp
+    mov 20(%ebx), %edx
+    mov 24(%ebx), %ecx
+    mov 28(%ebx), %eax
+    mov 16(%ebx), %ebx
+    iret
+

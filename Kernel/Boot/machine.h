@@ -91,6 +91,8 @@ static inline __attribute__((always_inline)) uint32_t addr_thread_trampoline(voi
 unsigned int strlen(const char *s);
 void switch_context(uint32_t *save_esp, uint32_t new_esp, void *save_fx, void *load_fx);
 void enter_user_mode(uint32_t eip, uint32_t esp);
+void enter_user_state(uint32_t edi, uint32_t esi, uint32_t ebp, uint32_t ebx, uint32_t edx, uint32_t ecx,
+                      uint32_t eax, uint32_t eip, uint32_t eflags, uint32_t esp, uint32_t fx);
 /* A zero the compiler cannot see through, for the deliberate-fault scenario. */
 static inline __attribute__((always_inline)) uint32_t opaque_zero(void) { volatile uint32_t z = 0; return z; }
 

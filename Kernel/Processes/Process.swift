@@ -42,6 +42,8 @@ final class Process {
     /// (ProcessServer); nil for an exit or a software abort.
     var exception: (number: Int32, frame: I386ThreadState)? = nil
     let priority: PriorityLevel
+    /// The registers of its threads as a stun stopped them (Stun), for the checkpoint.
+    var stoppedThreads: [I386ThreadState] = []
 
     init(name: String, space: AddressSpace, priority: PriorityLevel) {
         id = Process.nextID

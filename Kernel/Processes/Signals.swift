@@ -204,7 +204,7 @@ enum Signals {
     }
 
     /// Where entry.S saved this trap's floating-point image (below the frame, 16-aligned).
-    private static func fxImage(_ frame: UnsafeMutablePointer<InterruptFrame>) -> UnsafeMutableRawPointer {
+    static func fxImage(_ frame: UnsafeMutablePointer<InterruptFrame>) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer(bitPattern: (UInt(bitPattern: frame) - 512) & ~15)!
     }
 

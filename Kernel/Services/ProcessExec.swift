@@ -41,7 +41,7 @@ extension Process {
         let p = Process(name: name, space: space, priority: priority)
         for piece in plan.pieces {
             do throws(SegmentError) {
-                try p.segments.add(SegmentDescriptor(kind: piece.writable ? .data : .text, base: piece.address,
+                try p.segments.add(SegmentDescriptor(kind: piece.growsDown ? .stack : piece.writable ? .data : .text, base: piece.address,
                                                      size: piece.length, writable: piece.writable))
             } catch { throw .memory }   // the plan ruled out overlaps; a table limit is left
             var v = piece.address
@@ -51,14 +51,28 @@ extension Process {
             }
             if !piece.source.port.isNull { try fill(space, piece, cost: &cost) }
         }
-        p.liveThreads = 1
-        guard let t = KThread(name: name, priority: Priority(process: priority, thread: .normal), preemptible: true, body: {})
-        else { throw .memory }
-        t.body = nil
-        t.userEntry = (plan.pc, plan.sp)
-        t.process = p
-        p.threads.append(t)
-        Scheduler.start(t)
+        // A new process's one thread starts at the entry point; a continued
+        // one's threads where they were stopped.
+        var threads: [KThread] = []
+        for i in 0..<max(1, plan.continued.count) {
+            guard let t = KThread(name: name, priority: Priority(process: priority, thread: .normal), preemptible: true, body: {})
+            else { throw .memory }
+            t.body = nil
+            if plan.continued.isEmpty {
+                t.userEntry = (plan.pc, plan.sp)
+            } else {
+                guard let fx = Stun.floatingPointImage(plan.continued[i]) else { throw .memory }
+                t.resumeFX = fx
+                var r = UserRegisters(plan.continued[i])
+                r.floatingPoint = UInt32(UInt(bitPattern: fx))
+                t.resume = r
+            }
+            t.process = p
+            threads.append(t)
+        }
+        p.liveThreads = threads.count
+        p.threads = threads
+        for t in threads { Scheduler.start(t) }
         return p
     }
 

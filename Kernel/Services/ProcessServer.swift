@@ -28,6 +28,11 @@ final class ProcessSlot {
     /// The stun code when the process was stunned.
     var stunned: Int32? = nil
     let descriptor: ProcessDescriptor
+    /// Its segments as a checkpoint names them (object 'S'<<16 | slot<<8 |
+    /// index), each with its own check field; readable with BS_READ only
+    /// while its owner holds the checkpoint (see ProcessSegments).
+    var segments: [SegmentDescriptor] = []
+    var segmentChecks: [Port] = []
 
     init(number: Int, random: Port, owner: Capability, descriptor: ProcessDescriptor) {
         self.number = number
@@ -75,6 +80,7 @@ enum ProcessServer {
             guard let rights = id.rights(of: h) else { return .status(.capabilityBad) }
             return serverCommand(t, rights: rights)
         }
+        if h.private.object.value >> 16 == ProcessSegments.objectTag { return ProcessSegments.handle(t) }
         let n = Int(h.private.object.value & 0xFFFF)
         guard h.private.object.value >> 16 == 0x50, n > 0, n < slots.count, let slot = slots[n],
               h.private.isValid(forRandom: slot.random) else { return .status(.capabilityBad) }
@@ -112,7 +118,7 @@ enum ProcessServer {
         let h = t.request.header
         switch h.command {
         case StandardCommand.info:
-            let state = slot.process.map { $0.ending == .running } ?? true ? "Run" : "Die"
+            let state = slot.stunned != nil ? "Stp" : slot.process.map { $0.ending == .running } ?? true ? "Run" : "Die"
             return text(slot.comment.isEmpty ? state : state + ": " + slot.comment)
         case ProcessCommand.getComment.rawValue:
             var r = Header.status(.ok)
@@ -145,7 +151,13 @@ enum ProcessServer {
             guard let p = slot.process, p.ending == .running, slot.stunned == nil else { return .status(.notNow) }
             let code = h.command == StandardCommand.destroy ? 9 : h.offset
             slot.stunned = code
-            Interrupts.withDisabled { Signals.terminate(p, "stunned (code \(code))") }
+            // A stun stops every thread where it can go on (Stun); a destroy
+            // or an emergency stun (negative code) ends it at once.
+            if h.command == ProcessCommand.stun.rawValue && code >= 0 {
+                _ = Stun.stop(p)
+            } else {
+                Interrupts.withDisabled { Signals.terminate(p, "stunned (code \(code))") }
+            }
             return .status(.ok)
         default:
             return .status(.commandBad)
@@ -246,15 +258,24 @@ enum ProcessServer {
                                            kernelState: ThreadKernelState(signal: detail), userState: frame.bytes)]
         }
         if cause == .stunned {
-            pd.threads = [ThreadDescriptor(state: [.stunned], extra: [.kernelState, .userState],
-                                           kernelState: ThreadKernelState(signal: detail), userState: I386ThreadState().bytes)]
+            // The threads as the stun stopped them; a destroy or an emergency
+            // stun stopped nothing, and its one record carries no registers.
+            let frames = p.stoppedThreads.isEmpty ? [I386ThreadState()] : p.stoppedThreads
+            pd.threads = frames.map {
+                ThreadDescriptor(state: [.stunned], extra: [.kernelState, .userState],
+                                 kernelState: ThreadKernelState(signal: detail), userState: $0.bytes)
+            }
         }
+        // Its memory as it is now, readable by the owner (and by a kernel
+        // the owner asks to exec it) until the owner answers.
+        pd.segments = ProcessSegments.publish(slot, p)
         let body = pd.encoded()
         var h = Header(capability: slot.owner, command: ProcessCommand.checkpoint.rawValue)
         h.extra = cause.rawValue
         h.offset = detail
         h.size = UInt16(body.count)
         let reply = LocalIPC.trans(Message(header: h, body: body))
+        ProcessSegments.withdraw(slot)
         print("[proc] checkpoint of slot \(slot.number) (cause \(cause.rawValue), detail \(detail)) to its owner: \(reply.header.status.name)")
     }
 

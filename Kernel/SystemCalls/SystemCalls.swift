@@ -38,7 +38,7 @@ enum SystemCalls {
         // returns the ending instead of carrying it out.
         let call = frame.pointee.eax
         if dispatch(frame) { Scheduler.exit() }
-        reapIfProcessEnded(frame)
+        reapIfProcessEnded(frame, call: call)
         if Scheduler.current?.signals != nil, signalEndsThread(frame, call: call) { Scheduler.exit() }
     }
 
@@ -122,11 +122,26 @@ enum SystemCalls {
 
     /// A thread whose process has ended (another thread exited or faulted)
     /// stops the next time it passes through the kernel on its way to user mode.
-    static func reapIfProcessEnded(_ frame: UnsafeMutablePointer<InterruptFrame>) {
-        guard frame.pointee.fromUserMode, Scheduler.current?.killed ?? false else { return }
+    /// A stunned process's thread stops here too, its registers kept
+    /// (`call`: the system call it comes back from, if any; see Stun).
+    static func reapIfProcessEnded(_ frame: UnsafeMutablePointer<InterruptFrame>, call: UInt32? = nil) {
+        guard frame.pointee.fromUserMode, mustStop(frame, call: call) else { return }
+        Process.endCurrentThread(.threadExited)
+    }
+
+    /// Whether the running thread leaves now; a stopping one's registers
+    /// are kept first. Its own function, so nothing it touches stays
+    /// retained in the frame that never returns.
+    @inline(never)
+    private static func mustStop(_ frame: UnsafeMutablePointer<InterruptFrame>, call: UInt32?) -> Bool {
+        guard let me = Scheduler.current else { return false }
         // Its process's end marked every other thread of it killed (see
         // `Process.recordEnd`), so one flag answers without reaching the process.
-        Process.endCurrentThread(.threadExited)
+        if me.stopping {
+            Stun.capture(frame, call: call)
+            return true
+        }
+        return me.killed
     }
 }
 

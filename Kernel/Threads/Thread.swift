@@ -38,6 +38,15 @@ final class KThread {
     var switchesIn: UInt64 = 0
     /// Where a user thread starts in ring 3 (instruction, stack pointer).
     var userEntry: (UInt32, UInt32)? = nil
+    /// A continued (migrated) thread starts with these registers instead,
+    /// and with this floating-point image (its own, freed with the thread).
+    var resume: UserRegisters? = nil
+    var resumeFX: UnsafeMutableRawPointer? = nil
+    /// Its process is being stunned: it stops, registers saved, the next
+    /// time it is on its way back to user mode (see Stun).
+    var stopping = false
+    /// Woken by the stun from a blocking call, which it makes again when it goes on.
+    var rollBack = false
     /// The process a user thread belongs to; nil for kernel threads.
     var process: Process? = nil {
         didSet {
@@ -128,6 +137,7 @@ final class KThread {
     deinit {
         if let stack { free(stack) }
         free(fxState)
+        if let resumeFX { free(resumeFX) }
         free(UnsafeMutableRawPointer(context))
     }
 
@@ -142,6 +152,9 @@ final class KThread {
 func thread_entry() {
     // Nothing of the thread may stay retained on this stack: neither exit
     // nor the jump to user mode returns.
+    if let r = resumedRegisters() {
+        enter_user_state(r.edi, r.esi, r.ebp, r.ebx, r.edx, r.ecx, r.eax, r.eip, r.eflags, r.esp, r.floatingPoint)
+    }
     if let (eip, esp) = runCurrentBody() { enter_user_mode(eip, esp) }
     if isUserThread() { Process.endCurrentThread(.threadExited) }
     Scheduler.exit()
@@ -149,6 +162,15 @@ func thread_entry() {
 
 @inline(never)
 private func isUserThread() -> Bool { Scheduler.current!.process != nil }
+
+/// A continued thread's registers (plain words: nothing stays retained).
+@inline(never)
+private func resumedRegisters() -> UserRegisters? {
+    guard let r = Scheduler.current!.resume else { return nil }
+    Scheduler.reap()
+    if Scheduler.current!.killed { return nil }
+    return r
+}
 
 /// Runs a kernel thread's body, or returns where a user thread starts.
 @inline(never)

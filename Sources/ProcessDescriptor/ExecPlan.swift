@@ -8,7 +8,9 @@ import AmoebaCore
 public enum ExecRefusal: Error, Equatable, Sendable {
     case wrongArchitecture
     case noSegments
-    /// Not exactly one new-process thread (TDX_IDLE, td_len 20).
+    /// Neither exactly one new-process thread (TDX_IDLE, td_len 20) nor
+    /// one to `maximumContinuedThreads` continued threads
+    /// (TDX_KSTATE|TDX_USTATE with an 80-byte i80386 frame).
     case badThread
     case misaligned(segment: Int)
     case outsideUserSpace(segment: Int)
@@ -30,11 +32,19 @@ public struct ExecPlan: Sendable, Equatable {
         public let writable: Bool
         /// The kernel destroys the source after copying (ax's stack file).
         public let destroySource: Bool
+        /// A stack (growdown): a continued process's thread stacks say so.
+        public let growsDown: Bool
     }
+
+    /// The most threads a continued (migrated) process may bring.
+    public static let maximumContinuedThreads = 32
 
     public let pieces: [Piece]
     public let pc: UInt32
     public let sp: UInt32
+    /// A checkpointed process's threads, each to resume with its saved
+    /// registers (empty for a new process, which starts at pc and sp).
+    public let continued: [I386ThreadState]
     public var pages: Int {
         var n = 0
         for p in pieces { n += Int(p.length / 4096) }
@@ -45,8 +55,16 @@ public struct ExecPlan: Sendable, Equatable {
                 userBase: UInt32, userEnd: UInt64, maximumPages: Int) throws(ExecRefusal) {
         guard pd.architecture == architecture else { throw .wrongArchitecture }
         guard !pd.segments.isEmpty else { throw .noSegments }
-        guard pd.threads.count == 1, pd.threads[0].extra == .idle,
-              pd.threads[0].length == ThreadDescriptor.newThreadSize else { throw .badThread }
+        var continued: [I386ThreadState] = []
+        if pd.threads.count == 1, pd.threads[0].extra == .idle, pd.threads[0].length == ThreadDescriptor.newThreadSize {
+            // A new process.
+        } else {
+            guard !pd.threads.isEmpty, pd.threads.count <= ExecPlan.maximumContinuedThreads else { throw .badThread }
+            for t in pd.threads {
+                guard t.extra == [.kernelState, .userState], let state = t.i386State else { throw .badThread }
+                continued.append(state)
+            }
+        }
         var pieces: [Piece] = []
         var pages = 0
         for (i, s) in pd.segments.enumerated() {
@@ -65,11 +83,12 @@ public struct ExecPlan: Sendable, Equatable {
             }
             pieces.append(Piece(segment: i, address: s.address, length: UInt32(rounded), source: s.capability,
                                 offset: s.offset, sourceLength: s.length, writable: type.isWritable,
-                                destroySource: type.contains(.andDestroy)))
+                                destroySource: type.contains(.andDestroy), growsDown: type.contains(.growDown)))
         }
         guard !pieces.isEmpty else { throw .noSegments }
         self.pieces = pieces
-        pc = pd.threads[0].pc
-        sp = pd.threads[0].sp
+        self.continued = continued
+        pc = continued.isEmpty ? pd.threads[0].pc : 0
+        sp = continued.isEmpty ? pd.threads[0].sp : 0
     }
 }

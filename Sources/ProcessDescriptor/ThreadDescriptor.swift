@@ -137,31 +137,41 @@ public struct ThreadDescriptor: Hashable, Sendable {
 }
 
 /// The i80386 fault frame (fault.h): 20 words, in the order the trap
-/// handler pushes them. Carried in native (little-endian) order.
+/// handler pushes them. Carried in native (little-endian) order. This
+/// system's kernels may follow the 20 words with the first 288 bytes of
+/// the thread's FXSAVE image (x87 and SSE registers, MXCSR), which a 1990s
+/// i80386 did not have and a migrated thread needs; the record stays
+/// within MAX_THREAD_SIZE (12 + 20 + 80 + 288 = 400 bytes).
 public struct I386ThreadState: Hashable, Sendable {
     public static let size = 80
+    public static let floatingPointSize = 288
     public static let names = ["cr3", "gs", "fs", "es", "ds", "edi", "esi", "ebp", "fault", "ebx", "edx", "ecx", "eax",
                                "trap", "error", "eip", "cs", "eflags", "esp", "ss"]
     public var words: [UInt32]
+    /// FXSAVE bytes 0..<288, or empty when the sender sent none.
+    public var floatingPoint: [UInt8]
 
-    public init(words: [UInt32] = [UInt32](repeating: 0, count: 20)) {
+    public init(words: [UInt32] = [UInt32](repeating: 0, count: 20), floatingPoint: [UInt8] = []) {
         self.words = words
+        self.floatingPoint = floatingPoint
     }
 
     public init?(bytes: [UInt8]) {
-        guard bytes.count == I386ThreadState.size else { return nil }
+        guard bytes.count == I386ThreadState.size || bytes.count == I386ThreadState.size + I386ThreadState.floatingPointSize
+        else { return nil }
         var w: [UInt32] = []
         for i in 0..<20 {
             w.append(UInt32(bytes[4 * i]) | UInt32(bytes[4 * i + 1]) << 8 | UInt32(bytes[4 * i + 2]) << 16
                      | UInt32(bytes[4 * i + 3]) << 24)
         }
         words = w
+        floatingPoint = Array(bytes[I386ThreadState.size...])
     }
 
     public var bytes: [UInt8] {
         var b: [UInt8] = []
         for v in words { for k in 0..<4 { b.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(k)))) } }
-        return b
+        return b + floatingPoint
     }
 
     public var faultAddress: UInt32 { get { words[8] } set { words[8] = newValue } }

@@ -90,9 +90,10 @@ struct Launch {
         let (_, answer) = try exec(pd, server: server, on: try hosts())
         let process = Capability(port: answer.header.port, private: answer.header.private)
         _ = file
+        server.process = process
         setComment(process)
-        let interrupts = stunOnInterrupt(process)
-        guard let end = waitForEnd(server, process) else {
+        let interrupts = stunOnInterrupt(server)
+        guard let end = waitForEnd(server) else {
             FileHandle.standardError.write(Data("ax: \(name): lost: its node no longer answers for it and sent no checkpoint\n".utf8))
             return 2
         }
@@ -116,10 +117,11 @@ struct Launch {
     /// The checkpoint, or nil once the node stops answering for the
     /// process (every 5 s ax asks std_info; a crashed node or a process
     /// gone without a checkpoint must not leave ax waiting for ever).
-    func waitForEnd(_ server: AxServer, _ process: Capability) -> AxServer.Ending? {
+    func waitForEnd(_ server: AxServer) -> AxServer.Ending? {
         var misses = 0
         while true {
             if let end = server.waitForEnd(timeout: 5) { return end }
+            guard let process = server.process else { continue }
             let h = Header(capability: process, command: StandardCommand.info)
             let answered = (try? session.connection.trans(h, [], timeout: .seconds(5)))?.header.status == .ok
             misses = answered ? 0 : misses + 1
@@ -320,7 +322,7 @@ struct Launch {
     /// interrupt capability; the checkpoint then ends ax with 128+signal.
     /// The handlers only note the signal (and replace an inherited
     /// SIG_IGN, as a background job has); a thread sends the stun.
-    func stunOnInterrupt(_ process: Capability) -> Interrupts {
+    func stunOnInterrupt(_ server: AxServer) -> Interrupts {
         let connection = session.connection
         let watcher = Interrupts()
         signal(SIGINT) { pendingInterrupt = $0 }
@@ -328,7 +330,7 @@ struct Launch {
         Thread {
             while !watcher.cancelled {
                 let sig = pendingInterrupt
-                if sig != 0 {
+                if sig != 0, let process = server.process {
                     pendingInterrupt = 0
                     var h = Header(capability: process, command: ProcessCommand.stun.rawValue)
                     h.offset = sig

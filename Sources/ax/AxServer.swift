@@ -5,7 +5,9 @@
 // standard input (end of input is FSE_NOMOREDATA with no bytes); the
 // kernel's PS_CHECKPOINT (all rights on the owner capability only) ends
 // the wait with the cause and detail, answered STD_OK with no descriptor,
-// so the process is let go.
+// so the process is let go. PS_SWAPPROC on the owner capability (old
+// process capability, then the new one) tells ax its program moved to
+// another node (`migrate`): ax then watches and stuns the new one.
 
 import AmoebaCore
 import Amunix
@@ -31,6 +33,14 @@ final class AxServer: @unchecked Sendable {
     private let lock = NSLock()
     private var ending: Ending? = nil
     private var inputEnded = false
+    private var watched: Capability? = nil
+
+    /// The program's process capability, as the exec gave it or a
+    /// PS_SWAPPROC changed it since.
+    var process: Capability? {
+        get { lock.lock(); defer { lock.unlock() }; return watched }
+        set { lock.lock(); watched = newValue; lock.unlock() }
+    }
 
     init(connection: AmunixConnection, programName: String) {
         var g = SystemRandomNumberGenerator()
@@ -101,6 +111,15 @@ final class AxServer: @unchecked Sendable {
             if ending == nil { ending = Ending(cause: cause, detail: h.offset, descriptor: pd) }
             lock.unlock()
             return (reply(.ok), [])
+        case ProcessCommand.swapProcess.rawValue where object == Self.nameStdin:
+            guard h.private.rights == .all else { return (reply(.denied), []) }
+            guard data.count >= 32, let old = Capability(bytes: Array(data[0..<16])),
+                  let new = Capability(bytes: Array(data[16..<32])) else { return (reply(.argumentBad), []) }
+            lock.lock()
+            let mine = watched == old
+            if mine { watched = new }
+            lock.unlock()
+            return (reply(mine ? .ok : .notFound), [])
         case StandardCommand.info:
             let text = Array("+\(programName) server".utf8) + [0]
             var r = reply(.ok)

@@ -68,6 +68,30 @@ import Testing
         #expect(p.pc == 0x4000_0000 && p.sp == 0x7FFF_FF00 && p.pages == 3)
     }
 
+    @Test func continuedThreadsKeepTheirRegisters() throws {
+        var pd = Self.good
+        var frame = I386ThreadState()
+        frame.eip = 0x4000_0123
+        frame.esp = 0x7FFE_FF00
+        let stunned = ThreadDescriptor(state: [.stunned], extra: [.kernelState, .userState], userState: frame.bytes)
+        pd.threads = [stunned, stunned]
+        let p = try plan(pd)
+        #expect(p.continued == [frame, frame] && p.pieces.map(\.segment) == [0, 1])
+        #expect(try plan(Self.good).continued.isEmpty)
+        // With the floating-point image after the frame.
+        let withFPU = I386ThreadState(words: frame.words, floatingPoint: (0..<288).map { UInt8($0 & 0xFF) })
+        pd.threads = [ThreadDescriptor(state: [.stunned], extra: [.kernelState, .userState], userState: withFPU.bytes)]
+        #expect(try plan(pd).continued == [withFPU] && pd.threads[0].length == 400)
+        #expect(try ProcessDescriptor.decode(pd.encoded()) == pd)
+        // A frame of the wrong size, an idle part beside it, or too many threads.
+        pd.threads = [ThreadDescriptor(extra: [.kernelState, .userState], userState: [1, 2, 3])]
+        #expect(throws: ExecRefusal.badThread) { try plan(pd) }
+        pd.threads = [ThreadDescriptor(extra: [.idle, .kernelState, .userState], userState: frame.bytes)]
+        #expect(throws: ExecRefusal.badThread) { try plan(pd) }
+        pd.threads = [ThreadDescriptor](repeating: stunned, count: ExecPlan.maximumContinuedThreads + 1)
+        #expect(throws: ExecRefusal.badThread) { try plan(pd) }
+    }
+
     @Test func refusals() {
         var pd = Self.good
         pd.architecture = "mc68000"
