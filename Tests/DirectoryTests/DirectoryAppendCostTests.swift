@@ -109,6 +109,27 @@ final class CountingStore: ObjectStore {
         try check()
     }
 
+    /// A row-change record that does not decode, or names a directory the
+    /// store does not hold, means damage: the server refuses the store.
+    @Test func damagedRecordIsReported() throws {
+        let store = CountingStore()
+        let server = try DirectoryServer(store: store, generator: SeededRandom(7))
+        let root = try server.createRootDirectory(columns: ["owner"])
+        for i in 0..<20 { #expect(call(server, root, DirectoryCommand.append, Req.append("r\(i)", .empty, [1])) == .ok) }
+        let record = try #require(store.keys().last)
+        #expect(record > ObjectNumber.max)
+        let good = try store.read(record)
+        try store.inner.commit(.write(key: record, bytes: Array(good.dropLast())))
+        #expect(throws: StorageError.corrupt) { try DirectoryServer(store: store, generator: SeededRandom(7)) }
+        var orphan = good
+        orphan[1] = 99  // the directory number's low byte
+        try store.inner.commit(.write(key: record, bytes: orphan))
+        #expect(throws: StorageError.corrupt) { try DirectoryServer(store: store, generator: SeededRandom(7)) }
+        try store.inner.commit(.write(key: record, bytes: good))
+        let again = try DirectoryServer(store: store, generator: SeededRandom(7))
+        #expect(again.directories == server.directories)
+    }
+
     /// A whole-state transfer (a joining replica) folds every log away.
     @Test func snapshotInstallReplacesLogs() throws {
         let store = CountingStore()
