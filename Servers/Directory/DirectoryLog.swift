@@ -95,7 +95,9 @@ struct DirectoryLogRecord: Equatable {
         var changes = [Change]()
         for name in names where !seen.contains(name) {
             seen.append(name)
-            if let i = new.row(named: name) {
+            // Names are unique, so searching from the end finds the same
+            // row, and an appended one at once.
+            if let i = new.rows.lastIndex(where: { $0.name == name }) {
                 changes.append(.set(new.rows[i]))
             } else {
                 changes.append(.delete(name))
