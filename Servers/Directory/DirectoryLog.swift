@@ -88,8 +88,9 @@ struct DirectoryLogRecord: Equatable {
         return DirectoryLogRecord(directory: directory, sequence: sequence, changes: changes)
     }
 
-    /// The record of what changed from `old` to `new` in the rows named
-    /// `names` (each the name of a row set or deleted).
+    /// The record that takes directory `n` to `new`, given the names of
+    /// the rows the change set or deleted: each is set to its row in `new`,
+    /// or deleted if `new` has none.
     static func between(_ new: Directory, rows names: [String], directory n: UInt32) -> DirectoryLogRecord {
         var seen = [String]()
         var changes = [Change]()
