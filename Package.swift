@@ -99,7 +99,7 @@ let package = Package(
             dependencies: ["AmoebaCore", "Storage", "DiskStorage", "DirectoryProtocol", "Directory", "Bullet"],
             path: "Servers/CrashChild"),
         .testTarget(name: "DirectoryTests",
-                    dependencies: ["TestSupport", "AmoebaCore", "Storage", "DiskStorage", "DirectoryProtocol", "Directory",
+                    dependencies: ["TestSupport", "AmoebaCore", "Storage", "DiskStorage", "BlockStorage", "DirectoryProtocol", "Directory",
                                    "DirectoryReplica", "servers-crash-child"]),
         .testTarget(name: "BulletTests",
                     dependencies: ["TestSupport", "AmoebaCore", "Storage", "DiskStorage", "BlockStorage", "Bullet", "servers-crash-child"]),

@@ -51,7 +51,7 @@ extension DirectoryServer {
         guard let name = try? r.readString(), DirectoryName.isValid(name),
               let set = try? CapabilitySet.decode(from: &r),
               let masks = readMasks(&r) else { return .failure(.argumentBad) }
-        return modify(header) { dir throws(ErrorCode) in
+        return modify(header, row: name) { dir throws(ErrorCode) in
             guard dir.row(named: name) == nil else { throw .exists }
             let cols = Array((masks + [0, 0, 0, 0]).prefix(dir.columns.count))
             dir.rows.append(DirectoryRow(name: name, capabilities: set, masks: cols, time: clock()))
@@ -63,7 +63,7 @@ extension DirectoryServer {
         var r = BufferReader(data)
         guard let name = try? r.readString(), DirectoryName.isValid(name),
               let set = try? CapabilitySet.decode(from: &r) else { return .failure(.argumentBad) }
-        return modify(header) { dir throws(ErrorCode) in
+        return modify(header, row: name) { dir throws(ErrorCode) in
             guard let i = dir.row(named: name) else { throw .notFound }
             dir.rows[i].capabilities = set
             dir.rows[i].time = clock()
@@ -75,7 +75,7 @@ extension DirectoryServer {
         var r = BufferReader(data)
         guard let name = try? r.readString(), DirectoryName.isValid(name),
               let masks = readMasks(&r) else { return .failure(.argumentBad) }
-        return modify(header) { dir throws(ErrorCode) in
+        return modify(header, row: name) { dir throws(ErrorCode) in
             guard let i = dir.row(named: name) else { throw .notFound }
             dir.rows[i].masks = Array((masks + [0, 0, 0, 0]).prefix(dir.columns.count))
             dir.rows[i].time = clock()
@@ -86,7 +86,7 @@ extension DirectoryServer {
     func delete(_ header: Header, _ data: [UInt8]) -> Result<[UInt8], ErrorCode> {
         var r = BufferReader(data)
         guard let name = try? r.readString(), DirectoryName.isValid(name) else { return .failure(.argumentBad) }
-        return modify(header) { dir throws(ErrorCode) in
+        return modify(header, row: name) { dir throws(ErrorCode) in
             guard let i = dir.row(named: name) else { throw .notFound }
             dir.rows.remove(at: i)
         }
@@ -97,7 +97,7 @@ extension DirectoryServer {
         var r = BufferReader(data)
         guard let name = try? r.readString(), DirectoryName.isValid(name),
               let type = try? r.readCapability() else { return .failure(.argumentBad) }
-        return modify(header) { dir throws(ErrorCode) in
+        return modify(header, row: name) { dir throws(ErrorCode) in
             guard let i = dir.row(named: name) else { throw .notFound }
             dir.rows[i].typeCapability = type
             dir.rows[i].time = clock()
@@ -113,6 +113,7 @@ extension DirectoryServer {
         var r = BufferReader(data)
         var working = [UInt32: Directory]()
         var order = [UInt32]()
+        var names = [UInt32: [String]]()
         repeat {
             guard let dirSet = try? CapabilitySet.decode(from: &r),
                   let name = try? r.readString(),
@@ -134,9 +135,10 @@ extension DirectoryServer {
             dir.rows[i].time = clock()
             if working[n] == nil { order.append(n) }
             working[n] = dir
+            names[n, default: []].append(name)
         } while !r.isAtEnd
         for n in order { working[n]!.sequence &+= 1 }
-        return done(save(order.map { ($0, working[$0]) }))
+        return done(save(order.map { ($0, working[$0]) }, rows: names))
     }
 
     // MARK: Helpers
@@ -164,9 +166,10 @@ extension DirectoryServer {
         return masks
     }
 
-    /// Checks the modify right, applies `change` to a copy of the directory,
+    /// Checks the modify right, applies `change` (which sets or deletes the
+    /// row called `row` and nothing else) to a copy of the directory,
     /// bumps its sequence number and commits it.
-    private func modify(_ header: Header, _ change: (inout Directory) throws(ErrorCode) -> Void) -> Result<[UInt8], ErrorCode> {
+    private func modify(_ header: Header, row name: String, _ change: (inout Directory) throws(ErrorCode) -> Void) -> Result<[UInt8], ErrorCode> {
         switch acquire(header.private, required: DirectoryRights.modify) {
         case .failure(let e): return .failure(e)
         case .success(let n):
@@ -177,7 +180,7 @@ extension DirectoryServer {
                 return .failure(error)
             }
             dir.sequence &+= 1
-            return done(save([(n, dir)]))
+            return done(save([(n, dir)], rows: [n: [name]]))
         }
     }
 

@@ -3,7 +3,8 @@
 // A directory is its random number (the secret its capabilities are checked
 // against), its column names, its rows and a sequence number that grows
 // with every change. The server keeps each directory whole in memory and
-// writes it whole under its object number after every change; object 0
+// stores it under its object number as this record, followed by a short
+// log of row changes kept under keys of their own (DirectoryLog); object 0
 // holds the server's own identity (get-port and the super capability's
 // random), so a restarted server answers on the same port and honours the
 // capabilities it handed out before.
@@ -76,13 +77,7 @@ public struct Directory: Hashable, Sendable {
         try! w.write(UInt8(columns.count))
         for c in columns { try! w.write(string: c) }
         try! w.write(UInt32(rows.count))
-        for row in rows {
-            try! w.write(string: row.name)
-            try! row.capabilities.encode(into: &w)
-            try! w.write(row.typeCapability)
-            try! w.write(row.time)
-            for m in row.masks { try! w.write(m) }
-        }
+        for row in rows { row.encode(into: &w) }
         return w.bytes
     }
 
@@ -100,16 +95,38 @@ public struct Directory: Hashable, Sendable {
         // Each row takes at least 30 bytes; refuse counts the bytes cannot hold.
         guard Int(nrows) <= r.remaining / 30 else { throw .invalidValue }
         var rows = [DirectoryRow]()
-        for _ in 0..<nrows {
-            let name = try r.readString()
-            let set = try CapabilitySet.decode(from: &r)
-            let type = try r.readCapability()
-            let time = try r.readInt32()
-            var masks = [UInt32]()
-            for _ in 0..<ncols { masks.append(try r.readUInt32()) }
-            rows.append(DirectoryRow(name: name, capabilities: set, masks: masks, typeCapability: type, time: time))
-        }
+        for _ in 0..<nrows { rows.append(try DirectoryRow.decode(from: &r, columns: ncols)) }
         guard r.isAtEnd else { throw .invalidValue }
         return Directory(random: random, columns: columns, rows: rows, sequence: sequence)
+    }
+}
+
+extension DirectoryRow {
+    /// The row as a directory record holds it (and a row-change record,
+    /// DirectoryLog): name, capability set, type capability, time, masks.
+    func encode(into w: inout BufferWriter) {
+        // Callers' writers have no limit: these writes cannot fail.
+        try! w.write(string: name)
+        try! capabilities.encode(into: &w)
+        try! w.write(typeCapability)
+        try! w.write(time)
+        for m in masks { try! w.write(m) }
+    }
+
+    /// The bytes the row adds to its directory's record.
+    var encodedCount: Int {
+        var w = BufferWriter()
+        encode(into: &w)
+        return w.bytes.count
+    }
+
+    static func decode(from r: inout BufferReader, columns: Int) throws(MarshalError) -> DirectoryRow {
+        let name = try r.readString()
+        let set = try CapabilitySet.decode(from: &r)
+        let type = try r.readCapability()
+        let time = try r.readInt32()
+        var masks = [UInt32]()
+        for _ in 0..<columns { masks.append(try r.readUInt32()) }
+        return DirectoryRow(name: name, capabilities: set, masks: masks, typeCapability: type, time: time)
     }
 }

@@ -28,7 +28,7 @@ public final class DirectoryServer<Store: ObjectStore> {
 
     /// The directories by object number (never 0, which is the super
     /// capability's).
-    public private(set) var directories: [UInt32: Directory] = [:]
+    public internal(set) var directories: [UInt32: Directory] = [:]
 
     /// Seconds since the epoch, stamped on rows as SOAP does. The driver
     /// supplies it; the default is 0 so that tests are deterministic.
@@ -51,9 +51,17 @@ public final class DirectoryServer<Store: ObjectStore> {
     /// it all: a change that would pass the bound and grow the total is
     /// refused with STD_NOSPACE (shrinking ones always go through).
     public var sizeLimit = Int.max
-    /// The directories' bytes in their stored form, and each one's.
-    public private(set) var storedBytes = 0
-    private var storedSizes: [UInt32: Int] = [:]
+    /// The directories' bytes as whole records (what they take once their
+    /// row-change records are folded in), and each one's.
+    public internal(set) var storedBytes = 0
+    var storedSizes: [UInt32: Int] = [:]
+    /// How each directory lies in the store: its base record and its
+    /// row-change records (DirectoryLog, DirectoryServer+Persistence).
+    var storedForms: [UInt32: StoredForm] = [:]
+    /// The key the next row-change record is written under.
+    var nextLogKey = DirectoryLogRecord.firstKey
+    /// How many row-change records the store holds, all directories together.
+    var logKeyCount = 0
 
     /// Opens the server on `store`, minting a fresh identity when the store
     /// is empty; `random` must give unpredictable ports.
@@ -64,16 +72,7 @@ public final class DirectoryServer<Store: ObjectStore> {
         getPort = identity.getPort
         putPort = identity.getPort.putPort
         superRandom = identity.superRandom
-        for key in store.keys() where key != ServerIdentity.key {
-            let bytes = try store.read(key)
-            do {
-                directories[key] = try Directory.decode(bytes)
-                storedSizes[key] = bytes.count
-                storedBytes += bytes.count
-            } catch {
-                throw .corrupt
-            }
-        }
+        try load()
     }
 
     /// Opens the server drawing its random numbers from `generator`.
@@ -206,37 +205,7 @@ public final class DirectoryServer<Store: ObjectStore> {
         try set.writeRestricted(mask: mask, into: &w) { restricted($0, to: $1) }
     }
 
-    // MARK: Persistence
-
-    /// Commits new versions of directories (nil removes one) and, only if
-    /// the store accepted them, makes them the server's state.
-    func save(_ changed: [(UInt32, Directory?)]) -> ErrorCode {
-        var changes = [StoreChange]()
-        var total = storedBytes
-        var sizes = storedSizes
-        for (n, dir) in changed {
-            total -= sizes[n] ?? 0
-            if let dir = dir {
-                let bytes = dir.encoded()
-                changes.append(.write(key: n, bytes: bytes))
-                sizes[n] = bytes.count
-                total += bytes.count
-            } else {
-                changes.append(.remove(key: n))
-                sizes[n] = nil
-            }
-        }
-        if total > sizeLimit, total > storedBytes { return .noSpace }
-        do {
-            try store.commit(changes)
-        } catch {
-            return error == .noSpace ? .noSpace : .systemError
-        }
-        for (n, dir) in changed { directories[n] = dir }
-        storedBytes = total
-        storedSizes = sizes
-        return .ok
-    }
+    // MARK: Directories
 
     /// A new directory, committed, and its owner capability.
     func makeDirectory(columns: [String]) throws(ErrorCode) -> Capability {

@@ -17,6 +17,25 @@ import TestSupport
         #expect(f.status(f.root, DirectoryCommand.getMasks, Req.strings([""])) == .argumentBad)
     }
 
+    /// "." and ".." mean the directory and its parent in a path, so no
+    /// row may be called that: every command naming a row refuses them.
+    @Test func dotNamesAreArgBad() {
+        let f = Fixture()
+        let set = CapabilitySet(foreignCap(3))
+        for name in [".", ".."] {
+            #expect(f.append(f.root, name, set) == .argumentBad)
+            #expect(f.status(f.root, DirectoryCommand.replace, Req.replace(name, set)) == .argumentBad)
+            #expect(f.status(f.root, DirectoryCommand.chmod, Req.chmod(name, [1])) == .argumentBad)
+            #expect(f.status(f.root, DirectoryCommand.delete, Req.strings([name])) == .argumentBad)
+            let install = Req.install([(CapabilitySet(f.root), name, set, .null)])
+            #expect(f.status(f.root, DirectoryCommand.install, install) == .argumentBad)
+        }
+        // Names that only begin with a dot are ordinary.
+        #expect(f.append(f.root, "...", set) == .ok)
+        #expect(f.append(f.root, ".profile", set) == .ok)
+        #expect(f.server.directories[f.root.private.object.value]!.rows.map(\.name) == ["...", ".profile"])
+    }
+
     @Test func overlongPathIsArgBad() {
         let f = Fixture()
         let long = Array(repeating: "abc", count: 100).joined(separator: "/")

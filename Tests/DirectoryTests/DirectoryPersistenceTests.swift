@@ -61,6 +61,35 @@ import TestSupport
         #expect(elapsed < .seconds(60))
     }
 
+    /// A measurement, not a check (issue 10, item 10): DIR_APPEND_MEASURE=N
+    /// appends N rows to one directory on a DiskStore and prints the time of
+    /// each thousand. Skipped unless the variable is set.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["DIR_APPEND_MEASURE"] != nil))
+    func measureAppendsToOneDirectoryOnDisk() throws {
+        let n = Int(ProcessInfo.processInfo.environment["DIR_APPEND_MEASURE"] ?? "") ?? 16_000
+        let path = temporaryDirectory("dir-measure")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let server = try DirectoryServer(store: DiskStore(path: path), generator: SystemRandomNumberGenerator())
+        let root = try server.createRootDirectory(columns: ["owner", "group", "other"])
+        let start = ContinuousClock.now
+        var lap = start
+        for i in 0..<n {
+            var h = Header(capability: root, command: DirectoryCommand.append)
+            let data = Req.append("row\(i)", CapabilitySet(foreignCap(UInt32(i + 1))), [0xFF, 0x0F, 0x01])
+            h.size = UInt16(data.count)
+            #expect(server.handle(header: h, data: data).0.status == .ok)
+            if (i + 1) % 1000 == 0 {
+                let now = ContinuousClock.now
+                print("measure: appends \(i - 998)...\(i + 1) took \(now - lap), \(now - start) in all")
+                lap = now
+            }
+        }
+        let reopen = ContinuousClock.now
+        let again = try DirectoryServer(store: DiskStore(path: path, exclusive: false), generator: SystemRandomNumberGenerator())
+        print("measure: \(n) appends in \(reopen - start); reopening took \(ContinuousClock.now - reopen)")
+        #expect(again.directories == server.directories)
+    }
+
     /// A change the store cannot commit is refused, and memory is not ahead
     /// of the store.
     @Test func failedCommitIsNotAcknowledged() {
