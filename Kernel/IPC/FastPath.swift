@@ -113,16 +113,7 @@ extension LocalIPC {
             t.reply.header = reply
             t.answered = true
         }
-        let plan = me._withUnsafeGuaranteedRef { me in
-            listener._withUnsafeGuaranteedRef { $0.pushIdle(me) }
-            me.state = .blocked
-            return client._withUnsafeGuaranteedRef { c in
-                c.wakeReason = .woken
-                c.generation &+= 1
-                return Scheduler.planDirectSwitch(to: c)
-            }
-        }
-        Scheduler.perform(plan)
+        parkIdle(me, on: listener, switchingTo: client)
         return me._withUnsafeGuaranteedRef { me in
             while me.transaction == nil { Scheduler.block() }
             var next: Transaction? = nil
@@ -160,9 +151,24 @@ extension LocalIPC {
         fastReplies &+= 1
         held.reply.header = reply
         held.answered = true
-        let plan = me._withUnsafeGuaranteedRef { me in
+        me._withUnsafeGuaranteedRef { me in
             me.serving = nil
             me.transaction = nil
+        }
+        parkIdle(me, on: listener, switchingTo: client)
+        let next = me._withUnsafeGuaranteedRef { me in
+            listener._withUnsafeGuaranteedRef { awaitRequest(me, idleOn: $0) }
+        }
+        guard let next else { return .ended }
+        return .took(next)
+    }
+
+    /// Both server sides' hand-back: parks the server thread `me` idle on
+    /// `listener` and switches straight to `client`, woken by the reply.
+    @inline(__always)
+    private static func parkIdle(_ me: Unmanaged<KThread>, on listener: Unmanaged<PortListener>,
+                                 switchingTo client: Unmanaged<KThread>) {
+        let plan = me._withUnsafeGuaranteedRef { me in
             listener._withUnsafeGuaranteedRef { $0.pushIdle(me) }
             me.state = .blocked
             return client._withUnsafeGuaranteedRef { c in
@@ -172,10 +178,5 @@ extension LocalIPC {
             }
         }
         Scheduler.perform(plan)
-        let next = me._withUnsafeGuaranteedRef { me in
-            listener._withUnsafeGuaranteedRef { awaitRequest(me, idleOn: $0) }
-        }
-        guard let next else { return .ended }
-        return .took(next)
     }
 }

@@ -147,6 +147,39 @@ func contents(_ store: BlockStore) -> [UInt32: [UInt8]] {
 /// workload fills a half several times over.
 let volumeBlocks: UInt64 = 202
 
+/// One run of `steps` cut off by a power failure at write `n`: how many
+/// steps the store acknowledged before it (-1: it was not even formatted),
+/// the disk, and the store opened again from what reached the medium (nil,
+/// recorded as an issue, when it does not open).
+func crashRun<Step>(_ steps: [Step], blocks: UInt64, stoppingAt n: Int, loss: CrashDisk.Loss, torn: Bool,
+                    applying apply: (Step, BlockStore) throws -> Void)
+    -> (acknowledged: Int, disk: CrashDisk, recovered: BlockStore?) {
+    let disk = CrashDisk(blocks: blocks)
+    disk.stopAt = n
+    disk.loss = loss
+    disk.tornStop = torn
+    var acknowledged = -1
+    if let s = try? BlockStore(volume: disk, generation: counter()) {
+        acknowledged = 0
+        for step in steps {
+            do { try apply(step, s) } catch { break }
+            acknowledged += 1
+        }
+    }
+    do {
+        return (acknowledged, disk, try BlockStore(volume: CrashDisk(image: disk.medium), generation: counter()))
+    } catch {
+        Issue.record("crash at write \(n) (\(loss)): the store does not open: \(error)")
+        return (acknowledged, disk, nil)
+    }
+}
+
+/// The states a store recovered after `acknowledged` of `count` steps may
+/// show: all it acknowledged, and perhaps the step under way.
+func possibleStates(_ acknowledged: Int, of count: Int) -> ClosedRange<Int> {
+    max(acknowledged, 0)...min(acknowledged + 1, count)
+}
+
 func counter() -> () -> UInt64 {
     var n: UInt64 = 1000
     return { n += 1; return n }
@@ -177,31 +210,13 @@ func counter() -> () -> UInt64 {
                                                   (.random(UInt64(n) ^ 0x5555), false), (.newestOnly, false)]
         for (loss, torn) in variants {
             runs += 1
-            let disk = CrashDisk(blocks: volumeBlocks)
-            disk.stopAt = n
-            disk.loss = loss
-            disk.tornStop = torn
-            var acknowledged = -1   // -1: not even formatted
-            if let s = try? BlockStore(volume: disk, generation: counter()) {
-                acknowledged = 0
-                for b in batches {
-                    do { try s.commit(b) } catch { break }
-                    acknowledged += 1
-                }
-            }
-            #expect(disk.stopped, "write \(n) was reached")
-            let recovered: BlockStore
-            do {
-                recovered = try BlockStore(volume: CrashDisk(image: disk.medium), generation: counter())
-            } catch {
-                Issue.record("crash at write \(n) (\(loss)): the store does not open: \(error)")
-                continue
-            }
+            let run = crashRun(batches, blocks: volumeBlocks, stoppingAt: n, loss: loss, torn: torn) { try $1.commit($0) }
+            #expect(run.disk.stopped, "write \(n) was reached")
+            guard let recovered = run.recovered else { continue }
             let got = contents(recovered)
-            let from = max(acknowledged, 0)
-            let to = min(acknowledged + 1, batches.count)
-            let match = (from...to).first { expected[$0] == got }
-            #expect(match != nil, "crash at write \(n) (\(loss)): \(acknowledged) batches acknowledged, state matches none of \(from)...\(to)")
+            let possible = possibleStates(run.acknowledged, of: batches.count)
+            let match = possible.first { expected[$0] == got }
+            #expect(match != nil, "crash at write \(n) (\(loss)): \(run.acknowledged) batches acknowledged, state matches none of \(possible)")
             // It goes on: one more batch, and it is there after another opening.
             try recovered.commit([.write(key: 999, bytes: [1, 2, 3])])
             let again = try BlockStore(volume: recovered.volume, formatIfBlank: false)

@@ -103,29 +103,11 @@ let uploadBlocks: UInt64 = 322
     for s in steps { try run(s, on: store) }
     for n in 1...clean.writes {
         for (loss, torn) in [(CrashDisk.Loss.keepAll, true), (.dropAll, true), (.random(UInt64(n)), true), (.newestOnly, false)] {
-            let disk = CrashDisk(blocks: uploadBlocks)
-            disk.stopAt = n
-            disk.loss = loss
-            disk.tornStop = torn
-            var acknowledged = -1
-            if let s = try? BlockStore(volume: disk, generation: counter()) {
-                acknowledged = 0
-                for step in steps {
-                    do { try run(step, on: s) } catch { break }
-                    acknowledged += 1
-                }
-            }
-            let recovered: BlockStore
-            do {
-                recovered = try BlockStore(volume: CrashDisk(image: disk.medium), generation: counter())
-            } catch {
-                Issue.record("crash at write \(n) (\(loss)): the store does not open: \(error)")
-                continue
-            }
+            let crash = crashRun(steps, blocks: uploadBlocks, stoppingAt: n, loss: loss, torn: torn) { try run($0, on: $1) }
+            guard let recovered = crash.recovered else { continue }
             let got = contents(recovered)
-            let from = max(acknowledged, 0)
-            let match = (from...min(acknowledged + 1, steps.count)).first { expected[$0] == got }
-            #expect(match != nil, "crash at write \(n) (\(loss)): \(acknowledged) steps acknowledged, state matches none")
+            let match = possibleStates(crash.acknowledged, of: steps.count).first { expected[$0] == got }
+            #expect(match != nil, "crash at write \(n) (\(loss)): \(crash.acknowledged) steps acknowledged, state matches none")
         }
     }
 }
