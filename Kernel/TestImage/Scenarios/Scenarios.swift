@@ -24,6 +24,7 @@ enum Scenarios {
         case "syscallfuzz": FuzzScenario.run()
         case "disk": DiskScenario.run()
         case "sync": SyncScenario.run()
+        case "tty": TTYScenario.run()
         default: Machine.fail("unknown scenario \(name)")
         }
     }
