@@ -25,6 +25,7 @@ enum Scenarios {
         case "disk": DiskScenario.run()
         case "sync": SyncScenario.run()
         case "tty": TTYScenario.run()
+        case "procsegs": ProcSegmentScenario.run()
         default: Machine.fail("unknown scenario \(name)")
         }
     }
