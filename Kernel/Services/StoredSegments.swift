@@ -104,8 +104,11 @@ enum StoredSegments {
             else { return .status(.argumentBad) }
             source = cap
         }
+        // Bounded before any arithmetic: Int is 32 bits here, and a size
+        // near Int32.max rounded up to pages would overflow (a trap).
+        guard Int64(h.offset) <= Int64(maximumPages - pagesHeld) * 4096 else { return .status(.noSpace) }
         let pages = (Int(h.offset) + 4095) / 4096
-        guard pages <= maximumPages - pagesHeld, let index = freeIndex() else { return .status(.noSpace) }
+        guard let index = freeIndex() else { return .status(.noSpace) }
         if source != nil && cloning >= maximumCloning { return .status(.noSpace) }
         var frames: [UInt32] = []
         frames.reserveCapacity(pages)

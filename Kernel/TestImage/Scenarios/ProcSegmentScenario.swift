@@ -3,7 +3,7 @@
 // its stack built on the node.
 //
 //   - refusals, each leaving nothing allocated: size 0 and negative
-//     STD_ARGBAD, 17 MiB STD_NOSPACE (past the store's bound), a clone
+//     STD_ARGBAD, 17 MiB and 2^31-1 STD_NOSPACE (past the store's bound), a clone
 //     request whose data is no capability STD_ARGBAD, a forged server
 //     capability STD_CAPBAD; the free page count is unchanged after them;
 //   - a 10,000-byte segment: its capability (object 'S'<<16 | index, the
@@ -66,11 +66,11 @@ enum ProcSegmentScenario {
         // Refusals: nothing taken.
         var forged = server
         forged.private = PrivatePart(object: .server, rights: .all, random: Port(bytes: [1, 2, 3, 4, 5, 6])!)
-        let refusals = [create(server, 0).0, create(server, -4096).0, create(server, 17 << 20).0,
+        let refusals = [create(server, 0).0, create(server, -4096).0, create(server, 17 << 20).0, create(server, Int32.max).0,
                         create(server, 4096, clone: [1, 2, 3, 4, 5]).0, create(forged, 4096).0]
-        check(refusals == [.argumentBad, .argumentBad, .noSpace, .argumentBad, .capabilityBad], "create refusals")
+        check(refusals == [.argumentBad, .argumentBad, .noSpace, .noSpace, .argumentBad, .capabilityBad], "create refusals")
         check(Kernel.pages!.freeCount == free0 && StoredSegments.pagesHeld == 0, "refusals took nothing")
-        print("procsegs: PS_SEG_CREATE size 0, -4096, 17 MiB, a clone of no capability, a forged server capability: \(refusals.map { $0.name }.joined(separator: " ")); pages taken \(free0 - Kernel.pages!.freeCount)")
+        print("procsegs: PS_SEG_CREATE size 0, -4096, 17 MiB, 2^31-1, a clone of no capability, a forged server capability: \(refusals.map { $0.name }.joined(separator: " ")); pages taken \(free0 - Kernel.pages!.freeCount)")
 
         // One segment, written and read back.
         let (ok, seg) = create(server, 10_000)
