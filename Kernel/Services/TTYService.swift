@@ -67,6 +67,12 @@ enum TTYService {
 
     /// The server thread: answers at once, or parks a read that must wait.
     private static func serve(_ t: Transaction, _ tty: TTYServer) {
+        // Anything but a read (a write above all: polled output, byte by
+        // byte) runs with interrupts on, as it always did.
+        guard t.request.header.command == TTYCommand.read else {
+            LocalIPC.putReply(t, tty.handle(t.request))
+            return
+        }
         let answer: TTYAnswer = Interrupts.withDisabled {
             dropAbandoned()
             return tty.serve(t.request, othersWaiting: !readers.isEmpty)
