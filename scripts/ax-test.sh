@@ -4,6 +4,7 @@
 # segment (no root). amoeba-init stores the kernel build's Amoeba binaries
 # in /bin; then, from Linux:
 #   ax -m node0 hello a b       prints its arguments and an -E string, exits 0
+#   ax --stack-on-node           the same with its stack built on the node (PS_SEG_CREATE/WRITE)
 #   ax -m node0 exit 3          exit status 3 comes back as 3
 #   ax -m node0 faulty 1        a null pointer write: ax prints the exception, exits 1
 #   printf 'x\ny\n' | ax cat   standard input through FSQ_READ, both lines back
@@ -90,6 +91,12 @@ if [[ $rc == 0 && $out == *"hello from hello: a b"* && $out == *"GREETING=hi-the
 else
   bad "ax hello: rc=$rc $out"
 fi
+
+# The stack built on the node itself (PS_SEG_CREATE + PS_SEG_WRITE over the
+# network) instead of in a file on the file server.
+out=$(tool ax -m node0 --stack-on-node hello on the node 2>&1); rc=$?
+[[ $rc == 0 && $out == *"hello from hello: on the node"* ]] && ok "ax --stack-on-node: the stack in a segment on node0: $(head -1 <<<"$out")" \
+  || bad "ax --stack-on-node: rc=$rc $out"
 
 out=$(tool ax -m node0 exit 3 2>&1); rc=$?
 [[ $rc == 3 && $out == *"exiting with status 3"* ]] && ok "ax exit 3 returns 3" || bad "ax exit 3: rc=$rc $out"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints the kernel's figures, measured in the guest under QEMU's
 # `-icount shift=0` (one time-stamp count per guest instruction):
-# local null transaction round trip, thread switch, boot to ready.
+# local null transaction round trip, thread switch, boot to ready, and
+# PS_EXEC of a program from segments on the proc server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${KERNEL_OUT:-.build-kernel}"
@@ -23,6 +24,12 @@ echo "user process to a user server:      ${toserver:-?} guest instructions (get
 echo "null system call from a user process: ${trap:-?} guest instructions (int 0x80 in and out)"
 echo "thread switch:                     $switch guest instructions"
 echo "boot to ready:                     $ready guest instructions ($((ready / 1000)) us at 1 ns per instruction)"
+# PS_EXEC of hello from segments on the node's own proc server (scenario procsegs).
+execlog=$(timeout 60 qemu-system-i386 -accel tcg -cpu max -m 64M -no-reboot -display none \
+  -serial stdio -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
+  -icount shift=0,sleep=off -rtc clock=vm -kernel "$out/kernel-test.elf" -append "scenario=procsegs" </dev/null || true)
+exec=$(grep -oE 'exec cost [0-9]+ guest instructions \(decode, [0-9]+ BS_READs of [0-9]+ bytes' <<<"$execlog" || true)
+echo "PS_EXEC of hello from proc-server segments: ${exec:-?} ...)"
 # Wall-clock boot of the real-time (TCG, no icount) machine, host side.
 start=$(date +%s%N)
 timeout 30 qemu-system-i386 -accel tcg -cpu max -m 64M -no-reboot -display none -serial stdio -monitor none \

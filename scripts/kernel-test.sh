@@ -31,6 +31,9 @@ table=(
   "syscallfuzz|180|33|fuzz: seed 1,;syscallfuzz: [0-9]+ system calls in [0-9]+ ms, seeds .* worker ok;syscallfuzz: 0 pages not yet returned, heap blocks in use [0-9]+ after pass 1;scenario PASS"
   "disk|90|33|disk: 6 threads x 8 rounds: most in flight [2-9].*errors 0, data intact=true;vdisk:00 DS_SIZE 16384, read past the end STD_ARGBAD, write STD_OK, read back true;block store in the kernel: 150 commits, [0-9]+ compactions, opened again intact=true;disk: 0 failures;scenario PASS"
   "sync|60|33|sync: mutex: 4 threads x 500 increments with a yield inside: 2000, overlapped=false;sync: semaphores: 300 items through a buffer of 4, sum 45150;sync: barrier: 4 threads over 10 phases, in step=true;sync: try STD_NOTNOW, timed wait STD_NOTNOW, relock STD_ARGBAD, unlock not held STD_ARGBAD, bad handle STD_ARGBAD, bad kind STD_ARGBAD, barrier of 1 STD_ARGBAD;sync: 57 more objects, then STD_NOSPACE; destroyed 57; one made again=true;sync: semaphore wait cut short by signal 14: STD_INTR, catcher ran=true;sync: 0 failures;process [0-9]+ \(sync\) exited with status 0;waiting threads ended with their process in [0-9]+ us;sync: 0 pages not yet returned;scenario PASS"
+  # tty:00 input: the runner types into the serial line (kernel-tty-feed.py) only when the guest waits for it.
+  "tty|60|33|tty: non-blocking read with nothing typed: STD_OK, 0 bytes;tty: read without the READ right: STD_CAPBAD;tty: 16 cat processes waiting in FSQ_READ; a 17th reader: STD_NOSPACE; std_info meanwhile: STD_OK;tty: readers killed while waiting: 16 dropped, 0 left;^hello from the host.?$;tty: cat read 20 bytes from tty:00 and wrote 20 back;tty: 5000 bytes typed with nobody reading: 4096 kept, 904 lost to a full buffer;tty: drained with non-blocking reads of 2000: 1024 1024 1024 1024 0 bytes;tty: 0 failures;scenario PASS"
+  "procsegs|60|33|procsegs: PS_SEG_CREATE size 0, -4096, 17 MiB, 2\^31-1, a clone of no capability, a forged server capability: STD_ARGBAD STD_ARGBAD STD_NOSPACE STD_NOSPACE STD_ARGBAD STD_CAPBAD; pages taken 0;procsegs: a 10000-byte segment: BS_SIZE 12288, std_info \"in-core segment\";procsegs: PS_SEG_WRITE at -1, at the end, data past h_size, without PSR_WRITE: STD_ARGBAD STD_ARGBAD STD_ARGBAD STD_CAPBAD; 300 bytes at 12200 wrote 88; read back intact=true;procsegs: clone STD_OK, same bytes=true; STD_DESTROY without PSR_DELETE STD_CAPBAD, with it STD_OK, then STD_CAPBAD;procsegs: 64 segments, then STD_NOSPACE; all destroyed, 0 pages held;user: hello from a protected process;procsegs: PS_EXEC of hello from two segments on the proc server: STD_OK, exited 0; stack segment afterwards STD_CAPBAD;procsegs: exec cost [0-9]+ guest instructions;procsegs: 0 stored segments, 0 pages, 0 pages not yet returned;procsegs: 0 failures;scenario PASS"
   "measure|60|33|null transaction round trip [0-9]+ counts;user server \(getreq \+ putrep\) null transaction round trip [0-9]+ counts;user server \(reply-and-receive\) null transaction round trip [0-9]+ counts;user process run ok;fast path taken: [0-9]+ transactions, [0-9]+ replies;thread switch .* [0-9]+ counts;scenario PASS"
   # The image a node boots for real carries no scenario, fixture or test program.
   "real-image|20|35|ready in [0-9]+ us;scenario=boot: this image carries no test scenarios"
@@ -54,8 +57,15 @@ for row in "${table[@]}"; do
     rm -f "$logs/disk.img"; truncate -s 8M "$logs/disk.img"
     disk=(-drive "file=$logs/disk.img,format=raw,if=none,id=disk0" -device virtio-blk-pci,drive=disk0)
   fi
-  timeout "$limit" qemu-system-i386 -accel tcg -cpu max -m 64M -no-reboot -display none \
-    -serial "file:$log" -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
+  # The tty scenario's serial line is a socket whose other end types into it.
+  serial=(-serial "file:$log") feed=(timeout "$limit")
+  if [ "$name" = tty ]; then
+    sock="$logs/tty.sock"
+    serial=(-chardev "socket,id=ser0,path=$sock,server=on,wait=on" -serial chardev:ser0)
+    feed=(python3 scripts/kernel-tty-feed.py "$log" "$limit" "$sock")
+  fi
+  "${feed[@]}" qemu-system-i386 -accel tcg -cpu max -m 64M -no-reboot -display none \
+    "${serial[@]}" -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
     "${clock[@]}" "${disk[@]}" ${QEMU_FLAGS:-} -kernel "$image" -append "scenario=$scenario" </dev/null >/dev/null 2>&1
   rc=$?
   took=$(printf '%.2f' "$(echo "$(date +%s.%N) - $start" | bc)")

@@ -116,6 +116,9 @@ static inline __attribute__((always_inline)) uint32_t program_sync_size(void) { 
 extern const uint8_t program_fuzz_start[], program_fuzz_end[];
 static inline __attribute__((always_inline)) const uint8_t *program_fuzz(void) { return program_fuzz_start; }
 static inline __attribute__((always_inline)) uint32_t program_fuzz_size(void) { return (uint32_t)(program_fuzz_end - program_fuzz_start); }
+extern const uint8_t program_cat_start[], program_cat_end[];
+static inline __attribute__((always_inline)) const uint8_t *program_cat(void) { return program_cat_start; }
+static inline __attribute__((always_inline)) uint32_t program_cat_size(void) { return (uint32_t)(program_cat_end - program_cat_start); }
 static inline __attribute__((always_inline)) const uint8_t *program_hello(void) { return program_hello_start; }
 static inline __attribute__((always_inline)) uint32_t program_hello_size(void) { return (uint32_t)(program_hello_end - program_hello_start); }
 static inline __attribute__((always_inline)) const uint8_t *program_server(void) { return program_server_start; }

@@ -57,7 +57,8 @@ final class Process {
 
     /// Loads `program` and starts its first thread with `arguments` on its stack.
     static func start(_ name: String, program: UnsafeRawBufferPointer, arguments: [UInt32],
-                      directory: Capability, priority: PriorityLevel = .normal) throws(LoadError) -> Process {
+                      directory: Capability, capabilities extra: [(String, Capability)] = [],
+                      priority: PriorityLevel = .normal) throws(LoadError) -> Process {
         let image: ELFImage
         do throws(ELFError) { image = try ELFImage(program) } catch { throw .image(error) }
         guard let space = AddressSpace() else { throw .memory }
@@ -85,13 +86,14 @@ final class Process {
         var v = stackBase
         while v < stackTop { guard space.mapNew(v, writable: true) else { throw .memory }; v += 4096 }
         // Amoeba's initial stack: argv = [name, each argument in decimal],
-        // no environment, the directory as ROOT.
+        // no environment, the directory as ROOT (then any others the
+        // caller names, such as STDIN).
         var argv = [name]
         for a in arguments { argv.append("\(a)") }
         let stack: InitialStack
         do throws(InitialStack.BuildError) {
             stack = try InitialStack(start: stackBase, length: Int(stackSize), arguments: argv, environment: [],
-                                     capabilities: [("ROOT", directory)])
+                                     capabilities: [("ROOT", directory)] + extra)
         } catch { throw .memory }
         stack.bytes.withUnsafeBytes { _ = space.write($0, at: stackBase) }
         let esp = stack.stackPointer

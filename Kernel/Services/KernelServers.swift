@@ -1,6 +1,6 @@
 // Wiring the core servers into the running kernel: the node servers (sys,
 // tod, random and the kernel directory, one body shared with amunixd) and
-// the tty get their identities here, read the machine through KernelHost,
+// the tty (TTYService) get their identities here, read the machine through KernelHost,
 // and a server thread each answers them through local IPC. Their
 // capabilities go into the kernel directory, which is itself served the
 // same way, so a client needs only the directory's capability to find the
@@ -33,10 +33,6 @@ enum KernelServers {
         let host = HostIdentity.configured(Kernel.commandLine) ?? identity(object: .node)
         let node = NodeServerSet(directory: host, system: identity(object: .node),
                                  time: identity(), random: identity())
-        let tty = TTYServer(identity: identity(), name: "tty:00") { bytes in
-            for b in bytes { Serial.write(b) }
-        }
-        try? node.directory.add("tty:00", tty.identity.capability)
         directory = node.directory
         for kind in NodeServerKind.allCases {
             LocalIPC.serve(kind.entryName ?? "kdir", getPort: node.identity(kind).getPort) { request in
@@ -44,7 +40,7 @@ enum KernelServers {
                 return Message(node.handle(kind, request.header, request.body, host: &host))
             }
         }
-        LocalIPC.serve("tty:00", getPort: tty.identity.getPort) { tty.handle($0) }
+        TTYService.start(in: node.directory, identity: identity())
         SharedSegments.start()
         ProcessServer.start(in: node.directory)
         VirtualDisk.start(in: node.directory, host: host)

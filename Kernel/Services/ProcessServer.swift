@@ -3,7 +3,9 @@
 // descriptor, as Amoeba's kernels do, and then controls it through the
 // process capability the exec returns (object 'P'<<16 | slot, its own
 // check field): std_info ("Run: comment"), PS_GETCOMMENT/SETCOMMENT,
-// PS_GETOWNER/SETOWNER, PS_STUN and std_destroy. When the process ends,
+// PS_GETOWNER/SETOWNER, PS_STUN and std_destroy. It also keeps segments
+// a client makes here with PS_SEG_CREATE / PS_SEG_WRITE (StoredSegments),
+// which an exec descriptor may name. When the process ends,
 // its owner gets PS_CHECKPOINT with the cause (exit, stun, exception) and
 // the detail (exit status, stun code, exception number), and the
 // descriptor of what it was.
@@ -52,6 +54,10 @@ enum ProcessServer {
     /// Execs being built at once, each a worker thread.
     static var building = 0
     static let maximumBuilding = 8
+    /// The last exec's cost: time-stamp counts from taking the request to
+    /// answering it (decode, segment reads, mapping, thread start; guest
+    /// instructions under QEMU's icount), its BS_READs and their bytes.
+    static var lastExec = (counts: UInt64(0), reads: 0, bytes: 0)
 
     /// `ps`: a directory of the running processes, one row per slot
     /// (its number in decimal, the process capability, masks {0xFF, 0, 0}).
@@ -80,7 +86,9 @@ enum ProcessServer {
             guard let rights = id.rights(of: h) else { return .status(.capabilityBad) }
             return serverCommand(t, rights: rights)
         }
-        if h.private.object.value >> 16 == ProcessSegments.objectTag { return ProcessSegments.handle(t) }
+        if h.private.object.value >> 16 == ProcessSegments.objectTag {
+            return StoredSegments.owns(h.private.object) ? StoredSegments.handle(t) : ProcessSegments.handle(t)
+        }
         let n = Int(h.private.object.value & 0xFFFF)
         guard h.private.object.value >> 16 == 0x50, n > 0, n < slots.count, let slot = slots[n],
               h.private.isValid(forRandom: slot.random) else { return .status(.capabilityBad) }
@@ -93,6 +101,9 @@ enum ProcessServer {
         case ProcessCommand.exec.rawValue:
             guard rights.contains(ProcessRights.exec) else { return .status(.denied) }
             return exec(t)
+        case ProcessCommand.segmentCreate.rawValue:
+            // Any good server capability will do (Amoeba asks for no right).
+            return StoredSegments.create(t)
         case ProcessCommand.getDefaults.rawValue:
             var r = Header.status(.ok)
             r.size = ProcessDefaults.pageShift
@@ -174,6 +185,7 @@ enum ProcessServer {
     // MARK: exec
 
     private static func exec(_ t: Transaction) -> Message? {
+        let taken = cpu_rdtsc()
         let body = t.request.body
         guard body.count <= ProcessDefaults.requestBufferSize else { return .status(.argumentBad) }
         let pd: ProcessDescriptor
@@ -186,7 +198,7 @@ enum ProcessServer {
         guard building < maximumBuilding, let n = freeSlot() else { return .status(.noSpace) }
         let slot = ProcessSlot(number: n, random: KernelServers.randomPort(), owner: pd.owner, descriptor: pd)
         guard let worker = KThread(name: "exec", priority: Priority(process: .high), preemptible: false,
-                                   body: { run(slot, plan, reply: t) }) else { return .status(.noMemory) }
+                                   body: { run(slot, plan, reply: t, taken: taken) }) else { return .status(.noMemory) }
         slots[n] = slot
         building += 1
         Scheduler.start(worker)
@@ -201,7 +213,7 @@ enum ProcessServer {
     }
 
     /// The worker: build, answer the exec, wait for the end, tell the owner.
-    private static func run(_ slot: ProcessSlot, _ plan: ExecPlan, reply t: Transaction) {
+    private static func run(_ slot: ProcessSlot, _ plan: ExecPlan, reply t: Transaction, taken: UInt64) {
         let p: Process
         var cost = Process.ExecCost()
         let started = Clock.now()
@@ -224,6 +236,7 @@ enum ProcessServer {
         r.port = cap.port
         r.private = cap.private
         LocalIPC.putReply(t, Message(header: r))
+        lastExec = (cpu_rdtsc() &- taken, cost.reads, cost.bytes)
         let took = (Clock.now() - started).microseconds
         print("[proc] process \(p.id) started in slot \(slot.number): \(cost.bytes) bytes in \(cost.reads) BS_READs, \(took) us")
         try? list?.add("\(slot.number)", cap)

@@ -40,6 +40,8 @@ struct AX: ParsableCommand {
     var C: [String] = []
     @Option(name: .customLong("stack"), help: "Stack size in bytes (default 65536).")
     var stackSize: Int = 65536
+    @Flag(name: .customLong("stack-on-node"), help: "Build the stack in a segment on the node itself (PS_SEG_CREATE, PS_SEG_WRITE) instead of in a file on the file server.")
+    var stackOnNode = false
     // Test hooks (scripts/ax-test.sh), not for users.
     @Option(name: .customLong("raw-exec"), help: .hidden) var rawExec: String?
     @Flag(name: .customLong("unreachable-source"), help: .hidden) var unreachableSource = false
@@ -235,7 +237,7 @@ struct Launch {
             let host = hosts[(attempt - 1) % hosts.count]
             hostName = host.name
             var pd = pd0
-            let stackFile = try layStack(&pd, server: server, host: host.name)
+            let stackFile = try layStack(&pd, server: server, host: host.name, proc: host.proc)
             let body = pd.encoded()
             var h = Header(capability: host.proc, command: ProcessCommand.exec.rawValue)
             h.size = UInt16(truncatingIfNeeded: body.count)
@@ -264,10 +266,12 @@ struct Launch {
     }
 
     /// Builds the stack (Amoeba's layout) at the top of the host's user
-    /// memory, stores it as a file, and points the stack segment and the
-    /// first thread's sp at it. Returns the file (the kernel destroys it
-    /// once copied; ax does when the exec fails).
-    func layStack(_ pd: inout ProcessDescriptor, server: AxServer, host: String) throws(ToolError) -> Capability {
+    /// memory, stores it as a file (or, with --stack-on-node, as a segment
+    /// on the host's proc server, as native Amoeba's exec_file does), and
+    /// points the stack segment and the first thread's sp at it. Returns
+    /// the file or segment (the kernel destroys it once copied; ax does
+    /// when the exec fails).
+    func layStack(_ pd: inout ProcessDescriptor, server: AxServer, host: String, proc: Capability) throws(ToolError) -> Capability {
         guard let i = pd.segments.firstIndex(where: { $0.capability.port.isNull && $0.type.contains(.system) })
                 ?? pd.segments.firstIndex(where: { $0.type.contains(.growDown) })
         else { throw .usage("\(ax.program): its descriptor has no stack segment") }
@@ -302,6 +306,12 @@ struct Launch {
         } catch {
             throw .usage("arguments and environment do not fit in a \(length)-byte stack")
         }
+        if ax.stackOnNode {
+            let segment = try stackSegment(stack.bytes, on: proc, host: host)
+            pd.segments[i] = ProcessSegment(capability: segment, offset: 0, address: start, length: UInt32(length), type: .execStack)
+            pd.threads[0].sp = stack.stackPointer
+            return segment
+        }
         let bullet: Capability
         if let text = ProcessInfo.processInfo.environment["AMOEBA_BULLET"], let cap = try? Capability(text: text) {
             bullet = cap
@@ -315,6 +325,37 @@ struct Launch {
         pd.segments[i] = ProcessSegment(capability: file, offset: 0, address: start, length: UInt32(length), type: .execStack)
         pd.threads[0].sp = stack.stackPointer
         return file
+    }
+
+    /// PS_SEG_CREATE of a segment of `bytes.count` on the host's proc
+    /// server, then PS_SEG_WRITE of the bytes in chunks of 8192 (the
+    /// server's request buffer), each advancing by what the reply says
+    /// went in. The segment is destroyed again when a write fails.
+    func stackSegment(_ bytes: [UInt8], on proc: Capability, host: String) throws(ToolError) -> Capability {
+        var h = Header(capability: proc, command: ProcessCommand.segmentCreate.rawValue)
+        h.offset = Int32(bytes.count)
+        let made: (header: Header, data: [UInt8])
+        do throws(AmunixError) { made = try session.connection.trans(h, [], timeout: .seconds(10)) } catch {
+            throw .explained(error.code, what: "cannot make the stack segment on \(host)", hint: nil)
+        }
+        guard made.header.status == .ok else {
+            throw .explained(made.header.status, what: "cannot make the stack segment on \(host)", hint: nil)
+        }
+        let segment = Capability(port: made.header.port, private: made.header.private)
+        var done = 0
+        while done < bytes.count {
+            let n = min(ProcessDefaults.requestBufferSize, bytes.count - done)
+            var w = Header(capability: segment, command: ProcessCommand.segmentWrite.rawValue)
+            w.offset = Int32(done)
+            w.size = UInt16(n)
+            let r = try? session.connection.trans(w, Array(bytes[done..<done + n]), timeout: .seconds(10))
+            guard let r, r.header.status == .ok, r.header.size > 0 else {
+                try? session.files.destroy(segment)
+                throw .explained(r?.header.status ?? .rpcFailure, what: "cannot write the stack segment on \(host)", hint: nil)
+            }
+            done += Int(r.header.size)
+        }
+        return segment
     }
 
     /// Ctrl-C and Ctrl-\\ stun the program with SIGINT or SIGQUIT (PS_STUN,

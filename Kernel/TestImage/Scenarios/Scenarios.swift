@@ -24,6 +24,8 @@ enum Scenarios {
         case "syscallfuzz": FuzzScenario.run()
         case "disk": DiskScenario.run()
         case "sync": SyncScenario.run()
+        case "tty": TTYScenario.run()
+        case "procsegs": ProcSegmentScenario.run()
         default: Machine.fail("unknown scenario \(name)")
         }
     }
