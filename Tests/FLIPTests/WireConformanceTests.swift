@@ -1,5 +1,6 @@
 // What a capture of our traffic must show to pass for Amoeba 5.3's: no
-// runt frames, and the UNSAFE flag exactly on untrusted networks.
+// runt frames, the UNSAFE flag exactly on untrusted networks, and whole
+// messages delivered with whether they came in pieces.
 
 import Testing
 import AmoebaCore
@@ -32,6 +33,8 @@ import TestSupport
         #expect(sizes.allSatisfy { $0 >= EthernetFrame.minimumSize })
         // Control frames (credits) were among them: the case that was 16 bytes.
         #expect(kinds.contains(FragmentControlType.credit.rawValue))
+        #expect(b.recorder.deliveries[0].wasFragmented)
+        #expect(!a.recorder.deliveries[0].wasFragmented)
     }
 
     /// Frames a box sends on a trusted network carry no UNSAFE flag; on an
