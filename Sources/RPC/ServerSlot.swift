@@ -80,7 +80,7 @@ extension RPCNode {
     /// the reply acknowledges it. A request waiting for a slot names slot
     /// 0, as the answer to RECEIVED does: the reply will name the real one.
     func serverGotRequest(_ amp: AmpHeader, _ message: RPCMessage?, from source: FLIPAddress,
-                          fragmented: Bool = false, now: Instant) {
+                          fragmented: Bool, now: Instant) {
         let who = TransactionLedger.Client(address: source, kid: amp.kid)
         if amp.flags.contains(.retransmission) {
             if let index = isServing(source, slot: amp.from, tid: amp.tid) {
