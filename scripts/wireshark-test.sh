@@ -7,7 +7,8 @@
 # and must find the port locate, the REQUEST with STD_INFO, the REPLY with
 # STD_OK and the server's text, each by its display-filter name; flipdump
 # and tshark must print the same fields for every frame, of the capture
-# and of hand-built frames (big-endian, a later fragment, a CREDIT).
+# and of hand-built frames (big-endian, a later fragment, a CREDIT); no
+# frame on the wire is shorter than the Ethernet minimum.
 # Needs tcpdump and tshark (CI installs them) and root or CAP_NET_RAW for
 # the capture on lo.
 #
@@ -120,6 +121,33 @@ out=$(tshark -X "lua_script:$lua" -r "$W/flipdump.pcap" -Y 'amoeba.command == 10
 [[ $out == 3* ]] && ok "flipdump -w writes a pcap tshark reads" || bad "flipdump -w: '$out'"
 out=$("$BIN/flipdump" -r "$W/flip.pcap" --type multidata)
 [[ -n $out && $out != *UNIDATA* && $out == *"MULTIDATA"*"RPC locate"* ]] && ok "flipdump --type multidata shows only the locate" || bad "--type: $out"
+
+# Amoeba pads every frame to the Ethernet minimum of 60 bytes. A request
+# of several frames makes the receiver return CREDIT frames (2 bytes of
+# payload before padding) and the server an early ACK: captured on their
+# own, each datagram's payload (one Ethernet frame) must be 60 or more.
+BIN_RPC="$BIN/rpc_bench"
+if [[ -x $BIN_RPC ]]; then
+  tcpdump -i lo -U --immediate-mode -w "$W/big.pcap" "udp port $udp_port" 2>"$W/tcpdump2.log" &
+  dump_pid=$!
+  for _ in $(seq 50); do grep -q "listening on" "$W/tcpdump2.log" && break; sleep 0.1; done
+  AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN_RPC" serve --threads 2 "$W/bench.cap" >"$W/serve.log" 2>&1 &
+  serve_pid=$!
+  for _ in $(seq 100); do [[ -f "$W/bench.cap" ]] && break; sleep 0.05; done
+  out=$(AMUNIX_SOCKET="$W/b/amunixd.sock" timeout 30 "$BIN_RPC" load --count 3 --threads 1 --size 20000 "$W/bench.cap" 2>&1)
+  sleep 0.3
+  kill -INT "$dump_pid"; wait "$dump_pid" 2>/dev/null; dump_pid=
+  kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null
+  big() { tshark -X "lua_script:$lua" -r "$W/big.pcap" -Y "$1" -T fields -e frame.number 2>/dev/null | wc -l; }
+  n_all=$(big 'udp'); n_credit=$(big 'aflip.fc.type == 2'); n_runt=$(big 'udp.length < 68')
+  if [[ $out == *"ok 3 failed 0"* && $n_credit -gt 0 && $n_runt == 0 ]]; then
+    ok "no frame shorter than 60 bytes among $n_all, $n_credit of them CREDITs"
+  else
+    bad "runts: $n_runt of $n_all frames shorter than 60 bytes ($n_credit CREDITs; load: $(tr '\n' ' ' <<<"$out"))"
+  fi
+else
+  bad "missing $BIN_RPC: run swift build first"
+fi
 
 # Hand-built frames: the sender's byte order, fragments, control frames.
 python3 scripts/lib/flip-frames.py "$W/crafted.pcap"

@@ -3,8 +3,13 @@
 //
 // Layout: destination MAC, source MAC, EtherType 0x8146 (big-endian, as all
 // EtherTypes), the fragment control pair, then for DATA frames the FLIP
-// header and its data. Ethernet pads short frames, so the data is trimmed
-// to the header's length; a frame shorter than the header claims is
+// header and its data. Every frame we build is padded with zeros to the
+// Ethernet minimum: a CREDIT is 16 bytes and a short LOCATE 56, and
+// Amoeba's drivers never put a runt on the wire (its NE2000 driver resets
+// the chip on one). Building the frame is the one place kernel and daemon
+// share, so the padding is here and both agree. Decoding never trusts the
+// frame's size: the data is trimmed to the header's length, control frames
+// read only their two bytes, and a frame shorter than its header claims is
 // refused, never read past.
 
 import AmoebaCore
@@ -23,6 +28,9 @@ public struct EthernetFrame: Sendable {
     public static let headerSize = 14
     /// The largest Ethernet payload.
     public static let mtu = 1500
+    /// The shortest frame Ethernet carries, not counting the CRC the NIC
+    /// appends: 14 bytes of header and 46 of payload.
+    public static let minimumSize = 60
     /// The most FLIP data one frame carries: 1500 - 2 - 40.
     public static let maxData = mtu - FragmentControl.size - FLIPHeader.size
 
@@ -47,7 +55,8 @@ public struct EthernetFrame: Sendable {
 
     public func encoded() -> [UInt8] {
         var out = [UInt8]()
-        out.reserveCapacity(EthernetFrame.headerSize + FragmentControl.size + FLIPHeader.size + data.count)
+        out.reserveCapacity(max(EthernetFrame.minimumSize,
+                                EthernetFrame.headerSize + FragmentControl.size + FLIPHeader.size + data.count))
         // In place (WireAppend.swift): no array per address or header.
         destination.append(to: &out)
         source.append(to: &out)
@@ -59,6 +68,7 @@ public struct EthernetFrame: Sendable {
             flip.append(to: &out, order: order)
             out.append(contentsOf: data)
         }
+        while out.count < EthernetFrame.minimumSize { out.append(0) }
         return out
     }
 

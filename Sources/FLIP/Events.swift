@@ -36,14 +36,19 @@ public struct FLIPDelivery: Sendable {
     public var destination: FLIPAddress
     public var message: [UInt8]
     public var isMulticast: Bool
+    /// The message came in more than one fragment. Amoeba's RPC
+    /// acknowledges such a request as soon as it is whole, so its client
+    /// need not ask whether the many frames arrived.
+    public var wasFragmented: Bool
 
     public init(endpoint: EndpointID, source: FLIPAddress, destination: FLIPAddress,
-                message: [UInt8], isMulticast: Bool) {
+                message: [UInt8], isMulticast: Bool, wasFragmented: Bool = false) {
         self.endpoint = endpoint
         self.source = source
         self.destination = destination
         self.message = message
         self.isMulticast = isMulticast
+        self.wasFragmented = wasFragmented
     }
 }
 

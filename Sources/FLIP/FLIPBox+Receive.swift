@@ -383,9 +383,12 @@ extension FLIPBox {
         let before = reassembler.partial.count
         switch reassembler.add(key, offset: h.offset, total: h.total, data: data, now: now) {
         case .complete(let message):
+            // The fragment that completes a message of several is shorter
+            // than the whole; a message in one frame is all there is.
+            let fragmented = h.length < h.total
             for e in receivers {
                 deliver(FLIPDelivery(endpoint: e, source: h.source, destination: h.destination,
-                                     message: message, isMulticast: multicast))
+                                     message: message, isMulticast: multicast, wasFragmented: fragmented))
             }
         case .incomplete:
             if reassembler.partial.count > before { statistics.reassembliesStarted += 1 }

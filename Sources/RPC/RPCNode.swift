@@ -189,7 +189,7 @@ public final class RPCNode {
         switch event {
         case .deliver(let d):
             guard d.endpoint == endpoint else { return }
-            receive(d.message, from: d.source, multicast: d.isMulticast, now: now)
+            receive(d.message, from: d.source, multicast: d.isMulticast, fragmented: d.wasFragmented, now: now)
         case .undeliverable(let ep, let destination, _, _):
             guard ep == endpoint else { return }
             clientUnreachable(destination, now: now)
@@ -229,7 +229,8 @@ public final class RPCNode {
 
     // MARK: receiving
 
-    private func receive(_ bytes: [UInt8], from source: FLIPAddress, multicast: Bool, now: Instant) {
+    private func receive(_ bytes: [UInt8], from source: FLIPAddress, multicast: Bool, fragmented: Bool,
+                         now: Instant) {
         var r = BufferReader(bytes)
         if multicast {
             guard let proto = try? r.readUInt32(.big), proto == BroadcastProtocol.rpc.rawValue else {
@@ -255,7 +256,8 @@ public final class RPCNode {
         case .hereIs:
             clientGotHereIs(amp, from: source, now: now)
         case .request:
-            serverGotRequest(amp, RPCMessage.decode(from: &r, order: amp.byteOrder), from: source, now: now)
+            serverGotRequest(amp, RPCMessage.decode(from: &r, order: amp.byteOrder), from: source,
+                             fragmented: fragmented, now: now)
         case .reply:
             clientGotReply(amp, RPCMessage.decode(from: &r, order: amp.byteOrder), from: source, now: now)
         case .received:

@@ -73,7 +73,14 @@ extension RPCNode {
         return nil
     }
 
-    func serverGotRequest(_ amp: AmpHeader, _ message: RPCMessage?, from source: FLIPAddress, now: Instant) {
+    /// `fragmented`: the request came in several frames. Once it is taken
+    /// the client hears ACK at once, as from Amoeba when reassembly ends:
+    /// otherwise it waits out its serve timer and asks RECEIVED about a
+    /// request that arrived long ago. A request in one frame gets no ACK;
+    /// the reply acknowledges it. A request waiting for a slot names slot
+    /// 0, as the answer to RECEIVED does: the reply will name the real one.
+    func serverGotRequest(_ amp: AmpHeader, _ message: RPCMessage?, from source: FLIPAddress,
+                          fragmented: Bool, now: Instant) {
         let who = TransactionLedger.Client(address: source, kid: amp.kid)
         if amp.flags.contains(.retransmission) {
             if let index = isServing(source, slot: amp.from, tid: amp.tid) {
@@ -113,9 +120,11 @@ extension RPCNode {
                                   roundTrip: .milliseconds(rtMs))
         if let index = listeningSlot(for: amp.port) {
             ledger.record(who, tid: amp.tid, now: now)
+            if fragmented { sendControl(.ack, tid: amp.tid, dest: amp.from, from: index, to: source, now: now) }
             deliver(message, from: client, to: index)
         } else if hasSlots(for: amp.port), pending.count < configuration.pendingRequestLimit {
             ledger.record(who, tid: amp.tid, now: now)
+            if fragmented { sendControl(.ack, tid: amp.tid, dest: amp.from, from: 0, to: source, now: now) }
             pending.append(PendingRequest(client: client, putPort: amp.port, message: message))
         } else {
             sendControl(.nak, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)

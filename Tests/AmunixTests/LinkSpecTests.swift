@@ -31,7 +31,21 @@ import Testing
         #expect(s.faults.isActive)
     }
 
+    /// An Amoeba Ethernet is trusted unless configured otherwise; a UDP
+    /// socket anyone on the machine can write to is not, unless told.
+    @Test func trustIsPerLinkWithAmoebasDefaultForEthernet() throws {
+        #expect(try LinkSpec(parsing: "pcap:eth0").trusted)
+        #expect(try !LinkSpec(parsing: "pcap:eth0,trusted=no").trusted)
+        #expect(try !LinkSpec(parsing: "udp:1:h:2").trusted)
+        #expect(try LinkSpec(parsing: "udp:1:h:2,trusted=yes").trusted)
+        #expect(try !LinkSpec(parsing: "mcast:239.1.2.3:5").trusted)
+        #expect(try LinkSpec(parsing: "mcast:239.1.2.3:5,local=127.0.0.1,trusted=yes,ttl=0").trusted)
+    }
+
     @Test(arguments: [
+        ("udp:1:h:2,trusted=maybe", "trusted= is yes or no"),
+        ("pcap:eth0,trusted=", "NAME=VALUE"),
+        ("pcap:eth0,trusted=1", "trusted= is yes or no"),
         ("", "unknown link type"),
         ("eth:eth0", "unknown link type"),
         ("udp:1:h", "expected udp:"),

@@ -135,20 +135,49 @@ import TestSupport
         let f = EthernetFrame(destination: .broadcast, source: mac1, control: FragmentControl(type: .data),
                               flip: h, data: [7, 8, 9])
         var bytes = f.encoded()
-        #expect(bytes.count == 14 + 2 + 40 + 3)
+        // 59 bytes of frame, padded to the Ethernet minimum.
+        #expect(bytes.count == EthernetFrame.minimumSize)
+        #expect(bytes.last == 0)
         #expect(Array(bytes[12..<16]) == [0x81, 0x46, 0, 0])
-        bytes += [0, 0, 0, 0]   // Ethernet padding
+        bytes += [0, 0, 0, 0]   // more padding, as a NIC may add
         let d = try EthernetFrame.decode(bytes)
         #expect(d.data == [7, 8, 9])
         #expect(d.flip == h)
         #expect(d.source == mac1)
         // A frame shorter than its header claims is refused.
         #expect(throws: FLIPFrameError.badLength(claimed: 3, available: 2)) {
-            try EthernetFrame.decode(Array(f.encoded().dropLast()))
+            try EthernetFrame.decode(Array(f.encoded().prefix(14 + 2 + 40 + 2)))
         }
         var wrongType = f.encoded()
         wrongType[12] = 0x08
         #expect(throws: FLIPFrameError.notFLIP(etherType: 0x0846)) { try EthernetFrame.decode(wrongType) }
     }
-}
 
+    /// Amoeba pads every frame to the Ethernet minimum: a bare control pair
+    /// and a data frame with a few bytes go out as 60 bytes, a full one
+    /// unchanged, and the padding reads back as nothing.
+    @Test func everyFrameReachesTheEthernetMinimum() throws {
+        let mac1 = EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!
+        let credit = EthernetFrame(destination: mac1, source: mac1, control: FragmentControl(type: .credit, count: 8))
+        let c = credit.encoded()
+        #expect(c.count == 60)
+        #expect(c[14] == FragmentControlType.credit.rawValue && c[15] == 8)
+        #expect(c[16...].allSatisfy { $0 == 0 })
+        let back = try EthernetFrame.decode(c)
+        #expect(back.control == FragmentControl(type: .credit, count: 8) && back.flip == nil)
+
+        var h = Self.sample
+        h.length = 0
+        h.total = 0
+        let empty = EthernetFrame(destination: .broadcast, source: mac1, control: FragmentControl(type: .data), flip: h)
+        let e = empty.encoded()
+        #expect(e.count == 60)
+        #expect(try EthernetFrame.decode(e).data.isEmpty)
+
+        h.length = UInt32(EthernetFrame.maxData)
+        h.total = h.length
+        let full = EthernetFrame(destination: .broadcast, source: mac1, control: FragmentControl(type: .data),
+                                 flip: h, data: [UInt8](repeating: 5, count: EthernetFrame.maxData))
+        #expect(full.encoded().count == 14 + EthernetFrame.mtu)
+    }
+}

@@ -91,7 +91,7 @@ public final class Daemon: @unchecked Sendable {
             }
             links.append(link)
             injectors.append(FaultInjector(spec.faults))
-            node.addInterface(mac: link.mac, weight: spec.weight)
+            node.addInterface(mac: link.mac, weight: spec.weight, trusted: spec.trusted)
         }
         if configuration.hostsServers {
             // Stable across restarts, like a kernel's hostsecret.

@@ -10,6 +10,15 @@
 // (`drop=0.2,dup=0.2,reorder=0.2,corrupt=0.01,delay=0.1,maxdelay=5,seed=7`;
 // probabilities per frame, maxdelay in milliseconds). A udp: or mcast: link
 // takes `key=PATH`: the segment's key file (see SegmentKey.swift).
+//
+// `trusted=yes|no` says whether the link is a trusted FLIP network: what
+// arrives on it is believed about its source, and packets that ask for
+// security (the SECURITY flag) may cross it; what crosses an untrusted one
+// is marked UNSAFE, and an Amoeba node will not route secure traffic to us
+// over it. An Amoeba Ethernet is trusted unless configured otherwise, so a
+// pcap: link is too. A udp: or mcast: link is not by default: any program
+// on the machine can send to its socket (and, unkeyed, join the group), so
+// it cannot vouch for a frame's source; say trusted=yes for one that can.
 
 public struct LinkSpec: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
@@ -29,6 +38,9 @@ public struct LinkSpec: Hashable, Sendable {
     /// udp and mcast only: the file holding the segment's key; datagrams
     /// without its tag are dropped.
     public var keyPath: String?
+    /// A trusted FLIP network (see above): pcap: by default, udp: and
+    /// mcast: only when told.
+    public var trusted: Bool
     public var text: String
 
     public init(parsing text: String) throws(LinkSpecError) {
@@ -56,6 +68,7 @@ public struct LinkSpec: Hashable, Sendable {
         default:
             throw .init(text, "unknown link type \(fields[0]) (use udp:, mcast: or pcap:)")
         }
+        if case .pcap = kind { trusted = true } else { trusted = false }
         for option in pieces.dropFirst() {
             let kv = option.split(separator: "=", maxSplits: 1).map(String.init)
             guard kv.count == 2 else { throw .init(text, "option \(option) is not NAME=VALUE") }
@@ -76,6 +89,14 @@ public struct LinkSpec: Hashable, Sendable {
                 if case .pcap = kind { throw .init(text, "key= is for udp: and mcast: links (a pcap wire is its own boundary)") }
                 guard !value.isEmpty else { throw .init(text, "key= names a file") }
                 keyPath = value
+                continue
+            }
+            if key == "trusted" {
+                switch value {
+                case "yes": trusted = true
+                case "no": trusted = false
+                default: throw .init(text, "trusted= is yes or no")
+                }
                 continue
             }
             if key == "ttl" {

@@ -25,8 +25,15 @@ struct AmunixD: AsyncParsableCommand {
           mcast:GROUP:PORT                      Ethernet frames in UDP multicast
                                                 (like QEMU -netdev socket,mcast=GROUP:PORT)
           pcap:IFACE                            raw Ethernet via libpcap (needs root)
-        Options after commas: weight=N (hop weight, default 3) and a seeded fault
-        injector on frames sent: drop=P,dup=P,reorder=P,corrupt=P,delay=P,maxdelay=MS,seed=N.
+        Options after commas: weight=N (hop weight, default 3), trusted=yes|no, and a
+        seeded fault injector on frames sent: drop=P,dup=P,reorder=P,corrupt=P,delay=P,
+        maxdelay=MS,seed=N. mcast: takes local=ADDR and ttl=N; udp: and mcast: take
+        key=FILE (a private segment).
+        Trust: frames from a trusted network are believed about their source, and
+        security-sensitive traffic (FLIP's SECURITY flag) is refused over an untrusted
+        one; what crosses an untrusted network is marked UNSAFE. pcap: links are
+        trusted by default, as an Amoeba Ethernet is; udp: and mcast: links are not
+        (any program on the machine can send to them) unless given trusted=yes.
         Example: amunixd --link udp:7001:127.0.0.1:7002 --socket /tmp/a/amunixd.sock
         """)
 
