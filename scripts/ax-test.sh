@@ -72,7 +72,9 @@ for k in soap bullet; do
   PIDS="$PIDS $!"
 done
 sleep 1
-tool() { local t=$1; shift; AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/$t" "$@"; }
+# Tools run in a session of their own, without the terminal the test may
+# have been started from: ax gives its program TTY only when it has one.
+tool() { local t=$1; shift; AMUNIX_SOCKET="$W/a/amunixd.sock" setsid -w "$BIN/$t" "$@"; }
 if [[ ${1:-} == --hold ]]; then
   echo "up: export AMUNIX_SOCKET=$W/a/amunixd.sock PATH=$BIN:\$PATH; node0's console: $W/node0.console"
   while sleep 3600; do :; done
@@ -161,6 +163,22 @@ out=$(tool ax -m node0 ls /no-such-row 2>&1); rc=$?
 out=$(tool ax -m node0 -C HOME=/home hello 2>&1); rc=$?
 [[ $rc == 0 && $out == *"capabilities: ROOT WORK STDIN STDOUT STDERR HOME"* ]] && ok "ax -C HOME=/home hello: $(echo "$out" | grep capabilities)" \
   || bad "ax -C: rc=$rc $out"
+
+# ax's own environment goes to the program (-E 0 leaves it out); with a
+# terminal (a pty from script(1)) the program also gets TTY: a line written
+# to it shows on the terminal, and TIOS_GETWSIZE answers its size.
+out=$(AX_TEST_WORD=from-unix tool ax -m node0 -E SHOW=AX_TEST_WORD hello 2>&1); rc=$?
+[[ $rc == 0 && $out == *"AX_TEST_WORD=from-unix"* && $(grep -c '^capabilities: ROOT WORK STDIN STDOUT STDERR$' <<<"$out") == 1 ]] \
+  && ok "ax passes its own environment: $(grep AX_TEST_WORD <<<"$out"); no terminal, no TTY" || bad "ax environment: rc=$rc $out"
+out=$(AX_TEST_WORD=from-unix tool ax -m node0 -E 0 -E SHOW=AX_TEST_WORD hello 2>&1); rc=$?
+[[ $rc == 0 && $out == *"AX_TEST_WORD=(not set)"* ]] && ok "ax -E 0 leaves it out: $(grep AX_TEST_WORD <<<"$out")" || bad "ax -E 0: rc=$rc $out"
+out=$(AMUNIX_SOCKET="$W/a/amunixd.sock" script -qec "stty rows 30 cols 100; $BIN/ax -m node0 hello; echo ax-exit=\$?" /dev/null 2>&1 </dev/null | tr -d '\r')
+if [[ $out == *"capabilities: ROOT WORK STDIN STDOUT STDERR TTY"* && $out == *"hello on the terminal"* \
+      && $out == *"tty: STD_OK, 30 rows, 100 columns"* && $out == *"ax-exit=0"* ]]; then
+  ok "on a terminal the program gets TTY: $(grep -E '^(hello on|tty:)' <<<"$out" | tr '\n' ' ')"
+else
+  bad "ax on a terminal: $out"
+fi
 
 # A long run: listed in ps, then stunned by Ctrl-C (SIGINT to ax).
 AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/ax" -m node0 primes 100000000 >"$W/primes.out" 2>&1 &   # ax itself, so $! is its pid

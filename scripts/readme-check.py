@@ -44,8 +44,10 @@ def readme_transcript():
 def run_demo():
     env = dict(os.environ)
     env.pop("KEEP", None)
+    # A session of its own: without the caller's terminal, ax gives its
+    # programs no TTY, so the transcript is the same from a terminal and CI.
     out = subprocess.run(["scripts/demo.sh"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, timeout=900)
+                         stderr=subprocess.STDOUT, timeout=900, start_new_session=True)
     text = out.stdout.decode("utf-8", "replace")
     if out.returncode != 0:
         sys.stdout.write(text[-3000:])

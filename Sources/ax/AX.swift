@@ -1,7 +1,8 @@
 // ax: run a program on a kernel node, as Amoeba's ax does from Unix. It
 // finds the Amoeba binary (in /bin, or by path), reads its process
-// descriptor, lays the initial stack (arguments, environment strings and
-// the capabilities ROOT, WORK, STDIN, STDOUT, STDERR) into a file on the
+// descriptor, lays the initial stack (arguments, ax's environment strings
+// and the capabilities ROOT, WORK, STDIN, STDOUT, STDERR, and TTY when ax
+// has a terminal) into a file on the
 // file server, and sends PS_EXEC to the host's proc server; the kernel
 // reads the segments from the file server itself. ax serves the program's
 // standard input and output and is its owner: output shows as it is
@@ -34,7 +35,7 @@ struct AX: ParsableCommand {
     @OptionGroup var daemon: DaemonOptions
     @Option(name: .short, help: "The host to run on: a name under /hosts (default: any host under /hosts with a proc server that answers, taken round robin from a random start, the next one when a host is full, as Amoeba's findhost).")
     var m: String?
-    @Option(name: .short, help: "NAME=VALUE: an environment string for the program. Repeat.")
+    @Option(name: .short, help: "NAME=VALUE: an environment string for the program, added to ax's own environment (which the program gets, as from Amoeba's ax). -E 0: leave ax's own environment out. Repeat.")
     var E: [String] = []
     @Option(name: .short, help: "NAME=PATH: a capability for the program's capability environment, looked up here. Repeat.")
     var C: [String] = []
@@ -48,8 +49,20 @@ struct AX: ParsableCommand {
     @Argument(help: "The program: a name in /bin, or a path.") var program: String
     @Argument(parsing: .captureForPassthrough, help: "Its arguments.") var arguments: [String] = []
 
+    /// The program's environment strings: ax's own (unless -E 0), each
+    /// -E replacing a string of the same name.
+    var environment: [String] {
+        var strings = E.contains("0") ? [] : ProcessInfo.processInfo.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        for e in E where e != "0" {
+            let name = e.prefix { $0 != "=" } + "="
+            strings.removeAll { $0.hasPrefix(name) }
+            strings.append(e)
+        }
+        return strings
+    }
+
     func validate() throws {
-        for e in E where !e.contains("=") { throw ValidationError("-E takes NAME=VALUE: \(e)") }
+        for e in E where !e.contains("=") && e != "0" { throw ValidationError("-E takes NAME=VALUE, or 0: \(e)") }
         for c in C where !c.contains("=") { throw ValidationError("-C takes NAME=PATH: \(c)") }
         guard stackSize >= 16384, stackSize <= 16 << 20 else { throw ValidationError("--stack takes 16384 to 16777216 bytes") }
     }
@@ -275,7 +288,7 @@ struct Launch {
         guard let i = pd.segments.firstIndex(where: { $0.capability.port.isNull && $0.type.contains(.system) })
                 ?? pd.segments.firstIndex(where: { $0.type.contains(.growDown) })
         else { throw .usage("\(ax.program): its descriptor has no stack segment") }
-        var environment = ax.E
+        var environment = ax.environment
         if !environment.contains(where: { $0.hasPrefix("HOME=") }) { environment.append("HOME=/") }
         if !environment.contains(where: { $0.hasPrefix("SHELL=") }) { environment.append("SHELL=/bin/sh") }
         environment.append("AX_HOST=\(host)")
@@ -285,6 +298,7 @@ struct Launch {
             ("STDIN", server.capability(AxServer.nameStdin)), ("STDOUT", server.capability(AxServer.nameStdout)),
             ("STDERR", server.capability(AxServer.nameStderr)),
         ]
+        if let tty = server.ttyCapability { caps.append(("TTY", tty)) }
         for c in ax.C {
             let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
             let cap: Capability

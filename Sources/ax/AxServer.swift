@@ -8,6 +8,10 @@
 // so the process is let go. PS_SWAPPROC on the owner capability (old
 // process capability, then the new one) tells ax its program moved to
 // another node (`migrate`): ax then watches and stuns the new one.
+// When ax has a terminal (/dev/tty opens), the program also gets TTY
+// (object 3), as Amoeba's ax gives it: FSQ_WRITE and FSQ_READ reach the
+// terminal itself, whatever ax's standard streams were redirected to,
+// and TIOS_GETWSIZE answers its size.
 
 import AmoebaCore
 import Amunix
@@ -23,12 +27,15 @@ final class AxServer: @unchecked Sendable {
 
     static let fsqRead: UInt16 = 4052
     static let fsqWrite: UInt16 = 4053
-    static let nameStdin = 0, nameStdout = 1, nameStderr = 2
+    static let tiosGetWindowSize: UInt16 = 3206
+    static let nameStdin = 0, nameStdout = 1, nameStderr = 2, nameTTY = 3
 
     let connection: AmunixConnection
     let getPort: AmoebaCore.Port
     let randoms: [AmoebaCore.Port]
     let programName: String
+    /// The terminal, open for the program's TTY; nil when ax has none.
+    let terminal: Int32?
     private let done = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var ending: Ending? = nil
@@ -46,9 +53,14 @@ final class AxServer: @unchecked Sendable {
         var g = SystemRandomNumberGenerator()
         self.connection = connection
         getPort = AmoebaCore.Port.random(using: &g)
-        randoms = (0..<3).map { _ in AmoebaCore.Port.random(using: &g) }
+        randoms = (0...Self.nameTTY).map { _ in AmoebaCore.Port.random(using: &g) }
         self.programName = programName
+        let fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        terminal = fd >= 0 ? fd : nil
     }
+
+    /// TTY's capability, when ax has a terminal.
+    var ttyCapability: Capability? { terminal == nil ? nil : capability(Self.nameTTY) }
 
     func capability(_ object: Int) -> Capability {
         Capability(port: getPort.putPort,
@@ -90,10 +102,26 @@ final class AxServer: @unchecked Sendable {
 
     private func answer(_ h: Header, _ data: [UInt8]) -> (Header, [UInt8]) {
         let object = Int(h.private.object.value)
-        guard object < randoms.count, h.private.isValid(forRandom: randoms[object]) else {
+        guard object < randoms.count, h.private.isValid(forRandom: randoms[object]),
+              object != Self.nameTTY || terminal != nil else {
             return (reply(.capabilityBad), [])
         }
         switch h.command {
+        case Self.fsqWrite where object == Self.nameTTY:
+            let n = min(Int(h.size), data.count)
+            let wrote = data.withUnsafeBytes { Foundation.write(terminal!, $0.baseAddress, n) }
+            var r = reply(wrote < 0 ? .systemError : .ok)
+            r.size = UInt16(max(0, wrote))
+            return (r, [])
+        case Self.fsqRead where object == Self.nameTTY:
+            return terminalRead(Int(h.size))
+        case Self.tiosGetWindowSize where object == Self.nameTTY:
+            var size = winsize()
+            guard ioctl(terminal!, UInt(TIOCGWINSZ), &size) == 0 else { return (reply(.systemError), []) }
+            var r = reply(.ok)
+            r.extra = size.ws_col
+            r.size = size.ws_row
+            return (r, [])
         case Self.fsqWrite where object == Self.nameStdout || object == Self.nameStderr:
             let n = min(Int(h.size), data.count)
             let handle = object == Self.nameStdout ? FileHandle.standardOutput : FileHandle.standardError
@@ -121,7 +149,8 @@ final class AxServer: @unchecked Sendable {
             lock.unlock()
             return (reply(mine ? .ok : .notFound), [])
         case StandardCommand.info:
-            let text = Array("+\(programName) server".utf8) + [0]
+            let user = ProcessInfo.processInfo.environment["USER"].map { " for \($0)" } ?? ""
+            let text = Array("+\(programName) server\(user)".utf8) + [0]
             var r = reply(.ok)
             r.size = UInt16(text.count)
             return (r, text)
@@ -158,6 +187,20 @@ final class AxServer: @unchecked Sendable {
         r.size = UInt16(bytes.count)
         r.extra = 1     // FSE_NOMOREDATA: this is all there is for now (none: end of input)
         return (r, bytes)
+    }
+}
+
+extension AxServer {
+    /// FSQ_READ on TTY: one read of the terminal, up to `wanted` bytes
+    /// (it waits for a line in the terminal's usual mode).
+    fileprivate func terminalRead(_ wanted: Int) -> (Header, [UInt8]) {
+        let n = max(0, min(wanted, 8192))
+        var buffer = [UInt8](repeating: 0, count: n)
+        let got = n == 0 ? 0 : buffer.withUnsafeMutableBytes { Foundation.read(terminal!, $0.baseAddress, n) }
+        var r = reply(got < 0 ? .systemError : .ok)
+        r.size = UInt16(max(0, got))
+        r.extra = 1     // FSE_NOMOREDATA
+        return (r, Array(buffer.prefix(max(0, got))))
     }
 }
 

@@ -1,7 +1,7 @@
 // The first user program. Started by ax (it has a STDOUT), it greets with
 // its arguments, one environment string (the one SHOW names, else
 // GREETING, else HOME) and the names of its capabilities, written to
-// STDOUT, and exits 0. Started by the kernel from its image, it finds the
+// STDOUT (with a TTY, a line to the terminal and its size too), and exits 0. Started by the kernel from its image, it finds the
 // console and the clock through the kernel directory, greets, reads the
 // time, and exits with status 0; with argument 1 it keeps computing for a
 // while first (floating point across preemptions), so fault tests can
@@ -18,6 +18,13 @@ func programMain(_ argument: UInt32) -> Int32 {
         var names = "capabilities:"
         for (n, _) in Program.capabilities { names += " " + n }
         print(names)
+        // With a terminal (ax gives TTY when it has one): a line straight
+        // to it, and its size as TIOS_GETWSIZE tells it.
+        if let tty = Program.capability("TTY") {
+            _ = Console.write(tty, Array("hello on the terminal\n".utf8))
+            let (size, _) = Amoeba.trans(Header(capability: tty, command: 3206))
+            print("tty: \(size.status.name), \(size.size) rows, \(size.extra) columns")
+        }
         return 0
     }
     print("user: hello from a protected process (argument \(argument))")
