@@ -2,7 +2,8 @@
 // The fragment control pair and whole Ethernet frames on arbitrary bytes.
 // A decoded control pair re-encodes to its two bytes; a decoded frame
 // re-encodes to the input trimmed to what the frame says it holds (the
-// rest is Ethernet padding), and its data is exactly the header's length.
+// rest is Ethernet padding), padded with zeros to the Ethernet minimum,
+// and its data is exactly the header's length.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -15,8 +16,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     frameBytes.append(contentsOf: bytes)
     for candidate in [bytes, frameBytes] {
         guard let f = try? EthernetFrame.decode(candidate) else { continue }
+        // What the frame holds, then zeros up to the Ethernet minimum.
         let again = f.encoded()
-        if again.count > candidate.count || again != Array(candidate.prefix(again.count)) {
+        let held = EthernetFrame.headerSize + FragmentControl.size + (f.flip == nil ? 0 : FLIPHeader.size + f.data.count)
+        if held > candidate.count || Array(again.prefix(held)) != Array(candidate.prefix(held))
+            || again.count != max(held, EthernetFrame.minimumSize) || again[held...].contains(where: { $0 != 0 }) {
             fatalError("flip_fragment_control: frame re-encoding differs")
         }
         if let h = f.flip, UInt64(f.data.count) != UInt64(h.length) {
