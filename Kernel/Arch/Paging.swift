@@ -24,6 +24,21 @@ enum Paging {
         }
     }
 
+    /// `count` zeroed frames, or none: a failure part-way gives back the
+    /// ones already taken, so a refused request leaves nothing behind.
+    static func allocateFrames(_ count: Int) -> [UInt32]? {
+        var frames: [UInt32] = []
+        frames.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let f = allocateFrame() else {
+                for f in frames { freeFrame(f) }
+                return nil
+            }
+            frames.append(f)
+        }
+        return frames
+    }
+
     static func freeFrame(_ f: UInt32) {
         Interrupts.withDisabled { try? Kernel.pages?.free(UInt64(f)) }
     }

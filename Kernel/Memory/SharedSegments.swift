@@ -56,15 +56,9 @@ enum SharedSegments {
             service.unmapped(segment.object)
             throw .noSpace
         }
-        var pages: [UInt32] = []
-        pages.reserveCapacity(Int(segment.size / 4096))
-        for _ in 0..<(segment.size / 4096) {
-            guard let f = Paging.allocateFrame() else {
-                for p in pages { Paging.freeFrame(p) }
-                service.unmapped(segment.object)
-                throw .noMemory
-            }
-            pages.append(f)
+        guard let pages = Paging.allocateFrames(Int(segment.size / 4096)) else {
+            service.unmapped(segment.object)
+            throw .noMemory
         }
         frames[segment.object.value] = pages
         // Counted as mapped once already: on failure, mapInto's release gives the pages back.

@@ -41,32 +41,34 @@ final class StoredSegment {
         self.frames = frames
     }
 
-    /// Copies between `bytes` and the segment at `offset` (the caller has
+    /// Copies `bytes` into the segment at `offset` (the caller has
     /// checked the range).
     func copy(in bytes: UnsafeRawBufferPointer, at offset: Int) {
-        var done = 0
-        while done < bytes.count {
-            let at = offset + done
-            let n = min(bytes.count - done, 4096 - at % 4096)
-            UnsafeMutableRawPointer(bitPattern: UInt(frames[at / 4096]) + UInt(at % 4096))!
-                .copyMemory(from: bytes.baseAddress! + done, byteCount: n)
-            done += n
+        forEachPiece(at: offset, count: bytes.count) { page, done, n in
+            page.copyMemory(from: bytes.baseAddress! + done, byteCount: n)
         }
     }
 
     func bytes(at offset: Int, count: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
         out.withUnsafeMutableBytes { b in
-            var done = 0
-            while done < count {
-                let at = offset + done
-                let n = min(count - done, 4096 - at % 4096)
-                (b.baseAddress! + done).copyMemory(from: UnsafeRawPointer(bitPattern: UInt(frames[at / 4096]) + UInt(at % 4096))!,
-                                                   byteCount: n)
-                done += n
+            forEachPiece(at: offset, count: count) { page, done, n in
+                (b.baseAddress! + done).copyMemory(from: page, byteCount: n)
             }
         }
         return out
+    }
+
+    /// The range `offset ..< offset + count` page by page: where it lies in
+    /// its frame, how far into the range it starts, and how many bytes.
+    private func forEachPiece(at offset: Int, count: Int, _ body: (UnsafeMutableRawPointer, Int, Int) -> Void) {
+        var done = 0
+        while done < count {
+            let at = offset + done
+            let n = min(count - done, 4096 - at % 4096)
+            body(UnsafeMutableRawPointer(bitPattern: UInt(frames[at / 4096]) + UInt(at % 4096))!, done, n)
+            done += n
+        }
     }
 }
 
@@ -110,15 +112,7 @@ enum StoredSegments {
         let pages = (Int(h.offset) + 4095) / 4096
         guard let index = freeIndex() else { return .status(.noSpace) }
         if source != nil && cloning >= maximumCloning { return .status(.noSpace) }
-        var frames: [UInt32] = []
-        frames.reserveCapacity(pages)
-        for _ in 0..<pages {
-            guard let f = Paging.allocateFrame() else {
-                for f in frames { Paging.freeFrame(f) }
-                return .status(.noSpace)
-            }
-            frames.append(f)
-        }
+        guard let frames = Paging.allocateFrames(pages) else { return .status(.noSpace) }
         let segment = StoredSegment(random: KernelServers.randomPort(), frames: frames)
         guard let source else { return .status(.ok).carrying(register(segment, at: index)) }
         // Held (index and pages) while the clone is read, so nothing else takes them.
