@@ -16,6 +16,7 @@ import Group
 import Logging
 import Node
 import RPC
+import SegmentSeal
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -334,6 +335,10 @@ public final class Daemon: @unchecked Sendable {
         for (i, l) in links.enumerated() {
             let c = injectors[i].counters
             s += "link \(i) \(l.name) errors \(l.errors)"
+            if let seal = l.sealStatistics {
+                s += " sealed \(seal.sealed) opened \(seal.opened) refused tag \(seal.badTag + seal.malformed)"
+                s += " replayed \(seal.replayed) out-of-time \(seal.outOfTime)"
+            }
             if injectors[i].settings.isActive {
                 s += " faults dropped \(c.dropped) duplicated \(c.duplicated) reordered \(c.reordered) corrupted \(c.corrupted) delayed \(c.delayed)"
             }
