@@ -118,14 +118,16 @@ fi
 tool x std_info --timeout 3 "$W/e/sys.cap" >/dev/null 2>&1 \
   && bad "0. a daemon without the key reached a keyed host" || ok "0. a daemon without the key reaches no keyed host"
 stranger_flood "$keyseg" e "2,000 forged frames on a keyed segment" "a keyed daemon took forged frames" f
-# status_field HOST ASKER FIELD: a number from HOST's std_status (asked via ASKER).
-status_field() {
-  tool "$2" std_status --timeout 5 "$W/$1/sys.cap" | sed -n "s/.* $3 \([0-9]*\).*/\1/p" | head -1
+# served_replayed HOST ASKER: "requests served" and "replayed" from one
+# std_status of HOST (asked via ASKER).
+served_replayed() {
+  tool "$2" std_status --timeout 5 "$W/$1/sys.cap" \
+    | sed -n -e 's/.* requests served \([0-9]*\).*/\1/p' -e 's/.* replayed \([0-9]*\) .*/\1/p' | tr '\n' ' '
 }
 SNIFF="python3 scripts/lib/sniff.py"
-$SNIFF "$keyseg" record 2 "$W/keyed.rec" >"$W/keyed.n" &
+$SNIFF "$keyseg" record 3 "$W/keyed.rec" >"$W/keyed.n" &
 sniffer=$!
-sleep 0.3
+for _ in $(seq 100); do [[ -f "$W/keyed.rec.ready" ]] && break; sleep 0.05; done
 tool f std_info --timeout 5 "$W/e/sys.cap" >/dev/null 2>&1 || bad "0. f's call to e while sniffed failed"
 wait "$sniffer"
 recorded=$(cat "$W/keyed.n")
@@ -133,14 +135,18 @@ leaked=$($SNIFF - search "$W/keyed.rec" "$W/e/sys.cap" "$W/f/sys.cap")
 (( recorded > 0 && leaked == 0 )) \
   && ok "0. a sniffer on the keyed segment recorded $recorded datagrams of a call: no capability's port in any" \
   || bad "0. sniffer on the keyed segment: $recorded datagrams recorded, $leaked hold a capability's port"
-served0=$(status_field e f "requests served"); replayed0=$(status_field e f replayed)
+# What asking for the status itself adds to "requests served", then the
+# same with the recorded datagrams sent again in between.
+read -r base _ <<<"$(served_replayed e f)"
+read -r served0 replayed0 <<<"$(served_replayed e f)"
 $SNIFF "$keyseg" replay "$W/keyed.rec" >/dev/null
 sleep 0.5
-served1=$(status_field e f "requests served"); replayed1=$(status_field e f replayed)
-echo "  e: requests served $served0 -> $served1, datagrams refused as replays $replayed0 -> $replayed1"
-(( replayed1 > replayed0 && served1 - served0 <= 1 )) \
+read -r served1 replayed1 <<<"$(served_replayed e f)"
+echo "  e: requests served $base -> $served0 (a status query) -> $served1 (the replay and a status query);" \
+  "datagrams refused as replays $replayed0 -> $replayed1"
+(( replayed1 > replayed0 && served1 - served0 == served0 - base )) \
   && ok "0. the recorded call sent again: e refused $((replayed1 - replayed0)) replays and served nothing more" \
-  || bad "0. replayed datagrams: requests served $served0 -> $served1, refused as replays $replayed0 -> $replayed1"
+  || bad "0. replayed datagrams: requests served $base -> $served0 -> $served1, refused as replays $replayed0 -> $replayed1"
 stop e; stop f; stop x
 
 # ---- a shared segment ---------------------------------------------------
@@ -150,9 +156,9 @@ start b "$seg_link" || exit 1
 serves "b reaches a before any attack" 10
 # The control for the keyed sniffer above: on this unkeyed segment the
 # same sniffer does find the capability's port.
-$SNIFF "$segment" record 2 "$W/open.rec" >"$W/open.n" &
+$SNIFF "$segment" record 3 "$W/open.rec" >"$W/open.n" &
 sniffer=$!
-sleep 0.3
+for _ in $(seq 100); do [[ -f "$W/open.rec.ready" ]] && break; sleep 0.05; done
 tool b std_info --timeout 5 "$W/a/sys.cap" >/dev/null 2>&1
 wait "$sniffer"
 found=$($SNIFF - search "$W/open.rec" "$W/a/sys.cap")

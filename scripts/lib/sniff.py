@@ -5,6 +5,7 @@ secrets in it, and sends it all again.
 
     sniff.py GROUP:PORT record SECONDS FILE
         Records every datagram heard for SECONDS into FILE; prints how many.
+        FILE.ready appears once it listens.
     sniff.py - search FILE CAPFILE...
         Prints how many recorded datagrams hold the port (6 bytes) of any
         of the capabilities in CAPFILEs.
@@ -49,6 +50,7 @@ def main():
         s.bind((group, port))
         s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
                      socket.inet_aton(group) + socket.inet_aton("127.0.0.1"))
+        open(a[1] + ".ready", "w").close()   # joined: the caller may start
         end, n = time.time() + float(a[0]), 0
         with open(a[1], "wb") as f:
             while True:
