@@ -8,8 +8,8 @@
 // the RFC's test vectors (Tests/SegmentSealTests).
 //
 // The key and nonce are kept as words and the block is computed in sixteen
-// locals: the cipher runs once per byte of every datagram sent or received,
-// so its state never touches an array.
+// locals and XORed straight into the text: the cipher runs over every byte
+// of every datagram sent or received, so its state never touches an array.
 
 public struct ChaCha20: Sendable {
     /// Bytes in a key and in a nonce.
@@ -32,11 +32,19 @@ public struct ChaCha20: Sendable {
     /// One 64-byte keystream block (the RFC's chacha20_block).
     public func block(counter: UInt32, nonce: Nonce) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: ChaCha20.blockSize)
-        out.withUnsafeMutableBytes { p in
-            let w = self.words(counter: counter, nonce: nonce)
-            for i in 0..<16 { p.storeBytes(of: w[i].littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
-        }
+        out.withUnsafeMutableBytes { xorBlock(counter: counter, nonce: nonce, into: $0, at: 0) }
         return out
+    }
+
+    /// The first 32 bytes of a keystream block as eight little-endian
+    /// words, without an array: the AEAD's Poly1305 key.
+    func keyWords(counter: UInt32, nonce: Nonce) -> (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) {
+        var b: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &b) { p in
+            xorBlock(counter: counter, nonce: nonce, into: p, at: 0)
+            func word(_ i: Int) -> UInt32 { UInt32(littleEndian: p.load(fromByteOffset: 4 * i, as: UInt32.self)) }
+            return (word(0), word(1), word(2), word(3), word(4), word(5), word(6), word(7))
+        }
     }
 
     /// XORs the keystream starting at block `counter` into `bytes` in
@@ -45,44 +53,44 @@ public struct ChaCha20: Sendable {
         var offset = 0
         var counter = counter
         let count = bytes.count
-        while offset < count {
-            let w = words(counter: counter, nonce: nonce)
-            let n = min(ChaCha20.blockSize, count - offset)
-            if n == ChaCha20.blockSize {
-                // A whole block: a word at a time.
-                for i in 0..<16 {
-                    let at = offset + 4 * i
-                    let v = bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)
-                    bytes.storeBytes(of: v ^ w[i].littleEndian, toByteOffset: at, as: UInt32.self)
-                }
-            } else {
-                for i in 0..<n {
-                    let key = UInt8(truncatingIfNeeded: w[i >> 2] >> UInt32(8 * (i & 3)))
-                    bytes[offset + i] ^= key
-                }
-            }
-            offset += n
+        while count - offset >= ChaCha20.blockSize {
+            xorBlock(counter: counter, nonce: nonce, into: bytes, at: offset)
+            offset += ChaCha20.blockSize
             counter &+= 1
+        }
+        guard offset < count else { return }
+        // The last, partial block: through a block of zeros.
+        var tail: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &tail) { t in
+            t.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<count]))
+            xorBlock(counter: counter, nonce: nonce, into: t, at: 0)
+            UnsafeMutableRawBufferPointer(rebasing: bytes[offset..<count])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: t[0..<(count - offset)]))
         }
     }
 
-    /// The sixteen words of one block, in a tuple-backed buffer.
+    /// XORs one whole keystream block into the 64 bytes at `offset`; the
+    /// block's words go straight from the rounds' locals to the bytes.
     @inline(__always)
-    func words(counter: UInt32, nonce: Nonce) -> Words {
+    private func xorBlock(counter: UInt32, nonce: Nonce, into p: UnsafeMutableRawBufferPointer, at offset: Int) {
         var x0: UInt32 = 0x6170_7865, x1: UInt32 = 0x3320_646e, x2: UInt32 = 0x7962_2d32, x3: UInt32 = 0x6b20_6574
         var x4 = k0, x5 = k1, x6 = k2, x7 = k3, x8 = k4, x9 = k5, x10 = k6, x11 = k7
         var x12 = counter, x13 = nonce.n0, x14 = nonce.n1, x15 = nonce.n2
         for _ in 0..<10 {
-            // A column round, then a diagonal round.
             quarterRound(&x0, &x4, &x8, &x12); quarterRound(&x1, &x5, &x9, &x13)
             quarterRound(&x2, &x6, &x10, &x14); quarterRound(&x3, &x7, &x11, &x15)
             quarterRound(&x0, &x5, &x10, &x15); quarterRound(&x1, &x6, &x11, &x12)
             quarterRound(&x2, &x7, &x8, &x13); quarterRound(&x3, &x4, &x9, &x14)
         }
-        return Words(
-            x0 &+ 0x6170_7865, x1 &+ 0x3320_646e, x2 &+ 0x7962_2d32, x3 &+ 0x6b20_6574,
-            x4 &+ k0, x5 &+ k1, x6 &+ k2, x7 &+ k3, x8 &+ k4, x9 &+ k5, x10 &+ k6, x11 &+ k7,
-            x12 &+ counter, x13 &+ nonce.n0, x14 &+ nonce.n1, x15 &+ nonce.n2)
+        @inline(__always) func put(_ i: Int, _ v: UInt32) {
+            let at = offset + 4 * i
+            let old = p.loadUnaligned(fromByteOffset: at, as: UInt32.self)
+            p.storeBytes(of: old ^ v.littleEndian, toByteOffset: at, as: UInt32.self)
+        }
+        put(0, x0 &+ 0x6170_7865); put(1, x1 &+ 0x3320_646e); put(2, x2 &+ 0x7962_2d32); put(3, x3 &+ 0x6b20_6574)
+        put(4, x4 &+ k0); put(5, x5 &+ k1); put(6, x6 &+ k2); put(7, x7 &+ k3)
+        put(8, x8 &+ k4); put(9, x9 &+ k5); put(10, x10 &+ k6); put(11, x11 &+ k7)
+        put(12, x12 &+ counter); put(13, x13 &+ nonce.n0); put(14, x14 &+ nonce.n1); put(15, x15 &+ nonce.n2)
     }
 
     /// A ChaCha20 nonce: 96 bits as three little-endian words.
@@ -94,21 +102,6 @@ public struct ChaCha20: Sendable {
             n0 = littleEndianWord(bytes, 0); n1 = littleEndianWord(bytes, 4); n2 = littleEndianWord(bytes, 8)
         }
         init(_ n0: UInt32, _ n1: UInt32, _ n2: UInt32) { (self.n0, self.n1, self.n2) = (n0, n1, n2) }
-    }
-
-    /// Sixteen words without a heap allocation.
-    struct Words {
-        private var w: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
-                        UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
-        @inline(__always)
-        init(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32, _ e: UInt32, _ f: UInt32, _ g: UInt32, _ h: UInt32,
-             _ i: UInt32, _ j: UInt32, _ k: UInt32, _ l: UInt32, _ m: UInt32, _ n: UInt32, _ o: UInt32, _ p: UInt32) {
-            w = (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p)
-        }
-        @inline(__always)
-        subscript(i: Int) -> UInt32 {
-            withUnsafeBytes(of: w) { $0.load(fromByteOffset: 4 * i, as: UInt32.self) }
-        }
     }
 }
 

@@ -61,8 +61,8 @@ public struct ChaCha20Poly1305: Sendable {
 
     private func authenticator(nonce: ChaCha20.Nonce, associated: UnsafeRawBufferPointer,
                                ciphertext: UnsafeRawBufferPointer) -> [UInt8] {
-        let k = cipher.words(counter: 0, nonce: nonce)
-        var mac = Poly1305(k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7])
+        let k = cipher.keyWords(counter: 0, nonce: nonce)
+        var mac = Poly1305(k.0, k.1, k.2, k.3, k.4, k.5, k.6, k.7)
         mac.update(associated)
         mac.padToBlock()
         mac.update(ciphertext)

@@ -54,10 +54,16 @@ public struct Poly1305: Sendable {
             pending = (0, 0)
             pendingCount = 0
         }
-        while n - i >= 16 {
-            absorb(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self).littleEndian,
-                   bytes.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self).littleEndian, top: 1 << 24)
-            i += 16
+        if n - i >= 16 {
+            // The accumulator in locals for the run of whole blocks.
+            var (a0, a1, a2, a3, a4) = (h0, h1, h2, h3, h4)
+            while n - i >= 16 {
+                multiply(&a0, &a1, &a2, &a3, &a4,
+                         bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self).littleEndian,
+                         bytes.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self).littleEndian, top: 1 << 24)
+                i += 16
+            }
+            (h0, h1, h2, h3, h4) = (a0, a1, a2, a3, a4)
         }
         while i < n { addPending(bytes[i]); i += 1 }
     }
@@ -136,11 +142,18 @@ public struct Poly1305: Sendable {
         pendingCount += 1
     }
 
+    private mutating func absorb(_ lo: UInt64, _ hi: UInt64, top: UInt32) {
+        var (a0, a1, a2, a3, a4) = (h0, h1, h2, h3, h4)
+        multiply(&a0, &a1, &a2, &a3, &a4, lo, hi, top: top)
+        (h0, h1, h2, h3, h4) = (a0, a1, a2, a3, a4)
+    }
+
     /// h = (h + block) * r mod 2^130 - 5, for one 16-byte block given as
     /// two little-endian halves; `top` is the bit above the block (2^128,
     /// in limb 4) for a full block.
     @inline(__always)
-    private mutating func absorb(_ lo: UInt64, _ hi: UInt64, top: UInt32) {
+    private func multiply(_ h0: inout UInt32, _ h1: inout UInt32, _ h2: inout UInt32, _ h3: inout UInt32, _ h4: inout UInt32,
+                          _ lo: UInt64, _ hi: UInt64, top: UInt32) {
         let mask = Poly1305.mask26
         h0 &+= UInt32(truncatingIfNeeded: lo) & mask
         h1 &+= UInt32(truncatingIfNeeded: lo >> 26) & mask
