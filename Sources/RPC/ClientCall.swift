@@ -126,7 +126,7 @@ extension RPCNode {
                 // Backed off after "no thread": try the same server again,
                 // or after a few refusals in a row find a server again
                 // (another server of the port, a replica, may take the
-                // request; a busy host answers the locate once it has room).
+                // request; a busy host answers too, and may refuse again).
                 if call.naksInARow >= ClientCall.naksBeforeRelocating {
                     call.naksInARow = 0
                     startLocate(&call, now: now)
