@@ -13,7 +13,8 @@
 # server through drop+dup+reorder 20% each, with zero duplicate executions
 # counted in the kernel; malformed frames at the kernel's NIC; the QEMU
 # process killed under load (clients fail in bounded time) and the node
-# restarted and found again under the same host capability.
+# restarted and found again under the same host capability; a tap is a
+# trusted network (nothing node0 sends on it carries UNSAFE), mcast is not.
 # Prints "N passed, M failed" and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -85,6 +86,7 @@ node_cap() { sed -n "s/^  $2\t\(.*\)$/\1/p" "$W/$1.console" | tail -1 | tr -d '\
 
 cleanup() {
   for h in "${!PID[@]}"; do kill -9 "${PID[$h]}" 2>/dev/null; done
+  [[ -n "${CAPTURE:-}" ]] && kill "$CAPTURE" 2>/dev/null
   for n in "${!QPID[@]}"; do pkill -9 -P "${QPID[$n]}" 2>/dev/null; kill -9 "${QPID[$n]}" 2>/dev/null; done
   [[ -n "${SERVERS:-}" ]] && kill -9 $SERVERS 2>/dev/null
   wait 2>/dev/null
@@ -118,6 +120,14 @@ elif [[ $mode != mcast ]]; then
 fi
 
 # ---- 1. Linux reaches the kernel's servers --------------------------------
+if [[ $mode == tap ]] && command -v tcpdump >/dev/null; then
+  # What node0 sends on its tap, for the trust check below: kernel-run
+  # calls a tap a trusted network, so no FLIP packet may carry UNSAFE.
+  ip netns exec "$NS-br" tcpdump -i "kmt$$n0" -U --immediate-mode -w "$W/node0-tap.pcap" \
+    ether proto 0x8146 and ether src 52:54:00:4b:00:00 2>"$W/tcpdump.log" &
+  CAPTURE=$!
+  for _ in $(seq 50); do grep -q "listening on" "$W/tcpdump.log" && break; sleep 0.1; done
+fi
 start_host a || exit 1
 start_host b || exit 1
 start_node 0 bench || exit 1
@@ -143,6 +153,17 @@ for s in sys tod random tty:00 bench; do
 done
 out=$(tool b std_status "$(node_cap node0 sys)" 2>&1); rc=$?
 [[ $rc == 0 && -n $out && $out != *RPC_* && $out != *STD_* ]] && ok "std_status of node0's sys from b" || bad "std_status of node0's sys: $out"
+if [[ -n ${CAPTURE:-} ]]; then
+  sleep 0.3
+  kill -INT "$CAPTURE"; wait "$CAPTURE" 2>/dev/null; CAPTURE=
+  out=$(python3 scripts/lib/pcap-wire-check.py "$W/node0-tap.pcap" 2>&1)
+  grep -q "irq [0-9]*, trusted network" "$W/node0.console" && [[ $out == *" 0 shorter than 60, 0 unsafe" && $out != "0 frames"* ]] \
+    && ok "node0 is on a trusted network (tap); what it sent: $out" \
+    || bad "node0's trust on a tap: $(grep -o 'irq.*network' "$W/node0.console"); sent: $out"
+elif [[ $mode == mcast ]]; then
+  grep -q "irq [0-9]*, untrusted network" "$W/node0.console" && ok "node0 is on an untrusted network (mcast)" \
+    || bad "node0's trust on mcast: $(grep '\[net\] virtio-net' "$W/node0.console")"
+fi
 
 # Floods of requests to one kernel port: the kernel holds at most its 8
 # slots' worth of them (the rest wait in the RPC layer or are turned away
