@@ -42,8 +42,9 @@ options:
                  packet the node sends or passes on carries FLIP's UNSAFE
                  flag, and nothing that asks for security is routed over it.
                  Default: yes for tap: (raw Ethernet, trusted as an Amoeba
-                 Ethernet is), no for udp: and mcast: (any local program can
-                 send to their sockets), as amunixd's --link ...,trusted=.
+                 Ethernet is), no for udp: and mcast: (QEMU's sockets have
+                 no key: any local program can send to them), as amunixd's
+                 defaults for pcap: and unkeyed links.
                  A trusted= word on the command line is passed as it is.
   --state DIR    the node's state folder (made 0700), as amunixd has one: the
                  host secret (DIR/hostsecret, made on first use and kept) reaches

@@ -5,7 +5,7 @@
 // packets that ask for security; whatever crosses an untrusted one is
 // marked UNSAFE, so an Amoeba node routes nothing secure over it. A tap is
 // raw Ethernet, which Amoeba trusts; a udp or mcast link is a socket any
-// program on the host can write to. The kernel cannot see which QEMU gave
+// program on the host can write to (QEMU's have no key). The kernel cannot see which QEMU gave
 // it, so the run script says (kernel-run.sh: yes for tap:, no otherwise),
 // as amunixd's `--link ...,trusted=` does for its links. Without the word,
 // or with a value it does not know, the node is untrusted: a network
