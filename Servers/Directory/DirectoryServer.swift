@@ -102,7 +102,7 @@ public final class DirectoryServer<Store: ObjectStore> {
     public func referencedCapabilities() -> [Capability] {
         var out = [Capability]()
         for key in directories.keys.sorted() {
-            for row in directories[key]!.rows { out.append(contentsOf: row.capabilities.current) }
+            directories[key]!.forEachRow { out.append(contentsOf: $0.capabilities.current) }
         }
         return out
     }
@@ -213,7 +213,7 @@ public final class DirectoryServer<Store: ObjectStore> {
         while directories[n] != nil { n += 1 }
         guard let object = ObjectNumber(n) else { throw .noSpace }
         let dir = Directory(random: newRandom(), columns: columns)
-        let status = save([(n, dir)])
+        let status = save([(n, .whole(dir))])
         guard status == .ok else { throw status }
         return Capability(port: putPort, private: PrivatePart(object: object, rights: .all, random: dir.random))
     }
