@@ -16,13 +16,17 @@
 // Swift's own dictionaries are, so a client cannot choose names that
 // collide.
 
+#if DEBUG
 /// How many row names a directory's look-ups have compared: what a test
 /// reads to see that finding a row does not walk the directory. Shared by
 /// the copies of a directory, so it counts the work done on its behalf.
+/// Debug builds only, so that a kernel node does not pay an allocation
+/// per directory for it.
 public final class NameComparisons: @unchecked Sendable {
     public internal(set) var count = 0
     init() {}
 }
+#endif
 
 struct DirectoryNameIndex {
     /// 0 is an empty bucket; k > 0 is slot k - 1. Empty, or a power of two
@@ -30,7 +34,9 @@ struct DirectoryNameIndex {
     private var buckets: [UInt32] = []
     /// How many names the index holds.
     private(set) var count = 0
+    #if DEBUG
     let comparisons = NameComparisons()
+    #endif
 
     static let minimumBuckets = 8
 
@@ -43,7 +49,9 @@ struct DirectoryNameIndex {
         var i = Self.hash(name) & mask
         while buckets[i] != 0 {
             let slot = Int(buckets[i]) - 1
+            #if DEBUG
             comparisons.count += 1
+            #endif
             if Self.same(slots[slot]!.name, name) { return slot }
             i = (i + 1) & mask
         }

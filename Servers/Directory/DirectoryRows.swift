@@ -22,8 +22,11 @@ extension Directory {
 
     public var isEmpty: Bool { count == 0 }
 
-    /// How many row names this directory's look-ups have compared.
+    #if DEBUG
+    /// How many row names this directory's look-ups have compared (debug
+    /// builds, for tests).
     public var nameComparisons: Int { index.comparisons.count }
+    #endif
 
     /// The row called `name`.
     public func row(named name: String) -> DirectoryRow? {

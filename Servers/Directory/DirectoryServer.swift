@@ -50,6 +50,15 @@ public final class DirectoryServer<Store: ObjectStore> {
     /// node's heap) this keeps a user who fills directories from taking
     /// it all: a change that would pass the bound and grow the total is
     /// refused with STD_NOSPACE (shrinking ones always go through).
+    ///
+    /// What memory holds besides the stored bytes is not counted, and the
+    /// bound (a sixteenth of a kernel's heap) leaves room for it: a row in
+    /// memory already takes a few times its stored form (at least 30
+    /// bytes), and each directory's name index adds at most 16 bytes a row
+    /// (4-byte buckets, at least a quarter full; none for an empty
+    /// directory). Deleted rows leave gaps of one row slot each until they
+    /// are compacted, no more slots than the array of rows kept before
+    /// (removing from an array never gave its capacity back).
     public var sizeLimit = Int.max
     /// The directories' bytes as whole records (what they take once their
     /// row-change records are folded in), and each one's.

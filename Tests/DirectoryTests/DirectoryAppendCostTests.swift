@@ -71,6 +71,7 @@ final class CountingStore: ObjectStore {
     /// rows it has, for appends, deletions from the front (which leave
     /// gaps to compact), look-ups and replaying the log on reopening. With
     /// a linear search this is some n/2 comparisons per request.
+    #if DEBUG  // the count is kept in debug builds only
     @Test func rowsAreFoundWithoutWalkingTheDirectory() throws {
         let store = CountingStore()
         let server = try DirectoryServer(store: store, generator: SeededRandom(8))
@@ -99,6 +100,7 @@ final class CountingStore: ObjectStore {
         #expect(replayed <= 8 * n, "\(replayed) name comparisons to reopen \(n) rows and their log")
         print("name comparisons: \(comparisons()) for \(requests) requests over up to \(n) rows; \(replayed) to reopen")
     }
+    #endif
 
     /// Every row-changing command, logged and folded in turn, reopens to
     /// exactly the state the server had, row order included.
