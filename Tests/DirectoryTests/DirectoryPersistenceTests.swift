@@ -71,11 +71,16 @@ import TestSupport
         let n = Int(ProcessInfo.processInfo.environment["DIR_APPEND_MEASURE"] ?? "") ?? 16_000
         let path = temporaryDirectory("dir-measure")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        func cpuSeconds() -> Double {
-            var usage = rusage()
-            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-                + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        /// This process's CPU time, user and system, in milliseconds.
+        struct CPU {
+            var user = 0, system = 0
+            static func now() -> CPU {
+                var usage = rusage()
+                getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+                return CPU(user: usage.ru_utime.tv_sec * 1000 + usage.ru_utime.tv_usec / 1000,
+                           system: usage.ru_stime.tv_sec * 1000 + usage.ru_stime.tv_usec / 1000)
+            }
+            func since(_ b: CPU) -> String { "CPU user \(user - b.user) ms, system \(system - b.system) ms" }
         }
         func seconds(_ d: Duration) -> String {
             let s = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
@@ -84,7 +89,7 @@ import TestSupport
         let server = try DirectoryServer(store: DiskStore(path: path), generator: SystemRandomNumberGenerator())
         let root = try server.createRootDirectory(columns: ["owner", "group", "other"])
         let start = ContinuousClock.now
-        let cpuStart = cpuSeconds()
+        let cpuStart = CPU.now()
         var lap = start
         var cpuLap = cpuStart
         for i in 0..<n {
@@ -94,17 +99,17 @@ import TestSupport
             #expect(server.handle(header: h, data: data).0.status == .ok)
             if (i + 1) % 1000 == 0 {
                 let now = ContinuousClock.now
-                let cpu = cpuSeconds()
-                print("measure: appends \(i - 998)...\(i + 1) took \(seconds(now - lap)) (CPU \(Int((cpu - cpuLap) * 1000)) ms), \(seconds(now - start)) in all (CPU \(Int((cpu - cpuStart) * 1000)) ms)")
+                let cpu = CPU.now()
+                print("measure: appends \(i - 998)...\(i + 1) took \(seconds(now - lap)) (\(cpu.since(cpuLap))), \(seconds(now - start)) in all (\(cpu.since(cpuStart)))")
                 lap = now
                 cpuLap = cpu
             }
         }
         let stored = try DiskStore(path: path, exclusive: false).keys().count
         let reopen = ContinuousClock.now
-        let cpuReopen = cpuSeconds()
+        let cpuReopen = CPU.now()
         let again = try DirectoryServer(store: DiskStore(path: path, exclusive: false), generator: SystemRandomNumberGenerator())
-        print("measure: \(n) appends in \(seconds(reopen - start)) (CPU \(Int((cpuReopen - cpuStart) * 1000)) ms); reopening (\(stored) stored objects) took \(seconds(ContinuousClock.now - reopen)) (CPU \(Int((cpuSeconds() - cpuReopen) * 1000)) ms)")
+        print("measure: \(n) appends in \(seconds(reopen - start)) (\(cpuReopen.since(cpuStart))); reopening (\(stored) stored objects) took \(seconds(ContinuousClock.now - reopen)) (\(CPU.now().since(cpuReopen)))")
         #expect(again.directories == server.directories)
     }
 
