@@ -3,8 +3,9 @@
 //
 // Each one parses its whole request before it checks rights, as SOAP does,
 // so a malformed request is STD_ARGBAD whatever capability it carries.
-// Each builds the new version of the directory aside and only adopts it once
-// the store has committed it: a failure leaves the old state untouched.
+// Each works out the rows it changes and has them committed (a row-change
+// record, DirectoryLog) before the server applies them: a failure leaves the
+// old state untouched.
 
 import AmoebaCore
 import DirectoryProtocol
@@ -40,8 +41,8 @@ extension DirectoryServer {
         switch acquire(header.private, required: DirectoryRights.delete) {
         case .failure(let e): return .failure(e)
         case .success(let n):
-            guard directories[n]!.rows.isEmpty else { return .failure(.directoryNotEmpty) }
-            return done(save([(n, nil)]))
+            guard directories[n]!.isEmpty else { return .failure(.directoryNotEmpty) }
+            return done(save([(n, .whole(nil))]))
         }
     }
 
@@ -51,10 +52,10 @@ extension DirectoryServer {
         guard let name = try? r.readString(), DirectoryName.isValid(name),
               let set = try? CapabilitySet.decode(from: &r),
               let masks = readMasks(&r) else { return .failure(.argumentBad) }
-        return modify(header, row: name) { dir throws(ErrorCode) in
+        return modify(header) { dir throws(ErrorCode) in
             guard dir.row(named: name) == nil else { throw .exists }
             let cols = Array((masks + [0, 0, 0, 0]).prefix(dir.columns.count))
-            dir.rows.append(DirectoryRow(name: name, capabilities: set, masks: cols, time: clock()))
+            return .set(DirectoryRow(name: name, capabilities: set, masks: cols, time: clock()))
         }
     }
 
@@ -63,10 +64,11 @@ extension DirectoryServer {
         var r = BufferReader(data)
         guard let name = try? r.readString(), DirectoryName.isValid(name),
               let set = try? CapabilitySet.decode(from: &r) else { return .failure(.argumentBad) }
-        return modify(header, row: name) { dir throws(ErrorCode) in
-            guard let i = dir.row(named: name) else { throw .notFound }
-            dir.rows[i].capabilities = set
-            dir.rows[i].time = clock()
+        return modify(header) { dir throws(ErrorCode) in
+            guard var row = dir.row(named: name) else { throw .notFound }
+            row.capabilities = set
+            row.time = clock()
+            return .set(row)
         }
     }
 
@@ -75,10 +77,11 @@ extension DirectoryServer {
         var r = BufferReader(data)
         guard let name = try? r.readString(), DirectoryName.isValid(name),
               let masks = readMasks(&r) else { return .failure(.argumentBad) }
-        return modify(header, row: name) { dir throws(ErrorCode) in
-            guard let i = dir.row(named: name) else { throw .notFound }
-            dir.rows[i].masks = Array((masks + [0, 0, 0, 0]).prefix(dir.columns.count))
-            dir.rows[i].time = clock()
+        return modify(header) { dir throws(ErrorCode) in
+            guard var row = dir.row(named: name) else { throw .notFound }
+            row.masks = Array((masks + [0, 0, 0, 0]).prefix(dir.columns.count))
+            row.time = clock()
+            return .set(row)
         }
     }
 
@@ -86,9 +89,9 @@ extension DirectoryServer {
     func delete(_ header: Header, _ data: [UInt8]) -> Result<[UInt8], ErrorCode> {
         var r = BufferReader(data)
         guard let name = try? r.readString(), DirectoryName.isValid(name) else { return .failure(.argumentBad) }
-        return modify(header, row: name) { dir throws(ErrorCode) in
-            guard let i = dir.row(named: name) else { throw .notFound }
-            dir.rows.remove(at: i)
+        return modify(header) { dir throws(ErrorCode) in
+            guard dir.row(named: name) != nil else { throw .notFound }
+            return .delete(name)
         }
     }
 
@@ -97,10 +100,11 @@ extension DirectoryServer {
         var r = BufferReader(data)
         guard let name = try? r.readString(), DirectoryName.isValid(name),
               let type = try? r.readCapability() else { return .failure(.argumentBad) }
-        return modify(header, row: name) { dir throws(ErrorCode) in
-            guard let i = dir.row(named: name) else { throw .notFound }
-            dir.rows[i].typeCapability = type
-            dir.rows[i].time = clock()
+        return modify(header) { dir throws(ErrorCode) in
+            guard var row = dir.row(named: name) else { throw .notFound }
+            row.typeCapability = type
+            row.time = clock()
+            return .set(row)
         }
     }
 
@@ -111,9 +115,11 @@ extension DirectoryServer {
     /// the row's set must be empty; otherwise SP_CLASH.
     func install(_ data: [UInt8]) -> Result<[UInt8], ErrorCode> {
         var r = BufferReader(data)
-        var working = [UInt32: Directory]()
+        // Per directory, in the order first named, the rows as this request
+        // leaves them (each name once): a later entry for the same row
+        // sees what an earlier one installed.
         var order = [UInt32]()
-        var names = [UInt32: [String]]()
+        var installed = [UInt32: [DirectoryRow]]()
         repeat {
             guard let dirSet = try? CapabilitySet.decode(from: &r),
                   let name = try? r.readString(),
@@ -125,20 +131,27 @@ extension DirectoryServer {
             case .failure(let e): return .failure(e)
             case .success(let found): (n, rights) = found
             }
-            var dir = working[n] ?? directories[n]!
-            if rights & DirectoryRights.modify == 0 || rights & dir.columnBits == 0 {
+            if rights & DirectoryRights.modify == 0 || rights & directories[n]!.columnBits == 0 {
                 return .failure(.denied)
             }
-            guard let i = dir.row(named: name) else { return .failure(.notFound) }
-            guard matches(old, dir.rows[i].capabilities) else { return .failure(.directoryClash) }
-            dir.rows[i].capabilities = set
-            dir.rows[i].time = clock()
-            if working[n] == nil { order.append(n) }
-            working[n] = dir
-            names[n, default: []].append(name)
+            let earlier = installed[n]?.lastIndex { $0.name == name }
+            guard var row = earlier.map({ installed[n]![$0] }) ?? directories[n]!.row(named: name) else {
+                return .failure(.notFound)
+            }
+            guard matches(old, row.capabilities) else { return .failure(.directoryClash) }
+            row.capabilities = set
+            row.time = clock()
+            if installed[n] == nil { order.append(n) }
+            if let earlier {
+                installed[n]![earlier] = row
+            } else {
+                installed[n, default: []].append(row)
+            }
         } while !r.isAtEnd
-        for n in order { working[n]!.sequence &+= 1 }
-        return done(save(order.map { ($0, working[$0]) }, rows: names))
+        return done(save(order.map { n in
+            (n, .rows(DirectoryLogRecord(directory: n, sequence: directories[n]!.sequence &+ 1,
+                                         changes: installed[n]!.map { .set($0) })))
+        }))
     }
 
     // MARK: Helpers
@@ -166,21 +179,21 @@ extension DirectoryServer {
         return masks
     }
 
-    /// Checks the modify right, applies `change` (which sets or deletes the
-    /// row called `row` and nothing else) to a copy of the directory,
-    /// bumps its sequence number and commits it.
-    private func modify(_ header: Header, row name: String, _ change: (inout Directory) throws(ErrorCode) -> Void) -> Result<[UInt8], ErrorCode> {
+    /// Checks the modify right, asks `change` what to do to one row of the
+    /// directory as it stands (it changes nothing itself), and commits that
+    /// with the directory's sequence number bumped.
+    private func modify(_ header: Header, _ change: (Directory) throws(ErrorCode) -> DirectoryLogRecord.Change) -> Result<[UInt8], ErrorCode> {
         switch acquire(header.private, required: DirectoryRights.modify) {
         case .failure(let e): return .failure(e)
         case .success(let n):
-            var dir = directories[n]!
+            let record: DirectoryLogRecord
             do {
-                try change(&dir)
+                record = DirectoryLogRecord(directory: n, sequence: directories[n]!.sequence &+ 1,
+                                            changes: [try change(directories[n]!)])
             } catch {
                 return .failure(error)
             }
-            dir.sequence &+= 1
-            return done(save([(n, dir)], rows: [n: [name]]))
+            return done(save([(n, .rows(record))]))
         }
     }
 

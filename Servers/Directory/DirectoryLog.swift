@@ -88,38 +88,13 @@ struct DirectoryLogRecord: Equatable {
         return DirectoryLogRecord(directory: directory, sequence: sequence, changes: changes)
     }
 
-    /// The record that takes directory `n` to `new`, given the names of
-    /// the rows the change set or deleted: each is set to its row in `new`,
-    /// or deleted if `new` has none.
-    static func between(_ new: Directory, rows names: [String], directory n: UInt32) -> DirectoryLogRecord {
-        var seen = [String]()
-        var changes = [Change]()
-        for name in names where !seen.contains(name) {
-            seen.append(name)
-            // Names are unique, so searching from the end finds the same
-            // row, and an appended one at once.
-            if let i = new.rows.lastIndex(where: { $0.name == name }) {
-                changes.append(.set(new.rows[i]))
-            } else {
-                changes.append(.delete(name))
-            }
-        }
-        return DirectoryLogRecord(directory: n, sequence: new.sequence, changes: changes)
-    }
-
     /// Applies the record to `dir` (its base, or its base with the earlier
-    /// records applied).
+    /// records applied), in place: constant time per row changed.
     func apply(to dir: inout Directory) {
         for change in changes {
             switch change {
-            case .set(let row):
-                if let i = dir.row(named: row.name) {
-                    dir.rows[i] = row
-                } else {
-                    dir.rows.append(row)
-                }
-            case .delete(let name):
-                if let i = dir.row(named: name) { dir.rows.remove(at: i) }
+            case .set(let row): dir.set(row)
+            case .delete(let name): dir.remove(named: name)
             }
         }
         dir.sequence = sequence
@@ -127,16 +102,16 @@ struct DirectoryLogRecord: Equatable {
 
     /// How many bytes the change adds to the directory's whole record:
     /// what the size bound (DirectoryServer.sizeLimit) counts. The rows
-    /// changed must be distinct, as `between` makes them.
+    /// changed must be distinct, as the commands make them.
     func growth(from old: Directory) -> Int {
         var delta = 0
         for change in changes {
             switch change {
             case .set(let row):
                 delta += row.encodedCount
-                if let i = old.row(named: row.name) { delta -= old.rows[i].encodedCount }
+                if let was = old.row(named: row.name) { delta -= was.encodedCount }
             case .delete(let name):
-                if let i = old.row(named: name) { delta -= old.rows[i].encodedCount }
+                if let was = old.row(named: name) { delta -= was.encodedCount }
             }
         }
         return delta

@@ -27,7 +27,10 @@ extension DirectoryServer {
         case .success(let found): n = found
         }
         let dir = directories[n]!
-        guard let page = DirectoryReply.listPage(columns: dir.columns, rows: dir.rows.map { ($0.name, $0.masks) },
+        var rows = [(name: String, masks: [UInt32])]()
+        rows.reserveCapacity(dir.count)
+        dir.forEachRow { rows.append(($0.name, $0.masks)) }
+        guard let page = DirectoryReply.listPage(columns: dir.columns, rows: rows,
                                                  first: Int(reply.extra), limit: limit) else {
             return .failure(.overflow)
         }
@@ -62,8 +65,8 @@ extension DirectoryServer {
             if columns == 0 { return .failure(.denied) }
             guard j - i <= DirectoryLimits.maxName else { return .failure(.argumentBad) }
             guard let row = dir.row(named: name) else { return .failure(.notFound) }
-            have = dir.rights(of: dir.rows[row], columns: columns)
-            reached = dir.rows[row].capabilities
+            have = dir.rights(of: row, columns: columns)
+            reached = row.capabilities
             guard j < bytes.count else {
                 i = j
                 break
@@ -117,8 +120,7 @@ extension DirectoryServer {
         }
         let dir = directories[n]!
         guard DirectoryName.isValid(name) else { return try w.write(ErrorCode.argumentBad.rawValue) }
-        guard let i = dir.row(named: name) else { return try w.write(ErrorCode.notFound.rawValue) }
-        let row = dir.rows[i]
+        guard let row = dir.row(named: name) else { return try w.write(ErrorCode.notFound.rawValue) }
         let have = dir.rights(of: row, columns: UInt32(columns))
         let start = w
         try w.write(ErrorCode.ok.rawValue)
@@ -142,8 +144,8 @@ extension DirectoryServer {
         var r = BufferReader(data)
         guard let name = try? r.readString(), DirectoryName.isValid(name) else { return .failure(.argumentBad) }
         let dir = directories[n]!
-        guard let i = dir.row(named: name) else { return .failure(.notFound) }
-        return .success(DirectoryReply.masks(encoding: dir.rows[i].masks))
+        guard let row = dir.row(named: name) else { return .failure(.notFound) }
+        return .success(DirectoryReply.masks(encoding: row.masks))
     }
 
     /// GETSEQNR: the directory's 64-bit sequence number as two uint32

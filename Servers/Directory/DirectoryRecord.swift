@@ -37,22 +37,25 @@ public struct DirectoryRow: Hashable, Sendable {
     }
 }
 
-public struct Directory: Hashable, Sendable {
+public struct Directory: Sendable {
     public var random: Port
     public var columns: [String]
-    public var rows: [DirectoryRow]
     public var sequence: UInt64
+    /// The rows in Amoeba order, with gaps (nil) where rows were deleted
+    /// until they are compacted away, and the index that finds them by
+    /// name (DirectoryRows).
+    var slots: [DirectoryRow?] = []
+    var index = DirectoryNameIndex()
+    /// How many slots are gaps.
+    var gaps = 0
 
+    /// A directory holding `rows` in that order; of rows with the same
+    /// name only the first is kept, since names are unique.
     public init(random: Port, columns: [String], rows: [DirectoryRow] = [], sequence: UInt64 = 0) {
         self.random = random
         self.columns = columns
-        self.rows = rows
         self.sequence = sequence
-    }
-
-    /// The index of the row called `name`.
-    public func row(named name: String) -> Int? {
-        rows.firstIndex { $0.name == name }
+        for row in rows where self.row(named: row.name) == nil { set(row) }
     }
 
     /// The column bits this directory really has.
@@ -76,8 +79,8 @@ public struct Directory: Hashable, Sendable {
         try! w.write(UInt32(truncatingIfNeeded: sequence >> 32))
         try! w.write(UInt8(columns.count))
         for c in columns { try! w.write(string: c) }
-        try! w.write(UInt32(rows.count))
-        for row in rows { row.encode(into: &w) }
+        try! w.write(UInt32(count))
+        for case let row? in slots { row.encode(into: &w) }
         return w.bytes
     }
 
@@ -94,10 +97,15 @@ public struct Directory: Hashable, Sendable {
         let nrows = try r.readUInt32()
         // Each row takes at least 30 bytes; refuse counts the bytes cannot hold.
         guard Int(nrows) <= r.remaining / 30 else { throw .invalidValue }
-        var rows = [DirectoryRow]()
-        for _ in 0..<nrows { rows.append(try DirectoryRow.decode(from: &r, columns: ncols)) }
+        var dir = Directory(random: random, columns: columns, sequence: sequence)
+        for _ in 0..<nrows {
+            let row = try DirectoryRow.decode(from: &r, columns: ncols)
+            // The server never stores two rows of one name.
+            guard dir.row(named: row.name) == nil else { throw .invalidValue }
+            dir.set(row)
+        }
         guard r.isAtEnd else { throw .invalidValue }
-        return Directory(random: random, columns: columns, rows: rows, sequence: sequence)
+        return dir
     }
 }
 

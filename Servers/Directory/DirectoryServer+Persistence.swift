@@ -63,54 +63,57 @@ extension DirectoryServer {
         }
     }
 
-    /// Commits new versions of directories (nil removes one) and, only if
-    /// the store accepted them, makes them the server's state. `rows`
-    /// names, per directory, the rows the change set or deleted: such a
-    /// directory is committed as a row-change record while its log stays
-    /// within half its base, and whole (log folded in) otherwise; one not
-    /// in `rows` is always written whole.
-    func save(_ changed: [(UInt32, Directory?)], rows: [UInt32: [String]] = [:]) -> ErrorCode {
+    /// Commits changes to directories and, only if the store accepted
+    /// them, makes them the server's state. A row change is committed as a
+    /// row-change record while the directory's log stays within half its
+    /// base, and folded with the log into a whole new base otherwise; a
+    /// whole directory (or its removal) is always written whole. Each
+    /// directory may appear once. Nothing here copies a directory unless it
+    /// writes it whole: a logged change is applied in place, after the
+    /// commit, so that it costs time in proportion to the rows changed.
+    func save(_ edits: [(UInt32, DirectoryEdit)]) -> ErrorCode {
         var changes = [StoreChange]()
+        var adopted = [(UInt32, Adoption)]()
         var total = storedBytes
-        var sizes = storedSizes
-        var forms = storedForms
         var logCount = logKeyCount
         // Keys restart from the bottom whenever no record is left, so the
         // key space runs out only after four billion changes with some log
         // never folded; then changes are written whole until it empties.
         var next = logCount == 0 ? DirectoryLogRecord.firstKey : nextLogKey
-        for (n, dir) in changed {
-            guard let dir = dir else {
-                for k in forms[n]?.logKeys ?? [] { changes.append(.remove(key: k)) }
-                logCount -= forms[n]?.logKeys.count ?? 0
-                changes.append(.remove(key: n))
-                total -= sizes[n] ?? 0
-                sizes[n] = nil
-                forms[n] = nil
-                continue
-            }
-            if let names = rows[n], let old = directories[n], let form = forms[n], next < UInt32.max {
-                let record = DirectoryLogRecord.between(dir, rows: names, directory: n)
-                let bytes = record.encoded()
-                if form.logBytes + bytes.count <= form.base / 2 {
-                    changes.append(.write(key: next, bytes: bytes))
-                    forms[n]!.logKeys.append(next)
-                    forms[n]!.logBytes += bytes.count
-                    logCount += 1
-                    next += 1
-                    let growth = record.growth(from: old)
-                    total += growth
-                    sizes[n]! += growth
-                    continue
+        for (n, edit) in edits {
+            let whole: Directory?
+            switch edit {
+            case .rows(let record):
+                if let form = storedForms[n], directories[n] != nil, next < UInt32.max {
+                    let bytes = record.encoded()
+                    if form.logBytes + bytes.count <= form.base / 2 {
+                        changes.append(.write(key: next, bytes: bytes))
+                        let growth = record.growth(from: directories[n]!)
+                        adopted.append((n, .logged(record, key: next, bytes: bytes.count, growth: growth)))
+                        logCount += 1
+                        next += 1
+                        total += growth
+                        continue
+                    }
                 }
+                guard var dir = directories[n] else { continue }
+                record.apply(to: &dir)
+                whole = dir
+            case .whole(let dir):
+                whole = dir
             }
-            let bytes = dir.encoded()
-            changes.append(.write(key: n, bytes: bytes))
-            for k in forms[n]?.logKeys ?? [] { changes.append(.remove(key: k)) }
-            logCount -= forms[n]?.logKeys.count ?? 0
-            forms[n] = StoredForm(base: bytes.count)
-            total += bytes.count - (sizes[n] ?? 0)
-            sizes[n] = bytes.count
+            for k in storedForms[n]?.logKeys ?? [] { changes.append(.remove(key: k)) }
+            logCount -= storedForms[n]?.logKeys.count ?? 0
+            total -= storedSizes[n] ?? 0
+            if let dir = whole {
+                let bytes = dir.encoded()
+                changes.append(.write(key: n, bytes: bytes))
+                total += bytes.count
+                adopted.append((n, .whole(dir, size: bytes.count)))
+            } else {
+                changes.append(.remove(key: n))
+                adopted.append((n, .removed))
+            }
         }
         if total > sizeLimit, total > storedBytes { return .noSpace }
         do {
@@ -118,12 +121,42 @@ extension DirectoryServer {
         } catch {
             return error == .noSpace ? .noSpace : .systemError
         }
-        for (n, dir) in changed { directories[n] = dir }
+        for (n, adoption) in adopted {
+            switch adoption {
+            case .logged(let record, let key, let bytes, let growth):
+                record.apply(to: &directories[n]!)
+                storedForms[n]!.logKeys.append(key)
+                storedForms[n]!.logBytes += bytes
+                storedSizes[n]! += growth
+            case .whole(let dir, let size):
+                directories[n] = dir
+                storedForms[n] = StoredForm(base: size)
+                storedSizes[n] = size
+            case .removed:
+                directories[n] = nil
+                storedForms[n] = nil
+                storedSizes[n] = nil
+            }
+        }
         storedBytes = total
-        storedSizes = sizes
-        storedForms = forms
         logKeyCount = logCount
         nextLogKey = next
         return .ok
     }
+}
+
+/// What a command asks `save` to commit for one directory.
+enum DirectoryEdit {
+    /// A change to some of its rows (each named once), with its new
+    /// sequence number.
+    case rows(DirectoryLogRecord)
+    /// The directory as a whole, new or replaced; nil removes it.
+    case whole(Directory?)
+}
+
+/// What `save` makes the server's state once the store has committed.
+private enum Adoption {
+    case logged(DirectoryLogRecord, key: UInt32, bytes: Int, growth: Int)
+    case whole(Directory, size: Int)
+    case removed
 }

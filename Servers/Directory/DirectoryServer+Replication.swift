@@ -77,9 +77,9 @@ extension DirectoryServer {
             return .argumentBad
         }
         guard r.isAtEnd else { return .argumentBad }
-        var changes = [(UInt32, Directory?)]()
-        for n in directories.keys where incoming[n] == nil { changes.append((n, nil)) }
-        for n in incoming.keys.sorted() { changes.append((n, incoming[n])) }
+        var changes = [(UInt32, DirectoryEdit)]()
+        for n in directories.keys where incoming[n] == nil { changes.append((n, .whole(nil))) }
+        for n in incoming.keys.sorted() { changes.append((n, .whole(incoming[n]))) }
         return save(changes)
     }
 }
@@ -94,8 +94,8 @@ extension DirectoryServer {
             let d = directories[n]!
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
             for b in d.encoded() { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-            out.append("directory \(n) sequence \(d.sequence) rows \(d.rows.count) hash \(hash)")
-            for row in d.rows { out.append("row \(n) \(row.name)") }
+            out.append("directory \(n) sequence \(d.sequence) rows \(d.count) hash \(hash)")
+            d.forEachRow { out.append("row \(n) \($0.name)") }
         }
         return out
     }

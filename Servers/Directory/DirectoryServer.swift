@@ -50,6 +50,15 @@ public final class DirectoryServer<Store: ObjectStore> {
     /// node's heap) this keeps a user who fills directories from taking
     /// it all: a change that would pass the bound and grow the total is
     /// refused with STD_NOSPACE (shrinking ones always go through).
+    ///
+    /// What memory holds besides the stored bytes is not counted, and the
+    /// bound (a sixteenth of a kernel's heap) leaves room for it: a row in
+    /// memory already takes a few times its stored form (at least 30
+    /// bytes), and each directory's name index adds at most 16 bytes a row
+    /// (4-byte buckets, at least a quarter full; none for an empty
+    /// directory). Deleted rows leave gaps of one row slot each until they
+    /// are compacted, no more slots than the array of rows kept before
+    /// (removing from an array never gave its capacity back).
     public var sizeLimit = Int.max
     /// The directories' bytes as whole records (what they take once their
     /// row-change records are folded in), and each one's.
@@ -102,7 +111,7 @@ public final class DirectoryServer<Store: ObjectStore> {
     public func referencedCapabilities() -> [Capability] {
         var out = [Capability]()
         for key in directories.keys.sorted() {
-            for row in directories[key]!.rows { out.append(contentsOf: row.capabilities.current) }
+            directories[key]!.forEachRow { out.append(contentsOf: $0.capabilities.current) }
         }
         return out
     }
@@ -213,7 +222,7 @@ public final class DirectoryServer<Store: ObjectStore> {
         while directories[n] != nil { n += 1 }
         guard let object = ObjectNumber(n) else { throw .noSpace }
         let dir = Directory(random: newRandom(), columns: columns)
-        let status = save([(n, dir)])
+        let status = save([(n, .whole(dir))])
         guard status == .ok else { throw status }
         return Capability(port: putPort, private: PrivatePart(object: object, rights: .all, random: dir.random))
     }

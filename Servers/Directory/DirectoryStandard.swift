@@ -70,7 +70,7 @@ extension DirectoryServer {
 
     func status() -> Result<[UInt8], ErrorCode> {
         var rows = 0
-        for (_, d) in directories { rows += d.rows.count }
+        for (_, d) in directories { rows += d.count }
         var s = "soap: \(directories.count) directories, \(rows) rows"
         if sizeLimit < Int.max { s += ", \(storedBytes) of \(sizeLimit) bytes" }
         return .success(Array(s.utf8))

@@ -66,6 +66,42 @@ final class CountingStore: ObjectStore {
         #expect(again.storedBytes == server.storedBytes)
     }
 
+    /// Finding a row by name does not walk the directory: the name
+    /// comparisons its look-ups make stay a few per request however many
+    /// rows it has, for appends, deletions from the front (which leave
+    /// gaps to compact), look-ups and replaying the log on reopening. With
+    /// a linear search this is some n/2 comparisons per request.
+    #if DEBUG  // the count is kept in debug builds only
+    @Test func rowsAreFoundWithoutWalkingTheDirectory() throws {
+        let store = CountingStore()
+        let server = try DirectoryServer(store: store, generator: SeededRandom(8))
+        let root = try server.createRootDirectory(columns: ["owner", "group", "other"])
+        let object = root.private.object.value
+        let n = 4000
+        var requests = 0
+        func comparisons() -> Int { server.directories[object]!.nameComparisons }
+        for i in 0..<n {
+            #expect(call(server, root, DirectoryCommand.append, Req.append("row\(i)", CapabilitySet(foreignCap(UInt32(i + 1))), [0xFF, 1, 2])) == .ok)
+            requests += 1
+        }
+        #expect(comparisons() <= 8 * requests, "\(comparisons()) name comparisons for \(requests) appends")
+        for i in 0..<n / 2 {
+            #expect(call(server, root, DirectoryCommand.delete, Req.strings(["row\(i)"])) == .ok)
+            #expect(call(server, root, DirectoryCommand.lookup, Req.strings(["row\(n - 1 - i)"])) == .ok)
+            #expect(call(server, root, DirectoryCommand.lookup, Req.strings(["row\(i)"])) == .notFound)
+            requests += 3
+        }
+        #expect(comparisons() <= 8 * requests, "\(comparisons()) name comparisons for \(requests) requests")
+        // Reopening decodes the base (each row looked up once to refuse
+        // duplicates) and replays the records over it.
+        let again = try DirectoryServer(store: store, generator: SeededRandom(9))
+        #expect(again.directories == server.directories)
+        let replayed = again.directories[object]!.nameComparisons
+        #expect(replayed <= 8 * n, "\(replayed) name comparisons to reopen \(n) rows and their log")
+        print("name comparisons: \(comparisons()) for \(requests) requests over up to \(n) rows; \(replayed) to reopen")
+    }
+    #endif
+
     /// Every row-changing command, logged and folded in turn, reopens to
     /// exactly the state the server had, row order included.
     @Test func everyChangeReplaysInOrder() throws {

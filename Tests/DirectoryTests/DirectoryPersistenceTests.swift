@@ -63,16 +63,35 @@ import TestSupport
 
     /// A measurement, not a check (issue 10, item 10): DIR_APPEND_MEASURE=N
     /// appends N rows to one directory on a DiskStore and prints the time of
-    /// each thousand. Skipped unless the variable is set.
+    /// each thousand, wall and this process's CPU (the wall time is mostly
+    /// the store's syncs, which depend on the disk and its other users).
+    /// Skipped unless the variable is set.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["DIR_APPEND_MEASURE"] != nil))
     func measureAppendsToOneDirectoryOnDisk() throws {
         let n = Int(ProcessInfo.processInfo.environment["DIR_APPEND_MEASURE"] ?? "") ?? 16_000
         let path = temporaryDirectory("dir-measure")
         defer { try? FileManager.default.removeItem(atPath: path) }
+        /// This process's CPU time, user and system, in milliseconds.
+        struct CPU {
+            var user = 0, system = 0
+            static func now() -> CPU {
+                var usage = rusage()
+                getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+                return CPU(user: usage.ru_utime.tv_sec * 1000 + usage.ru_utime.tv_usec / 1000,
+                           system: usage.ru_stime.tv_sec * 1000 + usage.ru_stime.tv_usec / 1000)
+            }
+            func since(_ b: CPU) -> String { "CPU user \(user - b.user) ms, system \(system - b.system) ms" }
+        }
+        func seconds(_ d: Duration) -> String {
+            let s = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            return String(Int(s * 1000)) + " ms"
+        }
         let server = try DirectoryServer(store: DiskStore(path: path), generator: SystemRandomNumberGenerator())
         let root = try server.createRootDirectory(columns: ["owner", "group", "other"])
         let start = ContinuousClock.now
+        let cpuStart = CPU.now()
         var lap = start
+        var cpuLap = cpuStart
         for i in 0..<n {
             var h = Header(capability: root, command: DirectoryCommand.append)
             let data = Req.append("row\(i)", CapabilitySet(foreignCap(UInt32(i + 1))), [0xFF, 0x0F, 0x01])
@@ -80,13 +99,17 @@ import TestSupport
             #expect(server.handle(header: h, data: data).0.status == .ok)
             if (i + 1) % 1000 == 0 {
                 let now = ContinuousClock.now
-                print("measure: appends \(i - 998)...\(i + 1) took \(now - lap), \(now - start) in all")
+                let cpu = CPU.now()
+                print("measure: appends \(i - 998)...\(i + 1) took \(seconds(now - lap)) (\(cpu.since(cpuLap))), \(seconds(now - start)) in all (\(cpu.since(cpuStart)))")
                 lap = now
+                cpuLap = cpu
             }
         }
+        let stored = try DiskStore(path: path, exclusive: false).keys().count
         let reopen = ContinuousClock.now
+        let cpuReopen = CPU.now()
         let again = try DirectoryServer(store: DiskStore(path: path, exclusive: false), generator: SystemRandomNumberGenerator())
-        print("measure: \(n) appends in \(reopen - start); reopening took \(ContinuousClock.now - reopen)")
+        print("measure: \(n) appends in \(seconds(reopen - start)) (\(cpuReopen.since(cpuStart))); reopening (\(stored) stored objects) took \(seconds(ContinuousClock.now - reopen)) (\(CPU.now().since(cpuReopen)))")
         #expect(again.directories == server.directories)
     }
 
