@@ -313,7 +313,7 @@ extension FLIPBox {
             return
         }
         if h.offset == 0 { learnSource(h, a, replaceAll: h.destination.isNull) }
-        let members = localMembers(of: h.destination).filter { endpoints[$0.rawValue]?.publicAddress != h.source }
+        let members = localMembers(of: h.destination).filter { endpoints.publicAddress(of: $0.rawValue) != h.source }
         if !members.isEmpty { accept(h, data: data, for: members, multicast: true) }
         if h.actualHops < h.maximumHops {
             statistics.multidataForwarded += 1

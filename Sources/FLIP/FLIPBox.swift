@@ -19,25 +19,12 @@ struct Interface {
     var trusted: Bool
 }
 
-struct Endpoint {
-    var privateAddress: FLIPAddress
-    var publicAddress: FLIPAddress
-    var groups: Set<FLIPAddress> = []
-}
-
 public final class FLIPBox {
     public let configuration: FLIPConfiguration
     public internal(set) var statistics = FLIPStatistics()
 
     var interfaces: [Interface] = []
-    var endpoints: [Int: Endpoint] = [:]
-    /// The keys of `endpoints` in ascending order (ids only grow), so that
-    /// the per-frame walks over endpoints need no sort.
-    var endpointOrder: [Int] = []
-    /// The public address of each endpoint, index for index with
-    /// `endpointOrder`: every arriving packet asks whether an address is
-    /// local, and a node body holds several endpoints.
-    var endpointAddresses: [FLIPAddress] = []
+    var endpoints = EndpointTable()
     var nextEndpoint = 0
     var routes: RoutingTable
     var broadcasts: BroadcastMemory
@@ -73,31 +60,26 @@ public final class FLIPBox {
     public func register(privateAddress: FLIPAddress) -> EndpointID {
         let id = nextEndpoint
         nextEndpoint += 1
-        endpoints[id] = Endpoint(privateAddress: privateAddress, publicAddress: privateAddress.publicAddress)
-        endpointOrder.append(id)
-        endpointAddresses.append(privateAddress.publicAddress)
+        endpoints.append(Endpoint(privateAddress: privateAddress, publicAddress: privateAddress.publicAddress), id: id)
         return EndpointID(rawValue: id)
     }
 
     public func unregister(_ endpoint: EndpointID) {
-        guard endpoints.removeValue(forKey: endpoint.rawValue) != nil,
-              let k = endpointOrder.firstIndex(of: endpoint.rawValue) else { return }
-        endpointOrder.remove(at: k)
-        endpointAddresses.remove(at: k)
+        endpoints.remove(endpoint.rawValue)
     }
 
     /// The public address `endpoint` listens on.
     public func address(of endpoint: EndpointID) -> FLIPAddress? {
-        endpoints[endpoint.rawValue]?.publicAddress
+        endpoints.publicAddress(of: endpoint.rawValue)
     }
 
     /// Makes `endpoint` also receive MULTIDATA sent to `group`.
     public func join(_ endpoint: EndpointID, group: FLIPAddress) {
-        endpoints[endpoint.rawValue]?.groups.insert(group)
+        endpoints.updateGroups(of: endpoint.rawValue) { _ = $0.insert(group) }
     }
 
     public func leave(_ endpoint: EndpointID, group: FLIPAddress) {
-        endpoints[endpoint.rawValue]?.groups.remove(group)
+        endpoints.updateGroups(of: endpoint.rawValue) { _ = $0.remove(group) }
     }
 
     /// While true, this box drains arriving flow-controlled frames without
@@ -119,8 +101,8 @@ public final class FLIPBox {
     func localEndpoints(listeningOn address: FLIPAddress) -> [EndpointID] {
         guard !address.isNull else { return [] }
         var found: [EndpointID] = []
-        for (k, a) in endpointAddresses.enumerated() where a == address {
-            found.append(EndpointID(rawValue: endpointOrder[k]))
+        for (k, a) in endpoints.addresses.enumerated() where a == address {
+            found.append(EndpointID(rawValue: endpoints.ids[k]))
         }
         return found
     }
@@ -129,14 +111,14 @@ public final class FLIPBox {
     /// null group, a broadcast), in id order.
     func localMembers(of group: FLIPAddress) -> [EndpointID] {
         var found: [EndpointID] = []
-        for id in endpointOrder {
-            let e = endpoints[id]!
-            if group.isNull || e.groups.contains(group) || e.publicAddress == group { found.append(EndpointID(rawValue: id)) }
+        for (k, e) in endpoints.entries.enumerated()
+            where group.isNull || e.publicAddress == group || e.groups.contains(group) {
+            found.append(EndpointID(rawValue: endpoints.ids[k]))
         }
         return found
     }
 
-    func isLocal(_ address: FLIPAddress) -> Bool { !address.isNull && endpointAddresses.contains(address) }
+    func isLocal(_ address: FLIPAddress) -> Bool { !address.isNull && endpoints.contains(address: address) }
 
     /// The hop distance of the best live route to `address`, if any; for
     /// tools and tests.
@@ -182,7 +164,7 @@ public final class FLIPBox {
                         now: Instant) -> UInt32 {
         advance(to: now)
         let id = allocateMessageID()
-        guard let source = endpoints[from.rawValue]?.publicAddress else { return id }
+        guard let source = endpoints.publicAddress(of: from.rawValue) else { return id }
         statistics.messagesSent += 1
         if destination.isNull || UInt64(message.count) > UInt64(UInt32.max) {
             events.append(.undeliverable(endpoint: from, destination: destination, messageID: id, reason: .unreachable))
@@ -198,7 +180,7 @@ public final class FLIPBox {
             return id
         }
         let waiting = WaitingMessage(endpoint: from, source: source, messageID: id, message: message, secure: secure)
-        if locator.pending[destination] != nil {
+        if !locator.pending.isEmpty, locator.pending[destination] != nil {
             locator.pending[destination]!.waiting.append(waiting)
         } else if let route = routes.best(destination, budget: configuration.maxHops, trustedOnly: secure, now: now) {
             transmit(waiting, to: destination, via: route)
@@ -234,6 +216,10 @@ public final class FLIPBox {
             body(0, [])
             return
         }
+        if message.count <= step {
+            body(0, message)  // one fragment: the message itself, not a copy
+            return
+        }
         var offset = 0
         while offset < message.count {
             let end = min(offset + step, message.count)
@@ -250,7 +236,7 @@ public final class FLIPBox {
                           now: Instant) -> UInt32 {
         advance(to: now)
         let id = allocateMessageID()
-        guard let source = endpoints[from.rawValue]?.publicAddress,
+        guard let source = endpoints.publicAddress(of: from.rawValue),
               UInt64(message.count) <= UInt64(UInt32.max) else { return id }
         statistics.messagesSent += 1
         for e in localMembers(of: group) where e != from {
@@ -312,7 +298,7 @@ public final class FLIPBox {
     /// the stale ones. For when a peer seems to have moved.
     public func invalidate(_ address: FLIPAddress, from endpoint: EndpointID, now time: Instant) {
         advance(to: time)
-        guard let source = endpoints[endpoint.rawValue]?.publicAddress, !address.isNull else { return }
+        guard let source = endpoints.publicAddress(of: endpoint.rawValue), !address.isNull else { return }
         statistics.routesInvalidated += routes.forget(address)
         let budget = configuration.maxHops == UInt16.max ? UInt16.max : configuration.maxHops + 1
         var p = PendingLocate(destination: address, source: source, hops: budget,
@@ -400,8 +386,15 @@ public final class FLIPBox {
     /// allocating once the buffers have grown.
     public func takeEvents(into buffer: inout [FLIPEvent]) {
         guard !events.isEmpty else { return }
+        if buffer.isEmpty {
+            // The usual case: trade arrays, keeping both allocations.
+            swap(&buffer, &events)
+            return
+        }
         buffer.append(contentsOf: events)
-        events.removeAll(keepingCapacity: true)
+        // Element by element: `removeAll(keepingCapacity:)` goes through a
+        // generic replace, several times the cost of these pops.
+        while events.popLast() != nil {}
     }
 
     func deliver(_ d: FLIPDelivery) {

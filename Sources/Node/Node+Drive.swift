@@ -82,7 +82,7 @@ extension Node {
             let heard = !flipEvents.isEmpty
             if heard {
                 for e in flipEvents { dispatch(e) }
-                flipEvents.removeAll(keepingCapacity: true)
+                while flipEvents.popLast() != nil {}  // keeps the capacity, cheaper than removeAll
             }
             client.takeEvents(into: &rpcEvents)
             server.takeEvents(into: &rpcEvents)
@@ -91,7 +91,7 @@ extension Node {
                 break
             }
             for e in rpcEvents { report(e) }
-            rpcEvents.removeAll(keepingCapacity: true)
+            while rpcEvents.popLast() != nil {}
         }
         for i in layersDriven.indices where layersDriven[i] {
             layersDriven[i] = false

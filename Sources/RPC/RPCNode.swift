@@ -39,8 +39,8 @@ public final class RPCNode {
     public private(set) var address: FLIPAddress
     public internal(set) var statistics = RPCStatistics()
 
-    var clients: [UInt16: ClientCall] = [:]
-    var servers: [UInt16: ServerSlot] = [:]
+    var clients = IndexTable<ClientCall>()
+    var servers = IndexTable<ServerSlot>()
     var pending: [PendingRequest] = []
     var freeIndices: [UInt16] = []
     private var nextIndex: UInt16 = 1
@@ -128,7 +128,7 @@ public final class RPCNode {
     /// hands back its index.
     private func reclaimReplyingSlot(now: Instant?) -> UInt16? {
         var oldest: ServerSlot?
-        for s in servers.values {
+        for (_, s) in servers {
             guard case .replying = s.phase else { continue }
             if oldest == nil || s.lastHeard < oldest!.lastHeard
                 || (s.lastHeard == oldest!.lastHeard && s.index < oldest!.index) { oldest = s }
@@ -170,8 +170,12 @@ public final class RPCNode {
     /// reusing one buffer drains the machine without allocating.
     public func takeEvents(into buffer: inout [RPCEvent]) {
         guard !events.isEmpty else { return }
+        if buffer.isEmpty {
+            swap(&buffer, &events)  // trade arrays, keeping both allocations
+            return
+        }
         buffer.append(contentsOf: events)
-        events.removeAll(keepingCapacity: true)
+        while events.popLast() != nil {}  // cheaper than the generic removeAll
     }
 
     /// Transactions in flight and server slots held.
@@ -200,14 +204,14 @@ public final class RPCNode {
 
     public var nextDeadline: Instant? {
         var d: Instant?
-        for c in clients.values { d = earliest(d, c.deadline) }
-        for s in servers.values { d = earliest(d, s.deadline) }
+        for (_, c) in clients { d = earliest(d, c.deadline) }
+        for (_, s) in servers { d = earliest(d, s.deadline) }
         if !pending.isEmpty { d = earliest(d, orphanDeadline) }
         return d
     }
 
     public func tick(now: Instant) {
-        for index in Array(clients.keys) {
+        for index in clients.keys {
             guard var call = clients[index], let d = call.deadline, d <= now else { continue }
             call.deadline = nil
             if let error = clientTimeout(&call, now: now) {
@@ -216,7 +220,7 @@ public final class RPCNode {
                 clients[index] = call
             }
         }
-        for index in Array(servers.keys) {
+        for index in servers.keys {
             guard var slot = servers[index], let d = slot.deadline, d <= now else { continue }
             if serverTimeout(&slot, now: now) {
                 completeReply(slot, .rpcFailure, now: now)
