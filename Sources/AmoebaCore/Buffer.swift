@@ -85,20 +85,27 @@ public struct BufferReader: Sendable {
     public mutating func readLittleEndianBits(_ n: Int) throws(MarshalError) -> UInt64 {
         guard n <= 8 else { throw .invalidValue }
         let i = try claim(n)
-        return bytes.withUnsafeBytes { b in
-            // One word load when a whole word lies in the array, else bytes.
-            if b.count - i >= 8 {
-                let word = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                return n == 8 ? word : word & (1 << UInt64(8 * n) &- 1)
+        #if _pointerBitWidth(_64)
+        // One word load when a whole word lies in the array.
+        if bytes.count - i >= 8 {
+            let word = bytes.withUnsafeBytes {
+                UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: i, as: UInt64.self))
             }
-            var v: UInt64 = 0
-            var k = n
-            while k > 0 {
-                k -= 1
-                v = v << 8 | UInt64(b[i + k])
-            }
-            return v
+            return n == 8 ? word : word & (1 << UInt64(8 * n) &- 1)
         }
+        #endif
+        // Two 32-bit halves: a 32-bit kernel pays dearly for 64-bit shifts.
+        var lo: UInt32 = 0, hi: UInt32 = 0
+        var k = n
+        while k > 4 {
+            k -= 1
+            hi = hi << 8 | UInt32(bytes[i + k])
+        }
+        while k > 0 {
+            k -= 1
+            lo = lo << 8 | UInt32(bytes[i + k])
+        }
+        return UInt64(hi) << 32 | UInt64(lo)
     }
 
     public mutating func readInt16(_ order: ByteOrder = .little) throws(MarshalError) -> Int16 {
@@ -203,8 +210,11 @@ public struct BufferWriter: Sendable {
     public mutating func write(littleEndianBits v: UInt64, count n: Int) throws(MarshalError) {
         guard n <= 8 else { throw .invalidValue }
         try ensure(n)
-        withUnsafeBytes(of: v.littleEndian) { word in
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: word[0..<n]))
+        var lo = UInt32(truncatingIfNeeded: v), hi = UInt32(truncatingIfNeeded: v >> 32)
+        for k in 0..<n {
+            if k == 4 { lo = hi }
+            bytes.append(UInt8(truncatingIfNeeded: lo))
+            lo >>= 8
         }
     }
 

@@ -50,6 +50,7 @@ public final class RPCNode {
     var ledger: TransactionLedger
     var events: [RPCEvent] = []
     private var putPorts: [Port: Port] = [:]
+    private var lastPutPort: (get: Port, put: Port) = (.null, Port.null.putPort)
 
     /// A node listening on `privateAddress` (its public address is what
     /// clients reach). `kid` must be random per boot; `firstTid` lets a
@@ -348,10 +349,17 @@ public final class RPCNode {
     /// F(getPort), remembered: a server calls getreq once per request, and
     /// F is a 16-round cipher.
     private func putPort(of getPort: Port) -> Port {
-        if let p = putPorts[getPort] { return p }
-        let p = getPort.putPort
-        if putPorts.count >= 64 { putPorts.removeAll() }
-        putPorts[getPort] = p
+        // A server loops on getreq for one port: its last answer first.
+        if getPort == lastPutPort.get { return lastPutPort.put }
+        let p: Port
+        if let known = putPorts[getPort] {
+            p = known
+        } else {
+            p = getPort.putPort
+            if putPorts.count >= 64 { putPorts.removeAll() }
+            putPorts[getPort] = p
+        }
+        lastPutPort = (getPort, p)
         return p
     }
 
