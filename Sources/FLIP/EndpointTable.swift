@@ -64,3 +64,30 @@ struct EndpointTable {
 
     func contains(address: FLIPAddress) -> Bool { addresses.contains(address) }
 }
+
+/// The endpoints listening on one address, in id order, walked in place:
+/// an arriving packet's receivers are found with no array made for them.
+struct Listeners: Sequence {
+    let table: EndpointTable
+    let address: FLIPAddress
+
+    var isEmpty: Bool { address.isNull || !table.contains(address: address) }
+
+    struct Iterator: IteratorProtocol {
+        let table: EndpointTable
+        let address: FLIPAddress
+        var position = 0
+
+        mutating func next() -> EndpointID? {
+            guard !address.isNull else { return nil }
+            while position < table.addresses.count {
+                let k = position
+                position += 1
+                if table.addresses[k] == address { return EndpointID(rawValue: table.ids[k]) }
+            }
+            return nil
+        }
+    }
+
+    func makeIterator() -> Iterator { Iterator(table: table, address: address) }
+}

@@ -377,7 +377,7 @@ extension FLIPBox {
     }
 
     /// A fragment for local endpoints: reassemble, and deliver when whole.
-    func accept(_ h: FLIPHeader, data: [UInt8], for receivers: [EndpointID], multicast: Bool) {
+    func accept(_ h: FLIPHeader, data: [UInt8], for receivers: some Sequence<EndpointID>, multicast: Bool) {
         let key = ReassemblyKey(source: h.source, destination: h.destination, messageID: h.messageID,
                                 isMulticast: multicast)
         let before = reassembler.partial.count

@@ -32,6 +32,7 @@ public final class FLIPBox {
     var flow: FlowControl
     var locator = Locator()
     var events: [FLIPEvent] = []
+    var spareOutgoing: [OutgoingFrame] = []
     var nextMessageID: UInt32 = 1
     /// NOTHERE reports already made, so a message is reported once.
     var reported: [BroadcastKey] = []
@@ -98,13 +99,8 @@ public final class FLIPBox {
     }
 
     /// Local endpoints listening on `address` (unicast), in id order.
-    func localEndpoints(listeningOn address: FLIPAddress) -> [EndpointID] {
-        guard !address.isNull else { return [] }
-        var found: [EndpointID] = []
-        for (k, a) in endpoints.addresses.enumerated() where a == address {
-            found.append(EndpointID(rawValue: endpoints.ids[k]))
-        }
-        return found
+    func localEndpoints(listeningOn address: FLIPAddress) -> Listeners {
+        Listeners(table: endpoints, address: address)
     }
 
     /// Local endpoints that receive MULTIDATA to `group` (everyone for the
@@ -198,7 +194,7 @@ public final class FLIPBox {
         var flags: FLIPFlags = m.secure ? [.security] : []
         if !interfaces[route.interface].trusted { flags.insert(.unsafe) }
         let maxHops = max(route.hops, weight)
-        var out = [OutgoingFrame]()
+        var out = takeOutgoing()
         forEachFragment(of: m.message) { offset, chunk in
             let h = FLIPHeader(type: .unidata, flags: flags, actualHops: weight, maximumHops: maxHops,
                                destination: destination, source: m.source, messageID: m.messageID,
@@ -207,7 +203,7 @@ public final class FLIPBox {
                       from: interfaces[route.interface].mac, now: now, statistics: &statistics, out: &out)
         }
         routes.touch(destination, interface: route.interface, location: route.location, now: now)
-        emit(out)
+        emit(reusing: &out)
     }
 
     func forEachFragment(of message: [UInt8], _ body: (UInt32, [UInt8]) -> Void) {
@@ -407,6 +403,21 @@ public final class FLIPBox {
             statistics.framesOut += 1
             events.append(.transmit(interface: InterfaceID(rawValue: f.interface), frame: f.frame.encoded()))
         }
+    }
+
+    /// An empty frame list whose storage outlived the last send: the
+    /// sending path fills one per message and need not allocate it.
+    func takeOutgoing() -> [OutgoingFrame] {
+        var out: [OutgoingFrame] = []
+        swap(&out, &spareOutgoing)
+        return out
+    }
+
+    /// Sends `out` and keeps its storage for the next `takeOutgoing`.
+    func emit(reusing out: inout [OutgoingFrame]) {
+        emit(out)
+        while out.popLast() != nil {}
+        swap(&out, &spareOutgoing)
     }
 
     func emit(_ frame: EthernetFrame, on interface: Int) {
