@@ -33,11 +33,7 @@ public final class Node<Owner> {
     /// The latest time any call gave; events drained later happen then.
     var now = Instant.zero
 
-    struct Transaction {
-        var owner: Owner
-        var deadline: Instant?
-    }
-    var transactions: [TransactionID: Transaction] = [:]
+    var transactions = TransactionBook<Owner>()
     /// No transaction deadline lies before this (nil: none has one). It may
     /// be early when that transaction finished first; the next sweep fixes it.
     var transactionDeadline: Instant?

@@ -9,14 +9,17 @@
 // kernel's 32-bit guest. Walks go in index order, which also makes timer
 // sweeps deterministic (a dictionary's order changed from run to run).
 
-struct IndexTable<Value> {
-    private var storage: [Value?] = []
+public struct IndexTable<Value> {
+    @usableFromInline var storage: [Value?] = []
     /// Entries present.
-    private(set) var count = 0
+    @usableFromInline var present = 0
+    @inlinable public var count: Int { present }
 
-    var isEmpty: Bool { count == 0 }
+    @inlinable public init() {}
 
-    subscript(index: UInt16) -> Value? {
+    @inlinable public var isEmpty: Bool { count == 0 }
+
+    @inlinable public subscript(index: UInt16) -> Value? {
         get {
             let i = Int(index)
             return i < storage.count ? storage[i] : nil
@@ -30,21 +33,21 @@ struct IndexTable<Value> {
             let was = storage[i] != nil
             yield &storage[i]
             let now = storage[i] != nil
-            if was != now { count += now ? 1 : -1 }
+            if was != now { present += now ? 1 : -1 }
         }
     }
 
     @discardableResult
-    mutating func removeValue(forKey index: UInt16) -> Value? {
+    @inlinable public mutating func removeValue(forKey index: UInt16) -> Value? {
         let i = Int(index)
         guard i < storage.count, let v = storage[i] else { return nil }
         storage[i] = nil
-        count -= 1
+        present -= 1
         return v
     }
 
     /// The indices present, in ascending order.
-    var keys: [UInt16] {
+    @inlinable public var keys: [UInt16] {
         var out: [UInt16] = []
         out.reserveCapacity(count)
         for (i, v) in storage.enumerated() where v != nil { out.append(UInt16(i)) }
@@ -52,7 +55,7 @@ struct IndexTable<Value> {
     }
 
     /// The entries present, in index order.
-    var values: [Value] {
+    @inlinable public var values: [Value] {
         var out: [Value] = []
         out.reserveCapacity(count)
         for v in storage { if let v { out.append(v) } }
@@ -61,11 +64,13 @@ struct IndexTable<Value> {
 }
 
 extension IndexTable: Sequence {
-    struct Iterator: IteratorProtocol {
-        fileprivate let storage: [Value?]
-        fileprivate var position = 0
+    public struct Iterator: IteratorProtocol {
+        @usableFromInline let storage: [Value?]
+        @usableFromInline var position = 0
 
-        mutating func next() -> (key: UInt16, value: Value)? {
+        @inlinable init(storage: [Value?]) { self.storage = storage }
+
+        @inlinable public mutating func next() -> (key: UInt16, value: Value)? {
             while position < storage.count {
                 let i = position
                 position += 1
@@ -75,5 +80,5 @@ extension IndexTable: Sequence {
         }
     }
 
-    func makeIterator() -> Iterator { Iterator(storage: storage) }
+    @inlinable public func makeIterator() -> Iterator { Iterator(storage: storage) }
 }

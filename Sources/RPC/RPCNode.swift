@@ -79,21 +79,23 @@ public final class RPCNode {
 
     /// Starts a transaction to the put-port in `request.header.port`.
     public func trans(_ request: RPCMessage, now: Instant) -> TransactionID {
-        let id = TransactionID(rawValue: nextTransaction)
+        let serial = nextTransaction
         nextTransaction += 1
         statistics.transactionsStarted += 1
+        let refused = TransactionID(serial: serial, stateIndex: 0)
         guard request.data.count <= configuration.maxDataSize else {
-            complete(id, .failure(.rpcBadAddress))
-            return id
+            complete(refused, .failure(.rpcBadAddress))
+            return refused
         }
         guard !request.header.port.isNull else {
-            complete(id, .failure(.rpcBadPort))
-            return id
+            complete(refused, .failure(.rpcBadPort))
+            return refused
         }
         guard let index = allocateIndex() else {
-            complete(id, .failure(.rpcFailure))
-            return id
+            complete(refused, .failure(.rpcFailure))
+            return refused
         }
+        let id = TransactionID(serial: serial, stateIndex: index)
         let tid = nextTid
         nextTid &+= 1
         var call = ClientCall(id: id, index: index, tid: tid, request: request,
