@@ -48,6 +48,11 @@ let package = Package(
         // the kernel, the simulated network and rpc_bench all drive.
         .target(name: "Node", dependencies: ["AmoebaCore", "FLIP", "RPC", "Group"], path: "Sources/Node", swiftSettings: genericHotPath),
 
+        // The seal on a keyed segment's datagrams: ChaCha20-Poly1305 and a
+        // replay window, hand-written and Embedded-clean for kernel nodes.
+        .target(name: "SegmentSeal", path: "Sources/SegmentSeal", swiftSettings: hotPath),
+        .testTarget(name: "SegmentSealTests", dependencies: ["SegmentSeal"]),
+
         // Host-only: the deterministic simulated network used by the tests.
         .target(name: "SimNet", dependencies: ["AmoebaCore", "FLIP", "RPC", "Node"], path: "Sources/SimNet"),
 
@@ -112,7 +117,7 @@ let package = Package(
         .target(
             name: "AmunixDaemon",
             dependencies: [
-                "AmoebaCore", "FLIP", "RPC", "Group", "Node", "Amunix", "CPcap", "CBatchIO", "NodeServers",
+                "AmoebaCore", "FLIP", "RPC", "Group", "Node", "Amunix", "CPcap", "CBatchIO", "NodeServers", "SegmentSeal",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -131,7 +136,7 @@ let package = Package(
             path: "amunix/amunixd"),
         .executableTarget(
             name: "rpc_bench",
-            dependencies: ["Amunix", "AmoebaCore", "FLIP", "RPC", "Node",
+            dependencies: ["Amunix", "AmoebaCore", "FLIP", "RPC", "Node", "SegmentSeal",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "amunix/rpc_bench"),
         // grp_test: group communication from a program (group-multihost.sh).
@@ -158,7 +163,7 @@ let package = Package(
         .executableTarget(name: "std_destroy", dependencies: ["StdTools"], path: "Sources/std_destroy"),
         .executableTarget(name: "std_touch", dependencies: ["StdTools"], path: "Sources/std_touch"),
         .testTarget(name: "AmunixTests", dependencies: ["AmoebaCore", "FLIP", "RPC", "Amunix", "AmunixDaemon", "StdTools",
-                                                  "DirectoryProtocol", "NodeServers"]),
+                                                  "DirectoryProtocol", "NodeServers", "SegmentSeal"]),
         // section: shell
         // The name space on the network: the servers hosted on amunixd, the
         // client side of directories and files, and the tools.

@@ -8,7 +8,10 @@
 #
 #   0. a stranger's frames to a udp link's port never reach its daemon;
 #      on a keyed multicast segment (key=FILE) a daemon without the key
-#      can neither reach a host nor put a frame into one
+#      can neither reach a host nor put a frame into one; a sniffer on the
+#      group (scripts/lib/sniff.py) finds no capability's port in what it
+#      records, and the recorded datagrams sent again run nothing (and, as
+#      a control, on the unkeyed segment it does find the port)
 #   1. 4,400 REQUESTs by broadcast, one kid each, tid 0xFFFFFFF0 (ledger)
 #   2. 4,400 such REQUESTs unicast from forged addresses, each claiming a
 #      30 s round trip (ledger; a full state table; the sys server relistens)
@@ -115,6 +118,35 @@ fi
 tool x std_info --timeout 3 "$W/e/sys.cap" >/dev/null 2>&1 \
   && bad "0. a daemon without the key reached a keyed host" || ok "0. a daemon without the key reaches no keyed host"
 stranger_flood "$keyseg" e "2,000 forged frames on a keyed segment" "a keyed daemon took forged frames" f
+# served_replayed HOST ASKER: "requests served" and "replayed" from one
+# std_status of HOST (asked via ASKER).
+served_replayed() {
+  tool "$2" std_status --timeout 5 "$W/$1/sys.cap" \
+    | sed -n -e 's/.* requests served \([0-9]*\).*/\1/p' -e 's/.* replayed \([0-9]*\) .*/\1/p' | tr '\n' ' '
+}
+SNIFF="python3 scripts/lib/sniff.py"
+$SNIFF "$keyseg" record 3 "$W/keyed.rec" >"$W/keyed.n" &
+sniffer=$!
+for _ in $(seq 100); do [[ -f "$W/keyed.rec.ready" ]] && break; sleep 0.05; done
+tool f std_info --timeout 5 "$W/e/sys.cap" >/dev/null 2>&1 || bad "0. f's call to e while sniffed failed"
+wait "$sniffer"
+recorded=$(cat "$W/keyed.n")
+leaked=$($SNIFF - search "$W/keyed.rec" "$W/e/sys.cap" "$W/f/sys.cap")
+(( recorded > 0 && leaked == 0 )) \
+  && ok "0. a sniffer on the keyed segment recorded $recorded datagrams of a call: no capability's port in any" \
+  || bad "0. sniffer on the keyed segment: $recorded datagrams recorded, $leaked hold a capability's port"
+# What asking for the status itself adds to "requests served", then the
+# same with the recorded datagrams sent again in between.
+read -r base _ <<<"$(served_replayed e f)"
+read -r served0 replayed0 <<<"$(served_replayed e f)"
+$SNIFF "$keyseg" replay "$W/keyed.rec" >/dev/null
+sleep 0.5
+read -r served1 replayed1 <<<"$(served_replayed e f)"
+echo "  e: requests served $base -> $served0 (a status query) -> $served1 (the replay and a status query);" \
+  "datagrams refused as replays $replayed0 -> $replayed1"
+(( replayed1 > replayed0 && served1 - served0 == served0 - base )) \
+  && ok "0. the recorded call sent again: e refused $((replayed1 - replayed0)) replays and served nothing more" \
+  || bad "0. replayed datagrams: requests served $base -> $served0 -> $served1, refused as replays $replayed0 -> $replayed1"
 stop e; stop f; stop x
 
 # ---- a shared segment ---------------------------------------------------
@@ -122,6 +154,16 @@ seg_link="mcast:$segment,local=127.0.0.1,ttl=0"
 start a "$seg_link" || exit 1
 start b "$seg_link" || exit 1
 serves "b reaches a before any attack" 10
+# The control for the keyed sniffer above: on this unkeyed segment the
+# same sniffer does find the capability's port.
+$SNIFF "$segment" record 3 "$W/open.rec" >"$W/open.n" &
+sniffer=$!
+for _ in $(seq 100); do [[ -f "$W/open.rec.ready" ]] && break; sleep 0.05; done
+tool b std_info --timeout 5 "$W/a/sys.cap" >/dev/null 2>&1
+wait "$sniffer"
+found=$($SNIFF - search "$W/open.rec" "$W/a/sys.cap")
+(( found > 0 )) && ok "0. control: on the unkeyed segment the sniffer finds a's port in $found of $(cat "$W/open.n") datagrams" \
+  || bad "0. control: the sniffer found no port on the unkeyed segment (the keyed check proves nothing)"
 status_a=$(tool b std_status "$W/a/sys.cap")
 status_b=$(tool b std_status "$W/b/sys.cap")
 a_server=$(sed -n 's/^flip address [0-9a-f]* (client) \([0-9a-f]*\) (server)$/\1/p' <<<"$status_a")

@@ -13,7 +13,7 @@ compile() {  # module-name sources...
     -I "$out" -c "$@" -o "$out/$m.o" || return 1
   echo "embedded: $m ok ($(stat -c %s "$out/$m.o") bytes of object code)"
 }
-modules=(AmoebaCore ProcessDescriptor FLIP RPC Group Node DiskProtocol)
+modules=(AmoebaCore ProcessDescriptor FLIP RPC Group Node DiskProtocol SegmentSeal)
 for m in "${modules[@]}"; do
   [ -d "Sources/$m" ] || continue
   compile "$m" Sources/"$m"/*.swift

@@ -13,9 +13,14 @@ datagram, no root), and checks the kernel's test reflector (EtherType
      silently: every frame sent is accounted for by the guest's counters
      (received, tx full) and the host's socket drop counters, the guest
      reports its receive ring ran full, and it keeps reflecting afterwards;
-  4. the same reflector over a multicast link (QEMU -netdev socket,mcast=);
-  5. with --tap (root, not run by CI): over a tap interface, frames sent and
-     received with a raw AF_PACKET socket, the way amunixd's pcap links go.
+  4. trust: a node on a udp link is on an untrusted network by default (its
+     NOTHERE for a packet to nobody carries FLIP's UNSAFE flag), on a trusted
+     one with kernel-run's --trusted yes (no UNSAFE), and on an untrusted one
+     when the word trusted= is malformed (the console says so);
+  5. the same reflector over a multicast link (QEMU -netdev socket,mcast=);
+  6. with --tap (root, not run by CI): over a tap interface, frames sent and
+     received with a raw AF_PACKET socket, the way amunixd's pcap links go;
+     a tap is a trusted network unless told otherwise.
 
 The guest's counters come from its console (`net=stats` prints them when
 traffic pauses). Exits non-zero on any failure, printing why.
@@ -64,14 +69,14 @@ def reflected(f):
 class Node:
     """One kernel node in QEMU, started through kernel-run.sh."""
 
-    def __init__(self, link, name):
+    def __init__(self, link, name, extra=()):
         self.log_path = os.path.join(OUT, "logs", "net-%s.log" % name)
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         self.log = open(self.log_path, "w")
         env = dict(os.environ, KERNEL_NO_BUILD="1")
         self.proc = subprocess.Popen(
             [os.path.join(ROOT, "scripts", "kernel-run.sh"), "--link", link,
-             "--mac", ":".join("%02x" % b for b in GUEST_MAC), "net=stats"],
+             "--mac", ":".join("%02x" % b for b in GUEST_MAC)] + list(extra) + ["net=stats"],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
 
     def console(self):
@@ -360,6 +365,68 @@ def mcast_tests():
         sock.close()
 
 
+FLIP_ETHERTYPE = b"\x81\x46"
+FLIP_NOTHERE, FLIP_UNSAFE = 5, 0x20
+
+
+def unidata_for_nobody():
+    """A one-byte FLIP UNIDATA, broadcast, for an address nobody has: the node
+    turns it around as NOTHERE (fragment control DATA, then the 40-byte FLIP
+    header in little-endian order: version 1, type 3, flags 0, act_hop 0,
+    max_hop 6, dst, src, messid, length 1, offset 0, total 1)."""
+    flip = struct.pack("<BBBBHH8s8sIIII", 1, 3, 0, 0, 0, 6, bytes.fromhex("00112233445566aa"),
+                       bytes.fromhex("0a0b0c0d0e0f1000"), 9, 1, 0, 1)
+    f = b"\xff" * 6 + HOST_MAC + FLIP_ETHERTYPE + b"\x00\x00" + flip + b"\x2a"
+    return f + bytes(max(0, 60 - len(f)))
+
+
+def trust_tests():
+    """The node's network is trusted when kernel-run says so (the word
+    trusted=): its NOTHERE carries no UNSAFE flag then, and carries it on a
+    udp: link by default and when the word is malformed (which the console
+    reports)."""
+    cases = [("default", [], "untrusted network", True),
+             ("yes", ["--trusted", "yes"], "trusted network", False),
+             ("malformed", ["trusted=maybe"], "untrusted network", True)]
+    nodes = []
+    try:
+        for name, extra, _, _ in cases:
+            host_port, guest_port = free_udp_port(), free_udp_port()
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.bind(("127.0.0.1", host_port))
+            node = Node("udp:%d:127.0.0.1:%d" % (guest_port, host_port), "trust-" + name, extra)
+            nodes.append((node, sock, Peer(sock, ("127.0.0.1", guest_port))))
+        for (name, _, console, unsafe), (node, _, peer) in zip(cases, nodes):
+            m = node.wait_for(r"\[net\] virtio-net [0-9a-f:]{17} irq \d+, (\w+ network)", 60)
+            if not check(m is not None, "trust %s: no [net] line" % name):
+                continue
+            check(m.group(1) == console, "trust %s: console says %r, not %r" % (name, m.group(1), console))
+            if name == "malformed":
+                check(node.wait_for(r"\[net\] trusted=maybe is neither yes nor no: the network is untrusted", 5)
+                      is not None, "trust malformed: no console line about trusted=maybe")
+            answer = None
+            for _ in range(100):
+                peer.send(unidata_for_nobody())
+                end = time.time() + 0.2
+                while answer is None and time.time() < end:
+                    d = peer.receive(0.05)
+                    if d and d[12:14] == FLIP_ETHERTYPE and len(d) >= 56 and d[17] == FLIP_NOTHERE:
+                        answer = d
+                if answer:
+                    break
+            if not check(answer is not None, "trust %s: no NOTHERE came back" % name):
+                continue
+            flags = answer[18]
+            check(bool(flags & FLIP_UNSAFE) == unsafe, "trust %s: NOTHERE flags 0x%02x, UNSAFE expected %s"
+                  % (name, flags, unsafe))
+            print("  %s: console '%s', NOTHERE flags 0x%02x (%s)"
+                  % (name, m.group(1), flags, "UNSAFE" if flags & FLIP_UNSAFE else "no UNSAFE"))
+    finally:
+        for node, sock, _ in nodes:
+            node.stop()
+            sock.close()
+
+
 def tap_tests():
     rng = random.Random(7)
     name = "vxtap%d" % (os.getpid() % 10000)
@@ -376,6 +443,8 @@ def tap_tests():
         node = Node("tap:%s" % name, "tap")
         if not check(node.wait_for(r"\[net\] virtio-net", 60) is not None, "tap: no [net] line"):
             return
+        check(node.wait_for(r"\[net\] virtio-net .*, trusted network", 5) is not None,
+              "tap: the node is not on a trusted network")
         if not check(wait_until_reflecting(peer, rng), "tap: the node never reflected a frame"):
             return
         lost = sequential(peer, rng, [rng.randint(60, 1514) for _ in range(500)], "tap")
@@ -395,6 +464,8 @@ def main():
     t0 = time.time()
     print("kernel net test: udp link")
     udp_tests()
+    print("kernel net test: trusted and untrusted links")
+    trust_tests()
     if "--no-mcast" not in sys.argv:
         print("kernel net test: multicast link")
         mcast_tests()

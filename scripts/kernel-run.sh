@@ -36,6 +36,16 @@ options:
                        the Linux tap interface IFACE (QEMU -netdev tap; root,
                        IFACE created beforehand, e.g. ip tuntap add IFACE mode tap).
                  Without --link the node has no NIC.
+  --trusted yes|no
+                 whether the link is a trusted FLIP network, passed to the
+                 kernel as the word trusted=yes|no: on an untrusted one every
+                 packet the node sends or passes on carries FLIP's UNSAFE
+                 flag, and nothing that asks for security is routed over it.
+                 Default: yes for tap: (raw Ethernet, trusted as an Amoeba
+                 Ethernet is), no for udp: and mcast: (QEMU's sockets have
+                 no key: any local program can send to them), as amunixd's
+                 defaults for pcap: and unkeyed links.
+                 A trusted= word on the command line is passed as it is.
   --state DIR    the node's state folder (made 0700), as amunixd has one: the
                  host secret (DIR/hostsecret, made on first use and kept) reaches
                  the kernel as the fw_cfg file opt/amoeba/hostsecret, never on
@@ -73,6 +83,8 @@ the console: what you type goes to the node's serial port (tty:00).
 kernel command line words the kernel knows:
   scenario=NAME  run a self-checking scenario and exit (see kernel-test.sh)*
   net=stats      print the NIC's counters on the console when traffic pauses
+  trusted=yes|no whether the NIC's network is trusted (see --trusted); without
+                 it, or with another value (said on the console), untrusted
   hostsecret=GETPORT:CHECK
                  the kernel directory's get-port and check field (12 hex
                  digits each): the host capability is F(GETPORT)/1(ff)/CHECK.
@@ -98,7 +110,7 @@ with the addresses swapped (the test reflector); sys KSTAT n reports the counter
 EOF
 }
 
-link="" mac="" state="" disk="" disk_size=64M memory=64M words=() prepare=0
+link="" mac="" state="" disk="" disk_size=64M memory=64M words=() prepare=0 trusted=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -112,6 +124,8 @@ while [ $# -gt 0 ]; do
     --disk-size=*) disk_size="${1#--disk-size=}"; shift ;;
     --memory) [ $# -ge 2 ] || { echo "kernel-run: --memory needs a size" >&2; exit 2; }; memory="$2"; shift 2 ;;
     --memory=*) memory="${1#--memory=}"; shift ;;
+    --trusted) [ $# -ge 2 ] || { echo "kernel-run: --trusted needs yes or no" >&2; exit 2; }; trusted="$2"; shift 2 ;;
+    --trusted=*) trusted="${1#--trusted=}"; shift ;;
     --prepare) prepare=1; shift ;;
     --state) [ $# -ge 2 ] || { echo "kernel-run: --state needs a folder" >&2; exit 2; }; state="$2"; shift 2 ;;
     --state=*) state="${1#--state=}"; shift ;;
@@ -123,6 +137,8 @@ done
 
 [ "$prepare" = 1 ] && [ -z "$state" ] && { echo "kernel-run: --prepare needs --state" >&2; exit 2; }
 [[ "$memory" =~ ^[0-9]+[KMG]?$ ]] || { echo "kernel-run: --memory $memory is not a size (e.g. 64M)" >&2; exit 2; }
+case "$trusted" in ""|yes|no) ;; *) echo "kernel-run: --trusted takes yes or no, not $trusted" >&2; exit 2 ;; esac
+[ -n "$trusted" ] && [ -z "$link" ] && { echo "kernel-run: --trusted needs --link" >&2; exit 2; }
 
 # Three bytes after QEMU's 52:54:00 prefix.
 mac_from() { printf '52:54:00:%02x:%02x:%02x' "$1" $((($2 >> 8) & 255)) $(($2 & 255)); }
@@ -167,6 +183,14 @@ if [ -n "$link" ]; then
   mac="${mac:-$default_mac}"
   [[ "$mac" =~ ^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$ ]] || { echo "kernel-run: bad MAC $mac" >&2; exit 2; }
   net=(-netdev "$netdev" -device "virtio-net-pci,netdev=n0,mac=$mac")
+  # The kernel cannot tell a tap from a socket: say which network it is on,
+  # unless a trusted= word already does.
+  if [ -z "$trusted" ]; then
+    if [ "${f[0]}" = tap ]; then trusted=yes; else trusted=no; fi
+  fi
+  given=0
+  for w in "${words[@]}"; do case "$w" in trusted|trusted=*) given=1 ;; esac; done
+  [ "$given" = 1 ] || words+=("trusted=$trusted")
 elif [ -n "$mac" ]; then
   echo "kernel-run: --mac needs --link" >&2; exit 2
 fi

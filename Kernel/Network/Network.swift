@@ -65,7 +65,10 @@ enum Network {
         var random = EntropyGenerator()
         let node = Node<NetworkOwner>(using: &random)
         let mac = EthernetAddress(bytes: device.mac)!
-        _ = node.addInterface(mac: mac)
+        // Trusted or not is the run script's to say (see LinkTrust).
+        let (trusted, complaint) = LinkTrust.configured(Kernel.commandLine)
+        if let complaint { print("[net] \(complaint)") }
+        _ = node.addInterface(mac: mac, trusted: trusted)
         self.node = node
         nic = device
         for l in LocalIPC.listeners { commands.append(.listen(l)) }
@@ -76,7 +79,7 @@ enum Network {
             if let t = thread { Scheduler.wake(t) }
         }
         reportWhenQuiet = Kernel.commandLine.value(of: "net") == "stats"
-        print("[net] virtio-net \(Hex.encode(device.mac, separator: ":")) irq \(device.irq)")
+        print("[net] virtio-net \(Hex.encode(device.mac, separator: ":")) irq \(device.irq), \(trusted ? "trusted" : "untrusted") network")
         print("[net] node up: FLIP \(node.address.hex) (client) \(node.serverAddress.hex) (server)")
     }
 

@@ -126,7 +126,7 @@ extension RPCNode {
                 // Backed off after "no thread": try the same server again,
                 // or after a few refusals in a row find a server again
                 // (another server of the port, a replica, may take the
-                // request; a busy host answers the locate once it has room).
+                // request; a busy host answers too, and may refuse again).
                 if call.naksInARow >= ClientCall.naksBeforeRelocating {
                     call.naksInARow = 0
                     startLocate(&call, now: now)
@@ -218,7 +218,7 @@ extension RPCNode {
                     finish(call, .failure(.rpcNotFound))
                     return
                 }
-                call.deadline = now + configuration.busyBackoff
+                call.deadline = now + busyPause(call)
             }
         case (.alive, .awaitingReply):
             break
@@ -230,6 +230,17 @@ extension RPCNode {
             break
         }
         clients[amp.dest] = call
+    }
+
+    /// The pause after a "no thread": `busyBackoff`, doubling with each
+    /// refusal the call has had, up to 32 times it. A busy server answers
+    /// locates, so a call that only relocated and resent at one pace would
+    /// spend its retrials in half a second against a server flooded by
+    /// others; doubling spreads ten refusals over about eight seconds, in
+    /// which a slot frees, and puts less load on the busy server.
+    func busyPause(_ call: ClientCall) -> Interval {
+        let refusals = max(1, configuration.maxRetrials - call.busyRetrials)
+        return configuration.busyBackoff * Int64(1 << min(refusals - 1, 5))
     }
 
     /// FLIP could not deliver to `address`: the server moved or died.

@@ -24,7 +24,8 @@ public struct RPCConfiguration: Sendable {
     /// Answered-but-unsuccessful resends (the peer said "did not get it")
     /// a transaction makes before it fails: a bound, not a pace.
     public var maxResends: Int = 2000
-    /// Pause before resending to a server that had no free thread.
+    /// Pause before resending to a server that had no free thread; it
+    /// doubles with each further refusal, up to 32 times this.
     public var busyBackoff: Interval = .milliseconds(50)
     /// The floor and ceiling of the server's reply retransmission timer.
     public var minReplyTimeout: Interval = .milliseconds(20)

@@ -299,11 +299,17 @@ public final class RPCNode {
         }
     }
 
+    /// A port is here while any slot of it is, listening or busy: a node
+    /// whose every slot serves (a flooded kernel node) must still be found,
+    /// or a new client of the port gives up with RPC_NOTFOUND while the
+    /// server is working. A request that then finds no slot free and the
+    /// queue full is NAKed ("no thread"), and its client backs off and
+    /// resends. The HEREIS names a listening slot when there is one.
     private func gotLocate(_ amp: AmpHeader, from source: FLIPAddress, now: Instant) {
         var answering: UInt16?
         for (index, s) in servers where s.putPort == amp.port {
             if s.phase == .listening { answering = index; break }
-            if answering == nil, pending.count < configuration.pendingRequestLimit { answering = index }
+            if answering == nil { answering = index }
         }
         guard let from = answering else { return }
         let reply = AmpHeader(port: amp.port, type: .hereIs, tid: amp.tid, dest: amp.from, from: from)

@@ -42,6 +42,16 @@ import Testing
         #expect(try LinkSpec(parsing: "mcast:239.1.2.3:5,local=127.0.0.1,trusted=yes,ttl=0").trusted)
     }
 
+    /// Only key holders can write to a keyed link, so it is trusted unless
+    /// told otherwise, whatever the order of the options.
+    @Test func aKeyedLinkIsTrustedByDefault() throws {
+        #expect(try LinkSpec(parsing: "udp:1:h:2,key=/k").trusted)
+        #expect(try LinkSpec(parsing: "mcast:239.1.2.3:5,key=/k,ttl=0").trusted)
+        #expect(try !LinkSpec(parsing: "mcast:239.1.2.3:5,key=/k,trusted=no").trusted)
+        #expect(try !LinkSpec(parsing: "udp:1:h:2,trusted=no,key=/k").trusted)
+        #expect(try LinkSpec(parsing: "udp:1:h:2,key=/k").keyPath == "/k")
+    }
+
     @Test(arguments: [
         ("udp:1:h:2,trusted=maybe", "trusted= is yes or no"),
         ("pcap:eth0,trusted=", "NAME=VALUE"),

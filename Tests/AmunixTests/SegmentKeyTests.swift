@@ -1,42 +1,25 @@
-// The keyed segment's primitives (issue 10, item 6): SHA-256 and HMAC
-// against the standard vectors, tags that open only with the right key,
-// and a key file made once, 0600.
+// The keyed segment's key file and the seal made from it (issue 10, item
+// 6): made once, 0600; seals from one file open each other's datagrams and
+// nobody else's; the largest frame still fits a datagram slot. The
+// primitives' vectors are in Tests/SegmentSealTests.
 
 import Foundation
 @testable import AmunixDaemon
+import SegmentSeal
 import Testing
 
 @Suite struct SegmentKeyTests {
-    func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
-
-    @Test func sha256Vectors() {
-        #expect(hex(SHA256.hash([UInt8]())) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(hex(SHA256.hash(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(hex(SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
-                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        #expect(hex(SHA256.hash([UInt8](repeating: 0x61, count: 1_000_000)))
-                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
-    }
-
-    @Test func hmacVectors() {
-        // RFC 4231, test cases 1 and 2.
-        #expect(hex(HMACSHA256(key: [UInt8](repeating: 0x0b, count: 20)).mac(Array("Hi There".utf8)))
-                == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
-        #expect(hex(HMACSHA256(key: Array("Jefe".utf8)).mac(Array("what do ya want for nothing?".utf8)))
-                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
-    }
-
-    @Test func tagsOpenOnlyWithTheKey() {
+    @Test func sealsOpenOnlyWithTheKey() throws {
         let k = SegmentKey(bytes: [UInt8](repeating: 1, count: 32))
         let other = SegmentKey(bytes: [UInt8](repeating: 2, count: 32))
+        let now = SealClock.microseconds
+        var a = k.makeSeal(now: now), b = k.makeSeal(now: now), stranger = other.makeSeal(now: now)
+        #expect(a.senderID != b.senderID, "each seal draws its own sender id")
         let frame: [UInt8] = Array(0..<100)
-        let datagram = frame + k.tag(frame)
-        #expect(k.open(datagram) == frame)
-        #expect(other.open(datagram) == nil)
-        var flipped = datagram
-        flipped[5] ^= 1
-        #expect(k.open(flipped) == nil)
-        #expect(k.open(frame) == nil, "an untagged frame is refused")
+        let datagram = a.seal(frame, now: now + 1)
+        #expect(try b.open(datagram, now: now + 2) == frame)
+        #expect(throws: SealRefusal.badTag) { try stranger.open(datagram, now: now + 2) }
+        #expect(throws: SealRefusal.self) { try b.open(frame, now: now + 2) }
     }
 
     @Test func theKeyFileIsMadeOncePrivate() throws {
@@ -45,8 +28,15 @@ import Testing
         unlink(path)
         let a = try SegmentKey.load(path: path)
         let b = try SegmentKey.load(path: path)
-        #expect(b.open([1, 2, 3] + a.tag([1, 2, 3])) == [1, 2, 3])
+        #expect(a.bytes == b.bytes && a.bytes.count == 32)
         var st = stat()
         #expect(stat(path, &st) == 0 && st.st_mode & 0o777 == 0o600)
+    }
+
+    /// A maximal FLIP frame (1514 bytes) sealed still fits the batch's
+    /// slot and a UDP datagram: nothing truncates it on the way in.
+    @Test func theLargestFrameFitsSealed() {
+        #expect(1514 + SegmentSeal.overhead <= FrameBatch.frameRoom)
+        #expect(SegmentSeal.overhead == 29)
     }
 }

@@ -56,3 +56,15 @@ private func frame(to dst: [UInt8], from src: [UInt8], type: [UInt8] = [0x88, 0x
     s.received = 5; s.rxDropped = 1; s.rxRingFull = 2; s.transmitted = 4; s.txFull = 1; s.interrupts = 3; s.notifications = 6
     #expect(s.text == "received 5, rx dropped 1, rx ring full 2\ntransmitted 4, tx full 1, tx too long 0\ninterrupts 3, notifications 6\n")
 }
+
+@Test func trustedWordSaysWhetherTheNetworkIsTrustedAndDefaultsToUntrusted() {
+    #expect(LinkTrust.configured(BootCommandLine("net=stats trusted=yes")) == (true, nil))
+    #expect(LinkTrust.configured(BootCommandLine("trusted=no")) == (false, nil))
+    #expect(LinkTrust.configured(BootCommandLine("net=stats")) == (false, nil))
+    // Anything else: untrusted, and the console says why.
+    for bad in ["trusted=YES", "trusted=", "trusted=1", "trusted=yes,no", "trusted"] {
+        let (trusted, complaint) = LinkTrust.configured(BootCommandLine(bad))
+        #expect(!trusted, "\(bad)")
+        #expect(complaint?.contains("untrusted") == true, "\(bad)")
+    }
+}

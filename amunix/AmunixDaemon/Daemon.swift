@@ -16,6 +16,7 @@ import Group
 import Logging
 import Node
 import RPC
+import SegmentSeal
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,6 +59,8 @@ public final class Daemon: @unchecked Sendable {
     private var conns: [LocalConnection] = []
     var draining = false
     private var drainDeadline = Instant.zero
+    /// Per link: sealed datagrams refused for their time when last told.
+    private var outOfTimeTold: [Int: (count: Int, at: Instant)] = [:]
 
     public init(configuration: DaemonConfiguration, logger: Logger) throws(DaemonError) {
         self.configuration = configuration
@@ -215,6 +218,7 @@ public final class Daemon: @unchecked Sendable {
                     metrics.frameReceived()
                     node.receive(frame: frame, on: interface, now: t)
                 }
+                if let seal = l.sealStatistics { warnOfClockSkew(link: i, seal, now: t) }
                 pump(now: t)
             }
             for (i, c) in conns.enumerated() {
@@ -310,6 +314,16 @@ public final class Daemon: @unchecked Sendable {
         links[index].send(frame)
     }
 
+    /// A keyed link drops datagrams from a host whose clock is more than
+    /// 30 s off without a word on the wire; say so in the log, at most
+    /// once a minute, so that the silence has an explanation.
+    private func warnOfClockSkew(link i: Int, _ seal: SealStatistics, now: Instant) {
+        let told = outOfTimeTold[i] ?? (0, Instant.zero)
+        guard seal.outOfTime > told.count, told.count == 0 || now - told.at >= .seconds(60) else { return }
+        logger.warning("\(links[i].name): \(seal.outOfTime - told.count) sealed datagrams refused as more than 30 s off this host's clock: is a peer's clock wrong?")
+        outOfTimeTold[i] = (seal.outOfTime, now)
+    }
+
     // MARK: statistics
 
     /// The text `std_status` shows for this host's sys server.
@@ -334,6 +348,10 @@ public final class Daemon: @unchecked Sendable {
         for (i, l) in links.enumerated() {
             let c = injectors[i].counters
             s += "link \(i) \(l.name) errors \(l.errors)"
+            if let seal = l.sealStatistics {
+                s += " sealed \(seal.sealed) opened \(seal.opened) refused tag \(seal.badTag + seal.malformed)"
+                s += " replayed \(seal.replayed) out-of-time \(seal.outOfTime)"
+            }
             if injectors[i].settings.isActive {
                 s += " faults dropped \(c.dropped) duplicated \(c.duplicated) reordered \(c.reordered) corrupted \(c.corrupted) delayed \(c.delayed)"
             }

@@ -10,6 +10,7 @@
 // above recovers from, just as it recovers from loss on a real wire).
 
 import FLIP
+import SegmentSeal
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,6 +32,12 @@ public protocol Link: AnyObject {
     func close()
     /// Frames that could not be sent or received (socket errors).
     var errors: Int { get }
+    /// A keyed link's seal counters; nil for a link without a key.
+    var sealStatistics: SealStatistics? { get }
+}
+
+extension Link {
+    public var sealStatistics: SealStatistics? { nil }
 }
 
 /// Why a link could not be opened.

@@ -16,9 +16,11 @@
 // security (the SECURITY flag) may cross it; what crosses an untrusted one
 // is marked UNSAFE, and an Amoeba node will not route secure traffic to us
 // over it. An Amoeba Ethernet is trusted unless configured otherwise, so a
-// pcap: link is too. A udp: or mcast: link is not by default: any program
-// on the machine can send to its socket (and, unkeyed, join the group), so
-// it cannot vouch for a frame's source; say trusted=yes for one that can.
+// pcap: link is too. An unkeyed udp: or mcast: link is not by default: any
+// program on the machine can send to its socket (and join the group), so
+// it cannot vouch for a frame's source. A keyed one is: only holders of the
+// key can seal a datagram that opens (SegmentSeal), so its frames are as
+// believable as a private Ethernet's. trusted= overrides either default.
 
 public struct LinkSpec: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
@@ -35,11 +37,11 @@ public struct LinkSpec: Hashable, Sendable {
     /// machine), and the datagrams' TTL (0: never leave the host).
     public var multicastInterface: String?
     public var multicastTTL: UInt8 = 1
-    /// udp and mcast only: the file holding the segment's key; datagrams
-    /// without its tag are dropped.
+    /// udp and mcast only: the file holding the segment's key; every
+    /// datagram is sealed with it, and what does not open is dropped.
     public var keyPath: String?
-    /// A trusted FLIP network (see above): pcap: by default, udp: and
-    /// mcast: only when told.
+    /// A trusted FLIP network (see above): pcap: and keyed links by
+    /// default, unkeyed udp: and mcast: only when told.
     public var trusted: Bool
     public var text: String
 
@@ -69,6 +71,7 @@ public struct LinkSpec: Hashable, Sendable {
             throw .init(text, "unknown link type \(fields[0]) (use udp:, mcast: or pcap:)")
         }
         if case .pcap = kind { trusted = true } else { trusted = false }
+        var trustGiven = false
         for option in pieces.dropFirst() {
             let kv = option.split(separator: "=", maxSplits: 1).map(String.init)
             guard kv.count == 2 else { throw .init(text, "option \(option) is not NAME=VALUE") }
@@ -97,6 +100,7 @@ public struct LinkSpec: Hashable, Sendable {
                 case "no": trusted = false
                 default: throw .init(text, "trusted= is yes or no")
                 }
+                trustGiven = true
                 continue
             }
             if key == "ttl" {
@@ -126,6 +130,7 @@ public struct LinkSpec: Hashable, Sendable {
             default: throw .init(text, "unknown option \(key)")
             }
         }
+        if keyPath != nil && !trustGiven { trusted = true }
     }
 }
 

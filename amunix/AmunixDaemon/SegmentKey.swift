@@ -1,41 +1,33 @@
 // Access control for an Ethernet-in-UDP segment without root (issue 10,
 // item 6): a secret key shared by the daemons of one segment, kept in a
-// file of mode 0600. Each datagram carries, after its frame, the first 16
-// bytes of HMAC-SHA-256(key, frame); a datagram without the right tag is
-// dropped before the node sees it. So a local user who can join the
-// multicast group but cannot read the key file can neither write to the
-// segment nor pose as a host on it.
-//
-// Frames still travel in clear (a reader of the segment sees capabilities
-// as on an Amoeba Ethernet), and a recorded datagram can be replayed; the
-// at-most-once ledger refuses a replayed request. Kernel nodes in QEMU
-// have no key: a keyed segment is for amunixd hosts only.
+// file of mode 0600. Every datagram is sealed with it (Sources/SegmentSeal:
+// enciphered, authenticated and numbered), so a local user who can join the
+// multicast group but cannot read the key file can neither read a frame nor
+// write one, nor replay one it recorded. Kernel nodes in QEMU have no key
+// yet: a keyed segment is for amunixd hosts only.
 //
 // The link option `key=PATH` names the file; the first daemon to find it
 // missing makes it from the system CSPRNG (created exclusively, so daemons
 // starting together agree on one key).
 
 import Amunix
+import SegmentSeal
 #if canImport(Glibc)
 import Glibc
 #endif
 
 struct SegmentKey: Sendable {
-    static let tagSize = 16
-    private let hmac: HMACSHA256
+    /// The file's 32 bytes.
+    let bytes: [UInt8]
 
-    init(bytes: [UInt8]) { hmac = HMACSHA256(key: bytes) }
+    init(bytes: [UInt8]) { self.bytes = bytes }
 
-    func tag(_ frame: [UInt8]) -> [UInt8] { Array(hmac.mac(frame).prefix(SegmentKey.tagSize)) }
-
-    /// The frame of a datagram whose tag is right, nil otherwise.
-    func open(_ datagram: [UInt8]) -> [UInt8]? {
-        guard datagram.count > SegmentKey.tagSize else { return nil }
-        let frame = Array(datagram.prefix(datagram.count - SegmentKey.tagSize))
-        let expected = tag(frame)
-        var diff: UInt8 = 0
-        for (i, b) in datagram.suffix(SegmentKey.tagSize).enumerated() { diff |= b ^ expected[i] }
-        return diff == 0 ? frame : nil
+    /// The seal of one link: its sender id drawn from the CSPRNG (never
+    /// from a --seed generator: a repeated id and counter would repeat a
+    /// nonce), its counter and replay table starting at `now`.
+    func makeSeal(now: UInt64) -> SegmentSeal {
+        var g = SystemRandomNumberGenerator()
+        return SegmentSeal(segmentKey: bytes, senderID: UInt32.random(in: .min ... .max, using: &g), now: now)
     }
 
     /// The key in `path` (64 hex digits), made first if there is none.

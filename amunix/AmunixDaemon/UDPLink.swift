@@ -7,8 +7,13 @@
 //   mcast:GROUP:PORT                     a shared segment, like
 //       `-netdev socket,mcast=GROUP:PORT`: every member hears every frame,
 //       its own included (so our own frames are filtered out by MAC).
+//
+// With a key (`key=FILE`) every datagram is sealed (SegmentSeal): the frame
+// enciphered and authenticated, 29 bytes added; what does not open, or was
+// taken before, is dropped and counted before the node sees it.
 
 import FLIP
+import SegmentSeal
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,16 +28,18 @@ public final class UDPLink: Link {
     private let filtersOwnFrames: Bool
     private let outgoing = FrameBatch()
     private let incoming = FrameBatch()
-    /// The segment's key: every datagram is tagged, and checked on arrival.
-    private let key: SegmentKey?
-    /// Datagrams dropped for a missing or wrong tag.
-    public private(set) var refused = 0
+    /// The segment's seal: every datagram is sealed, and opened on arrival.
+    private var seal: SegmentSeal?
+    /// What the seal has done (nil on an unkeyed link).
+    public var sealStatistics: SealStatistics? { seal?.statistics }
+    /// Datagrams dropped because they did not open or were replays.
+    public var refused: Int { seal?.statistics.refused ?? 0 }
 
     /// A point-to-point wire from `localPort` to `remoteHost:remotePort`.
     public init(name: String, localPort: UInt16, remoteHost: String, remotePort: UInt16,
                 mac: EthernetAddress, keyPath: String? = nil) throws(LinkError) {
         self.name = name
-        self.key = try keyPath.map { (p: String) throws(LinkError) in try SegmentKey.load(path: p) }
+        self.seal = try keyPath.map { (p: String) throws(LinkError) in try SegmentKey.load(path: p).makeSeal(now: SealClock.microseconds) }
         self.mac = mac
         self.remote = try UDPLink.resolve(remoteHost, remotePort)
         filtersOwnFrames = false
@@ -66,7 +73,7 @@ public final class UDPLink: Link {
     public init(name: String, group: String, port: UInt16, interface: String?, ttl: UInt8,
                 mac: EthernetAddress, keyPath: String? = nil) throws(LinkError) {
         self.name = name
-        self.key = try keyPath.map { (p: String) throws(LinkError) in try SegmentKey.load(path: p) }
+        self.seal = try keyPath.map { (p: String) throws(LinkError) in try SegmentKey.load(path: p).makeSeal(now: SealClock.microseconds) }
         self.mac = mac
         self.remote = try UDPLink.resolve(group, port)
         filtersOwnFrames = true
@@ -112,7 +119,7 @@ public final class UDPLink: Link {
 
     public func send(_ frame: [UInt8]) {
         if outgoing.isFull { flush() }
-        let datagram = key.map { frame + $0.tag(frame) } ?? frame
+        let datagram = seal == nil ? frame : seal!.seal(frame, now: SealClock.microseconds)
         if !outgoing.append(datagram) { errors += 1 }
     }
 
@@ -125,14 +132,16 @@ public final class UDPLink: Link {
 
     public func receiveAll(_ handler: ([UInt8]) -> Void) {
         while true {
+            let now = seal == nil ? 0 : SealClock.microseconds
             let n = incoming.receive(on: fd) { datagram in
-                var frame = Array(datagram)
-                if let key {
-                    guard let opened = key.open(frame) else {
-                        refused += 1
-                        return
-                    }
-                    frame = opened
+                let frame: [UInt8]
+                if seal != nil {
+                    // Our own datagram looped back by the group: not worth
+                    // opening, it would be dropped below.
+                    if filtersOwnFrames && SegmentSeal.sender(of: datagram) == seal!.senderID { return }
+                    do throws(SealRefusal) { frame = try seal!.open(datagram, now: now) } catch { return }
+                } else {
+                    frame = Array(datagram)
                 }
                 if filtersOwnFrames && isOwnFrame(frame, mac: mac) { return }
                 handler(frame)

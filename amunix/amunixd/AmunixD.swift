@@ -28,12 +28,16 @@ struct AmunixD: AsyncParsableCommand {
         Options after commas: weight=N (hop weight, default 3), trusted=yes|no, and a
         seeded fault injector on frames sent: drop=P,dup=P,reorder=P,corrupt=P,delay=P,
         maxdelay=MS,seed=N. mcast: takes local=ADDR and ttl=N; udp: and mcast: take
-        key=FILE (a private segment).
+        key=FILE (a private segment: every datagram enciphered, authenticated and
+        numbered with ChaCha20-Poly1305 under the key in FILE, made 0600 if missing;
+        what does not open, or arrives twice, is dropped). Hosts on a keyed segment
+        need clocks within 30 s of each other.
         Trust: frames from a trusted network are believed about their source, and
         security-sensitive traffic (FLIP's SECURITY flag) is refused over an untrusted
         one; what crosses an untrusted network is marked UNSAFE. pcap: links are
-        trusted by default, as an Amoeba Ethernet is; udp: and mcast: links are not
-        (any program on the machine can send to them) unless given trusted=yes.
+        trusted by default, as an Amoeba Ethernet is, and so are keyed udp: and mcast:
+        links (only key holders can write to them); unkeyed udp: and mcast: links are
+        not (any program on the machine can send to them). trusted=yes|no overrides.
         Example: amunixd --link udp:7001:127.0.0.1:7002 --socket /tmp/a/amunixd.sock
         """)
 

@@ -12,6 +12,9 @@
 //   rpc_bench core --size S --count N
 //       no daemon: the FLIP and RPC machines of two hosts wired together in
 //       memory; prints their CPU time per transaction (Core.swift).
+//   rpc_bench seal --size S --count N
+//       no daemon: seals and opens N frames of S bytes as a keyed link
+//       does; prints the CPU time per frame (Seal.swift).
 //
 // Exit status 0 only when every reply was right.
 
@@ -25,7 +28,7 @@ struct RPCBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rpc_bench",
         abstract: "Echo server and load generator over amunixd.",
-        subcommands: [Serve.self, Load.self, Stats.self, Core.self])
+        subcommands: [Serve.self, Load.self, Stats.self, Core.self, Seal.self])
 }
 
 enum BenchCommand {

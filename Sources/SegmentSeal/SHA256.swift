@@ -1,9 +1,10 @@
-// SHA-256 and HMAC-SHA-256 (FIPS 180-4, RFC 2104), for authenticating the
-// datagrams of a keyed segment (SegmentKey.swift). Written out here: the
-// daemon links no crypto library, and these two are short and checked
-// against the standard test vectors.
+// SHA-256 and HMAC-SHA-256 (FIPS 180-4, RFC 2104): a keyed segment's
+// sealing key is derived from its key file with them (SegmentSeal.swift).
+// Written out here for the reason ChaCha20.swift gives (a kernel node is
+// Embedded Swift and links no crypto library); checked against the
+// standard test vectors.
 
-struct SHA256 {
+public struct SHA256 {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -21,9 +22,9 @@ struct SHA256 {
     private var length: UInt64 = 0
     private var w = [UInt32](repeating: 0, count: 64)
 
-    init() { block.reserveCapacity(64) }
+    public init() { block.reserveCapacity(64) }
 
-    mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+    public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         for b in bytes {
             block.append(b)
             if block.count == 64 {
@@ -34,7 +35,7 @@ struct SHA256 {
         length &+= UInt64(bytes.count)
     }
 
-    mutating func finish() -> [UInt8] {
+    public mutating func finish() -> [UInt8] {
         let bits = length &* 8
         var pad: [UInt8] = [0x80]
         let fill = (block.count + 1) % 64 <= 56 ? 56 - (block.count + 1) % 64 : 120 - (block.count + 1) % 64
@@ -74,7 +75,7 @@ struct SHA256 {
 
     private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
-    static func hash<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
+    public static func hash<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
         var s = SHA256()
         s.update(bytes)
         return s.finish()
@@ -82,18 +83,18 @@ struct SHA256 {
 }
 
 /// HMAC-SHA-256 with one key: the padded key halves are computed once.
-struct HMACSHA256 {
+public struct HMACSHA256 {
     private let inner: [UInt8]
     private let outer: [UInt8]
 
-    init(key: [UInt8]) {
+    public init(key: [UInt8]) {
         var k = key.count > 64 ? SHA256.hash(key) : key
         k += [UInt8](repeating: 0, count: 64 - k.count)
         inner = k.map { $0 ^ 0x36 }
         outer = k.map { $0 ^ 0x5c }
     }
 
-    func mac<C: Collection>(_ message: C) -> [UInt8] where C.Element == UInt8 {
+    public func mac<C: Collection>(_ message: C) -> [UInt8] where C.Element == UInt8 {
         var i = SHA256()
         i.update(inner)
         i.update(message)
