@@ -181,14 +181,15 @@ import AmoebaCore
                   on: i, now: t)
         let locates = drain(b).locates
         #expect(locates.count == 1)
+        guard let probe = locates.first else { return }
         _ = b.unicast([1], from: e, to: peer, now: t)
         // A stranger guessing the id does not settle it.
         b.receive(frame: frame(.hereIs, from: strangerMAC(3), source: me, destination: peer, act: 0, max: 3,
-                               messageID: locates[0].messageID &+ 1000,
+                               messageID: probe.messageID &+ 1000,
                                data: HereIsTrailer(count: 1, trustedCount: 1).encoded(), to: myMAC),
                   on: i, now: t + .milliseconds(1))
         #expect(drain(b).data.isEmpty)
-        b.receive(frame: hereIs(answering: locates[0], from: moved), on: i, now: t + .milliseconds(2))
+        b.receive(frame: hereIs(answering: probe, from: moved), on: i, now: t + .milliseconds(2))
         #expect(drain(b).data == [moved])
         #expect(b.statistics.locateRounds - rounds == 1)
         _ = b.unicast([2], from: e, to: peer, now: t + .milliseconds(3))
@@ -204,14 +205,15 @@ import AmoebaCore
         _ = b.unicast([1], from: e, to: peer, now: t)
         let locates = drain(b).locates
         #expect(locates.count == 1)
+        guard let locate = locates.first else { return }
         b.receive(frame: frame(.hereIs, from: strangerMAC(4), source: me, destination: peer, act: 0, max: 3,
-                               messageID: locates[0].messageID &- 1,
+                               messageID: locate.messageID &- 1,
                                data: HereIsTrailer(count: 1, trustedCount: 1).encoded(), to: myMAC),
                   on: i, now: t + .milliseconds(1))
         b.receive(frame: frame(.unidata, from: strangerMAC(5), source: peer, destination: me, act: 0, max: 3, to: myMAC),
                   on: i, now: t + .milliseconds(1))
         #expect(drain(b).data.isEmpty)
-        b.receive(frame: hereIs(answering: locates[0], from: peerMAC), on: i, now: t + .milliseconds(2))
+        b.receive(frame: hereIs(answering: locate, from: peerMAC), on: i, now: t + .milliseconds(2))
         #expect(drain(b).data == [peerMAC])
         #expect(b.routes.best(peer, budget: 25, now: t + .milliseconds(2))?.location == peerMAC)
     }
@@ -231,7 +233,8 @@ import AmoebaCore
         let out = drain(b)
         #expect(out.data.isEmpty)
         #expect(out.locates.count == 1)
-        b.receive(frame: hereIs(answering: out.locates[0], from: peerMAC), on: i, now: t + .milliseconds(1))
+        guard let locate = out.locates.first else { return }
+        b.receive(frame: hereIs(answering: locate, from: peerMAC), on: i, now: t + .milliseconds(1))
         #expect(drain(b).data == [peerMAC])
     }
 
@@ -256,6 +259,41 @@ import AmoebaCore
         _ = b.unicast([1], from: e, to: peer, now: t)
         b.tick(now: t + .seconds(1))
         #expect(drain(b).data == [peerMAC])
+    }
+
+    /// A gateway cannot check the id of a HEREIS it relays: it takes one
+    /// as proof only when it relayed the LOCATE it answers and the answer
+    /// comes in on another interface.
+    @Test func aGatewayTakesARelayedHereIsAsProofOnlyForALocateItRelayed() {
+        let b = FLIPBox()
+        let near = b.addInterface(mac: myMAC)
+        let farMAC = EthernetAddress(bytes: [2, 0, 0, 0, 1, 1])!
+        let far = b.addInterface(mac: farMAC)
+        _ = b.register(privateAddress: FLIPAddress(hex: "0102030405060700")!)
+        let client = FLIPAddress(hex: "6161616161616100")!
+        let clientMAC = EthernetAddress(bytes: [2, 0, 0, 0, 0, 3])!
+        var t = Instant(microseconds: 1_000_000)
+        // The gateway has heard the peer on the far side.
+        b.receive(frame: frame(.unidata, from: peerMAC, source: peer, destination: client, act: 3, max: 25,
+                               to: farMAC), on: far, now: t)
+        let trailer = HereIsTrailer(count: 1, trustedCount: 1).encoded()
+        // A HEREIS for the client's locate that the gateway never relayed.
+        b.receive(frame: frame(.hereIs, from: strangerMAC(1), source: client, destination: peer, act: 0, max: 3,
+                               messageID: 4242, data: trailer, to: farMAC), on: far, now: t)
+        // The same id echoed on the side the LOCATE came from.
+        b.receive(frame: frame(.locate, from: clientMAC, source: client, destination: peer, act: 3, max: 10,
+                               messageID: 4343, data: []), on: near, now: t)
+        b.receive(frame: frame(.hereIs, from: strangerMAC(2), source: client, destination: peer, act: 0, max: 3,
+                               messageID: 4343, data: trailer, to: myMAC), on: near, now: t)
+        _ = b.takeEvents()
+        #expect(b.routes.best(peer, budget: 25, now: t)?.location == peerMAC)
+        // The peer, moved behind a new MAC, answers the LOCATE it relayed.
+        t = t + .milliseconds(1)
+        let moved = strangerMAC(3)
+        b.receive(frame: frame(.hereIs, from: moved, source: client, destination: peer, act: 0, max: 3,
+                               messageID: 4343, data: trailer, to: farMAC), on: far, now: t)
+        _ = b.takeEvents()
+        #expect(b.routes.best(peer, budget: 25, now: t)?.location == moved)
     }
 
     /// 25,000 frames from as many MACs, all claiming the peer's address:
