@@ -31,6 +31,9 @@ public final class FLIPBox {
     var reassembler: Reassembler
     var flow: FlowControl
     var locator = Locator()
+    /// Ids of our LOCATEs, which a HEREIS must echo (RouteChallenge.swift).
+    var locateIDs = LocateIdentifiers(seed: 0)
+    var relayedLocates = RelayedLocates()
     var events: [FLIPEvent] = []
     var spareOutgoing: [OutgoingFrame] = []
     var nextMessageID: UInt32 = 1
@@ -176,9 +179,16 @@ public final class FLIPBox {
             return id
         }
         let waiting = WaitingMessage(endpoint: from, source: source, messageID: id, message: message, secure: secure)
-        if !locator.pending.isEmpty, locator.pending[destination] != nil {
-            locator.pending[destination]!.waiting.append(waiting)
-        } else if let route = routes.best(destination, budget: configuration.maxHops, trustedOnly: secure, now: now) {
+        if !locator.pending.isEmpty, let p = locator.pending[destination] {
+            guard p.isProbe, p.giveUp <= now else {
+                locator.pending[destination]!.waiting.append(waiting)
+                return id
+            }
+            // A probe past its time that no tick has ended yet.
+            _ = locator.finish(destination)
+            release(p)
+        }
+        if let route = routes.best(destination, budget: configuration.maxHops, trustedOnly: secure, now: now) {
             transmit(waiting, to: destination, via: route)
         } else if secure, !routes.live(destination, now: now).isEmpty {
             events.append(.undeliverable(endpoint: from, destination: destination, messageID: id, reason: .unreachable))
@@ -271,7 +281,12 @@ public final class FLIPBox {
     }
 
     func sendLocate(_ p: inout PendingLocate) {
-        let id = allocateMessageID()
+        if p.rounds == 0 {
+            p.firstID = locateIDs.next()
+            p.started = now
+        }
+        let id = p.firstID &+ p.rounds
+        p.rounds &+= 1
         _ = broadcasts.checkAndInsert(BroadcastKey(source: p.source, messageID: id, offset: 0))
         statistics.locateRounds += 1
         var out = [OutgoingFrame]()
@@ -287,28 +302,48 @@ public final class FLIPBox {
         emit(out)
     }
 
-    /// Amoeba's FLIP_INVAL: forgets where `address` lives, here and on
-    /// every gateway, by flooding a LOCATE whose budget is one more than the
-    /// maximum. Each box it crosses drops its routes to the address, and
-    /// the address's holder answers with HEREIS, so fresh routes replace
-    /// the stale ones. For when a peer seems to have moved.
+    /// Amoeba's FLIP_INVAL: stops trusting where `address` lives, here
+    /// and on every gateway, by flooding a LOCATE whose budget is one more
+    /// than the maximum. Each box it crosses stops using its routes to the
+    /// address, and the address's holder answers with HEREIS, which proves
+    /// the fresh route here. For when a peer seems to have moved. Messages
+    /// sent meanwhile wait for the answer.
     public func invalidate(_ address: FLIPAddress, from endpoint: EndpointID, now time: Instant) {
         advance(to: time)
-        guard let source = endpoints.publicAddress(of: endpoint.rawValue), !address.isNull else { return }
-        statistics.routesInvalidated += routes.forget(address)
+        guard let source = endpoints.publicAddress(of: endpoint.rawValue), !address.isNull, !isLocal(address) else { return }
+        statistics.routesInvalidated += routes.demote(address)
         let budget = configuration.maxHops == UInt16.max ? UInt16.max : configuration.maxHops + 1
-        var p = PendingLocate(destination: address, source: source, hops: budget,
-                              interval: configuration.locateInterval, nextRound: now, giveUp: now,
-                              secure: false, waiting: [])
-        sendLocate(&p)
+        if var p = locator.pending[address] {
+            let hops = p.hops
+            p.hops = budget
+            sendLocate(&p)
+            p.hops = hops
+            locator.pending[address] = p
+        } else {
+            var p = PendingLocate(destination: address, source: source, hops: budget,
+                                  interval: configuration.locateInterval, nextRound: now + configuration.locateInterval,
+                                  giveUp: now + configuration.routeProbeTimeout, secure: false, waiting: [])
+            p.isProbe = true
+            sendLocate(&p)
+            p.hops = configuration.maxHops
+            locator.start(p)
+        }
     }
 
-    /// A route to `destination` may now exist: send what waits for it.
-    func routeBecameKnown(_ destination: FLIPAddress) {
-        guard let p = locator.pending[destination] else { return }
+    /// A route to `destination` may now exist: send what waits for it. A
+    /// probe ends only on a proof (`proven`) or when it gives up.
+    func routeBecameKnown(_ destination: FLIPAddress, proven: Bool = false) {
+        guard let p = locator.pending[destination], proven || !p.isProbe else { return }
         let route = routes.best(destination, budget: configuration.maxHops, trustedOnly: p.secure, now: now)
-        guard route != nil else { return }
+        guard route != nil || p.isProbe else { return }
         _ = locator.finish(destination)
+        release(p)
+    }
+
+    /// Sends what waited on a finished locate by the best route, or
+    /// reports it undeliverable.
+    func release(_ p: PendingLocate) {
+        let destination = p.destination
         for m in p.waiting {
             if let r = routes.best(destination, budget: configuration.maxHops, trustedOnly: m.secure, now: now) {
                 transmit(m, to: destination, via: r)
@@ -331,8 +366,14 @@ public final class FLIPBox {
         advance(to: time)
         for destination in locator.order {
             guard var p = locator.pending[destination] else { continue }
-            if routes.best(destination, budget: configuration.maxHops, trustedOnly: p.secure, now: now) != nil {
+            if !p.isProbe, routes.best(destination, budget: configuration.maxHops, trustedOnly: p.secure, now: now) != nil {
                 routeBecameKnown(destination)
+                continue
+            }
+            if p.isProbe, p.giveUp <= now {
+                // Nobody proved a new place: what waited goes the old way.
+                _ = locator.finish(destination)
+                release(p)
                 continue
             }
             if p.giveUp <= now {
