@@ -188,8 +188,8 @@ public final class FLIPBox {
             _ = locator.finish(destination)
             release(p)
         }
-        if let route = routes.best(destination, budget: configuration.maxHops, trustedOnly: secure, now: now) {
-            transmit(waiting, to: destination, via: route)
+        if let route = routes.useBest(destination, budget: configuration.maxHops, trustedOnly: secure, now: now) {
+            transmit(waiting, to: destination, via: route, touched: true)
         } else if secure, !routes.live(destination, now: now).isEmpty {
             events.append(.undeliverable(endpoint: from, destination: destination, messageID: id, reason: .unreachable))
         } else {
@@ -199,7 +199,8 @@ public final class FLIPBox {
     }
 
     /// Fragments a message and sends it along `route`.
-    func transmit(_ m: WaitingMessage, to destination: FLIPAddress, via route: Route) {
+    /// `touched`: the caller marked the route's use already (`useBest`).
+    func transmit(_ m: WaitingMessage, to destination: FLIPAddress, via route: Route, touched: Bool = false) {
         let weight = interfaces[route.interface].weight
         var flags: FLIPFlags = m.secure ? [.security] : []
         if !interfaces[route.interface].trusted { flags.insert(.unsafe) }
@@ -212,7 +213,7 @@ public final class FLIPBox {
             flow.send(h, data: chunk, to: PeerKey(interface: route.interface, location: route.location),
                       from: interfaces[route.interface].mac, now: now, statistics: &statistics, out: &out)
         }
-        routes.touch(destination, interface: route.interface, location: route.location, now: now)
+        if !touched { routes.touch(destination, interface: route.interface, location: route.location, now: now) }
         emit(reusing: &out)
     }
 
@@ -333,7 +334,7 @@ public final class FLIPBox {
     /// A route to `destination` may now exist: send what waits for it. A
     /// probe ends only on a proof (`proven`) or when it gives up.
     func routeBecameKnown(_ destination: FLIPAddress, proven: Bool = false) {
-        guard let p = locator.pending[destination], proven || !p.isProbe else { return }
+        guard !locator.pending.isEmpty, let p = locator.pending[destination], proven || !p.isProbe else { return }
         let route = routes.best(destination, budget: configuration.maxHops, trustedOnly: p.secure, now: now)
         guard route != nil || p.isProbe else { return }
         _ = locator.finish(destination)

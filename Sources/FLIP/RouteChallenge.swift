@@ -111,7 +111,7 @@ extension FLIPBox {
     /// Asks `address` where it lives, if a probe is allowed now: from our
     /// first endpoint's address, as far as the route we use reaches.
     func probe(_ address: FLIPAddress) {
-        guard let source = endpointAddresses.first, let incumbent = routes.incumbent(address, now: now),
+        guard let source = endpoints.addresses.first, let incumbent = routes.incumbent(address, now: now),
               locator.mayProbe(address, now: now, interval: configuration.routeProbeInterval,
                                atOnce: configuration.maxRouteProbes) else { return }
         let firstHops = interfaces.map { $0.weight }.min() ?? 1

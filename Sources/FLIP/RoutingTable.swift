@@ -131,25 +131,44 @@ struct RoutingTable {
     mutating func learn(_ address: FLIPAddress, interface: Int, location: EthernetAddress,
                         hops: UInt16, trusted: Bool, now: Instant, replace: Bool = false) -> ClaimOutcome {
         guard !address.isNull else { return .none }
-        if routes[address] == nil { makeRoom(now: now) }
-        // Every arriving frame refreshes its sender's route, so the list is
-        // changed in place in the table, never copied out and back.
-        let lifetime = self.lifetime
-        routes[address, default: []].removeAll { now - $0.lastUsed > lifetime }
-        if let i = routes[address]!.firstIndex(where: { $0.interface == interface && $0.location == location }) {
-            routes[address]![i].hops = replace ? hops : min(routes[address]![i].hops, hops)
-            routes[address]![i].trusted = trusted
-            routes[address]![i].lastUsed = now
-            routes[address]![i].lastHeard = now
+        // Every arriving frame refreshes its sender's route: the key is
+        // hashed once and the list changed in place, never copied out and
+        // back (three or more hashes a frame, on the 32-bit kernel a sizeable
+        // share of a transaction).
+        let k: Dictionary<FLIPAddress, [Route]>.Index
+        if let found = routes.index(forKey: address) {
+            k = found
+        } else {
+            makeRoom(now: now)
+            routes[address] = []
+            k = routes.index(forKey: address)!
+        }
+        return RoutingTable.claim(&routes.values[k], interface: interface, location: location, hops: hops,
+                                  trusted: trusted, now: now, replace: replace, lifetime: lifetime,
+                                  maxRoutes: maxRoutesPerAddress)
+    }
+
+    /// `learn` on one address's list.
+    private static func claim(_ list: inout [Route], interface: Int, location: EthernetAddress, hops: UInt16,
+                              trusted: Bool, now: Instant, replace: Bool, lifetime: Interval,
+                              maxRoutes: Int) -> ClaimOutcome {
+        if list.contains(where: { now - $0.lastUsed > lifetime }) {
+            list.removeAll { now - $0.lastUsed > lifetime }
+        }
+        if let i = list.firstIndex(where: { $0.interface == interface && $0.location == location }) {
+            list[i].hops = replace ? hops : min(list[i].hops, hops)
+            list[i].trusted = trusted
+            list[i].lastUsed = now
+            list[i].lastHeard = now
             return .refreshed
         }
-        let first = routes[address]!.isEmpty
-        if !first, routes[address]!.count >= maxRoutesPerAddress, !dropOneRoute(of: address, below: .heard) {
-            return .ignored
+        let first = list.isEmpty
+        if !first, list.count >= maxRoutes {
+            guard let v = victim(in: list, below: .heard) else { return .ignored }
+            list.remove(at: v)
         }
-        routes[address]!.append(Route(interface: interface, location: location, hops: hops, trusted: trusted,
-                                      lastUsed: now, lastHeard: now, since: now,
-                                      standing: first ? .heard : .candidate))
+        list.append(Route(interface: interface, location: location, hops: hops, trusted: trusted,
+                          lastUsed: now, lastHeard: now, since: now, standing: first ? .heard : .candidate))
         return first ? .firstHeard : .candidate
     }
 
@@ -206,14 +225,6 @@ struct RoutingTable {
             }
         }
         return pick
-    }
-
-    /// Drops the least recently heard route below `bound`, candidates
-    /// first; false when every route stands at or above it.
-    private mutating func dropOneRoute(of address: FLIPAddress, below bound: RouteStanding) -> Bool {
-        guard let list = routes[address], let v = RoutingTable.victim(in: list, below: bound) else { return false }
-        routes[address]!.remove(at: v)
-        return true
     }
 
     /// Whether `address` has a route we would send by.
@@ -288,26 +299,45 @@ struct RoutingTable {
     /// else the shortest.
     func best(_ address: FLIPAddress, budget: UInt16, excluding: Int? = nil,
               trustedOnly: Bool = false, now: Instant) -> Route? {
-        var best: Route?
+        guard let list = routes[address],
+              let i = bestIndex(in: list, budget: budget, excluding: excluding, trustedOnly: trustedOnly, now: now)
+        else { return nil }
+        return list[i]
+    }
+
+    /// `best`, for a send by it now: its use is marked in the same look-up
+    /// (what `touch` does after a send, without hashing the address again).
+    mutating func useBest(_ address: FLIPAddress, budget: UInt16, trustedOnly: Bool, now: Instant) -> Route? {
+        guard let k = routes.index(forKey: address),
+              let i = bestIndex(in: routes.values[k], budget: budget, excluding: nil, trustedOnly: trustedOnly, now: now)
+        else { return nil }
+        routes.values[k][i].lastUsed = now
+        return routes.values[k][i]
+    }
+
+    private func bestIndex(in list: [Route], budget: UInt16, excluding: Int?, trustedOnly: Bool,
+                           now: Instant) -> Int? {
+        var best: Int?
         var bestAnswers = false
-        for r in routes[address] ?? [] {
+        for (i, r) in list.enumerated() {
             if !r.isUsable { continue }
             if now - r.lastUsed > lifetime { continue }
             if let excluding, r.interface == excluding { continue }
             if trustedOnly && !r.trusted { continue }
             if r.hops > budget { continue }
             let answers = answering(r, now: now)
-            guard let b = best else {
-                best = r
+            guard let bi = best else {
+                best = i
                 bestAnswers = answers
                 continue
             }
+            let b = list[bi]
             if r.standing != b.standing {
-                if r.standing > b.standing { best = r; bestAnswers = answers }
+                if r.standing > b.standing { best = i; bestAnswers = answers }
             } else if answers != bestAnswers {
-                if answers { best = r; bestAnswers = true }
+                if answers { best = i; bestAnswers = true }
             } else if answers ? (r.since < b.since || (r.since == b.since && r.hops < b.hops)) : r.hops < b.hops {
-                best = r
+                best = i
             }
         }
         return best
@@ -320,10 +350,10 @@ struct RoutingTable {
 
     /// Marks use of a route, so it stays alive while traffic flows.
     mutating func touch(_ address: FLIPAddress, interface: Int, location: EthernetAddress, now: Instant) {
-        guard var list = routes[address],
-              let i = list.firstIndex(where: { $0.interface == interface && $0.location == location }) else { return }
-        list[i].lastUsed = now
-        routes[address] = list
+        guard let k = routes.index(forKey: address),
+              let i = routes.values[k].firstIndex(where: { $0.interface == interface && $0.location == location })
+        else { return }
+        routes.values[k][i].lastUsed = now  // in place: one hash, no copy of the list
     }
 
     /// Drops every expired route; a sweep of the whole table, so at most
