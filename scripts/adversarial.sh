@@ -19,7 +19,8 @@
 #   4. 1,030 first halves of two-frame messages from random MACs (the
 #      flow-control table)
 #   5. a LOCATE from b's address and a HEREIS for it every 200 ms for 6 s
-#      while b calls a (routes)
+#      while b calls a (routes); then the same for 35 s while b is silent
+#      (longer than the 30 s answer window), and b's next call must work
 #   6. 6,000 LOCATEs from new sources on a full routing table (cost)
 #   7. b restarts (a new kid): its first call works
 #   8. 100 local programs each send 900 KB of a 1 MB frame and stall: a
@@ -199,6 +200,13 @@ done
 wait "$spoofer"
 ((fails == 0 && calls > 5)) && ok "5. spoofed LOCATE and HEREIS for b every 200 ms: $calls calls, none failed" \
   || bad "5. spoofed routes: $fails of $calls calls failed"
+$FORGE spoof-routes "$b_client" 35 >/dev/null
+t0=$(date +%s%N)
+if tool b std_info --timeout 3 "$W/a/sys.cap" >/dev/null 2>&1; then
+  ok "5. b silent for 35 s while a stranger claims its address: b's next call works ($(( ($(date +%s%N) - t0) / 1000000 )) ms)"
+else
+  bad "5. b silent for 35 s while a stranger claims its address: b's next call failed"
+fi
 
 measured "LOCATE flood" $FORGE locate-flood 6000
 serves "6. 6,000 LOCATEs from new sources: a still serves b" 5

@@ -75,13 +75,37 @@ public struct BufferReader: Sendable {
     }
 
     public mutating func readUInt32(_ order: ByteOrder = .little) throws(MarshalError) -> UInt32 {
-        let i = try claim(4)
-        var v: UInt32 = 0
-        for k in 0..<4 {
-            let byte = UInt32(bytes[i + (order == .little ? 3 - k : k)])
-            v = v << 8 | byte
+        let v = UInt32(truncatingIfNeeded: try readLittleEndianBits(4))
+        return order == .little ? v : v.byteSwapped
+    }
+
+    /// The next `n` bytes (at most eight) as one little-endian integer,
+    /// byte 0 lowest. Ports, addresses and private parts are read this way:
+    /// a fixed-width field becomes a word with no array in between.
+    public mutating func readLittleEndianBits(_ n: Int) throws(MarshalError) -> UInt64 {
+        guard n <= 8 else { throw .invalidValue }
+        let i = try claim(n)
+        #if _pointerBitWidth(_64)
+        // One word load when a whole word lies in the array.
+        if bytes.count - i >= 8 {
+            let word = bytes.withUnsafeBytes {
+                UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            }
+            return n == 8 ? word : word & (1 << UInt64(8 * n) &- 1)
         }
-        return v
+        #endif
+        // Two 32-bit halves: a 32-bit kernel pays dearly for 64-bit shifts.
+        var lo: UInt32 = 0, hi: UInt32 = 0
+        var k = n
+        while k > 4 {
+            k -= 1
+            hi = hi << 8 | UInt32(bytes[i + k])
+        }
+        while k > 0 {
+            k -= 1
+            lo = lo << 8 | UInt32(bytes[i + k])
+        }
+        return UInt64(hi) << 32 | UInt64(lo)
     }
 
     public mutating func readInt16(_ order: ByteOrder = .little) throws(MarshalError) -> Int16 {
@@ -116,7 +140,7 @@ public struct BufferReader: Sendable {
     }
 
     public mutating func readPort() throws(MarshalError) -> Port {
-        Port(bytes: try readBytes(Port.size))!
+        Port(littleEndianBits: try readLittleEndianBits(Port.size))
     }
 
     /// A private part, or an error having consumed nothing.
@@ -124,10 +148,9 @@ public struct BufferReader: Sendable {
         guard remaining >= PrivatePart.size else {
             throw .truncated(needed: PrivatePart.size, available: remaining)
         }
-        let object = try readBytes(3)
+        let number = UInt32(truncatingIfNeeded: try readLittleEndianBits(3))
         let rights = Rights(rawValue: try readUInt8())
         let check = try readPort()
-        let number = UInt32(object[0]) | UInt32(object[1]) << 8 | UInt32(object[2]) << 16
         return PrivatePart(object: ObjectNumber(number)!, rights: rights, check: check)
     }
 
@@ -179,10 +202,19 @@ public struct BufferWriter: Sendable {
     }
 
     public mutating func write(_ v: UInt32, _ order: ByteOrder = .little) throws(MarshalError) {
-        try ensure(4)
-        for k in 0..<4 {
-            let shift = UInt32(order == .little ? 8 * k : 8 * (3 - k))
-            bytes.append(UInt8(truncatingIfNeeded: v >> shift))
+        try write(littleEndianBits: UInt64(order == .little ? v : v.byteSwapped), count: 4)
+    }
+
+    /// The low `n` bytes (at most eight) of `v`, lowest first: the writing
+    /// twin of `BufferReader.readLittleEndianBits`.
+    public mutating func write(littleEndianBits v: UInt64, count n: Int) throws(MarshalError) {
+        guard n <= 8 else { throw .invalidValue }
+        try ensure(n)
+        var lo = UInt32(truncatingIfNeeded: v), hi = UInt32(truncatingIfNeeded: v >> 32)
+        for k in 0..<n {
+            if k == 4 { lo = hi }
+            bytes.append(UInt8(truncatingIfNeeded: lo))
+            lo >>= 8
         }
     }
 
@@ -221,7 +253,7 @@ public struct BufferWriter: Sendable {
     }
 
     public mutating func write(_ port: Port) throws(MarshalError) {
-        try write(bytes: port.bytes)
+        try write(littleEndianBits: port.littleEndianBits, count: Port.size)
     }
 
     public mutating func write(_ p: PrivatePart) throws(MarshalError) {
@@ -231,7 +263,7 @@ public struct BufferWriter: Sendable {
         bytes.append(UInt8(truncatingIfNeeded: n >> 8))
         bytes.append(UInt8(truncatingIfNeeded: n >> 16))
         bytes.append(p.rights.rawValue)
-        bytes.append(contentsOf: p.check.bytes)
+        try! write(p.check)  // room for it was ensured above
     }
 
     public mutating func write(_ cap: Capability) throws(MarshalError) {

@@ -18,6 +18,9 @@ public struct EthernetAddress: Hashable, Sendable {
 
     private init(packed: UInt64) { self.packed = packed & 0xFFFF_FFFF_FFFF }
 
+    /// The six bytes read as one little-endian integer (byte 0 lowest).
+    init(littleEndianBits bits: UInt64) { self.init(packed: bits) }
+
     public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
         guard bytes.count == EthernetAddress.size else { return nil }
         var v: UInt64 = 0

@@ -76,8 +76,10 @@ public struct EthernetFrame: Sendable {
         guard bytes.count >= headerSize + FragmentControl.size else {
             throw .truncated(available: bytes.count)
         }
-        let dst = EthernetAddress(bytes: bytes[0..<6])!
-        let src = EthernetAddress(bytes: bytes[6..<12])!
+        var r = BufferReader(bytes)
+        // The length was checked above: these reads cannot fail.
+        let dst = EthernetAddress(littleEndianBits: try! r.readLittleEndianBits(EthernetAddress.size))
+        let src = EthernetAddress(littleEndianBits: try! r.readLittleEndianBits(EthernetAddress.size))
         let type = UInt16(bytes[12]) << 8 | UInt16(bytes[13])
         guard type == etherType else { throw .notFLIP(etherType: type) }
         let control: FragmentControl

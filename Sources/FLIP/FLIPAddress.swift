@@ -24,9 +24,9 @@ public struct FLIPAddress: Hashable, Sendable {
     public static let null = FLIPAddress(packed: 0)
 
     /// Byte i lives in bits 8i..8i+7, so equality and hashing are one word.
-    private var packed: UInt64
+    @usableFromInline var packed: UInt64
 
-    private init(packed: UInt64) { self.packed = packed }
+    @inlinable init(packed: UInt64) { self.packed = packed }
 
     /// An address from exactly eight bytes; nil for any other count.
     public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
@@ -39,6 +39,13 @@ public struct FLIPAddress: Hashable, Sendable {
         }
         packed = v
     }
+
+    /// The eight bytes read as one little-endian integer (byte 0 lowest):
+    /// how the codecs move an address with no array in between.
+    @inlinable public init(littleEndianBits bits: UInt64) { self.init(packed: bits) }
+
+    /// The eight bytes as one little-endian integer (byte 0 lowest).
+    @inlinable public var littleEndianBits: UInt64 { packed }
 
     /// Sixteen hex digits, optionally with `:` between bytes.
     public init?(hex: String) {

@@ -13,7 +13,7 @@ extension FLIPBox {
     /// Drops whatever of message `messageID`, sent by `endpoint`, still
     /// waits in this box: for a locate, or for flow-control credit.
     public func cancel(messageID: UInt32, from endpoint: EndpointID) {
-        guard let source = endpoints[endpoint.rawValue]?.publicAddress else { return }
+        guard let source = endpoints.publicAddress(of: endpoint.rawValue) else { return }
         for destination in locator.order {
             locator.pending[destination]?.waiting.removeAll {
                 $0.messageID == messageID && $0.endpoint == endpoint

@@ -6,10 +6,11 @@
 //
 // - LOCATE: learn the way back to its source; answer with HEREIS if the
 //   address is ours (or if the hop budget is spent exactly here and we know
-//   a route); otherwise forget what we knew about the address and pass the
-//   LOCATE on to the other networks within its budget.
-// - HEREIS: learn the way to the located address; pass it on toward the
-//   locate's source, with our own counts, or release messages waiting here.
+//   a route); otherwise stop using what we knew about the address and pass
+//   the LOCATE on to the other networks within its budget.
+// - HEREIS: learn the way to the located address (proven if it answers our
+//   LOCATE, RouteChallenge.swift); pass it on toward the locate's source,
+//   with our own counts, or release messages waiting here.
 // - UNIDATA: learn the way back; deliver if ours, forward if we know a
 //   route within budget, else turn it around as NOTHERE (or UNTRUSTED when
 //   only untrusted routes exist and the packet asked for security).
@@ -171,16 +172,13 @@ extension FLIPBox {
                              trustedCount: UInt16(min(trusted, 0xFFFF)))
     }
 
-    func learnSource(_ h: FLIPHeader, _ a: Arrival, replaceAll: Bool) {
+    /// The frame's source claims to live where the frame came from. Amoeba
+    /// forgets every other route of a LOCATE's source first; we do not, as
+    /// the frame may be a stranger's: a new place is a candidate until the
+    /// address answers a probe from there.
+    func learnSource(_ h: FLIPHeader, _ a: Arrival) {
         guard !h.source.isNull, !isLocal(h.source) else { return }
-        if replaceAll {
-            // Routes that still answer stay: this frame may be a stranger's.
-            statistics.routesInvalidated += routes.forgetSilent(h.source, now: now)
-        }
-        if routes.learn(h.source, interface: a.interface, location: a.location, hops: max(h.actualHops, 1),
-                        trusted: !h.flags.contains(.unsafe), now: now) {
-            statistics.routesLearned += 1
-        }
+        claim(h.source, a, hops: max(h.actualHops, 1), trusted: !h.flags.contains(.unsafe))
         routeBecameKnown(h.source)
     }
 
@@ -196,7 +194,7 @@ extension FLIPBox {
             statistics.drop(.duplicateBroadcast)
             return
         }
-        learnSource(h, a, replaceAll: true)
+        learnSource(h, a)
         let ours = isLocal(h.destination) || !localMembers(of: h.destination).isEmpty
         if ours {
             var answer = h
@@ -228,14 +226,16 @@ extension FLIPBox {
             if !ours {
                 // Someone searches further than we are: do not trust what we knew.
                 // An explicit invalidation (a budget beyond the maximum,
-                // FLIP_INVAL) wipes the routes as Amoeba does: the holder
-                // answers the flood, so the cost is one locate. An ordinary
-                // wider search spares routes that still answer.
+                // FLIP_INVAL) stops every route, as Amoeba wipes them; an
+                // ordinary wider search spares routes that still answer.
+                // Either way they stay as candidates (a stranger's next
+                // claim finds them there), and our next send locates.
                 if h.maximumHops > configuration.maxHops {
-                    statistics.routesInvalidated += routes.forget(h.destination)
+                    statistics.routesInvalidated += routes.demote(h.destination)
                 } else {
-                    statistics.routesInvalidated += routes.forgetSilent(h.destination, now: now)
+                    statistics.routesInvalidated += routes.demoteSilent(h.destination, now: now)
                 }
+                relayedLocates.record(h, from: a.interface, now: now)
             }
             statistics.broadcastsForwarded += 1
             flood(h, data: data, except: a.interface, to: .broadcast)
@@ -258,13 +258,26 @@ extension FLIPBox {
             return
         }
         let trusted = trailer.trustedCount > 0 && !h.flags.contains(.unsafe)
-        if !isLocal(h.destination),
-           routes.learn(h.destination, interface: a.interface, location: a.location,
-                        hops: max(h.maximumHops - h.actualHops, 1), trusted: trusted, now: now, replace: true) {
-            statistics.routesLearned += 1
+        let ours = isLocal(h.source)
+        var proven = false
+        if !isLocal(h.destination) {
+            let hops = max(h.maximumHops - h.actualHops, 1)
+            let started = ours ? locator.answered(h)
+                : relayedLocates.answered(h, on: a.interface, now: now, window: configuration.locateTimeout)
+            if let started {
+                proven = true
+                statistics.routesProven += 1
+                if routes.prove(h.destination, interface: a.interface, location: a.location, hops: hops,
+                                trusted: trusted, now: now, locateStarted: started) {
+                    statistics.routesLearned += 1
+                }
+            } else {
+                // Not an answer to a LOCATE we know of: a claim like any other.
+                claim(h.destination, a, hops: hops, trusted: trusted, replace: true)
+            }
         }
-        if isLocal(h.source) {
-            routeBecameKnown(h.destination)
+        if ours {
+            routeBecameKnown(h.destination, proven: proven)
             return
         }
         guard let back = routes.best(h.source, budget: h.actualHops, excluding: a.interface,
@@ -278,7 +291,7 @@ extension FLIPBox {
     }
 
     func handleUnidata(_ h: FLIPHeader, data: [UInt8], _ a: Arrival) {
-        learnSource(h, a, replaceAll: false)
+        learnSource(h, a)
         let local = localEndpoints(listeningOn: h.destination)
         if !local.isEmpty {
             accept(h, data: data, for: local, multicast: false)
@@ -312,8 +325,8 @@ extension FLIPBox {
             statistics.drop(.duplicateBroadcast)
             return
         }
-        if h.offset == 0 { learnSource(h, a, replaceAll: h.destination.isNull) }
-        let members = localMembers(of: h.destination).filter { endpoints[$0.rawValue]?.publicAddress != h.source }
+        if h.offset == 0 { learnSource(h, a) }
+        let members = localMembers(of: h.destination).filter { endpoints.publicAddress(of: $0.rawValue) != h.source }
         if !members.isEmpty { accept(h, data: data, for: members, multicast: true) }
         if h.actualHops < h.maximumHops {
             statistics.multidataForwarded += 1
@@ -328,7 +341,8 @@ extension FLIPBox {
             statistics.drop(.nullAddress)
             return
         }
-        statistics.routesInvalidated += routes.forget(h.destination, interface: a.interface, location: a.location)
+        // The route stays as a candidate: the NOTHERE may be a stranger's.
+        statistics.routesInvalidated += routes.demote(h.destination, interface: a.interface, location: a.location)
         bounce(h, data: data, a, reason: .notHere)
     }
 
@@ -339,8 +353,7 @@ extension FLIPBox {
             return
         }
         // The route works, but not over trusted networks only.
-        routes.learn(h.destination, interface: a.interface, location: a.location, hops: max(h.actualHops, 1),
-                     trusted: false, now: now)
+        claim(h.destination, a, hops: max(h.actualHops, 1), trusted: false)
         bounce(h, data: data, a, reason: .unreachable)
     }
 
@@ -377,7 +390,7 @@ extension FLIPBox {
     }
 
     /// A fragment for local endpoints: reassemble, and deliver when whole.
-    func accept(_ h: FLIPHeader, data: [UInt8], for receivers: [EndpointID], multicast: Bool) {
+    func accept(_ h: FLIPHeader, data: [UInt8], for receivers: some Sequence<EndpointID>, multicast: Bool) {
         let key = ReassemblyKey(source: h.source, destination: h.destination, messageID: h.messageID,
                                 isMulticast: multicast)
         let before = reassembler.partial.count

@@ -19,32 +19,23 @@ struct Interface {
     var trusted: Bool
 }
 
-struct Endpoint {
-    var privateAddress: FLIPAddress
-    var publicAddress: FLIPAddress
-    var groups: Set<FLIPAddress> = []
-}
-
 public final class FLIPBox {
     public let configuration: FLIPConfiguration
     public internal(set) var statistics = FLIPStatistics()
 
     var interfaces: [Interface] = []
-    var endpoints: [Int: Endpoint] = [:]
-    /// The keys of `endpoints` in ascending order (ids only grow), so that
-    /// the per-frame walks over endpoints need no sort.
-    var endpointOrder: [Int] = []
-    /// The public address of each endpoint, index for index with
-    /// `endpointOrder`: every arriving packet asks whether an address is
-    /// local, and a node body holds several endpoints.
-    var endpointAddresses: [FLIPAddress] = []
+    var endpoints = EndpointTable()
     var nextEndpoint = 0
     var routes: RoutingTable
     var broadcasts: BroadcastMemory
     var reassembler: Reassembler
     var flow: FlowControl
     var locator = Locator()
+    /// Ids of our LOCATEs, which a HEREIS must echo (RouteChallenge.swift).
+    var locateIDs = LocateIdentifiers(seed: 0)
+    var relayedLocates = RelayedLocates()
     var events: [FLIPEvent] = []
+    var spareOutgoing: [OutgoingFrame] = []
     var nextMessageID: UInt32 = 1
     /// NOTHERE reports already made, so a message is reported once.
     var reported: [BroadcastKey] = []
@@ -73,31 +64,26 @@ public final class FLIPBox {
     public func register(privateAddress: FLIPAddress) -> EndpointID {
         let id = nextEndpoint
         nextEndpoint += 1
-        endpoints[id] = Endpoint(privateAddress: privateAddress, publicAddress: privateAddress.publicAddress)
-        endpointOrder.append(id)
-        endpointAddresses.append(privateAddress.publicAddress)
+        endpoints.append(Endpoint(privateAddress: privateAddress, publicAddress: privateAddress.publicAddress), id: id)
         return EndpointID(rawValue: id)
     }
 
     public func unregister(_ endpoint: EndpointID) {
-        guard endpoints.removeValue(forKey: endpoint.rawValue) != nil,
-              let k = endpointOrder.firstIndex(of: endpoint.rawValue) else { return }
-        endpointOrder.remove(at: k)
-        endpointAddresses.remove(at: k)
+        endpoints.remove(endpoint.rawValue)
     }
 
     /// The public address `endpoint` listens on.
     public func address(of endpoint: EndpointID) -> FLIPAddress? {
-        endpoints[endpoint.rawValue]?.publicAddress
+        endpoints.publicAddress(of: endpoint.rawValue)
     }
 
     /// Makes `endpoint` also receive MULTIDATA sent to `group`.
     public func join(_ endpoint: EndpointID, group: FLIPAddress) {
-        endpoints[endpoint.rawValue]?.groups.insert(group)
+        endpoints.updateGroups(of: endpoint.rawValue) { _ = $0.insert(group) }
     }
 
     public func leave(_ endpoint: EndpointID, group: FLIPAddress) {
-        endpoints[endpoint.rawValue]?.groups.remove(group)
+        endpoints.updateGroups(of: endpoint.rawValue) { _ = $0.remove(group) }
     }
 
     /// While true, this box drains arriving flow-controlled frames without
@@ -116,27 +102,22 @@ public final class FLIPBox {
     }
 
     /// Local endpoints listening on `address` (unicast), in id order.
-    func localEndpoints(listeningOn address: FLIPAddress) -> [EndpointID] {
-        guard !address.isNull else { return [] }
-        var found: [EndpointID] = []
-        for (k, a) in endpointAddresses.enumerated() where a == address {
-            found.append(EndpointID(rawValue: endpointOrder[k]))
-        }
-        return found
+    func localEndpoints(listeningOn address: FLIPAddress) -> Listeners {
+        Listeners(table: endpoints, address: address)
     }
 
     /// Local endpoints that receive MULTIDATA to `group` (everyone for the
     /// null group, a broadcast), in id order.
     func localMembers(of group: FLIPAddress) -> [EndpointID] {
         var found: [EndpointID] = []
-        for id in endpointOrder {
-            let e = endpoints[id]!
-            if group.isNull || e.groups.contains(group) || e.publicAddress == group { found.append(EndpointID(rawValue: id)) }
+        for (k, e) in endpoints.entries.enumerated()
+            where group.isNull || e.publicAddress == group || e.groups.contains(group) {
+            found.append(EndpointID(rawValue: endpoints.ids[k]))
         }
         return found
     }
 
-    func isLocal(_ address: FLIPAddress) -> Bool { !address.isNull && endpointAddresses.contains(address) }
+    func isLocal(_ address: FLIPAddress) -> Bool { !address.isNull && endpoints.contains(address: address) }
 
     /// The hop distance of the best live route to `address`, if any; for
     /// tools and tests.
@@ -182,7 +163,7 @@ public final class FLIPBox {
                         now: Instant) -> UInt32 {
         advance(to: now)
         let id = allocateMessageID()
-        guard let source = endpoints[from.rawValue]?.publicAddress else { return id }
+        guard let source = endpoints.publicAddress(of: from.rawValue) else { return id }
         statistics.messagesSent += 1
         if destination.isNull || UInt64(message.count) > UInt64(UInt32.max) {
             events.append(.undeliverable(endpoint: from, destination: destination, messageID: id, reason: .unreachable))
@@ -198,10 +179,17 @@ public final class FLIPBox {
             return id
         }
         let waiting = WaitingMessage(endpoint: from, source: source, messageID: id, message: message, secure: secure)
-        if locator.pending[destination] != nil {
-            locator.pending[destination]!.waiting.append(waiting)
-        } else if let route = routes.best(destination, budget: configuration.maxHops, trustedOnly: secure, now: now) {
-            transmit(waiting, to: destination, via: route)
+        if !locator.pending.isEmpty, let p = locator.pending[destination] {
+            guard p.isProbe, p.giveUp <= now else {
+                locator.pending[destination]!.waiting.append(waiting)
+                return id
+            }
+            // A probe past its time that no tick has ended yet.
+            _ = locator.finish(destination)
+            release(p)
+        }
+        if let route = routes.useBest(destination, budget: configuration.maxHops, trustedOnly: secure, now: now) {
+            transmit(waiting, to: destination, via: route, touched: true)
         } else if secure, !routes.live(destination, now: now).isEmpty {
             events.append(.undeliverable(endpoint: from, destination: destination, messageID: id, reason: .unreachable))
         } else {
@@ -211,12 +199,13 @@ public final class FLIPBox {
     }
 
     /// Fragments a message and sends it along `route`.
-    func transmit(_ m: WaitingMessage, to destination: FLIPAddress, via route: Route) {
+    /// `touched`: the caller marked the route's use already (`useBest`).
+    func transmit(_ m: WaitingMessage, to destination: FLIPAddress, via route: Route, touched: Bool = false) {
         let weight = interfaces[route.interface].weight
         var flags: FLIPFlags = m.secure ? [.security] : []
         if !interfaces[route.interface].trusted { flags.insert(.unsafe) }
         let maxHops = max(route.hops, weight)
-        var out = [OutgoingFrame]()
+        var out = takeOutgoing()
         forEachFragment(of: m.message) { offset, chunk in
             let h = FLIPHeader(type: .unidata, flags: flags, actualHops: weight, maximumHops: maxHops,
                                destination: destination, source: m.source, messageID: m.messageID,
@@ -224,14 +213,18 @@ public final class FLIPBox {
             flow.send(h, data: chunk, to: PeerKey(interface: route.interface, location: route.location),
                       from: interfaces[route.interface].mac, now: now, statistics: &statistics, out: &out)
         }
-        routes.touch(destination, interface: route.interface, location: route.location, now: now)
-        emit(out)
+        if !touched { routes.touch(destination, interface: route.interface, location: route.location, now: now) }
+        emit(reusing: &out)
     }
 
     func forEachFragment(of message: [UInt8], _ body: (UInt32, [UInt8]) -> Void) {
         let step = max(1, configuration.maxFragmentData)
         if message.isEmpty {
             body(0, [])
+            return
+        }
+        if message.count <= step {
+            body(0, message)  // one fragment: the message itself, not a copy
             return
         }
         var offset = 0
@@ -250,7 +243,7 @@ public final class FLIPBox {
                           now: Instant) -> UInt32 {
         advance(to: now)
         let id = allocateMessageID()
-        guard let source = endpoints[from.rawValue]?.publicAddress,
+        guard let source = endpoints.publicAddress(of: from.rawValue),
               UInt64(message.count) <= UInt64(UInt32.max) else { return id }
         statistics.messagesSent += 1
         for e in localMembers(of: group) where e != from {
@@ -289,7 +282,12 @@ public final class FLIPBox {
     }
 
     func sendLocate(_ p: inout PendingLocate) {
-        let id = allocateMessageID()
+        if p.rounds == 0 {
+            p.firstID = locateIDs.next()
+            p.started = now
+        }
+        let id = p.firstID &+ p.rounds
+        p.rounds &+= 1
         _ = broadcasts.checkAndInsert(BroadcastKey(source: p.source, messageID: id, offset: 0))
         statistics.locateRounds += 1
         var out = [OutgoingFrame]()
@@ -305,28 +303,48 @@ public final class FLIPBox {
         emit(out)
     }
 
-    /// Amoeba's FLIP_INVAL: forgets where `address` lives, here and on
-    /// every gateway, by flooding a LOCATE whose budget is one more than the
-    /// maximum. Each box it crosses drops its routes to the address, and
-    /// the address's holder answers with HEREIS, so fresh routes replace
-    /// the stale ones. For when a peer seems to have moved.
+    /// Amoeba's FLIP_INVAL: stops trusting where `address` lives, here
+    /// and on every gateway, by flooding a LOCATE whose budget is one more
+    /// than the maximum. Each box it crosses stops using its routes to the
+    /// address, and the address's holder answers with HEREIS, which proves
+    /// the fresh route here. For when a peer seems to have moved. Messages
+    /// sent meanwhile wait for the answer.
     public func invalidate(_ address: FLIPAddress, from endpoint: EndpointID, now time: Instant) {
         advance(to: time)
-        guard let source = endpoints[endpoint.rawValue]?.publicAddress, !address.isNull else { return }
-        statistics.routesInvalidated += routes.forget(address)
+        guard let source = endpoints.publicAddress(of: endpoint.rawValue), !address.isNull, !isLocal(address) else { return }
+        statistics.routesInvalidated += routes.demote(address)
         let budget = configuration.maxHops == UInt16.max ? UInt16.max : configuration.maxHops + 1
-        var p = PendingLocate(destination: address, source: source, hops: budget,
-                              interval: configuration.locateInterval, nextRound: now, giveUp: now,
-                              secure: false, waiting: [])
-        sendLocate(&p)
+        if var p = locator.pending[address] {
+            let hops = p.hops
+            p.hops = budget
+            sendLocate(&p)
+            p.hops = hops
+            locator.pending[address] = p
+        } else {
+            var p = PendingLocate(destination: address, source: source, hops: budget,
+                                  interval: configuration.locateInterval, nextRound: now + configuration.locateInterval,
+                                  giveUp: now + configuration.routeProbeTimeout, secure: false, waiting: [])
+            p.isProbe = true
+            sendLocate(&p)
+            p.hops = configuration.maxHops
+            locator.start(p)
+        }
     }
 
-    /// A route to `destination` may now exist: send what waits for it.
-    func routeBecameKnown(_ destination: FLIPAddress) {
-        guard let p = locator.pending[destination] else { return }
+    /// A route to `destination` may now exist: send what waits for it. A
+    /// probe ends only on a proof (`proven`) or when it gives up.
+    func routeBecameKnown(_ destination: FLIPAddress, proven: Bool = false) {
+        guard !locator.pending.isEmpty, let p = locator.pending[destination], proven || !p.isProbe else { return }
         let route = routes.best(destination, budget: configuration.maxHops, trustedOnly: p.secure, now: now)
-        guard route != nil else { return }
+        guard route != nil || p.isProbe else { return }
         _ = locator.finish(destination)
+        release(p)
+    }
+
+    /// Sends what waited on a finished locate by the best route, or
+    /// reports it undeliverable.
+    func release(_ p: PendingLocate) {
+        let destination = p.destination
         for m in p.waiting {
             if let r = routes.best(destination, budget: configuration.maxHops, trustedOnly: m.secure, now: now) {
                 transmit(m, to: destination, via: r)
@@ -349,8 +367,14 @@ public final class FLIPBox {
         advance(to: time)
         for destination in locator.order {
             guard var p = locator.pending[destination] else { continue }
-            if routes.best(destination, budget: configuration.maxHops, trustedOnly: p.secure, now: now) != nil {
+            if !p.isProbe, routes.best(destination, budget: configuration.maxHops, trustedOnly: p.secure, now: now) != nil {
                 routeBecameKnown(destination)
+                continue
+            }
+            if p.isProbe, p.giveUp <= now {
+                // Nobody proved a new place: what waited goes the old way.
+                _ = locator.finish(destination)
+                release(p)
                 continue
             }
             if p.giveUp <= now {
@@ -400,8 +424,15 @@ public final class FLIPBox {
     /// allocating once the buffers have grown.
     public func takeEvents(into buffer: inout [FLIPEvent]) {
         guard !events.isEmpty else { return }
+        if buffer.isEmpty {
+            // The usual case: trade arrays, keeping both allocations.
+            swap(&buffer, &events)
+            return
+        }
         buffer.append(contentsOf: events)
-        events.removeAll(keepingCapacity: true)
+        // Element by element: `removeAll(keepingCapacity:)` goes through a
+        // generic replace, several times the cost of these pops.
+        while events.popLast() != nil {}
     }
 
     func deliver(_ d: FLIPDelivery) {
@@ -414,6 +445,21 @@ public final class FLIPBox {
             statistics.framesOut += 1
             events.append(.transmit(interface: InterfaceID(rawValue: f.interface), frame: f.frame.encoded()))
         }
+    }
+
+    /// An empty frame list whose storage outlived the last send: the
+    /// sending path fills one per message and need not allocate it.
+    func takeOutgoing() -> [OutgoingFrame] {
+        var out: [OutgoingFrame] = []
+        swap(&out, &spareOutgoing)
+        return out
+    }
+
+    /// Sends `out` and keeps its storage for the next `takeOutgoing`.
+    func emit(reusing out: inout [OutgoingFrame]) {
+        emit(out)
+        while out.popLast() != nil {}
+        swap(&out, &spareOutgoing)
     }
 
     func emit(_ frame: EthernetFrame, on interface: Int) {

@@ -31,12 +31,22 @@ public struct FLIPConfiguration: Sendable {
     /// Most addresses the routing table holds; the least recently used go
     /// first when a new one does not fit.
     public var maxRoutedAddresses: Int = 4096
-    /// A route heard from within this long is answering: a newer route to
-    /// the same address (perhaps a stranger's claim) does not displace it.
+    /// A route heard from within this long is answering: of two usable
+    /// routes of the same standing, the older answering one is used, and a
+    /// LOCATE for the address passing through spares it.
     public var routeAnswerWindow: Interval = .seconds(30)
     /// Routes kept per address; a stranger's claims beyond it push out each
-    /// other, not the answering incumbent.
+    /// other (candidates go first), never a usable route.
     public var maxRoutesPerAddress: Int = 4
+    /// A frame claiming a routed address from a new place makes the box
+    /// ask the address where it lives (a probe: a short locate whose answer
+    /// must echo our LOCATE's random id); the route moves only to a place
+    /// that answers. At most one probe per address per interval...
+    public var routeProbeInterval: Interval = .seconds(1)
+    /// ...lasting this long (messages sent meanwhile wait for it)...
+    public var routeProbeTimeout: Interval = .milliseconds(250)
+    /// ...and at most this many at once, and started per second.
+    public var maxRouteProbes: Int = 8
     /// Most Ethernet neighbours flow control keeps state for.
     public var maxPeers: Int = 1024
     /// Frames a sender may have outstanding per peer before it needs credit.

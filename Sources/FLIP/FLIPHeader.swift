@@ -107,8 +107,8 @@ public struct FLIPHeader: Hashable, Sendable {
             let order: ByteOrder = flags.contains(.bigEndian) ? .big : .little
             let act = try r.readUInt16(order)
             let max = try r.readUInt16(order)
-            let dst = FLIPAddress(bytes: try r.readBytes(8)) ?? .null
-            let src = FLIPAddress(bytes: try r.readBytes(8)) ?? .null
+            let dst = try r.readFLIPAddress()
+            let src = try r.readFLIPAddress()
             let messageID = try r.readUInt32(order)
             let length = try r.readUInt32(order)
             let offset = try r.readUInt32(order)

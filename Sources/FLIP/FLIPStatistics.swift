@@ -49,6 +49,13 @@ public struct FLIPStatistics: Sendable {
     public var framesStalled = 0
     public var routesLearned = 0
     public var routesInvalidated = 0
+    /// HEREIS answers that echoed one of our (or a relayed) LOCATE's ids.
+    public var routesProven = 0
+    /// Claims from a new place for an address already routed: kept as
+    /// candidates, not used.
+    public var routeClaimsHeldBack = 0
+    /// Probes started to check such a claim.
+    public var routeProbes = 0
     public var reassembliesStarted = 0
     public var reassembliesActive = 0
     public var drops: [FLIPDropReason: Int] = [:]

@@ -133,6 +133,16 @@ struct FlowControl {
     /// address on that interface.
     mutating func send(_ header: FLIPHeader, data: [UInt8], to peer: PeerKey, from source: EthernetAddress,
                        now: Instant, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
+        // The common frame (a message of one frame) costs no credit and, with
+        // nothing queued for the peer, goes straight out: no state is made
+        // or touched for it, so a null transaction hashes no peer key here.
+        if !costsCredit(header), peers.isEmpty || (peers[peer]?.queued ?? 0) == 0 {
+            out.append(OutgoingFrame(interface: peer.interface,
+                                     frame: EthernetFrame(destination: peer.location, source: source,
+                                                          control: FragmentControl(type: .data),
+                                                          flip: header, data: data)))
+            return
+        }
         var p = state(for: peer)
         // Out of the table while we work on it, so that appending to the
         // queue does not copy the queue (the table would still share it).

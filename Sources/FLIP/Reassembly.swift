@@ -105,7 +105,7 @@ struct Reassembler {
             return .refused(.inconsistentFragment)
         }
         let size = Int(total), start = Int(offset)
-        if start == 0 && data.count == size && partial[key] == nil { return .complete(data) }
+        if start == 0 && data.count == size && (partial.isEmpty || partial[key] == nil) { return .complete(data) }
         if let existing = partial[key] {
             guard existing.buffer.count == size else { return .refused(.inconsistentFragment) }
         } else {

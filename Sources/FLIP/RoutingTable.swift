@@ -3,24 +3,43 @@
 // FLIP has no configured routes. A box learns that an address lives behind
 // (interface, Ethernet address) at some hop distance from traffic it sees:
 // the source of a LOCATE, of UNIDATA and of the first fragment of
-// MULTIDATA, and the destination answered for by a HEREIS. Routes are
-// forgotten when a NOTHERE says they are stale, when a LOCATE searches
-// further than we are (someone did not trust our knowledge), and when unused
-// for a while. An address may have several routes; the shortest that fits
-// the packet's remaining hop budget wins.
+// MULTIDATA, and the destination answered for by a HEREIS. An address may
+// have several routes; the best that fits the packet's remaining hop budget
+// wins.
 //
-// Anyone on a segment can send a frame claiming any source address, so a
-// route is also judged by whether it answers: a route we have heard from
-// within `answerWindow` is *answering*, and the oldest answering route of
-// an address (its incumbent) is preferred to any newer one, however short
-// that claims to be. A stranger's LOCATE, HEREIS or data frame therefore
-// adds at most an alternative, which is used only once the incumbent falls
-// silent; invalidations spare answering routes too. Each address keeps at
-// most `maxRoutesPerAddress` routes, and an answering incumbent is the last
-// to go. When the table is full, the least recently used addresses go a
-// batch at a time, so a flood of new addresses costs little per frame.
+// Anyone on a segment can send a frame claiming any source address, so
+// what a frame says is a claim, and a route has a standing:
+//
+// - *proven*: a HEREIS answering a LOCATE of ours came from there, echoing
+//   the LOCATE's message id, which we draw at random: a sender who cannot
+//   see our broadcasts cannot answer for an address it does not hold.
+// - *heard*: the first place we heard the address from, when we knew no
+//   place at all and were not looking for it (nothing to displace; this is
+//   how a server learns a new client without a locate round).
+// - *candidate*: a claim from a new place for an address we already know,
+//   or a route we were told to stop trusting (NOTHERE, someone locating
+//   further than us, an invalidation). Candidates are never used: they are
+//   hints, kept so that a stranger's claim never finds an empty list.
+//
+// A proven route is preferred to a heard one; within a standing, the oldest
+// route heard from within `answerWindow` (answering), else the shortest.
+// The route in use therefore changes only when a locate is answered from
+// elsewhere: the box probes with a LOCATE when a claim comes from a new
+// place (RouteChallenge.swift), and locates when no usable route is left.
+// Each address keeps at most `maxRoutesPerAddress` routes, candidates the
+// first to go. When the table is full, the least recently used addresses
+// go a batch at a time, so a flood of new addresses costs little per frame.
 
 import AmoebaCore
+
+/// How far a route is believed; see the file's opening comment.
+enum RouteStanding: UInt8, Comparable, Sendable {
+    case candidate = 0
+    case heard = 1
+    case proven = 2
+
+    static func < (a: RouteStanding, b: RouteStanding) -> Bool { a.rawValue < b.rawValue }
+}
 
 struct Route: Sendable {
     var interface: Int
@@ -34,6 +53,26 @@ struct Route: Sendable {
     var lastHeard: Instant
     /// When the route was learned: the older of two answering routes wins.
     var since: Instant
+    var standing: RouteStanding
+    /// When the locate it answered started (proven routes only): a later
+    /// proof demotes the proven routes that did not answer that locate.
+    var provenFor: Instant = Instant(microseconds: Int64.min)
+
+    var isUsable: Bool { standing != .candidate }
+}
+
+/// What a claim did to the table.
+enum ClaimOutcome: Equatable {
+    /// The place was known: refreshed, its standing unchanged.
+    case refreshed
+    /// The first place known for the address: heard, and usable.
+    case firstHeard
+    /// A new place for an address already known: kept as a candidate.
+    case candidate
+    /// A new place, but the list is full of usable routes: not kept.
+    case ignored
+    /// The null address: nothing to learn.
+    case none
 }
 
 struct RoutingTable {
@@ -55,74 +94,188 @@ struct RoutingTable {
 
     var addressCount: Int { routes.count }
 
-    /// Makes room for one more address: expired routes go first, then the
-    /// least recently used sixteenth of the table in one pass.
+    /// Makes room for one more address: expired routes go first, then a
+    /// sixteenth of the table in one pass: addresses with a proven route
+    /// last (a stranger's flood of new addresses cannot push out a peer
+    /// that has answered us, to claim it afresh), the least recently used
+    /// first within a standing.
     private mutating func makeRoom(now: Instant) {
         guard routes.count >= capacity else { return }
         expire(now: now, force: true)
         guard routes.count >= capacity else { return }
-        var ages: [(address: FLIPAddress, used: Instant)] = []
+        var ages: [(address: FLIPAddress, proven: Bool, used: Instant)] = []
         ages.reserveCapacity(routes.count)
         for (address, list) in routes {
             var used = Instant(microseconds: Int64.min)
-            for r in list where used < r.lastUsed { used = r.lastUsed }
-            ages.append((address, used))
+            var proven = false
+            for r in list {
+                if used < r.lastUsed { used = r.lastUsed }
+                if r.standing == .proven { proven = true }
+            }
+            ages.append((address, proven, used))
         }
-        // Oldest first; equal ages in address order, so every box forgets
-        // the same way whatever the table's hashing.
-        ages.sort { $0.used != $1.used ? $0.used < $1.used : $0.address.bytes.lexicographicallyPrecedes($1.address.bytes) }
+        // Equal ages in address order, so every box forgets the same way
+        // whatever the table's hashing.
+        ages.sort {
+            if $0.proven != $1.proven { return !$0.proven }
+            return $0.used != $1.used ? $0.used < $1.used : $0.address.bytes.lexicographicallyPrecedes($1.address.bytes)
+        }
         for e in ages.prefix(max(1, capacity / 16)) { routes[e.address] = nil }
     }
 
-    /// Adds or refreshes the route via (interface, location), which a frame
-    /// just came from; keeps the shorter distance when refreshing unless
-    /// `replace` says the new distance is authoritative. Returns whether
-    /// the route is new.
+    /// A frame just came from (interface, location) claiming `address`:
+    /// refreshes that route (keeping the shorter distance unless `replace`
+    /// says the new one is authoritative), or adds it, usable only when no
+    /// other place is known for the address.
     @discardableResult
     mutating func learn(_ address: FLIPAddress, interface: Int, location: EthernetAddress,
-                        hops: UInt16, trusted: Bool, now: Instant, replace: Bool = false) -> Bool {
+                        hops: UInt16, trusted: Bool, now: Instant, replace: Bool = false) -> ClaimOutcome {
+        guard !address.isNull else { return .none }
+        // Every arriving frame refreshes its sender's route: the key is
+        // hashed once and the list changed in place, never copied out and
+        // back (three or more hashes a frame, on the 32-bit kernel a sizeable
+        // share of a transaction).
+        let k: Dictionary<FLIPAddress, [Route]>.Index
+        if let found = routes.index(forKey: address) {
+            k = found
+        } else {
+            makeRoom(now: now)
+            routes[address] = []
+            k = routes.index(forKey: address)!
+        }
+        return RoutingTable.claim(&routes.values[k], interface: interface, location: location, hops: hops,
+                                  trusted: trusted, now: now, replace: replace, lifetime: lifetime,
+                                  maxRoutes: maxRoutesPerAddress)
+    }
+
+    /// `learn` on one address's list.
+    private static func claim(_ list: inout [Route], interface: Int, location: EthernetAddress, hops: UInt16,
+                              trusted: Bool, now: Instant, replace: Bool, lifetime: Interval,
+                              maxRoutes: Int) -> ClaimOutcome {
+        if list.contains(where: { now - $0.lastUsed > lifetime }) {
+            list.removeAll { now - $0.lastUsed > lifetime }
+        }
+        if let i = list.firstIndex(where: { $0.interface == interface && $0.location == location }) {
+            list[i].hops = replace ? hops : min(list[i].hops, hops)
+            list[i].trusted = trusted
+            list[i].lastUsed = now
+            list[i].lastHeard = now
+            return .refreshed
+        }
+        let first = list.isEmpty
+        if !first, list.count >= maxRoutes {
+            guard let v = victim(in: list, below: .heard) else { return .ignored }
+            list.remove(at: v)
+        }
+        list.append(Route(interface: interface, location: location, hops: hops, trusted: trusted,
+                          lastUsed: now, lastHeard: now, since: now, standing: first ? .heard : .candidate))
+        return first ? .firstHeard : .candidate
+    }
+
+    /// A HEREIS answering our LOCATE (started at `locateStarted`) came from
+    /// (interface, location): that route is proven, and the usable routes
+    /// that did not answer the same locate become candidates. Returns
+    /// whether the route is new.
+    @discardableResult
+    mutating func prove(_ address: FLIPAddress, interface: Int, location: EthernetAddress, hops: UInt16,
+                        trusted: Bool, now: Instant, locateStarted: Instant) -> Bool {
         guard !address.isNull else { return false }
         if routes[address] == nil { makeRoom(now: now) }
-        // Every arriving frame refreshes its sender's route, so the list is
-        // changed in place in the table, never copied out and back.
         let lifetime = self.lifetime
-        routes[address, default: []].removeAll { now - $0.lastUsed > lifetime }
-        if let i = routes[address]!.firstIndex(where: { $0.interface == interface && $0.location == location }) {
-            routes[address]![i].hops = replace ? hops : min(routes[address]![i].hops, hops)
-            routes[address]![i].trusted = trusted
-            routes[address]![i].lastUsed = now
-            routes[address]![i].lastHeard = now
-            return false
+        var list = routes[address] ?? []
+        list.removeAll { now - $0.lastUsed > lifetime }
+        for i in list.indices where list[i].isUsable
+            && !(list[i].standing == .proven && list[i].provenFor >= locateStarted)
+            && !(list[i].interface == interface && list[i].location == location) {
+            list[i].standing = .candidate
         }
-        if routes[address]!.count >= maxRoutesPerAddress { dropOneRoute(of: address, now: now) }
-        routes[address]!.append(Route(interface: interface, location: location, hops: hops, trusted: trusted,
-                                      lastUsed: now, lastHeard: now, since: now))
-        return true
-    }
-
-    /// The list is full: the route heard least recently goes, unless every
-    /// route answers; then the newest goes, never the incumbent.
-    private mutating func dropOneRoute(of address: FLIPAddress, now: Instant) {
-        guard let list = routes[address], !list.isEmpty else { return }
-        var victim = 0
-        if list.allSatisfy({ answering($0, now: now) }) {
-            for i in list.indices where list[i].since > list[victim].since { victim = i }
+        var isNew = false
+        let i: Int
+        if let k = list.firstIndex(where: { $0.interface == interface && $0.location == location }) {
+            i = k
         } else {
-            for i in list.indices where list[i].lastHeard < list[victim].lastHeard { victim = i }
+            if list.count >= maxRoutesPerAddress { list.remove(at: RoutingTable.victim(in: list)!) }
+            list.append(Route(interface: interface, location: location, hops: hops, trusted: trusted,
+                              lastUsed: now, lastHeard: now, since: now, standing: .proven))
+            i = list.count - 1
+            isNew = true
         }
-        routes[address]!.remove(at: victim)
+        list[i].hops = hops
+        list[i].trusted = trusted
+        list[i].lastUsed = now
+        list[i].lastHeard = now
+        if list[i].standing != .proven { list[i].since = now }
+        list[i].standing = .proven
+        list[i].provenFor = max(list[i].provenFor, locateStarted)
+        routes[address] = list
+        return isNew
     }
 
-    /// Forgets the routes to `address` that have not answered lately: what
-    /// a LOCATE for it, or from it, asks of us. A route we still hear from
-    /// stays, so a stranger's LOCATE cannot cut a live peer off.
+    /// The route to drop from a full list: the lowest standing first, then
+    /// the one heard from least recently; only routes below `bound` when
+    /// given (nil when none is).
+    private static func victim(in list: [Route], below bound: RouteStanding? = nil) -> Int? {
+        var pick: Int?
+        for i in list.indices where bound == nil || list[i].standing < bound! {
+            if let v = pick {
+                if list[i].standing < list[v].standing
+                    || (list[i].standing == list[v].standing && list[i].lastHeard < list[v].lastHeard) { pick = i }
+            } else {
+                pick = i
+            }
+        }
+        return pick
+    }
+
+    /// Whether `address` has a route we would send by.
+    func hasUsableRoute(_ address: FLIPAddress, now: Instant) -> Bool {
+        guard let list = routes[address] else { return false }
+        for r in list where r.isUsable && now - r.lastUsed <= lifetime { return true }
+        return false
+    }
+
+    /// The usable route to `address` heard from most recently, if any: what
+    /// a probe must reach besides the new place.
+    func incumbent(_ address: FLIPAddress, now: Instant) -> Route? {
+        var found: Route?
+        for r in routes[address] ?? [] where r.isUsable && now - r.lastUsed <= lifetime {
+            if found == nil || r.lastHeard > found!.lastHeard { found = r }
+        }
+        return found
+    }
+
+    /// Stops using the routes to `address` that have not answered lately:
+    /// what a LOCATE for it passing through asks of us. They stay as
+    /// candidates, so a stranger's next claim does not find an empty list
+    /// and the next send locates. Returns how many were demoted.
     @discardableResult
-    mutating func forgetSilent(_ address: FLIPAddress, now: Instant) -> Int {
+    mutating func demoteSilent(_ address: FLIPAddress, now: Instant) -> Int {
         guard var list = routes[address] else { return 0 }
-        let before = list.count
-        list.removeAll { !answering($0, now: now) }
-        routes[address] = list.isEmpty ? nil : list
-        return before - list.count
+        var n = 0
+        for i in list.indices where list[i].isUsable && !answering(list[i], now: now) {
+            list[i].standing = .candidate
+            n += 1
+        }
+        if n > 0 { routes[address] = list }
+        return n
+    }
+
+    /// Stops using every route to `address`, or only the one via
+    /// (interface, location) when given (a NOTHERE from there). Returns
+    /// how many were demoted.
+    @discardableResult
+    mutating func demote(_ address: FLIPAddress, interface: Int? = nil, location: EthernetAddress? = nil) -> Int {
+        guard var list = routes[address] else { return 0 }
+        var n = 0
+        for i in list.indices where list[i].isUsable {
+            if let interface, list[i].interface != interface || (location != nil && list[i].location != location) {
+                continue
+            }
+            list[i].standing = .candidate
+            n += 1
+        }
+        if n > 0 { routes[address] = list }
+        return n
     }
 
     /// Forgets every route to `address`, or only the one via (interface,
@@ -140,44 +293,67 @@ struct RoutingTable {
         return before - list.count
     }
 
-    /// The route to `address` within `budget` hops, not via `excluding`
-    /// (the interface a packet came in on), trusted if asked: the oldest
-    /// answering one if any answers, else the shortest live one.
+    /// The usable route to `address` within `budget` hops, not via
+    /// `excluding` (the interface a packet came in on), trusted if asked:
+    /// proven before heard; then the oldest answering one if any answers,
+    /// else the shortest.
     func best(_ address: FLIPAddress, budget: UInt16, excluding: Int? = nil,
               trustedOnly: Bool = false, now: Instant) -> Route? {
-        var best: Route?
+        guard let list = routes[address],
+              let i = bestIndex(in: list, budget: budget, excluding: excluding, trustedOnly: trustedOnly, now: now)
+        else { return nil }
+        return list[i]
+    }
+
+    /// `best`, for a send by it now: its use is marked in the same look-up
+    /// (what `touch` does after a send, without hashing the address again).
+    mutating func useBest(_ address: FLIPAddress, budget: UInt16, trustedOnly: Bool, now: Instant) -> Route? {
+        guard let k = routes.index(forKey: address),
+              let i = bestIndex(in: routes.values[k], budget: budget, excluding: nil, trustedOnly: trustedOnly, now: now)
+        else { return nil }
+        routes.values[k][i].lastUsed = now
+        return routes.values[k][i]
+    }
+
+    private func bestIndex(in list: [Route], budget: UInt16, excluding: Int?, trustedOnly: Bool,
+                           now: Instant) -> Int? {
+        var best: Int?
         var bestAnswers = false
-        for r in routes[address] ?? [] {
+        for (i, r) in list.enumerated() {
+            if !r.isUsable { continue }
             if now - r.lastUsed > lifetime { continue }
             if let excluding, r.interface == excluding { continue }
             if trustedOnly && !r.trusted { continue }
             if r.hops > budget { continue }
             let answers = answering(r, now: now)
-            guard let b = best else {
-                best = r
+            guard let bi = best else {
+                best = i
                 bestAnswers = answers
                 continue
             }
-            if answers != bestAnswers {
-                if answers { best = r; bestAnswers = true }
+            let b = list[bi]
+            if r.standing != b.standing {
+                if r.standing > b.standing { best = i; bestAnswers = answers }
+            } else if answers != bestAnswers {
+                if answers { best = i; bestAnswers = true }
             } else if answers ? (r.since < b.since || (r.since == b.since && r.hops < b.hops)) : r.hops < b.hops {
-                best = r
+                best = i
             }
         }
         return best
     }
 
-    /// Live routes to `address` (optionally not via `excluding`).
+    /// Live usable routes to `address` (optionally not via `excluding`).
     func live(_ address: FLIPAddress, excluding: Int? = nil, now: Instant) -> [Route] {
-        (routes[address] ?? []).filter { now - $0.lastUsed <= lifetime && $0.interface != excluding }
+        (routes[address] ?? []).filter { $0.isUsable && now - $0.lastUsed <= lifetime && $0.interface != excluding }
     }
 
     /// Marks use of a route, so it stays alive while traffic flows.
     mutating func touch(_ address: FLIPAddress, interface: Int, location: EthernetAddress, now: Instant) {
-        guard var list = routes[address],
-              let i = list.firstIndex(where: { $0.interface == interface && $0.location == location }) else { return }
-        list[i].lastUsed = now
-        routes[address] = list
+        guard let k = routes.index(forKey: address),
+              let i = routes.values[k].firstIndex(where: { $0.interface == interface && $0.location == location })
+        else { return }
+        routes.values[k][i].lastUsed = now  // in place: one hash, no copy of the list
     }
 
     /// Drops every expired route; a sweep of the whole table, so at most

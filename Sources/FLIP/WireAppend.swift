@@ -14,7 +14,11 @@ extension FLIPAddress {
     /// Appends the eight address bytes, first byte first.
     @inline(__always)
     func append(to out: inout [UInt8]) {
-        for i in 0..<FLIPAddress.size { out.append(self[i]) }
+        var v = packed
+        for _ in 0..<FLIPAddress.size {
+            out.append(UInt8(truncatingIfNeeded: v))
+            v >>= 8
+        }
     }
 }
 
@@ -29,7 +33,15 @@ extension EthernetAddress {
 extension BufferWriter {
     /// The eight bytes of `address` (a kernel id, say), without an array in between.
     public mutating func write(_ address: FLIPAddress) throws(MarshalError) {
-        for i in 0..<FLIPAddress.size { try write(address[i]) }
+        try write(littleEndianBits: address.littleEndianBits, count: FLIPAddress.size)
+    }
+}
+
+extension BufferReader {
+    /// The next eight bytes as an address (a kernel id, say), with no array
+    /// in between.
+    public mutating func readFLIPAddress() throws(MarshalError) -> FLIPAddress {
+        FLIPAddress(littleEndianBits: try readLittleEndianBits(FLIPAddress.size))
     }
 }
 

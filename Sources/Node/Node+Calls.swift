@@ -18,7 +18,7 @@ extension Node {
     public func trans(_ request: RPCMessage, owner: Owner, deadline: Instant?, now time: Instant) {
         advance(to: time)
         let id = client.trans(request, now: now)
-        transactions[id] = Transaction(owner: owner, deadline: deadline)
+        transactions.book(id, owner: owner, deadline: deadline)
         if let d = deadline { transactionDeadline = earliest(transactionDeadline, d) }
     }
 
@@ -64,9 +64,7 @@ extension Node {
             case nil: break
             }
         }
-        var gone: [TransactionID] = []
-        for (id, t) in transactions where matches(t.owner) { gone.append(id) }
-        for id in gone { transactions[id] = nil }
+        for t in transactions.entries where matches(t.owner) { _ = transactions.remove(t.id) }
     }
 
     /// Answers a request nobody here will serve, rather than go silent.

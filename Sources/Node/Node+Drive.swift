@@ -82,7 +82,7 @@ extension Node {
             let heard = !flipEvents.isEmpty
             if heard {
                 for e in flipEvents { dispatch(e) }
-                flipEvents.removeAll(keepingCapacity: true)
+                while flipEvents.popLast() != nil {}  // keeps the capacity, cheaper than removeAll
             }
             client.takeEvents(into: &rpcEvents)
             server.takeEvents(into: &rpcEvents)
@@ -91,7 +91,7 @@ extension Node {
                 break
             }
             for e in rpcEvents { report(e) }
-            rpcEvents.removeAll(keepingCapacity: true)
+            while rpcEvents.popLast() != nil {}
         }
         for i in layersDriven.indices where layersDriven[i] {
             layersDriven[i] = false
@@ -128,7 +128,7 @@ extension Node {
         switch event {
         case .transactionCompleted(let id, let result):
             // Missing: its owner left or its deadline passed first.
-            guard let t = transactions.removeValue(forKey: id) else { return }
+            guard let t = transactions.remove(id) else { return }
             outputs.append(.transactionCompleted(t.owner, result))
         case .requestArrived(let slot, let request):
             guard case .waiting(let owner)? = slots[slot] else {
@@ -146,17 +146,16 @@ extension Node {
     /// Fails every transaction whose deadline has passed, in the order they
     /// were started, and finds the next deadline.
     func expireTransactions() {
-        var expired: [TransactionID] = []
         var next: Instant?
-        for (id, t) in transactions {
+        for t in transactions.entries {
             guard let d = t.deadline else { continue }
-            if d <= now { expired.append(id) } else { next = earliest(next, d) }
+            if d <= now {
+                _ = transactions.remove(t.id)
+                outputs.append(.transactionCompleted(t.owner, .failure(.rpcFailure)))
+            } else {
+                next = earliest(next, d)
+            }
         }
         transactionDeadline = next
-        expired.sort { $0.rawValue < $1.rawValue }
-        for id in expired {
-            guard let t = transactions.removeValue(forKey: id) else { continue }
-            outputs.append(.transactionCompleted(t.owner, .failure(.rpcFailure)))
-        }
     }
 }

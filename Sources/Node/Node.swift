@@ -33,11 +33,7 @@ public final class Node<Owner> {
     /// The latest time any call gave; events drained later happen then.
     var now = Instant.zero
 
-    struct Transaction {
-        var owner: Owner
-        var deadline: Instant?
-    }
-    var transactions: [TransactionID: Transaction] = [:]
+    var transactions = TransactionBook<Owner>()
     /// No transaction deadline lies before this (nil: none has one). It may
     /// be early when that transaction finished first; the next sweep fixes it.
     var transactionDeadline: Instant?
@@ -72,8 +68,23 @@ public final class Node<Owner> {
          serverKid: KernelID, serverAddress: FLIPAddress) {
         self.configuration = configuration
         box = FLIPBox(configuration: configuration.flip)
+        box.seedLocateIdentifiers(Node.locateSeed(clientAddress, serverAddress))
         client = RPCNode(box: box, kid: clientKid, privateAddress: clientAddress, configuration: configuration.rpc)
         server = RPCNode(box: box, kid: serverKid, privateAddress: serverAddress, configuration: configuration.rpc)
+    }
+
+    /// A secret for the box's LOCATE ids (a blind stranger must not guess
+    /// them), made one-way from the two private addresses so that the
+    /// caller's generator is drawn exactly as before and neither address
+    /// can be read back from the ids.
+    static func locateSeed(_ a: FLIPAddress, _ b: FLIPAddress) -> UInt64 {
+        var key = [UInt8](repeating: 0, count: 8)
+        for i in 0..<8 { key[i] = a[i] ^ b[(i + 3) & 7] ^ 0x5A }
+        var seed: UInt64 = 0
+        for (i, byte) in (FLIPAddress(bytes: key) ?? .null).publicAddress.bytes.enumerated() {
+            seed |= UInt64(byte) << UInt64(8 * i)
+        }
+        return seed
     }
 
     /// Adds a network interface. `weight` is the hop cost of its network

@@ -104,7 +104,7 @@ public struct AmpHeader: Hashable, Sendable {
     public static func decode(from r: inout BufferReader) throws(AmpDecodeError) -> AmpHeader {
         guard r.remaining >= size else { throw .truncated }
         // The length is checked above, so none of these reads can fail.
-        let kid = KernelID(bytes: try! r.readBytes(KernelID.size))!
+        let kid = try! r.readFLIPAddress()
         let port = try! r.readPort()
         let rawType = try! r.readUInt8()
         let flags = AmpFlags(rawValue: try! r.readUInt8())

@@ -21,10 +21,10 @@ struct PortCache {
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
     mutating func lookup(_ port: Port) -> ServerLocation? {
-        guard let e = entries[port] else { return nil }
+        guard let i = entries.index(forKey: port) else { return nil }
         clock += 1
-        entries[port] = (e.location, clock)
-        return e.location
+        entries.values[i].lastUsed = clock  // in place: the key is hashed once
+        return entries.values[i].location
     }
 
     mutating func install(_ port: Port, _ location: ServerLocation) {

@@ -31,8 +31,19 @@ public struct RPCMessage: Hashable, Sendable {
 }
 
 /// A handle on one client transaction, unique for the life of an RPC node.
+/// Its low 16 bits are the call's state index while it runs (0 for one
+/// refused before it had one), the rest a serial number: so ids order by
+/// start, and a driver can file its own records by the small index.
 public struct TransactionID: Hashable, Sendable {
     public let rawValue: UInt64
+
+    init(serial: UInt64, stateIndex: UInt16) {
+        rawValue = serial << 16 | UInt64(stateIndex)
+    }
+
+    /// The state index the call held (0: none). Indices are reused, so
+    /// two ids may share one, though never two calls running at once.
+    public var stateIndex: UInt16 { UInt16(truncatingIfNeeded: rawValue) }
 }
 
 /// A server thread's place in the protocol: the value getreq hands out and

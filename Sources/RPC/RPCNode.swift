@@ -39,8 +39,8 @@ public final class RPCNode {
     public private(set) var address: FLIPAddress
     public internal(set) var statistics = RPCStatistics()
 
-    var clients: [UInt16: ClientCall] = [:]
-    var servers: [UInt16: ServerSlot] = [:]
+    var clients = IndexTable<ClientCall>()
+    var servers = IndexTable<ServerSlot>()
     var pending: [PendingRequest] = []
     var freeIndices: [UInt16] = []
     private var nextIndex: UInt16 = 1
@@ -50,6 +50,7 @@ public final class RPCNode {
     var ledger: TransactionLedger
     var events: [RPCEvent] = []
     private var putPorts: [Port: Port] = [:]
+    private var lastPutPort: (get: Port, put: Port) = (.null, Port.null.putPort)
 
     /// A node listening on `privateAddress` (its public address is what
     /// clients reach). `kid` must be random per boot; `firstTid` lets a
@@ -78,21 +79,23 @@ public final class RPCNode {
 
     /// Starts a transaction to the put-port in `request.header.port`.
     public func trans(_ request: RPCMessage, now: Instant) -> TransactionID {
-        let id = TransactionID(rawValue: nextTransaction)
+        let serial = nextTransaction
         nextTransaction += 1
         statistics.transactionsStarted += 1
+        let refused = TransactionID(serial: serial, stateIndex: 0)
         guard request.data.count <= configuration.maxDataSize else {
-            complete(id, .failure(.rpcBadAddress))
-            return id
+            complete(refused, .failure(.rpcBadAddress))
+            return refused
         }
         guard !request.header.port.isNull else {
-            complete(id, .failure(.rpcBadPort))
-            return id
+            complete(refused, .failure(.rpcBadPort))
+            return refused
         }
         guard let index = allocateIndex() else {
-            complete(id, .failure(.rpcFailure))
-            return id
+            complete(refused, .failure(.rpcFailure))
+            return refused
         }
+        let id = TransactionID(serial: serial, stateIndex: index)
         let tid = nextTid
         nextTid &+= 1
         var call = ClientCall(id: id, index: index, tid: tid, request: request,
@@ -128,7 +131,7 @@ public final class RPCNode {
     /// hands back its index.
     private func reclaimReplyingSlot(now: Instant?) -> UInt16? {
         var oldest: ServerSlot?
-        for s in servers.values {
+        for (_, s) in servers {
             guard case .replying = s.phase else { continue }
             if oldest == nil || s.lastHeard < oldest!.lastHeard
                 || (s.lastHeard == oldest!.lastHeard && s.index < oldest!.index) { oldest = s }
@@ -170,8 +173,12 @@ public final class RPCNode {
     /// reusing one buffer drains the machine without allocating.
     public func takeEvents(into buffer: inout [RPCEvent]) {
         guard !events.isEmpty else { return }
+        if buffer.isEmpty {
+            swap(&buffer, &events)  // trade arrays, keeping both allocations
+            return
+        }
         buffer.append(contentsOf: events)
-        events.removeAll(keepingCapacity: true)
+        while events.popLast() != nil {}  // cheaper than the generic removeAll
     }
 
     /// Transactions in flight and server slots held.
@@ -200,14 +207,14 @@ public final class RPCNode {
 
     public var nextDeadline: Instant? {
         var d: Instant?
-        for c in clients.values { d = earliest(d, c.deadline) }
-        for s in servers.values { d = earliest(d, s.deadline) }
+        for (_, c) in clients { d = earliest(d, c.deadline) }
+        for (_, s) in servers { d = earliest(d, s.deadline) }
         if !pending.isEmpty { d = earliest(d, orphanDeadline) }
         return d
     }
 
     public func tick(now: Instant) {
-        for index in Array(clients.keys) {
+        for index in clients.keys {
             guard var call = clients[index], let d = call.deadline, d <= now else { continue }
             call.deadline = nil
             if let error = clientTimeout(&call, now: now) {
@@ -216,7 +223,7 @@ public final class RPCNode {
                 clients[index] = call
             }
         }
-        for index in Array(servers.keys) {
+        for index in servers.keys {
             guard var slot = servers[index], let d = slot.deadline, d <= now else { continue }
             if serverTimeout(&slot, now: now) {
                 completeReply(slot, .rpcFailure, now: now)
@@ -350,10 +357,17 @@ public final class RPCNode {
     /// F(getPort), remembered: a server calls getreq once per request, and
     /// F is a 16-round cipher.
     private func putPort(of getPort: Port) -> Port {
-        if let p = putPorts[getPort] { return p }
-        let p = getPort.putPort
-        if putPorts.count >= 64 { putPorts.removeAll() }
-        putPorts[getPort] = p
+        // A server loops on getreq for one port: its last answer first.
+        if getPort == lastPutPort.get { return lastPutPort.put }
+        let p: Port
+        if let known = putPorts[getPort] {
+            p = known
+        } else {
+            p = getPort.putPort
+            if putPorts.count >= 64 { putPorts.removeAll() }
+            putPorts[getPort] = p
+        }
+        lastPutPort = (getPort, p)
         return p
     }
 

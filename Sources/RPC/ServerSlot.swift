@@ -229,14 +229,12 @@ extension RPCNode {
     }
 
     private func listeningSlot(for putPort: Port) -> UInt16? {
-        var best: UInt16?
-        for (index, s) in servers where s.putPort == putPort && s.phase == .listening {
-            if best == nil || index < best! { best = index }
-        }
-        return best
+        // The table walks in index order: the first found is the lowest.
+        for (index, s) in servers where s.putPort == putPort && s.phase == .listening { return index }
+        return nil
     }
 
     func hasSlots(for putPort: Port) -> Bool {
-        servers.values.contains { $0.putPort == putPort }
+        servers.contains { $0.value.putPort == putPort }
     }
 }

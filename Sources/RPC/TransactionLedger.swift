@@ -103,9 +103,22 @@ struct TransactionLedger {
     /// Records that (client, tid) is being run. Call only after a `.new`
     /// verdict and `canAdmit`.
     mutating func record(_ client: Client, tid: UInt32, now: Instant) {
-        var h = histories.removeValue(forKey: client) ?? admit(client, now: now)
-        h.lastUsed = now
-        mark(&h, tid)
+        let window = window
+        update(client, now: now) { h in
+            h.lastUsed = now
+            TransactionLedger.mark(&h, tid, window: window)
+        }
+    }
+
+    /// Changes `client`'s history in place (admitting it first if new): one
+    /// hash of the key, and the history's bit words are never copied.
+    private mutating func update(_ client: Client, now: Instant, _ change: (inout History) -> Void) {
+        if let i = histories.index(forKey: client) {
+            change(&histories.values[i])
+            return
+        }
+        var h = admit(client, now: now)
+        change(&h)
         histories[client] = h
     }
 
@@ -113,16 +126,17 @@ struct TransactionLedger {
     /// history is worth keeping. If it was evicted meanwhile it comes back,
     /// with `tid` marked, so a late copy of that request is still refused.
     mutating func prove(_ client: Client, tid: UInt32, now: Instant) {
-        var h = histories.removeValue(forKey: client) ?? admit(client, now: now)
-        h.lastUsed = now
-        h.proven = true
-        mark(&h, tid)
-        histories[client] = h
+        let window = window
+        update(client, now: now) { h in
+            h.lastUsed = now
+            h.proven = true
+            TransactionLedger.mark(&h, tid, window: window)
+        }
     }
 
-    private func mark(_ h: inout History, _ tid: UInt32) {
+    private static func mark(_ h: inout History, _ tid: UInt32, window: Int) {
         if tid >= h.floor, Int(tid - h.floor) >= window {
-            slide(&h, toInclude: tid)
+            slide(&h, toInclude: tid, window: window)
         }
         if tid >= h.floor {
             let offset = Int(tid - h.floor)
@@ -140,7 +154,7 @@ struct TransactionLedger {
     }
 
     /// Moves the window up so `tid` is its last slot, whole words at a time.
-    private func slide(_ h: inout History, toInclude tid: UInt32) {
+    private static func slide(_ h: inout History, toInclude tid: UInt32, window: Int) {
         let needed = Int(tid - h.floor) - window + 1
         let words = (needed + 63) / 64
         if words >= h.bits.count {

@@ -1,0 +1,93 @@
+// The endpoints registered on a box: who listens on which public address,
+// and which groups each has joined.
+//
+// A node body holds a handful of endpoints (its two RPC machines, a group
+// member or two), and every arriving packet asks whether its address is
+// one of them, every sent message which address its endpoint has. Ids only
+// grow, so the table is kept as arrays in id order: a look-up by id is a
+// binary search and a look-up by address a short scan, where a hashed
+// dictionary cost a SipHash each time (dear on the kernel's 32-bit guest).
+// Walks go in id order, so what the box does never depends on hashing.
+
+struct Endpoint {
+    var privateAddress: FLIPAddress
+    var publicAddress: FLIPAddress
+    var groups: Set<FLIPAddress> = []
+}
+
+struct EndpointTable {
+    /// Ids in ascending order, and index for index their entries and
+    /// public addresses (kept apart: the address scan is the hot one).
+    private(set) var ids: [Int] = []
+    private(set) var entries: [Endpoint] = []
+    private(set) var addresses: [FLIPAddress] = []
+
+    var isEmpty: Bool { ids.isEmpty }
+
+    /// Adds `endpoint` under `id`, which must be above every id so far.
+    mutating func append(_ endpoint: Endpoint, id: Int) {
+        precondition(ids.last.map { $0 < id } ?? true, "endpoint ids only grow")
+        ids.append(id)
+        entries.append(endpoint)
+        addresses.append(endpoint.publicAddress)
+    }
+
+    @discardableResult
+    mutating func remove(_ id: Int) -> Bool {
+        guard let k = place(of: id) else { return false }
+        ids.remove(at: k)
+        entries.remove(at: k)
+        addresses.remove(at: k)
+        return true
+    }
+
+    /// Where `id` sits in the arrays, by binary search.
+    func place(of id: Int) -> Int? {
+        var lo = 0, hi = ids.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ids[mid] < id { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < ids.count && ids[lo] == id ? lo : nil
+    }
+
+    func publicAddress(of id: Int) -> FLIPAddress? {
+        place(of: id).map { addresses[$0] }
+    }
+
+    /// Group membership changes go through here (the public address, which
+    /// the scan relies on, never changes).
+    mutating func updateGroups(of id: Int, _ change: (inout Set<FLIPAddress>) -> Void) {
+        guard let k = place(of: id) else { return }
+        change(&entries[k].groups)
+    }
+
+    func contains(address: FLIPAddress) -> Bool { addresses.contains(address) }
+}
+
+/// The endpoints listening on one address, in id order, walked in place:
+/// an arriving packet's receivers are found with no array made for them.
+struct Listeners: Sequence {
+    let table: EndpointTable
+    let address: FLIPAddress
+
+    var isEmpty: Bool { address.isNull || !table.contains(address: address) }
+
+    struct Iterator: IteratorProtocol {
+        let table: EndpointTable
+        let address: FLIPAddress
+        var position = 0
+
+        mutating func next() -> EndpointID? {
+            guard !address.isNull else { return nil }
+            while position < table.addresses.count {
+                let k = position
+                position += 1
+                if table.addresses[k] == address { return EndpointID(rawValue: table.ids[k]) }
+            }
+            return nil
+        }
+    }
+
+    func makeIterator() -> Iterator { Iterator(table: table, address: address) }
+}

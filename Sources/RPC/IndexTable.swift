@@ -1,0 +1,84 @@
+// The RPC node's tables of client calls and server slots, keyed by the
+// small state indices the node itself hands out (the `dest` and `from` of
+// an amp header).
+//
+// A peer never chooses these keys: the node allocates them from a free
+// list, low numbers first, and bounds them by its state table. So a plain
+// array indexed by the number serves where a hashed dictionary cost a
+// SipHash per look-up, several times per transaction: a real price on the
+// kernel's 32-bit guest. Walks go in index order, which also makes timer
+// sweeps deterministic (a dictionary's order changed from run to run).
+
+public struct IndexTable<Value> {
+    @usableFromInline var storage: [Value?] = []
+    /// Entries present.
+    @usableFromInline var present = 0
+    @inlinable public var count: Int { present }
+
+    @inlinable public init() {}
+
+    @inlinable public var isEmpty: Bool { count == 0 }
+
+    @inlinable public subscript(index: UInt16) -> Value? {
+        get {
+            let i = Int(index)
+            return i < storage.count ? storage[i] : nil
+        }
+        _modify {
+            let i = Int(index)
+            if i >= storage.count {
+                storage.reserveCapacity(i + 1)
+                while storage.count <= i { storage.append(nil) }
+            }
+            let was = storage[i] != nil
+            yield &storage[i]
+            let now = storage[i] != nil
+            if was != now { present += now ? 1 : -1 }
+        }
+    }
+
+    @discardableResult
+    @inlinable public mutating func removeValue(forKey index: UInt16) -> Value? {
+        let i = Int(index)
+        guard i < storage.count, let v = storage[i] else { return nil }
+        storage[i] = nil
+        present -= 1
+        return v
+    }
+
+    /// The indices present, in ascending order.
+    @inlinable public var keys: [UInt16] {
+        var out: [UInt16] = []
+        out.reserveCapacity(count)
+        for (i, v) in storage.enumerated() where v != nil { out.append(UInt16(i)) }
+        return out
+    }
+
+    /// The entries present, in index order.
+    @inlinable public var values: [Value] {
+        var out: [Value] = []
+        out.reserveCapacity(count)
+        for v in storage { if let v { out.append(v) } }
+        return out
+    }
+}
+
+extension IndexTable: Sequence {
+    public struct Iterator: IteratorProtocol {
+        @usableFromInline let storage: [Value?]
+        @usableFromInline var position = 0
+
+        @inlinable init(storage: [Value?]) { self.storage = storage }
+
+        @inlinable public mutating func next() -> (key: UInt16, value: Value)? {
+            while position < storage.count {
+                let i = position
+                position += 1
+                if let v = storage[i] { return (UInt16(i), v) }
+            }
+            return nil
+        }
+    }
+
+    @inlinable public func makeIterator() -> Iterator { Iterator(storage: storage) }
+}
