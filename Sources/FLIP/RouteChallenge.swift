@@ -24,13 +24,14 @@ import AmoebaCore
 
 /// Unpredictable ids for our LOCATEs (SplitMix64 over a secret seed). The
 /// ids are seen by whoever sees the broadcasts; the point is only that a
-/// blind sender cannot guess them.
-struct LocateIdentifiers {
+/// blind sender cannot guess them. RPC draws its port locates' tids from
+/// one too, for the same reason.
+public struct LocateIdentifiers {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt32 {
+    public mutating func next() -> UInt32 {
         while true {
             state &+= 0x9E37_79B9_7F4A_7C15
             var z = state

@@ -50,6 +50,9 @@ struct ClientCall {
     var naksInARow = 0
 
     // Locate schedule.
+    /// The tids of this call's last two locate rounds and when each went
+    /// out: a HEREIS is believed only if it echoes one of them.
+    var locateRounds: [(tid: UInt32, sentAt: Instant)] = []
     var locateStarted: Instant
     var locateHops: UInt16 = 1
     var locateInterval: Interval
@@ -81,9 +84,14 @@ extension RPCNode {
 
     func sendLocate(_ call: inout ClientCall, now: Instant) {
         record(sent: .locate)
-        // The tid of a locate is a millisecond timestamp, echoed by HEREIS:
-        // the round trip it measures paces this client's timers.
-        let amp = AmpHeader(port: call.putPort, type: .locate, tid: milliseconds(now), dest: 0, from: call.index)
+        // The tid of a locate is echoed by HEREIS. Amoeba puts a timestamp
+        // there; ours is unpredictable, so that a stranger who does not see
+        // our broadcasts cannot answer for a port (and draw its requests).
+        // The round trip comes from when the echoed round went out.
+        let tid = locateTids.next()
+        call.locateRounds.append((tid, now))
+        if call.locateRounds.count > 2 { call.locateRounds.removeFirst() }
+        let amp = AmpHeader(port: call.putPort, type: .locate, tid: tid, dest: 0, from: call.index)
         var w = BufferWriter(reservingCapacity: 4 + AmpHeader.size)
         try! w.write(BroadcastProtocol.rpc.rawValue, .big)  // no limit: cannot fail
         try! amp.encode(into: &w)
@@ -155,8 +163,16 @@ extension RPCNode {
 
     /// HEREIS for a port some of our calls are locating.
     func clientGotHereIs(_ amp: AmpHeader, from source: FLIPAddress, now: Instant) {
-        let sentAt = Int64(amp.tid)
-        var rttMs = Int64(milliseconds(now)) - sentAt
+        // Only an answer to a locate of ours that is still out counts.
+        var sentAt: Instant?
+        for (_, call) in clients where call.phase == .locating && call.putPort == amp.port {
+            if let round = call.locateRounds.first(where: { $0.tid == amp.tid }) { sentAt = round.sentAt }
+        }
+        guard let sentAt else {
+            statistics.unsolicitedHereIs += 1
+            return
+        }
+        var rttMs = (now - sentAt).microseconds / 1000
         if rttMs < 1 || rttMs > 1000 { rttMs = rttMs < 1 ? 1 : 1000 }
         let location = ServerLocation(address: source, slot: amp.from, roundTrip: .milliseconds(rttMs))
         portCache.install(amp.port, location)

@@ -16,6 +16,8 @@ public struct RPCStatistics: Sendable {
     public var retransmissions = 0
     public var duplicatesRefused = 0
     public var staleReplies = 0
+    /// HEREIS answers that echoed no locate of ours still out: ignored.
+    public var unsolicitedHereIs = 0
     public var malformed = 0
     /// Unacknowledged putreps ended early so a getreq could listen.
     public var repliesReclaimed = 0
@@ -49,6 +51,8 @@ public final class RPCNode {
     var portCache: PortCache
     var ledger: TransactionLedger
     var events: [RPCEvent] = []
+    /// Tids for port locates, unguessable by a blind sender.
+    var locateTids: LocateIdentifiers
     private var putPorts: [Port: Port] = [:]
     private var lastPutPort: (get: Port, put: Port) = (.null, Port.null.putPort)
 
@@ -63,6 +67,7 @@ public final class RPCNode {
         self.endpoint = box.register(privateAddress: privateAddress)
         self.address = privateAddress.publicAddress
         self.nextTid = firstTid
+        self.locateTids = LocateIdentifiers(seed: RPCNode.locateSeed(privateAddress))
         self.portCache = PortCache(capacity: configuration.portCacheSize)
         self.ledger = TransactionLedger(capacity: configuration.ledgerKernels,
                                         window: configuration.ledgerWindow,
@@ -356,6 +361,13 @@ public final class RPCNode {
 
     /// F(getPort), remembered: a server calls getreq once per request, and
     /// F is a 16-round cipher.
+    /// A secret seed for the locate tids, one-way from the private address
+    /// (which the tids must not give away), tweaked so it differs from
+    /// the box's own seed.
+    static func locateSeed(_ privateAddress: FLIPAddress) -> UInt64 {
+        FLIPAddress(littleEndianBits: privateAddress.littleEndianBits ^ 0xA55A_3CC3_0FF0_6996).publicAddress.littleEndianBits
+    }
+
     private func putPort(of getPort: Port) -> Port {
         // A server loops on getreq for one port: its last answer first.
         if getPort == lastPutPort.get { return lastPutPort.put }
