@@ -3,8 +3,8 @@
 // file of mode 0600. Every datagram is sealed with it (Sources/SegmentSeal:
 // enciphered, authenticated and numbered), so a local user who can join the
 // multicast group but cannot read the key file can neither read a frame nor
-// write one, nor replay one it recorded. Kernel nodes in QEMU have no key
-// yet: a keyed segment is for amunixd hosts only.
+// write one, nor replay one it recorded. Kernel nodes in QEMU join with
+// the same file (kernel-run.sh key=, Kernel/Network/LinkSeal.swift).
 //
 // The link option `key=PATH` names the file; the first daemon to find it
 // missing makes it from the system CSPRNG (created exclusively, so daemons
