@@ -9,6 +9,8 @@
 # reaches the kernel's servers over the keyed segment (std_info, std_status,
 # 30 KB transactions, so maximal sealed frames both ways); a sniffer on the
 # group finds none of the kernel capabilities' ports in what it recorded,
+# while a key holder opens every datagram (Python's own ChaCha20-Poly1305)
+# and finds the node's packets not marked UNSAFE (a keyed link is trusted),
 # and the recorded datagrams sent again are refused as replays; an amunixd
 # without the key, or with another key, cannot reach the node, and the
 # node counts what it refused; a malformed key in fw_cfg keeps the node's
@@ -124,6 +126,17 @@ leaked=$($SNIFF - search "$W/keyed.rec" "$W/sys.cap" "$W/tod.cap" "$W/bench.cap"
 [[ $recorded =~ ^[0-9]+$ && $leaked =~ ^[0-9]+$ ]] && (( recorded > 40 && leaked == 0 )) \
   && ok "a sniffer on the group recorded $recorded datagrams: none holds the port of node0's sys, tod, bench or kernel directory" \
   || bad "sniffer: $recorded datagrams recorded, $leaked hold a kernel capability's port"
+# Opened with the key, independently (scripts/lib/keyed-frames.py): the
+# node's FLIP packets are not marked UNSAFE, since a keyed link is trusted.
+out=$(python3 scripts/lib/keyed-frames.py "$W/segment.key" "$W/keyed.rec" 52:54:00:4b:01:00); rc=$?
+if [[ $rc == 3 ]]; then
+  say "SKIP the UNSAFE check: $out"
+else
+  packets=$(sed -n 's/.*: \([0-9]*\) FLIP packets.*/\1/p' <<<"$out") unsafe=$(sed -n 's/.*, \([0-9]*\) marked UNSAFE.*/\1/p' <<<"$out")
+  [[ $rc == 0 && -n $packets && $packets -gt 0 && $unsafe == 0 && $out == "opened $recorded of $recorded;"* ]] \
+    && ok "opened with the key outside Swift, every datagram opens; node0's packets are trusted, none UNSAFE: $out" \
+    || bad "opening the recording with the key: $out"
+fi
 $SNIFF "$seg" replay "$W/keyed.rec" >/dev/null
 sleep 1
 status=$(tool a std_status --timeout 10 "$(cat "$W/sys.cap")" 2>&1)
