@@ -13,8 +13,9 @@
 # and finds the node's packets not marked UNSAFE (a keyed link is trusted),
 # and the recorded datagrams sent again are refused as replays; an amunixd
 # without the key, or with another key, cannot reach the node, and the
-# node counts what it refused; a malformed key in fw_cfg keeps the node's
-# link down. Prints "N passed, M failed", exits non-zero on any failure.
+# node counts what it refused; a keyed udp: link works too; a malformed key
+# in fw_cfg keeps the node's link down. Prints "N passed, M failed" and
+# exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
@@ -162,7 +163,25 @@ badtag=$(field "bad tag" "$sealline3") malformed=$(field "malformed" "$sealline3
 out=$(tool a std_info --timeout 10 "$(cat "$W/sys.cap")" 2>&1)
 [[ $out != *RPC_* && -n $out ]] && ok "node0 still answers the key holder: $out" || bad "node0 after the strangers: $out"
 
-# ---- 4. a malformed key in fw_cfg keeps the link down ---------------------
+# ---- 4. a keyed point-to-point udp: link (QEMU -netdev dgram) -------------
+up=$((port + 1)) kp=$((port + 2))
+mkdir -p "$W/u"
+("$BIN/amunixd" --link "udp:$up:127.0.0.1:$kp,key=$W/segment.key" --socket "$W/u/amunixd.sock" --name u \
+  --log-level warning >>"$W/u.log" 2>&1) &
+PID[u]=$!
+for _ in $(seq 200); do [[ -S "$W/u/amunixd.sock" && -f "$W/u/sys.cap" ]] && break; sleep 0.05; done
+boot_node node2 "udp:$kp:127.0.0.1:$up,key=$W/segment.key" --mac 52:54:00:4b:01:02
+if node_up node2; then
+  out=$(tool u std_info --timeout 10 "$(node_cap node2 sys)" 2>&1); rc=$?
+  status=$(tool u std_status --timeout 10 "$(node_cap node2 sys)" 2>&1 | grep '^seal:')
+  [[ $rc == 0 && $out != *RPC_* && $status == "seal: sealed "[1-9]* ]] \
+    && ok "over a keyed udp: link too: std_info of node2's sys: $out; $status" || bad "keyed udp link: rc=$rc $out; $status"
+else
+  bad "node2 did not come up on a keyed udp link: $(grep -E '\[net\]' "$W/node2.console" | tr '\n' ' ')"
+fi
+kill_node node2
+
+# ---- 5. a malformed key in fw_cfg keeps the link down ---------------------
 # Handed over past kernel-run's check, as a damaged or foreign file would be.
 printf 'zz%062d\n' 0 >"$W/garbled.key"
 QEMU_FLAGS="-fw_cfg name=opt/amoeba/segkey,file=$W/garbled.key" boot_node node1 "mcast:$seg" --mac 52:54:00:4b:01:01

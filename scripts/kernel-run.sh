@@ -15,6 +15,7 @@ Boots the VX kernel in QEMU (TCG) with its console on this terminal.
 Words that are not options form the kernel command line, e.g.
   scripts/kernel-run.sh scenario=timers
   scripts/kernel-run.sh --link udp:7002:127.0.0.1:7001 net=stats
+  scripts/kernel-run.sh --link mcast:239.255.0.1:7000,key=segment.key --state node0
 
 options:
   --link LINK    give the node a NIC (virtio-net) on LINK, one of
@@ -32,6 +33,9 @@ options:
                        machine (amunixd needs local=127.0.0.1 to join it);
                        ttl= is accepted for amunixd's spelling and ignored
                        (QEMU cannot set it).
+                   tap:IFACE
+                       the Linux tap interface IFACE (QEMU -netdev tap; root,
+                       IFACE created beforehand, e.g. ip tuntap add IFACE mode tap).
                  key=FILE (udp: and mcast:) makes the segment private, as
                  amunixd's key= does: FILE is the segment's key (64 hex
                  digits, mode 0600; the one amunixd made or uses) and the
@@ -41,9 +45,6 @@ options:
                  never on the QEMU command line; a missing or malformed FILE
                  stops kernel-run before the boot. A keyed link is a trusted
                  FLIP network (frames not marked UNSAFE), like amunixd's.
-                   tap:IFACE
-                       the Linux tap interface IFACE (QEMU -netdev tap; root,
-                       IFACE created beforehand, e.g. ip tuntap add IFACE mode tap).
                  Without --link the node has no NIC.
   --state DIR    the node's state folder (made 0700), as amunixd has one: the
                  host secret (DIR/hostsecret, made on first use and kept) reaches

@@ -25,7 +25,7 @@ import SegmentSeal
 enum LinkSeal {
     static let firmwareFile = "opt/amoeba/segkey"
     /// A key file is 64 hex digits and a line end; a little slack for
-    /// spaces, as amunixd allows.
+    /// spaces, which amunixd allows too.
     static let fileLimit = 128
 
     /// What the firmware configuration says about the segment's key.
@@ -77,31 +77,15 @@ enum LinkSeal {
         }
     }
 
-    /// 64 hex digits, spaces and line ends ignored, as amunixd reads the file.
+    /// The key the file spells, read as amunixd reads it (SegmentKeyFile).
     static func parse(_ bytes: [UInt8]) -> Configuration {
-        var key: [UInt8] = []
-        var high: UInt8? = nil
-        for b in bytes {
-            if b == 10 || b == 13 || b == 32 { continue }
-            guard let v = hexValue(b) else { return .malformed("not hex digits") }
-            if let h = high {
-                guard key.count < 32 else { return .malformed("more than 64 hex digits") }
-                key.append(h << 4 | v)
-                high = nil
-            } else {
-                high = v
+        do throws(SegmentKeyFile.Defect) {
+            return .keyed(try SegmentKeyFile.key(from: bytes))
+        } catch {
+            switch error {
+            case .notHex: return .malformed("not hex digits")
+            case .wrongLength(let digits): return .malformed("\(digits) hex digits, not 64")
             }
-        }
-        guard key.count == 32, high == nil else { return .malformed("not 64 hex digits") }
-        return .keyed(key)
-    }
-
-    private static func hexValue(_ b: UInt8) -> UInt8? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
-        default: return nil
         }
     }
 
