@@ -6,7 +6,7 @@
 #                                  programs carried in the image.
 #
 # Embedded Swift modules (the shared AmoebaCore, FLIP, RPC, Group, the
-# node body Node, DirectoryProtocol, NodeServers, DiskProtocol, and the
+# node body Node, SegmentSeal (the keyed segment's seal), DirectoryProtocol, NodeServers, DiskProtocol, and the
 # name space's servers on the disk (Storage, BlockStorage, Directory,
 # Bullet, AmoebaClient): the same source the Linux side
 # builds; the pure kernel logic KernelCore from Kernel/Core; the
@@ -27,12 +27,13 @@ tables=/opt/swift/usr/lib/swift/embedded/$target/libswiftUnicodeDataTables.a
 
 # The library modules, in dependency order. The kernel links them all
 # (--gc-sections drops what it does not use); user programs do not link
-# the network stack (FLIP, RPC, Group, Node), which only the kernel runs.
+# the network stack (FLIP, RPC, Group, Node, SegmentSeal), which only the kernel runs.
 shared=(AmoebaCore:Sources/AmoebaCore ProcessDescriptor:Sources/ProcessDescriptor FLIP:Sources/FLIP RPC:Sources/RPC Group:Sources/Group Node:Sources/Node
+  SegmentSeal:Sources/SegmentSeal
   DirectoryProtocol:Servers/DirectoryProtocol NodeServers:Sources/NodeServers DiskProtocol:Sources/DiskProtocol KernelCore:Kernel/Core
   Storage:Servers/Storage BlockStorage:Servers/BlockStorage Directory:Servers/Directory Bullet:Servers/Bullet
   AmoebaClient:Sources/AmoebaClient)
-kernelOnly=" FLIP RPC Group Node "
+kernelOnly=" FLIP RPC Group Node SegmentSeal "
 objects=()
 userObjects=()
 for m in "${shared[@]}"; do

@@ -15,16 +15,17 @@ Boots the VX kernel in QEMU (TCG) with its console on this terminal.
 Words that are not options form the kernel command line, e.g.
   scripts/kernel-run.sh scenario=timers
   scripts/kernel-run.sh --link udp:7002:127.0.0.1:7001 net=stats
+  scripts/kernel-run.sh --link mcast:239.255.0.1:7000,key=segment.key --state node0
 
 options:
   --link LINK    give the node a NIC (virtio-net) on LINK, one of
-                   udp:LOCALPORT:REMOTEHOST:REMOTEPORT
+                   udp:LOCALPORT:REMOTEHOST:REMOTEPORT[,key=FILE]
                        Ethernet frames as UDP datagrams, point to point (QEMU
                        -netdev dgram): the node listens on 127.0.0.1:LOCALPORT
                        and sends to REMOTEHOST:REMOTEPORT. No root needed;
                        amunixd --link udp:REMOTEPORT:127.0.0.1:LOCALPORT is
                        the other end.
-                   mcast:GROUP:PORT[,local=ADDR][,ttl=N]
+                   mcast:GROUP:PORT[,local=ADDR][,ttl=N][,key=FILE]
                        a shared segment over UDP multicast (QEMU -netdev
                        socket,mcast=GROUP:PORT,localaddr=ADDR): every member
                        hears every frame. ADDR picks the interface and is
@@ -35,6 +36,15 @@ options:
                    tap:IFACE
                        the Linux tap interface IFACE (QEMU -netdev tap; root,
                        IFACE created beforehand, e.g. ip tuntap add IFACE mode tap).
+                 key=FILE (udp: and mcast:) makes the segment private, as
+                 amunixd's key= does: FILE is the segment's key (64 hex
+                 digits, mode 0600; the one amunixd made or uses) and the
+                 kernel seals every frame it sends with it (ChaCha20-Poly1305,
+                 numbered against replay) and drops what does not open. The
+                 key reaches the kernel as the fw_cfg file opt/amoeba/segkey,
+                 never on the QEMU command line; a missing or malformed FILE
+                 stops kernel-run before the boot. A keyed link is a trusted
+                 FLIP network (frames not marked UNSAFE), like amunixd's.
                  Without --link the node has no NIC.
   --trusted yes|no
                  whether the link is a trusted FLIP network, passed to the
@@ -147,11 +157,12 @@ net=()
 if [ -n "$link" ]; then
   IFS=',' read -ra pieces <<<"$link"
   IFS=':' read -ra f <<<"${pieces[0]}"
-  local_addr=127.0.0.1
+  local_addr=127.0.0.1 key=""
   for option in "${pieces[@]:1}"; do
     case "${f[0]}:$option" in
       mcast:local=*) local_addr="${option#local=}" ;;
       mcast:ttl=*) ;;
+      udp:key=*|mcast:key=*) key="${option#key=}" ;;
       *) echo "kernel-run: option $option is not one a ${f[0]}: link takes" >&2; exit 2 ;;
     esac
   done
@@ -183,10 +194,20 @@ if [ -n "$link" ]; then
   mac="${mac:-$default_mac}"
   [[ "$mac" =~ ^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$ ]] || { echo "kernel-run: bad MAC $mac" >&2; exit 2; }
   net=(-netdev "$netdev" -device "virtio-net-pci,netdev=n0,mac=$mac")
+  # The segment key: checked here, so a node never boots on a keyed segment
+  # without it, and handed over as a fw_cfg file (QEMU reads the file; only
+  # its path shows in ps). The kernel seals every frame with it.
+  if [ -n "$key" ]; then
+    case "$key" in /*) ;; *) key="$OLDPWD/$key" ;; esac   # named from where the caller stood
+    [ -f "$key" ] && [ -r "$key" ] || { echo "kernel-run: the segment key $key is missing or unreadable" >&2; exit 1; }
+    [[ $(tr -d ' \r\n' <"$key") =~ ^[0-9a-fA-F]{64}$ ]] || { echo "kernel-run: the segment key $key is not 64 hex digits" >&2; exit 1; }
+    net+=(-fw_cfg "name=opt/amoeba/segkey,file=${key//,/,,}")
+  fi
   # The kernel cannot tell a tap from a socket: say which network it is on,
-  # unless a trusted= word already does.
+  # unless a trusted= word already does. A keyed socket is trusted, as
+  # amunixd's keyed links are.
   if [ -z "$trusted" ]; then
-    if [ "${f[0]}" = tap ]; then trusted=yes; else trusted=no; fi
+    if [ "${f[0]}" = tap ] || [ -n "$key" ]; then trusted=yes; else trusted=no; fi
   fi
   given=0
   for w in "${words[@]}"; do case "$w" in trusted|trusted=*) given=1 ;; esac; done

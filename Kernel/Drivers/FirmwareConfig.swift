@@ -16,28 +16,45 @@ enum FirmwareConfig {
     private static let entrySize = 64
     private static let nameSize = 56
 
+    /// What the directory holds under a name.
+    enum Lookup {
+        /// No fw_cfg device, or no file of that name.
+        case absent
+        /// A file larger than the caller's limit: present, but not read.
+        case tooLarge(size: Int)
+        case found([UInt8])
+    }
+
     /// The contents of the file named `name`, nil when there is no fw_cfg
     /// device or no such file. `limit` bounds what is read (a file is
     /// configuration, never bulk data).
     static func file(named name: String, limit: Int = 256) -> [UInt8]? {
+        if case .found(let bytes) = lookup(name, limit: limit) { return bytes }
+        return nil
+    }
+
+    /// The file named `name`, telling a missing file from one too large to
+    /// read: a caller for whom a present file changes what it does (a
+    /// segment key) must not take an oversized one for none.
+    static func lookup(_ name: String, limit: Int = 256) -> Lookup {
         Interrupts.withDisabled {
             select(signatureItem)
-            guard read(4) == Array("QEMU".utf8) else { return nil }
+            guard read(4) == Array("QEMU".utf8) else { return .absent }
             select(directoryItem)
             let count = bigEndian(read(4))
             let wanted = Array(name.utf8)
-            guard wanted.count < nameSize else { return nil }
+            guard wanted.count < nameSize else { return .absent }
             for _ in 0..<min(count, 4096) {
                 let entry = read(entrySize)
                 let size = bigEndian(Array(entry[0..<4]))
                 let item = UInt16(entry[4]) << 8 | UInt16(entry[5])
                 let named = entry[8..<(8 + nameSize)]
                 guard named.starts(with: wanted), named[8 + wanted.count] == 0 else { continue }
-                guard size <= limit else { return nil }
+                guard size <= limit else { return .tooLarge(size: size) }
                 select(item)
-                return read(size)
+                return .found(read(size))
             }
-            return nil
+            return .absent
         }
     }
 

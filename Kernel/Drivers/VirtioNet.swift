@@ -12,7 +12,8 @@
 //     func transmit(_ frame: [UInt8]) -> Bool
 //                                            queues one frame (padded here to 60 bytes);
 //                                            false when every transmit slot is in flight
-//                                            (counted as txFull) or it is over 1518 bytes
+//                                            (counted as txFull) or it is over
+//                                            frameCapacity (1547) bytes
 //     var statistics: NICStatistics          received, dropped, ring full, transmitted, ...
 //
 // Call receiveAll and transmit from kernel threads only (never preempted,
@@ -21,7 +22,8 @@
 //
 // Receiving: 128 buffers stay posted in the receive queue, each a chain of
 // the 10-byte virtio_net_hdr (legacy layout, no mergeable buffers, so the
-// header has its own descriptor) and room for a 1518-byte frame. The
+// header has its own descriptor) and room for a 1547-byte frame (1518 and
+// a keyed segment's seal). The
 // interrupt handler reads ISR (which acknowledges; zero means another
 // device on the shared line), turns further receive interrupts off and
 // calls onReceive; receiveAll drains the used ring, turns interrupts back
@@ -34,13 +36,17 @@
 // is copied into a free slot and chained. Transmit interrupts stay off:
 // finished slots are reclaimed from the used ring on the next transmit.
 import KernelCore
+import SegmentSeal
 
 final class VirtioNet {
     static let deviceType: UInt16 = 1
     static let featureMAC = 5
     static let headerBytes = 10
-    /// A full Ethernet frame without its checksum, plus room for a VLAN tag.
-    static let frameCapacity = 1518
+    /// A full Ethernet frame without its checksum, plus room for a VLAN tag
+    /// and for the seal of a keyed segment: on QEMU's Ethernet-in-UDP
+    /// backends what the device moves is the sealed datagram (LinkSeal.swift),
+    /// 29 bytes longer than the frame in it. Still within a 2 KiB slot.
+    static let frameCapacity = 1518 + SegmentSeal.overhead
     static let minimumFrame = 60
     /// One buffer: the header at offset 0, the frame at `frameOffset`.
     static let slotBytes = 2048

@@ -62,10 +62,15 @@ enum Network {
     /// already listening get their slots at once.
     static func start() {
         guard let device = VirtioNet.probe() else { return }
+        // A keyed segment's key that is present but malformed keeps the
+        // link down rather than sending in clear (LinkSeal.swift).
+        guard LinkSeal.start() else { return }
         var random = EntropyGenerator()
         let node = Node<NetworkOwner>(using: &random)
         let mac = EthernetAddress(bytes: device.mac)!
-        // Trusted or not is the run script's to say (see LinkTrust).
+        // Trusted or not is the run script's to say (see LinkTrust): it says
+        // yes for a tap and for a keyed link (only key holders can put a
+        // frame on it), no for a bare socket.
         let (trusted, complaint) = LinkTrust.configured(Kernel.commandLine)
         if let complaint { print("[net] \(complaint)") }
         _ = node.addInterface(mac: mac, trusted: trusted)
@@ -108,8 +113,9 @@ enum Network {
             for c in pending { perform(c, on: node, now: now) }
             pending.removeAll(keepingCapacity: true)
             var frames = 0
-            nic.receiveAll { frame in
+            nic.receiveAll { datagram in
                 frames += 1
+                guard let frame = LinkSeal.incoming(datagram) else { return }
                 receive(frame, on: node, nic: nic, now: now)
             }
             node.tick(now: Clock.now())
@@ -161,7 +167,7 @@ enum Network {
         guard frame.count >= 14 else { statistics.runts &+= 1; return }
         let type = UInt16(frame[12]) << 8 | UInt16(frame[13])
         if type == testEtherType {
-            if let echo = Reflector.reflect(frame, ownMAC: nic.mac) { _ = nic.transmit(echo) }
+            if let echo = Reflector.reflect(frame, ownMAC: nic.mac) { _ = nic.transmit(LinkSeal.outgoing(echo)) }
             return
         }
         node.receive(frame: frame, on: InterfaceID(rawValue: 0), now: now)
@@ -171,7 +177,7 @@ enum Network {
         for o in outputs {
             switch o {
             case .transmit(_, let frame):
-                if !nic.transmit(frame) { statistics.transmitRefused &+= 1 }
+                if !nic.transmit(LinkSeal.outgoing(frame)) { statistics.transmitRefused &+= 1 }
             case .transactionCompleted(let owner, let result):
                 guard case .client(let t, let serial) = owner else { continue }
                 let reply: Message
@@ -271,6 +277,7 @@ extension Network {
         let s = node.statistics
         var r = "virtio-net \(Hex.encode(nic.mac, separator: ":")) irq \(nic.irq) flip \(node.address.hex)\n"
         r += nic.statistics.text
+        r += LinkSeal.report()
         r += "flip frames in \(s.flip.framesIn) out \(s.flip.framesOut) dropped \(s.flip.totalDropped)\n"
         r += "rpc transactions out \(statistics.transactionsOut) requests in \(statistics.requestsIn) executions \(statistics.requestsIn) duplicates refused \(s.server.duplicatesRefused)\n"
         r += "runts \(statistics.runts) transmit refused \(statistics.transmitRefused) slots refused \(statistics.slotsRefused)\n"

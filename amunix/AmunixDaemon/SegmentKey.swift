@@ -3,8 +3,8 @@
 // file of mode 0600. Every datagram is sealed with it (Sources/SegmentSeal:
 // enciphered, authenticated and numbered), so a local user who can join the
 // multicast group but cannot read the key file can neither read a frame nor
-// write one, nor replay one it recorded. Kernel nodes in QEMU have no key
-// yet: a keyed segment is for amunixd hosts only.
+// write one, nor replay one it recorded. Kernel nodes in QEMU join with
+// the same file (kernel-run.sh key=, Kernel/Network/LinkSeal.swift).
 //
 // The link option `key=PATH` names the file; the first daemon to find it
 // missing makes it from the system CSPRNG (created exclusively, so daemons
@@ -50,14 +50,8 @@ struct SegmentKey: Sendable {
     }
 
     private static func read(_ path: String) -> SegmentKey? {
-        guard let text = PrivateFiles.read(path) else { return nil }
-        let hex = Array(text.utf8.filter { $0 != 10 && $0 != 13 && $0 != 32 })
-        guard hex.count == 64 else { return nil }
-        var bytes = [UInt8]()
-        for i in stride(from: 0, to: 64, by: 2) {
-            guard let b = UInt8(String(decoding: hex[i..<(i + 2)], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(b)
-        }
+        guard let text = PrivateFiles.read(path),
+              let bytes = try? SegmentKeyFile.key(from: Array(text.utf8)) else { return nil }
         return SegmentKey(bytes: bytes)
     }
 }

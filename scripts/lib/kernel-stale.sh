@@ -7,7 +7,7 @@ kernel_build_if_stale() {
   for image in "$out/kernel.elf" "$out/kernel-test.elf"; do
     if [ ! -f "$image" ] || [ -n "$(find Kernel Sources/AmoebaCore Sources/ProcessDescriptor Sources/DiskProtocol Sources/AmoebaClient \
         Servers/Storage Servers/BlockStorage Servers/Directory Servers/Bullet Sources/FLIP Sources/RPC \
-        Sources/Group Sources/Node Sources/NodeServers Servers/DirectoryProtocol scripts/kernel-build.sh -newer "$image" \
+        Sources/Group Sources/Node Sources/SegmentSeal Sources/NodeServers Servers/DirectoryProtocol scripts/kernel-build.sh -newer "$image" \
         -type f \( -name '*.swift' -o -name '*.S' -o -name '*.h' -o -name '*.ld' -o -name '*.sh' \) -print -quit)" ]; then
       stale=1
     fi
