@@ -97,11 +97,11 @@ struct FlowControl {
     /// blocks. If every peer still has a queue, the one left alone longest
     /// goes with its queue (RPC retransmits). A newcomer always gets state:
     /// a full table never stops us talking to a real peer.
-    private mutating func state(for peer: PeerKey) -> PeerFlow {
+    private mutating func stateIndex(for peer: PeerKey) -> Dictionary<PeerKey, PeerFlow>.Index {
         useClock += 1
-        if var p = peers[peer] {
-            p.lastUsed = useClock
-            return p
+        if let i = peers.index(forKey: peer) {
+            peers.values[i].lastUsed = useClock
+            return i
         }
         if peers.count >= configuration.maxPeers {
             peers = peers.filter { $0.value.queued > 0 || $0.value.held > 0 || $0.value.requestDeadline != nil }
@@ -119,7 +119,14 @@ struct FlowControl {
         }
         var p = fresh()
         p.lastUsed = useClock
-        return p
+        peers[peer] = p
+        return peers.index(forKey: peer)!
+    }
+
+    /// The state for `peer` (made if new) as a copy, for the rarer paths
+    /// that work on a copy and store it back.
+    private mutating func state(for peer: PeerKey) -> PeerFlow {
+        peers.values[stateIndex(for: peer)]
     }
 
     /// Frames dropped with the queues of evicted peers, for statistics.
@@ -143,29 +150,27 @@ struct FlowControl {
                                                           flip: header, data: data)))
             return
         }
-        var p = state(for: peer)
-        // Out of the table while we work on it, so that appending to the
-        // queue does not copy the queue (the table would still share it).
-        peers[peer] = nil
+        // Changed in place through its index: one hash of the key, and no
+        // copy of the queue (a copy out of the table would share it).
+        let i = stateIndex(for: peer)
         let costs = costsCredit(header)
-        if p.queued > 0 || (costs && p.credit <= 0) {
-            if p.queued >= configuration.maxQueuedFrames {
+        if peers.values[i].queued > 0 || (costs && peers.values[i].credit <= 0) {
+            if peers.values[i].queued >= configuration.maxQueuedFrames {
                 statistics.drop(.queueFull)
             } else {
-                p.queue.append(QueuedFrame(header: header, data: data, costsCredit: costs))
+                peers.values[i].queue.append(QueuedFrame(header: header, data: data, costsCredit: costs))
                 statistics.framesStalled += 1
             }
-            if p.credit <= 0 && p.requestDeadline == nil {
-                p.requestDeadline = now + configuration.creditRequestInterval
+            if peers.values[i].credit <= 0 && peers.values[i].requestDeadline == nil {
+                peers.values[i].requestDeadline = now + configuration.creditRequestInterval
             }
-            peers[peer] = p
             return
         }
-        emit(header, data: data, costs: costs, peer: peer, flow: &p, from: source, statistics: &statistics, out: &out)
-        peers[peer] = p
+        FlowControl.emit(header, data: data, costs: costs, peer: peer, flow: &peers.values[i], from: source,
+                         statistics: &statistics, out: &out)
     }
 
-    private func emit(_ header: FLIPHeader, data: [UInt8], costs: Bool, peer: PeerKey, flow p: inout PeerFlow,
+    private static func emit(_ header: FLIPHeader, data: [UInt8], costs: Bool, peer: PeerKey, flow p: inout PeerFlow,
                       from source: EthernetAddress, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
         var control = FragmentControl(type: .data)
         if costs {
@@ -191,7 +196,7 @@ struct FlowControl {
             let front = p.queue[p.queueHead]
             if front.costsCredit && p.credit <= 0 { break }
             _ = p.popFront()
-            emit(front.header, data: front.data, costs: front.costsCredit, peer: peer, flow: &p,
+            FlowControl.emit(front.header, data: front.data, costs: front.costsCredit, peer: peer, flow: &p,
                  from: source, statistics: &statistics, out: &out)
         }
         if p.queued == 0 || p.credit > 0 {
@@ -223,19 +228,28 @@ struct FlowControl {
     /// credit if enough has been drained.
     mutating func arrived(from peer: PeerKey, source: EthernetAddress, statistics: inout FLIPStatistics,
                           out: inout [OutgoingFrame]) {
-        var p = state(for: peer)
-        if withholding { p.held += 1 } else { p.owed += 1 }
-        peers[peer] = p
-        returnCreditIfDue(peer, source: source, force: false, statistics: &statistics, out: &out)
+        let i = stateIndex(for: peer)
+        if withholding { peers.values[i].held += 1 } else { peers.values[i].owed += 1 }
+        let threshold = Int(configuration.creditThreshold)
+        FlowControl.returnCreditIfDue(peer, flow: &peers.values[i], source: source, threshold: threshold,
+                                      statistics: &statistics, out: &out)
     }
 
     private mutating func returnCreditIfDue(_ peer: PeerKey, source: EthernetAddress, force: Bool,
                                             statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
-        guard var p = peers[peer], p.owed > 0,
-              force || p.owed >= Int(configuration.creditThreshold) else { return }
+        guard let i = peers.index(forKey: peer) else { return }
+        let threshold = force ? 1 : Int(configuration.creditThreshold)
+        FlowControl.returnCreditIfDue(peer, flow: &peers.values[i], source: source, threshold: threshold,
+                                      statistics: &statistics, out: &out)
+    }
+
+    /// Sends `p` its owed credit once `threshold` frames of it have built up.
+    private static func returnCreditIfDue(_ peer: PeerKey, flow p: inout PeerFlow, source: EthernetAddress,
+                                          threshold: Int, statistics: inout FLIPStatistics,
+                                          out: inout [OutgoingFrame]) {
+        guard p.owed > 0, p.owed >= threshold else { return }
         let n = UInt8(min(p.owed, 255))
         p.owed -= Int(n)
-        peers[peer] = p
         statistics.creditFramesSent += 1
         out.append(OutgoingFrame(interface: peer.interface,
                                  frame: EthernetFrame(destination: peer.location, source: source,

@@ -106,8 +106,14 @@ struct Reassembler {
         }
         let size = Int(total), start = Int(offset)
         if start == 0 && data.count == size && (partial.isEmpty || partial[key] == nil) { return .complete(data) }
-        if let existing = partial[key] {
-            guard existing.buffer.count == size else { return .refused(.inconsistentFragment) }
+        // One look-up of the key per fragment; the message is then changed
+        // in place through its index: a copy taken out and put back would
+        // share the buffer, and the first write would copy the whole
+        // message again for every fragment.
+        let i: Dictionary<ReassemblyKey, PartialMessage>.Index
+        if let found = partial.index(forKey: key) {
+            guard partial.values[found].buffer.count == size else { return .refused(.inconsistentFragment) }
+            i = found
         } else {
             guard size <= maxBytes, makeRoom(for: size, now: now) else {
                 return .refused(.tooManyReassemblies)
@@ -115,12 +121,11 @@ struct Reassembler {
             partial[key] = PartialMessage(buffer: [UInt8](repeating: 0, count: size), expiry: now + timeout,
                                           lastProgress: now)
             bytesHeld += size
+            i = partial.index(forKey: key)!
         }
-        // Mutated in place through the dictionary: a copy taken out and put
-        // back would share the buffer, and the first write would copy the
-        // whole message again for every fragment.
-        let complete = Reassembler.place(data, at: start, expiry: now + timeout, now: now, in: &partial[key]!)
-        guard complete, let message = partial.removeValue(forKey: key) else { return .incomplete }
+        let complete = Reassembler.place(data, at: start, expiry: now + timeout, now: now, in: &partial.values[i])
+        guard complete else { return .incomplete }
+        let message = partial.remove(at: i).value
         bytesHeld -= size
         return .complete(message.buffer)
     }
