@@ -12,6 +12,8 @@
 #
 #   scripts/demo.sh            build, run, stop
 #   KEEP=1 scripts/demo.sh     leave the system running and print how to use it
+#   KEYED=0 scripts/demo.sh    a bare segment instead of one sealed with a key
+#                              (any local user could then read and write it)
 #   ON_NODE=1 scripts/demo.sh  keep the name space on kernel node node0 instead:
 #                              amoeba-init builds it into node0's disk image,
 #                              node0's own directory and file servers serve it,
@@ -33,6 +35,9 @@ echo "==> building the kernel image (scripts/kernel-build.sh, about a minute)"
 scripts/kernel-build.sh >/tmp/amoeba-demo-kernel-build.log 2>&1 || { grep error: /tmp/amoeba-demo-kernel-build.log; exit 1; }
 BIN="$(swift build --show-bin-path)"
 W=$(mktemp -d /tmp/amoeba-demo.XXXXXX)
+# The demo's segment is keyed: sealed, readable and writable only by
+# holders of $W/segment.key (KEYED=0 for a bare one, to watch it in tcpdump).
+[[ ${KEYED:-1} == 0 ]] || AMX_KEYED=1
 # shellcheck source=lib/amoeba-hosts.sh
 source scripts/lib/amoeba-hosts.sh
 trap 'amx_kill_all; [[ -z ${KEEP:-} ]] && rm -rf "$W"' EXIT
@@ -45,7 +50,7 @@ show() {
   AMUNIX_SOCKET="$W/$h/amunixd.sock" PATH="$BIN:$PATH" "$@"
 }
 
-echo "==> starting hosts a, b, c (amunixd, Ethernet frames in UDP multicast on 127.0.0.1)"
+echo "==> starting hosts a, b, c (amunixd, Ethernet frames in UDP multicast on 127.0.0.1${AMX_KEYED:+, sealed with a key only you can read})"
 for h in a b c; do amx_start "$h"; done
 echo "==> booting kernel nodes node1 and node0 in QEMU on the same segment"
 echo "    (node0 starts a user process, hello, whose directory is node1's kernel directory)"
@@ -152,6 +157,7 @@ if [[ -n ${KEEP:-} ]]; then
   echo "    export AMUNIX_SOCKET=$W/b/amunixd.sock PATH=$BIN:\$PATH"
   echo "    dir -l /; mkd /home/you; put /home/you/f < file; get /home/you/f"
   echo "    kernel node consoles: $W/node0.console, $W/node1.console"
+  [[ -z ${AMX_KEYED:-} ]] || echo "    another host joins the segment with: amunixd --link ${amx_seg}"
   echo "==> stop it with: kill ${AMX_SERVER_PIDS[*]} ${AMX_PID[*]} ${AMX_NODE_PID[*]}"
   trap - EXIT
   exit 0

@@ -9,6 +9,13 @@ declare -A AMX_PID
 declare -A AMX_NODE_PID
 AMX_SERVER_PIDS=()
 amx_seg="mcast:239.255.$(( $$ % 250 )).7:$(( 30000 + ($$ % 2000) * 3 )),local=127.0.0.1,ttl=0"
+# AMX_KEYED=1: the segment is private, every datagram sealed with a key
+# only this user can read ($W/segment.key, 0600; SECURITY.md), so another
+# local user can neither read the capabilities on it nor write to it.
+if [[ -n ${AMX_KEYED:-} ]]; then
+  (umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$W/segment.key")
+  amx_seg+=",key=$W/segment.key"
+fi
 
 # amx_start HOST [amunixd options...]: start a host's daemon; its state
 # (socket, .cap files, root.cap) goes to $W/HOST.
