@@ -250,14 +250,8 @@ struct RoutingTable {
     /// and the next send locates. Returns how many were demoted.
     @discardableResult
     mutating func demoteSilent(_ address: FLIPAddress, now: Instant) -> Int {
-        guard var list = routes[address] else { return 0 }
-        var n = 0
-        for i in list.indices where list[i].isUsable && !answering(list[i], now: now) {
-            list[i].standing = .candidate
-            n += 1
-        }
-        if n > 0 { routes[address] = list }
-        return n
+        let window = answerWindow
+        return demote(address) { now - $0.lastHeard > window }
     }
 
     /// Stops using every route to `address`, or only the one via
@@ -265,16 +259,21 @@ struct RoutingTable {
     /// how many were demoted.
     @discardableResult
     mutating func demote(_ address: FLIPAddress, interface: Int? = nil, location: EthernetAddress? = nil) -> Int {
-        guard var list = routes[address] else { return 0 }
+        demote(address) { r in
+            guard let interface else { return true }
+            return r.interface == interface && (location == nil || r.location == location)
+        }
+    }
+
+    /// Makes the usable routes to `address` that `picked` chooses
+    /// candidates, in place; returns how many.
+    private mutating func demote(_ address: FLIPAddress, where picked: (Route) -> Bool) -> Int {
+        guard let k = routes.index(forKey: address) else { return 0 }
         var n = 0
-        for i in list.indices where list[i].isUsable {
-            if let interface, list[i].interface != interface || (location != nil && list[i].location != location) {
-                continue
-            }
-            list[i].standing = .candidate
+        for i in routes.values[k].indices where routes.values[k][i].isUsable && picked(routes.values[k][i]) {
+            routes.values[k][i].standing = .candidate
             n += 1
         }
-        if n > 0 { routes[address] = list }
         return n
     }
 
