@@ -13,6 +13,11 @@
 // simulation of K clients of one server cost K times more per transaction
 // at K than at 1. Broadcast and multicast frames reach every node there,
 // and the box filters multicast by group as before.
+//
+// Node deadlines are kept in a heap too (NodeDeadlines), refreshed when the
+// simulator drives a node and rescanned whenever a run starts: asking every
+// node for its deadline at every step made each event cost the whole
+// network, so K busy clients cost K times more per transaction.
 
 import AmoebaCore
 import FLIP
@@ -75,6 +80,7 @@ public final class SimNetwork {
     var queue = FrameQueue()
     var sequence = 0
     var timers = TimerQueue()
+    var deadlines = NodeDeadlines()
 
     let seed: UInt64
 
@@ -117,12 +123,14 @@ public final class SimNetwork {
         }
         let node = SimNode(name: name, node: body, interfaces: ids, segments: segments, index: index)
         nodes.append(node)
+        deadlines.refresh(node)
         return node
     }
 
     /// The node stops sending and receiving at once, as in a crash.
     public func kill(_ node: SimNode) {
         node.isAlive = false
+        deadlines.refresh(node)
     }
 
     /// Splits the network: a frame reaches a node only when sender and
@@ -159,7 +167,8 @@ public final class SimNetwork {
     }
 
     /// Processes what a test produced by poking a node, its box or an upper
-    /// layer.
+    /// layer, and files the node's next deadline. A driver that pokes a
+    /// node from inside a run (an `onOutput` handler, a timer) flushes it.
     public func flush(_ node: SimNode) {
         process(node)
     }
@@ -167,6 +176,7 @@ public final class SimNetwork {
     @discardableResult
     public func run(until condition: () -> Bool, limit: Interval) -> Bool {
         let end = now + limit
+        deadlines.rescan(nodes)
         while true {
             if condition() { return true }
             if !step(until: end) {
@@ -178,6 +188,7 @@ public final class SimNetwork {
 
     public func run(for duration: Interval) {
         let end = now + duration
+        deadlines.rescan(nodes)
         while step(until: end) {}
         if now < end { now = end }
     }
@@ -187,8 +198,7 @@ public final class SimNetwork {
     /// Advances to the next event not after `end` and handles everything
     /// due then. Returns false when there is none.
     func step(until end: Instant) -> Bool {
-        var next = earliest(queue.peek?.time, timers.peek?.time)
-        for n in nodes where n.isAlive { next = earliest(next, n.node.nextDeadline) }
+        let next = earliest(earliest(queue.peek?.time, timers.peek?.time), deadlines.earliest)
         guard var t = next, t <= end else { return false }
         // A deadline in the past is due now; the clock never runs backwards.
         if t < now { t = now }
@@ -214,10 +224,15 @@ public final class SimNetwork {
             _ = timers.pop()
             t.action()
         }
-        for n in nodes where n.isAlive {
-            if let d = n.node.nextDeadline, d <= now {
+        // In node order, as when every node was asked in turn; a node whose
+        // deadline moved since it was filed is filed again instead.
+        for i in deadlines.due(at: now) {
+            let n = nodes[i]
+            if n.isAlive, let d = n.node.nextDeadline, d <= now {
                 n.node.tick(now: now)
                 process(n)
+            } else {
+                deadlines.refresh(n)
             }
         }
         return true
@@ -227,6 +242,7 @@ public final class SimNetwork {
 
     func process(_ node: SimNode) {
         guard node.isAlive else { return }
+        defer { deadlines.refresh(node) }
         // A handler may poke the node again (answer a request, start the
         // next transaction): what that produces is drained in turn.
         while true {
