@@ -19,10 +19,14 @@ struct NodeDeadlines {
     private var heap = EventHeap<NodeDeadline>()
     /// The deadline last filed per node (nil: none, or dead).
     private var filed: [Instant?] = []
+    /// Times a node body was asked for its deadline (the cost a step pays
+    /// for the nodes it did not touch, which should be nothing).
+    private(set) var reads = 0
 
     mutating func refresh(_ node: SimNode) {
         let i = node.index
         while filed.count <= i { filed.append(nil) }
+        reads += 1
         let d = node.isAlive ? node.node.nextDeadline : nil
         if d == filed[i] { return }
         filed[i] = d
