@@ -137,7 +137,7 @@ struct Scale: ParsableCommand {
         while k <= clients { ks.append(k); k *= 2 }
         say("## load: one server, K clients on its segment, null transactions back to back "
               + "(\(windowMs) ms virtual measured after \(warmupMs) ms)")
-        say(row(["service µs", "slots", "K", "trans/s", "cpu µs/trans", "frames/trans", "p50 µs", "max µs",
+        say(row(["service µs", "slots", "K", "located", "served", "trans/s", "cpu µs/trans", "frames/trans", "p50 µs", "max µs",
                    "retrans", "naks", "enquiries", "failures"]))
         var curves: [(String, [LoadPoint])] = []
         var allOK = true
@@ -148,7 +148,7 @@ struct Scale: ParsableCommand {
                     let p = LoadBench.run(clients: k, slots: s, service: .microseconds(Int64(service)),
                                           warmup: .milliseconds(Int64(warmupMs)), window: .milliseconds(Int64(windowMs)),
                                           seed: seed)
-                    say(row(["\(service)", "\(s)", "\(k)", String(format: "%.0f", p.perSecond),
+                    say(row(["\(service)", "\(s)", "\(k)", "\(p.located)", "\(p.served)", String(format: "%.0f", p.perSecond),
                                String(format: "%.2f", p.cpuPerTransaction),
                                String(format: "%.2f", p.transactions == 0 ? 0 : Double(p.frames) / Double(p.transactions)),
                                "\(p.latencyP50.microseconds)", "\(p.latencyMax.microseconds)",

@@ -29,6 +29,11 @@ struct LoadPoint {
     var enquiries: Int
     var latencyP50: Interval
     var latencyMax: Interval
+    /// Clients that had found the server before the window, and clients
+    /// with at least one transaction finished in it: fewer than K means
+    /// some waited through the whole window.
+    var located: Int
+    var served: Int
 
     var perSecond: Double { Double(transactions) / (Double(window.microseconds) / 1e6) }
     var cpuPerTransaction: Double { transactions == 0 ? 0 : Double(cpu) / Double(transactions) }
@@ -66,6 +71,7 @@ enum LoadBench {
         var measuring = false
         var done = 0, failed = 0
         var latencies: [Int64] = []
+        var servedIn = Set<Int>()
         var nodes: [SimNode] = []
         var located = 0
         for k in 0..<clients {
@@ -82,6 +88,7 @@ enum LoadBench {
                 if measuring {
                     if case .success = result {
                         done += 1
+                        servedIn.insert(k)
                         latencies.append((net.now - started).microseconds)
                     } else {
                         failed += 1
@@ -112,6 +119,7 @@ enum LoadBench {
             return (net.framesSent, r, n, e)
         }
         let before = counters()
+        let locatedBefore = located
         measuring = true
         let cpuStart = cpuMicroseconds()
         net.run(for: window)
@@ -124,6 +132,6 @@ enum LoadBench {
                          retransmissions: after.retrans - before.retrans, naks: after.naks - before.naks,
                          enquiries: after.enquiries - before.enquiries,
                          latencyP50: .microseconds(latencies.isEmpty ? 0 : latencies[latencies.count / 2]),
-                         latencyMax: .microseconds(latencies.last ?? 0))
+                         latencyMax: .microseconds(latencies.last ?? 0), located: locatedBefore, served: servedIn.count)
     }
 }
