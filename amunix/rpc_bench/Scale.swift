@@ -38,7 +38,8 @@ struct Scale: ParsableCommand {
     @Option(help: "Host counts for the locate curve (comma-separated).") var nodes: String = "10,100,1000"
     @Option(help: "Segment counts for the locate curve (comma-separated).") var segments: String = "1,10"
     @Option(help: "Gateway layouts: ring, star, chain (comma-separated).") var layout: String = "ring,star"
-    @Option(help: "Most concurrent clients for the load curve (doubling from 1).") var clients: Int = 256
+    @Option(help: "Most concurrent clients for the load curve (doubling from --min-clients).") var clients: Int = 256
+    @Option(help: "Fewest concurrent clients for the load curve.") var minClients: Int = 1
     @Option(help: "Server getreq slots for the load curve (comma-separated).") var slots: String = "8,64"
     @Option(help: "Virtual µs the server holds each request (comma-separated).") var serviceUs: String = "0,100"
     @Option(help: "Virtual ms of load before measuring.") var warmupMs: Int = 20
@@ -56,6 +57,7 @@ struct Scale: ParsableCommand {
         }
         guard (try? layouts()) != nil else { throw ValidationError("--layout: ring, star or chain, comma-separated") }
         guard clients >= 1, clients <= 4096 else { throw ValidationError("--clients must be 1 to 4096") }
+        guard minClients >= 1, minClients <= clients else { throw ValidationError("--min-clients must be 1 to --clients") }
         guard (try? list(slots))?.allSatisfy({ $0 >= 1 && $0 <= 1024 }) == true else {
             throw ValidationError("--slots: 1 to 1024, comma-separated")
         }
@@ -133,7 +135,7 @@ struct Scale: ParsableCommand {
     private func runLoad() -> Bool {
         let slotCounts = (try? list(slots)) ?? [], services = (try? list(serviceUs)) ?? []
         var ks: [Int] = []
-        var k = 1
+        var k = minClients
         while k <= clients { ks.append(k); k *= 2 }
         say("## load: one server, K clients on its segment, null transactions back to back "
               + "(\(windowMs) ms virtual measured after \(warmupMs) ms)")
@@ -153,6 +155,10 @@ struct Scale: ParsableCommand {
                                String(format: "%.2f", p.transactions == 0 ? 0 : Double(p.frames) / Double(p.transactions)),
                                "\(p.latencyP50.microseconds)", "\(p.latencyMax.microseconds)",
                                "\(p.retransmissions)", "\(p.naks)", "\(p.enquiries)", "\(p.failures)"]))
+                    if !p.failureKinds.isEmpty {
+                        say("  failures: " + p.failureKinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                            .joined(separator: ", "))
+                    }
                     allOK = allOK && p.failures == 0 && p.transactions > 0
                     points.append(p)
                 }

@@ -34,6 +34,8 @@ struct LoadPoint {
     /// some waited through the whole window.
     var located: Int
     var served: Int
+    /// What the failed transactions ended with, by error name.
+    var failureKinds: [String: Int]
 
     var perSecond: Double { Double(transactions) / (Double(window.microseconds) / 1e6) }
     var cpuPerTransaction: Double { transactions == 0 ? 0 : Double(cpu) / Double(transactions) }
@@ -72,6 +74,7 @@ enum LoadBench {
         var done = 0, failed = 0
         var latencies: [Int64] = []
         var servedIn = Set<Int>()
+        var kinds: [String: Int] = [:]
         var nodes: [SimNode] = []
         var located = 0
         for k in 0..<clients {
@@ -90,8 +93,9 @@ enum LoadBench {
                         done += 1
                         servedIn.insert(k)
                         latencies.append((net.now - started).microseconds)
-                    } else {
+                    } else if case .failure(let code) = result {
                         failed += 1
+                        kinds[code.name, default: 0] += 1
                     }
                 }
                 started = net.now
@@ -132,6 +136,7 @@ enum LoadBench {
                          retransmissions: after.retrans - before.retrans, naks: after.naks - before.naks,
                          enquiries: after.enquiries - before.enquiries,
                          latencyP50: .microseconds(latencies.isEmpty ? 0 : latencies[latencies.count / 2]),
-                         latencyMax: .microseconds(latencies.last ?? 0), located: locatedBefore, served: servedIn.count)
+                         latencyMax: .microseconds(latencies.last ?? 0), located: locatedBefore, served: servedIn.count,
+                         failureKinds: kinds)
     }
 }
