@@ -136,7 +136,7 @@ let package = Package(
             path: "amunix/amunixd"),
         .executableTarget(
             name: "rpc_bench",
-            dependencies: ["Amunix", "AmoebaCore", "FLIP", "RPC", "Node", "SegmentSeal",
+            dependencies: ["Amunix", "AmoebaCore", "FLIP", "RPC", "Node", "SegmentSeal", "SimNet",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "amunix/rpc_bench"),
         // grp_test: group communication from a program (group-multihost.sh).

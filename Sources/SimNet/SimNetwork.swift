@@ -7,30 +7,55 @@
 // node it drains the node's outputs: frames go onto the interface's
 // segment (through the fault injector) and reach every other live node
 // there after the latency; everything else goes to the node's `onOutput`.
-// The box itself filters frames by destination address, as a network card
-// would.
+// A segment hands a unicast frame only to the interface with its
+// destination address, as the network card's filter would, so a frame
+// costs its one receiver, not every node on the segment: without that the
+// simulation of K clients of one server cost K times more per transaction
+// at K than at 1. Broadcast and multicast frames reach every node there,
+// and the box filters multicast by group as before.
+//
+// Node deadlines are kept in a heap too (NodeDeadlines), refreshed when the
+// simulator drives a node and rescanned whenever a run starts: asking every
+// node for its deadline at every step made each event cost the whole
+// network, so K busy clients cost K times more per transaction.
 
 import AmoebaCore
 import FLIP
 import Node
 import RPC
 
-struct InFlight {
+struct InFlight: Scheduled {
     var time: Instant
     var sequence: Int
     var node: Int
     var interface: InterfaceID
     var frame: [UInt8]
-
-    func before(_ other: InFlight) -> Bool {
-        time != other.time ? time < other.time : sequence < other.sequence
-    }
 }
+
+/// A driver's action set with `SimNetwork.schedule`.
+struct DriverTimer: Scheduled {
+    var time: Instant
+    var sequence: Int
+    var action: () -> Void
+}
+
+typealias FrameQueue = EventHeap<InFlight>
+typealias TimerQueue = EventHeap<DriverTimer>
 
 struct Segment {
     var faults: FaultProfile
     var trusted: Bool
     var attached: [(node: Int, interface: InterfaceID)] = []
+    /// Which of `attached` answer to each unicast address.
+    var byAddress: [EthernetAddress: [Int]] = [:]
+
+    /// The attachments a frame to `destination` reaches: all for a group
+    /// address (or a frame too short to have one), else the owner's.
+    func receivers(of frame: [UInt8]) -> [Int]? {
+        guard frame.count >= EthernetAddress.size, frame[0] & 1 == 0,
+              let destination = EthernetAddress(bytes: frame[0..<EthernetAddress.size]) else { return nil }
+        return byAddress[destination] ?? []
+    }
 }
 
 public final class SimNetwork {
@@ -54,6 +79,8 @@ public final class SimNetwork {
     var random: SimRandom
     var queue = FrameQueue()
     var sequence = 0
+    var timers = TimerQueue()
+    var deadlines = NodeDeadlines()
 
     let seed: UInt64
 
@@ -91,16 +118,19 @@ public final class SimNetwork {
                                               UInt8(truncatingIfNeeded: index), 0, UInt8(truncatingIfNeeded: k)])!
             let id = body.addInterface(mac: mac, trusted: self.segments[s.rawValue].trusted)
             ids.append(id)
+            self.segments[s.rawValue].byAddress[mac, default: []].append(self.segments[s.rawValue].attached.count)
             self.segments[s.rawValue].attached.append((node: index, interface: id))
         }
         let node = SimNode(name: name, node: body, interfaces: ids, segments: segments, index: index)
         nodes.append(node)
+        deadlines.refresh(node)
         return node
     }
 
     /// The node stops sending and receiving at once, as in a crash.
     public func kill(_ node: SimNode) {
         node.isAlive = false
+        deadlines.refresh(node)
     }
 
     /// Splits the network: a frame reaches a node only when sender and
@@ -126,8 +156,19 @@ public final class SimNetwork {
         }
     }
 
+    /// Runs `action` when the clock reaches `time` (now, if that has
+    /// passed): a driver's own work in virtual time, such as a server that
+    /// takes a while to answer. Timers due at one instant run in the order
+    /// they were set, after the frames due then and before node timers.
+    /// The action flushes the nodes it pokes.
+    public func schedule(at time: Instant, _ action: @escaping () -> Void) {
+        sequence += 1
+        timers.push(DriverTimer(time: max(time, now), sequence: sequence, action: action))
+    }
+
     /// Processes what a test produced by poking a node, its box or an upper
-    /// layer.
+    /// layer, and files the node's next deadline. A driver that pokes a
+    /// node from inside a run (an `onOutput` handler, a timer) flushes it.
     public func flush(_ node: SimNode) {
         process(node)
     }
@@ -135,6 +176,7 @@ public final class SimNetwork {
     @discardableResult
     public func run(until condition: () -> Bool, limit: Interval) -> Bool {
         let end = now + limit
+        deadlines.rescan(nodes)
         while true {
             if condition() { return true }
             if !step(until: end) {
@@ -146,6 +188,7 @@ public final class SimNetwork {
 
     public func run(for duration: Interval) {
         let end = now + duration
+        deadlines.rescan(nodes)
         while step(until: end) {}
         if now < end { now = end }
     }
@@ -155,8 +198,7 @@ public final class SimNetwork {
     /// Advances to the next event not after `end` and handles everything
     /// due then. Returns false when there is none.
     func step(until end: Instant) -> Bool {
-        var next = queue.peek?.time
-        for n in nodes where n.isAlive { next = earliest(next, n.node.nextDeadline) }
+        let next = earliest(earliest(queue.peek?.time, timers.peek?.time), deadlines.earliest)
         guard var t = next, t <= end else { return false }
         // A deadline in the past is due now; the clock never runs backwards.
         if t < now { t = now }
@@ -178,10 +220,19 @@ public final class SimNetwork {
             node.node.receive(frame: f.frame, on: f.interface, now: now)
             process(node)
         }
-        for n in nodes where n.isAlive {
-            if let d = n.node.nextDeadline, d <= now {
+        while let t = timers.peek, t.time <= now {
+            _ = timers.pop()
+            t.action()
+        }
+        // In node order, as when every node was asked in turn; a node whose
+        // deadline moved since it was filed is filed again instead.
+        for i in deadlines.due(at: now) {
+            let n = nodes[i]
+            if n.isAlive, let d = n.node.nextDeadline, d <= now {
                 n.node.tick(now: now)
                 process(n)
+            } else {
+                deadlines.refresh(n)
             }
         }
         return true
@@ -191,6 +242,7 @@ public final class SimNetwork {
 
     func process(_ node: SimNode) {
         guard node.isAlive else { return }
+        defer { deadlines.refresh(node) }
         // A handler may poke the node again (answer a request, start the
         // next transaction): what that produces is drained in turn.
         while true {
@@ -242,51 +294,17 @@ public final class SimNetwork {
                 delay = delay + .microseconds(Int64(random.below(spread + 1)))
                 framesReordered += 1
             }
-            for a in segment.attached where a.node != node.index && nodes[a.node].isAlive
-                && nodes[a.node].side == node.side {
+            let time = now + delay
+            func deliver(_ a: (node: Int, interface: InterfaceID)) {
+                guard a.node != node.index, nodes[a.node].isAlive, nodes[a.node].side == node.side else { return }
                 sequence += 1
-                queue.push(InFlight(time: now + delay, sequence: sequence, node: a.node,
-                                    interface: a.interface, frame: f))
+                queue.push(InFlight(time: time, sequence: sequence, node: a.node, interface: a.interface, frame: f))
+            }
+            if let some = segment.receivers(of: f) {
+                for k in some { deliver(segment.attached[k]) }
+            } else {
+                for a in segment.attached { deliver(a) }
             }
         }
-    }
-}
-
-/// A binary min-heap of frames in flight, by arrival time then send order.
-struct FrameQueue {
-    private var heap: [InFlight] = []
-
-    var peek: InFlight? { heap.first }
-    var count: Int { heap.count }
-
-    mutating func push(_ f: InFlight) {
-        heap.append(f)
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            if !heap[i].before(heap[parent]) { break }
-            heap.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    mutating func pop() -> InFlight? {
-        guard !heap.isEmpty else { return nil }
-        let top = heap[0]
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < heap.count && heap[l].before(heap[m]) { m = l }
-                if r < heap.count && heap[r].before(heap[m]) { m = r }
-                if m == i { break }
-                heap.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
     }
 }

@@ -15,6 +15,10 @@
 //   rpc_bench seal --size S --count N
 //       no daemon: seals and opens N frames of S bytes as a keyed link
 //       does; prints the CPU time per frame (Seal.swift).
+//   rpc_bench scale [--curve locate|load]
+//       no daemon: the simulated network; how a port locate among many
+//       nodes and one server under many clients cost as they grow
+//       (Scale.swift).
 //
 // Exit status 0 only when every reply was right.
 
@@ -28,7 +32,7 @@ struct RPCBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rpc_bench",
         abstract: "Echo server and load generator over amunixd.",
-        subcommands: [Serve.self, Load.self, Stats.self, Core.self, Seal.self])
+        subcommands: [Serve.self, Load.self, Stats.self, Core.self, Seal.self, Scale.self])
 }
 
 enum BenchCommand {
