@@ -5,12 +5,12 @@
 // seeded generator; with the same seed a run makes the same choices, so a
 // failing test fails the same way every time.
 
-struct SimRandom: RandomNumberGenerator {
+public struct SimRandom: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

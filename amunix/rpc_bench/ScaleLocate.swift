@@ -45,7 +45,7 @@ enum LocateBench {
         let setupStart = cpuMicroseconds()
         let net = SimNetwork(seed: seed)
         let topology = SimTopology(on: net, segments: segments, layout: layout)
-        var g = SimSeed(seed)
+        var g = SimRandom(seed: seed &+ 0x5EED)  // seeded: runs repeat
         let getPort = AmoebaCore.Port.random(using: &g)
         // Host 0 is the client (on `near`); the server is the first host
         // dealt to `far` (host 0 itself when there is one segment: then
@@ -111,18 +111,5 @@ enum LocateBench {
                            framesFirst: framesFirst, framesSecond: net.framesSent - framesFirst,
                            receptionsFirst: receptionsFirst, receptionsSecond: net.framesDelivered - receptionsFirst,
                            setupCPU: setupCPU, locateCPU: locateCPU)
-    }
-}
-
-/// A seeded generator for the benchmark's ports, so runs repeat.
-struct SimSeed: RandomNumberGenerator {
-    private var state: UInt64
-    init(_ seed: UInt64) { state = seed &+ 0x5EED }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
