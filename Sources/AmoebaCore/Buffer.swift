@@ -94,18 +94,21 @@ public struct BufferReader: Sendable {
             return n == 8 ? word : word & (1 << UInt64(8 * n) &- 1)
         }
         #endif
-        // Two 32-bit halves: a 32-bit kernel pays dearly for 64-bit shifts.
-        var lo: UInt32 = 0, hi: UInt32 = 0
-        var k = n
-        while k > 4 {
-            k -= 1
-            hi = hi << 8 | UInt32(bytes[i + k])
+        // Two 32-bit halves (a 32-bit kernel pays dearly for 64-bit shifts),
+        // through a buffer pointer: the claim above checked the bounds.
+        return bytes.withUnsafeBufferPointer { b in
+            var lo: UInt32 = 0, hi: UInt32 = 0
+            var k = n
+            while k > 4 {
+                k -= 1
+                hi = hi << 8 | UInt32(b[i + k])
+            }
+            while k > 0 {
+                k -= 1
+                lo = lo << 8 | UInt32(b[i + k])
+            }
+            return UInt64(hi) << 32 | UInt64(lo)
         }
-        while k > 0 {
-            k -= 1
-            lo = lo << 8 | UInt32(bytes[i + k])
-        }
-        return UInt64(hi) << 32 | UInt64(lo)
     }
 
     public mutating func readInt16(_ order: ByteOrder = .little) throws(MarshalError) -> Int16 {
