@@ -69,6 +69,15 @@ func halfMappedSegment() -> Int32 {
         }
         check(refusal == .noMemory, "memory filled with \(size)-byte segments, then \(refusal.name)")
     }
+    // What the 1 MiB segments left may have been under 64 KiB, so that no
+    // 64 KiB one fitted (it depends on the kernel image's size): then trade
+    // the last 1 MiB segment for 64 KiB ones, so that the one given back
+    // below is small.
+    if let (p, size) = held.last, size == 1 << 20 {
+        held.removeLast()
+        check(Segments.unmap(p) == .ok, "unmap")
+        while case let .success((p, _)) = Segments.create(64 << 10) { held.append((p, 64 << 10)) }
+    }
     guard let (last, _) = held.popLast(), let (below, belowSize) = held.last else { check(false, "held"); return 1 }
     check(Segments.unmap(last) == .ok, "unmap")
     let top = Amoeba.address(UnsafeRawPointer(below)) + belowSize
