@@ -189,7 +189,7 @@ public final class FLIPBox {
             release(p)
         }
         if let route = routes.useBest(destination, budget: configuration.maxHops, trustedOnly: secure, now: now) {
-            transmit(waiting, to: destination, via: route, touched: true)
+            transmit(waiting, to: destination, via: route)
         } else if secure, !routes.live(destination, now: now).isEmpty {
             events.append(.undeliverable(endpoint: from, destination: destination, messageID: id, reason: .unreachable))
         } else {
@@ -198,9 +198,9 @@ public final class FLIPBox {
         return id
     }
 
-    /// Fragments a message and sends it along `route`.
-    /// `touched`: the caller marked the route's use already (`useBest`).
-    func transmit(_ m: WaitingMessage, to destination: FLIPAddress, via route: Route, touched: Bool = false) {
+    /// Fragments a message and sends it along `route`, which the caller
+    /// found with `useBest` (that marked its use).
+    func transmit(_ m: WaitingMessage, to destination: FLIPAddress, via route: Route) {
         let weight = interfaces[route.interface].weight
         var flags: FLIPFlags = m.secure ? [.security] : []
         if !interfaces[route.interface].trusted { flags.insert(.unsafe) }
@@ -213,7 +213,6 @@ public final class FLIPBox {
             flow.send(h, data: chunk, to: PeerKey(interface: route.interface, location: route.location),
                       from: interfaces[route.interface].mac, now: now, statistics: &statistics, out: &out)
         }
-        if !touched { routes.touch(destination, interface: route.interface, location: route.location, now: now) }
         emit(reusing: &out)
     }
 
@@ -346,7 +345,7 @@ public final class FLIPBox {
     func release(_ p: PendingLocate) {
         let destination = p.destination
         for m in p.waiting {
-            if let r = routes.best(destination, budget: configuration.maxHops, trustedOnly: m.secure, now: now) {
+            if let r = routes.useBest(destination, budget: configuration.maxHops, trustedOnly: m.secure, now: now) {
                 transmit(m, to: destination, via: r)
             } else {
                 events.append(.undeliverable(endpoint: m.endpoint, destination: destination,

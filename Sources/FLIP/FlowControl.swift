@@ -143,17 +143,15 @@ struct FlowControl {
         // The common frame (a message of one frame) costs no credit and, with
         // nothing queued for the peer, goes straight out: no state is made
         // or touched for it, so a null transaction hashes no peer key here.
-        if !costsCredit(header), peers.isEmpty || (peers[peer]?.queued ?? 0) == 0 {
-            out.append(OutgoingFrame(interface: peer.interface,
-                                     frame: EthernetFrame(destination: peer.location, source: source,
-                                                          control: FragmentControl(type: .data),
-                                                          flip: header, data: data)))
+        let costs = costsCredit(header)
+        if !costs, peers.isEmpty || (peers[peer]?.queued ?? 0) == 0 {
+            out.append(FlowControl.dataFrame(header, data: data, control: FragmentControl(type: .data),
+                                             to: peer, from: source))
             return
         }
         // Changed in place through its index: one hash of the key, and no
         // copy of the queue (a copy out of the table would share it).
         let i = stateIndex(for: peer)
-        let costs = costsCredit(header)
         if peers.values[i].queued > 0 || (costs && peers.values[i].credit <= 0) {
             if peers.values[i].queued >= configuration.maxQueuedFrames {
                 statistics.drop(.queueFull)
@@ -183,9 +181,15 @@ struct FlowControl {
                 statistics.creditPiggybacked += 1
             }
         }
-        out.append(OutgoingFrame(interface: peer.interface,
-                                 frame: EthernetFrame(destination: peer.location, source: source,
-                                                      control: control, flip: header, data: data)))
+        out.append(dataFrame(header, data: data, control: control, to: peer, from: source))
+    }
+
+    /// A data frame to `peer`, ready to go out.
+    private static func dataFrame(_ header: FLIPHeader, data: [UInt8], control: FragmentControl, to peer: PeerKey,
+                                  from source: EthernetAddress) -> OutgoingFrame {
+        OutgoingFrame(interface: peer.interface,
+                      frame: EthernetFrame(destination: peer.location, source: source,
+                                           control: control, flip: header, data: data))
     }
 
     /// Sends what the queue for `peer` may now send.

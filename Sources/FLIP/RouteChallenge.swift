@@ -31,6 +31,13 @@ public struct LocateIdentifiers {
 
     public init(seed: UInt64) { state = seed }
 
+    /// Seeded one-way from `secret` (private addresses, say): the ids must
+    /// not give the secret away, so the seed is the public address of the
+    /// secret taken as a private one (DES, `FLIPAddress.publicAddress`).
+    public init(oneWayFrom secret: UInt64) {
+        self.init(seed: FLIPAddress(littleEndianBits: secret).publicAddress.littleEndianBits)
+    }
+
     public mutating func next() -> UInt32 {
         while true {
             state &+= 0x9E37_79B9_7F4A_7C15
@@ -83,8 +90,8 @@ extension FLIPBox {
     /// Seeds the ids of this box's LOCATEs. A box that is never seeded
     /// draws predictable ids: a driver facing strangers seeds it from its
     /// entropy (Node does).
-    public func seedLocateIdentifiers(_ seed: UInt64) {
-        locateIDs = LocateIdentifiers(seed: seed)
+    public func seedLocateIdentifiers(oneWayFrom secret: UInt64) {
+        locateIDs = LocateIdentifiers(oneWayFrom: secret)
     }
 
     /// A frame from (interface `a`) claims `address` is `hops` away.

@@ -304,8 +304,8 @@ struct RoutingTable {
         return list[i]
     }
 
-    /// `best`, for a send by it now: its use is marked in the same look-up
-    /// (what `touch` does after a send, without hashing the address again).
+    /// `best`, for a send by it now: its use is marked in the same look-up,
+    /// so a route stays alive while traffic flows.
     mutating func useBest(_ address: FLIPAddress, budget: UInt16, trustedOnly: Bool, now: Instant) -> Route? {
         guard let k = routes.index(forKey: address),
               let i = bestIndex(in: routes.values[k], budget: budget, excluding: nil, trustedOnly: trustedOnly, now: now)
@@ -345,14 +345,6 @@ struct RoutingTable {
     /// Live usable routes to `address` (optionally not via `excluding`).
     func live(_ address: FLIPAddress, excluding: Int? = nil, now: Instant) -> [Route] {
         (routes[address] ?? []).filter { $0.isUsable && now - $0.lastUsed <= lifetime && $0.interface != excluding }
-    }
-
-    /// Marks use of a route, so it stays alive while traffic flows.
-    mutating func touch(_ address: FLIPAddress, interface: Int, location: EthernetAddress, now: Instant) {
-        guard let k = routes.index(forKey: address),
-              let i = routes.values[k].firstIndex(where: { $0.interface == interface && $0.location == location })
-        else { return }
-        routes.values[k][i].lastUsed = now  // in place: one hash, no copy of the list
     }
 
     /// Drops every expired route; a sweep of the whole table, so at most

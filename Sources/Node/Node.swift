@@ -68,23 +68,19 @@ public final class Node<Owner> {
          serverKid: KernelID, serverAddress: FLIPAddress) {
         self.configuration = configuration
         box = FLIPBox(configuration: configuration.flip)
-        box.seedLocateIdentifiers(Node.locateSeed(clientAddress, serverAddress))
+        box.seedLocateIdentifiers(oneWayFrom: Node.locateSecret(clientAddress, serverAddress))
         client = RPCNode(box: box, kid: clientKid, privateAddress: clientAddress, configuration: configuration.rpc)
         server = RPCNode(box: box, kid: serverKid, privateAddress: serverAddress, configuration: configuration.rpc)
     }
 
-    /// A secret for the box's LOCATE ids (a blind stranger must not guess
-    /// them), made one-way from the two private addresses so that the
-    /// caller's generator is drawn exactly as before and neither address
-    /// can be read back from the ids.
-    static func locateSeed(_ a: FLIPAddress, _ b: FLIPAddress) -> UInt64 {
-        var key = [UInt8](repeating: 0, count: 8)
-        for i in 0..<8 { key[i] = a[i] ^ b[(i + 3) & 7] ^ 0x5A }
-        var seed: UInt64 = 0
-        for (i, byte) in (FLIPAddress(bytes: key) ?? .null).publicAddress.bytes.enumerated() {
-            seed |= UInt64(byte) << UInt64(8 * i)
-        }
-        return seed
+    /// The secret behind the box's LOCATE ids (a blind stranger must not
+    /// guess them): the two private addresses mixed (byte i of the first
+    /// with byte i+3 of the second), so that the caller's generator is drawn
+    /// exactly as before; the box takes it one-way, so neither address can
+    /// be read back from the ids.
+    static func locateSecret(_ a: FLIPAddress, _ b: FLIPAddress) -> UInt64 {
+        let rotated = b.littleEndianBits >> 24 | b.littleEndianBits << 40
+        return a.littleEndianBits ^ rotated ^ 0x5A5A_5A5A_5A5A_5A5A
     }
 
     /// Adds a network interface. `weight` is the hop cost of its network

@@ -37,28 +37,11 @@ public struct IndexTable<Value> {
         }
     }
 
-    @discardableResult
-    @inlinable public mutating func removeValue(forKey index: UInt16) -> Value? {
-        let i = Int(index)
-        guard i < storage.count, let v = storage[i] else { return nil }
-        storage[i] = nil
-        present -= 1
-        return v
-    }
-
     /// The indices present, in ascending order.
     @inlinable public var keys: [UInt16] {
         var out: [UInt16] = []
         out.reserveCapacity(count)
         for (i, v) in storage.enumerated() where v != nil { out.append(UInt16(i)) }
-        return out
-    }
-
-    /// The entries present, in index order.
-    @inlinable public var values: [Value] {
-        var out: [Value] = []
-        out.reserveCapacity(count)
-        for v in storage { if let v { out.append(v) } }
         return out
     }
 }

@@ -67,7 +67,8 @@ public final class RPCNode {
         self.endpoint = box.register(privateAddress: privateAddress)
         self.address = privateAddress.publicAddress
         self.nextTid = firstTid
-        self.locateTids = LocateIdentifiers(seed: RPCNode.locateSeed(privateAddress))
+        // One-way from the private address, tweaked to differ from the box's.
+        self.locateTids = LocateIdentifiers(oneWayFrom: privateAddress.littleEndianBits ^ 0xA55A_3CC3_0FF0_6996)
         self.portCache = PortCache(capacity: configuration.portCacheSize)
         self.ledger = TransactionLedger(capacity: configuration.ledgerKernels,
                                         window: configuration.ledgerWindow,
@@ -361,13 +362,6 @@ public final class RPCNode {
 
     /// F(getPort), remembered: a server calls getreq once per request, and
     /// F is a 16-round cipher.
-    /// A secret seed for the locate tids, one-way from the private address
-    /// (which the tids must not give away), tweaked so it differs from
-    /// the box's own seed.
-    static func locateSeed(_ privateAddress: FLIPAddress) -> UInt64 {
-        FLIPAddress(littleEndianBits: privateAddress.littleEndianBits ^ 0xA55A_3CC3_0FF0_6996).publicAddress.littleEndianBits
-    }
-
     private func putPort(of getPort: Port) -> Port {
         // A server loops on getreq for one port: its last answer first.
         if getPort == lastPutPort.get { return lastPutPort.put }
