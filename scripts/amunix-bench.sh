@@ -3,7 +3,9 @@
 # between two network namespaces joined by a veth pair (root):
 #   raw AF_PACKET frame ping-pong and streaming, UDP ping-pong, a gRPC Swift
 #   unary call, and amunixd (pcap links) null transactions and 30000-byte
-#   transactions. Prints a table and the ratios the issue sets as targets.
+#   transactions, and `put`/`get` of a 50 MB file through a Bullet server
+#   on the other host against TCP over the same link into a file with
+#   fsync. Prints a table and the ratios the issue sets as targets.
 # Every latency is measured with its processes pinned, in two placements,
 # each beside the AF_PACKET floor in the same placement: "one vCPU" (every
 # process on CPU 0) and "two vCPUs" (the client side, its daemon and
@@ -20,6 +22,9 @@ N="${1:-5000}"
 echo "building (release)..."
 swift build -c release --product amunixd 2>&1 | grep -E "error" || true
 swift build -c release --product rpc_bench 2>&1 | grep -E "error" || true
+for p in put get bullet-server soap-server amoeba-init; do
+  swift build -c release --product "$p" 2>&1 | grep -E "error" || true
+done
 BIN=$(swift build -c release --show-bin-path)
 # The peers' package (gRPC) takes long to build; BENCH_PEERS_BIN may name
 # a folder where floors and grpc_bench were built before.
@@ -147,6 +152,72 @@ else
   INS0="n/a (no valgrind)"; INS30="n/a"
 fi
 
+
+# ---- files: put/get of 50 MB against TCP into a file with fsync -----------
+# Host b runs the directory and Bullet file servers behind its amunixd; a
+# 50 MB file goes from a to b with `put` and back with `get`, and as the
+# floor the same bytes cross the same veth over TCP into a file on b that
+# is fsynced before the sender hears the end. All on ext4 or whatever
+# $TMPDIR is (printed). Two vCPUs: a's side on CPU 0, b's on CPU 1.
+# What each clock covers:
+#   put: the whole `put` process on a: its lookups in the directory on b,
+#        reading the file on a (in the page cache), the CREATE/MODIFY
+#        transactions, the commit (Bullet writes the file and fsyncs it and
+#        its folder before it answers) and entering the row;
+#   get: the whole `get` process writing to a file on a, then `sync FILE`
+#        (fsync of that file), both inside the clock;
+#   TCP: connect to the sink's ack, the sink writing 1 MiB at a time and
+#        fsyncing once at the end.
+place two
+FILE_BYTES=50000000
+FILE_ROUNDS=3
+declare -A FILE_MBPS
+mbps() { awk -v b="$1" -v t0="$2" -v t1="$3" 'BEGIN { printf "%.1f", b / (t1 - t0) / 1e6 }'; }
+median() { tr ' ' '\n' <<<"$*" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else print v[int((NR + 1) / 2)] }'; }
+echo "[two] measuring put/get of $((FILE_BYTES / 1000000)) MB against TCP with fsync ($(df --output=fstype "$W" | tail -1) at $W)..."
+rm -rf "$W/a" "$W/b" "$W/store-soap" "$W/store-bullet"; mkdir -p "$W/a" "$W/b"
+head -c "$FILE_BYTES" /dev/urandom >"$W/file.in"
+FILE_PIDS_BEFORE=${#PIDS[@]}
+start_pinned A "$BIN/amunixd" --link pcap:v0 --socket "$W/a/amunixd.sock" --name a --log-level warning
+start_pinned B "$BIN/amunixd" --link pcap:v0 --socket "$W/b/amunixd.sock" --name b --log-level warning
+for _ in $(seq 100); do [[ -f "$W/a/sys.cap" && -f "$W/b/sys.cap" ]] && break; sleep 0.05; done
+file_ok=1
+"$BIN/amoeba-init" --soap-store "$W/store-soap" --bullet-store "$W/store-bullet" --servers-on b \
+  --host a="$W/a" --publish "$W/a" --host b="$W/b" --publish "$W/b" --root-file "$W/root.cap" \
+  >"$W/init.log" 2>&1 || { file_ok=0; echo "amoeba-init failed:"; cat "$W/init.log"; }
+for kind in soap bullet; do
+  ip netns exec "$B" taskset -c "$CPUS_B" env AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/$kind-server" \
+    "$W/store-$kind" --threads 4 --log-level warning >"$W/$kind.log" 2>&1 & PIDS+=($!)
+  for _ in $(seq 200); do [[ -f "$W/store-$kind/super.cap" ]] && break; sleep 0.05; done
+done
+onA() { AMUNIX_SOCKET="$W/a/amunixd.sock" pinA "$@"; }
+for round in $(seq "$FILE_ROUNDS"); do
+  ((file_ok)) || break
+  t0=$(date +%s.%N)
+  if ! onA "$BIN/put" -f /home/bench.file <"$W/file.in" 2>"$W/put.err"; then
+    file_ok=0; echo "put failed: $(cat "$W/put.err")"; break
+  fi
+  t1=$(date +%s.%N)
+  FILE_MBPS[put]+=" $(mbps "$FILE_BYTES" "$t0" "$t1")"
+  rm -f "$W/file.out"
+  t0=$(date +%s.%N)
+  if ! onA sh -c "\"\$0\" /home/bench.file >\"\$1\" && sync \"\$1\"" "$BIN/get" "$W/file.out" 2>"$W/get.err"; then
+    file_ok=0; echo "get failed: $(cat "$W/get.err")"; break
+  fi
+  t1=$(date +%s.%N)
+  FILE_MBPS[get]+=" $(mbps "$FILE_BYTES" "$t0" "$t1")"
+  cmp -s "$W/file.in" "$W/file.out" || { file_ok=0; echo "get returned other bytes than put stored"; break; }
+done
+start_pinned B "$BBIN/floors" tcp-sink 9002 "$W/tcp.out"
+for round in $(seq "$FILE_ROUNDS"); do
+  l=$(pinA "$BBIN/floors" tcp-send 10.231.77.2 9002 "$FILE_BYTES" || true)
+  [[ $l == *"received $FILE_BYTES of"* ]] && FILE_MBPS[tcp]+=" $(awk '{printf "%.1f", $2}' <<<"$l")"
+done
+while ((${#PIDS[@]} > FILE_PIDS_BEFORE)); do stopbg; done
+rm -f "$W/file.in" "$W/file.out" "$W/tcp.out"
+for k in put get tcp; do TP[file.$k]=$(median ${FILE_MBPS[$k]:-}); done
+((file_ok)) || { TP[file.put]=n/a; TP[file.get]=n/a; }
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
 echo "| measurement (veth between two namespaces, pinned) | p50 µs | p99 µs | MB/s |"
@@ -160,6 +231,9 @@ echo "| gRPC Swift unary, empty message, two vCPUs | ${P50[grpc]} | ${P99[grpc]}
 echo "| raw AF_PACKET streaming, 1500-byte frames | | | ${TP[packet]} |"
 echo "| amunixd 30000-byte transactions, 1 thread | | | ${TP[amunix1]} |"
 echo "| amunixd 30000-byte transactions, 4 threads | | | ${TP[amunix4]} |"
+echo "| put of a 50 MB file to a Bullet server on the other host | | | ${TP[file.put]} |"
+echo "| get of it back into a file, then sync of that file | | | ${TP[file.get]} |"
+echo "| TCP over the same link into a file, fsync before the ack | | | ${TP[file.tcp]} |"
 echo
 echo "CPU per null transaction, one vCPU: ${CPU[one]}"
 echo "CPU per null transaction, two vCPUs: ${CPU[two]}"
@@ -171,3 +245,6 @@ echo "null transaction p50 / AF_PACKET p50, two vCPUs = $(ratio "${P50[amunix.tw
 echo "protocol machines, instructions per null transaction = ${INS0} (target <= 5000)"
 echo "null transaction p50 / gRPC p50 (two vCPUs)     = $(ratio "${P50[amunix.two]}" "${P50[grpc]}") (target <= 0.25)"
 echo "30000-byte throughput / AF_PACKET               = $(ratio "$best" "${TP[packet]}") (target >= 0.7)"
+echo "put of 50 MB / TCP with fsync                   = $(ratio "${TP[file.put]}" "${TP[file.tcp]}") (target >= 0.5)"
+echo "get of 50 MB / TCP with fsync                   = $(ratio "${TP[file.get]}" "${TP[file.tcp]}") (target >= 0.5)"
+echo "(put, get, TCP MB/s of each of ${FILE_ROUNDS} rounds, medians above: put${FILE_MBPS[put]:- n/a}; get${FILE_MBPS[get]:- n/a}; TCP${FILE_MBPS[tcp]:- n/a})"

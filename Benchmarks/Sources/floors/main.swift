@@ -6,7 +6,12 @@
 //   floors packet-stream IFACE MAC BYTES     stream BYTES in full frames: MB/s
 //   floors udp-echo PORT
 //   floors udp-ping HOST PORT SIZE COUNT
+//   floors tcp-sink PORT FILE                write each connection's bytes to
+//                                            FILE, fsync it, ack the count
+//   floors tcp-send HOST PORT BYTES          send BYTES, wait for the ack: MB/s
 //
+// tcp-sink/tcp-send are the floor for `put` of a file: the same bytes over
+// TCP on the same link, on disk (fsync) before the sender hears the end.
 // Raw frames use AF_PACKET with an experimental EtherType (0x88b5), so they
 // never meet amunixd's FLIP traffic. Output lines are machine-readable:
 // "latency P50 P99" (µs) or "throughput MBPS" (10^6 bytes/s).
@@ -199,6 +204,10 @@ case "udp-ping":
         if i >= 200 { samples.append(now() - t0) }
     }
     report(samples)
+case "tcp-sink":
+    tcpSink(port: UInt16(args[2])!, file: args[3])
+case "tcp-send":
+    tcpSend(host: args[2], port: UInt16(args[3])!, bytes: Int(args[4])!)
 default:
     die("unknown mode \(args[1])")
 }
