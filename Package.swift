@@ -227,7 +227,8 @@ let package = Package(
                           path: "Sources/acv"),
         // section: kernel host targets
         .target(name: "KernelCore", dependencies: ["AmoebaCore", "NodeServers", "DiskProtocol"], path: "Kernel/Core"),
-        .testTarget(name: "KernelCoreTests", dependencies: ["TestSupport", "KernelCore", "AmoebaCore", "NodeServers", "DiskProtocol"],
+        .testTarget(name: "KernelCoreTests", dependencies: ["TestSupport", "KernelCore", "AmoebaCore", "NodeServers", "DiskProtocol",
+                                                        "Node", "RPC"],
                     path: "Tests/KernelCoreTests"),
         // section: disks
         // The virtual disk server's wire format (commands, rights, limits,

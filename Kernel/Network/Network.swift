@@ -54,6 +54,9 @@ enum Network {
     private static var thread: KThread? = nil
     private static var commands: [Command] = []
     private static var framesWaiting = false
+    /// The slots each listening port is to have open, and those the node
+    /// refused for now and that are retried until they open.
+    private static var slotKeeper = ServerSlotKeeper<PortListener>()
     static var statistics = NetworkStatistics()
 
     static var isUp: Bool { node != nil }
@@ -112,16 +115,22 @@ enum Network {
             let now = Clock.now()
             for c in pending { perform(c, on: node, now: now) }
             pending.removeAll(keepingCapacity: true)
+            // A reply sent, a transaction ended or a port closed may have
+            // freed room in the node's table for the slots still owed.
+            retryOwedSlots(on: node)
             var frames = 0
             nic.receiveAll { datagram in
                 frames += 1
                 guard let frame = LinkSeal.incoming(datagram) else { return }
                 receive(frame, on: node, nic: nic, now: now)
             }
-            node.tick(now: Clock.now())
+            let later = Clock.now()
+            node.tick(now: later)
+            retryOwedSlots(on: node)
             node.takeOutputs(into: &outputs)
             route(outputs, nic: nic)
-            sleep(until: earliest(node.nextDeadline, quietReport(traffic: frames > 0, nic: nic)))
+            let wake = earliest(node.nextDeadline, slotKeeper.retryDeadline(now: later))
+            sleep(until: earliest(wake, quietReport(traffic: frames > 0, nic: nic)))
         }
     }
 
@@ -143,9 +152,12 @@ enum Network {
             t.listener = nil
             l.networkHeld -= 1
             statistics.requestsHeld -= 1
-            if !l.retired, node.getreq(port: l.getPort, owner: .server(l)) == nil { statistics.slotsRefused &+= 1 }
+            // Refused while the node's table is full, the slot is owed and
+            // opened later: counted and dropped, it was lost to the port.
+            slotKeeper.open(1, for: l) { openSlot(for: $0, on: node) }
         case .unlisten(let l, let refused):
             _ = node.cancelGetreqs { if case .server(let o) = $0 { o === l } else { false } }
+            slotKeeper.forget(l)
             for t in refused {
                 t.reply = .status(.rpcFailure)
                 perform(.reply(t), on: node, now: now)
@@ -154,13 +166,19 @@ enum Network {
             node.abandon(where: { if case .client(let o, let s) = $0 { o === t && s == serial } else { false } }, now: now)
         case .listen(let l):
             guard !l.retired else { return }
-            for _ in 0..<slotsPerPort {
-                guard node.getreq(port: l.getPort, owner: .server(l)) != nil else {
-                    statistics.slotsRefused &+= 1
-                    break
-                }
-            }
+            slotKeeper.open(slotsPerPort, for: l) { openSlot(for: $0, on: node) }
         }
+    }
+
+    /// One server slot for `l`'s port; false if the node's table is full.
+    /// A retired port is owed nothing: that counts as done.
+    private static func openSlot(for l: PortListener, on node: Node<NetworkOwner>) -> Bool {
+        l.retired || node.getreq(port: l.getPort, owner: .server(l)) != nil
+    }
+
+    private static func retryOwedSlots(on node: Node<NetworkOwner>) {
+        guard !slotKeeper.owed.isEmpty else { return }
+        slotKeeper.retry { openSlot(for: $0, on: node) }
     }
 
     private static func receive(_ frame: [UInt8], on node: Node<NetworkOwner>, nic: VirtioNet, now: Instant) {
@@ -254,7 +272,6 @@ struct NetworkStatistics {
     var requestsIn: UInt64 = 0
     var runts: UInt64 = 0
     var transmitRefused: UInt64 = 0
-    var slotsRefused: UInt64 = 0
     /// Requests from the network handed to local servers and not yet answered.
     var requestsHeld = 0
     /// The most any one port held at once (bounded by slotsPerPort).
@@ -280,7 +297,7 @@ extension Network {
         r += LinkSeal.report()
         r += "flip frames in \(s.flip.framesIn) out \(s.flip.framesOut) dropped \(s.flip.totalDropped)\n"
         r += "rpc transactions out \(statistics.transactionsOut) requests in \(statistics.requestsIn) executions \(statistics.requestsIn) duplicates refused \(s.server.duplicatesRefused)\n"
-        r += "runts \(statistics.runts) transmit refused \(statistics.transmitRefused) slots refused \(statistics.slotsRefused)\n"
+        r += "runts \(statistics.runts) transmit refused \(statistics.transmitRefused) slots refused \(slotKeeper.refusals) owed \(slotKeeper.owed.count)\n"
         r += "requests held \(statistics.requestsHeld) most held per port \(statistics.mostHeldPerPort) slots waiting \(s.slotsWaiting) serving \(s.requestsBeingServed)\n"
         return r
     }
