@@ -2,7 +2,8 @@
 // so that a file larger than memory streams. Progress goes to stderr when
 // it is a terminal. The file is named as the std tools name objects (a
 // path, capability text or a capability file), so a capability someone
-// handed over can be read without entering it first.
+// handed over can be read without entering it first. Several READs are in
+// flight at once (--parallel), the pieces written in order.
 
 import AmoebaClient
 import AmoebaCore
@@ -20,7 +21,12 @@ struct Get: ParsableCommand {
 
     @OptionGroup var daemon: DaemonOptions
     @Flag(help: "Show progress even when stderr is not a terminal.") var progress = false
+    @Option(help: "READs in flight at once (1 reads one piece after another).") var parallel = 4
     @Argument(help: "The file: a path, capability text (PORT/OBJECT(RIGHTS)/CHECK) or a capability file.") var path: String
+
+    func validate() throws {
+        guard (1...64).contains(parallel) else { throw ValidationError("--parallel takes 1 to 64") }
+    }
 
     func run() throws {
         runTool("get") { () throws(ToolError) -> Int32 in
@@ -30,7 +36,9 @@ struct Get: ParsableCommand {
             return session.forEach("get", [path]) { (arg: String) throws(ToolError) in
                 let file = try session.object(arg)
                 do throws(ErrorCode) {
-                    try session.files.read(file, progress: meter.update) { (piece: [UInt8]) throws(ErrorCode) in
+                    let total = try session.files.size(file)
+                    let reader = ParallelFileRead(transport: session.transport, threads: parallel)
+                    try reader.read(file, total: total, progress: meter.update) { (piece: [UInt8]) throws(ErrorCode) in
                         do { try out.write(contentsOf: piece) } catch { throw .systemError }
                     }
                     meter.finish()
