@@ -164,8 +164,9 @@ fi
 #        reading the file on a (in the page cache), the CREATE/MODIFY
 #        transactions, the commit (Bullet writes the file and fsyncs it and
 #        its folder before it answers) and entering the row;
-#   get: the whole `get` process writing to a file on a, then `sync FILE`
-#        (fsync of that file), both inside the clock;
+#   get: the whole `get` process (four READs in flight, its default)
+#        writing to a file on a, then `sync FILE` (fsync of that file),
+#        both inside the clock;
 #   TCP: connect to the sink's ack, the sink writing 1 MiB at a time and
 #        fsyncing once at the end.
 place two
@@ -231,8 +232,8 @@ echo "| gRPC Swift unary, empty message, two vCPUs | ${P50[grpc]} | ${P99[grpc]}
 echo "| raw AF_PACKET streaming, 1500-byte frames | | | ${TP[packet]} |"
 echo "| amunixd 30000-byte transactions, 1 thread | | | ${TP[amunix1]} |"
 echo "| amunixd 30000-byte transactions, 4 threads | | | ${TP[amunix4]} |"
-echo "| put of a 50 MB file to a Bullet server on the other host | | | ${TP[file.put]} |"
-echo "| get of it back into a file, then sync of that file | | | ${TP[file.get]} |"
+echo "| put of a 50 MB file to a Bullet server on the other host (committed: on disk) | | | ${TP[file.put]} |"
+echo "| get of it back into a file (4 READs in flight), then sync of that file | | | ${TP[file.get]} |"
 echo "| TCP over the same link into a file, fsync before the ack | | | ${TP[file.tcp]} |"
 echo
 echo "CPU per null transaction, one vCPU: ${CPU[one]}"
