@@ -1,0 +1,25 @@
+// From a link's command-line form to an open link.
+//
+// amunixd opens one link per `--link`, and a program with its own FLIP
+// endpoint (AmunixEndpoint) opens one too: both go through here, so a
+// `pcap:`, `udp:` or `mcast:` text means the same socket, the same filter
+// and the same seal wherever it is written.
+
+import FLIP
+
+extension LinkSpec {
+    /// Opens the link. `mac` is the address a link without a card of its
+    /// own (udp:, mcast:) uses; a pcap: link uses its interface's.
+    public func open(mac: EthernetAddress) throws(LinkError) -> any Link {
+        switch kind {
+        case .udp(let localPort, let host, let remotePort):
+            return try UDPLink(name: text, localPort: localPort, remoteHost: host, remotePort: remotePort,
+                               mac: mac, keyPath: keyPath)
+        case .multicast(let group, let port):
+            return try UDPLink(name: text, group: group, port: port, interface: multicastInterface,
+                               ttl: multicastTTL, mac: mac, keyPath: keyPath)
+        case .pcap(let interface):
+            return try PcapLink(name: text, interface: interface)
+        }
+    }
+}
