@@ -166,6 +166,7 @@ let package = Package(
         .executableTarget(name: "std_restrict", dependencies: ["StdTools"], path: "Sources/std_restrict"),
         .executableTarget(name: "std_destroy", dependencies: ["StdTools"], path: "Sources/std_destroy"),
         .executableTarget(name: "std_touch", dependencies: ["StdTools"], path: "Sources/std_touch"),
+        .testTarget(name: "AmunixEndpointTests", dependencies: ["AmoebaCore", "Amunix", "AmunixDaemon", "AmunixEndpoint"]),
         .testTarget(name: "AmunixTests", dependencies: ["AmoebaCore", "FLIP", "RPC", "Amunix", "AmunixDaemon", "StdTools",
                                                   "DirectoryProtocol", "NodeServers", "SegmentSeal"]),
         // section: shell

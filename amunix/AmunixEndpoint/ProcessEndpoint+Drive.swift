@@ -12,9 +12,17 @@
 // sleeps in poll only nudges it (a pipe) when its call needs the node
 // before that poll would end: a timer earlier than the driver's.
 //
+// A call that ends does not flush what its last turn queued (the ACK of
+// its reply): the next call's first frames take it along, one system call
+// and, on the server's side, one wakeup for both. Held frames wait at most
+// `heldFrameDelay`, far below the 20 ms a server waits before resending a
+// reply for want of its ACK: the keeper flushes them.
+//
 // Between calls the keeper, a thread that sleeps until the node's next
 // timer (at most a second), drains the link and runs the timers if nobody
-// is driving. It is never woken for a transaction, only by time.
+// is driving. While calls come and go it naps `heldFrameDelay` at a time;
+// it is rung awake only when a call ends with frames held while it sleeps
+// long, that is on the first call after a quiet spell, never in a stream.
 
 import AmoebaCore
 import AmunixDaemon
@@ -31,7 +39,10 @@ extension ProcessEndpoint {
     /// its outcome. Called and returns with the room locked.
     func wait(for ticket: Ticket) -> Outcome {
         while true {
-            if let o = outcomes.removeValue(forKey: ticket) { return o }
+            if let o = outcomes.removeValue(forKey: ticket) {
+                callEnded()
+                return o
+            }
             if closed { return .reply(.failure(.rpcAborted)) }
             if driving {
                 waiters += 1
@@ -56,6 +67,7 @@ extension ProcessEndpoint {
         var wait: Int64 = 1_000_000
         if let d = node.nextDeadline { wait = max(0, min(wait, d.microseconds - now.microseconds)) }
         pollingUntil = now + .microseconds(wait)
+        flush()
         room.unlock()
         var fds = (pollfd(fd: link.pollDescriptor, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: wake, events: Int16(POLLIN), revents: 0))
@@ -83,8 +95,8 @@ extension ProcessEndpoint {
         return pump(now: now)
     }
 
-    /// Takes the node's outputs until it is quiet: frames go to the link
-    /// (flushed together at the end), outcomes to their calls. Returns
+    /// Takes the node's outputs until it is quiet: frames are queued on
+    /// the link (held until `flush`), outcomes go to their calls. Returns
     /// whether any call got its outcome, after waking the driver if the
     /// node now needs it sooner than its poll would end.
     @discardableResult
@@ -97,6 +109,7 @@ extension ProcessEndpoint {
                 switch o {
                 case .transmit(_, let frame):
                     link.send(frame)
+                    held = true
                 case .transactionCompleted(let ticket, let result):
                     outcomes[ticket] = .reply(result)
                     delivered = true
@@ -108,7 +121,6 @@ extension ProcessEndpoint {
                 }
             }
         }
-        link.flush()
         if let until = pollingUntil, let d = node.nextDeadline, d < until { nudge() }
         if delivered && waiters > 0 && !driving { room.broadcast() }
         return delivered
@@ -120,24 +132,60 @@ extension ProcessEndpoint {
         _ = write(wakeWriter, &one, 1)
     }
 
-    /// The keeper's life: sleep until the node's next timer (at most a
-    /// second), and run it if no call is driving.
+    /// Puts the held frames on the link.
+    func flush() {
+        guard held else { return }
+        held = false
+        link.flush()
+    }
+
+    /// How long frames held by an ended call may wait for the next call.
+    static let heldFrameDelay: Interval = .milliseconds(5)
+
+    /// A call got its outcome: if it leaves frames held and the keeper
+    /// sleeps past their delay, ring it.
+    private func callEnded() {
+        let now = MonotonicClock.now
+        lastCallEnded = now
+        if held && keeperWakes > now + ProcessEndpoint.heldFrameDelay { ringKeeper() }
+    }
+
+    func ringKeeper() {
+        keeperBell.lock()
+        bellRung = true
+        keeperBell.signal()
+        keeperBell.unlock()
+    }
+
+    /// The keeper's life: nap until the node's next timer, at most a
+    /// second, or `heldFrameDelay` while calls come and go; then, if no
+    /// call is driving, flush what is held, drain the link, run the timers.
     func keep() {
-        room.lock()
-        while !closed {
-            let now = MonotonicClock.now
-            var sleep: Int64 = 1_000_000
-            if let d = node.nextDeadline { sleep = max(1000, min(sleep, d.microseconds - now.microseconds)) }
-            _ = room.wait(until: Date(timeIntervalSinceNow: Double(sleep) / 1e6))
-            if closed { break }
+        while true {
+            room.lock()
+            if closed {
+                room.unlock()
+                break
+            }
             if !driving {
                 driving = true
+                flush()
                 let delivered = feed(now: MonotonicClock.now)
+                flush()
                 driving = false
                 if waiters > 0 && delivered { room.broadcast() }
             }
+            let now = MonotonicClock.now
+            var nap: Int64 = 1_000_000
+            if now - lastCallEnded < .seconds(1) { nap = ProcessEndpoint.heldFrameDelay.microseconds }
+            if let d = node.nextDeadline { nap = max(1000, min(nap, d.microseconds - now.microseconds)) }
+            keeperWakes = now + .microseconds(nap)
+            room.unlock()
+            keeperBell.lock()
+            if !bellRung { _ = keeperBell.wait(until: Date(timeIntervalSinceNow: Double(nap) / 1e6)) }
+            bellRung = false
+            keeperBell.unlock()
         }
-        room.unlock()
         keeperDone.signal()
     }
 }

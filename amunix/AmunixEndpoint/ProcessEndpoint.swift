@@ -72,6 +72,16 @@ public final class ProcessEndpoint: @unchecked Sendable {
     let wakeWriter: Int32
     var outputs: [NodeOutput<Ticket>] = []
     var closed = false
+    /// Frames queued on the link and not yet flushed: a call that ends
+    /// leaves its last frames (the ACK of a reply) to leave with the next
+    /// call's first, one system call and one wakeup of the peer for both.
+    var held = false
+    /// When the keeper next wakes by itself, and when a call last ended.
+    var keeperWakes = Instant.zero
+    var lastCallEnded = Instant.zero
+    /// Rung to wake the keeper early (frames held while it sleeps long).
+    let keeperBell = NSCondition()
+    var bellRung = false
     let keeperDone = DispatchSemaphore(value: 0)
 
     /// Opens `link` and starts a node of fresh identities on it. A link
@@ -120,6 +130,7 @@ public final class ProcessEndpoint: @unchecked Sendable {
         let deadline = timeout.map { now + .microseconds(ProcessEndpoint.microseconds($0)) }
         node.trans(RPCMessage(header: header, data: data), owner: ticket, deadline: deadline, now: now)
         pump(now: now)
+        flush()
         switch wait(for: ticket) {
         case .reply(.success(let m)): return (m.header, m.data)
         case .reply(.failure(let code)): throw code
@@ -137,6 +148,7 @@ public final class ProcessEndpoint: @unchecked Sendable {
         let ticket = takeTicket()
         guard node.getreq(port: getPort, owner: ticket) != nil else { throw .rpcFailure }
         pump(now: MonotonicClock.now)
+        flush()
         switch wait(for: ticket) {
         case .request(let slot, let m): return EndpointRequest(header: m.header, data: m.data, slot: slot)
         case .reply(.failure(let code)): throw code
@@ -153,6 +165,7 @@ public final class ProcessEndpoint: @unchecked Sendable {
         let now = MonotonicClock.now
         node.putrep(request.slot, RPCMessage(header: header, data: data), now: now)
         pump(now: now)
+        flush()
     }
 
     /// Stops the endpoint: calls still waiting end with RPC_ABORTED, and
@@ -168,12 +181,14 @@ public final class ProcessEndpoint: @unchecked Sendable {
         let driverBusy = driving
         room.unlock()
         if driverBusy { nudge() }
+        ringKeeper()
         keeperDone.wait()
         room.lock()
         // The driver may still be leaving its poll: let it go first.
         while driving { room.wait() }
         node.abandon(where: { _ in true }, now: MonotonicClock.now)
         pump(now: MonotonicClock.now)
+        flush()
         node.shutdown()
         link.close()
         Glibc.close(wake)
