@@ -9,8 +9,11 @@ import FLIP
 
 extension LinkSpec {
     /// Opens the link. `mac` is the address a link without a card of its
-    /// own (udp:, mcast:) uses; a pcap: link uses its interface's.
-    public func open(mac: EthernetAddress) throws(LinkError) -> any Link {
+    /// own (udp:, mcast:) uses; a pcap: link uses its interface's unless
+    /// `sharesTheCard`, when it takes `mac` too: a program's endpoint is a
+    /// station of its own on the wire, so that amunixd on the same card
+    /// neither takes its frames nor answers them NOTHERE.
+    public func open(mac: EthernetAddress, sharesTheCard: Bool = false) throws(LinkError) -> any Link {
         switch kind {
         case .udp(let localPort, let host, let remotePort):
             return try UDPLink(name: text, localPort: localPort, remoteHost: host, remotePort: remotePort,
@@ -19,7 +22,7 @@ extension LinkSpec {
             return try UDPLink(name: text, group: group, port: port, interface: multicastInterface,
                                ttl: multicastTTL, mac: mac, keyPath: keyPath)
         case .pcap(let interface):
-            return try PcapLink(name: text, interface: interface)
+            return try PcapLink(name: text, interface: interface, mac: sharesTheCard ? mac : nil)
         }
     }
 }

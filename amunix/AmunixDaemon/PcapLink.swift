@@ -22,12 +22,16 @@ public final class PcapLink: Link {
     private let handle: OpaquePointer
     private let outgoing = FrameBatch()
 
-    public init(name: String, interface: String) throws(LinkError) {
+    /// `mac` nil: the interface's own address, as a host's FLIP box has
+    /// its card's. Another (a program's endpoint beside amunixd on the same
+    /// card) makes the link a second station on the wire: the capture is
+    /// promiscuous, and each box takes only frames to its own address.
+    public init(name: String, interface: String, mac: EthernetAddress? = nil) throws(LinkError) {
         self.name = name
-        guard let mac = PcapLink.hardwareAddress(of: interface) else {
+        guard let card = PcapLink.hardwareAddress(of: interface) else {
             throw LinkError("\(name): no such interface \(interface) (or it has no Ethernet address)")
         }
-        self.mac = mac
+        self.mac = mac ?? card
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let h = pcap_create(interface, &errbuf) else {
             throw LinkError("\(name): pcap_create: \(String(cString: errbuf))")

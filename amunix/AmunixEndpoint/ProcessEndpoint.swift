@@ -20,11 +20,11 @@
 // acknowledged and a locate of this endpoint answered while the program is
 // busy elsewhere.
 //
-// A pcap: endpoint uses its interface's MAC, and Linux does not hand one
-// packet socket's frames to another on the same interface: two endpoints,
-// or an endpoint and amunixd, on one host and one interface cannot reach
-// each other. Give each its own mcast: segment membership, or go through
-// amunixd.
+// A pcap: endpoint is a station of its own on the wire, with a random
+// local MAC: amunixd or other endpoints on the same card take only their
+// own frames. Linux does not hand one packet socket's outgoing frames to
+// another, though, so stations sharing a card cannot reach each other:
+// programs that must, share an mcast: segment or go through amunixd.
 
 import AmoebaCore
 import AmunixDaemon
@@ -84,11 +84,11 @@ public final class ProcessEndpoint: @unchecked Sendable {
     var bellRung = false
     let keeperDone = DispatchSemaphore(value: 0)
 
-    /// Opens `link` and starts a node of fresh identities on it. A link
-    /// without a card (udp:, mcast:) gets a random local MAC.
+    /// Opens `link` and starts a node of fresh identities on it. The link
+    /// gets a random local MAC, a pcap: link too (see LinkOpening.swift).
     public init(link spec: LinkSpec) throws(LinkError) {
         var random = SystemRandomNumberGenerator()
-        link = try spec.open(mac: randomLocalMAC(using: &random))
+        link = try spec.open(mac: randomLocalMAC(using: &random), sharesTheCard: true)
         node = Node<Ticket>(using: &random)
         interface = node.addInterface(mac: link.mac, weight: spec.weight, trusted: spec.trusted)
         var ends: [Int32] = [-1, -1]

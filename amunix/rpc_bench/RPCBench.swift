@@ -183,6 +183,10 @@ struct Load: ParsableCommand {
             print(String(format: "transactions %d ok %d failed %d in %.2f s", count, latencies.count, failed, elapsed))
             print(String(format: "latency p50 %.1f us p99 %.1f us; throughput %.2f MB/s (\(oneway ? "request data" : "request+reply data"))", pct(0.5), pct(0.99), mbps))
             for (k, v) in failures.sorted(by: { $0.key < $1.key }) { print("failure \(k): \(v)") }
+            if case .endpoint(let e) = conn {
+                let s = e.statistics
+                print("endpoint: frames in \(s.flip.framesIn) out \(s.flip.framesOut) dropped \(s.flip.totalDropped); retransmissions \(s.client.retransmissions); locates \(s.flip.locatesSent)")
+            }
         }
         conn.close()
         if failed > 0 { throw ExitCode(1) }
