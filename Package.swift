@@ -123,6 +123,10 @@ let package = Package(
             ],
             path: "amunix/AmunixDaemon",
             swiftSettings: hotPath),
+        // A program's own FLIP endpoint: the node body run in the program
+        // over a link of its own, with no daemon in the path.
+        .target(name: "AmunixEndpoint", dependencies: ["AmoebaCore", "FLIP", "RPC", "Node", "AmunixDaemon"],
+                path: "amunix/AmunixEndpoint", swiftSettings: genericHotPath),
         .executableTarget(
             name: "amunixd",
             dependencies: [
@@ -136,7 +140,7 @@ let package = Package(
             path: "amunix/amunixd"),
         .executableTarget(
             name: "rpc_bench",
-            dependencies: ["Amunix", "AmoebaCore", "FLIP", "RPC", "Node", "SegmentSeal", "SimNet",
+            dependencies: ["Amunix", "AmunixEndpoint", "AmoebaCore", "FLIP", "RPC", "Node", "SegmentSeal", "SimNet",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "amunix/rpc_bench"),
         // grp_test: group communication from a program (group-multihost.sh).
@@ -162,6 +166,7 @@ let package = Package(
         .executableTarget(name: "std_restrict", dependencies: ["StdTools"], path: "Sources/std_restrict"),
         .executableTarget(name: "std_destroy", dependencies: ["StdTools"], path: "Sources/std_destroy"),
         .executableTarget(name: "std_touch", dependencies: ["StdTools"], path: "Sources/std_touch"),
+        .testTarget(name: "AmunixEndpointTests", dependencies: ["AmoebaCore", "Amunix", "AmunixDaemon", "AmunixEndpoint"]),
         .testTarget(name: "AmunixTests", dependencies: ["AmoebaCore", "FLIP", "RPC", "Amunix", "AmunixDaemon", "StdTools",
                                                   "DirectoryProtocol", "NodeServers", "SegmentSeal"]),
         // section: shell

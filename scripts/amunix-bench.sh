@@ -3,9 +3,11 @@
 # between two network namespaces joined by a veth pair (root):
 #   raw AF_PACKET frame ping-pong and streaming, UDP ping-pong, a gRPC Swift
 #   unary call, and amunixd (pcap links) null transactions and 30000-byte
-#   transactions, and `put`/`get` of a 50 MB file through a Bullet server
-#   on the other host against TCP over the same link into a file with
-#   fsync. Prints a table and the ratios the issue sets as targets.
+#   transactions; the same transactions between programs that each run
+#   their own FLIP endpoint (rpc_bench --link pcap:v0), no daemon in the
+#   path; and `put`/`get` of a 50 MB file through a Bullet server on the
+#   other host against TCP over the same link into a file with fsync.
+#   Prints a table and the ratios the issue sets as targets.
 # Every latency is measured with its processes pinned, in two placements,
 # each beside the AF_PACKET floor in the same placement: "one vCPU" (every
 # process on CPU 0) and "two vCPUs" (the client side, its daemon and
@@ -112,6 +114,23 @@ for placement in one two; do
     TP[amunix4]=$(awk '{print $3}' <<<"$l")
   fi
   stopbg; stopbg; stopbg
+  # The same transactions with no daemon in the path: each program runs its
+  # own FLIP endpoint on its own packet socket (AmunixEndpoint).
+  echo "[$placement] measuring the programs' own FLIP endpoints..."
+  rm -f "$W/endpoint.cap"
+  start_pinned B "$BIN/rpc_bench" serve --threads 1 --link pcap:v0 "$W/endpoint.cap"
+  SV=${PIDS[-1]}
+  for _ in $(seq 100); do [[ -f "$W/endpoint.cap" ]] && break; sleep 0.05; done
+  cs=$(cpu_ns "$SV")
+  l=$(pinA /usr/bin/time -f "cpu %U %S" -o "$W/client.time" \
+      "$BIN/rpc_bench" load --link pcap:v0 --size 0 --count "$N" --warmup 200 --brief "$W/endpoint.cap")
+  CPU[endpoint.$placement]="server program $(per_tx "$cs" "$(cpu_ns "$SV")" $total) µs, client program $(awk -v n=$total '/^cpu/ { printf "%.0f", ($2 + $3) * 1e6 / n }' "$W/client.time") µs"
+  P50[endpoint.$placement]=$(awk '{print $1}' <<<"$l"); P99[endpoint.$placement]=$(awk '{print $2}' <<<"$l")
+  if [[ $placement == two ]]; then
+    l=$(pinA "$BIN/rpc_bench" load --link pcap:v0 --size 30000 --count 2000 --warmup 50 --oneway --brief "$W/endpoint.cap")
+    TP[endpoint1]=$(awk '{print $3}' <<<"$l")
+  fi
+  stopbg
 done
 
 place two
@@ -227,22 +246,26 @@ echo "| raw AF_PACKET 64-byte frame ping-pong, one vCPU | ${P50[packet.one]} | $
 echo "| amunixd null transaction, one vCPU | ${P50[amunix.one]} | ${P99[amunix.one]} | |"
 echo "| raw AF_PACKET 64-byte frame ping-pong, two vCPUs | ${P50[packet.two]} | ${P99[packet.two]} | |"
 echo "| amunixd null transaction, two vCPUs | ${P50[amunix.two]} | ${P99[amunix.two]} | |"
+echo "| own FLIP endpoints (no daemon) null transaction, one vCPU | ${P50[endpoint.one]} | ${P99[endpoint.one]} | |"
+echo "| own FLIP endpoints (no daemon) null transaction, two vCPUs | ${P50[endpoint.two]} | ${P99[endpoint.two]} | |"
 echo "| UDP 64-byte ping-pong, two vCPUs | ${P50[udp]} | ${P99[udp]} | |"
 echo "| gRPC Swift unary, empty message, two vCPUs | ${P50[grpc]} | ${P99[grpc]} | |"
 echo "| raw AF_PACKET streaming, 1500-byte frames | | | ${TP[packet]} |"
 echo "| amunixd 30000-byte transactions, 1 thread | | | ${TP[amunix1]} |"
 echo "| amunixd 30000-byte transactions, 4 threads | | | ${TP[amunix4]} |"
+echo "| own FLIP endpoints 30000-byte transactions, 1 thread | | | ${TP[endpoint1]} |"
 echo "| put of a 50 MB file to a Bullet server on the other host (committed: on disk) | | | ${TP[file.put]} |"
 echo "| get of it back into a file (4 READs in flight), then sync of that file | | | ${TP[file.get]} |"
 echo "| TCP over the same link into a file, fsync before the ack | | | ${TP[file.tcp]} |"
 echo
 echo "CPU per null transaction, one vCPU: ${CPU[one]}"
 echo "CPU per null transaction, two vCPUs: ${CPU[two]}"
+echo "CPU per null transaction, own endpoints, one vCPU: ${CPU[endpoint.one]}; two vCPUs: ${CPU[endpoint.two]}"
 echo "the FLIP and RPC machines alone (rpc_bench core, both ends, in memory): ${CORE0} µs and ${INS0} instructions per null transaction; ${CORE30} µs and ${INS30} instructions per 30000-byte one"
 echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-best=$(awk -v a="${TP[amunix1]}" -v b="${TP[amunix4]}" 'BEGIN { print (a > b ? a : b) }')
-echo "null transaction p50 / AF_PACKET p50, one vCPU  = $(ratio "${P50[amunix.one]}" "${P50[packet.one]}") (target <= 1.3)"
-echo "null transaction p50 / AF_PACKET p50, two vCPUs = $(ratio "${P50[amunix.two]}" "${P50[packet.two]}") (target <= 1.3)"
+best=$(awk -v a="${TP[amunix1]}" -v b="${TP[amunix4]}" -v c="${TP[endpoint1]}" 'BEGIN { m = a > b ? a : b; print (m > c ? m : c) }')
+echo "null transaction p50 / AF_PACKET p50, one vCPU  = $(ratio "${P50[amunix.one]}" "${P50[packet.one]}") through amunixd, $(ratio "${P50[endpoint.one]}" "${P50[packet.one]}") own endpoints (target <= 1.3)"
+echo "null transaction p50 / AF_PACKET p50, two vCPUs = $(ratio "${P50[amunix.two]}" "${P50[packet.two]}") through amunixd, $(ratio "${P50[endpoint.two]}" "${P50[packet.two]}") own endpoints (target <= 1.3)"
 echo "protocol machines, instructions per null transaction = ${INS0} (target <= 5000)"
 echo "null transaction p50 / gRPC p50 (two vCPUs)     = $(ratio "${P50[amunix.two]}" "${P50[grpc]}") (target <= 0.25)"
 echo "30000-byte throughput / AF_PACKET               = $(ratio "$best" "${TP[packet]}") (target >= 0.7)"

@@ -224,6 +224,29 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   || bad "restarted b: ${ms} ms: $out"
 kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; SERVER=
 
+# ---- 4b. programs with their own FLIP endpoints ---------------------------
+# No daemon in the program's path: an endpoint on a's segment serves, and
+# b's programs call it through b's daemon; an endpoint calls a server
+# program behind b's daemon, and one behind c's, across the gateway g.
+ep_link=$(links_of a | sed 's/^--link //')
+rm -f "$W/ep.cap"
+(in_ns a "$BIN/rpc_bench" serve --threads 2 --link "$ep_link" "$W/ep.cap" >"$W/ep-serve.log" 2>&1) &
+SERVER=$!
+for _ in $(seq 100); do [[ -f "$W/ep.cap" ]] && break; sleep 0.05; done
+out=$(AMUNIX_SOCKET="$W/b/amunixd.sock" timeout 120 "$BIN/rpc_bench" load --count 2000 --threads 4 --size 3000 "$W/ep.cap" 2>&1); rc=$?
+[[ $rc == 0 && $out == *"ok 2000 failed 0"* ]] && ok "b's program calls an endpoint on a: 2000 of 2000 right" || bad "program to endpoint: rc=$rc $out"
+kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; SERVER=
+for h in b c; do
+  rm -f "$W/bench.cap"
+  AMUNIX_SOCKET="$W/$h/amunixd.sock" "$BIN/rpc_bench" serve --threads 2 "$W/bench.cap" >"$W/serve.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 100); do [[ -f "$W/bench.cap" ]] && break; sleep 0.05; done
+  out=$( (in_ns a timeout 120 "$BIN/rpc_bench" load --link "$ep_link" --count 2000 --size 3000 "$W/bench.cap") 2>&1); rc=$?
+  [[ $rc == 0 && $out == *"ok 2000 failed 0"* ]] && ok "an endpoint on a calls a program behind $h's daemon: 2000 of 2000 right" \
+    || bad "endpoint to $h: rc=$rc $out"
+  kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; SERVER=
+done
+
 # ---- 5. SIGTERM drains and exits 0 ----------------------------------------
 for h in a b g c; do
   stop "$h"; rc=$?

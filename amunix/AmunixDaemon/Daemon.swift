@@ -76,18 +76,8 @@ public final class Daemon: @unchecked Sendable {
                                          warn: { logger.warning("\($0)") })
         for (index, spec) in configuration.links.enumerated() {
             let link: any Link
-            let mac = LinkAddresses.address(baseMAC, link: index)
             do {
-                switch spec.kind {
-                case .udp(let lp, let host, let rp):
-                    link = try UDPLink(name: spec.text, localPort: lp, remoteHost: host, remotePort: rp,
-                                       mac: mac, keyPath: spec.keyPath)
-                case .multicast(let group, let port):
-                    link = try UDPLink(name: spec.text, group: group, port: port, interface: spec.multicastInterface,
-                                       ttl: spec.multicastTTL, mac: mac, keyPath: spec.keyPath)
-                case .pcap(let iface):
-                    link = try PcapLink(name: spec.text, interface: iface)
-                }
+                link = try spec.open(mac: LinkAddresses.address(baseMAC, link: index))
             } catch {
                 for l in links { l.close() }
                 throw DaemonError(description: error.description)

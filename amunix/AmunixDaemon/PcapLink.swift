@@ -22,12 +22,16 @@ public final class PcapLink: Link {
     private let handle: OpaquePointer
     private let outgoing = FrameBatch()
 
-    public init(name: String, interface: String) throws(LinkError) {
+    /// `mac` nil: the interface's own address, as a host's FLIP box has
+    /// its card's. Another (a program's endpoint beside amunixd on the same
+    /// card) makes the link a second station on the wire: the capture is
+    /// promiscuous, and each box takes only frames to its own address.
+    public init(name: String, interface: String, mac: EthernetAddress? = nil) throws(LinkError) {
         self.name = name
-        guard let mac = PcapLink.hardwareAddress(of: interface) else {
+        guard let card = PcapLink.hardwareAddress(of: interface) else {
             throw LinkError("\(name): no such interface \(interface) (or it has no Ethernet address)")
         }
-        self.mac = mac
+        self.mac = mac ?? card
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let h = pcap_create(interface, &errbuf) else {
             throw LinkError("\(name): pcap_create: \(String(cString: errbuf))")
@@ -44,6 +48,12 @@ public final class PcapLink: Link {
             throw LinkError("\(name): pcap_activate: \(why) (needs root or CAP_NET_RAW)")
         }
         pcap_setdirection(h, PCAP_D_IN)
+        // libpcap drops our own outgoing frames only after they reach its
+        // ring, so each frame we send would wake our poll for nothing; the
+        // kernel can leave them out (Linux 4.20 and later; older ones
+        // refuse the option and keep the spurious wakeups).
+        var one: Int32 = 1
+        _ = setsockopt(pcap_fileno(h), PcapLink.solPacket, PcapLink.packetIgnoreOutgoing, &one, socklen_t(MemoryLayout<Int32>.size))
         var program = bpf_program()
         guard pcap_compile(h, &program, "ether proto 0x8146", 1, PCAP_NETMASK_UNKNOWN) == 0,
               pcap_setfilter(h, &program) == 0 else {
@@ -76,25 +86,36 @@ public final class PcapLink: Link {
         errors += outgoing.send(on: pcap_fileno(handle), to: nil, addressLength: 0)
     }
 
+    /// One pcap_dispatch drains the ring: pcap_next_ex would, after the
+    /// last frame, ask the kernel again (a poll) to learn the ring is empty.
     public func receiveAll(_ handler: ([UInt8]) -> Void) {
-        var header: UnsafeMutablePointer<pcap_pkthdr>?
-        var data: UnsafePointer<UInt8>?
-        while true {
-            let r = pcap_next_ex(handle, &header, &data)
-            if r == 1, let h = header, let d = data {
-                let n = Int(h.pointee.caplen)
-                // Direction filtering is not supported everywhere: also drop
-                // our own frames by source address.
-                let frame = Array(UnsafeBufferPointer(start: d, count: n))
-                if !isOwnFrame(frame, mac: mac) { handler(frame) }
-                continue
+        withoutActuallyEscaping(handler) { handler in
+            var sink = FrameSink(mac: mac, handler: handler)
+            let r = withUnsafeMutablePointer(to: &sink) { p in
+                pcap_dispatch(handle, -1, { user, header, data in
+                    guard let user, let header, let data else { return }
+                    let sink = UnsafeMutableRawPointer(user).assumingMemoryBound(to: FrameSink.self)
+                    let frame = Array(UnsafeBufferPointer(start: data, count: Int(header.pointee.caplen)))
+                    // Direction filtering is not supported everywhere: also
+                    // drop our own frames by source address.
+                    if !isOwnFrame(frame, mac: sink.pointee.mac) { sink.pointee.handler(frame) }
+                }, UnsafeMutableRawPointer(p).assumingMemoryBound(to: UInt8.self))
             }
             if r < 0 { errors += 1 }
-            return
         }
     }
 
+    /// What the dispatch callback, a C function, needs to reach.
+    private struct FrameSink {
+        var mac: EthernetAddress
+        var handler: ([UInt8]) -> Void
+    }
+
     public func close() { pcap_close(handle) }
+
+    /// <linux/if_packet.h>, which Swift's Glibc module does not carry.
+    static let solPacket: Int32 = 263
+    static let packetIgnoreOutgoing: Int32 = 23
 
     /// The interface's MAC, from sysfs.
     static func hardwareAddress(of interface: String) -> EthernetAddress? {

@@ -1,5 +1,7 @@
 // rpc_bench: a server and a load generator over amunixd, for the
-// multi-host tests and the benchmarks.
+// multi-host tests and the benchmarks. With `--link`, serve, load and stats
+// run their own FLIP endpoint instead (AmunixEndpoint): no daemon between
+// the program and the wire.
 //
 //   rpc_bench serve PORTFILE [--threads N]
 //       listens on a fresh get-port, writes the put-port capability to
@@ -31,7 +33,7 @@ import Foundation
 struct RPCBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rpc_bench",
-        abstract: "Echo server and load generator over amunixd.",
+        abstract: "Echo server and load generator over amunixd or the program's own FLIP endpoint.",
         subcommands: [Serve.self, Load.self, Stats.self, Core.self, Seal.self, Scale.self])
 }
 
@@ -45,6 +47,7 @@ enum BenchCommand {
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve echo requests on a new port.")
     @Option var socket: String?
+    @Option(help: "Run the program's own FLIP endpoint on this link (pcap:IFACE, udp:..., mcast:...) instead of going through amunixd.") var link: String?
     @Option(help: "Server threads (concurrent getreqs).") var threads: Int = 4
     @Argument(help: "File to write the server's capability to.") var portFile: String
 
@@ -52,7 +55,7 @@ struct Serve: ParsableCommand {
         var g = SystemRandomNumberGenerator()
         let getPort = AmoebaCore.Port.random(using: &g)
         let cap = Capability(port: getPort.putPort, private: PrivatePart(object: ObjectNumber(0)!, rights: .all, check: .null))
-        let conn = try AmunixConnection(path: socket ?? AmunixConnection.socketPathFromEnvironment)
+        let conn = try BenchTransport.open(link: link, socket: socket)
         let c = ServerCounters()
         let group = DispatchGroup()
         for _ in 0..<max(1, threads) {
@@ -60,7 +63,7 @@ struct Serve: ParsableCommand {
             Thread {
                 defer { group.leave() }
                 while true {
-                    let req: IncomingRequest
+                    let req: BenchRequest
                     do { req = try conn.getreq(getPort) } catch { return }
                     var reply = Header()
                     var data: [UInt8] = []
@@ -89,14 +92,16 @@ struct Serve: ParsableCommand {
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Ask a server for its execution counters.")
     @Option var socket: String?
+    @Option(help: "Run the program's own FLIP endpoint on this link (pcap:IFACE, udp:..., mcast:...) instead of going through amunixd.") var link: String?
     @Argument var portFile: String
 
     func run() throws {
         let cap = try readCap(portFile)
-        let conn = try AmunixConnection(path: socket ?? AmunixConnection.socketPathFromEnvironment)
+        let conn = try BenchTransport.open(link: link, socket: socket)
         var h = Header(capability: cap, command: BenchCommand.stats)
         h.size = 100
         let r = try conn.trans(h, [], timeout: .seconds(10))
+        conn.close()
         print(String(decoding: r.data, as: UTF8.self))
     }
 }
@@ -104,6 +109,7 @@ struct Stats: ParsableCommand {
 struct Load: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run transactions against a server and time them.")
     @Option var socket: String?
+    @Option(help: "Run the program's own FLIP endpoint on this link (pcap:IFACE, udp:..., mcast:...) instead of going through amunixd.") var link: String?
     @Option(help: "Bytes of data per request (and reply).") var size: Int = 0
     @Option(help: "Transactions in all.") var count: Int = 1000
     @Option(help: "Client threads.") var threads: Int = 1
@@ -121,7 +127,7 @@ struct Load: ParsableCommand {
 
     func run() throws {
         let cap = try readCap(portFile)
-        let conn = try AmunixConnection(path: socket ?? AmunixConnection.socketPathFromEnvironment)
+        let conn = try BenchTransport.open(link: link, socket: socket)
         var g = SystemRandomNumberGenerator()
         let tag = AmoebaCore.Port.random(using: &g)
         let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
@@ -177,6 +183,10 @@ struct Load: ParsableCommand {
             print(String(format: "transactions %d ok %d failed %d in %.2f s", count, latencies.count, failed, elapsed))
             print(String(format: "latency p50 %.1f us p99 %.1f us; throughput %.2f MB/s (\(oneway ? "request data" : "request+reply data"))", pct(0.5), pct(0.99), mbps))
             for (k, v) in failures.sorted(by: { $0.key < $1.key }) { print("failure \(k): \(v)") }
+            if case .endpoint(let e) = conn {
+                let s = e.statistics
+                print("endpoint: frames in \(s.flip.framesIn) out \(s.flip.framesOut) dropped \(s.flip.totalDropped); retransmissions \(s.client.retransmissions); locates \(s.flip.locatesSent)")
+            }
         }
         conn.close()
         if failed > 0 { throw ExitCode(1) }

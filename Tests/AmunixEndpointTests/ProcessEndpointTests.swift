@@ -1,0 +1,187 @@
+// A program's own FLIP endpoint, driven as programs drive it: endpoints
+// joined by Ethernet-in-UDP on loopback (no root), calling each other and
+// an amunixd host; several threads on one endpoint; an ended call's ACK
+// leaving without another call; and the failures a program must see
+// cleanly (no server, a null port, a closed endpoint, a bad link).
+
+import AmoebaCore
+@testable import AmunixDaemon
+@testable import AmunixEndpoint
+import Foundation
+import Logging
+import Testing
+
+/// Two UDP ports on loopback for a point-to-point wire, different per
+/// test and per process so parallel runs do not collide.
+func wirePorts(_ name: String) -> (Int, Int) {
+    let base = 41000 + Int(getpid() % 1500) * 2 + (name.utf8.reduce(0) { $0 &+ Int($1) } % 7) * 3000
+    return (base, base + 1)
+}
+
+func endpointPair(_ name: String) throws -> (ProcessEndpoint, ProcessEndpoint) {
+    let (p, q) = wirePorts(name)
+    let a = try ProcessEndpoint(link: LinkSpec(parsing: "udp:\(p):127.0.0.1:\(q)"))
+    let b = try ProcessEndpoint(link: LinkSpec(parsing: "udp:\(q):127.0.0.1:\(p)"))
+    return (a, b)
+}
+
+/// Serves echo on a fresh port with `threads` threads until the endpoint
+/// closes; returns the put-port capability and a counter of requests.
+func serveEcho(on e: ProcessEndpoint, threads: Int = 1) -> (Capability, Served) {
+    var g = SystemRandomNumberGenerator()
+    let getPort = AmoebaCore.Port.random(using: &g)
+    let served = Served()
+    for _ in 0..<threads {
+        Thread {
+            while let req = try? e.getreq(getPort) {
+                served.add()
+                var h = Header()
+                h.offset = req.header.offset
+                e.putrep(req, h, req.data)
+            }
+            served.ended()
+        }.start()
+    }
+    let cap = Capability(port: getPort.putPort, private: PrivatePart(object: ObjectNumber(0)!, rights: .all, check: .null))
+    return (cap, served)
+}
+
+final class Served: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    private var gone = 0
+    func add() { lock.withLock { n += 1 } }
+    func ended() { lock.withLock { gone += 1 } }
+    var count: Int { lock.withLock { n } }
+    var threadsEnded: Int { lock.withLock { gone } }
+}
+
+@Suite(.serialized) struct ProcessEndpointTests {
+    @Test func echoBetweenTwoEndpoints() throws {
+        let (a, b) = try endpointPair("echo")
+        defer { a.close(); b.close() }
+        let (cap, served) = serveEcho(on: b)
+        for i in 0..<300 {
+            var h = Header(capability: cap, command: 7)
+            h.offset = Int32(i)
+            let data = (0..<(i * 97 % 5000)).map { UInt8(truncatingIfNeeded: $0 &+ i) }
+            let r = try a.trans(h, data, timeout: .seconds(10))
+            #expect(r.header.offset == Int32(i))
+            #expect(r.data == data)
+        }
+        #expect(served.count == 300)
+        #expect(a.statistics.client.transactionsSucceeded == 300)
+    }
+
+    @Test func severalThreadsOnOneEndpoint() throws {
+        let (a, b) = try endpointPair("threads")
+        defer { a.close(); b.close() }
+        let (cap, served) = serveEcho(on: b, threads: 3)
+        let wrong = Served()
+        let group = DispatchGroup()
+        for t in 0..<4 {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                for i in 0..<150 {
+                    var h = Header(capability: cap, command: 7)
+                    h.offset = Int32(t * 1000 + i)
+                    let data = [UInt8(t), UInt8(i & 0xFF)]
+                    guard let r = try? a.trans(h, data, timeout: .seconds(10)),
+                          r.header.offset == h.offset, r.data == data else {
+                        wrong.add()
+                        continue
+                    }
+                }
+            }.start()
+        }
+        #expect(group.wait(timeout: .now() + 60) == .success)
+        #expect(wrong.count == 0)
+        #expect(served.count == 600)
+    }
+
+    /// A call's last frame (the ACK of its reply) is held for the next
+    /// call; with no next call the keeper sends it within milliseconds,
+    /// before the server would resend its reply (20 ms at the earliest).
+    @Test func heldAcknowledgementLeavesWithoutAnotherCall() throws {
+        let (a, b) = try endpointPair("held")
+        defer { a.close(); b.close() }
+        let (cap, _) = serveEcho(on: b)
+        for quiet in [false, true] {
+            // Quiet: after a second without calls, when the keeper sleeps long.
+            if quiet { Thread.sleep(forTimeInterval: 1.3) }
+            _ = try a.trans(Header(capability: cap, command: 7), [1, 2, 3], timeout: .seconds(10))
+            // The server holds its reply until the ACK comes.
+            Thread.sleep(forTimeInterval: 0.015)
+            #expect(b.statistics.repliesInFlight == 0, "quiet: \(quiet)")
+            #expect(b.statistics.repliesUnacknowledged == 0)
+        }
+    }
+
+    @Test func anEndpointCallsAnAmunixHost() throws {
+        let (p, q) = wirePorts("host")
+        let dir = NSTemporaryDirectory() + "amunix-endpoint-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var c = DaemonConfiguration(links: [try LinkSpec(parsing: "udp:\(p):127.0.0.1:\(q)")],
+                                    socketPath: dir + "/amunixd.sock", stateDirectory: dir, hostName: "h")
+        c.seed = 3
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        let daemon = try Daemon(configuration: c, logger: logger)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            daemon.run()
+            done.signal()
+        }.start()
+        defer {
+            daemon.requestStop()
+            _ = done.wait(timeout: .now() + 15)
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        let e = try ProcessEndpoint(link: LinkSpec(parsing: "udp:\(q):127.0.0.1:\(p)"))
+        defer { e.close() }
+        let sys = daemon.hostServers.object(.sys).capability
+        let r = try e.trans(Header(capability: sys, command: StandardCommand.info), [], timeout: .seconds(10))
+        #expect(r.header.status == .ok)
+        #expect(String(decoding: r.data, as: UTF8.self) == "system server")
+        let tod = daemon.hostServers.object(.tod).capability
+        let t = try e.trans(Header(capability: tod, command: HostCommand.getTime), [], timeout: .seconds(10))
+        #expect(t.header.offset > 1_600_000_000)
+    }
+
+    @Test func noServerEndsInBoundedTime() throws {
+        let (a, b) = try endpointPair("none")
+        defer { a.close(); b.close() }
+        var g = SystemRandomNumberGenerator()
+        let cap = Capability(port: AmoebaCore.Port.random(using: &g).putPort,
+                             private: PrivatePart(object: ObjectNumber(0)!, rights: .all, check: .null))
+        let start = Date()
+        #expect(throws: ErrorCode.self) {
+            _ = try a.trans(Header(capability: cap, command: 1), [], timeout: .milliseconds(400))
+        }
+        #expect(Date().timeIntervalSince(start) < 3)
+    }
+
+    @Test func nullPortAndClosedEndpointAreRefused() throws {
+        let (a, b) = try endpointPair("refuse")
+        defer { b.close() }
+        #expect(throws: ErrorCode.rpcBadPort) { _ = try a.getreq(AmoebaCore.Port(bytes: [UInt8](repeating: 0, count: 6))!) }
+        // A thread waiting in getreq when the endpoint closes is let go.
+        let (_, served) = serveEcho(on: a)
+        Thread.sleep(forTimeInterval: 0.1)
+        a.close()
+        for _ in 0..<100 where served.threadsEnded == 0 { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(served.threadsEnded == 1)
+        #expect(throws: ErrorCode.rpcAborted) { _ = try a.trans(Header(), [], timeout: .seconds(1)) }
+        a.close()
+    }
+
+    @Test func aBadLinkIsAClearError() throws {
+        #expect {
+            _ = try ProcessEndpoint(link: LinkSpec(parsing: "pcap:no-such-interface0"))
+        } throws: { e in
+            "\(e)".contains("no such interface no-such-interface0")
+        }
+    }
+}

@@ -1,0 +1,28 @@
+// From a link's command-line form to an open link.
+//
+// amunixd opens one link per `--link`, and a program with its own FLIP
+// endpoint (AmunixEndpoint) opens one too: both go through here, so a
+// `pcap:`, `udp:` or `mcast:` text means the same socket, the same filter
+// and the same seal wherever it is written.
+
+import FLIP
+
+extension LinkSpec {
+    /// Opens the link. `mac` is the address a link without a card of its
+    /// own (udp:, mcast:) uses; a pcap: link uses its interface's unless
+    /// `sharesTheCard`, when it takes `mac` too: a program's endpoint is a
+    /// station of its own on the wire, so that amunixd on the same card
+    /// neither takes its frames nor answers them NOTHERE.
+    public func open(mac: EthernetAddress, sharesTheCard: Bool = false) throws(LinkError) -> any Link {
+        switch kind {
+        case .udp(let localPort, let host, let remotePort):
+            return try UDPLink(name: text, localPort: localPort, remoteHost: host, remotePort: remotePort,
+                               mac: mac, keyPath: keyPath)
+        case .multicast(let group, let port):
+            return try UDPLink(name: text, group: group, port: port, interface: multicastInterface,
+                               ttl: multicastTTL, mac: mac, keyPath: keyPath)
+        case .pcap(let interface):
+            return try PcapLink(name: text, interface: interface, mac: sharesTheCard ? mac : nil)
+        }
+    }
+}

@@ -1,0 +1,191 @@
+// Who moves the node, and when.
+//
+// The fast path is one thread alone: it makes its call, takes the driver's
+// seat, polls the link and the node's next timer, feeds what arrived,
+// finds its own outcome and returns. Nothing is handed between threads, so
+// a transaction costs the wakeups of a frame ping-pong and no more.
+//
+// With several threads calling, one drives and the others sleep on the
+// room. The driver wakes them only when it delivered an outcome or when it
+// leaves the seat (its own outcome came), so a driver that turns without
+// news does not stir anybody. A thread that starts a call while the driver
+// sleeps in poll only nudges it (a pipe) when its call needs the node
+// before that poll would end: a timer earlier than the driver's.
+//
+// A call that ends does not flush what its last turn queued (the ACK of
+// its reply): the next call's first frames take it along, one system call
+// and, on the server's side, one wakeup for both. Held frames wait at most
+// `heldFrameDelay`, far below the 20 ms a server waits before resending a
+// reply for want of its ACK: the keeper flushes them.
+//
+// Between calls the keeper, a thread that sleeps until the node's next
+// timer (at most a second), drains the link and runs the timers if nobody
+// is driving. While calls come and go it naps `heldFrameDelay` at a time;
+// it is rung awake only when a call ends with frames held while it sleeps
+// long, that is on the first call after a quiet spell, never in a stream.
+
+import AmoebaCore
+import AmunixDaemon
+import FLIP
+import Foundation
+import Node
+import RPC
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ProcessEndpoint {
+    /// Waits, driving the node when the seat is free, until `ticket` has
+    /// its outcome. Called and returns with the room locked.
+    func wait(for ticket: Ticket) -> Outcome {
+        while true {
+            if let o = outcomes.removeValue(forKey: ticket) {
+                callEnded()
+                return o
+            }
+            if closed { return .reply(.failure(.rpcAborted)) }
+            if driving {
+                waiters += 1
+                room.wait()
+                waiters -= 1
+                continue
+            }
+            let delivered = driveOneTurn()
+            // Others need waking if their outcome came, or if the driver is
+            // about to leave the seat (its own came) and someone must drive.
+            if waiters > 0 && (delivered || outcomes[ticket] != nil) || closed { room.broadcast() }
+        }
+    }
+
+    /// One turn in the driver's seat: poll the link (unlocked) until a
+    /// frame, a nudge or the node's next timer, then feed the node and
+    /// drain it. Returns whether any call got its outcome.
+    private func driveOneTurn() -> Bool {
+        driving = true
+        defer { driving = false }
+        let now = MonotonicClock.now
+        var wait: Int64 = 1_000_000
+        if let d = node.nextDeadline { wait = max(0, min(wait, d.microseconds - now.microseconds)) }
+        pollingUntil = now + .microseconds(wait)
+        flush()
+        room.unlock()
+        var fds = (pollfd(fd: link.pollDescriptor, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: wake, events: Int16(POLLIN), revents: 0))
+        // Timers are in milliseconds: round up, so a deadline is never
+        // polled for early and spun on.
+        let woke = withUnsafeMutablePointer(to: &fds) {
+            $0.withMemoryRebound(to: pollfd.self, capacity: 2) { poll($0, 2, Int32((wait + 999) / 1000)) }
+        }
+        room.lock()
+        pollingUntil = nil
+        if woke > 0 && fds.1.revents != 0 {
+            var drained = (UInt64(0), UInt64(0))
+            while withUnsafeMutableBytes(of: &drained, { read(wake, $0.baseAddress, $0.count) }) > 0 {}
+        }
+        return feed(now: MonotonicClock.now)
+    }
+
+    /// Drains the link into the node, runs what is due and takes the
+    /// node's outputs. Returns whether any call got its outcome.
+    @discardableResult
+    func feed(now: Instant) -> Bool {
+        let node = self.node, interface = self.interface
+        link.receiveAll { frame in node.receive(frame: frame, on: interface, now: now) }
+        node.tick(now: now)
+        return pump(now: now)
+    }
+
+    /// Takes the node's outputs until it is quiet: frames are queued on
+    /// the link (held until `flush`), outcomes go to their calls. Returns
+    /// whether any call got its outcome, after waking the driver if the
+    /// node now needs it sooner than its poll would end.
+    @discardableResult
+    func pump(now: Instant) -> Bool {
+        var delivered = false
+        while true {
+            node.takeOutputs(into: &outputs)
+            if outputs.isEmpty { break }
+            for o in outputs {
+                switch o {
+                case .transmit(_, let frame):
+                    link.send(frame)
+                    held = true
+                case .transactionCompleted(let ticket, let result):
+                    outcomes[ticket] = .reply(result)
+                    delivered = true
+                case .requestArrived(let ticket, let slot, let request):
+                    outcomes[ticket] = .request(slot, request)
+                    delivered = true
+                case .upperLayerReady:
+                    break
+                }
+            }
+        }
+        if let until = pollingUntil, let d = node.nextDeadline, d < until { nudge() }
+        if delivered && waiters > 0 && !driving { room.broadcast() }
+        return delivered
+    }
+
+    /// Cuts the driver's poll short.
+    func nudge() {
+        var one: UInt8 = 1
+        _ = write(wakeWriter, &one, 1)
+    }
+
+    /// Puts the held frames on the link.
+    func flush() {
+        guard held else { return }
+        held = false
+        link.flush()
+    }
+
+    /// How long frames held by an ended call may wait for the next call.
+    static let heldFrameDelay: Interval = .milliseconds(5)
+
+    /// A call got its outcome: if it leaves frames held and the keeper
+    /// sleeps past their delay, ring it.
+    private func callEnded() {
+        let now = MonotonicClock.now
+        lastCallEnded = now
+        if held && keeperWakes > now + ProcessEndpoint.heldFrameDelay { ringKeeper() }
+    }
+
+    func ringKeeper() {
+        keeperBell.lock()
+        bellRung = true
+        keeperBell.signal()
+        keeperBell.unlock()
+    }
+
+    /// The keeper's life: nap until the node's next timer, at most a
+    /// second, or `heldFrameDelay` while calls come and go; then, if no
+    /// call is driving, flush what is held, drain the link, run the timers.
+    func keep() {
+        while true {
+            room.lock()
+            if closed {
+                room.unlock()
+                break
+            }
+            if !driving {
+                driving = true
+                flush()
+                let delivered = feed(now: MonotonicClock.now)
+                flush()
+                driving = false
+                if waiters > 0 && delivered { room.broadcast() }
+            }
+            let now = MonotonicClock.now
+            var nap: Int64 = 1_000_000
+            if now - lastCallEnded < .seconds(1) { nap = ProcessEndpoint.heldFrameDelay.microseconds }
+            if let d = node.nextDeadline { nap = max(1000, min(nap, d.microseconds - now.microseconds)) }
+            keeperWakes = now + .microseconds(nap)
+            room.unlock()
+            keeperBell.lock()
+            if !bellRung { _ = keeperBell.wait(until: Date(timeIntervalSinceNow: Double(nap) / 1e6)) }
+            bellRung = false
+            keeperBell.unlock()
+        }
+        keeperDone.signal()
+    }
+}

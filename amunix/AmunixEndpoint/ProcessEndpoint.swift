@@ -1,0 +1,211 @@
+// A program's own FLIP endpoint: the shared node body, run inside the
+// program over a link of its own, with no daemon between it and the wire.
+//
+// Through amunixd a null transaction crosses four processes: the client,
+// its host's daemon, the server host's daemon and the server, a dozen
+// context switches where a frame ping-pong has two. Amoeba put FLIP where
+// every packet already passes, in the kernel, and gave each process its own
+// FLIP endpoint. On Linux the nearest place is the program itself: with a
+// packet socket of its own (pcap:, which needs root or CAP_NET_RAW) or a
+// segment of its own (udp:, mcast:), a call wakes exactly the two processes
+// a ping-pong wakes. amunixd stays for the host's own servers and for
+// programs without the right to open a raw socket.
+//
+// There is no thread of the endpoint's own in the path. The thread making a
+// call drives the node itself while it waits (ProcessEndpoint+Drive.swift):
+// it polls the link, feeds what arrives, and returns the moment its own
+// result is there. Threads that call at the same time wait for the driver
+// to hand them their result or, when it leaves, the driving. Between calls
+// a keeper thread wakes only at the node's timers, so a reply still gets
+// acknowledged and a locate of this endpoint answered while the program is
+// busy elsewhere.
+//
+// A pcap: endpoint is a station of its own on the wire, with a random
+// local MAC: amunixd or other endpoints on the same card take only their
+// own frames. Linux does not hand one packet socket's outgoing frames to
+// another, though, so stations sharing a card cannot reach each other:
+// programs that must, share an mcast: segment or go through amunixd.
+
+import AmoebaCore
+import AmunixDaemon
+import FLIP
+import Foundation
+import Node
+import RPC
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A request handed out by `getreq`; give it back to `putrep`.
+public struct EndpointRequest: Sendable {
+    public let header: Header
+    public let data: [UInt8]
+    let slot: ServerSlotID
+}
+
+public final class ProcessEndpoint: @unchecked Sendable {
+    /// Names a call while the node works on it.
+    typealias Ticket = UInt32
+
+    /// How a call ended, left for its thread by whoever drove the node.
+    enum Outcome {
+        case reply(Result<RPCMessage, ErrorCode>)
+        case request(ServerSlotID, RPCMessage)
+    }
+
+    let node: Node<Ticket>
+    let link: any Link
+    let interface: InterfaceID
+    /// Guards everything below, and is what waiting threads sleep on.
+    let room = NSCondition()
+    var outcomes: [Ticket: Outcome] = [:]
+    private var lastTicket: Ticket = 0
+    /// A thread is in the driver's seat (polling, or feeding the node).
+    var driving = false
+    /// Threads waiting for their outcome while another drives.
+    var waiters = 0
+    /// When the driver's poll ends by itself; a call that needs the node
+    /// sooner (an earlier timer) wakes it through `wake`.
+    var pollingUntil: Instant?
+    /// A pipe in the driver's poll, written to cut the poll short.
+    let wake: Int32
+    let wakeWriter: Int32
+    var outputs: [NodeOutput<Ticket>] = []
+    var closed = false
+    /// Frames queued on the link and not yet flushed: a call that ends
+    /// leaves its last frames (the ACK of a reply) to leave with the next
+    /// call's first, one system call and one wakeup of the peer for both.
+    var held = false
+    /// When the keeper next wakes by itself, and when a call last ended.
+    var keeperWakes = Instant.zero
+    var lastCallEnded = Instant.zero
+    /// Rung to wake the keeper early (frames held while it sleeps long).
+    let keeperBell = NSCondition()
+    var bellRung = false
+    let keeperDone = DispatchSemaphore(value: 0)
+
+    /// Opens `link` and starts a node of fresh identities on it. The link
+    /// gets a random local MAC, a pcap: link too (see LinkOpening.swift).
+    public init(link spec: LinkSpec) throws(LinkError) {
+        var random = SystemRandomNumberGenerator()
+        link = try spec.open(mac: randomLocalMAC(using: &random), sharesTheCard: true)
+        node = Node<Ticket>(using: &random)
+        interface = node.addInterface(mac: link.mac, weight: spec.weight, trusted: spec.trusted)
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else {
+            link.close()
+            throw LinkError("\(spec.text): pipe: \(String(cString: strerror(errno)))")
+        }
+        for fd in ends { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        (wake, wakeWriter) = (ends[0], ends[1])
+        // The keeper holds the endpoint until `close`; a program that just
+        // exits needs no close.
+        Thread { [self] in keep() }.start()
+    }
+
+    /// The FLIP address this endpoint's transactions leave from.
+    public var address: FLIPAddress { node.address }
+    /// The FLIP address requests for its ports arrive at.
+    public var serverAddress: FLIPAddress { node.serverAddress }
+
+    /// The node's counters (frames, locates, transactions, retransmissions).
+    public var statistics: NodeStatistics {
+        room.lock()
+        defer { room.unlock() }
+        return node.statistics
+    }
+
+    // MARK: the three calls
+
+    /// Sends a request to the object in `header.port` and waits for the
+    /// reply. A timeout ends the wait with RPC_FAILURE; nil leaves it to
+    /// the RPC layer, which gives up on a dead or absent server itself.
+    public func trans(_ header: Header, _ data: [UInt8] = [],
+                      timeout: Duration? = nil) throws(ErrorCode) -> (header: Header, data: [UInt8]) {
+        room.lock()
+        defer { room.unlock() }
+        guard !closed else { throw .rpcAborted }
+        let ticket = takeTicket()
+        let now = MonotonicClock.now
+        let deadline = timeout.map { now + .microseconds(ProcessEndpoint.microseconds($0)) }
+        node.trans(RPCMessage(header: header, data: data), owner: ticket, deadline: deadline, now: now)
+        pump(now: now)
+        flush()
+        switch wait(for: ticket) {
+        case .reply(.success(let m)): return (m.header, m.data)
+        case .reply(.failure(let code)): throw code
+        case .request: throw .rpcFailure
+        }
+    }
+
+    /// Waits for one request to the put-port of `getPort`. Fails with
+    /// RPC_FAILURE when the node's server table is full.
+    public func getreq(_ getPort: AmoebaCore.Port) throws(ErrorCode) -> EndpointRequest {
+        guard !getPort.isNull else { throw .rpcBadPort }
+        room.lock()
+        defer { room.unlock() }
+        guard !closed else { throw .rpcAborted }
+        let ticket = takeTicket()
+        guard node.getreq(port: getPort, owner: ticket) != nil else { throw .rpcFailure }
+        pump(now: MonotonicClock.now)
+        flush()
+        switch wait(for: ticket) {
+        case .request(let slot, let m): return EndpointRequest(header: m.header, data: m.data, slot: slot)
+        case .reply(.failure(let code)): throw code
+        case .reply(.success): throw .rpcFailure
+        }
+    }
+
+    /// Sends the reply to `request`; the RPC layer delivers it, resending
+    /// until the client has it. A request answered already is ignored.
+    public func putrep(_ request: EndpointRequest, _ header: Header, _ data: [UInt8] = []) {
+        room.lock()
+        defer { room.unlock() }
+        guard !closed else { return }
+        let now = MonotonicClock.now
+        node.putrep(request.slot, RPCMessage(header: header, data: data), now: now)
+        pump(now: now)
+        flush()
+    }
+
+    /// Stops the endpoint: calls still waiting end with RPC_ABORTED, and
+    /// the requests being served are answered RPC_FAILURE by the node.
+    public func close() {
+        room.lock()
+        guard !closed else {
+            room.unlock()
+            return
+        }
+        closed = true
+        room.broadcast()
+        let driverBusy = driving
+        room.unlock()
+        if driverBusy { nudge() }
+        ringKeeper()
+        keeperDone.wait()
+        room.lock()
+        // The driver may still be leaving its poll: let it go first.
+        while driving { room.wait() }
+        node.abandon(where: { _ in true }, now: MonotonicClock.now)
+        pump(now: MonotonicClock.now)
+        flush()
+        node.shutdown()
+        link.close()
+        Glibc.close(wake)
+        Glibc.close(wakeWriter)
+        room.unlock()
+    }
+
+    // MARK: helpers
+
+    private func takeTicket() -> Ticket {
+        lastTicket &+= 1
+        if lastTicket == 0 { lastTicket = 1 }
+        return lastTicket
+    }
+
+    static func microseconds(_ d: Duration) -> Int64 {
+        let (s, atto) = d.components
+        return max(1, s * 1_000_000 + atto / 1_000_000_000_000)
+    }
+}
