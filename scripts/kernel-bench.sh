@@ -4,7 +4,8 @@
 # and two QEMU kernel nodes on tap devices, all on one bridge.
 #
 #   raw frame ping-pong Linux -> guest (the kernel reflects EtherType 0x88b5)
-#   null transaction p50/p99, Linux -> kernel bench server
+#   null transaction p50/p99, Linux -> kernel bench server, through
+#     amunixd and from the load program's own FLIP endpoint (no daemon)
 #   null transaction p50/p99, kernel -> kernel (timed inside node1)
 #   null transaction p50/p99, Linux -> Linux (amunixd to amunixd on the
 #     same bridge): what the Linux end alone costs, for reading the ratio
@@ -98,6 +99,12 @@ TP[lk1]=$(awk '{print $3}' <<<"$l")
 l=$(AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/rpc_bench" load --size 30000 --count 1000 --threads 4 --warmup 20 --oneway --brief "$W/bench.cap")
 TP[lk4]=$(awk '{print $3}' <<<"$l")
 
+# The Linux end with no daemon: the load program's own FLIP endpoint on
+# the same veth (a station of its own beside amunixd).
+echo "measuring an own endpoint -> kernel..."
+l=$(ip netns exec "$A" "$BIN/rpc_bench" load --link pcap:v0 --size 0 --count "$N" --warmup 200 --brief "$W/bench.cap")
+P50[ek]=$(awk '{print $1}' <<<"$l"); P99[ek]=$(awk '{print $2}' <<<"$l")
+
 echo "measuring amunixd -> amunixd (the Linux end on its own)..."
 mkdir -p "$W/b"
 ip netns exec "$B" "$BIN/amunixd" --link pcap:v0 --socket "$W/b/amunixd.sock" --name b --log-level warning >/dev/null 2>&1 &
@@ -121,12 +128,13 @@ echo "| measurement (tap + veth on one bridge, QEMU TCG) | p50 µs | p99 µs | M
 echo "|---|---|---|---|"
 echo "| raw 64-byte frame ping-pong, Linux -> guest (reflected) | ${P50[floor]} | ${P99[floor]} | |"
 echo "| null transaction, Linux (amunixd) -> kernel | ${P50[lk]} | ${P99[lk]} | |"
+echo "| null transaction, Linux (own endpoint, no daemon) -> kernel | ${P50[ek]} | ${P99[ek]} | |"
 echo "| null transaction, kernel -> kernel (guest clock) | ${P50[kk]:-n/a} | ${P99[kk]:-n/a} | |"
 echo "| null transaction, Linux (amunixd) -> Linux (amunixd), same bridge | ${P50[ll]} | ${P99[ll]} | |"
 echo "| 30000-byte transactions Linux -> kernel, 1 thread | | | ${TP[lk1]} |"
 echo "| 30000-byte transactions Linux -> kernel, 4 threads | | | ${TP[lk4]} |"
 echo
-echo "null transaction Linux -> kernel p50 / frame ping-pong p50 = $(ratio "${P50[lk]}" "${P50[floor]}") (target <= 1.5)"
+echo "null transaction Linux -> kernel p50 / frame ping-pong p50 = $(ratio "${P50[lk]}" "${P50[floor]}") through amunixd, $(ratio "${P50[ek]}" "${P50[floor]}") from an own endpoint (target <= 1.5)"
 echo "node0's QEMU CPU time per null transaction Linux -> kernel: $CPU_Q µs"
 echo "null transaction Linux -> Linux p50 / frame ping-pong p50 = $(ratio "${P50[ll]}" "${P50[floor]}") (the Linux end's share)"
 echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
