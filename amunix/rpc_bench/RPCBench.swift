@@ -181,7 +181,8 @@ struct Load: ParsableCommand {
             print(String(format: "%.1f %.1f %.2f %d %d", pct(0.5), pct(0.99), mbps, latencies.count, failed))
         } else {
             print(String(format: "transactions %d ok %d failed %d in %.2f s", count, latencies.count, failed, elapsed))
-            print(String(format: "latency p50 %.1f us p99 %.1f us; throughput %.2f MB/s (\(oneway ? "request data" : "request+reply data"))", pct(0.5), pct(0.99), mbps))
+            let mean = latencies.isEmpty ? 0 : latencies.reduce(0, +) / Double(latencies.count)
+            print(String(format: "latency p50 %.1f us p90 %.1f us p99 %.1f us mean %.1f us; throughput %.2f MB/s (\(oneway ? "request data" : "request+reply data"))", pct(0.5), pct(0.9), pct(0.99), mean, mbps))
             for (k, v) in failures.sorted(by: { $0.key < $1.key }) { print("failure \(k): \(v)") }
             if case .endpoint(let e) = conn {
                 let s = e.statistics
