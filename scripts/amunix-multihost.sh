@@ -18,7 +18,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-udp}"
 BIN="${AMUNIX_BIN:-$(swift build --show-bin-path)}"
-for t in amunixd std_info std_status rpc_bench; do
+for t in amunixd std_info std_status rpc_bench bullet-server; do
   [[ -x "$BIN/$t" ]] || { echo "missing $BIN/$t: run swift build first"; exit 1; }
 done
 W=$(mktemp -d /tmp/amunix-mh.XXXXXX)
@@ -235,6 +235,14 @@ SERVER=$!
 for _ in $(seq 100); do [[ -f "$W/ep.cap" ]] && break; sleep 0.05; done
 out=$(AMUNIX_SOCKET="$W/b/amunixd.sock" timeout 120 "$BIN/rpc_bench" load --count 2000 --threads 4 --size 3000 "$W/ep.cap" 2>&1); rc=$?
 [[ $rc == 0 && $out == *"ok 2000 failed 0"* ]] && ok "b's program calls an endpoint on a: 2000 of 2000 right" || bad "program to endpoint: rc=$rc $out"
+kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; SERVER=
+# A file server on its own endpoint, asked through b's daemon.
+mkdir -p "$W/bullet"
+(in_ns a "$BIN/bullet-server" "$W/bullet" --link "$ep_link" --threads 2 --log-level warning >"$W/bullet.log" 2>&1) &
+SERVER=$!
+for _ in $(seq 100); do [[ -s "$W/bullet/super.cap" ]] && break; sleep 0.05; done
+out=$(tool b std_info "$W/bullet/super.cap" 2>&1)
+[[ $out == *"bullet server"* ]] && ok "a Bullet server on its own endpoint answers b's std_info: $out" || bad "bullet on an endpoint: $out $(cat "$W/bullet.log")"
 kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; SERVER=
 for h in b c; do
   rm -f "$W/bench.cap"

@@ -20,7 +20,7 @@ import ServerHost
 struct BulletServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bullet-server",
-        abstract: "Serve immutable Bullet files (Amoeba 5.3 protocol) through amunixd.")
+        abstract: "Serve immutable Bullet files (Amoeba 5.3 protocol) through amunixd or, with --link, a FLIP endpoint of its own.")
 
     @Argument(help: "The folder holding the files (created if missing).")
     var store: String

@@ -1,5 +1,6 @@
 // Hosting a pure request handler on a Linux host: several threads wait in
-// getreq on the server's port through amunixd, and each request is handled
+// getreq on the server's port, through amunixd or the server's own FLIP
+// endpoint (NetworkAccess), and each request is handled
 // under one lock (the handlers are not thread-safe, and one order of
 // changes is what makes their replies and their stores deterministic).
 // Several getreq threads still matter: while one thread handles a request,
@@ -11,6 +12,7 @@
 
 import AmoebaCore
 import Amunix
+import AmunixEndpoint
 import Dispatch
 import Foundation
 import Logging
@@ -18,14 +20,14 @@ import Logging
 public final class RequestLoop: @unchecked Sendable {
     public typealias Handler = (Header, [UInt8]) -> (Header, [UInt8])
 
-    let connection: AmunixConnection
+    let connection: NetworkAccess
     let getPort: AmoebaCore.Port
     let handler: Handler
     let logger: Logger
     let lock = NSLock()
     var signalSources: [DispatchSourceSignal] = []
 
-    public init(connection: AmunixConnection, getPort: AmoebaCore.Port, logger: Logger, handler: @escaping Handler) {
+    public init(connection: NetworkAccess, getPort: AmoebaCore.Port, logger: Logger, handler: @escaping Handler) {
         self.connection = connection
         self.getPort = getPort
         self.logger = logger
@@ -62,7 +64,7 @@ public final class RequestLoop: @unchecked Sendable {
 
     private func serve() {
         while true {
-            let request: IncomingRequest
+            let request: AccessRequest
             do {
                 request = try connection.getreq(getPort)
             } catch {

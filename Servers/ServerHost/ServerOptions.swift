@@ -1,15 +1,20 @@
 // What every server executable on a Linux host shares: its command-line
-// options (daemon socket, getreq threads, log level), the connection to
-// amunixd, and publishing its super capability in its store folder.
+// options (daemon socket or its own link, getreq threads, log level), its
+// way to the network (amunixd, or a FLIP endpoint of its own), and
+// publishing its super capability in its store folder.
 
 import AmoebaCore
 import Amunix
+import AmunixEndpoint
 import ArgumentParser
 import Logging
 
 public struct ServerOptions: ParsableArguments {
     @Option(help: "amunixd's socket (default: $AMUNIX_SOCKET or /run/amunix/amunixd.sock).")
     public var socket: String?
+
+    @Option(help: "Serve on a FLIP endpoint of the server's own on this link (pcap:IFACE needs root or CAP_NET_RAW; udp:..., mcast:...) instead of through amunixd: no daemon in the requests' path.")
+    public var link: String?
 
     @Option(help: "Server threads waiting in getreq.")
     public var threads: Int = 4
@@ -30,13 +35,16 @@ public struct ServerOptions: ParsableArguments {
         return Logger(label: label)
     }
 
-    /// The connection to the local amunixd; exit status 3 when there is none.
-    public func connect(logger: Logger) throws -> AmunixConnection {
+    /// The way to the network: the server's own endpoint with --link,
+    /// else the local amunixd. Exit status 3 when there is no daemon, 64
+    /// when the link cannot be opened.
+    public func connect(logger: Logger) throws -> NetworkAccess {
         do {
-            return try AmunixConnection(path: socket ?? AmunixConnection.socketPathFromEnvironment)
+            return try NetworkAccess.open(link: link, socket: socket)
         } catch {
             logger.critical("\(error.description)")
-            throw ExitCode(3)
+            if case .noDaemon = error { throw ExitCode(3) }
+            throw ExitCode(64)
         }
     }
 }

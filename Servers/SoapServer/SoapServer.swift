@@ -11,6 +11,7 @@
 
 import AmoebaCore
 import Amunix
+import AmunixEndpoint
 import ArgumentParser
 import Directory
 import DiskStorage
@@ -73,7 +74,12 @@ struct SoapServerCommand: ParsableCommand {
         }
         publishSuperCapability(server.superCapability, in: store, logger: logger)
         if replicated {
-            let service = ReplicatedService(server: server, connection: connection, logger: logger, resilience: resilience)
+            // A replica's group member is hosted by amunixd.
+            guard case .daemon(let daemon) = connection else {
+                logger.critical("--replicated needs amunixd (it hosts the group member): leave out --link")
+                throw ExitCode(64)
+            }
+            let service = ReplicatedService(server: server, connection: daemon, logger: logger, resilience: resilience)
             service.run(threads: options.threads)
         }
         logger.info("serving \(server.directories.count) directories on \(server.putPort) with \(options.threads) threads")

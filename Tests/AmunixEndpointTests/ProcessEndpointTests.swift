@@ -177,6 +177,34 @@ final class Served: @unchecked Sendable {
         a.close()
     }
 
+    @Test func networkAccessSaysWhatIsWrong() throws {
+        #expect {
+            _ = try NetworkAccess.open(link: "ether:eth0", socket: nil)
+        } throws: { e in
+            guard case NetworkAccessError.badLink(let why)? = e as? NetworkAccessError else { return false }
+            return why.contains("unknown link type ether")
+        }
+        #expect {
+            _ = try NetworkAccess.open(link: nil, socket: "/nonexistent/amunixd.sock")
+        } throws: { e in
+            guard case NetworkAccessError.noDaemon? = e as? NetworkAccessError else { return false }
+            return "\(e)".contains("cannot reach amunixd")
+        }
+        // Through the access, an endpoint's calls work as the endpoint's do.
+        let (p, q) = wirePorts("access")
+        let a = try NetworkAccess.open(link: "udp:\(p):127.0.0.1:\(q)", socket: nil)
+        let b = try NetworkAccess.open(link: "udp:\(q):127.0.0.1:\(p)", socket: nil)
+        defer { a.close(); b.close() }
+        var g = SystemRandomNumberGenerator()
+        let getPort = AmoebaCore.Port.random(using: &g)
+        Thread {
+            while let r = try? b.getreq(getPort) { try? b.putrep(r, Header(), r.data.reversed()) }
+        }.start()
+        let cap = Capability(port: getPort.putPort, private: PrivatePart(object: ObjectNumber(0)!, rights: .all, check: .null))
+        let r = try a.trans(Header(capability: cap, command: 1), [1, 2, 3], timeout: .seconds(10))
+        #expect(r.data == [3, 2, 1])
+    }
+
     @Test func aBadLinkIsAClearError() throws {
         #expect {
             _ = try ProcessEndpoint(link: LinkSpec(parsing: "pcap:no-such-interface0"))

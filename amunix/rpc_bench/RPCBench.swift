@@ -26,6 +26,7 @@
 
 import AmoebaCore
 import Amunix
+import AmunixEndpoint
 import ArgumentParser
 import Foundation
 
@@ -55,7 +56,7 @@ struct Serve: ParsableCommand {
         var g = SystemRandomNumberGenerator()
         let getPort = AmoebaCore.Port.random(using: &g)
         let cap = Capability(port: getPort.putPort, private: PrivatePart(object: ObjectNumber(0)!, rights: .all, check: .null))
-        let conn = try BenchTransport.open(link: link, socket: socket)
+        let conn = try openAccess(link: link, socket: socket)
         let c = ServerCounters()
         let group = DispatchGroup()
         for _ in 0..<max(1, threads) {
@@ -63,7 +64,7 @@ struct Serve: ParsableCommand {
             Thread {
                 defer { group.leave() }
                 while true {
-                    let req: BenchRequest
+                    let req: AccessRequest
                     do { req = try conn.getreq(getPort) } catch { return }
                     var reply = Header()
                     var data: [UInt8] = []
@@ -97,7 +98,7 @@ struct Stats: ParsableCommand {
 
     func run() throws {
         let cap = try readCap(portFile)
-        let conn = try BenchTransport.open(link: link, socket: socket)
+        let conn = try openAccess(link: link, socket: socket)
         var h = Header(capability: cap, command: BenchCommand.stats)
         h.size = 100
         let r = try conn.trans(h, [], timeout: .seconds(10))
@@ -127,7 +128,7 @@ struct Load: ParsableCommand {
 
     func run() throws {
         let cap = try readCap(portFile)
-        let conn = try BenchTransport.open(link: link, socket: socket)
+        let conn = try openAccess(link: link, socket: socket)
         var g = SystemRandomNumberGenerator()
         let tag = AmoebaCore.Port.random(using: &g)
         let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
@@ -192,6 +193,12 @@ struct Load: ParsableCommand {
         conn.close()
         if failed > 0 { throw ExitCode(1) }
     }
+}
+
+/// The program's own endpoint on `link`, else the daemon; a failure is a
+/// usage error with the reason.
+func openAccess(link: String?, socket: String?) throws -> NetworkAccess {
+    do { return try NetworkAccess.open(link: link, socket: socket) } catch { throw ValidationError(error.description) }
 }
 
 func readCap(_ path: String) throws -> Capability {
