@@ -41,7 +41,7 @@ struct PeerFlow {
     var credit: Int
     var queue: [QueuedFrame] = []
     var queueHead = 0
-    var requestDeadline: Instant?
+    /// Credit asks sent since the peer last answered or drained.
     var requests = 0
     // Receiving side.
     /// Frames drained whose credit the peer has not been given back yet.
@@ -79,6 +79,10 @@ struct OutgoingFrame {
 
 struct FlowControl {
     var peers: [PeerKey: PeerFlow] = [:]
+    /// When each stalled peer is next asked for credit. Kept apart from
+    /// `peers` so that finding the next deadline walks the few stalled
+    /// peers, not every peer a busy server talks to.
+    private(set) var askDeadlines: [PeerKey: Instant] = [:]
     let configuration: FLIPConfiguration
     /// While true, arriving frames are held: no credit goes back.
     var withholding = false
@@ -104,7 +108,8 @@ struct FlowControl {
             return i
         }
         if peers.count >= configuration.maxPeers {
-            peers = peers.filter { $0.value.queued > 0 || $0.value.held > 0 || $0.value.requestDeadline != nil }
+            let asking = askDeadlines
+            peers = peers.filter { $0.value.queued > 0 || $0.value.held > 0 || asking[$0.key] != nil }
             if peers.count >= configuration.maxPeers {
                 var oldest: (PeerKey, UInt64)?
                 for (key, p) in peers where oldest == nil || p.lastUsed < oldest!.1
@@ -113,6 +118,7 @@ struct FlowControl {
                 }
                 if let (key, _) = oldest {
                     var p = peers.removeValue(forKey: key)!
+                    askDeadlines[key] = nil
                     evicted += p.clearQueue()
                 }
             }
@@ -159,8 +165,8 @@ struct FlowControl {
                 peers.values[i].queue.append(QueuedFrame(header: header, data: data, costsCredit: costs))
                 statistics.framesStalled += 1
             }
-            if peers.values[i].credit <= 0 && peers.values[i].requestDeadline == nil {
-                peers.values[i].requestDeadline = now + configuration.creditRequestInterval
+            if peers.values[i].credit <= 0 && askDeadlines[peer] == nil {
+                askDeadlines[peer] = now + configuration.creditRequestInterval
             }
             return
         }
@@ -204,10 +210,10 @@ struct FlowControl {
                  from: source, statistics: &statistics, out: &out)
         }
         if p.queued == 0 || p.credit > 0 {
-            p.requestDeadline = nil
+            if !askDeadlines.isEmpty { askDeadlines[peer] = nil }
             p.requests = 0
-        } else if p.requestDeadline == nil {
-            p.requestDeadline = now + configuration.creditRequestInterval
+        } else if askDeadlines[peer] == nil {
+            askDeadlines[peer] = now + configuration.creditRequestInterval
         }
         peers[peer] = p
     }
@@ -289,7 +295,7 @@ struct FlowControl {
 
     var nextDeadline: Instant? {
         var d: Instant?
-        for (_, p) in peers { d = earliest(d, p.requestDeadline) }
+        for (_, t) in askDeadlines { d = earliest(d, t) }
         return d
     }
 
@@ -299,18 +305,21 @@ struct FlowControl {
         // Only the peers whose ask is due, in a fixed order: a walk of the
         // whole table sorted on every tick would cost a full table dearly.
         var due: [PeerKey] = []
-        for (key, p) in peers { if let d = p.requestDeadline, d <= now { due.append(key) } }
+        for (key, d) in askDeadlines where d <= now { due.append(key) }
         for key in due.sorted(by: PeerKey.inOrder) {
-            guard var p = peers[key], let deadline = p.requestDeadline, deadline <= now else { continue }
+            guard var p = peers[key], let deadline = askDeadlines[key], deadline <= now else {
+                askDeadlines[key] = nil  // its peer was forgotten
+                continue
+            }
             if p.requests >= configuration.maxCreditRequests {
                 let n = p.clearQueue()
                 for _ in 0..<n { statistics.drop(.creditTimeout) }
                 p.credit = Int(configuration.initialCredit)
                 p.requests = 0
-                p.requestDeadline = nil
+                askDeadlines[key] = nil
             } else {
                 p.requests += 1
-                p.requestDeadline = now + configuration.creditRequestInterval
+                askDeadlines[key] = now + configuration.creditRequestInterval
                 statistics.creditRequestsSent += 1
                 out.append(OutgoingFrame(interface: key.interface,
                                          frame: EthernetFrame(destination: key.location, source: sources(key.interface),
