@@ -29,6 +29,21 @@
         return a
     }
 
+    /// As above, the data a slice (a fragment of a longer message): copied
+    /// once, straight from the message.
+    @inlinable @inline(__always)
+    public static func bytes(headers: Int, then data: ArraySlice<UInt8>, minimum: Int = 0,
+                             _ fill: (UnsafeMutableRawPointer) -> Void) -> [UInt8] {
+        let total = max(headers + data.count, minimum)
+        var a = [UInt8]()
+        a.reserveCapacity(total)
+        a.append(contentsOf: zeros[..<headers])
+        a.append(contentsOf: data)
+        if a.count < total { a.append(contentsOf: zeros[..<(total - a.count)]) }
+        a.withUnsafeMutableBytes { fill($0.baseAddress!) }
+        return a
+    }
+
     /// Enough zeros for any header and any frame's padding.
     @usableFromInline static let zeros = [UInt8](repeating: 0, count: 64)
 

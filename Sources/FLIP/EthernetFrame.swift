@@ -54,25 +54,31 @@ public struct EthernetFrame: Sendable {
     }
 
     public func encoded() -> [UInt8] {
-        let start = EthernetFrame.headerSize + FragmentControl.size
+        EthernetFrame.encode(destination: destination, source: source, control: control, flip: flip, order: order,
+                             data: data[...])
+    }
+
+    /// The wire bytes of a frame whose data is a slice of a longer message:
+    /// a fragment goes from the message into its frame in one copy.
+    static func encode(destination: EthernetAddress, source: EthernetAddress, control: FragmentControl,
+                       flip: FLIPHeader?, order: ByteOrder = .little, data: ArraySlice<UInt8>) -> [UInt8] {
+        let start = headerSize + FragmentControl.size
         // One allocation, each field stored at its offset (WireAppend.swift),
         // the data copied once, zeros after it up to the Ethernet minimum.
-        guard let flip else {
-            return FixedOffsets.bytes(headers: start, minimum: EthernetFrame.minimumSize) { storeLink($0) }
+        func storeLink(_ p: UnsafeMutableRawPointer) {
+            FixedOffsets.store(littleEndianBits: destination.littleEndianBits, count: 6, p, at: 0)
+            FixedOffsets.store(littleEndianBits: source.littleEndianBits, count: 6, p, at: 6)
+            FixedOffsets.store(etherType, p, at: 12, .big)
+            FixedOffsets.store(control.type.rawValue, p, at: 14)
+            FixedOffsets.store(control.count, p, at: 15)
         }
-        return FixedOffsets.bytes(headers: start + FLIPHeader.size, then: data, minimum: EthernetFrame.minimumSize) { p in
+        guard let flip else {
+            return FixedOffsets.bytes(headers: start, minimum: minimumSize) { storeLink($0) }
+        }
+        return FixedOffsets.bytes(headers: start + FLIPHeader.size, then: data, minimum: minimumSize) { p in
             storeLink(p)
             flip.store(p, at: start, order: order)
         }
-    }
-
-    /// The Ethernet header and the fragment control.
-    private func storeLink(_ p: UnsafeMutableRawPointer) {
-        FixedOffsets.store(littleEndianBits: destination.littleEndianBits, count: 6, p, at: 0)
-        FixedOffsets.store(littleEndianBits: source.littleEndianBits, count: 6, p, at: 6)
-        FixedOffsets.store(EthernetFrame.etherType, p, at: 12, .big)
-        FixedOffsets.store(control.type.rawValue, p, at: 14)
-        FixedOffsets.store(control.count, p, at: 15)
     }
 
     public static func decode(_ bytes: [UInt8]) throws(FLIPFrameError) -> EthernetFrame {

@@ -22,7 +22,7 @@ import AmoebaCore
     func send(_ flow: inout FlowControl, _ frames: Int, to p: PeerKey, now: Instant,
               statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
         for i in 0..<frames {
-            flow.send(bigFrame(UInt32(i)), data: [UInt8](repeating: 0, count: 100), to: p, from: me, now: now,
+            flow.send(bigFrame(UInt32(i)), data: [UInt8](repeating: 0, count: 100)[...], to: p, from: me, now: now,
                       statistics: &statistics, out: &out)
         }
     }
