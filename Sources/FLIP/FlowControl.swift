@@ -6,7 +6,9 @@
 // `initialCredit`, spends one per such frame, and queues the rest. The
 // receiver counts frames it has drained and returns credit in a CREDIT
 // frame once `creditThreshold` have accumulated, or piggybacks it in the
-// count byte of a data frame it sends that way anyway. A sender stalled
+// count byte of a data frame it sends that way anyway. A receiver with
+// room may widen a sender's window once (`creditGrant`), within the
+// protocol: the extra credit rides on the first credit it returns. A sender stalled
 // for long asks with REQCREDIT and is answered with ABSCREDIT, the
 // absolute credit it now has; after enough unanswered asks it drops what it
 // queued, as Amoeba does (the RPC layer above will retransmit). A peer that
@@ -49,6 +51,8 @@ struct PeerFlow {
     var owed = 0
     /// Frames received but not yet drained (credit withheld).
     var held = 0
+    /// The peer has had `creditGrant`, the extra window, from us.
+    var granted = false
     /// When the table last touched this peer (a counter, not a clock).
     var lastUsed: UInt64 = 0
 
@@ -272,6 +276,10 @@ struct FlowControl {
                           out: inout [OutgoingFrame]) {
         let i = stateIndex(for: peer)
         if withholding { peers.values[i].held += 1 } else { peers.values[i].owed += 1 }
+        if !withholding && !peers.values[i].granted && configuration.creditGrant > 0 {
+            peers.values[i].owed += Int(configuration.creditGrant)
+            peers.values[i].granted = true
+        }
         let threshold = Int(configuration.creditThreshold)
         FlowControl.returnCreditIfDue(peer, flow: &peers.values[i], source: source, threshold: threshold,
                                       statistics: &statistics, out: &out)
@@ -302,7 +310,8 @@ struct FlowControl {
     mutating func creditRequested(by peer: PeerKey, source: EthernetAddress, statistics: inout FLIPStatistics,
                                   out: inout [OutgoingFrame]) {
         let i = stateIndex(for: peer)
-        let n = max(0, Int(configuration.initialCredit) - peers.values[i].held)
+        let window = Int(configuration.initialCredit) + (peers.values[i].granted ? Int(configuration.creditGrant) : 0)
+        let n = max(0, window - peers.values[i].held)
         peers.values[i].owed = 0
         statistics.creditFramesSent += 1
         out.append(OutgoingFrame(interface: peer.interface,
