@@ -21,6 +21,8 @@ public struct EthernetAddress: Hashable, Sendable {
     /// The six bytes read as one little-endian integer (byte 0 lowest).
     init(littleEndianBits bits: UInt64) { self.init(packed: bits) }
 
+    var littleEndianBits: UInt64 { packed }
+
     public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
         guard bytes.count == EthernetAddress.size else { return nil }
         var v: UInt64 = 0

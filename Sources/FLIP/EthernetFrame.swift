@@ -54,32 +54,42 @@ public struct EthernetFrame: Sendable {
     }
 
     public func encoded() -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(max(EthernetFrame.minimumSize,
-                                EthernetFrame.headerSize + FragmentControl.size + FLIPHeader.size + data.count))
-        // In place (WireAppend.swift): no array per address or header.
-        destination.append(to: &out)
-        source.append(to: &out)
-        out.append(UInt8(EthernetFrame.etherType >> 8))
-        out.append(UInt8(EthernetFrame.etherType & 0xFF))
-        out.append(control.type.rawValue)
-        out.append(control.count)
-        if let flip {
-            flip.append(to: &out, order: order)
-            out.append(contentsOf: data)
+        EthernetFrame.encode(destination: destination, source: source, control: control, flip: flip, order: order,
+                             data: data[...])
+    }
+
+    /// The wire bytes of a frame whose data is a slice of a longer message:
+    /// a fragment goes from the message into its frame in one copy.
+    static func encode(destination: EthernetAddress, source: EthernetAddress, control: FragmentControl,
+                       flip: FLIPHeader?, order: ByteOrder = .little, data: ArraySlice<UInt8>) -> [UInt8] {
+        let start = headerSize + FragmentControl.size
+        // One allocation, each field stored at its offset (WireAppend.swift),
+        // the data copied once, zeros after it up to the Ethernet minimum.
+        func storeLink(_ p: UnsafeMutableRawPointer) {
+            FixedOffsets.store(littleEndianBits: destination.littleEndianBits, count: 6, p, at: 0)
+            FixedOffsets.store(littleEndianBits: source.littleEndianBits, count: 6, p, at: 6)
+            FixedOffsets.store(etherType, p, at: 12, .big)
+            FixedOffsets.store(control.type.rawValue, p, at: 14)
+            FixedOffsets.store(control.count, p, at: 15)
         }
-        while out.count < EthernetFrame.minimumSize { out.append(0) }
-        return out
+        guard let flip else {
+            return FixedOffsets.bytes(headers: start, minimum: minimumSize) { storeLink($0) }
+        }
+        return FixedOffsets.bytes(headers: start + FLIPHeader.size, then: data, minimum: minimumSize) { p in
+            storeLink(p)
+            flip.store(p, at: start, order: order)
+        }
     }
 
     public static func decode(_ bytes: [UInt8]) throws(FLIPFrameError) -> EthernetFrame {
         guard bytes.count >= headerSize + FragmentControl.size else {
             throw .truncated(available: bytes.count)
         }
-        var r = BufferReader(bytes)
-        // The length was checked above: these reads cannot fail.
-        let dst = EthernetAddress(littleEndianBits: try! r.readLittleEndianBits(EthernetAddress.size))
-        let src = EthernetAddress(littleEndianBits: try! r.readLittleEndianBits(EthernetAddress.size))
+        // The length was checked above: the addresses are there.
+        let (dst, src) = bytes.withUnsafeBytes { b in
+            (EthernetAddress(littleEndianBits: FixedOffsets.loadLittleEndianBits(b.baseAddress!, at: 0, count: 6)),
+             EthernetAddress(littleEndianBits: FixedOffsets.loadLittleEndianBits(b.baseAddress!, at: 6, count: 6)))
+        }
         let type = UInt16(bytes[12]) << 8 | UInt16(bytes[13])
         guard type == etherType else { throw .notFLIP(etherType: type) }
         let control: FragmentControl

@@ -33,6 +33,7 @@ extension FlowControl {
             guard kept.count != before else { continue }
             p.queue = Array(kept)
             p.queueHead = 0
+            peersChange()
             peers[key] = p
         }
     }

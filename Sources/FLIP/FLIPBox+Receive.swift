@@ -140,7 +140,7 @@ extension FLIPBox {
             }
         }
         var out = [OutgoingFrame]()
-        flow.send(h, data: data, to: PeerKey(interface: route.interface, location: route.location),
+        flow.send(h, data: data[...], to: PeerKey(interface: route.interface, location: route.location),
                   from: net.mac, now: now, statistics: &statistics, out: &out)
         emit(out)
     }

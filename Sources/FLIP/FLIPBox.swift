@@ -216,20 +216,21 @@ public final class FLIPBox {
         emit(reusing: &out)
     }
 
-    func forEachFragment(of message: [UInt8], _ body: (UInt32, [UInt8]) -> Void) {
+    /// Each fragment is a view of the message: copied only into its frame.
+    func forEachFragment(of message: [UInt8], _ body: (UInt32, ArraySlice<UInt8>) -> Void) {
         let step = max(1, configuration.maxFragmentData)
         if message.isEmpty {
-            body(0, [])
+            body(0, message[...])
             return
         }
         if message.count <= step {
-            body(0, message)  // one fragment: the message itself, not a copy
+            body(0, message[...])  // one fragment: the message itself
             return
         }
         var offset = 0
         while offset < message.count {
             let end = min(offset + step, message.count)
-            body(UInt32(offset), Array(message[offset..<end]))
+            body(UInt32(offset), message[offset..<end])
             offset = end
         }
     }
@@ -260,7 +261,7 @@ public final class FLIPBox {
                 let h = FLIPHeader(type: .multidata, flags: flags, actualHops: interface.weight, maximumHops: hopLimit,
                                    destination: group, source: source, messageID: id,
                                    length: UInt32(chunk.count), offset: offset, total: UInt32(message.count))
-                out.append(OutgoingFrame(interface: i, frame: EthernetFrame(
+                out.append(OutgoingFrame(interface: i, bytes: EthernetFrame.encode(
                     destination: target, source: interface.mac, control: FragmentControl(type: .data),
                     flip: h, data: chunk)))
             }
@@ -442,7 +443,7 @@ public final class FLIPBox {
     func emit(_ frames: [OutgoingFrame]) {
         for f in frames {
             statistics.framesOut += 1
-            events.append(.transmit(interface: InterfaceID(rawValue: f.interface), frame: f.frame.encoded()))
+            events.append(.transmit(interface: InterfaceID(rawValue: f.interface), frame: f.bytes))
         }
     }
 

@@ -53,6 +53,15 @@ public struct FLIPConfiguration: Sendable {
     public var initialCredit: UInt8 = 8
     /// The receiver returns credit once this many frames have been drained.
     public var creditThreshold: UInt8 = 4
+    /// Extra credit this box gives each neighbour, once, with the first
+    /// credit it returns: the sender's window becomes `initialCredit` plus
+    /// this. 0 is Amoeba's fixed window of 8 frames, which one round trip
+    /// per 8 frames caps (on a LAN whose round trip is 40 µs, 300 MB/s
+    /// whatever the link). An Amoeba sender adds whatever credit it is
+    /// given, so the grant widens its window too; only a receiver with
+    /// buffers for the wider window per neighbour should grant (a Linux
+    /// host's socket buffers; not a kernel node's small receive ring).
+    public var creditGrant: UInt8 = 0
     /// A sender stalled for credit this long asks for it (REQCREDIT).
     /// Amoeba waits 2 s; every frame lost costs the sender a credit that
     /// only this ask recovers, so on a lossy link 2 s stalls dominate. The

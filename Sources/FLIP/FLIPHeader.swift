@@ -85,10 +85,7 @@ public struct FLIPHeader: Hashable, Sendable {
 
     /// The 40 wire bytes, integers in `order` (the flag is set to match).
     public func encoded(_ order: ByteOrder = .little) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(FLIPHeader.size)
-        append(to: &out, order: order)   // WireAppend.swift
-        return out
+        FixedOffsets.bytes(headers: FLIPHeader.size) { store($0, at: 0, order: order) }   // WireAppend.swift
     }
 
     /// Decodes the header at `start` in `bytes`; returns it with the byte
@@ -99,28 +96,6 @@ public struct FLIPHeader: Hashable, Sendable {
         }
         let version = bytes[start]
         guard version == FLIPHeader.version else { throw .badVersion(version) }
-        var r = BufferReader(bytes, from: start + 1, to: start + size)
-        do throws(MarshalError) {
-            let type = try r.readUInt8()
-            let flags = FLIPFlags(rawValue: try r.readUInt8())
-            let reserved = try r.readUInt8()
-            let order: ByteOrder = flags.contains(.bigEndian) ? .big : .little
-            let act = try r.readUInt16(order)
-            let max = try r.readUInt16(order)
-            let dst = try r.readFLIPAddress()
-            let src = try r.readFLIPAddress()
-            let messageID = try r.readUInt32(order)
-            let length = try r.readUInt32(order)
-            let offset = try r.readUInt32(order)
-            let total = try r.readUInt32(order)
-            var h = FLIPHeader(type: .locate, flags: flags, actualHops: act, maximumHops: max,
-                               destination: dst, source: src, messageID: messageID,
-                               length: length, offset: offset, total: total)
-            h.type = type
-            h.reserved = reserved
-            return (h, order)
-        } catch {
-            throw .truncated(available: bytes.count - start)
-        }
+        return bytes.withUnsafeBytes { load($0.baseAddress!, at: start) }
     }
 }

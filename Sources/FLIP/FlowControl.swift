@@ -6,7 +6,9 @@
 // `initialCredit`, spends one per such frame, and queues the rest. The
 // receiver counts frames it has drained and returns credit in a CREDIT
 // frame once `creditThreshold` have accumulated, or piggybacks it in the
-// count byte of a data frame it sends that way anyway. A sender stalled
+// count byte of a data frame it sends that way anyway. A receiver with
+// room may widen a sender's window once (`creditGrant`), within the
+// protocol: the extra credit rides on the first credit it returns. A sender stalled
 // for long asks with REQCREDIT and is answered with ABSCREDIT, the
 // absolute credit it now has; after enough unanswered asks it drops what it
 // queued, as Amoeba does (the RPC layer above will retransmit). A peer that
@@ -32,7 +34,8 @@ struct PeerKey: Hashable {
 
 struct QueuedFrame {
     var header: FLIPHeader
-    var data: [UInt8]
+    /// A fragment: a view of the message, not a copy.
+    var data: ArraySlice<UInt8>
     var costsCredit: Bool
 }
 
@@ -41,13 +44,15 @@ struct PeerFlow {
     var credit: Int
     var queue: [QueuedFrame] = []
     var queueHead = 0
-    var requestDeadline: Instant?
+    /// Credit asks sent since the peer last answered or drained.
     var requests = 0
     // Receiving side.
     /// Frames drained whose credit the peer has not been given back yet.
     var owed = 0
     /// Frames received but not yet drained (credit withheld).
     var held = 0
+    /// The peer has had `creditGrant`, the extra window, from us.
+    var granted = false
     /// When the table last touched this peer (a counter, not a clock).
     var lastUsed: UInt64 = 0
 
@@ -71,14 +76,29 @@ struct PeerFlow {
     }
 }
 
-/// A frame ready to go out, produced by the flow-control layer.
+/// A frame ready to go out, produced by the flow-control layer: its wire
+/// bytes, built once.
 struct OutgoingFrame {
     var interface: Int
-    var frame: EthernetFrame
+    var bytes: [UInt8]
+
+    init(interface: Int, frame: EthernetFrame) {
+        self.interface = interface
+        self.bytes = frame.encoded()
+    }
+
+    init(interface: Int, bytes: [UInt8]) {
+        self.interface = interface
+        self.bytes = bytes
+    }
 }
 
 struct FlowControl {
     var peers: [PeerKey: PeerFlow] = [:]
+    /// When each stalled peer is next asked for credit. Kept apart from
+    /// `peers` so that finding the next deadline walks the few stalled
+    /// peers, not every peer a busy server talks to.
+    private(set) var askDeadlines: [PeerKey: Instant] = [:]
     let configuration: FLIPConfiguration
     /// While true, arriving frames are held: no credit goes back.
     var withholding = false
@@ -90,6 +110,27 @@ struct FlowControl {
     /// Counts uses of the table, to find the peer left alone longest.
     private var useClock: UInt64 = 0
 
+    /// Where the last peer looked up sits in `peers`. The frames of a
+    /// message, and the credit coming back for them, are all for one peer:
+    /// hashing its key for each cost more than the flow control itself.
+    /// Forgotten whenever a peer is added, removed or stored back whole.
+    private var recentPeer: PeerKey?
+    private var recentIndex: Dictionary<PeerKey, PeerFlow>.Index?
+
+    private mutating func index(of peer: PeerKey) -> Dictionary<PeerKey, PeerFlow>.Index? {
+        if let i = recentIndex, recentPeer == peer { return i }
+        guard let i = peers.index(forKey: peer) else { return nil }
+        recentPeer = peer
+        recentIndex = i
+        return i
+    }
+
+    /// Called before any change to `peers` other than in place through an index.
+    mutating func peersChange() {
+        recentPeer = nil
+        recentIndex = nil
+    }
+
     /// The state for `peer`, or a fresh one. A full table first forgets
     /// every peer with nothing queued or held and no ask pending: credit it
     /// is owed is dropped with it (the peer will ask, and ABSCREDIT puts
@@ -99,12 +140,14 @@ struct FlowControl {
     /// a full table never stops us talking to a real peer.
     private mutating func stateIndex(for peer: PeerKey) -> Dictionary<PeerKey, PeerFlow>.Index {
         useClock += 1
-        if let i = peers.index(forKey: peer) {
+        if let i = index(of: peer) {
             peers.values[i].lastUsed = useClock
             return i
         }
+        peersChange()
         if peers.count >= configuration.maxPeers {
-            peers = peers.filter { $0.value.queued > 0 || $0.value.held > 0 || $0.value.requestDeadline != nil }
+            let asking = askDeadlines
+            peers = peers.filter { $0.value.queued > 0 || $0.value.held > 0 || asking[$0.key] != nil }
             if peers.count >= configuration.maxPeers {
                 var oldest: (PeerKey, UInt64)?
                 for (key, p) in peers where oldest == nil || p.lastUsed < oldest!.1
@@ -113,6 +156,7 @@ struct FlowControl {
                 }
                 if let (key, _) = oldest {
                     var p = peers.removeValue(forKey: key)!
+                    askDeadlines[key] = nil
                     evicted += p.clearQueue()
                 }
             }
@@ -120,13 +164,7 @@ struct FlowControl {
         var p = fresh()
         p.lastUsed = useClock
         peers[peer] = p
-        return peers.index(forKey: peer)!
-    }
-
-    /// The state for `peer` (made if new) as a copy, for the rarer paths
-    /// that work on a copy and store it back.
-    private mutating func state(for peer: PeerKey) -> PeerFlow {
-        peers.values[stateIndex(for: peer)]
+        return index(of: peer)!
     }
 
     /// Frames dropped with the queues of evicted peers, for statistics.
@@ -138,13 +176,13 @@ struct FlowControl {
 
     /// Sends or queues a data frame to `peer`. `source` is our Ethernet
     /// address on that interface.
-    mutating func send(_ header: FLIPHeader, data: [UInt8], to peer: PeerKey, from source: EthernetAddress,
+    mutating func send(_ header: FLIPHeader, data: ArraySlice<UInt8>, to peer: PeerKey, from source: EthernetAddress,
                        now: Instant, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
         // The common frame (a message of one frame) costs no credit and, with
         // nothing queued for the peer, goes straight out: no state is made
         // or touched for it, so a null transaction hashes no peer key here.
         let costs = costsCredit(header)
-        if !costs, peers.isEmpty || (peers[peer]?.queued ?? 0) == 0 {
+        if !costs, peers.isEmpty || index(of: peer).map({ peers.values[$0].queued }) ?? 0 == 0 {
             out.append(FlowControl.dataFrame(header, data: data, control: FragmentControl(type: .data),
                                              to: peer, from: source))
             return
@@ -159,8 +197,8 @@ struct FlowControl {
                 peers.values[i].queue.append(QueuedFrame(header: header, data: data, costsCredit: costs))
                 statistics.framesStalled += 1
             }
-            if peers.values[i].credit <= 0 && peers.values[i].requestDeadline == nil {
-                peers.values[i].requestDeadline = now + configuration.creditRequestInterval
+            if peers.values[i].credit <= 0 && askDeadlines[peer] == nil {
+                askDeadlines[peer] = now + configuration.creditRequestInterval
             }
             return
         }
@@ -168,7 +206,7 @@ struct FlowControl {
                          statistics: &statistics, out: &out)
     }
 
-    private static func emit(_ header: FLIPHeader, data: [UInt8], costs: Bool, peer: PeerKey, flow p: inout PeerFlow,
+    private static func emit(_ header: FLIPHeader, data: ArraySlice<UInt8>, costs: Bool, peer: PeerKey, flow p: inout PeerFlow,
                       from source: EthernetAddress, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
         var control = FragmentControl(type: .data)
         if costs {
@@ -185,17 +223,29 @@ struct FlowControl {
     }
 
     /// A data frame to `peer`, ready to go out.
-    private static func dataFrame(_ header: FLIPHeader, data: [UInt8], control: FragmentControl, to peer: PeerKey,
-                                  from source: EthernetAddress) -> OutgoingFrame {
+    private static func dataFrame(_ header: FLIPHeader, data: ArraySlice<UInt8>, control: FragmentControl,
+                                  to peer: PeerKey, from source: EthernetAddress) -> OutgoingFrame {
         OutgoingFrame(interface: peer.interface,
-                      frame: EthernetFrame(destination: peer.location, source: source,
-                                           control: control, flip: header, data: data))
+                      bytes: EthernetFrame.encode(destination: peer.location, source: source,
+                                                  control: control, flip: header, data: data))
     }
 
     /// Sends what the queue for `peer` may now send.
     private mutating func drain(_ peer: PeerKey, from source: EthernetAddress, now: Instant,
                                 statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
-        guard var p = peers.removeValue(forKey: peer) else { return }
+        guard let i = index(of: peer) else { return }
+        // In place through the index: no copy of the queue, no rehash.
+        FlowControl.sendQueued(peer, flow: &peers.values[i], from: source, statistics: &statistics, out: &out)
+        if peers.values[i].queued == 0 || peers.values[i].credit > 0 {
+            if !askDeadlines.isEmpty { askDeadlines[peer] = nil }
+            peers.values[i].requests = 0
+        } else if askDeadlines[peer] == nil {
+            askDeadlines[peer] = now + configuration.creditRequestInterval
+        }
+    }
+
+    private static func sendQueued(_ peer: PeerKey, flow p: inout PeerFlow, from source: EthernetAddress,
+                                   statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
         while p.queued > 0 {
             let front = p.queue[p.queueHead]
             if front.costsCredit && p.credit <= 0 { break }
@@ -203,28 +253,20 @@ struct FlowControl {
             FlowControl.emit(front.header, data: front.data, costs: front.costsCredit, peer: peer, flow: &p,
                  from: source, statistics: &statistics, out: &out)
         }
-        if p.queued == 0 || p.credit > 0 {
-            p.requestDeadline = nil
-            p.requests = 0
-        } else if p.requestDeadline == nil {
-            p.requestDeadline = now + configuration.creditRequestInterval
-        }
-        peers[peer] = p
     }
 
     /// Credit arrived from `peer`: added (CREDIT, piggyback) or absolute.
     mutating func receiveCredit(_ count: UInt8, absolute: Bool, from peer: PeerKey, source: EthernetAddress,
                                 now: Instant, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
-        var p = state(for: peer)
+        let i = stateIndex(for: peer)
         if absolute {
             // An answer to our asking, even "nothing yet": the peer is alive,
             // so keep waiting rather than give up on it.
-            p.credit = Int(count)
-            p.requests = 0
+            peers.values[i].credit = Int(count)
+            peers.values[i].requests = 0
         } else {
-            p.credit = min(p.credit + Int(count), 255)
+            peers.values[i].credit = min(peers.values[i].credit + Int(count), 255)
         }
-        peers[peer] = p
         drain(peer, from: source, now: now, statistics: &statistics, out: &out)
     }
 
@@ -234,6 +276,10 @@ struct FlowControl {
                           out: inout [OutgoingFrame]) {
         let i = stateIndex(for: peer)
         if withholding { peers.values[i].held += 1 } else { peers.values[i].owed += 1 }
+        if !withholding && !peers.values[i].granted && configuration.creditGrant > 0 {
+            peers.values[i].owed += Int(configuration.creditGrant)
+            peers.values[i].granted = true
+        }
         let threshold = Int(configuration.creditThreshold)
         FlowControl.returnCreditIfDue(peer, flow: &peers.values[i], source: source, threshold: threshold,
                                       statistics: &statistics, out: &out)
@@ -241,7 +287,7 @@ struct FlowControl {
 
     private mutating func returnCreditIfDue(_ peer: PeerKey, source: EthernetAddress, force: Bool,
                                             statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
-        guard let i = peers.index(forKey: peer) else { return }
+        guard let i = index(of: peer) else { return }
         let threshold = force ? 1 : Int(configuration.creditThreshold)
         FlowControl.returnCreditIfDue(peer, flow: &peers.values[i], source: source, threshold: threshold,
                                       statistics: &statistics, out: &out)
@@ -263,10 +309,10 @@ struct FlowControl {
     /// The peer asked how much it may send: answer with ABSCREDIT.
     mutating func creditRequested(by peer: PeerKey, source: EthernetAddress, statistics: inout FLIPStatistics,
                                   out: inout [OutgoingFrame]) {
-        var p = state(for: peer)
-        let n = max(0, Int(configuration.initialCredit) - p.held)
-        p.owed = 0
-        peers[peer] = p
+        let i = stateIndex(for: peer)
+        let window = Int(configuration.initialCredit) + (peers.values[i].granted ? Int(configuration.creditGrant) : 0)
+        let n = max(0, window - peers.values[i].held)
+        peers.values[i].owed = 0
         statistics.creditFramesSent += 1
         out.append(OutgoingFrame(interface: peer.interface,
                                  frame: EthernetFrame(destination: peer.location, source: source,
@@ -282,6 +328,7 @@ struct FlowControl {
             guard var p = peers[key], p.held > 0 || p.owed > 0 else { continue }
             p.owed += p.held
             p.held = 0
+            peersChange()
             peers[key] = p
             returnCreditIfDue(key, source: sources(key.interface), force: true, statistics: &statistics, out: &out)
         }
@@ -289,7 +336,7 @@ struct FlowControl {
 
     var nextDeadline: Instant? {
         var d: Instant?
-        for (_, p) in peers { d = earliest(d, p.requestDeadline) }
+        for (_, t) in askDeadlines { d = earliest(d, t) }
         return d
     }
 
@@ -299,23 +346,27 @@ struct FlowControl {
         // Only the peers whose ask is due, in a fixed order: a walk of the
         // whole table sorted on every tick would cost a full table dearly.
         var due: [PeerKey] = []
-        for (key, p) in peers { if let d = p.requestDeadline, d <= now { due.append(key) } }
+        for (key, d) in askDeadlines where d <= now { due.append(key) }
         for key in due.sorted(by: PeerKey.inOrder) {
-            guard var p = peers[key], let deadline = p.requestDeadline, deadline <= now else { continue }
+            guard var p = peers[key], let deadline = askDeadlines[key], deadline <= now else {
+                askDeadlines[key] = nil  // its peer was forgotten
+                continue
+            }
             if p.requests >= configuration.maxCreditRequests {
                 let n = p.clearQueue()
                 for _ in 0..<n { statistics.drop(.creditTimeout) }
                 p.credit = Int(configuration.initialCredit)
                 p.requests = 0
-                p.requestDeadline = nil
+                askDeadlines[key] = nil
             } else {
                 p.requests += 1
-                p.requestDeadline = now + configuration.creditRequestInterval
+                askDeadlines[key] = now + configuration.creditRequestInterval
                 statistics.creditRequestsSent += 1
                 out.append(OutgoingFrame(interface: key.interface,
                                          frame: EthernetFrame(destination: key.location, source: sources(key.interface),
                                                               control: FragmentControl(type: .requestCredit))))
             }
+            peersChange()
             peers[key] = p
         }
     }

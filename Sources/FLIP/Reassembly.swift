@@ -71,6 +71,25 @@ struct Reassembler {
     let stallTime: Interval
     /// Stalled messages dropped to make room.
     private(set) var evicted = 0
+    /// Where the message of the last fragment sits in `partial`: a
+    /// message's fragments come one after another, and hashing the key of
+    /// each cost more than placing its bytes. Forgotten whenever a message
+    /// is added or removed.
+    private var recentKey: ReassemblyKey?
+    private var recentIndex: Dictionary<ReassemblyKey, PartialMessage>.Index?
+
+    private mutating func index(of key: ReassemblyKey) -> Dictionary<ReassemblyKey, PartialMessage>.Index? {
+        if let i = recentIndex, recentKey == key { return i }
+        guard let i = partial.index(forKey: key) else { return nil }
+        recentKey = key
+        recentIndex = i
+        return i
+    }
+
+    private mutating func messagesChange() {
+        recentKey = nil
+        recentIndex = nil
+    }
 
     init(configuration c: FLIPConfiguration) {
         timeout = c.reassemblyTimeout
@@ -88,6 +107,7 @@ struct Reassembler {
             for (k, m) in partial where now - m.lastProgress >= stallTime {
                 if victim == nil || m.lastProgress < victim!.1 { victim = (k, m.lastProgress) }
             }
+            messagesChange()
             guard let (key, _) = victim, let m = partial.removeValue(forKey: key) else { return false }
             bytesHeld -= m.buffer.count
             evicted += 1
@@ -111,20 +131,22 @@ struct Reassembler {
         // share the buffer, and the first write would copy the whole
         // message again for every fragment.
         let i: Dictionary<ReassemblyKey, PartialMessage>.Index
-        if let found = partial.index(forKey: key) {
+        if let found = index(of: key) {
             guard partial.values[found].buffer.count == size else { return .refused(.inconsistentFragment) }
             i = found
         } else {
             guard size <= maxBytes, makeRoom(for: size, now: now) else {
                 return .refused(.tooManyReassemblies)
             }
+            messagesChange()
             partial[key] = PartialMessage(buffer: [UInt8](repeating: 0, count: size), expiry: now + timeout,
                                           lastProgress: now)
             bytesHeld += size
-            i = partial.index(forKey: key)!
+            i = index(of: key)!
         }
         let complete = Reassembler.place(data, at: start, expiry: now + timeout, now: now, in: &partial.values[i])
         guard complete else { return .incomplete }
+        messagesChange()
         let message = partial.remove(at: i).value
         bytesHeld -= size
         return .complete(message.buffer)
@@ -160,6 +182,7 @@ struct Reassembler {
     mutating func expire(now: Instant) -> Int {
         var n = 0
         for (k, m) in partial where m.expiry <= now {
+            messagesChange()
             partial[k] = nil
             bytesHeld -= m.buffer.count
             n += 1

@@ -82,6 +82,12 @@ struct RoutingTable {
     let answerWindow: Interval
     let maxRoutesPerAddress: Int
     private var lastExpiry = Instant(microseconds: Int64.min)
+    /// Where the last address looked up sits in `routes`. A box sends to
+    /// and hears from the same few peers frame after frame: this spares
+    /// the SipHash of the key on most frames. Reset by every insertion or
+    /// removal of a key (changing a list in place keeps indices valid).
+    private var recentAddress = FLIPAddress.null
+    private var recentIndex: Dictionary<FLIPAddress, [Route]>.Index?
 
     init(lifetime: Interval, capacity: Int, answerWindow: Interval = .seconds(30), maxRoutesPerAddress: Int = 4) {
         self.lifetime = lifetime
@@ -93,6 +99,21 @@ struct RoutingTable {
     func answering(_ r: Route, now: Instant) -> Bool { now - r.lastHeard <= answerWindow }
 
     var addressCount: Int { routes.count }
+
+    /// The index of `address` in `routes`, remembered for the next call.
+    private mutating func index(of address: FLIPAddress) -> Dictionary<FLIPAddress, [Route]>.Index? {
+        if address == recentAddress, let i = recentIndex { return i }
+        guard let i = routes.index(forKey: address) else { return nil }
+        recentAddress = address
+        recentIndex = i
+        return i
+    }
+
+    /// Keys are about to be added or removed: remembered indices go stale.
+    private mutating func keysChange() {
+        recentIndex = nil
+        recentAddress = .null
+    }
 
     /// Makes room for one more address: expired routes go first, then a
     /// sixteenth of the table in one pass: addresses with a proven route
@@ -120,6 +141,7 @@ struct RoutingTable {
             if $0.proven != $1.proven { return !$0.proven }
             return $0.used != $1.used ? $0.used < $1.used : $0.address.bytes.lexicographicallyPrecedes($1.address.bytes)
         }
+        keysChange()
         for e in ages.prefix(max(1, capacity / 16)) { routes[e.address] = nil }
     }
 
@@ -136,12 +158,13 @@ struct RoutingTable {
         // back (three or more hashes a frame, on the 32-bit kernel a sizeable
         // share of a transaction).
         let k: Dictionary<FLIPAddress, [Route]>.Index
-        if let found = routes.index(forKey: address) {
+        if let found = index(of: address) {
             k = found
         } else {
             makeRoom(now: now)
+            keysChange()
             routes[address] = []
-            k = routes.index(forKey: address)!
+            k = index(of: address)!
         }
         return RoutingTable.claim(&routes.values[k], interface: interface, location: location, hops: hops,
                                   trusted: trusted, now: now, replace: replace, lifetime: lifetime,
@@ -207,6 +230,7 @@ struct RoutingTable {
         if list[i].standing != .proven { list[i].since = now }
         list[i].standing = .proven
         list[i].provenFor = max(list[i].provenFor, locateStarted)
+        keysChange()
         routes[address] = list
         return isNew
     }
@@ -268,7 +292,7 @@ struct RoutingTable {
     /// Makes the usable routes to `address` that `picked` chooses
     /// candidates, in place; returns how many.
     private mutating func demote(_ address: FLIPAddress, where picked: (Route) -> Bool) -> Int {
-        guard let k = routes.index(forKey: address) else { return 0 }
+        guard let k = index(of: address) else { return 0 }
         var n = 0
         for i in routes.values[k].indices where routes.values[k][i].isUsable && picked(routes.values[k][i]) {
             routes.values[k][i].standing = .candidate
@@ -288,6 +312,7 @@ struct RoutingTable {
         } else {
             list.removeAll()
         }
+        keysChange()
         routes[address] = list.isEmpty ? nil : list
         return before - list.count
     }
@@ -307,7 +332,7 @@ struct RoutingTable {
     /// `best`, for a send by it now: its use is marked in the same look-up,
     /// so a route stays alive while traffic flows.
     mutating func useBest(_ address: FLIPAddress, budget: UInt16, trustedOnly: Bool, now: Instant) -> Route? {
-        guard let k = routes.index(forKey: address),
+        guard let k = index(of: address),
               let i = bestIndex(in: routes.values[k], budget: budget, excluding: nil, trustedOnly: trustedOnly, now: now)
         else { return nil }
         routes.values[k][i].lastUsed = now
@@ -354,7 +379,10 @@ struct RoutingTable {
         lastExpiry = now
         for (address, list) in routes {
             let kept = list.filter { now - $0.lastUsed <= lifetime }
-            if kept.count != list.count { routes[address] = kept.isEmpty ? nil : kept }
+            if kept.count != list.count {
+                keysChange()
+                routes[address] = kept.isEmpty ? nil : kept
+            }
         }
     }
 }

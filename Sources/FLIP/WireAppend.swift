@@ -1,34 +1,13 @@
-// Writing addresses and headers straight into a frame being built.
+// Writing addresses and headers straight into a frame being built, and
+// reading them out of one, at fixed offsets.
 //
 // Every frame the box sends used to pass through a handful of short-lived
-// arrays: each address's `bytes`, the fragment control, the FLIP header's
-// own 40-byte array, all copied once more into the frame. Those are a few
-// allocations per frame, which on a small machine (the kernel node under
-// TCG) cost more than the copying itself. These append the same bytes to
-// the frame's one array (or a BufferWriter) in place; the wire format is
-// the one `encoded()` produces, which the tests pin down.
+// arrays (each address's `bytes`, the FLIP header's own 40-byte array),
+// then through a byte-by-byte append. A frame is now one allocation whose
+// fields are stored at their offsets; a header is read the same way once
+// its length is checked. The wire format is the one the tests pin down.
 
 import AmoebaCore
-
-extension FLIPAddress {
-    /// Appends the eight address bytes, first byte first.
-    @inline(__always)
-    func append(to out: inout [UInt8]) {
-        var v = packed
-        for _ in 0..<FLIPAddress.size {
-            out.append(UInt8(truncatingIfNeeded: v))
-            v >>= 8
-        }
-    }
-}
-
-extension EthernetAddress {
-    /// Appends the six address bytes, first byte first.
-    @inline(__always)
-    func append(to out: inout [UInt8]) {
-        for i in 0..<EthernetAddress.size { out.append(self[i]) }
-    }
-}
 
 extension BufferWriter {
     /// The eight bytes of `address` (a kernel id, say), without an array in between.
@@ -46,29 +25,41 @@ extension BufferReader {
 }
 
 extension FLIPHeader {
-    /// Appends the 40 wire bytes in `order` (what `encoded(order)` returns).
-    func append(to out: inout [UInt8], order: ByteOrder) {
+    /// Stores the 40 wire bytes in `order` at `p + o` (the caller made
+    /// room): what `encoded(order)` returns.
+    func store(_ p: UnsafeMutableRawPointer, at o: Int, order: ByteOrder) {
         var f = flags.subtracting(.bigEndian)
         if order == .big { f.insert(.bigEndian) }
-        out.append(FLIPHeader.version)
-        out.append(type)
-        out.append(f.rawValue)
-        out.append(reserved)
-        FLIPHeader.append(UInt32(actualHops), bytes: 2, order, to: &out)
-        FLIPHeader.append(UInt32(maximumHops), bytes: 2, order, to: &out)
-        destination.append(to: &out)
-        source.append(to: &out)
-        FLIPHeader.append(messageID, bytes: 4, order, to: &out)
-        FLIPHeader.append(length, bytes: 4, order, to: &out)
-        FLIPHeader.append(offset, bytes: 4, order, to: &out)
-        FLIPHeader.append(total, bytes: 4, order, to: &out)
+        FixedOffsets.store(FLIPHeader.version, p, at: o)
+        FixedOffsets.store(type, p, at: o + 1)
+        FixedOffsets.store(f.rawValue, p, at: o + 2)
+        FixedOffsets.store(reserved, p, at: o + 3)
+        FixedOffsets.store(actualHops, p, at: o + 4, order)
+        FixedOffsets.store(maximumHops, p, at: o + 6, order)
+        FixedOffsets.store(littleEndianBits: destination.littleEndianBits, count: 8, p, at: o + 8)
+        FixedOffsets.store(littleEndianBits: source.littleEndianBits, count: 8, p, at: o + 16)
+        FixedOffsets.store(messageID, p, at: o + 24, order)
+        FixedOffsets.store(length, p, at: o + 28, order)
+        FixedOffsets.store(offset, p, at: o + 32, order)
+        FixedOffsets.store(total, p, at: o + 36, order)
     }
 
-    @inline(__always)
-    private static func append(_ v: UInt32, bytes n: Int, _ order: ByteOrder, to out: inout [UInt8]) {
-        for k in 0..<n {
-            let shift = UInt32(order == .little ? 8 * k : 8 * (n - 1 - k))
-            out.append(UInt8(truncatingIfNeeded: v >> shift))
-        }
+    /// The header in the 40 bytes at `p + o`, which the caller checked are
+    /// there and start with the version byte.
+    static func load(_ p: UnsafeRawPointer, at o: Int) -> (header: FLIPHeader, order: ByteOrder) {
+        let flags = FLIPFlags(rawValue: FixedOffsets.load8(p, at: o + 2))
+        let order: ByteOrder = flags.contains(.bigEndian) ? .big : .little
+        var h = FLIPHeader(type: .locate, flags: flags,
+                           actualHops: FixedOffsets.load16(p, at: o + 4, order),
+                           maximumHops: FixedOffsets.load16(p, at: o + 6, order),
+                           destination: FLIPAddress(littleEndianBits: FixedOffsets.loadLittleEndianBits(p, at: o + 8, count: 8)),
+                           source: FLIPAddress(littleEndianBits: FixedOffsets.loadLittleEndianBits(p, at: o + 16, count: 8)),
+                           messageID: FixedOffsets.load32(p, at: o + 24, order),
+                           length: FixedOffsets.load32(p, at: o + 28, order),
+                           offset: FixedOffsets.load32(p, at: o + 32, order),
+                           total: FixedOffsets.load32(p, at: o + 36, order))
+        h.type = FixedOffsets.load8(p, at: o + 1)
+        h.reserved = FixedOffsets.load8(p, at: o + 3)
+        return (h, order)
     }
 }

@@ -94,26 +94,46 @@ public struct AmpHeader: Hashable, Sendable {
         try w.write(from, order)
     }
 
+    /// Stores the 24 wire bytes at `p + o` (the caller made room): the
+    /// same bytes as `encode`, at fixed offsets.
+    func store(_ p: UnsafeMutableRawPointer, at o: Int, order: ByteOrder = .little) {
+        var f = flags
+        if order == .big { f.insert(.bigEndian) } else { f.remove(.bigEndian) }
+        FixedOffsets.store(littleEndianBits: kid.littleEndianBits, count: 8, p, at: o)
+        FixedOffsets.store(littleEndianBits: port.littleEndianBits, count: 6, p, at: o + 8)
+        FixedOffsets.store(type.rawValue, p, at: o + 14)
+        FixedOffsets.store(f.rawValue, p, at: o + 15)
+        FixedOffsets.store(tid, p, at: o + 16, order)
+        FixedOffsets.store(dest, p, at: o + 20, order)
+        FixedOffsets.store(from, p, at: o + 22, order)
+    }
+
     public func encoded(order: ByteOrder = .little) -> [UInt8] {
-        var w = BufferWriter(reservingCapacity: AmpHeader.size)
-        try! encode(into: &w, order: order)  // no limit: cannot fail
-        return w.bytes
+        FixedOffsets.bytes(headers: AmpHeader.size) { store($0, at: 0, order: order) }
     }
 
     /// Reads a header in whichever order its flags declare.
     public static func decode(from r: inout BufferReader) throws(AmpDecodeError) -> AmpHeader {
         guard r.remaining >= size else { throw .truncated }
-        // The length is checked above, so none of these reads can fail.
-        let kid = try! r.readFLIPAddress()
-        let port = try! r.readPort()
-        let rawType = try! r.readUInt8()
-        let flags = AmpFlags(rawValue: try! r.readUInt8())
+        let start = r.offset
+        let decoded = r.bytes.withUnsafeBytes { b in load(b.baseAddress!, at: start) }
+        try! r.skip(size)  // checked above
+        guard let amp = decoded else { throw .unknownType(r.bytes[start + 14]) }
+        return amp
+    }
+
+    /// The header in the 24 bytes at `p + o` (the caller checked they are
+    /// there); nil for an unknown type.
+    static func load(_ p: UnsafeRawPointer, at o: Int) -> AmpHeader? {
+        let flags = AmpFlags(rawValue: FixedOffsets.load8(p, at: o + 15))
         let order: ByteOrder = flags.contains(.bigEndian) ? .big : .little
-        let tid = try! r.readUInt32(order)
-        let dest = try! r.readUInt16(order)
-        let from = try! r.readUInt16(order)
-        guard let type = AmpType(rawValue: rawType) else { throw .unknownType(rawType) }
-        return AmpHeader(kid: kid, port: port, type: type, flags: flags, tid: tid, dest: dest, from: from)
+        guard let type = AmpType(rawValue: FixedOffsets.load8(p, at: o + 14)) else { return nil }
+        return AmpHeader(kid: KernelID(littleEndianBits: FixedOffsets.loadLittleEndianBits(p, at: o, count: 8)),
+                         port: Port(littleEndianBits: FixedOffsets.loadLittleEndianBits(p, at: o + 8, count: 6)),
+                         type: type, flags: flags,
+                         tid: FixedOffsets.load32(p, at: o + 16, order),
+                         dest: FixedOffsets.load16(p, at: o + 20, order),
+                         from: FixedOffsets.load16(p, at: o + 22, order))
     }
 
     public static func decode(_ bytes: [UInt8]) throws(AmpDecodeError) -> AmpHeader {

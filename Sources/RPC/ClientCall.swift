@@ -18,7 +18,7 @@
 import AmoebaCore
 import FLIP
 
-struct ClientCall {
+struct ClientCall: Timed {
     enum Phase: Equatable {
         case locating
         /// The request is out; no answer yet. `probing`: we asked RECEIVED.

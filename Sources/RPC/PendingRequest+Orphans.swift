@@ -18,12 +18,17 @@ extension RPCNode {
         guard !pending.isEmpty, !hasSlots(for: putPort) else { return }
         for i in pending.indices where pending[i].putPort == putPort && pending[i].orphanedAt == nil {
             pending[i].orphanedAt = now
+            orphans += 1
         }
     }
 
     /// A slot for `putPort` appeared: its queued requests will be taken.
     func slotCame(_ putPort: Port) {
-        for i in pending.indices where pending[i].putPort == putPort { pending[i].orphanedAt = nil }
+        guard orphans > 0 else { return }
+        for i in pending.indices where pending[i].putPort == putPort && pending[i].orphanedAt != nil {
+            pending[i].orphanedAt = nil
+            orphans -= 1
+        }
     }
 
     /// When the first orphaned request's grace ends.
@@ -42,6 +47,8 @@ extension RPCNode {
                 continue
             }
             statistics.orphansFailed += 1
+            orphans -= 1
+            serving.remove(p.client.address, slot: p.client.slot, tid: p.client.tid)
             sendControl(.fail, tid: p.client.tid, dest: p.client.slot, from: 0, to: p.client.address, now: now)
         }
         if kept.count != pending.count { pending = kept }

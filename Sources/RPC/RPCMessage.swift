@@ -16,16 +16,19 @@ public struct RPCMessage: Hashable, Sendable {
 
     /// The FLIP payload of a REQUEST or REPLY with this message.
     func encoded(after amp: AmpHeader) -> [UInt8] {
-        var w = BufferWriter(reservingCapacity: AmpHeader.size + Header.size + data.count)
-        try! amp.encode(into: &w)          // no limit: cannot fail
-        try! header.encode(into: &w)
-        try! w.write(bytes: data)
-        return w.bytes
+        // One allocation, the headers stored at their offsets, the data copied once.
+        return FixedOffsets.bytes(headers: AmpHeader.size + Header.size, then: data) { p in
+            amp.store(p, at: 0)
+            header.store(p, at: AmpHeader.size)
+        }
     }
 
     /// The message after an amp header already read from `r`.
     static func decode(from r: inout BufferReader, order: ByteOrder) -> RPCMessage? {
-        guard let header = try? Header.decode(from: &r, order: order) else { return nil }
+        guard r.remaining >= Header.size else { return nil }
+        let start = r.offset
+        let header = r.bytes.withUnsafeBytes { Header.load($0.baseAddress!, at: start, order: order) }
+        try! r.skip(Header.size)  // checked above
         return RPCMessage(header: header, data: r.readRest())
     }
 }

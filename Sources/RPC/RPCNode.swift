@@ -41,9 +41,13 @@ public final class RPCNode {
     public private(set) var address: FLIPAddress
     public internal(set) var statistics = RPCStatistics()
 
-    var clients = IndexTable<ClientCall>()
-    var servers = IndexTable<ServerSlot>()
+    var clients = TimedTable<ClientCall>()
+    var servers = TimedTable<ServerSlot>()
     var pending: [PendingRequest] = []
+    /// Queued requests whose port has lost its last slot.
+    var orphans = 0
+    var portSlots = PortSlots()
+    var serving: ServingIndex
     var freeIndices: [UInt16] = []
     private var nextIndex: UInt16 = 1
     private var nextTid: UInt32
@@ -67,6 +71,7 @@ public final class RPCNode {
         self.endpoint = box.register(privateAddress: privateAddress)
         self.address = privateAddress.publicAddress
         self.nextTid = firstTid
+        self.serving = ServingIndex(salt: kid.littleEndianBits ^ privateAddress.littleEndianBits)
         // One-way from the private address, tweaked to differ from the box's.
         self.locateTids = LocateIdentifiers(oneWayFrom: privateAddress.littleEndianBits ^ 0xA55A_3CC3_0FF0_6996)
         self.portCache = PortCache(capacity: configuration.portCacheSize)
@@ -127,7 +132,8 @@ public final class RPCNode {
         guard !getPort.isNull, let index = allocateIndex() ?? reclaimReplyingSlot(now: now) else { return nil }
         let putPort = putPort(of: getPort)
         servers[index] = ServerSlot(index: index, getPort: getPort, putPort: putPort)
-        servePending(index)
+        portSlots.add(putPort)
+        if !servePending(index) { portSlots.listen(index, putPort) }
         slotCame(putPort)
         return ServerSlotID(rawValue: index)
     }
@@ -167,6 +173,8 @@ public final class RPCNode {
         guard let s = servers[slot.rawValue], s.phase == .listening else { return }
         servers[slot.rawValue] = nil
         freeIndices.append(slot.rawValue)
+        portSlots.unlisten(slot.rawValue, s.putPort)
+        portSlots.remove(s.putPort)
         slotLeft(s.putPort, now: now)
     }
 
@@ -212,15 +220,13 @@ public final class RPCNode {
     }
 
     public var nextDeadline: Instant? {
-        var d: Instant?
-        for (_, c) in clients { d = earliest(d, c.deadline) }
-        for (_, s) in servers { d = earliest(d, s.deadline) }
-        if !pending.isEmpty { d = earliest(d, orphanDeadline) }
+        var d = earliest(clients.earliest, servers.earliest)
+        if orphans > 0 { d = earliest(d, orphanDeadline) }
         return d
     }
 
     public func tick(now: Instant) {
-        for index in clients.keys {
+        for index in clients.due(at: now) {
             guard var call = clients[index], let d = call.deadline, d <= now else { continue }
             call.deadline = nil
             if let error = clientTimeout(&call, now: now) {
@@ -229,7 +235,7 @@ public final class RPCNode {
                 clients[index] = call
             }
         }
-        for index in servers.keys {
+        for index in servers.due(at: now) {
             guard var slot = servers[index], let d = slot.deadline, d <= now else { continue }
             if serverTimeout(&slot, now: now) {
                 completeReply(slot, .rpcFailure, now: now)
@@ -237,7 +243,7 @@ public final class RPCNode {
                 servers[index] = slot
             }
         }
-        if !pending.isEmpty { failOrphans(now: now) }
+        if orphans > 0 { failOrphans(now: now) }
     }
 
     // MARK: receiving
@@ -312,10 +318,13 @@ public final class RPCNode {
     /// queue full is NAKed ("no thread"), and its client backs off and
     /// resends. The HEREIS names a listening slot when there is one.
     private func gotLocate(_ amp: AmpHeader, from source: FLIPAddress, now: Instant) {
-        var answering: UInt16?
-        for (index, s) in servers where s.putPort == amp.port {
-            if s.phase == .listening { answering = index; break }
-            if answering == nil { answering = index }
+        guard portSlots.hasSlots(amp.port) else { return }
+        var answering = portSlots.firstListening(amp.port)
+        if answering == nil {
+            for (index, s) in servers where s.putPort == amp.port {
+                answering = index
+                break
+            }
         }
         guard let from = answering else { return }
         let reply = AmpHeader(port: amp.port, type: .hereIs, tid: amp.tid, dest: amp.from, from: from)

@@ -21,7 +21,7 @@ struct ServedClient: Equatable {
     var roundTrip: Interval
 }
 
-struct ServerSlot {
+struct ServerSlot: Timed {
     enum Phase: Equatable {
         case listening
         case serving(ServedClient)
@@ -62,15 +62,10 @@ struct PendingRequest {
 }
 
 extension RPCNode {
-    /// Is (address, slot, tid) being served, here or in the queue?
+    /// Is (address, slot, tid) being served, here or in the queue? The
+    /// slot serving it, or 0 while it waits in the queue.
     func isServing(_ address: FLIPAddress, slot: UInt16, tid: UInt32) -> UInt16? {
-        for (index, s) in servers {
-            if let c = s.client, c.address == address, c.slot == slot, c.tid == tid { return index }
-        }
-        for p in pending where p.client.address == address && p.client.slot == slot && p.client.tid == tid {
-            return 0
-        }
-        return nil
+        serving.state(serving: address, slot: slot, tid: tid)
     }
 
     /// `fragmented`: the request came in several frames. Once it is taken
@@ -118,7 +113,7 @@ extension RPCNode {
         if rtMs <= 0 || rtMs > 30_000 { rtMs = 30_000 }
         let client = ServedClient(address: source, slot: amp.from, tid: amp.tid, kid: amp.kid,
                                   roundTrip: .milliseconds(rtMs))
-        if let index = listeningSlot(for: amp.port) {
+        if let index = portSlots.takeListening(amp.port) {
             ledger.record(who, tid: amp.tid, now: now)
             if fragmented { sendControl(.ack, tid: amp.tid, dest: amp.from, from: index, to: source, now: now) }
             deliver(message, from: client, to: index)
@@ -126,6 +121,7 @@ extension RPCNode {
             ledger.record(who, tid: amp.tid, now: now)
             if fragmented { sendControl(.ack, tid: amp.tid, dest: amp.from, from: 0, to: source, now: now) }
             pending.append(PendingRequest(client: client, putPort: amp.port, message: message))
+            serving.set(client.address, slot: client.slot, tid: client.tid, state: 0)
         } else {
             sendControl(.nak, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
         }
@@ -136,15 +132,19 @@ extension RPCNode {
         slot.phase = .serving(client)
         slot.deadline = nil
         servers[index] = slot
+        serving.set(client.address, slot: client.slot, tid: client.tid, state: index)
         events.append(.requestArrived(ServerSlotID(rawValue: index), message))
     }
 
     /// A listening slot just appeared: hand it the oldest waiting request.
-    func servePending(_ index: UInt16) {
-        guard let slot = servers[index],
-              let i = pending.firstIndex(where: { $0.putPort == slot.putPort }) else { return }
+    /// false if none waits for its port.
+    func servePending(_ index: UInt16) -> Bool {
+        guard !pending.isEmpty, let slot = servers[index],
+              let i = pending.firstIndex(where: { $0.putPort == slot.putPort }) else { return false }
         let p = pending.remove(at: i)
+        if p.orphanedAt != nil { orphans -= 1 }
         deliver(p.message, from: p.client, to: index)
+        return true
     }
 
     func sendReply(_ slot: inout ServerSlot, now: Instant) {
@@ -224,17 +224,17 @@ extension RPCNode {
     func completeReply(_ slot: ServerSlot, _ status: ErrorCode, now: Instant) {
         servers[slot.index] = nil
         freeIndices.append(slot.index)
+        if let c = slot.client {
+            serving.remove(c.address, slot: c.slot, tid: c.tid)
+        } else {
+            portSlots.unlisten(slot.index, slot.putPort)
+        }
+        portSlots.remove(slot.putPort)
         events.append(.replyCompleted(ServerSlotID(rawValue: slot.index), status))
         slotLeft(slot.putPort, now: now)
     }
 
-    private func listeningSlot(for putPort: Port) -> UInt16? {
-        // The table walks in index order: the first found is the lowest.
-        for (index, s) in servers where s.putPort == putPort && s.phase == .listening { return index }
-        return nil
-    }
-
     func hasSlots(for putPort: Port) -> Bool {
-        servers.contains { $0.value.putPort == putPort }
+        portSlots.hasSlots(putPort)
     }
 }

@@ -65,6 +65,12 @@ struct TransactionLedger {
     private let summaryCapacity: Int
     private let quietTime: Interval
     private var histories: [Client: History] = [:]
+    /// Where the last client looked up sits in `histories`: a request, its
+    /// checks and its acknowledgement ask about one client four times, and
+    /// each SipHash of the key cost more than the check it served. Reset
+    /// whenever a client is added or removed.
+    private var recentClient: Client?
+    private var recentIndex: Dictionary<Client, History>.Index?
     private var summaries: [Client: Summary] = [:]
     private(set) var evictions = 0
     /// New clients turned away because every summary was recent.
@@ -78,24 +84,44 @@ struct TransactionLedger {
     }
 
     var historyCount: Int { histories.count }
+
+    /// The client's index, from the one remembered if it is that client.
+    private func lookUp(_ client: Client) -> Dictionary<Client, History>.Index? {
+        if let i = recentIndex, recentClient == client { return i }
+        return histories.index(forKey: client)
+    }
+
+    /// `lookUp`, remembering the answer for the calls that follow.
+    private mutating func index(of client: Client) -> Dictionary<Client, History>.Index? {
+        guard let i = lookUp(client) else { return nil }
+        recentClient = client
+        recentIndex = i
+        return i
+    }
+
+    private mutating func clientsChange() {
+        recentClient = nil
+        recentIndex = nil
+    }
     var summaryCount: Int { summaries.count }
 
 
     func verdict(_ client: Client, tid: UInt32) -> Verdict {
-        guard let h = histories[client] else {
+        guard let k = lookUp(client) else {
             if let s = summaries[client], tid < s.floor { return .unknown }
             return .new
         }
-        if tid < h.floor { return .unknown }
-        let offset = Int(tid - h.floor)
+        let floor = histories.values[k].floor
+        if tid < floor { return .unknown }
+        let offset = Int(tid - floor)
         if offset >= window { return .new }
-        return h.bits[offset >> 6] & (1 << UInt64(offset & 63)) != 0 ? .executed : .new
+        return histories.values[k].bits[offset >> 6] & (1 << UInt64(offset & 63)) != 0 ? .executed : .new
     }
 
     /// Whether `client` could be recorded now without forgetting anything
     /// still needed.
     func canAdmit(_ client: Client, now: Instant) -> Bool {
-        if histories[client] != nil || histories.count < capacity { return true }
+        if histories.count < capacity || lookUp(client) != nil { return true }
         if histories.values.contains(where: { !$0.proven }) { return true }
         return summaries.count < summaryCapacity || oldestSummary(quietAt: now) != nil
     }
@@ -113,12 +139,13 @@ struct TransactionLedger {
     /// Changes `client`'s history in place (admitting it first if new): one
     /// hash of the key, and the history's bit words are never copied.
     private mutating func update(_ client: Client, now: Instant, _ change: (inout History) -> Void) {
-        if let i = histories.index(forKey: client) {
+        if let i = index(of: client) {
             change(&histories.values[i])
             return
         }
         var h = admit(client, now: now)
         change(&h)
+        clientsChange()
         histories[client] = h
     }
 
@@ -184,6 +211,7 @@ struct TransactionLedger {
             }
         }
         evictions += 1
+        clientsChange()
         if let (client, _) = unproven {
             histories[client] = nil
             return

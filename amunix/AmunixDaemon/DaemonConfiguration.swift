@@ -34,5 +34,12 @@ public struct DaemonConfiguration: Sendable {
         self.socketPath = socketPath
         self.stateDirectory = stateDirectory
         self.hostName = hostName
+        flip.creditGrant = DaemonConfiguration.creditGrant
     }
+
+    /// The extra window a Linux host gives each neighbour (FLIP's
+    /// creditGrant): its links' socket buffers (4 MB) hold 32 frames from
+    /// a hundred neighbours at once, where Amoeba's 8 frames per round trip
+    /// would cap a transfer well below the link.
+    public static let creditGrant: UInt8 = 24
 }

@@ -92,6 +92,9 @@ struct AmunixD: AsyncParsableCommand {
     @Option(name: .customLong("flip-credit"), help: "FLIP: frames sent to a neighbour before waiting for credit (Amoeba: 8).")
     var flipCredit: UInt8?
 
+    @Option(name: .customLong("flip-credit-grant"), help: "FLIP: extra frames each neighbour may send us beyond its window, granted once with our first credit (0: Amoeba's window of 8; default \(DaemonConfiguration.creditGrant)).")
+    var flipCreditGrant: UInt8?
+
     func validate() throws {
         guard !links.isEmpty else { throw ValidationError("give at least one --link") }
         for l in links {
@@ -136,6 +139,7 @@ struct AmunixD: AsyncParsableCommand {
         if let v = crashTimeout { config.rpc.crashTimeout = .milliseconds(v) }
         if let v = groupReply { config.group.replyTimeout = .milliseconds(v) }
         if let v = groupAlive { config.group.aliveInterval = .milliseconds(v) }
+        if let g = flipCreditGrant { config.flip.creditGrant = g }
         if let c = flipCredit {
             config.flip.initialCredit = c
             config.flip.creditThreshold = max(1, c / 2)

@@ -1,0 +1,129 @@
+// An IndexTable whose entries carry a deadline, with the earliest kept in
+// a heap so that a node's next deadline costs no walk of its table.
+//
+// The driver asks for the next deadline after every event it feeds, and a
+// server under load holds a state per client: walking them all each time
+// made a transaction's cost grow with the number of clients. Entries change
+// by copy-and-store, so the table files a heap entry whenever a stored
+// entry's deadline changes to a new time. Entries of times since changed or
+// removed are stale: recognised by comparing with the entry's deadline, they
+// are dropped when they reach the top, and the heap is rebuilt from the
+// table when stale entries outnumber live ones.
+
+import AmoebaCore
+
+protocol Timed {
+    var deadline: Instant? { get }
+}
+
+struct TimedTable<Value: Timed> {
+    private(set) var table = IndexTable<Value>()
+    private var heap = DeadlineHeap()
+
+    var count: Int { table.count }
+    var isEmpty: Bool { table.isEmpty }
+    var keys: [UInt16] { table.keys }
+    /// Heap entries, live and stale (for tests: stale ones must not pile up).
+    var heapCount: Int { heap.count }
+
+    subscript(index: UInt16) -> Value? {
+        get { table[index] }
+        _modify {
+            let before = table[index]?.deadline
+            yield &table[index]
+            if let after = table[index]?.deadline, after != before { file(after, index) }
+        }
+    }
+
+    private mutating func file(_ time: Instant, _ index: UInt16) {
+        heap.push(DeadlineEntry(time: time, index: index))
+        if heap.count > 2 * table.count + 64 { rebuild() }
+    }
+
+    private mutating func rebuild() {
+        heap.removeAll()
+        for (index, v) in table { if let d = v.deadline { heap.push(DeadlineEntry(time: d, index: index)) } }
+    }
+
+    private func isCurrent(_ e: DeadlineEntry) -> Bool {
+        table[e.index]?.deadline == e.time
+    }
+
+    /// The earliest deadline of any entry.
+    var earliest: Instant? {
+        mutating get {
+            while let top = heap.top, !isCurrent(top) { heap.pop() }
+            return heap.top?.time
+        }
+    }
+
+    /// The entries whose deadline is `now` or earlier, in index order, each
+    /// once. Their heap entries go: the caller moves or clears each one's
+    /// deadline (a time left unchanged would not be filed again).
+    mutating func due(at now: Instant) -> [UInt16] {
+        var out: [UInt16] = []
+        while let top = heap.top, top.time <= now {
+            heap.pop()
+            if isCurrent(top) { out.append(top.index) }
+        }
+        if out.count > 1 {
+            out.sort()
+            var unique: [UInt16] = []
+            unique.reserveCapacity(out.count)
+            for i in out where unique.last != i { unique.append(i) }
+            out = unique
+        }
+        return out
+    }
+}
+
+extension TimedTable: Sequence {
+    func makeIterator() -> IndexTable<Value>.Iterator { table.makeIterator() }
+}
+
+struct DeadlineEntry {
+    var time: Instant
+    var index: UInt16
+
+    /// Ties go in index order, as a walk of the table would.
+    func precedes(_ other: DeadlineEntry) -> Bool {
+        time != other.time ? time < other.time : index < other.index
+    }
+}
+
+/// A binary min-heap of deadlines.
+struct DeadlineHeap {
+    private var items: [DeadlineEntry] = []
+
+    var count: Int { items.count }
+    var top: DeadlineEntry? { items.first }
+
+    mutating func removeAll() { items.removeAll(keepingCapacity: true) }
+
+    mutating func push(_ e: DeadlineEntry) {
+        items.append(e)
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard items[i].precedes(items[parent]) else { break }
+            items.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func pop() {
+        guard let last = items.popLast() else { return }
+        guard !items.isEmpty else { return }
+        items[0] = last
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var smallest = i
+            if l < items.count && items[l].precedes(items[smallest]) { smallest = l }
+            if r < items.count && items[r].precedes(items[smallest]) { smallest = r }
+            if smallest == i { break }
+            items.swapAt(i, smallest)
+            i = smallest
+        }
+    }
+}
