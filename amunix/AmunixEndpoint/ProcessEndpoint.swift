@@ -89,7 +89,10 @@ public final class ProcessEndpoint: @unchecked Sendable {
     public init(link spec: LinkSpec) throws(LinkError) {
         var random = SystemRandomNumberGenerator()
         link = try spec.open(mac: randomLocalMAC(using: &random), sharesTheCard: true)
-        node = Node<Ticket>(using: &random)
+        var configuration = NodeConfiguration()
+        // A Linux socket's buffers: the wider window, as amunixd grants.
+        configuration.flip.creditGrant = DaemonConfiguration.creditGrant
+        node = Node<Ticket>(configuration: configuration, using: &random)
         interface = node.addInterface(mac: link.mac, weight: spec.weight, trusted: spec.trusted)
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else {
