@@ -280,15 +280,24 @@ struct FlowControl {
             peers.values[i].owed += Int(configuration.creditGrant)
             peers.values[i].granted = true
         }
-        let threshold = Int(configuration.creditThreshold)
-        FlowControl.returnCreditIfDue(peer, flow: &peers.values[i], source: source, threshold: threshold,
+        FlowControl.returnCreditIfDue(peer, flow: &peers.values[i], source: source,
+                                      threshold: returnThreshold(granted: peers.values[i].granted),
                                       statistics: &statistics, out: &out)
+    }
+
+    /// Credit goes back `creditThreshold` frames at a time, half of
+    /// Amoeba's window; a granted window is returned a quarter at a time,
+    /// so a wider window does not mean more CREDIT frames.
+    private func returnThreshold(granted: Bool) -> Int {
+        let threshold = Int(configuration.creditThreshold)
+        guard granted else { return threshold }
+        return max(threshold, (Int(configuration.initialCredit) + Int(configuration.creditGrant)) / 4)
     }
 
     private mutating func returnCreditIfDue(_ peer: PeerKey, source: EthernetAddress, force: Bool,
                                             statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
         guard let i = index(of: peer) else { return }
-        let threshold = force ? 1 : Int(configuration.creditThreshold)
+        let threshold = force ? 1 : returnThreshold(granted: peers.values[i].granted)
         FlowControl.returnCreditIfDue(peer, flow: &peers.values[i], source: source, threshold: threshold,
                                       statistics: &statistics, out: &out)
     }

@@ -48,4 +48,25 @@ import TestSupport
         #expect(b.recorder.deliveries.last?.message == message)
         #expect(dataFrames == 42)
     }
+
+    /// A granted window is returned a quarter at a time (8 frames), not
+    /// Amoeba's 4: a wider window does not cost more CREDIT frames.
+    @Test(arguments: [(UInt8(0), 10), (UInt8(24), 6)])
+    func aWiderWindowIsReturnedInFewerCredits(grant: UInt8, credits: Int) {
+        var c = FLIPConfiguration()
+        c.creditGrant = grant
+        let net = SimNetwork(seed: 32)
+        let s = net.addSegment()
+        let a = Host(net, "a", on: [s], seed: 1, configuration: c)
+        let b = Host(net, "b", on: [s], seed: 2, configuration: c)
+        var creditFrames = 0
+        net.onTransmit = { node, _, bytes in
+            if node === b.node, flipFrame(bytes)?.control.type == .credit { creditFrames += 1 }
+        }
+        let message = pattern(60_000, seed: 3)   // 42 frames
+        _ = a.send(net, message, to: b.address)
+        #expect(net.run(until: { b.recorder.deliveries.count == 1 }, limit: .seconds(5)))
+        #expect(b.recorder.deliveries.first?.message == message)
+        #expect(creditFrames == credits)
+    }
 }
