@@ -59,7 +59,7 @@ sleep 1
 inA() { ip netns exec "$A" "$@"; }
 inB() { ip netns exec "$B" "$@"; }
 start_bg() { local ns=$1; shift; ip netns exec "$ns" "$@" >/dev/null 2>&1 & PIDS+=($!); sleep 0.5; }
-stopbg() { kill "${PIDS[-1]}" 2>/dev/null; wait "${PIDS[-1]}" 2>/dev/null || true; unset 'PIDS[-1]'; }
+stopbg() { kill "${PIDS[-1]}" 2>/dev/null || true; wait "${PIDS[-1]}" 2>/dev/null || true; unset 'PIDS[-1]'; }
 
 declare -A P50 P99 TP
 read_lat() { # name line
@@ -208,6 +208,7 @@ file_ok=1
 for kind in soap bullet; do
   ip netns exec "$B" taskset -c "$CPUS_B" env AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/$kind-server" \
     "$W/store-$kind" --threads 4 --log-level warning >"$W/$kind.log" 2>&1 & PIDS+=($!)
+  if [[ $kind == bullet ]]; then BULLET_PID=$!; fi
   for _ in $(seq 200); do [[ -f "$W/store-$kind/super.cap" ]] && break; sleep 0.05; done
 done
 onA() { AMUNIX_SOCKET="$W/a/amunixd.sock" pinA "$@"; }
@@ -228,6 +229,27 @@ for round in $(seq "$FILE_ROUNDS"); do
   FILE_MBPS[get]+=" $(mbps "$FILE_BYTES" "$t0" "$t1")"
   cmp -s "$W/file.in" "$W/file.out" || { file_ok=0; echo "get returned other bytes than put stored"; break; }
 done
+# The same with the Bullet server on a FLIP endpoint of its own (--link):
+# no daemon between it and the wire on b's side.
+if ((file_ok)); then
+  kill "$BULLET_PID" 2>/dev/null || true
+  sleep 0.5
+  ip netns exec "$B" taskset -c "$CPUS_B" "$BIN/bullet-server" "$W/store-bullet" --link pcap:v0 --threads 1 \
+    --log-level warning >"$W/bullet-ep.log" 2>&1 & PIDS+=($!)
+  sleep 1
+  for round in $(seq "$FILE_ROUNDS"); do
+    t0=$(date +%s.%N)
+    onA "$BIN/put" -f /home/bench.file <"$W/file.in" 2>"$W/put.err" || { echo "put (endpoint) failed: $(cat "$W/put.err")"; break; }
+    t1=$(date +%s.%N)
+    FILE_MBPS[put.ep]+=" $(mbps "$FILE_BYTES" "$t0" "$t1")"
+    t0=$(date +%s.%N)
+    onA sh -c "\"\$0\" /home/bench.file >\"\$1\" && sync \"\$1\"" "$BIN/get" "$W/file.out" 2>"$W/get.err" \
+      || { echo "get (endpoint) failed: $(cat "$W/get.err")"; break; }
+    t1=$(date +%s.%N)
+    cmp -s "$W/file.in" "$W/file.out" || { echo "get (endpoint) returned other bytes"; break; }
+    FILE_MBPS[get.ep]+=" $(mbps "$FILE_BYTES" "$t0" "$t1")"
+  done
+fi
 start_pinned B "$BBIN/floors" tcp-sink 9002 "$W/tcp.out"
 for round in $(seq "$FILE_ROUNDS"); do
   l=$(pinA "$BBIN/floors" tcp-send 10.231.77.2 9002 "$FILE_BYTES" || true)
@@ -235,7 +257,7 @@ for round in $(seq "$FILE_ROUNDS"); do
 done
 while ((${#PIDS[@]} > FILE_PIDS_BEFORE)); do stopbg; done
 rm -f "$W/file.in" "$W/file.out" "$W/tcp.out"
-for k in put get tcp; do TP[file.$k]=$(median ${FILE_MBPS[$k]:-}); done
+for k in put get tcp put.ep get.ep; do TP[file.$k]=$(median ${FILE_MBPS[$k]:-}); done
 ((file_ok)) || { TP[file.put]=n/a; TP[file.get]=n/a; }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -256,6 +278,8 @@ echo "| amunixd 30000-byte transactions, 4 threads | | | ${TP[amunix4]} |"
 echo "| own FLIP endpoints 30000-byte transactions, 1 thread | | | ${TP[endpoint1]} |"
 echo "| put of a 50 MB file to a Bullet server on the other host (committed: on disk) | | | ${TP[file.put]} |"
 echo "| get of it back into a file (4 READs in flight), then sync of that file | | | ${TP[file.get]} |"
+echo "| put, the Bullet server on its own FLIP endpoint | | | ${TP[file.put.ep]} |"
+echo "| get, the Bullet server on its own FLIP endpoint | | | ${TP[file.get.ep]} |"
 echo "| TCP over the same link into a file, fsync before the ack | | | ${TP[file.tcp]} |"
 echo
 echo "CPU per null transaction, one vCPU: ${CPU[one]}"
@@ -271,4 +295,5 @@ echo "null transaction p50 / gRPC p50 (two vCPUs)     = $(ratio "${P50[amunix.tw
 echo "30000-byte throughput / AF_PACKET               = $(ratio "$best" "${TP[packet]}") (target >= 0.7)"
 echo "put of 50 MB / TCP with fsync                   = $(ratio "${TP[file.put]}" "${TP[file.tcp]}") (target >= 0.5)"
 echo "get of 50 MB / TCP with fsync                   = $(ratio "${TP[file.get]}" "${TP[file.tcp]}") (target >= 0.5)"
+echo "put, get / TCP with the Bullet server on its own endpoint = $(ratio "${TP[file.put.ep]}" "${TP[file.tcp]}"), $(ratio "${TP[file.get.ep]}" "${TP[file.tcp]}")"
 echo "(put, get, TCP MB/s of each of ${FILE_ROUNDS} rounds, medians above: put${FILE_MBPS[put]:- n/a}; get${FILE_MBPS[get]:- n/a}; TCP${FILE_MBPS[tcp]:- n/a})"
