@@ -27,14 +27,28 @@ struct ReassemblyKey: Hashable {
 }
 
 struct PartialMessage {
+    /// The message's bytes so far. Fragments that come in order are
+    /// appended (no zeroing of the whole message first); the first one out
+    /// of order pads it with zeros to its full size, and from then on each
+    /// fragment is copied into place.
     var buffer: [UInt8]
+    /// The message's size.
+    let total: Int
     /// Disjoint, sorted, non-adjacent covered ranges.
     var covered: [Range<Int>] = []
     var expiry: Instant
     /// When the last fragment with new bytes came.
     var lastProgress: Instant
 
-    var isComplete: Bool { covered.count == 1 && covered[0] == 0..<buffer.count }
+    var isComplete: Bool { covered.count == 1 && covered[0] == 0..<total }
+
+    init(total: Int, expiry: Instant, lastProgress: Instant) {
+        self.total = total
+        self.buffer = []
+        self.buffer.reserveCapacity(total)
+        self.expiry = expiry
+        self.lastProgress = lastProgress
+    }
 
     mutating func add(_ range: Range<Int>) {
         var merged = range
@@ -109,7 +123,7 @@ struct Reassembler {
             }
             messagesChange()
             guard let (key, _) = victim, let m = partial.removeValue(forKey: key) else { return false }
-            bytesHeld -= m.buffer.count
+            bytesHeld -= m.total
             evicted += 1
         }
         return true
@@ -132,15 +146,14 @@ struct Reassembler {
         // message again for every fragment.
         let i: Dictionary<ReassemblyKey, PartialMessage>.Index
         if let found = index(of: key) {
-            guard partial.values[found].buffer.count == size else { return .refused(.inconsistentFragment) }
+            guard partial.values[found].total == size else { return .refused(.inconsistentFragment) }
             i = found
         } else {
             guard size <= maxBytes, makeRoom(for: size, now: now) else {
                 return .refused(.tooManyReassemblies)
             }
             messagesChange()
-            partial[key] = PartialMessage(buffer: [UInt8](repeating: 0, count: size), expiry: now + timeout,
-                                          lastProgress: now)
+            partial[key] = PartialMessage(total: size, expiry: now + timeout, lastProgress: now)
             bytesHeld += size
             i = index(of: key)!
         }
@@ -161,9 +174,17 @@ struct Reassembler {
             if !message.covered.contains(where: { $0.lowerBound <= range.lowerBound && range.upperBound <= $0.upperBound }) {
                 message.lastProgress = now
             }
-            message.buffer.withUnsafeMutableBytes { to in
-                data.withUnsafeBytes { from in
-                    to.baseAddress!.advanced(by: start).copyMemory(from: from.baseAddress!, byteCount: from.count)
+            if start == message.buffer.count {
+                // In order: the bytes so far are exactly 0..<start.
+                message.buffer.append(contentsOf: data)
+            } else {
+                if message.buffer.count < message.total {
+                    message.buffer.append(contentsOf: repeatElement(0, count: message.total - message.buffer.count))
+                }
+                message.buffer.withUnsafeMutableBytes { to in
+                    data.withUnsafeBytes { from in
+                        to.baseAddress!.advanced(by: start).copyMemory(from: from.baseAddress!, byteCount: from.count)
+                    }
                 }
             }
             message.add(start..<(start + data.count))
@@ -184,7 +205,7 @@ struct Reassembler {
         for (k, m) in partial where m.expiry <= now {
             messagesChange()
             partial[k] = nil
-            bytesHeld -= m.buffer.count
+            bytesHeld -= m.total
             n += 1
         }
         return n

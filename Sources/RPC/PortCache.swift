@@ -17,17 +17,31 @@ struct PortCache {
     private var entries: [Port: (location: ServerLocation, lastUsed: UInt64)] = [:]
     private var clock: UInt64 = 0
     private let capacity: Int
+    /// Where the last port looked up sits in `entries`: a client calls one
+    /// server again and again, and the SipHash of the port per call was
+    /// most of a look-up. Forgotten by every insertion or removal.
+    private var recentPort = Port.null
+    private var recentIndex: Dictionary<Port, (location: ServerLocation, lastUsed: UInt64)>.Index?
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
     mutating func lookup(_ port: Port) -> ServerLocation? {
-        guard let i = entries.index(forKey: port) else { return nil }
+        let i: Dictionary<Port, (location: ServerLocation, lastUsed: UInt64)>.Index
+        if let r = recentIndex, port == recentPort {
+            i = r
+        } else {
+            guard let found = entries.index(forKey: port) else { return nil }
+            i = found
+            recentPort = port
+            recentIndex = found
+        }
         clock += 1
         entries.values[i].lastUsed = clock  // in place: the key is hashed once
         return entries.values[i].location
     }
 
     mutating func install(_ port: Port, _ location: ServerLocation) {
+        recentIndex = nil
         clock += 1
         if entries[port] == nil, entries.count >= capacity {
             var victim: Port?
@@ -44,6 +58,9 @@ struct PortCache {
     /// Forgets `port`, but only if it still points at `address`: a newer
     /// answer from another server is kept.
     mutating func remove(_ port: Port, ifAt address: FLIPAddress) {
-        if entries[port]?.location.address == address { entries[port] = nil }
+        if entries[port]?.location.address == address {
+            recentIndex = nil
+            entries[port] = nil
+        }
     }
 }
