@@ -110,26 +110,17 @@ struct FlowControl {
     /// Counts uses of the table, to find the peer left alone longest.
     private var useClock: UInt64 = 0
 
-    /// Where the last peer looked up sits in `peers`. The frames of a
-    /// message, and the credit coming back for them, are all for one peer:
-    /// hashing its key for each cost more than the flow control itself.
-    /// Forgotten whenever a peer is added, removed or stored back whole.
-    private var recentPeer: PeerKey?
-    private var recentIndex: Dictionary<PeerKey, PeerFlow>.Index?
+    /// Where the last peer looked up sits in `peers` (RecentIndex.swift):
+    /// the frames of a message, and the credit coming back for them, are
+    /// all for one peer.
+    private var recent = RecentIndex<PeerKey, PeerFlow>()
 
     private mutating func index(of peer: PeerKey) -> Dictionary<PeerKey, PeerFlow>.Index? {
-        if let i = recentIndex, recentPeer == peer { return i }
-        guard let i = peers.index(forKey: peer) else { return nil }
-        recentPeer = peer
-        recentIndex = i
-        return i
+        recent.of(peer, in: peers)
     }
 
     /// Called before any change to `peers` other than in place through an index.
-    mutating func peersChange() {
-        recentPeer = nil
-        recentIndex = nil
-    }
+    mutating func peersChange() { recent.forget() }
 
     /// The state for `peer`, or a fresh one. A full table first forgets
     /// every peer with nothing queued or held and no ask pending: credit it

@@ -85,25 +85,15 @@ struct Reassembler {
     let stallTime: Interval
     /// Stalled messages dropped to make room.
     private(set) var evicted = 0
-    /// Where the message of the last fragment sits in `partial`: a
-    /// message's fragments come one after another, and hashing the key of
-    /// each cost more than placing its bytes. Forgotten whenever a message
-    /// is added or removed.
-    private var recentKey: ReassemblyKey?
-    private var recentIndex: Dictionary<ReassemblyKey, PartialMessage>.Index?
+    /// Where the message of the last fragment sits in `partial`
+    /// (RecentIndex.swift): a message's fragments come one after another.
+    private var recent = RecentIndex<ReassemblyKey, PartialMessage>()
 
     private mutating func index(of key: ReassemblyKey) -> Dictionary<ReassemblyKey, PartialMessage>.Index? {
-        if let i = recentIndex, recentKey == key { return i }
-        guard let i = partial.index(forKey: key) else { return nil }
-        recentKey = key
-        recentIndex = i
-        return i
+        recent.of(key, in: partial)
     }
 
-    private mutating func messagesChange() {
-        recentKey = nil
-        recentIndex = nil
-    }
+    private mutating func messagesChange() { recent.forget() }
 
     init(configuration c: FLIPConfiguration) {
         timeout = c.reassemblyTimeout

@@ -82,12 +82,9 @@ struct RoutingTable {
     let answerWindow: Interval
     let maxRoutesPerAddress: Int
     private var lastExpiry = Instant(microseconds: Int64.min)
-    /// Where the last address looked up sits in `routes`. A box sends to
-    /// and hears from the same few peers frame after frame: this spares
-    /// the SipHash of the key on most frames. Reset by every insertion or
-    /// removal of a key (changing a list in place keeps indices valid).
-    private var recentAddress = FLIPAddress.null
-    private var recentIndex: Dictionary<FLIPAddress, [Route]>.Index?
+    /// Where the last address looked up sits in `routes` (RecentIndex.swift):
+    /// a box sends to and hears from the same few peers frame after frame.
+    private var recent = RecentIndex<FLIPAddress, [Route]>()
 
     init(lifetime: Interval, capacity: Int, answerWindow: Interval = .seconds(30), maxRoutesPerAddress: Int = 4) {
         self.lifetime = lifetime
@@ -102,18 +99,11 @@ struct RoutingTable {
 
     /// The index of `address` in `routes`, remembered for the next call.
     private mutating func index(of address: FLIPAddress) -> Dictionary<FLIPAddress, [Route]>.Index? {
-        if address == recentAddress, let i = recentIndex { return i }
-        guard let i = routes.index(forKey: address) else { return nil }
-        recentAddress = address
-        recentIndex = i
-        return i
+        recent.of(address, in: routes)
     }
 
     /// Keys are about to be added or removed: remembered indices go stale.
-    private mutating func keysChange() {
-        recentIndex = nil
-        recentAddress = .null
-    }
+    private mutating func keysChange() { recent.forget() }
 
     /// Makes room for one more address: expired routes go first, then a
     /// sixteenth of the table in one pass: addresses with a proven route
