@@ -19,14 +19,7 @@
     @inlinable @inline(__always)
     public static func bytes(headers: Int, then data: [UInt8] = [], minimum: Int = 0,
                              _ fill: (UnsafeMutableRawPointer) -> Void) -> [UInt8] {
-        let total = max(headers + data.count, minimum)
-        var a = [UInt8]()
-        a.reserveCapacity(total)
-        a.append(contentsOf: zeros[..<headers])
-        a.append(contentsOf: data)
-        if a.count < total { a.append(contentsOf: zeros[..<(total - a.count)]) }
-        a.withUnsafeMutableBytes { fill($0.baseAddress!) }
-        return a
+        bytes(headers: headers, then: data[...], minimum: minimum, fill)
     }
 
     /// As above, the data a slice (a fragment of a longer message): copied
