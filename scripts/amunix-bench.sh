@@ -129,6 +129,14 @@ for placement in one two; do
   if [[ $placement == two ]]; then
     l=$(pinA "$BIN/rpc_bench" load --link pcap:v0 --size 30000 --count 2000 --warmup 50 --oneway --brief "$W/endpoint.cap")
     TP[endpoint1]=$(awk '{print $3}' <<<"$l")
+    # Transactions in flight: four client threads on one endpoint, and a
+    # server with four threads on its own.
+    stopbg
+    rm -f "$W/endpoint.cap"
+    start_pinned B "$BIN/rpc_bench" serve --threads 4 --link pcap:v0 "$W/endpoint.cap"
+    for _ in $(seq 100); do [[ -f "$W/endpoint.cap" ]] && break; sleep 0.05; done
+    l=$(pinA "$BIN/rpc_bench" load --link pcap:v0 --size 30000 --count 4000 --threads 4 --warmup 50 --oneway --brief "$W/endpoint.cap")
+    TP[endpoint4]=$(awk '{print $3}' <<<"$l")
   fi
   stopbg
 done
@@ -276,6 +284,7 @@ echo "| raw AF_PACKET streaming, 1500-byte frames | | | ${TP[packet]} |"
 echo "| amunixd 30000-byte transactions, 1 thread | | | ${TP[amunix1]} |"
 echo "| amunixd 30000-byte transactions, 4 threads | | | ${TP[amunix4]} |"
 echo "| own FLIP endpoints 30000-byte transactions, 1 thread | | | ${TP[endpoint1]} |"
+echo "| own FLIP endpoints 30000-byte transactions, 4 threads (server: 4) | | | ${TP[endpoint4]} |"
 echo "| put of a 50 MB file to a Bullet server on the other host (committed: on disk) | | | ${TP[file.put]} |"
 echo "| get of it back into a file (4 READs in flight), then sync of that file | | | ${TP[file.get]} |"
 echo "| put, the Bullet server on its own FLIP endpoint | | | ${TP[file.put.ep]} |"
@@ -287,7 +296,7 @@ echo "CPU per null transaction, two vCPUs: ${CPU[two]}"
 echo "CPU per null transaction, own endpoints, one vCPU: ${CPU[endpoint.one]}; two vCPUs: ${CPU[endpoint.two]}"
 echo "the FLIP and RPC machines alone (rpc_bench core, both ends, in memory): ${CORE0} µs and ${INS0} instructions per null transaction; ${CORE30} µs and ${INS30} instructions per 30000-byte one"
 echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-best=$(awk -v a="${TP[amunix1]}" -v b="${TP[amunix4]}" -v c="${TP[endpoint1]}" 'BEGIN { m = a > b ? a : b; print (m > c ? m : c) }')
+best=$(printf '%s\n' "${TP[amunix1]}" "${TP[amunix4]}" "${TP[endpoint1]}" "${TP[endpoint4]}" | sort -g | tail -1)
 echo "null transaction p50 / AF_PACKET p50, one vCPU  = $(ratio "${P50[amunix.one]}" "${P50[packet.one]}") through amunixd, $(ratio "${P50[endpoint.one]}" "${P50[packet.one]}") own endpoints (target <= 1.3)"
 echo "null transaction p50 / AF_PACKET p50, two vCPUs = $(ratio "${P50[amunix.two]}" "${P50[packet.two]}") through amunixd, $(ratio "${P50[endpoint.two]}" "${P50[packet.two]}") own endpoints (target <= 1.3)"
 echo "protocol machines, instructions per null transaction = ${INS0} (target <= 5000)"
