@@ -168,12 +168,11 @@ extension ProcessEndpoint {
                 break
             }
             if !driving {
-                driving = true
+                // Under the room's lock throughout: `pump` wakes the
+                // waiters whose outcome this brought.
                 flush()
-                let delivered = feed(now: MonotonicClock.now)
+                feed(now: MonotonicClock.now)
                 flush()
-                driving = false
-                if waiters > 0 && delivered { room.broadcast() }
             }
             let now = MonotonicClock.now
             var nap: Int64 = 1_000_000
