@@ -23,13 +23,20 @@ import SimNet
 
     func mac(_ s: RPCStack) -> EthernetAddress { s.node.box.interfaceMAC(s.node.interfaces[0])! }
 
-    @Test func aSilentServerKeepsItsRouteAgainstAStrangerClaimingIt() {
-        let net = SimNetwork(seed: 40)
+    /// An echo server and a client on one segment, the client's first
+    /// call made: each test then turns on the server's route.
+    func servedClient(seed: UInt64) -> (SimNetwork, SegmentID, RPCStack, RPCStack) {
+        let net = SimNetwork(seed: seed)
         let seg = net.addSegment()
-        let server = RPCStack(net, name: "server", on: [seg], seed: 41, configuration: quickConfiguration())
+        let server = RPCStack(net, name: "server", on: [seg], seed: seed + 1, configuration: quickConfiguration())
         server.serve(getPort, threads: 2, handler: echo)
-        let client = RPCStack(net, name: "client", on: [seg], seed: 42, configuration: quickConfiguration())
+        let client = RPCStack(net, name: "client", on: [seg], seed: seed + 2, configuration: quickConfiguration())
         #expect(call(net, client, key: 1))
+        return (net, seg, server, client)
+    }
+
+    @Test func aSilentServerKeepsItsRouteAgainstAStrangerClaimingIt() {
+        let (net, seg, server, client) = servedClient(seed: 40)
         let serverAddress = server.node.node.serverAddress
         let clientAddress = client.node.node.address
         let strangers = (1...3).map { Forgery.mac(0xBAD0 + UInt64($0)) }
@@ -67,12 +74,7 @@ import SimNet
     /// locates the port, the answer from the new MAC starts one probe, and
     /// the call goes there.
     @Test func aServerThatMovedIsFoundWithinOneLocateRound() {
-        let net = SimNetwork(seed: 50)
-        let seg = net.addSegment()
-        let server = RPCStack(net, name: "server", on: [seg], seed: 51, configuration: quickConfiguration())
-        server.serve(getPort, threads: 2, handler: echo)
-        let client = RPCStack(net, name: "client", on: [seg], seed: 52, configuration: quickConfiguration())
-        #expect(call(net, client, key: 1))
+        let (net, seg, server, client) = servedClient(seed: 50)
         net.run(for: .seconds(2))
         net.kill(server.node)
         let moved = RPCStack(net, name: "server again", on: [seg], seed: 51, configuration: quickConfiguration())
