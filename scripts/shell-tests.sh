@@ -293,7 +293,9 @@ for kind in soap bullet; do
   amx_tool b mkd "/home/stream-$kind"
   stream "$kind" 150 &
   writer=$!
-  sleep 2
+  # Kill once the stream is under way, not after a fixed pause: on a quiet
+  # machine 150 mkds took under 2 s and the kill came after the last one.
+  for _ in $(seq 200); do (( $(wc -l <"$W/acked-$kind" 2>/dev/null || echo 0) >= 20 )) && break; sleep 0.05; done
   if [[ $kind == soap ]]; then victim=$AMX_SOAP; else victim=$AMX_BULLET; fi
   before=$(wc -l <"$W/acked-$kind")
   kill -9 "$victim"; wait "$victim" 2>/dev/null
