@@ -268,12 +268,29 @@ struct FlowControl {
         let i = stateIndex(for: peer)
         if withholding { peers.values[i].held += 1 } else { peers.values[i].owed += 1 }
         if !withholding && !peers.values[i].granted && configuration.creditGrant > 0 {
-            peers.values[i].owed += Int(configuration.creditGrant)
-            peers.values[i].granted = true
+            FlowControl.grant(peer, flow: &peers.values[i], memory: &grantedPeers, configuration: configuration)
         }
         FlowControl.returnCreditIfDue(peer, flow: &peers.values[i], source: source,
                                       threshold: returnThreshold(granted: peers.values[i].granted),
                                       statistics: &statistics, out: &out)
+    }
+
+    /// Peers given `creditGrant`, remembered apart from `peers`: a full
+    /// table forgets a quiet peer, and granting it again when it comes back
+    /// would add another 24 to a sender's credit each time (a byte at an
+    /// Amoeba sender, which would wrap). A peer is granted once for the
+    /// box's life; when this memory is full, newcomers keep Amoeba's window.
+    private var grantedPeers: Set<PeerKey> = []
+
+    private static func grant(_ peer: PeerKey, flow p: inout PeerFlow, memory grantedPeers: inout Set<PeerKey>,
+                              configuration: FLIPConfiguration) {
+        if grantedPeers.contains(peer) {
+            p.granted = true
+        } else if grantedPeers.count < configuration.maxPeers * 4 {
+            grantedPeers.insert(peer)
+            p.owed += Int(configuration.creditGrant)
+            p.granted = true
+        }
     }
 
     /// Credit goes back `creditThreshold` frames at a time, half of

@@ -70,3 +70,34 @@ import TestSupport
         #expect(creditFrames == credits)
     }
 }
+
+@Suite struct CreditGrantMemoryTests {
+    /// A full peer table forgets a quiet peer; when it comes back it is
+    /// not granted again, or an Amoeba sender's credit byte, which adds
+    /// every grant, would climb by 24 at each return and wrap.
+    @Test func aForgottenPeerIsNotGrantedAgain() {
+        var c = FLIPConfiguration()
+        c.creditGrant = 24
+        c.maxPeers = 2
+        let net = SimNetwork(seed: 33)
+        let s = net.addSegment()
+        let b = Host(net, "b", on: [s], seed: 2, configuration: c)
+        let senders = (0..<4).map { Host(net, "s\($0)", on: [s], seed: UInt64(10 + $0), configuration: c) }
+        var grantsTo: [EthernetAddress: Int] = [:]
+        net.onTransmit = { node, _, bytes in
+            guard node === b.node, let f = flipFrame(bytes), f.control.type == .credit, f.control.count >= 24 else { return }
+            grantsTo[f.destination, default: 0] += 1
+        }
+        var delivered = 0
+        // s0 first, then three others push it out of b's two-peer table,
+        // then s0 again.
+        for (n, sender) in (senders + [senders[0]]).enumerated() {
+            _ = sender.send(net, pattern(2_000, seed: UInt8(n)), to: b.address)
+            delivered += 1
+            #expect(net.run(until: { b.recorder.deliveries.count == delivered }, limit: .seconds(2)))
+            net.run(for: .milliseconds(100))
+        }
+        #expect(grantsTo.count == 4)
+        #expect(grantsTo.values.allSatisfy { $0 == 1 })
+    }
+}
