@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Where a kernel node's instructions go when it answers the network, next
+# to what the same node spends reflecting a raw frame (the floor of
+# kernel-bench.sh). Boots node0 (the `bench` server) on a tap device with
+# every guest instruction logged (QEMU -singlestep -d exec,nochain), then
+# from a Linux namespace on the same bridge runs COUNT frame ping-pongs
+# and COUNT null transactions (from the load program's own FLIP endpoint),
+# and prints, per round trip of each, the guest instructions by function
+# and the difference: the kernel's share of a transaction beyond a frame.
+#
+#   scripts/kernel-net-profile.sh [COUNT]     (root; default 300)
+#
+# Slow (the boot alone is minutes, every instruction passes through a
+# pipe) and the guest runs far slower than in kernel-bench, so clients
+# may retransmit: the RPC counters printed at the end say whether they
+# did. For finding the next thing to cut, not for timing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-300}"
+[[ $(id -u) == 0 ]] || { echo "needs root (network namespaces, tap devices, raw sockets)"; exit 1; }
+export PATH=/opt/swift/usr/bin:$PATH
+swift build -c release --product rpc_bench 2>&1 | grep -E "error" || true
+BIN=$(swift build -c release --show-bin-path)
+BBIN=.build-bench
+mkdir -p "$BBIN"
+[[ $BBIN/floors -nt Benchmarks/Sources/floors ]] || swiftc -O Benchmarks/Sources/floors/*.swift -o "$BBIN/floors"
+[[ -f .build-kernel/kernel-test.elf ]] || scripts/kernel-build.sh >/dev/null 2>&1
+W=$(mktemp -d /tmp/kernel-net-profile.XXXXXX)
+A="kp$$a"; BR="kp$$br"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  ip netns del "$A" 2>/dev/null || true
+  ip netns del "$BR" 2>/dev/null || true
+  rm -rf "$W"
+}
+trap cleanup EXIT
+ip netns add "$A"; ip netns add "$BR"
+ip -n "$BR" link add br0 type bridge; ip -n "$BR" link set br0 up
+ip link add "kp$$x" type veth peer name "kp$$y"
+ip link set "kp$$x" netns "$A"; ip link set "kp$$y" netns "$BR"
+ip -n "$A" link set "kp$$x" name v0; ip -n "$A" link set v0 up; ip -n "$A" link set lo up
+ip -n "$BR" link set "kp$$y" master br0 up
+ip -n "$BR" tuntap add "kp$$t0" mode tap
+ip -n "$BR" link set "kp$$t0" master br0 up
+
+# The reader: counts instructions per kernel function; each SIGUSR1 closes
+# a window and writes its counts to $W/window.K.
+mkfifo "$W/log"
+python3 - .build-kernel/kernel-test.elf "$W/log" "$W" <<'PY' &
+import sys, re, subprocess, bisect, collections, signal
+out = subprocess.run(['nm', '-n', sys.argv[1]], capture_output=True, text=True).stdout
+table = sorted((int(p[0], 16), p[2]) for p in (l.split(' ', 2) for l in out.splitlines())
+               if len(p) == 3 and p[1] in 'tTwW')
+addresses = [a for a, _ in table]
+pattern = re.compile(r'\[[0-9a-f]+/([0-9a-f]+)/')
+window = [collections.Counter(), 0]
+def close(*_):
+    with open('%s/window.%d' % (sys.argv[3], window[1]), 'w') as f:
+        for name, c in window[0].items(): f.write('%d %s\n' % (c, name))
+    window[0] = collections.Counter(); window[1] += 1
+signal.signal(signal.SIGUSR1, close)
+byaddr = {}
+for line in open(sys.argv[2]):
+    m = pattern.search(line)
+    if not m: continue
+    pc = int(m.group(1), 16)
+    name = byaddr.get(pc)
+    if name is None:
+        i = bisect.bisect_right(addresses, pc) - 1
+        name = byaddr[pc] = table[i][1] if i >= 0 else '?'
+    window[0][name] += 1
+PY
+READER=$!
+PIDS+=($READER)
+mkdir -p "$W/node0"
+(KERNEL_NO_BUILD=1 QEMU_FLAGS="-singlestep -d exec,nochain -D $W/log" exec ip netns exec "$BR" scripts/kernel-run.sh \
+  --link "tap:kp$$t0" --state "$W/node0" --mac 52:54:00:4b:02:00 bench </dev/null >"$W/node0.console" 2>&1) &
+PIDS+=($!)
+echo "booting node0 with every instruction logged (minutes)..."
+for _ in $(seq 3000); do grep -q "console idle" "$W/node0.console" 2>/dev/null && break; sleep 0.2; done
+grep -q "console idle" "$W/node0.console" || { echo "node0 did not come up"; tail "$W/node0.console"; exit 1; }
+sed -n "s/^  bench\t\(.*\)$/\1/p" "$W/node0.console" | tail -1 | tr -d '\r' >"$W/bench.cap"
+# A first transaction locates the server and fills the caches; not counted.
+ip netns exec "$A" "$BIN/rpc_bench" load --link pcap:v0 --size 0 --count 20 --warmup 0 --brief "$W/bench.cap" >/dev/null
+sleep 1; kill -USR1 $READER; sleep 0.5
+echo "frame ping-pong x $((N + 200))..."
+ip netns exec "$A" "$BBIN/floors" packet-ping v0 52:54:00:4b:02:00 64 "$N" >/dev/null
+sleep 0.5; kill -USR1 $READER; sleep 0.5
+echo "null transactions x $N..."
+ip netns exec "$A" "$BIN/rpc_bench" load --link pcap:v0 --size 0 --count "$N" --warmup 0 --brief "$W/bench.cap" >"$W/load.txt"
+sleep 0.5; kill -USR1 $READER; sleep 1
+python3 - "$W" "$N" <<'PY' | swift demangle --simplified | cut -c1-150
+import sys, collections
+w, n = sys.argv[1], int(sys.argv[2])
+def load(k):
+    c = collections.Counter()
+    for line in open('%s/window.%d' % (w, k)):
+        count, name = line.split(' ', 1); c[name.strip()] = int(count)
+    return c
+ping, trans = load(1), load(2)
+pings = n + 200
+pt, tt = sum(ping.values()) / pings, sum(trans.values()) / n
+print('guest instructions per reflected frame:      %8.0f' % pt)
+print('guest instructions per null transaction:    %8.0f  (%.2fx)' % (tt, tt / pt))
+print('\nper null transaction, largest first (instructions, function):')
+for name, c in trans.most_common(45): print('%9.1f  %s' % (c / n, name[:110]))
+print('\nper reflected frame, largest first:')
+for name, c in ping.most_common(15): print('%9.1f  %s' % (c / pings, name[:110]))
+PY
+echo "load: $(cat "$W/load.txt")"
