@@ -76,8 +76,14 @@ cap_of() { sed -n "s/^  $2\t\(.*\)$/\1/p" "$W/$1.console" | tail -1 | tr -d '\r'
 declare -A P50 P99 TP
 echo "booting node0 (bench server)..."
 boot 0 bench
+# CPU time (ns) node0's QEMU threads have used: what a round trip costs
+# the guest side, much less at the mercy of the host's load than latency.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
+Q0=${PIDS[0]}
 echo "measuring raw frame ping-pong Linux -> guest..."
+c0=$(cpu_ns "$Q0")
 l=$(ip netns exec "$A" "$BBIN/floors" packet-ping v0 52:54:00:4b:01:00 64 "$N")
+CPU_F=$(( ($(cpu_ns "$Q0") - c0) / (N + 200) / 1000 ))
 P50[floor]=$(awk '{printf "%.1f", $2}' <<<"$l"); P99[floor]=$(awk '{printf "%.1f", $3}' <<<"$l")
 
 echo "measuring amunixd -> kernel..."
@@ -86,10 +92,6 @@ ip netns exec "$A" "$BIN/amunixd" --link pcap:v0 --socket "$W/a/amunixd.sock" --
 PIDS+=($!)
 for _ in $(seq 100); do [[ -S "$W/a/amunixd.sock" ]] && break; sleep 0.05; done
 cap_of node0 bench >"$W/bench.cap"
-# CPU time (ns) node0's QEMU threads have used: what a transaction costs
-# the guest side, much less at the mercy of the host's load than latency.
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
-Q0=${PIDS[0]}
 c0=$(cpu_ns "$Q0")
 l=$(AMUNIX_SOCKET="$W/a/amunixd.sock" "$BIN/rpc_bench" load --size 0 --count "$N" --warmup 200 --brief "$W/bench.cap")
 CPU_Q=$(( ($(cpu_ns "$Q0") - c0) / (N + 200) / 1000 ))
@@ -135,6 +137,6 @@ echo "| 30000-byte transactions Linux -> kernel, 1 thread | | | ${TP[lk1]} |"
 echo "| 30000-byte transactions Linux -> kernel, 4 threads | | | ${TP[lk4]} |"
 echo
 echo "null transaction Linux -> kernel p50 / frame ping-pong p50 = $(ratio "${P50[lk]}" "${P50[floor]}") through amunixd, $(ratio "${P50[ek]}" "${P50[floor]}") from an own endpoint (target <= 1.5)"
-echo "node0's QEMU CPU time per null transaction Linux -> kernel: $CPU_Q µs"
+echo "node0's QEMU CPU time per null transaction Linux -> kernel: $CPU_Q µs; per reflected frame: $CPU_F µs"
 echo "null transaction Linux -> Linux p50 / frame ping-pong p50 = $(ratio "${P50[ll]}" "${P50[floor]}") (the Linux end's share)"
 echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"

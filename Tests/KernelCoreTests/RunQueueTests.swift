@@ -34,3 +34,25 @@ import Testing
     while let e = q.dequeue() { order.append(e) }
     #expect(order == [0, 1, 2, 4])
 }
+
+/// The queue behind each rank keeps arrival order however appends and
+/// takes interleave, across the points where it drops its dead front.
+@Test func fifoKeepsOrderAcrossItsCompaction() {
+    var f = FIFO<Int>()
+    var model: [Int] = []
+    var next = 0
+    for round in 0..<400 {
+        for _ in 0..<(round % 7) { f.append(next); model.append(next); next += 1 }
+        for _ in 0..<(round % 5) {
+            let got = f.popFirst()
+            #expect(got == (model.isEmpty ? nil : model.removeFirst()))
+        }
+        if round % 11 == 0, let victim = model.dropFirst(2).first {
+            #expect(f.remove { $0 == victim } == victim)
+            model.removeAll { $0 == victim }
+        }
+        #expect(f.count == model.count)
+    }
+    while let e = f.popFirst() { #expect(e == model.removeFirst()) }
+    #expect(model.isEmpty && f.isEmpty)
+}
