@@ -5,8 +5,10 @@
 // promiscuous mode (FLIP multicast MACs 55:55:.. are not programmed into
 // the card), inbound only (we must not hear our own frames), and with a BPF
 // filter for FLIP's EtherType so the kernel drops everything else before
-// it is copied to us. Frames go out through the capture's own packet
-// socket, a turn's worth in one sendmmsg.
+// it is copied to us. Frames go out a turn's worth at a time through a
+// transmit ring (PacketTxRing.swift: one system call, and the peer wakes
+// once for all of them), or, where the kernel offers no ring or the ring
+// is full, through the capture's own packet socket in one sendmmsg.
 
 import CPcap
 import FLIP
@@ -21,6 +23,7 @@ public final class PcapLink: Link {
     public private(set) var errors = 0
     private let handle: OpaquePointer
     private let outgoing = FrameBatch()
+    private let ring: PacketTxRing?
 
     /// `mac` nil: the interface's own address, as a host's FLIP box has
     /// its card's. Another (a program's endpoint beside amunixd on the same
@@ -71,17 +74,25 @@ public final class PcapLink: Link {
             pcap_close(h)
             throw LinkError("\(name): the capture has no descriptor to poll")
         }
+        ring = PacketTxRing(interface: interface, etherType: PcapLink.flipEtherType)
     }
 
+    /// Whether frames leave through a transmit ring (else by sendmmsg).
+    var hasTransmitRing: Bool { ring != nil }
+
     public func send(_ frame: [UInt8]) {
+        // Into the ring unless frames already wait for sendmmsg: those
+        // leave after the ring's, and a later frame must not overtake them.
+        if outgoing.count == 0, let ring, ring.append(frame) { return }
         if outgoing.isFull { flush() }
         if !outgoing.append(frame) { errors += 1 }
     }
 
-    /// The capture's packet socket is bound to the interface, so the queued
-    /// frames go out through it in one sendmmsg (pcap_inject would make a
-    /// system call of each).
+    /// The ring's frames first, in one send; then any that did not fit
+    /// through the capture's packet socket, bound to the interface, in one
+    /// sendmmsg (pcap_inject would make a system call of each).
     public func flush() {
+        if let ring, ring.pending > 0, !ring.send() { errors += 1 }
         guard outgoing.count > 0 else { return }
         errors += outgoing.send(on: pcap_fileno(handle), to: nil, addressLength: 0)
     }
@@ -112,6 +123,8 @@ public final class PcapLink: Link {
     }
 
     public func close() { pcap_close(handle) }
+
+    static let flipEtherType: UInt16 = 0x8146
 
     /// <linux/if_packet.h>, which Swift's Glibc module does not carry.
     static let solPacket: Int32 = 263
