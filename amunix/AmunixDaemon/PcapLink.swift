@@ -24,6 +24,8 @@ public final class PcapLink: Link {
     private let handle: OpaquePointer
     private let outgoing = FrameBatch()
     private let ring: PacketTxRing?
+    /// Our MAC packed as `source(of:)` reads a frame's, to drop our own.
+    private let ownSource: UInt64
 
     /// `mac` nil: the interface's own address, as a host's FLIP box has
     /// its card's. Another (a program's endpoint beside amunixd on the same
@@ -35,6 +37,7 @@ public final class PcapLink: Link {
             throw LinkError("\(name): no such interface \(interface) (or it has no Ethernet address)")
         }
         self.mac = mac ?? card
+        ownSource = self.mac.bytes.withUnsafeBufferPointer { PcapLink.packed($0.baseAddress!) }
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let h = pcap_create(interface, &errbuf) else {
             throw LinkError("\(name): pcap_create: \(String(cString: errbuf))")
@@ -101,15 +104,17 @@ public final class PcapLink: Link {
     /// last frame, ask the kernel again (a poll) to learn the ring is empty.
     public func receiveAll(_ handler: ([UInt8]) -> Void) {
         withoutActuallyEscaping(handler) { handler in
-            var sink = FrameSink(mac: mac, handler: handler)
+            var sink = FrameSink(ownSource: ownSource, handler: handler)
             let r = withUnsafeMutablePointer(to: &sink) { p in
                 pcap_dispatch(handle, -1, { user, header, data in
                     guard let user, let header, let data else { return }
                     let sink = UnsafeMutableRawPointer(user).assumingMemoryBound(to: FrameSink.self)
-                    let frame = Array(UnsafeBufferPointer(start: data, count: Int(header.pointee.caplen)))
+                    let length = Int(header.pointee.caplen)
                     // Direction filtering is not supported everywhere: also
-                    // drop our own frames by source address.
-                    if !isOwnFrame(frame, mac: sink.pointee.mac) { sink.pointee.handler(frame) }
+                    // drop our own frames by source address, before the
+                    // frame is copied out of the ring.
+                    if length >= 12 && PcapLink.source(of: data) == sink.pointee.ownSource { return }
+                    sink.pointee.handler(Array(UnsafeBufferPointer(start: data, count: length)))
                 }, UnsafeMutableRawPointer(p).assumingMemoryBound(to: UInt8.self))
             }
             if r < 0 { errors += 1 }
@@ -118,9 +123,19 @@ public final class PcapLink: Link {
 
     /// What the dispatch callback, a C function, needs to reach.
     private struct FrameSink {
-        var mac: EthernetAddress
+        var ownSource: UInt64
         var handler: ([UInt8]) -> Void
     }
+
+    /// Six bytes as one integer, byte 0 lowest.
+    private static func packed(_ bytes: UnsafePointer<UInt8>) -> UInt64 {
+        var v: UInt64 = 0
+        for i in 0..<6 { v |= UInt64(bytes[i]) << (8 * i) }
+        return v
+    }
+
+    /// A frame's source address (bytes 6 to 11), packed.
+    private static func source(of frame: UnsafePointer<UInt8>) -> UInt64 { packed(frame + 6) }
 
     public func close() { pcap_close(handle) }
 
