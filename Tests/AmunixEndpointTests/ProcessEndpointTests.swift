@@ -163,6 +163,33 @@ final class Served: @unchecked Sendable {
         #expect(Date().timeIntervalSince(start) < 3)
     }
 
+    /// A call that starts while another drives, with an earlier deadline,
+    /// ends at its own deadline: the driver's turn that learns of it runs
+    /// the node's timers even though its own poll was not yet due.
+    @Test func aSecondCallersEarlierDeadlineIsKept() throws {
+        let (a, b) = try endpointPair("deadline")
+        defer { a.close(); b.close() }
+        var g = SystemRandomNumberGenerator()
+        let cap = Capability(port: AmoebaCore.Port.random(using: &g).putPort,
+                             private: PrivatePart(object: ObjectNumber(0)!, rights: .all, check: .null))
+        let firstEnded = DispatchSemaphore(value: 0)
+        Thread {
+            _ = try? a.trans(Header(capability: cap, command: 1), [], timeout: .seconds(8))
+            firstEnded.signal()
+        }.start()
+        Thread.sleep(forTimeInterval: 0.1)
+        let start = Date()
+        #expect(throws: ErrorCode.self) {
+            _ = try a.trans(Header(capability: cap, command: 2), [], timeout: .milliseconds(300))
+        }
+        let took = Date().timeIntervalSince(start)
+        #expect(took >= 0.29 && took < 1.5, "took \(took) s")
+        // The first call is still waiting for its own deadline.
+        #expect(firstEnded.wait(timeout: .now()) == .timedOut)
+        a.close()
+        #expect(firstEnded.wait(timeout: .now() + 5) == .success)
+    }
+
     @Test func nullPortAndClosedEndpointAreRefused() throws {
         let (a, b) = try endpointPair("refuse")
         defer { b.close() }

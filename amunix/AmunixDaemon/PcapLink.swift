@@ -5,8 +5,10 @@
 // promiscuous mode (FLIP multicast MACs 55:55:.. are not programmed into
 // the card), inbound only (we must not hear our own frames), and with a BPF
 // filter for FLIP's EtherType so the kernel drops everything else before
-// it is copied to us. Frames go out through the capture's own packet
-// socket, a turn's worth in one sendmmsg.
+// it is copied to us. Frames go out a turn's worth at a time through a
+// transmit ring (PacketTxRing.swift: one system call, and the peer wakes
+// once for all of them), or, where the kernel offers no ring or the ring
+// is full, through the capture's own packet socket in one sendmmsg.
 
 import CPcap
 import FLIP
@@ -21,6 +23,9 @@ public final class PcapLink: Link {
     public private(set) var errors = 0
     private let handle: OpaquePointer
     private let outgoing = FrameBatch()
+    private let ring: PacketTxRing?
+    /// Our MAC packed as `source(of:)` reads a frame's, to drop our own.
+    private let ownSource: UInt64
 
     /// `mac` nil: the interface's own address, as a host's FLIP box has
     /// its card's. Another (a program's endpoint beside amunixd on the same
@@ -32,6 +37,7 @@ public final class PcapLink: Link {
             throw LinkError("\(name): no such interface \(interface) (or it has no Ethernet address)")
         }
         self.mac = mac ?? card
+        ownSource = self.mac.bytes.withUnsafeBufferPointer { PcapLink.packed($0.baseAddress!) }
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let h = pcap_create(interface, &errbuf) else {
             throw LinkError("\(name): pcap_create: \(String(cString: errbuf))")
@@ -71,17 +77,25 @@ public final class PcapLink: Link {
             pcap_close(h)
             throw LinkError("\(name): the capture has no descriptor to poll")
         }
+        ring = PacketTxRing(interface: interface, etherType: PcapLink.flipEtherType)
     }
 
+    /// Whether frames leave through a transmit ring (else by sendmmsg).
+    var hasTransmitRing: Bool { ring != nil }
+
     public func send(_ frame: [UInt8]) {
+        // Into the ring unless frames already wait for sendmmsg: those
+        // leave after the ring's, and a later frame must not overtake them.
+        if outgoing.count == 0, let ring, ring.append(frame) { return }
         if outgoing.isFull { flush() }
         if !outgoing.append(frame) { errors += 1 }
     }
 
-    /// The capture's packet socket is bound to the interface, so the queued
-    /// frames go out through it in one sendmmsg (pcap_inject would make a
-    /// system call of each).
+    /// The ring's frames first, in one send; then any that did not fit
+    /// through the capture's packet socket, bound to the interface, in one
+    /// sendmmsg (pcap_inject would make a system call of each).
     public func flush() {
+        if let ring, ring.pending > 0, !ring.send() { errors += 1 }
         guard outgoing.count > 0 else { return }
         errors += outgoing.send(on: pcap_fileno(handle), to: nil, addressLength: 0)
     }
@@ -90,15 +104,17 @@ public final class PcapLink: Link {
     /// last frame, ask the kernel again (a poll) to learn the ring is empty.
     public func receiveAll(_ handler: ([UInt8]) -> Void) {
         withoutActuallyEscaping(handler) { handler in
-            var sink = FrameSink(mac: mac, handler: handler)
+            var sink = FrameSink(ownSource: ownSource, handler: handler)
             let r = withUnsafeMutablePointer(to: &sink) { p in
                 pcap_dispatch(handle, -1, { user, header, data in
                     guard let user, let header, let data else { return }
                     let sink = UnsafeMutableRawPointer(user).assumingMemoryBound(to: FrameSink.self)
-                    let frame = Array(UnsafeBufferPointer(start: data, count: Int(header.pointee.caplen)))
+                    let length = Int(header.pointee.caplen)
                     // Direction filtering is not supported everywhere: also
-                    // drop our own frames by source address.
-                    if !isOwnFrame(frame, mac: sink.pointee.mac) { sink.pointee.handler(frame) }
+                    // drop our own frames by source address, before the
+                    // frame is copied out of the ring.
+                    if length >= 12 && PcapLink.source(of: data) == sink.pointee.ownSource { return }
+                    sink.pointee.handler(Array(UnsafeBufferPointer(start: data, count: length)))
                 }, UnsafeMutableRawPointer(p).assumingMemoryBound(to: UInt8.self))
             }
             if r < 0 { errors += 1 }
@@ -107,11 +123,23 @@ public final class PcapLink: Link {
 
     /// What the dispatch callback, a C function, needs to reach.
     private struct FrameSink {
-        var mac: EthernetAddress
+        var ownSource: UInt64
         var handler: ([UInt8]) -> Void
     }
 
+    /// Six bytes as one integer, byte 0 lowest.
+    private static func packed(_ bytes: UnsafePointer<UInt8>) -> UInt64 {
+        var v: UInt64 = 0
+        for i in 0..<6 { v |= UInt64(bytes[i]) << (8 * i) }
+        return v
+    }
+
+    /// A frame's source address (bytes 6 to 11), packed.
+    private static func source(of frame: UnsafePointer<UInt8>) -> UInt64 { packed(frame + 6) }
+
     public func close() { pcap_close(handle) }
+
+    static let flipEtherType: UInt16 = 0x8146
 
     /// <linux/if_packet.h>, which Swift's Glibc module does not carry.
     static let solPacket: Int32 = 263

@@ -39,7 +39,7 @@ extension ProcessEndpoint {
     /// its outcome. Called and returns with the room locked.
     func wait(for ticket: Ticket) -> Outcome {
         while true {
-            if let o = outcomes.removeValue(forKey: ticket) {
+            if let o = takeOutcome(ticket) {
                 callEnded()
                 return o
             }
@@ -53,7 +53,7 @@ extension ProcessEndpoint {
             let delivered = driveOneTurn()
             // Others need waking if their outcome came, or if the driver is
             // about to leave the seat (its own came) and someone must drive.
-            if waiters > 0 && (delivered || outcomes[ticket] != nil) || closed { room.broadcast() }
+            if waiters > 0 && (delivered || hasOutcome(ticket)) || closed { room.broadcast() }
         }
     }
 
@@ -65,7 +65,8 @@ extension ProcessEndpoint {
         defer { driving = false }
         let now = MonotonicClock.now
         var wait: Int64 = 1_000_000
-        if let d = node.nextDeadline { wait = max(0, min(wait, d.microseconds - now.microseconds)) }
+        let deadline = node.nextDeadline
+        if let d = deadline { wait = max(0, min(wait, d.microseconds - now.microseconds)) }
         pollingUntil = now + .microseconds(wait)
         flush()
         room.unlock()
@@ -82,16 +83,22 @@ extension ProcessEndpoint {
             var drained = (UInt64(0), UInt64(0))
             while withUnsafeMutableBytes(of: &drained, { read(wake, $0.baseAddress, $0.count) }) > 0 {}
         }
-        return feed(now: MonotonicClock.now)
+        // The node's timers run only when one is due: asking each of its
+        // machines costs more than the rest of a turn's bookkeeping, and
+        // what the frames start is due later. (A call made meanwhile with
+        // an earlier deadline nudged the poll; its turn runs the timers.)
+        let after = MonotonicClock.now
+        return feed(now: after, runningTimers: deadline.map { $0 <= after } ?? false || woke > 0 && fds.1.revents != 0)
     }
 
     /// Drains the link into the node, runs what is due and takes the
     /// node's outputs. Returns whether any call got its outcome.
     @discardableResult
-    func feed(now: Instant) -> Bool {
+    func feed(now: Instant, runningTimers: Bool = true) -> Bool {
         let node = self.node, interface = self.interface
         link.receiveAll { frame in node.receive(frame: frame, on: interface, now: now) }
-        node.tick(now: now)
+        // Without timers to run, `pump` still routes what arrived.
+        if runningTimers { node.tick(now: now) }
         return pump(now: now)
     }
 
@@ -105,16 +112,17 @@ extension ProcessEndpoint {
         while true {
             node.takeOutputs(into: &outputs)
             if outputs.isEmpty { break }
-            for o in outputs {
-                switch o {
+            // By index: `for o in` copies the array and each output.
+            for i in outputs.indices {
+                switch outputs[i] {
                 case .transmit(_, let frame):
                     link.send(frame)
                     held = true
                 case .transactionCompleted(let ticket, let result):
-                    outcomes[ticket] = .reply(result)
+                    outcomes.append((ticket, .reply(result)))
                     delivered = true
                 case .requestArrived(let ticket, let slot, let request):
-                    outcomes[ticket] = .request(slot, request)
+                    outcomes.append((ticket, .request(slot, request)))
                     delivered = true
                 case .upperLayerReady:
                     break
@@ -124,6 +132,15 @@ extension ProcessEndpoint {
         if let until = pollingUntil, let d = node.nextDeadline, d < until { nudge() }
         if delivered && waiters > 0 && !driving { room.broadcast() }
         return delivered
+    }
+
+    func takeOutcome(_ ticket: Ticket) -> Outcome? {
+        guard let i = outcomes.firstIndex(where: { $0.ticket == ticket }) else { return nil }
+        return outcomes.remove(at: i).outcome
+    }
+
+    func hasOutcome(_ ticket: Ticket) -> Bool {
+        outcomes.contains { $0.ticket == ticket }
     }
 
     /// Cuts the driver's poll short.

@@ -58,7 +58,9 @@ public final class ProcessEndpoint: @unchecked Sendable {
     let interface: InterfaceID
     /// Guards everything below, and is what waiting threads sleep on.
     let room = NSCondition()
-    var outcomes: [Ticket: Outcome] = [:]
+    /// Outcomes not yet taken by their calls: a few at most (one per
+    /// thread calling), so a list scanned beats hashing every ticket.
+    var outcomes: [(ticket: Ticket, outcome: Outcome)] = []
     private var lastTicket: Ticket = 0
     /// A thread is in the driver's seat (polling, or feeding the node).
     var driving = false

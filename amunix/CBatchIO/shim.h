@@ -35,3 +35,44 @@ static inline int amx_sendmmsg(int fd, struct amx_mmsghdr *v, unsigned int n, in
 static inline int amx_recvmmsg(int fd, struct amx_mmsghdr *v, unsigned int n, int flags) {
     return (int)syscall(SYS_recvmmsg, fd, v, n, flags, (void *)0);
 }
+
+// The transmit ring of a packet socket (PACKET_TX_RING, TPACKET_V2): the
+// slot header the kernel reads, and the status word both sides hand the
+// slot over with, which needs the ordering of an atomic.
+struct amx_tpacket2_hdr {
+    unsigned int status;
+    unsigned int length;
+    unsigned int snapLength;
+    unsigned short mac;
+    unsigned short net;
+    unsigned int seconds;
+    unsigned int nanoseconds;
+    unsigned short vlanTCI;
+    unsigned short vlanTPID;
+    unsigned char padding[4];
+};
+
+struct amx_tpacket_req {
+    unsigned int blockSize;
+    unsigned int blockCount;
+    unsigned int frameSize;
+    unsigned int frameCount;
+};
+
+struct amx_sockaddr_ll {
+    unsigned short family;
+    unsigned short protocol;
+    int ifindex;
+    unsigned short hatype;
+    unsigned char pkttype;
+    unsigned char halen;
+    unsigned char addr[8];
+};
+
+static inline unsigned int amx_load_acquire(const unsigned int *p) {
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void amx_store_release(unsigned int *p, unsigned int v) {
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}

@@ -1,0 +1,88 @@
+// The pcap link's transmit ring, on the loopback interface: what one
+// station sends there comes back to the kernel as received, so a second
+// station on `lo` hears it. Needs root (or CAP_NET_RAW), so the tests run
+// only then.
+//
+// The point of the ring is when frames reach the peer (all of a turn's
+// before it can run), which depends on the scheduler and is measured by
+// the bench; here: that frames leave through the ring at all, whole and
+// in order, also when a turn has more frames than the ring has slots and
+// the rest take sendmmsg after them, and across many turns (the ring
+// wraps and its slots come back).
+
+@testable import AmunixDaemon
+import FLIP
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite(.serialized, .enabled(if: geteuid() == 0, "needs a raw socket"))
+struct PacketTxRingTests {
+    static let sender = EthernetAddress(bytes: [0x02, 0x66, 0x70, 0x00, 0x00, 0x01])!
+    static let receiver = EthernetAddress(bytes: [0x02, 0x66, 0x70, 0x00, 0x00, 0x02])!
+
+    /// A FLIP-typed frame to `receiver` whose payload names `turn` and `i`.
+    static func frame(turn: Int, _ i: Int, size: Int = 60) -> [UInt8] {
+        var f = receiver.bytes + sender.bytes + [0x81, 0x46]
+        f += [UInt8(turn & 0xff), UInt8(turn >> 8), UInt8(i & 0xff), UInt8(i >> 8)]
+        while f.count < size { f.append(UInt8(truncatingIfNeeded: f.count &* 31 &+ i)) }
+        return f
+    }
+
+    /// Collects frames to `receiver` arriving on `link` until `count` came
+    /// or a second passed without one.
+    static func collect(_ link: PcapLink, count: Int) -> [[UInt8]] {
+        var got: [[UInt8]] = []
+        var idle = 0
+        while got.count < count && idle < 100 {
+            var p = pollfd(fd: link.pollDescriptor, events: Int16(POLLIN), revents: 0)
+            _ = poll(&p, 1, 10)
+            let before = got.count
+            link.receiveAll { f in
+                if f.count >= 6 && Array(f[0..<6]) == receiver.bytes { got.append(f) }
+            }
+            idle = got.count > before ? 0 : idle + 1
+        }
+        return got
+    }
+
+    @Test func framesLeaveThroughTheRingWholeAndInOrder() throws {
+        let a = try PcapLink(name: "ring-a", interface: "lo", mac: Self.sender)
+        let b = try PcapLink(name: "ring-b", interface: "lo", mac: Self.receiver)
+        defer { a.close(); b.close() }
+        #expect(a.hasTransmitRing)
+        // Many turns of a few frames each: the ring wraps several times.
+        var sent: [[UInt8]] = []
+        for turn in 0..<100 {
+            for i in 0..<3 {
+                let f = Self.frame(turn: turn, i, size: 60 + (turn * 7 + i * 13) % 1400)
+                a.send(f)
+                sent.append(f)
+            }
+            a.flush()
+            if turn % 10 == 9 {
+                let got = Self.collect(b, count: sent.count)
+                #expect(got == sent)
+                sent = []
+            }
+        }
+        #expect(a.errors == 0)
+    }
+
+    @Test func aTurnLargerThanTheRingKeepsItsOrder() throws {
+        let a = try PcapLink(name: "ring-a", interface: "lo", mac: Self.sender)
+        let b = try PcapLink(name: "ring-b", interface: "lo", mac: Self.receiver)
+        defer { a.close(); b.close() }
+        // More frames in one turn than the ring has slots: the ring's go
+        // first, the rest by sendmmsg after them.
+        let n = PacketTxRing.slots + 40
+        let sent = (0..<n).map { Self.frame(turn: 7, $0, size: 200) }
+        for f in sent { a.send(f) }
+        a.flush()
+        let got = Self.collect(b, count: n)
+        #expect(got.count == n)
+        #expect(got == sent)
+    }
+}
