@@ -47,7 +47,14 @@ extension BulletServer {
         }
         let current = state == .pending ? pending[n]!.size : committed[n]!.size
         let offset = Int(reply.offset)
+        // A piece that overtook the ones in front of it waits for them
+        // (BulletEarlyWrites.swift).
+        if kind == .modify, state == .pending, offset > current, reply.extra & BulletCommit.commit == 0 {
+            let e = holdEarly(n, offset: offset, data)
+            return e == .ok ? .success([]) : .failure(e)
+        }
         guard offset >= 0, offset <= current else { return .failure(.argumentBad) }
+        if kind != .modify, state == .pending, !pending[n]!.early.isEmpty { return .failure(.argumentBad) }
         var count = data.count
         if kind == .insert, count <= 0 { return .failure(.argumentBad) }
         if kind == .delete {
@@ -84,18 +91,20 @@ extension BulletServer {
         let at = offset - file.stagedBytes   // within the bytes in memory
         switch kind {
         case .modify:
-            // Overwrite what overlaps, append the rest: both are bulk copies
-            // (the offset never lies past the end, so there is no gap to fill).
-            let overlap = min(at + count, file.data.count) - at
-            if overlap > 0 { file.data.replaceSubrange(at..<(at + overlap), with: data[0..<overlap]) }
-            if overlap < count { file.data.append(contentsOf: data[overlap...]) }
+            // The offset never lies past the end, so there is no gap to
+            // fill; held pieces the new end reaches follow.
+            Self.write(data, at: at, into: &file)
+            if !file.early.isEmpty { Self.applyEarly(to: &file) }
         case .insert:
             file.data.insert(contentsOf: data, at: at)
         case .delete:
             file.data.removeSubrange(at..<(at + count))
         }
         file.idle = 0
+        let gap = !file.early.isEmpty
         pending[target] = file
+        // A commit with pieces still held would commit a file with a gap.
+        if reply.extra & BulletCommit.commit != 0 && gap { return .failure(.argumentBad) }
         let e = reply.extra & BulletCommit.commit != 0 ? commitFile(target) : stageIfLarge(target)
         guard e == .ok else { return .failure(e) }
         return .success([])

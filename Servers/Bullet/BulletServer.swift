@@ -45,8 +45,14 @@ public final class BulletServer<Store: ObjectStore> {
         /// many bytes they hold (BulletStaging.swift).
         var staged: [UInt32] = []
         var stagedBytes = 0
+        /// MODIFYs that arrived before the bytes in front of them, by
+        /// offset, and their bytes together (BulletEarlyWrites.swift).
+        var early: [Int: [UInt8]] = [:]
+        var earlyBytes = 0
 
         var size: Int { stagedBytes + data.count }
+        /// What the file holds in memory, the early pieces included.
+        var memoryBytes: Int { data.count + earlyBytes }
     }
 
     var committed: [UInt32: CommittedFile] = [:]
