@@ -24,6 +24,17 @@ extension BulletServer {
         }
         guard let n = freeObject() else { return .failure(.noSpace) }
         let random = newRandom()
+        if reply.extra & BulletCommit.commit == 0, streamsUploads, stageBytes == nil {
+            switch startDraft(n, random, data) {
+            case .failure(let e): return .failure(e)
+            case .success(let started):
+                if started {
+                    reply.port = putPort
+                    reply.private = ownerPrivate(n, random)
+                    return .success([])
+                }
+            }
+        }
         pending[n] = PendingFile(random: random, data: data, idle: 0)
         if reply.extra & BulletCommit.commit != 0 {
             let e = commitFile(n)
@@ -83,6 +94,13 @@ extension BulletServer {
         // A change among staged bytes needs them back in memory.
         if offset < pending[target]!.stagedBytes {
             let e = unstage(target)
+            guard e == .ok else { return .failure(e) }
+        }
+        // A drafted file takes MODIFYs in its draft; anything else needs
+        // its bytes back in memory.
+        if pending[target]!.drafted {
+            if kind == .modify { return writeDrafted(target, at: offset, data, commit: reply.extra & BulletCommit.commit != 0) }
+            let e = undraft(target)
             guard e == .ok else { return .failure(e) }
         }
         // Take the file out of the table while changing it, so its bytes
