@@ -42,8 +42,9 @@ public struct DaemonConfiguration: Sendable {
     /// frames, so a client with four or five in flight keeps sending while
     /// credit comes back, where Amoeba's 8 frames per round trip would cap
     /// a transfer well below the link (at 32 frames, four client threads
-    /// still stalled for credit: 30000-byte transactions between two
-    /// endpoints ran 15-25% slower than at 128). Below 128, so that a
+    /// still stalled for credit: with sendmmsg, before the TX ring, 30000-
+    /// byte transactions between two endpoints ran 15-25% slower than at
+    /// 128; with the ring the difference is within noise). Below 128, so that a
     /// sender keeping its credit in a signed byte never sees it wrap. A
     /// pcap link's ring (8 MB of 2 KB slots, PcapLink.swift) holds the
     /// whole window from 34 neighbours at once; a udp: link's socket
