@@ -24,6 +24,17 @@ extension BulletServer {
         }
         guard let n = freeObject() else { return .failure(.noSpace) }
         let random = newRandom()
+        if reply.extra & BulletCommit.commit == 0, streamsUploads, stageBytes == nil {
+            switch startDraft(n, random, data) {
+            case .failure(let e): return .failure(e)
+            case .success(let started):
+                if started {
+                    reply.port = putPort
+                    reply.private = ownerPrivate(n, random)
+                    return .success([])
+                }
+            }
+        }
         pending[n] = PendingFile(random: random, data: data, idle: 0)
         if reply.extra & BulletCommit.commit != 0 {
             let e = commitFile(n)
@@ -47,7 +58,14 @@ extension BulletServer {
         }
         let current = state == .pending ? pending[n]!.size : committed[n]!.size
         let offset = Int(reply.offset)
+        // A piece that overtook the ones in front of it waits for them
+        // (BulletEarlyWrites.swift).
+        if kind == .modify, state == .pending, offset > current, reply.extra & BulletCommit.commit == 0 {
+            let e = holdEarly(n, offset: offset, data)
+            return e == .ok ? .success([]) : .failure(e)
+        }
         guard offset >= 0, offset <= current else { return .failure(.argumentBad) }
+        if kind != .modify, state == .pending, !pending[n]!.early.isEmpty { return .failure(.argumentBad) }
         var count = data.count
         if kind == .insert, count <= 0 { return .failure(.argumentBad) }
         if kind == .delete {
@@ -78,24 +96,33 @@ extension BulletServer {
             let e = unstage(target)
             guard e == .ok else { return .failure(e) }
         }
+        // A drafted file takes MODIFYs in its draft; anything else needs
+        // its bytes back in memory.
+        if pending[target]!.drafted {
+            if kind == .modify { return writeDrafted(target, at: offset, data, commit: reply.extra & BulletCommit.commit != 0) }
+            let e = undraft(target)
+            guard e == .ok else { return .failure(e) }
+        }
         // Take the file out of the table while changing it, so its bytes
         // have one owner and are changed in place rather than copied.
         var file = pending.removeValue(forKey: target)!
         let at = offset - file.stagedBytes   // within the bytes in memory
         switch kind {
         case .modify:
-            // Overwrite what overlaps, append the rest: both are bulk copies
-            // (the offset never lies past the end, so there is no gap to fill).
-            let overlap = min(at + count, file.data.count) - at
-            if overlap > 0 { file.data.replaceSubrange(at..<(at + overlap), with: data[0..<overlap]) }
-            if overlap < count { file.data.append(contentsOf: data[overlap...]) }
+            // The offset never lies past the end, so there is no gap to
+            // fill; held pieces the new end reaches follow.
+            Self.write(data, at: at, into: &file)
+            if !file.early.isEmpty { Self.applyEarly(to: &file) }
         case .insert:
             file.data.insert(contentsOf: data, at: at)
         case .delete:
             file.data.removeSubrange(at..<(at + count))
         }
         file.idle = 0
+        let gap = !file.early.isEmpty
         pending[target] = file
+        // A commit with pieces still held would commit a file with a gap.
+        if reply.extra & BulletCommit.commit != 0 && gap { return .failure(.argumentBad) }
         let e = reply.extra & BulletCommit.commit != 0 ? commitFile(target) : stageIfLarge(target)
         guard e == .ok else { return .failure(e) }
         return .success([])

@@ -17,6 +17,9 @@ public struct PendingLimits: Sendable {
     public var bytes = 512 << 20
     /// Seconds an untouched uncommitted file lives.
     public var lifetime: Int64 = 600
+    /// Bytes of MODIFYs one file may hold ahead of a gap: a client with
+    /// several writes in flight sends at most a few dozen pieces ahead.
+    public var earlyBytes = 4 << 20
 
     public init() {}
 }
@@ -42,19 +45,19 @@ extension BulletServer {
             for (n, f) in pending where now - f.changedAt > limit { dropPending(n) }
         }
         var bytes = 0
-        for f in pending.values { bytes += f.data.count }
+        for f in pending.values { bytes += f.memoryBytes }
         guard pending.count > pendingLimits.files || bytes > pendingLimits.bytes else { return }
         let oldestFirst = pending.sorted { $0.value.lastUse < $1.value.lastUse }
         var count = pending.count
         for (n, f) in oldestFirst where count > pendingLimits.files || bytes > pendingLimits.bytes {
             dropPending(n)
             count -= 1
-            bytes -= f.data.count
+            bytes -= f.memoryBytes
         }
     }
 
     /// Uncommitted files held, and their bytes.
     public var pendingUsage: (files: Int, bytes: Int) {
-        (pending.count, pending.values.reduce(0) { $0 + $1.data.count })
+        (pending.count, pending.values.reduce(0) { $0 + $1.memoryBytes })
     }
 }

@@ -45,8 +45,18 @@ public final class BulletServer<Store: ObjectStore> {
         /// many bytes they hold (BulletStaging.swift).
         var staged: [UInt32] = []
         var stagedBytes = 0
+        /// MODIFYs that arrived before the bytes in front of them, by
+        /// offset, and their bytes together (BulletEarlyWrites.swift).
+        var early: [Int: [UInt8]] = [:]
+        var earlyBytes = 0
+        /// The file's bytes are in a draft of the store, not in `data`
+        /// (BulletDrafts.swift), and how many.
+        var drafted = false
+        var draftBytes = 0
 
-        var size: Int { stagedBytes + data.count }
+        var size: Int { stagedBytes + draftBytes + data.count }
+        /// What the file holds in memory, the early pieces included.
+        var memoryBytes: Int { data.count + earlyBytes }
     }
 
     var committed: [UInt32: CommittedFile] = [:]
@@ -58,6 +68,10 @@ public final class BulletServer<Store: ObjectStore> {
     /// size as they arrive, so memory holds only the tail (a kernel node's
     /// server); nil keeps uploads in memory until their commit.
     public var stageBytes: Int? = nil
+    /// Given, an upload's bytes go to a draft in the store as they arrive
+    /// (a Linux host's disk), so that its commit only has to sync them
+    /// (BulletDrafts.swift); a store without drafts keeps them in memory.
+    public var streamsUploads = false
     var nextPartKey: UInt32 = 1 << 24
     /// How many STD_AGE calls a committed file survives without a
     /// STD_TOUCH. Files start with it, at creation and when the server

@@ -80,14 +80,18 @@ extension BulletServer {
     /// Forgets pending file `n` and removes its parts. A failure to remove
     /// them leaves orphans that the next start removes.
     func dropPending(_ n: UInt32) {
-        guard let f = pending.removeValue(forKey: n), !f.staged.isEmpty else { return }
+        guard let f = pending.removeValue(forKey: n) else { return }
+        if f.drafted { store.dropDraft(n) }
+        guard !f.staged.isEmpty else { return }
         try? store.commit(f.staged.map { .remove(key: $0) })
     }
 
     /// The committing batch of pending file `f` as object `n`: its record
     /// written whole, or joined from its parts (which go in the same batch).
     func storeCommitted(_ n: UInt32, _ f: PendingFile) throws(StorageError) {
-        if f.staged.isEmpty {
+        if f.drafted {
+            try store.commitDraft(n)
+        } else if f.staged.isEmpty {
             try store.commit(.write(key: n, bytes: f.random.bytes + f.data))
         } else {
             try store.commit(f.staged.map { .remove(key: $0) }, joining: n,

@@ -48,6 +48,8 @@ struct BulletServerCommand: ParsableCommand {
             throw ExitCode(1)
         }
         server.maximumLifetime = maxLifetime
+        // Uploads go to disk as they arrive; the commit only syncs them.
+        server.streamsUploads = true
         let connection = try options.connect(logger: logger)
         publishSuperCapability(server.superCapability, in: store, logger: logger)
         logger.info("serving \(server.fileCount) files on \(server.putPort) with \(options.threads) threads")

@@ -9,6 +9,8 @@
 //     servers-crash-child dir PATH        append rows e<N>, e<N+1>, ... to the root
 //     servers-crash-child install PATH    INSTALL capability N into two directories at once
 //     servers-crash-child bullet PATH N   commit files N, N+1, ... (contents from N)
+//     servers-crash-child bullet-stream PATH N   the same, uploads written as
+//                                         they arrive (streamsUploads)
 
 import Glibc
 import AmoebaCore
@@ -119,9 +121,10 @@ case "install":
         i += 1
         say("ack \(i)")
     }
-case "bullet":
+case "bullet", "bullet-stream":
     let server: BulletServer<DiskStore>
     do { server = try BulletServer(store: store, generator: rng) } catch { fail("cannot open server: \(error)") }
+    server.streamsUploads = args[1] == "bullet-stream"
     var n = args.count > 3 ? Int(args[3]) ?? 0 : 0
     while true {
         let data = fileContents(n)

@@ -29,6 +29,10 @@ public final class DiskStore: ObjectStore {
     /// no system calls.
     private var sizes: [UInt32: Int] = [:]
     private var lockDescriptor: Int32 = -1
+    /// The lengths of the drafts (see ObjectStore), each a file `td`+name
+    /// that is written as it arrives and renamed into place by its commit;
+    /// like every temporary file, they are removed when the store opens.
+    private var drafts: [UInt32: Int] = [:]
 
     /// Opens (creating if need be) the store in directory `path`, finishing
     /// or dropping any batch a crash interrupted. With `exclusive` (the
@@ -115,6 +119,82 @@ public final class DiskStore: ObjectStore {
         try syncDirectory()
         if unlink(journalPath) != 0 && errno != ENOENT { throw .system(errno) }
         try syncDirectory()
+    }
+
+    // MARK: Drafts
+
+    private func draftPath(_ key: UInt32) -> String { path + "/td" + Self.objectName(key) }
+
+    public func startDraft(_ key: UInt32, _ bytes: [UInt8]) throws(StorageError) -> Bool {
+        let fd = open(draftPath(key), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .system(errno) }
+        drafts[key] = 0
+        defer { close(fd) }
+        try writeAll(bytes, to: fd, at: 0)
+        drafts[key] = bytes.count
+        return true
+    }
+
+    /// Into the page cache only: the commit syncs it once, as a program
+    /// writing a file and fsyncing it at the end does.
+    public func writeDraft(_ key: UInt32, at offset: Int, _ bytes: [UInt8]) throws(StorageError) {
+        guard let length = drafts[key] else { throw .missing }
+        guard offset >= 0, offset <= length else { throw .corrupt }
+        let fd = open(draftPath(key), O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(errno) }
+        defer { close(fd) }
+        try writeAll(bytes, to: fd, at: offset)
+        drafts[key] = max(length, offset + bytes.count)
+    }
+
+    public func readDraft(_ key: UInt32) throws(StorageError) -> [UInt8] {
+        guard let length = drafts[key] else { throw .missing }
+        let fd = open(draftPath(key), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(errno) }
+        defer { close(fd) }
+        var out = [UInt8](repeating: 0, count: length)
+        var done = 0
+        while done < length {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, length - done, off_t(done)) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw .system(errno) }
+            if n == 0 { throw .corrupt }
+            done += n
+        }
+        return out
+    }
+
+    /// Synced, renamed over the key's file, the directory synced: the same
+    /// steps as any single write, only the bytes are there already.
+    public func commitDraft(_ key: UInt32) throws(StorageError) {
+        guard let length = drafts[key] else { throw .missing }
+        let fd = open(draftPath(key), O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(errno) }
+        if fsync(fd) != 0 {
+            let e = errno
+            close(fd)
+            throw .system(e)
+        }
+        close(fd)
+        if rename(draftPath(key), objectPath(key)) != 0 { throw .system(errno) }
+        drafts[key] = nil
+        sizes[key] = length
+        try syncDirectory()
+    }
+
+    public func dropDraft(_ key: UInt32) {
+        guard drafts.removeValue(forKey: key) != nil else { return }
+        unlink(draftPath(key))
+    }
+
+    private func writeAll(_ bytes: [UInt8], to fd: Int32, at offset: Int) throws(StorageError) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset + done)) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw errno == ENOSPC ? .noSpace : .system(errno) }
+            done += n
+        }
     }
 
     // MARK: Files

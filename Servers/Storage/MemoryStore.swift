@@ -3,7 +3,9 @@
 //
 // It can also be told to fail its next commits, so tests can prove that a
 // server which cannot persist a change refuses it instead of acknowledging
-// it and keeping it only in memory.
+// it and keeping it only in memory. Drafts it keeps only when told to
+// (`keepsDrafts`): in a kernel node a draft would be memory all the same,
+// and tests of servers that use drafts run on it as on a disk.
 
 public final class MemoryStore: ObjectStore {
     private var values: [UInt32: [UInt8]] = [:]
@@ -13,6 +15,9 @@ public final class MemoryStore: ObjectStore {
     public var injectedFailure = StorageError.noSpace
     /// How many batches have been committed, for tests that count writes.
     public private(set) var commitCount = 0
+    /// Whether `startDraft` starts one.
+    public var keepsDrafts = false
+    public private(set) var drafts: [UInt32: [UInt8]] = [:]
 
     public init() {}
 
@@ -43,6 +48,34 @@ public final class MemoryStore: ObjectStore {
         }
         commitCount += 1
     }
+
+    public func startDraft(_ key: UInt32, _ bytes: [UInt8]) throws(StorageError) -> Bool {
+        guard keepsDrafts else { return false }
+        drafts[key] = bytes
+        return true
+    }
+
+    public func writeDraft(_ key: UInt32, at offset: Int, _ bytes: [UInt8]) throws(StorageError) {
+        guard var d = drafts.removeValue(forKey: key) else { throw .missing }
+        guard offset >= 0, offset <= d.count else { throw .corrupt }
+        let overlap = min(offset + bytes.count, d.count) - offset
+        if overlap > 0 { d.replaceSubrange(offset..<(offset + overlap), with: bytes[0..<overlap]) }
+        if overlap < bytes.count { d.append(contentsOf: bytes[overlap...]) }
+        drafts[key] = d
+    }
+
+    public func readDraft(_ key: UInt32) throws(StorageError) -> [UInt8] {
+        guard let d = drafts[key] else { throw .missing }
+        return d
+    }
+
+    public func commitDraft(_ key: UInt32) throws(StorageError) {
+        guard let d = drafts[key] else { throw .missing }
+        try commit(.write(key: key, bytes: d))
+        drafts[key] = nil
+    }
+
+    public func dropDraft(_ key: UInt32) { drafts[key] = nil }
 }
 
 /// `bytes[offset..<offset+count]` clamped to the array, never trapping.

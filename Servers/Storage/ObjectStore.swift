@@ -63,6 +63,26 @@ public protocol ObjectStore: AnyObject {
     /// file uploaded in pieces); a store that can copies the stored
     /// pieces across without reading them whole.
     func commit(_ changes: [StoreChange], joining key: UInt32, from pieces: [StorePiece]) throws(StorageError)
+
+    // Drafts: a value written as it arrives (a file uploaded in pieces),
+    // invisible to `keys`, `size` and `read`, and made the value of its
+    // key, durably and atomically, only by `commitDraft`. A crash forgets
+    // every draft. A store without them says so in `startDraft` (the
+    // defaults below), and its server keeps such values in memory instead.
+
+    /// Starts the draft of `key`'s next value with `bytes`; false if the
+    /// store keeps no drafts.
+    func startDraft(_ key: UInt32, _ bytes: [UInt8]) throws(StorageError) -> Bool
+    /// Writes `bytes` at `offset` of the draft of `key`, which is at most
+    /// its current length: bytes are overwritten or appended, never a gap.
+    func writeDraft(_ key: UInt32, at offset: Int, _ bytes: [UInt8]) throws(StorageError)
+    /// The whole draft of `key`.
+    func readDraft(_ key: UInt32) throws(StorageError) -> [UInt8]
+    /// Makes the draft of `key` its value: durable when this returns, and
+    /// after a crash either the old value or the draft whole.
+    func commitDraft(_ key: UInt32) throws(StorageError)
+    /// Forgets the draft of `key`, if any.
+    func dropDraft(_ key: UInt32)
 }
 
 /// A piece of a joined value (`ObjectStore.commit(_:joining:from:)`).
@@ -73,6 +93,12 @@ public enum StorePiece: Sendable, Equatable {
 }
 
 extension ObjectStore {
+    public func startDraft(_ key: UInt32, _ bytes: [UInt8]) throws(StorageError) -> Bool { false }
+    public func writeDraft(_ key: UInt32, at offset: Int, _ bytes: [UInt8]) throws(StorageError) { throw .missing }
+    public func readDraft(_ key: UInt32) throws(StorageError) -> [UInt8] { throw .missing }
+    public func commitDraft(_ key: UInt32) throws(StorageError) { throw .missing }
+    public func dropDraft(_ key: UInt32) {}
+
     /// Commits a single change.
     public func commit(_ change: StoreChange) throws(StorageError) {
         try commit([change])

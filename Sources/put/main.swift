@@ -1,6 +1,8 @@
 // put: make a file from standard input and enter it under a path
 // (put path < file). The input is sent as it is read, one request's worth
-// at a time, so a file larger than memory streams through. The file server is the one AMOEBA_BULLET names (a
+// at a time, so a file larger than memory streams through; several writes
+// are in flight at once (--parallel; ParallelFileWrite), and a write that
+// fails ends the put with its error and where in the file it was. The file server is the one AMOEBA_BULLET names (a
 // capability or a file holding one), else the one entered at
 // /profile/cap/bulletsvr/default. With -f an existing row is replaced.
 // Progress goes to stderr when it is a terminal.
@@ -26,12 +28,14 @@ struct Put: ParsableCommand {
     @Flag(name: .short, help: "Replace an existing row.") var f = false
     @Option(name: .short, help: "Column masks of the new row, hex, colon-separated (default ff:2:2).") var m: String?
     @Flag(help: "Show progress even when stderr is not a terminal.") var progress = false
+    @Option(help: "Writes in flight at once (1 sends one piece after another).") var parallel = 4
     @Argument(help: "The new file's path.") var path: String
 
     static let defaultServerPath = "/profile/cap/bulletsvr/default"
 
     func validate() throws {
         if let m, DefaultMasks.parse(m) == nil { throw ValidationError("-m takes 1 to 4 hex masks like ff:6:4") }
+        guard (1...64).contains(parallel) else { throw ValidationError("--parallel takes 1 to 64") }
     }
 
     func run() throws {
@@ -54,12 +58,16 @@ struct Put: ParsableCommand {
         let meter = Progress(label: "put \(arg)", force: progress)
         let input = StandardInput()
         let file: Capability
-        do throws(ErrorCode) {
-            file = try session.files.create(on: server, reading: input.next) { meter.update($0, input.size) }
+        do throws(FileWriteFailure) {
+            let writer = ParallelFileWrite(transport: session.transport, threads: parallel)
+            file = try writer.create(on: server, reading: input.next) { meter.update($0, input.size) }
             meter.finish()
         } catch {
             meter.finish()
-            throw .amoeba(error)
+            // Past the CREATE, say where: the file was abandoned there.
+            if error.offset == 0 { throw .amoeba(error.error) }
+            throw .explained(error.error, what: "writing byte \(error.offset) of the file failed",
+                             hint: "nothing was stored")
         }
         do throws(ErrorCode) {
             if f { try? session.directories.delete(name, in: parent) }

@@ -26,6 +26,8 @@ public final class PcapLink: Link {
     private let ring: PacketTxRing?
     /// Our MAC packed as `source(of:)` reads a frame's, to drop our own.
     private let ownSource: UInt64
+    /// The array each arriving frame is copied into (`receiveAll`).
+    private var scratch: [UInt8] = []
 
     /// `mac` nil: the interface's own address, as a host's FLIP box has
     /// its card's. Another (a program's endpoint beside amunixd on the same
@@ -46,7 +48,9 @@ public final class PcapLink: Link {
         pcap_set_snaplen(h, 2048)
         pcap_set_promisc(h, 1)
         pcap_set_immediate_mode(h, 1)
-        pcap_set_buffer_size(h, 4 << 20)
+        // Room for the credit window we grant every neighbour
+        // (DaemonConfiguration.creditGrant): each frame takes a 2 KB slot.
+        pcap_set_buffer_size(h, 8 << 20)
         let status = pcap_activate(h)
         guard status >= 0 else {
             let why = String(cString: pcap_geterr(h))
@@ -61,7 +65,7 @@ public final class PcapLink: Link {
         var one: Int32 = 1
         _ = setsockopt(pcap_fileno(h), PcapLink.solPacket, PcapLink.packetIgnoreOutgoing, &one, socklen_t(MemoryLayout<Int32>.size))
         var program = bpf_program()
-        guard pcap_compile(h, &program, "ether proto 0x8146", 1, PCAP_NETMASK_UNKNOWN) == 0,
+        guard pcap_compile(h, &program, PcapLink.filter(for: self.mac), 1, PCAP_NETMASK_UNKNOWN) == 0,
               pcap_setfilter(h, &program) == 0 else {
             let why = String(cString: pcap_geterr(h))
             pcap_close(h)
@@ -102,9 +106,14 @@ public final class PcapLink: Link {
 
     /// One pcap_dispatch drains the ring: pcap_next_ex would, after the
     /// last frame, ask the kernel again (a poll) to learn the ring is empty.
+    /// Every frame is copied out of the ring into the same array, whose
+    /// storage is reused from frame to frame (the box copies out what it
+    /// keeps; if a handler kept the array itself, copy-on-write would give
+    /// the next frame fresh storage): no allocation per frame.
     public func receiveAll(_ handler: ([UInt8]) -> Void) {
         withoutActuallyEscaping(handler) { handler in
-            var sink = FrameSink(ownSource: ownSource, handler: handler)
+            var sink = FrameSink(ownSource: ownSource, handler: handler, frame: scratch)
+            scratch = []
             let r = withUnsafeMutablePointer(to: &sink) { p in
                 pcap_dispatch(handle, -1, { user, header, data in
                     guard let user, let header, let data else { return }
@@ -114,9 +123,12 @@ public final class PcapLink: Link {
                     // drop our own frames by source address, before the
                     // frame is copied out of the ring.
                     if length >= 12 && PcapLink.source(of: data) == sink.pointee.ownSource { return }
-                    sink.pointee.handler(Array(UnsafeBufferPointer(start: data, count: length)))
+                    sink.pointee.frame.removeAll(keepingCapacity: true)
+                    sink.pointee.frame.append(contentsOf: UnsafeBufferPointer(start: data, count: length))
+                    sink.pointee.handler(sink.pointee.frame)
                 }, UnsafeMutableRawPointer(p).assumingMemoryBound(to: UInt8.self))
             }
+            scratch = sink.frame
             if r < 0 { errors += 1 }
         }
     }
@@ -125,6 +137,7 @@ public final class PcapLink: Link {
     private struct FrameSink {
         var ownSource: UInt64
         var handler: ([UInt8]) -> Void
+        var frame: [UInt8]
     }
 
     /// Six bytes as one integer, byte 0 lowest.
@@ -140,6 +153,18 @@ public final class PcapLink: Link {
     public func close() { pcap_close(handle) }
 
     static let flipEtherType: UInt16 = 0x8146
+
+    /// FLIP frames to this station or to a group. The capture is
+    /// promiscuous, so without the address test every station on the card
+    /// (amunixd and each program's own endpoint) would get a copy of every
+    /// other's frames in its ring, and wake and decode each to drop it: a
+    /// Bullet server on its own endpoint streaming a file beside the host's
+    /// amunixd made the daemon spend a third of the server's CPU on them.
+    static func filter(for mac: EthernetAddress) -> String {
+        let digits = Array("0123456789abcdef")
+        let text = mac.bytes.map { String([digits[Int($0 >> 4)], digits[Int($0 & 15)]]) }.joined(separator: ":")
+        return "ether proto 0x8146 and (ether dst \(text) or ether multicast)"
+    }
 
     /// <linux/if_packet.h>, which Swift's Glibc module does not carry.
     static let solPacket: Int32 = 263
