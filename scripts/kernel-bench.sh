@@ -46,21 +46,11 @@ cleanup() {
   rm -rf "$W"
 }
 trap cleanup EXIT
-ip netns add "$A"; ip netns add "$BR"
-ip -n "$BR" link add br0 type bridge; ip -n "$BR" link set br0 up
-ip link add "kb$$x" type veth peer name "kb$$y"
-ip link set "kb$$x" netns "$A"; ip link set "kb$$y" netns "$BR"
-ip -n "$A" link set "kb$$x" name v0; ip -n "$A" link set v0 up; ip -n "$A" link set lo up
-ip -n "$BR" link set "kb$$y" master br0 up
-ip netns add "$B"
-ip link add "kb$$u" type veth peer name "kb$$w"
-ip link set "kb$$u" netns "$B"; ip link set "kb$$w" netns "$BR"
-ip -n "$B" link set "kb$$u" name v0; ip -n "$B" link set v0 up; ip -n "$B" link set lo up
-ip -n "$BR" link set "kb$$w" master br0 up
-for i in 0 1; do
-  ip -n "$BR" tuntap add "kb$$t$i" mode tap
-  ip -n "$BR" link set "kb$$t$i" master br0 up
-done
+source scripts/lib/bridge-bed.sh
+bb_bridge "$BR"
+bb_host "$A" "$BR" "kb$$a"
+bb_host "$B" "$BR" "kb$$b"
+for i in 0 1; do bb_tap "$BR" "kb$$t$i"; done
 
 boot() { # index words...
   local i=$1; shift

@@ -36,14 +36,10 @@ cleanup() {
   rm -rf "$W"
 }
 trap cleanup EXIT
-ip netns add "$A"; ip netns add "$BR"
-ip -n "$BR" link add br0 type bridge; ip -n "$BR" link set br0 up
-ip link add "kp$$x" type veth peer name "kp$$y"
-ip link set "kp$$x" netns "$A"; ip link set "kp$$y" netns "$BR"
-ip -n "$A" link set "kp$$x" name v0; ip -n "$A" link set v0 up; ip -n "$A" link set lo up
-ip -n "$BR" link set "kp$$y" master br0 up
-ip -n "$BR" tuntap add "kp$$t0" mode tap
-ip -n "$BR" link set "kp$$t0" master br0 up
+source scripts/lib/bridge-bed.sh
+bb_bridge "$BR"
+bb_host "$A" "$BR" "kp$$a"
+bb_tap "$BR" "kp$$t0"
 
 # The reader: counts instructions per kernel function; each SIGUSR1 closes
 # a window and writes its counts to $W/window.K.

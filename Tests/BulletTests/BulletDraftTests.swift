@@ -115,29 +115,4 @@ import TestSupport
         #expect(again.call(open, StandardCommand.touch).0.status == .capabilityBad)
         #expect(try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasPrefix("t") }.isEmpty)
     }
-
-    /// kill -9 while uploads stream to disk, three times: every file whose
-    /// commit was acknowledged reads back byte for byte.
-    @Test func killDuringStreamedUploadsLosesNoAcknowledgedFile() throws {
-        let path = temporaryDirectory("bullet-stream-crash")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var acknowledged = [(Int, Capability)]()
-        var next = 0
-        for round in 0..<3 {
-            let lines = try runAndKill(["bullet-stream", path, String(next)], acks: 8 + 5 * round)
-            for line in lines where line.hasPrefix("ack ") {
-                let parts = line.split(separator: " ")
-                #expect(parts.count == 3)
-                acknowledged.append((Int(parts[1])!, try Capability(text: String(parts[2]))))
-            }
-            next = (acknowledged.map(\.0).max() ?? -1) + 1
-            let c = BulletClient(try BulletServer(store: DiskStore(path: path), generator: SystemRandomNumberGenerator()))
-            for (n, cap) in acknowledged {
-                let (e, bytes) = c.readAll(cap)
-                #expect(e == .ok, "round \(round): file \(n) lost")
-                #expect(bytes == crashFileContents(n), "round \(round): file \(n) differs")
-            }
-        }
-        #expect(acknowledged.count >= 8 + 13 + 18)
-    }
 }

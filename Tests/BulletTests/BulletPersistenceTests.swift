@@ -68,14 +68,17 @@ import TestSupport
     }
 
     /// kill -9 while files are being committed, three times: every file
-    /// whose commit was acknowledged reads back byte for byte.
-    @Test func killDuringWritesLosesNoAcknowledgedFile() throws {
-        let path = temporaryDirectory("bullet-crash")
+    /// whose commit was acknowledged reads back byte for byte. Whole
+    /// files written at commit (`bullet`) and uploads streamed to disk as
+    /// they arrive (`bullet-stream`, BulletDrafts.swift) alike.
+    @Test(arguments: ["bullet", "bullet-stream"])
+    func killDuringWritesLosesNoAcknowledgedFile(mode: String) throws {
+        let path = temporaryDirectory("\(mode)-crash")
         defer { try? FileManager.default.removeItem(atPath: path) }
         var acknowledged = [(Int, Capability)]()
         var next = 0
         for round in 0..<3 {
-            let lines = try runAndKill(["bullet", path, String(next)], acks: 8 + 5 * round)
+            let lines = try runAndKill([mode, path, String(next)], acks: 8 + 5 * round)
             for line in lines where line.hasPrefix("ack ") {
                 let parts = line.split(separator: " ")
                 #expect(parts.count == 3)
