@@ -11,39 +11,11 @@ import ShellSupport
 import Storage
 import Testing
 
-/// The Bullet handler for several threads at once (one at a time inside),
-/// each reply held back a little and by a varying amount so that replies
-/// overtake each other; READ number `failAt` (0-based) fails if set.
-private final class ShuffledBullet: Transactor, @unchecked Sendable {
-    let server: BulletServer<MemoryStore>
-    let lock = NSLock()
-    var reads = 0
-    var inFlight = 0
-    var mostInFlight = 0
-    let failAt: Int?
-
-    init(failAt: Int? = nil) throws {
-        var seed: UInt64 = 7
-        server = try BulletServer(store: MemoryStore(), random: {
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
-            return Port(bytes: (0..<6).map { UInt8(truncatingIfNeeded: seed >> (8 * $0 + 8)) })!
-        })
-        self.failAt = failAt
-    }
-
-    func transact(_ header: Header, _ data: [UInt8]) throws(ErrorCode) -> (header: Header, data: [UInt8]) {
-        lock.lock()
-        let n = header.command == BulletCommand.read ? reads : -1
-        if n >= 0 { reads += 1 }
-        inFlight += 1
-        mostInFlight = max(mostInFlight, inFlight)
-        lock.unlock()
-        if n >= 0 { usleep(UInt32(200 + (n * 7919) % 5 * 400)) }
-        lock.lock()
-        defer { inFlight -= 1; lock.unlock() }
-        if let f = failAt, n == f { throw .rpcFailure }
-        return server.handle(header: header, data: data)
-    }
+/// READs held back by varying amounts, so that replies overtake each
+/// other; READ number `failAt` (0-based) fails if set.
+private func shuffledReads(failAt: Int? = nil) throws -> ShuffledBullet {
+    try ShuffledBullet(seed: 7, delaying: BulletCommand.read, by: { UInt32(200 + ($0 * 7919) % 5 * 400) },
+                       failing: { n, _ in n == failAt ? .transaction : nil })
 }
 
 private func file(_ size: Int, on t: ShuffledBullet) throws -> ([UInt8], Capability) {
@@ -53,7 +25,7 @@ private func file(_ size: Int, on t: ShuffledBullet) throws -> ([UInt8], Capabil
 }
 
 @Test func readsInFlightGiveTheFileInOrder() throws {
-    let t = try ShuffledBullet()
+    let t = try shuffledReads()
     for size in [1, BulletLimits.requestData, 40 * BulletLimits.requestData + 123] {
         let (bytes, cap) = try file(size, on: t)
         var copy: [UInt8] = []
@@ -70,7 +42,7 @@ private func file(_ size: Int, on t: ShuffledBullet) throws -> ([UInt8], Capabil
 }
 
 @Test func aFailedReadEndsTheReadWithItsError() throws {
-    let t = try ShuffledBullet(failAt: 9)
+    let t = try shuffledReads(failAt: 9)
     let (_, cap) = try file(30 * BulletLimits.requestData, on: t)
     var pieces = 0
     #expect(throws: ErrorCode.rpcFailure) {
@@ -78,7 +50,7 @@ private func file(_ size: Int, on t: ShuffledBullet) throws -> ([UInt8], Capabil
     }
     #expect(pieces < 30)
     // A SIZE that promises more than the file holds: the short piece fails.
-    let u = try ShuffledBullet()
+    let u = try shuffledReads()
     let (_, small) = try file(1000, on: u)
     #expect(throws: ErrorCode.systemError) {
         try ParallelFileRead(transport: u).read(small, total: 5000) { _ in }
@@ -86,7 +58,7 @@ private func file(_ size: Int, on t: ShuffledBullet) throws -> ([UInt8], Capabil
 }
 
 @Test func aFailingSinkStopsTheReaders() throws {
-    let t = try ShuffledBullet()
+    let t = try shuffledReads()
     let size = 50 * BulletLimits.requestData
     let (_, cap) = try file(size, on: t)
     var pieces = 0
@@ -97,6 +69,6 @@ private func file(_ size: Int, on t: ShuffledBullet) throws -> ([UInt8], Capabil
         }
     }
     // The readers stopped within the window, not at the end of the file.
-    #expect(t.reads <= 3 + 8 + 4)
+    #expect(t.delayed <= 3 + 8 + 4)
     #expect(try ParallelFileRead(transport: t).read(cap, total: 0) { _ in } == 0)
 }

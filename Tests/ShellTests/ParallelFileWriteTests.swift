@@ -13,52 +13,16 @@ import ShellSupport
 import Storage
 import Testing
 
-private final class ShuffledWrites: Transactor, @unchecked Sendable {
-    let server: BulletServer<MemoryStore>
-    let lock = NSLock()
-    var modifies = 0
-    var refused = 0
-    var inFlight = 0
-    var mostInFlight = 0
-    /// The MODIFY at file offset `failAt` fails: with `failWith` as its
-    /// status, or as a transaction if nil.
-    let failAt: Int?
-    let failWith: ErrorCode?
-
-    init(failAt: Int? = nil, failWith: ErrorCode? = nil, holding: Int? = nil) throws {
-        var seed: UInt64 = 11
-        server = try BulletServer(store: MemoryStore(), random: {
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
-            return Port(bytes: (0..<6).map { UInt8(truncatingIfNeeded: seed >> (8 * $0 + 8)) })!
-        })
-        if let holding { server.pendingLimits.earlyBytes = holding }
-        self.failAt = failAt
-        self.failWith = failWith
-    }
-
-    func transact(_ header: Header, _ data: [UInt8]) throws(ErrorCode) -> (header: Header, data: [UInt8]) {
-        lock.lock()
-        let n = header.command == BulletCommand.modify ? modifies : -1
-        if n >= 0 { modifies += 1 }
-        inFlight += 1
-        mostInFlight = max(mostInFlight, inFlight)
-        lock.unlock()
-        // Every third write waits longest: the ones after it overtake it.
-        if n >= 0 { usleep(UInt32(n % 3 == 0 ? 3000 : 200 + n % 2 * 300)) }
-        lock.lock()
-        defer { inFlight -= 1; lock.unlock() }
-        if let f = failAt, n >= 0, Int(header.offset) == f {
-            if let failWith {
-                var h = header
-                h.status = failWith
-                return (h, [])
-            }
-            throw .rpcFailure
-        }
-        let r = server.handle(header: header, data: data)
-        if r.0.status == .argumentBad { refused += 1 }
-        return r
-    }
+/// MODIFYs held back by varying amounts (every third longest: the ones
+/// after it overtake it); the MODIFY at file offset `failAt` fails, with
+/// `failWith` as its status, or as a transaction if nil.
+private func shuffledWrites(failAt: Int? = nil, failWith: ErrorCode? = nil,
+                            holding: Int? = nil) throws -> ShuffledBullet {
+    try ShuffledBullet(seed: 11, delaying: BulletCommand.modify, by: { UInt32($0 % 3 == 0 ? 3000 : 200 + $0 % 2 * 300) },
+                       failing: { _, h in
+                           guard let failAt, Int(h.offset) == failAt else { return nil }
+                           return failWith.map { .status($0) } ?? .transaction
+                       }, holding: holding)
 }
 
 private func pieces(of bytes: [UInt8]) -> () throws(ErrorCode) -> [UInt8]? {
@@ -71,7 +35,7 @@ private func pieces(of bytes: [UInt8]) -> () throws(ErrorCode) -> [UInt8]? {
     }
 }
 
-private func contents(_ t: ShuffledWrites, _ cap: Capability) throws -> [UInt8] {
+private func contents(_ t: ShuffledBullet, _ cap: Capability) throws -> [UInt8] {
     var copy: [UInt8] = []
     let size = try FileClient(transport: t).size(cap)
     try FileClient(transport: t).read(cap) { copy += $0 }
@@ -81,7 +45,7 @@ private func contents(_ t: ShuffledWrites, _ cap: Capability) throws -> [UInt8] 
 
 @Test func writesInFlightBuildTheFile() throws {
     for holding in [nil, 0] as [Int?] {
-        let t = try ShuffledWrites(holding: holding)
+        let t = try shuffledWrites(holding: holding)
         for size in [0, 1, BulletLimits.requestData, 2 * BulletLimits.requestData + 1, 40 * BulletLimits.requestData + 77] {
             let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 10) }
             var last = -1
@@ -104,7 +68,7 @@ private func contents(_ t: ShuffledWrites, _ cap: Capability) throws -> [UInt8] 
 
 @Test func aFailedWriteEndsTheUploadWithItsOffset() throws {
     for failWith in [nil, ErrorCode.noSpace] as [ErrorCode?] {
-        let t = try ShuffledWrites(failAt: 8 * BulletLimits.requestData, failWith: failWith)
+        let t = try shuffledWrites(failAt: 8 * BulletLimits.requestData, failWith: failWith)
         let bytes = [UInt8](repeating: 5, count: 30 * BulletLimits.requestData)
         #expect(throws: FileWriteFailure(error: failWith ?? .rpcFailure, offset: 8 * BulletLimits.requestData)) {
             try ParallelFileWrite(transport: t, threads: 4)
@@ -114,10 +78,10 @@ private func contents(_ t: ShuffledWrites, _ cap: Capability) throws -> [UInt8] 
         // stopped within the window rather than at the end of the input.
         #expect(t.server.fileCount == 0)
         #expect(t.server.pendingUsage == (0, 0))
-        #expect(t.modifies <= 8 + 16 + 4)
+        #expect(t.delayed <= 8 + 16 + 4)
     }
     // A failure reading the input ends it the same way.
-    let t = try ShuffledWrites()
+    let t = try shuffledWrites()
     var n = 0
     #expect(throws: FileWriteFailure(error: .systemError, offset: 4 * BulletLimits.requestData)) {
         try ParallelFileWrite(transport: t).create(on: t.server.superCapability) { () throws(ErrorCode) -> [UInt8]? in
