@@ -273,6 +273,15 @@ awk -v a="$t0" -v b="$t1" -v c="$t2" -v mb="$size_mb" 'BEGIN {
 [[ $rc == 0 && $rc2 == 0 ]] && cmp -s "$W/big" "$W/big.copy" && ok "$size_mb MB put on b, get on c: byte-identical" || bad "$size_mb MB round trip: rc=$rc/$rc2"
 check "its size is right" 0 "big "*"$((size_mb * 1024 * 1024)) bytes"* amx_tool c dir -l /home/ann/big
 amx_tool b del -f /home/ann/big
+# The pieces through the tools' own FLIP endpoints on the segment (--link),
+# names still through the daemons.
+head -c $((5 * 1024 * 1024 + 12345)) "$W/big" >"$W/mid"
+amx_tool b put --link "$amx_seg" /home/ann/mid <"$W/mid"; rc=$?
+amx_tool c get --link "$amx_seg" /home/ann/mid >"$W/mid.copy"; rc2=$?
+[[ $rc == 0 && $rc2 == 0 ]] && cmp -s "$W/mid" "$W/mid.copy" && ok "put and get --link (own endpoints): byte-identical" || bad "--link round trip: rc=$rc/$rc2"
+check "get --link of a link that cannot open says why" 64 "get: --link: pcap:nosuch0: no such interface nosuch0 (or it has no Ethernet address)" \
+  amx_tool c get --link pcap:nosuch0 /home/ann/mid
+amx_tool b del -f /home/ann/mid
 
 # ---- kill -9 of each server during a stream of writes ----------------------
 # A writer on host b makes entries (mkd) or files (put) one after another

@@ -22,6 +22,8 @@ struct Get: ParsableCommand {
     @OptionGroup var daemon: DaemonOptions
     @Flag(help: "Show progress even when stderr is not a terminal.") var progress = false
     @Option(help: "READs in flight at once (1 reads one piece after another).") var parallel = 4
+    @Option(help: ArgumentHelp("Read the file's pieces through a FLIP endpoint of get's own on this link (pcap:IFACE needs root or CAP_NET_RAW; udp:, mcast: as amunixd takes them), not through amunixd.",
+                               valueName: "link")) var link: String?
     @Argument(help: "The file: a path, capability text (PORT/OBJECT(RIGHTS)/CHECK) or a capability file.") var path: String
 
     func validate() throws {
@@ -31,16 +33,21 @@ struct Get: ParsableCommand {
     func run() throws {
         runTool("get") { () throws(ToolError) -> Int32 in
             let session = try ShellSession(options: daemon)
+            let own = try link.map { (l: String) throws(ToolError) in try EndpointTransactor(link: l, timeout: session.transport.timeout) }
+            defer { own?.endpoint.close() }
             let meter = Progress(label: "get \(path)", force: progress)
             let out = FileHandle.standardOutput
             return session.forEach("get", [path]) { (arg: String) throws(ToolError) in
                 let file = try session.object(arg)
                 do throws(ErrorCode) {
                     let total = try session.files.size(file)
-                    let reader = ParallelFileRead(transport: session.transport, threads: parallel)
-                    try reader.read(file, total: total, progress: meter.update) { (piece: [UInt8]) throws(ErrorCode) in
-                        do { try out.write(contentsOf: piece) } catch { throw .systemError }
+                    func copy<T: Transactor>(over transport: T) throws(ErrorCode) {
+                        let reader = ParallelFileRead(transport: transport, threads: parallel)
+                        try reader.read(file, total: total, progress: meter.update) { (piece: [UInt8]) throws(ErrorCode) in
+                            do { try out.write(contentsOf: piece) } catch { throw .systemError }
+                        }
                     }
+                    if let own { try copy(over: own) } else { try copy(over: session.transport) }
                     meter.finish()
                 } catch {
                     meter.finish()

@@ -29,6 +29,8 @@ struct Put: ParsableCommand {
     @Option(name: .short, help: "Column masks of the new row, hex, colon-separated (default ff:2:2).") var m: String?
     @Flag(help: "Show progress even when stderr is not a terminal.") var progress = false
     @Option(help: "Writes in flight at once (1 sends one piece after another).") var parallel = 4
+    @Option(help: ArgumentHelp("Send the file's pieces through a FLIP endpoint of put's own on this link (pcap:IFACE needs root or CAP_NET_RAW; udp:, mcast: as amunixd takes them), not through amunixd.",
+                               valueName: "link")) var link: String?
     @Argument(help: "The new file's path.") var path: String
 
     static let defaultServerPath = "/profile/cap/bulletsvr/default"
@@ -41,11 +43,13 @@ struct Put: ParsableCommand {
     func run() throws {
         runTool("put") { () throws(ToolError) -> Int32 in
             let session = try ShellSession(options: daemon)
-            return session.forEach("put", [path]) { (arg: String) throws(ToolError) in try store(arg, session) }
+            let own = try link.map { (l: String) throws(ToolError) in try EndpointTransactor(link: l, timeout: session.transport.timeout) }
+            defer { own?.endpoint.close() }
+            return session.forEach("put", [path]) { (arg: String) throws(ToolError) in try store(arg, session, own) }
         }
     }
 
-    func store(_ arg: String, _ session: ShellSession) throws(ToolError) {
+    func store(_ arg: String, _ session: ShellSession, _ own: EndpointTransactor?) throws(ToolError) {
         let p = try session.path(arg)
         guard let (parentPath, name) = p.parentAndName else { throw .usage("cannot put the root") }
         let masks = m.flatMap(DefaultMasks.parse) ?? DefaultMasks.files
@@ -59,8 +63,11 @@ struct Put: ParsableCommand {
         let input = StandardInput()
         let file: Capability
         do throws(FileWriteFailure) {
-            let writer = ParallelFileWrite(transport: session.transport, threads: parallel)
-            file = try writer.create(on: server, reading: input.next) { meter.update($0, input.size) }
+            func upload<T: Transactor>(over transport: T) throws(FileWriteFailure) -> Capability {
+                let writer = ParallelFileWrite(transport: transport, threads: parallel)
+                return try writer.create(on: server, reading: input.next) { meter.update($0, input.size) }
+            }
+            if let own { file = try upload(over: own) } else { file = try upload(over: session.transport) }
             meter.finish()
         } catch {
             meter.finish()
