@@ -237,21 +237,22 @@ for round in $(seq "$FILE_ROUNDS"); do
   FILE_MBPS[get]+=" $(mbps "$FILE_BYTES" "$t0" "$t1")"
   cmp -s "$W/file.in" "$W/file.out" || { file_ok=0; echo "get returned other bytes than put stored"; break; }
 done
-# The same with the Bullet server on a FLIP endpoint of its own (--link):
-# no daemon between it and the wire on b's side.
+# The same with no daemon in the file's path: the Bullet server on a FLIP
+# endpoint of its own on b, put and get each on one of their own on a
+# (--link; their few name look-ups still go through a's amunixd).
 if ((file_ok)); then
   kill "$BULLET_PID" 2>/dev/null || true
   sleep 0.5
-  ip netns exec "$B" taskset -c "$CPUS_B" "$BIN/bullet-server" "$W/store-bullet" --link pcap:v0 --threads 1 \
+  ip netns exec "$B" taskset -c "$CPUS_B" "$BIN/bullet-server" "$W/store-bullet" --link pcap:v0 --threads 4 \
     --log-level warning >"$W/bullet-ep.log" 2>&1 & PIDS+=($!)
   sleep 1
   for round in $(seq "$FILE_ROUNDS"); do
     t0=$(date +%s.%N)
-    onA "$BIN/put" -f /home/bench.file <"$W/file.in" 2>"$W/put.err" || { echo "put (endpoint) failed: $(cat "$W/put.err")"; break; }
+    onA "$BIN/put" -f --link pcap:v0 /home/bench.file <"$W/file.in" 2>"$W/put.err" || { echo "put (endpoint) failed: $(cat "$W/put.err")"; break; }
     t1=$(date +%s.%N)
     FILE_MBPS[put.ep]+=" $(mbps "$FILE_BYTES" "$t0" "$t1")"
     t0=$(date +%s.%N)
-    onA sh -c "\"\$0\" /home/bench.file >\"\$1\" && sync \"\$1\"" "$BIN/get" "$W/file.out" 2>"$W/get.err" \
+    onA sh -c "\"\$0\" --link pcap:v0 /home/bench.file >\"\$1\" && sync \"\$1\"" "$BIN/get" "$W/file.out" 2>"$W/get.err" \
       || { echo "get (endpoint) failed: $(cat "$W/get.err")"; break; }
     t1=$(date +%s.%N)
     cmp -s "$W/file.in" "$W/file.out" || { echo "get (endpoint) returned other bytes"; break; }
@@ -287,8 +288,8 @@ echo "| own FLIP endpoints 30000-byte transactions, 1 thread | | | ${TP[endpoint
 echo "| own FLIP endpoints 30000-byte transactions, 4 threads (server: 4) | | | ${TP[endpoint4]} |"
 echo "| put of a 50 MB file to a Bullet server on the other host (committed: on disk) | | | ${TP[file.put]} |"
 echo "| get of it back into a file (4 READs in flight), then sync of that file | | | ${TP[file.get]} |"
-echo "| put, the Bullet server on its own FLIP endpoint | | | ${TP[file.put.ep]} |"
-echo "| get, the Bullet server on its own FLIP endpoint | | | ${TP[file.get.ep]} |"
+echo "| put, the Bullet server and put on FLIP endpoints of their own (no daemon in the path) | | | ${TP[file.put.ep]} |"
+echo "| get, the Bullet server and get on FLIP endpoints of their own | | | ${TP[file.get.ep]} |"
 echo "| TCP over the same link into a file, fsync before the ack | | | ${TP[file.tcp]} |"
 echo
 echo "CPU per null transaction, one vCPU: ${CPU[one]}"
@@ -304,5 +305,5 @@ echo "null transaction p50 / gRPC p50 (two vCPUs)     = $(ratio "${P50[amunix.tw
 echo "30000-byte throughput / AF_PACKET               = $(ratio "$best" "${TP[packet]}") (target >= 0.7)"
 echo "put of 50 MB / TCP with fsync                   = $(ratio "${TP[file.put]}" "${TP[file.tcp]}") (target >= 0.5)"
 echo "get of 50 MB / TCP with fsync                   = $(ratio "${TP[file.get]}" "${TP[file.tcp]}") (target >= 0.5)"
-echo "put, get / TCP with the Bullet server on its own endpoint = $(ratio "${TP[file.put.ep]}" "${TP[file.tcp]}"), $(ratio "${TP[file.get.ep]}" "${TP[file.tcp]}")"
+echo "put, get / TCP with no daemon in the path (own endpoints)   = $(ratio "${TP[file.put.ep]}" "${TP[file.tcp]}"), $(ratio "${TP[file.get.ep]}" "${TP[file.tcp]}")"
 echo "(put, get, TCP MB/s of each of ${FILE_ROUNDS} rounds, medians above: put${FILE_MBPS[put]:- n/a}; get${FILE_MBPS[get]:- n/a}; TCP${FILE_MBPS[tcp]:- n/a})"
