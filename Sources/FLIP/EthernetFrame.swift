@@ -82,6 +82,16 @@ public struct EthernetFrame: Sendable {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(FLIPFrameError) -> EthernetFrame {
+        var (frame, dataStart) = try decodeHeaders(bytes)
+        if let h = frame.flip { frame.data = Array(bytes[dataStart..<(dataStart + Int(h.length))]) }
+        return frame
+    }
+
+    /// Everything but the data, and where the data starts: the header's
+    /// length was checked against the frame, so the data is
+    /// `bytes[dataStart..<dataStart + length]`. The box reads it there,
+    /// in place.
+    static func decodeHeaders(_ bytes: [UInt8]) throws(FLIPFrameError) -> (frame: EthernetFrame, dataStart: Int) {
         guard bytes.count >= headerSize + FragmentControl.size else {
             throw .truncated(available: bytes.count)
         }
@@ -95,8 +105,8 @@ public struct EthernetFrame: Sendable {
         let control: FragmentControl
         do { control = try FragmentControl.decode(bytes, at: headerSize) } catch { throw .control(error) }
         var frame = EthernetFrame(destination: dst, source: src, control: control)
-        guard control.type == .data else { return frame }
         let start = headerSize + FragmentControl.size
+        guard control.type == .data else { return (frame, start) }
         let decoded: (header: FLIPHeader, order: ByteOrder)
         do { decoded = try FLIPHeader.decode(bytes, at: start) } catch { throw .header(error) }
         let dataStart = start + FLIPHeader.size
@@ -106,7 +116,6 @@ public struct EthernetFrame: Sendable {
         }
         frame.flip = decoded.header
         frame.order = decoded.order
-        frame.data = Array(bytes[dataStart..<(dataStart + Int(decoded.header.length))])
-        return frame
+        return (frame, dataStart)
     }
 }

@@ -31,6 +31,21 @@ public struct RPCMessage: Hashable, Sendable {
         try! r.skip(Header.size)  // checked above
         return RPCMessage(header: header, data: r.readRest())
     }
+
+    /// The message at index `at` of `bytes` (after an amp header read in
+    /// place): the header read where it lies, the data copied out.
+    static func decode(_ bytes: ArraySlice<UInt8>, at: Int, order: ByteOrder) -> RPCMessage? {
+        guard bytes.endIndex - at >= Header.size else { return nil }
+        let header = bytes.withUnsafeBytes { Header.load($0.baseAddress!, at: at - bytes.startIndex, order: order) }
+        let dataStart = at + Header.size
+        return RPCMessage(header: header, data: dataStart == bytes.endIndex ? [] : Array(bytes[dataStart...]))
+    }
+
+    /// The big-endian word at index `at` of `bytes` (the caller checked
+    /// that four bytes are there).
+    static func load32(_ bytes: ArraySlice<UInt8>, at: Int) -> UInt32 {
+        bytes.withUnsafeBytes { FixedOffsets.load32($0.baseAddress!, at: at - bytes.startIndex, .big) }
+    }
 }
 
 /// A handle on one client transaction, unique for the life of an RPC node.

@@ -210,7 +210,7 @@ public final class RPCNode {
         switch event {
         case .deliver(let d):
             guard d.endpoint == endpoint else { return }
-            receive(d.message, from: d.source, multicast: d.isMulticast, fragmented: d.wasFragmented, now: now)
+            receive(d.payload, from: d.source, multicast: d.isMulticast, fragmented: d.wasFragmented, now: now)
         case .undeliverable(let ep, let destination, _, _):
             guard ep == endpoint else { return }
             clientUnreachable(destination, now: now)
@@ -248,19 +248,25 @@ public final class RPCNode {
 
     // MARK: receiving
 
-    private func receive(_ bytes: [UInt8], from source: FLIPAddress, multicast: Bool, fragmented: Bool,
+    /// `bytes` is a view of the frame (or reassembled buffer) the message
+    /// came in: its headers are read in place and only the data is copied
+    /// out, into the message handed up.
+    private func receive(_ bytes: ArraySlice<UInt8>, from source: FLIPAddress, multicast: Bool, fragmented: Bool,
                          now: Instant) {
-        var r = BufferReader(bytes)
+        var at = bytes.startIndex
         if multicast {
-            guard let proto = try? r.readUInt32(.big), proto == BroadcastProtocol.rpc.rawValue else {
+            guard bytes.count >= 4, RPCMessage.load32(bytes, at: at) == BroadcastProtocol.rpc.rawValue else {
                 statistics.malformed += 1
                 return
             }
+            at += 4
         }
-        guard let amp = try? AmpHeader.decode(from: &r) else {
+        guard bytes.endIndex - at >= AmpHeader.size,
+              let amp = bytes.withUnsafeBytes({ AmpHeader.load($0.baseAddress!, at: at - bytes.startIndex) }) else {
             statistics.malformed += 1
             return
         }
+        at += AmpHeader.size
         statistics.received[Int(amp.type.rawValue)] += 1
         if multicast, amp.type != .locate {
             // Only a port locate is broadcast. A REQUEST (or anything else)
@@ -275,10 +281,10 @@ public final class RPCNode {
         case .hereIs:
             clientGotHereIs(amp, from: source, now: now)
         case .request:
-            serverGotRequest(amp, RPCMessage.decode(from: &r, order: amp.byteOrder), from: source,
+            serverGotRequest(amp, RPCMessage.decode(bytes, at: at, order: amp.byteOrder), from: source,
                              fragmented: fragmented, now: now)
         case .reply:
-            clientGotReply(amp, RPCMessage.decode(from: &r, order: amp.byteOrder), from: source, now: now)
+            clientGotReply(amp, RPCMessage.decode(bytes, at: at, order: amp.byteOrder), from: source, now: now)
         case .received:
             if amp.flags.contains(.reply) {
                 // The server asks whether its reply arrived. Only a call
