@@ -109,7 +109,8 @@ extension RPCNode {
                             flags: call.mayHaveArrived ? .retransmission : [],
                             tid: call.tid, dest: rtt, from: call.index)
         if let previous = call.lastMessage { box.cancel(messageID: previous, from: endpoint) }
-        call.lastMessage = box.unicast(call.request.encoded(after: amp), from: endpoint, to: server.address, now: now)
+        var frame = call.request.framed(after: amp)
+        call.lastMessage = box.unicast(framed: &frame, from: endpoint, to: server.address, now: now)
         if call.phase == .locating { call.lastHeard = now }
         call.mayHaveArrived = true
         call.phase = .sending(probing: false)

@@ -23,6 +23,16 @@ public struct RPCMessage: Hashable, Sendable {
         }
     }
 
+    /// The same payload as `encoded(after:)`, built `FLIPBox.headroom`
+    /// bytes into the buffer, for the box to send in place.
+    func framed(after amp: AmpHeader) -> [UInt8] {
+        let o = FLIPBox.headroom
+        return FixedOffsets.bytes(headers: o + AmpHeader.size + Header.size, then: data) { p in
+            amp.store(p, at: o)
+            header.store(p, at: o + AmpHeader.size)
+        }
+    }
+
     /// The message after an amp header already read from `r`.
     static func decode(from r: inout BufferReader, order: ByteOrder) -> RPCMessage? {
         guard r.remaining >= Header.size else { return nil }

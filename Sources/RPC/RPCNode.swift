@@ -159,7 +159,7 @@ public final class RPCNode {
     public func putrep(_ slot: ServerSlotID, _ reply: RPCMessage, now: Instant) {
         guard var s = servers[slot.rawValue], case .serving(let c) = s.phase else { return }
         let amp = AmpHeader(kid: kid, type: .reply, tid: c.tid, dest: c.slot, from: slot.rawValue)
-        s.reply = reply.encoded(after: amp)
+        s.reply = reply.framed(after: amp)
         s.phase = .replying(c)
         s.lastHeard = now
         s.replyTimeout = replyTimeout(c.roundTrip)
@@ -335,7 +335,8 @@ public final class RPCNode {
         guard let from = answering else { return }
         let reply = AmpHeader(port: amp.port, type: .hereIs, tid: amp.tid, dest: amp.from, from: from)
         record(sent: .hereIs)
-        box.unicast(reply.encoded(), from: endpoint, to: source, now: now)
+        var frame = reply.framed()
+        box.unicast(framed: &frame, from: endpoint, to: source, now: now)
     }
 
     // MARK: helpers
@@ -344,7 +345,8 @@ public final class RPCNode {
                      to address: FLIPAddress, now: Instant) {
         record(sent: type)
         let amp = AmpHeader(kid: kid, type: type, flags: flags, tid: tid, dest: dest, from: from)
-        box.unicast(amp.encoded(), from: endpoint, to: address, now: now)
+        var frame = amp.framed()
+        box.unicast(framed: &frame, from: endpoint, to: address, now: now)
     }
 
     func record(sent type: AmpType) {

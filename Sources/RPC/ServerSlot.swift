@@ -32,6 +32,8 @@ struct ServerSlot: Timed {
     let getPort: Port
     let putPort: Port
     var phase: Phase = .listening
+    /// The reply's FLIP payload, `FLIPBox.headroom` bytes into the buffer
+    /// (the box sends it in place; it is kept for resending).
     var reply: [UInt8] = []
     var deadline: Instant?
     /// The last sign of life from the client; silence for crashTimeout
@@ -151,7 +153,7 @@ extension RPCNode {
         guard case .replying(let c) = slot.phase else { return }
         record(sent: .reply)
         if let previous = slot.lastMessage { box.cancel(messageID: previous, from: endpoint) }
-        slot.lastMessage = box.unicast(slot.reply, from: endpoint, to: c.address, now: now)
+        slot.lastMessage = box.unicast(framed: &slot.reply, from: endpoint, to: c.address, now: now)
         slot.deadline = now + slot.replyTimeout
     }
 
