@@ -190,12 +190,21 @@ extension RPCNode {
     func clientGotReply(_ amp: AmpHeader, _ message: RPCMessage?, from source: FLIPAddress, now: Instant) {
         // Acknowledge every reply, stale or not, so the server's putrep ends.
         sendControl(.ack, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
-        guard var call = clients[amp.dest], call.tid == amp.tid, call.server?.address == source,
-              call.phase != .locating else {
+        // Taken out of the table, not copied (a copy retains and releases
+        // all the call holds); put back if the reply is not its own.
+        guard var call = clients.remove(amp.dest) else {
             statistics.staleReplies += 1
             return
         }
-        guard let reply = message else { return }
+        guard call.tid == amp.tid, call.server?.address == source, call.phase != .locating else {
+            clients[amp.dest] = call
+            statistics.staleReplies += 1
+            return
+        }
+        guard let reply = message else {
+            clients[amp.dest] = call
+            return
+        }
         call.server?.slot = amp.from
         finish(call, .success(reply))
     }

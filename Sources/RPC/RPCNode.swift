@@ -157,7 +157,13 @@ public final class RPCNode {
     /// Sends the reply for the request `slot` received. Completion comes as
     /// `.replyCompleted`. A slot that is not serving is ignored.
     public func putrep(_ slot: ServerSlotID, _ reply: RPCMessage, now: Instant) {
-        guard var s = servers[slot.rawValue], case .serving(let c) = s.phase else { return }
+        // Moved out and back, not copied; the reply is built into the
+        // slot and sent from there.
+        guard var s = servers.remove(slot.rawValue) else { return }
+        guard case .serving(let c) = s.phase else {
+            servers[slot.rawValue] = s
+            return
+        }
         let amp = AmpHeader(kid: kid, type: .reply, tid: c.tid, dest: c.slot, from: slot.rawValue)
         s.reply = reply.framed(after: amp)
         s.phase = .replying(c)

@@ -130,7 +130,8 @@ extension RPCNode {
     }
 
     func deliver(_ message: RPCMessage, from client: ServedClient, to index: UInt16) {
-        guard var slot = servers[index] else { return }
+        // Moved out and back, not copied: the slot holds its last reply.
+        guard var slot = servers.remove(index) else { return }
         slot.phase = .serving(client)
         slot.deadline = nil
         servers[index] = slot
@@ -200,8 +201,14 @@ extension RPCNode {
                 sendControl(.fail, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
             }
         case .ack, .nak:
-            guard var slot = servers[amp.dest], case .replying(let c) = slot.phase,
-                  c.tid == amp.tid, c.address == source, c.slot == amp.from else { return }
+            // Moved out, not copied (a copy retains and releases the
+            // reply it holds); put back if the answer is not for it.
+            guard var slot = servers.remove(amp.dest) else { return }
+            guard case .replying(let c) = slot.phase,
+                  c.tid == amp.tid, c.address == source, c.slot == amp.from else {
+                servers[amp.dest] = slot
+                return
+            }
             if amp.type == .ack {
                 // The client received at the address it claimed: its
                 // at-most-once history is worth keeping.
