@@ -103,7 +103,13 @@ public final class FLIPBox {
 
     /// Local endpoints listening on `address` (unicast), in id order.
     func localEndpoints(listeningOn address: FLIPAddress) -> Listeners {
-        Listeners(table: endpoints, address: address)
+        var found = Listeners()
+        guard !address.isNull else { return found }
+        // Read in place: no copy of the table is taken.
+        for k in 0..<endpoints.addresses.count where endpoints.addresses[k] == address {
+            found.add(EndpointID(rawValue: endpoints.ids[k]))
+        }
+        return found
     }
 
     /// Local endpoints that receive MULTIDATA to `group` (everyone for the

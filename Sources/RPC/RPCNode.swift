@@ -118,7 +118,7 @@ public final class RPCNode {
         } else {
             startLocate(&call, now: now)
         }
-        clients[index] = call
+        clients[index] = consume call
         return id
     }
 

@@ -84,14 +84,14 @@ extension RPCNode {
                 sendControl(.ack, tid: amp.tid, dest: amp.from, from: index, to: source, now: now)
                 return
             }
-            switch ledger.verdict(who, tid: amp.tid) {
+            switch ledger.verdictInPlace(who, tid: amp.tid) {
             case .new: break
             case .executed, .unknown:
                 statistics.duplicatesRefused += 1
                 sendControl(.fail, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
                 return
             }
-        } else if ledger.verdict(who, tid: amp.tid) != .new
+        } else if ledger.verdictInPlace(who, tid: amp.tid) != .new
                     || isServing(source, slot: amp.from, tid: amp.tid) != nil {
             // A copy of a request already taken: the network duplicated it.
             // (The ledger may have let an unproven client go while its
@@ -104,7 +104,7 @@ extension RPCNode {
             statistics.malformed += 1
             return
         }
-        guard ledger.canAdmit(who, now: now) else {
+        guard ledger.canAdmitInPlace(who, now: now) else {
             // Remembering this client would mean forgetting one that may
             // still retransmit: not now. The client backs off and retries.
             ledger.noteRefusal()
@@ -134,7 +134,7 @@ extension RPCNode {
         guard var slot = servers.remove(index) else { return }
         slot.phase = .serving(client)
         slot.deadline = nil
-        servers[index] = slot
+        servers[index] = consume slot
         serving.set(client.address, slot: client.slot, tid: client.tid, state: index)
         events.append(.requestArrived(ServerSlotID(rawValue: index), message))
     }
@@ -187,7 +187,7 @@ extension RPCNode {
             // The client asks whether its request arrived.
             if let index = isServing(source, slot: amp.from, tid: amp.tid) {
                 sendControl(.ack, tid: amp.tid, dest: amp.from, from: index, to: source, now: now)
-            } else if ledger.verdict(.init(address: source, kid: amp.kid), tid: amp.tid) == .new {
+            } else if ledger.verdictInPlace(.init(address: source, kid: amp.kid), tid: amp.tid) == .new {
                 // The REQUEST flag tells our clients "not received" apart
                 // from "no free thread"; Amoeba's ignore flags on a NAK.
                 sendControl(.nak, flags: .request, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
