@@ -85,7 +85,7 @@ extension Node {
                 // copied: a frame or message changes hands without being
                 // retained and released on the way. Reversing moves
                 // elements; popping keeps the capacity.
-                flipEvents.reverse()
+                if flipEvents.count > 1 { flipEvents.reverse() }
                 while let e = flipEvents.popLast() { dispatch(e) }
             }
             client.takeEvents(into: &rpcEvents)
@@ -94,7 +94,7 @@ extension Node {
                 if heard { continue }
                 break
             }
-            rpcEvents.reverse()
+            if rpcEvents.count > 1 { rpcEvents.reverse() }
             while let e = rpcEvents.popLast() { report(e) }
         }
         for i in layersDriven.indices where layersDriven[i] {
