@@ -37,8 +37,9 @@
         return a
     }
 
-    /// Enough zeros for any header and any frame's padding.
-    @usableFromInline static let zeros = [UInt8](repeating: 0, count: 64)
+    /// Enough zeros for any run of headers (the 112 bytes of a request
+    /// built with headroom for the frame below it) and any frame's padding.
+    @usableFromInline static let zeros = [UInt8](repeating: 0, count: 128)
 
     @inlinable @inline(__always)
     public static func store(_ v: UInt8, _ p: UnsafeMutableRawPointer, at o: Int) {

@@ -65,29 +65,32 @@ struct EndpointTable {
     func contains(address: FLIPAddress) -> Bool { addresses.contains(address) }
 }
 
-/// The endpoints listening on one address, in id order, walked in place:
-/// an arriving packet's receivers are found with no array made for them.
+/// The endpoints listening on one address, in id order. Almost always one:
+/// it is kept inline, so finding an arriving packet's receivers makes no
+/// array and copies nothing of the table (a copy of the table retained and
+/// released its three arrays, twice per packet).
 struct Listeners: Sequence {
-    let table: EndpointTable
-    let address: FLIPAddress
+    private var first: EndpointID?
+    private var more: [EndpointID]?
 
-    var isEmpty: Bool { address.isNull || !table.contains(address: address) }
+    var isEmpty: Bool { first == nil }
+
+    mutating func add(_ e: EndpointID) {
+        if first == nil { first = e } else { more = (more ?? []) + [e] }
+    }
 
     struct Iterator: IteratorProtocol {
-        let table: EndpointTable
-        let address: FLIPAddress
+        let listeners: Listeners
         var position = 0
 
         mutating func next() -> EndpointID? {
-            guard !address.isNull else { return nil }
-            while position < table.addresses.count {
-                let k = position
-                position += 1
-                if table.addresses[k] == address { return EndpointID(rawValue: table.ids[k]) }
-            }
-            return nil
+            let k = position
+            position += 1
+            if k == 0 { return listeners.first }
+            guard let more = listeners.more, k - 1 < more.count else { return nil }
+            return more[k - 1]
         }
     }
 
-    func makeIterator() -> Iterator { Iterator(table: table, address: address) }
+    func makeIterator() -> Iterator { Iterator(listeners: self) }
 }

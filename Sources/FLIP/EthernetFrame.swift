@@ -58,6 +58,27 @@ public struct EthernetFrame: Sendable {
                              data: data[...])
     }
 
+    /// Writes the frame's headers over the first `FLIPBox.headroom` bytes
+    /// of `frame`, whose data follows them, and pads it to the Ethernet
+    /// minimum: the bytes `encode` returns for that data, made in place.
+    static func storeHeaders(into frame: inout [UInt8], destination: EthernetAddress, source: EthernetAddress,
+                             control: FragmentControl, flip: FLIPHeader) {
+        if frame.count < minimumSize { frame.append(contentsOf: repeatElement(0, count: minimumSize - frame.count)) }
+        frame.withUnsafeMutableBytes { b in
+            storeLink(b.baseAddress!, destination: destination, source: source, control: control)
+            flip.store(b.baseAddress!, at: headerSize + FragmentControl.size, order: .little)
+        }
+    }
+
+    private static func storeLink(_ p: UnsafeMutableRawPointer, destination: EthernetAddress, source: EthernetAddress,
+                                  control: FragmentControl) {
+        FixedOffsets.store(littleEndianBits: destination.littleEndianBits, count: 6, p, at: 0)
+        FixedOffsets.store(littleEndianBits: source.littleEndianBits, count: 6, p, at: 6)
+        FixedOffsets.store(etherType, p, at: 12, .big)
+        FixedOffsets.store(control.type.rawValue, p, at: 14)
+        FixedOffsets.store(control.count, p, at: 15)
+    }
+
     /// The wire bytes of a frame whose data is a slice of a longer message:
     /// a fragment goes from the message into its frame in one copy.
     static func encode(destination: EthernetAddress, source: EthernetAddress, control: FragmentControl,
@@ -66,11 +87,7 @@ public struct EthernetFrame: Sendable {
         // One allocation, each field stored at its offset (WireAppend.swift),
         // the data copied once, zeros after it up to the Ethernet minimum.
         func storeLink(_ p: UnsafeMutableRawPointer) {
-            FixedOffsets.store(littleEndianBits: destination.littleEndianBits, count: 6, p, at: 0)
-            FixedOffsets.store(littleEndianBits: source.littleEndianBits, count: 6, p, at: 6)
-            FixedOffsets.store(etherType, p, at: 12, .big)
-            FixedOffsets.store(control.type.rawValue, p, at: 14)
-            FixedOffsets.store(control.count, p, at: 15)
+            EthernetFrame.storeLink(p, destination: destination, source: source, control: control)
         }
         guard let flip else {
             return FixedOffsets.bytes(headers: start, minimum: minimumSize) { storeLink($0) }
@@ -82,6 +99,16 @@ public struct EthernetFrame: Sendable {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(FLIPFrameError) -> EthernetFrame {
+        var (frame, dataStart) = try decodeHeaders(bytes)
+        if let h = frame.flip { frame.data = Array(bytes[dataStart..<(dataStart + Int(h.length))]) }
+        return frame
+    }
+
+    /// Everything but the data, and where the data starts: the header's
+    /// length was checked against the frame, so the data is
+    /// `bytes[dataStart..<dataStart + length]`. The box reads it there,
+    /// in place.
+    static func decodeHeaders(_ bytes: [UInt8]) throws(FLIPFrameError) -> (frame: EthernetFrame, dataStart: Int) {
         guard bytes.count >= headerSize + FragmentControl.size else {
             throw .truncated(available: bytes.count)
         }
@@ -95,8 +122,8 @@ public struct EthernetFrame: Sendable {
         let control: FragmentControl
         do { control = try FragmentControl.decode(bytes, at: headerSize) } catch { throw .control(error) }
         var frame = EthernetFrame(destination: dst, source: src, control: control)
-        guard control.type == .data else { return frame }
         let start = headerSize + FragmentControl.size
+        guard control.type == .data else { return (frame, start) }
         let decoded: (header: FLIPHeader, order: ByteOrder)
         do { decoded = try FLIPHeader.decode(bytes, at: start) } catch { throw .header(error) }
         let dataStart = start + FLIPHeader.size
@@ -106,7 +133,6 @@ public struct EthernetFrame: Sendable {
         }
         frame.flip = decoded.header
         frame.order = decoded.order
-        frame.data = Array(bytes[dataStart..<(dataStart + Int(decoded.header.length))])
-        return frame
+        return (frame, dataStart)
     }
 }

@@ -30,11 +30,18 @@ public enum FLIPEvent: Sendable {
                        reason: FLIPUndeliverableReason)
 }
 
+/// A whole message for a local endpoint. The message is a view: of the
+/// frame it came in, of the buffer it was reassembled in, or of the
+/// sender's own buffer for a local delivery. A message in one frame thus
+/// reaches its endpoint with no copy made; a user that wants an array of
+/// its own asks for `message`.
 public struct FLIPDelivery: Sendable {
     public var endpoint: EndpointID
     public var source: FLIPAddress
     public var destination: FLIPAddress
-    public var message: [UInt8]
+    /// The message in place. Its indices are those of what holds it: they
+    /// need not start at 0.
+    public var payload: ArraySlice<UInt8>
     public var isMulticast: Bool
     /// The message came in more than one fragment. Amoeba's RPC
     /// acknowledges such a request as soon as it is whole, so its client
@@ -43,12 +50,25 @@ public struct FLIPDelivery: Sendable {
 
     public init(endpoint: EndpointID, source: FLIPAddress, destination: FLIPAddress,
                 message: [UInt8], isMulticast: Bool, wasFragmented: Bool = false) {
+        self.init(endpoint: endpoint, source: source, destination: destination, payload: message[...],
+                  isMulticast: isMulticast, wasFragmented: wasFragmented)
+    }
+
+    public init(endpoint: EndpointID, source: FLIPAddress, destination: FLIPAddress,
+                payload: ArraySlice<UInt8>, isMulticast: Bool, wasFragmented: Bool = false) {
         self.endpoint = endpoint
         self.source = source
         self.destination = destination
-        self.message = message
+        self.payload = payload
         self.isMulticast = isMulticast
         self.wasFragmented = wasFragmented
+    }
+
+    /// The message as an array indexed from 0: no copy when the view is
+    /// all of its buffer (a reassembled message), one otherwise.
+    public var message: [UInt8] {
+        get { Array(payload) }
+        set { payload = newValue[...] }
     }
 }
 

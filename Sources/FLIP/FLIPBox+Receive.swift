@@ -30,8 +30,9 @@ extension FLIPBox {
             statistics.drop(.unknownInterface)
             return
         }
-        let frame: EthernetFrame
-        do { frame = try EthernetFrame.decode(bytes) } catch {
+        // The data stays in the frame: handlers get a view of it.
+        let frame: EthernetFrame, dataStart: Int
+        do { (frame, dataStart) = try EthernetFrame.decodeHeaders(bytes) } catch {
             statistics.drop(.malformed)
             return
         }
@@ -86,13 +87,14 @@ extension FLIPBox {
             return
         }
         let arrival = Arrival(interface: i, location: frame.source, order: frame.order)
+        let data = bytes[dataStart..<(dataStart + Int(h.length))]
         switch h.packetType {
-        case .locate: handleLocate(h, data: frame.data, arrival)
-        case .hereIs: handleHereIs(h, data: frame.data, arrival)
-        case .unidata: handleUnidata(h, data: frame.data, arrival)
-        case .multidata: handleMultidata(h, data: frame.data, arrival)
-        case .notHere: handleNotHere(h, data: frame.data, arrival)
-        case .untrusted: handleUntrusted(h, data: frame.data, arrival)
+        case .locate: handleLocate(h, data: data, arrival)
+        case .hereIs: handleHereIs(h, data: data, arrival)
+        case .unidata: handleUnidata(h, data: data, arrival)
+        case .multidata: handleMultidata(h, data: data, arrival)
+        case .notHere: handleNotHere(h, data: data, arrival)
+        case .untrusted: handleUntrusted(h, data: data, arrival)
         case nil: statistics.drop(.unknownType)
         }
     }
@@ -107,7 +109,7 @@ extension FLIPBox {
 
     /// Sends a packet back the way it came (HEREIS, NOTHERE, UNTRUSTED):
     /// the hop count goes down by the network's weight, as in Amoeba.
-    func reverse(_ h: FLIPHeader, data: [UInt8], interface: Int, location: EthernetAddress) {
+    func reverse(_ h: FLIPHeader, data: ArraySlice<UInt8>, interface: Int, location: EthernetAddress) {
         var h = h
         let net = interfaces[interface]
         h.actualHops = h.actualHops >= net.weight ? h.actualHops - net.weight : 0
@@ -118,13 +120,13 @@ extension FLIPBox {
                 return
             }
         }
-        emit(EthernetFrame(destination: location, source: net.mac, control: FragmentControl(type: .data),
-                           flip: h, data: data), on: interface)
+        emit([OutgoingFrame(interface: interface, bytes: EthernetFrame.encode(
+            destination: location, source: net.mac, control: FragmentControl(type: .data), flip: h, data: data))])
     }
 
     /// Sends a packet onward (UNIDATA): the hop count goes up by the
     /// network's weight, and UNIDATA is subject to flow control.
-    func forward(_ h: FLIPHeader, data: [UInt8], via route: Route) {
+    func forward(_ h: FLIPHeader, data: ArraySlice<UInt8>, via route: Route) {
         var h = h
         let net = interfaces[route.interface]
         guard h.actualHops <= h.maximumHops, net.weight <= h.maximumHops - h.actualHops else {
@@ -140,14 +142,14 @@ extension FLIPBox {
             }
         }
         var out = [OutgoingFrame]()
-        flow.send(h, data: data[...], to: PeerKey(interface: route.interface, location: route.location),
+        flow.send(h, data: data, to: PeerKey(interface: route.interface, location: route.location),
                   from: net.mac, now: now, statistics: &statistics, out: &out)
         emit(out)
     }
 
     /// Sends a copy to every network but `except` that the remaining hop
     /// budget can pay for.
-    func flood(_ h: FLIPHeader, data: [UInt8], except: Int, to target: EthernetAddress) {
+    func flood(_ h: FLIPHeader, data: ArraySlice<UInt8>, except: Int, to target: EthernetAddress) {
         guard h.actualHops <= h.maximumHops else { return }
         let budget = h.maximumHops - h.actualHops
         var out = [OutgoingFrame]()
@@ -156,7 +158,7 @@ extension FLIPBox {
             var copy = h
             copy.actualHops += net.weight
             if !net.trusted { copy.flags.insert(.unsafe) }
-            out.append(OutgoingFrame(interface: i, frame: EthernetFrame(
+            out.append(OutgoingFrame(interface: i, bytes: EthernetFrame.encode(
                 destination: target, source: net.mac, control: FragmentControl(type: .data), flip: copy, data: data)))
         }
         emit(out)
@@ -184,7 +186,7 @@ extension FLIPBox {
 
     // MARK: Handlers
 
-    func handleLocate(_ h: FLIPHeader, data: [UInt8], _ a: Arrival) {
+    func handleLocate(_ h: FLIPHeader, data: ArraySlice<UInt8>, _ a: Arrival) {
         statistics.locatesReceived += 1
         guard !h.source.isNull, !h.destination.isNull else {
             statistics.drop(.nullAddress)
@@ -204,7 +206,8 @@ extension FLIPBox {
             answer.total = h.total &+ UInt32(HereIsTrailer.size)
             statistics.hereIsSent += 1
             // The trailer goes after whatever the LOCATE carried.
-            reverse(answer, data: data + HereIsTrailer(count: 1, trustedCount: 1).encoded(), interface: a.interface,
+            reverse(answer, data: (Array(data) + HereIsTrailer(count: 1, trustedCount: 1).encoded())[...],
+                    interface: a.interface,
                     location: a.location)
         } else if h.actualHops == h.maximumHops {
             // Our budget is spent exactly here: answer from the table if we can.
@@ -217,7 +220,7 @@ extension FLIPBox {
                 answer.length = h.length &+ UInt32(HereIsTrailer.size)
                 answer.total = h.total &+ UInt32(HereIsTrailer.size)
                 statistics.hereIsSent += 1
-                reverse(answer, data: data + counts(for: h.destination, excluding: a.interface).encoded(),
+                reverse(answer, data: (Array(data) + counts(for: h.destination, excluding: a.interface).encoded())[...],
                         interface: a.interface, location: a.location)
             }
             return
@@ -242,7 +245,7 @@ extension FLIPBox {
         }
     }
 
-    func handleHereIs(_ h: FLIPHeader, data: [UInt8], _ a: Arrival) {
+    func handleHereIs(_ h: FLIPHeader, data: ArraySlice<UInt8>, _ a: Arrival) {
         statistics.hereIsReceived += 1
         guard !h.source.isNull, !h.destination.isNull else {
             statistics.drop(.nullAddress)
@@ -286,11 +289,11 @@ extension FLIPBox {
             return
         }
         statistics.hereIsSent += 1
-        reverse(h, data: counts(for: h.destination, excluding: back.interface).encoded(),
+        reverse(h, data: counts(for: h.destination, excluding: back.interface).encoded()[...],
                 interface: back.interface, location: back.location)
     }
 
-    func handleUnidata(_ h: FLIPHeader, data: [UInt8], _ a: Arrival) {
+    func handleUnidata(_ h: FLIPHeader, data: ArraySlice<UInt8>, _ a: Arrival) {
         learnSource(h, a)
         let local = localEndpoints(listeningOn: h.destination)
         if !local.isEmpty {
@@ -320,7 +323,7 @@ extension FLIPBox {
         reverse(back, data: data, interface: a.interface, location: a.location)
     }
 
-    func handleMultidata(_ h: FLIPHeader, data: [UInt8], _ a: Arrival) {
+    func handleMultidata(_ h: FLIPHeader, data: ArraySlice<UInt8>, _ a: Arrival) {
         if broadcasts.checkAndInsert(BroadcastKey(source: h.source, messageID: h.messageID, offset: h.offset)) {
             statistics.drop(.duplicateBroadcast)
             return
@@ -335,7 +338,7 @@ extension FLIPBox {
         }
     }
 
-    func handleNotHere(_ h: FLIPHeader, data: [UInt8], _ a: Arrival) {
+    func handleNotHere(_ h: FLIPHeader, data: ArraySlice<UInt8>, _ a: Arrival) {
         statistics.notHereReceived += 1
         guard !h.source.isNull, !h.destination.isNull else {
             statistics.drop(.nullAddress)
@@ -346,7 +349,7 @@ extension FLIPBox {
         bounce(h, data: data, a, reason: .notHere)
     }
 
-    func handleUntrusted(_ h: FLIPHeader, data: [UInt8], _ a: Arrival) {
+    func handleUntrusted(_ h: FLIPHeader, data: ArraySlice<UInt8>, _ a: Arrival) {
         statistics.untrustedReceived += 1
         guard !h.source.isNull, !h.destination.isNull else {
             statistics.drop(.nullAddress)
@@ -359,7 +362,7 @@ extension FLIPBox {
 
     /// A NOTHERE or UNTRUSTED: retry by another route, tell the local
     /// sender, or pass it back toward the source.
-    func bounce(_ h: FLIPHeader, data: [UInt8], _ a: Arrival, reason: FLIPUndeliverableReason) {
+    func bounce(_ h: FLIPHeader, data: ArraySlice<UInt8>, _ a: Arrival, reason: FLIPUndeliverableReason) {
         let secure = h.flags.contains(.security) || reason == .unreachable
         let local = localEndpoints(listeningOn: h.source)
         if !local.isEmpty {
@@ -390,11 +393,20 @@ extension FLIPBox {
     }
 
     /// A fragment for local endpoints: reassemble, and deliver when whole.
-    func accept(_ h: FLIPHeader, data: [UInt8], for receivers: some Sequence<EndpointID>, multicast: Bool) {
+    func accept(_ h: FLIPHeader, data: ArraySlice<UInt8>, for receivers: some Sequence<EndpointID>, multicast: Bool) {
         let key = ReassemblyKey(source: h.source, destination: h.destination, messageID: h.messageID,
                                 isMulticast: multicast)
         let before = reassembler.partial.count
-        switch reassembler.add(key, offset: h.offset, total: h.total, data: data, now: now) {
+        guard let outcome = reassembler.add(key, offset: h.offset, total: h.total, fragment: data, now: now) else {
+            // The message is this one frame: delivered as a view of it.
+            for e in receivers {
+                deliver(FLIPDelivery(endpoint: e, source: h.source, destination: h.destination, payload: data,
+                                     isMulticast: multicast))
+            }
+            statistics.reassembliesActive = reassembler.partial.count
+            return
+        }
+        switch outcome {
         case .complete(let message):
             // The fragment that completes a message of several is shorter
             // than the whole; a message in one frame is all there is.

@@ -103,7 +103,13 @@ public final class FLIPBox {
 
     /// Local endpoints listening on `address` (unicast), in id order.
     func localEndpoints(listeningOn address: FLIPAddress) -> Listeners {
-        Listeners(table: endpoints, address: address)
+        var found = Listeners()
+        guard !address.isNull else { return found }
+        // Read in place: no copy of the table is taken.
+        for k in 0..<endpoints.addresses.count where endpoints.addresses[k] == address {
+            found.add(EndpointID(rawValue: endpoints.ids[k]))
+        }
+        return found
     }
 
     /// Local endpoints that receive MULTIDATA to `group` (everyone for the
@@ -161,11 +167,37 @@ public final class FLIPBox {
     @discardableResult
     public func unicast(_ message: [UInt8], from: EndpointID, to destination: FLIPAddress, secure: Bool,
                         now: Instant) -> UInt32 {
+        var bytes = message
+        return send(&bytes, start: 0, from: from, to: destination, secure: secure, now: now)
+    }
+
+    /// Room a message built for `unicast(framed:)` leaves in front of
+    /// itself: the Ethernet header, the fragment control pair and the FLIP
+    /// header, which the box writes there.
+    public static let headroom = EthernetFrame.headerSize + FragmentControl.size + FLIPHeader.size
+
+    /// As `unicast`, for a message that starts `FLIPBox.headroom` bytes
+    /// into `frame`. A message that goes out in one frame goes out in this
+    /// very buffer, the box's headers written in front of it: no frame is
+    /// built and nothing copied. The caller may keep `frame` to send the
+    /// message again (the bytes in front are the box's; if the frame is
+    /// still held when it is reused, a copy is made then).
+    @discardableResult
+    public func unicast(framed frame: inout [UInt8], from: EndpointID, to destination: FLIPAddress,
+                        secure: Bool = false, now: Instant) -> UInt32 {
+        precondition(frame.count >= FLIPBox.headroom, "a framed message needs its headroom")
+        return send(&frame, start: FLIPBox.headroom, from: from, to: destination, secure: secure, now: now)
+    }
+
+    /// Both kinds of unicast: the message is `bytes[start...]`.
+    private func send(_ bytes: inout [UInt8], start: Int, from: EndpointID, to destination: FLIPAddress,
+                      secure: Bool, now: Instant) -> UInt32 {
         advance(to: now)
         let id = allocateMessageID()
         guard let source = endpoints.publicAddress(of: from.rawValue) else { return id }
         statistics.messagesSent += 1
-        if destination.isNull || UInt64(message.count) > UInt64(UInt32.max) {
+        let count = bytes.count - start
+        if destination.isNull || UInt64(count) > UInt64(UInt32.max) {
             events.append(.undeliverable(endpoint: from, destination: destination, messageID: id, reason: .unreachable))
             return id
         }
@@ -174,14 +206,14 @@ public final class FLIPBox {
             for e in local {
                 statistics.localDeliveries += 1
                 deliver(FLIPDelivery(endpoint: e, source: source, destination: destination,
-                                     message: message, isMulticast: false))
+                                     payload: bytes[start...], isMulticast: false))
             }
             return id
         }
-        let waiting = WaitingMessage(endpoint: from, source: source, messageID: id, message: message, secure: secure)
         if !locator.pending.isEmpty, let p = locator.pending[destination] {
             guard p.isProbe, p.giveUp <= now else {
-                locator.pending[destination]!.waiting.append(waiting)
+                locator.pending[destination]!.waiting.append(
+                    WaitingMessage(endpoint: from, source: source, messageID: id, message: bytes[start...], secure: secure))
                 return id
             }
             // A probe past its time that no tick has ended yet.
@@ -189,27 +221,57 @@ public final class FLIPBox {
             release(p)
         }
         if let route = routes.useBest(destination, budget: configuration.maxHops, trustedOnly: secure, now: now) {
-            transmit(waiting, to: destination, via: route)
+            if start < FLIPBox.headroom
+                || !transmitInPlace(&bytes, source: source, messageID: id, secure: secure, to: destination, via: route) {
+                transmit(WaitingMessage(endpoint: from, source: source, messageID: id, message: bytes[start...],
+                                        secure: secure), to: destination, via: route)
+            }
         } else if secure, !routes.live(destination, now: now).isEmpty {
             events.append(.undeliverable(endpoint: from, destination: destination, messageID: id, reason: .unreachable))
         } else {
-            startLocate(destination, for: waiting)
+            startLocate(destination, for: WaitingMessage(endpoint: from, source: source, messageID: id,
+                                                         message: bytes[start...], secure: secure))
         }
         return id
+    }
+
+    /// The headers a fragment of `m` carries along `route`.
+    private func fragmentHeader(source: FLIPAddress, messageID: UInt32, secure: Bool, to destination: FLIPAddress,
+                                via route: Route, length: Int, offset: UInt32, total: Int) -> FLIPHeader {
+        let weight = interfaces[route.interface].weight
+        var flags: FLIPFlags = secure ? [.security] : []
+        if !interfaces[route.interface].trusted { flags.insert(.unsafe) }
+        return FLIPHeader(type: .unidata, flags: flags, actualHops: weight, maximumHops: max(route.hops, weight),
+                          destination: destination, source: source, messageID: messageID,
+                          length: UInt32(length), offset: offset, total: UInt32(total))
+    }
+
+    /// Sends a message of one frame in its own buffer, `frame`, whose
+    /// first `headroom` bytes take the headers: the same bytes
+    /// `transmit` would build, with no copy. false, and nothing done, when
+    /// the message needs more than a frame or flow control must see it.
+    private func transmitInPlace(_ frame: inout [UInt8], source: FLIPAddress, messageID: UInt32, secure: Bool,
+                                 to destination: FLIPAddress, via route: Route) -> Bool {
+        let count = frame.count - FLIPBox.headroom
+        guard count <= max(1, configuration.maxFragmentData) else { return false }
+        let h = fragmentHeader(source: source, messageID: messageID, secure: secure, to: destination, via: route,
+                               length: count, offset: 0, total: count)
+        let peer = PeerKey(interface: route.interface, location: route.location)
+        guard flow.sendsDirect(h, to: peer) else { return false }
+        EthernetFrame.storeHeaders(into: &frame, destination: route.location, source: interfaces[route.interface].mac,
+                                   control: FragmentControl(type: .data), flip: h)
+        statistics.framesOut += 1
+        events.append(.transmit(interface: InterfaceID(rawValue: route.interface), frame: frame))
+        return true
     }
 
     /// Fragments a message and sends it along `route`, which the caller
     /// found with `useBest` (that marked its use).
     func transmit(_ m: WaitingMessage, to destination: FLIPAddress, via route: Route) {
-        let weight = interfaces[route.interface].weight
-        var flags: FLIPFlags = m.secure ? [.security] : []
-        if !interfaces[route.interface].trusted { flags.insert(.unsafe) }
-        let maxHops = max(route.hops, weight)
         var out = takeOutgoing()
         forEachFragment(of: m.message) { offset, chunk in
-            let h = FLIPHeader(type: .unidata, flags: flags, actualHops: weight, maximumHops: maxHops,
-                               destination: destination, source: m.source, messageID: m.messageID,
-                               length: UInt32(chunk.count), offset: offset, total: UInt32(m.message.count))
+            let h = fragmentHeader(source: m.source, messageID: m.messageID, secure: m.secure, to: destination,
+                                   via: route, length: chunk.count, offset: offset, total: m.message.count)
             flow.send(h, data: chunk, to: PeerKey(interface: route.interface, location: route.location),
                       from: interfaces[route.interface].mac, now: now, statistics: &statistics, out: &out)
         }
@@ -217,20 +279,17 @@ public final class FLIPBox {
     }
 
     /// Each fragment is a view of the message: copied only into its frame.
-    func forEachFragment(of message: [UInt8], _ body: (UInt32, ArraySlice<UInt8>) -> Void) {
+    func forEachFragment(of message: ArraySlice<UInt8>, _ body: (UInt32, ArraySlice<UInt8>) -> Void) {
         let step = max(1, configuration.maxFragmentData)
-        if message.isEmpty {
-            body(0, message[...])
-            return
-        }
         if message.count <= step {
-            body(0, message[...])  // one fragment: the message itself
+            body(0, message)  // one fragment: the message itself
             return
         }
         var offset = 0
+        let base = message.startIndex
         while offset < message.count {
             let end = min(offset + step, message.count)
-            body(UInt32(offset), message[offset..<end])
+            body(UInt32(offset), message[(base + offset)..<(base + end)])
             offset = end
         }
     }
@@ -253,7 +312,7 @@ public final class FLIPBox {
         let hopLimit = min(maxHop, configuration.maxHops)
         let target: EthernetAddress = group.isNull ? .broadcast : .multicast(for: group)
         var out = [OutgoingFrame]()
-        forEachFragment(of: message) { offset, chunk in
+        forEachFragment(of: message[...]) { offset, chunk in
             _ = broadcasts.checkAndInsert(BroadcastKey(source: source, messageID: id, offset: offset))
             for (i, interface) in interfaces.enumerated() where interface.weight <= hopLimit {
                 var flags: FLIPFlags = []

@@ -165,6 +165,12 @@ struct FlowControl {
         h.type == FLIPPacketType.unidata.rawValue && UInt64(h.total) > UInt64(configuration.maxFragmentData)
     }
 
+    /// Whether `send` would put this frame straight out, touching no
+    /// state: it costs no credit and nothing waits for the peer.
+    mutating func sendsDirect(_ header: FLIPHeader, to peer: PeerKey) -> Bool {
+        !costsCredit(header) && (peers.isEmpty || index(of: peer).map({ peers.values[$0].queued }) ?? 0 == 0)
+    }
+
     /// Sends or queues a data frame to `peer`. `source` is our Ethernet
     /// address on that interface.
     mutating func send(_ header: FLIPHeader, data: ArraySlice<UInt8>, to peer: PeerKey, from source: EthernetAddress,
@@ -172,12 +178,12 @@ struct FlowControl {
         // The common frame (a message of one frame) costs no credit and, with
         // nothing queued for the peer, goes straight out: no state is made
         // or touched for it, so a null transaction hashes no peer key here.
-        let costs = costsCredit(header)
-        if !costs, peers.isEmpty || index(of: peer).map({ peers.values[$0].queued }) ?? 0 == 0 {
+        if sendsDirect(header, to: peer) {
             out.append(FlowControl.dataFrame(header, data: data, control: FragmentControl(type: .data),
                                              to: peer, from: source))
             return
         }
+        let costs = costsCredit(header)
         // Changed in place through its index: one hash of the key, and no
         // copy of the queue (a copy out of the table would share it).
         let i = stateIndex(for: peer)

@@ -23,7 +23,8 @@ struct WaitingMessage {
     var endpoint: EndpointID
     var source: FLIPAddress
     var messageID: UInt32
-    var message: [UInt8]
+    /// A view of the sender's buffer (which may hold headroom in front).
+    var message: ArraySlice<UInt8>
     var secure: Bool
 }
 

@@ -119,17 +119,25 @@ struct Reassembler {
         return true
     }
 
-    /// Adds one fragment. The header's offset, length and total are
-    /// untrusted; `data.count` equals the header's length (the frame
-    /// decoder saw to that).
+    /// As below, for a fragment held in an array of its own: a whole
+    /// message comes back as that array.
     mutating func add(_ key: ReassemblyKey, offset: UInt32, total: UInt32, data: [UInt8],
                       now: Instant) -> FragmentOutcome {
+        add(key, offset: offset, total: total, fragment: data[...], now: now) ?? .complete(data)
+    }
+
+    /// Adds one fragment. The header's offset, length and total are
+    /// untrusted; `data.count` equals the header's length (the frame
+    /// decoder saw to that). nil when the fragment is the whole message
+    /// (the usual case): it is delivered as it is, a view of its frame.
+    mutating func add(_ key: ReassemblyKey, offset: UInt32, total: UInt32, fragment data: ArraySlice<UInt8>,
+                      now: Instant) -> FragmentOutcome? {
         guard UInt64(total) <= UInt64(maxMessageSize) else { return .refused(.messageTooLarge) }
         guard UInt64(offset) + UInt64(data.count) <= UInt64(total) else {
             return .refused(.inconsistentFragment)
         }
         let size = Int(total), start = Int(offset)
-        if start == 0 && data.count == size && (partial.isEmpty || partial[key] == nil) { return .complete(data) }
+        if start == 0 && data.count == size && (partial.isEmpty || partial[key] == nil) { return nil }
         // One look-up of the key per fragment; the message is then changed
         // in place through its index: a copy taken out and put back would
         // share the buffer, and the first write would copy the whole
@@ -155,7 +163,7 @@ struct Reassembler {
         return .complete(message.buffer)
     }
 
-    private static func place(_ data: [UInt8], at start: Int, expiry: Instant, now: Instant,
+    private static func place(_ data: ArraySlice<UInt8>, at start: Int, expiry: Instant, now: Instant,
                               in message: inout PartialMessage) -> Bool {
         if !data.isEmpty {
             // Progress only if the bytes are new: a stranger resending one

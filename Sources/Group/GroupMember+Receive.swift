@@ -15,11 +15,13 @@ extension GroupMember {
         advance(time)
         guard case .deliver(let d) = event, d.endpoint == endpoint else { return }
         statistics.received += 1
+        // Group messages are read from an array indexed from 0: made once.
+        let message = d.message
         if d.destination.isNull {
-            if let l = LocateBody.decode(d.message) { locateArrived(l, from: d.source) }
+            if let l = LocateBody.decode(message) { locateArrived(l, from: d.source) }
             return
         }
-        guard let (h, order) = try? GroupHeader.decode(d.message) else {
+        guard let (h, order) = try? GroupHeader.decode(message) else {
             statistics.malformed += 1
             return
         }
@@ -29,15 +31,15 @@ extension GroupMember {
         }
         switch phase {
         case .locating:
-            if h.type == .hereIs { hereIsArrived(h, d.message, order, from: d.source) }
+            if h.type == .hereIs { hereIsArrived(h, message, order, from: d.source) }
             return
         case .joining:
-            if h.type == .join, h.sender == me { ordered(h, d.message, order) }
+            if h.type == .join, h.sender == me { ordered(h, message, order) }
             return
         case .left, .failed:
             return
         case .resetNeeded, .coordinating, .cohort:
-            handleDuringReset(h, d.message, order)
+            handleDuringReset(h, message, order)
             return
         case .member:
             break
@@ -53,15 +55,15 @@ extension GroupMember {
         switch h.type {
         case .broadcast, .join, .leave:
             // The sequencer makes these; one arriving at it is forged or stale.
-            if !isSequencer { ordered(h, d.message, order) }
+            if !isSequencer { ordered(h, message, order) }
         case .broadcastRequest, .joinRequest, .leaveRequest:
             if isSequencer {
-                requestArrived(h, d.message, order, from: d.source)
+                requestArrived(h, message, order, from: d.source)
             } else if h.type == .broadcastRequest && h.sequence.rawValue != 0 {
-                tentativeArrived(h, d.message, order)
-            } else if h.type == .broadcastRequest && h.sender != me && d.message.count >= GroupHeader.size + Header.size {
+                tentativeArrived(h, message, order)
+            } else if h.type == .broadcastRequest && h.sender != me && message.count >= GroupHeader.size + Header.size {
                 // Method BB: hold it until the sequencer gives it a number.
-                buffered[Int(h.sender.rawValue)] = BufferedRequest(id: h.messageID, payload: Array(d.message[GroupHeader.size...]),
+                buffered[Int(h.sender.rawValue)] = BufferedRequest(id: h.messageID, payload: Array(message[GroupHeader.size...]),
                                                                    order: order)
             }
         case .ack:
@@ -69,7 +71,7 @@ extension GroupMember {
         case .retransmit:
             if isSequencer { retransmitRequested(h, from: d.source) }
         case .sync:
-            if !isSequencer { syncArrived(h, d.message, order) }
+            if !isSequencer { syncArrived(h, message, order) }
         case .state:
             if isSequencer { stateArrived(h) }
         case .reformRequest:

@@ -81,8 +81,12 @@ extension Node {
             box.takeEvents(into: &flipEvents)
             let heard = !flipEvents.isEmpty
             if heard {
-                for e in flipEvents { dispatch(e) }
-                while flipEvents.popLast() != nil {}  // keeps the capacity, cheaper than removeAll
+                // Each event is moved out of the buffer, oldest first, not
+                // copied: a frame or message changes hands without being
+                // retained and released on the way. Reversing moves
+                // elements; popping keeps the capacity.
+                if flipEvents.count > 1 { flipEvents.reverse() }
+                while let e = flipEvents.popLast() { dispatch(e) }
             }
             client.takeEvents(into: &rpcEvents)
             server.takeEvents(into: &rpcEvents)
@@ -90,8 +94,8 @@ extension Node {
                 if heard { continue }
                 break
             }
-            for e in rpcEvents { report(e) }
-            while rpcEvents.popLast() != nil {}
+            if rpcEvents.count > 1 { rpcEvents.reverse() }
+            while let e = rpcEvents.popLast() { report(e) }
         }
         for i in layersDriven.indices where layersDriven[i] {
             layersDriven[i] = false

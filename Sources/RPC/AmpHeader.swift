@@ -112,6 +112,12 @@ public struct AmpHeader: Hashable, Sendable {
         FixedOffsets.bytes(headers: AmpHeader.size) { store($0, at: 0, order: order) }
     }
 
+    /// The header alone (a control message), built `FLIPBox.headroom`
+    /// bytes into the buffer, for the box to send in place.
+    func framed() -> [UInt8] {
+        FixedOffsets.bytes(headers: FLIPBox.headroom + AmpHeader.size) { store($0, at: FLIPBox.headroom) }
+    }
+
     /// Reads a header in whichever order its flags declare.
     public static func decode(from r: inout BufferReader) throws(AmpDecodeError) -> AmpHeader {
         guard r.remaining >= size else { throw .truncated }

@@ -109,7 +109,8 @@ extension RPCNode {
                             flags: call.mayHaveArrived ? .retransmission : [],
                             tid: call.tid, dest: rtt, from: call.index)
         if let previous = call.lastMessage { box.cancel(messageID: previous, from: endpoint) }
-        call.lastMessage = box.unicast(call.request.encoded(after: amp), from: endpoint, to: server.address, now: now)
+        var frame = call.request.framed(after: amp)
+        call.lastMessage = box.unicast(framed: &frame, from: endpoint, to: server.address, now: now)
         if call.phase == .locating { call.lastHeard = now }
         call.mayHaveArrived = true
         call.phase = .sending(probing: false)
@@ -189,12 +190,21 @@ extension RPCNode {
     func clientGotReply(_ amp: AmpHeader, _ message: RPCMessage?, from source: FLIPAddress, now: Instant) {
         // Acknowledge every reply, stale or not, so the server's putrep ends.
         sendControl(.ack, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
-        guard var call = clients[amp.dest], call.tid == amp.tid, call.server?.address == source,
-              call.phase != .locating else {
+        // Taken out of the table, not copied (a copy retains and releases
+        // all the call holds); put back if the reply is not its own.
+        guard var call = clients.remove(amp.dest) else {
             statistics.staleReplies += 1
             return
         }
-        guard let reply = message else { return }
+        guard call.tid == amp.tid, call.server?.address == source, call.phase != .locating else {
+            clients[amp.dest] = call
+            statistics.staleReplies += 1
+            return
+        }
+        guard let reply = message else {
+            clients[amp.dest] = call
+            return
+        }
         call.server?.slot = amp.from
         finish(call, .success(reply))
     }

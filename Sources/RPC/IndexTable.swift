@@ -37,6 +37,14 @@ public struct IndexTable<Value> {
         }
     }
 
+    /// Takes the entry out of the table: moved, not copied.
+    @inlinable public mutating func remove(_ index: UInt16) -> Value? {
+        let i = Int(index)
+        guard i < storage.count, storage[i] != nil else { return nil }
+        present -= 1
+        return storage[i].take()
+    }
+
     /// The indices present, in ascending order.
     @inlinable public var keys: [UInt16] {
         var out: [UInt16] = []

@@ -23,6 +23,16 @@ public struct RPCMessage: Hashable, Sendable {
         }
     }
 
+    /// The same payload as `encoded(after:)`, built `FLIPBox.headroom`
+    /// bytes into the buffer, for the box to send in place.
+    func framed(after amp: AmpHeader) -> [UInt8] {
+        let o = FLIPBox.headroom
+        return FixedOffsets.bytes(headers: o + AmpHeader.size + Header.size, then: data) { p in
+            amp.store(p, at: o)
+            header.store(p, at: o + AmpHeader.size)
+        }
+    }
+
     /// The message after an amp header already read from `r`.
     static func decode(from r: inout BufferReader, order: ByteOrder) -> RPCMessage? {
         guard r.remaining >= Header.size else { return nil }
@@ -30,6 +40,21 @@ public struct RPCMessage: Hashable, Sendable {
         let header = r.bytes.withUnsafeBytes { Header.load($0.baseAddress!, at: start, order: order) }
         try! r.skip(Header.size)  // checked above
         return RPCMessage(header: header, data: r.readRest())
+    }
+
+    /// The message at index `at` of `bytes` (after an amp header read in
+    /// place): the header read where it lies, the data copied out.
+    static func decode(_ bytes: ArraySlice<UInt8>, at: Int, order: ByteOrder) -> RPCMessage? {
+        guard bytes.endIndex - at >= Header.size else { return nil }
+        let header = bytes.withUnsafeBytes { Header.load($0.baseAddress!, at: at - bytes.startIndex, order: order) }
+        let dataStart = at + Header.size
+        return RPCMessage(header: header, data: dataStart == bytes.endIndex ? [] : Array(bytes[dataStart...]))
+    }
+
+    /// The big-endian word at index `at` of `bytes` (the caller checked
+    /// that four bytes are there).
+    static func load32(_ bytes: ArraySlice<UInt8>, at: Int) -> UInt32 {
+        bytes.withUnsafeBytes { FixedOffsets.load32($0.baseAddress!, at: at - bytes.startIndex, .big) }
     }
 }
 

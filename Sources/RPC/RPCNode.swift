@@ -118,7 +118,7 @@ public final class RPCNode {
         } else {
             startLocate(&call, now: now)
         }
-        clients[index] = call
+        clients[index] = consume call
         return id
     }
 
@@ -157,9 +157,15 @@ public final class RPCNode {
     /// Sends the reply for the request `slot` received. Completion comes as
     /// `.replyCompleted`. A slot that is not serving is ignored.
     public func putrep(_ slot: ServerSlotID, _ reply: RPCMessage, now: Instant) {
-        guard var s = servers[slot.rawValue], case .serving(let c) = s.phase else { return }
+        // Moved out and back, not copied; the reply is built into the
+        // slot and sent from there.
+        guard var s = servers.remove(slot.rawValue) else { return }
+        guard case .serving(let c) = s.phase else {
+            servers[slot.rawValue] = s
+            return
+        }
         let amp = AmpHeader(kid: kid, type: .reply, tid: c.tid, dest: c.slot, from: slot.rawValue)
-        s.reply = reply.encoded(after: amp)
+        s.reply = reply.framed(after: amp)
         s.phase = .replying(c)
         s.lastHeard = now
         s.replyTimeout = replyTimeout(c.roundTrip)
@@ -210,7 +216,7 @@ public final class RPCNode {
         switch event {
         case .deliver(let d):
             guard d.endpoint == endpoint else { return }
-            receive(d.message, from: d.source, multicast: d.isMulticast, fragmented: d.wasFragmented, now: now)
+            receive(d.payload, from: d.source, multicast: d.isMulticast, fragmented: d.wasFragmented, now: now)
         case .undeliverable(let ep, let destination, _, _):
             guard ep == endpoint else { return }
             clientUnreachable(destination, now: now)
@@ -248,19 +254,25 @@ public final class RPCNode {
 
     // MARK: receiving
 
-    private func receive(_ bytes: [UInt8], from source: FLIPAddress, multicast: Bool, fragmented: Bool,
+    /// `bytes` is a view of the frame (or reassembled buffer) the message
+    /// came in: its headers are read in place and only the data is copied
+    /// out, into the message handed up.
+    private func receive(_ bytes: ArraySlice<UInt8>, from source: FLIPAddress, multicast: Bool, fragmented: Bool,
                          now: Instant) {
-        var r = BufferReader(bytes)
+        var at = bytes.startIndex
         if multicast {
-            guard let proto = try? r.readUInt32(.big), proto == BroadcastProtocol.rpc.rawValue else {
+            guard bytes.count >= 4, RPCMessage.load32(bytes, at: at) == BroadcastProtocol.rpc.rawValue else {
                 statistics.malformed += 1
                 return
             }
+            at += 4
         }
-        guard let amp = try? AmpHeader.decode(from: &r) else {
+        guard bytes.endIndex - at >= AmpHeader.size,
+              let amp = bytes.withUnsafeBytes({ AmpHeader.load($0.baseAddress!, at: at - bytes.startIndex) }) else {
             statistics.malformed += 1
             return
         }
+        at += AmpHeader.size
         statistics.received[Int(amp.type.rawValue)] += 1
         if multicast, amp.type != .locate {
             // Only a port locate is broadcast. A REQUEST (or anything else)
@@ -275,10 +287,10 @@ public final class RPCNode {
         case .hereIs:
             clientGotHereIs(amp, from: source, now: now)
         case .request:
-            serverGotRequest(amp, RPCMessage.decode(from: &r, order: amp.byteOrder), from: source,
+            serverGotRequest(amp, RPCMessage.decode(bytes, at: at, order: amp.byteOrder), from: source,
                              fragmented: fragmented, now: now)
         case .reply:
-            clientGotReply(amp, RPCMessage.decode(from: &r, order: amp.byteOrder), from: source, now: now)
+            clientGotReply(amp, RPCMessage.decode(bytes, at: at, order: amp.byteOrder), from: source, now: now)
         case .received:
             if amp.flags.contains(.reply) {
                 // The server asks whether its reply arrived. Only a call
@@ -329,7 +341,8 @@ public final class RPCNode {
         guard let from = answering else { return }
         let reply = AmpHeader(port: amp.port, type: .hereIs, tid: amp.tid, dest: amp.from, from: from)
         record(sent: .hereIs)
-        box.unicast(reply.encoded(), from: endpoint, to: source, now: now)
+        var frame = reply.framed()
+        box.unicast(framed: &frame, from: endpoint, to: source, now: now)
     }
 
     // MARK: helpers
@@ -338,7 +351,8 @@ public final class RPCNode {
                      to address: FLIPAddress, now: Instant) {
         record(sent: type)
         let amp = AmpHeader(kid: kid, type: type, flags: flags, tid: tid, dest: dest, from: from)
-        box.unicast(amp.encoded(), from: endpoint, to: address, now: now)
+        var frame = amp.framed()
+        box.unicast(framed: &frame, from: endpoint, to: address, now: now)
     }
 
     func record(sent type: AmpType) {

@@ -32,6 +32,8 @@ struct ServerSlot: Timed {
     let getPort: Port
     let putPort: Port
     var phase: Phase = .listening
+    /// The reply's FLIP payload, `FLIPBox.headroom` bytes into the buffer
+    /// (the box sends it in place; it is kept for resending).
     var reply: [UInt8] = []
     var deadline: Instant?
     /// The last sign of life from the client; silence for crashTimeout
@@ -82,14 +84,14 @@ extension RPCNode {
                 sendControl(.ack, tid: amp.tid, dest: amp.from, from: index, to: source, now: now)
                 return
             }
-            switch ledger.verdict(who, tid: amp.tid) {
+            switch ledger.verdictInPlace(who, tid: amp.tid) {
             case .new: break
             case .executed, .unknown:
                 statistics.duplicatesRefused += 1
                 sendControl(.fail, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
                 return
             }
-        } else if ledger.verdict(who, tid: amp.tid) != .new
+        } else if ledger.verdictInPlace(who, tid: amp.tid) != .new
                     || isServing(source, slot: amp.from, tid: amp.tid) != nil {
             // A copy of a request already taken: the network duplicated it.
             // (The ledger may have let an unproven client go while its
@@ -102,7 +104,7 @@ extension RPCNode {
             statistics.malformed += 1
             return
         }
-        guard ledger.canAdmit(who, now: now) else {
+        guard ledger.canAdmitInPlace(who, now: now) else {
             // Remembering this client would mean forgetting one that may
             // still retransmit: not now. The client backs off and retries.
             ledger.noteRefusal()
@@ -128,10 +130,11 @@ extension RPCNode {
     }
 
     func deliver(_ message: RPCMessage, from client: ServedClient, to index: UInt16) {
-        guard var slot = servers[index] else { return }
+        // Moved out and back, not copied: the slot holds its last reply.
+        guard var slot = servers.remove(index) else { return }
         slot.phase = .serving(client)
         slot.deadline = nil
-        servers[index] = slot
+        servers[index] = consume slot
         serving.set(client.address, slot: client.slot, tid: client.tid, state: index)
         events.append(.requestArrived(ServerSlotID(rawValue: index), message))
     }
@@ -151,7 +154,7 @@ extension RPCNode {
         guard case .replying(let c) = slot.phase else { return }
         record(sent: .reply)
         if let previous = slot.lastMessage { box.cancel(messageID: previous, from: endpoint) }
-        slot.lastMessage = box.unicast(slot.reply, from: endpoint, to: c.address, now: now)
+        slot.lastMessage = box.unicast(framed: &slot.reply, from: endpoint, to: c.address, now: now)
         slot.deadline = now + slot.replyTimeout
     }
 
@@ -184,7 +187,7 @@ extension RPCNode {
             // The client asks whether its request arrived.
             if let index = isServing(source, slot: amp.from, tid: amp.tid) {
                 sendControl(.ack, tid: amp.tid, dest: amp.from, from: index, to: source, now: now)
-            } else if ledger.verdict(.init(address: source, kid: amp.kid), tid: amp.tid) == .new {
+            } else if ledger.verdictInPlace(.init(address: source, kid: amp.kid), tid: amp.tid) == .new {
                 // The REQUEST flag tells our clients "not received" apart
                 // from "no free thread"; Amoeba's ignore flags on a NAK.
                 sendControl(.nak, flags: .request, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
@@ -198,8 +201,14 @@ extension RPCNode {
                 sendControl(.fail, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
             }
         case .ack, .nak:
-            guard var slot = servers[amp.dest], case .replying(let c) = slot.phase,
-                  c.tid == amp.tid, c.address == source, c.slot == amp.from else { return }
+            // Moved out, not copied (a copy retains and releases the
+            // reply it holds); put back if the answer is not for it.
+            guard var slot = servers.remove(amp.dest) else { return }
+            guard case .replying(let c) = slot.phase,
+                  c.tid == amp.tid, c.address == source, c.slot == amp.from else {
+                servers[amp.dest] = slot
+                return
+            }
             if amp.type == .ack {
                 // The client received at the address it claimed: its
                 // at-most-once history is worth keeping.

@@ -35,6 +35,10 @@ struct TimedTable<Value: Timed> {
         }
     }
 
+    /// Takes the entry out, moved rather than copied (its heap entry
+    /// goes stale, as when it is set to nil).
+    mutating func remove(_ index: UInt16) -> Value? { table.remove(index) }
+
     private mutating func file(_ time: Instant, _ index: UInt16) {
         heap.push(DeadlineEntry(time: time, index: index))
         if heap.count > 2 * table.count + 64 { rebuild() }

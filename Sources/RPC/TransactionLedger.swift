@@ -106,6 +106,14 @@ struct TransactionLedger {
     var summaryCount: Int { summaries.count }
 
 
+    /// `verdict` and `canAdmit` for the ledger a node holds. `mutating`
+    /// though they change nothing: called on a ledger stored in a class,
+    /// a non-mutating method copied the whole ledger first (retaining and
+    /// releasing its tables), twice per request; through `inout` it is
+    /// read in place.
+    mutating func verdictInPlace(_ client: Client, tid: UInt32) -> Verdict { verdict(client, tid: tid) }
+    mutating func canAdmitInPlace(_ client: Client, now: Instant) -> Bool { canAdmit(client, now: now) }
+
     func verdict(_ client: Client, tid: UInt32) -> Verdict {
         guard let k = lookUp(client) else {
             if let s = summaries[client], tid < s.floor { return .unknown }
