@@ -5,10 +5,10 @@
 // frame is written under a lock. There is no reader thread: one of the
 // waiting threads at a time reads the socket for everybody and files each
 // answer under its call number, so a single caller reads its own answer
-// without a thread switch (the switch costs as much as the wire). So a program can have many transactions
-// in flight and several server threads waiting on one port, exactly as
-// Amoeba threads share one process's RPC state. Calls block the calling
-// thread, like Amoeba's own trans and getreq.
+// without a thread switch (the switch costs as much as the wire). So a
+// program can have many transactions in flight and several server threads
+// waiting on one port, exactly as Amoeba threads share one process's RPC
+// state. Calls block the calling thread, like Amoeba's own trans and getreq.
 //
 // Server threads waiting on one port are interchangeable, and the daemon
 // picks one of them by call number. When the reading thread finds a
@@ -16,6 +16,32 @@
 // on, it keeps the request and hands its own pending call to that thread
 // instead: the request is served by the thread already awake, with no
 // thread switch on the way to the server code.
+//
+// The same thread should also read for the next request. A server thread
+// that leaves with a request usually comes back with its next getreq a
+// few microseconds later; waking another thread to read in the meantime
+// made every transaction pay a futex wake, a switch and a sleep (one vCPU,
+// four server threads: 4-5 switches per null transaction against 2 with
+// one). So when the leaving thread carries a request and every other
+// waiting call is a getreq on the same port, nobody is woken: the socket
+// stays unattended until a thread comes in, and the first one to come in
+// reads. Requests that arrive while that thread is busy must still reach
+// an idle one, or a slow request would serialise the server: one waiting
+// thread, the watcher, sleeps with a timeout and takes the socket over
+// once it has been unattended for a millisecond (Amoeba's server threads
+// took requests in parallel; a millisecond is small against work that
+// takes long enough to matter, and several requests read at once still go
+// straight to their own threads). While the server is busy the watcher
+// wakes once a millisecond to see whether it is still needed, tens of
+// transactions apart; after 50 ms with nobody leaving it sleeps untimed,
+// and the next leaving thread wakes it. Anything else (a trans or
+// another port waiting, a getreq ending without a request) still wakes a
+// reader at once, as answers for them cannot wait.
+//
+// Sending the reply and the next getreq in one frame would save a send
+// per transaction, but the local protocol has no such message and putrep
+// promises the reply is with the daemon when it returns, so holding it
+// back for the next getreq would change the call; not done.
 
 import AmoebaCore
 import Foundation
@@ -55,6 +81,19 @@ public final class AmunixConnection: @unchecked Sendable {
     private var closed = false
     /// Whether some waiting thread is reading the socket right now.
     private var reading = false
+    /// When nobody reads because the last reader left with a request and
+    /// is expected back: the moment the watcher takes the socket over.
+    private var unattendedUntil: Deadline?
+    /// The call the watcher's thread waits on, if one keeps watch, and
+    /// whether it sleeps with a timeout (else the next leaver wakes it).
+    private var watcher: UInt32?
+    private var watcherTimed = false
+    /// Readers that left without waking anybody: the watcher's sign that
+    /// the server is busy and its timed watch still needed.
+    private var departures = 0
+    /// Times a thread that left the socket woke another (to read or to
+    /// watch), or the watcher stepped in to read (for tests).
+    private(set) var readerHandOffs = 0
     private var assembler = FrameAssembler()
     private var readBuffer = [UInt8](repeating: 0, count: 65536)
 
@@ -172,9 +211,12 @@ public final class AmunixConnection: @unchecked Sendable {
         room.lock()
         defer { room.unlock() }
         var mine = call
+        // Just sent: a thread coming back reads at once, whoever watches.
+        var fresh = true
+        var watchedDepartures = -1, quietTicks = 0
         while true {
             if let a = answers.removeValue(forKey: mine) {
-                finish(mine)
+                if case .request = a { finish(mine, leavingWithRequest: true) } else { finish(mine) }
                 return (a, mine)
             }
             if let other = swapped.removeValue(forKey: mine) {
@@ -191,11 +233,47 @@ public final class AmunixConnection: @unchecked Sendable {
                 finish(mine)
                 throw .rpc(.rpcFailure)
             }
+            let wasFresh = fresh
+            fresh = false
             if reading {
-                if let deadline { room.wait(for: mine, until: deadline.realtime) } else { room.wait(for: mine) }
+                if let deadline {
+                    room.wait(for: mine, until: deadline.realtime)
+                } else if watcher == nil || watcher == mine {
+                    // Keep watch while readers come and go; sleep untimed
+                    // once nobody left for a while.
+                    watcher = mine
+                    if watchedDepartures == departures { quietTicks += 1 } else { quietTicks = 0 }
+                    watchedDepartures = departures
+                    if quietTicks >= AmunixConnection.quietTicksBeforeSleep {
+                        watcherTimed = false
+                        room.wait(for: mine)
+                    } else {
+                        watcherTimed = true
+                        room.wait(for: mine, until: Deadline(afterMicroseconds: AmunixConnection.watchMicroseconds).realtime)
+                    }
+                } else {
+                    room.wait(for: mine)
+                }
                 continue
             }
+            if let until = unattendedUntil, !wasFresh, deadline == nil {
+                if !until.isDue {
+                    if watcher == nil || watcher == mine {
+                        watcher = mine
+                        watcherTimed = true
+                        room.wait(for: mine, until: until.realtime)
+                    } else {
+                        room.wait(for: mine)
+                    }
+                    continue
+                }
+                readerHandOffs += 1
+            }
             // Lead: read for everybody until something arrives.
+            if watcher == mine { watcher = nil }
+            unattendedUntil = nil
+            watchedDepartures = -1
+            quietTicks = 0
             reading = true
             room.unlock()
             let messages = readSome(until: deadline)
@@ -213,6 +291,7 @@ public final class AmunixConnection: @unchecked Sendable {
                     room.leave(mine)
                     room.move(from: m.call, to: mine)
                     swapped[m.call] = mine
+                    if watcher == m.call { watcher = mine }
                     mine = m.call
                     requestsTakenOver += 1
                 } else if m.call != mine {
@@ -223,13 +302,46 @@ public final class AmunixConnection: @unchecked Sendable {
         }
     }
 
+    /// How long the socket may stay unattended while its reader serves a
+    /// request, and the watcher's tick while the server is busy.
+    static let watchMicroseconds = 1000
+    /// Ticks with nobody leaving before the watcher sleeps untimed: a
+    /// server busier than one request in 50 ms never wakes it on the way
+    /// out, and an idle one stops ticking soon.
+    static let quietTicksBeforeSleep = 50
+
     /// With the lock held: `call`'s thread stops waiting. If nobody reads
-    /// the socket now, one of the threads still waiting must take it over.
-    private func finish(_ call: UInt32) {
+    /// the socket now, one of the threads still waiting must take it over,
+    /// at once or, when the leaver is a server thread likely to come back
+    /// with its next getreq, only if it is not back in time.
+    private func finish(_ call: UInt32, leavingWithRequest: Bool = false) {
+        let port = getreqPorts[call]
         waiting.remove(call)
         getreqPorts[call] = nil
         room.leave(call)
-        if !reading && !waiting.isEmpty { room.wakeAnyone(except: call) }
+        if watcher == call { watcher = nil }
+        guard !reading && !waiting.isEmpty else { return }
+        if leavingWithRequest, let port, getreqPorts.count == waiting.count,
+           getreqPorts.values.allSatisfy({ $0 == port }) {
+            unattendedUntil = Deadline(afterMicroseconds: AmunixConnection.watchMicroseconds)
+            departures &+= 1
+            if let w = watcher {
+                if !watcherTimed {
+                    watcherTimed = true
+                    readerHandOffs += 1
+                    room.wake(w)
+                }
+            } else {
+                // Nobody watches (the watcher took a request itself): make
+                // a watcher, which reads only if the leaver is not back.
+                readerHandOffs += 1
+                room.wakeAnyone(except: call)
+            }
+            return
+        }
+        unattendedUntil = nil
+        readerHandOffs += 1
+        room.wakeAnyone(except: call)
     }
 
     /// One blocking read; the complete messages in it, nil when the
@@ -274,36 +386,4 @@ public final class AmunixConnection: @unchecked Sendable {
             sent += n
         }
     }
-}
-
-/// When a call stops waiting for its daemon, on the monotonic clock, and
-/// the same moment on the realtime clock condition variables wait by.
-struct Deadline {
-    private let monotonic: timespec
-    let realtime: timespec
-
-    init(after milliseconds: Int) {
-        var m = timespec(), r = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &m)
-        clock_gettime(CLOCK_REALTIME, &r)
-        monotonic = Deadline.add(m, milliseconds)
-        realtime = Deadline.add(r, milliseconds)
-    }
-
-    private static func add(_ t: timespec, _ ms: Int) -> timespec {
-        var out = t
-        let ns = Int(t.tv_nsec) + (ms % 1000) * 1_000_000
-        out.tv_sec += ms / 1000 + ns / 1_000_000_000
-        out.tv_nsec = ns % 1_000_000_000
-        return out
-    }
-
-    var millisecondsLeft: Int {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let left = (Int(monotonic.tv_sec) - Int(now.tv_sec)) * 1000 + (Int(monotonic.tv_nsec) - Int(now.tv_nsec)) / 1_000_000
-        return max(0, left)
-    }
-
-    var hasPassed: Bool { millisecondsLeft == 0 }
 }
