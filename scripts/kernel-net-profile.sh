@@ -79,7 +79,13 @@ for _ in $(seq 3000); do grep -q "console idle" "$W/node0.console" 2>/dev/null &
 grep -q "console idle" "$W/node0.console" || { echo "node0 did not come up"; tail "$W/node0.console"; exit 1; }
 sed -n "s/^  bench\t\(.*\)$/\1/p" "$W/node0.console" | tail -1 | tr -d '\r' >"$W/bench.cap"
 # A first transaction locates the server and fills the caches; not counted.
-ip netns exec "$A" "$BIN/rpc_bench" load --link pcap:v0 --size 0 --count 20 --warmup 0 --brief "$W/bench.cap" >/dev/null
+# The guest crawls, so a locate may time out before it answers: try again.
+for try in 1 2 3 4; do
+  ip netns exec "$A" "$BIN/rpc_bench" load --link pcap:v0 --size 0 --count 20 --warmup 0 --brief "$W/bench.cap" \
+    >/dev/null 2>"$W/warm.err" && break
+  echo "warm-up $try failed: $(tail -1 "$W/warm.err")"
+  [[ $try == 4 ]] && exit 1
+done
 sleep 1; kill -USR1 $READER; sleep 0.5
 echo "frame ping-pong x $((N + 200))..."
 ip netns exec "$A" "$BBIN/floors" packet-ping v0 52:54:00:4b:02:00 64 "$N" >/dev/null
