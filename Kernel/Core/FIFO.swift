@@ -12,7 +12,9 @@
 // run queue nearly always) with only the live tail to move.
 
 public struct FIFO<Element> {
-    private var storage: [Element] = []
+    /// Taken slots hold nil: a taken element must not stay retained by
+    /// the queue (a thread that ran and exited would never be freed).
+    private var storage: [Element?] = []
     private var head = 0
 
     public init() {}
@@ -28,6 +30,7 @@ public struct FIFO<Element> {
     public mutating func popFirst() -> Element? {
         guard head < storage.count else { return nil }
         let e = storage[head]
+        storage[head] = nil
         head += 1
         if head >= 32 && head * 2 > storage.count {
             storage.removeFirst(head)
@@ -38,7 +41,7 @@ public struct FIFO<Element> {
 
     /// Removes the oldest element matching `match`.
     public mutating func remove(where match: (Element) -> Bool) -> Element? {
-        guard let i = storage[head...].firstIndex(where: match) else { return nil }
+        guard let i = storage[head...].firstIndex(where: { $0.map(match) ?? false }) else { return nil }
         return storage.remove(at: i)
     }
 }

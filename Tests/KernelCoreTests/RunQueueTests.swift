@@ -56,3 +56,20 @@ import Testing
     while let e = f.popFirst() { #expect(e == model.removeFirst()) }
     #expect(model.isEmpty && f.isEmpty)
 }
+
+/// A taken element is not kept alive by the queue: the run queue holds
+/// threads, and one that ran and exited must be freed with its stack.
+@Test func fifoLetsGoOfWhatItHandsOut() {
+    final class Token {}
+    var f = FIFO<Token>()
+    weak var first: Token?
+    do {
+        let t = Token()
+        first = t
+        f.append(t)
+        f.append(Token())
+        _ = f.popFirst()
+    }
+    #expect(first == nil)
+    #expect(f.count == 1)
+}
