@@ -32,11 +32,11 @@ public struct Priority: Equatable, Sendable {
 
 public struct RunQueue<Element> {
     public static var rankCount: Int { 9 }
-    private var queues: [FIFO<Element>]
+    private var queues: [[Element]]
     public private(set) var count = 0
 
     public init() {
-        queues = [FIFO<Element>](repeating: FIFO(), count: 9)
+        queues = [[Element]](repeating: [], count: 9)
     }
 
     public var isEmpty: Bool { count == 0 }
@@ -56,7 +56,7 @@ public struct RunQueue<Element> {
     public mutating func dequeue() -> Element? {
         for r in 0..<9 where !queues[r].isEmpty {
             count -= 1
-            return queues[r].popFirst()
+            return queues[r].removeFirst()
         }
         return nil
     }
@@ -65,9 +65,9 @@ public struct RunQueue<Element> {
     @discardableResult
     public mutating func remove(where match: (Element) -> Bool) -> Element? {
         for r in 0..<9 {
-            if let e = queues[r].remove(where: match) {
+            if let i = queues[r].firstIndex(where: match) {
                 count -= 1
-                return e
+                return queues[r].remove(at: i)
             }
         }
         return nil
