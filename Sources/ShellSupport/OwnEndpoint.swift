@@ -12,6 +12,7 @@
 import AmoebaClient
 import AmoebaCore
 import AmunixDaemon
+import AmoebaNames
 import AmunixEndpoint
 import StdTools
 
@@ -33,5 +34,35 @@ public struct EndpointTransactor: Transactor {
 
     public func transact(_ header: Header, _ data: [UInt8]) throws(ErrorCode) -> (header: Header, data: [UInt8]) {
         try endpoint.trans(header, data, timeout: timeout)
+    }
+}
+
+/// The path a put's or get's pieces take: the session's daemon, or with
+/// `--link` the tool's own endpoint. One type, so the tools hand it to
+/// their reader or writer without a branch of their own.
+public enum DataTransport: Transactor {
+    case daemon(AmunixTransactor)
+    case endpoint(EndpointTransactor)
+
+    public func transact(_ header: Header, _ data: [UInt8]) throws(ErrorCode) -> (header: Header, data: [UInt8]) {
+        switch self {
+        case .daemon(let t): try t.transact(header, data)
+        case .endpoint(let t): try t.transact(header, data)
+        }
+    }
+
+    /// Stops the tool's own endpoint, if it has one; the daemon's
+    /// connection belongs to the session.
+    public func close() {
+        if case .endpoint(let t) = self { t.endpoint.close() }
+    }
+}
+
+extension ShellSession {
+    /// The daemon's transport, or an endpoint of the tool's own on `link`
+    /// with the session's timeout.
+    public func dataTransport(link: String?) throws(ToolError) -> DataTransport {
+        guard let link else { return .daemon(transport) }
+        return .endpoint(try EndpointTransactor(link: link, timeout: transport.timeout))
     }
 }

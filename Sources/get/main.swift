@@ -33,21 +33,18 @@ struct Get: ParsableCommand {
     func run() throws {
         runTool("get") { () throws(ToolError) -> Int32 in
             let session = try ShellSession(options: daemon)
-            let own = try link.map { (l: String) throws(ToolError) in try EndpointTransactor(link: l, timeout: session.transport.timeout) }
-            defer { own?.endpoint.close() }
+            let transport = try session.dataTransport(link: link)
+            defer { transport.close() }
             let meter = Progress(label: "get \(path)", force: progress)
             let out = FileHandle.standardOutput
             return session.forEach("get", [path]) { (arg: String) throws(ToolError) in
                 let file = try session.object(arg)
                 do throws(ErrorCode) {
                     let total = try session.files.size(file)
-                    func copy<T: Transactor>(over transport: T) throws(ErrorCode) {
-                        let reader = ParallelFileRead(transport: transport, threads: parallel)
-                        try reader.read(file, total: total, progress: meter.update) { (piece: [UInt8]) throws(ErrorCode) in
-                            do { try out.write(contentsOf: piece) } catch { throw .systemError }
-                        }
+                    let reader = ParallelFileRead(transport: transport, threads: parallel)
+                    try reader.read(file, total: total, progress: meter.update) { (piece: [UInt8]) throws(ErrorCode) in
+                        do { try out.write(contentsOf: piece) } catch { throw .systemError }
                     }
-                    if let own { try copy(over: own) } else { try copy(over: session.transport) }
                     meter.finish()
                 } catch {
                     meter.finish()

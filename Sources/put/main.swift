@@ -43,13 +43,13 @@ struct Put: ParsableCommand {
     func run() throws {
         runTool("put") { () throws(ToolError) -> Int32 in
             let session = try ShellSession(options: daemon)
-            let own = try link.map { (l: String) throws(ToolError) in try EndpointTransactor(link: l, timeout: session.transport.timeout) }
-            defer { own?.endpoint.close() }
-            return session.forEach("put", [path]) { (arg: String) throws(ToolError) in try store(arg, session, own) }
+            let transport = try session.dataTransport(link: link)
+            defer { transport.close() }
+            return session.forEach("put", [path]) { (arg: String) throws(ToolError) in try store(arg, session, transport) }
         }
     }
 
-    func store(_ arg: String, _ session: ShellSession, _ own: EndpointTransactor?) throws(ToolError) {
+    func store(_ arg: String, _ session: ShellSession, _ transport: DataTransport) throws(ToolError) {
         let p = try session.path(arg)
         guard let (parentPath, name) = p.parentAndName else { throw .usage("cannot put the root") }
         let masks = m.flatMap(DefaultMasks.parse) ?? DefaultMasks.files
@@ -63,11 +63,8 @@ struct Put: ParsableCommand {
         let input = StandardInput()
         let file: Capability
         do throws(FileWriteFailure) {
-            func upload<T: Transactor>(over transport: T) throws(FileWriteFailure) -> Capability {
-                let writer = ParallelFileWrite(transport: transport, threads: parallel)
-                return try writer.create(on: server, reading: input.next) { meter.update($0, input.size) }
-            }
-            if let own { file = try upload(over: own) } else { file = try upload(over: session.transport) }
+            let writer = ParallelFileWrite(transport: transport, threads: parallel)
+            file = try writer.create(on: server, reading: input.next) { meter.update($0, input.size) }
             meter.finish()
         } catch {
             meter.finish()
