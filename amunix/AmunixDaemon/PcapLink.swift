@@ -81,7 +81,7 @@ public final class PcapLink: Link {
             pcap_close(h)
             throw LinkError("\(name): the capture has no descriptor to poll")
         }
-        ring = PacketTxRing(interface: interface, etherType: PcapLink.flipEtherType)
+        ring = getenv("AMX_NO_TXRING") != nil ? nil : PacketTxRing(interface: interface, etherType: PcapLink.flipEtherType)
     }
 
     /// Whether frames leave through a transmit ring (else by sendmmsg).

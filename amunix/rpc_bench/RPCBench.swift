@@ -21,6 +21,10 @@
 //       no daemon: the simulated network; how a port locate among many
 //       nodes and one server under many clients cost as they grow
 //       (Scale.swift).
+//   rpc_bench link-echo / link-ping --link pcap:IFACE --mac MAC ...
+//       no protocol: a frame ping-pong through an own endpoint's I/O path
+//       (its capture ring, its poll, its transmit ring), the floor between
+//       raw AF_PACKET and the endpoint (LinkFloor.swift).
 //
 // Exit status 0 only when every reply was right.
 
@@ -35,7 +39,8 @@ struct RPCBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rpc_bench",
         abstract: "Echo server and load generator over amunixd or the program's own FLIP endpoint.",
-        subcommands: [Serve.self, Load.self, Stats.self, Core.self, Seal.self, Scale.self])
+        subcommands: [Serve.self, Load.self, Stats.self, Core.self, Seal.self, Scale.self,
+                      LinkEcho.self, LinkPing.self])
 }
 
 enum BenchCommand {

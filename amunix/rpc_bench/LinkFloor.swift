@@ -1,0 +1,145 @@
+// link-echo / link-ping: a frame ping-pong through a program endpoint's
+// own I/O path, with no protocol machines.
+//
+// The bench compares a null transaction between two own endpoints with a
+// ping-pong of raw AF_PACKET frames (floors: one blocking recv, one send
+// per side). The endpoint's I/O is not that: it opens its link the way
+// `--link` does (a libpcap capture ring with a filter, a transmit ring),
+// and its driver waits in poll on the link and a wake pipe, then drains
+// the ring. This ping-pong runs exactly that I/O and nothing else, so the
+// gap between the two floors is what the I/O path costs beyond recv and
+// send, and the gap from here to the endpoint row is the node body and the
+// endpoint's bookkeeping. Each part of the gap then has its own figure,
+// instead of one ratio that hides which side of the kernel boundary to cut.
+//
+// Frames are FLIP's EtherType (the capture's filter passes nothing else)
+// sent to a station address that no FLIP box uses, so a daemon on the same
+// card never takes them.
+
+import AmunixDaemon
+import ArgumentParser
+import FLIP
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What both ends share: the link opened as an endpoint opens it, and the
+/// endpoint's wait.
+private struct FloorLink {
+    let link: any Link
+    let wake: (reader: Int32, writer: Int32)
+
+    init(_ text: String, mac: EthernetAddress) throws {
+        let spec = try LinkSpec(parsing: text)
+        link = try spec.open(mac: mac, sharesTheCard: true)
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { throw ValidationError("pipe: \(String(cString: strerror(errno)))") }
+        wake = (ends[0], ends[1])
+    }
+
+    /// Waits as the endpoint's driver does: poll on the link and the wake
+    /// pipe (never written here: its cost is the second descriptor).
+    /// Returns whether the link became readable before `milliseconds`.
+    func waitReadable(milliseconds: Int32) -> Bool {
+        if getenv("AMX_BLOCK") != nil {
+            _ = fcntl(link.pollDescriptor, F_SETFL, fcntl(link.pollDescriptor, F_GETFL) & ~O_NONBLOCK)
+            var b = [UInt8](repeating: 0, count: 2048)
+            let n = recv(link.pollDescriptor, &b, 2048, Int32(MSG_PEEK))
+            return n > 0
+        }
+        var fds = (pollfd(fd: link.pollDescriptor, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: wake.reader, events: Int16(POLLIN), revents: 0))
+        let n: nfds_t = getenv("AMX_POLL1") != nil ? 1 : 2
+        let r = withUnsafeMutablePointer(to: &fds) {
+            $0.withMemoryRebound(to: pollfd.self, capacity: 2) { poll($0, n, milliseconds) }
+        }
+        return r > 0 && fds.0.revents != 0
+    }
+}
+
+private func parseMAC(_ text: String) throws -> EthernetAddress {
+    let parts = text.split(separator: ":").compactMap { UInt8($0, radix: 16) }
+    guard parts.count == 6, let mac = EthernetAddress(bytes: parts) else {
+        throw ValidationError("not a MAC address: \(text)")
+    }
+    return mac
+}
+
+struct LinkEcho: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "link-echo",
+        abstract: "Reflect every frame to --mac through an endpoint's I/O path (no protocol); the other end of link-ping.")
+    @Option(help: "The link, as --link takes it (pcap:IFACE).") var link: String
+    @Option(help: "This station's MAC address.") var mac: String
+
+    func run() throws {
+        let own = try parseMAC(mac)
+        let floor = try FloorLink(link, mac: own)
+        while true {
+            guard floor.waitReadable(milliseconds: 1000) else { continue }
+            floor.link.receiveAll { frame in
+                guard frame.count >= 14 else { return }
+                var back = frame
+                for i in 0..<6 {
+                    back[i] = frame[6 + i]
+                    back[6 + i] = frame[i]
+                }
+                floor.link.send(back)
+            }
+            floor.link.flush()
+        }
+    }
+}
+
+struct LinkPing: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "link-ping",
+        abstract: "Frame ping-pong through an endpoint's I/O path (no protocol): prints \"latency P50 P99\" in µs.")
+    @Option(help: "The link, as --link takes it (pcap:IFACE).") var link: String
+    @Option(help: "This station's MAC address.") var mac: String
+    @Option(help: "The link-echo station's MAC address.") var to: String
+    @Option(help: "Frame size in bytes, Ethernet header included (at least 60).") var size = 64
+    @Option(help: "Round trips to time.") var count = 10000
+
+    func validate() throws {
+        guard (60...1514).contains(size) else { throw ValidationError("--size must be 60 to 1514") }
+        guard count > 0 else { throw ValidationError("--count must be positive") }
+    }
+
+    func run() throws {
+        let own = try parseMAC(mac), peer = try parseMAC(to)
+        let floor = try FloorLink(link, mac: own)
+        var frame = [UInt8](repeating: 0, count: size)
+        frame.replaceSubrange(0..<6, with: peer.bytes)
+        frame.replaceSubrange(6..<12, with: own.bytes)
+        frame[12] = 0x81
+        frame[13] = 0x46
+        var samples: [Double] = []
+        samples.reserveCapacity(count)
+        let warmup = min(200, count)
+        for round in 0..<(count + warmup) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            frame[14] = UInt8(truncatingIfNeeded: round)
+            floor.link.send(frame)
+            floor.link.flush()
+            var answered = false, misses = 0
+            while !answered {
+                guard floor.waitReadable(milliseconds: 200) else {
+                    misses += 1
+                    if misses == 10 { throw ValidationError("no answer from \(to) in 2 s: is link-echo running?") }
+                    floor.link.send(frame)
+                    floor.link.flush()
+                    continue
+                }
+                floor.link.receiveAll { f in
+                    if f.count >= 15 && f[14] == UInt8(truncatingIfNeeded: round) { answered = true }
+                }
+            }
+            if round >= warmup { samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000) }
+        }
+        samples.sort()
+        func pct(_ p: Double) -> Double { samples[min(samples.count - 1, Int(Double(samples.count) * p))] }
+        print(String(format: "latency %.1f %.1f", pct(0.5), pct(0.99)))
+    }
+}
