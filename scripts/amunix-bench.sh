@@ -90,6 +90,14 @@ for placement in one two; do
   start_pinned B "$BBIN/floors" packet-echo v0
   read_lat "packet.$placement" "$(pinA "$BBIN/floors" packet-ping v0 "$MAC_B" 64 "$N")"
   stopbg
+  # The same ping-pong through an own endpoint's I/O path (its link as
+  # --link opens it, its poll, its send), no protocol: between this row and
+  # the endpoint's lies the node; between it and the one above, the I/O.
+  # Station addresses no FLIP box uses (rpc_bench/LinkFloor.swift).
+  echo "[$placement] measuring an own endpoint's I/O path, no protocol..."
+  start_pinned B "$BIN/rpc_bench" link-echo --link pcap:v0 --mac 02:00:00:00:0e:02
+  read_lat "linkio.$placement" "$(pinA "$BIN/rpc_bench" link-ping --link pcap:v0 --mac 02:00:00:00:0e:01 --to 02:00:00:00:0e:02 --count "$N")"
+  stopbg
   echo "[$placement] measuring amunixd..."
   rm -rf "$W/a" "$W/b"; mkdir -p "$W/a" "$W/b"
   start_pinned A "$BIN/amunixd" --link pcap:v0 --socket "$W/a/amunixd.sock" --name a --log-level warning
@@ -277,6 +285,8 @@ echo "| raw AF_PACKET 64-byte frame ping-pong, one vCPU | ${P50[packet.one]} | $
 echo "| amunixd null transaction, one vCPU | ${P50[amunix.one]} | ${P99[amunix.one]} | |"
 echo "| raw AF_PACKET 64-byte frame ping-pong, two vCPUs | ${P50[packet.two]} | ${P99[packet.two]} | |"
 echo "| amunixd null transaction, two vCPUs | ${P50[amunix.two]} | ${P99[amunix.two]} | |"
+echo "| endpoint I/O, no protocol (rpc_bench link-ping), one vCPU | ${P50[linkio.one]} | ${P99[linkio.one]} | |"
+echo "| endpoint I/O, no protocol (rpc_bench link-ping), two vCPUs | ${P50[linkio.two]} | ${P99[linkio.two]} | |"
 echo "| own FLIP endpoints (no daemon) null transaction, one vCPU | ${P50[endpoint.one]} | ${P99[endpoint.one]} | |"
 echo "| own FLIP endpoints (no daemon) null transaction, two vCPUs | ${P50[endpoint.two]} | ${P99[endpoint.two]} | |"
 echo "| UDP 64-byte ping-pong, two vCPUs | ${P50[udp]} | ${P99[udp]} | |"

@@ -6,9 +6,6 @@
 // and the same seal wherever it is written.
 
 import FLIP
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension LinkSpec {
     /// Opens the link. `mac` is the address a link without a card of its
@@ -25,9 +22,6 @@ extension LinkSpec {
             return try UDPLink(name: text, group: group, port: port, interface: multicastInterface,
                                ttl: multicastTTL, mac: mac, keyPath: keyPath)
         case .pcap(let interface):
-            if sharesTheCard && getenv("AMX_SOCKET_RX") != nil {
-                return try PacketSocketLink(name: text, interface: interface, mac: mac)
-            }
             return try PcapLink(name: text, interface: interface, mac: sharesTheCard ? mac : nil)
         }
     }

@@ -77,16 +77,3 @@ static inline void amx_store_release(unsigned int *p, unsigned int v) {
     __atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
-// SO_ATTACH_FILTER's argument (struct sock_fprog) and PACKET_ADD_MEMBERSHIP's
-// (struct packet_mreq), for a packet socket opened without libpcap.
-struct amx_sock_fprog {
-    unsigned short length;
-    void *instructions;
-};
-
-struct amx_packet_mreq {
-    int ifindex;
-    unsigned short type;
-    unsigned short addressLength;
-    unsigned char address[8];
-};

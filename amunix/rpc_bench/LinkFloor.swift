@@ -42,17 +42,10 @@ private struct FloorLink {
     /// pipe (never written here: its cost is the second descriptor).
     /// Returns whether the link became readable before `milliseconds`.
     func waitReadable(milliseconds: Int32) -> Bool {
-        if getenv("AMX_BLOCK") != nil {
-            _ = fcntl(link.pollDescriptor, F_SETFL, fcntl(link.pollDescriptor, F_GETFL) & ~O_NONBLOCK)
-            var b = [UInt8](repeating: 0, count: 2048)
-            let n = recv(link.pollDescriptor, &b, 2048, Int32(MSG_PEEK))
-            return n > 0
-        }
         var fds = (pollfd(fd: link.pollDescriptor, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: wake.reader, events: Int16(POLLIN), revents: 0))
-        let n: nfds_t = getenv("AMX_POLL1") != nil ? 1 : 2
         let r = withUnsafeMutablePointer(to: &fds) {
-            $0.withMemoryRebound(to: pollfd.self, capacity: 2) { poll($0, n, milliseconds) }
+            $0.withMemoryRebound(to: pollfd.self, capacity: 2) { poll($0, 2, milliseconds) }
         }
         return r > 0 && fds.0.revents != 0
     }
