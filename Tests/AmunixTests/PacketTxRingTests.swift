@@ -8,7 +8,9 @@
 // the bench; here: that frames leave through the ring at all, whole and
 // in order, also when a turn has more frames than the ring has slots and
 // the rest take sendmmsg after them, and across many turns (the ring
-// wraps and its slots come back).
+// wraps and its slots come back). Each frame leads with a virtio-net
+// header that makes the kernel copy it (PacketTxRing's init): frames of
+// every size up to the largest still fit their slot and arrive whole.
 
 @testable import AmunixDaemon
 import FLIP
@@ -84,5 +86,28 @@ struct PacketTxRingTests {
         let got = Self.collect(b, count: n)
         #expect(got.count == n)
         #expect(got == sent)
+    }
+
+    @Test func framesOfEverySizeLeaveCopiedAndWhole() throws {
+        let a = try PcapLink(name: "ring-a", interface: "lo", mac: Self.sender)
+        let b = try PcapLink(name: "ring-b", interface: "lo", mac: Self.receiver)
+        defer { a.close(); b.close() }
+        // Every kernel this runs on takes the header (Linux 2.6.33 on).
+        #expect(a.transmitRingCopiesFrames)
+        // The smallest and the largest Ethernet frame, and some between,
+        // in turns of two (a request and the ACK that travels with it).
+        let sizes = [60, 61, 128, 1000, 1499, 1513, 1514]
+        var sent: [[UInt8]] = []
+        for (turn, size) in sizes.enumerated() {
+            for i in 0..<2 {
+                let f = Self.frame(turn: turn, i, size: size)
+                a.send(f)
+                sent.append(f)
+            }
+            a.flush()
+        }
+        let got = Self.collect(b, count: sent.count)
+        #expect(got == sent)
+        #expect(a.errors == 0)
     }
 }

@@ -81,11 +81,13 @@ public final class PcapLink: Link {
             pcap_close(h)
             throw LinkError("\(name): the capture has no descriptor to poll")
         }
-        ring = getenv("AMX_NO_TXRING") != nil ? nil : PacketTxRing(interface: interface, etherType: PcapLink.flipEtherType)
+        ring = PacketTxRing(interface: interface, etherType: PcapLink.flipEtherType)
     }
 
     /// Whether frames leave through a transmit ring (else by sendmmsg).
     var hasTransmitRing: Bool { ring != nil }
+    /// Whether the ring's frames leave copied, not on the ring's pages.
+    var transmitRingCopiesFrames: Bool { ring?.copiesFrames ?? false }
 
     public func send(_ frame: [UInt8]) {
         // Into the ring unless frames already wait for sendmmsg: those
