@@ -76,4 +76,3 @@ static inline unsigned int amx_load_acquire(const unsigned int *p) {
 static inline void amx_store_release(unsigned int *p, unsigned int v) {
     __atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
-
