@@ -70,16 +70,12 @@ extension ProcessEndpoint {
         pollingUntil = now + .microseconds(wait)
         flush()
         room.unlock()
-        var fds = (pollfd(fd: link.pollDescriptor, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: wake, events: Int16(POLLIN), revents: 0))
         // Timers are in milliseconds: round up, so a deadline is never
         // polled for early and spun on.
-        let woke = withUnsafeMutablePointer(to: &fds) {
-            $0.withMemoryRebound(to: pollfd.self, capacity: 2) { poll($0, 2, Int32((wait + 999) / 1000)) }
-        }
+        let woke = sleeper.wait(milliseconds: Int32((wait + 999) / 1000))
         room.lock()
         pollingUntil = nil
-        if woke > 0 && fds.1.revents != 0 {
+        if woke.wake {
             var drained = (UInt64(0), UInt64(0))
             while withUnsafeMutableBytes(of: &drained, { read(wake, $0.baseAddress, $0.count) }) > 0 {}
         }
@@ -88,7 +84,7 @@ extension ProcessEndpoint {
         // what the frames start is due later. (A call made meanwhile with
         // an earlier deadline nudged the poll; its turn runs the timers.)
         let after = MonotonicClock.now
-        return feed(now: after, runningTimers: deadline.map { $0 <= after } ?? false || woke > 0 && fds.1.revents != 0)
+        return feed(now: after, runningTimers: deadline.map { $0 <= after } ?? false || woke.wake)
     }
 
     /// Drains the link into the node, runs what is due and takes the

@@ -72,6 +72,8 @@ public final class ProcessEndpoint: @unchecked Sendable {
     /// A pipe in the driver's poll, written to cut the poll short.
     let wake: Int32
     let wakeWriter: Int32
+    /// What the driver sleeps in: the link and `wake` (LinkWait.swift).
+    let sleeper: LinkWait
     var outputs: [NodeOutput<Ticket>] = []
     var closed = false
     /// Frames queued on the link and not yet flushed: a call that ends
@@ -103,6 +105,7 @@ public final class ProcessEndpoint: @unchecked Sendable {
         }
         for fd in ends { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         (wake, wakeWriter) = (ends[0], ends[1])
+        sleeper = LinkWait(link: link.pollDescriptor, wake: wake)
         // The keeper holds the endpoint until `close`; a program that just
         // exits needs no close.
         Thread { [self] in keep() }.start()
@@ -195,6 +198,7 @@ public final class ProcessEndpoint: @unchecked Sendable {
         pump(now: MonotonicClock.now)
         flush()
         node.shutdown()
+        sleeper.close()
         link.close()
         Glibc.close(wake)
         Glibc.close(wakeWriter)

@@ -76,3 +76,28 @@ static inline unsigned int amx_load_acquire(const unsigned int *p) {
 static inline void amx_store_release(unsigned int *p, unsigned int v) {
     __atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
+
+// epoll, which Swift's Glibc module does not carry (see LinkWait.swift).
+// The event is the kernel's struct epoll_event, packed on x86-64 only.
+struct amx_epoll_event {
+    unsigned int events;
+    unsigned long long data;
+}
+#if defined(__x86_64__)
+__attribute__((packed))
+#endif
+;
+
+static inline int amx_epoll_create(void) {
+    return (int)syscall(SYS_epoll_create1, 02000000 /* EPOLL_CLOEXEC */);
+}
+
+/// Adds `fd`, readable (level-triggered), tagged `data`.
+static inline int amx_epoll_add(int epfd, int fd, unsigned long long data) {
+    struct amx_epoll_event e = { 1 /* EPOLLIN */, data };
+    return (int)syscall(SYS_epoll_ctl, epfd, 1 /* EPOLL_CTL_ADD */, fd, &e);
+}
+
+static inline int amx_epoll_wait(int epfd, struct amx_epoll_event *events, int count, int milliseconds) {
+    return (int)syscall(SYS_epoll_wait, epfd, events, count, milliseconds);
+}

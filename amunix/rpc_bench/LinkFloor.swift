@@ -5,7 +5,7 @@
 // ping-pong of raw AF_PACKET frames (floors: one blocking recv, one send
 // per side). The endpoint's I/O is not that: it opens its link the way
 // `--link` does (a libpcap capture ring with a filter, a transmit ring),
-// and its driver waits in poll on the link and a wake pipe, then drains
+// and its driver waits on the link and a wake pipe (LinkWait), then drains
 // the ring. This ping-pong runs exactly that I/O and nothing else, so the
 // gap between the two floors is what the I/O path costs beyond recv and
 // send, and the gap from here to the endpoint row is the node body and the
@@ -36,18 +36,15 @@ private struct FloorLink {
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { throw ValidationError("pipe: \(String(cString: strerror(errno)))") }
         wake = (ends[0], ends[1])
+        sleeper = LinkWait(link: link.pollDescriptor, wake: wake.reader)
     }
+    let sleeper: LinkWait
 
-    /// Waits as the endpoint's driver does: poll on the link and the wake
-    /// pipe (never written here: its cost is the second descriptor).
-    /// Returns whether the link became readable before `milliseconds`.
+    /// Waits as the endpoint's driver does (LinkWait: the link and the
+    /// wake pipe, never written here). Returns whether the link became
+    /// readable before `milliseconds`.
     func waitReadable(milliseconds: Int32) -> Bool {
-        var fds = (pollfd(fd: link.pollDescriptor, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: wake.reader, events: Int16(POLLIN), revents: 0))
-        let r = withUnsafeMutablePointer(to: &fds) {
-            $0.withMemoryRebound(to: pollfd.self, capacity: 2) { poll($0, 2, milliseconds) }
-        }
-        return r > 0 && fds.0.revents != 0
+        sleeper.wait(milliseconds: milliseconds).link
     }
 }
 
