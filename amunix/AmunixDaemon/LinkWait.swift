@@ -36,31 +36,34 @@ public final class LinkWait {
     private let link: Int32
     private let wake: Int32
     /// The epoll set holding both; -1 when the kernel gave none (poll).
-    private var set: Int32
+    private var epollSet: Int32
 
     public init(link: Int32, wake: Int32) {
         self.link = link
         self.wake = wake
         let s = amx_epoll_create()
         if s >= 0 && amx_epoll_add(s, link, LinkWait.linkTag) == 0 && amx_epoll_add(s, wake, LinkWait.wakeTag) == 0 {
-            set = s
+            epollSet = s
         } else {
             if s >= 0 { Glibc.close(s) }
-            set = -1
+            epollSet = -1
         }
     }
 
     deinit { close() }
+
+    /// Whether the kernel gave an epoll set (else the wait polls).
+    var usesEpoll: Bool { epollSet >= 0 }
 
     /// Sleeps until the link or the pipe is readable, or `milliseconds`
     /// pass (negative: no limit). A signal ends the wait early with
     /// neither ready, as a timeout would.
     public func wait(milliseconds: Int32) -> Readiness {
         var ready = Readiness()
-        if set >= 0 {
+        if epollSet >= 0 {
             var events = (amx_epoll_event(), amx_epoll_event())
             let n = withUnsafeMutablePointer(to: &events) {
-                $0.withMemoryRebound(to: amx_epoll_event.self, capacity: 2) { amx_epoll_wait(set, $0, 2, milliseconds) }
+                $0.withMemoryRebound(to: amx_epoll_event.self, capacity: 2) { amx_epoll_wait(epollSet, $0, 2, milliseconds) }
             }
             // Two events at most, read in place (no array per wait).
             if n >= 1 { ready.note(events.0.data) }
@@ -81,8 +84,8 @@ public final class LinkWait {
 
     /// Gives the set back (the descriptors it watches stay open).
     public func close() {
-        if set >= 0 { Glibc.close(set) }
-        set = -1
+        if epollSet >= 0 { Glibc.close(epollSet) }
+        epollSet = -1
     }
 
     private static let linkTag: UInt64 = 0
