@@ -91,7 +91,7 @@ for placement in one two; do
   read_lat "packet.$placement" "$(pinA "$BBIN/floors" packet-ping v0 "$MAC_B" 64 "$N")"
   stopbg
   # The same ping-pong through an own endpoint's I/O path (its link as
-  # --link opens it, its poll, its send), no protocol: between this row and
+  # --link opens it, its wait, its send), no protocol: between this row and
   # the endpoint's lies the node; between it and the one above, the I/O.
   # Station addresses no FLIP box uses (rpc_bench/LinkFloor.swift).
   echo "[$placement] measuring an own endpoint's I/O path, no protocol..."

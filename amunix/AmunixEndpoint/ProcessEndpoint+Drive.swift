@@ -9,8 +9,9 @@
 // room. The driver wakes them only when it delivered an outcome or when it
 // leaves the seat (its own outcome came), so a driver that turns without
 // news does not stir anybody. A thread that starts a call while the driver
-// sleeps in poll only nudges it (a pipe) when its call needs the node
-// before that poll would end: a timer earlier than the driver's.
+// sleeps (LinkWait: the link and a pipe) only nudges it through the pipe
+// when its call needs the node before that wait would end: a timer earlier
+// than the driver's.
 //
 // A call that ends does not flush what its last turn queued (the ACK of
 // its reply): the next call's first frames take it along, one system call
