@@ -20,6 +20,9 @@ final class KThread {
     var priority: Priority
     let preemptible: Bool
     var state: State = .ready
+    /// The next ready thread of its rank while it waits in the run queue
+    /// (RunQueue.swift); nil otherwise.
+    var nextInRunQueue: KThread? = nil
     /// Where switch_context keeps the stack pointer while the thread is off the CPU.
     let context: UnsafeMutablePointer<UInt32>
     let stack: UnsafeMutableRawPointer?
@@ -147,6 +150,8 @@ final class KThread {
         return UInt32(UInt(bitPattern: stack)) + UInt32(KThread.stackSize)
     }
 }
+
+extension KThread: RunQueueLinked {}
 
 @_cdecl("thread_entry")
 func thread_entry() {
