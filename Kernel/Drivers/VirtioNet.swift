@@ -8,7 +8,9 @@
 //                                            when frames have arrived: wake a thread here
 //     func receiveAll(_ body: ([UInt8]) -> Void)
 //                                            from a thread: every received frame (Ethernet
-//                                            header onward), buffers re-posted as it goes
+//                                            header onward), buffers re-posted as it goes;
+//                                            the array is the driver's and is reused for
+//                                            the next frame unless the body kept it
 //     func transmit(_ frame: [UInt8]) -> Bool
 //                                            queues one frame (padded here to 60 bytes);
 //                                            false when every transmit slot is in flight
@@ -31,6 +33,13 @@
 // interrupt. Every frame the device returns is either handed on or
 // counted in rxDropped; each time all buffers are found full (the device
 // had to hold frames back) rxRingFull grows.
+//
+// A frame leaves the receive buffer as a copy (the buffer goes straight
+// back to the device) into one array the driver keeps: a fresh array per
+// frame cost an allocation and its release, about half the guest's work
+// per received frame. Whoever the body hands the array to may keep it (the
+// node body keeps a view of a frame it could not finish with); then it is
+// theirs, and the driver's next frame goes into a new array of its own.
 //
 // Transmitting: 128 slots, each a zeroed header and a frame buffer; a frame
 // is copied into a free slot and chained. Transmit interrupts stay off:
@@ -67,6 +76,8 @@ final class VirtioNet {
     private let transmitMemory: UnsafeMutableRawPointer
     private let receiveBuffers: Int
     private var freeTransmitSlots: [Int]
+    /// The array each received frame is copied into (see above).
+    private var frame: [UInt8] = []
     private var counters = NICStatistics()
 
     var statistics: NICStatistics {
@@ -119,6 +130,7 @@ final class VirtioNet {
         }
         self.mac = mac
 
+        frame.reserveCapacity(VirtioNet.frameCapacity)
         for slot in 0..<receiveBuffers { _ = post(slot) }
         transmitQueue.suppressInterrupts()
         Interrupts.register(line: irq) { self.interrupt() }
@@ -164,11 +176,11 @@ final class VirtioNet {
             if receiveQueue.usedCount >= receiveBuffers { counters.rxRingFull &+= 1 }
             while let (slot, written) = receiveQueue.nextUsed() {
                 guard slot >= 0, slot < receiveBuffers else { counters.rxDropped &+= 1; continue }
-                let frame = copyFrame(slot, written: Int(written))
+                let copied = copyFrame(slot, written: Int(written))
                 _ = post(slot)
                 unannounced += 1
                 if unannounced >= VirtioNet.repostBatch { receiveQueue.kick(); unannounced = 0 }
-                if let frame {
+                if copied {
                     counters.received &+= 1
                     body(frame)
                 } else {
@@ -181,16 +193,19 @@ final class VirtioNet {
         }
     }
 
-    /// The frame in receive buffer `slot`, nil when the length the device
-    /// reports is no Ethernet frame (shorter than its header, or past the buffer).
-    private func copyFrame(_ slot: Int, written: Int) -> [UInt8]? {
+    /// Copies the frame in receive buffer `slot` into `frame`; false when
+    /// the length the device reports is no Ethernet frame (shorter than its
+    /// header, or past the buffer).
+    private func copyFrame(_ slot: Int, written: Int) -> Bool {
         let length = written - VirtioNet.headerBytes
-        guard length >= 14, length <= VirtioNet.frameCapacity else { return nil }
-        let source = UnsafeRawPointer(receiveMemory + slot * VirtioNet.slotBytes + VirtioNet.frameOffset)
-        return [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
-            buffer.baseAddress!.initialize(from: source.assumingMemoryBound(to: UInt8.self), count: length)
-            count = length
-        }
+        guard length >= 14, length <= VirtioNet.frameCapacity else { return false }
+        let source = UnsafeRawBufferPointer(start: receiveMemory + slot * VirtioNet.slotBytes + VirtioNet.frameOffset,
+                                            count: length)
+        // In place while nobody else holds the array; otherwise emptying it
+        // gives the driver a new one of the same capacity.
+        frame.removeAll(keepingCapacity: true)
+        frame.append(contentsOf: source)
+        return true
     }
 
     func transmit(_ frame: [UInt8]) -> Bool {

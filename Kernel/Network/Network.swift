@@ -122,7 +122,13 @@ enum Network {
             nic.receiveAll { datagram in
                 frames += 1
                 guard let frame = LinkSeal.incoming(datagram) else { return }
-                receive(frame, on: node, nic: nic, now: now)
+                // Drained at once: the node then holds nothing of the
+                // frame, and the driver copies the next one into the
+                // same array instead of a fresh one (VirtioNet.swift).
+                if receive(frame, on: node, nic: nic, now: now) {
+                    node.takeOutputs(into: &outputs)
+                    route(outputs, nic: nic)
+                }
             }
             let later = Clock.now()
             node.tick(now: later)
@@ -181,14 +187,16 @@ enum Network {
         slotKeeper.retry { openSlot(for: $0, on: node) }
     }
 
-    private static func receive(_ frame: [UInt8], on node: Node<NetworkOwner>, nic: VirtioNet, now: Instant) {
-        guard frame.count >= 14 else { statistics.runts &+= 1; return }
+    /// Hands `frame` to the node or the reflector; true when the node took it.
+    private static func receive(_ frame: [UInt8], on node: Node<NetworkOwner>, nic: VirtioNet, now: Instant) -> Bool {
+        guard frame.count >= 14 else { statistics.runts &+= 1; return false }
         let type = UInt16(frame[12]) << 8 | UInt16(frame[13])
         if type == testEtherType {
             if let echo = Reflector.reflect(frame, ownMAC: nic.mac) { _ = nic.transmit(LinkSeal.outgoing(echo)) }
-            return
+            return false
         }
         node.receive(frame: frame, on: InterfaceID(rawValue: 0), now: now)
+        return true
     }
 
     private static func route(_ outputs: [NodeOutput<NetworkOwner>], nic: VirtioNet) {
