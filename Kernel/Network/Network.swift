@@ -57,6 +57,9 @@ enum Network {
     /// The slots each listening port is to have open, and those the node
     /// refused for now and that are retried until they open.
     private static var slotKeeper = ServerSlotKeeper<PortListener>()
+    /// Records of requests from the network whose replies have gone out,
+    /// reused once nobody else holds them (ReusePool.swift).
+    private static var records = ReusePool<Transaction>(capacity: 8)
     static var statistics = NetworkStatistics()
 
     static var isUp: Bool { node != nil }
@@ -154,8 +157,9 @@ enum Network {
             // at most slotsPerPort network requests; more wait in the RPC
             // layer's short queue or are refused there, and their clients
             // retry, as Amoeba's do against a busy server.
-            guard let l = t.listener else { return }
-            t.listener = nil
+            let listener = t.listener
+            retire(t)
+            guard let l = listener else { return }
             l.networkHeld -= 1
             statistics.requestsHeld -= 1
             // Refused while the node's table is full, the slot is owed and
@@ -174,6 +178,19 @@ enum Network {
             guard !l.retired else { return }
             slotKeeper.open(slotsPerPort, for: l) { openSlot(for: $0, on: node) }
         }
+    }
+
+    /// Gives a network request's record back for the next request once its
+    /// reply is with the node. Its messages are emptied now, so a record
+    /// still held somewhere keeps no bodies alive.
+    private static func retire(_ t: Transaction) {
+        t.request.carry(.status(.ok))
+        t.reply.carry(.status(.rpcFailure))
+        t.answered = false
+        t.waiting = false
+        t.slot = nil
+        t.listener = nil
+        records.give(t)
     }
 
     /// One server slot for `l`'s port; false if the node's table is full.
@@ -215,7 +232,7 @@ enum Network {
             case .requestArrived(let owner, let slot, let request):
                 guard case .server(let l) = owner else { continue }
                 statistics.requestsIn &+= 1
-                let t = Transaction()
+                let t = records.take() ?? Transaction()
                 t.slot = slot
                 t.listener = l
                 l.networkHeld += 1
@@ -307,6 +324,7 @@ extension Network {
         r += "rpc transactions out \(statistics.transactionsOut) requests in \(statistics.requestsIn) executions \(statistics.requestsIn) duplicates refused \(s.server.duplicatesRefused)\n"
         r += "runts \(statistics.runts) transmit refused \(statistics.transmitRefused) slots refused \(slotKeeper.refusals) owed \(slotKeeper.owed.count)\n"
         r += "requests held \(statistics.requestsHeld) most held per port \(statistics.mostHeldPerPort) slots waiting \(s.slotsWaiting) serving \(s.requestsBeingServed)\n"
+        r += "request records reused \(records.reused) made \(records.missed)\n"
         return r
     }
 }
