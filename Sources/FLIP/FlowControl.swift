@@ -34,8 +34,10 @@ struct PeerKey: Hashable {
 
 struct QueuedFrame {
     var header: FLIPHeader
-    /// A fragment: a view of the message, not a copy.
+    /// A fragment: a view of the message, not a copy; `tail` a view of
+    /// the rest of it when the message is in two buffers (headers, data).
     var data: ArraySlice<UInt8>
+    var tail: ArraySlice<UInt8>
     var costsCredit: Bool
 }
 
@@ -162,15 +164,16 @@ struct FlowControl {
         !costsCredit(header) && (peers.isEmpty || index(of: peer).map({ peers.values[$0].queued }) ?? 0 == 0)
     }
 
-    /// Sends or queues a data frame to `peer`. `source` is our Ethernet
-    /// address on that interface.
-    mutating func send(_ header: FLIPHeader, data: ArraySlice<UInt8>, to peer: PeerKey, from source: EthernetAddress,
+    /// Sends or queues a data frame to `peer`: its data is `data` then
+    /// `tail`. `source` is our Ethernet address on that interface.
+    mutating func send(_ header: FLIPHeader, data: ArraySlice<UInt8>, then tail: ArraySlice<UInt8> = [],
+                       to peer: PeerKey, from source: EthernetAddress,
                        now: Instant, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
         // The common frame (a message of one frame) costs no credit and, with
         // nothing queued for the peer, goes straight out: no state is made
         // or touched for it, so a null transaction hashes no peer key here.
         if sendsDirect(header, to: peer) {
-            out.append(FlowControl.dataFrame(header, data: data, control: FragmentControl(type: .data),
+            out.append(FlowControl.dataFrame(header, data: data, tail: tail, control: FragmentControl(type: .data),
                                              to: peer, from: source))
             return
         }
@@ -182,7 +185,7 @@ struct FlowControl {
             if peers.values[i].queued >= configuration.maxQueuedFrames {
                 statistics.drop(.queueFull)
             } else {
-                peers.values[i].queue.append(QueuedFrame(header: header, data: data, costsCredit: costs))
+                peers.values[i].queue.append(QueuedFrame(header: header, data: data, tail: tail, costsCredit: costs))
                 statistics.framesStalled += 1
             }
             if peers.values[i].credit <= 0 && askDeadlines[peer] == nil {
@@ -190,11 +193,12 @@ struct FlowControl {
             }
             return
         }
-        FlowControl.emit(header, data: data, costs: costs, peer: peer, flow: &peers.values[i], from: source,
-                         statistics: &statistics, out: &out)
+        FlowControl.emit(header, data: data, tail: tail, costs: costs, peer: peer, flow: &peers.values[i],
+                         from: source, statistics: &statistics, out: &out)
     }
 
-    private static func emit(_ header: FLIPHeader, data: ArraySlice<UInt8>, costs: Bool, peer: PeerKey, flow p: inout PeerFlow,
+    private static func emit(_ header: FLIPHeader, data: ArraySlice<UInt8>, tail: ArraySlice<UInt8>, costs: Bool,
+                             peer: PeerKey, flow p: inout PeerFlow,
                       from source: EthernetAddress, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
         var control = FragmentControl(type: .data)
         if costs {
@@ -207,15 +211,16 @@ struct FlowControl {
                 statistics.creditPiggybacked += 1
             }
         }
-        out.append(dataFrame(header, data: data, control: control, to: peer, from: source))
+        out.append(dataFrame(header, data: data, tail: tail, control: control, to: peer, from: source))
     }
 
     /// A data frame to `peer`, ready to go out.
-    private static func dataFrame(_ header: FLIPHeader, data: ArraySlice<UInt8>, control: FragmentControl,
-                                  to peer: PeerKey, from source: EthernetAddress) -> OutgoingFrame {
+    private static func dataFrame(_ header: FLIPHeader, data: ArraySlice<UInt8>, tail: ArraySlice<UInt8>,
+                                  control: FragmentControl, to peer: PeerKey,
+                                  from source: EthernetAddress) -> OutgoingFrame {
         OutgoingFrame(interface: peer.interface,
                       bytes: EthernetFrame.encode(destination: peer.location, source: source,
-                                                  control: control, flip: header, data: data))
+                                                  control: control, flip: header, data: data, then: tail))
     }
 
     /// Sends what the queue for `peer` may now send.
@@ -235,11 +240,10 @@ struct FlowControl {
     private static func sendQueued(_ peer: PeerKey, flow p: inout PeerFlow, from source: EthernetAddress,
                                    statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
         while p.queued > 0 {
-            let front = p.queue[p.queueHead]
-            if front.costsCredit && p.credit <= 0 { break }
-            _ = p.popFront()
-            FlowControl.emit(front.header, data: front.data, costs: front.costsCredit, peer: peer, flow: &p,
-                 from: source, statistics: &statistics, out: &out)
+            if p.queue[p.queueHead].costsCredit && p.credit <= 0 { break }
+            let front = p.popFront()
+            FlowControl.emit(front.header, data: front.data, tail: front.tail, costs: front.costsCredit, peer: peer,
+                             flow: &p, from: source, statistics: &statistics, out: &out)
         }
     }
 

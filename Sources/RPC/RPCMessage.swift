@@ -33,6 +33,25 @@ public struct RPCMessage: Hashable, Sendable {
         }
     }
 
+    /// Whether this message's payload (amp header, Amoeba header, data)
+    /// fits in one frame of `box`: then it is built whole with `framed`
+    /// and sent in place; a longer one goes out as `framedHeaders` and a
+    /// view of `data`, which the box copies piece by piece into its
+    /// fragments' frames, so the data is not first copied behind the headers.
+    func fitsOneFrame(of box: FLIPBox) -> Bool {
+        AmpHeader.size + Header.size + data.count <= box.configuration.maxFragmentData
+    }
+
+    /// The payload's headers alone, `FLIPBox.headroom` bytes into the
+    /// buffer: the head of a message sent with `unicast(framed:then:)`.
+    func framedHeaders(after amp: AmpHeader) -> [UInt8] {
+        let o = FLIPBox.headroom
+        return FixedOffsets.bytes(headers: o + AmpHeader.size + Header.size) { p in
+            amp.store(p, at: o)
+            header.store(p, at: o + AmpHeader.size)
+        }
+    }
+
     /// The message after an amp header already read from `r`.
     static func decode(from r: inout BufferReader, order: ByteOrder) -> RPCMessage? {
         guard r.remaining >= Header.size else { return nil }

@@ -165,7 +165,12 @@ public final class RPCNode {
             return
         }
         let amp = AmpHeader(kid: kid, type: .reply, tid: c.tid, dest: c.slot, from: slot.rawValue)
-        s.reply = reply.framed(after: amp)
+        if reply.fitsOneFrame(of: box) {
+            s.reply = reply.framed(after: amp)
+        } else {
+            s.reply = reply.framedHeaders(after: amp)
+            s.replyData = reply.data
+        }
         s.phase = .replying(c)
         s.lastHeard = now
         s.replyTimeout = replyTimeout(c.roundTrip)
