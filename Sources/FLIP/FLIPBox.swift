@@ -61,10 +61,18 @@ public final class FLIPBox {
     }
 
     /// Registers an endpoint that listens on `privateAddress.publicAddress`.
-    public func register(privateAddress: FLIPAddress) -> EndpointID {
+    /// With a `headSize`, a message for it that is longer than that is
+    /// delivered in two buffers, its first `headSize` bytes and the rest
+    /// (`FLIPDelivery.body`), whenever that costs no copy: when it is
+    /// reassembled from fragments (Reassembly.swift) or sent by a local
+    /// endpoint in two buffers. For a protocol whose messages are headers
+    /// of a fixed size and then data, the data arrives as an array of its
+    /// own.
+    public func register(privateAddress: FLIPAddress, headSize: Int = 0) -> EndpointID {
         let id = nextEndpoint
         nextEndpoint += 1
-        endpoints.append(Endpoint(privateAddress: privateAddress, publicAddress: privateAddress.publicAddress), id: id)
+        endpoints.append(Endpoint(privateAddress: privateAddress, publicAddress: privateAddress.publicAddress,
+                                  headSize: max(headSize, 0)), id: id)
         return EndpointID(rawValue: id)
     }
 
@@ -221,11 +229,20 @@ public final class FLIPBox {
         }
         let local = localEndpoints(listeningOn: destination)
         if !local.isEmpty {
-            let payload = body.isEmpty ? bytes[start...] : (Array(bytes[start...]) + body)[...]
             for e in local {
                 statistics.localDeliveries += 1
-                deliver(FLIPDelivery(endpoint: e, source: source, destination: destination,
-                                     payload: payload, isMulticast: false))
+                var d = FLIPDelivery(endpoint: e, source: source, destination: destination,
+                                     payload: bytes[start...], isMulticast: false)
+                if !body.isEmpty {
+                    // In the sender's two buffers if the receiver takes them
+                    // split there (its data array is then the sender's), else joined.
+                    if endpoints.headSize(of: e.rawValue) == count - body.count {
+                        d.body = Array(body)
+                    } else {
+                        d.payload = (Array(bytes[start...]) + body)[...]
+                    }
+                }
+                deliver(d)
             }
             return id
         }
@@ -537,7 +554,9 @@ public final class FLIPBox {
         while events.popLast() != nil {}
     }
 
-    func deliver(_ d: FLIPDelivery) {
+    /// Takes the delivery: it moves into the event, not copied and then
+    /// destroyed (a retain and release of each buffer it holds).
+    func deliver(_ d: consuming FLIPDelivery) {
         statistics.messagesDelivered += 1
         events.append(.deliver(d))
     }

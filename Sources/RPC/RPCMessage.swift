@@ -62,12 +62,21 @@ public struct RPCMessage: Hashable, Sendable {
     }
 
     /// The message at index `at` of `bytes` (after an amp header read in
-    /// place): the header read where it lies, the data copied out.
-    static func decode(_ bytes: ArraySlice<UInt8>, at: Int, order: ByteOrder) -> RPCMessage? {
-        guard bytes.endIndex - at >= Header.size else { return nil }
+    /// place), followed by `body`: the header read where it lies, the data
+    /// copied out, or when all of it is in `body` (a reassembled message,
+    /// split after its headers), `body` itself with no copy.
+    static func decode(_ bytes: ArraySlice<UInt8>, at: Int, then body: [UInt8] = [],
+                       order: ByteOrder) -> RPCMessage? {
+        guard bytes.endIndex - at >= Header.size else {
+            // Headers cut short in front of a body: not what the box
+            // delivers, but decoded all the same, joined.
+            guard !body.isEmpty, at <= bytes.endIndex else { return nil }
+            return decode((Array(bytes[at...]) + body)[...], at: 0, order: order)
+        }
         let header = bytes.withUnsafeBytes { Header.load($0.baseAddress!, at: at - bytes.startIndex, order: order) }
         let dataStart = at + Header.size
-        return RPCMessage(header: header, data: dataStart == bytes.endIndex ? [] : Array(bytes[dataStart...]))
+        if dataStart == bytes.endIndex { return RPCMessage(header: header, data: body) }
+        return RPCMessage(header: header, data: Array(bytes[dataStart...]) + body)
     }
 
     /// The big-endian word at index `at` of `bytes` (the caller checked
