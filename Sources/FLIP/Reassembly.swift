@@ -66,6 +66,14 @@ struct PartialMessage {
     }
 
     mutating func add(_ range: Range<Int>) {
+        // Fragments in order (nearly all) start inside or right after the
+        // last range: it grows in place, where the general merge below
+        // builds a new array for every fragment. The last range is the
+        // highest, so nothing before it can touch the grown one.
+        if let last = covered.last, last.lowerBound <= range.lowerBound, range.lowerBound <= last.upperBound {
+            covered[covered.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
+            return
+        }
         var merged = range
         var kept = [Range<Int>]()
         kept.reserveCapacity(covered.count + 1)

@@ -56,6 +56,24 @@ import AmoebaCore
         }
     }
 
+    /// The covered ranges stay sorted, disjoint and merged whether a
+    /// fragment extends the last range in place or lands before it.
+    @Test func coveredRangesMergeInAndOutOfOrder() {
+        var p = PartialMessage(total: 100, expiry: now, lastProgress: now)
+        p.add(0..<10)
+        p.add(10..<20)      // right after the last: grown in place
+        p.add(15..<30)      // overlapping the last
+        #expect(p.covered == [0..<30])
+        p.add(50..<60)      // a gap
+        p.add(40..<45)      // before the last
+        p.add(60..<70)
+        #expect(p.covered == [0..<30, 40..<45, 50..<70])
+        p.add(30..<50)      // bridges three
+        #expect(p.covered == [0..<70])
+        p.add(70..<100)
+        #expect(p.isComplete)
+    }
+
     @Test func aMessageNoLongerThanTheHeadIsAllHead() {
         let m = message(50)
         let done = feed(m, step: 20, order: [2, 0, 1], split: 56)
