@@ -96,9 +96,9 @@ struct OutgoingFrame {
 }
 
 struct FlowControl {
-    /// Each peer's state, changed in place in its slot (SlotTable.swift):
+    /// Each peer's state, changed in place in its slot (KeyedSlots.swift):
     /// reading a counter of a peer must not copy its queue.
-    var peers = SlotTable<PeerKey, PeerFlow>()
+    var peers = KeyedSlots<PeerKey, PeerFlow>()
     /// When each stalled peer is next asked for credit. Kept apart from
     /// `peers` so that finding the next deadline walks the few stalled
     /// peers, not every peer a busy server talks to.

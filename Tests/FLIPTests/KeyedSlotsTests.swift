@@ -1,13 +1,13 @@
 import Testing
 @testable import FLIP
 
-/// The slot table keeps each key's record where it was put, and a removal
+/// KeyedSlots keeps each key's record where it was put, and a removal
 /// moves the last record into the hole: these pin that a key still finds
 /// its own record after others come and go, including the key looked up
 /// last, whose slot the table remembers.
-@Suite struct SlotTableTests {
+@Suite struct KeyedSlotsTests {
     @Test func keysFindTheirRecordsAfterRemovals() {
-        var t = SlotTable<Int, [Int]>()
+        var t = KeyedSlots<Int, [Int]>()
         for k in 0..<5 { #expect(t.insert([k, k], for: k) == k) }
         #expect(t.slot(of: 4) == 4)  // now remembered
         t.remove(at: t.slot(of: 1)!)

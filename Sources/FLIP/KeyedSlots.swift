@@ -16,7 +16,7 @@
 // must be looked up again after it. Order in the array means nothing: code
 // that must act in a fixed order sorts the keys itself.
 
-struct SlotTable<Key: Hashable, Value> {
+struct KeyedSlots<Key: Hashable, Value> {
     /// The key of each slot.
     private(set) var keys: [Key] = []
     /// The record in each slot. Change records in place through this;
