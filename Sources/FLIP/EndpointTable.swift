@@ -13,6 +13,9 @@ struct Endpoint {
     var privateAddress: FLIPAddress
     var publicAddress: FLIPAddress
     var groups: Set<FLIPAddress> = []
+    /// How many leading bytes of a message of several fragments it takes
+    /// apart from the rest (`FLIPBox.register(privateAddress:headSize:)`).
+    var headSize = 0
 }
 
 struct EndpointTable {
@@ -53,6 +56,10 @@ struct EndpointTable {
 
     func publicAddress(of id: Int) -> FLIPAddress? {
         place(of: id).map { addresses[$0] }
+    }
+
+    func headSize(of id: Int) -> Int {
+        place(of: id).map { entries[$0].headSize } ?? 0
     }
 
     /// Group membership changes go through here (the public address, which

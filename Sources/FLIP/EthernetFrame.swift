@@ -79,22 +79,52 @@ public struct EthernetFrame: Sendable {
         FixedOffsets.store(control.count, p, at: 15)
     }
 
-    /// The wire bytes of a frame whose data is a slice of a longer message:
-    /// a fragment goes from the message into its frame in one copy.
+    /// The wire bytes of a frame whose data is a slice of a longer message,
+    /// followed by `tail`, a slice of another buffer: a message sent as its
+    /// headers in one buffer and its data in another (`unicast(framed:then:)`)
+    /// has a first fragment in both. Each goes into the frame in one copy.
     static func encode(destination: EthernetAddress, source: EthernetAddress, control: FragmentControl,
-                       flip: FLIPHeader?, order: ByteOrder = .little, data: ArraySlice<UInt8>) -> [UInt8] {
+                       flip: FLIPHeader?, order: ByteOrder = .little, data: ArraySlice<UInt8>,
+                       then tail: ArraySlice<UInt8> = []) -> [UInt8] {
         let start = headerSize + FragmentControl.size
-        // One allocation, each field stored at its offset (WireAppend.swift),
-        // the data copied once, zeros after it up to the Ethernet minimum.
-        func storeLink(_ p: UnsafeMutableRawPointer) {
-            EthernetFrame.storeLink(p, destination: destination, source: source, control: control)
-        }
         guard let flip else {
-            return FixedOffsets.bytes(headers: start, minimum: minimumSize) { storeLink($0) }
+            return build(headers: start, data: [], tail: []) { p in
+                storeLink(p, destination: destination, source: source, control: control)
+            }
         }
-        return FixedOffsets.bytes(headers: start + FLIPHeader.size, then: data, minimum: minimumSize) { p in
-            storeLink(p)
+        return build(headers: start + FLIPHeader.size, data: data, tail: tail) { p in
+            storeLink(p, destination: destination, source: source, control: control)
             flip.store(p, at: start, order: order)
+        }
+    }
+
+    /// One allocation of the frame's final size, the headers stored at
+    /// their offsets (WireAppend.swift), the data and tail copied in, zeros
+    /// after them up to the Ethernet minimum. Written into uninitialised
+    /// storage rather than appended piece by piece: each append checks
+    /// capacity and uniqueness again, and the pieces of a fragment cost more
+    /// that way than copying its 1,458 bytes. (This allocation is not
+    /// specialised: it looks the storage type up at run time, some 700
+    /// instructions a frame, still a little less than the appends; zeroing
+    /// a whole frame first costs more than either.)
+    private static func build(headers: Int, data: ArraySlice<UInt8>, tail: ArraySlice<UInt8>,
+                              _ storeHeaders: (UnsafeMutableRawPointer) -> Void) -> [UInt8] {
+        let used = headers + data.count + tail.count
+        let total = max(used, minimumSize)
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+            let p = UnsafeMutableRawPointer(buffer.baseAddress!)
+            // Zeros first, so that no header byte a store skips can carry
+            // stale memory onto the wire.
+            p.initializeMemory(as: UInt8.self, repeating: 0, count: headers)
+            storeHeaders(p)
+            if !data.isEmpty {
+                data.withUnsafeBytes { (p + headers).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            }
+            if !tail.isEmpty {
+                tail.withUnsafeBytes { (p + headers + data.count).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            }
+            if used < total { (p + used).initializeMemory(as: UInt8.self, repeating: 0, count: total - used) }
+            count = total
         }
     }
 

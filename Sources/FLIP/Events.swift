@@ -39,9 +39,13 @@ public struct FLIPDelivery: Sendable {
     public var endpoint: EndpointID
     public var source: FLIPAddress
     public var destination: FLIPAddress
-    /// The message in place. Its indices are those of what holds it: they
-    /// need not start at 0.
+    /// The message in place, or its first part when `body` is not empty.
+    /// Its indices are those of what holds it: they need not start at 0.
     public var payload: ArraySlice<UInt8>
+    /// The rest of the message when it comes in two buffers: only to an
+    /// endpoint registered with a head size (`FLIPBox.register`), and then
+    /// `payload` is exactly that many bytes. Empty otherwise.
+    public var body: [UInt8] = []
     public var isMulticast: Bool
     /// The message came in more than one fragment. Amoeba's RPC
     /// acknowledges such a request as soon as it is whole, so its client
@@ -65,10 +69,21 @@ public struct FLIPDelivery: Sendable {
     }
 
     /// The message as an array indexed from 0: no copy when the view is
-    /// all of its buffer (a reassembled message), one otherwise.
+    /// all of its buffer (a reassembled message), one otherwise; the two
+    /// parts joined when it comes in two.
     public var message: [UInt8] {
-        get { Array(payload) }
-        set { payload = newValue[...] }
+        get {
+            guard !body.isEmpty else { return Array(payload) }
+            var m = [UInt8]()
+            m.reserveCapacity(payload.count + body.count)
+            m.append(contentsOf: payload)
+            m.append(contentsOf: body)
+            return m
+        }
+        set {
+            payload = newValue[...]
+            body = []
+        }
     }
 }
 

@@ -25,16 +25,14 @@ extension FLIPBox {
 
 extension FlowControl {
     mutating func cancel(messageID: UInt32, source: FLIPAddress) {
-        for (key, var p) in peers where p.queued > 0 {
-            let before = p.queued
-            let kept = p.queue[p.queueHead...].filter {
+        for s in 0..<peers.count where peers.values[s].queued > 0 {
+            let before = peers.values[s].queued
+            let kept = peers.values[s].queue[peers.values[s].queueHead...].filter {
                 !($0.header.messageID == messageID && $0.header.source == source)
             }
             guard kept.count != before else { continue }
-            p.queue = Array(kept)
-            p.queueHead = 0
-            peersChange()
-            peers[key] = p
+            peers.values[s].queue = Array(kept)
+            peers.values[s].queueHead = 0
         }
     }
 }

@@ -394,10 +394,31 @@ extension FLIPBox {
 
     /// A fragment for local endpoints: reassemble, and deliver when whole.
     func accept(_ h: FLIPHeader, data: ArraySlice<UInt8>, for receivers: some Sequence<EndpointID>, multicast: Bool) {
+        // The usual case first, with nothing half reassembled: a message in
+        // one frame, delivered as a view of it (what `reassembler.add`
+        // answers nil for, without building its key).
+        if h.offset == 0, UInt64(h.total) == UInt64(data.count), reassembler.partial.isEmpty,
+           data.count <= reassembler.maxMessageSize {
+            for e in receivers {
+                deliver(FLIPDelivery(endpoint: e, source: h.source, destination: h.destination, payload: data,
+                                     isMulticast: multicast))
+            }
+            statistics.reassembliesActive = 0
+            return
+        }
         let key = ReassemblyKey(source: h.source, destination: h.destination, messageID: h.messageID,
                                 isMulticast: multicast)
         let before = reassembler.partial.count
-        guard let outcome = reassembler.add(key, offset: h.offset, total: h.total, fragment: data, now: now) else {
+        // A unicast message of several fragments is laid out as its
+        // receiver takes it (Reassembly.swift); only a fragment that may
+        // start one asks how.
+        var split = 0
+        if !multicast, h.length < h.total, let first = receivers.first(where: { _ in true }) {
+            split = endpoints.headSize(of: first.rawValue)
+        }
+        var head: [UInt8] = []
+        guard let outcome = reassembler.add(key, offset: h.offset, total: h.total, fragment: data, split: split,
+                                            head: &head, now: now) else {
             // The message is this one frame: delivered as a view of it.
             for e in receivers {
                 deliver(FLIPDelivery(endpoint: e, source: h.source, destination: h.destination, payload: data,
@@ -407,6 +428,15 @@ extension FLIPBox {
             return
         }
         switch outcome {
+        case .complete(let message) where !head.isEmpty:
+            // Kept split: `message` is what follows the head.
+            for e in receivers {
+                var d = FLIPDelivery(endpoint: e, source: h.source, destination: h.destination,
+                                     message: head, isMulticast: multicast, wasFragmented: true)
+                // Another endpoint on the same address may not take it split.
+                if endpoints.headSize(of: e.rawValue) == head.count { d.body = message } else { d.message = head + message }
+                deliver(d)
+            }
         case .complete(let message):
             // The fragment that completes a message of several is shorter
             // than the whole; a message in one frame is all there is.

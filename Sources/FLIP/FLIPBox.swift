@@ -61,10 +61,18 @@ public final class FLIPBox {
     }
 
     /// Registers an endpoint that listens on `privateAddress.publicAddress`.
-    public func register(privateAddress: FLIPAddress) -> EndpointID {
+    /// With a `headSize`, a message for it that is longer than that is
+    /// delivered in two buffers, its first `headSize` bytes and the rest
+    /// (`FLIPDelivery.body`), whenever that costs no copy: when it is
+    /// reassembled from fragments (Reassembly.swift) or sent by a local
+    /// endpoint in two buffers. For a protocol whose messages are headers
+    /// of a fixed size and then data, the data arrives as an array of its
+    /// own.
+    public func register(privateAddress: FLIPAddress, headSize: Int = 0) -> EndpointID {
         let id = nextEndpoint
         nextEndpoint += 1
-        endpoints.append(Endpoint(privateAddress: privateAddress, publicAddress: privateAddress.publicAddress), id: id)
+        endpoints.append(Endpoint(privateAddress: privateAddress, publicAddress: privateAddress.publicAddress,
+                                  headSize: max(headSize, 0)), id: id)
         return EndpointID(rawValue: id)
     }
 
@@ -186,17 +194,35 @@ public final class FLIPBox {
     public func unicast(framed frame: inout [UInt8], from: EndpointID, to destination: FLIPAddress,
                         secure: Bool = false, now: Instant) -> UInt32 {
         precondition(frame.count >= FLIPBox.headroom, "a framed message needs its headroom")
-        return send(&frame, start: FLIPBox.headroom, from: from, to: destination, secure: secure, now: now)
+        return send(&frame, start: FLIPBox.headroom, body: [], from: from, to: destination, secure: secure, now: now)
     }
 
-    /// Both kinds of unicast: the message is `bytes[start...]`.
-    private func send(_ bytes: inout [UInt8], start: Int, from: EndpointID, to destination: FLIPAddress,
-                      secure: Bool, now: Instant) -> UInt32 {
+    /// As `unicast(framed:)`, for a message kept in two buffers: the
+    /// message is what follows the headroom in `head`, then `body`. For a
+    /// message of several frames whose sender keeps its headers apart from
+    /// its data (RPC: amp and Amoeba headers, then the transaction's data):
+    /// each fragment is copied from the two buffers straight into its
+    /// frame, so the data is never first copied behind the headers. `head`
+    /// is not changed (a message that fits one frame is built in a frame of
+    /// its own), so the caller may send both again.
+    @discardableResult
+    public func unicast(framed head: inout [UInt8], then body: ArraySlice<UInt8>, from: EndpointID,
+                        to destination: FLIPAddress, secure: Bool = false, now: Instant) -> UInt32 {
+        precondition(head.count >= FLIPBox.headroom, "a framed message needs its headroom")
+        return send(&head, start: FLIPBox.headroom, body: body, from: from, to: destination, secure: secure, now: now)
+    }
+
+    /// Every kind of unicast: the message is `bytes[start...]`, then `body`.
+    /// Inlined into each kind, so that a message in one buffer (every small
+    /// one) pays nothing for the second buffer others may have.
+    @inline(__always)
+    private func send(_ bytes: inout [UInt8], start: Int, body: ArraySlice<UInt8> = [], from: EndpointID,
+                      to destination: FLIPAddress, secure: Bool, now: Instant) -> UInt32 {
         advance(to: now)
         let id = allocateMessageID()
         guard let source = endpoints.publicAddress(of: from.rawValue) else { return id }
         statistics.messagesSent += 1
-        let count = bytes.count - start
+        let count = bytes.count - start + body.count
         if destination.isNull || UInt64(count) > UInt64(UInt32.max) {
             events.append(.undeliverable(endpoint: from, destination: destination, messageID: id, reason: .unreachable))
             return id
@@ -205,15 +231,26 @@ public final class FLIPBox {
         if !local.isEmpty {
             for e in local {
                 statistics.localDeliveries += 1
-                deliver(FLIPDelivery(endpoint: e, source: source, destination: destination,
-                                     payload: bytes[start...], isMulticast: false))
+                var d = FLIPDelivery(endpoint: e, source: source, destination: destination,
+                                     payload: bytes[start...], isMulticast: false)
+                if !body.isEmpty {
+                    // In the sender's two buffers if the receiver takes them
+                    // split there (its data array is then the sender's), else joined.
+                    if endpoints.headSize(of: e.rawValue) == count - body.count {
+                        d.body = Array(body)
+                    } else {
+                        d.payload = (Array(bytes[start...]) + body)[...]
+                    }
+                }
+                deliver(d)
             }
             return id
         }
         if !locator.pending.isEmpty, let p = locator.pending[destination] {
             guard p.isProbe, p.giveUp <= now else {
                 locator.pending[destination]!.waiting.append(
-                    WaitingMessage(endpoint: from, source: source, messageID: id, message: bytes[start...], secure: secure))
+                    WaitingMessage(endpoint: from, source: source, messageID: id, message: bytes[start...], secure: secure,
+                                   body: body))
                 return id
             }
             // A probe past its time that no tick has ended yet.
@@ -221,16 +258,16 @@ public final class FLIPBox {
             release(p)
         }
         if let route = routes.useBest(destination, budget: configuration.maxHops, trustedOnly: secure, now: now) {
-            if start < FLIPBox.headroom
+            if start < FLIPBox.headroom || !body.isEmpty
                 || !transmitInPlace(&bytes, source: source, messageID: id, secure: secure, to: destination, via: route) {
                 transmit(WaitingMessage(endpoint: from, source: source, messageID: id, message: bytes[start...],
-                                        secure: secure), to: destination, via: route)
+                                        secure: secure, body: body), to: destination, via: route)
             }
         } else if secure, !routes.live(destination, now: now).isEmpty {
             events.append(.undeliverable(endpoint: from, destination: destination, messageID: id, reason: .unreachable))
         } else {
             startLocate(destination, for: WaitingMessage(endpoint: from, source: source, messageID: id,
-                                                         message: bytes[start...], secure: secure))
+                                                         message: bytes[start...], secure: secure, body: body))
         }
         return id
     }
@@ -269,27 +306,39 @@ public final class FLIPBox {
     /// found with `useBest` (that marked its use).
     func transmit(_ m: WaitingMessage, to destination: FLIPAddress, via route: Route) {
         var out = takeOutgoing()
-        forEachFragment(of: m.message) { offset, chunk in
+        let total = m.count
+        forEachFragment(of: m.message, then: m.body) { offset, chunk, rest in
             let h = fragmentHeader(source: m.source, messageID: m.messageID, secure: m.secure, to: destination,
-                                   via: route, length: chunk.count, offset: offset, total: m.message.count)
-            flow.send(h, data: chunk, to: PeerKey(interface: route.interface, location: route.location),
+                                   via: route, length: chunk.count + rest.count, offset: offset, total: total)
+            flow.send(h, data: chunk, then: rest, to: PeerKey(interface: route.interface, location: route.location),
                       from: interfaces[route.interface].mac, now: now, statistics: &statistics, out: &out)
         }
         emit(reusing: &out)
     }
 
     /// Each fragment is a view of the message: copied only into its frame.
-    func forEachFragment(of message: ArraySlice<UInt8>, _ body: (UInt32, ArraySlice<UInt8>) -> Void) {
+    func forEachFragment(of message: ArraySlice<UInt8>, _ visit: (UInt32, ArraySlice<UInt8>) -> Void) {
+        forEachFragment(of: message, then: message[message.endIndex...]) { offset, chunk, _ in visit(offset, chunk) }
+    }
+
+    /// The fragments of a message in two buffers, `head` then `body`: each
+    /// as the views of its bytes in the two (either may be empty).
+    func forEachFragment(of head: ArraySlice<UInt8>, then body: ArraySlice<UInt8>,
+                         _ visit: (UInt32, ArraySlice<UInt8>, ArraySlice<UInt8>) -> Void) {
         let step = max(1, configuration.maxFragmentData)
-        if message.count <= step {
-            body(0, message)  // one fragment: the message itself
+        let count = head.count + body.count
+        if count <= step {
+            visit(0, head, body)  // one fragment: the message itself
             return
         }
         var offset = 0
-        let base = message.startIndex
-        while offset < message.count {
-            let end = min(offset + step, message.count)
-            body(UInt32(offset), message[(base + offset)..<(base + end)])
+        let (h, b) = (head.startIndex, body.startIndex)
+        while offset < count {
+            let end = min(offset + step, count)
+            // [offset, end) of the message: its part in the head, then the
+            // part beyond the head in the body.
+            visit(UInt32(offset), head[(h + min(offset, head.count))..<(h + min(end, head.count))],
+                  body[(b + max(offset - head.count, 0))..<(b + max(end - head.count, 0))])
             offset = end
         }
     }
@@ -505,7 +554,9 @@ public final class FLIPBox {
         while events.popLast() != nil {}
     }
 
-    func deliver(_ d: FLIPDelivery) {
+    /// Takes the delivery: it moves into the event, not copied and then
+    /// destroyed (a retain and release of each buffer it holds).
+    func deliver(_ d: consuming FLIPDelivery) {
         statistics.messagesDelivered += 1
         events.append(.deliver(d))
     }

@@ -34,8 +34,10 @@ struct PeerKey: Hashable {
 
 struct QueuedFrame {
     var header: FLIPHeader
-    /// A fragment: a view of the message, not a copy.
+    /// A fragment: a view of the message, not a copy; `tail` a view of
+    /// the rest of it when the message is in two buffers (headers, data).
     var data: ArraySlice<UInt8>
+    var tail: ArraySlice<UInt8>
     var costsCredit: Bool
 }
 
@@ -94,7 +96,9 @@ struct OutgoingFrame {
 }
 
 struct FlowControl {
-    var peers: [PeerKey: PeerFlow] = [:]
+    /// Each peer's state, changed in place in its slot (KeyedSlots.swift):
+    /// reading a counter of a peer must not copy its queue.
+    var peers = KeyedSlots<PeerKey, PeerFlow>()
     /// When each stalled peer is next asked for credit. Kept apart from
     /// `peers` so that finding the next deadline walks the few stalled
     /// peers, not every peer a busy server talks to.
@@ -110,17 +114,7 @@ struct FlowControl {
     /// Counts uses of the table, to find the peer left alone longest.
     private var useClock: UInt64 = 0
 
-    /// Where the last peer looked up sits in `peers` (RecentIndex.swift):
-    /// the frames of a message, and the credit coming back for them, are
-    /// all for one peer.
-    private var recent = RecentIndex<PeerKey, PeerFlow>()
-
-    private mutating func index(of peer: PeerKey) -> Dictionary<PeerKey, PeerFlow>.Index? {
-        recent.of(peer, in: peers)
-    }
-
-    /// Called before any change to `peers` other than in place through an index.
-    mutating func peersChange() { recent.forget() }
+    private mutating func index(of peer: PeerKey) -> Int? { peers.slot(of: peer) }
 
     /// The state for `peer`, or a fresh one. A full table first forgets
     /// every peer with nothing queued or held and no ask pending: credit it
@@ -129,33 +123,32 @@ struct FlowControl {
     /// blocks. If every peer still has a queue, the one left alone longest
     /// goes with its queue (RPC retransmits). A newcomer always gets state:
     /// a full table never stops us talking to a real peer.
-    private mutating func stateIndex(for peer: PeerKey) -> Dictionary<PeerKey, PeerFlow>.Index {
+    private mutating func stateIndex(for peer: PeerKey) -> Int {
         useClock += 1
         if let i = index(of: peer) {
             peers.values[i].lastUsed = useClock
             return i
         }
-        peersChange()
         if peers.count >= configuration.maxPeers {
             let asking = askDeadlines
-            peers = peers.filter { $0.value.queued > 0 || $0.value.held > 0 || asking[$0.key] != nil }
+            peers.removeAll { key, p in p.queued == 0 && p.held == 0 && asking[key] == nil }
             if peers.count >= configuration.maxPeers {
-                var oldest: (PeerKey, UInt64)?
-                for (key, p) in peers where oldest == nil || p.lastUsed < oldest!.1
-                    || (p.lastUsed == oldest!.1 && PeerKey.inOrder(key, oldest!.0)) {
-                    oldest = (key, p.lastUsed)
+                var oldest: Int?
+                for s in 0..<peers.count {
+                    guard let o = oldest else { oldest = s; continue }
+                    let (used, best) = (peers.values[s].lastUsed, peers.values[o].lastUsed)
+                    if used < best || (used == best && PeerKey.inOrder(peers.keys[s], peers.keys[o])) { oldest = s }
                 }
-                if let (key, _) = oldest {
-                    var p = peers.removeValue(forKey: key)!
-                    askDeadlines[key] = nil
+                if let o = oldest {
+                    askDeadlines[peers.keys[o]] = nil
+                    var p = peers.remove(at: o)
                     evicted += p.clearQueue()
                 }
             }
         }
         var p = fresh()
         p.lastUsed = useClock
-        peers[peer] = p
-        return index(of: peer)!
+        return peers.insert(p, for: peer)
     }
 
     /// Frames dropped with the queues of evicted peers, for statistics.
@@ -171,15 +164,16 @@ struct FlowControl {
         !costsCredit(header) && (peers.isEmpty || index(of: peer).map({ peers.values[$0].queued }) ?? 0 == 0)
     }
 
-    /// Sends or queues a data frame to `peer`. `source` is our Ethernet
-    /// address on that interface.
-    mutating func send(_ header: FLIPHeader, data: ArraySlice<UInt8>, to peer: PeerKey, from source: EthernetAddress,
+    /// Sends or queues a data frame to `peer`: its data is `data` then
+    /// `tail`. `source` is our Ethernet address on that interface.
+    mutating func send(_ header: FLIPHeader, data: ArraySlice<UInt8>, then tail: ArraySlice<UInt8> = [],
+                       to peer: PeerKey, from source: EthernetAddress,
                        now: Instant, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
         // The common frame (a message of one frame) costs no credit and, with
         // nothing queued for the peer, goes straight out: no state is made
         // or touched for it, so a null transaction hashes no peer key here.
         if sendsDirect(header, to: peer) {
-            out.append(FlowControl.dataFrame(header, data: data, control: FragmentControl(type: .data),
+            out.append(FlowControl.dataFrame(header, data: data, tail: tail, control: FragmentControl(type: .data),
                                              to: peer, from: source))
             return
         }
@@ -191,7 +185,7 @@ struct FlowControl {
             if peers.values[i].queued >= configuration.maxQueuedFrames {
                 statistics.drop(.queueFull)
             } else {
-                peers.values[i].queue.append(QueuedFrame(header: header, data: data, costsCredit: costs))
+                peers.values[i].queue.append(QueuedFrame(header: header, data: data, tail: tail, costsCredit: costs))
                 statistics.framesStalled += 1
             }
             if peers.values[i].credit <= 0 && askDeadlines[peer] == nil {
@@ -199,11 +193,12 @@ struct FlowControl {
             }
             return
         }
-        FlowControl.emit(header, data: data, costs: costs, peer: peer, flow: &peers.values[i], from: source,
-                         statistics: &statistics, out: &out)
+        FlowControl.emit(header, data: data, tail: tail, costs: costs, peer: peer, flow: &peers.values[i],
+                         from: source, statistics: &statistics, out: &out)
     }
 
-    private static func emit(_ header: FLIPHeader, data: ArraySlice<UInt8>, costs: Bool, peer: PeerKey, flow p: inout PeerFlow,
+    private static func emit(_ header: FLIPHeader, data: ArraySlice<UInt8>, tail: ArraySlice<UInt8>, costs: Bool,
+                             peer: PeerKey, flow p: inout PeerFlow,
                       from source: EthernetAddress, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
         var control = FragmentControl(type: .data)
         if costs {
@@ -216,15 +211,16 @@ struct FlowControl {
                 statistics.creditPiggybacked += 1
             }
         }
-        out.append(dataFrame(header, data: data, control: control, to: peer, from: source))
+        out.append(dataFrame(header, data: data, tail: tail, control: control, to: peer, from: source))
     }
 
     /// A data frame to `peer`, ready to go out.
-    private static func dataFrame(_ header: FLIPHeader, data: ArraySlice<UInt8>, control: FragmentControl,
-                                  to peer: PeerKey, from source: EthernetAddress) -> OutgoingFrame {
+    private static func dataFrame(_ header: FLIPHeader, data: ArraySlice<UInt8>, tail: ArraySlice<UInt8>,
+                                  control: FragmentControl, to peer: PeerKey,
+                                  from source: EthernetAddress) -> OutgoingFrame {
         OutgoingFrame(interface: peer.interface,
                       bytes: EthernetFrame.encode(destination: peer.location, source: source,
-                                                  control: control, flip: header, data: data))
+                                                  control: control, flip: header, data: data, then: tail))
     }
 
     /// Sends what the queue for `peer` may now send.
@@ -244,11 +240,10 @@ struct FlowControl {
     private static func sendQueued(_ peer: PeerKey, flow p: inout PeerFlow, from source: EthernetAddress,
                                    statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
         while p.queued > 0 {
-            let front = p.queue[p.queueHead]
-            if front.costsCredit && p.credit <= 0 { break }
-            _ = p.popFront()
-            FlowControl.emit(front.header, data: front.data, costs: front.costsCredit, peer: peer, flow: &p,
-                 from: source, statistics: &statistics, out: &out)
+            if p.queue[p.queueHead].costsCredit && p.credit <= 0 { break }
+            let front = p.popFront()
+            FlowControl.emit(front.header, data: front.data, tail: front.tail, costs: front.costsCredit, peer: peer,
+                             flow: &p, from: source, statistics: &statistics, out: &out)
         }
     }
 
@@ -348,11 +343,9 @@ struct FlowControl {
     mutating func release(sources: (Int) -> EthernetAddress, statistics: inout FLIPStatistics,
                           out: inout [OutgoingFrame]) {
         for key in peers.keys.sorted(by: PeerKey.inOrder) {
-            guard var p = peers[key], p.held > 0 || p.owed > 0 else { continue }
-            p.owed += p.held
-            p.held = 0
-            peersChange()
-            peers[key] = p
+            guard let s = index(of: key), peers.values[s].held > 0 || peers.values[s].owed > 0 else { continue }
+            peers.values[s].owed += peers.values[s].held
+            peers.values[s].held = 0
             returnCreditIfDue(key, source: sources(key.interface), force: true, statistics: &statistics, out: &out)
         }
     }
@@ -371,26 +364,24 @@ struct FlowControl {
         var due: [PeerKey] = []
         for (key, d) in askDeadlines where d <= now { due.append(key) }
         for key in due.sorted(by: PeerKey.inOrder) {
-            guard var p = peers[key], let deadline = askDeadlines[key], deadline <= now else {
+            guard let s = index(of: key), let deadline = askDeadlines[key], deadline <= now else {
                 askDeadlines[key] = nil  // its peer was forgotten
                 continue
             }
-            if p.requests >= configuration.maxCreditRequests {
-                let n = p.clearQueue()
+            if peers.values[s].requests >= configuration.maxCreditRequests {
+                let n = peers.values[s].clearQueue()
                 for _ in 0..<n { statistics.drop(.creditTimeout) }
-                p.credit = Int(configuration.initialCredit)
-                p.requests = 0
+                peers.values[s].credit = Int(configuration.initialCredit)
+                peers.values[s].requests = 0
                 askDeadlines[key] = nil
             } else {
-                p.requests += 1
+                peers.values[s].requests += 1
                 askDeadlines[key] = now + configuration.creditRequestInterval
                 statistics.creditRequestsSent += 1
                 out.append(OutgoingFrame(interface: key.interface,
                                          frame: EthernetFrame(destination: key.location, source: sources(key.interface),
                                                               control: FragmentControl(type: .requestCredit))))
             }
-            peersChange()
-            peers[key] = p
         }
     }
 }

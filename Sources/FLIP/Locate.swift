@@ -26,6 +26,11 @@ struct WaitingMessage {
     /// A view of the sender's buffer (which may hold headroom in front).
     var message: ArraySlice<UInt8>
     var secure: Bool
+    /// The rest of the message when the sender keeps it in a second buffer
+    /// (`unicast(framed:then:)`): the message is `message` then `body`.
+    var body: ArraySlice<UInt8> = []
+
+    var count: Int { message.count + body.count }
 }
 
 struct PendingLocate {

@@ -10,6 +10,14 @@
 // thrown away after a timeout so that its memory comes back. FLIP does not
 // ask for lost fragments again: the RPC layer above retransmits.
 //
+// A message's bytes may be kept in two buffers, split where the receiving
+// endpoint asked (`FLIPBox.register(privateAddress:headSize:)`): its first
+// bytes, the headers of the protocol above, in a small buffer, and the rest
+// in a buffer of its own. RPC's messages are 56 bytes of headers and then
+// the transaction's data: reassembled this way, the data is already the
+// array RPC hands to its user, and no byte is copied after the fragments
+// were placed.
+//
 // When a new message does not fit, messages that have stalled (no new
 // bytes for `stallTime`) make room, the longest stalled first: a stranger
 // who keeps a few huge messages half-sent by trickling one fragment now
@@ -27,13 +35,18 @@ struct ReassemblyKey: Hashable {
 }
 
 struct PartialMessage {
-    /// The message's bytes so far. Fragments that come in order are
-    /// appended (no zeroing of the whole message first); the first one out
-    /// of order pads it with zeros to its full size, and from then on each
-    /// fragment is copied into place.
+    /// The message's first `split` bytes, zeros until they come.
+    var head: [UInt8]
+    /// The message's bytes after the first `split` so far. Fragments that
+    /// come in order are appended (no zeroing of the whole message first);
+    /// the first one out of order pads it with zeros to its full size, and
+    /// from then on each fragment is copied into place.
     var buffer: [UInt8]
     /// The message's size.
     let total: Int
+    /// Where the head ends and `buffer` begins, in the message (0: the
+    /// whole message is in `buffer`).
+    let split: Int
     /// Disjoint, sorted, non-adjacent covered ranges.
     var covered: [Range<Int>] = []
     var expiry: Instant
@@ -42,15 +55,25 @@ struct PartialMessage {
 
     var isComplete: Bool { covered.count == 1 && covered[0] == 0..<total }
 
-    init(total: Int, expiry: Instant, lastProgress: Instant) {
+    init(total: Int, split: Int = 0, expiry: Instant, lastProgress: Instant) {
         self.total = total
+        self.split = min(max(split, 0), total)
+        self.head = self.split == 0 ? [] : [UInt8](repeating: 0, count: self.split)
         self.buffer = []
-        self.buffer.reserveCapacity(total)
+        self.buffer.reserveCapacity(total - self.split)
         self.expiry = expiry
         self.lastProgress = lastProgress
     }
 
     mutating func add(_ range: Range<Int>) {
+        // Fragments in order (nearly all) start inside or right after the
+        // last range: it grows in place, where the general merge below
+        // builds a new array for every fragment. The last range is the
+        // highest, so nothing before it can touch the grown one.
+        if let last = covered.last, last.lowerBound <= range.lowerBound, range.lowerBound <= last.upperBound {
+            covered[covered.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
+            return
+        }
         var merged = range
         var kept = [Range<Int>]()
         kept.reserveCapacity(covered.count + 1)
@@ -68,6 +91,8 @@ struct PartialMessage {
 }
 
 enum FragmentOutcome {
+    /// The whole message; for one kept split, the part after its split
+    /// (its head goes out through `add`'s `head`).
     case complete([UInt8])
     case incomplete
     case refused(FLIPDropReason)
@@ -132,6 +157,16 @@ struct Reassembler {
     /// (the usual case): it is delivered as it is, a view of its frame.
     mutating func add(_ key: ReassemblyKey, offset: UInt32, total: UInt32, fragment data: ArraySlice<UInt8>,
                       now: Instant) -> FragmentOutcome? {
+        var head: [UInt8] = []
+        return add(key, offset: offset, total: total, fragment: data, split: 0, head: &head, now: now)
+    }
+
+    /// As above; a message this fragment starts keeps its first `split`
+    /// bytes apart from the rest (see above). When such a message
+    /// completes, `.complete` holds the rest and `head` is set to those
+    /// first bytes.
+    mutating func add(_ key: ReassemblyKey, offset: UInt32, total: UInt32, fragment data: ArraySlice<UInt8>,
+                      split: Int, head: inout [UInt8], now: Instant) -> FragmentOutcome? {
         guard UInt64(total) <= UInt64(maxMessageSize) else { return .refused(.messageTooLarge) }
         guard UInt64(offset) + UInt64(data.count) <= UInt64(total) else {
             return .refused(.inconsistentFragment)
@@ -151,7 +186,7 @@ struct Reassembler {
                 return .refused(.tooManyReassemblies)
             }
             messagesChange()
-            partial[key] = PartialMessage(total: size, expiry: now + timeout, lastProgress: now)
+            partial[key] = PartialMessage(total: size, split: split, expiry: now + timeout, lastProgress: now)
             bytesHeld += size
             i = index(of: key)!
         }
@@ -160,6 +195,7 @@ struct Reassembler {
         messagesChange()
         let message = partial.remove(at: i).value
         bytesHeld -= size
+        if message.split > 0 { head = message.head }
         return .complete(message.buffer)
     }
 
@@ -172,16 +208,33 @@ struct Reassembler {
             if !message.covered.contains(where: { $0.lowerBound <= range.lowerBound && range.upperBound <= $0.upperBound }) {
                 message.lastProgress = now
             }
-            if start == message.buffer.count {
-                // In order: the bytes so far are exactly 0..<start.
-                message.buffer.append(contentsOf: data)
+            // The part before the split goes into the head, the rest into
+            // the buffer at its place after the split.
+            let split = message.split
+            let inHead = max(min(start + data.count, split) - start, 0)
+            if inHead > 0 {
+                let part = data[data.startIndex..<(data.startIndex + inHead)]
+                message.head.withUnsafeMutableBytes { to in
+                    part.withUnsafeBytes { from in
+                        to.baseAddress!.advanced(by: start).copyMemory(from: from.baseAddress!, byteCount: from.count)
+                    }
+                }
+            }
+            let rest = data[(data.startIndex + inHead)...]
+            let at = start + inHead - split
+            if rest.isEmpty {
+                // All of it in the head.
+            } else if at == message.buffer.count {
+                // In order: the bytes so far are exactly split..<start.
+                message.buffer.append(contentsOf: rest)
             } else {
-                if message.buffer.count < message.total {
-                    message.buffer.append(contentsOf: repeatElement(0, count: message.total - message.buffer.count))
+                let size = message.total - split
+                if message.buffer.count < size {
+                    message.buffer.append(contentsOf: repeatElement(0, count: size - message.buffer.count))
                 }
                 message.buffer.withUnsafeMutableBytes { to in
-                    data.withUnsafeBytes { from in
-                        to.baseAddress!.advanced(by: start).copyMemory(from: from.baseAddress!, byteCount: from.count)
+                    rest.withUnsafeBytes { from in
+                        to.baseAddress!.advanced(by: at).copyMemory(from: from.baseAddress!, byteCount: from.count)
                     }
                 }
             }

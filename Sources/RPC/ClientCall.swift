@@ -109,8 +109,14 @@ extension RPCNode {
                             flags: call.mayHaveArrived ? .retransmission : [],
                             tid: call.tid, dest: rtt, from: call.index)
         if let previous = call.lastMessage { box.cancel(messageID: previous, from: endpoint) }
-        var frame = call.request.framed(after: amp)
-        call.lastMessage = box.unicast(framed: &frame, from: endpoint, to: server.address, now: now)
+        if call.request.fitsOneFrame(of: box) {
+            var frame = call.request.framed(after: amp)
+            call.lastMessage = box.unicast(framed: &frame, from: endpoint, to: server.address, now: now)
+        } else {
+            var head = call.request.framedHeaders(after: amp)
+            call.lastMessage = box.unicast(framed: &head, then: call.request.data[...], from: endpoint,
+                                           to: server.address, now: now)
+        }
         if call.phase == .locating { call.lastHeard = now }
         call.mayHaveArrived = true
         call.phase = .sending(probing: false)

@@ -33,6 +33,25 @@ public struct RPCMessage: Hashable, Sendable {
         }
     }
 
+    /// Whether this message's payload (amp header, Amoeba header, data)
+    /// fits in one frame of `box`: then it is built whole with `framed`
+    /// and sent in place; a longer one goes out as `framedHeaders` and a
+    /// view of `data`, which the box copies piece by piece into its
+    /// fragments' frames, so the data is not first copied behind the headers.
+    func fitsOneFrame(of box: FLIPBox) -> Bool {
+        AmpHeader.size + Header.size + data.count <= box.configuration.maxFragmentData
+    }
+
+    /// The payload's headers alone, `FLIPBox.headroom` bytes into the
+    /// buffer: the head of a message sent with `unicast(framed:then:)`.
+    func framedHeaders(after amp: AmpHeader) -> [UInt8] {
+        let o = FLIPBox.headroom
+        return FixedOffsets.bytes(headers: o + AmpHeader.size + Header.size) { p in
+            amp.store(p, at: o)
+            header.store(p, at: o + AmpHeader.size)
+        }
+    }
+
     /// The message after an amp header already read from `r`.
     static func decode(from r: inout BufferReader, order: ByteOrder) -> RPCMessage? {
         guard r.remaining >= Header.size else { return nil }
@@ -43,12 +62,21 @@ public struct RPCMessage: Hashable, Sendable {
     }
 
     /// The message at index `at` of `bytes` (after an amp header read in
-    /// place): the header read where it lies, the data copied out.
-    static func decode(_ bytes: ArraySlice<UInt8>, at: Int, order: ByteOrder) -> RPCMessage? {
-        guard bytes.endIndex - at >= Header.size else { return nil }
+    /// place), followed by `body`: the header read where it lies, the data
+    /// copied out, or when all of it is in `body` (a reassembled message,
+    /// split after its headers), `body` itself with no copy.
+    static func decode(_ bytes: ArraySlice<UInt8>, at: Int, then body: [UInt8] = [],
+                       order: ByteOrder) -> RPCMessage? {
+        guard bytes.endIndex - at >= Header.size else {
+            // Headers cut short in front of a body: not what the box
+            // delivers, but decoded all the same, joined.
+            guard !body.isEmpty, at <= bytes.endIndex else { return nil }
+            return decode((Array(bytes[at...]) + body)[...], at: 0, order: order)
+        }
         let header = bytes.withUnsafeBytes { Header.load($0.baseAddress!, at: at - bytes.startIndex, order: order) }
         let dataStart = at + Header.size
-        return RPCMessage(header: header, data: dataStart == bytes.endIndex ? [] : Array(bytes[dataStart...]))
+        if dataStart == bytes.endIndex { return RPCMessage(header: header, data: body) }
+        return RPCMessage(header: header, data: Array(bytes[dataStart...]) + body)
     }
 
     /// The big-endian word at index `at` of `bytes` (the caller checked

@@ -68,7 +68,9 @@ public final class RPCNode {
         self.box = box
         self.kid = kid
         self.configuration = configuration
-        self.endpoint = box.register(privateAddress: privateAddress)
+        // A long request or reply is reassembled with its data apart from
+        // its headers: the data is then the message's array as it stands.
+        self.endpoint = box.register(privateAddress: privateAddress, headSize: AmpHeader.size + Header.size)
         self.address = privateAddress.publicAddress
         self.nextTid = firstTid
         self.serving = ServingIndex(salt: kid.littleEndianBits ^ privateAddress.littleEndianBits)
@@ -165,7 +167,12 @@ public final class RPCNode {
             return
         }
         let amp = AmpHeader(kid: kid, type: .reply, tid: c.tid, dest: c.slot, from: slot.rawValue)
-        s.reply = reply.framed(after: amp)
+        if reply.fitsOneFrame(of: box) {
+            s.reply = reply.framed(after: amp)
+        } else {
+            s.reply = reply.framedHeaders(after: amp)
+            s.replyData = reply.data
+        }
         s.phase = .replying(c)
         s.lastHeard = now
         s.replyTimeout = replyTimeout(c.roundTrip)
@@ -216,7 +223,8 @@ public final class RPCNode {
         switch event {
         case .deliver(let d):
             guard d.endpoint == endpoint else { return }
-            receive(d.payload, from: d.source, multicast: d.isMulticast, fragmented: d.wasFragmented, now: now)
+            receive(d.payload, then: d.body, from: d.source, multicast: d.isMulticast, fragmented: d.wasFragmented,
+                    now: now)
         case .undeliverable(let ep, let destination, _, _):
             guard ep == endpoint else { return }
             clientUnreachable(destination, now: now)
@@ -256,9 +264,12 @@ public final class RPCNode {
 
     /// `bytes` is a view of the frame (or reassembled buffer) the message
     /// came in: its headers are read in place and only the data is copied
-    /// out, into the message handed up.
-    private func receive(_ bytes: ArraySlice<UInt8>, from source: FLIPAddress, multicast: Bool, fragmented: Bool,
-                         now: Instant) {
+    /// out, into the message handed up. A message reassembled from
+    /// fragments comes as its headers, `bytes`, and its data, `body`, an
+    /// array of its own (`register(privateAddress:headSize:)`), which is
+    /// handed up as it is.
+    private func receive(_ bytes: ArraySlice<UInt8>, then body: [UInt8], from source: FLIPAddress, multicast: Bool,
+                         fragmented: Bool, now: Instant) {
         var at = bytes.startIndex
         if multicast {
             guard bytes.count >= 4, RPCMessage.load32(bytes, at: at) == BroadcastProtocol.rpc.rawValue else {
@@ -287,10 +298,11 @@ public final class RPCNode {
         case .hereIs:
             clientGotHereIs(amp, from: source, now: now)
         case .request:
-            serverGotRequest(amp, RPCMessage.decode(bytes, at: at, order: amp.byteOrder), from: source,
+            serverGotRequest(amp, RPCMessage.decode(bytes, at: at, then: body, order: amp.byteOrder), from: source,
                              fragmented: fragmented, now: now)
         case .reply:
-            clientGotReply(amp, RPCMessage.decode(bytes, at: at, order: amp.byteOrder), from: source, now: now)
+            clientGotReply(amp, RPCMessage.decode(bytes, at: at, then: body, order: amp.byteOrder), from: source,
+                           now: now)
         case .received:
             if amp.flags.contains(.reply) {
                 // The server asks whether its reply arrived. Only a call

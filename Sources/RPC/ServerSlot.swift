@@ -33,8 +33,10 @@ struct ServerSlot: Timed {
     let putPort: Port
     var phase: Phase = .listening
     /// The reply's FLIP payload, `FLIPBox.headroom` bytes into the buffer
-    /// (the box sends it in place; it is kept for resending).
+    /// (the box sends it in place; it is kept for resending). For a reply
+    /// of several frames, its headers alone, the data in `replyData`.
     var reply: [UInt8] = []
+    var replyData: [UInt8] = []
     var deadline: Instant?
     /// The last sign of life from the client; silence for crashTimeout
     /// ends the putrep.
@@ -154,7 +156,12 @@ extension RPCNode {
         guard case .replying(let c) = slot.phase else { return }
         record(sent: .reply)
         if let previous = slot.lastMessage { box.cancel(messageID: previous, from: endpoint) }
-        slot.lastMessage = box.unicast(framed: &slot.reply, from: endpoint, to: c.address, now: now)
+        if slot.replyData.isEmpty {
+            slot.lastMessage = box.unicast(framed: &slot.reply, from: endpoint, to: c.address, now: now)
+        } else {
+            slot.lastMessage = box.unicast(framed: &slot.reply, then: slot.replyData[...], from: endpoint,
+                                           to: c.address, now: now)
+        }
         slot.deadline = now + slot.replyTimeout
     }
 
