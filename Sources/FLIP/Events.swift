@@ -30,6 +30,19 @@ public enum FLIPEvent: Sendable {
                        reason: FLIPUndeliverableReason)
 }
 
+extension FLIPEvent {
+    /// The local endpoint a delivery or a report is for; nil for a frame
+    /// to transmit. Read in place, so a driver routes an event by it
+    /// without copying what the event carries.
+    public var endpoint: EndpointID? {
+        switch self {
+        case .transmit: return nil
+        case .deliver(let d): return d.endpoint
+        case .undeliverable(let e, _, _, _): return e
+        }
+    }
+}
+
 /// A whole message for a local endpoint. The message is a view: of the
 /// frame it came in, of the buffer it was reassembled in, or of the
 /// sender's own buffer for a local delivery. A message in one frame thus

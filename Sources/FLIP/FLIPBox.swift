@@ -34,7 +34,8 @@ public final class FLIPBox {
     /// Ids of our LOCATEs, which a HEREIS must echo (RouteChallenge.swift).
     var locateIDs = LocateIdentifiers(seed: 0)
     var relayedLocates = RelayedLocates()
-    var events: [FLIPEvent] = []
+    /// What the box has to say, oldest first (EventQueue.swift).
+    let events = EventQueue<FLIPEvent>()
     var spareOutgoing: [OutgoingFrame] = []
     var nextMessageID: UInt32 = 1
     /// NOTHERE reports already made, so a message is reported once.
@@ -533,26 +534,22 @@ public final class FLIPBox {
     // MARK: Output
 
     public func takeEvents() -> [FLIPEvent] {
-        let e = events
-        events.removeAll()
-        return e
+        var taken: [FLIPEvent] = []
+        events.drain(into: &taken)
+        return taken
     }
 
-    /// Appends the pending events to `buffer` and forgets them. A driver
-    /// that keeps one buffer across calls drains the box without
-    /// allocating once the buffers have grown.
+    /// Appends the pending events to `buffer` and forgets them.
     public func takeEvents(into buffer: inout [FLIPEvent]) {
-        guard !events.isEmpty else { return }
-        if buffer.isEmpty {
-            // The usual case: trade arrays, keeping both allocations.
-            swap(&buffer, &events)
-            return
-        }
-        buffer.append(contentsOf: events)
-        // Element by element: `removeAll(keepingCapacity:)` goes through a
-        // generic replace, several times the cost of these pops.
-        while events.popLast() != nil {}
+        events.drain(into: &buffer)
     }
+
+    /// Events waiting to be taken.
+    public var pendingEvents: Int { events.count }
+
+    /// The oldest pending event, moved out (there must be one): a driver that takes events one
+    /// at a time handles each with no copy and no buffer of its own.
+    public func takeEvent() -> FLIPEvent { events.removeFirst() }
 
     /// Takes the delivery: it moves into the event, not copied and then
     /// destroyed (a retain and release of each buffer it holds).

@@ -78,24 +78,30 @@ extension Node {
     /// Drains the box and both machines into `outputs` until all are quiet.
     func route() {
         while true {
-            box.takeEvents(into: &flipEvents)
-            let heard = !flipEvents.isEmpty
-            if heard {
-                // Each event is moved out of the buffer, oldest first, not
-                // copied: a frame or message changes hands without being
-                // retained and released on the way. Reversing moves
-                // elements; popping keeps the capacity.
-                if flipEvents.count > 1 { flipEvents.reverse() }
-                while let e = flipEvents.popLast() { dispatch(e) }
+            // Each event is moved out of its machine's queue, oldest first,
+            // not copied: a frame or message changes hands without being
+            // retained and released on the way. A round takes the events
+            // there were when it began; what handling them causes waits
+            // for the next round, so reports keep their order.
+            var n = box.pendingEvents
+            let heard = n > 0
+            while n > 0 {
+                n -= 1
+                dispatch(box.takeEvent())
             }
-            client.takeEvents(into: &rpcEvents)
-            server.takeEvents(into: &rpcEvents)
-            if rpcEvents.isEmpty {
+            var c = client.pendingEvents, s = server.pendingEvents
+            if c + s == 0 {
                 if heard { continue }
                 break
             }
-            if rpcEvents.count > 1 { rpcEvents.reverse() }
-            while let e = rpcEvents.popLast() { report(e) }
+            while c > 0 {
+                c -= 1
+                report(client.takeEvent())
+            }
+            while s > 0 {
+                s -= 1
+                report(server.takeEvent())
+            }
         }
         for i in layersDriven.indices where layersDriven[i] {
             layersDriven[i] = false
@@ -104,16 +110,11 @@ extension Node {
     }
 
     /// Sends a box event where it belongs.
-    func dispatch(_ event: FLIPEvent) {
-        let endpoint: EndpointID
-        switch event {
-        case .transmit(let interface, let frame):
-            outputs.append(.transmit(interface, frame))
+    /// Consumed: a frame moves on into the outputs with no copy.
+    func dispatch(_ event: consuming FLIPEvent) {
+        guard let endpoint = event.endpoint else {
+            if case .transmit(let interface, let frame) = consume event { outputs.append(.transmit(interface, frame)) }
             return
-        case .deliver(let d):
-            endpoint = d.endpoint
-        case .undeliverable(let e, _, _, _):
-            endpoint = e
         }
         if endpoint == client.endpoint {
             client.handle(event, now: now)
@@ -128,8 +129,8 @@ extension Node {
     }
 
     /// Turns a machine's report into an output for the owner, if one waits.
-    func report(_ event: RPCEvent) {
-        switch event {
+    func report(_ event: consuming RPCEvent) {
+        switch consume event {
         case .transactionCompleted(let id, let result):
             // Missing: its owner left or its deadline passed first.
             guard let t = transactions.remove(id) else { return }

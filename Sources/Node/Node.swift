@@ -47,8 +47,6 @@ public final class Node<Owner> {
     // Buffers kept across calls, so a frame's trip through the node does
     // not allocate once they have grown.
     var outputs: [NodeOutput<Owner>] = []
-    var flipEvents: [FLIPEvent] = []
-    var rpcEvents: [RPCEvent] = []
 
     /// A node with fresh random identities: each machine's kid (random per
     /// boot) and private FLIP address come from `random`, in that order.

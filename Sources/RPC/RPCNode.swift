@@ -54,7 +54,8 @@ public final class RPCNode {
     private var nextTransaction: UInt64 = 1
     var portCache: PortCache
     var ledger: TransactionLedger
-    var events: [RPCEvent] = []
+    /// What the machine has to report, oldest first.
+    let events = EventQueue<RPCEvent>()
     /// Tids for port locates, unguessable by a blind sender.
     var locateTids: LocateIdentifiers
     private var putPorts: [Port: Port] = [:]
@@ -192,21 +193,22 @@ public final class RPCNode {
     }
 
     public func takeEvents() -> [RPCEvent] {
-        defer { events.removeAll(keepingCapacity: true) }
-        return events
+        var taken: [RPCEvent] = []
+        events.drain(into: &taken)
+        return taken
     }
 
-    /// Appends the pending events to `buffer` and forgets them, so a driver
-    /// reusing one buffer drains the machine without allocating.
+    /// Appends the pending events to `buffer` and forgets them.
     public func takeEvents(into buffer: inout [RPCEvent]) {
-        guard !events.isEmpty else { return }
-        if buffer.isEmpty {
-            swap(&buffer, &events)  // trade arrays, keeping both allocations
-            return
-        }
-        buffer.append(contentsOf: events)
-        while events.popLast() != nil {}  // cheaper than the generic removeAll
+        events.drain(into: &buffer)
     }
+
+    /// Events waiting to be taken.
+    public var pendingEvents: Int { events.count }
+
+    /// The oldest pending event, moved out (there must be one), for a driver that takes them
+    /// one at a time.
+    public func takeEvent() -> RPCEvent { events.removeFirst() }
 
     /// Transactions in flight and server slots held.
     public var activeTransactions: Int { clients.count }
