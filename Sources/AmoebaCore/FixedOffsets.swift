@@ -30,9 +30,15 @@
         let total = max(headers + data.count, minimum)
         var a = [UInt8]()
         a.reserveCapacity(total)
-        a.append(contentsOf: zeros[..<headers])
-        a.append(contentsOf: data)
-        if a.count < total { a.append(contentsOf: zeros[..<(total - a.count)]) }
+        if data.isEmpty && total <= zeros.count {
+            // Headers alone (a control message, a null request or reply):
+            // one append, where three cost a call and a uniqueness check each.
+            a.append(contentsOf: zeros[..<total])
+        } else {
+            a.append(contentsOf: zeros[..<headers])
+            a.append(contentsOf: data)
+            if a.count < total { a.append(contentsOf: zeros[..<(total - a.count)]) }
+        }
         a.withUnsafeMutableBytes { fill($0.baseAddress!) }
         return a
     }

@@ -129,8 +129,9 @@ public struct EthernetFrame: Sendable {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(FLIPFrameError) -> EthernetFrame {
-        var (frame, dataStart) = try decodeHeaders(bytes)
-        if let h = frame.flip { frame.data = Array(bytes[dataStart..<(dataStart + Int(h.length))]) }
+        let decoded = try decodeHeaders(bytes)
+        var frame = decoded.frame
+        if let h = frame.flip { frame.data = Array(bytes[decoded.dataStart..<(decoded.dataStart + Int(h.length))]) }
         return frame
     }
 
@@ -138,7 +139,7 @@ public struct EthernetFrame: Sendable {
     /// length was checked against the frame, so the data is
     /// `bytes[dataStart..<dataStart + length]`. The box reads it there,
     /// in place.
-    static func decodeHeaders(_ bytes: [UInt8]) throws(FLIPFrameError) -> (frame: EthernetFrame, dataStart: Int) {
+    static func decodeHeaders(_ bytes: [UInt8]) throws(FLIPFrameError) -> DecodedHeaders {
         guard bytes.count >= headerSize + FragmentControl.size else {
             throw .truncated(available: bytes.count)
         }
@@ -153,7 +154,7 @@ public struct EthernetFrame: Sendable {
         do { control = try FragmentControl.decode(bytes, at: headerSize) } catch { throw .control(error) }
         var frame = EthernetFrame(destination: dst, source: src, control: control)
         let start = headerSize + FragmentControl.size
-        guard control.type == .data else { return (frame, start) }
+        guard control.type == .data else { return DecodedHeaders(frame: frame, dataStart: start) }
         let decoded: (header: FLIPHeader, order: ByteOrder)
         do { decoded = try FLIPHeader.decode(bytes, at: start) } catch { throw .header(error) }
         let dataStart = start + FLIPHeader.size
@@ -163,6 +164,14 @@ public struct EthernetFrame: Sendable {
         }
         frame.flip = decoded.header
         frame.order = decoded.order
-        return (frame, dataStart)
+        return DecodedHeaders(frame: frame, dataStart: dataStart)
     }
+}
+
+/// What `decodeHeaders` finds. A struct, not a tuple: the box drops a
+/// tuple holding a frame through the runtime's generic tuple destroy, some
+/// sixty instructions a frame.
+struct DecodedHeaders {
+    var frame: EthernetFrame
+    var dataStart: Int
 }
