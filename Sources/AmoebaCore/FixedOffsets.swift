@@ -43,6 +43,32 @@
         return a
     }
 
+    /// As `bytes`, but built in `a`, whose storage is reused when it is
+    /// the right size and no one else holds it: a sender that keeps its
+    /// buffers (a reply kept for resending, a spare handed back once its
+    /// frame is gone) builds the next message with no allocation. Any
+    /// other buffer is replaced by a new one, so what another holder sees
+    /// never changes.
+    @inlinable @inline(__always)
+    public static func build(into a: inout [UInt8], headers: Int, then data: ArraySlice<UInt8>, minimum: Int = 0,
+                             _ fill: (UnsafeMutableRawPointer) -> Void) {
+        let total = max(headers + data.count, minimum)
+        guard a.count == total else {
+            a = bytes(headers: headers, then: data, minimum: minimum, fill)
+            return
+        }
+        a.withUnsafeMutableBytes { b in
+            let p = b.baseAddress!
+            p.initializeMemory(as: UInt8.self, repeating: 0, count: headers)
+            if !data.isEmpty {
+                data.withUnsafeBytes { d in (p + headers).copyMemory(from: d.baseAddress!, byteCount: d.count) }
+            }
+            let end = headers + data.count
+            if end < total { (p + end).initializeMemory(as: UInt8.self, repeating: 0, count: total - end) }
+            fill(p)
+        }
+    }
+
     /// Enough zeros for any run of headers (the 112 bytes of a request
     /// built with headroom for the frame below it) and any frame's padding.
     @usableFromInline static let zeros = [UInt8](repeating: 0, count: 128)

@@ -118,6 +118,13 @@ public struct AmpHeader: Hashable, Sendable {
         FixedOffsets.bytes(headers: FLIPBox.headroom + AmpHeader.size) { store($0, at: FLIPBox.headroom) }
     }
 
+    /// As `framed()`, built in `buffer` (FixedOffsets.build).
+    func framed(into buffer: inout [UInt8]) {
+        FixedOffsets.build(into: &buffer, headers: FLIPBox.headroom + AmpHeader.size, then: []) {
+            store($0, at: FLIPBox.headroom)
+        }
+    }
+
     /// Reads a header in whichever order its flags declare.
     public static func decode(from r: inout BufferReader) throws(AmpDecodeError) -> AmpHeader {
         guard r.remaining >= size else { throw .truncated }

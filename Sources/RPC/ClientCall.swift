@@ -31,6 +31,9 @@ struct ClientCall: Timed {
     let index: UInt16
     let tid: UInt32
     let request: RPCMessage
+    /// The request as last sent, in its frame buffer: kept so that the next
+    /// copy, and after the call the next message, is built in it.
+    var frame: [UInt8] = []
     var phase: Phase = .locating
     var server: ServerLocation?
     var deadline: Instant?
@@ -110,8 +113,9 @@ extension RPCNode {
                             tid: call.tid, dest: rtt, from: call.index)
         if let previous = call.lastMessage { box.cancel(messageID: previous, from: endpoint) }
         if call.request.fitsOneFrame(of: box) {
-            var frame = call.request.framed(after: amp)
-            call.lastMessage = box.unicast(framed: &frame, from: endpoint, to: server.address, now: now)
+            if call.frame.isEmpty { call.frame = takeSpareFrame() }
+            call.request.framed(after: amp, into: &call.frame)
+            call.lastMessage = box.unicast(framed: &call.frame, from: endpoint, to: server.address, now: now)
         } else {
             var head = call.request.framedHeaders(after: amp)
             call.lastMessage = box.unicast(framed: &head, then: call.request.data[...], from: endpoint,

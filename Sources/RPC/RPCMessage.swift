@@ -52,6 +52,15 @@ public struct RPCMessage: Hashable, Sendable {
         }
     }
 
+    /// As `framed(after:)`, built in `buffer` (FixedOffsets.build).
+    func framed(after amp: AmpHeader, into buffer: inout [UInt8]) {
+        let o = FLIPBox.headroom
+        FixedOffsets.build(into: &buffer, headers: o + AmpHeader.size + Header.size, then: data[...]) { p in
+            amp.store(p, at: o)
+            header.store(p, at: o + AmpHeader.size)
+        }
+    }
+
     /// The message after an amp header already read from `r`.
     static func decode(from r: inout BufferReader, order: ByteOrder) -> RPCMessage? {
         guard r.remaining >= Header.size else { return nil }

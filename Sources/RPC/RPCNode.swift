@@ -58,6 +58,9 @@ public final class RPCNode {
     let events = EventQueue<RPCEvent>()
     /// Tids for port locates, unguessable by a blind sender.
     var locateTids: LocateIdentifiers
+    /// Frame buffers whose messages are done (FrameBuffers in
+    /// RPCNode.swift): reused for the next messages.
+    var spareFrames: [[UInt8]] = []
     private var putPorts: [Port: Port] = [:]
     private var lastPutPort: (get: Port, put: Port) = (.null, Port.null.putPort)
 
@@ -169,7 +172,8 @@ public final class RPCNode {
         }
         let amp = AmpHeader(kid: kid, type: .reply, tid: c.tid, dest: c.slot, from: slot.rawValue)
         if reply.fitsOneFrame(of: box) {
-            s.reply = reply.framed(after: amp)
+            if s.reply.isEmpty { s.reply = takeSpareFrame() }
+            reply.framed(after: amp, into: &s.reply)
         } else {
             s.reply = reply.framedHeaders(after: amp)
             s.replyData = reply.data
@@ -365,8 +369,36 @@ public final class RPCNode {
                      to address: FLIPAddress, now: Instant) {
         record(sent: type)
         let amp = AmpHeader(kid: kid, type: type, flags: flags, tid: tid, dest: dest, from: from)
-        var frame = amp.framed()
+        var frame = takeSpareFrame()
+        amp.framed(into: &frame)
         box.unicast(framed: &frame, from: endpoint, to: address, now: now)
+        recycle(frame)
+    }
+
+    // MARK: frame buffers
+    //
+    // Every message the machine sends is built in a buffer of its own,
+    // which goes out as the frame itself (`FLIPBox.unicast(framed:)`). A
+    // buffer whose message is done (a control sent, a request answered, a
+    // reply acknowledged) is kept here and the next message is built in
+    // it: by then the driver has usually let the frame go, so the buffer
+    // is reused in place instead of a new one allocated and the old freed,
+    // the largest single cost of a small message. One still held elsewhere
+    // is simply replaced when reused (copy on write), so nothing a driver
+    // holds ever changes. Only a few one-frame buffers are kept, so the
+    // spares stay a few kilobytes.
+
+    static let spareFrameLimit = 4
+    static let spareFrameCapacity = FLIPBox.headroom + 1458 + 32
+
+    func takeSpareFrame() -> [UInt8] {
+        spareFrames.popLast() ?? []
+    }
+
+    func recycle(_ frame: consuming [UInt8]) {
+        guard spareFrames.count < RPCNode.spareFrameLimit, frame.capacity <= RPCNode.spareFrameCapacity,
+              !frame.isEmpty else { return }
+        spareFrames.append(frame)
     }
 
     func record(sent type: AmpType) {
@@ -374,6 +406,7 @@ public final class RPCNode {
     }
 
     func finish(_ call: ClientCall, _ result: Result<RPCMessage, ErrorCode>) {
+        recycle(call.frame)
         clients[call.index] = nil
         freeIndices.append(call.index)
         if case .failure = result, let server = call.server {

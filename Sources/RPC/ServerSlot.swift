@@ -238,6 +238,7 @@ extension RPCNode {
     }
 
     func completeReply(_ slot: ServerSlot, _ status: ErrorCode, now: Instant) {
+        recycle(slot.reply)
         servers[slot.index] = nil
         freeIndices.append(slot.index)
         if let c = slot.client {
