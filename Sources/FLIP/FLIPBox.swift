@@ -35,7 +35,7 @@ public final class FLIPBox {
     var locateIDs = LocateIdentifiers(seed: 0)
     var relayedLocates = RelayedLocates()
     /// What the box has to say, oldest first (EventQueue.swift).
-    let events = EventQueue<FLIPEvent>()
+    @usableFromInline let events = EventQueue<FLIPEvent>()
     var spareOutgoing: [OutgoingFrame] = []
     var nextMessageID: UInt32 = 1
     /// NOTHERE reports already made, so a message is reported once.
@@ -545,11 +545,11 @@ public final class FLIPBox {
     }
 
     /// Events waiting to be taken.
-    public var pendingEvents: Int { events.count }
+    @inlinable public var pendingEvents: Int { events.count }
 
     /// The oldest pending event, moved out (there must be one): a driver that takes events one
     /// at a time handles each with no copy and no buffer of its own.
-    public func takeEvent() -> FLIPEvent { events.removeFirst() }
+    @inlinable public func takeEvent() -> FLIPEvent { events.removeFirst() }
 
     /// Takes the delivery: it moves into the event, not copied and then
     /// destroyed (a retain and release of each buffer it holds).

@@ -55,7 +55,7 @@ public final class RPCNode {
     var portCache: PortCache
     var ledger: TransactionLedger
     /// What the machine has to report, oldest first.
-    let events = EventQueue<RPCEvent>()
+    @usableFromInline let events = EventQueue<RPCEvent>()
     /// Tids for port locates, unguessable by a blind sender.
     var locateTids: LocateIdentifiers
     /// Frame buffers whose messages are done (FrameBuffers in
@@ -208,11 +208,11 @@ public final class RPCNode {
     }
 
     /// Events waiting to be taken.
-    public var pendingEvents: Int { events.count }
+    @inlinable public var pendingEvents: Int { events.count }
 
     /// The oldest pending event, moved out (there must be one), for a driver that takes them
     /// one at a time.
-    public func takeEvent() -> RPCEvent { events.removeFirst() }
+    @inlinable public func takeEvent() -> RPCEvent { events.removeFirst() }
 
     /// Transactions in flight and server slots held.
     public var activeTransactions: Int { clients.count }
