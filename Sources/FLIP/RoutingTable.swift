@@ -322,15 +322,29 @@ struct RoutingTable {
     /// `best`, for a send by it now: its use is marked in the same look-up,
     /// so a route stays alive while traffic flows.
     mutating func useBest(_ address: FLIPAddress, budget: UInt16, trustedOnly: Bool, now: Instant) -> Route? {
-        guard let k = index(of: address),
-              let i = bestIndex(in: routes.values[k], budget: budget, excluding: nil, trustedOnly: trustedOnly, now: now)
-        else { return nil }
-        routes.values[k][i].lastUsed = now
-        return routes.values[k][i]
+        guard let k = index(of: address) else { return nil }
+        // One access to the list, changed in place: reading it, then
+        // writing the use, then reading the route back cost three.
+        return RoutingTable.use(&routes.values[k], budget: budget, trustedOnly: trustedOnly, now: now,
+                                lifetime: lifetime, answerWindow: answerWindow)
+    }
+
+    private static func use(_ list: inout [Route], budget: UInt16, trustedOnly: Bool, now: Instant,
+                            lifetime: Interval, answerWindow: Interval) -> Route? {
+        guard let i = bestIndex(in: list, budget: budget, excluding: nil, trustedOnly: trustedOnly, now: now,
+                                lifetime: lifetime, answerWindow: answerWindow) else { return nil }
+        list[i].lastUsed = now
+        return list[i]
     }
 
     private func bestIndex(in list: [Route], budget: UInt16, excluding: Int?, trustedOnly: Bool,
                            now: Instant) -> Int? {
+        RoutingTable.bestIndex(in: list, budget: budget, excluding: excluding, trustedOnly: trustedOnly, now: now,
+                               lifetime: lifetime, answerWindow: answerWindow)
+    }
+
+    private static func bestIndex(in list: [Route], budget: UInt16, excluding: Int?, trustedOnly: Bool,
+                                  now: Instant, lifetime: Interval, answerWindow: Interval) -> Int? {
         var best: Int?
         var bestAnswers = false
         for (i, r) in list.enumerated() {
@@ -339,7 +353,7 @@ struct RoutingTable {
             if let excluding, r.interface == excluding { continue }
             if trustedOnly && !r.trusted { continue }
             if r.hops > budget { continue }
-            let answers = answering(r, now: now)
+            let answers = now - r.lastHeard <= answerWindow
             guard let bi = best else {
                 best = i
                 bestAnswers = answers
