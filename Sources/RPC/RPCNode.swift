@@ -163,26 +163,23 @@ public final class RPCNode {
     /// Sends the reply for the request `slot` received. Completion comes as
     /// `.replyCompleted`. A slot that is not serving is ignored.
     public func putrep(_ slot: ServerSlotID, _ reply: RPCMessage, now: Instant) {
-        // Moved out and back, not copied; the reply is built into the
+        // Changed where it lies, not copied; the reply is built into the
         // slot and sent from there.
-        guard var s = servers.remove(slot.rawValue) else { return }
-        guard case .serving(let c) = s.phase else {
-            servers[slot.rawValue] = s
-            return
+        servers.update(slot.rawValue) { (s: inout ServerSlot) -> Void in
+            guard case .serving(let c) = s.phase else { return }
+            let amp = AmpHeader(kid: kid, type: .reply, tid: c.tid, dest: c.slot, from: slot.rawValue)
+            if reply.fitsOneFrame(of: box) {
+                if s.reply.isEmpty { s.reply = takeSpareFrame() }
+                reply.framed(after: amp, into: &s.reply)
+            } else {
+                s.reply = reply.framedHeaders(after: amp)
+                s.replyData = reply.data
+            }
+            s.phase = .replying(c)
+            s.lastHeard = now
+            s.replyTimeout = replyTimeout(c.roundTrip)
+            sendReply(&s, now: now)
         }
-        let amp = AmpHeader(kid: kid, type: .reply, tid: c.tid, dest: c.slot, from: slot.rawValue)
-        if reply.fitsOneFrame(of: box) {
-            if s.reply.isEmpty { s.reply = takeSpareFrame() }
-            reply.framed(after: amp, into: &s.reply)
-        } else {
-            s.reply = reply.framedHeaders(after: amp)
-            s.replyData = reply.data
-        }
-        s.phase = .replying(c)
-        s.lastHeard = now
-        s.replyTimeout = replyTimeout(c.roundTrip)
-        sendReply(&s, now: now)
-        servers[slot.rawValue] = s
     }
 
     /// Withdraws a slot that is still listening. Requests queued for its
@@ -325,7 +322,7 @@ public final class RPCNode {
             }
         case .ack, .nak:
             // Both ends use these: the dest index says whose they are.
-            if clients[amp.dest] != nil {
+            if clients.contains(amp.dest) {
                 clientGotControl(amp, from: source, now: now)
             } else {
                 serverGotControl(amp, from: source, now: now)

@@ -132,11 +132,11 @@ extension RPCNode {
     }
 
     func deliver(_ message: RPCMessage, from client: ServedClient, to index: UInt16) {
-        // Moved out and back, not copied: the slot holds its last reply.
-        guard var slot = servers.remove(index) else { return }
-        slot.phase = .serving(client)
-        slot.deadline = nil
-        servers[index] = consume slot
+        // Changed where it lies, not copied: the slot holds its last reply.
+        guard servers.update(index, { (slot: inout ServerSlot) -> Void in
+            slot.phase = .serving(client)
+            slot.deadline = nil
+        }) != nil else { return }
         serving.set(client.address, slot: client.slot, tid: client.tid, state: index)
         events.append(.requestArrived(ServerSlotID(rawValue: index), message))
     }

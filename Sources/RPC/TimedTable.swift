@@ -29,11 +29,46 @@ struct TimedTable<Value: Timed> {
     subscript(index: UInt16) -> Value? {
         get { table[index] }
         _modify {
-            let before = table[index]?.deadline
+            let before = deadline(of: index)
             yield &table[index]
-            if let after = table[index]?.deadline, after != before { file(after, index) }
+            if let after = deadline(of: index), after != before { file(after, index) }
         }
     }
+
+    /// Whether an entry is at `index`, looked at where it lies.
+    mutating func contains(_ index: UInt16) -> Bool {
+        let i = Int(index)
+        return i < table.storage.count && TimedTable.isPresent(&table.storage[i])
+    }
+
+    /// Changes the entry at `index` where it lies, if there is one, and
+    /// files its new deadline. Taking an entry out and storing it back
+    /// copied it whole on the way in (a slot with its reply, a call with
+    /// its request: retains, releases and outlined copies), since the
+    /// compiler cannot consume a `guard var`. `body` must not touch this
+    /// table: it is being changed.
+    @discardableResult
+    mutating func update<R>(_ index: UInt16, _ body: (inout Value) -> R) -> R? {
+        let i = Int(index)
+        guard i < table.storage.count, TimedTable.isPresent(&table.storage[i]) else { return nil }
+        let before = TimedTable.deadline(&table.storage[i])
+        let result = body(&table.storage[i]!)
+        if let after = TimedTable.deadline(&table.storage[i]), after != before { file(after, index) }
+        return result
+    }
+
+    /// An entry's deadline, read where it lies.
+    private mutating func deadline(of index: UInt16) -> Instant? {
+        let i = Int(index)
+        return i < table.storage.count ? TimedTable.deadline(&table.storage[i]) : nil
+    }
+
+    // Through `inout`, so that the entry is read at its address. Read from
+    // an array element, `entry?.deadline` copied the whole entry first (an
+    // outlined copy and destroy of a slot or call, and every retain and
+    // release in it) to read eight bytes.
+    private static func deadline(_ entry: inout Value?) -> Instant? { entry?.deadline }
+    private static func isPresent(_ entry: inout Value?) -> Bool { entry != nil }
 
     /// Takes the entry out, moved rather than copied (its heap entry
     /// goes stale, as when it is set to nil).
@@ -49,8 +84,8 @@ struct TimedTable<Value: Timed> {
         for (index, v) in table { if let d = v.deadline { heap.push(DeadlineEntry(time: d, index: index)) } }
     }
 
-    private func isCurrent(_ e: DeadlineEntry) -> Bool {
-        table[e.index]?.deadline == e.time
+    private mutating func isCurrent(_ e: DeadlineEntry) -> Bool {
+        deadline(of: e.index) == e.time
     }
 
     /// The earliest deadline of any entry.
