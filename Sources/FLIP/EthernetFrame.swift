@@ -129,9 +129,10 @@ public struct EthernetFrame: Sendable {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(FLIPFrameError) -> EthernetFrame {
-        let decoded = try decodeHeaders(bytes)
-        var frame = decoded.frame
-        if let h = frame.flip { frame.data = Array(bytes[decoded.dataStart..<(decoded.dataStart + Int(h.length))]) }
+        let d = try decodeHeaders(bytes)
+        var frame = EthernetFrame(destination: d.destination, source: d.source, control: d.control, flip: d.flip,
+                                  order: d.order)
+        if let h = d.flip { frame.data = Array(bytes[d.dataStart..<(d.dataStart + Int(h.length))]) }
         return frame
     }
 
@@ -152,9 +153,10 @@ public struct EthernetFrame: Sendable {
         guard type == etherType else { throw .notFLIP(etherType: type) }
         let control: FragmentControl
         do { control = try FragmentControl.decode(bytes, at: headerSize) } catch { throw .control(error) }
-        var frame = EthernetFrame(destination: dst, source: src, control: control)
+        var frame = DecodedHeaders(destination: dst, source: src, control: control, dataStart: 0)
         let start = headerSize + FragmentControl.size
-        guard control.type == .data else { return DecodedHeaders(frame: frame, dataStart: start) }
+        frame.dataStart = start
+        guard control.type == .data else { return frame }
         let decoded: (header: FLIPHeader, order: ByteOrder)
         do { decoded = try FLIPHeader.decode(bytes, at: start) } catch { throw .header(error) }
         let dataStart = start + FLIPHeader.size
@@ -164,14 +166,21 @@ public struct EthernetFrame: Sendable {
         }
         frame.flip = decoded.header
         frame.order = decoded.order
-        return DecodedHeaders(frame: frame, dataStart: dataStart)
+        frame.dataStart = dataStart
+        return frame
     }
 }
 
-/// What `decodeHeaders` finds. A struct, not a tuple: the box drops a
-/// tuple holding a frame through the runtime's generic tuple destroy, some
-/// sixty instructions a frame.
+/// What `decodeHeaders` finds: a frame's headers, and where its data
+/// starts. Plain values only, so it is dropped for nothing: a tuple holding
+/// an `EthernetFrame` (whose data is an array, empty here) went through the
+/// runtime's generic tuple destroy, some sixty instructions a frame, and a
+/// struct holding one through an outlined destroy.
 struct DecodedHeaders {
-    var frame: EthernetFrame
+    var destination: EthernetAddress
+    var source: EthernetAddress
+    var control: FragmentControl
+    var flip: FLIPHeader?
+    var order: ByteOrder = .little
     var dataStart: Int
 }

@@ -31,12 +31,12 @@ extension FLIPBox {
             return
         }
         // The data stays in the frame: handlers get a view of it.
-        let decoded: DecodedHeaders
-        do { decoded = try EthernetFrame.decodeHeaders(bytes) } catch {
+        let frame: DecodedHeaders
+        do { frame = try EthernetFrame.decodeHeaders(bytes) } catch {
             statistics.drop(.malformed)
             return
         }
-        let frame = decoded.frame, dataStart = decoded.dataStart
+        let dataStart = frame.dataStart
         let me = interfaces[i]
         guard frame.destination == me.mac || frame.destination.isGroup else {
             statistics.drop(.notForUs)

@@ -59,6 +59,15 @@ struct Route: Sendable {
     var provenFor: Instant = Instant(microseconds: Int64.min)
 
     var isUsable: Bool { standing != .candidate }
+
+    /// A frame came by this route: keep the shorter distance (or the new
+    /// one, if it is authoritative) and mark it heard and used.
+    mutating func refresh(hops: UInt16, replace: Bool, trusted: Bool, now: Instant) {
+        self.hops = replace ? hops : min(self.hops, hops)
+        self.trusted = trusted
+        lastUsed = now
+        lastHeard = now
+    }
 }
 
 /// What a claim did to the table.
@@ -169,10 +178,8 @@ struct RoutingTable {
             list.removeAll { now - $0.lastUsed > lifetime }
         }
         if let i = list.firstIndex(where: { $0.interface == interface && $0.location == location }) {
-            list[i].hops = replace ? hops : min(list[i].hops, hops)
-            list[i].trusted = trusted
-            list[i].lastUsed = now
-            list[i].lastHeard = now
+            // One access to the element, not four.
+            list[i].refresh(hops: hops, replace: replace, trusted: trusted, now: now)
             return .refreshed
         }
         let first = list.isEmpty
