@@ -26,7 +26,7 @@ import Glibc
 
 /// What both ends share: the link opened as an endpoint opens it, and the
 /// endpoint's wait.
-private struct FloorLink {
+fileprivate struct FloorLink {
     let link: any Link
     let wake: (reader: Int32, writer: Int32)
 
@@ -56,16 +56,22 @@ private func parseMAC(_ text: String) throws -> EthernetAddress {
     return mac
 }
 
+/// Where a station of the ping-pong sits: the link and its own address.
+struct FloorStation: ParsableArguments {
+    @Option(help: "The link, as --link takes it (pcap:IFACE).") var link: String
+    @Option(help: "This station's MAC address.") var mac: String
+
+    fileprivate func open() throws -> FloorLink { try FloorLink(link, mac: try parseMAC(mac)) }
+}
+
 struct LinkEcho: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "link-echo",
         abstract: "Reflect every frame to --mac through an endpoint's I/O path (no protocol); the other end of link-ping.")
-    @Option(help: "The link, as --link takes it (pcap:IFACE).") var link: String
-    @Option(help: "This station's MAC address.") var mac: String
+    @OptionGroup var station: FloorStation
 
     func run() throws {
-        let own = try parseMAC(mac)
-        let floor = try FloorLink(link, mac: own)
+        let floor = try station.open()
         while true {
             guard floor.waitReadable(milliseconds: 1000) else { continue }
             floor.link.receiveAll { frame in
@@ -86,8 +92,7 @@ struct LinkPing: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "link-ping",
         abstract: "Frame ping-pong through an endpoint's I/O path (no protocol): prints \"latency P50 P99\" in µs.")
-    @Option(help: "The link, as --link takes it (pcap:IFACE).") var link: String
-    @Option(help: "This station's MAC address.") var mac: String
+    @OptionGroup var station: FloorStation
     @Option(help: "The link-echo station's MAC address.") var to: String
     @Option(help: "Frame size in bytes, Ethernet header included (at least 60).") var size = 64
     @Option(help: "Round trips to time.") var count = 10000
@@ -98,8 +103,8 @@ struct LinkPing: ParsableCommand {
     }
 
     func run() throws {
-        let own = try parseMAC(mac), peer = try parseMAC(to)
-        let floor = try FloorLink(link, mac: own)
+        let own = try parseMAC(station.mac), peer = try parseMAC(to)
+        let floor = try station.open()
         var frame = [UInt8](repeating: 0, count: size)
         frame.replaceSubrange(0..<6, with: peer.bytes)
         frame.replaceSubrange(6..<12, with: own.bytes)
