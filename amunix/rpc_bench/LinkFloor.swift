@@ -29,6 +29,7 @@ import Glibc
 fileprivate struct FloorLink {
     let link: any Link
     let wake: (reader: Int32, writer: Int32)
+    let sleeper: LinkWait
 
     init(_ text: String, mac: EthernetAddress) throws {
         let spec = try LinkSpec(parsing: text)
@@ -38,7 +39,6 @@ fileprivate struct FloorLink {
         wake = (ends[0], ends[1])
         sleeper = LinkWait(link: link.pollDescriptor, wake: wake.reader)
     }
-    let sleeper: LinkWait
 
     /// Waits as the endpoint's driver does (LinkWait: the link and the
     /// wake pipe, never written here). Returns whether the link became
