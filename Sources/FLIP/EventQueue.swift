@@ -8,8 +8,11 @@
 // move, several of them an outlined copy of the enum and the retain and
 // release of the frame it carries. In a ring an event is moved in once
 // and moved out once, in order; the storage grows when full (an event is
-// never dropped) and is never given back, so a node in steady state does
-// not allocate for its events.
+// never dropped), so a node in steady state does not allocate for its
+// events. What a flood made it grow to is given back once the queue
+// empties: a stranger's burst of frames must not pin memory for the life
+// of the node. Up to `retainedCapacity` slots are kept, far above what one
+// frame's handling reports, so ordinary traffic never grows and shrinks.
 //
 // A class, so that its owner (itself a class) changes it in place with no
 // uniqueness check. Not for sharing between threads, like everything in
@@ -22,6 +25,8 @@ public final class EventQueue<Element> {
     /// Where the oldest event is.
     @usableFromInline var head = 0
     @usableFromInline var stored = 0
+    /// The most slots an empty queue keeps.
+    public static var retainedCapacity: Int { 256 }
 
     @inlinable public var count: Int { stored }
 
@@ -53,10 +58,7 @@ public final class EventQueue<Element> {
     /// Takes the oldest event out, moved rather than copied.
     @inlinable public func popFirst() -> Element? {
         guard stored > 0 else { return nil }
-        let e = (storage + head).move()
-        head = (head + 1) & (capacity - 1)
-        stored -= 1
-        return e
+        return removeFirst()
     }
 
     /// Takes the oldest event out; the queue must not be empty. No
@@ -67,6 +69,7 @@ public final class EventQueue<Element> {
         let e = (storage + head).move()
         head = (head + 1) & (capacity - 1)
         stored -= 1
+        if stored == 0 && capacity > Self.retainedCapacity { shrink() }
         return e
     }
 
@@ -85,6 +88,15 @@ public final class EventQueue<Element> {
         storage.deallocate()
         storage = bigger
         capacity *= 2
+        head = 0
+    }
+
+    /// Gives back what a flood grew the ring to; only when empty, so
+    /// nothing moves.
+    @usableFromInline func shrink() {
+        storage.deallocate()
+        capacity = Self.retainedCapacity
+        storage = UnsafeMutablePointer<Element>.allocate(capacity: capacity)
         head = 0
     }
 }

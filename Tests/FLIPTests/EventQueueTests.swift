@@ -1,6 +1,7 @@
 // The event queue every machine reports through: events come out exactly
 // in the order they went in, across the ring's wrap and its growth, none
-// lost and none twice; and what it holds is released when it goes.
+// lost and none twice; what it holds is released when it goes; and what a
+// flood made it grow to is given back once it empties.
 
 import Testing
 @testable import FLIP
@@ -35,6 +36,28 @@ import Testing
         q.drain(into: &buffer)
         #expect(buffer == [0, 1, 2, 3])
         #expect(q.isEmpty)
+    }
+
+    @Test func aFloodsStorageIsGivenBackOnceTheQueueEmpties() {
+        let q = EventQueue<Int>()
+        for i in 0..<10_000 { q.append(i) }
+        #expect(q.capacity >= 10_000)
+        var taken: [Int] = []
+        while let e = q.popFirst() { taken.append(e) }
+        #expect(taken == Array(0..<10_000))
+        #expect(q.capacity == EventQueue<Int>.retainedCapacity)
+        // Still a working queue after giving its storage back, and one
+        // that stays within what it keeps does not shrink or grow.
+        for i in 0..<3 { q.append(i) }
+        var rest: [Int] = []
+        q.drain(into: &rest)
+        #expect(rest == [0, 1, 2])
+        #expect(q.capacity == EventQueue<Int>.retainedCapacity)
+        for i in 0..<1_000 { q.append(i) }
+        rest.removeAll()
+        q.drain(into: &rest)
+        #expect(rest == Array(0..<1_000))
+        #expect(q.capacity == EventQueue<Int>.retainedCapacity)
     }
 
     final class Count { var alive = 0 }
