@@ -7,6 +7,7 @@
 import AmoebaCore
 @testable import AmunixDaemon
 @testable import AmunixEndpoint
+import RPC
 import Foundation
 import Logging
 import Testing
@@ -111,10 +112,16 @@ final class Served: @unchecked Sendable {
             // Quiet: after a second without calls, when the keeper sleeps long.
             if quiet { Thread.sleep(forTimeInterval: 1.3) }
             _ = try a.trans(Header(capability: cap, command: 7), [1, 2, 3], timeout: .seconds(10))
-            // The server holds its reply until the ACK comes.
-            Thread.sleep(forTimeInterval: 0.015)
+            // The server holds its reply until the ACK comes. Waited for
+            // rather than slept on, so a loaded machine's late scheduling
+            // does not fail the test; the ACK's timeliness shows in the
+            // server never having to probe for it (its RECEIVED would be
+            // answered by an ACK too, so the reply would end either way).
+            let limit = Date().addingTimeInterval(2)
+            while b.statistics.repliesInFlight > 0 && Date() < limit { Thread.sleep(forTimeInterval: 0.001) }
             #expect(b.statistics.repliesInFlight == 0, "quiet: \(quiet)")
             #expect(b.statistics.repliesUnacknowledged == 0)
+            #expect(b.statistics.server.sent[Int(AmpType.received.rawValue)] == 0, "quiet: \(quiet)")
         }
     }
 
