@@ -24,6 +24,11 @@ final class FrameBatch {
     private let vectors: UnsafeMutablePointer<amx_iovec>
     private let headers: UnsafeMutablePointer<amx_mmsghdr>
     private(set) var count = 0
+    /// Whether `headers` and `vectors` describe every slot as room to
+    /// receive into. The kernel writes only each message's length and
+    /// flags, so they are laid out once, not before every recvmmsg; a
+    /// send overwrites them.
+    private var laidOutForReceiving = false
 
     init() {
         // The shim spells out the kernel's layout; it must match the C library's.
@@ -59,6 +64,7 @@ final class FrameBatch {
     /// binding) and empties the batch; returns how many the kernel refused.
     func send(on fd: Int32, to address: UnsafeMutableRawPointer?, addressLength: socklen_t) -> Int {
         defer { count = 0 }
+        laidOutForReceiving = false
         var done = 0
         while done < count {
             for i in done..<count {
@@ -87,12 +93,15 @@ final class FrameBatch {
     /// and hands each to `handler`; returns how many arrived, or -1 on a
     /// socket error.
     func receive(on fd: Int32, _ handler: (UnsafeRawBufferPointer) -> Void) -> Int {
-        for i in 0..<FrameBatch.capacity {
-            vectors[i] = amx_iovec(base: storage + i * FrameBatch.frameRoom, length: FrameBatch.frameRoom)
-            var h = amx_msghdr()
-            h.vectors = vectors + i
-            h.vectorCount = 1
-            headers[i] = amx_mmsghdr(header: h, length: 0)
+        if !laidOutForReceiving {
+            for i in 0..<FrameBatch.capacity {
+                vectors[i] = amx_iovec(base: storage + i * FrameBatch.frameRoom, length: FrameBatch.frameRoom)
+                var h = amx_msghdr()
+                h.vectors = vectors + i
+                h.vectorCount = 1
+                headers[i] = amx_mmsghdr(header: h, length: 0)
+            }
+            laidOutForReceiving = true
         }
         var n: Int32
         repeat {
