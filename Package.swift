@@ -166,8 +166,12 @@ let package = Package(
         .executableTarget(name: "std_restrict", dependencies: ["StdTools"], path: "Sources/std_restrict"),
         .executableTarget(name: "std_destroy", dependencies: ["StdTools"], path: "Sources/std_destroy"),
         .executableTarget(name: "std_touch", dependencies: ["StdTools"], path: "Sources/std_touch"),
-        .testTarget(name: "AmunixEndpointTests", dependencies: ["AmoebaCore", "Amunix", "AmunixDaemon", "AmunixEndpoint"]),
+        .target(name: "DaemonTestSupport", dependencies: ["AmunixDaemon", .product(name: "Logging", package: "swift-log")],
+                path: "Tests/DaemonTestSupport"),
+        .testTarget(name: "AmunixEndpointTests", dependencies: ["AmoebaCore", "Amunix", "AmunixDaemon", "AmunixEndpoint",
+                                                          "DaemonTestSupport"]),
         .testTarget(name: "AmunixTests", dependencies: ["AmoebaCore", "FLIP", "RPC", "Amunix", "AmunixDaemon", "StdTools",
+                                                  "DaemonTestSupport",
                                                   "DirectoryProtocol", "NodeServers", "SegmentSeal"]),
         // section: shell
         // The name space on the network: the servers hosted on amunixd, the

@@ -7,6 +7,7 @@
 import AmoebaCore
 @testable import AmunixDaemon
 @testable import AmunixEndpoint
+import DaemonTestSupport
 import RPC
 import Foundation
 import Logging
@@ -133,17 +134,10 @@ final class Served: @unchecked Sendable {
         var c = DaemonConfiguration(links: [try LinkSpec(parsing: "udp:\(p):127.0.0.1:\(q)")],
                                     socketPath: dir + "/amunixd.sock", stateDirectory: dir, hostName: "h")
         c.seed = 3
-        var logger = Logger(label: "test")
-        logger.logLevel = .error
-        let daemon = try Daemon(configuration: c, logger: logger)
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            daemon.run()
-            done.signal()
-        }.start()
+        let running = try RunningDaemon(c)
+        let daemon = running.daemon
         defer {
-            daemon.requestStop()
-            _ = done.wait(timeout: .now() + 15)
+            #expect(running.stop())
             try? FileManager.default.removeItem(atPath: dir)
         }
         let e = try ProcessEndpoint(link: LinkSpec(parsing: "udp:\(q):127.0.0.1:\(p)"))

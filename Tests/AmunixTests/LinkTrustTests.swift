@@ -6,6 +6,7 @@
 
 import AmoebaCore
 @testable import AmunixDaemon
+import DaemonTestSupport
 import FLIP
 import Foundation
 import Logging
@@ -24,18 +25,8 @@ import Testing
                                          socketPath: dir + "/amunixd.sock", stateDirectory: dir, hostName: "t")
         config.seed = 5
         config.hostsServers = false
-        var logger = Logger(label: "test")
-        logger.logLevel = .error
-        let daemon = try Daemon(configuration: config, logger: logger)
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            daemon.run()
-            done.signal()
-        }.start()
-        defer {
-            daemon.requestStop()
-            _ = done.wait(timeout: .now() + 15)
-        }
+        let running = try RunningDaemon(config)
+        defer { #expect(running.stop()) }
         let me = EthernetAddress(bytes: [2, 0, 0, 0, 0, 0x77])!
         let peer = try UDPLink(name: "peer", localPort: UInt16(base + 1), remoteHost: "127.0.0.1",
                                remotePort: UInt16(base), mac: me, keyPath: keyed ? keyPath : nil)

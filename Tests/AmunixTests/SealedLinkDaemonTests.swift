@@ -4,6 +4,7 @@
 
 import AmoebaCore
 @testable import AmunixDaemon
+import DaemonTestSupport
 import FLIP
 import Foundation
 import Logging
@@ -46,16 +47,8 @@ struct CapturingLogHandler: LogHandler {
         config.hostsServers = false
         let captured = CapturedLog()
         let logger = Logger(label: "test") { _ in CapturingLogHandler(sink: captured) }
-        let daemon = try Daemon(configuration: config, logger: logger)
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            daemon.run()
-            done.signal()
-        }.start()
-        defer {
-            daemon.requestStop()
-            _ = done.wait(timeout: .now() + 15)
-        }
+        let running = try RunningDaemon(config, logger: logger)
+        defer { #expect(running.stop()) }
         // The peer seals by hand, with a clock 40 s behind, and sends the
         // datagrams as they are on an unkeyed socket.
         let key = try SegmentKey.load(path: keyPath)
