@@ -47,8 +47,11 @@ extension FLIPBox {
             return
         }
         let peer = PeerKey(interface: i, location: frame.source)
-        var out = [OutgoingFrame]()
-        defer { emit(out) }
+        // The box's kept frame list: returning credit or draining a queue
+        // the credit released appends frames, and a fresh list grew (and
+        // allocated) again for every frame that did.
+        var out = takeOutgoing()
+        defer { emit(reusing: &out) }
         switch frame.control.type {
         case .requestCredit:
             statistics.creditRequestsReceived += 1
@@ -142,10 +145,10 @@ extension FLIPBox {
                 return
             }
         }
-        var out = [OutgoingFrame]()
+        var out = takeOutgoing()
         flow.send(h, data: data, to: PeerKey(interface: route.interface, location: route.location),
                   from: net.mac, now: now, statistics: &statistics, out: &out)
-        emit(out)
+        emit(reusing: &out)
     }
 
     /// Sends a copy to every network but `except` that the remaining hop

@@ -506,9 +506,9 @@ public final class FLIPBox {
                 locator.pending[destination] = p
             }
         }
-        var out = [OutgoingFrame]()
+        var out = takeOutgoing()
         flow.tick(now: now, sources: { self.interfaces[$0].mac }, statistics: &statistics, out: &out)
-        emit(out)
+        emit(reusing: &out)
         let expired = reassembler.expire(now: now)
         for _ in 0..<expired { statistics.drop(.reassemblyTimeout) }
         statistics.reassembliesActive = reassembler.partial.count

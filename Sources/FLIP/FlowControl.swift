@@ -48,6 +48,10 @@ struct PeerFlow {
     var queueHead = 0
     /// Credit asks sent since the peer last answered or drained.
     var requests = 0
+    /// An ask for credit is scheduled (`askDeadlines` holds the peer): read
+    /// here for each frame queued behind a stall, where looking in the
+    /// dictionary hashed the peer's key every time.
+    var asking = false
     // Receiving side.
     /// Frames drained whose credit the peer has not been given back yet.
     var owed = 0
@@ -130,8 +134,7 @@ struct FlowControl {
             return i
         }
         if peers.count >= configuration.maxPeers {
-            let asking = askDeadlines
-            peers.removeAll { key, p in p.queued == 0 && p.held == 0 && asking[key] == nil }
+            peers.removeAll { _, p in p.queued == 0 && p.held == 0 && !p.asking }
             if peers.count >= configuration.maxPeers {
                 var oldest: Int?
                 for s in 0..<peers.count {
@@ -188,8 +191,9 @@ struct FlowControl {
                 peers.values[i].queue.append(QueuedFrame(header: header, data: data, tail: tail, costsCredit: costs))
                 statistics.framesStalled += 1
             }
-            if peers.values[i].credit <= 0 && askDeadlines[peer] == nil {
+            if peers.values[i].credit <= 0 && !peers.values[i].asking {
                 askDeadlines[peer] = now + configuration.creditRequestInterval
+                peers.values[i].asking = true
             }
             return
         }
@@ -230,10 +234,14 @@ struct FlowControl {
         // In place through the index: no copy of the queue, no rehash.
         FlowControl.sendQueued(peer, flow: &peers.values[i], from: source, statistics: &statistics, out: &out)
         if peers.values[i].queued == 0 || peers.values[i].credit > 0 {
-            if !askDeadlines.isEmpty { askDeadlines[peer] = nil }
+            if peers.values[i].asking {
+                askDeadlines[peer] = nil
+                peers.values[i].asking = false
+            }
             peers.values[i].requests = 0
-        } else if askDeadlines[peer] == nil {
+        } else if !peers.values[i].asking {
             askDeadlines[peer] = now + configuration.creditRequestInterval
+            peers.values[i].asking = true
         }
     }
 
@@ -374,6 +382,7 @@ struct FlowControl {
                 peers.values[s].credit = Int(configuration.initialCredit)
                 peers.values[s].requests = 0
                 askDeadlines[key] = nil
+                peers.values[s].asking = false
             } else {
                 peers.values[s].requests += 1
                 askDeadlines[key] = now + configuration.creditRequestInterval
