@@ -140,6 +140,15 @@ public final class FLIPBox {
         routes.best(address, budget: UInt16.max, now: now)?.hops
     }
 
+    /// Whether a broadcast limited to `hops` leaves the box: some network
+    /// weighs no more (an Ethernet weighs 3, so a locate's first round,
+    /// at one hop, reaches only the box's own endpoints).
+    public func reachesNetwork(within hops: UInt16) -> Bool {
+        let limit = min(hops, configuration.maxHops)
+        for i in interfaces where i.weight <= limit { return true }
+        return false
+    }
+
     /// The Ethernet address of an interface.
     public func interfaceMAC(_ interface: InterfaceID) -> EthernetAddress? {
         guard interface.rawValue >= 0, interface.rawValue < interfaces.count else { return nil }
