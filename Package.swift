@@ -94,7 +94,9 @@ let package = Package(
         // body for kernel nodes and amunixd.
         .target(name: "NodeServers", dependencies: ["AmoebaCore", "DirectoryProtocol"], path: "Sources/NodeServers"),
         .target(name: "Bullet", dependencies: ["AmoebaCore", "Storage"], path: "Servers/Bullet"),
-        .target(name: "DiskStorage", dependencies: ["Storage"], path: "Servers/DiskStorage"),
+        // sync_file_range, which Swift's Glibc module does not declare.
+        .systemLibrary(name: "CFileSync", path: "Servers/CFileSync"),
+        .target(name: "DiskStorage", dependencies: ["Storage", "CFileSync"], path: "Servers/DiskStorage"),
         // The crash-safe store on a block volume (a kernel node's disk):
         // checksummed records, a log and alternating checkpoints. Embedded-clean.
         .target(name: "BlockStorage", dependencies: ["AmoebaCore", "Storage"], path: "Servers/BlockStorage"),

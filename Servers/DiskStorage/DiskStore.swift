@@ -19,7 +19,15 @@
 // Two servers writing one store would defeat all of this, so opening a
 // store takes an exclusive lock on its `lock` file; the kernel drops it when
 // the process dies, however it dies.
+//
+// Files read or written piece after piece (a Bullet file's READs, an
+// upload's draft) stay open between calls (DescriptorCache.swift). A draft
+// has its writeback started every `writebackChunk` bytes as it grows, so
+// that the fsync of its commit, which the client waits for, finds most of
+// the bytes on their way to the disk already, as a file written while the
+// network delivers it would; durability still rests on that fsync alone.
 
+import CFileSync
 import Glibc
 import Storage
 
@@ -29,10 +37,22 @@ public final class DiskStore: ObjectStore {
     /// no system calls.
     private var sizes: [UInt32: Int] = [:]
     private var lockDescriptor: Int32 = -1
-    /// The lengths of the drafts (see ObjectStore), each a file `td`+name
-    /// that is written as it arrives and renamed into place by its commit;
-    /// like every temporary file, they are removed when the store opens.
-    private var drafts: [UInt32: Int] = [:]
+    /// The drafts (see ObjectStore), each a file `td`+name that is written
+    /// as it arrives and renamed into place by its commit; like every
+    /// temporary file, they are removed when the store opens. Their length,
+    /// and where the part whose writeback has not been started begins.
+    private var drafts: [UInt32: (length: Int, unflushed: Int)] = [:]
+    /// Descriptors kept open: objects for reading, drafts for writing.
+    private var readers = DescriptorCache(capacity: 8)
+    private var writers = DescriptorCache(capacity: 8)
+    /// Bytes of a draft written between two starts of its writeback.
+    public var writebackChunk = 4 << 20
+    /// Files opened for reading objects and writing drafts, and draft
+    /// bytes whose writeback was started early (for the tests).
+    public var filesOpened: Int { readers.opens + writers.opens }
+    public private(set) var writebackStarted = 0
+    /// Descriptors the store keeps open between calls.
+    public var descriptorsKept: Int { readers.count + writers.count }
 
     /// Opens (creating if need be) the store in directory `path`, finishing
     /// or dropping any batch a crash interrupted. With `exclusive` (the
@@ -56,6 +76,8 @@ public final class DiskStore: ObjectStore {
     }
 
     deinit {
+        readers.forgetAll()
+        writers.forgetAll()
         if lockDescriptor >= 0 { close(lockDescriptor) }
     }
 
@@ -87,9 +109,9 @@ public final class DiskStore: ObjectStore {
         guard let total = sizes[key] else { throw .missing }
         guard offset >= 0, count > 0, offset < total else { return [] }
         let want = min(count, total - offset)
-        let fd = open(objectPath(key), O_RDONLY | O_CLOEXEC)
+        let path = objectPath(key)
+        let fd = readers.descriptor(for: key) { open(path, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { throw .system(errno) }
-        defer { close(fd) }
         var out = [UInt8](repeating: 0, count: want)
         var done = 0
         while done < want {
@@ -126,29 +148,39 @@ public final class DiskStore: ObjectStore {
     private func draftPath(_ key: UInt32) -> String { path + "/td" + Self.objectName(key) }
 
     public func startDraft(_ key: UInt32, _ bytes: [UInt8]) throws(StorageError) -> Bool {
-        let fd = open(draftPath(key), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        writers.forget(key)
+        let path = draftPath(key)
+        let fd = writers.descriptor(for: key) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
         guard fd >= 0 else { throw .system(errno) }
-        drafts[key] = 0
-        defer { close(fd) }
+        drafts[key] = (0, 0)
         try writeAll(bytes, to: fd, at: 0)
-        drafts[key] = bytes.count
+        drafts[key] = (bytes.count, 0)
         return true
     }
 
-    /// Into the page cache only: the commit syncs it once, as a program
-    /// writing a file and fsyncing it at the end does.
+    /// Into the page cache, its writeback started once a chunk has
+    /// gathered: the commit's fsync is what makes it durable.
     public func writeDraft(_ key: UInt32, at offset: Int, _ bytes: [UInt8]) throws(StorageError) {
-        guard let length = drafts[key] else { throw .missing }
-        guard offset >= 0, offset <= length else { throw .corrupt }
-        let fd = open(draftPath(key), O_WRONLY | O_CLOEXEC)
+        guard var draft = drafts[key] else { throw .missing }
+        guard offset >= 0, offset <= draft.length else { throw .corrupt }
+        let path = draftPath(key)
+        let fd = writers.descriptor(for: key) { open(path, O_WRONLY | O_CLOEXEC) }
         guard fd >= 0 else { throw .system(errno) }
-        defer { close(fd) }
         try writeAll(bytes, to: fd, at: offset)
-        drafts[key] = max(length, offset + bytes.count)
+        draft.length = max(draft.length, offset + bytes.count)
+        // Bytes rewritten behind the mark are dirty again; the commit's
+        // fsync writes them, as it writes everything not yet on the disk.
+        if draft.length - draft.unflushed >= writebackChunk {
+            if cfs_start_writeback(fd, Int64(draft.unflushed), Int64(draft.length - draft.unflushed)) == 0 {
+                writebackStarted += draft.length - draft.unflushed
+            }
+            draft.unflushed = draft.length
+        }
+        drafts[key] = draft
     }
 
     public func readDraft(_ key: UInt32) throws(StorageError) -> [UInt8] {
-        guard let length = drafts[key] else { throw .missing }
+        guard let length = drafts[key]?.length else { throw .missing }
         let fd = open(draftPath(key), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .system(errno) }
         defer { close(fd) }
@@ -167,15 +199,13 @@ public final class DiskStore: ObjectStore {
     /// Synced, renamed over the key's file, the directory synced: the same
     /// steps as any single write, only the bytes are there already.
     public func commitDraft(_ key: UInt32) throws(StorageError) {
-        guard let length = drafts[key] else { throw .missing }
-        let fd = open(draftPath(key), O_WRONLY | O_CLOEXEC)
+        guard let length = drafts[key]?.length else { throw .missing }
+        let path = draftPath(key)
+        let fd = writers.descriptor(for: key) { open(path, O_WRONLY | O_CLOEXEC) }
         guard fd >= 0 else { throw .system(errno) }
-        if fsync(fd) != 0 {
-            let e = errno
-            close(fd)
-            throw .system(e)
-        }
-        close(fd)
+        if fsync(fd) != 0 { throw .system(errno) }
+        writers.forget(key)
+        readers.forget(key)
         if rename(draftPath(key), objectPath(key)) != 0 { throw .system(errno) }
         drafts[key] = nil
         sizes[key] = length
@@ -184,6 +214,7 @@ public final class DiskStore: ObjectStore {
 
     public func dropDraft(_ key: UInt32) {
         guard drafts.removeValue(forKey: key) != nil else { return }
+        writers.forget(key)
         unlink(draftPath(key))
     }
 
@@ -232,9 +263,11 @@ public final class DiskStore: ObjectStore {
     private func apply(_ change: StoreChange) throws(StorageError) {
         switch change {
         case .write(let key, let bytes):
+            readers.forget(key)
             try writeFile(bytes, to: objectPath(key), via: path + "/t" + Self.objectName(key))
             sizes[key] = bytes.count
         case .remove(let key):
+            readers.forget(key)
             if unlink(objectPath(key)) != 0 && errno != ENOENT { throw .system(errno) }
             sizes[key] = nil
         }

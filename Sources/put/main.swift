@@ -84,10 +84,11 @@ struct Put: ParsableCommand {
     }
 
     /// Standard input in pieces of one request each, and its size when it
-    /// is a regular file (for the progress line; 0 when unknown).
+    /// is a regular file (for the progress line; 0 when unknown). Each
+    /// piece is read straight into the array that is sent, not copied
+    /// there from a buffer of its own.
     final class StandardInput {
         let size: Int
-        var buffer = [UInt8](repeating: 0, count: BulletLimits.requestData)
 
         init() {
             var st = stat()
@@ -95,15 +96,19 @@ struct Put: ParsableCommand {
         }
 
         func next() throws(ErrorCode) -> [UInt8]? {
-            var filled = 0
-            while filled < buffer.count {
-                let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress! + filled, $0.count - filled) }
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 { throw .systemError }
-                if n == 0 { break }
-                filled += n
+            var failed = false
+            let piece = [UInt8](unsafeUninitializedCapacity: BulletLimits.requestData) { buffer, filled in
+                filled = 0
+                while filled < buffer.count {
+                    let n = read(0, buffer.baseAddress! + filled, buffer.count - filled)
+                    if n < 0 && errno == EINTR { continue }
+                    if n < 0 { failed = true; break }
+                    if n == 0 { break }
+                    filled += n
+                }
             }
-            return filled == 0 ? nil : Array(buffer[0..<filled])
+            if failed { throw .systemError }
+            return piece.isEmpty ? nil : piece
         }
     }
 

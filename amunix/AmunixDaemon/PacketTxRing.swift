@@ -102,7 +102,14 @@ final class PacketTxRing {
                                   hatype: 0, pkttype: 0, halen: 0, addr: (0, 0, 0, 0, 0, 0, 0, 0))
     }
 
-    deinit {
+    deinit { close() }
+
+    private var closed = false
+
+    /// Unmaps the ring and closes its socket; nothing may be sent after.
+    func close() {
+        guard !closed else { return }
+        closed = true
         munmap(ring, ringBytes)
         Glibc.close(fd)
     }

@@ -40,6 +40,12 @@ public final class PcapLink: Link {
         }
         self.mac = mac ?? card
         ownSource = self.mac.bytes.withUnsafeBufferPointer { PcapLink.packed($0.baseAddress!) }
+        // The transmit ring's socket is made beside the capture's: each
+        // waits for the kernel (an RCU grace period, 10 to 20 ms here),
+        // and a program's own endpoint opens a link on every run.
+        let ringOpening = RingOpening(interface: interface)
+        var ringTaken = false
+        defer { if !ringTaken { _ = ringOpening.finish() } }
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let h = pcap_create(interface, &errbuf) else {
             throw LinkError("\(name): pcap_create: \(String(cString: errbuf))")
@@ -81,7 +87,8 @@ public final class PcapLink: Link {
             pcap_close(h)
             throw LinkError("\(name): the capture has no descriptor to poll")
         }
-        ring = PacketTxRing(interface: interface, etherType: PcapLink.flipEtherType)
+        ring = ringOpening.finish()
+        ringTaken = true
     }
 
     /// Whether frames leave through a transmit ring (else by sendmmsg).
@@ -152,9 +159,62 @@ public final class PcapLink: Link {
     /// A frame's source address (bytes 6 to 11), packed.
     private static func source(of frame: UnsafePointer<UInt8>) -> UInt64 { packed(frame + 6) }
 
-    public func close() { pcap_close(handle) }
+    /// Closing a packet socket waits for an RCU grace period (16 to 20 ms
+    /// measured on this VM), and the link has two, the capture's and the
+    /// transmit ring's: closed side by side they wait about one, which a
+    /// program with an endpoint of its own (put, get) pays on every run.
+    public func close() {
+        guard let ring else {
+            pcap_close(handle)
+            return
+        }
+        let other = Unmanaged.passRetained(ring).toOpaque()
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { p in
+            Unmanaged<PacketTxRing>.fromOpaque(p!).takeRetainedValue().close()
+            return nil
+        }, other) == 0
+        pcap_close(handle)
+        if started {
+            pthread_join(thread, nil)
+        } else {
+            Unmanaged<PacketTxRing>.fromOpaque(other).release()
+            ring.close()
+        }
+    }
 
     static let flipEtherType: UInt16 = 0x8146
+
+    /// A transmit ring being made on a thread of its own.
+    private final class RingOpening {
+        let interface: String
+        var ring: PacketTxRing?
+        var thread = pthread_t()
+        var started = false
+
+        init(interface: String) {
+            self.interface = interface
+            let me = Unmanaged.passRetained(self).toOpaque()
+            started = pthread_create(&thread, nil, { p in
+                let o = Unmanaged<RingOpening>.fromOpaque(p!).takeRetainedValue()
+                o.ring = PacketTxRing(interface: o.interface, etherType: PcapLink.flipEtherType)
+                return nil
+            }, me) == 0
+            if !started {
+                Unmanaged<RingOpening>.fromOpaque(me).release()
+                ring = PacketTxRing(interface: interface, etherType: PcapLink.flipEtherType)
+            }
+        }
+
+        /// The ring, once made (nil where the kernel offers none).
+        func finish() -> PacketTxRing? {
+            if started {
+                pthread_join(thread, nil)
+                started = false
+            }
+            return ring
+        }
+    }
 
     /// FLIP frames to this station or to a group. The capture is
     /// promiscuous, so without the address test every station on the card
