@@ -15,7 +15,7 @@ enum BenchServer {
     static let stats: UInt16 = 1
     static let sink: UInt16 = 2
 
-    private static var seen = Set<UInt64>()
+    private static var seen = SeenSequences()
     private static var executions = 0
     private static var duplicates = 0
 
@@ -26,11 +26,11 @@ enum BenchServer {
             return .text("executions \(executions) duplicates \(duplicates)")
         }
         // The client's tag is in the signature, its sequence in offset+extra.
-        var key = UInt64(0)
-        for b in h.signature.bytes { key = key &* 131 &+ UInt64(b) }
-        key = key &* 1_000_003 &+ UInt64(UInt32(bitPattern: h.offset)) << 16 &+ UInt64(h.extra)
+        var tag = UInt64(0)
+        for i in 0..<Port.size { tag = tag << 8 | UInt64(h.signature[i]) }
+        let sequence = UInt64(UInt32(bitPattern: h.offset)) << 16 | UInt64(h.extra)
         executions += 1
-        if !seen.insert(key).inserted { duplicates += 1 }
+        if !seen.insert(client: tag, sequence: sequence) { duplicates += 1 }
         var reply = Message.status(.ok)
         reply.header.offset = h.offset
         reply.header.extra = h.extra
