@@ -52,7 +52,10 @@ enum Network {
     private static var reportWhenQuiet = false
     private static var lastTraffic: Instant? = nil
     private static var thread: KThread? = nil
-    private static var commands: [Command] = []
+    /// A ring (moved in once, out once): the network thread swaps it with
+    /// its own and consumes each command, with no copy of the transaction
+    /// or listener it carries.
+    private static var commands = EventQueue<Command>()
     private static var framesWaiting = false
     /// The slots each listening port is to have open, and those the node
     /// refused for now and that are retried until they open.
@@ -107,19 +110,14 @@ enum Network {
     private static func loop() -> Never {
         let node = self.node!
         let nic = self.nic!
-        var pending: [Command] = []
-        // Kept across rounds: draining the node reuses its storage.
-        var outputs: [NodeOutput<NetworkOwner>] = []
+        var pending = EventQueue<Command>()
         while true {
             Interrupts.withDisabled {
                 swap(&pending, &commands)
                 framesWaiting = false
             }
             let now = Clock.now()
-            for c in pending { perform(c, on: node, now: now) }
-            // Popped, not removeAll(keepingCapacity:): that goes through the
-            // generic replaceSubrange, ~140 instructions per round.
-            while pending.popLast() != nil {}
+            while !pending.isEmpty { perform(pending.removeFirst(), on: node, now: now) }
             // A reply sent, a transaction ended or a port closed may have
             // freed room in the node's table for the slots still owed.
             retryOwedSlots(on: node)
@@ -130,10 +128,7 @@ enum Network {
                 // Drained at once: the node then holds nothing of the
                 // frame, and the driver copies the next one into the
                 // same array instead of a fresh one (VirtioNet.swift).
-                if receive(frame, on: node, nic: nic, now: now) {
-                    node.takeOutputs(into: &outputs)
-                    route(&outputs, nic: nic)
-                }
+                if receive(frame, on: node, nic: nic, now: now) { routeOutputs(of: node, nic: nic) }
             }
             // The node's deadlines are looked at once per round, after its
             // outputs are out: ticking every round asked each machine for
@@ -141,15 +136,13 @@ enum Network {
             // instructions of a network transaction's two rounds, to find
             // nothing due nearly every time.
             retryOwedSlots(on: node)
-            node.takeOutputs(into: &outputs)
-            route(&outputs, nic: nic)
+            routeOutputs(of: node, nic: nic)
             let later = Clock.now()
             var next = node.nextDeadline
             if let d = next, d <= later {
                 node.tick(now: later)
                 retryOwedSlots(on: node)
-                node.takeOutputs(into: &outputs)
-                route(&outputs, nic: nic)
+                routeOutputs(of: node, nic: nic)
                 next = node.nextDeadline
             }
             let wake = earliest(next, slotKeeper.retryDeadline(now: later))
@@ -157,8 +150,8 @@ enum Network {
         }
     }
 
-    private static func perform(_ command: Command, on node: Node<NetworkOwner>, now: Instant) {
-        switch command {
+    private static func perform(_ command: consuming Command, on node: Node<NetworkOwner>, now: Instant) {
+        switch consume command {
         case .trans(let t, let serial):
             statistics.transactionsOut &+= 1
             node.trans(RPCMessage(header: t.request.header, data: t.request.body),
@@ -230,49 +223,54 @@ enum Network {
         return true
     }
 
-    /// Acts on the node's outputs, oldest first. Each is moved out of the
-    /// buffer rather than copied, so its frame or owner changes hands
-    /// without a retain and a release; what stands in for it (a case with
-    /// nothing to release) goes with the buffer's next drain.
-    private static func route(_ outputs: inout [NodeOutput<NetworkOwner>], nic: VirtioNet) {
-        for i in outputs.indices {
-            var o = NodeOutput<NetworkOwner>.upperLayerReady(NodeUpperLayerID(rawValue: -1))
-            swap(&o, &outputs[i])
-            switch o {
-            case .transmit(_, let frame):
-                if !nic.transmit(LinkSeal.outgoing(frame)) { statistics.transmitRefused &+= 1 }
-            case .transactionCompleted(let owner, let result):
-                guard case .client(let t, let serial) = owner else { continue }
-                let reply: Message
-                switch result {
-                case .success(let m): reply = Message(header: m.header, body: m.data)
-                case .failure(let code): reply = .status(code)
-                }
-                LocalIPC.completeRemote(t, serial: serial, reply)
-            case .requestArrived(let owner, let slot, let request):
-                guard case .server(let l) = owner else { continue }
-                statistics.requestsIn &+= 1
-                let t = records.take() ?? Transaction()
-                t.slot = slot
-                t.listener = l
-                l.networkHeld += 1
-                statistics.requestsHeld += 1
-                if l.networkHeld > statistics.mostHeldPerPort { statistics.mostHeldPerPort = l.networkHeld }
-                t.request = Message(header: request.header, body: request.data)
-                if l.retired {
-                    // Its port closed while this request was on its way:
-                    // refused through the ordinary reply path.
-                    t.reply = .status(.rpcFailure)
-                    post(.reply(t))
-                    continue
-                }
-                LocalIPC.deliverRemote(t, to: l)
-                // The slot is not re-opened here but when the reply is
-                // posted (perform(.reply)): re-opening on arrival let a
-                // flood of requests pile up in the port's queue without bound.
-            case .upperLayerReady:
-                break   // no upper layer beside RPC on a kernel node yet
+    /// Acts on the node's outputs, oldest first, each taken straight out of
+    /// the node. Nothing here calls the node back (replies come back as
+    /// commands), so one pass takes all there are.
+    private static func routeOutputs(of node: Node<NetworkOwner>, nic: VirtioNet) {
+        var n = node.readyOutputs()
+        while n > 0 {
+            n -= 1
+            route(node.takeOutput(), nic: nic)
+        }
+    }
+
+    /// Acts on one output. Consumed, so its frame or owner changes hands
+    /// without a copy, a retain and a release.
+    private static func route(_ output: consuming NodeOutput<NetworkOwner>, nic: VirtioNet) {
+        switch consume output {
+        case .transmit(_, let frame):
+            if !nic.transmit(LinkSeal.outgoing(frame)) { statistics.transmitRefused &+= 1 }
+        case .transactionCompleted(let owner, let result):
+            guard case .client(let t, let serial) = owner else { return }
+            let reply: Message
+            switch result {
+            case .success(let m): reply = Message(header: m.header, body: m.data)
+            case .failure(let code): reply = .status(code)
             }
+            LocalIPC.completeRemote(t, serial: serial, reply)
+        case .requestArrived(let owner, let slot, let request):
+            guard case .server(let l) = owner else { return }
+            statistics.requestsIn &+= 1
+            let t = records.take() ?? Transaction()
+            t.slot = slot
+            t.listener = l
+            l.networkHeld += 1
+            statistics.requestsHeld += 1
+            if l.networkHeld > statistics.mostHeldPerPort { statistics.mostHeldPerPort = l.networkHeld }
+            t.request = Message(header: request.header, body: request.data)
+            if l.retired {
+                // Its port closed while this request was on its way:
+                // refused through the ordinary reply path.
+                t.reply = .status(.rpcFailure)
+                post(.reply(t))
+                return
+            }
+            LocalIPC.deliverRemote(t, to: l)
+            // The slot is not re-opened here but when the reply is
+            // posted (perform(.reply)): re-opening on arrival let a
+            // flood of requests pile up in the port's queue without bound.
+        case .upperLayerReady:
+            break   // no upper layer beside RPC on a kernel node yet
         }
     }
 

@@ -37,6 +37,23 @@ struct SlotTable<Owner> {
         }
     }
 
+    /// Turns `slot` from waiting to serving where it lies and returns its
+    /// owner; nil, leaving it as it was, if it was not waiting. Read out
+    /// and stored back, the state was copied and destroyed whole, the
+    /// owner retained and released on the way, for every request.
+    mutating func startServing(_ slot: ServerSlotID) -> Owner? {
+        let i = Int(slot.rawValue)
+        guard i < states.count else { return nil }
+        switch states[i].take() {
+        case .waiting(let owner)?:
+            states[i] = .serving(owner)
+            return owner
+        case let other:
+            states[i] = other
+            return nil
+        }
+    }
+
     /// Forgets `slot` and returns what it was.
     mutating func remove(_ slot: ServerSlotID) -> SlotState<Owner>? {
         let s = self[slot]
