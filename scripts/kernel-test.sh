@@ -19,7 +19,7 @@ mkdir -p "$logs"
 table=(
   "boot|20|33|VX kernel booting;\[kernel\] ready in [0-9]+ us;scenario PASS"
   "fault|20|35|kernel exception: invalid opcode;eip 0x[0-9a-f]{8}"
-  "timers|60|33|fired in deadline order=true, early=0;periodic 5 ms x20;reached in hops;(tickless);scenario PASS"
+  "timers|60|33|fired in deadline order=true, early=0;periodic 5 ms x20;reached in hops;each later than the last armed the PIT;(tickless);scenario PASS"
   "sched|60|33|priority order HIGH/HIGH HIGH/LOW NORM/HIGH NORM/NORM NORM/LOW LOW/LOW;round robin abcabcabc;kernel thread not preempted: sSo;sums intact=true;fresh slice at every switch: .* whole=true;preempted the spinner;scenario PASS"
   "heap|120|33|in use [0-9]+ at start, ([0-9]+) after round 1, \1 at end;double free refused=true;scenario PASS"
   "servers|60|33|kernel directory:;directory std_info \"%dw1234\";directory LIST [0-9]+ bytes, paged at row 1;tty:00 std_info \"\+;tod GETTIME [0-9]+ s;distinct=true;sys KSTAT m: heap:;sys KSTAT n: no network interface;as Amoeba: directory STD_AGE STD_COMBAD, STD_DESTROY -2102, empty path the directory; GETRANDOM 5000 gives 1024;hello through tty:00;forged STD_CAPBAD, unknown STD_COMBAD, unserved RPC_NOTFOUND;scenario PASS"

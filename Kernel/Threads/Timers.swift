@@ -3,6 +3,14 @@
 // hardware for the new earliest deadline; the IRQ 0 handler runs what is
 // due (with interrupts off — actions only wake threads or set flags) and
 // reprograms. With nothing pending the PIT is left silent.
+//
+// A timer due no earlier than the PIT's next interrupt needs no
+// reprogramming: that interrupt re-arms for it. Re-arming is three port
+// writes, and under QEMU the last one moves a host timer, which wakes
+// QEMU's I/O thread (an eventfd write and lock traffic on a 2-core host
+// shared with the guest's vCPU); the network thread sets a timeout for
+// the reply's retransmission on every transaction it answers, later than
+// the one before.
 import AmoebaCore
 import KernelCore
 
@@ -15,6 +23,11 @@ enum Timers {
     static var queue = TimerQueue<TimerAction>()
     static var fired: UInt64 = 0
     static var interrupts: UInt64 = 0
+    /// When the PIT will interrupt next, at the latest; nil while silent.
+    private static var armedUntil: Instant? = nil
+    /// Times the PIT was armed (the timers scenario checks it is left alone
+    /// for a timer due after its next interrupt).
+    static var rearms: UInt64 = 0
 
     static func initialize() {
         Interrupts.register(line: 0) { Timers.interrupt() }
@@ -41,11 +54,18 @@ enum Timers {
 
     private static func reprogram() {
         guard let next = queue.nextDeadline else { return }
-        Clock.armOneShot(after: next - Clock.now())
+        if let armed = armedUntil, armed <= next { return }
+        // The PIT fires no later than `next` (earlier when `next` is past
+        // its 55 ms reach, or by the rounding to its ticks).
+        let now = Clock.now()
+        Clock.armOneShot(after: next - now)
+        armedUntil = next
+        rearms &+= 1
     }
 
     private static func interrupt() -> Bool {
         interrupts &+= 1
+        armedUntil = nil
         for e in queue.expire(now: Clock.now()) {
             fired &+= 1
             switch e.payload {

@@ -19,6 +19,7 @@ enum TimerScenario {
         periodic()
         longAndCancelled()
         waits()
+        laterTimersLeaveThePIT()
         tickless()
         if failures == 0 { Machine.pass() } else { Machine.fail("\(failures) timer checks failed") }
     }
@@ -105,6 +106,31 @@ enum TimerScenario {
         let awaited = (Clock.now() - t0).microseconds
         check(!woke && awaited >= 10000 && awaited < 13000, "await timeout 10 ms took \(awaited) us")
         print("timers: sleep 30 ms -> \(slept) us, sem timeout 20 ms -> \(waited) us, await timeout 10 ms -> \(awaited) us")
+    }
+
+    /// A timer due no earlier than the PIT's next interrupt leaves the PIT
+    /// as it is (re-arming is port writes that QEMU answers by waking its
+    /// I/O thread); an earlier one re-arms it and fires on time.
+    static func laterTimersLeaveThePIT() {
+        let done = Semaphore(0)
+        var firedAt: Int64 = 0
+        var ids: [TimerID] = []
+        let start = Clock.now()
+        let before = Timers.rearms
+        Interrupts.withDisabled {
+            for k in 0...10 { ids.append(Timers.at(start + .milliseconds(40 + Int64(k)), .call {})) }
+        }
+        let forLater = Timers.rearms - before
+        let deadline = start + .milliseconds(10)
+        Timers.at(deadline, .call { firedAt = Clock.now().microseconds; done.up() })
+        let forEarlier = Timers.rearms - before - forLater
+        done.down()
+        for id in ids { Timers.cancel(id) }
+        let late = firedAt - deadline.microseconds
+        check(forLater <= 1, "11 timers, each later than the last, armed the PIT \(forLater) times")
+        check(forEarlier == 1, "an earlier timer armed the PIT \(forEarlier) times")
+        check(late >= 0 && late < 3000, "the earlier timer late by \(late) us")
+        print("timers: 11 timers each later than the last armed the PIT \(forLater) time(s), an earlier one \(forEarlier), late \(late) us")
     }
 
     static func tickless() {
