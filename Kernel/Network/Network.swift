@@ -111,6 +111,8 @@ enum Network {
         let node = self.node!
         let nic = self.nic!
         var pending = EventQueue<Command>()
+        // Kept across rounds: draining the node reuses its storage.
+        var outputs: [NodeOutput<NetworkOwner>] = []
         while true {
             Interrupts.withDisabled {
                 swap(&pending, &commands)
@@ -128,7 +130,7 @@ enum Network {
                 // Drained at once: the node then holds nothing of the
                 // frame, and the driver copies the next one into the
                 // same array instead of a fresh one (VirtioNet.swift).
-                if receive(frame, on: node, nic: nic, now: now) { routeOutputs(of: node, nic: nic) }
+                if receive(frame, on: node, nic: nic, now: now) { routeOutputs(&outputs, of: node, nic: nic) }
             }
             // The node's deadlines are looked at once per round, after its
             // outputs are out: ticking every round asked each machine for
@@ -136,13 +138,13 @@ enum Network {
             // instructions of a network transaction's two rounds, to find
             // nothing due nearly every time.
             retryOwedSlots(on: node)
-            routeOutputs(of: node, nic: nic)
+            routeOutputs(&outputs, of: node, nic: nic)
             let later = Clock.now()
             var next = node.nextDeadline
             if let d = next, d <= later {
                 node.tick(now: later)
                 retryOwedSlots(on: node)
-                routeOutputs(of: node, nic: nic)
+                routeOutputs(&outputs, of: node, nic: nic)
                 next = node.nextDeadline
             }
             let wake = earliest(next, slotKeeper.retryDeadline(now: later))
@@ -223,19 +225,21 @@ enum Network {
         return true
     }
 
-    /// Acts on the node's outputs, oldest first, each taken straight out of
-    /// the node. Nothing here calls the node back (replies come back as
-    /// commands), so one pass takes all there are.
-    private static func routeOutputs(of node: Node<NetworkOwner>, nic: VirtioNet) {
-        var n = node.readyOutputs()
-        while n > 0 {
-            n -= 1
-            route(node.takeOutput(), nic: nic)
+    /// Acts on the node's outputs, oldest first. Each is moved out of the
+    /// buffer (what stands in for it, a case with nothing to release, goes
+    /// with the buffer's next drain) and consumed: its frame or owner
+    /// changes hands without a copy, a retain and a release.
+    private static func routeOutputs(_ outputs: inout [NodeOutput<NetworkOwner>], of node: Node<NetworkOwner>,
+                                     nic: VirtioNet) {
+        node.takeOutputs(into: &outputs)
+        for i in outputs.indices {
+            var o = NodeOutput<NetworkOwner>.upperLayerReady(NodeUpperLayerID(rawValue: -1))
+            swap(&o, &outputs[i])
+            route(consume o, nic: nic)
         }
     }
 
-    /// Acts on one output. Consumed, so its frame or owner changes hands
-    /// without a copy, a retain and a release.
+    /// Acts on one output.
     private static func route(_ output: consuming NodeOutput<NetworkOwner>, nic: VirtioNet) {
         switch consume output {
         case .transmit(_, let frame):

@@ -53,7 +53,7 @@ extension Node {
     public func takeOutputs() -> [NodeOutput<Owner>] {
         route()
         var taken: [NodeOutput<Owner>] = []
-        outputs.drain(into: &taken)
+        swap(&taken, &outputs)
         return taken
     }
 
@@ -66,23 +66,8 @@ extension Node {
         // the generic enum's runtime witness, several times the cost of the
         // specialised destroy each pop compiles to.
         while buffer.popLast() != nil {}
-        outputs.drain(into: &buffer)
+        swap(&buffer, &outputs)
     }
-
-    /// Drains the box and the machines until they are quiet and says how
-    /// many outputs wait; the driver then takes that many with
-    /// `takeOutput()`, oldest first, each moved straight out of the node.
-    /// No buffer between: emptying one cost a driver a placeholder stored
-    /// and destroyed per output, and a copy of each output it looked into.
-    /// Outputs that taking these causes (a driver calling the node back)
-    /// are counted by the next call.
-    public func readyOutputs() -> Int {
-        route()
-        return outputs.count
-    }
-
-    /// The oldest output; there must be one (see `readyOutputs`).
-    @inlinable public func takeOutput() -> NodeOutput<Owner> { outputs.removeFirst() }
 
     // MARK: routing
 

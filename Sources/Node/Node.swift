@@ -44,10 +44,9 @@ public final class Node<Owner> {
     var repliesInFlight = 0
     var repliesUnacknowledged = 0
 
-    /// What the node has to say, oldest first: moved in once and out once
-    /// (a ring that keeps its storage, so a frame's trip through the node
-    /// does not allocate once it has grown).
-    @usableFromInline let outputs = EventQueue<NodeOutput<Owner>>()
+    // Buffers kept across calls, so a frame's trip through the node does
+    // not allocate once they have grown.
+    var outputs: [NodeOutput<Owner>] = []
 
     /// A node with fresh random identities: each machine's kid (random per
     /// boot) and private FLIP address come from `random`, in that order.
