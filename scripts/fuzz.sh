@@ -79,6 +79,12 @@ bindir="$out/bin$opt"
 mkdir -p "$bindir" "$out/src"
 linker=()
 command -v ld.lld >/dev/null 2>&1 && linker=(-use-ld=lld)
+# C shims the copied modules may import (a folder holding a module.modulemap,
+# such as Servers/CFileSync): on the include path, loaded only if imported.
+shims=()
+for m in Sources/*/module.modulemap Servers/*/module.modulemap; do
+  [[ -e "$m" ]] && shims+=(-I "$(dirname "$m")")
+done
 
 # Builds target $1 into $bindir/$1 unless it is newer than all its sources.
 build() {
@@ -126,7 +132,7 @@ build() {
   echo "fuzz.sh: building $name (${modules[*]})"
   local start=$SECONDS
   if ! swiftc -sanitize=fuzzer,address -parse-as-library "$opt" -module-name "fuzz_$name" \
-      "${linker[@]}" "$src"/*.swift -o "$bin.tmp" 2>"$out/$name.build.log"; then
+      "${linker[@]}" "${shims[@]}" "$src"/*.swift -o "$bin.tmp" 2>"$out/$name.build.log"; then
     cat "$out/$name.build.log" >&2
     echo "fuzz.sh: $name FAILED to build" >&2
     return 1
