@@ -1,6 +1,7 @@
 // The bench fixture's record of executed (client, sequence) pairs: exact
 // for any order of arrival, and holding nothing for in-order arrivals.
 import Testing
+import TestSupport
 @testable import KernelCore
 
 /// In order, as a load generator sends: each is new once, nothing is
@@ -25,7 +26,7 @@ import Testing
 @Test func anyOrderAgreesWithASet() {
     var seen = SeenSequences()
     var reference = Set<[UInt64]>()
-    var random = SplitMix(state: 42)
+    var random = SeededRandom(42)
     for _ in 0..<20_000 {
         let client = random.next() % 3
         // Mostly near the front of each client's numbers, some far ahead
@@ -44,15 +45,4 @@ import Testing
         }
     }
     #expect(seen.heldAboveMarks == reference.filter { $0[1] >= 600 }.count)
-}
-
-private struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
