@@ -70,6 +70,24 @@ struct EndpointTable {
     }
 
     func contains(address: FLIPAddress) -> Bool { addresses.contains(address) }
+
+    /// Where the one entry listening on `address` sits, if exactly one
+    /// does and none listens on `other`: an arriving frame's receiver, its
+    /// source not one of ours, in one pass over the addresses.
+    func soleIndex(of address: FLIPAddress, unless other: FLIPAddress) -> Int? {
+        addresses.withUnsafeBufferPointer { a in
+            var found = -1
+            for k in 0..<a.count {
+                let x = a[k]
+                if x == other { return nil }
+                if x == address {
+                    if found >= 0 { return nil }
+                    found = k
+                }
+            }
+            return found >= 0 ? found : nil
+        }
+    }
 }
 
 /// The endpoints listening on one address, in id order. Almost always one:

@@ -30,6 +30,7 @@ extension FLIPBox {
             statistics.drop(.unknownInterface)
             return
         }
+        if commonPaths, receiveCommon(bytes, on: i) { return }   // FLIPBox+CommonFrame.swift
         // The data stays in the frame: handlers get a view of it.
         let frame: DecodedHeaders
         do { frame = try EthernetFrame.decodeHeaders(bytes) } catch {

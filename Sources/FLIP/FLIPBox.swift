@@ -41,6 +41,9 @@ public final class FLIPBox {
     /// NOTHERE reports already made, so a message is reported once.
     var reported: [BroadcastKey] = []
     var now = Instant.zero
+    /// Whether the common frame takes its straight path (FLIPBox+CommonFrame.swift);
+    /// tests turn it off to check that the general path does the same.
+    var commonPaths = true
 
     public init(configuration: FLIPConfiguration = .init()) {
         self.configuration = configuration

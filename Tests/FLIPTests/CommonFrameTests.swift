@@ -1,0 +1,268 @@
+// The straight path for the common frame (FLIPBox+CommonFrame.swift) must
+// do exactly what the general path does. Each guard has a test here of
+// the frame it exists for, and a seeded run of varied frames and sends
+// checks a box on its straight paths against one with them turned off,
+// event for event, counter for counter and route for route.
+
+import Testing
+import AmoebaCore
+@testable import FLIP
+import TestSupport
+
+@Suite struct CommonFrameTests {
+    static let myMAC = EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!
+    static let peerMAC = EthernetAddress(bytes: [2, 0, 0, 0, 0, 2])!
+    static let strangerMAC = EthernetAddress(bytes: [2, 0, 0, 0, 0, 9])!
+    static let peer = FLIPAddress(hex: "5151515151515100")!
+    static let mine = FLIPAddress(hex: "0102030405060700")!
+
+    /// A box with one interface and one endpoint; its address.
+    func box(trusted: Bool = true, _ configure: (inout FLIPConfiguration) -> Void = { _ in })
+        -> (FLIPBox, InterfaceID, EndpointID, FLIPAddress) {
+        var c = FLIPConfiguration()
+        configure(&c)
+        let b = FLIPBox(configuration: c)
+        let i = b.addInterface(mac: CommonFrameTests.myMAC, trusted: trusted)
+        let e = b.register(privateAddress: CommonFrameTests.mine)
+        return (b, i, e, b.address(of: e)!)
+    }
+
+    static func frame(from mac: EthernetAddress = peerMAC, to: EthernetAddress = myMAC, source: FLIPAddress = peer,
+                      destination: FLIPAddress, type: FLIPPacketType = .unidata, flags: FLIPFlags = [],
+                      act: UInt16 = 3, max: UInt16 = 3, messageID: UInt32 = 1, data: [UInt8] = [1, 2, 3],
+                      offset: UInt32 = 0, total: UInt32? = nil, order: ByteOrder = .little,
+                      control: FragmentControl = FragmentControl(type: .data)) -> [UInt8] {
+        let h = FLIPHeader(type: type, flags: flags, actualHops: act, maximumHops: max, destination: destination,
+                           source: source, messageID: messageID, length: UInt32(data.count), offset: offset,
+                           total: total ?? UInt32(data.count))
+        return EthernetFrame(destination: to, source: mac, control: control, flip: h, order: order,
+                             data: data).encoded()
+    }
+
+    func deliveries(_ b: FLIPBox) -> [FLIPDelivery] {
+        b.takeEvents().compactMap { if case .deliver(let d) = $0 { return d } else { return nil } }
+    }
+
+    // MARK: Each guard
+
+    /// The common frame is delivered, as a view of the frame, and teaches
+    /// the box its sender's route.
+    @Test func commonFrameIsDeliveredAndLearned() {
+        let (b, i, e, me) = box()
+        b.receive(frame: Self.frame(destination: me), on: i, now: .zero)
+        let d = deliveries(b)
+        #expect(d.count == 1 && d[0].endpoint == e && d[0].source == Self.peer && Array(d[0].payload) == [1, 2, 3])
+        #expect(b.routes.best(Self.peer, budget: 25, now: .zero)?.location == Self.peerMAC)
+        #expect(b.statistics.messagesDelivered == 1 && b.statistics.routesLearned == 1)
+    }
+
+    /// A known address claimed from a new place is still only a candidate,
+    /// and probed: the straight path must not move the route.
+    @Test func newPlaceIsOnlyACandidate() {
+        let (b, i, _, me) = box()
+        b.receive(frame: Self.frame(destination: me), on: i, now: .zero)
+        _ = b.takeEvents()
+        b.receive(frame: Self.frame(from: Self.strangerMAC, destination: me), on: i, now: .zero + .milliseconds(1))
+        #expect(b.routes.best(Self.peer, budget: 25, now: .zero + .milliseconds(1))?.location == Self.peerMAC)
+        #expect(b.statistics.routeClaimsHeldBack == 1 && b.statistics.routeProbes == 1)
+        let locates = b.takeEvents().filter {
+            if case .transmit(_, let f) = $0 { return (try? EthernetFrame.decode(f))?.flip?.packetType == .locate }
+            return false
+        }
+        #expect(locates.count == 1)
+    }
+
+    /// Over an untrusted interface, or with UNSAFE set, the route learned
+    /// is untrusted: a secure send must not use it.
+    @Test func untrustedArrivalLearnsAnUntrustedRoute() {
+        let (b, i, _, me) = box(trusted: false)
+        b.receive(frame: Self.frame(destination: me), on: i, now: .zero)
+        #expect(b.routes.best(Self.peer, budget: 25, now: .zero) != nil)
+        #expect(b.routes.best(Self.peer, budget: 25, trustedOnly: true, now: .zero) == nil)
+        let (t, ti, _, tme) = box(trusted: true)
+        t.receive(frame: Self.frame(destination: tme, flags: [.unsafe]), on: ti, now: .zero)
+        #expect(t.routes.best(Self.peer, budget: 25, trustedOnly: true, now: .zero) == nil)
+        t.receive(frame: Self.frame(source: FLIPAddress(hex: "5252525252525200")!, destination: tme), on: ti, now: .zero)
+        #expect(t.routes.best(FLIPAddress(hex: "5252525252525200")!, budget: 25, trustedOnly: true, now: .zero) != nil)
+    }
+
+    /// Hop counts beyond the packet's own maximum, or a maximum beyond the
+    /// box's, are refused.
+    @Test func hopLimitsHold() {
+        let (b, i, _, me) = box { $0.maxHops = 10 }
+        b.receive(frame: Self.frame(destination: me, act: 4, max: 3), on: i, now: .zero)
+        b.receive(frame: Self.frame(destination: me, act: 3, max: 11), on: i, now: .zero)
+        #expect(deliveries(b).isEmpty)
+        #expect(b.statistics.dropped(.hopLimit) == 2)
+        #expect(b.routes.best(Self.peer, budget: 25, now: .zero) == nil)
+    }
+
+    /// Frames for another MAC, from our own or a group MAC, or of another
+    /// EtherType, are refused as before.
+    @Test func linkGuardsHold() {
+        let (b, i, _, me) = box()
+        b.receive(frame: Self.frame(to: Self.strangerMAC, destination: me), on: i, now: .zero)
+        b.receive(frame: Self.frame(from: Self.myMAC, destination: me), on: i, now: .zero)
+        b.receive(frame: Self.frame(from: .broadcast, destination: me), on: i, now: .zero)
+        var wrongType = Self.frame(destination: me)
+        wrongType[13] = 0x47
+        b.receive(frame: wrongType, on: i, now: .zero)
+        #expect(deliveries(b).isEmpty)
+        #expect(b.statistics.dropped(.notForUs) == 1 && b.statistics.dropped(.malformed) == 3)
+    }
+
+    /// Two endpoints on one address both receive the frame.
+    @Test func everyListenerReceives() {
+        let (b, i, e, me) = box()
+        let e2 = b.register(privateAddress: CommonFrameTests.mine)
+        b.receive(frame: Self.frame(destination: me), on: i, now: .zero)
+        #expect(deliveries(b).map(\.endpoint) == [e, e2])
+    }
+
+    /// A frame claiming to come from one of our own addresses teaches no
+    /// route to it.
+    @Test func ourOwnSourceIsNotLearned() {
+        let (b, i, _, me) = box()
+        let other = b.register(privateAddress: FLIPAddress(hex: "0909090909090900")!)
+        let theirs = b.address(of: other)!
+        b.receive(frame: Self.frame(source: theirs, destination: me), on: i, now: .zero)
+        #expect(deliveries(b).count == 1)
+        #expect(b.routedAddressCount == 0)
+    }
+
+    /// A one-frame message arriving while another is half reassembled, a
+    /// fragment, a big-endian frame: all delivered by the general path.
+    @Test func unusualFramesStillArrive() {
+        let (b, i, _, me) = box()
+        let now = Instant.zero
+        b.receive(frame: Self.frame(destination: me, messageID: 7, data: [1, 1], total: 4), on: i, now: now)
+        b.receive(frame: Self.frame(destination: me, messageID: 8, data: [5]), on: i, now: now)
+        #expect(deliveries(b).map { Array($0.payload) } == [[5]])
+        b.receive(frame: Self.frame(destination: me, messageID: 7, data: [2, 2], offset: 2, total: 4), on: i, now: now)
+        b.receive(frame: Self.frame(destination: me, messageID: 9, data: [6], order: .big), on: i, now: now)
+        #expect(deliveries(b).map { Array($0.payload) } == [[1, 1, 2, 2], [6]])
+    }
+
+    // MARK: Against the general path
+
+    /// What a box has said and become, in a form two boxes can be compared by.
+    static func snapshot(_ b: FLIPBox) -> [String] {
+        var s: [String] = b.takeEvents().map { e in
+            switch e {
+            case .transmit(let i, let f): return "tx \(i.rawValue) \(Hex.encode(f))"
+            case .deliver(let d):
+                return "dl \(d.endpoint.rawValue) \(d.source.hex) \(d.destination.hex) \(Hex.encode(Array(d.payload)))"
+                    + " \(Hex.encode(d.body)) \(d.isMulticast) \(d.wasFragmented)"
+            case .undeliverable(let e, let d, let id, let r): return "ud \(e.rawValue) \(d.hex) \(id) \(r)"
+            }
+        }
+        var st = b.statistics
+        let drops = st.drops.map { "\($0.key)=\($0.value)" }.sorted()
+        st.drops = [:]
+        s.append("\(st) \(drops)")
+        for (a, list) in b.routes.routes.sorted(by: { $0.key.hex < $1.key.hex }) {
+            s.append("route \(a.hex): " + list.map {
+                "\($0.interface) \($0.location.text) \($0.hops) \($0.trusted) \($0.lastUsed) \($0.lastHeard)"
+                    + " \($0.since) \($0.standing) \($0.provenFor)"
+            }.joined(separator: "; "))
+        }
+        s.append("peers \(b.peerCount) partial \(b.pendingReassemblies) deadline \(String(describing: b.nextDeadline))")
+        return s
+    }
+
+    /// Frames near the common one, each changed in one or two ways, and
+    /// sends in between, with time moving on (past route lifetimes too):
+    /// the box on its straight paths and the box without them must agree
+    /// after every step.
+    @Test(arguments: [1, 2, 3, 4] as [UInt64]) func straightPathsAgreeWithTheGeneralPath(seed: UInt64) {
+        var g = SeededRandom(seed: seed)
+        func make(_ fast: Bool) -> (FLIPBox, [EndpointID]) {
+            var c = FLIPConfiguration()
+            c.maxHops = 12
+            c.routeLifetime = .seconds(2)
+            c.routeAnswerWindow = .seconds(1)
+            let b = FLIPBox(configuration: c)
+            b.commonPaths = fast
+            _ = b.addInterface(mac: CommonFrameTests.myMAC, trusted: true)
+            _ = b.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 1, 1])!, trusted: false)
+            let es = [b.register(privateAddress: CommonFrameTests.mine),
+                      b.register(privateAddress: FLIPAddress(hex: "0909090909090900")!)]
+            return (b, es)
+        }
+        let (fast, es) = make(true)
+        let (slow, _) = make(false)
+        let addresses = [fast.address(of: es[0])!, fast.address(of: es[1])!]
+        let peers = [Self.peer, FLIPAddress(hex: "5252525252525200")!, .null]
+        let macs = [Self.peerMAC, Self.strangerMAC, EthernetAddress(bytes: [2, 0, 0, 0, 0, 3])!]
+        let myMACs = [Self.myMAC, EthernetAddress(bytes: [2, 0, 0, 0, 1, 1])!]
+        var now = Instant.zero
+        var id: UInt32 = 1
+        for step in 0..<3000 {
+            if g.below(4) == 0 { now = now + .milliseconds(Int64(g.below(3) == 0 ? 1500 : 20)) }
+            if g.below(5) == 0 {
+                // A send, from either endpoint, to a peer or ourselves.
+                let e = es[g.below(2)]
+                let to = g.below(8) == 0 ? addresses[g.below(2)] : peers[g.below(2)]
+                let size = [0, 10, 1000, 3000][g.below(4)]
+                let secure = g.below(6) == 0
+                for b in [fast, slow] {
+                    var frame = [UInt8](repeating: 7, count: FLIPBox.headroom + size)
+                    b.unicast(framed: &frame, from: e, to: to, secure: secure, now: now)
+                }
+            } else if g.below(10) == 0 {
+                for b in [fast, slow] { b.tick(now: now) }
+            } else {
+                let interface = g.below(8) == 0 ? 1 : 0
+                var act = UInt16(3), max = UInt16(3 + g.below(3))
+                var type = FLIPPacketType.unidata
+                var flags: FLIPFlags = []
+                var destination = addresses[0]
+                var source = peers[g.below(4) == 0 ? 1 : 0]
+                var from = macs[g.below(6) == 0 ? 1 : 0]
+                var to = myMACs[interface]
+                var data = [UInt8](repeating: UInt8(step & 0xFF), count: 1 + g.below(40))
+                var offset: UInt32 = 0
+                var total: UInt32? = nil
+                var order = ByteOrder.little
+                var control = FragmentControl(type: .data)
+                var cut = 0
+                var poke: (Int, UInt8)? = nil
+                for _ in 0..<g.below(3) {
+                    switch g.below(16) {
+                    case 0: act = UInt16(g.below(14)); max = UInt16(g.below(14))
+                    case 1: type = [.locate, .hereIs, .multidata, .notHere, .untrusted][g.below(5)]
+                    case 2: flags = FLIPFlags(rawValue: UInt8(g.below(256)) & 0x36)
+                    case 3: destination = [addresses[1], peers[1], .null][g.below(3)]
+                    case 4: source = [addresses[0], addresses[1], .null][g.below(3)]
+                    case 5: from = [Self.myMAC, .broadcast, macs[2]][g.below(3)]
+                    case 6: to = [Self.strangerMAC, .broadcast, myMACs[1 - interface]][g.below(3)]
+                    case 7: offset = UInt32(g.below(3)); total = UInt32(data.count) + UInt32(g.below(3))
+                    case 8: total = UInt32(data.count + 1 + g.below(2000))
+                    case 9: order = .big
+                    case 10: control = FragmentControl(type: .data, count: UInt8(g.below(4)))
+                    case 11: control = FragmentControl(type: [.credit, .requestCredit, .absoluteCredit][g.below(3)],
+                                                       count: UInt8(g.below(4)))
+                    case 12: cut = 1 + g.below(data.count + 2)
+                    case 13: poke = ([12, 13, 16, 17, 18, 19][g.below(6)], UInt8(g.below(256)))
+                    case 14: data = [UInt8](repeating: 1, count: 1400 + g.below(200))
+                    default: from = macs[2]
+                    }
+                }
+                id &+= 1
+                var bytes = Self.frame(from: from, to: to, source: source, destination: destination, type: type,
+                                       flags: flags, act: act, max: max, messageID: id, data: data, offset: offset,
+                                       total: total, order: order, control: control)
+                if cut > 0 { bytes.removeLast(Swift.min(cut, bytes.count)) }
+                if let (at, v) = poke, at < bytes.count { bytes[at] = v }
+                for b in [fast, slow] { b.receive(frame: bytes, on: InterfaceID(rawValue: interface), now: now) }
+            }
+            let a = Self.snapshot(fast), b = Self.snapshot(slow)
+            if a != b {
+                let k = a.indices.first { $0 >= b.count || a[$0] != b[$0] } ?? a.count
+                Issue.record("step \(step): \(k < a.count ? a[k] : "-") != \(k < b.count ? b[k] : "-")")
+                return
+            }
+        }
+        #expect(fast.statistics.messagesDelivered > 500)
+    }
+}
