@@ -44,6 +44,8 @@ public final class FLIPBox {
     /// Whether the common frame takes its straight path (FLIPBox+CommonFrame.swift);
     /// tests turn it off to check that the general path does the same.
     var commonPaths = true
+    /// The last message sent on the straight path, and how (FLIPBox+CommonSend.swift).
+    var sendPath: SendPath?
 
     public init(configuration: FLIPConfiguration = .init()) {
         self.configuration = configuration
@@ -73,6 +75,7 @@ public final class FLIPBox {
     /// of a fixed size and then data, the data arrives as an array of its
     /// own.
     public func register(privateAddress: FLIPAddress, headSize: Int = 0) -> EndpointID {
+        sendPath = nil   // its destination may be ours now
         let id = nextEndpoint
         nextEndpoint += 1
         endpoints.append(Endpoint(privateAddress: privateAddress, publicAddress: privateAddress.publicAddress,
@@ -81,6 +84,7 @@ public final class FLIPBox {
     }
 
     public func unregister(_ endpoint: EndpointID) {
+        sendPath = nil
         endpoints.remove(endpoint.rawValue)
     }
 
@@ -207,6 +211,10 @@ public final class FLIPBox {
     public func unicast(framed frame: inout [UInt8], from: EndpointID, to destination: FLIPAddress,
                         secure: Bool = false, now: Instant) -> UInt32 {
         precondition(frame.count >= FLIPBox.headroom, "a framed message needs its headroom")
+        advance(to: now)
+        if commonPaths, let id = sendCommon(&frame, from: from, to: destination, secure: secure) {
+            return id   // FLIPBox+CommonSend.swift
+        }
         return send(&frame, start: FLIPBox.headroom, body: [], from: from, to: destination, secure: secure, now: now)
     }
 
@@ -270,9 +278,15 @@ public final class FLIPBox {
             _ = locator.finish(destination)
             release(p)
         }
-        if let route = routes.useBest(destination, budget: configuration.maxHops, trustedOnly: secure, now: now) {
-            if start < FLIPBox.headroom || !body.isEmpty
-                || !transmitInPlace(&bytes, source: source, messageID: id, secure: secure, to: destination, via: route) {
+        var handle: RouteHandle?
+        if let route = routes.useBest(destination, budget: configuration.maxHops, trustedOnly: secure, now: now,
+                                      handle: &handle) {
+            if start >= FLIPBox.headroom && body.isEmpty
+                && transmitInPlace(&bytes, source: source, messageID: id, secure: secure, to: destination, via: route) {
+                if let handle {
+                    rememberSend(from: from, source: source, to: destination, secure: secure, via: route, handle)
+                }
+            } else {
                 transmit(WaitingMessage(endpoint: from, source: source, messageID: id, message: bytes[start...],
                                         secure: secure, body: body), to: destination, via: route)
             }
@@ -286,7 +300,7 @@ public final class FLIPBox {
     }
 
     /// The headers a fragment of `m` carries along `route`.
-    private func fragmentHeader(source: FLIPAddress, messageID: UInt32, secure: Bool, to destination: FLIPAddress,
+    func fragmentHeader(source: FLIPAddress, messageID: UInt32, secure: Bool, to destination: FLIPAddress,
                                 via route: Route, length: Int, offset: UInt32, total: Int) -> FLIPHeader {
         let weight = interfaces[route.interface].weight
         var flags: FLIPFlags = secure ? [.security] : []

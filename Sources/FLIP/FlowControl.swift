@@ -164,7 +164,13 @@ struct FlowControl {
     /// Whether `send` would put this frame straight out, touching no
     /// state: it costs no credit and nothing waits for the peer.
     mutating func sendsDirect(_ header: FLIPHeader, to peer: PeerKey) -> Bool {
-        !costsCredit(header) && (peers.isEmpty || index(of: peer).map({ peers.values[$0].queued }) ?? 0 == 0)
+        !costsCredit(header) && nothingQueued(for: peer)
+    }
+
+    /// Whether no frame waits for `peer`: a frame that costs no credit
+    /// then goes straight out.
+    mutating func nothingQueued(for peer: PeerKey) -> Bool {
+        peers.isEmpty || index(of: peer).map({ peers.values[$0].queued }) ?? 0 == 0
     }
 
     /// Sends or queues a data frame to `peer`: its data is `data` then

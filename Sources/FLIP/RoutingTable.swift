@@ -70,6 +70,15 @@ struct Route: Sendable {
     }
 }
 
+/// Where a route sits in the table, for sending by it again without
+/// choosing (`RoutingTable.useBest(_:budget:trustedOnly:now:handle:)`);
+/// good while the table's generation is the one it was made in.
+struct RouteHandle {
+    fileprivate var index: Dictionary<FLIPAddress, [Route]>.Index
+    fileprivate var position: Int
+    fileprivate var generation: UInt64
+}
+
 /// What a claim did to the table.
 enum ClaimOutcome: Equatable {
     /// The place was known: refreshed, its standing unchanged.
@@ -94,6 +103,10 @@ struct RoutingTable {
     /// Where the last address looked up sits in `routes` (RecentIndex.swift):
     /// a box sends to and hears from the same few peers frame after frame.
     private var recent = RecentIndex<FLIPAddress, [Route]>()
+    /// Counts every change to the table but the times a route was last
+    /// used and heard: which routes there are, where, how far, how
+    /// trusted, how believed. A `RouteHandle` holds while it stays the same.
+    private(set) var generation: UInt64 = 0
 
     init(lifetime: Interval, capacity: Int, answerWindow: Interval = .seconds(30), maxRoutesPerAddress: Int = 4) {
         self.lifetime = lifetime
@@ -112,7 +125,10 @@ struct RoutingTable {
     }
 
     /// Keys are about to be added or removed: remembered indices go stale.
-    private mutating func keysChange() { recent.forget() }
+    private mutating func keysChange() {
+        recent.forget()
+        generation &+= 1
+    }
 
     /// Makes room for one more address: expired routes go first, then a
     /// sixteenth of the table in one pass: addresses with a proven route
@@ -165,23 +181,32 @@ struct RoutingTable {
             routes[address] = []
             k = index(of: address)!
         }
-        return RoutingTable.claim(&routes.values[k], interface: interface, location: location, hops: hops,
-                                  trusted: trusted, now: now, replace: replace, lifetime: lifetime,
-                                  maxRoutes: maxRoutesPerAddress)
+        var changed = false
+        let outcome = RoutingTable.claim(&routes.values[k], interface: interface, location: location, hops: hops,
+                                         trusted: trusted, now: now, replace: replace, lifetime: lifetime,
+                                         maxRoutes: maxRoutesPerAddress, changed: &changed)
+        if changed { generation &+= 1 }
+        return outcome
     }
 
     /// `learn` on one address's list.
+    /// `changed` is set unless only a route's times changed: a frame from
+    /// a known place, as nearly every frame is, leaves handles valid.
     private static func claim(_ list: inout [Route], interface: Int, location: EthernetAddress, hops: UInt16,
                               trusted: Bool, now: Instant, replace: Bool, lifetime: Interval,
-                              maxRoutes: Int) -> ClaimOutcome {
+                              maxRoutes: Int, changed: inout Bool) -> ClaimOutcome {
         if list.contains(where: { now - $0.lastUsed > lifetime }) {
             list.removeAll { now - $0.lastUsed > lifetime }
+            changed = true
         }
         if let i = list.firstIndex(where: { $0.interface == interface && $0.location == location }) {
             // One access to the element, not four.
+            let (before, wasTrusted) = (list[i].hops, list[i].trusted)
             list[i].refresh(hops: hops, replace: replace, trusted: trusted, now: now)
+            if list[i].hops != before || list[i].trusted != wasTrusted { changed = true }
             return .refreshed
         }
+        changed = true
         let first = list.isEmpty
         if !first, list.count >= maxRoutes {
             guard let v = victim(in: list, below: .heard) else { return .ignored }
@@ -295,6 +320,7 @@ struct RoutingTable {
             routes.values[k][i].standing = .candidate
             n += 1
         }
+        if n > 0 { generation &+= 1 }
         return n
     }
 
@@ -334,6 +360,42 @@ struct RoutingTable {
         // writing the use, then reading the route back cost three.
         return RoutingTable.use(&routes.values[k], budget: budget, trustedOnly: trustedOnly, now: now,
                                 lifetime: lifetime, answerWindow: answerWindow)
+    }
+
+    /// `useBest`, and a handle to the route when the choice cannot change
+    /// with time alone: when it is the one route of the address that the
+    /// budget and trust allow, standing aside, so that which routes answer
+    /// lately (the tie-breaks) does not matter. Then, until the table
+    /// changes, the best route is that one while it lives, and nothing
+    /// once it expires.
+    mutating func useBest(_ address: FLIPAddress, budget: UInt16, trustedOnly: Bool, now: Instant,
+                          handle: inout RouteHandle?) -> Route? {
+        handle = nil
+        guard let k = index(of: address),
+              let route = RoutingTable.use(&routes.values[k], budget: budget, trustedOnly: trustedOnly, now: now,
+                                           lifetime: lifetime, answerWindow: answerWindow) else { return nil }
+        var sole: Int?
+        for (i, r) in routes.values[k].enumerated()
+            where r.isUsable && (!trustedOnly || r.trusted) && r.hops <= budget {
+            if sole != nil { return route }
+            sole = i
+        }
+        if let sole { handle = RouteHandle(index: k, position: sole, generation: generation) }
+        return route
+    }
+
+    /// The route `handle` names, marked used now, if the table has not
+    /// changed since the handle was made and the route has not expired:
+    /// then it is what `useBest` would answer. false, and nothing done,
+    /// otherwise.
+    mutating func use(_ handle: RouteHandle, now: Instant) -> Bool {
+        guard handle.generation == generation else { return false }
+        let lifetime = self.lifetime
+        return routes.values[handle.index].withUnsafeMutableBufferPointer { list in
+            guard now - list[handle.position].lastUsed <= lifetime else { return false }
+            list[handle.position].lastUsed = now
+            return true
+        }
     }
 
     private static func use(_ list: inout [Route], budget: UInt16, trustedOnly: Bool, now: Instant,

@@ -1,8 +1,9 @@
-// The straight path for the common frame (FLIPBox+CommonFrame.swift) must
-// do exactly what the general path does. Each guard has a test here of
-// the frame it exists for, and a seeded run of varied frames and sends
-// checks a box on its straight paths against one with them turned off,
-// event for event, counter for counter and route for route.
+// The straight paths for the common frame (FLIPBox+CommonFrame.swift) and
+// the common send (FLIPBox+CommonSend.swift) must do exactly what the
+// general path does. Each guard has a test here of the case it exists
+// for, and a seeded run of varied frames and sends checks a box on its
+// straight paths against one with them turned off, event for event,
+// counter for counter and route for route.
 
 import Testing
 import AmoebaCore
@@ -141,6 +142,170 @@ import TestSupport
         b.receive(frame: Self.frame(destination: me, messageID: 7, data: [2, 2], offset: 2, total: 4), on: i, now: now)
         b.receive(frame: Self.frame(destination: me, messageID: 9, data: [6], order: .big), on: i, now: now)
         #expect(deliveries(b).map { Array($0.payload) } == [[1, 1, 2, 2], [6]])
+    }
+
+    // MARK: The remembered send
+
+    /// Sends one framed message; the frames and LOCATEs the box put out.
+    func send(_ b: FLIPBox, _ e: EndpointID, to: FLIPAddress = peer, size: Int = 8, secure: Bool = false,
+              at t: Instant) -> (data: [EthernetAddress], locates: [FLIPHeader], undeliverable: Int) {
+        var frame = [UInt8](repeating: 7, count: FLIPBox.headroom + size)
+        b.unicast(framed: &frame, from: e, to: to, secure: secure, now: t)
+        return drain(b)
+    }
+
+    func drain(_ b: FLIPBox) -> (data: [EthernetAddress], locates: [FLIPHeader], undeliverable: Int) {
+        var out: (data: [EthernetAddress], locates: [FLIPHeader], undeliverable: Int) = ([], [], 0)
+        for e in b.takeEvents() {
+            switch e {
+            case .transmit(_, let bytes):
+                guard let f = try? EthernetFrame.decode(bytes), let h = f.flip else { continue }
+                if h.packetType == .unidata { out.data.append(f.destination) }
+                if h.packetType == .locate { out.locates.append(h) }
+            case .undeliverable: out.undeliverable += 1
+            case .deliver: break
+            }
+        }
+        return out
+    }
+
+    /// A box that has heard the peer and sent to it once, so that the
+    /// send is remembered.
+    func talking(trusted: Bool = true, _ configure: (inout FLIPConfiguration) -> Void = { _ in })
+        -> (FLIPBox, InterfaceID, EndpointID, FLIPAddress) {
+        let (b, i, e, me) = box(trusted: trusted, configure)
+        b.receive(frame: Self.frame(destination: me), on: i, now: .zero)
+        _ = b.takeEvents()
+        #expect(send(b, e, at: .zero).data == [Self.peerMAC])
+        #expect(b.sendPath != nil, "the send is remembered")
+        return (b, i, e, me)
+    }
+
+    /// The remembered frame is the one the general path builds.
+    @Test func rememberedSendBuildsTheSameFrame() {
+        let (b, _, e, _) = talking()
+        let (s, si, se, sme) = box()
+        s.commonPaths = false
+        s.receive(frame: Self.frame(destination: sme), on: si, now: .zero)
+        _ = s.takeEvents()
+        _ = send(s, se, at: .zero)
+        for size in [0, 3, 100, EthernetFrame.maxData] {
+            var frames: [[UInt8]] = []
+            for (x, xe) in [(b, e), (s, se)] {
+                var f = [UInt8](repeating: UInt8(size & 0xFF), count: FLIPBox.headroom + size)
+                x.unicast(framed: &f, from: xe, to: Self.peer, now: .zero + .milliseconds(1))
+                for ev in x.takeEvents() { if case .transmit(_, let bytes) = ev { frames.append(bytes) } }
+            }
+            #expect(frames.count == 2 && frames[0] == frames[1])
+        }
+    }
+
+    /// A peer proven at a new place: the remembered route must not be used.
+    @Test func aMovedRouteIsNotUsed() {
+        let (b, i, e, me) = talking()
+        let t = Instant(microseconds: 5_000_000)
+        b.receive(frame: Self.frame(from: Self.strangerMAC, destination: me, act: 0), on: i, now: t)
+        let probe = drain(b).locates
+        #expect(probe.count == 1)
+        guard let locate = probe.first else { return }
+        // The probe holds what is sent meanwhile; the proof releases it
+        // to the new place.
+        #expect(send(b, e, at: t).data.isEmpty)
+        b.receive(frame: Self.frame(from: Self.strangerMAC, source: locate.source, destination: locate.destination,
+                                    type: .hereIs, act: 0, max: locate.actualHops, messageID: locate.messageID,
+                                    data: HereIsTrailer(count: 1, trustedCount: 1).encoded()),
+                  on: i, now: t + .milliseconds(1))
+        #expect(drain(b).data == [Self.strangerMAC])
+        #expect(send(b, e, at: t + .milliseconds(2)).data == [Self.strangerMAC])
+    }
+
+    /// A route nobody used or heard for its lifetime is gone: the next
+    /// send locates.
+    @Test func anExpiredRouteIsNotUsed() {
+        let (b, _, e, _) = talking { $0.routeLifetime = .seconds(2) }
+        #expect(send(b, e, at: .zero + .seconds(1)).data == [Self.peerMAC])
+        let late = send(b, e, at: .zero + .seconds(3) + .milliseconds(1))
+        #expect(late.data.isEmpty && late.locates.count == 1)
+    }
+
+    /// NOTHERE from the peer's place demotes the route: the next send
+    /// locates.
+    @Test func aRouteDeniedByNotHereIsNotUsed() {
+        let (b, i, e, me) = talking()
+        b.receive(frame: Self.frame(source: me, destination: Self.peer, type: .notHere, max: 25), on: i, now: .zero)
+        #expect(b.statistics.routesInvalidated == 1)
+        _ = drain(b)
+        let after = send(b, e, at: .zero)
+        #expect(after.data.isEmpty && after.locates.count == 1)
+    }
+
+    /// The destination registered here: delivered locally, not sent.
+    @Test func aDestinationNowOursIsDeliveredLocally() {
+        let secret = FLIPAddress(hex: "0909090909090900")!
+        let (b, i, e, me) = box()
+        b.receive(frame: Self.frame(source: secret.publicAddress, destination: me), on: i, now: .zero)
+        _ = b.takeEvents()
+        #expect(send(b, e, to: secret.publicAddress, at: .zero).data == [Self.peerMAC])
+        _ = b.register(privateAddress: secret)
+        #expect(send(b, e, to: secret.publicAddress, at: .zero).data.isEmpty)
+        #expect(b.statistics.localDeliveries == 1)
+    }
+
+    /// A frame queued for the peer (a stalled message of several frames):
+    /// a one-frame message waits behind it, as the general path has it.
+    @Test func aStalledPeerKeepsItsOrder() {
+        let (b, _, e, _) = talking { $0.initialCredit = 1 }
+        let big = send(b, e, size: 3 * EthernetFrame.maxData, at: .zero)
+        #expect(big.data.count == 1)
+        #expect(send(b, e, at: .zero).data.isEmpty, "queued behind the stalled message")
+        #expect(b.statistics.framesStalled == 3)
+    }
+
+    /// A locate pending for the destination: the message waits for it.
+    @Test func aPendingLocateHoldsTheMessage() {
+        let (b, _, e, _) = talking()
+        b.invalidate(Self.peer, from: e, now: .zero)
+        _ = drain(b)
+        #expect(send(b, e, at: .zero).data.isEmpty)
+    }
+
+    /// A locate pending for the destination, the table unchanged (started
+    /// here by hand: every way the box starts one changes the routes
+    /// first): the message waits for it.
+    @Test func aLocateStartedByHandHoldsTheMessage() {
+        let (b, _, e, me) = talking()
+        b.startLocate(Self.peer, for: WaitingMessage(endpoint: e, source: me, messageID: 99, message: [1][...],
+                                                    secure: false))
+        _ = drain(b)
+        #expect(send(b, e, at: .zero).data.isEmpty)
+    }
+
+    /// Two proven routes: the one that answers lately wins, which time
+    /// alone changes. No route is remembered then, so the change is seen.
+    @Test func aChoiceThatTimeChangesIsNotRemembered() {
+        let (b, i, e, me) = talking { $0.routeAnswerWindow = .seconds(1) }
+        let t = Instant.zero + .milliseconds(10)
+        b.routes.prove(Self.peer, interface: 0, location: Self.peerMAC, hops: 3, trusted: true, now: t, locateStarted: t)
+        b.routes.prove(Self.peer, interface: 0, location: Self.strangerMAC, hops: 5, trusted: true, now: t,
+                       locateStarted: t)
+        #expect(send(b, e, at: t).data == [Self.peerMAC])
+        // Only the second place is heard from now on.
+        var now = t
+        for _ in 0..<4 {
+            now = now + .milliseconds(400)
+            b.receive(frame: Self.frame(from: Self.strangerMAC, destination: me), on: i, now: now)
+            _ = b.takeEvents()
+            _ = send(b, e, at: now)
+        }
+        #expect(send(b, e, at: now).data == [Self.strangerMAC])
+    }
+
+    /// A secure send by a route over an untrusted network is refused,
+    /// though an ordinary send by it was remembered.
+    @Test func aSecureSendDoesNotTakeTheOrdinaryPath() {
+        let (b, _, e, _) = talking(trusted: false)
+        let secure = send(b, e, secure: true, at: .zero)
+        #expect(secure.data.isEmpty && secure.undeliverable == 1)
     }
 
     // MARK: Against the general path
