@@ -11,15 +11,27 @@
 // (FLIPBox+Receive.swift), which handles everything, this frame included.
 //
 // What the frame does to the box is done by the general path's own steps
-// (`claim`, `routeBecameKnown`, `deliver`), so the rules stay in one
+// (`claim`, `routeBecameKnown`, the delivery), so the rules stay in one
 // place: a claim from a new place is still only a candidate
 // (RouteChallenge.swift), an untrusted interface still marks the packet
 // UNSAFE, hop limits are still checked. The guards only pick the frames
 // for which the general path's other steps are known to do nothing: no
 // credit is owed for a frame of a one-frame message (FlowControl.swift),
-// nothing is half reassembled, the data fits the frame.
+// nothing is half reassembled, the data fits the frame. One step has a
+// shortcut of its own: a frame from the place the last one came from
+// refreshes that route through a remembered handle (`HeardPath`,
+// `RoutingTable.refresh`), which does only when the claim would have
+// done nothing but mark the route heard and used.
 
 import AmoebaCore
+
+/// Where the last frame came from, and its route in the table.
+struct HeardPath {
+    var address: FLIPAddress
+    var interface: Int
+    var location: EthernetAddress
+    var route: RouteHandle
+}
 
 extension FLIPBox {
     /// Where the data of a DATA frame starts: Ethernet header, fragment
@@ -33,29 +45,42 @@ extension FLIPBox {
     private static let commonMask: UInt64 = 0x0001_FFFF_00FF_FFFF
     private static let commonWord: UInt64 = 0x0000_0301_0000_4681
 
-    /// Handles `bytes` if it is the common frame, arriving on interface
-    /// `i` (which exists); false, with nothing done, otherwise.
+    /// The length of the message in `bytes` if it may be the common frame,
+    /// by the guards on the frame alone: a little-endian UNIDATA data
+    /// frame holding a whole message. Inlined into `receive`, so that
+    /// every other frame (the fragments of a long message) is turned away
+    /// for a handful of instructions.
     @inline(__always)
-    func receiveCommon(_ bytes: [UInt8], on i: Int) -> Bool {
-        let dataStart = FLIPBox.commonDataStart
-        guard bytes.count >= dataStart else { return false }
-        // Offsets past the Ethernet header: 16 is the FLIP header.
-        let (dst, src, word, hops, to, from, sizes, total) = bytes.withUnsafeBytes { b in
+    static func commonLength(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= commonDataStart else { return nil }
+        let (word, sizes, total) = bytes.withUnsafeBytes { b in
             let p = UnsafeRawPointer(b.baseAddress!)
-            return (FixedOffsets.loadLittleEndianBits(p, at: 0, count: 6),
-                    FixedOffsets.loadLittleEndianBits(p, at: 6, count: 6),
-                    UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 12, as: UInt64.self)),
-                    UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 20, as: UInt32.self)),
-                    UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)),
-                    UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 32, as: UInt64.self)),
+            return (UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 12, as: UInt64.self)),
                     UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 44, as: UInt64.self)),
                     UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 52, as: UInt32.self)))
         }
-        guard word & FLIPBox.commonMask == FLIPBox.commonWord else { return false }
-        // Length and offset: one fragment, the whole message, in the frame.
+        // Offset 0 and length the total: one fragment, the whole message.
         let length = UInt32(truncatingIfNeeded: sizes)
-        guard sizes >> 32 == 0, length == total, Int(length) <= bytes.count - dataStart,
-              Int(length) <= configuration.maxFragmentData else { return false }
+        guard word & commonMask == commonWord, sizes >> 32 == 0, length == total,
+              Int(length) <= bytes.count - commonDataStart else { return nil }
+        return Int(length)
+    }
+
+    /// Handles `bytes`, for which `commonLength` answered `length`, if it
+    /// is the common frame, arriving on interface `i` (which exists);
+    /// false, with nothing done, otherwise.
+    func receiveCommon(_ bytes: [UInt8], length: Int, on i: Int) -> Bool {
+        guard length <= configuration.maxFragmentData else { return false }
+        // Offsets past the Ethernet header: 16 is the FLIP header.
+        let (dst, src, flags, hops, to, from) = bytes.withUnsafeBytes { b in
+            let p = UnsafeRawPointer(b.baseAddress!)
+            return (FixedOffsets.loadLittleEndianBits(p, at: 0, count: 6),
+                    FixedOffsets.loadLittleEndianBits(p, at: 6, count: 6),
+                    FLIPFlags(rawValue: p.load(fromByteOffset: 18, as: UInt8.self)),
+                    UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 20, as: UInt32.self)),
+                    UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)),
+                    UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 32, as: UInt64.self)))
+        }
         let me = interfaces[i]
         let location = EthernetAddress(littleEndianBits: src)
         guard EthernetAddress(littleEndianBits: dst) == me.mac, location != me.mac, !location.isGroup else {
@@ -65,23 +90,36 @@ extension FLIPBox {
         guard actualHops <= maximumHops, maximumHops <= configuration.maxHops else { return false }
         let destination = FLIPAddress(littleEndianBits: to), source = FLIPAddress(littleEndianBits: from)
         guard !source.isNull, !destination.isNull, reassembler.partial.isEmpty,
-              Int(length) <= reassembler.maxMessageSize,
+              length <= reassembler.maxMessageSize,
               let endpoint = soleListener(on: destination, unlessLocal: source) else { return false }
         // From here on, what the general path does for this frame.
-        let unsafe = !me.trusted || (word >> 48) & UInt64(FLIPFlags.unsafe.rawValue) != 0
-        claim(source, Arrival(interface: i, location: location, order: .little), hops: max(actualHops, 1),
-              trusted: !unsafe)
-        routeBecameKnown(source)
+        let dataStart = FLIPBox.commonDataStart
+        let unsafe = !me.trusted || flags.contains(.unsafe)
+        hear(source, Arrival(interface: i, location: location, order: .little), hops: max(actualHops, 1),
+             trusted: !unsafe)
+        if !locator.pending.isEmpty { routeBecameKnown(source) }
         // `deliver`, spelled out: through it the delivery was copied into
         // its event and the original destroyed (its frame retained and
         // released), some seventy instructions a frame.
         statistics.messagesDelivered += 1
         events.append(.deliver(FLIPDelivery(endpoint: EndpointID(rawValue: endpoint), source: source,
                                             destination: destination,
-                                            payload: bytes[dataStart..<(dataStart + Int(length))],
+                                            payload: bytes[dataStart..<(dataStart + length)],
                                             isMulticast: false)))
         statistics.reassembliesActive = 0
         return true
+    }
+
+    /// The claim a frame makes for its source: from the place the last
+    /// frame came from, usually only a refresh of that route's times,
+    /// which the remembered handle makes directly.
+    @inline(__always)
+    func hear(_ source: FLIPAddress, _ a: Arrival, hops: UInt16, trusted: Bool) {
+        if let h = heardPath, h.address == source, h.interface == a.interface, h.location == a.location,
+           routes.refresh(h.route, hops: hops, trusted: trusted, now: now) { return }
+        var handle: RouteHandle?
+        claim(source, a, hops: hops, trusted: trusted, handle: &handle)
+        heardPath = handle.map { HeardPath(address: source, interface: a.interface, location: a.location, route: $0) }
     }
 
     /// The id of the one endpoint listening on `address`, if exactly one

@@ -43,7 +43,7 @@ extension FLIPBox {
               locator.pending.isEmpty else { return nil }
         let count = frame.count - FLIPBox.headroom
         guard count <= configuration.maxFragmentData,
-              flow.nothingQueued(for: PeerKey(interface: p.interface, location: p.location)),
+              flow.peers.isEmpty || flow.nothingQueued(for: PeerKey(interface: p.interface, location: p.location)),
               routes.use(p.route, now: now) else { return nil }
         let id = allocateMessageID()
         statistics.messagesSent += 1

@@ -30,7 +30,8 @@ extension FLIPBox {
             statistics.drop(.unknownInterface)
             return
         }
-        if commonPaths, receiveCommon(bytes, on: i) { return }   // FLIPBox+CommonFrame.swift
+        // The common frame first (FLIPBox+CommonFrame.swift).
+        if commonPaths, let length = FLIPBox.commonLength(bytes), receiveCommon(bytes, length: length, on: i) { return }
         // The data stays in the frame: handlers get a view of it.
         let frame: DecodedHeaders
         do { frame = try EthernetFrame.decodeHeaders(bytes) } catch {
@@ -185,7 +186,7 @@ extension FLIPBox {
     /// address answers a probe from there.
     func learnSource(_ h: FLIPHeader, _ a: Arrival) {
         guard !h.source.isNull, !isLocal(h.source) else { return }
-        claim(h.source, a, hops: max(h.actualHops, 1), trusted: !h.flags.contains(.unsafe))
+        hear(h.source, a, hops: max(h.actualHops, 1), trusted: !h.flags.contains(.unsafe))   // FLIPBox+CommonFrame.swift
         routeBecameKnown(h.source)
     }
 

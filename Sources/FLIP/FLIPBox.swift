@@ -46,6 +46,8 @@ public final class FLIPBox {
     var commonPaths = true
     /// The last message sent on the straight path, and how (FLIPBox+CommonSend.swift).
     var sendPath: SendPath?
+    /// The place the last frame came from (FLIPBox+CommonFrame.swift).
+    var heardPath: HeardPath?
 
     public init(configuration: FLIPConfiguration = .init()) {
         self.configuration = configuration

@@ -97,8 +97,16 @@ extension FLIPBox {
     /// A frame from (interface `a`) claims `address` is `hops` away.
     @discardableResult
     func claim(_ address: FLIPAddress, _ a: Arrival, hops: UInt16, trusted: Bool, replace: Bool = false) -> ClaimOutcome {
+        var handle: RouteHandle?
+        return claim(address, a, hops: hops, trusted: trusted, replace: replace, handle: &handle)
+    }
+
+    /// `claim`, and a handle to the route it refreshed or added
+    /// (`RoutingTable.learn(_:...:handle:)`).
+    func claim(_ address: FLIPAddress, _ a: Arrival, hops: UInt16, trusted: Bool, replace: Bool = false,
+               handle: inout RouteHandle?) -> ClaimOutcome {
         let outcome = routes.learn(address, interface: a.interface, location: a.location, hops: hops,
-                                   trusted: trusted, now: now, replace: replace)
+                                   trusted: trusted, now: now, replace: replace, handle: &handle)
         switch outcome {
         case .refreshed, .none, .ignored:
             break

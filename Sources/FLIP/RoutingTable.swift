@@ -167,6 +167,18 @@ struct RoutingTable {
     @discardableResult
     mutating func learn(_ address: FLIPAddress, interface: Int, location: EthernetAddress,
                         hops: UInt16, trusted: Bool, now: Instant, replace: Bool = false) -> ClaimOutcome {
+        var handle: RouteHandle?
+        return learn(address, interface: interface, location: location, hops: hops, trusted: trusted, now: now,
+                     replace: replace, handle: &handle)
+    }
+
+    /// `learn`, and a handle to the route the claim refreshed or added
+    /// (nil when it kept none), for `refresh` to take the next frame from
+    /// the same place.
+    mutating func learn(_ address: FLIPAddress, interface: Int, location: EthernetAddress,
+                        hops: UInt16, trusted: Bool, now: Instant, replace: Bool = false,
+                        handle: inout RouteHandle?) -> ClaimOutcome {
+        handle = nil
         guard !address.isNull else { return .none }
         // Every arriving frame refreshes its sender's route: the key is
         // hashed once and the list changed in place, never copied out and
@@ -182,11 +194,31 @@ struct RoutingTable {
             k = index(of: address)!
         }
         var changed = false
+        var position: Int?
         let outcome = RoutingTable.claim(&routes.values[k], interface: interface, location: location, hops: hops,
                                          trusted: trusted, now: now, replace: replace, lifetime: lifetime,
-                                         maxRoutes: maxRoutesPerAddress, changed: &changed)
+                                         maxRoutes: maxRoutesPerAddress, changed: &changed, at: &position)
         if changed { generation &+= 1 }
+        if let position { handle = RouteHandle(index: k, position: position, generation: generation) }
         return outcome
+    }
+
+    /// What `learn` does for another frame from the place `handle` names,
+    /// when that is only to mark the route heard and used now: the table
+    /// unchanged since the handle was made, no route of the address
+    /// expired (a claim drops those), the distance no shorter and the
+    /// trust the same. false, and nothing done, otherwise.
+    mutating func refresh(_ handle: RouteHandle, hops: UInt16, trusted: Bool, now: Instant) -> Bool {
+        guard handle.generation == generation else { return false }
+        let lifetime = self.lifetime
+        return routes.values[handle.index].withUnsafeMutableBufferPointer { list in
+            for r in list where now - r.lastUsed > lifetime { return false }
+            let p = handle.position
+            guard hops >= list[p].hops, trusted == list[p].trusted else { return false }
+            list[p].lastUsed = now
+            list[p].lastHeard = now
+            return true
+        }
     }
 
     /// `learn` on one address's list.
@@ -194,7 +226,7 @@ struct RoutingTable {
     /// a known place, as nearly every frame is, leaves handles valid.
     private static func claim(_ list: inout [Route], interface: Int, location: EthernetAddress, hops: UInt16,
                               trusted: Bool, now: Instant, replace: Bool, lifetime: Interval,
-                              maxRoutes: Int, changed: inout Bool) -> ClaimOutcome {
+                              maxRoutes: Int, changed: inout Bool, at position: inout Int?) -> ClaimOutcome {
         if list.contains(where: { now - $0.lastUsed > lifetime }) {
             list.removeAll { now - $0.lastUsed > lifetime }
             changed = true
@@ -204,6 +236,7 @@ struct RoutingTable {
             let (before, wasTrusted) = (list[i].hops, list[i].trusted)
             list[i].refresh(hops: hops, replace: replace, trusted: trusted, now: now)
             if list[i].hops != before || list[i].trusted != wasTrusted { changed = true }
+            position = i
             return .refreshed
         }
         changed = true
@@ -214,6 +247,7 @@ struct RoutingTable {
         }
         list.append(Route(interface: interface, location: location, hops: hops, trusted: trusted,
                           lastUsed: now, lastHeard: now, since: now, standing: first ? .heard : .candidate))
+        position = list.count - 1
         return first ? .firstHeard : .candidate
     }
 

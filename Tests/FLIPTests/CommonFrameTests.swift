@@ -73,6 +73,44 @@ import TestSupport
         #expect(locates.count == 1)
     }
 
+    /// The place heard from last is refreshed through a remembered handle:
+    /// once its route has expired and another place took the address (by
+    /// a frame off the straight path, which leaves the handle as it was),
+    /// a frame from the old place is a claim from a new place again.
+    @Test func aRememberedPlaceThatExpiredIsClaimedAfresh() {
+        let (b, i, _, me) = box { $0.routeLifetime = .seconds(2) }
+        b.receive(frame: Self.frame(destination: me), on: i, now: .zero)
+        b.receive(frame: Self.frame(destination: me), on: i, now: .zero + .seconds(1))
+        let t = Instant.zero + .seconds(4)
+        b.receive(frame: Self.frame(from: Self.strangerMAC, destination: me, order: .big), on: i, now: t)
+        #expect(b.routes.best(Self.peer, budget: 25, now: t)?.location == Self.strangerMAC)
+        b.receive(frame: Self.frame(destination: me), on: i, now: t)
+        #expect(b.statistics.routeClaimsHeldBack == 1)
+        #expect(b.routes.routes[Self.peer]?.map(\.location) == [Self.strangerMAC, Self.peerMAC])
+        #expect(b.routes.best(Self.peer, budget: 25, now: t)?.location == Self.strangerMAC)
+    }
+
+    /// A refresh drops the address's expired routes, as a claim does.
+    @Test func aRefreshDropsExpiredRoutes() {
+        let (b, i, _, me) = box { $0.routeLifetime = .seconds(2) }
+        b.receive(frame: Self.frame(destination: me), on: i, now: .zero)
+        b.receive(frame: Self.frame(from: Self.strangerMAC, destination: me), on: i, now: .zero)
+        b.receive(frame: Self.frame(destination: me), on: i, now: .zero + .seconds(1))
+        b.receive(frame: Self.frame(destination: me), on: i, now: .zero + .seconds(3))
+        #expect(b.routes.routes[Self.peer]?.map(\.location) == [Self.peerMAC])
+    }
+
+    /// A shorter distance, or a change of trust, is written, not only the
+    /// times.
+    @Test func aRefreshKeepsDistanceAndTrust() {
+        let (b, i, _, me) = box()
+        b.receive(frame: Self.frame(destination: me, act: 6, max: 6), on: i, now: .zero)
+        b.receive(frame: Self.frame(destination: me, act: 3), on: i, now: .zero)
+        #expect(b.routes.best(Self.peer, budget: 25, now: .zero)?.hops == 3)
+        b.receive(frame: Self.frame(destination: me, flags: [.unsafe]), on: i, now: .zero)
+        #expect(b.routes.best(Self.peer, budget: 25, trustedOnly: true, now: .zero) == nil)
+    }
+
     /// Over an untrusted interface, or with UNSAFE set, the route learned
     /// is untrusted: a secure send must not use it.
     @Test func untrustedArrivalLearnsAnUntrustedRoute() {
