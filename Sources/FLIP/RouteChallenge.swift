@@ -103,6 +103,7 @@ extension FLIPBox {
 
     /// `claim`, and a handle to the route it refreshed or added
     /// (`RoutingTable.learn(_:...:handle:)`).
+    @discardableResult
     func claim(_ address: FLIPAddress, _ a: Arrival, hops: UInt16, trusted: Bool, replace: Bool = false,
                handle: inout RouteHandle?) -> ClaimOutcome {
         let outcome = routes.learn(address, interface: a.interface, location: a.location, hops: hops,

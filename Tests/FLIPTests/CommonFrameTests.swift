@@ -346,6 +346,43 @@ import TestSupport
         #expect(secure.data.isEmpty && secure.undeliverable == 1)
     }
 
+    // MARK: The one-pass decode
+
+    /// `EthernetFrame.decodeLittleEndianData` reads what the general
+    /// decode's parts read, or leaves the frame to them: over frames of
+    /// every type, both byte orders, short, long and bit-flipped.
+    @Test func theOnePassDecodeAgreesWithTheGeneralOne() throws {
+        var g = SeededRandom(seed: 7)
+        var fast = 0
+        for n in 0..<20_000 {
+            let h = FLIPHeader(type: FLIPPacketType(rawValue: UInt8(1 + g.below(6)))!,
+                               flags: FLIPFlags(rawValue: UInt8(g.below(256))),
+                               actualHops: UInt16(g.below(70_000) & 0xFFFF), maximumHops: UInt16(g.below(30)),
+                               destination: FLIPAddress(littleEndianBits: g.next()),
+                               source: FLIPAddress(littleEndianBits: g.next()), messageID: UInt32(truncatingIfNeeded: g.next()),
+                               length: 0, offset: UInt32(g.below(5000)), total: UInt32(g.below(5000)))
+            var bytes = EthernetFrame(destination: EthernetAddress(littleEndianBits: g.next()),
+                                      source: EthernetAddress(littleEndianBits: g.next()),
+                                      control: FragmentControl(type: .data, count: UInt8(g.below(256))), flip: h,
+                                      order: g.below(4) == 0 ? .big : .little,
+                                      data: [UInt8](repeating: 5, count: g.below(100))).encoded()
+            // The header's length, right or wrong.
+            let length = UInt32(g.below(3) == 0 ? g.below(200) : bytes.count - 56)
+            bytes.withUnsafeMutableBytes { $0.storeBytes(of: length.littleEndian, toByteOffset: 44, as: UInt32.self) }
+            for _ in 0..<g.below(3) { bytes[g.below(bytes.count)] ^= UInt8(1 << g.below(8)) }
+            if g.below(5) == 0 { bytes.removeLast(g.below(bytes.count)) }
+            guard let d = EthernetFrame.decodeLittleEndianData(bytes) else { continue }
+            fast += 1
+            let control = try FragmentControl.decode(bytes, at: 14)
+            let (header, order) = try FLIPHeader.decode(bytes, at: 16)
+            #expect(bytes[12] == 0x81 && bytes[13] == 0x46 && control == d.control && d.control.type == .data)
+            #expect(header == d.flip && order == .little && d.order == .little, "frame \(n)")
+            #expect(d.dataStart == 56 && Int(header.length) <= bytes.count - 56)
+            #expect(d.destination == EthernetAddress(bytes: bytes[0..<6]) && d.source == EthernetAddress(bytes: bytes[6..<12]))
+        }
+        #expect(fast > 5000)
+    }
+
     // MARK: Against the general path
 
     /// What a box has said and become, in a form two boxes can be compared by.
