@@ -179,7 +179,12 @@ struct Reassembler {
         // message again for every fragment.
         let i: Dictionary<ReassemblyKey, PartialMessage>.Index
         if let found = index(of: key) {
-            guard partial.values[found].total == size else { return .refused(.inconsistentFragment) }
+            // Read in place: through the values' getter the whole message
+            // was copied out for one field (its three arrays retained and
+            // released), every fragment.
+            guard Reassembler.total(of: &partial.values[found]) == size else {
+                return .refused(.inconsistentFragment)
+            }
             i = found
         } else {
             guard size <= maxBytes, makeRoom(for: size, now: now) else {
@@ -198,6 +203,8 @@ struct Reassembler {
         if message.split > 0 { head = message.head }
         return .complete(message.buffer)
     }
+
+    private static func total(of message: inout PartialMessage) -> Int { message.total }
 
     private static func place(_ data: ArraySlice<UInt8>, at start: Int, expiry: Instant, now: Instant,
                               in message: inout PartialMessage) -> Bool {
