@@ -281,13 +281,23 @@ struct FlowControl {
     mutating func arrived(from peer: PeerKey, source: EthernetAddress, statistics: inout FLIPStatistics,
                           out: inout [OutgoingFrame]) {
         let i = stateIndex(for: peer)
-        if withholding { peers.values[i].held += 1 } else { peers.values[i].owed += 1 }
-        if !withholding && !peers.values[i].granted && configuration.creditGrant > 0 {
-            FlowControl.grant(peer, flow: &peers.values[i], memory: &grantedPeers, configuration: configuration)
+        // One access to the peer's state: each `peers.values[i]` was an
+        // access of its own, a uniqueness check each, four a frame.
+        FlowControl.arrived(peer, flow: &peers.values[i], withholding: withholding, memory: &grantedPeers,
+                            configuration: configuration, source: source, statistics: &statistics, out: &out)
+    }
+
+    private static func arrived(_ peer: PeerKey, flow p: inout PeerFlow, withholding: Bool,
+                                memory grantedPeers: inout Set<PeerKey>, configuration: FLIPConfiguration,
+                                source: EthernetAddress, statistics: inout FLIPStatistics,
+                                out: inout [OutgoingFrame]) {
+        if withholding { p.held += 1 } else { p.owed += 1 }
+        if !withholding && !p.granted && configuration.creditGrant > 0 {
+            grant(peer, flow: &p, memory: &grantedPeers, configuration: configuration)
         }
-        FlowControl.returnCreditIfDue(peer, flow: &peers.values[i], source: source,
-                                      threshold: returnThreshold(granted: peers.values[i].granted),
-                                      statistics: &statistics, out: &out)
+        returnCreditIfDue(peer, flow: &p, source: source,
+                          threshold: returnThreshold(granted: p.granted, configuration: configuration),
+                          statistics: &statistics, out: &out)
     }
 
     /// Peers given `creditGrant`, remembered apart from `peers`: a full
@@ -312,6 +322,10 @@ struct FlowControl {
     /// Amoeba's window; a granted window is returned a quarter at a time,
     /// so a wider window does not mean more CREDIT frames.
     private func returnThreshold(granted: Bool) -> Int {
+        FlowControl.returnThreshold(granted: granted, configuration: configuration)
+    }
+
+    private static func returnThreshold(granted: Bool, configuration: FLIPConfiguration) -> Int {
         let threshold = Int(configuration.creditThreshold)
         guard granted else { return threshold }
         return max(threshold, (Int(configuration.initialCredit) + Int(configuration.creditGrant)) / 4)

@@ -28,6 +28,21 @@ extension FLIPHeader {
     /// Stores the 40 wire bytes in `order` at `p + o` (the caller made
     /// room): what `encoded(order)` returns.
     func store(_ p: UnsafeMutableRawPointer, at o: Int, order: ByteOrder) {
+        if order == .little {
+            // The order we send in: five little-endian words, where field
+            // by field each integer asked the order again.
+            let first = UInt64(FLIPHeader.version) | UInt64(type) << 8
+                | UInt64(flags.subtracting(.bigEndian).rawValue) << 16 | UInt64(reserved) << 24
+                | UInt64(actualHops) << 32 | UInt64(maximumHops) << 48
+            p.storeBytes(of: first.littleEndian, toByteOffset: o, as: UInt64.self)
+            p.storeBytes(of: destination.littleEndianBits.littleEndian, toByteOffset: o + 8, as: UInt64.self)
+            p.storeBytes(of: source.littleEndianBits.littleEndian, toByteOffset: o + 16, as: UInt64.self)
+            p.storeBytes(of: (UInt64(messageID) | UInt64(length) << 32).littleEndian, toByteOffset: o + 24,
+                         as: UInt64.self)
+            p.storeBytes(of: (UInt64(offset) | UInt64(total) << 32).littleEndian, toByteOffset: o + 32,
+                         as: UInt64.self)
+            return
+        }
         var f = flags.subtracting(.bigEndian)
         if order == .big { f.insert(.bigEndian) }
         FixedOffsets.store(FLIPHeader.version, p, at: o)

@@ -383,6 +383,30 @@ import TestSupport
         #expect(fast > 5000)
     }
 
+    /// The little-endian header store, five words at once, writes the
+    /// wire bytes field by field would: for random headers, reserved byte
+    /// and flags included.
+    @Test func theLittleEndianStoreWritesEveryField() throws {
+        var g = SeededRandom(seed: 11)
+        func le(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+        for _ in 0..<2000 {
+            var h = FLIPHeader(type: .unidata, flags: FLIPFlags(rawValue: UInt8(g.below(256))),
+                               actualHops: UInt16(g.below(65536)), maximumHops: UInt16(g.below(65536)),
+                               destination: FLIPAddress(littleEndianBits: g.next()),
+                               source: FLIPAddress(littleEndianBits: g.next()),
+                               messageID: UInt32(truncatingIfNeeded: g.next()), length: UInt32(truncatingIfNeeded: g.next()),
+                               offset: UInt32(truncatingIfNeeded: g.next()), total: UInt32(truncatingIfNeeded: g.next()))
+            h.type = UInt8(g.below(256))
+            h.reserved = UInt8(g.below(256))
+            let expected: [UInt8] = [1, h.type, h.flags.subtracting(.bigEndian).rawValue, h.reserved]
+                + le(UInt64(h.actualHops), 2) + le(UInt64(h.maximumHops), 2)
+                + le(h.destination.littleEndianBits, 8) + le(h.source.littleEndianBits, 8)
+                + le(UInt64(h.messageID), 4) + le(UInt64(h.length), 4) + le(UInt64(h.offset), 4) + le(UInt64(h.total), 4)
+            #expect(h.encoded(.little) == expected)
+            #expect(try FLIPHeader.decode(h.encoded(.little)).header == h)
+        }
+    }
+
     // MARK: Against the general path
 
     /// What a box has said and become, in a form two boxes can be compared by.
