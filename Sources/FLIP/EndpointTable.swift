@@ -74,6 +74,7 @@ struct EndpointTable {
     /// Where the one entry listening on `address` sits, if exactly one
     /// does and none listens on `other`: an arriving frame's receiver, its
     /// source not one of ours, in one pass over the addresses.
+    @inline(__always)
     func soleIndex(of address: FLIPAddress, unless other: FLIPAddress) -> Int? {
         addresses.withUnsafeBufferPointer { a in
             var found = -1
