@@ -31,6 +31,8 @@ struct HeardPath {
     var interface: Int
     var location: EthernetAddress
     var route: RouteHandle
+    /// When: the route was marked heard and used then.
+    var at: Instant
 }
 
 extension FLIPBox {
@@ -116,10 +118,15 @@ extension FLIPBox {
     @inline(__always)
     func hear(_ source: FLIPAddress, _ a: Arrival, hops: UInt16, trusted: Bool) {
         if let h = heardPath, h.address == source, h.interface == a.interface, h.location == a.location,
-           routes.refresh(h.route, hops: hops, trusted: trusted, now: now) { return }
+           routes.refresh(h.route, hops: hops, trusted: trusted, now: now) {
+            heardPath?.at = now
+            return
+        }
         var handle: RouteHandle?
         claim(source, a, hops: hops, trusted: trusted, handle: &handle)
-        heardPath = handle.map { HeardPath(address: source, interface: a.interface, location: a.location, route: $0) }
+        heardPath = handle.map {
+            HeardPath(address: source, interface: a.interface, location: a.location, route: $0, at: now)
+        }
     }
 
     /// The id of the one endpoint listening on `address`, if exactly one

@@ -44,7 +44,7 @@ extension FLIPBox {
         let count = frame.count - FLIPBox.headroom
         guard count <= configuration.maxFragmentData,
               flow.peers.isEmpty || flow.nothingQueued(for: PeerKey(interface: p.interface, location: p.location)),
-              routes.use(p.route, now: now) else { return nil }
+              heardNow(p.route) || routes.use(p.route, now: now) else { return nil }
         let id = allocateMessageID()
         statistics.messagesSent += 1
         if frame.count < EthernetFrame.minimumSize {
@@ -65,6 +65,17 @@ extension FLIPBox {
         statistics.framesOut += 1
         events.append(.transmit(interface: InterfaceID(rawValue: p.interface), frame: frame))
         return id
+    }
+
+    /// Whether the route `handle` names was heard from at this very
+    /// instant, the table unchanged since: then it is alive and already
+    /// marked used now, all `RoutingTable.use` would check and do. A reply
+    /// sent in the turn its request arrived in (a server answering at
+    /// once, an acknowledgement) goes without touching the table.
+    @inline(__always)
+    func heardNow(_ handle: RouteHandle) -> Bool {
+        guard let h = heardPath else { return false }
+        return h.at == now && h.route == handle && routes.isCurrent(handle)
     }
 
     /// A message went out in one frame by `route`, which `handle` names:

@@ -73,10 +73,16 @@ struct Route: Sendable {
 /// Where a route sits in the table, for sending by it again without
 /// choosing (`RoutingTable.useBest(_:budget:trustedOnly:now:handle:)`);
 /// good while the table's generation is the one it was made in.
-struct RouteHandle {
+struct RouteHandle: Equatable {
     fileprivate var index: Dictionary<FLIPAddress, [Route]>.Index
     fileprivate var position: Int
     fileprivate var generation: UInt64
+
+    /// The generation first: indices of a dictionary whose keys changed in
+    /// between belong to different storage, and comparing them traps.
+    static func == (a: RouteHandle, b: RouteHandle) -> Bool {
+        a.generation == b.generation && a.position == b.position && a.index == b.index
+    }
 }
 
 /// What a claim did to the table.
@@ -417,6 +423,9 @@ struct RoutingTable {
         if let sole { handle = RouteHandle(index: k, position: sole, generation: generation) }
         return route
     }
+
+    /// Whether the table is as it was when `handle` was made.
+    func isCurrent(_ handle: RouteHandle) -> Bool { handle.generation == generation }
 
     /// The route `handle` names, marked used now, if the table has not
     /// changed since the handle was made and the route has not expired:

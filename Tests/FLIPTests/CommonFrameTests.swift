@@ -266,6 +266,44 @@ import TestSupport
         #expect(late.data.isEmpty && late.locates.count == 1)
     }
 
+    /// Another address heard from at the very instant of a send says
+    /// nothing of the destination's route: expired, it is not used.
+    @Test func anotherAddressHeardNowDoesNotKeepARouteAlive() {
+        let (b, i, e, me) = box { $0.routeLifetime = .seconds(2) }
+        let other = FLIPAddress(hex: "5252525252525200")!
+        let otherMAC = EthernetAddress(bytes: [2, 0, 0, 0, 0, 3])!
+        b.receive(frame: Self.frame(from: otherMAC, source: other, destination: me), on: i, now: .zero)
+        b.receive(frame: Self.frame(destination: me), on: i, now: .zero)
+        _ = b.takeEvents()
+        #expect(send(b, e, at: .zero).data == [Self.peerMAC])
+        var t = Instant.zero
+        for _ in 0..<4 {
+            t = t + .milliseconds(750)
+            b.receive(frame: Self.frame(from: otherMAC, source: other, destination: me), on: i, now: t)
+        }
+        _ = b.takeEvents()
+        let late = send(b, e, at: t)
+        #expect(late.data.isEmpty && late.locates.count == 1)
+    }
+
+    /// Handles made before and after the table grew (its storage, and so
+    /// its indices, replaced) are compared at the instant of a send: they
+    /// differ, and comparing them must not trap.
+    @Test func handlesFromBeforeTheTableGrewCompareSafely() {
+        let (b, i, e, me) = box()
+        b.receive(frame: Self.frame(destination: me), on: i, now: .zero)
+        let trailer = HereIsTrailer(count: 1, trustedCount: 1).encoded()
+        var last = FLIPAddress.null
+        for n in 1...40 {
+            last = FLIPAddress(littleEndianBits: 0x0061_0000_0000_0000 | UInt64(n))
+            b.receive(frame: Self.frame(source: me, destination: last, type: .hereIs, act: 0, max: 3,
+                                        messageID: UInt32(n), data: trailer), on: i, now: .zero)
+        }
+        _ = b.takeEvents()
+        #expect(send(b, e, to: last, at: .zero).data == [Self.peerMAC])
+        #expect(send(b, e, to: last, at: .zero).data == [Self.peerMAC])
+    }
+
     /// NOTHERE from the peer's place demotes the route: the next send
     /// locates.
     @Test func aRouteDeniedByNotHereIsNotUsed() {
