@@ -603,8 +603,15 @@ public final class FLIPBox {
 
     /// Sends `out` and keeps its storage for the next `takeOutgoing`.
     func emit(reusing out: inout [OutgoingFrame]) {
-        emit(out)
-        while out.popLast() != nil {}
+        // Each frame is moved into its event, not copied into it and then
+        // released from the list: turned around, the list pops oldest first.
+        if !out.isEmpty {
+            out.reverse()
+            while let f = out.popLast() {
+                statistics.framesOut += 1
+                events.append(.transmit(interface: InterfaceID(rawValue: f.interface), frame: f.bytes))
+            }
+        }
         swap(&out, &spareOutgoing)
     }
 
