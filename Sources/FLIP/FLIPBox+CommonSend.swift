@@ -9,7 +9,7 @@
 // last message of one frame went (`SendPath`): from which endpoint, to
 // which address, by which route (a `RouteHandle`, RoutingTable.swift), and
 // the first 24 bytes of its frame, which stay the same while the route
-// does. The next such send is a few guards and eight stores.
+// does. The next such send is a few guards and seven stores.
 //
 // The guards are what makes the remembered answer the general path's
 // answer: the routing table unchanged but for times (its generation), the
