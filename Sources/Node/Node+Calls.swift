@@ -15,9 +15,9 @@ extension Node {
     /// Starts a transaction to the put-port in `request.header.port`. Its
     /// result comes back as `.transactionCompleted(owner, ...)`; at
     /// `deadline` (if any) it fails with RPC_FAILURE if not done before.
-    public func trans(_ request: RPCMessage, owner: Owner, deadline: Instant?, now time: Instant) {
+    public func trans(_ request: consuming RPCMessage, owner: Owner, deadline: Instant?, now time: Instant) {
         advance(to: time)
-        let id = client.trans(request, now: now)
+        let id = client.trans(consume request, now: now)
         transactions.book(id, owner: owner, deadline: deadline)
         if let d = deadline { transactionDeadline = earliest(transactionDeadline, d) }
     }
@@ -33,7 +33,7 @@ extension Node {
     /// Answers the request `slot` received. A slot that holds no request
     /// (never had one, answered already, or refused after its owner left)
     /// is ignored.
-    public func putrep(_ slot: ServerSlotID, _ reply: RPCMessage, now time: Instant) {
+    public func putrep(_ slot: ServerSlotID, _ reply: consuming RPCMessage, now time: Instant) {
         advance(to: time)
         guard case .serving? = slots[slot] else { return }
         slots[slot] = nil

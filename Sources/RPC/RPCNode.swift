@@ -95,7 +95,7 @@ public final class RPCNode {
     // MARK: the three calls
 
     /// Starts a transaction to the put-port in `request.header.port`.
-    public func trans(_ request: RPCMessage, now: Instant) -> TransactionID {
+    public func trans(_ request: consuming RPCMessage, now: Instant) -> TransactionID {
         let serial = nextTransaction
         nextTransaction += 1
         statistics.transactionsStarted += 1
@@ -104,7 +104,8 @@ public final class RPCNode {
             complete(refused, .failure(.rpcBadAddress))
             return refused
         }
-        guard !request.header.port.isNull else {
+        let port = request.header.port
+        guard !port.isNull else {
             complete(refused, .failure(.rpcBadPort))
             return refused
         }
@@ -115,10 +116,11 @@ public final class RPCNode {
         let id = TransactionID(serial: serial, stateIndex: index)
         let tid = nextTid
         nextTid &+= 1
-        var call = ClientCall(id: id, index: index, tid: tid, request: request,
+        // The request moves into the call, which keeps it for resending.
+        var call = ClientCall(id: id, index: index, tid: tid, request: consume request,
                               lastHeard: now, busyRetrials: configuration.maxRetrials, locateStarted: now,
                               locateInterval: configuration.locateInterval)
-        if let server = portCache.lookup(request.header.port) {
+        if let server = portCache.lookup(port) {
             call.server = server
             sendRequest(&call, now: now)
         } else {
@@ -162,7 +164,7 @@ public final class RPCNode {
 
     /// Sends the reply for the request `slot` received. Completion comes as
     /// `.replyCompleted`. A slot that is not serving is ignored.
-    public func putrep(_ slot: ServerSlotID, _ reply: RPCMessage, now: Instant) {
+    public func putrep(_ slot: ServerSlotID, _ reply: consuming RPCMessage, now: Instant) {
         // Changed where it lies, not copied; the reply is built into the
         // slot and sent from there.
         servers.update(slot.rawValue) { (s: inout ServerSlot) -> Void in

@@ -78,7 +78,7 @@ extension RPCNode {
     /// request that arrived long ago. A request in one frame gets no ACK;
     /// the reply acknowledges it. A request waiting for a slot names slot
     /// 0, as the answer to RECEIVED does: the reply will name the real one.
-    func serverGotRequest(_ amp: AmpHeader, _ message: RPCMessage?, from source: FLIPAddress,
+    func serverGotRequest(_ amp: AmpHeader, _ message: consuming RPCMessage?, from source: FLIPAddress,
                           fragmented: Bool, now: Instant) {
         let who = TransactionLedger.Client(address: source, kid: amp.kid)
         if amp.flags.contains(.retransmission) {
@@ -101,7 +101,7 @@ extension RPCNode {
             statistics.duplicatesRefused += 1
             return
         }
-        guard let message, message.data.count <= configuration.maxDataSize else {
+        guard let message = consume message, message.data.count <= configuration.maxDataSize else {
             // Truncated or oversized: as if it never arrived.
             statistics.malformed += 1
             return
@@ -131,14 +131,14 @@ extension RPCNode {
         }
     }
 
-    func deliver(_ message: RPCMessage, from client: ServedClient, to index: UInt16) {
+    func deliver(_ message: consuming RPCMessage, from client: ServedClient, to index: UInt16) {
         // Changed where it lies, not copied: the slot holds its last reply.
         guard servers.update(index, { (slot: inout ServerSlot) -> Void in
             slot.phase = .serving(client)
             slot.deadline = nil
         }) != nil else { return }
         serving.set(client.address, slot: client.slot, tid: client.tid, state: index)
-        events.append(.requestArrived(ServerSlotID(rawValue: index), message))
+        events.append(.requestArrived(ServerSlotID(rawValue: index), consume message))
     }
 
     /// A listening slot just appeared: hand it the oldest waiting request.
