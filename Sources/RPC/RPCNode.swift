@@ -126,7 +126,7 @@ public final class RPCNode {
         } else {
             startLocate(&call, now: now)
         }
-        clients[index] = consume call
+        clients.insert(consume call, at: index)
         return id
     }
 
@@ -139,7 +139,7 @@ public final class RPCNode {
     public func getreq(port getPort: Port, now: Instant? = nil) -> ServerSlotID? {
         guard !getPort.isNull, let index = allocateIndex() ?? reclaimReplyingSlot(now: now) else { return nil }
         let putPort = putPort(of: getPort)
-        servers[index] = ServerSlot(index: index, getPort: getPort, putPort: putPort)
+        servers.insert(ServerSlot(index: index, getPort: getPort, putPort: putPort), at: index)
         portSlots.add(putPort)
         if !servePending(index) { portSlots.listen(index, putPort) }
         slotCame(putPort)
@@ -404,9 +404,12 @@ public final class RPCNode {
         statistics.sent[Int(type.rawValue)] += 1
     }
 
+    /// Ends `call`, in the table or already taken out of it (the common
+    /// case: a reply takes it out): removing finds nothing then, where
+    /// storing nil went through the table's filing of deadlines.
     func finish(_ call: ClientCall, _ result: Result<RPCMessage, ErrorCode>) {
         recycle(call.frame)
-        clients[call.index] = nil
+        _ = clients.remove(call.index)
         freeIndices.append(call.index)
         if case .failure = result, let server = call.server {
             portCache.remove(call.putPort, ifAt: server.address)

@@ -237,9 +237,11 @@ extension RPCNode {
         }
     }
 
+    /// Ends the putrep of `slot`, in the table or already taken out of it
+    /// (as an ACK does), like `finish`.
     func completeReply(_ slot: ServerSlot, _ status: ErrorCode, now: Instant) {
         recycle(slot.reply)
-        servers[slot.index] = nil
+        _ = servers.remove(slot.index)
         freeIndices.append(slot.index)
         if let c = slot.client {
             serving.remove(c.address, slot: c.slot, tid: c.tid)

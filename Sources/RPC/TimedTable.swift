@@ -35,6 +35,16 @@ struct TimedTable<Value: Timed> {
         }
     }
 
+    /// Stores a new entry where there is none (an index just allocated).
+    /// Its deadline is read from the value in hand: storing through the
+    /// subscript read the old and new deadlines where they lie, two
+    /// uniqueness checks of the table's storage for nothing.
+    mutating func insert(_ value: consuming Value, at index: UInt16) {
+        let d = value.deadline
+        table[index] = consume value
+        if let d { file(d, index) }
+    }
+
     /// Whether an entry is at `index`, looked at where it lies.
     mutating func contains(_ index: UInt16) -> Bool {
         let i = Int(index)
