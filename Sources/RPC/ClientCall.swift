@@ -229,7 +229,7 @@ extension RPCNode {
             return
         }
         call.server?.slot = amp.from
-        finish(call, .success(reply))
+        finish(removed: call, .success(reply))
     }
 
     func clientGotControl(_ amp: AmpHeader, from source: FLIPAddress, now: Instant) {

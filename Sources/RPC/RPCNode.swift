@@ -404,12 +404,17 @@ public final class RPCNode {
         statistics.sent[Int(type.rawValue)] += 1
     }
 
-    /// Ends `call`, in the table or already taken out of it (the common
-    /// case: a reply takes it out): removing finds nothing then, where
-    /// storing nil went through the table's filing of deadlines.
+    /// Ends `call`, which is still in the table.
     func finish(_ call: ClientCall, _ result: Result<RPCMessage, ErrorCode>) {
+        clients[call.index] = nil
+        finish(removed: call, result)
+    }
+
+    /// Ends `call`, already taken out of the table (as a reply takes it).
+    /// Apart from `finish`, because clearing an empty place still cost the
+    /// table's deadline filing or a generic destroy of what it handed back.
+    func finish(removed call: ClientCall, _ result: Result<RPCMessage, ErrorCode>) {
         recycle(call.frame)
-        _ = clients.remove(call.index)
         freeIndices.append(call.index)
         if case .failure = result, let server = call.server {
             portCache.remove(call.putPort, ifAt: server.address)

@@ -220,14 +220,14 @@ extension RPCNode {
                 // The client received at the address it claimed: its
                 // at-most-once history is worth keeping.
                 ledger.prove(.init(address: c.address, kid: c.kid), tid: c.tid, now: now)
-                completeReply(slot, .ok, now: now)
+                completeReply(removed: slot, .ok, now: now)
                 return
             }
             slot.lastHeard = now
             slot.replyTimeout = replyTimeout(c.roundTrip)
             slot.resends += 1
             if slot.resends > configuration.maxResends {
-                completeReply(slot, .rpcFailure, now: now)
+                completeReply(removed: slot, .rpcFailure, now: now)
                 return
             }
             sendReply(&slot, now: now)
@@ -237,11 +237,16 @@ extension RPCNode {
         }
     }
 
-    /// Ends the putrep of `slot`, in the table or already taken out of it
-    /// (as an ACK does), like `finish`.
+    /// Ends the putrep of `slot`, which is still in the table.
     func completeReply(_ slot: ServerSlot, _ status: ErrorCode, now: Instant) {
+        servers[slot.index] = nil
+        completeReply(removed: slot, status, now: now)
+    }
+
+    /// Ends the putrep of `slot`, already taken out of the table (as an
+    /// ACK takes it); apart for the reason `finish(removed:)` is.
+    func completeReply(removed slot: ServerSlot, _ status: ErrorCode, now: Instant) {
         recycle(slot.reply)
-        _ = servers.remove(slot.index)
         freeIndices.append(slot.index)
         if let c = slot.client {
             serving.remove(c.address, slot: c.slot, tid: c.tid)
