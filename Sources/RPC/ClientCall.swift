@@ -210,7 +210,9 @@ extension RPCNode {
         }
     }
 
-    func clientGotReply(_ amp: AmpHeader, _ message: RPCMessage?, from source: FLIPAddress, now: Instant) {
+    /// `message` is consumed: the reply moves on into the result, where a
+    /// borrowed one was copied and its original destroyed by the caller.
+    func clientGotReply(_ amp: AmpHeader, _ message: consuming RPCMessage?, from source: FLIPAddress, now: Instant) {
         // Acknowledge every reply, stale or not, so the server's putrep ends.
         sendControl(.ack, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
         // Taken out of the table, not copied (a copy retains and releases
@@ -224,7 +226,7 @@ extension RPCNode {
             statistics.staleReplies += 1
             return
         }
-        guard let reply = message else {
+        guard let reply = consume message else {
             clients[amp.dest] = call
             return
         }

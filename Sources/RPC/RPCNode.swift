@@ -405,15 +405,17 @@ public final class RPCNode {
     }
 
     /// Ends `call`, which is still in the table.
-    func finish(_ call: ClientCall, _ result: Result<RPCMessage, ErrorCode>) {
+    func finish(_ call: ClientCall, _ result: consuming Result<RPCMessage, ErrorCode>) {
         clients[call.index] = nil
-        finish(removed: call, result)
+        finish(removed: call, consume result)
     }
 
     /// Ends `call`, already taken out of the table (as a reply takes it).
     /// Apart from `finish`, because clearing an empty place still cost the
     /// table's deadline filing or a generic destroy of what it handed back.
-    func finish(removed call: ClientCall, _ result: Result<RPCMessage, ErrorCode>) {
+    /// The result moves on into the event rather than being copied and its
+    /// original released.
+    func finish(removed call: ClientCall, _ result: consuming Result<RPCMessage, ErrorCode>) {
         recycle(call.frame)
         freeIndices.append(call.index)
         if case .failure = result, let server = call.server {
@@ -422,12 +424,12 @@ public final class RPCNode {
         complete(call.id, result)
     }
 
-    private func complete(_ id: TransactionID, _ result: Result<RPCMessage, ErrorCode>) {
+    private func complete(_ id: TransactionID, _ result: consuming Result<RPCMessage, ErrorCode>) {
         switch result {
         case .success: statistics.transactionsSucceeded += 1
         case .failure: statistics.transactionsFailed += 1
         }
-        events.append(.transactionCompleted(id, result))
+        events.append(.transactionCompleted(id, consume result))
     }
 
     private func allocateIndex() -> UInt16? {
