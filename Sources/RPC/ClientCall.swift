@@ -119,7 +119,7 @@ extension RPCNode {
     func sendRequest(_ call: inout ClientCall, now: Instant) {
         guard let server = call.server else { return }
         record(sent: .request)
-        if call.mayHaveArrived { statistics.retransmissions += 1 }
+        if call.mayHaveArrived { counters.retransmissions += 1 }
         let rtt = clampedMilliseconds(server.roundTrip)
         let amp = AmpHeader(kid: kid, port: call.putPort, type: .request,
                             flags: call.mayHaveArrived ? .retransmission : [],
@@ -193,7 +193,7 @@ extension RPCNode {
             if let round = call.locateRounds.first(where: { $0.tid == amp.tid }) { sentAt = round.sentAt }
         }
         guard let sentAt else {
-            statistics.unsolicitedHereIs += 1
+            counters.unsolicitedHereIs += 1
             return
         }
         var rttMs = (now - sentAt).microseconds / 1000
@@ -218,12 +218,12 @@ extension RPCNode {
         // Taken out of the table, not copied (a copy retains and releases
         // all the call holds); put back if the reply is not its own.
         guard var call = clients.remove(amp.dest) else {
-            statistics.staleReplies += 1
+            counters.staleReplies += 1
             return
         }
         guard call.tid == amp.tid, call.server?.address == source, call.phase != .locating else {
             clients[amp.dest] = call
-            statistics.staleReplies += 1
+            counters.staleReplies += 1
             return
         }
         guard let reply = consume message else {

@@ -46,7 +46,7 @@ extension RPCNode {
                 kept.append(p)
                 continue
             }
-            statistics.orphansFailed += 1
+            counters.orphansFailed += 1
             orphans -= 1
             serving.remove(p.client.address, slot: p.client.slot, tid: p.client.tid)
             sendControl(.fail, tid: p.client.tid, dest: p.client.slot, from: 0, to: p.client.address, now: now)

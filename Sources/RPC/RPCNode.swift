@@ -39,7 +39,16 @@ public final class RPCNode {
     /// with other users routes deliveries by it.
     public let endpoint: EndpointID
     public private(set) var address: FLIPAddress
-    public internal(set) var statistics = RPCStatistics()
+    /// The counters; the counts by amp type are kept apart (AmpTypeCounts.swift).
+    public var statistics: RPCStatistics {
+        var s = counters
+        s.received = receivedByType.array
+        s.sent = sentByType.array
+        return s
+    }
+    var counters = RPCStatistics()
+    let receivedByType = AmpTypeCounts()
+    let sentByType = AmpTypeCounts()
 
     var clients = TimedTable<ClientCall>()
     var servers = TimedTable<ServerSlot>()
@@ -98,7 +107,7 @@ public final class RPCNode {
     public func trans(_ request: consuming RPCMessage, now: Instant) -> TransactionID {
         let serial = nextTransaction
         nextTransaction += 1
-        statistics.transactionsStarted += 1
+        counters.transactionsStarted += 1
         let refused = TransactionID(serial: serial, stateIndex: 0)
         guard request.data.count <= configuration.maxDataSize else {
             complete(refused, .failure(.rpcBadAddress))
@@ -157,7 +166,7 @@ public final class RPCNode {
                 || (s.lastHeard == oldest!.lastHeard && s.index < oldest!.index) { oldest = s }
         }
         guard let victim = oldest else { return nil }
-        statistics.repliesReclaimed += 1
+        counters.repliesReclaimed += 1
         completeReply(victim, .rpcFailure, now: now ?? victim.lastHeard)
         return freeIndices.popLast()
     }
@@ -278,23 +287,23 @@ public final class RPCNode {
         var at = bytes.startIndex
         if multicast {
             guard bytes.count >= 4, RPCMessage.load32(bytes, at: at) == BroadcastProtocol.rpc.rawValue else {
-                statistics.malformed += 1
+                counters.malformed += 1
                 return
             }
             at += 4
         }
         guard bytes.endIndex - at >= AmpHeader.size,
               let amp = bytes.withUnsafeBytes({ AmpHeader.load($0.baseAddress!, at: at - bytes.startIndex) }) else {
-            statistics.malformed += 1
+            counters.malformed += 1
             return
         }
         at += AmpHeader.size
-        statistics.received[Int(amp.type.rawValue)] += 1
+        receivedByType.record(amp.type)
         if multicast, amp.type != .locate {
             // Only a port locate is broadcast. A REQUEST (or anything else)
             // sent to everyone proves nothing about who sent it and must
             // not reach the at-most-once state.
-            statistics.broadcastRefused += 1
+            counters.broadcastRefused += 1
             return
         }
         switch amp.type {
@@ -336,7 +345,7 @@ public final class RPCNode {
         case .forward:
             // Group forwarding is not implemented; a client waiting on this
             // transaction will time out into RPC_FAILURE.
-            statistics.malformed += 1
+            counters.malformed += 1
         }
     }
 
@@ -401,7 +410,7 @@ public final class RPCNode {
     }
 
     func record(sent type: AmpType) {
-        statistics.sent[Int(type.rawValue)] += 1
+        sentByType.record(type)
     }
 
     /// Ends `call`, which is still in the table.
@@ -426,8 +435,8 @@ public final class RPCNode {
 
     private func complete(_ id: TransactionID, _ result: consuming Result<RPCMessage, ErrorCode>) {
         switch result {
-        case .success: statistics.transactionsSucceeded += 1
-        case .failure: statistics.transactionsFailed += 1
+        case .success: counters.transactionsSucceeded += 1
+        case .failure: counters.transactionsFailed += 1
         }
         events.append(.transactionCompleted(id, consume result))
     }

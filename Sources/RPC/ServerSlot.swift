@@ -89,7 +89,7 @@ extension RPCNode {
             switch ledger.verdictInPlace(who, tid: amp.tid) {
             case .new: break
             case .executed, .unknown:
-                statistics.duplicatesRefused += 1
+                counters.duplicatesRefused += 1
                 sendControl(.fail, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
                 return
             }
@@ -98,12 +98,12 @@ extension RPCNode {
             // A copy of a request already taken: the network duplicated it.
             // (The ledger may have let an unproven client go while its
             // request is served: the slot still knows it.)
-            statistics.duplicatesRefused += 1
+            counters.duplicatesRefused += 1
             return
         }
         guard let message = consume message, message.data.count <= configuration.maxDataSize else {
             // Truncated or oversized: as if it never arrived.
-            statistics.malformed += 1
+            counters.malformed += 1
             return
         }
         guard ledger.canAdmitInPlace(who, now: now) else {
