@@ -380,7 +380,8 @@ public final class RPCNode {
         var frame = takeSpareFrame()
         amp.framed(into: &frame)
         box.unicast(framed: &frame, from: endpoint, to: address, now: now)
-        recycle(frame)
+        // Moved: a plain `frame` is copied into the consuming parameter.
+        recycle(consume frame)
     }
 
     // MARK: frame buffers
