@@ -37,6 +37,20 @@ public struct IndexTable<Value> {
         }
     }
 
+    /// Stores a new entry at `index`, where the caller knows there is none
+    /// (an index just handed out): what it held need not be looked at
+    /// before and after, as an assignment through the subscript does.
+    @inlinable public mutating func insert(_ value: consuming Value, at index: UInt16) {
+        let i = Int(index)
+        if i >= storage.count {
+            storage.reserveCapacity(i + 1)
+            while storage.count <= i { storage.append(nil) }
+        }
+        precondition(storage[i] == nil, "insert over an entry")
+        storage[i] = consume value
+        present += 1
+    }
+
     /// Takes the entry out of the table: moved, not copied.
     @inlinable public mutating func remove(_ index: UInt16) -> Value? {
         let i = Int(index)

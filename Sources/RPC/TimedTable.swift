@@ -41,7 +41,7 @@ struct TimedTable<Value: Timed> {
     /// uniqueness checks of the table's storage for nothing.
     mutating func insert(_ value: consuming Value, at index: UInt16) {
         let d = value.deadline
-        table[index] = consume value
+        table.insert(consume value, at: index)
         if let d { file(d, index) }
     }
 
