@@ -46,7 +46,7 @@ public struct IndexTable<Value> {
             storage.reserveCapacity(i + 1)
             while storage.count <= i { storage.append(nil) }
         }
-        precondition(storage[i] == nil, "insert over an entry")
+        assert(storage[i] == nil, "insert over an entry")
         storage[i] = consume value
         present += 1
     }
