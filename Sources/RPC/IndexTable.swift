@@ -54,9 +54,12 @@ public struct IndexTable<Value> {
     /// Takes the entry out of the table: moved, not copied.
     @inlinable public mutating func remove(_ index: UInt16) -> Value? {
         let i = Int(index)
-        guard i < storage.count, storage[i] != nil else { return nil }
-        present -= 1
-        return storage[i].take()
+        guard i < storage.count else { return nil }
+        // Taken first and looked at after: asking the array first whether
+        // the place is empty copied the whole entry out to read its tag.
+        let taken = storage[i].take()
+        if taken != nil { present -= 1 }
+        return taken
     }
 
     /// The indices present, in ascending order.
