@@ -28,8 +28,6 @@ final class AmpTypeCounts {
 
     /// The counts as the statistics show them: index = type value.
     var array: [Int] {
-        var out = [Int](repeating: 0, count: AmpTypeCounts.slots)
-        for i in 0..<AmpTypeCounts.slots { out[i] = counts[i] }
-        return out
+        Array(UnsafeBufferPointer(start: counts, count: AmpTypeCounts.slots))
     }
 }

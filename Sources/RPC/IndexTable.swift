@@ -26,10 +26,7 @@ public struct IndexTable<Value> {
         }
         _modify {
             let i = Int(index)
-            if i >= storage.count {
-                storage.reserveCapacity(i + 1)
-                while storage.count <= i { storage.append(nil) }
-            }
+            makeRoom(i)
             let was = storage[i] != nil
             yield &storage[i]
             let now = storage[i] != nil
@@ -42,13 +39,17 @@ public struct IndexTable<Value> {
     /// before and after, as an assignment through the subscript does.
     @inlinable public mutating func insert(_ value: consuming Value, at index: UInt16) {
         let i = Int(index)
-        if i >= storage.count {
-            storage.reserveCapacity(i + 1)
-            while storage.count <= i { storage.append(nil) }
-        }
+        makeRoom(i)
         assert(storage[i] == nil, "insert over an entry")
         storage[i] = consume value
         present += 1
+    }
+
+    /// Extends the storage with empty places up to and including `i`.
+    @inlinable mutating func makeRoom(_ i: Int) {
+        guard i >= storage.count else { return }
+        storage.reserveCapacity(i + 1)
+        while storage.count <= i { storage.append(nil) }
     }
 
     /// Takes the entry out of the table: moved, not copied.

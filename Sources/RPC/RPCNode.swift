@@ -26,9 +26,9 @@ public struct RPCStatistics: Sendable {
     /// Queued requests failed because their port lost its last slot.
     public var orphansFailed = 0
     /// Messages received, by amp type (index = type value).
-    public var received = [Int](repeating: 0, count: 12)
+    public var received = [Int](repeating: 0, count: AmpTypeCounts.slots)
     /// Messages sent, by amp type.
-    public var sent = [Int](repeating: 0, count: 12)
+    public var sent = [Int](repeating: 0, count: AmpTypeCounts.slots)
 }
 
 public final class RPCNode {
