@@ -5,10 +5,10 @@
 // finds its own outcome and returns. Nothing is handed between threads, so
 // a transaction costs the wakeups of a frame ping-pong and no more.
 //
-// With several threads calling, one drives and the others sleep on the
-// room. The driver wakes them only when it delivered an outcome or when it
-// leaves the seat (its own outcome came), so a driver that turns without
-// news does not stir anybody. A thread that starts a call while the driver
+// With several threads calling, one drives and the others sleep in the
+// room, each on a bell of its own (WaitRoom.swift): an outcome wakes the
+// thread it is for and nobody else, and a driver leaving the seat (its
+// own outcome came) wakes one sleeper to take it. A thread that starts a call while the driver
 // sleeps (LinkWait: the link and a pipe) only nudges it through the pipe
 // when its call needs the node before that wait would end: a timer earlier
 // than the driver's.
@@ -41,27 +41,46 @@ extension ProcessEndpoint {
     func wait(for ticket: Ticket) -> Outcome {
         while true {
             if let o = takeOutcome(ticket) {
+                // Handed the seat, but served before taking it: pass it on.
+                if seatHandedTo == ticket { handOnTheSeat() }
                 callEnded()
                 return o
             }
             if closed { return .reply(.failure(.rpcAborted)) }
-            if driving {
-                waiters += 1
-                room.wait()
-                waiters -= 1
+            if !mayDrive(ticket) {
+                room.sleep(as: ticket)
+                if !hasOutcome(ticket) && !closed && !mayDrive(ticket) { idleWakeups += 1 }
                 continue
             }
-            let delivered = driveOneTurn()
-            // Others need waking if their outcome came, or if the driver is
-            // about to leave the seat (its own came) and someone must drive.
-            if waiters > 0 && (delivered || hasOutcome(ticket)) || closed { room.broadcast() }
+            seatHandedTo = nil
+            driveOneTurn()
+            // The turn rang those whose outcome came (`pump`). Leaving the
+            // seat, the driver hands it on: to one sleeper, or to all when
+            // the endpoint closes (they leave, and `close` waits for it).
+            if closed {
+                room.ringEveryone()
+            } else if hasOutcome(ticket) {
+                handOnTheSeat()
+            }
         }
+    }
+
+    /// The seat is free, and not kept for a sleeper rung to take it: a
+    /// call coming in meanwhile (often the leaving driver's next one)
+    /// would take it first and leave the rung thread a wakeup for nothing.
+    private func mayDrive(_ ticket: Ticket) -> Bool {
+        !driving && (seatHandedTo == nil || seatHandedTo == ticket)
+    }
+
+    /// Rings one sleeper to drive next, and keeps the seat for it.
+    private func handOnTheSeat() {
+        seatHandedTo = room.ringAnyone()
     }
 
     /// One turn in the driver's seat: poll the link (unlocked) until a
     /// frame, a nudge or the node's next timer, then feed the node and
-    /// drain it. Returns whether any call got its outcome.
-    private func driveOneTurn() -> Bool {
+    /// drain it.
+    private func driveOneTurn() {
         driving = true
         defer { driving = false }
         let now = MonotonicClock.now
@@ -85,7 +104,7 @@ extension ProcessEndpoint {
         // what the frames start is due later. (A call made meanwhile with
         // an earlier deadline nudged the poll; its turn runs the timers.)
         let after = MonotonicClock.now
-        return feed(now: after, runningTimers: deadline.map { $0 <= after } ?? false || woke.wake)
+        feed(now: after, runningTimers: deadline.map { $0 <= after } ?? false || woke.wake)
     }
 
     /// Drains the link into the node, runs what is due and takes the
@@ -100,9 +119,10 @@ extension ProcessEndpoint {
     }
 
     /// Takes the node's outputs until it is quiet: frames are queued on
-    /// the link (held until `flush`), outcomes go to their calls. Returns
-    /// whether any call got its outcome, after waking the driver if the
-    /// node now needs it sooner than its poll would end.
+    /// the link (held until `flush`), outcomes go to their calls, whose
+    /// threads are rung. Returns whether any call got its outcome, after
+    /// waking the driver if the node now needs it sooner than its poll
+    /// would end.
     @discardableResult
     func pump(now: Instant) -> Bool {
         var delivered = false
@@ -117,9 +137,11 @@ extension ProcessEndpoint {
                     held = true
                 case .transactionCompleted(let ticket, let result):
                     outcomes.append((ticket, .reply(result)))
+                    room.ring(ticket)
                     delivered = true
                 case .requestArrived(let ticket, let slot, let request):
                     outcomes.append((ticket, .request(slot, request)))
+                    room.ring(ticket)
                     delivered = true
                 case .upperLayerReady:
                     break
@@ -127,7 +149,6 @@ extension ProcessEndpoint {
             }
         }
         if let until = pollingUntil, let d = node.nextDeadline, d < until { nudge() }
-        if delivered && waiters > 0 && !driving { room.broadcast() }
         return delivered
     }
 

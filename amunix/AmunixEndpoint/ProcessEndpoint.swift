@@ -56,16 +56,21 @@ public final class ProcessEndpoint: @unchecked Sendable {
     let node: Node<Ticket>
     let link: any Link
     let interface: InterfaceID
-    /// Guards everything below, and is what waiting threads sleep on.
-    let room = NSCondition()
+    /// Guards everything below; waiting threads sleep in it, each on a
+    /// bell of its own (WaitRoom.swift).
+    let room = WaitRoom()
     /// Outcomes not yet taken by their calls: a few at most (one per
     /// thread calling), so a list scanned beats hashing every ticket.
     var outcomes: [(ticket: Ticket, outcome: Outcome)] = []
     private var lastTicket: Ticket = 0
     /// A thread is in the driver's seat (polling, or feeding the node).
     var driving = false
-    /// Threads waiting for their outcome while another drives.
-    var waiters = 0
+    /// The call whose sleeping thread was rung to drive next, until it
+    /// takes the seat.
+    var seatHandedTo: Ticket?
+    /// Times a waiting thread woke to find neither its outcome nor a free
+    /// seat: the wakeups a shared condition wastes.
+    var idleWakeups = 0
     /// When the driver's poll ends by itself; a call that needs the node
     /// sooner (an earlier timer) wakes it through `wake`.
     var pollingUntil: Instant?
@@ -121,6 +126,13 @@ public final class ProcessEndpoint: @unchecked Sendable {
         room.lock()
         defer { room.unlock() }
         return node.statistics
+    }
+
+    /// Reads the endpoint's own state under its lock (for tests).
+    func sharedState<T>(_ read: () -> T) -> T {
+        room.lock()
+        defer { room.unlock() }
+        return read()
     }
 
     // MARK: the three calls
@@ -185,7 +197,7 @@ public final class ProcessEndpoint: @unchecked Sendable {
             return
         }
         closed = true
-        room.broadcast()
+        room.ringEveryone()
         let driverBusy = driving
         room.unlock()
         if driverBusy { nudge() }
@@ -193,7 +205,8 @@ public final class ProcessEndpoint: @unchecked Sendable {
         keeperDone.wait()
         room.lock()
         // The driver may still be leaving its poll: let it go first.
-        while driving { room.wait() }
+        // (Ticket 0 is no call's: the driver rings everyone as it leaves.)
+        while driving { room.sleep(as: 0) }
         node.abandon(where: { _ in true }, now: MonotonicClock.now)
         pump(now: MonotonicClock.now)
         flush()
