@@ -127,7 +127,7 @@ let package = Package(
             swiftSettings: hotPath),
         // A program's own FLIP endpoint: the node body run in the program
         // over a link of its own, with no daemon in the path.
-        .target(name: "AmunixEndpoint", dependencies: ["AmoebaCore", "FLIP", "RPC", "Node", "AmunixDaemon"],
+        .target(name: "AmunixEndpoint", dependencies: ["AmoebaCore", "Amunix", "FLIP", "RPC", "Node", "AmunixDaemon"],
                 path: "amunix/AmunixEndpoint", swiftSettings: genericHotPath),
         .executableTarget(
             name: "amunixd",

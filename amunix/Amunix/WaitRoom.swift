@@ -7,17 +7,21 @@
 // broadcast per answer would wake 63 threads to find nothing). So there is
 // one lock for the connection's bookkeeping and one condition variable per
 // waiting call, kept in a small pool so that waiting allocates nothing.
+//
+// A program's own FLIP endpoint (AmunixEndpoint) waits the same way: its
+// calls wait for their outcome or for the driver's seat, and a leaving
+// driver wakes one waiter still without its outcome to drive next.
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-final class WaitRoom: @unchecked Sendable {
+public final class WaitRoom: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var byCall: [UInt32: UnsafeMutablePointer<pthread_cond_t>] = [:]
     private var pool: [UnsafeMutablePointer<pthread_cond_t>] = []
 
-    init() {
+    public init() {
         mutex = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
     }
@@ -31,18 +35,18 @@ final class WaitRoom: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
+    public func lock() { pthread_mutex_lock(mutex) }
+    public func unlock() { pthread_mutex_unlock(mutex) }
 
     /// With the lock held: sleeps until `wake(call)` (or a spurious wakeup;
     /// callers re-check their condition).
-    func wait(for call: UInt32) {
+    public func wait(for call: UInt32) {
         pthread_cond_wait(condition(for: call), mutex)
     }
 
     /// As `wait(for:)`, but no later than `deadline` (CLOCK_REALTIME
     /// seconds and nanoseconds, what condition variables count in).
-    func wait(for call: UInt32, until deadline: timespec) {
+    public func wait(for call: UInt32, until deadline: timespec) {
         var d = deadline
         _ = pthread_cond_timedwait(condition(for: call), mutex, &d)
     }
@@ -63,28 +67,36 @@ final class WaitRoom: @unchecked Sendable {
     }
 
     /// The thread waiting for `from` now waits for `to`.
-    func move(from: UInt32, to: UInt32) {
+    public func move(from: UInt32, to: UInt32) {
         if let c = byCall.removeValue(forKey: from) { byCall[to] = c }
     }
 
     /// The thread of `call` is done waiting.
-    func leave(_ call: UInt32) {
+    public func leave(_ call: UInt32) {
         if let c = byCall.removeValue(forKey: call) { pool.append(c) }
     }
 
-    func wake(_ call: UInt32) {
+    public func wake(_ call: UInt32) {
         if let c = byCall[call] { pthread_cond_signal(c) }
     }
 
     /// Wakes one waiting thread other than `call`'s, if there is one.
-    func wakeAnyone(except call: UInt32) {
-        for (k, c) in byCall where k != call {
-            pthread_cond_signal(c)
-            return
-        }
+    public func wakeAnyone(except call: UInt32) {
+        wakeAnyone { $0 != call }
     }
 
-    func wakeEveryone() {
+    /// Wakes one waiting thread whose call `chosen` accepts, and says
+    /// which; nil when none is.
+    @discardableResult
+    public func wakeAnyone(where chosen: (UInt32) -> Bool) -> UInt32? {
+        for (k, c) in byCall where chosen(k) {
+            pthread_cond_signal(c)
+            return k
+        }
+        return nil
+    }
+
+    public func wakeEveryone() {
         for c in byCall.values { pthread_cond_signal(c) }
     }
 }

@@ -6,9 +6,10 @@
 // a transaction costs the wakeups of a frame ping-pong and no more.
 //
 // With several threads calling, one drives and the others sleep in the
-// room, each on a bell of its own (WaitRoom.swift): an outcome wakes the
-// thread it is for and nobody else, and a driver leaving the seat (its
-// own outcome came) wakes one sleeper to take it. A thread that starts a call while the driver
+// room, each on a condition of its own (Amunix's WaitRoom): an outcome
+// wakes the thread it is for and nobody else, and a driver leaving the
+// seat (its own outcome came) wakes one waiter to take it, and keeps the
+// seat for it. A thread that starts a call while the driver
 // sleeps (LinkWait: the link and a pipe) only nudges it through the pipe
 // when its call needs the node before that wait would end: a timer earlier
 // than the driver's.
@@ -26,6 +27,7 @@
 // long, that is on the first call after a quiet spell, never in a stream.
 
 import AmoebaCore
+import Amunix
 import AmunixDaemon
 import FLIP
 import Foundation
@@ -42,39 +44,44 @@ extension ProcessEndpoint {
         while true {
             if let o = takeOutcome(ticket) {
                 // Handed the seat, but served before taking it: pass it on.
+                room.leave(ticket)
                 if seatHandedTo == ticket { handOnTheSeat() }
                 callEnded()
                 return o
             }
-            if closed { return .reply(.failure(.rpcAborted)) }
+            if closed {
+                room.leave(ticket)
+                return .reply(.failure(.rpcAborted))
+            }
             if !mayDrive(ticket) {
-                room.sleep(as: ticket)
+                room.wait(for: ticket)
                 if !hasOutcome(ticket) && !closed && !mayDrive(ticket) { idleWakeups += 1 }
                 continue
             }
             seatHandedTo = nil
             driveOneTurn()
-            // The turn rang those whose outcome came (`pump`). Leaving the
-            // seat, the driver hands it on: to one sleeper, or to all when
+            // The turn woke those whose outcome came (`pump`). Leaving the
+            // seat, the driver hands it on: to one waiter, or to all when
             // the endpoint closes (they leave, and `close` waits for it).
             if closed {
-                room.ringEveryone()
+                room.wakeEveryone()
             } else if hasOutcome(ticket) {
                 handOnTheSeat()
             }
         }
     }
 
-    /// The seat is free, and not kept for a sleeper rung to take it: a
+    /// The seat is free, and not kept for a waiter woken to take it: a
     /// call coming in meanwhile (often the leaving driver's next one)
-    /// would take it first and leave the rung thread a wakeup for nothing.
+    /// would take it first and leave the woken thread nothing to do.
     private func mayDrive(_ ticket: Ticket) -> Bool {
         !driving && (seatHandedTo == nil || seatHandedTo == ticket)
     }
 
-    /// Rings one sleeper to drive next, and keeps the seat for it.
+    /// Wakes one waiter still without its outcome to drive next, and
+    /// keeps the seat for it. (`close` waits as ticket 0 and needs none.)
     private func handOnTheSeat() {
-        seatHandedTo = room.ringAnyone()
+        seatHandedTo = room.wakeAnyone { $0 != 0 && !hasOutcome($0) }
     }
 
     /// One turn in the driver's seat: poll the link (unlocked) until a
@@ -120,7 +127,7 @@ extension ProcessEndpoint {
 
     /// Takes the node's outputs until it is quiet: frames are queued on
     /// the link (held until `flush`), outcomes go to their calls, whose
-    /// threads are rung. Returns whether any call got its outcome, after
+    /// threads are woken. Returns whether any call got its outcome, after
     /// waking the driver if the node now needs it sooner than its poll
     /// would end.
     @discardableResult
@@ -137,11 +144,11 @@ extension ProcessEndpoint {
                     held = true
                 case .transactionCompleted(let ticket, let result):
                     outcomes.append((ticket, .reply(result)))
-                    room.ring(ticket)
+                    room.wake(ticket)
                     delivered = true
                 case .requestArrived(let ticket, let slot, let request):
                     outcomes.append((ticket, .request(slot, request)))
-                    room.ring(ticket)
+                    room.wake(ticket)
                     delivered = true
                 case .upperLayerReady:
                     break

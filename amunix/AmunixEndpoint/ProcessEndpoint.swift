@@ -27,6 +27,7 @@
 // programs that must, share an mcast: segment or go through amunixd.
 
 import AmoebaCore
+import Amunix
 import AmunixDaemon
 import FLIP
 import Foundation
@@ -57,7 +58,7 @@ public final class ProcessEndpoint: @unchecked Sendable {
     let link: any Link
     let interface: InterfaceID
     /// Guards everything below; waiting threads sleep in it, each on a
-    /// bell of its own (WaitRoom.swift).
+    /// condition of its own (Amunix's WaitRoom).
     let room = WaitRoom()
     /// Outcomes not yet taken by their calls: a few at most (one per
     /// thread calling), so a list scanned beats hashing every ticket.
@@ -197,7 +198,7 @@ public final class ProcessEndpoint: @unchecked Sendable {
             return
         }
         closed = true
-        room.ringEveryone()
+        room.wakeEveryone()
         let driverBusy = driving
         room.unlock()
         if driverBusy { nudge() }
@@ -205,8 +206,9 @@ public final class ProcessEndpoint: @unchecked Sendable {
         keeperDone.wait()
         room.lock()
         // The driver may still be leaving its poll: let it go first.
-        // (Ticket 0 is no call's: the driver rings everyone as it leaves.)
-        while driving { room.sleep(as: 0) }
+        // (Ticket 0 is no call's: the driver wakes everyone as it leaves.)
+        while driving { room.wait(for: 0) }
+        room.leave(0)
         node.abandon(where: { _ in true }, now: MonotonicClock.now)
         pump(now: MonotonicClock.now)
         flush()
