@@ -51,9 +51,8 @@ extension Node {
     /// Everything the node has to say, oldest first, after draining the
     /// box and the machines until they are quiet.
     public func takeOutputs() -> [NodeOutput<Owner>] {
-        route()
         var taken: [NodeOutput<Owner>] = []
-        swap(&taken, &outputs)
+        takeOutputs(into: &taken)
         return taken
     }
 
@@ -61,12 +60,42 @@ extension Node {
     /// are dropped and its storage is reused for the next outputs, so a
     /// driver that keeps one buffer drains the node without allocating.
     public func takeOutputs(into buffer: inout [NodeOutput<Owner>]) {
-        route()
         // Element by element: `removeAll(keepingCapacity:)` destroys through
         // the generic enum's runtime witness, several times the cost of the
         // specialised destroy each pop compiles to.
         while buffer.popLast() != nil {}
-        swap(&buffer, &outputs)
+        drainOutputs { buffer.append($0) }
+    }
+
+    /// Hands `handle` everything the node has to say, oldest first, after
+    /// draining the box and the machines until they are quiet; returns how
+    /// many outputs it handed. Each output is moved out of the node, not
+    /// copied: a driver that consumes it (`switch consume output`) passes
+    /// its frame or message on with no retain and release, and keeps no
+    /// buffer of its own. What the handler's own calls on the node cause
+    /// waits for the next drain, as it would after `takeOutputs`.
+    @discardableResult
+    public func drainOutputs(_ handle: (consuming NodeOutput<Owner>) -> Void) -> Int {
+        route()
+        let reserved = handing
+        let n = outputs.count &- reserved
+        guard n > 0 else { return 0 }
+        if reserved > 0 { putBehind(reserved) }
+        handing = reserved &+ n
+        for _ in 0..<n {
+            handing &-= 1
+            handle(outputs.removeFirst())
+        }
+        return n
+    }
+
+    /// A handler that drains the node itself (SimNet's `flush`) is handed
+    /// only what came after the batch it is part of, as with
+    /// `takeOutputs`: what the outer drains still have to hand is at the
+    /// front of `outputs`, and goes behind what came after it.
+    @inline(never)
+    func putBehind(_ reserved: Int) {
+        for _ in 0..<reserved { outputs.append(outputs.removeFirst()) }
     }
 
     // MARK: routing

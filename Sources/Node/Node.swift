@@ -44,9 +44,15 @@ public final class Node<Owner> {
     var repliesInFlight = 0
     var repliesUnacknowledged = 0
 
-    // Buffers kept across calls, so a frame's trip through the node does
-    // not allocate once they have grown.
-    var outputs: [NodeOutput<Owner>] = []
+    /// What the driver has not taken yet, oldest first. A ring rather than
+    /// an array: appending needs no uniqueness check, and each output is
+    /// moved out to the driver once (`drainOutputs`), so a frame changes
+    /// hands without a retain and a release. It keeps its storage, so a
+    /// frame's trip through the node does not allocate once it has grown.
+    let outputs = EventQueue<NodeOutput<Owner>>()
+    /// How many of `outputs`, at its front, drains in progress still have
+    /// to hand (see `drainOutputs`).
+    var handing = 0
 
     /// A node with fresh random identities: each machine's kid (random per
     /// boot) and private FLIP address come from `random`, in that order.

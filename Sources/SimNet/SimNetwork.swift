@@ -245,17 +245,13 @@ public final class SimNetwork {
         defer { deadlines.refresh(node) }
         // A handler may poke the node again (answer a request, start the
         // next transaction): what that produces is drained in turn.
-        while true {
-            let outputs = node.node.takeOutputs()
-            if outputs.isEmpty { return }
-            for o in outputs {
-                if case .transmit(let interface, let frame) = o {
-                    transmit(frame, from: node, on: interface)
-                } else {
-                    node.onOutput?(o)
-                }
+        while node.node.drainOutputs({ (o: consuming NodeOutput<SimOwner>) in
+            if case .transmit(let interface, let frame) = o {
+                transmit(frame, from: node, on: interface)
+            } else {
+                node.onOutput?(o)
             }
-        }
+        }) > 0 {}
     }
 
     func transmit(_ frame: [UInt8], from node: SimNode, on interface: InterfaceID) {

@@ -42,8 +42,6 @@ public final class Daemon: @unchecked Sendable {
     /// Requests handed to a program and not yet answered, by (connection,
     /// call): a program's putrep names its getreq call, the node its slot.
     var serving: [ConnectionCall: ServerSlotID] = [:]
-    /// The node's outputs, drained into one buffer kept across turns.
-    var outputs: [NodeOutput<DaemonOwner>] = []
     /// Host-server slots that could not be opened yet (see `listen`).
     var listensOwed: [HostedKind] = []
     /// Group members hosted for programs (Daemon+Groups.swift).
@@ -271,22 +269,20 @@ public final class Daemon: @unchecked Sendable {
     /// Drains the node until it has nothing more to say: handing a request
     /// to a hosted server answers it, and the answer is drained in turn.
     func pump(now: Instant) {
-        while true {
-            node.takeOutputs(into: &outputs)
-            if outputs.isEmpty { break }
-            for o in outputs {
-                switch o {
-                case .transmit(let interface, let frame):
-                    transmit(frame, on: interface.rawValue, now: now)
-                case .transactionCompleted(let owner, let result):
-                    transactionCompleted(owner, result)
-                case .requestArrived(let owner, let slot, let request):
-                    requestArrived(owner, slot, request, now: now)
-                case .upperLayerReady:
-                    serviceGroups(now: now)
-                }
+        // Each output is moved out of the node and consumed: its frame or
+        // message goes on with no copy.
+        while node.drainOutputs({ (o: consuming NodeOutput<DaemonOwner>) in
+            switch consume o {
+            case .transmit(let interface, let frame):
+                transmit(frame, on: interface.rawValue, now: now)
+            case .transactionCompleted(let owner, let result):
+                transactionCompleted(owner, result)
+            case .requestArrived(let owner, let slot, let request):
+                requestArrived(owner, slot, request, now: now)
+            case .upperLayerReady:
+                serviceGroups(now: now)
             }
-        }
+        }) > 0 {}
         for l in links { l.flush() }
     }
 

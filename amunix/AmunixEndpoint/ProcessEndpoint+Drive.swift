@@ -133,28 +133,25 @@ extension ProcessEndpoint {
     @discardableResult
     func pump(now: Instant) -> Bool {
         var delivered = false
-        while true {
-            node.takeOutputs(into: &outputs)
-            if outputs.isEmpty { break }
-            // By index: `for o in` copies the array and each output.
-            for i in outputs.indices {
-                switch outputs[i] {
-                case .transmit(_, let frame):
-                    link.send(frame)
-                    held = true
-                case .transactionCompleted(let ticket, let result):
-                    outcomes.append((ticket, .reply(result)))
-                    room.wake(ticket)
-                    delivered = true
-                case .requestArrived(let ticket, let slot, let request):
-                    outcomes.append((ticket, .request(slot, request)))
-                    room.wake(ticket)
-                    delivered = true
-                case .upperLayerReady:
-                    break
-                }
+        // Each output is moved out of the node and consumed: its frame or
+        // message goes on with no copy.
+        while node.drainOutputs({ (o: consuming NodeOutput<Ticket>) in
+            switch consume o {
+            case .transmit(_, let frame):
+                link.send(frame)
+                held = true
+            case .transactionCompleted(let ticket, let result):
+                outcomes.append((ticket, .reply(result)))
+                room.wake(ticket)
+                delivered = true
+            case .requestArrived(let ticket, let slot, let request):
+                outcomes.append((ticket, .request(slot, request)))
+                room.wake(ticket)
+                delivered = true
+            case .upperLayerReady:
+                break
             }
-        }
+        }) > 0 {}
         if let until = pollingUntil, let d = node.nextDeadline, d < until { nudge() }
         return delivered
     }

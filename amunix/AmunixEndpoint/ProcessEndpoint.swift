@@ -80,7 +80,6 @@ public final class ProcessEndpoint: @unchecked Sendable {
     let wakeWriter: Int32
     /// What the driver sleeps in: the link and `wake` (LinkWait.swift).
     let sleeper: LinkWait
-    var outputs: [NodeOutput<Ticket>] = []
     var closed = false
     /// Frames queued on the link and not yet flushed: a call that ends
     /// leaves its last frames (the ACK of a reply) to leave with the next
