@@ -48,6 +48,32 @@ func serveEcho(on e: ProcessEndpoint, threads: Int = 1) -> (Capability, Served) 
     return (cap, served)
 }
 
+/// Makes `each` echo calls from each of `threads` threads on `a`, each
+/// call's offset and data its own; returns how many failed or came back
+/// with another call's answer (every thread given 60 s in all).
+func echoCalls(on a: ProcessEndpoint, to cap: Capability, threads: Int, each: Int) -> Int {
+    let wrong = Served()
+    let group = DispatchGroup()
+    for t in 0..<threads {
+        group.enter()
+        Thread {
+            defer { group.leave() }
+            for i in 0..<each {
+                var h = Header(capability: cap, command: 7)
+                h.offset = Int32(t * 1000 + i)
+                let data = [UInt8(t), UInt8(i & 0xFF)]
+                guard let r = try? a.trans(h, data, timeout: .seconds(10)),
+                      r.header.offset == h.offset, r.data == data else {
+                    wrong.add()
+                    continue
+                }
+            }
+        }.start()
+    }
+    guard group.wait(timeout: .now() + 60) == .success else { return threads * each }
+    return wrong.count
+}
+
 final class Served: @unchecked Sendable {
     private let lock = NSLock()
     private var n = 0
@@ -79,26 +105,7 @@ final class Served: @unchecked Sendable {
         let (a, b) = try endpointPair("threads")
         defer { a.close(); b.close() }
         let (cap, served) = serveEcho(on: b, threads: 3)
-        let wrong = Served()
-        let group = DispatchGroup()
-        for t in 0..<4 {
-            group.enter()
-            Thread {
-                defer { group.leave() }
-                for i in 0..<150 {
-                    var h = Header(capability: cap, command: 7)
-                    h.offset = Int32(t * 1000 + i)
-                    let data = [UInt8(t), UInt8(i & 0xFF)]
-                    guard let r = try? a.trans(h, data, timeout: .seconds(10)),
-                          r.header.offset == h.offset, r.data == data else {
-                        wrong.add()
-                        continue
-                    }
-                }
-            }.start()
-        }
-        #expect(group.wait(timeout: .now() + 60) == .success)
-        #expect(wrong.count == 0)
+        #expect(echoCalls(on: a, to: cap, threads: 4, each: 150) == 0)
         #expect(served.count == 600)
     }
 
@@ -110,19 +117,7 @@ final class Served: @unchecked Sendable {
         let (a, b) = try endpointPair("wakes")
         defer { a.close(); b.close() }
         let (cap, served) = serveEcho(on: b, threads: 4)
-        let group = DispatchGroup()
-        for t in 0..<4 {
-            group.enter()
-            Thread {
-                defer { group.leave() }
-                for i in 0..<200 {
-                    var h = Header(capability: cap, command: 7)
-                    h.offset = Int32(t * 1000 + i)
-                    _ = try? a.trans(h, [UInt8(t)], timeout: .seconds(10))
-                }
-            }.start()
-        }
-        #expect(group.wait(timeout: .now() + 60) == .success)
+        #expect(echoCalls(on: a, to: cap, threads: 4, each: 200) == 0)
         #expect(served.count == 800)
         let (clientIdle, serverIdle) = (a.sharedState { a.idleWakeups }, b.sharedState { b.idleWakeups })
         // None is expected; a few spurious wakeups of the C library's
