@@ -193,6 +193,11 @@ out2=$(tool a std_info "$(node_cap node0 sys)" 2>&1)
   && ok "node0 served two floods of 2000 requests from 96 threads and answers after them" || bad "floods: $f1 $f2, then $out2"
 [[ -n $held && $held -le 8 ]] && ok "the kernel held at most 8 network requests per port during the floods ($held)" \
   || bad "the kernel held $held network requests for one port (slots re-opened on arrival?)"
+# A kernel server thread hands its reply to the node itself while the
+# network thread sleeps (Network.reply), rather than waking it to do so.
+direct=$(sed -n 's/^replies sent directly by server threads \([0-9]*\).*/\1/p' <<<"$after")
+[[ -n $direct && $direct -gt 0 ]] && ok "kernel server threads sent $direct replies themselves (the network thread asleep)" \
+  || bad "no reply was sent by a kernel server thread itself: '$direct'"
 [[ -n $h1 && -n $h2 && $h2 -le $((h1 + 4)) ]] && ok "the kernel heap came back to its level after the second flood ($h0 -> $h1 -> $h2 blocks)" \
   || bad "kernel heap after the floods: $h0 -> $h1 -> $h2"
 

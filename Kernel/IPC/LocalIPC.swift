@@ -231,12 +231,14 @@ enum LocalIPC {
 
     /// Server side: answers a request taken with `getRequest`.
     static func putReply(_ t: Transaction, _ reply: Message) {
-        Interrupts.withDisabled {
+        let fromNetwork = Interrupts.withDisabled {
             t.reply = reply
             t.answered = true
-            if t.slot != nil { Network.post(.reply(t)); return }
+            if t.slot != nil { return true }
             if t.waiting, let c = t.client { Scheduler.wake(c) }
+            return false
         }
+        if fromNetwork { Network.reply(t) }
     }
 
     /// Client side: sends `request` to the server its header's port names and waits.
@@ -398,10 +400,17 @@ enum LocalIPC {
     /// back to it (the other half of the fast path).
     @inline(__always)
     static func replyAndWait(_ t: Transaction, _ reply: Message, on listener: PortListener) -> Transaction {
-        Interrupts.withDisabled {
+        if t.slot != nil {
+            // From the network: the node takes the reply (from this thread
+            // when it can, Network.reply) and `t` is the network's again.
             t.reply.carry(reply)
             t.answered = true
-            if t.slot != nil { Network.post(.reply(t)) }
+            Network.reply(t)
+            return getRequest(from: listener)
+        }
+        return Interrupts.withDisabled {
+            t.reply.carry(reply)
+            t.answered = true
             if !listener.pending.isEmpty {
                 if t.waiting, let c = t.client { Scheduler.wake(c) }
                 return listener.pending.removeFirst()

@@ -1,6 +1,6 @@
 // The kernel node on the network: one kernel thread that owns the node
 // body (the FLIP box and RPC machines shared with amunixd) and is the only
-// thread that ever touches it.
+// thread that touches it, with one exception below.
 //
 // Everything else talks to that thread through a small queue: a client
 // thread whose trans names a port nobody serves here hands its transaction
@@ -13,6 +13,15 @@
 // local servers' queues exactly as if a local client had sent them. So a
 // server cannot tell a remote caller from a local one, and a client cannot
 // tell a remote server from a local one.
+//
+// The exception is a kernel server thread's reply (`reply`): when the
+// network thread sleeps, the server thread hands the reply to the node and
+// sends its frame itself. Kernel threads are never preempted and the
+// network thread touches the node only between two of its sleeps, so the
+// node still has one user at a time; the reply leaves without two more
+// thread switches and a round of the network thread, and the thread's
+// wake-up timer is moved earlier when the reply gave the node an earlier
+// deadline. A user server's reply (its thread may be preempted) is posted.
 import AmoebaCore
 import FLIP
 import KernelCore
@@ -57,6 +66,15 @@ enum Network {
     /// or listener it carries.
     private static var commands = EventQueue<Command>()
     private static var framesWaiting = false
+    /// The network thread is in `sleep`, blocked or woken but not yet past
+    /// it: it touches no part of the node until it returns.
+    private static var asleep = false
+    /// The timer that ends its sleep, and when it is due.
+    private static var sleepTimer: TimerID? = nil
+    private static var sleepUntil: Instant? = nil
+    /// What the node said to do, drained and acted on; kept across rounds
+    /// (draining the node reuses its storage). Whoever touches the node uses it.
+    private static var outputs: [NodeOutput<NetworkOwner>] = []
     /// The slots each listening port is to have open, and those the node
     /// refused for now and that are retried until they open.
     private static var slotKeeper = ServerSlotKeeper<PortListener>()
@@ -111,8 +129,6 @@ enum Network {
         let node = self.node!
         let nic = self.nic!
         var pending = EventQueue<Command>()
-        // Kept across rounds: draining the node reuses its storage.
-        var outputs: [NodeOutput<NetworkOwner>] = []
         while true {
             Interrupts.withDisabled {
                 swap(&pending, &commands)
@@ -130,7 +146,7 @@ enum Network {
                 // Drained at once: the node then holds nothing of the
                 // frame, and the driver copies the next one into the
                 // same array instead of a fresh one (VirtioNet.swift).
-                if receive(frame, on: node, nic: nic, now: now) { routeOutputs(&outputs, of: node, nic: nic) }
+                if receive(frame, on: node, nic: nic, now: now) { routeOutputs(of: node, nic: nic) }
             }
             // The node's deadlines are looked at once per round, after its
             // outputs are out: ticking every round asked each machine for
@@ -138,13 +154,13 @@ enum Network {
             // instructions of a network transaction's two rounds, to find
             // nothing due nearly every time.
             retryOwedSlots(on: node)
-            routeOutputs(&outputs, of: node, nic: nic)
+            routeOutputs(of: node, nic: nic)
             let later = Clock.now()
             var next = node.nextDeadline
             if let d = next, d <= later {
                 node.tick(now: later)
                 retryOwedSlots(on: node)
-                routeOutputs(&outputs, of: node, nic: nic)
+                routeOutputs(of: node, nic: nic)
                 next = node.nextDeadline
             }
             let wake = earliest(next, slotKeeper.retryDeadline(now: later))
@@ -229,8 +245,7 @@ enum Network {
     /// buffer (what stands in for it, a case with nothing to release, goes
     /// with the buffer's next drain) and consumed: its frame or owner
     /// changes hands without a copy, a retain and a release.
-    private static func routeOutputs(_ outputs: inout [NodeOutput<NetworkOwner>], of node: Node<NetworkOwner>,
-                                     nic: VirtioNet) {
+    private static func routeOutputs(of node: Node<NetworkOwner>, nic: VirtioNet) {
         node.takeOutputs(into: &outputs)
         for i in outputs.indices {
             var o = NodeOutput<NetworkOwner>.upperLayerReady(NodeUpperLayerID(rawValue: -1))
@@ -292,23 +307,62 @@ enum Network {
         for ch in nic.statistics.text {
             if ch == "\n" { line += "; " } else { line.append(ch) }
         }
-        while line.hasSuffix("; ") { line.removeLast(2) }
+        // The kernel's own counts after the NIC's: what a frame or a
+        // transaction costs beyond its instructions (kernel-net-counts.sh).
+        line += "switches \(Scheduler.switches), timer interrupts \(Timers.interrupts), pit rearms \(Timers.rearms), "
+            + "replies sent directly \(statistics.directReplies)"
         print("[net] statistics: \(line)")
         return nil
     }
 
     /// Blocks the network thread until there is work or `deadline` passes.
+    /// Its timer is its own (not Waiting's), so a server thread's direct
+    /// reply can move it earlier.
     private static func sleep(until deadline: Instant?) {
         Interrupts.withDisabled {
             guard commands.isEmpty, !framesWaiting else { return }
-            let me = Scheduler.current!
-            var timeout: Interval? = nil
+            let me = Scheduler.current.unsafelyUnwrapped
             if let deadline {
-                let left = deadline - Clock.now()
-                guard left.microseconds > 0 else { return }
-                timeout = left
+                guard (deadline - Clock.now()).microseconds > 0 else { return }
+                sleepTimer = Timers.at(deadline, .wake(me, generation: me.generation))
             }
-            _ = Waiting.block(me, timeout: timeout)
+            sleepUntil = deadline
+            me.wakeReason = .none
+            asleep = true
+            Scheduler.block()
+            asleep = false
+            if let timer = sleepTimer {
+                if me.wakeReason != .timedOut { Timers.cancel(timer) }
+                sleepTimer = nil
+            }
+        }
+    }
+
+    /// Answers a request from the network that `t` carries (its reply set):
+    /// at once from the calling thread when that is a kernel thread and the
+    /// network thread sleeps (see the top of this file), else posted to the
+    /// network thread. Call with interrupts on or off; the node's work is
+    /// done with them as they are.
+    static func reply(_ t: Transaction) {
+        guard asleep, let node, let nic, let me = Scheduler.running,
+              me._withUnsafeGuaranteedRef({ !$0.preemptible }) else {
+            post(.reply(t))
+            return
+        }
+        statistics.directReplies &+= 1
+        perform(.reply(t), on: node, now: Clock.now())
+        retryOwedSlots(on: node)
+        routeOutputs(of: node, nic: nic)
+        // The reply may have given the node an earlier deadline (its
+        // retransmission) than the one the network thread sleeps until.
+        let now = Clock.now()
+        guard let due = earliest(node.nextDeadline, slotKeeper.retryDeadline(now: now)) else { return }
+        Interrupts.withDisabled {
+            guard asleep, let t = thread, t.state == .blocked else { return }   // awake: it looks itself
+            if let until = sleepUntil, until <= due { return }
+            if let old = sleepTimer { Timers.cancel(old) }
+            sleepTimer = Timers.at(due, .wake(t, generation: t.generation))
+            sleepUntil = due
         }
     }
 }
@@ -319,6 +373,9 @@ struct NetworkStatistics {
     var requestsIn: UInt64 = 0
     var runts: UInt64 = 0
     var transmitRefused: UInt64 = 0
+    /// Replies a kernel server thread handed to the node itself while the
+    /// network thread slept (`Network.reply`).
+    var directReplies: UInt64 = 0
     /// Requests from the network handed to local servers and not yet answered.
     var requestsHeld = 0
     /// The most any one port held at once (bounded by slotsPerPort).
@@ -347,6 +404,7 @@ extension Network {
         r += "runts \(statistics.runts) transmit refused \(statistics.transmitRefused) slots refused \(slotKeeper.refusals) owed \(slotKeeper.owed.count)\n"
         r += "requests held \(statistics.requestsHeld) most held per port \(statistics.mostHeldPerPort) slots waiting \(s.slotsWaiting) serving \(s.requestsBeingServed)\n"
         r += "request records reused \(records.reused) made \(records.missed)\n"
+        r += "replies sent directly by server threads \(statistics.directReplies)\n"
         return r
     }
 }

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# What a frame and a null transaction cost a kernel node beyond its
+# instructions, counted by the guest: NIC interrupts, virtio notifications
+# (kicks), frames in and out, thread switches, timer interrupts, PIT
+# re-arms and replies sent straight from the server thread. Boots node0
+# (`bench net=stats`) on a tap device, runs COUNT raw frame ping-pongs and
+# COUNT null transactions from a Linux namespace (the load program's own
+# FLIP endpoint, as kernel-bench's rounds), and divides the difference of
+# the counters the node prints once traffic pauses. Counts, not times:
+# steady under any host load. (root; about 30 s)
+#
+#   scripts/kernel-net-counts.sh [COUNT]     (default 2000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-2000}"
+[[ $(id -u) == 0 ]] || { echo "needs root (network namespaces, tap devices, raw sockets)"; exit 1; }
+export PATH=/opt/swift/usr/bin:$PATH
+swift build -c release --product rpc_bench 2>&1 | grep -E "error" || true
+BIN=$(swift build -c release --show-bin-path)
+BBIN=.build-bench
+mkdir -p "$BBIN"
+[[ $BBIN/floors -nt Benchmarks/Sources/floors ]] || swiftc -O Benchmarks/Sources/floors/*.swift -o "$BBIN/floors"
+[[ -f .build-kernel/kernel-test.elf ]] || scripts/kernel-build.sh >/dev/null 2>&1
+W=$(mktemp -d /tmp/kernel-net-counts.XXXXXX)
+A="kc$$a"; BR="kc$$br"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  ip netns del "$A" 2>/dev/null || true
+  ip netns del "$BR" 2>/dev/null || true
+  rm -rf "$W"
+}
+trap cleanup EXIT
+source scripts/lib/bridge-bed.sh
+bb_bridge "$BR"
+bb_host "$A" "$BR" "kc$$a"
+bb_tap "$BR" "kc$$t0"
+mkdir -p "$W/node0"
+(KERNEL_NO_BUILD=1 exec ip netns exec "$BR" scripts/kernel-run.sh \
+  --link "tap:kc$$t0" --state "$W/node0" --mac 52:54:00:4b:03:00 bench net=stats </dev/null >"$W/node0.console" 2>&1) &
+PIDS+=($!)
+for _ in $(seq 600); do grep -q "console idle" "$W/node0.console" 2>/dev/null && break; sleep 0.1; done
+grep -q "console idle" "$W/node0.console" || { echo "node0 did not come up"; tail "$W/node0.console"; exit 1; }
+sed -n "s/^  bench\t\(.*\)$/\1/p" "$W/node0.console" | tail -1 | tr -d '\r' >"$W/bench.cap"
+# The counters line printed once traffic has paused, after the console's
+# first $1 lines (its numbers, space-separated, in the order printed).
+settled() {
+  for _ in $(seq 100); do
+    l=$(tail -n +"$(( $1 + 1 ))" "$W/node0.console" | grep "\[net\] statistics:" | tail -1 || true)
+    [[ -n $l ]] && { sleep 0.4; tail -n +"$(( $1 + 1 ))" "$W/node0.console" | grep "\[net\] statistics:" | tail -1 | tr -c '0-9\n' ' '; return; }
+    sleep 0.1
+  done
+  echo "no statistics from node0" >&2; exit 1
+}
+lines() { wc -l <"$W/node0.console"; }
+ip netns exec "$A" "$BIN/rpc_bench" load --link pcap:v0 --size 0 --count 200 --warmup 0 --brief "$W/bench.cap" >/dev/null
+m=$(lines); s0=$(settled 0)
+ip netns exec "$A" "$BBIN/floors" packet-ping v0 52:54:00:4b:03:00 64 "$N" >/dev/null
+s1=$(settled "$m"); m=$(lines)
+# floors' packet-ping sends N + 200 (its warm-up); rpc_bench's --warmup 0 sends N.
+ip netns exec "$A" "$BIN/rpc_bench" load --link pcap:v0 --size 0 --count "$N" --warmup 0 --brief "$W/bench.cap" >"$W/load.txt"
+s2=$(settled "$m")
+python3 - "$N" "$s0" "$s1" "$s2" <<'PY'
+import sys
+n = int(sys.argv[1])
+s0, s1, s2 = ([int(x) for x in a.split()] for a in sys.argv[2:5])
+names = ["frames received", "rx dropped", "rx ring full", "frames transmitted", "tx full", "tx too long",
+         "NIC interrupts", "virtio notifications (kicks)", "thread switches", "timer interrupts", "PIT re-arms",
+         "replies sent from the server thread"]
+print("%-36s %16s %16s" % ("per", "reflected frame", "null transaction"))
+for i, name in enumerate(names):
+    f = (s1[i] - s0[i]) / (n + 200)
+    t = (s2[i] - s1[i]) / n
+    print("%-36s %16.2f %16.2f" % (name, f, t))
+PY
+echo "load: $(cat "$W/load.txt"); load average $(cut -d' ' -f1-3 /proc/loadavg)"
