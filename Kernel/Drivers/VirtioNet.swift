@@ -22,8 +22,9 @@
 // so the driver needs no lock); the interrupt handler touches nothing they
 // change but the receive queue's interrupt hint.
 //
-// Receiving: 128 buffers stay posted in the receive queue, each a chain of
-// the 10-byte virtio_net_hdr (legacy layout, no mergeable buffers, so the
+// Receiving: 128 buffers stay posted in the receive queue, each a chain
+// (built once, offered again as it is after each frame) of the 10-byte
+// virtio_net_hdr (legacy layout, no mergeable buffers, so the
 // header has its own descriptor) and room for a 1547-byte frame (1518 and
 // a keyed segment's seal). The
 // interrupt handler reads ISR (which acknowledges; zero means another
@@ -76,6 +77,10 @@ final class VirtioNet {
     private let transmitMemory: UnsafeMutableRawPointer
     private let receiveBuffers: Int
     private var freeTransmitSlots: [Int]
+    /// The head of each receive buffer's descriptor chain, built once at
+    /// start and offered again unchanged (Virtqueue.offerAgain); -1 for a
+    /// buffer that could not be posted.
+    private var receiveHeads: [Int32]
     /// The array each received frame is copied into (see above).
     private var frame: [UInt8] = []
     private var counters = NICStatistics()
@@ -118,6 +123,7 @@ final class VirtioNet {
         transmitMemory = txMemory
         self.receiveBuffers = receiveBuffers
         freeTransmitSlots = Array((0..<transmitSlots).reversed())
+        receiveHeads = [Int32](repeating: -1, count: receiveBuffers)
         irq = transport.irq
         var mac: [UInt8] = []
         if features & (1 << UInt32(VirtioNet.featureMAC)) != 0 {
@@ -131,7 +137,10 @@ final class VirtioNet {
         self.mac = mac
 
         frame.reserveCapacity(VirtioNet.frameCapacity)
-        for slot in 0..<receiveBuffers { _ = post(slot) }
+        for slot in 0..<receiveBuffers {
+            let head = Int32(rx.nextFreeDescriptor)
+            if post(slot) { receiveHeads[slot] = head }
+        }
         transmitQueue.suppressInterrupts()
         Interrupts.register(line: irq) { self.interrupt() }
         transport.ready()
@@ -174,10 +183,14 @@ final class VirtioNet {
         var unannounced = 0
         while true {
             if receiveQueue.usedCount >= receiveBuffers { counters.rxRingFull &+= 1 }
-            while let (slot, written) = receiveQueue.nextUsed() {
-                guard slot >= 0, slot < receiveBuffers else { counters.rxDropped &+= 1; continue }
+            while let (slot, head, written) = receiveQueue.nextUsedKept() {
+                // Only a head this driver offered for that slot goes back:
+                // a device returning anything else is counted, never trusted.
+                guard slot >= 0, slot < receiveBuffers, receiveHeads[slot] == Int32(head) else {
+                    counters.rxDropped &+= 1; continue
+                }
                 let copied = copyFrame(slot, written: Int(written))
-                _ = post(slot)
+                receiveQueue.offerAgain(head: head)
                 unannounced += 1
                 if unannounced >= VirtioNet.repostBatch { receiveQueue.kick(); unannounced = 0 }
                 if copied {

@@ -42,6 +42,8 @@ final class Virtqueue {
     private(set) var notifications: UInt64 = 0
 
     var size: Int { layout.size }
+    /// The descriptor the next `add` makes the head of its chain.
+    var nextFreeDescriptor: UInt16 { freeHead }
 
     /// Sets up queue `index` of the device; nil when the device has no such
     /// queue or the memory cannot be had.
@@ -134,6 +136,29 @@ final class Virtqueue {
         guard id < size else { return (token: -1, length: 0) }   // a device bug; never trust an index
         release(chain: UInt16(id))
         return (token: tokens[id], length: length)
+    }
+
+    /// The same for a chain the driver keeps as it is, to offer again with
+    /// `offerAgain` (the receive buffers: their descriptors never change,
+    /// so they skip the free list both ways). nil token: a head the device
+    /// should not have returned.
+    func nextUsedKept() -> (token: Int, head: UInt16, length: UInt32)? {
+        guard hasUsed else { return nil }
+        let entry = memory + layout.usedEntryOffset(Int(usedIndex) & (size - 1))
+        let id = Int(shared_load32(entry))
+        let length = shared_load32(entry + 4)
+        usedIndex &+= 1
+        guard id < size else { return (token: -1, head: 0, length: 0) }   // a device bug; never trust an index
+        return (token: tokens[id], head: UInt16(truncatingIfNeeded: id), length: length)
+    }
+
+    /// Offers again a chain `add` built and `nextUsedKept` returned, its
+    /// descriptors untouched (the device only reads them): one ring entry
+    /// and the index, instead of the chain rebuilt from the free list.
+    func offerAgain(head: UInt16) {
+        shared_store16(memory + layout.availableEntryOffset(Int(availableIndex) & (size - 1)), head)
+        availableIndex &+= 1
+        shared_store16(memory + layout.availableRingOffset + 2, availableIndex)
     }
 
     private func release(chain head: UInt16) {
