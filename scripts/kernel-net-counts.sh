@@ -10,6 +10,8 @@
 # steady under any host load. (root; about 30 s)
 #
 #   scripts/kernel-net-counts.sh [COUNT]     (default 2000)
+#   STRACE=1 scripts/kernel-net-counts.sh    also QEMU's system calls per
+#                                            frame and per transaction (strace -c -f)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-2000}"
@@ -56,10 +58,24 @@ settled() {
 lines() { wc -l <"$W/node0.console"; }
 ip netns exec "$A" "$BIN/rpc_bench" load --link pcap:v0 --size 0 --count 200 --warmup 0 --brief "$W/bench.cap" >/dev/null
 m=$(lines); s0=$(settled 0)
-ip netns exec "$A" "$BBIN/floors" packet-ping v0 52:54:00:4b:03:00 64 "$N" >/dev/null
+# QEMU's system calls over one phase (STRACE=1): strace attached to every
+# thread of node0's QEMU (the process started above: the subshell, ip
+# netns exec and kernel-run each exec the next) until the phase's command
+# ends.
+QEMU=${PIDS[0]}
+traced() { # out command...
+  local out=$1; shift
+  if [[ ${STRACE:-0} == 1 && -n $QEMU ]]; then
+    strace -c -f -p "$QEMU" -o "$out" & local st=$!; sleep 0.5
+    "$@"; kill -INT "$st"; wait "$st" 2>/dev/null || true
+  else
+    "$@"
+  fi
+}
+traced "$W/strace.frame" ip netns exec "$A" "$BBIN/floors" packet-ping v0 52:54:00:4b:03:00 64 "$N" >/dev/null
 s1=$(settled "$m"); m=$(lines)
 # floors' packet-ping sends N + 200 (its warm-up); rpc_bench's --warmup 0 sends N.
-ip netns exec "$A" "$BIN/rpc_bench" load --link pcap:v0 --size 0 --count "$N" --warmup 0 --brief "$W/bench.cap" >"$W/load.txt"
+traced "$W/strace.trans" ip netns exec "$A" "$BIN/rpc_bench" load --link pcap:v0 --size 0 --count "$N" --warmup 0 --brief "$W/bench.cap" >"$W/load.txt"
 s2=$(settled "$m")
 python3 - "$N" "$s0" "$s1" "$s2" <<'PY'
 import sys
@@ -74,4 +90,13 @@ for i, name in enumerate(names):
     t = (s2[i] - s1[i]) / n
     print("%-36s %16.2f %16.2f" % (name, f, t))
 PY
+if [[ ${STRACE:-0} == 1 ]]; then
+  calls() { awk '$NF == "total" { print $4 }' "$1" 2>/dev/null; }
+  f=$(calls "$W/strace.frame"); t=$(calls "$W/strace.trans")
+  awk -v f="${f:-0}" -v t="${t:-0}" -v n="$N" 'BEGIN { printf "%-36s %16.2f %16.2f\n", "QEMU system calls", f / (n + 200), t / n }'
+  kinds() { awk -v n="$2" 'NR > 2 && $NF != "total" && $1 ~ /^[0-9.]+$/ { printf "%s %.2f  ", $NF, $4 / n }' "$1" 2>/dev/null; }
+  echo "QEMU's calls by kind, per frame: $(kinds "$W/strace.frame" $((N + 200)))"
+  echo "                 per transaction: $(kinds "$W/strace.trans" "$N")"
+  echo "(strace slows QEMU: latencies of this run are not comparable)"
+fi
 echo "load: $(cat "$W/load.txt"); load average $(cut -d' ' -f1-3 /proc/loadavg)"
