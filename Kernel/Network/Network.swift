@@ -72,9 +72,6 @@ enum Network {
     /// The timer that ends its sleep, and when it is due.
     private static var sleepTimer: TimerID? = nil
     private static var sleepUntil: Instant? = nil
-    /// What the node said to do, drained and acted on; kept across rounds
-    /// (draining the node reuses its storage). Whoever touches the node uses it.
-    private static var outputs: [NodeOutput<NetworkOwner>] = []
     /// The slots each listening port is to have open, and those the node
     /// refused for now and that are retried until they open.
     private static var slotKeeper = ServerSlotKeeper<PortListener>()
@@ -241,17 +238,13 @@ enum Network {
         return true
     }
 
-    /// Acts on the node's outputs, oldest first. Each is moved out of the
-    /// buffer (what stands in for it, a case with nothing to release, goes
-    /// with the buffer's next drain) and consumed: its frame or owner
-    /// changes hands without a copy, a retain and a release.
+    /// Acts on the node's outputs, oldest first, each moved out of the
+    /// node and consumed (`Node.drainOutputs`): its frame or owner changes
+    /// hands without a copy, a retain and a release, and no buffer of ours
+    /// stands between. Nothing `route` does calls the node (a reply it
+    /// refuses is posted), so nothing waits for a later drain.
     private static func routeOutputs(of node: Node<NetworkOwner>, nic: VirtioNet) {
-        node.takeOutputs(into: &outputs)
-        for i in outputs.indices {
-            var o = NodeOutput<NetworkOwner>.upperLayerReady(NodeUpperLayerID(rawValue: -1))
-            swap(&o, &outputs[i])
-            route(consume o, nic: nic)
-        }
+        node.drainOutputs { route($0, nic: nic) }
     }
 
     /// Acts on one output.
