@@ -85,7 +85,7 @@ names = ["frames received", "rx dropped", "rx ring full", "frames transmitted", 
          "NIC interrupts", "virtio notifications (kicks)", "thread switches", "timer interrupts", "PIT re-arms",
          "replies sent from the server thread"]
 print("%-36s %16s %16s" % ("per", "reflected frame", "null transaction"))
-for i, name in enumerate(names):
+for i, name in enumerate(names[:min(len(s0), len(s1), len(s2))]):
     f = (s1[i] - s0[i]) / (n + 200)
     t = (s2[i] - s1[i]) / n
     print("%-36s %16.2f %16.2f" % (name, f, t))
