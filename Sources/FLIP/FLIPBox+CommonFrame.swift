@@ -44,8 +44,8 @@ extension FLIPBox {
     /// EtherType 0x8146 (big-endian on the wire), fragment type DATA, (the
     /// credit count, any), FLIP version 1, type UNIDATA, the BIGENDIAN flag
     /// clear, (the rest of the flags and the reserved byte, any).
-    private static let commonMask: UInt64 = 0x0001_FFFF_00FF_FFFF
-    private static let commonWord: UInt64 = 0x0000_0301_0000_4681
+    static let commonMask: UInt64 = 0x0001_FFFF_00FF_FFFF
+    static let commonWord: UInt64 = 0x0000_0301_0000_4681
 
     /// The length of the message in `bytes` if it may be the common frame,
     /// by the guards on the frame alone: a little-endian UNIDATA data

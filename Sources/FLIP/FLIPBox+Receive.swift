@@ -31,7 +31,13 @@ extension FLIPBox {
             return
         }
         // The common frame first (FLIPBox+CommonFrame.swift).
-        if commonPaths, let length = FLIPBox.commonLength(bytes), receiveCommon(bytes, length: length, on: i) { return }
+        if commonPaths {
+            if let length = FLIPBox.commonLength(bytes) {
+                if receiveCommon(bytes, length: length, on: i) { return }
+            } else if receiveFragment(bytes, on: i) {
+                return   // FLIPBox+CommonFragment.swift
+            }
+        }
         // The data stays in the frame: handlers get a view of it.
         let frame: DecodedHeaders
         do { frame = try EthernetFrame.decodeHeaders(bytes) } catch {

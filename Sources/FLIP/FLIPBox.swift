@@ -48,6 +48,9 @@ public final class FLIPBox {
     var sendPath: SendPath?
     /// The place the last frame came from (FLIPBox+CommonFrame.swift).
     var heardPath: HeardPath?
+    /// Fragments taken on the straight path (FLIPBox+CommonFragment.swift),
+    /// for tests to see that it is taken.
+    var straightFragments = 0
 
     public init(configuration: FLIPConfiguration = .init()) {
         self.configuration = configuration

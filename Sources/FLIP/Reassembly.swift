@@ -204,6 +204,33 @@ struct Reassembler {
         return .complete(message.buffer)
     }
 
+    /// Appends the bytes of a fragment that continues the message `key`
+    /// names in order (they start where the bytes so far end, after its
+    /// split) and do not complete it: what `add` does for it, without the
+    /// general placing. false, with nothing changed, for any other
+    /// fragment. `data` is not empty and within `total`.
+    mutating func appendInOrder(_ key: ReassemblyKey, at start: Int, total: Int, fragment data: ArraySlice<UInt8>,
+                                now: Instant) -> Bool {
+        guard let i = index(of: key) else { return false }
+        return Reassembler.appendInOrder(data, at: start, total: total, expiry: now + timeout, now: now,
+                                         in: &partial.values[i])
+    }
+
+    private static func appendInOrder(_ data: ArraySlice<UInt8>, at start: Int, total: Int, expiry: Instant,
+                                      now: Instant, in message: inout PartialMessage) -> Bool {
+        let end = start + data.count
+        guard message.total == total, end < total, message.covered.count == 1,
+              message.covered[0].lowerBound == 0, message.covered[0].upperBound == start,
+              start >= message.split, start - message.split == message.buffer.count else { return false }
+        // New bytes, all after the split: progress, appended, and the one
+        // covered range grows (as `place` and `PartialMessage.add` have it).
+        message.lastProgress = now
+        message.buffer.append(contentsOf: data)
+        message.covered[0] = 0..<end
+        message.expiry = expiry
+        return true
+    }
+
     private static func total(of message: inout PartialMessage) -> Int { message.total }
 
     private static func place(_ data: ArraySlice<UInt8>, at start: Int, expiry: Instant, now: Instant,
