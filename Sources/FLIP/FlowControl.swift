@@ -39,6 +39,11 @@ struct QueuedFrame {
     var data: ArraySlice<UInt8>
     var tail: ArraySlice<UInt8>
     var costsCredit: Bool
+
+    /// What a queue slot holds once its frame has been taken out.
+    static let spent = QueuedFrame(header: FLIPHeader(type: .unidata, maximumHops: 0, destination: .null, source: .null,
+                                                      messageID: 0, length: 0, total: 0),
+                                   data: [], tail: [], costsCredit: false)
 }
 
 struct PeerFlow {
@@ -64,8 +69,13 @@ struct PeerFlow {
 
     var queued: Int { queue.count - queueHead }
 
+    /// The oldest queued frame, moved out of the queue: a copy retained
+    /// the message's buffers once more, for the queue to release them
+    /// when its sent frames are removed. (Emptying a drained queue at once,
+    /// keeping its storage, cost more than it saved: measured.)
     mutating func popFront() -> QueuedFrame {
-        let f = queue[queueHead]
+        var f = QueuedFrame.spent
+        swap(&f, &queue[queueHead])
         queueHead += 1
         if queueHead > 64 && queueHead * 2 > queue.count {
             queue.removeFirst(queueHead)
