@@ -113,16 +113,22 @@ public struct EthernetFrame: Sendable {
         let total = max(used, minimumSize)
         var a = [UInt8]()
         a.reserveCapacity(total)
-        a.append(contentsOf: zeros[..<headers])
-        if !data.isEmpty { a.append(contentsOf: data) }
-        if !tail.isEmpty { a.append(contentsOf: tail) }
-        if used < total { a.append(contentsOf: zeros[..<(total - used)]) }
+        // The zeros are on the stack: a shared array of them cost a
+        // once-check, a retain and a release every frame.
+        withUnsafeBytes(of: Zeros()) { z in
+            a.append(contentsOf: UnsafeRawBufferPointer(rebasing: z[..<headers]))
+            if !data.isEmpty { a.append(contentsOf: data) }
+            if !tail.isEmpty { a.append(contentsOf: tail) }
+            if used < total { a.append(contentsOf: UnsafeRawBufferPointer(rebasing: z[..<(total - used)])) }
+        }
         a.withUnsafeMutableBytes { storeHeaders($0.baseAddress!) }
         return a
     }
 
     /// Zeros enough for the headers of any frame, and for any padding.
-    private static let zeros = [UInt8](repeating: 0, count: minimumSize)
+    private struct Zeros {
+        var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    }
 
     public static func decode(_ bytes: [UInt8]) throws(FLIPFrameError) -> EthernetFrame {
         let d = try decodeHeaders(bytes)
