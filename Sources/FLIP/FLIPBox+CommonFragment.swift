@@ -65,7 +65,7 @@ extension FLIPBox {
         let key = ReassemblyKey(source: source, destination: destination,
                                 messageID: UInt32(truncatingIfNeeded: idLength), isMulticast: false)
         let data = bytes[dataStart..<(dataStart + Int(length))]
-        guard reassembler.appendInOrder(key, at: Int(offset), total: Int(total), fragment: data, now: now) else {
+        guard reassembler.appendInOrder(key, at: offset, total: total, fragment: data, now: now) else {
             return false
         }
         // From here on, what the general path does for this frame.

@@ -208,18 +208,21 @@ struct Reassembler {
     /// names in order (they start where the bytes so far end, after its
     /// split) and do not complete it: what `add` does for it, without the
     /// general placing. false, with nothing changed, for any other
-    /// fragment. `data` is not empty and within `total`.
-    mutating func appendInOrder(_ key: ReassemblyKey, at start: Int, total: Int, fragment data: ArraySlice<UInt8>,
+    /// fragment. `data` is not empty and within `total`, both untrusted
+    /// (kept unconverted until the message's own total vouches for them:
+    /// on a 32-bit guest a larger one would trap as an Int).
+    mutating func appendInOrder(_ key: ReassemblyKey, at start: UInt64, total: UInt64, fragment data: ArraySlice<UInt8>,
                                 now: Instant) -> Bool {
         guard let i = index(of: key) else { return false }
         return Reassembler.appendInOrder(data, at: start, total: total, expiry: now + timeout, now: now,
                                          in: &partial.values[i])
     }
 
-    private static func appendInOrder(_ data: ArraySlice<UInt8>, at start: Int, total: Int, expiry: Instant,
+    private static func appendInOrder(_ data: ArraySlice<UInt8>, at offset: UInt64, total: UInt64, expiry: Instant,
                                       now: Instant, in message: inout PartialMessage) -> Bool {
-        let end = start + data.count
-        guard message.total == total, end < total, message.covered.count == 1,
+        guard UInt64(message.total) == total else { return false }
+        let start = Int(offset), end = start + data.count
+        guard end < message.total, message.covered.count == 1,
               message.covered[0].lowerBound == 0, message.covered[0].upperBound == start,
               start >= message.split, start - message.split == message.buffer.count else { return false }
         // New bytes, all after the split: progress, appended, and the one
