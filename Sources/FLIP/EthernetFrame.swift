@@ -83,16 +83,18 @@ public struct EthernetFrame: Sendable {
     /// followed by `tail`, a slice of another buffer: a message sent as its
     /// headers in one buffer and its data in another (`unicast(framed:then:)`)
     /// has a first fragment in both. Each goes into the frame in one copy.
+    /// The frame is built in `storage`, an empty array (a spare frame,
+    /// FramePool.swift), whose capacity is used if it is enough.
     static func encode(destination: EthernetAddress, source: EthernetAddress, control: FragmentControl,
                        flip: FLIPHeader?, order: ByteOrder = .little, data: ArraySlice<UInt8>,
-                       then tail: ArraySlice<UInt8> = []) -> [UInt8] {
+                       then tail: ArraySlice<UInt8> = [], in storage: consuming [UInt8] = []) -> [UInt8] {
         let start = headerSize + FragmentControl.size
         guard let flip else {
-            return build(headers: start, data: [], tail: []) { p in
+            return build(headers: start, data: [], tail: [], in: []) { p in
                 storeLink(p, destination: destination, source: source, control: control)
             }
         }
-        return build(headers: start + FLIPHeader.size, data: data, tail: tail) { p in
+        return build(headers: start + FLIPHeader.size, data: data, tail: tail, in: consume storage) { p in
             storeLink(p, destination: destination, source: source, control: control)
             flip.store(p, at: start, order: order)
         }
@@ -107,11 +109,12 @@ public struct EthernetFrame: Sendable {
     /// instructions a frame beyond the malloc, several times what the
     /// appends (each a capacity and uniqueness check and a copy) cost.
     @inline(__always)
-    private static func build(headers: Int, data: ArraySlice<UInt8>, tail: ArraySlice<UInt8>,
+    private static func build(headers: Int, data: ArraySlice<UInt8>, tail: ArraySlice<UInt8>, in a: consuming [UInt8],
                               _ storeHeaders: (UnsafeMutableRawPointer) -> Void) -> [UInt8] {
         let used = headers + data.count + tail.count
         let total = max(used, minimumSize)
-        var a = [UInt8]()
+        // The parameter itself is the frame: a copy of it would share the
+        // spare's storage, and the first append would copy that.
         a.reserveCapacity(total)
         // The zeros are on the stack: a shared array of them cost a
         // once-check, a retain and a release every frame.

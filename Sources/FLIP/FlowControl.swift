@@ -120,8 +120,13 @@ struct FlowControl {
     let configuration: FLIPConfiguration
     /// While true, arriving frames are held: no credit goes back.
     var withholding = false
+    /// Frames handed back, for the fragments of the next messages.
+    var pool: FramePool
 
-    init(configuration: FLIPConfiguration) { self.configuration = configuration }
+    init(configuration: FLIPConfiguration) {
+        self.configuration = configuration
+        pool = FramePool(configuration: configuration)
+    }
 
     private func fresh() -> PeerFlow { PeerFlow(credit: Int(configuration.initialCredit)) }
 
@@ -214,11 +219,11 @@ struct FlowControl {
             return
         }
         FlowControl.emit(header, data: data, tail: tail, costs: costs, peer: peer, flow: &peers.values[i],
-                         from: source, statistics: &statistics, out: &out)
+                         pool: &pool, from: source, statistics: &statistics, out: &out)
     }
 
     private static func emit(_ header: FLIPHeader, data: ArraySlice<UInt8>, tail: ArraySlice<UInt8>, costs: Bool,
-                             peer: PeerKey, flow p: inout PeerFlow,
+                             peer: PeerKey, flow p: inout PeerFlow, pool: inout FramePool,
                       from source: EthernetAddress, statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
         var control = FragmentControl(type: .data)
         if costs {
@@ -231,16 +236,22 @@ struct FlowControl {
                 statistics.creditPiggybacked += 1
             }
         }
-        out.append(dataFrame(header, data: data, tail: tail, control: control, to: peer, from: source))
+        // A frame that costs credit is a fragment of a long message: built
+        // in a spare frame if one was handed back. (A message of one frame
+        // is often kept by its sender to send again, so its frame seldom
+        // comes back alone: it is not given a spare.)
+        let storage = costs ? pool.take(count: FLIPBox.headroom + data.count + tail.count) : []
+        out.append(dataFrame(header, data: data, tail: tail, control: control, to: peer, from: source, in: consume storage))
     }
 
     /// A data frame to `peer`, ready to go out.
     private static func dataFrame(_ header: FLIPHeader, data: ArraySlice<UInt8>, tail: ArraySlice<UInt8>,
                                   control: FragmentControl, to peer: PeerKey,
-                                  from source: EthernetAddress) -> OutgoingFrame {
+                                  from source: EthernetAddress, in storage: consuming [UInt8] = []) -> OutgoingFrame {
         OutgoingFrame(interface: peer.interface,
                       bytes: EthernetFrame.encode(destination: peer.location, source: source,
-                                                  control: control, flip: header, data: data, then: tail))
+                                                  control: control, flip: header, data: data, then: tail,
+                                                  in: consume storage))
     }
 
     /// Sends what the queue for `peer` may now send.
@@ -248,7 +259,8 @@ struct FlowControl {
                                 statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
         guard let i = index(of: peer) else { return }
         // In place through the index: no copy of the queue, no rehash.
-        FlowControl.sendQueued(peer, flow: &peers.values[i], from: source, statistics: &statistics, out: &out)
+        FlowControl.sendQueued(peer, flow: &peers.values[i], pool: &pool, from: source, statistics: &statistics,
+                               out: &out)
         if peers.values[i].queued == 0 || peers.values[i].credit > 0 {
             if peers.values[i].asking {
                 askDeadlines[peer] = nil
@@ -261,13 +273,14 @@ struct FlowControl {
         }
     }
 
-    private static func sendQueued(_ peer: PeerKey, flow p: inout PeerFlow, from source: EthernetAddress,
+    private static func sendQueued(_ peer: PeerKey, flow p: inout PeerFlow, pool: inout FramePool,
+                                   from source: EthernetAddress,
                                    statistics: inout FLIPStatistics, out: inout [OutgoingFrame]) {
         while p.queued > 0 {
             if p.queue[p.queueHead].costsCredit && p.credit <= 0 { break }
             let front = p.popFront()
             FlowControl.emit(front.header, data: front.data, tail: front.tail, costs: front.costsCredit, peer: peer,
-                             flow: &p, from: source, statistics: &statistics, out: &out)
+                             flow: &p, pool: &pool, from: source, statistics: &statistics, out: &out)
         }
     }
 

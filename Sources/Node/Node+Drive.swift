@@ -192,3 +192,13 @@ extension Node {
         transactionDeadline = next
     }
 }
+
+extension Node {
+    /// Hands back a frame the driver is done with (a `.transmit` frame the
+    /// link has copied, or a frame given to `receive`): its storage may
+    /// carry a later frame of this node (FLIPBox.recycle(frame:)).
+    /// Optional: a driver that never hands frames back works as before.
+    public func recycle(frame: consuming [UInt8]) {
+        box.recycle(frame: consume frame)
+    }
+}

@@ -88,6 +88,8 @@ struct MachinePair {
                 case .transmit(_, let frame):
                     frames += 1
                     server.receive(frame: frame, on: wire, now: now)
+                    // Read: its storage may carry the client's next fragment.
+                    client.recycle(frame: frame)
                 case .transactionCompleted(_, let result):
                     if case .failure(let code) = result { failure = code }
                     done = true
@@ -105,6 +107,7 @@ struct MachinePair {
                 case .transmit(_, let frame):
                     frames += 1
                     client.receive(frame: frame, on: wire, now: now)
+                    server.recycle(frame: frame)
                 case .requestArrived(_, let slot, _):
                     var h = Header()
                     h.status = .ok
