@@ -274,7 +274,7 @@ public final class Daemon: @unchecked Sendable {
         while node.drainOutputs({ (o: consuming NodeOutput<DaemonOwner>) in
             switch consume o {
             case .transmit(let interface, let frame):
-                transmit(frame, on: interface.rawValue, now: now)
+                transmit(consume frame, on: interface.rawValue, now: now)
             case .transactionCompleted(let owner, let result):
                 transactionCompleted(owner, result)
             case .requestArrived(let owner, let slot, let request):
@@ -286,12 +286,15 @@ public final class Daemon: @unchecked Sendable {
         for l in links { l.flush() }
     }
 
-    private func transmit(_ frame: [UInt8], on index: Int, now: Instant) {
+    private func transmit(_ frame: consuming [UInt8], on index: Int, now: Instant) {
         guard index >= 0, index < links.count else { return }
         if injectors[index].settings.isActive {
             for f in injectors[index].process(frame, now: now) { transmitRaw(f, on: index) }
         } else {
             transmitRaw(frame, on: index)
+            // Every link copies a frame as it queues it (into its batch or
+            // its ring): the storage may carry the node's next fragment.
+            node.recycle(frame: consume frame)
         }
     }
 

@@ -139,6 +139,9 @@ extension ProcessEndpoint {
             switch consume o {
             case .transmit(_, let frame):
                 link.send(frame)
+                // Copied as it was queued: the storage may carry the
+                // node's next fragment.
+                node.recycle(frame: consume frame)
                 held = true
             case .transactionCompleted(let ticket, let result):
                 outcomes.append((ticket, .reply(result)))
