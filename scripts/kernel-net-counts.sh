@@ -16,31 +16,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-2000}"
 [[ $(id -u) == 0 ]] || { echo "needs root (network namespaces, tap devices, raw sockets)"; exit 1; }
-export PATH=/opt/swift/usr/bin:$PATH
-swift build -c release --product rpc_bench 2>&1 | grep -E "error" || true
-BIN=$(swift build -c release --show-bin-path)
-BBIN=.build-bench
-mkdir -p "$BBIN"
-[[ $BBIN/floors -nt Benchmarks/Sources/floors ]] || swiftc -O Benchmarks/Sources/floors/*.swift -o "$BBIN/floors"
-[[ -f .build-kernel/kernel-test.elf ]] || scripts/kernel-build.sh >/dev/null 2>&1
-W=$(mktemp -d /tmp/kernel-net-counts.XXXXXX)
-A="kc$$a"; BR="kc$$br"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  ip netns del "$A" 2>/dev/null || true
-  ip netns del "$BR" 2>/dev/null || true
-  rm -rf "$W"
-}
-trap cleanup EXIT
-source scripts/lib/bridge-bed.sh
-bb_bridge "$BR"
-bb_host "$A" "$BR" "kc$$a"
-bb_tap "$BR" "kc$$t0"
+source scripts/lib/kernel-node-bed.sh
+knb_setup kc kernel-net-counts
 mkdir -p "$W/node0"
 (KERNEL_NO_BUILD=1 exec ip netns exec "$BR" scripts/kernel-run.sh \
-  --link "tap:kc$$t0" --state "$W/node0" --mac 52:54:00:4b:03:00 bench net=stats </dev/null >"$W/node0.console" 2>&1) &
+  --link "tap:$TAP" --state "$W/node0" --mac 52:54:00:4b:03:00 bench net=stats </dev/null >"$W/node0.console" 2>&1) &
 PIDS+=($!)
 for _ in $(seq 600); do grep -q "console idle" "$W/node0.console" 2>/dev/null && break; sleep 0.1; done
 grep -q "console idle" "$W/node0.console" || { echo "node0 did not come up"; tail "$W/node0.console"; exit 1; }

@@ -18,28 +18,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-300}"
 [[ $(id -u) == 0 ]] || { echo "needs root (network namespaces, tap devices, raw sockets)"; exit 1; }
-export PATH=/opt/swift/usr/bin:$PATH
-swift build -c release --product rpc_bench 2>&1 | grep -E "error" || true
-BIN=$(swift build -c release --show-bin-path)
-BBIN=.build-bench
-mkdir -p "$BBIN"
-[[ $BBIN/floors -nt Benchmarks/Sources/floors ]] || swiftc -O Benchmarks/Sources/floors/*.swift -o "$BBIN/floors"
-[[ -f .build-kernel/kernel-test.elf ]] || scripts/kernel-build.sh >/dev/null 2>&1
-W=$(mktemp -d /tmp/kernel-net-profile.XXXXXX)
-A="kp$$a"; BR="kp$$br"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  ip netns del "$A" 2>/dev/null || true
-  ip netns del "$BR" 2>/dev/null || true
-  rm -rf "$W"
-}
-trap cleanup EXIT
-source scripts/lib/bridge-bed.sh
-bb_bridge "$BR"
-bb_host "$A" "$BR" "kp$$a"
-bb_tap "$BR" "kp$$t0"
+source scripts/lib/kernel-node-bed.sh
+knb_setup kp kernel-net-profile
 
 # The reader: counts instructions per kernel function; each SIGUSR1 closes
 # a window and writes its counts to $W/window.K.
@@ -72,7 +52,7 @@ READER=$!
 PIDS+=($READER)
 mkdir -p "$W/node0"
 (KERNEL_NO_BUILD=1 QEMU_FLAGS="-singlestep -d exec,nochain -D $W/log" exec ip netns exec "$BR" scripts/kernel-run.sh \
-  --link "tap:kp$$t0" --state "$W/node0" --mac 52:54:00:4b:02:00 bench </dev/null >"$W/node0.console" 2>&1) &
+  --link "tap:$TAP" --state "$W/node0" --mac 52:54:00:4b:02:00 bench </dev/null >"$W/node0.console" 2>&1) &
 PIDS+=($!)
 echo "booting node0 with every instruction logged (minutes)..."
 for _ in $(seq 3000); do grep -q "console idle" "$W/node0.console" 2>/dev/null && break; sleep 0.2; done

@@ -50,13 +50,7 @@ extension FLIPBox {
         // frame, a message that costs credit (longer than a frame).
         guard word & FLIPBox.commonMask == FLIPBox.commonWord, length > 0, length <= UInt64(bytes.count - dataStart),
               offset + length <= total, total > UInt64(configuration.maxFragmentData) else { return false }
-        let me = interfaces[i]
-        let location = EthernetAddress(littleEndianBits: src)
-        guard EthernetAddress(littleEndianBits: dst) == me.mac, location != me.mac, !location.isGroup else {
-            return false
-        }
-        let actualHops = UInt16(truncatingIfNeeded: hops), maximumHops = UInt16(truncatingIfNeeded: hops >> 16)
-        guard actualHops <= maximumHops, maximumHops <= configuration.maxHops else { return false }
+        guard let (me, location, actualHops) = commonArrival(dst: dst, src: src, hops: hops, on: i) else { return false }
         let destination = FLIPAddress(littleEndianBits: to), source = FLIPAddress(littleEndianBits: from)
         guard !source.isNull, !destination.isNull,
               soleListener(on: destination, unlessLocal: source) != nil else { return false }

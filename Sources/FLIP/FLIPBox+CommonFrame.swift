@@ -68,6 +68,24 @@ extension FLIPBox {
         return Int(length)
     }
 
+    /// The guards the common frame and the common fragment share, on what
+    /// they read at fixed offsets: sent to our station on interface `i`
+    /// from another that is not a group, within the hop limits. Gives the
+    /// interface, the sender's station and the hops so far; nil when any
+    /// guard fails.
+    @inline(__always)
+    func commonArrival(dst: UInt64, src: UInt64, hops: UInt32,
+                       on i: Int) -> (me: Interface, location: EthernetAddress, actualHops: UInt16)? {
+        let me = interfaces[i]
+        let location = EthernetAddress(littleEndianBits: src)
+        guard EthernetAddress(littleEndianBits: dst) == me.mac, location != me.mac, !location.isGroup else {
+            return nil
+        }
+        let actualHops = UInt16(truncatingIfNeeded: hops), maximumHops = UInt16(truncatingIfNeeded: hops >> 16)
+        guard actualHops <= maximumHops, maximumHops <= configuration.maxHops else { return nil }
+        return (me, location, actualHops)
+    }
+
     /// Handles `bytes`, for which `commonLength` answered `length`, if it
     /// is the common frame, arriving on interface `i` (which exists);
     /// false, with nothing done, otherwise.
@@ -83,13 +101,7 @@ extension FLIPBox {
                     UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)),
                     UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 32, as: UInt64.self)))
         }
-        let me = interfaces[i]
-        let location = EthernetAddress(littleEndianBits: src)
-        guard EthernetAddress(littleEndianBits: dst) == me.mac, location != me.mac, !location.isGroup else {
-            return false
-        }
-        let actualHops = UInt16(truncatingIfNeeded: hops), maximumHops = UInt16(truncatingIfNeeded: hops >> 16)
-        guard actualHops <= maximumHops, maximumHops <= configuration.maxHops else { return false }
+        guard let (me, location, actualHops) = commonArrival(dst: dst, src: src, hops: hops, on: i) else { return false }
         let destination = FLIPAddress(littleEndianBits: to), source = FLIPAddress(littleEndianBits: from)
         guard !source.isNull, !destination.isNull, reassembler.partial.isEmpty,
               length <= reassembler.maxMessageSize,

@@ -9,7 +9,6 @@ import AmoebaCore
 @testable import FLIP
 
 @Suite struct FramePoolTests {
-    let ia = InterfaceID(rawValue: 0)
 
     /// Two boxes on one wire that have found each other.
     func pair() -> (a: FLIPBox, from: EndpointID, b: FLIPBox, to: FLIPAddress, now: Instant) {
@@ -19,39 +18,8 @@ import AmoebaCore
         let from = a.register(privateAddress: FLIPAddress(littleEndianBits: 0x1111_2222))
         let to = b.address(of: b.register(privateAddress: FLIPAddress(littleEndianBits: 0x3333_4444)))!
         a.unicast([1], from: from, to: to, now: .zero)
-        let (_, _, now) = run(a, b, now: .zero, recycle: false)
+        let (_, _, now) = runWire(a, b, now: .zero, recycle: false)
         return (a, from, b, to, now)
-    }
-
-    /// Runs the wire until it is quiet: every frame `a` sent and every
-    /// message `b` delivered. With `recycle`, each frame is handed back to
-    /// its sender once the other box has read it.
-    func run(_ a: FLIPBox, _ b: FLIPBox, now start: Instant, recycle: Bool)
-        -> (sent: [[UInt8]], delivered: [[UInt8]], now: Instant) {
-        var now = start, sent: [[UInt8]] = [], delivered: [[UInt8]] = []
-        for _ in 0..<200 {
-            now = now + .microseconds(100)
-            var moved = false
-            for e in a.takeEvents() {
-                guard case .transmit(_, let f) = e else { continue }
-                sent.append(f)
-                moved = true
-                b.receive(frame: f, on: ia, now: now)
-                if recycle { a.recycle(frame: f) }
-            }
-            for e in b.takeEvents() {
-                moved = true
-                switch e {
-                case .transmit(_, let f):
-                    a.receive(frame: f, on: ia, now: now)
-                    if recycle { b.recycle(frame: f) }
-                case .deliver(let d): delivered.append(d.message)
-                case .undeliverable: break
-                }
-            }
-            if !moved { a.tick(now: now); b.tick(now: now) }
-        }
-        return (sent, delivered, now)
     }
 
     func message(_ size: Int) -> [UInt8] { (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ $0 >> 8) } }
@@ -92,7 +60,7 @@ import AmoebaCore
         a.recycle(frame: held)
         let m = message(4 * EthernetFrame.maxData)
         a.unicast(m, from: from, to: to, now: now)
-        let (sent, delivered, _) = run(a, b, now: now, recycle: true)
+        let (sent, delivered, _) = runWire(a, b, now: now, recycle: true)
         #expect(held.allSatisfy { $0 == 0xAB })
         #expect(sent.allSatisfy { Self.address($0) != Self.address(held) })
         #expect(delivered == [m])
@@ -108,7 +76,7 @@ import AmoebaCore
             var wire: [[UInt8]] = [], got: [[UInt8]] = []
             for m in messages {
                 a.unicast(m, from: from, to: to, now: now)
-                let (sent, delivered, later) = run(a, b, now: now, recycle: recycle)
+                let (sent, delivered, later) = runWire(a, b, now: now, recycle: recycle)
                 wire += sent
                 got += delivered
                 now = later

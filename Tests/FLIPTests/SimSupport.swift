@@ -1,5 +1,5 @@
 // Helpers for the simulated-network tests: an upper layer that records
-// what the box hands up, and frame inspection.
+// what the box hands up, frame inspection, and a wire between two boxes.
 
 import AmoebaCore
 @testable import FLIP
@@ -59,4 +59,37 @@ func pattern(_ n: Int, seed: UInt8 = 1) -> [UInt8] {
         out[i] = UInt8(truncatingIfNeeded: x >> 16)
     }
     return out
+}
+
+/// Runs a wire between boxes `a` and `b` (each on its interface 0) until
+/// it is quiet: every frame `a` sent, in order, and every message `b`
+/// delivered. With `recycle`, each frame is handed back to its sender once
+/// the other box has read it.
+func runWire(_ a: FLIPBox, _ b: FLIPBox, now start: Instant,
+             recycle: Bool = false) -> (sent: [[UInt8]], delivered: [[UInt8]], now: Instant) {
+    let ia = InterfaceID(rawValue: 0)
+    var now = start, sent: [[UInt8]] = [], delivered: [[UInt8]] = []
+    for _ in 0..<200 {
+        now = now + .microseconds(100)
+        var moved = false
+        for e in a.takeEvents() {
+            guard case .transmit(_, let f) = e else { continue }
+            sent.append(f)
+            moved = true
+            b.receive(frame: f, on: ia, now: now)
+            if recycle { a.recycle(frame: f) }
+        }
+        for e in b.takeEvents() {
+            moved = true
+            switch e {
+            case .transmit(_, let f):
+                a.receive(frame: f, on: ia, now: now)
+                if recycle { b.recycle(frame: f) }
+            case .deliver(let d): delivered.append(d.message)
+            case .undeliverable: break
+            }
+        }
+        if !moved { a.tick(now: now); b.tick(now: now) }
+    }
+    return (sent, delivered, now)
 }

@@ -10,7 +10,6 @@ import AmoebaCore
 @testable import FLIP
 
 @Suite struct SplitSendTests {
-    let ia = InterfaceID(rawValue: 0)
 
     /// Two boxes on one wire; `located` says whether they have found each other.
     func pair(located: Bool = true) -> (a: FLIPBox, from: EndpointID, b: FLIPBox, to: FLIPAddress, now: Instant) {
@@ -23,35 +22,9 @@ import AmoebaCore
         var now = Instant.zero
         if located {
             a.unicast([1], from: from, to: to, now: now)
-            (_, _, now) = run(a, b, now: now)
+            (_, _, now) = runWire(a, b, now: now)
         }
         return (a, from, b, to, now)
-    }
-
-    /// Runs the wire until it is quiet: every frame `a` sent (in order)
-    /// and every message `b` delivered.
-    func run(_ a: FLIPBox, _ b: FLIPBox, now start: Instant) -> (sent: [[UInt8]], delivered: [[UInt8]], now: Instant) {
-        var now = start, sent: [[UInt8]] = [], delivered: [[UInt8]] = []
-        for _ in 0..<200 {
-            now = now + .microseconds(100)
-            var moved = false
-            for e in a.takeEvents() {
-                guard case .transmit(_, let f) = e else { continue }
-                sent.append(f)
-                moved = true
-                b.receive(frame: f, on: ia, now: now)
-            }
-            for e in b.takeEvents() {
-                moved = true
-                switch e {
-                case .transmit(_, let f): a.receive(frame: f, on: ia, now: now)
-                case .deliver(let d): delivered.append(d.message)
-                case .undeliverable: break
-                }
-            }
-            if !moved { a.tick(now: now); b.tick(now: now) }
-        }
-        return (sent, delivered, now)
     }
 
     /// The message id sits at offset 24 of the FLIP header, after the
@@ -74,11 +47,11 @@ import AmoebaCore
         let whole = message(size)
         let (a, from, b, to, now) = pair()
         a.unicast(whole, from: from, to: to, now: now)
-        let copied = run(a, b, now: now)
+        let copied = runWire(a, b, now: now)
         var head = [UInt8](repeating: 0xEE, count: FLIPBox.headroom) + whole[..<split]
         let keptHead = head
         a.unicast(framed: &head, then: whole[split...], from: from, to: to, now: copied.now)
-        let viewed = run(a, b, now: copied.now)
+        let viewed = runWire(a, b, now: copied.now)
         #expect(copied.sent.count == (size + 1_457) / 1_458)
         #expect(viewed.sent.map(withoutMessageID) == copied.sent.map(withoutMessageID))
         #expect(copied.delivered == [whole] && viewed.delivered == [whole])
@@ -90,7 +63,7 @@ import AmoebaCore
         let (a, from, b, to, now) = pair(located: false)
         var head = [UInt8](repeating: 0, count: FLIPBox.headroom) + whole[..<56]
         a.unicast(framed: &head, then: whole[56...], from: from, to: to, now: now)
-        let out = run(a, b, now: now)
+        let out = runWire(a, b, now: now)
         #expect(out.delivered == [whole])
     }
 

@@ -1,4 +1,4 @@
-# Shared by scripts/kernel-bench.sh and kernel-net-profile.sh (sourced, not
+# Shared by scripts/kernel-bench.sh and kernel-node-bed.sh (sourced, not
 # run; root): one Ethernet bridge in a namespace of its own, Linux hosts as
 # namespaces whose v0 is a veth onto it, and tap devices on it for QEMU
 # kernel nodes. The caller deletes the namespaces (deleting BR takes the
