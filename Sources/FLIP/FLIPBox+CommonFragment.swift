@@ -33,14 +33,12 @@ extension FLIPBox {
     func receiveFragment(_ bytes: [UInt8], on i: Int) -> Bool {
         let dataStart = FLIPBox.commonDataStart
         guard bytes.count >= dataStart else { return false }
-        let (dst, src, word, hops, to, from, idLength, offsetTotal) = bytes.withUnsafeBytes { b in
+        // The words this path reads besides what the common frame reads
+        // (`commonArrival`): the link and FLIP header's first word, the
+        // message id and length, the offset and total.
+        let (word, idLength, offsetTotal) = bytes.withUnsafeBytes { b in
             let p = UnsafeRawPointer(b.baseAddress!)
-            return (FixedOffsets.loadLittleEndianBits(p, at: 0, count: 6),
-                    FixedOffsets.loadLittleEndianBits(p, at: 6, count: 6),
-                    UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 12, as: UInt64.self)),
-                    UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 20, as: UInt32.self)),
-                    UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)),
-                    UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 32, as: UInt64.self)),
+            return (UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 12, as: UInt64.self)),
                     UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 40, as: UInt64.self)),
                     UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 48, as: UInt64.self)))
         }
@@ -50,9 +48,7 @@ extension FLIPBox {
         // frame, a message that costs credit (longer than a frame).
         guard word & FLIPBox.commonMask == FLIPBox.commonWord, length > 0, length <= UInt64(bytes.count - dataStart),
               offset + length <= total, total > UInt64(configuration.maxFragmentData) else { return false }
-        guard let (me, location, actualHops) = commonArrival(dst: dst, src: src, hops: hops, on: i) else { return false }
-        let destination = FLIPAddress(littleEndianBits: to), source = FLIPAddress(littleEndianBits: from)
-        guard !source.isNull, !destination.isNull,
+        guard let (me, location, actualHops, flags, destination, source) = commonArrival(bytes, on: i),
               soleListener(on: destination, unlessLocal: source) != nil else { return false }
         // The bytes go where the general path would put them, or the frame
         // goes to it.
@@ -71,7 +67,7 @@ extension FLIPBox {
             flow.receiveCredit(credit, absolute: false, from: peer, source: me.mac, now: now,
                                statistics: &statistics, out: &out)
         }
-        let unsafe = !me.trusted || FLIPFlags(rawValue: UInt8(truncatingIfNeeded: word >> 48)).contains(.unsafe)
+        let unsafe = !me.trusted || flags.contains(.unsafe)
         hear(source, Arrival(interface: i, location: location, order: .little), hops: max(actualHops, 1),
              trusted: !unsafe)
         if !locator.pending.isEmpty { routeBecameKnown(source) }

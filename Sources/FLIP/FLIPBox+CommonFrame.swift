@@ -68,30 +68,16 @@ extension FLIPBox {
         return Int(length)
     }
 
-    /// The guards the common frame and the common fragment share, on what
-    /// they read at fixed offsets: sent to our station on interface `i`
-    /// from another that is not a group, within the hop limits. Gives the
-    /// interface, the sender's station and the hops so far; nil when any
+    /// What the common frame and the common fragment read alike, at fixed
+    /// offsets of `bytes` (at least `commonDataStart` long; 16 is the FLIP
+    /// header), and the guards they share on it: sent to our station on
+    /// interface `i` from another that is not a group, within the hop
+    /// limits, between FLIP addresses that are not null. nil when any
     /// guard fails.
     @inline(__always)
-    func commonArrival(dst: UInt64, src: UInt64, hops: UInt32,
-                       on i: Int) -> (me: Interface, location: EthernetAddress, actualHops: UInt16)? {
-        let me = interfaces[i]
-        let location = EthernetAddress(littleEndianBits: src)
-        guard EthernetAddress(littleEndianBits: dst) == me.mac, location != me.mac, !location.isGroup else {
-            return nil
-        }
-        let actualHops = UInt16(truncatingIfNeeded: hops), maximumHops = UInt16(truncatingIfNeeded: hops >> 16)
-        guard actualHops <= maximumHops, maximumHops <= configuration.maxHops else { return nil }
-        return (me, location, actualHops)
-    }
-
-    /// Handles `bytes`, for which `commonLength` answered `length`, if it
-    /// is the common frame, arriving on interface `i` (which exists);
-    /// false, with nothing done, otherwise.
-    func receiveCommon(_ bytes: [UInt8], length: Int, on i: Int) -> Bool {
-        guard length <= configuration.maxFragmentData else { return false }
-        // Offsets past the Ethernet header: 16 is the FLIP header.
+    func commonArrival(_ bytes: [UInt8], on i: Int)
+        -> (me: Interface, location: EthernetAddress, actualHops: UInt16, flags: FLIPFlags,
+            destination: FLIPAddress, source: FLIPAddress)? {
         let (dst, src, flags, hops, to, from) = bytes.withUnsafeBytes { b in
             let p = UnsafeRawPointer(b.baseAddress!)
             return (FixedOffsets.loadLittleEndianBits(p, at: 0, count: 6),
@@ -101,10 +87,25 @@ extension FLIPBox {
                     UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)),
                     UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 32, as: UInt64.self)))
         }
-        guard let (me, location, actualHops) = commonArrival(dst: dst, src: src, hops: hops, on: i) else { return false }
+        let me = interfaces[i]
+        let location = EthernetAddress(littleEndianBits: src)
+        guard EthernetAddress(littleEndianBits: dst) == me.mac, location != me.mac, !location.isGroup else {
+            return nil
+        }
+        let actualHops = UInt16(truncatingIfNeeded: hops), maximumHops = UInt16(truncatingIfNeeded: hops >> 16)
+        guard actualHops <= maximumHops, maximumHops <= configuration.maxHops else { return nil }
         let destination = FLIPAddress(littleEndianBits: to), source = FLIPAddress(littleEndianBits: from)
-        guard !source.isNull, !destination.isNull, reassembler.partial.isEmpty,
-              length <= reassembler.maxMessageSize,
+        guard !source.isNull, !destination.isNull else { return nil }
+        return (me, location, actualHops, flags, destination, source)
+    }
+
+    /// Handles `bytes`, for which `commonLength` answered `length`, if it
+    /// is the common frame, arriving on interface `i` (which exists);
+    /// false, with nothing done, otherwise.
+    func receiveCommon(_ bytes: [UInt8], length: Int, on i: Int) -> Bool {
+        guard length <= configuration.maxFragmentData,
+              let (me, location, actualHops, flags, destination, source) = commonArrival(bytes, on: i),
+              reassembler.partial.isEmpty, length <= reassembler.maxMessageSize,
               let endpoint = soleListener(on: destination, unlessLocal: source) else { return false }
         // From here on, what the general path does for this frame.
         let dataStart = FLIPBox.commonDataStart
