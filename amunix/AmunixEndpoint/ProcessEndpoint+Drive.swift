@@ -43,8 +43,8 @@ extension ProcessEndpoint {
     func wait(for ticket: Ticket) -> Outcome {
         while true {
             if let o = takeOutcome(ticket) {
-                // Handed the seat, but served before taking it: pass it on.
                 room.leave(ticket)
+                // Handed the seat, but served before taking it: pass it on.
                 if seatHandedTo == ticket { handOnTheSeat() }
                 callEnded()
                 return o
@@ -115,24 +115,20 @@ extension ProcessEndpoint {
     }
 
     /// Drains the link into the node, runs what is due and takes the
-    /// node's outputs. Returns whether any call got its outcome.
-    @discardableResult
-    func feed(now: Instant, runningTimers: Bool = true) -> Bool {
+    /// node's outputs.
+    func feed(now: Instant, runningTimers: Bool = true) {
         let node = self.node, interface = self.interface
         link.receiveAll { frame in node.receive(frame: frame, on: interface, now: now) }
         // Without timers to run, `pump` still routes what arrived.
         if runningTimers { node.tick(now: now) }
-        return pump(now: now)
+        pump(now: now)
     }
 
     /// Takes the node's outputs until it is quiet: frames are queued on
     /// the link (held until `flush`), outcomes go to their calls, whose
-    /// threads are woken. Returns whether any call got its outcome, after
-    /// waking the driver if the node now needs it sooner than its poll
-    /// would end.
-    @discardableResult
-    func pump(now: Instant) -> Bool {
-        var delivered = false
+    /// threads are woken; then the driver is woken if the node now needs
+    /// it sooner than its poll would end.
+    func pump(now: Instant) {
         // Each output is moved out of the node and consumed: its frame or
         // message goes on with no copy.
         while node.drainOutputs({ (o: consuming NodeOutput<Ticket>) in
@@ -146,17 +142,14 @@ extension ProcessEndpoint {
             case .transactionCompleted(let ticket, let result):
                 outcomes.append((ticket, .reply(result)))
                 room.wake(ticket)
-                delivered = true
             case .requestArrived(let ticket, let slot, let request):
                 outcomes.append((ticket, .request(slot, request)))
                 room.wake(ticket)
-                delivered = true
             case .upperLayerReady:
                 break
             }
         }) > 0 {}
         if let until = pollingUntil, let d = node.nextDeadline, d < until { nudge() }
-        return delivered
     }
 
     func takeOutcome(_ ticket: Ticket) -> Outcome? {
