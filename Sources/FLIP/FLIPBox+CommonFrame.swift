@@ -100,29 +100,32 @@ extension FLIPBox {
     }
 
     /// Handles `bytes`, for which `commonLength` answered `length`, if it
-    /// is the common frame, arriving on interface `i` (which exists);
-    /// false, with nothing done, otherwise.
-    func receiveCommon(_ bytes: [UInt8], length: Int, on i: Int) -> Bool {
+    /// is the common frame, arriving on interface `i` (which exists): its
+    /// delivery, not yet made; nil, with nothing done, otherwise.
+    func receiveCommon(_ bytes: [UInt8], length: Int, on i: Int) -> CommonDelivery? {
         guard length <= configuration.maxFragmentData,
               let (me, location, actualHops, flags, destination, source) = commonArrival(bytes, on: i),
               reassembler.partial.isEmpty, length <= reassembler.maxMessageSize,
-              let endpoint = soleListener(on: destination, unlessLocal: source) else { return false }
+              let endpoint = soleListener(on: destination, unlessLocal: source) else { return nil }
         // From here on, what the general path does for this frame.
-        let dataStart = FLIPBox.commonDataStart
         let unsafe = !me.trusted || flags.contains(.unsafe)
         hear(source, Arrival(interface: i, location: location, order: .little), hops: max(actualHops, 1),
              trusted: !unsafe)
         if !locator.pending.isEmpty { routeBecameKnown(source) }
-        // `deliver`, spelled out: through it the delivery was copied into
-        // its event and the original destroyed (its frame retained and
-        // released), some seventy instructions a frame.
         statistics.messagesDelivered += 1
-        events.append(.deliver(FLIPDelivery(endpoint: EndpointID(rawValue: endpoint), source: source,
-                                            destination: destination,
-                                            payload: bytes[dataStart..<(dataStart + length)],
-                                            isMulticast: false)))
         statistics.reassembliesActive = 0
-        return true
+        return CommonDelivery(endpoint: EndpointID(rawValue: endpoint), source: source, destination: destination,
+                              length: length)
+    }
+
+    /// The common frame's delivery as an event, after the others.
+    // `deliver`, spelled out: through it the delivery was copied into its
+    // event and the original destroyed (its frame retained and released),
+    // some seventy instructions a frame.
+    @inline(__always)
+    func queue(_ d: CommonDelivery, of bytes: [UInt8]) {
+        events.append(.deliver(FLIPDelivery(endpoint: d.endpoint, source: d.source, destination: d.destination,
+                                            payload: bytes[d.range], isMulticast: false)))
     }
 
     /// The claim a frame makes for its source: from the place the last

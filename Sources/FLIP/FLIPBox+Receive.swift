@@ -23,21 +23,42 @@ import AmoebaCore
 
 extension FLIPBox {
     public func receive(frame bytes: [UInt8], on interfaceID: InterfaceID, now time: Instant) {
+        _ = arrive(bytes, on: interfaceID, now: time, handingBack: false)
+    }
+
+    /// A frame arrives: the common frame and the common fragment first
+    /// (FLIPBox+CommonFrame.swift, FLIPBox+CommonFragment.swift), then the
+    /// general path. The common frame's delivery comes back instead of
+    /// being queued when `handingBack` and nothing waits before it
+    /// (FLIPBox+HandBack.swift).
+    @inline(__always)
+    func arrive(_ bytes: [UInt8], on interfaceID: InterfaceID, now time: Instant,
+                handingBack: Bool) -> CommonDelivery? {
         advance(to: time)
         statistics.framesIn += 1
         let i = interfaceID.rawValue
         guard i >= 0, i < interfaces.count else {
             statistics.drop(.unknownInterface)
-            return
+            return nil
         }
-        // The common frame first (FLIPBox+CommonFrame.swift).
         if commonPaths {
             if let length = FLIPBox.commonLength(bytes) {
-                if receiveCommon(bytes, length: length, on: i) { return }
+                let handing = handingBack && events.isEmpty
+                if let d = receiveCommon(bytes, length: length, on: i) {
+                    if handing { return d }
+                    queue(d, of: bytes)
+                    return nil
+                }
             } else if receiveFragment(bytes, on: i) {
-                return   // FLIPBox+CommonFragment.swift
+                return nil
             }
         }
+        receiveGeneral(bytes, on: i)
+        return nil
+    }
+
+    /// Everything the common paths did not take.
+    func receiveGeneral(_ bytes: [UInt8], on i: Int) {
         // The data stays in the frame: handlers get a view of it.
         let frame: DecodedHeaders
         do { frame = try EthernetFrame.decodeHeaders(bytes) } catch {

@@ -1,8 +1,9 @@
 // Driving the node: frames and time in, outputs out, and the routing in
 // between.
 //
-// Feeding the node only queues work in the box; `takeOutputs` then drains
-// the box and both RPC machines until all are quiet, handing deliveries to
+// Feeding the node hands the common frame's message to its machine at once
+// and queues everything else in the box; `takeOutputs` then drains the box
+// and both RPC machines until all are quiet, handing deliveries to
 // the machine (or upper layer) whose endpoint they name and turning the
 // machines' reports into outputs for owners. Draining follows every call,
 // so a driver never routes anything itself.
@@ -16,7 +17,29 @@ extension Node {
     /// frame or a batch of them.
     public func receive(frame: [UInt8], on interface: InterfaceID, now time: Instant) {
         advance(to: time)
-        box.receive(frame: frame, on: interface, now: now)
+        // The common frame's message comes straight back when nothing
+        // waits before it, and goes to its machine at once: a view of the
+        // frame the caller holds, with no event made, moved and destroyed
+        // (FLIPBox+HandBack.swift). What the machine then reports waits in
+        // its queue for `route`, as after a queued delivery.
+        if let d = box.receiveHandingBack(frame: frame, on: interface, now: now) { hand(d, in: frame) }
+    }
+
+    /// Hands the common frame's message to its machine (or the layers).
+    // Apart from `receive`, which a driver's output handler inlines: there
+    // these branches made the compiler copy each output it switches on and
+    // destroy it through the generic enum's witness, not consume it.
+    @inline(never)
+    func hand(_ d: CommonDelivery, in frame: [UInt8]) {
+        let message = frame[d.range]
+        if d.endpoint == client.endpoint {
+            client.receive(common: message, from: d.source, now: now)
+        } else if d.endpoint == server.endpoint {
+            server.receive(common: message, from: d.source, now: now)
+        } else {
+            dispatch(.deliver(FLIPDelivery(endpoint: d.endpoint, source: d.source, destination: d.destination,
+                                           payload: message, isMulticast: false)))
+        }
     }
 
     /// The earliest time `tick` has something to do: a timer in the box,

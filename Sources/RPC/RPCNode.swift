@@ -247,6 +247,14 @@ public final class RPCNode {
         }
     }
 
+    /// A message that came whole in one unicast frame for this machine's
+    /// endpoint, handed over at once by a driver that takes the common
+    /// frame's delivery back from the box (`FLIPBox.receiveHandingBack`):
+    /// what `handle` does with its `.deliver`, without the event.
+    public func receive(common message: ArraySlice<UInt8>, from source: FLIPAddress, now: Instant) {
+        receive(message, then: [], from: source, multicast: false, fragmented: false, now: now)
+    }
+
     public var nextDeadline: Instant? {
         var d = earliest(clients.earliest, servers.earliest)
         if orphans > 0 { d = earliest(d, orphanDeadline) }
