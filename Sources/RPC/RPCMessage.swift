@@ -85,7 +85,15 @@ public struct RPCMessage: Hashable, Sendable {
         let header = bytes.withUnsafeBytes { Header.load($0.baseAddress!, at: at - bytes.startIndex, order: order) }
         let dataStart = at + Header.size
         if dataStart == bytes.endIndex { return RPCMessage(header: header, data: body) }
-        return RPCMessage(header: header, data: Array(bytes[dataStart...]) + body)
+        // One array made, not two: `Array(…) + body` copied the data into
+        // a first array and then into a second for the join, even with
+        // nothing to join (a message in one frame).
+        guard !body.isEmpty else { return RPCMessage(header: header, data: Array(bytes[dataStart...])) }
+        var data = [UInt8]()
+        data.reserveCapacity(bytes.endIndex - dataStart + body.count)
+        data.append(contentsOf: bytes[dataStart...])
+        data.append(contentsOf: body)
+        return RPCMessage(header: header, data: data)
     }
 
     /// The big-endian word at index `at` of `bytes` (the caller checked
