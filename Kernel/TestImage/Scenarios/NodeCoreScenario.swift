@@ -48,39 +48,49 @@ enum NodeCoreScenario {
 
         /// One transaction, start to finish; the clock moves a microsecond
         /// per step, so no protocol timer fires. False when it failed.
+        /// Driven as the network thread drives its node: each output moved
+        /// out and consumed (`drainOutputs`), each frame handed back once
+        /// the wire has it (`recycle`), as `rpc_bench core` does on Linux.
         mutating func transact(_ request: RPCMessage) -> Bool {
             client.trans(request, owner: 1, deadline: nil, now: now)
-            var result: Bool? = nil
+            let wire = InterfaceID(rawValue: 0)
             for _ in 0..<10_000 {
                 now = now + .microseconds(1)
                 var moved = false
-                for o in client.takeOutputs() {
+                var result: Bool? = nil
+                client.drainOutputs { (o: consuming NodeOutput<Int>) in
                     moved = true
-                    switch o {
+                    switch consume o {
                     case .transmit(_, let frame):
                         frames += 1
-                        server.receive(frame: frame, on: InterfaceID(rawValue: 0), now: now)
+                        server.receive(frame: frame, on: wire, now: now)
+                        client.recycle(frame: frame)
                     case .transactionCompleted(_, let r):
                         if case .success = r { result = true } else { result = false }
-                    default: break
+                    case .requestArrived, .upperLayerReady:
+                        break
                     }
                 }
-                for o in server.takeOutputs() {
+                // Done once the frames that came out with the result (the
+                // reply's acknowledgement) are on the wire too.
+                if let r = result { return r }
+                server.drainOutputs { (o: consuming NodeOutput<Int>) in
                     moved = true
-                    switch o {
+                    switch consume o {
                     case .transmit(_, let frame):
                         frames += 1
-                        client.receive(frame: frame, on: InterfaceID(rawValue: 0), now: now)
+                        client.receive(frame: frame, on: wire, now: now)
+                        server.recycle(frame: frame)
                     case .requestArrived(_, let slot, _):
                         executions += 1
                         var reply = Header()
                         reply.status = .ok
                         server.putrep(slot, RPCMessage(header: reply), now: now)
                         _ = server.getreq(port: getPort, owner: 0)
-                    default: break
+                    case .transactionCompleted, .upperLayerReady:
+                        break
                     }
                 }
-                if let r = result, !moved { return r }
                 if !moved {
                     // Quiet: let the protocol timers (the reply's acknowledgement) run.
                     if let d = earliest(client.nextDeadline, server.nextDeadline) { now = max(now, d) }
