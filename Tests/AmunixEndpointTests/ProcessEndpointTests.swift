@@ -101,6 +101,27 @@ final class Served: @unchecked Sendable {
         #expect(a.statistics.client.transactionsSucceeded == 300)
     }
 
+    /// The driver's deadline is a timer it arms only when the node's next
+    /// deadline moves earlier than the one armed (LinkWait): in a stream
+    /// of calls each one's retransmission timer lies past the armed one,
+    /// so the calls arm it a few times in all, not once per wait.
+    @Test func aStreamOfCallsArmsTheDriversTimerRarely() throws {
+        let (a, b) = try endpointPair("armed")
+        defer { a.close(); b.close() }
+        let (cap, _) = serveEcho(on: b)
+        let calls = 400
+        for i in 0..<calls {
+            var h = Header(capability: cap, command: 7)
+            h.offset = Int32(i)
+            let r = try a.trans(h, [], timeout: .seconds(10))
+            #expect(r.header.offset == Int32(i))
+        }
+        let armedByClient = a.sharedState { a.sleeper.timesArmed }
+        let armedByServer = b.sharedState { b.sleeper.timesArmed }
+        #expect(armedByClient < calls / 10, "client armed its timer \(armedByClient) times in \(calls) calls")
+        #expect(armedByServer < calls / 10, "server armed its timer \(armedByServer) times in \(calls) calls")
+    }
+
     @Test func severalThreadsOnOneEndpoint() throws {
         let (a, b) = try endpointPair("threads")
         defer { a.close(); b.close() }

@@ -91,15 +91,14 @@ extension ProcessEndpoint {
         driving = true
         defer { driving = false }
         let now = MonotonicClock.now
-        var wait: Int64 = 1_000_000
         let deadline = node.nextDeadline
-        if let d = deadline { wait = max(0, min(wait, d.microseconds - now.microseconds)) }
-        pollingUntil = now + .microseconds(wait)
+        // At most a second: a driver wakes now and then even with no timer.
+        var until = now + .seconds(1)
+        if let d = deadline, d < until { until = d }
+        pollingUntil = until
         flush()
         room.unlock()
-        // Timers are in milliseconds: round up, so a deadline is never
-        // polled for early and spun on.
-        let woke = sleeper.wait(milliseconds: Int32((wait + 999) / 1000))
+        let woke = sleeper.wait(until: until)
         room.lock()
         pollingUntil = nil
         if woke.wake {

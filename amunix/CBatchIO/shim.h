@@ -101,3 +101,18 @@ static inline int amx_epoll_add(int epfd, int fd, unsigned long long data) {
 static inline int amx_epoll_wait(int epfd, struct amx_epoll_event *events, int count, int milliseconds) {
     return (int)syscall(SYS_epoll_wait, epfd, events, count, milliseconds);
 }
+
+// A timerfd for LinkWait's deadline (Swift's Glibc module carries no
+// <sys/timerfd.h>): on CLOCK_MONOTONIC, non-blocking, close-on-exec.
+static inline int amx_timerfd_create(void) {
+    return (int)syscall(SYS_timerfd_create, 1 /* CLOCK_MONOTONIC */, 04000 | 02000000 /* TFD_NONBLOCK | TFD_CLOEXEC */);
+}
+
+/// Arms `fd` to fire once at `microseconds` on CLOCK_MONOTONIC (absolute).
+static inline int amx_timerfd_arm_at(int fd, long long microseconds) {
+    struct { long long sec, nsec; } spec[2] = {
+        { 0, 0 },
+        { microseconds / 1000000, (microseconds % 1000000) * 1000 },
+    };
+    return (int)syscall(SYS_timerfd_settime, fd, 1 /* TFD_TIMER_ABSTIME */, (void *)spec, (void *)0);
+}

@@ -16,6 +16,7 @@
 // sent to a station address that no FLIP box uses, so a daemon on the same
 // card never takes them.
 
+import AmoebaCore
 import AmunixDaemon
 import ArgumentParser
 import FLIP
@@ -40,11 +41,12 @@ fileprivate struct FloorLink {
         sleeper = LinkWait(link: link.pollDescriptor, wake: wake.reader)
     }
 
-    /// Waits as the endpoint's driver does (LinkWait: the link and the
-    /// wake pipe, never written here). Returns whether the link became
-    /// readable before `milliseconds`.
-    func waitReadable(milliseconds: Int32) -> Bool {
-        sleeper.wait(milliseconds: milliseconds).link
+    /// Waits as the endpoint's driver does (LinkWait: the link, the wake
+    /// pipe, never written here, and the deadline's timer). Returns whether
+    /// the link became readable; false may come before `deadline` (a timer
+    /// armed for an earlier one), as it does to the driver.
+    func waitReadable(until deadline: Instant) -> Bool {
+        sleeper.wait(until: deadline).link
     }
 }
 
@@ -73,7 +75,7 @@ struct LinkEcho: ParsableCommand {
     func run() throws {
         let floor = try station.open()
         while true {
-            guard floor.waitReadable(milliseconds: 1000) else { continue }
+            guard floor.waitReadable(until: MonotonicClock.now + .seconds(1)) else { continue }
             floor.link.receiveAll { frame in
                 guard frame.count >= 14 else { return }
                 var back = frame
@@ -119,12 +121,15 @@ struct LinkPing: ParsableCommand {
             floor.link.send(frame)
             floor.link.flush()
             var answered = false, misses = 0
+            var resendAt = MonotonicClock.now + .milliseconds(200)
             while !answered {
-                guard floor.waitReadable(milliseconds: 200) else {
+                guard floor.waitReadable(until: resendAt) else {
+                    guard MonotonicClock.now >= resendAt else { continue }
                     misses += 1
                     if misses == 10 { throw ValidationError("no answer from \(to) in 2 s: is link-echo running?") }
                     floor.link.send(frame)
                     floor.link.flush()
+                    resendAt = MonotonicClock.now + .milliseconds(200)
                     continue
                 }
                 floor.link.receiveAll { f in
