@@ -10,7 +10,9 @@
 // the rest take sendmmsg after them, and across many turns (the ring
 // wraps and its slots come back). Each frame leads with a virtio-net
 // header that makes the kernel copy it (PacketTxRing's init): frames of
-// every size up to the largest still fit their slot and arrive whole.
+// every size up to the largest still fit their slot and arrive whole. A
+// turn of one frame leaves by a plain send from its slot, in order with
+// the turns around it, and its slot is filled again next.
 
 @testable import AmunixDaemon
 import FLIP
@@ -108,6 +110,34 @@ struct PacketTxRingTests {
         }
         let got = Self.collect(b, count: sent.count)
         #expect(got == sent)
+        #expect(a.errors == 0)
+    }
+
+    @Test func aLoneFrameLeavesByAPlainSendInOrder() throws {
+        let a = try PcapLink(name: "ring-a", interface: "lo", mac: Self.sender)
+        let b = try PcapLink(name: "ring-b", interface: "lo", mac: Self.receiver)
+        defer { a.close(); b.close() }
+        // Turns of one frame between turns of three, past a wrap of the
+        // ring: every frame arrives whole and in order, and only the lone
+        // ones leave by the plain send.
+        var sent: [[UInt8]] = []
+        var lone = 0
+        for turn in 0..<120 {
+            let n = turn % 2 == 0 ? 1 : 3
+            if n == 1 { lone += 1 }
+            for i in 0..<n {
+                let f = Self.frame(turn: turn, i, size: 60 + (turn * 11 + i * 5) % 1450)
+                a.send(f)
+                sent.append(f)
+            }
+            a.flush()
+            if turn % 20 == 19 {
+                let got = Self.collect(b, count: sent.count)
+                #expect(got == sent)
+                sent = []
+            }
+        }
+        #expect(a.framesSentAlone == lone)
         #expect(a.errors == 0)
     }
 }

@@ -7,8 +7,9 @@
 // filter for FLIP's EtherType so the kernel drops everything else before
 // it is copied to us. Frames go out a turn's worth at a time through a
 // transmit ring (PacketTxRing.swift: one system call, and the peer wakes
-// once for all of them), or, where the kernel offers no ring or the ring
-// is full, through the capture's own packet socket in one sendmmsg.
+// once for all of them; a turn's lone frame by a plain send on the
+// capture's socket), or, where the kernel offers no ring or the ring is
+// full, through the capture's own packet socket in one sendmmsg.
 
 import CPcap
 import FLIP
@@ -89,12 +90,15 @@ public final class PcapLink: Link {
         }
         ring = ringOpening.finish()
         ringTaken = true
+        ring?.loneFrameSocket = pcap_fileno(h)
     }
 
     /// Whether frames leave through a transmit ring (else by sendmmsg).
     var hasTransmitRing: Bool { ring != nil }
     /// Whether the ring's frames leave copied, not on the ring's pages.
     var transmitRingCopiesFrames: Bool { ring?.copiesFrames ?? false }
+    /// Frames that left alone in their turn by a plain send, not the ring.
+    var framesSentAlone: Int { ring?.framesSentAlone ?? 0 }
 
     public func send(_ frame: [UInt8]) {
         // Into the ring unless frames already wait for sendmmsg: those
