@@ -72,6 +72,7 @@ public func probeNode(_ seed: UInt64, _ frame: [UInt8]) -> Int {
         }
     }
     if let s = slot { node.putrep(s, RPCMessage(header: Header()), now: now) }
+    if let d = node.earliestNewDeadline() { n += Int(truncatingIfNeeded: d.microseconds) }
     n += node.cancelGetreqs(where: { $0 === thread }).count
     node.abandon(where: { $0 === thread }, now: now)
     let s = node.statistics

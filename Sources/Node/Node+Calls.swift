@@ -17,6 +17,7 @@ extension Node {
     /// `deadline` (if any) it fails with RPC_FAILURE if not done before.
     public func trans(_ request: consuming RPCMessage, owner: Owner, deadline: Instant?, now time: Instant) {
         advance(to: time)
+        clientChanged = true
         let id = client.trans(consume request, now: now)
         transactions.book(id, owner: owner, deadline: deadline)
         if let d = deadline { transactionDeadline = earliest(transactionDeadline, d) }
@@ -25,6 +26,7 @@ extension Node {
     /// Opens a slot waiting for a request on `getPort` (the secret port;
     /// clients call F(getPort)). nil when the server table is full.
     public func getreq(port getPort: Port, owner: Owner) -> ServerSlotID? {
+        serverChanged = true
         guard let slot = server.getreq(port: getPort, now: now) else { return nil }
         slots[slot] = .waiting(owner)
         return slot
@@ -38,6 +40,7 @@ extension Node {
         guard case .serving? = slots[slot] else { return }
         slots[slot] = nil
         repliesInFlight += 1
+        serverChanged = true
         server.putrep(slot, reply, now: now)
     }
 
@@ -47,6 +50,7 @@ extension Node {
         var withdrawn: [Owner] = []
         for slot in slots.slots(where: { if case .waiting(let o) = $0 { matches(o) } else { false } }) {
             if let s = slots.remove(slot) { withdrawn.append(s.owner) }
+            serverChanged = true
             server.cancelGetreq(slot, now: now)
         }
         return withdrawn
@@ -59,7 +63,9 @@ extension Node {
         advance(to: time)
         for slot in slots.slots(where: { matches($0.owner) }) {
             switch slots.remove(slot) {
-            case .waiting?: server.cancelGetreq(slot, now: now)
+            case .waiting?:
+                serverChanged = true
+                server.cancelGetreq(slot, now: now)
             case .serving?: refuse(slot)
             case nil: break
             }
@@ -72,6 +78,7 @@ extension Node {
         var h = Header()
         h.status = .rpcFailure
         repliesInFlight += 1
+        serverChanged = true
         server.putrep(slot, RPCMessage(header: h), now: now)
     }
 }

@@ -46,9 +46,11 @@ extension Node {
     /// in either RPC machine or in an upper layer, or a transaction's
     /// deadline. nil when idle.
     public var nextDeadline: Instant? {
+        clientChanged = false
+        serverChanged = false
         var d = earliest(box.nextDeadline, earliest(client.nextDeadline, server.nextDeadline))
         d = earliest(d, transactionDeadline)
-        for layer in layers { d = earliest(d, layer.nextDeadline) }
+        if !layers.isEmpty { for layer in layers { d = earliest(d, layer.nextDeadline) } }
         return d
     }
 
@@ -56,6 +58,8 @@ extension Node {
     /// deadline has passed with RPC_FAILURE.
     public func tick(now time: Instant) {
         advance(to: time)
+        clientChanged = true
+        serverChanged = true
         // What already arrived is handled first: a reply that came in time
         // must not lose to its transaction's deadline.
         route()
@@ -169,8 +173,10 @@ extension Node {
             return
         }
         if endpoint == client.endpoint {
+            clientChanged = true
             client.handle(event, now: now)
         } else if endpoint == server.endpoint {
+            serverChanged = true
             server.handle(event, now: now)
         } else {
             for (i, layer) in layers.enumerated() {

@@ -40,6 +40,11 @@ public final class Node<Owner> {
 
     /// Slots with an owner. A slot the RPC machine still holds but that is
     /// missing here lost its owner: a request for it is refused.
+    /// Whether each RPC machine was handed a call or an event since the
+    /// driver last asked for deadlines (Node+Deadlines.swift).
+    var clientChanged = true
+    var serverChanged = true
+
     var slots = SlotTable<Owner>()
     var repliesInFlight = 0
     var repliesUnacknowledged = 0
@@ -145,6 +150,8 @@ public final class Node<Owner> {
     /// Stops listening: both machines leave the box, and nothing owned is
     /// reported any more. Upper layers keep their own endpoints.
     public func shutdown() {
+        clientChanged = true
+        serverChanged = true
         client.shutdown()
         server.shutdown()
         transactions.removeAll()
