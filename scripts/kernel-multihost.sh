@@ -198,6 +198,16 @@ out2=$(tool a std_info "$(node_cap node0 sys)" 2>&1)
 direct=$(sed -n 's/^replies sent directly by server threads \([0-9]*\).*/\1/p' <<<"$after")
 [[ -n $direct && $direct -gt 0 ]] && ok "kernel server threads sent $direct replies themselves (the network thread asleep)" \
   || bad "no reply was sent by a kernel server thread itself: '$direct'"
+# The network thread's wake timer stays armed across transactions
+# (Network.wake(by:)): each direct reply gives the node a retransmission
+# deadline that the client's acknowledgement takes away a round later, and
+# the timer used to be set and cancelled for every one of them.
+timers_set() { sed -n 's/^replies sent directly by server threads [0-9]* wake timers set \([0-9]*\).*/\1/p' <<<"$(tool a std_status "$(node_cap node0 sys)" 2>&1)"; }
+t0=$(timers_set)
+AMUNIX_SOCKET="$W/a/amunixd.sock" timeout 120 "$BIN/rpc_bench" load --count 1000 --size 0 --warmup 0 --brief "$W/flood.cap" >/dev/null 2>&1
+t1=$(timers_set)
+[[ -n $t0 && -n $t1 && $((t1 - t0)) -lt 250 ]] && ok "1000 null transactions set the network thread's wake timer $((t1 - t0)) times (not once each)" \
+  || bad "the network thread's wake timer was set '$t0' -> '$t1' times over 1000 null transactions"
 [[ -n $h1 && -n $h2 && $h2 -le $((h1 + 4)) ]] && ok "the kernel heap came back to its level after the second flood ($h0 -> $h1 -> $h2 blocks)" \
   || bad "kernel heap after the floods: $h0 -> $h1 -> $h2"
 

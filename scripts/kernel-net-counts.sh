@@ -63,7 +63,7 @@ n = int(sys.argv[1])
 s0, s1, s2 = ([int(x) for x in a.split()] for a in sys.argv[2:5])
 names = ["frames received", "rx dropped", "rx ring full", "frames transmitted", "tx full", "tx too long",
          "NIC interrupts", "virtio notifications (kicks)", "thread switches", "timer interrupts", "PIT re-arms",
-         "replies sent from the server thread"]
+         "replies sent from the server thread", "network thread wake timers set"]
 print("%-36s %16s %16s" % ("per", "reflected frame", "null transaction"))
 for i, name in enumerate(names[:min(len(s0), len(s1), len(s2))]):
     f = (s1[i] - s0[i]) / (n + 200)

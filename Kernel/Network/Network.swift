@@ -22,6 +22,15 @@
 // thread switches and a round of the network thread, and the thread's
 // wake-up timer is moved earlier when the reply gave the node an earlier
 // deadline. A user server's reply (its thread may be preempted) is posted.
+//
+// The wake-up only ever moves earlier while the thread sleeps and wakes
+// (`wake(by:)`): a timer whose deadline went away is left to fire once for
+// nothing rather than cancelled, so a transaction, whose reply deadline the
+// client's acknowledgement takes away a round later, no longer sets and
+// cancels one. That lets both the round and the direct reply ask the node
+// only for the deadlines of what changed since it last asked
+// (`Node.earliestNewDeadline`); once the wake-up has passed, the next
+// round asks in full.
 import AmoebaCore
 import FLIP
 import KernelCore
@@ -69,9 +78,14 @@ enum Network {
     /// The network thread is in `sleep`, blocked or woken but not yet past
     /// it: it touches no part of the node until it returns.
     private static var asleep = false
-    /// The timer that ends its sleep, and when it is due.
-    private static var sleepTimer: TimerID? = nil
-    private static var sleepUntil: Instant? = nil
+    /// The timer that wakes the thread, and when it is due. It stays armed
+    /// across sleeps and wake-ups (see `wake(by:)`), so it may be earlier
+    /// than anything the node has to do, never later.
+    private static var wakeTimer: TimerID? = nil
+    private static var wakeAt: Instant? = nil
+    /// The wake-up passed (or was never set): the next round asks the node
+    /// for its deadline in full, not only what changed since it last asked.
+    private static var reckonAll = true
     /// The slots each listening port is to have open, and those the node
     /// refused for now and that are retried until they open.
     private static var slotKeeper = ServerSlotKeeper<PortListener>()
@@ -153,7 +167,15 @@ enum Network {
             retryOwedSlots(on: node)
             routeOutputs(of: node, nic: nic)
             let later = Clock.now()
-            var next = node.nextDeadline
+            // Asked in full only when the wake-up passed (see sleep and
+            // wakeTimerFired); otherwise the machines nothing changed
+            // since the last ask are not asked again (Node+Deadlines.swift):
+            // the wake-up is still no later than their deadlines.
+            let full = Interrupts.withDisabled {
+                defer { reckonAll = false }
+                return reckonAll
+            }
+            var next = full ? node.nextDeadline : node.earliestNewDeadline()
             if let d = next, d <= later {
                 node.tick(now: later)
                 retryOwedSlots(on: node)
@@ -172,21 +194,8 @@ enum Network {
             node.trans(RPCMessage(header: t.request.header, data: t.request.body),
                        owner: .client(t, serial: serial), deadline: nil, now: now)
         case .reply(let t):
-            guard let slot = t.slot else { return }
-            t.slot = nil
-            node.putrep(slot, RPCMessage(header: t.reply.header, data: t.reply.body), now: now)
-            // The slot this request used opens again only now: a port holds
-            // at most slotsPerPort network requests; more wait in the RPC
-            // layer's short queue or are refused there, and their clients
-            // retry, as Amoeba's do against a busy server.
-            let listener = t.listener
-            retire(t)
-            guard let l = listener else { return }
-            l.networkHeld -= 1
-            statistics.requestsHeld -= 1
-            // Refused while the node's table is full, the slot is owed and
-            // opened later: counted and dropped, it was lost to the port.
-            slotKeeper.open(1, for: l) { openSlot(for: $0, on: node) }
+            guard answer(t, on: node, now: now) else { return }
+            settle(t, on: node)
         case .unlisten(let l, let refused):
             _ = node.cancelGetreqs { if case .server(let o) = $0 { o === l } else { false } }
             slotKeeper.forget(l)
@@ -200,6 +209,32 @@ enum Network {
             guard !l.retired else { return }
             slotKeeper.open(slotsPerPort, for: l) { openSlot(for: $0, on: node) }
         }
+    }
+
+    /// Hands the reply `t` carries to the node; false when it has no slot
+    /// (answered already).
+    private static func answer(_ t: Transaction, on node: Node<NetworkOwner>, now: Instant) -> Bool {
+        guard let slot = t.slot else { return false }
+        t.slot = nil
+        node.putrep(slot, RPCMessage(header: t.reply.header, data: t.reply.body), now: now)
+        return true
+    }
+
+    /// What follows a reply handed to the node: its record goes back for
+    /// the next request, and the slot the request used opens again. Only
+    /// now: a port holds at most slotsPerPort network requests; more wait
+    /// in the RPC layer's short queue or are refused there, and their
+    /// clients retry, as Amoeba's do against a busy server. None of it is
+    /// urgent, so a direct reply does it after the reply's frame is out.
+    private static func settle(_ t: Transaction, on node: Node<NetworkOwner>) {
+        let listener = t.listener
+        retire(t)
+        guard let l = listener else { return }
+        l.networkHeld -= 1
+        statistics.requestsHeld -= 1
+        // Refused while the node's table is full, the slot is owed and
+        // opened later: counted and dropped, it was lost to the port.
+        slotKeeper.open(1, for: l) { openSlot(for: $0, on: node) }
     }
 
     /// Gives a network request's record back for the next request once its
@@ -303,7 +338,7 @@ enum Network {
         // The kernel's own counts after the NIC's: what a frame or a
         // transaction costs beyond its instructions (kernel-net-counts.sh).
         line += "switches \(Scheduler.switches), timer interrupts \(Timers.interrupts), pit rearms \(Timers.rearms), "
-            + "replies sent directly \(statistics.directReplies)"
+            + "replies sent directly \(statistics.directReplies), wake timers set \(statistics.wakeTimersSet)"
         print("[net] statistics: \(line)")
         return nil
     }
@@ -313,22 +348,49 @@ enum Network {
     /// reply can move it earlier.
     private static func sleep(until deadline: Instant?) {
         Interrupts.withDisabled {
-            guard commands.isEmpty, !framesWaiting else { return }
-            let me = Scheduler.current.unsafelyUnwrapped
+            // The wake-up passed since the round asked the node (the timer
+            // fired meanwhile): another round first, asking in full.
+            guard !reckonAll else { return }
+            // Set before looking for work: the deadline came from an ask
+            // that took the changes, and is owed a wake-up either way.
             if let deadline {
-                guard (deadline - Clock.now()).microseconds > 0 else { return }
-                sleepTimer = Timers.at(deadline, .wake(me, generation: me.generation))
+                guard (deadline - Clock.now()).microseconds > 0 else {
+                    reckonAll = true   // due now: the round that ticks it asks in full
+                    return
+                }
+                wake(by: deadline)
             }
-            sleepUntil = deadline
-            me.wakeReason = .none
+            guard commands.isEmpty, !framesWaiting else { return }
             asleep = true
             Scheduler.block()
             asleep = false
-            if let timer = sleepTimer {
-                if me.wakeReason != .timedOut { Timers.cancel(timer) }
-                sleepTimer = nil
-            }
         }
+    }
+
+    /// Makes the thread wake no later than `deadline` (interrupts off). A
+    /// timer already due no later is left as it is, and one whose deadline
+    /// went away is not cancelled: each direct reply gives the node a
+    /// retransmission deadline that the client's acknowledgement takes
+    /// away again one round later, and setting and cancelling the timer
+    /// for each cost every transaction two trips through the timer queue.
+    /// Left armed, it is set about once per retransmission interval, and
+    /// at worst wakes the thread once for nothing (a round that finds no
+    /// work, then the true deadline).
+    private static func wake(by deadline: Instant) {
+        if let at = wakeAt, at <= deadline { return }
+        if let old = wakeTimer { Timers.cancel(old) }
+        wakeTimer = Timers.at(deadline, .call(wakeTimerFired))
+        wakeAt = deadline
+        statistics.wakeTimersSet &+= 1
+    }
+
+    /// The wake timer's action (timer interrupt): the thread wakes if it
+    /// sleeps; if it is running, its round ends with its next deadline.
+    private static func wakeTimerFired() {
+        wakeTimer = nil
+        wakeAt = nil
+        reckonAll = true
+        if let t = thread { Scheduler.wake(t, reason: .timedOut) }
     }
 
     /// Answers a request from the network that `t` carries (its reply set):
@@ -343,20 +405,22 @@ enum Network {
             return
         }
         statistics.directReplies &+= 1
-        perform(.reply(t), on: node, now: Clock.now())
+        guard answer(t, on: node, now: Clock.now()) else { return }
+        // The reply's frame leaves first; the record and the slot after.
+        routeOutputs(of: node, nic: nic)
+        settle(t, on: node)
         retryOwedSlots(on: node)
+        // Re-opening the slot may have handed the node a request it held.
         routeOutputs(of: node, nic: nic)
         // The reply may have given the node an earlier deadline (its
         // retransmission) than the one the network thread sleeps until.
+        // Only what the reply and the slot changed is asked (Node+Deadlines.swift).
         let now = Clock.now()
-        guard let due = earliest(node.nextDeadline, slotKeeper.retryDeadline(now: now)) else { return }
-        Interrupts.withDisabled {
-            guard asleep, let t = thread, t.state == .blocked else { return }   // awake: it looks itself
-            if let until = sleepUntil, until <= due { return }
-            if let old = sleepTimer { Timers.cancel(old) }
-            sleepTimer = Timers.at(due, .wake(t, generation: t.generation))
-            sleepUntil = due
-        }
+        let due = earliest(node.earliestNewDeadline(), slotKeeper.retryDeadline(now: now))
+        // Set even when the thread was woken meanwhile (it has not run: a
+        // kernel thread is not preempted): this ask took the changes, so
+        // its own round will not see them.
+        if let due { Interrupts.withDisabled { wake(by: due) } }
     }
 }
 
@@ -369,6 +433,10 @@ struct NetworkStatistics {
     /// Replies a kernel server thread handed to the node itself while the
     /// network thread slept (`Network.reply`).
     var directReplies: UInt64 = 0
+    /// Times the network thread's wake timer was set (`wake(by:)`): about
+    /// once per retransmission interval under steady traffic, not once per
+    /// transaction.
+    var wakeTimersSet: UInt64 = 0
     /// Requests from the network handed to local servers and not yet answered.
     var requestsHeld = 0
     /// The most any one port held at once (bounded by slotsPerPort).
@@ -397,7 +465,7 @@ extension Network {
         r += "runts \(statistics.runts) transmit refused \(statistics.transmitRefused) slots refused \(slotKeeper.refusals) owed \(slotKeeper.owed.count)\n"
         r += "requests held \(statistics.requestsHeld) most held per port \(statistics.mostHeldPerPort) slots waiting \(s.slotsWaiting) serving \(s.requestsBeingServed)\n"
         r += "request records reused \(records.reused) made \(records.missed)\n"
-        r += "replies sent directly by server threads \(statistics.directReplies)\n"
+        r += "replies sent directly by server threads \(statistics.directReplies) wake timers set \(statistics.wakeTimersSet)\n"
         return r
     }
 }
