@@ -12,8 +12,9 @@
 // `earliestNewDeadline` asks the parts that changed since the driver last
 // asked, plus the box, the transactions' deadline and the layers, which
 // cost little or are rare. A machine counts as changed when the node
-// handed it a call or an event; until then its deadlines are those it had
-// when last asked, no earlier than the wake-up the driver set from them.
+// handed it a call, an event or a frame's message; until then its deadlines
+// are those it had when last asked, no earlier than the wake-up the driver
+// set from them.
 //
 // A driver that lets its wake-up pass (the timer fired, or it found the
 // deadline already due and did not sleep) asks `nextDeadline` again: the

@@ -33,8 +33,10 @@ extension Node {
     func hand(_ d: CommonDelivery, in frame: [UInt8]) {
         let message = frame[d.range]
         if d.endpoint == client.endpoint {
+            clientChanged = true
             client.receive(common: message, from: d.source, now: now)
         } else if d.endpoint == server.endpoint {
+            serverChanged = true
             server.receive(common: message, from: d.source, now: now)
         } else {
             dispatch(.deliver(FLIPDelivery(endpoint: d.endpoint, source: d.source, destination: d.destination,
