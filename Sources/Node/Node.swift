@@ -38,13 +38,13 @@ public final class Node<Owner> {
     /// be early when that transaction finished first; the next sweep fixes it.
     var transactionDeadline: Instant?
 
-    /// Slots with an owner. A slot the RPC machine still holds but that is
-    /// missing here lost its owner: a request for it is refused.
     /// Whether each RPC machine was handed a call or an event since the
     /// driver last asked for deadlines (Node+Deadlines.swift).
     var clientChanged = true
     var serverChanged = true
 
+    /// Slots with an owner. A slot the RPC machine still holds but that is
+    /// missing here lost its owner: a request for it is refused.
     var slots = SlotTable<Owner>()
     var repliesInFlight = 0
     var repliesUnacknowledged = 0
