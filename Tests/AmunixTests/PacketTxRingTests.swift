@@ -52,26 +52,40 @@ struct PacketTxRingTests {
         return got
     }
 
+    /// Sends `turns` turns from `a`, `frames(turn)` frames of
+    /// `size(turn, i)` bytes each, flushing after each turn; every
+    /// `check` turns, `b` must have received exactly what was sent since,
+    /// in order. Returns how many turns had one frame.
+    @discardableResult
+    static func sendTurns(_ turns: Int, from a: PcapLink, to b: PcapLink, checkingEvery check: Int,
+                          frames: (Int) -> Int, size: (Int, Int) -> Int) -> Int {
+        var sent: [[UInt8]] = []
+        var lone = 0
+        for turn in 0..<turns {
+            let n = frames(turn)
+            if n == 1 { lone += 1 }
+            for i in 0..<n {
+                let f = frame(turn: turn, i, size: size(turn, i))
+                a.send(f)
+                sent.append(f)
+            }
+            a.flush()
+            if turn % check == check - 1 {
+                #expect(collect(b, count: sent.count) == sent)
+                sent = []
+            }
+        }
+        return lone
+    }
+
     @Test func framesLeaveThroughTheRingWholeAndInOrder() throws {
         let a = try PcapLink(name: "ring-a", interface: "lo", mac: Self.sender)
         let b = try PcapLink(name: "ring-b", interface: "lo", mac: Self.receiver)
         defer { a.close(); b.close() }
         #expect(a.hasTransmitRing)
         // Many turns of a few frames each: the ring wraps several times.
-        var sent: [[UInt8]] = []
-        for turn in 0..<100 {
-            for i in 0..<3 {
-                let f = Self.frame(turn: turn, i, size: 60 + (turn * 7 + i * 13) % 1400)
-                a.send(f)
-                sent.append(f)
-            }
-            a.flush()
-            if turn % 10 == 9 {
-                let got = Self.collect(b, count: sent.count)
-                #expect(got == sent)
-                sent = []
-            }
-        }
+        Self.sendTurns(100, from: a, to: b, checkingEvery: 10, frames: { _ in 3 },
+                       size: { turn, i in 60 + (turn * 7 + i * 13) % 1400 })
         #expect(a.errors == 0)
     }
 
@@ -120,23 +134,8 @@ struct PacketTxRingTests {
         // Turns of one frame between turns of three, past a wrap of the
         // ring: every frame arrives whole and in order, and only the lone
         // ones leave by the plain send.
-        var sent: [[UInt8]] = []
-        var lone = 0
-        for turn in 0..<120 {
-            let n = turn % 2 == 0 ? 1 : 3
-            if n == 1 { lone += 1 }
-            for i in 0..<n {
-                let f = Self.frame(turn: turn, i, size: 60 + (turn * 11 + i * 5) % 1450)
-                a.send(f)
-                sent.append(f)
-            }
-            a.flush()
-            if turn % 20 == 19 {
-                let got = Self.collect(b, count: sent.count)
-                #expect(got == sent)
-                sent = []
-            }
-        }
+        let lone = Self.sendTurns(120, from: a, to: b, checkingEvery: 20, frames: { $0 % 2 == 0 ? 1 : 3 },
+                                  size: { turn, i in 60 + (turn * 11 + i * 5) % 1450 })
         #expect(a.framesSentAlone == lone)
         #expect(a.errors == 0)
     }
