@@ -46,8 +46,9 @@ public struct DaemonConfiguration: Sendable {
     /// byte transactions between two endpoints ran 15-25% slower than at
     /// 128; with the ring the difference is within noise). Below 128, so that a
     /// sender keeping its credit in a signed byte never sees it wrap. A
-    /// pcap link's ring (8 MB of 2 KB slots, PcapLink.swift) holds the
-    /// whole window from 34 neighbours at once; a udp: link's socket
+    /// pcap link's ring (8 MB, PcapLink.swift; libpcap gives each frame of
+    /// the 2048-byte snapshot a 4 KB slot, so about 2,000 frames) holds the
+    /// whole window from about 17 neighbours at once; a udp: link's socket
     /// buffer (4 MB where the kernel's rmem_max allows it) from about a
     /// dozen.
     public static let creditGrant: UInt8 = 112

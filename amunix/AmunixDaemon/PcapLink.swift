@@ -56,7 +56,7 @@ public final class PcapLink: Link {
         pcap_set_promisc(h, 1)
         pcap_set_immediate_mode(h, 1)
         // Room for the credit window we grant every neighbour
-        // (DaemonConfiguration.creditGrant): each frame takes a 2 KB slot.
+        // (DaemonConfiguration.creditGrant): each frame takes a 4 KB slot.
         pcap_set_buffer_size(h, 8 << 20)
         let status = pcap_activate(h)
         guard status >= 0 else {
