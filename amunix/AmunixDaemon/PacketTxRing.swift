@@ -176,15 +176,8 @@ final class PacketTxRing {
             slot = (slot + 1) % PacketTxRing.slots
         }
         pending = 0
-        while true {
-            let r = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, nil, 0, Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<amx_sockaddr_ll>.size))
-                }
-            }
-            if r >= 0 { return true }
-            if errno != EINTR { return false }
-        }
+        // No bytes: the kernel sends what the ring's slots hold.
+        return send(on: fd, nil, length: 0)
     }
 
     /// The one filled slot's frame, by a plain send on `loneFrameSocket`;
@@ -196,10 +189,16 @@ final class PacketTxRing {
         let frame = UnsafeMutableRawPointer(h) + PacketTxRing.dataOffset + headerRoom
         let length = Int(h.pointee.length) - headerRoom
         framesSentAlone += 1
+        return send(on: loneFrameSocket, frame, length: length)
+    }
+
+    /// One `sendto` to the ring's interface, again when a signal cut it
+    /// short; false when the kernel refused it.
+    private func send(on socket: Int32, _ bytes: UnsafeRawPointer?, length: Int) -> Bool {
         while true {
             let r = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(loneFrameSocket, frame, length, Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<amx_sockaddr_ll>.size))
+                    sendto(socket, bytes, length, Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<amx_sockaddr_ll>.size))
                 }
             }
             if r >= 0 { return true }
