@@ -136,11 +136,6 @@ public final class LinkWait {
         return ready
     }
 
-    /// The same, for `milliseconds` from now (negative: no limit).
-    public func wait(milliseconds: Int32) -> Readiness {
-        wait(until: milliseconds < 0 ? nil : MonotonicClock.now + .microseconds(Int64(milliseconds) * 1000))
-    }
-
     private func arm(at deadline: Instant) {
         timesArmed += 1
         if amx_timerfd_arm_at(timer, deadline.microseconds) == 0 {
