@@ -39,7 +39,7 @@ extension Node {
         advance(to: time)
         guard case .serving? = slots[slot] else { return }
         slots[slot] = nil
-        repliesInFlight += 1
+        repliesHanded += 1
         serverChanged = true
         server.putrep(slot, reply, now: now)
     }
@@ -77,7 +77,7 @@ extension Node {
     func refuse(_ slot: ServerSlotID) {
         var h = Header()
         h.status = .rpcFailure
-        repliesInFlight += 1
+        repliesHanded += 1
         serverChanged = true
         server.putrep(slot, RPCMessage(header: h), now: now)
     }

@@ -201,9 +201,6 @@ extension Node {
                 return
             }
             outputs.append(.requestArrived(owner, slot, request))
-        case .replyCompleted(_, let status):
-            if repliesInFlight > 0 { repliesInFlight -= 1 }
-            if status != .ok { repliesUnacknowledged += 1 }
         }
     }
 

@@ -46,8 +46,9 @@ public final class Node<Owner> {
     /// Slots with an owner. A slot the RPC machine still holds but that is
     /// missing here lost its owner: a request for it is refused.
     var slots = SlotTable<Owner>()
-    var repliesInFlight = 0
-    var repliesUnacknowledged = 0
+    /// Replies handed to the server machine; those it has not yet ended
+    /// (`RPCNode.replies`) are in flight.
+    var repliesHanded = 0
 
     /// What the driver has not taken yet, oldest first. A ring rather than
     /// an array: appending needs no uniqueness check, and each output is
@@ -142,8 +143,9 @@ public final class Node<Owner> {
         let (waiting, serving) = slots.counts
         return NodeStatistics(flip: box.statistics, client: client.statistics, server: server.statistics,
                               transactionsInFlight: transactions.count, slotsWaiting: waiting,
-                              requestsBeingServed: serving, repliesInFlight: repliesInFlight,
-                              repliesUnacknowledged: repliesUnacknowledged,
+                              requestsBeingServed: serving,
+                              repliesInFlight: repliesHanded - server.replies.ended,
+                              repliesUnacknowledged: server.replies.unacknowledged,
                               clientStates: client.activeTransactions, serverStates: server.activeSlots)
     }
 

@@ -132,7 +132,8 @@ public enum RPCEvent: Sendable {
     case transactionCompleted(TransactionID, Result<RPCMessage, ErrorCode>)
     /// A request arrived for a server slot waiting in getreq.
     case requestArrived(ServerSlotID, RPCMessage)
-    /// A `putrep` finished: `.ok` once the client acknowledged the reply,
-    /// RPC_FAILURE when the client could not be reached.
-    case replyCompleted(ServerSlotID, ErrorCode)
+    // A putrep's end is no event: nobody waits for it, and the driver only
+    // counted it, so the machine counts it itself (`RPCNode.replies`), and
+    // the ACK that ends nearly every transaction's putrep leaves nothing
+    // to route.
 }

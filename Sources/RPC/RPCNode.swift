@@ -47,6 +47,9 @@ public final class RPCNode {
         return s
     }
     var counters = RPCStatistics()
+    /// Putreps that have ended, and of those the ones whose client never
+    /// acknowledged the reply (RPC_FAILURE: unreachable, or reclaimed).
+    public internal(set) var replies = (ended: 0, unacknowledged: 0)
     let receivedByType = AmpTypeCounts()
     let sentByType = AmpTypeCounts()
 
@@ -171,8 +174,8 @@ public final class RPCNode {
         return freeIndices.popLast()
     }
 
-    /// Sends the reply for the request `slot` received. Completion comes as
-    /// `.replyCompleted`. A slot that is not serving is ignored.
+    /// Sends the reply for the request `slot` received; `replies` counts
+    /// how it ends. A slot that is not serving is ignored.
     public func putrep(_ slot: ServerSlotID, _ reply: consuming RPCMessage, now: Instant) {
         // Changed where it lies, not copied; the reply is built into the
         // slot and sent from there.

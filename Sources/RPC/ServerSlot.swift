@@ -248,13 +248,16 @@ extension RPCNode {
     func completeReply(removed slot: ServerSlot, _ status: ErrorCode, now: Instant) {
         recycle(slot.reply)
         freeIndices.append(slot.index)
+        if case .replying = slot.phase {
+            replies.ended &+= 1
+            if status != .ok { replies.unacknowledged &+= 1 }
+        }
         if let c = slot.client {
             serving.remove(c.address, slot: c.slot, tid: c.tid)
         } else {
             portSlots.unlisten(slot.index, slot.putPort)
         }
         portSlots.remove(slot.putPort)
-        events.append(.replyCompleted(ServerSlotID(rawValue: slot.index), status))
         slotLeft(slot.putPort, now: now)
     }
 

@@ -45,6 +45,25 @@ import SimNet
         #expect(server.node.statistics.repliesInFlight == 0)
     }
 
+    /// The machine counts a putrep's end itself (no event): a reply whose
+    /// client died is in flight until the crash timeout, then counted
+    /// unacknowledged; one acknowledged is counted as neither.
+    @Test func aReplyNobodyAcknowledgesIsCountedWhenItsPutrepEnds() throws {
+        let (net, client, server) = clientAndServer(seed: 3)
+        let slot = try #require(server.getreq(getPort, owner: 70))
+        client.trans(request(to: putPort, key: 6), owner: 1)
+        #expect(net.run(until: { server.requests.count == 1 }, limit: .seconds(2)))
+        net.kill(client.sim)
+        server.putrep(slot, echo(server.requests[0].message))
+        #expect(server.node.statistics.repliesInFlight == 1)
+        net.run(for: .seconds(1))
+        #expect(server.node.statistics.repliesInFlight == 1, "still probing the client")
+        #expect(server.node.statistics.repliesUnacknowledged == 0)
+        #expect(net.run(until: { server.node.statistics.repliesInFlight == 0 }, limit: .seconds(120)))
+        #expect(server.node.statistics.repliesUnacknowledged == 1)
+        #expect(server.node.statistics.serverStates == 0)
+    }
+
     @Test func aProgramCallsAServerOnItsOwnNode() throws {
         let net = SimNetwork(seed: 2)
         let host = NodeHost(net, "host", on: [net.addSegment()], seed: 20)
