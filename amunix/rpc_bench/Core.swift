@@ -1,6 +1,7 @@
 // rpc_bench core: the protocol machines alone, with no I/O.
 //
-// Two node bodies wired back to back in memory, a client on one and a
+// Two node bodies wired back to back in memory (Node's `NodePair`, the
+// kernel's nodecore scenario drives the same), a client on one and a
 // server (with several getreq slots) on the other, run transactions one
 // after another. What it reports is the CPU time the shared node, FLIP and
 // RPC code spends per transaction, both ends together: the part of a
@@ -28,13 +29,19 @@ struct Core: ParsableCommand {
     }
 
     func run() throws {
-        var pair = MachinePair()
+        var random = SystemRandomNumberGenerator()
+        var pair = NodePair(using: &random)
         let request = RPCMessage(header: Header(port: pair.putPort, command: BenchCommand.sink),
                                  data: [UInt8](repeating: 0x5a, count: size))
-        for _ in 0..<warmup { try pair.transact(request) }
+        func transact() throws {
+            if let code = pair.transact(request) {
+                throw CoreBenchError(description: "transaction failed: \(code.name)")
+            }
+        }
+        for _ in 0..<warmup { try transact() }
         let frames = pair.frames
         let start = cpuMicroseconds()
-        for _ in 0..<count { try pair.transact(request) }
+        for _ in 0..<count { try transact() }
         let perTransaction = Double(cpuMicroseconds() - start) / Double(count)
         let framesEach = Double(pair.frames - frames) / Double(count)
         if brief {
@@ -48,84 +55,6 @@ struct Core: ParsableCommand {
 
 struct CoreBenchError: Error, CustomStringConvertible {
     var description: String
-}
-
-/// A client node and a server node joined by a perfect wire.
-struct MachinePair {
-    let client: Node<Int>
-    let server: Node<Int>
-    let putPort: AmoebaCore.Port
-    private let getPort: AmoebaCore.Port
-    private(set) var frames = 0
-    private var now = Instant.zero
-
-    init() {
-        var g = SystemRandomNumberGenerator()
-        client = Node(using: &g)
-        server = Node(using: &g)
-        client.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!)
-        server.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 2])!)
-        getPort = AmoebaCore.Port.random(using: &g)
-        putPort = OneWay.apply(getPort)
-        for _ in 0..<4 { _ = server.getreq(port: getPort, owner: 0) }
-    }
-
-    /// One transaction, start to finish; the clock moves a microsecond per
-    /// step, so no protocol timer ever fires.
-    mutating func transact(_ request: RPCMessage) throws {
-        client.trans(request, owner: 1, deadline: nil, now: now)
-        let wire = InterfaceID(rawValue: 0)
-        for _ in 0..<100_000 {
-            now = now + .microseconds(1)
-            var moved = false
-            var done = false
-            var failure: ErrorCode?
-            // Each output is consumed as it is handed over: its frame goes
-            // on to the other node with no copy.
-            client.drainOutputs { (o: consuming NodeOutput<Int>) in
-                moved = true
-                switch consume o {
-                case .transmit(_, let frame):
-                    frames += 1
-                    server.receive(frame: frame, on: wire, now: now)
-                    // Read: its storage may carry the client's next fragment.
-                    client.recycle(frame: frame)
-                case .transactionCompleted(_, let result):
-                    if case .failure(let code) = result { failure = code }
-                    done = true
-                case .requestArrived, .upperLayerReady:
-                    break
-                }
-            }
-            if let code = failure { throw CoreBenchError(description: "transaction failed: \(code.name)") }
-            // Done once the frames that came out with the result (the
-            // reply's acknowledgement) are on the wire too.
-            if done { return }
-            server.drainOutputs { (o: consuming NodeOutput<Int>) in
-                moved = true
-                switch consume o {
-                case .transmit(_, let frame):
-                    frames += 1
-                    client.receive(frame: frame, on: wire, now: now)
-                    server.recycle(frame: frame)
-                case .requestArrived(_, let slot, _):
-                    var h = Header()
-                    h.status = .ok
-                    server.putrep(slot, RPCMessage(header: h), now: now)
-                    _ = server.getreq(port: getPort, owner: 0)
-                case .transactionCompleted, .upperLayerReady:
-                    break
-                }
-            }
-            if !moved {
-                // Quiet: let the protocol timers (reply acknowledgement) run.
-                if let d = earliest(client.nextDeadline, server.nextDeadline) { now = max(now, d) }
-                client.tick(now: now)
-                server.tick(now: now)
-            }
-        }
-        throw CoreBenchError(description: "transaction did not finish")
-    }
 }
 
 func cpuMicroseconds() -> Int64 {
