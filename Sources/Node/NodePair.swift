@@ -26,10 +26,13 @@ public struct NodePair {
     private var now = Instant.zero
 
     /// A client node and a server node listening on a fresh random port
-    /// with `slots` getreqs, their identities drawn from `random`.
-    public init(slots: Int = 4, using random: inout some RandomNumberGenerator) {
-        client = Node(using: &random)
-        server = Node(using: &random)
+    /// with `slots` getreqs, both configured as `configuration` (the
+    /// host's: a Linux host grants its neighbours a wider credit window
+    /// than a kernel node), their identities drawn from `random`.
+    public init(configuration: NodeConfiguration = .init(), slots: Int = 4,
+                using random: inout some RandomNumberGenerator) {
+        client = Node(configuration: configuration, using: &random)
+        server = Node(configuration: configuration, using: &random)
         client.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!)
         server.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 2])!)
         getPort = Port.random(using: &random)
