@@ -24,9 +24,10 @@
 
 /// A bounded stack of empty frames, each with room for a whole fragment.
 struct FramePool {
-    /// How many spare frames are kept at most: more than a window of
-    /// fragments in flight at once needs.
-    static let limit = 16
+    /// How many spare frames are kept at most: the 21 fragments of a
+    /// 30000-byte message, the largest RPC sends, which a Linux host's
+    /// credit grant lets go out at once, and some to spare.
+    static let limit = 32
 
     private(set) var spares: [[UInt8]] = []
     /// The least capacity a kept frame has: the largest frame the box builds.
@@ -49,9 +50,14 @@ struct FramePool {
     }
 
     /// An empty frame to build one of `count` bytes in: a spare if one is
-    /// kept, else an array with no storage yet (the builder reserves it).
+    /// kept, else fresh storage with room for any fragment, so that even a
+    /// short last fragment's frame can be kept when it comes back.
     mutating func take(count: Int) -> [UInt8] {
-        count <= minimumCapacity ? spares.popLast() ?? [] : []
+        guard count <= minimumCapacity else { return [] }
+        if let spare = spares.popLast() { return spare }
+        var fresh: [UInt8] = []
+        fresh.reserveCapacity(minimumCapacity)
+        return fresh
     }
 }
 

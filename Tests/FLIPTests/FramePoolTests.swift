@@ -91,6 +91,37 @@ import AmoebaCore
         #expect(received[1] == messages)
     }
 
+    /// A 30000-byte message, the largest an RPC request or reply carries,
+    /// goes out whole in a Linux host's window (its credit grant): once its
+    /// frames are handed back, the next such message is built entirely in
+    /// them. A pool smaller than its 21 fragments made the rest allocate,
+    /// message after message.
+    @Test func theLargestMessageIsBuiltInSpareFramesAlone() {
+        var configuration = FLIPConfiguration()
+        configuration.creditGrant = 112
+        let a = FLIPBox(configuration: configuration), b = FLIPBox(configuration: configuration)
+        _ = a.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!)
+        _ = b.addInterface(mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 2])!)
+        let from = a.register(privateAddress: FLIPAddress(littleEndianBits: 0x1111_2222))
+        let to = b.address(of: b.register(privateAddress: FLIPAddress(littleEndianBits: 0x3333_4444)))!
+        // Found first, as `pair` does: the message's frames are then all
+        // its fragments.
+        a.unicast([1], from: from, to: to, now: .zero)
+        var now = runWire(a, b, now: .zero).now
+        let m = message(30_000)
+        var kept: [Int] = []
+        for _ in 0..<3 {
+            a.unicast(m, from: from, to: to, now: now)
+            let (sent, delivered, later) = runWire(a, b, now: now, recycle: true)
+            #expect(delivered == [m])
+            #expect(sent.count == 21)
+            kept.append(a.spareFrameCount)
+            now = later
+        }
+        // Every fragment of the last message came back to the pool.
+        #expect(kept.last! >= 21)
+    }
+
     /// Only frames that can carry any fragment are kept, and only a few.
     @Test func thePoolIsBounded() {
         let a = FLIPBox()
