@@ -37,7 +37,9 @@ settled() {
 }
 lines() { wc -l <"$W/node0.console"; }
 ip netns exec "$A" "$BIN/rpc_bench" load --link pcap:v0 --size 0 --count 200 --warmup 0 --brief "$W/bench.cap" >/dev/null
-m=$(lines); s0=$(settled 0)
+# The console's length once the warm-up's counters are printed, not
+# before: counted first, the next phase took the warm-up's line for its own.
+s0=$(settled 0); m=$(lines)
 # QEMU's system calls over one phase (STRACE=1): strace attached to every
 # thread of node0's QEMU (the process started above: the subshell, ip
 # netns exec and kernel-run each exec the next) until the phase's command

@@ -7,6 +7,10 @@
 # and COUNT null transactions (from the load program's own FLIP endpoint),
 # and prints, per round trip of each, the guest instructions by function
 # and the difference: the kernel's share of a transaction beyond a frame.
+# It also prints the answer's critical path in each: the instructions from
+# the thread switch after the NIC's interrupt to the reply (or reflection)
+# handed to the NIC, the median over the round trips, leaving out what the
+# guest does after its answer is on its way.
 #
 #   scripts/kernel-net-profile.sh [COUNT]     (root; default 300)
 #   ICOUNT=2 scripts/kernel-net-profile.sh    guest time by its instructions
@@ -36,17 +40,35 @@ table = sorted((int(p[0], 16), p[2]) for p in (l.split(' ', 2) for l in out.spli
                if len(p) == 3 and p[1] in 'tTwW')
 addresses = [a for a, _ in table]
 pattern = re.compile(r'\[[0-9a-f]+/([0-9a-f]+)/')
-window = [collections.Counter(), 0]
+# The answer's critical path: instructions from the first thread switch
+# after the NIC's interrupt (the thread it woke, or first whatever the
+# interrupt cut short finishing its work) to the next frame handed to the
+# NIC. The crawling profiled guest takes the next request while it still
+# finishes the answer before; on its own pace it would be idle by then.
+def entry(part, exact=False):
+    return next((a for a, n in table if (n == part if exact else part in n)), None)
+irq_entry, tx_entry = entry('VirtioNetC9interrupt'), entry('VirtioNetC8transmit')
+switch_entry = entry('switch_context', exact=True)
+window = [collections.Counter(), 0, [], None, 0, False]   # counts, index, paths, path start, instructions, switched
 def close(*_):
     with open('%s/window.%d' % (sys.argv[3], window[1]), 'w') as f:
         for name, c in window[0].items(): f.write('%d %s\n' % (c, name))
-    window[0] = collections.Counter(); window[1] += 1
+    with open('%s/paths.%d' % (sys.argv[3], window[1]), 'w') as f:
+        f.write(' '.join(str(p) for p in window[2]))
+    window[0] = collections.Counter(); window[1] += 1; window[2] = []; window[3] = None
 signal.signal(signal.SIGUSR1, close)
 byaddr = {}
 for line in open(sys.argv[2]):
     m = pattern.search(line)
     if not m: continue
     pc = int(m.group(1), 16)
+    window[4] += 1
+    if pc == irq_entry and window[3] is None: window[3] = window[4]; window[5] = False
+    elif pc == switch_entry and window[3] is not None and not window[5]: window[3] = window[4]; window[5] = True
+    elif pc == tx_entry and window[3] is not None:
+        # Without a switch the guest was busy all along: not counted.
+        if window[5]: window[2].append(window[4] - window[3])
+        window[3] = None
     name = byaddr.get(pc)
     if name is None:
         i = bisect.bisect_right(addresses, pc) - 1
@@ -91,6 +113,12 @@ pings = n + 200
 pt, tt = sum(ping.values()) / pings, sum(trans.values()) / n
 print('guest instructions per reflected frame:      %8.0f' % pt)
 print('guest instructions per null transaction:    %8.0f  (%.2fx)' % (tt, tt / pt))
+def median_path(k):
+    p = sorted(int(x) for x in open('%s/paths.%d' % (w, k)).read().split())
+    return p[len(p) // 2] if p else 0
+pp, tp = median_path(1), median_path(2)
+print('critical path, from the switch after the NIC interrupt to the answer handed to the NIC (median):')
+print('  reflected frame %d, null transaction %d  (%.2fx)' % (pp, tp, tp / pp if pp else 0))
 print('\nper null transaction, largest first (instructions, function):')
 for name, c in trans.most_common(45): print('%9.1f  %s' % (c / n, name[:110]))
 print('\nper reflected frame, largest first:')
