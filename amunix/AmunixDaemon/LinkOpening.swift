@@ -25,4 +25,15 @@ extension LinkSpec {
             return try PcapLink(name: text, interface: interface, mac: sharesTheCard ? mac : nil)
         }
     }
+
+    /// Opens the link for a program's own endpoint (AmunixEndpoint), a
+    /// station of its own with address `mac` on a pcap: link too: there a
+    /// packet socket of the program's own, which its driver sleeps in
+    /// (PacketSocketLink); udp: and mcast: as `open` makes them.
+    public func openForEndpoint(mac: EthernetAddress) throws(LinkError) -> any Link {
+        if case .pcap(let interface) = kind {
+            return try PacketSocketLink(name: text, interface: interface, mac: mac)
+        }
+        return try open(mac: mac, sharesTheCard: true)
+    }
 }
