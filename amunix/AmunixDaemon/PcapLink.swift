@@ -32,9 +32,10 @@ public final class PcapLink: Link {
     private var scratch: [UInt8] = []
 
     /// `mac` nil: the interface's own address, as a host's FLIP box has
-    /// its card's. Another (a program's endpoint beside amunixd on the same
-    /// card) makes the link a second station on the wire: the capture is
-    /// promiscuous, and each box takes only frames to its own address.
+    /// its card's. Another makes the link a second station on the wire
+    /// (the tests' stations on lo; a program's own endpoint is one too, on
+    /// a PacketSocketLink): the capture is promiscuous, and each box takes
+    /// only frames to its own address.
     public init(name: String, interface: String, mac: EthernetAddress? = nil) throws(LinkError) {
         self.name = name
         guard let card = PcapLink.hardwareAddress(of: interface) else {
