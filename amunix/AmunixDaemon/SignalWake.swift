@@ -13,9 +13,12 @@
 // one the thread had not yet entered when the signal came, where a handler
 // that only interrupted the call would have lost the wakeup. The driver
 // that finds the socket non-blocking (EAGAIN) makes it blocking again.
-// SA_RESTART also spares other threads' system calls a stray signal (a
-// timer that fires after its thread left the seat): it costs them a
-// restart, not an EINTR.
+// A stray signal (a timer that fires after its thread left the seat: at
+// most once per thread, at the deadline it was armed for) finds no socket
+// noted and does nothing; SA_RESTART lets most calls it lands in go on,
+// and those the kernel never restarts (epoll_wait, select) return EINTR,
+// as any signal makes them. A thread's timer lives until the endpoint
+// closes (one per thread that ever drove it).
 //
 // The deadline is a POSIX timer per thread that drives (SIGEV_THREAD_ID:
 // the driver's seat moves between threads, and the signal must reach the
