@@ -1,5 +1,8 @@
 // A program's own FLIP endpoint, driven as programs drive it: endpoints
-// joined by Ethernet-in-UDP on loopback (no root), calling each other and
+// joined by Ethernet-in-UDP on loopback (no root), and where root, the
+// tests of calls and waits again with each endpoint a station of its own
+// on the loopback interface (pcap:lo: a packet socket, where the driver
+// sleeps in a blocking receive that a signal cuts short), calling each other and
 // an amunixd host; several threads on one endpoint; an ended call's ACK
 // leaving without another call; and the failures a program must see
 // cleanly (no server, a null port, a closed endpoint, a bad link).
@@ -20,7 +23,14 @@ func wirePorts(_ name: String) -> (Int, Int) {
     return (base, base + 1)
 }
 
-func endpointPair(_ name: String) throws -> (ProcessEndpoint, ProcessEndpoint) {
+/// The links endpoints are tested over: pcap too where raw sockets may
+/// be opened.
+let linkKinds = geteuid() == 0 ? ["udp", "pcap"] : ["udp"]
+
+func endpointPair(_ name: String, over kind: String = "udp") throws -> (ProcessEndpoint, ProcessEndpoint) {
+    if kind == "pcap" {
+        return (try ProcessEndpoint(link: LinkSpec(parsing: "pcap:lo")), try ProcessEndpoint(link: LinkSpec(parsing: "pcap:lo")))
+    }
     let (p, q) = wirePorts(name)
     let a = try ProcessEndpoint(link: LinkSpec(parsing: "udp:\(p):127.0.0.1:\(q)"))
     let b = try ProcessEndpoint(link: LinkSpec(parsing: "udp:\(q):127.0.0.1:\(p)"))
@@ -85,8 +95,8 @@ final class Served: @unchecked Sendable {
 }
 
 @Suite(.serialized) struct ProcessEndpointTests {
-    @Test func echoBetweenTwoEndpoints() throws {
-        let (a, b) = try endpointPair("echo")
+    @Test(arguments: linkKinds) func echoBetweenTwoEndpoints(over kind: String) throws {
+        let (a, b) = try endpointPair("echo", over: kind)
         defer { a.close(); b.close() }
         let (cap, served) = serveEcho(on: b)
         for i in 0..<300 {
@@ -105,8 +115,8 @@ final class Served: @unchecked Sendable {
     /// deadline moves earlier than the one armed (LinkWait): in a stream
     /// of calls each one's retransmission timer lies past the armed one,
     /// so the calls arm it a few times in all, not once per wait.
-    @Test func aStreamOfCallsArmsTheDriversTimerRarely() throws {
-        let (a, b) = try endpointPair("armed")
+    @Test(arguments: linkKinds) func aStreamOfCallsArmsTheDriversTimerRarely(over kind: String) throws {
+        let (a, b) = try endpointPair("armed", over: kind)
         defer { a.close(); b.close() }
         let (cap, _) = serveEcho(on: b)
         let calls = 400
@@ -122,8 +132,8 @@ final class Served: @unchecked Sendable {
         #expect(armedByServer < calls / 10, "server armed its timer \(armedByServer) times in \(calls) calls")
     }
 
-    @Test func severalThreadsOnOneEndpoint() throws {
-        let (a, b) = try endpointPair("threads")
+    @Test(arguments: linkKinds) func severalThreadsOnOneEndpoint(over kind: String) throws {
+        let (a, b) = try endpointPair("threads", over: kind)
         defer { a.close(); b.close() }
         let (cap, served) = serveEcho(on: b, threads: 3)
         #expect(echoCalls(on: a, to: cap, threads: 4, each: 150) == 0)
@@ -134,8 +144,8 @@ final class Served: @unchecked Sendable {
     /// to take the driver's seat, not for every outcome: with one shared
     /// condition each reply woke every waiting thread, ~3 idle wakeups per
     /// transaction with four callers (about 11,000 per 50 MB put).
-    @Test func aWaitingThreadWakesOnlyForItsOwnOutcome() throws {
-        let (a, b) = try endpointPair("wakes")
+    @Test(arguments: linkKinds) func aWaitingThreadWakesOnlyForItsOwnOutcome(over kind: String) throws {
+        let (a, b) = try endpointPair("wakes", over: kind)
         defer { a.close(); b.close() }
         let (cap, served) = serveEcho(on: b, threads: 4)
         #expect(echoCalls(on: a, to: cap, threads: 4, each: 200) == 0)
@@ -150,8 +160,8 @@ final class Served: @unchecked Sendable {
     /// A call's last frame (the ACK of its reply) is held for the next
     /// call; with no next call the keeper sends it within milliseconds,
     /// before the server would resend its reply (20 ms at the earliest).
-    @Test func heldAcknowledgementLeavesWithoutAnotherCall() throws {
-        let (a, b) = try endpointPair("held")
+    @Test(arguments: linkKinds) func heldAcknowledgementLeavesWithoutAnotherCall(over kind: String) throws {
+        let (a, b) = try endpointPair("held", over: kind)
         defer { a.close(); b.close() }
         let (cap, _) = serveEcho(on: b)
         for quiet in [false, true] {
@@ -212,8 +222,8 @@ final class Served: @unchecked Sendable {
     /// A call that starts while another drives, with an earlier deadline,
     /// ends at its own deadline: the driver's turn that learns of it runs
     /// the node's timers even though its own poll was not yet due.
-    @Test func aSecondCallersEarlierDeadlineIsKept() throws {
-        let (a, b) = try endpointPair("deadline")
+    @Test(arguments: linkKinds) func aSecondCallersEarlierDeadlineIsKept(over kind: String) throws {
+        let (a, b) = try endpointPair("deadline", over: kind)
         defer { a.close(); b.close() }
         var g = SystemRandomNumberGenerator()
         let cap = Capability(port: AmoebaCore.Port.random(using: &g).putPort,

@@ -93,6 +93,20 @@ final class FrameBatch {
     /// and hands each to `handler`; returns how many arrived, or -1 on a
     /// socket error.
     func receive(on fd: Int32, _ handler: (UnsafeRawBufferPointer) -> Void) -> Int {
+        var n: Int32
+        repeat {
+            n = fill(from: fd, flags: Int32(MSG_DONTWAIT))
+        } while n < 0 && errno == EINTR
+        if n < 0 { return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1 }
+        deliver(Int(n), handler)
+        return Int(n)
+    }
+
+    /// One recvmmsg into the batch with `flags` (MSG_DONTWAIT, or
+    /// MSG_WAITFORONE to sleep for the first datagram only): how many
+    /// arrived, or -1 with errno set. They stay until `deliver`, and the
+    /// next fill or send overwrites them.
+    func fill(from fd: Int32, flags: Int32) -> Int32 {
         if !laidOutForReceiving {
             for i in 0..<FrameBatch.capacity {
                 vectors[i] = amx_iovec(base: storage + i * FrameBatch.frameRoom, length: FrameBatch.frameRoom)
@@ -103,16 +117,15 @@ final class FrameBatch {
             }
             laidOutForReceiving = true
         }
-        var n: Int32
-        repeat {
-            n = amx_recvmmsg(fd, headers, UInt32(FrameBatch.capacity), Int32(MSG_DONTWAIT))
-        } while n < 0 && errno == EINTR
-        if n < 0 { return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1 }
-        for i in 0..<Int(n) {
+        return amx_recvmmsg(fd, headers, UInt32(FrameBatch.capacity), flags)
+    }
+
+    /// Hands the first `count` datagrams of the last fill to `handler`.
+    func deliver(_ count: Int, _ handler: (UnsafeRawBufferPointer) -> Void) {
+        for i in 0..<count {
             // A datagram larger than the room is truncated: not a frame we sent.
             guard headers[i].header.flags & Int32(MSG_TRUNC) == 0 else { continue }
             handler(UnsafeRawBufferPointer(start: storage + i * FrameBatch.frameRoom, count: Int(headers[i].length)))
         }
-        return Int(n)
     }
 }

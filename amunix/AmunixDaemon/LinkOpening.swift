@@ -8,12 +8,10 @@
 import FLIP
 
 extension LinkSpec {
-    /// Opens the link. `mac` is the address a link without a card of its
-    /// own (udp:, mcast:) uses; a pcap: link uses its interface's unless
-    /// `sharesTheCard`, when it takes `mac` too: a program's endpoint is a
-    /// station of its own on the wire, so that amunixd on the same card
-    /// neither takes its frames nor answers them NOTHERE.
-    public func open(mac: EthernetAddress, sharesTheCard: Bool = false) throws(LinkError) -> any Link {
+    /// Opens the link for amunixd. `mac` is the address a link without a
+    /// card of its own (udp:, mcast:) uses; a pcap: link uses its
+    /// interface's, as a host's FLIP box has its card's.
+    public func open(mac: EthernetAddress) throws(LinkError) -> any Link {
         switch kind {
         case .udp(let localPort, let host, let remotePort):
             return try UDPLink(name: text, localPort: localPort, remoteHost: host, remotePort: remotePort,
@@ -22,7 +20,20 @@ extension LinkSpec {
             return try UDPLink(name: text, group: group, port: port, interface: multicastInterface,
                                ttl: multicastTTL, mac: mac, keyPath: keyPath)
         case .pcap(let interface):
-            return try PcapLink(name: text, interface: interface, mac: sharesTheCard ? mac : nil)
+            return try PcapLink(name: text, interface: interface)
         }
+    }
+
+    /// Opens the link for a program's own endpoint (AmunixEndpoint), a
+    /// station of its own with address `mac` on a pcap: link too, so that
+    /// amunixd on the same card neither takes its frames nor answers them
+    /// NOTHERE: there a packet socket of the program's own, which its
+    /// driver sleeps in (PacketSocketLink); udp: and mcast: as `open`
+    /// makes them.
+    public func openForEndpoint(mac: EthernetAddress) throws(LinkError) -> any Link {
+        if case .pcap(let interface) = kind {
+            return try PacketSocketLink(name: text, interface: interface, mac: mac)
+        }
+        return try open(mac: mac)
     }
 }

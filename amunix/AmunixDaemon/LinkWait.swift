@@ -1,4 +1,6 @@
-// What a program's FLIP endpoint sleeps in: its link or its wake pipe.
+// What a program's FLIP endpoint sleeps in on a udp: or mcast: link: the
+// link or its wake pipe (a pcap: endpoint sleeps in a blocking receive on
+// a packet socket of its own instead: PacketSocketLink.swift).
 //
 // The endpoint's driver waits for the next frame on its link, for a nudge
 // through a pipe (a call that needs the node sooner), or for the node's

@@ -214,4 +214,62 @@ final class PacketTxRing {
     static let packetVnetHeader: Int32 = 15
     static let statusAvailable: UInt32 = 0
     static let statusSendRequest: UInt32 = 1
+
+    /// A transmit ring being made on a thread of its own: making one
+    /// waits for the kernel (an RCU grace period, 10 to 20 ms here), and a
+    /// link's other socket can be made meanwhile.
+    final class Opening {
+        let interface: String
+        var ring: PacketTxRing?
+        var thread = pthread_t()
+        var started = false
+
+        init(interface: String) {
+            self.interface = interface
+            let me = Unmanaged.passRetained(self).toOpaque()
+            started = pthread_create(&thread, nil, { p in
+                let o = Unmanaged<Opening>.fromOpaque(p!).takeRetainedValue()
+                o.ring = PacketTxRing(interface: o.interface, etherType: PcapLink.flipEtherType)
+                return nil
+            }, me) == 0
+            if !started {
+                Unmanaged<Opening>.fromOpaque(me).release()
+                ring = PacketTxRing(interface: interface, etherType: PcapLink.flipEtherType)
+            }
+        }
+
+        /// The ring, once made (nil where the kernel offers none).
+        func finish() -> PacketTxRing? {
+            if started {
+                pthread_join(thread, nil)
+                started = false
+            }
+            return ring
+        }
+    }
+
+    /// Closing a packet socket waits for an RCU grace period (16 to 20 ms
+    /// measured on this VM), and a link has two, its receiving socket and
+    /// the transmit ring's: closed side by side (`closeOther` on this
+    /// thread) they wait about one, which a program with an endpoint of
+    /// its own (put, get) pays on every run.
+    static func close(_ ring: PacketTxRing?, beside closeOther: () -> Void) {
+        guard let ring else {
+            closeOther()
+            return
+        }
+        let other = Unmanaged.passRetained(ring).toOpaque()
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { p in
+            Unmanaged<PacketTxRing>.fromOpaque(p!).takeRetainedValue().close()
+            return nil
+        }, other) == 0
+        closeOther()
+        if started {
+            pthread_join(thread, nil)
+        } else {
+            Unmanaged<PacketTxRing>.fromOpaque(other).release()
+            ring.close()
+        }
+    }
 }

@@ -11,6 +11,7 @@
 // capture's socket), or, where the kernel offers no ring or the ring is
 // full, through the capture's own packet socket in one sendmmsg.
 
+import CBatchIO
 import CPcap
 import FLIP
 #if canImport(Glibc)
@@ -31,9 +32,10 @@ public final class PcapLink: Link {
     private var scratch: [UInt8] = []
 
     /// `mac` nil: the interface's own address, as a host's FLIP box has
-    /// its card's. Another (a program's endpoint beside amunixd on the same
-    /// card) makes the link a second station on the wire: the capture is
-    /// promiscuous, and each box takes only frames to its own address.
+    /// its card's. Another makes the link a second station on the wire
+    /// (the tests' stations on lo; a program's own endpoint is one too, on
+    /// a PacketSocketLink): the capture is promiscuous, and each box takes
+    /// only frames to its own address.
     public init(name: String, interface: String, mac: EthernetAddress? = nil) throws(LinkError) {
         self.name = name
         guard let card = PcapLink.hardwareAddress(of: interface) else {
@@ -44,7 +46,7 @@ public final class PcapLink: Link {
         // The transmit ring's socket is made beside the capture's: each
         // waits for the kernel (an RCU grace period, 10 to 20 ms here),
         // and a program's own endpoint opens a link on every run.
-        let ringOpening = RingOpening(interface: interface)
+        let ringOpening = PacketTxRing.Opening(interface: interface)
         var ringTaken = false
         defer { if !ringTaken { _ = ringOpening.finish() } }
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
@@ -163,62 +165,13 @@ public final class PcapLink: Link {
     /// A frame's source address (bytes 6 to 11), packed.
     private static func source(of frame: UnsafePointer<UInt8>) -> UInt64 { packed(frame + 6) }
 
-    /// Closing a packet socket waits for an RCU grace period (16 to 20 ms
-    /// measured on this VM), and the link has two, the capture's and the
-    /// transmit ring's: closed side by side they wait about one, which a
-    /// program with an endpoint of its own (put, get) pays on every run.
+    /// The capture and the transmit ring, closed side by side (each waits
+    /// for the kernel: PacketTxRing.close).
     public func close() {
-        guard let ring else {
-            pcap_close(handle)
-            return
-        }
-        let other = Unmanaged.passRetained(ring).toOpaque()
-        var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { p in
-            Unmanaged<PacketTxRing>.fromOpaque(p!).takeRetainedValue().close()
-            return nil
-        }, other) == 0
-        pcap_close(handle)
-        if started {
-            pthread_join(thread, nil)
-        } else {
-            Unmanaged<PacketTxRing>.fromOpaque(other).release()
-            ring.close()
-        }
+        PacketTxRing.close(ring) { pcap_close(handle) }
     }
 
     static let flipEtherType: UInt16 = 0x8146
-
-    /// A transmit ring being made on a thread of its own.
-    private final class RingOpening {
-        let interface: String
-        var ring: PacketTxRing?
-        var thread = pthread_t()
-        var started = false
-
-        init(interface: String) {
-            self.interface = interface
-            let me = Unmanaged.passRetained(self).toOpaque()
-            started = pthread_create(&thread, nil, { p in
-                let o = Unmanaged<RingOpening>.fromOpaque(p!).takeRetainedValue()
-                o.ring = PacketTxRing(interface: o.interface, etherType: PcapLink.flipEtherType)
-                return nil
-            }, me) == 0
-            if !started {
-                Unmanaged<RingOpening>.fromOpaque(me).release()
-                ring = PacketTxRing(interface: interface, etherType: PcapLink.flipEtherType)
-            }
-        }
-
-        /// The ring, once made (nil where the kernel offers none).
-        func finish() -> PacketTxRing? {
-            if started {
-                pthread_join(thread, nil)
-                started = false
-            }
-            return ring
-        }
-    }
 
     /// FLIP frames to this station or to a group. The capture is
     /// promiscuous, so without the address test every station on the card
@@ -230,6 +183,21 @@ public final class PcapLink: Link {
         let digits = Array("0123456789abcdef")
         let text = mac.bytes.map { String([digits[Int($0 >> 4)], digits[Int($0 & 15)]]) }.joined(separator: ":")
         return "ether proto 0x8146 and (ether dst \(text) or ether multicast)"
+    }
+
+    /// `filter(for: mac)`, compiled by libpcap, given to a packet socket of
+    /// our own (a program endpoint's: PacketSocketLink) before it is bound
+    /// to a protocol, so that it never holds a frame the filter refuses.
+    static func attachFilter(to socket: Int32, mac: EthernetAddress, name: String) throws(LinkError) {
+        var program = bpf_program()
+        guard pcap_compile_nopcap(2048, DLT_EN10MB, &program, PcapLink.filter(for: mac), 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            throw LinkError("\(name): BPF filter does not compile")
+        }
+        defer { pcap_freecode(&program) }
+        var code = amx_sock_fprog(length: UInt16(program.bf_len), instructions: UnsafeMutableRawPointer(program.bf_insns))
+        guard setsockopt(socket, SOL_SOCKET, SO_ATTACH_FILTER, &code, socklen_t(MemoryLayout<amx_sock_fprog>.size)) == 0 else {
+            throw LinkError.system("\(name): BPF filter")
+        }
     }
 
     /// <linux/if_packet.h>, which Swift's Glibc module does not carry.

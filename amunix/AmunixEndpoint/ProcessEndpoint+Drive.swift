@@ -9,10 +9,11 @@
 // room, each on a condition of its own (Amunix's WaitRoom): an outcome
 // wakes the thread it is for and nobody else, and a driver leaving the
 // seat (its own outcome came) wakes one waiter to take it, and keeps the
-// seat for it. A thread that starts a call while the driver
-// sleeps (LinkWait: the link and a pipe) only nudges it through the pipe
-// when its call needs the node before that wait would end: a timer earlier
-// than the driver's.
+// seat for it. A thread that starts a call while the driver sleeps (on a
+// pcap: link in a blocking receive on its socket, else polling the link
+// and a pipe: AmunixDaemon's DriverSleep.swift) only nudges it, by a
+// signal or through the pipe, when its call needs the node before that
+// wait would end: a timer earlier than the driver's.
 //
 // A call that ends does not flush what its last turn queued (the ACK of
 // its reply): the next call's first frames take it along, one system call
@@ -97,20 +98,19 @@ extension ProcessEndpoint {
         if let d = deadline, d < until { until = d }
         pollingUntil = until
         flush()
+        sleeper.willWait()
         room.unlock()
-        let woke = sleeper.wait(until: until)
+        _ = sleeper.wait(until: until)
         room.lock()
         pollingUntil = nil
-        if woke.wake {
-            var drained = (UInt64(0), UInt64(0))
-            while withUnsafeMutableBytes(of: &drained, { read(wake, $0.baseAddress, $0.count) }) > 0 {}
-        }
+        let wasNudged = nudged
+        nudged = false
         // The node's timers run only when one is due: asking each of its
         // machines costs more than the rest of a turn's bookkeeping, and
         // what the frames start is due later. (A call made meanwhile with
         // an earlier deadline nudged the poll; its turn runs the timers.)
         let after = MonotonicClock.now
-        feed(now: after, runningTimers: deadline.map { $0 <= after } ?? false || woke.wake)
+        feed(now: after, runningTimers: deadline.map { $0 <= after } ?? false || wasNudged)
     }
 
     /// Drains the link into the node, runs what is due and takes the
@@ -148,7 +148,7 @@ extension ProcessEndpoint {
                 break
             }
         }) > 0 {}
-        if let until = pollingUntil, let d = node.nextDeadline, d < until { nudge() }
+        if !nudged, let until = pollingUntil, let d = node.nextDeadline, d < until { nudge() }
     }
 
     func takeOutcome(_ ticket: Ticket) -> Outcome? {
@@ -160,10 +160,10 @@ extension ProcessEndpoint {
         outcomes.contains { $0.ticket == ticket }
     }
 
-    /// Cuts the driver's poll short.
+    /// Cuts the driver's wait short; under the room's lock, while it waits.
     func nudge() {
-        var one: UInt8 = 1
-        _ = write(wakeWriter, &one, 1)
+        nudged = true
+        sleeper.nudge()
     }
 
     /// Puts the held frames on the link.

@@ -72,14 +72,15 @@ public final class ProcessEndpoint: @unchecked Sendable {
     /// Times a waiting thread woke to find neither its outcome nor a free
     /// seat: the wakeups a shared condition wastes.
     var idleWakeups = 0
-    /// When the driver's poll ends by itself; a call that needs the node
-    /// sooner (an earlier timer) wakes it through `wake`.
+    /// When the driver's wait ends by itself; a call that needs the node
+    /// sooner (an earlier timer) nudges it.
     var pollingUntil: Instant?
-    /// A pipe in the driver's poll, written to cut the poll short.
-    let wake: Int32
-    let wakeWriter: Int32
-    /// What the driver sleeps in: the link and `wake` (LinkWait.swift).
-    let sleeper: LinkWait
+    /// The driver's wait was nudged since it began.
+    var nudged = false
+    /// What the driver sleeps in (AmunixDaemon's DriverSleep.swift): a
+    /// blocking receive on a pcap: link, which a signal cuts short; the
+    /// link and a wake pipe in a LinkWait on the others.
+    let sleeper: any DriverSleep
     var closed = false
     /// Frames queued on the link and not yet flushed: a call that ends
     /// leaves its last frames (the ACK of a reply) to leave with the next
@@ -97,20 +98,18 @@ public final class ProcessEndpoint: @unchecked Sendable {
     /// gets a random local MAC, a pcap: link too (see LinkOpening.swift).
     public init(link spec: LinkSpec) throws(LinkError) {
         var random = SystemRandomNumberGenerator()
-        link = try spec.open(mac: randomLocalMAC(using: &random), sharesTheCard: true)
+        link = try spec.openForEndpoint(mac: randomLocalMAC(using: &random))
         var configuration = NodeConfiguration()
         // A Linux socket's buffers: the wider window, as amunixd grants.
         configuration.flip.creditGrant = DaemonConfiguration.creditGrant
         node = Node<Ticket>(configuration: configuration, using: &random)
         interface = node.addInterface(mac: link.mac, weight: spec.weight, trusted: spec.trusted)
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else {
+        do throws(LinkError) {
+            sleeper = try driverSleep(for: link)
+        } catch {
             link.close()
-            throw LinkError("\(spec.text): pipe: \(String(cString: strerror(errno)))")
+            throw error
         }
-        for fd in ends { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-        (wake, wakeWriter) = (ends[0], ends[1])
-        sleeper = LinkWait(link: link.pollDescriptor, wake: wake)
         // The keeper holds the endpoint until `close`; a program that just
         // exits needs no close.
         Thread { [self] in keep() }.start()
@@ -198,9 +197,10 @@ public final class ProcessEndpoint: @unchecked Sendable {
         }
         closed = true
         room.wakeEveryone()
-        let driverBusy = driving
+        // A driving thread is in its wait (the turn's other work holds the
+        // lock): cut it short while it is known to be there.
+        if driving { nudge() }
         room.unlock()
-        if driverBusy { nudge() }
         ringKeeper()
         keeperDone.wait()
         room.lock()
@@ -212,10 +212,8 @@ public final class ProcessEndpoint: @unchecked Sendable {
         pump(now: MonotonicClock.now)
         flush()
         node.shutdown()
-        sleeper.close()
+        sleeper.closeSleep()
         link.close()
-        Glibc.close(wake)
-        Glibc.close(wakeWriter)
         room.unlock()
     }
 

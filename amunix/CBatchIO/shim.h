@@ -116,3 +116,74 @@ static inline int amx_timerfd_arm_at(int fd, long long microseconds) {
     };
     return (int)syscall(SYS_timerfd_settime, fd, 1 /* TFD_TIMER_ABSTIME */, (void *)spec, (void *)0);
 }
+
+// A packet socket's BPF program (SO_ATTACH_FILTER): libpcap's compiled
+// instructions have the kernel's layout (code, jt, jf, k).
+struct amx_sock_fprog {
+    unsigned short length;
+    void *instructions;
+};
+
+// PACKET_ADD_MEMBERSHIP's request (promiscuous mode for a socket's life).
+struct amx_packet_mreq {
+    int ifindex;
+    unsigned short type;
+    unsigned short addressLength;
+    unsigned char address[8];
+};
+
+// What a driver blocked in recvmmsg is woken by (SignalWake.swift): a
+// signal whose handler makes the socket it waits on non-blocking. A
+// blocked recvmmsg the signal restarts then returns at once, and so does
+// one the thread had not yet entered when the signal came, which a
+// handler that merely interrupted the call would leave to sleep. The
+// socket is the thread's own note (set before the wait, cleared after),
+// so a late signal finds nothing to do. All of it is used from one Swift
+// file only: each importing file gets its own copy of a static variable.
+extern int *__errno_location(void);
+
+static __thread int amx_wake_socket = -1;
+
+static inline void amx_wake_on(int fd) { amx_wake_socket = fd; }
+
+static inline void amx_wake_handler(int signo) {
+    (void)signo;
+    int fd = amx_wake_socket;
+    if (fd < 0) return;
+    int saved = *__errno_location();
+    syscall(SYS_fcntl, fd, 4 /* F_SETFL */, 04000 /* O_NONBLOCK */);
+    *__errno_location() = saved;
+}
+
+static inline int amx_gettid(void) { return (int)syscall(SYS_gettid); }
+
+// A POSIX timer on CLOCK_MONOTONIC whose expiry sends `signo` to the
+// thread `tid` alone (SIGEV_THREAD_ID), by the kernel's sigevent layout.
+struct amx_sigevent {
+    void *value;
+    int signo;
+    int notify;
+    int tid;
+    int padding[11];
+};
+
+/// The timer's id, or -1.
+static inline int amx_thread_timer_create(int tid, int signo) {
+    struct amx_sigevent e = { 0, signo, 4 /* SIGEV_THREAD_ID */, tid, { 0 } };
+    int id = -1;
+    if (syscall(SYS_timer_create, 1 /* CLOCK_MONOTONIC */, &e, &id) != 0) return -1;
+    return id;
+}
+
+/// Arms the timer to fire once at `microseconds` on CLOCK_MONOTONIC.
+static inline int amx_thread_timer_arm_at(int id, long long microseconds) {
+    struct { long long sec, nsec; } spec[2] = {
+        { 0, 0 },
+        { microseconds / 1000000, (microseconds % 1000000) * 1000 },
+    };
+    return (int)syscall(SYS_timer_settime, id, 1 /* TIMER_ABSTIME */, (void *)spec, (void *)0);
+}
+
+static inline int amx_thread_timer_delete(int id) {
+    return (int)syscall(SYS_timer_delete, id);
+}

@@ -4,9 +4,9 @@
 // The bench compares a null transaction between two own endpoints with a
 // ping-pong of raw AF_PACKET frames (floors: one blocking recv, one send
 // per side). The endpoint's I/O is not that: it opens its link the way
-// `--link` does (a libpcap capture ring with a filter, a transmit ring),
-// and its driver waits on the link and a wake pipe (LinkWait), then drains
-// the ring. This ping-pong runs exactly that I/O and nothing else, so the
+// `--link` does (a packet socket of its own with a filter, a transmit
+// ring), and its driver sleeps as the endpoint's does (DriverSleep: one
+// blocking recvmmsg on that socket), then hands over what it took. This ping-pong runs exactly that I/O and nothing else, so the
 // gap between the two floors is what the I/O path costs beyond recv and
 // send, and the gap from here to the endpoint row is the node body and the
 // endpoint's bookkeeping. Each part of the gap then has its own figure,
@@ -29,24 +29,20 @@ import Glibc
 /// endpoint's wait.
 fileprivate struct FloorLink {
     let link: any Link
-    let wake: (reader: Int32, writer: Int32)
-    let sleeper: LinkWait
+    let sleeper: any DriverSleep
 
     init(_ text: String, mac: EthernetAddress) throws {
         let spec = try LinkSpec(parsing: text)
-        link = try spec.open(mac: mac, sharesTheCard: true)
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { throw ValidationError("pipe: \(String(cString: strerror(errno)))") }
-        wake = (ends[0], ends[1])
-        sleeper = LinkWait(link: link.pollDescriptor, wake: wake.reader)
+        link = try spec.openForEndpoint(mac: mac)
+        sleeper = try driverSleep(for: link)
     }
 
-    /// Waits as the endpoint's driver does (LinkWait: the link, the wake
-    /// pipe, never written here, and the deadline's timer). Returns whether
-    /// the link became readable; false may come before `deadline` (a timer
+    /// Waits as the endpoint's driver does (never nudged here). Returns
+    /// whether frames came; false may come before `deadline` (a timer
     /// armed for an earlier one), as it does to the driver.
     func waitReadable(until deadline: Instant) -> Bool {
-        sleeper.wait(until: deadline).link
+        sleeper.willWait()
+        return sleeper.wait(until: deadline).link
     }
 }
 

@@ -1,0 +1,214 @@
+// A program endpoint's pcap: link: a plain packet socket whose driver
+// sleeps in one blocking recvmmsg.
+//
+// amunixd's pcap link (PcapLink) reads libpcap's receive ring after an
+// epoll wait: the right shape for a daemon polling many descriptors. A
+// program's own endpoint has one link and one thread waiting on it, and
+// there that shape costs: in a C model of the endpoint's I/O path on one
+// vCPU (issue 13), a frame ping-pong took 11.4 µs per round trip with a
+// blocking recv on a plain packet socket and 13.3 to 14.5 µs with epoll
+// and a ring, against 11.2 for the raw floor. System calls and context
+// switches were the same; each call's price was not. So the endpoint's
+// driver blocks in recvmmsg on the socket itself (MSG_WAITFORONE: it
+// sleeps for the first frame and takes those behind it in the same call),
+// and what the epoll set also watched, a deadline and a nudge from another
+// thread, reaches it as a signal (SignalWake.swift).
+//
+// The socket takes what PcapLink's capture takes, and nothing sooner:
+// it is made bound to no protocol (it hears nothing), given the same BPF
+// program (FLIP frames to this station or to a group), then bound to the
+// interface and FLIP's EtherType. It is promiscuous (a station of its own
+// with a random MAC), leaves out our own outgoing frames where the kernel
+// can, and drops any that come anyway by source address. Its receive
+// buffer holds the credit window the endpoint grants each neighbour
+// (DaemonConfiguration.creditGrant, 120 frames) for many neighbours: a
+// fragment lost to a full buffer costs a 200 ms stall waiting for credit.
+// Frames leave as PcapLink's do: a transmit ring for a turn's frames, a
+// plain send on this socket for a lone one, sendmmsg when the ring is full.
+
+import CBatchIO
+import AmoebaCore
+import FLIP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public final class PacketSocketLink: Link, DriverSleep {
+    public let name: String
+    public let mac: EthernetAddress
+    public var pollDescriptor: Int32 { socket }
+    public private(set) var errors = 0
+    private let socket: Int32
+    private let outgoing = FrameBatch()
+    private let incoming = FrameBatch()
+    /// Frames the last wait received and `receiveAll` has not handed over.
+    private var waiting = 0
+    private let ring: PacketTxRing?
+    private let wake: SignalWake
+    /// Our MAC as `source(of:)` packs a frame's, to drop our own.
+    private let ownSource: UInt64
+    /// The array each arriving frame is copied into, reused frame to frame.
+    private var scratch: [UInt8] = []
+    private var closed = false
+
+    /// The receive buffer asked for: a 1514-byte frame on a veth takes
+    /// about 4 KB of it, so this holds some 2000 frames, the credit
+    /// windows of 16 neighbours (the kernel doubles it for its overhead).
+    static let receiveBuffer: Int32 = 8 << 20
+
+    public init(name: String, interface: String, mac: EthernetAddress) throws(LinkError) {
+        self.name = name
+        self.mac = mac
+        ownSource = mac.bytes.withUnsafeBufferPointer { PacketSocketLink.packed($0.baseAddress!) }
+        let ifindex = Int32(bitPattern: if_nametoindex(interface))
+        guard ifindex > 0 else { throw LinkError("\(name): no such interface \(interface)") }
+        let ringOpening = PacketTxRing.Opening(interface: interface)
+        var ringTaken = false
+        defer { if !ringTaken { _ = ringOpening.finish() } }
+        let s = Glibc.socket(AF_PACKET, Int32(SOCK_RAW.rawValue), 0)
+        guard s >= 0 else { throw LinkError.system("\(name): packet socket (needs root or CAP_NET_RAW)") }
+        do throws(LinkError) {
+            try PcapLink.attachFilter(to: s, mac: mac, name: name)
+            var one: Int32 = 1
+            _ = setsockopt(s, PcapLink.solPacket, PcapLink.packetIgnoreOutgoing, &one, 4)
+            var size = PacketSocketLink.receiveBuffer
+            // Past the system's limit where the rights allow, else up to it.
+            if setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &size, 4) != 0 {
+                _ = setsockopt(s, SOL_SOCKET, SO_RCVBUF, &size, 4)
+            }
+            var membership = amx_packet_mreq(ifindex: ifindex, type: 1 /* PACKET_MR_PROMISC */, addressLength: 0,
+                                             address: (0, 0, 0, 0, 0, 0, 0, 0))
+            guard setsockopt(s, PcapLink.solPacket, 1 /* PACKET_ADD_MEMBERSHIP */, &membership,
+                             socklen_t(MemoryLayout<amx_packet_mreq>.size)) == 0 else {
+                throw LinkError.system("\(name): promiscuous mode")
+            }
+            var address = amx_sockaddr_ll(family: UInt16(AF_PACKET), protocol: PcapLink.flipEtherType.bigEndian,
+                                          ifindex: ifindex, hatype: 0, pkttype: 0, halen: 0, addr: (0, 0, 0, 0, 0, 0, 0, 0))
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(s, $0, socklen_t(MemoryLayout<amx_sockaddr_ll>.size))
+                }
+            }
+            guard bound == 0 else { throw LinkError.system("\(name): bind to \(interface)") }
+            guard let w = SignalWake(socket: s) else { throw LinkError("\(name): no signal to wake the driver by") }
+            wake = w
+        } catch {
+            Glibc.close(s)
+            throw error
+        }
+        socket = s
+        ring = ringOpening.finish()
+        ringTaken = true
+        ring?.loneFrameSocket = s
+    }
+
+    /// Whether frames leave through a transmit ring (else by sendmmsg).
+    var hasTransmitRing: Bool { ring != nil }
+    public var timesArmed: Int { wake.timesArmed }
+
+    public func send(_ frame: [UInt8]) {
+        // Into the ring unless frames already wait for sendmmsg: those
+        // leave after the ring's, and a later frame must not overtake them.
+        if outgoing.count == 0, let ring, ring.append(frame) { return }
+        if outgoing.isFull { flush() }
+        if !outgoing.append(frame) { errors += 1 }
+    }
+
+    public func flush() {
+        if let ring, ring.pending > 0, !ring.send() { errors += 1 }
+        guard outgoing.count > 0 else { return }
+        errors += outgoing.send(on: socket, to: nil, addressLength: 0)
+    }
+
+    /// Hands over what the last wait received; then, unless that wait
+    /// took none or found more than one call holds, asks the socket again
+    /// without blocking until it is empty.
+    public func receiveAll(_ handler: ([UInt8]) -> Void) {
+        if waiting > 0 {
+            let n = waiting
+            waiting = 0
+            deliver(n, handler)
+            if n < FrameBatch.capacity { return }
+        }
+        while true {
+            let n = incoming.fill(from: socket, flags: Int32(MSG_DONTWAIT))
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno != EAGAIN && errno != EWOULDBLOCK { errors += 1 }
+                return
+            }
+            deliver(Int(n), handler)
+            if Int(n) < FrameBatch.capacity { return }
+        }
+    }
+
+    /// Every frame is copied into the same array, whose storage is reused
+    /// from frame to frame (the node copies out what it keeps).
+    private func deliver(_ n: Int, _ handler: ([UInt8]) -> Void) {
+        var frame = scratch
+        scratch = []
+        incoming.deliver(n) { bytes in
+            if bytes.count >= 12 && PacketSocketLink.source(of: bytes.baseAddress!) == ownSource { return }
+            frame.removeAll(keepingCapacity: true)
+            frame.append(contentsOf: bytes.bindMemory(to: UInt8.self))
+            handler(frame)
+        }
+        scratch = frame
+    }
+
+    // MARK: the driver's sleep
+
+    public func willWait() { wake.willWait() }
+
+    /// One recvmmsg that sleeps for the first frame: the frames it takes
+    /// wait for `receiveAll`. Ended early by a nudge or the thread's timer
+    /// (a signal that leaves the socket non-blocking): then `timer`.
+    public func wait(until deadline: Instant?) -> LinkWait.Readiness {
+        var ready = LinkWait.Readiness()
+        var flags = Int32(MSG_WAITFORONE)
+        if let deadline {
+            let now = MonotonicClock.now
+            if deadline <= now || !wake.arm(for: deadline, now: now) { flags = Int32(MSG_DONTWAIT) }
+        }
+        var n: Int32
+        var error: Int32 = 0
+        repeat {
+            n = incoming.fill(from: socket, flags: flags)
+            error = n < 0 ? errno : 0
+        } while error == EINTR
+        let empty = error == EAGAIN || error == EWOULDBLOCK
+        let interrupted = empty && flags != Int32(MSG_DONTWAIT)
+        wake.waitEnded(interrupted: interrupted)
+        if n > 0 {
+            waiting = Int(n)
+            ready.link = true
+        } else if interrupted {
+            ready.timer = true
+        } else if n < 0 && !empty {
+            errors += 1
+        }
+        return ready
+    }
+
+    public func nudge() { wake.nudge() }
+
+    /// The sleep's timers; the socket stays until `close`.
+    public func closeSleep() { wake.close() }
+
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        wake.close()
+        PacketTxRing.close(ring) { Glibc.close(socket) }
+    }
+
+    /// Six bytes as one integer, byte 0 lowest.
+    private static func packed(_ bytes: UnsafeRawPointer) -> UInt64 {
+        var v: UInt64 = 0
+        for i in 0..<6 { v |= UInt64(bytes.load(fromByteOffset: i, as: UInt8.self)) << (8 * i) }
+        return v
+    }
+
+    /// A frame's source address (bytes 6 to 11), packed.
+    private static func source(of frame: UnsafeRawPointer) -> UInt64 { packed(frame + 6) }
+}
