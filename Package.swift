@@ -143,6 +143,7 @@ let package = Package(
         .executableTarget(
             name: "rpc_bench",
             dependencies: ["Amunix", "AmunixEndpoint", "AmoebaCore", "FLIP", "RPC", "Node", "SegmentSeal", "SimNet",
+                           "KernelCore",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "amunix/rpc_bench"),
         // grp_test: group communication from a program (group-multihost.sh).

@@ -33,6 +33,7 @@ import Amunix
 import AmunixEndpoint
 import ArgumentParser
 import Foundation
+import KernelCore
 
 @main
 struct RPCBench: ParsableCommand {
@@ -77,9 +78,9 @@ struct Serve: ParsableCommand {
                         data = Array(c.report().utf8)
                     } else {
                         // Sequence: the client's tag in signature, its number in offset+extra.
-                        let key = UInt64(truncatingIfNeeded: req.header.signature.hashValue) &* 1_000_003
-                            &+ UInt64(UInt32(bitPattern: req.header.offset)) << 16 &+ UInt64(req.header.extra)
-                        c.executed(key)
+                        c.executed(client: req.header.signature.littleEndianBits,
+                                   sequence: UInt64(UInt32(bitPattern: req.header.offset)) << 16
+                                       | UInt64(req.header.extra))
                         reply.offset = req.header.offset
                         reply.extra = req.header.extra
                         data = req.header.command == BenchCommand.sink ? [] : req.data
@@ -213,17 +214,20 @@ func readCap(_ path: String) throws -> Capability {
     return try Capability(text: text.trimmingCharacters(in: .whitespacesAndNewlines))
 }
 
+/// What the bench server ran, to prove each request ran once. Kept as the
+/// kernel's bench server keeps it (KernelCore's SeenSequences): a mark per
+/// client, where a dictionary of every request hashed each one twice and
+/// grew for the whole run, in the server's path of every transaction.
 final class ServerCounters: @unchecked Sendable {
     private let lock = NSLock()
-    private var seen: [UInt64: Int] = [:]
+    private var seen = SeenSequences()
     private var executions = 0
     private var duplicates = 0
 
-    func executed(_ key: UInt64) {
+    func executed(client: UInt64, sequence: UInt64) {
         lock.lock()
         executions += 1
-        seen[key, default: 0] += 1
-        if seen[key]! > 1 { duplicates += 1 }
+        if !seen.insert(client: client, sequence: sequence) { duplicates += 1 }
         lock.unlock()
     }
 
