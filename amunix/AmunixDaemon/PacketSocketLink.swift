@@ -106,18 +106,13 @@ public final class PacketSocketLink: Link, DriverSleep {
     var hasTransmitRing: Bool { ring != nil }
     public var timesArmed: Int { wake.timesArmed }
 
+    /// Through the transmit ring and sendmmsg, as PcapLink sends.
     public func send(_ frame: [UInt8]) {
-        // Into the ring unless frames already wait for sendmmsg: those
-        // leave after the ring's, and a later frame must not overtake them.
-        if outgoing.count == 0, let ring, ring.append(frame) { return }
-        if outgoing.isFull { flush() }
-        if !outgoing.append(frame) { errors += 1 }
+        errors += PacketTxRing.send(frame, ring: ring, batch: outgoing, socket: socket)
     }
 
     public func flush() {
-        if let ring, ring.pending > 0, !ring.send() { errors += 1 }
-        guard outgoing.count > 0 else { return }
-        errors += outgoing.send(on: socket, to: nil, addressLength: 0)
+        errors += PacketTxRing.flush(ring: ring, batch: outgoing, socket: socket)
     }
 
     /// Hands over what the last wait received; then, unless that wait

@@ -248,6 +248,28 @@ final class PacketTxRing {
         }
     }
 
+    /// Hands `frame` to a packet socket's way out: its transmit ring, when
+    /// it has one, unless frames already wait in `batch` for sendmmsg (they
+    /// leave after the ring's, and a later frame must not overtake them);
+    /// else the batch, flushed through `socket` first when full. The
+    /// frames it could not take: 0 or 1.
+    static func send(_ frame: [UInt8], ring: PacketTxRing?, batch: FrameBatch, socket: Int32) -> Int {
+        if batch.count == 0, let ring, ring.append(frame) { return 0 }
+        var errors = 0
+        if batch.isFull { errors += flush(ring: ring, batch: batch, socket: socket) }
+        if !batch.append(frame) { errors += 1 }
+        return errors
+    }
+
+    /// Sends what `send` kept: the ring's frames first, in one send; then
+    /// the batch's through `socket`, in one sendmmsg. The frames lost.
+    static func flush(ring: PacketTxRing?, batch: FrameBatch, socket: Int32) -> Int {
+        var errors = 0
+        if let ring, ring.pending > 0, !ring.send() { errors += 1 }
+        guard batch.count > 0 else { return errors }
+        return errors + batch.send(on: socket, to: nil, addressLength: 0)
+    }
+
     /// Closing a packet socket waits for an RCU grace period (16 to 20 ms
     /// measured on this VM), and a link has two, its receiving socket and
     /// the transmit ring's: closed side by side (`closeOther` on this

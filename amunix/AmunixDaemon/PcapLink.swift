@@ -103,20 +103,14 @@ public final class PcapLink: Link {
     var framesSentAlone: Int { ring?.framesSentAlone ?? 0 }
 
     public func send(_ frame: [UInt8]) {
-        // Into the ring unless frames already wait for sendmmsg: those
-        // leave after the ring's, and a later frame must not overtake them.
-        if outgoing.count == 0, let ring, ring.append(frame) { return }
-        if outgoing.isFull { flush() }
-        if !outgoing.append(frame) { errors += 1 }
+        errors += PacketTxRing.send(frame, ring: ring, batch: outgoing, socket: pcap_fileno(handle))
     }
 
     /// The ring's frames first, in one send; then any that did not fit
     /// through the capture's packet socket, bound to the interface, in one
     /// sendmmsg (pcap_inject would make a system call of each).
     public func flush() {
-        if let ring, ring.pending > 0, !ring.send() { errors += 1 }
-        guard outgoing.count > 0 else { return }
-        errors += outgoing.send(on: pcap_fileno(handle), to: nil, addressLength: 0)
+        errors += PacketTxRing.flush(ring: ring, batch: outgoing, socket: pcap_fileno(handle))
     }
 
     /// One pcap_dispatch drains the ring: pcap_next_ex would, after the
