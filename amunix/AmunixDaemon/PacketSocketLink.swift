@@ -45,7 +45,7 @@ public final class PacketSocketLink: Link, DriverSleep {
     private var waiting = 0
     private let ring: PacketTxRing?
     private let wake: SignalWake
-    /// Our MAC as `source(of:)` packs a frame's, to drop our own.
+    /// Our MAC as `PcapLink.source(of:)` packs a frame's, to drop our own.
     private let ownSource: UInt64
     /// The array each arriving frame is copied into, reused frame to frame.
     private var scratch: [UInt8] = []
@@ -59,7 +59,7 @@ public final class PacketSocketLink: Link, DriverSleep {
     public init(name: String, interface: String, mac: EthernetAddress) throws(LinkError) {
         self.name = name
         self.mac = mac
-        ownSource = mac.bytes.withUnsafeBufferPointer { PacketSocketLink.packed($0.baseAddress!) }
+        ownSource = PcapLink.packed(mac)
         let ifindex = Int32(bitPattern: if_nametoindex(interface))
         guard ifindex > 0 else { throw LinkError("\(name): no such interface \(interface)") }
         let ringOpening = PacketTxRing.Opening(interface: interface)
@@ -143,7 +143,7 @@ public final class PacketSocketLink: Link, DriverSleep {
         var frame = scratch
         scratch = []
         incoming.deliver(n) { bytes in
-            if bytes.count >= 12 && PacketSocketLink.source(of: bytes.baseAddress!) == ownSource { return }
+            if bytes.count >= 12 && PcapLink.source(of: bytes.baseAddress!) == ownSource { return }
             frame.removeAll(keepingCapacity: true)
             frame.append(contentsOf: bytes.bindMemory(to: UInt8.self))
             handler(frame)
@@ -196,14 +196,4 @@ public final class PacketSocketLink: Link, DriverSleep {
         wake.close()
         PacketTxRing.close(ring) { Glibc.close(socket) }
     }
-
-    /// Six bytes as one integer, byte 0 lowest.
-    private static func packed(_ bytes: UnsafeRawPointer) -> UInt64 {
-        var v: UInt64 = 0
-        for i in 0..<6 { v |= UInt64(bytes.load(fromByteOffset: i, as: UInt8.self)) << (8 * i) }
-        return v
-    }
-
-    /// A frame's source address (bytes 6 to 11), packed.
-    private static func source(of frame: UnsafeRawPointer) -> UInt64 { packed(frame + 6) }
 }

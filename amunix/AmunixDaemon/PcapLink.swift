@@ -11,6 +11,7 @@
 // capture's socket), or, where the kernel offers no ring or the ring is
 // full, through the capture's own packet socket in one sendmmsg.
 
+import AmoebaCore
 import CBatchIO
 import CPcap
 import FLIP
@@ -42,7 +43,7 @@ public final class PcapLink: Link {
             throw LinkError("\(name): no such interface \(interface) (or it has no Ethernet address)")
         }
         self.mac = mac ?? card
-        ownSource = self.mac.bytes.withUnsafeBufferPointer { PcapLink.packed($0.baseAddress!) }
+        ownSource = PcapLink.packed(self.mac)
         // The transmit ring's socket is made beside the capture's: each
         // waits for the kernel (an RCU grace period, 10 to 20 ms here),
         // and a program's own endpoint opens a link on every run.
@@ -149,15 +150,16 @@ public final class PcapLink: Link {
         var frame: [UInt8]
     }
 
-    /// Six bytes as one integer, byte 0 lowest.
-    private static func packed(_ bytes: UnsafePointer<UInt8>) -> UInt64 {
-        var v: UInt64 = 0
-        for i in 0..<6 { v |= UInt64(bytes[i]) << (8 * i) }
-        return v
+    /// `mac` as `source(of:)` reads a frame's: six bytes as one integer,
+    /// byte 0 lowest. (PacketSocketLink drops its own frames by it too.)
+    static func packed(_ mac: EthernetAddress) -> UInt64 {
+        mac.bytes.withUnsafeBytes { FixedOffsets.loadLittleEndianBits($0.baseAddress!, at: 0, count: 6) }
     }
 
     /// A frame's source address (bytes 6 to 11), packed.
-    private static func source(of frame: UnsafePointer<UInt8>) -> UInt64 { packed(frame + 6) }
+    static func source(of frame: UnsafeRawPointer) -> UInt64 {
+        FixedOffsets.loadLittleEndianBits(frame, at: 6, count: 6)
+    }
 
     /// The capture and the transmit ring, closed side by side (each waits
     /// for the kernel: PacketTxRing.close).
