@@ -20,7 +20,7 @@ public struct DaemonConfiguration: Sendable {
     /// How long SIGTERM waits for transactions in flight before exiting.
     public var drainTimeout: Interval = .seconds(10)
     /// The FLIP box's knobs (credit, locate timers).
-    public var flip = FLIPConfiguration()
+    public var flip = DaemonConfiguration.hostFLIP
     /// The RPC machine's knobs (timers, limits).
     public var rpc = RPCConfiguration()
     /// Timers of the group members hosted for programs (grp_create and
@@ -34,7 +34,15 @@ public struct DaemonConfiguration: Sendable {
         self.socketPath = socketPath
         self.stateDirectory = stateDirectory
         self.hostName = hostName
-        flip.creditGrant = DaemonConfiguration.creditGrant
+    }
+
+    /// A Linux host's FLIP box: Amoeba's defaults but for the wider window
+    /// it grants (`creditGrant`). amunixd, a program's own endpoint and
+    /// rpc_bench core, which times their node bodies, all start from it.
+    public static var hostFLIP: FLIPConfiguration {
+        var flip = FLIPConfiguration()
+        flip.creditGrant = creditGrant
+        return flip
     }
 
     /// The extra window a Linux host gives each neighbour (FLIP's

@@ -99,10 +99,8 @@ public final class ProcessEndpoint: @unchecked Sendable {
     public init(link spec: LinkSpec) throws(LinkError) {
         var random = SystemRandomNumberGenerator()
         link = try spec.openForEndpoint(mac: randomLocalMAC(using: &random))
-        var configuration = NodeConfiguration()
         // A Linux socket's buffers: the wider window, as amunixd grants.
-        configuration.flip.creditGrant = DaemonConfiguration.creditGrant
-        node = Node<Ticket>(configuration: configuration, using: &random)
+        node = Node<Ticket>(configuration: NodeConfiguration(flip: DaemonConfiguration.hostFLIP), using: &random)
         interface = node.addInterface(mac: link.mac, weight: spec.weight, trusted: spec.trusted)
         do throws(LinkError) {
             sleeper = try driverSleep(for: link)

@@ -32,11 +32,10 @@ struct Core: ParsableCommand {
     func run() throws {
         var random = SystemRandomNumberGenerator()
         // Configured as amunixd and a program's own endpoint run it: the
-        // credit window a Linux host grants (DaemonConfiguration), so a
+        // credit window a Linux host grants (DaemonConfiguration.hostFLIP), so a
         // 30000-byte request goes out whole instead of eight frames per
         // returned credit.
-        let host = DaemonConfiguration(links: [], socketPath: "", stateDirectory: "", hostName: "")
-        var pair = NodePair(configuration: NodeConfiguration(flip: host.flip, rpc: host.rpc), using: &random)
+        var pair = NodePair(configuration: NodeConfiguration(flip: DaemonConfiguration.hostFLIP), using: &random)
         let request = RPCMessage(header: Header(port: pair.putPort, command: BenchCommand.sink),
                                  data: [UInt8](repeating: 0x5a, count: size))
         func transact() throws {
