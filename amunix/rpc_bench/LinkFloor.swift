@@ -6,10 +6,11 @@
 // per side). The endpoint's I/O is not that: it opens its link the way
 // `--link` does (a packet socket of its own with a filter, a transmit
 // ring), and its driver sleeps as the endpoint's does (DriverSleep: one
-// blocking recvmmsg on that socket), then hands over what it took. This ping-pong runs exactly that I/O and nothing else, so the
-// gap between the two floors is what the I/O path costs beyond recv and
-// send, and the gap from here to the endpoint row is the node body and the
-// endpoint's bookkeeping. Each part of the gap then has its own figure,
+// blocking recvmmsg on that socket), then hands over what it took. This
+// ping-pong runs exactly that I/O and nothing else, so the gap between the
+// two floors is what the I/O path costs beyond recv and send, and the gap
+// from here to the endpoint row is the node body and the endpoint's
+// bookkeeping. Each part of the gap then has its own figure,
 // instead of one ratio that hides which side of the kernel boundary to cut.
 //
 // Frames are FLIP's EtherType (the capture's filter passes nothing else)
