@@ -108,6 +108,11 @@ final class PortListener {
     var pending: [Transaction] = []
     /// A kernel server's port: listened on for good.
     var kernelServed = false
+    /// The handler of a kernel server that answers every request at once,
+    /// never blocking (sys, tod, random, the directory): a request from the
+    /// network is answered with it by the network thread itself, not
+    /// handed to a server thread (Network.swift, `answerAtOnce`).
+    var immediateAnswer: ((Message) -> Message)? = nil
     /// Requests from the network taken in through this port and not yet
     /// answered (at most Network.slotsPerPort).
     var networkHeld = 0
@@ -463,10 +468,14 @@ enum LocalIPC {
     }
 
     /// Starts a thread serving `getPort` with `handler` (a kernel server).
+    /// `answersAtOnce`: the handler never blocks (no disk, no transaction,
+    /// no sleep), so requests from the network may be answered with it in
+    /// the network thread; local requests still go to the thread.
     static func serve(_ name: String, getPort: Port, priority: Priority = Priority(process: .high),
-                      _ handler: @escaping (Message) -> Message) {
+                      answersAtOnce: Bool = false, _ handler: @escaping (Message) -> Message) {
         let listener = Interrupts.withDisabled { listen(getPort) }
         listener.kernelServed = true
+        if answersAtOnce { listener.immediateAnswer = handler }
         servers.append(Scheduler.spawn(name, priority: priority) {
             let fast = Unmanaged.passUnretained(listener)   // owned by `listeners` for good
             var t = getRequest(from: listener)

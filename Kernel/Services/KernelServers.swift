@@ -35,7 +35,10 @@ enum KernelServers {
                                  time: identity(), random: identity())
         directory = node.directory
         for kind in NodeServerKind.allCases {
-            LocalIPC.serve(kind.entryName ?? "kdir", getPort: node.identity(kind).getPort) { request in
+            // Each answers from memory, the clock and the entropy, never
+            // blocking: the network thread may answer for it.
+            LocalIPC.serve(kind.entryName ?? "kdir", getPort: node.identity(kind).getPort,
+                           answersAtOnce: true) { request in
                 var host = KernelHost()
                 return Message(node.handle(kind, request.header, request.body, host: &host))
             }

@@ -41,13 +41,19 @@ enum BenchServer {
         return reply
     }
 
-    /// Starts serving on a fresh port and enters it as `bench` in the
-    /// kernel directory.
+    /// Starts serving on two fresh ports, entered in the kernel directory:
+    /// `bench`, whose requests from the network the network thread answers
+    /// itself as it does the node servers' (the handler never blocks), and
+    /// `bench-threads`, whose every request goes to one of its four server
+    /// threads, as a server that blocks is served (the multi-host tests
+    /// flood it to check the slots and the threads' direct replies).
     static func start(in directory: NodeDirectory) {
-        let identity = KernelServers.identity()
-        try? directory.add("bench", identity.capability)
+        let atOnce = KernelServers.identity(), threads = KernelServers.identity()
+        try? directory.add("bench", atOnce.capability)
+        try? directory.add("bench-threads", threads.capability)
         for i in 0..<4 {
-            LocalIPC.serve("bench\(i)", getPort: identity.getPort) { handle($0) }
+            LocalIPC.serve("bench\(i)", getPort: atOnce.getPort, answersAtOnce: true) { handle($0) }
+            LocalIPC.serve("bthr\(i)", getPort: threads.getPort) { handle($0) }
         }
     }
 }
