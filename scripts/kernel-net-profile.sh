@@ -13,6 +13,7 @@
 # guest does after its answer is on its way.
 #
 #   scripts/kernel-net-profile.sh [COUNT]     (root; default 300)
+#   TOP=120 scripts/kernel-net-profile.sh     more of the functions (default 45)
 #   ICOUNT=2 scripts/kernel-net-profile.sh    guest time by its instructions
 #                                            (-icount shift=2, about TCG's real
 #                                            pace): the RPC timers then run as
@@ -100,9 +101,9 @@ sleep 0.5; kill -USR1 $READER; sleep 0.5
 echo "null transactions x $N..."
 ip netns exec "$A" "$BIN/rpc_bench" load --link pcap:v0 --size 0 --count "$N" --warmup 0 --brief "$W/bench.cap" >"$W/load.txt"
 sleep 0.5; kill -USR1 $READER; sleep 1
-python3 - "$W" "$N" <<'PY' | swift demangle --simplified | cut -c1-150
+python3 - "$W" "$N" "${TOP:-45}" <<'PY' | swift demangle --simplified | cut -c1-150
 import sys, collections
-w, n = sys.argv[1], int(sys.argv[2])
+w, n, top = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def load(k):
     c = collections.Counter()
     for line in open('%s/window.%d' % (w, k)):
@@ -120,7 +121,7 @@ pp, tp = median_path(1), median_path(2)
 print('critical path, from the switch after the NIC interrupt to the answer handed to the NIC (median):')
 print('  reflected frame %d, null transaction %d  (%.2fx)' % (pp, tp, tp / pp if pp else 0))
 print('\nper null transaction, largest first (instructions, function):')
-for name, c in trans.most_common(45): print('%9.1f  %s' % (c / n, name[:110]))
+for name, c in trans.most_common(top): print('%9.1f  %s' % (c / n, name[:110]))
 print('\nper reflected frame, largest first:')
 for name, c in ping.most_common(15): print('%9.1f  %s' % (c / pings, name[:110]))
 PY

@@ -38,14 +38,15 @@ enum LinkSeal {
 
     /// The link's seal; nil on an unkeyed link.
     private(set) static var seal: SegmentSeal? = nil
+    /// Whether `seal` is set (only `start` sets it), kept apart: every frame in and out asks, and
+    /// asking the optional seal itself took some forty instructions a frame.
+    private(set) static var isKeyed = false
     /// Our own datagrams heard back from the multicast group, skipped unopened.
     private(set) static var ownSkipped: UInt64 = 0
     /// Time-stamp counts spent sealing and opening (skips excluded): what
     /// the key costs this node, shown in µs by the report.
     private static var sealCounts: UInt64 = 0
     private static var openCounts: UInt64 = 0
-
-    static var isKeyed: Bool { seal != nil }
 
     /// Reads the key, if any, and readies the seal. False when a key file
     /// is present but malformed: the caller must not bring the link up.
@@ -63,6 +64,7 @@ enum LinkSeal {
                 print("[net] segment key: the RTC gave no time, so peers will refuse this node's datagrams as out of time")
             }
             seal = SegmentSeal(segmentKey: key, senderID: id, now: wallClock())
+            isKeyed = true
             print("[net] segment key from fw_cfg \(firmwareFile): every frame sealed (sender \(Hex.encode([UInt8(id >> 24), UInt8(id >> 16 & 0xFF), UInt8(id >> 8 & 0xFF), UInt8(id & 0xFF)])))")
             return true
         }
@@ -100,7 +102,7 @@ enum LinkSeal {
     /// hear the same frame either way (and the NIC never pads, which would
     /// break the tag).
     static func outgoing(_ frame: [UInt8]) -> [UInt8] {
-        guard seal != nil else { return frame }
+        guard isKeyed else { return frame }
         let start = Clock.counts()
         defer { sealCounts &+= Clock.counts() &- start }
         let now = wallClock()
@@ -114,7 +116,7 @@ enum LinkSeal {
     /// our own looped back (by sender id, before any work), or one that
     /// does not open or was taken before (counted in the seal's statistics).
     static func incoming(_ datagram: [UInt8]) -> [UInt8]? {
-        guard seal != nil else { return datagram }
+        guard isKeyed else { return datagram }
         let own = datagram.withUnsafeBytes { SegmentSeal.sender(of: $0) == seal!.senderID }
         if own { ownSkipped &+= 1; return nil }
         let start = Clock.counts()
