@@ -14,6 +14,7 @@
 #
 #   scripts/kernel-net-profile.sh [COUNT]     (root; default 300)
 #   TOP=120 scripts/kernel-net-profile.sh     more of the functions (default 45)
+#   PCS=DIR scripts/kernel-net-profile.sh     also keep the counts by instruction address in DIR
 #   ICOUNT=2 scripts/kernel-net-profile.sh    guest time by its instructions
 #                                            (-icount shift=2, about TCG's real
 #                                            pace): the RPC timers then run as
@@ -51,9 +52,14 @@ def entry(part, exact=False):
 irq_entry, tx_entry = entry('VirtioNetC9interrupt'), entry('VirtioNetC8transmit')
 switch_entry = entry('switch_context', exact=True)
 window = [collections.Counter(), 0, [], None, 0, False]   # counts, index, paths, path start, instructions, switched
+pcs = collections.Counter()
 def close(*_):
+    global pcs
     with open('%s/window.%d' % (sys.argv[3], window[1]), 'w') as f:
         for name, c in window[0].items(): f.write('%d %s\n' % (c, name))
+    with open('%s/pcs.%d' % (sys.argv[3], window[1]), 'w') as f:
+        for pc, c in pcs.items(): f.write('%x %d\n' % (pc, c))
+    pcs = collections.Counter()
     with open('%s/paths.%d' % (sys.argv[3], window[1]), 'w') as f:
         f.write(' '.join(str(p) for p in window[2]))
     window[0] = collections.Counter(); window[1] += 1; window[2] = []; window[3] = None
@@ -75,6 +81,7 @@ for line in open(sys.argv[2]):
         i = bisect.bisect_right(addresses, pc) - 1
         name = byaddr[pc] = table[i][1] if i >= 0 else '?'
     window[0][name] += 1
+    pcs[pc] += 1
 PY
 READER=$!
 PIDS+=($READER)
@@ -126,3 +133,6 @@ print('\nper reflected frame, largest first:')
 for name, c in ping.most_common(15): print('%9.1f  %s' % (c / pings, name[:110]))
 PY
 echo "load: $(cat "$W/load.txt")"
+# PCS=DIR: the per-address counts of each window (pcs.1 the frames,
+# pcs.2 the transactions) kept in DIR, to read beside `objdump -d` of the image.
+[[ -n ${PCS:-} ]] && mkdir -p "$PCS" && cp "$W"/pcs.* "$PCS"/ && cp .build-kernel/kernel-test.elf "$PCS"/
