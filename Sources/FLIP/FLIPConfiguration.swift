@@ -60,7 +60,8 @@ public struct FLIPConfiguration: Sendable {
     /// whatever the link). An Amoeba sender adds whatever credit it is
     /// given, so the grant widens its window too; only a receiver with
     /// buffers for the wider window per neighbour should grant (a Linux
-    /// host's socket buffers; not a kernel node's small receive ring).
+    /// host's socket buffers; a kernel node's 128-buffer receive ring
+    /// grants less, Kernel/Network/Network.swift).
     public var creditGrant: UInt8 = 0
     /// A sender stalled for credit this long asks for it (REQCREDIT).
     /// Amoeba waits 2 s; every frame lost costs the sender a credit that
