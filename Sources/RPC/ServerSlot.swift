@@ -133,7 +133,7 @@ extension RPCNode {
 
     func deliver(_ message: consuming RPCMessage, from client: ServedClient, to index: UInt16) {
         // Changed where it lies, not copied: the slot holds its last reply.
-        guard servers.update(index, { (slot: inout ServerSlot) -> Void in
+        guard servers.updateUntimed(index, { (slot: inout ServerSlot) -> Void in
             slot.phase = .serving(client)
             slot.deadline = nil
         }) != nil else { return }

@@ -52,13 +52,18 @@ struct ServingIndex {
     /// Files the request as served by `state` (replacing what was filed).
     mutating func set(_ address: FLIPAddress, slot: UInt16, tid: UInt32, state: UInt16) {
         let a = address.littleEndianBits
-        if let i = find(a, slot, tid) {
-            entries[i]!.state = state
-            return
-        }
         if 2 * (count + 1) > entries.count { grow() }
+        // One walk of the run finds the entry or, where it ends, the place
+        // for it (removal leaves no gaps inside a run): the key is hashed
+        // once, where a look-up and then an insertion hashed it twice.
         var i = home(a, slot, tid)
-        while entries[i] != nil { i = (i + 1) & mask }
+        while let e = entries[i] {
+            if e.address == a && e.clientSlot == slot && e.tid == tid {
+                entries[i]!.state = state
+                return
+            }
+            i = (i + 1) & mask
+        }
         entries[i] = Entry(address: a, clientSlot: slot, tid: tid, state: state)
         count += 1
     }

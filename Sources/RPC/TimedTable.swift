@@ -67,6 +67,20 @@ struct TimedTable<Value: Timed> {
         return result
     }
 
+    /// `update` for a change that leaves the entry without a deadline (a
+    /// slot that took a request waits on its server, untimed): there is
+    /// nothing to file, so the deadline is not read before and after, each
+    /// read a look at whether the place holds an entry (an outlined call
+    /// on the kernel's guest) besides the read itself.
+    @discardableResult
+    mutating func updateUntimed<R>(_ index: UInt16, _ body: (inout Value) -> R) -> R? {
+        let i = Int(index)
+        guard i < table.storage.count, TimedTable.isPresent(&table.storage[i]) else { return nil }
+        let result = body(&table.storage[i]!)
+        assert(TimedTable.deadline(&table.storage[i]) == nil, "updateUntimed left a deadline")
+        return result
+    }
+
     /// An entry's deadline, read where it lies.
     private mutating func deadline(of index: UInt16) -> Instant? {
         let i = Int(index)

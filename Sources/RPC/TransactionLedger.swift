@@ -93,7 +93,9 @@ struct TransactionLedger {
 
     /// `lookUp`, remembering the answer for the calls that follow.
     private mutating func index(of client: Client) -> Dictionary<Client, History>.Index? {
-        guard let i = lookUp(client) else { return nil }
+        // Remembered already: storing it again cost more than the check.
+        if let i = recentIndex, recentClient == client { return i }
+        guard let i = histories.index(forKey: client) else { return nil }
         recentClient = client
         recentIndex = i
         return i
@@ -175,7 +177,11 @@ struct TransactionLedger {
         }
         if tid >= h.floor {
             let offset = Int(tid - h.floor)
-            h.bits[offset >> 6] |= 1 << UInt64(offset & 63)
+            let bit: UInt64 = 1 << UInt64(offset & 63)
+            // The acknowledgement of a reply marks the tid its request
+            // marked: a look suffices, where a store first checks that the
+            // words are not shared.
+            if h.bits[offset >> 6] & bit == 0 { h.bits[offset >> 6] |= bit }
         }
     }
 
