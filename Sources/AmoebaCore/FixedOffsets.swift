@@ -130,33 +130,39 @@ extension Header {
     /// Stores the 32 wire bytes at `p + o` (the caller made room).
     @inlinable
     public func store(_ p: UnsafeMutableRawPointer, at o: Int, order: ByteOrder = .little) {
-        FixedOffsets.store(littleEndianBits: port.littleEndianBits, count: 6, p, at: o)
-        FixedOffsets.store(littleEndianBits: signature.littleEndianBits, count: 6, p, at: o + 6)
+        // One base, the fields at constant offsets from it: no checked
+        // addition per field.
+        let p = p + o
+        FixedOffsets.store(littleEndianBits: port.littleEndianBits, count: 6, p, at: 0)
+        FixedOffsets.store(littleEndianBits: signature.littleEndianBits, count: 6, p, at: 6)
         let priv = `private`
         // Object number (3 bytes, little-endian) and rights share a word.
         let objectAndRights = priv.object.value & 0xFF_FFFF | UInt32(priv.rights.rawValue) << 24
-        FixedOffsets.store(objectAndRights, p, at: o + 12, .little)
-        FixedOffsets.store(littleEndianBits: priv.check.littleEndianBits, count: 6, p, at: o + 16)
-        FixedOffsets.store(command, p, at: o + 22, order)
-        FixedOffsets.store(UInt32(bitPattern: offset), p, at: o + 24, order)
-        FixedOffsets.store(size, p, at: o + 28, order)
-        FixedOffsets.store(extra, p, at: o + 30, order)
+        FixedOffsets.store(objectAndRights, p, at: 12, .little)
+        FixedOffsets.store(littleEndianBits: priv.check.littleEndianBits, count: 6, p, at: 16)
+        FixedOffsets.store(command, p, at: 22, order)
+        FixedOffsets.store(UInt32(bitPattern: offset), p, at: 24, order)
+        FixedOffsets.store(size, p, at: 28, order)
+        FixedOffsets.store(extra, p, at: 30, order)
     }
 
     /// The header in the 32 bytes at `p + o` (the caller checked they are there).
     @inlinable
     public static func load(_ p: UnsafeRawPointer, at o: Int, order: ByteOrder = .little) -> Header {
-        let port = Port(littleEndianBits: FixedOffsets.loadLittleEndianBits(p, at: o, count: 6))
-        let signature = Port(littleEndianBits: FixedOffsets.loadLittleEndianBits(p, at: o + 6, count: 6))
-        let objectAndRights = FixedOffsets.load32(p, at: o + 12, .little)
-        let check = Port(littleEndianBits: FixedOffsets.loadLittleEndianBits(p, at: o + 16, count: 6))
+        // One base, the fields at constant offsets from it: no checked
+        // addition per field.
+        let p = p + o
+        let port = Port(littleEndianBits: FixedOffsets.loadLittleEndianBits(p, at: 0, count: 6))
+        let signature = Port(littleEndianBits: FixedOffsets.loadLittleEndianBits(p, at: 6, count: 6))
+        let objectAndRights = FixedOffsets.load32(p, at: 12, .little)
+        let check = Port(littleEndianBits: FixedOffsets.loadLittleEndianBits(p, at: 16, count: 6))
         let priv = PrivatePart(object: ObjectNumber(objectAndRights & 0xFF_FFFF)!,
                                rights: Rights(rawValue: UInt8(truncatingIfNeeded: objectAndRights >> 24)),
                                check: check)
         return Header(port: port, signature: signature, private: priv,
-                      command: FixedOffsets.load16(p, at: o + 22, order),
-                      offset: Int32(bitPattern: FixedOffsets.load32(p, at: o + 24, order)),
-                      size: FixedOffsets.load16(p, at: o + 28, order),
-                      extra: FixedOffsets.load16(p, at: o + 30, order))
+                      command: FixedOffsets.load16(p, at: 22, order),
+                      offset: Int32(bitPattern: FixedOffsets.load32(p, at: 24, order)),
+                      size: FixedOffsets.load16(p, at: 28, order),
+                      extra: FixedOffsets.load16(p, at: 30, order))
     }
 }

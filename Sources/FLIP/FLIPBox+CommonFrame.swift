@@ -19,20 +19,39 @@
 // credit is owed for a frame of a one-frame message (FlowControl.swift),
 // nothing is half reassembled, the data fits the frame. One step has a
 // shortcut of its own: a frame from the place the last one came from
-// refreshes that route through a remembered handle (`HeardPath`,
-// `RoutingTable.refresh`), which does only when the claim would have
-// done nothing but mark the route heard and used.
+// refreshes that route through a remembered handle (`HeardPath`), when
+// the claim would have done nothing but mark the route heard and used.
+//
+// That refresh does not touch the table. Writing two times into a list
+// that is the value of a dictionary cost two uniqueness checks and the
+// dictionary's in-place access, some ninety instructions a frame, and the
+// send that follows (an acknowledgement, the next request) wrote its use
+// the same way. The heard path keeps what the table would say of its
+// route instead: the distance and trust, which stay while the table's
+// generation does, and lower bounds on the route's last use and the other
+// routes' (uses only move later); with them it decides as the claim
+// would, or, when a bound is too old to decide, leaves the frame to the
+// claim. The times it marks are held back (`FLIPBox.heardPending`) and
+// written before anything else reads or changes the table (`FLIPBox.routes`),
+// so every other reader sees the table as if each frame had touched it.
 
 import AmoebaCore
 
-/// Where the last frame came from, and its route in the table.
+/// Where the last frame came from, its route in the table, and what the
+/// table says of that route (`RoutingTable.summary`).
 struct HeardPath {
     var address: FLIPAddress
     var interface: Int
     var location: EthernetAddress
     var route: RouteHandle
-    /// When: the route was marked heard and used then.
+    /// When the route was last marked heard (and used) through this path.
     var at: Instant
+    /// The route's last use, or earlier; held back while `heardPending`.
+    var used: Instant
+    var hops: UInt16
+    var trusted: Bool
+    /// The oldest last use of the address's other routes, or earlier.
+    var othersUsed: Instant
 }
 
 extension FLIPBox {
@@ -130,19 +149,37 @@ extension FLIPBox {
 
     /// The claim a frame makes for its source: from the place the last
     /// frame came from, usually only a refresh of that route's times,
-    /// which the remembered handle makes directly.
+    /// which the heard path makes without touching the table: when the
+    /// table is as it was (its generation), no route of the address can
+    /// have expired (the claim would drop it), and the distance is no
+    /// shorter and the trust the same (the claim would change them).
     @inline(__always)
     func hear(_ source: FLIPAddress, _ a: Arrival, hops: UInt16, trusted: Bool) {
         if let h = heardPath, h.address == source, h.interface == a.interface, h.location == a.location,
-           routes.refresh(h.route, hops: hops, trusted: trusted, now: now) {
-            heardPath?.at = now
+           table.isCurrent(h.route), hops >= h.hops, trusted == h.trusted,
+           now - min(h.used, h.othersUsed) <= table.lifetime {
+            heardPath!.at = now
+            heardPath!.used = now
+            heardPending = true
             return
         }
         var handle: RouteHandle?
         claim(source, a, hops: hops, trusted: trusted, handle: &handle)
-        heardPath = handle.map {
-            HeardPath(address: source, interface: a.interface, location: a.location, route: $0, at: now)
+        // `claim` read the table, so nothing is held back for the old path.
+        heardPath = handle.flatMap { route in
+            routes.summary(route).map {
+                HeardPath(address: source, interface: a.interface, location: a.location, route: route, at: now,
+                          used: $0.used, hops: $0.hops, trusted: $0.trusted, othersUsed: $0.othersUsed)
+            }
         }
+    }
+
+    /// Writes the route times the heard path holds back into the table.
+    @inline(never)
+    func writeHeardPath() {
+        heardPending = false
+        guard let h = heardPath else { return }
+        table.touch(h.route, heard: h.at, used: h.used)
     }
 
     /// The id of the one endpoint listening on `address`, if exactly one

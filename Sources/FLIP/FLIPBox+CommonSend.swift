@@ -44,7 +44,7 @@ extension FLIPBox {
         let count = frame.count - FLIPBox.headroom
         guard count <= configuration.maxFragmentData,
               flow.peers.isEmpty || flow.nothingQueued(for: PeerKey(interface: p.interface, location: p.location)),
-              heardNow(p.route) || routes.use(p.route, now: now) else { return nil }
+              heardNow(p.route) || useHeardPath(p.route) || routes.use(p.route, now: now) else { return nil }
         let id = allocateMessageID()
         statistics.messagesSent += 1
         if frame.count < EthernetFrame.minimumSize {
@@ -75,7 +75,20 @@ extension FLIPBox {
     @inline(__always)
     func heardNow(_ handle: RouteHandle) -> Bool {
         guard let h = heardPath else { return false }
-        return h.at == now && h.route == handle && routes.isCurrent(handle)
+        return h.at == now && h.route == handle && table.isCurrent(handle)
+    }
+
+    /// `RoutingTable.use` of the heard path's route, when `handle` names
+    /// it, made without touching the table (FLIPBox+CommonFrame.swift):
+    /// the route is alive if its last use, or an earlier time the path
+    /// holds, is within its lifetime. false, and nothing done, otherwise.
+    @inline(__always)
+    func useHeardPath(_ handle: RouteHandle) -> Bool {
+        guard let h = heardPath, h.route == handle, table.isCurrent(handle),
+              now - h.used <= table.lifetime else { return false }
+        heardPath!.used = now
+        heardPending = true
+        return true
     }
 
     /// A message went out in one frame by `route`, which `handle` names:

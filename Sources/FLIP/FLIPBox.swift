@@ -26,7 +26,22 @@ public final class FLIPBox {
     var interfaces: [Interface] = []
     var endpoints = EndpointTable()
     var nextEndpoint = 0
-    var routes: RoutingTable
+    /// The routing table as it stands but for the times the heard path
+    /// holds back (`heardPending`); read and change it through `routes`.
+    var table: RoutingTable
+    /// The routing table. Every read and change of it first writes what
+    /// the heard path holds back, so what it answers is what it would
+    /// have answered had every frame touched it.
+    var routes: RoutingTable {
+        _read {
+            if heardPending { writeHeardPath() }
+            yield table
+        }
+        _modify {
+            if heardPending { writeHeardPath() }
+            yield &table
+        }
+    }
     var broadcasts: BroadcastMemory
     var reassembler: Reassembler
     var flow: FlowControl
@@ -48,13 +63,15 @@ public final class FLIPBox {
     var sendPath: SendPath?
     /// The place the last frame came from (FLIPBox+CommonFrame.swift).
     var heardPath: HeardPath?
+    /// Whether the heard path holds route times not yet in the table.
+    var heardPending = false
     /// Fragments taken on the straight path (FLIPBox+CommonFragment.swift),
     /// for tests to see that it is taken.
     var straightFragments = 0
 
     public init(configuration: FLIPConfiguration = .init()) {
         self.configuration = configuration
-        routes = RoutingTable(lifetime: configuration.routeLifetime, capacity: configuration.maxRoutedAddresses,
+        table = RoutingTable(lifetime: configuration.routeLifetime, capacity: configuration.maxRoutedAddresses,
                               answerWindow: configuration.routeAnswerWindow,
                               maxRoutesPerAddress: configuration.maxRoutesPerAddress)
         broadcasts = BroadcastMemory(capacity: configuration.broadcastMemory)

@@ -209,21 +209,32 @@ struct RoutingTable {
         return outcome
     }
 
-    /// What `learn` does for another frame from the place `handle` names,
-    /// when that is only to mark the route heard and used now: the table
-    /// unchanged since the handle was made, no route of the address
-    /// expired (a claim drops those), the distance no shorter and the
-    /// trust the same. false, and nothing done, otherwise.
-    mutating func refresh(_ handle: RouteHandle, hops: UInt16, trusted: Bool, now: Instant) -> Bool {
-        guard handle.generation == generation else { return false }
-        let lifetime = self.lifetime
-        return routes.values[handle.index].withUnsafeMutableBufferPointer { list in
-            for r in list where now - r.lastUsed > lifetime { return false }
+    /// What a box keeps beside a handle to refresh and use its route
+    /// without touching the table (HeardPath, FLIPBox+CommonFrame.swift):
+    /// the route's distance, trust and last use, and the oldest last use
+    /// of the address's other routes (`Instant` at its latest when there
+    /// are none). nil when the table changed since the handle was made.
+    /// While the generation stays, the distance and trust stay, and uses
+    /// only move later: the times are lower bounds from then on.
+    func summary(_ handle: RouteHandle) -> (hops: UInt16, trusted: Bool, used: Instant, othersUsed: Instant)? {
+        guard handle.generation == generation else { return nil }
+        return routes.values[handle.index].withUnsafeBufferPointer { list in
+            var others = Instant(microseconds: Int64.max)
+            for (i, r) in list.enumerated() where i != handle.position && r.lastUsed < others { others = r.lastUsed }
+            let r = list[handle.position]
+            return (r.hops, r.trusted, r.lastUsed, others)
+        }
+    }
+
+    /// Marks the route `handle` names heard at `heard` and used at `used`,
+    /// unless it was later: what a box's refreshes and uses that did not
+    /// touch the table come to, written when the table is next read.
+    mutating func touch(_ handle: RouteHandle, heard: Instant, used: Instant) {
+        guard handle.generation == generation else { return }
+        routes.values[handle.index].withUnsafeMutableBufferPointer { list in
             let p = handle.position
-            guard hops >= list[p].hops, trusted == list[p].trusted else { return false }
-            list[p].lastUsed = now
-            list[p].lastHeard = now
-            return true
+            if list[p].lastUsed < used { list[p].lastUsed = used }
+            if list[p].lastHeard < heard { list[p].lastHeard = heard }
         }
     }
 

@@ -28,19 +28,20 @@ extension Node {
     /// Hands the common frame's message to its machine (or the layers).
     // Apart from `receive`, which a driver's output handler inlines: there
     // these branches made the compiler copy each output it switches on and
-    // destroy it through the generic enum's witness, not consume it.
+    // destroy it through the generic enum's witness, not consume it. The
+    // machines read the message in the frame itself, with no slice
+    // of it made (a retain and a release of the frame).
     @inline(never)
     func hand(_ d: CommonDelivery, in frame: [UInt8]) {
-        let message = frame[d.range]
         if d.endpoint == client.endpoint {
             clientChanged = true
-            client.receive(common: message, from: d.source, now: now)
+            client.receive(common: frame, at: d.range, from: d.source, now: now)
         } else if d.endpoint == server.endpoint {
             serverChanged = true
-            server.receive(common: message, from: d.source, now: now)
+            server.receive(common: frame, at: d.range, from: d.source, now: now)
         } else {
             dispatch(.deliver(FLIPDelivery(endpoint: d.endpoint, source: d.source, destination: d.destination,
-                                           payload: message, isMulticast: false)))
+                                           payload: frame[d.range], isMulticast: false)))
         }
     }
 
@@ -134,22 +135,36 @@ extension Node {
     }
 
     /// Drains the box and both machines into `outputs` until all are quiet.
+    // Inlined into the drains and `tick`: most drains of a turn find the
+    // box and both machines quiet (the node fed nothing since the last),
+    // and then cost these few loads, not the call and the loop's frame.
+    @inline(__always)
     func route() {
+        if box.pendingEvents == 0, client.pendingEvents == 0, server.pendingEvents == 0, layersDriven.isEmpty {
+            return
+        }
+        routeEvents()
+    }
+
+    @inline(never)
+    func routeEvents() {
         while true {
             // Each event is moved out of its machine's queue, oldest first,
             // not copied: a frame or message changes hands without being
             // retained and released on the way. A round takes the events
             // there were when it began; what handling them causes waits
-            // for the next round, so reports keep their order.
+            // for the next round, so reports keep their order. Only an
+            // event handed to a machine or a layer can cause more: a round
+            // that moved frames alone and left no reports is the last.
             var n = box.pendingEvents
-            let heard = n > 0
+            var handed = false
             while n > 0 {
                 n -= 1
-                dispatch(box.takeEvent())
+                if dispatch(box.takeEvent()) { handed = true }
             }
             var c = client.pendingEvents, s = server.pendingEvents
             if c + s == 0 {
-                if heard { continue }
+                if handed { continue }
                 break
             }
             while c > 0 {
@@ -167,12 +182,14 @@ extension Node {
         }
     }
 
-    /// Sends a box event where it belongs.
+    /// Sends a box event where it belongs: whether it went to a machine or
+    /// the layers (which may then have more to say), not to the outputs.
     /// Consumed: a frame moves on into the outputs with no copy.
-    func dispatch(_ event: consuming FLIPEvent) {
+    @discardableResult
+    func dispatch(_ event: consuming FLIPEvent) -> Bool {
         guard let endpoint = event.endpoint else {
             if case .transmit(let interface, let frame) = consume event { outputs.append(.transmit(interface, frame)) }
-            return
+            return false
         }
         if endpoint == client.endpoint {
             clientChanged = true
@@ -186,6 +203,7 @@ extension Node {
                 layersDriven[i] = true
             }
         }
+        return true
     }
 
     /// Turns a machine's report into an output for the owner, if one waits.

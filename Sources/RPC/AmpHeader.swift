@@ -97,15 +97,18 @@ public struct AmpHeader: Hashable, Sendable {
     /// Stores the 24 wire bytes at `p + o` (the caller made room): the
     /// same bytes as `encode`, at fixed offsets.
     func store(_ p: UnsafeMutableRawPointer, at o: Int, order: ByteOrder = .little) {
+        // One base, the fields at constant offsets from it: no checked
+        // addition per field.
+        let p = p + o
         var f = flags
         if order == .big { f.insert(.bigEndian) } else { f.remove(.bigEndian) }
-        FixedOffsets.store(littleEndianBits: kid.littleEndianBits, count: 8, p, at: o)
-        FixedOffsets.store(littleEndianBits: port.littleEndianBits, count: 6, p, at: o + 8)
-        FixedOffsets.store(type.rawValue, p, at: o + 14)
-        FixedOffsets.store(f.rawValue, p, at: o + 15)
-        FixedOffsets.store(tid, p, at: o + 16, order)
-        FixedOffsets.store(dest, p, at: o + 20, order)
-        FixedOffsets.store(from, p, at: o + 22, order)
+        FixedOffsets.store(littleEndianBits: kid.littleEndianBits, count: 8, p, at: 0)
+        FixedOffsets.store(littleEndianBits: port.littleEndianBits, count: 6, p, at: 8)
+        FixedOffsets.store(type.rawValue, p, at: 14)
+        FixedOffsets.store(f.rawValue, p, at: 15)
+        FixedOffsets.store(tid, p, at: 16, order)
+        FixedOffsets.store(dest, p, at: 20, order)
+        FixedOffsets.store(from, p, at: 22, order)
     }
 
     public func encoded(order: ByteOrder = .little) -> [UInt8] {
@@ -138,15 +141,18 @@ public struct AmpHeader: Hashable, Sendable {
     /// The header in the 24 bytes at `p + o` (the caller checked they are
     /// there); nil for an unknown type.
     static func load(_ p: UnsafeRawPointer, at o: Int) -> AmpHeader? {
-        let flags = AmpFlags(rawValue: FixedOffsets.load8(p, at: o + 15))
+        // One base, the fields at constant offsets from it: no checked
+        // addition per field.
+        let p = p + o
+        let flags = AmpFlags(rawValue: FixedOffsets.load8(p, at: 15))
         let order: ByteOrder = flags.contains(.bigEndian) ? .big : .little
-        guard let type = AmpType(rawValue: FixedOffsets.load8(p, at: o + 14)) else { return nil }
-        return AmpHeader(kid: KernelID(littleEndianBits: FixedOffsets.loadLittleEndianBits(p, at: o, count: 8)),
-                         port: Port(littleEndianBits: FixedOffsets.loadLittleEndianBits(p, at: o + 8, count: 6)),
+        guard let type = AmpType(rawValue: FixedOffsets.load8(p, at: 14)) else { return nil }
+        return AmpHeader(kid: KernelID(littleEndianBits: FixedOffsets.loadLittleEndianBits(p, at: 0, count: 8)),
+                         port: Port(littleEndianBits: FixedOffsets.loadLittleEndianBits(p, at: 8, count: 6)),
                          type: type, flags: flags,
-                         tid: FixedOffsets.load32(p, at: o + 16, order),
-                         dest: FixedOffsets.load16(p, at: o + 20, order),
-                         from: FixedOffsets.load16(p, at: o + 22, order))
+                         tid: FixedOffsets.load32(p, at: 16, order),
+                         dest: FixedOffsets.load16(p, at: 20, order),
+                         from: FixedOffsets.load16(p, at: 22, order))
     }
 
     public static func decode(_ bytes: [UInt8]) throws(AmpDecodeError) -> AmpHeader {

@@ -76,30 +76,33 @@ public struct RPCMessage: Hashable, Sendable {
     /// split after its headers), `body` itself with no copy.
     static func decode(_ bytes: ArraySlice<UInt8>, at: Int, then body: [UInt8] = [],
                        order: ByteOrder) -> RPCMessage? {
-        guard bytes.endIndex - at >= Header.size else {
+        bytes.withUnsafeBytes { decode($0, at: at - bytes.startIndex, then: body, order: order) }
+    }
+
+    /// As above, `bytes` a raw view of the message (the caller keeps it
+    /// alive), `at` counted from its start; `body` moves into the message.
+    static func decode(_ bytes: UnsafeRawBufferPointer, at: Int, then body: consuming [UInt8],
+                       order: ByteOrder) -> RPCMessage? {
+        guard bytes.count - at >= Header.size else {
             // Headers cut short in front of a body: not what the box
             // delivers, but decoded all the same, joined.
-            guard !body.isEmpty, at <= bytes.endIndex else { return nil }
-            return decode((Array(bytes[at...]) + body)[...], at: 0, order: order)
+            guard !body.isEmpty, at <= bytes.count else { return nil }
+            let joined = Array(UnsafeRawBufferPointer(rebasing: bytes[at...])) + body
+            return joined.withUnsafeBytes { decode($0, at: 0, then: [], order: order) }
         }
-        let header = bytes.withUnsafeBytes { Header.load($0.baseAddress!, at: at - bytes.startIndex, order: order) }
+        let header = Header.load(bytes.baseAddress!, at: at, order: order)
         let dataStart = at + Header.size
-        if dataStart == bytes.endIndex { return RPCMessage(header: header, data: body) }
+        if dataStart == bytes.count { return RPCMessage(header: header, data: consume body) }
+        let rest = UnsafeRawBufferPointer(rebasing: bytes[dataStart...])
         // One array made, not two: `Array(…) + body` copied the data into
         // a first array and then into a second for the join, even with
         // nothing to join (a message in one frame).
-        guard !body.isEmpty else { return RPCMessage(header: header, data: Array(bytes[dataStart...])) }
+        guard !body.isEmpty else { return RPCMessage(header: header, data: Array(rest)) }
         var data = [UInt8]()
-        data.reserveCapacity(bytes.endIndex - dataStart + body.count)
-        data.append(contentsOf: bytes[dataStart...])
+        data.reserveCapacity(rest.count + body.count)
+        data.append(contentsOf: rest)
         data.append(contentsOf: body)
         return RPCMessage(header: header, data: data)
-    }
-
-    /// The big-endian word at index `at` of `bytes` (the caller checked
-    /// that four bytes are there).
-    static func load32(_ bytes: ArraySlice<UInt8>, at: Int) -> UInt32 {
-        bytes.withUnsafeBytes { FixedOffsets.load32($0.baseAddress!, at: at - bytes.startIndex, .big) }
     }
 }
 

@@ -240,8 +240,10 @@ public final class RPCNode {
         switch event {
         case .deliver(let d):
             guard d.endpoint == endpoint else { return }
-            receive(d.payload, then: d.body, from: d.source, multicast: d.isMulticast, fragmented: d.wasFragmented,
-                    now: now)
+            d.payload.withUnsafeBytes {
+                receive($0, then: d.body, from: d.source, multicast: d.isMulticast, fragmented: d.wasFragmented,
+                        now: now)
+            }
         case .undeliverable(let ep, let destination, _, _):
             guard ep == endpoint else { return }
             clientUnreachable(destination, now: now)
@@ -253,9 +255,15 @@ public final class RPCNode {
     /// A message that came whole in one unicast frame for this machine's
     /// endpoint, handed over at once by a driver that takes the common
     /// frame's delivery back from the box (`FLIPBox.receiveHandingBack`):
-    /// what `handle` does with its `.deliver`, without the event.
-    public func receive(common message: ArraySlice<UInt8>, from source: FLIPAddress, now: Instant) {
-        receive(message, then: [], from: source, multicast: false, fragmented: false, now: now)
+    /// what `handle` does with its `.deliver`, without the event. The
+    /// message is `frame[range]`, read where it lies: a slice of the frame
+    /// made for the call retained and released the frame, a few dozen
+    /// instructions a frame for a view the caller already holds.
+    public func receive(common frame: [UInt8], at range: Range<Int>, from source: FLIPAddress, now: Instant) {
+        frame.withUnsafeBytes {
+            receive(UnsafeRawBufferPointer(rebasing: $0[range]), then: [], from: source, multicast: false,
+                    fragmented: false, now: now)
+        }
     }
 
     public var nextDeadline: Instant? {
@@ -293,18 +301,20 @@ public final class RPCNode {
     /// fragments comes as its headers, `bytes`, and its data, `body`, an
     /// array of its own (`register(privateAddress:headSize:)`), which is
     /// handed up as it is.
-    private func receive(_ bytes: ArraySlice<UInt8>, then body: [UInt8], from source: FLIPAddress, multicast: Bool,
-                         fragmented: Bool, now: Instant) {
-        var at = bytes.startIndex
+    // A raw view, good for the call: the caller keeps the frame alive.
+    // `body` is consumed, so that it moves into the message handed up.
+    private func receive(_ bytes: UnsafeRawBufferPointer, then body: consuming [UInt8], from source: FLIPAddress,
+                         multicast: Bool, fragmented: Bool, now: Instant) {
+        var at = 0
         if multicast {
-            guard bytes.count >= 4, RPCMessage.load32(bytes, at: at) == BroadcastProtocol.rpc.rawValue else {
+            guard bytes.count >= 4,
+                  FixedOffsets.load32(bytes.baseAddress!, at: 0, .big) == BroadcastProtocol.rpc.rawValue else {
                 counters.malformed += 1
                 return
             }
-            at += 4
+            at = 4
         }
-        guard bytes.endIndex - at >= AmpHeader.size,
-              let amp = bytes.withUnsafeBytes({ AmpHeader.load($0.baseAddress!, at: at - bytes.startIndex) }) else {
+        guard bytes.count - at >= AmpHeader.size, let amp = AmpHeader.load(bytes.baseAddress!, at: at) else {
             counters.malformed += 1
             return
         }
@@ -323,10 +333,10 @@ public final class RPCNode {
         case .hereIs:
             clientGotHereIs(amp, from: source, now: now)
         case .request:
-            serverGotRequest(amp, RPCMessage.decode(bytes, at: at, then: body, order: amp.byteOrder), from: source,
+            serverGotRequest(amp, RPCMessage.decode(bytes, at: at, then: consume body, order: amp.byteOrder), from: source,
                              fragmented: fragmented, now: now)
         case .reply:
-            clientGotReply(amp, RPCMessage.decode(bytes, at: at, then: body, order: amp.byteOrder), from: source,
+            clientGotReply(amp, RPCMessage.decode(bytes, at: at, then: consume body, order: amp.byteOrder), from: source,
                            now: now)
         case .received:
             if amp.flags.contains(.reply) {

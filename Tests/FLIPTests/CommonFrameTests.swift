@@ -476,7 +476,11 @@ import TestSupport
     /// sends in between, with time moving on (past route lifetimes too):
     /// the box on its straight paths and the box without them must agree
     /// after every step.
-    @Test(arguments: [1, 2, 3, 4] as [UInt64]) func straightPathsAgreeWithTheGeneralPath(seed: UInt64) {
+    /// Seeds above 4 compare only every ninth step: the route times the
+    /// heard path holds back (FLIPBox+CommonFrame.swift) then pile up over
+    /// several frames and sends before anything reads the table.
+    @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64]) func straightPathsAgreeWithTheGeneralPath(seed: UInt64) {
+        let lookEvery = seed > 4 ? 9 : 1
         var g = SeededRandom(seed: seed)
         func make(_ fast: Bool) -> (FLIPBox, [EndpointID]) {
             var c = FLIPConfiguration()
@@ -558,6 +562,7 @@ import TestSupport
                 if let (at, v) = poke, at < bytes.count { bytes[at] = v }
                 for b in [fast, slow] { b.receive(frame: bytes, on: InterfaceID(rawValue: interface), now: now) }
             }
+            if step % lookEvery != lookEvery - 1 { continue }
             let a = Self.snapshot(fast), b = Self.snapshot(slow)
             if a != b {
                 let k = a.indices.first { $0 >= b.count || a[$0] != b[$0] } ?? a.count
