@@ -70,13 +70,6 @@ enum Network {
     /// in the port's local queue, not in the RPC layer.
     static let slotsPerPort = 8
     static let testEtherType: UInt16 = 0x88B5
-    /// Extra credit the node gives each neighbour beyond Amoeba's 8 frames
-    /// (FLIPConfiguration.creditGrant): a window of 24, so a 30000-byte
-    /// message (21 frames) arrives without its sender stalling for credit.
-    /// The NIC's 128 receive buffers hold the windows of five neighbours
-    /// sending at once; more than that and the ring runs full (counted),
-    /// frames are lost and resent, as on any busy Amoeba segment.
-    static let creditGrant: UInt8 = 16
 
     private(set) static var node: Node<NetworkOwner>? = nil
     private(set) static var nic: VirtioNet? = nil
@@ -122,9 +115,7 @@ enum Network {
         // link down rather than sending in clear (LinkSeal.swift).
         guard LinkSeal.start() else { return }
         var random = EntropyGenerator()
-        var configuration = NodeConfiguration()
-        configuration.flip.creditGrant = creditGrant
-        let node = Node<NetworkOwner>(configuration: configuration, using: &random)
+        let node = Node<NetworkOwner>(configuration: .kernelNode, using: &random)
         let mac = EthernetAddress(bytes: device.mac)!
         // Trusted or not is the run script's to say (see LinkTrust): it says
         // yes for a tap and for a keyed link (only key holders can put a

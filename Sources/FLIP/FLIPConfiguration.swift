@@ -61,7 +61,7 @@ public struct FLIPConfiguration: Sendable {
     /// given, so the grant widens its window too; only a receiver with
     /// buffers for the wider window per neighbour should grant (a Linux
     /// host's socket buffers; a kernel node's 128-buffer receive ring
-    /// grants less, Kernel/Network/Network.swift).
+    /// grants less, NodeConfiguration.kernelNode).
     public var creditGrant: UInt8 = 0
     /// A sender stalled for credit this long asks for it (REQCREDIT).
     /// Amoeba waits 2 s; every frame lost costs the sender a credit that
