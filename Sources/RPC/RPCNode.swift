@@ -152,8 +152,8 @@ public final class RPCNode {
         guard !getPort.isNull, let index = allocateIndex() ?? reclaimReplyingSlot(now: now) else { return nil }
         let putPort = putPort(of: getPort)
         servers.insert(ServerSlot(index: index, getPort: getPort, putPort: putPort), at: index)
-        portSlots.add(putPort)
-        if !servePending(index) { portSlots.listen(index, putPort) }
+        // A slot that takes a queued request at once never listens.
+        portSlots.add(putPort, listening: servePending(index) ? nil : index)
         slotCame(putPort)
         return ServerSlotID(rawValue: index)
     }
