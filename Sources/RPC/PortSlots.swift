@@ -25,12 +25,17 @@ struct PortSlots {
         ports.firstIndex { $0.putPort == putPort }
     }
 
-    /// A slot of `putPort` now exists (not yet listening).
-    mutating func add(_ putPort: Port) {
+    /// A slot of `putPort` now exists, listening after those listening
+    /// already if `listening` names it: one look for the port where a
+    /// getreq looked twice.
+    mutating func add(_ putPort: Port, listening index: UInt16?) {
         if let p = position(of: putPort) {
             ports[p].held += 1
+            if let index { ports[p].listening.append(index) }
         } else {
-            ports.append(Slots(putPort: putPort, held: 1))
+            var slots = Slots(putPort: putPort, held: 1)
+            if let index { slots.listening.append(index) }
+            ports.append(slots)
         }
     }
 
@@ -42,12 +47,6 @@ struct PortSlots {
     }
 
     func hasSlots(_ putPort: Port) -> Bool { position(of: putPort) != nil }
-
-    /// `index` of `putPort` listens, after those listening already.
-    mutating func listen(_ index: UInt16, _ putPort: Port) {
-        guard let p = position(of: putPort) else { return }
-        ports[p].listening.append(index)
-    }
 
     /// The slot of `putPort` listening longest, taken off the queue.
     mutating func takeListening(_ putPort: Port) -> UInt16? {

@@ -152,8 +152,8 @@ public final class RPCNode {
         guard !getPort.isNull, let index = allocateIndex() ?? reclaimReplyingSlot(now: now) else { return nil }
         let putPort = putPort(of: getPort)
         servers.insert(ServerSlot(index: index, getPort: getPort, putPort: putPort), at: index)
-        portSlots.add(putPort)
-        if !servePending(index) { portSlots.listen(index, putPort) }
+        // A slot that takes a queued request at once never listens.
+        portSlots.add(putPort, listening: servePending(index) ? nil : index)
         slotCame(putPort)
         return ServerSlotID(rawValue: index)
     }
@@ -179,8 +179,8 @@ public final class RPCNode {
     public func putrep(_ slot: ServerSlotID, _ reply: consuming RPCMessage, now: Instant) {
         // Changed where it lies, not copied; the reply is built into the
         // slot and sent from there.
-        servers.update(slot.rawValue) { (s: inout ServerSlot) -> Void in
-            guard case .serving(let c) = s.phase else { return }
+        servers.update(slot.rawValue) { (s: inout ServerSlot) -> Instant? in
+            guard case .serving(let c) = s.phase else { return nil }
             let amp = AmpHeader(kid: kid, type: .reply, tid: c.tid, dest: c.slot, from: slot.rawValue)
             if reply.fitsOneFrame(of: box) {
                 if s.reply.isEmpty { s.reply = takeSpareFrame() }
@@ -193,6 +193,7 @@ public final class RPCNode {
             s.lastHeard = now
             s.replyTimeout = replyTimeout(c.roundTrip)
             sendReply(&s, now: now)
+            return s.deadline
         }
     }
 

@@ -133,10 +133,12 @@ extension RPCNode {
 
     func deliver(_ message: consuming RPCMessage, from client: ServedClient, to index: UInt16) {
         // Changed where it lies, not copied: the slot holds its last reply.
-        guard servers.updateUntimed(index, { (slot: inout ServerSlot) -> Void in
+        // Untimed while it serves: nothing to file.
+        guard servers.update(index, { (slot: inout ServerSlot) -> Instant? in
             slot.phase = .serving(client)
             slot.deadline = nil
-        }) != nil else { return }
+            return nil
+        }) else { return }
         serving.set(client.address, slot: client.slot, tid: client.tid, state: index)
         events.append(.requestArrived(ServerSlotID(rawValue: index), consume message))
     }

@@ -51,34 +51,22 @@ struct TimedTable<Value: Timed> {
         return i < table.storage.count && TimedTable.isPresent(&table.storage[i])
     }
 
-    /// Changes the entry at `index` where it lies, if there is one, and
-    /// files its new deadline. Taking an entry out and storing it back
-    /// copied it whole on the way in (a slot with its reply, a call with
-    /// its request: retains, releases and outlined copies), since the
-    /// compiler cannot consume a `guard var`. `body` must not touch this
-    /// table: it is being changed.
+    /// Changes the entry at `index` where it lies, if there is one (false
+    /// if none). `body` returns the deadline it gave the entry, which is
+    /// filed, or nil if it gave none (left the entry's as it was, or
+    /// cleared it). Taking an entry out and storing it back copied it whole
+    /// on the way in (a slot with its reply, a call with its request:
+    /// retains, releases and outlined copies), since the compiler cannot
+    /// consume a `guard var`; and the table does not read the deadline
+    /// before and after, each read a look at whether the place holds an
+    /// entry (an outlined call on the kernel's guest) besides the read
+    /// itself. `body` must not touch this table: it is being changed.
     @discardableResult
-    mutating func update<R>(_ index: UInt16, _ body: (inout Value) -> R) -> R? {
+    mutating func update(_ index: UInt16, _ body: (inout Value) -> Instant?) -> Bool {
         let i = Int(index)
-        guard i < table.storage.count, TimedTable.isPresent(&table.storage[i]) else { return nil }
-        let before = TimedTable.deadline(&table.storage[i])
-        let result = body(&table.storage[i]!)
-        if let after = TimedTable.deadline(&table.storage[i]), after != before { file(after, index) }
-        return result
-    }
-
-    /// `update` for a change that leaves the entry without a deadline (a
-    /// slot that took a request waits on its server, untimed): there is
-    /// nothing to file, so the deadline is not read before and after, each
-    /// read a look at whether the place holds an entry (an outlined call
-    /// on the kernel's guest) besides the read itself.
-    @discardableResult
-    mutating func updateUntimed<R>(_ index: UInt16, _ body: (inout Value) -> R) -> R? {
-        let i = Int(index)
-        guard i < table.storage.count, TimedTable.isPresent(&table.storage[i]) else { return nil }
-        let result = body(&table.storage[i]!)
-        assert(TimedTable.deadline(&table.storage[i]) == nil, "updateUntimed left a deadline")
-        return result
+        guard i < table.storage.count, TimedTable.isPresent(&table.storage[i]) else { return false }
+        if let filed = body(&table.storage[i]!) { file(filed, index) }
+        return true
     }
 
     /// An entry's deadline, read where it lies.

@@ -177,11 +177,7 @@ struct TransactionLedger {
         }
         if tid >= h.floor {
             let offset = Int(tid - h.floor)
-            let bit: UInt64 = 1 << UInt64(offset & 63)
-            // The acknowledgement of a reply marks the tid its request
-            // marked: a look suffices, where a store first checks that the
-            // words are not shared.
-            if h.bits[offset >> 6] & bit == 0 { h.bits[offset >> 6] |= bit }
+            h.bits[offset >> 6] |= 1 << UInt64(offset & 63)
         }
     }
 
