@@ -140,6 +140,7 @@ public struct AmpHeader: Hashable, Sendable {
 
     /// The header in the 24 bytes at `p + o` (the caller checked they are
     /// there); nil for an unknown type.
+    @inline(__always)
     static func load(_ p: UnsafeRawPointer, at o: Int) -> AmpHeader? {
         // One base, the fields at constant offsets from it: no checked
         // addition per field.
