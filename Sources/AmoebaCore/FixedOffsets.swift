@@ -128,7 +128,7 @@
 
 extension Header {
     /// Stores the 32 wire bytes at `p + o` (the caller made room).
-    @inlinable
+    @inlinable @inline(__always)
     public func store(_ p: UnsafeMutableRawPointer, at o: Int, order: ByteOrder = .little) {
         // One base, the fields at constant offsets from it: no checked
         // addition per field.
@@ -147,7 +147,7 @@ extension Header {
     }
 
     /// The header in the 32 bytes at `p + o` (the caller checked they are there).
-    @inlinable
+    @inlinable @inline(__always)
     public static func load(_ p: UnsafeRawPointer, at o: Int, order: ByteOrder = .little) -> Header {
         // One base, the fields at constant offsets from it: no checked
         // addition per field.

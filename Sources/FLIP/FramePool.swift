@@ -39,6 +39,7 @@ struct FramePool {
 
     /// Keeps `frame`'s storage, emptied, if it is large enough and there is
     /// room; drops it otherwise.
+    @inline(__always)
     mutating func give(_ frame: consuming [UInt8]) {
         guard spares.count < FramePool.limit, frame.capacity >= minimumCapacity else { return }
         // Unique storage is emptied in place; shared storage is left to its

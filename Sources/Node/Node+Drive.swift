@@ -40,9 +40,17 @@ extension Node {
             serverChanged = true
             server.receive(common: frame, at: d.range, from: d.source, now: now)
         } else {
-            dispatch(.deliver(FLIPDelivery(endpoint: d.endpoint, source: d.source, destination: d.destination,
-                                           payload: frame[d.range], isMulticast: false)))
+            handToLayers(d, in: frame)
         }
+    }
+
+    /// The common frame's message for an upper layer, as an event.
+    // Apart from `hand`, whose machine branches then need no frame of
+    // their own to build the event in (saving and restoring registers).
+    @inline(never)
+    func handToLayers(_ d: CommonDelivery, in frame: [UInt8]) {
+        dispatch(.deliver(FLIPDelivery(endpoint: d.endpoint, source: d.source, destination: d.destination,
+                                       payload: frame[d.range], isMulticast: false)))
     }
 
     /// The earliest time `tick` has something to do: a timer in the box,

@@ -96,6 +96,7 @@ public struct AmpHeader: Hashable, Sendable {
 
     /// Stores the 24 wire bytes at `p + o` (the caller made room): the
     /// same bytes as `encode`, at fixed offsets.
+    @inline(__always)
     func store(_ p: UnsafeMutableRawPointer, at o: Int, order: ByteOrder = .little) {
         // One base, the fields at constant offsets from it: no checked
         // addition per field.
@@ -140,6 +141,7 @@ public struct AmpHeader: Hashable, Sendable {
 
     /// The header in the 24 bytes at `p + o` (the caller checked they are
     /// there); nil for an unknown type.
+    @inline(__always)
     static func load(_ p: UnsafeRawPointer, at o: Int) -> AmpHeader? {
         // One base, the fields at constant offsets from it: no checked
         // addition per field.

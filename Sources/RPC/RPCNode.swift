@@ -70,9 +70,9 @@ public final class RPCNode {
     @usableFromInline let events = EventQueue<RPCEvent>()
     /// Tids for port locates, unguessable by a blind sender.
     var locateTids: LocateIdentifiers
-    /// Frame buffers whose messages are done (FrameBuffers in
-    /// RPCNode.swift): reused for the next messages.
-    var spareFrames: [[UInt8]] = []
+    /// Frame buffers whose messages are done ("frame buffers" below,
+    /// SpareFrames.swift): reused for the next messages.
+    let spareFrames = SpareFrames(limit: RPCNode.spareFrameLimit)
     private var putPorts: [Port: Port] = [:]
     private var lastPutPort: (get: Port, put: Port) = (.null, Port.null.putPort)
 
@@ -423,13 +423,12 @@ public final class RPCNode {
     static let spareFrameCapacity = FLIPBox.headroom + 1458 + 32
 
     func takeSpareFrame() -> [UInt8] {
-        spareFrames.popLast() ?? []
+        spareFrames.take()
     }
 
     func recycle(_ frame: consuming [UInt8]) {
-        guard spareFrames.count < RPCNode.spareFrameLimit, frame.capacity <= RPCNode.spareFrameCapacity,
-              !frame.isEmpty else { return }
-        spareFrames.append(frame)
+        guard frame.capacity <= RPCNode.spareFrameCapacity, !frame.isEmpty else { return }
+        spareFrames.give(frame)
     }
 
     func record(sent type: AmpType) {
