@@ -38,8 +38,9 @@ enum LinkSeal {
 
     /// The link's seal; nil on an unkeyed link.
     private(set) static var seal: SegmentSeal? = nil
-    /// Whether `seal` is set (only `start` sets it), kept apart: every frame in and out asks, and
-    /// asking the optional seal itself took some forty instructions a frame.
+    /// Whether `seal` is set (only `start` sets it), kept apart: every
+    /// frame in and out asks, and asking the optional seal itself took
+    /// some forty instructions a frame.
     private(set) static var isKeyed = false
     /// Our own datagrams heard back from the multicast group, skipped unopened.
     private(set) static var ownSkipped: UInt64 = 0
