@@ -65,7 +65,16 @@ struct TimedTable<Value: Timed> {
     mutating func update(_ index: UInt16, _ body: (inout Value) -> Instant?) -> Bool {
         let i = Int(index)
         guard i < table.storage.count, TimedTable.isPresent(&table.storage[i]) else { return false }
-        if let filed = body(&table.storage[i]!) { file(filed, index) }
+        // Debug builds check the body's word: a deadline set but not
+        // returned would never be filed, and its timer never run.
+        var before: Instant?
+        assert({ before = deadline(of: index); return true }())
+        let filed = body(&table.storage[i]!)
+        if let filed { file(filed, index) }
+        assert({
+            let after = deadline(of: index)
+            return filed.map { $0 == after } ?? (after == nil || after == before)
+        }(), "update: the body gave the entry a deadline it did not return")
         return true
     }
 
