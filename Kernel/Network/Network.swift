@@ -243,8 +243,13 @@ enum Network {
         guard let l = listener else { return }
         l.networkHeld -= 1
         statistics.requestsHeld -= 1
-        // Refused while the node's table is full, the slot is owed and
-        // opened later: counted and dropped, it was lost to the port.
+        reopenSlot(for: l, on: node)
+    }
+
+    /// Opens again the slot a request of `l`'s port used, its reply with
+    /// the node. Refused while the node's table is full, the slot is owed
+    /// and opened later: counted and dropped, it was lost to the port.
+    private static func reopenSlot(for l: PortListener, on node: Node<NetworkOwner>) {
         slotKeeper.open(1, for: l) { openSlot(for: $0, on: node) }
     }
 
@@ -287,8 +292,9 @@ enum Network {
     /// Acts on the node's outputs, oldest first, each moved out of the
     /// node and consumed (`Node.drainOutputs`): its frame or owner changes
     /// hands without a copy, a retain and a release, and no buffer of ours
-    /// stands between. Nothing `route` does calls the node (a reply it
-    /// refuses is posted), so nothing waits for a later drain.
+    /// stands between. `route` calls the node only to answer a request at
+    /// once (`answerAtOnce`; a reply it refuses is posted): what that makes
+    /// the node say is drained in another pass.
     private static func routeOutputs(of node: Node<NetworkOwner>, nic: VirtioNet) {
         repeat {
             answeredAtOnce = false
@@ -353,7 +359,7 @@ enum Network {
         statistics.answeredAtOnce &+= 1
         let reply = answer(Message(header: request.header, body: request.data))
         node.putrep(slot, RPCMessage(header: reply.header, data: reply.body), now: Clock.now())
-        slotKeeper.open(1, for: l) { openSlot(for: $0, on: node) }
+        reopenSlot(for: l, on: node)
         answeredAtOnce = true
     }
 
