@@ -32,8 +32,19 @@ public struct ServerSlotKeeper<Listener: AnyObject> {
     /// those the node refuses are owed.
     public mutating func open(_ count: Int, for listener: Listener, with open: (Listener) -> Bool) {
         guard count > 0 else { return }
-        for _ in 0..<count { owed.append(listener) }
-        retry(with: open)
+        guard owed.isEmpty else {
+            for _ in 0..<count { owed.append(listener) }
+            retry(with: open)
+            return
+        }
+        // Nothing owed before (nearly always: every reply re-opens a slot
+        // here): opened in place, and only what the node refuses joins the
+        // list, instead of every slot passing through it.
+        var left = count
+        while left > 0, open(listener) { left -= 1 }
+        guard left > 0 else { return }
+        refusals &+= 1
+        for _ in 0..<left { owed.append(listener) }
     }
 
     /// Opens the owed slots, oldest first, until the node refuses one.
