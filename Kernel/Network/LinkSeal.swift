@@ -102,8 +102,15 @@ enum LinkSeal {
     /// Ethernet's minimum first, as the NIC pads it when unkeyed, so peers
     /// hear the same frame either way (and the NIC never pads, which would
     /// break the tag).
-    static func outgoing(_ frame: [UInt8]) -> [UInt8] {
-        guard isKeyed else { return frame }
+    ///
+    /// `body` gets the unkeyed frame as it is, borrowed: no copy and no
+    /// reference count taken for it, on the path of every frame.
+    @inline(__always)
+    static func outgoing<R>(_ frame: [UInt8], _ body: ([UInt8]) -> R) -> R {
+        isKeyed ? body(sealed(frame)) : body(frame)
+    }
+
+    private static func sealed(_ frame: [UInt8]) -> [UInt8] {
         let start = Clock.counts()
         defer { sealCounts &+= Clock.counts() &- start }
         let now = wallClock()
@@ -113,11 +120,21 @@ enum LinkSeal {
         return seal!.seal(padded, now: now)
     }
 
-    /// The frame a datagram from the NIC carries, nil when it is dropped:
-    /// our own looped back (by sender id, before any work), or one that
-    /// does not open or was taken before (counted in the seal's statistics).
-    static func incoming(_ datagram: [UInt8]) -> [UInt8]? {
-        guard isKeyed else { return datagram }
+    /// Hands `body` the frame a datagram from the NIC carries, on an
+    /// unkeyed link the datagram itself, borrowed, as `outgoing` does.
+    /// `body` is not called for a datagram dropped: our own looped back (by
+    /// sender id, before any work), or one that does not open or was taken
+    /// before (counted in the seal's statistics).
+    @inline(__always)
+    static func incoming(_ datagram: [UInt8], _ body: ([UInt8]) -> Void) {
+        if isKeyed {
+            if let frame = opened(datagram) { body(frame) }
+        } else {
+            body(datagram)
+        }
+    }
+
+    private static func opened(_ datagram: [UInt8]) -> [UInt8]? {
         let own = datagram.withUnsafeBytes { SegmentSeal.sender(of: $0) == seal!.senderID }
         if own { ownSkipped &+= 1; return nil }
         let start = Clock.counts()

@@ -164,11 +164,12 @@ enum Network {
             var frames = 0
             nic.receiveAll { datagram in
                 frames += 1
-                guard let frame = LinkSeal.incoming(datagram) else { return }
-                // Drained at once: the node then holds nothing of the
-                // frame, and the driver copies the next one into the
-                // same array instead of a fresh one (VirtioNet.swift).
-                if receive(frame, on: node, nic: nic, now: now) { routeOutputs(of: node, nic: nic) }
+                LinkSeal.incoming(datagram) { frame in
+                    // Drained at once: the node then holds nothing of the
+                    // frame, and the driver copies the next one into the
+                    // same array instead of a fresh one (VirtioNet.swift).
+                    if receive(frame, on: node, nic: nic, now: now) { routeOutputs(of: node, nic: nic) }
+                }
             }
             // The node's deadlines are looked at once per round, after its
             // outputs are out: ticking every round asked each machine for
@@ -282,7 +283,7 @@ enum Network {
         guard frame.count >= 14 else { statistics.runts &+= 1; return false }
         let type = UInt16(frame[12]) << 8 | UInt16(frame[13])
         if type == testEtherType {
-            if let echo = Reflector.reflect(frame, ownMAC: nic.mac) { _ = nic.transmit(LinkSeal.outgoing(echo)) }
+            if let echo = Reflector.reflect(frame, ownMAC: nic.mac) { _ = LinkSeal.outgoing(echo) { nic.transmit($0) } }
             return false
         }
         node.receive(frame: frame, on: InterfaceID(rawValue: 0), now: now)
@@ -307,7 +308,7 @@ enum Network {
                               nic: VirtioNet) {
         switch consume output {
         case .transmit(_, let frame):
-            if !nic.transmit(LinkSeal.outgoing(frame)) { statistics.transmitRefused &+= 1 }
+            if !LinkSeal.outgoing(frame, { nic.transmit($0) }) { statistics.transmitRefused &+= 1 }
         case .transactionCompleted(let owner, let result):
             guard case .client(let t, let serial) = owner else { return }
             let reply: Message
@@ -357,8 +358,12 @@ enum Network {
                                      on node: Node<NetworkOwner>) {
         statistics.requestsIn &+= 1
         statistics.answeredAtOnce &+= 1
-        let reply = answer(Message(header: request.header, body: request.data))
-        node.putrep(slot, RPCMessage(header: reply.header, data: reply.body), now: Clock.now())
+        // Each body moved on, not copied: a copy here cost a retain and a
+        // release per message per transaction.
+        let asked = request.header
+        let reply = answer(Message(header: asked, body: (consume request).data))
+        let told = reply.header
+        node.putrep(slot, RPCMessage(header: told, data: (consume reply).body), now: Clock.now())
         reopenSlot(for: l, on: node)
         answeredAtOnce = true
     }
