@@ -9,6 +9,18 @@
 // removed are stale: recognised by comparing with the entry's deadline, they
 // are dropped when they reach the top, and the heap is rebuilt from the
 // table when stale entries outnumber live ones.
+//
+// A heap entry need only be no later than its index's deadline: one that
+// reaches the top early, its index's deadline now later, is filed again at
+// that deadline, so the earliest deadline and what is due come out as from
+// an exact heap. So a deadline that only moves later files nothing while
+// an entry at or before it is still in the heap for its index
+// (`filed`, the earliest such entry's time). Every transaction gave its
+// index two deadlines that only moved on, the call's and the reply's, and
+// an index is used again and again (freed indices are reused last in,
+// first out): two heap pushes and their uniqueness checks a transaction,
+// where now an early entry left by the index's last use usually covers
+// the new deadline, and is refiled only if it reaches the top first.
 
 import AmoebaCore
 
@@ -19,6 +31,10 @@ protocol Timed {
 struct TimedTable<Value: Timed> {
     private(set) var table = IndexTable<Value>()
     private var heap = DeadlineHeap()
+    /// By index: the time of the earliest heap entry known for it, or
+    /// `TimedTable.none`. Such an entry is in the heap while set.
+    private var filed: [Int64] = []
+    private static var none: Int64 { Int64.max }
 
     var count: Int { table.count }
     var isEmpty: Bool { table.isEmpty }
@@ -95,24 +111,51 @@ struct TimedTable<Value: Timed> {
     /// goes stale, as when it is set to nil).
     mutating func remove(_ index: UInt16) -> Value? { table.remove(index) }
 
+    /// Files `time` for `index`, unless an entry no later is in the heap
+    /// for it already (see above).
     private mutating func file(_ time: Instant, _ index: UInt16) {
-        heap.push(DeadlineEntry(time: time, index: index))
+        let i = Int(index)
+        if i < filed.count, filed[i] <= time.microseconds { return }
+        push(time, index)
         if heap.count > 2 * table.count + 64 { rebuild() }
+    }
+
+    private mutating func push(_ time: Instant, _ index: UInt16) {
+        let i = Int(index)
+        if i >= filed.count { filed.append(contentsOf: repeatElement(TimedTable.none, count: i + 1 - filed.count)) }
+        if time.microseconds < filed[i] { filed[i] = time.microseconds }
+        heap.push(DeadlineEntry(time: time, index: index))
+    }
+
+    /// Takes the top entry off the heap, and its index's `filed` with it
+    /// when it is the entry that names.
+    private mutating func pop(_ top: DeadlineEntry) {
+        heap.pop()
+        let i = Int(top.index)
+        if i < filed.count, filed[i] == top.time.microseconds { filed[i] = TimedTable.none }
     }
 
     private mutating func rebuild() {
         heap.removeAll()
-        for (index, v) in table { if let d = v.deadline { heap.push(DeadlineEntry(time: d, index: index)) } }
+        for i in filed.indices { filed[i] = TimedTable.none }
+        for (index, v) in table { if let d = v.deadline { push(d, index) } }
     }
 
-    private mutating func isCurrent(_ e: DeadlineEntry) -> Bool {
-        deadline(of: e.index) == e.time
+    /// Takes `top` off the heap if it does not name its index's deadline
+    /// exactly, filing that deadline anew if it is later; whether it was
+    /// taken.
+    private mutating func dropIfNotCurrent(_ top: DeadlineEntry) -> Bool {
+        let d = deadline(of: top.index)
+        if d == top.time { return false }
+        pop(top)
+        if let d, top.time < d { push(d, top.index) }
+        return true
     }
 
     /// The earliest deadline of any entry.
     var earliest: Instant? {
         mutating get {
-            while let top = heap.top, !isCurrent(top) { heap.pop() }
+            while let top = heap.top, dropIfNotCurrent(top) {}
             return heap.top?.time
         }
     }
@@ -123,8 +166,9 @@ struct TimedTable<Value: Timed> {
     mutating func due(at now: Instant) -> [UInt16] {
         var out: [UInt16] = []
         while let top = heap.top, top.time <= now {
-            heap.pop()
-            if isCurrent(top) { out.append(top.index) }
+            if dropIfNotCurrent(top) { continue }
+            pop(top)
+            out.append(top.index)
         }
         if out.count > 1 {
             out.sort()
