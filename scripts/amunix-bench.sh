@@ -226,6 +226,17 @@ file_pass() {
   echo "[two] measuring put/get of $((FILE_BYTES / 1000000)) MB against TCP with fsync, veth MTU $mtu, links $link ($(df --output=fstype "$W" | tail -1) at $W)..."
   rm -rf "$W/a" "$W/b" "$W/store-soap" "$W/store-bullet"; mkdir -p "$W/a" "$W/b"
   local before=${#PIDS[@]} ok=1 round t0 t1 l bullet
+  # The transactions alone at this MTU, as the endpoint rows above (and
+  # like them with nothing else on the veth): what the frames' size does
+  # without a file server or tool in the path.
+  if [[ $mtu != 1500 ]]; then
+    rm -f "$W/endpoint.cap"
+    start_pinned B "$BIN/rpc_bench" serve --threads 4 --link "$link" "$W/endpoint.cap"
+    for _ in $(seq 100); do [[ -f "$W/endpoint.cap" ]] && break; sleep 0.05; done
+    l=$(pinA "$BIN/rpc_bench" load --link "$link" --size 30000 --count 4000 --threads 4 --warmup 50 --oneway --brief "$W/endpoint.cap" || true)
+    TP[endpoint4.$mtu]=$(awk '{print $3}' <<<"$l")
+    stopbg
+  fi
   start_pinned A "$BIN/amunixd" --link "$link" --socket "$W/a/amunixd.sock" --name a --log-level warning
   start_pinned B "$BIN/amunixd" --link "$link" --socket "$W/b/amunixd.sock" --name b --log-level warning
   for _ in $(seq 100); do [[ -f "$W/a/sys.cap" && -f "$W/b/sys.cap" ]] && break; sleep 0.05; done
@@ -322,6 +333,7 @@ for m in 1500 ${JUMBO}; do
   echo "| put, the Bullet server and put on FLIP endpoints of their own (no daemon in the path); $on | | | ${TP[file.put.ep.$m]} |"
   echo "| get, the Bullet server and get on FLIP endpoints of their own; $on | | | ${TP[file.get.ep.$m]} |"
   echo "| TCP over the same link into a file, fsync before the ack; veth MTU $m | | | ${TP[file.tcp.$m]} |"
+  [[ -n ${TP[endpoint4.$m]:-} ]] && echo "| own FLIP endpoints 30000-byte transactions, 4 threads (server: 4); $on | | | ${TP[endpoint4.$m]} |"
 done
 echo
 echo "CPU per null transaction, one vCPU: ${CPU[one]}"
