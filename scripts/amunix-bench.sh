@@ -6,7 +6,9 @@
 #   transactions; the same transactions between programs that each run
 #   their own FLIP endpoint (rpc_bench --link pcap:v0), no daemon in the
 #   path; and `put`/`get` of a 50 MB file through a Bullet server on the
-#   other host against TCP over the same link into a file with fsync.
+#   other host against TCP over the same link into a file with fsync,
+#   once with Ethernet's frames and once with jumbo frames (the veth's MTU
+#   and every FLIP link's mtu= at BENCH_JUMBO_MTU, default 9000; 0 skips).
 #   Prints a table and the ratios the issue sets as targets.
 # Every latency is measured with its processes pinned, in two placements,
 # each beside the AF_PACKET floor in the same placement: "one vCPU" (every
@@ -210,72 +212,99 @@ FILE_ROUNDS=3
 declare -A FILE_MBPS
 mbps() { awk -v b="$1" -v t0="$2" -v t1="$3" 'BEGIN { printf "%.1f", b / (t1 - t0) / 1e6 }'; }
 median() { tr ' ' '\n' <<<"$*" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else print v[int((NR + 1) / 2)] }'; }
-echo "[two] measuring put/get of $((FILE_BYTES / 1000000)) MB against TCP with fsync ($(df --output=fstype "$W" | tail -1) at $W)..."
-rm -rf "$W/a" "$W/b" "$W/store-soap" "$W/store-bullet"; mkdir -p "$W/a" "$W/b"
 head -c "$FILE_BYTES" /dev/urandom >"$W/file.in"
-FILE_PIDS_BEFORE=${#PIDS[@]}
-start_pinned A "$BIN/amunixd" --link pcap:v0 --socket "$W/a/amunixd.sock" --name a --log-level warning
-start_pinned B "$BIN/amunixd" --link pcap:v0 --socket "$W/b/amunixd.sock" --name b --log-level warning
-for _ in $(seq 100); do [[ -f "$W/a/sys.cap" && -f "$W/b/sys.cap" ]] && break; sleep 0.05; done
-file_ok=1
-"$BIN/amoeba-init" --soap-store "$W/store-soap" --bullet-store "$W/store-bullet" --servers-on b \
-  --host a="$W/a" --publish "$W/a" --host b="$W/b" --publish "$W/b" --root-file "$W/root.cap" \
-  >"$W/init.log" 2>&1 || { file_ok=0; echo "amoeba-init failed:"; cat "$W/init.log"; }
-for kind in soap bullet; do
-  ip netns exec "$B" taskset -c "$CPUS_B" env AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/$kind-server" \
-    "$W/store-$kind" --threads 4 --log-level warning >"$W/$kind.log" 2>&1 & PIDS+=($!)
-  if [[ $kind == bullet ]]; then BULLET_PID=$!; fi
-  for _ in $(seq 200); do [[ -f "$W/store-$kind/super.cap" ]] && break; sleep 0.05; done
-done
-onA() { AMUNIX_SOCKET="$W/a/amunixd.sock" pinA "$@"; }
-for round in $(seq "$FILE_ROUNDS"); do
-  ((file_ok)) || break
-  t0=$(date +%s.%N)
-  if ! onA "$BIN/put" -f /home/bench.file <"$W/file.in" 2>"$W/put.err"; then
-    file_ok=0; echo "put failed: $(cat "$W/put.err")"; break
+# One pass of the files' rows on a veth of MTU $1: at 1500 every link is
+# Ethernet's (Amoeba's frames); at more, every FLIP station on the veth
+# (both amunixds, the servers' and tools' own endpoints) takes the same
+# mtu= option (jumbo frames, amunixd --help), and TCP runs over the same
+# veth at that MTU. Results go in FILE_MBPS under "KIND.MTU".
+file_pass() {
+  local mtu=$1 opt="" n
+  [[ $mtu != 1500 ]] && opt=",mtu=$mtu"
+  for n in "$A" "$B"; do ip -n "$n" link set v0 mtu "$mtu"; done
+  local link="pcap:v0$opt"
+  echo "[two] measuring put/get of $((FILE_BYTES / 1000000)) MB against TCP with fsync, veth MTU $mtu, links $link ($(df --output=fstype "$W" | tail -1) at $W)..."
+  rm -rf "$W/a" "$W/b" "$W/store-soap" "$W/store-bullet"; mkdir -p "$W/a" "$W/b"
+  local before=${#PIDS[@]} ok=1 round t0 t1 l bullet
+  # The transactions alone at this MTU, as the endpoint rows above (and
+  # like them with nothing else on the veth): what the frames' size does
+  # without a file server or tool in the path.
+  if [[ $mtu != 1500 ]]; then
+    rm -f "$W/endpoint.cap"
+    start_pinned B "$BIN/rpc_bench" serve --threads 4 --link "$link" "$W/endpoint.cap"
+    for _ in $(seq 100); do [[ -f "$W/endpoint.cap" ]] && break; sleep 0.05; done
+    l=$(pinA "$BIN/rpc_bench" load --link "$link" --size 30000 --count 4000 --threads 4 --warmup 50 --oneway --brief "$W/endpoint.cap" || true)
+    TP[endpoint4.$mtu]=$(awk '{print $3}' <<<"$l")
+    stopbg
   fi
-  t1=$(date +%s.%N)
-  FILE_MBPS[put]+=" $(mbps "$FILE_BYTES" "$t0" "$t1")"
-  rm -f "$W/file.out"
-  t0=$(date +%s.%N)
-  if ! onA sh -c "\"\$0\" /home/bench.file >\"\$1\" && sync \"\$1\"" "$BIN/get" "$W/file.out" 2>"$W/get.err"; then
-    file_ok=0; echo "get failed: $(cat "$W/get.err")"; break
-  fi
-  t1=$(date +%s.%N)
-  FILE_MBPS[get]+=" $(mbps "$FILE_BYTES" "$t0" "$t1")"
-  cmp -s "$W/file.in" "$W/file.out" || { file_ok=0; echo "get returned other bytes than put stored"; break; }
-done
-# The same with no daemon in the file's path: the Bullet server on a FLIP
-# endpoint of its own on b, put and get each on one of their own on a
-# (--link; their few name look-ups still go through a's amunixd).
-if ((file_ok)); then
-  kill "$BULLET_PID" 2>/dev/null || true
-  sleep 0.5
-  ip netns exec "$B" taskset -c "$CPUS_B" "$BIN/bullet-server" "$W/store-bullet" --link pcap:v0 --threads 4 \
-    --log-level warning >"$W/bullet-ep.log" 2>&1 & PIDS+=($!)
-  sleep 1
-  for round in $(seq "$FILE_ROUNDS"); do
-    t0=$(date +%s.%N)
-    onA "$BIN/put" -f --link pcap:v0 /home/bench.file <"$W/file.in" 2>"$W/put.err" || { echo "put (endpoint) failed: $(cat "$W/put.err")"; break; }
-    t1=$(date +%s.%N)
-    FILE_MBPS[put.ep]+=" $(mbps "$FILE_BYTES" "$t0" "$t1")"
-    t0=$(date +%s.%N)
-    onA sh -c "\"\$0\" --link pcap:v0 /home/bench.file >\"\$1\" && sync \"\$1\"" "$BIN/get" "$W/file.out" 2>"$W/get.err" \
-      || { echo "get (endpoint) failed: $(cat "$W/get.err")"; break; }
-    t1=$(date +%s.%N)
-    cmp -s "$W/file.in" "$W/file.out" || { echo "get (endpoint) returned other bytes"; break; }
-    FILE_MBPS[get.ep]+=" $(mbps "$FILE_BYTES" "$t0" "$t1")"
+  start_pinned A "$BIN/amunixd" --link "$link" --socket "$W/a/amunixd.sock" --name a --log-level warning
+  start_pinned B "$BIN/amunixd" --link "$link" --socket "$W/b/amunixd.sock" --name b --log-level warning
+  for _ in $(seq 100); do [[ -f "$W/a/sys.cap" && -f "$W/b/sys.cap" ]] && break; sleep 0.05; done
+  "$BIN/amoeba-init" --soap-store "$W/store-soap" --bullet-store "$W/store-bullet" --servers-on b \
+    --host a="$W/a" --publish "$W/a" --host b="$W/b" --publish "$W/b" --root-file "$W/root.cap" \
+    >"$W/init.log" 2>&1 || { ok=0; echo "amoeba-init failed:"; cat "$W/init.log"; }
+  for kind in soap bullet; do
+    ip netns exec "$B" taskset -c "$CPUS_B" env AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/$kind-server" \
+      "$W/store-$kind" --threads 4 --log-level warning >"$W/$kind.log" 2>&1 & PIDS+=($!)
+    if [[ $kind == bullet ]]; then bullet=$!; fi
+    for _ in $(seq 200); do [[ -f "$W/store-$kind/super.cap" ]] && break; sleep 0.05; done
   done
-fi
-start_pinned B "$BBIN/floors" tcp-sink 9002 "$W/tcp.out"
-for round in $(seq "$FILE_ROUNDS"); do
-  l=$(pinA "$BBIN/floors" tcp-send 10.231.77.2 9002 "$FILE_BYTES" || true)
-  [[ $l == *"received $FILE_BYTES of"* ]] && FILE_MBPS[tcp]+=" $(awk '{printf "%.1f", $2}' <<<"$l")"
-done
-while ((${#PIDS[@]} > FILE_PIDS_BEFORE)); do stopbg; done
-rm -f "$W/file.in" "$W/file.out" "$W/tcp.out"
-for k in put get tcp put.ep get.ep; do TP[file.$k]=$(median ${FILE_MBPS[$k]:-}); done
-((file_ok)) || { TP[file.put]=n/a; TP[file.get]=n/a; }
+  for round in $(seq "$FILE_ROUNDS"); do
+    ((ok)) || break
+    t0=$(date +%s.%N)
+    if ! onA "$BIN/put" -f /home/bench.file <"$W/file.in" 2>"$W/put.err"; then
+      ok=0; echo "put failed: $(cat "$W/put.err")"; break
+    fi
+    t1=$(date +%s.%N)
+    FILE_MBPS[put.$mtu]+=" $(mbps "$FILE_BYTES" "$t0" "$t1")"
+    rm -f "$W/file.out"
+    t0=$(date +%s.%N)
+    if ! onA sh -c "\"\$0\" /home/bench.file >\"\$1\" && sync \"\$1\"" "$BIN/get" "$W/file.out" 2>"$W/get.err"; then
+      ok=0; echo "get failed: $(cat "$W/get.err")"; break
+    fi
+    t1=$(date +%s.%N)
+    FILE_MBPS[get.$mtu]+=" $(mbps "$FILE_BYTES" "$t0" "$t1")"
+    cmp -s "$W/file.in" "$W/file.out" || { ok=0; echo "get returned other bytes than put stored"; break; }
+  done
+  # The same with no daemon in the file's path: the Bullet server on a FLIP
+  # endpoint of its own on b, put and get each on one of their own on a
+  # (--link; their few name look-ups still go through a's amunixd).
+  if ((ok)); then
+    kill "$bullet" 2>/dev/null || true
+    sleep 0.5
+    ip netns exec "$B" taskset -c "$CPUS_B" "$BIN/bullet-server" "$W/store-bullet" --link "$link" --threads 4 \
+      --log-level warning >"$W/bullet-ep.log" 2>&1 & PIDS+=($!)
+    sleep 1
+    for round in $(seq "$FILE_ROUNDS"); do
+      t0=$(date +%s.%N)
+      onA "$BIN/put" -f --link "$link" /home/bench.file <"$W/file.in" 2>"$W/put.err" || { echo "put (endpoint) failed: $(cat "$W/put.err")"; break; }
+      t1=$(date +%s.%N)
+      FILE_MBPS[put.ep.$mtu]+=" $(mbps "$FILE_BYTES" "$t0" "$t1")"
+      t0=$(date +%s.%N)
+      onA sh -c "\"\$0\" --link \"\$2\" /home/bench.file >\"\$1\" && sync \"\$1\"" "$BIN/get" "$W/file.out" "$link" 2>"$W/get.err" \
+        || { echo "get (endpoint) failed: $(cat "$W/get.err")"; break; }
+      t1=$(date +%s.%N)
+      cmp -s "$W/file.in" "$W/file.out" || { echo "get (endpoint) returned other bytes"; break; }
+      FILE_MBPS[get.ep.$mtu]+=" $(mbps "$FILE_BYTES" "$t0" "$t1")"
+    done
+  fi
+  start_pinned B "$BBIN/floors" tcp-sink 9002 "$W/tcp.out"
+  for round in $(seq "$FILE_ROUNDS"); do
+    l=$(pinA "$BBIN/floors" tcp-send 10.231.77.2 9002 "$FILE_BYTES" || true)
+    [[ $l == *"received $FILE_BYTES of"* ]] && FILE_MBPS[tcp.$mtu]+=" $(awk '{printf "%.1f", $2}' <<<"$l")"
+  done
+  while ((${#PIDS[@]} > before)); do stopbg; done
+  rm -f "$W/file.out" "$W/tcp.out"
+  for k in put get tcp put.ep get.ep; do TP[file.$k.$mtu]=$(median ${FILE_MBPS[$k.$mtu]:-}); done
+  ((ok)) || { TP[file.put.$mtu]=n/a; TP[file.get.$mtu]=n/a; }
+}
+onA() { AMUNIX_SOCKET="$W/a/amunixd.sock" pinA "$@"; }
+# Jumbo frames (LinkMTU.swift) need every station on the segment set alike,
+# so they are a row of their own beside Ethernet's frames, not instead.
+JUMBO=${BENCH_JUMBO_MTU:-9000}
+file_pass 1500
+[[ $JUMBO != 0 && $JUMBO != 1500 ]] && file_pass "$JUMBO"
+rm -f "$W/file.in"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
@@ -296,11 +325,16 @@ echo "| amunixd 30000-byte transactions, 1 thread | | | ${TP[amunix1]} |"
 echo "| amunixd 30000-byte transactions, 4 threads | | | ${TP[amunix4]} |"
 echo "| own FLIP endpoints 30000-byte transactions, 1 thread | | | ${TP[endpoint1]} |"
 echo "| own FLIP endpoints 30000-byte transactions, 4 threads (server: 4) | | | ${TP[endpoint4]} |"
-echo "| put of a 50 MB file to a Bullet server on the other host (committed: on disk) | | | ${TP[file.put]} |"
-echo "| get of it back into a file (4 READs in flight), then sync of that file | | | ${TP[file.get]} |"
-echo "| put, the Bullet server and put on FLIP endpoints of their own (no daemon in the path) | | | ${TP[file.put.ep]} |"
-echo "| get, the Bullet server and get on FLIP endpoints of their own | | | ${TP[file.get.ep]} |"
-echo "| TCP over the same link into a file, fsync before the ack | | | ${TP[file.tcp]} |"
+for m in 1500 ${JUMBO}; do
+  [[ -n ${TP[file.tcp.$m]:-} ]] || continue
+  if [[ $m == 1500 ]]; then on="veth MTU 1500, links pcap:v0"; else on="jumbo frames: veth MTU $m, links pcap:v0,mtu=$m"; fi
+  echo "| put of a 50 MB file to a Bullet server on the other host (committed: on disk); $on | | | ${TP[file.put.$m]} |"
+  echo "| get of it back into a file (4 READs in flight), then sync of that file; $on | | | ${TP[file.get.$m]} |"
+  echo "| put, the Bullet server and put on FLIP endpoints of their own (no daemon in the path); $on | | | ${TP[file.put.ep.$m]} |"
+  echo "| get, the Bullet server and get on FLIP endpoints of their own; $on | | | ${TP[file.get.ep.$m]} |"
+  echo "| TCP over the same link into a file, fsync before the ack; veth MTU $m | | | ${TP[file.tcp.$m]} |"
+  [[ -n ${TP[endpoint4.$m]:-} ]] && echo "| own FLIP endpoints 30000-byte transactions, 4 threads (server: 4); $on | | | ${TP[endpoint4.$m]} |"
+done
 echo
 echo "CPU per null transaction, one vCPU: ${CPU[one]}"
 echo "CPU per null transaction, two vCPUs: ${CPU[two]}"
@@ -313,7 +347,8 @@ echo "null transaction p50 / AF_PACKET p50, two vCPUs = $(ratio "${P50[amunix.tw
 echo "protocol machines, instructions per null transaction = ${INS0} (target <= 5000)"
 echo "null transaction p50 / gRPC p50 (two vCPUs)     = $(ratio "${P50[amunix.two]}" "${P50[grpc]}") (target <= 0.25)"
 echo "30000-byte throughput / AF_PACKET               = $(ratio "$best" "${TP[packet]}") (target >= 0.7)"
-echo "put of 50 MB / TCP with fsync                   = $(ratio "${TP[file.put]}" "${TP[file.tcp]}") (target >= 0.5)"
-echo "get of 50 MB / TCP with fsync                   = $(ratio "${TP[file.get]}" "${TP[file.tcp]}") (target >= 0.5)"
-echo "put, get / TCP with no daemon in the path (own endpoints)   = $(ratio "${TP[file.put.ep]}" "${TP[file.tcp]}"), $(ratio "${TP[file.get.ep]}" "${TP[file.tcp]}")"
-echo "(put, get, TCP MB/s of each of ${FILE_ROUNDS} rounds, medians above: put${FILE_MBPS[put]:- n/a}; get${FILE_MBPS[get]:- n/a}; TCP${FILE_MBPS[tcp]:- n/a})"
+for m in 1500 ${JUMBO}; do
+  [[ -n ${TP[file.tcp.$m]:-} ]] || continue
+  echo "veth MTU $m$([[ $m != 1500 ]] && echo " (links mtu=$m)"): put, get of 50 MB / TCP with fsync = $(ratio "${TP[file.put.$m]}" "${TP[file.tcp.$m]}"), $(ratio "${TP[file.get.$m]}" "${TP[file.tcp.$m]}") through amunixd; $(ratio "${TP[file.put.ep.$m]}" "${TP[file.tcp.$m]}"), $(ratio "${TP[file.get.ep.$m]}" "${TP[file.tcp.$m]}") own endpoints (target >= 0.5)"
+  echo "  (MB/s of each of ${FILE_ROUNDS} rounds, medians above: put${FILE_MBPS[put.$m]:- n/a}; get${FILE_MBPS[get.$m]:- n/a}; put ep${FILE_MBPS[put.ep.$m]:- n/a}; get ep${FILE_MBPS[get.ep.$m]:- n/a}; TCP${FILE_MBPS[tcp.$m]:- n/a})"
+done

@@ -139,4 +139,35 @@ struct PacketTxRingTests {
         #expect(a.framesSentAlone == lone)
         #expect(a.errors == 0)
     }
+
+    /// A link with jumbo frames (`mtu=9000`): frames up to 9014 bytes
+    /// leave through the ring, alone and in turns and by sendmmsg past
+    /// the ring's slots, and arrive whole through the capture; a link of
+    /// Ethernet's size has room for none of them.
+    @Test func jumboFramesLeaveAndArriveWhole() throws {
+        let a = try PcapLink(name: "ring-a", interface: "lo", mac: Self.sender, mtu: 9000)
+        let b = try PcapLink(name: "ring-b", interface: "lo", mac: Self.receiver, mtu: 9000)
+        defer { a.close(); b.close() }
+        let sizes = [60, 1514, 1515, 4000, 9013, 9014]
+        var sent: [[UInt8]] = []
+        for (turn, size) in sizes.enumerated() {
+            for i in 0..<(turn % 2 == 0 ? 1 : 3) {
+                let f = Self.frame(turn: turn, i, size: size)
+                a.send(f)
+                sent.append(f)
+            }
+            a.flush()
+        }
+        let many = (0..<(PacketTxRing.slots + 10)).map { Self.frame(turn: 99, $0, size: 9014) }
+        for f in many { a.send(f) }
+        a.flush()
+        sent += many
+        #expect(Self.collect(b, count: sent.count) == sent)
+        #expect(a.errors == 0)
+        let plain = try PcapLink(name: "ring-p", interface: "lo", mac: Self.sender)
+        defer { plain.close() }
+        plain.send(Self.frame(turn: 0, 0, size: 9014))
+        plain.flush()
+        #expect(plain.errors == 1)
+    }
 }

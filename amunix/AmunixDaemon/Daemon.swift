@@ -66,7 +66,9 @@ public final class Daemon: @unchecked Sendable {
         random = DaemonRandom(seed: configuration.seed)
         started = MonotonicClock.now
 
-        let node = Node<DaemonOwner>(configuration: NodeConfiguration(flip: configuration.flip, rpc: configuration.rpc),
+        // Fragments as long as the links' frames allow (LinkMTU.swift).
+        let flip = LinkSpec.flip(configuration.flip, on: configuration.links)
+        let node = Node<DaemonOwner>(configuration: NodeConfiguration(flip: flip, rpc: configuration.rpc),
                                      using: &random)
         self.node = node
         // Kept across restarts (LinkAddresses), so a peer's routes still reach us.

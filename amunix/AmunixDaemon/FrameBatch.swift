@@ -17,8 +17,12 @@ import Glibc
 final class FrameBatch {
     /// Frames at most per system call (the kernel caps sendmmsg at 1024).
     static let capacity = 64
-    /// Room for one frame: the largest Ethernet frame with some slack.
+    /// Room for one frame by default: the largest Ethernet frame with
+    /// some slack.
     static let frameRoom = 2048
+    /// Room for one frame in this batch: `frameRoom`, or more on a link
+    /// with jumbo frames (LinkMTU.swift).
+    let room: Int
 
     private let storage: UnsafeMutableRawPointer
     private let vectors: UnsafeMutablePointer<amx_iovec>
@@ -30,11 +34,12 @@ final class FrameBatch {
     /// send overwrites them.
     private var laidOutForReceiving = false
 
-    init() {
+    init(room: Int = FrameBatch.frameRoom) {
+        self.room = room
         // The shim spells out the kernel's layout; it must match the C library's.
         precondition(MemoryLayout<amx_msghdr>.size == MemoryLayout<msghdr>.size
                      && MemoryLayout<amx_iovec>.size == MemoryLayout<iovec>.size, "mmsghdr layout")
-        storage = UnsafeMutableRawPointer.allocate(byteCount: FrameBatch.capacity * FrameBatch.frameRoom, alignment: 16)
+        storage = UnsafeMutableRawPointer.allocate(byteCount: FrameBatch.capacity * room, alignment: 16)
         vectors = UnsafeMutablePointer<amx_iovec>.allocate(capacity: FrameBatch.capacity)
         headers = UnsafeMutablePointer<amx_mmsghdr>.allocate(capacity: FrameBatch.capacity)
         headers.initialize(repeating: amx_mmsghdr(), count: FrameBatch.capacity)
@@ -52,8 +57,8 @@ final class FrameBatch {
     /// Copies `frame` in; false (and nothing added) when it does not fit.
     @discardableResult
     func append(_ frame: [UInt8]) -> Bool {
-        guard count < FrameBatch.capacity, frame.count <= FrameBatch.frameRoom else { return false }
-        let slot = storage + count * FrameBatch.frameRoom
+        guard count < FrameBatch.capacity, frame.count <= room else { return false }
+        let slot = storage + count * room
         frame.withUnsafeBytes { slot.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         vectors[count] = amx_iovec(base: slot, length: frame.count)
         count += 1
@@ -109,7 +114,7 @@ final class FrameBatch {
     func fill(from fd: Int32, flags: Int32) -> Int32 {
         if !laidOutForReceiving {
             for i in 0..<FrameBatch.capacity {
-                vectors[i] = amx_iovec(base: storage + i * FrameBatch.frameRoom, length: FrameBatch.frameRoom)
+                vectors[i] = amx_iovec(base: storage + i * room, length: room)
                 var h = amx_msghdr()
                 h.vectors = vectors + i
                 h.vectorCount = 1
@@ -125,7 +130,7 @@ final class FrameBatch {
         for i in 0..<count {
             // A datagram larger than the room is truncated: not a frame we sent.
             guard headers[i].header.flags & Int32(MSG_TRUNC) == 0 else { continue }
-            handler(UnsafeRawBufferPointer(start: storage + i * FrameBatch.frameRoom, count: Int(headers[i].length)))
+            handler(UnsafeRawBufferPointer(start: storage + i * room, count: Int(headers[i].length)))
         }
     }
 }

@@ -20,7 +20,7 @@ extension LinkSpec {
             return try UDPLink(name: text, group: group, port: port, interface: multicastInterface,
                                ttl: multicastTTL, mac: mac, keyPath: keyPath)
         case .pcap(let interface):
-            return try PcapLink(name: text, interface: interface)
+            return try PcapLink(name: text, interface: interface, mtu: mtu)
         }
     }
 
@@ -32,7 +32,7 @@ extension LinkSpec {
     /// makes them.
     public func openForEndpoint(mac: EthernetAddress) throws(LinkError) -> any Link {
         if case .pcap(let interface) = kind {
-            return try PacketSocketLink(name: text, interface: interface, mac: mac)
+            return try PacketSocketLink(name: text, interface: interface, mac: mac, mtu: mtu)
         }
         return try open(mac: mac)
     }

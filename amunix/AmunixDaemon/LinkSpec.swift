@@ -21,6 +21,13 @@
 // it cannot vouch for a frame's source. A keyed one is: only holders of the
 // key can seal a datagram that opens (SegmentSeal), so its frames are as
 // believable as a private Ethernet's. trusted= overrides either default.
+//
+// `mtu=N` (pcap: only, 1500 to 9000) lets frames on the link carry N bytes
+// of Ethernet payload instead of 1500: jumbo frames, for a segment whose
+// every station (cards, switches, each amunixd and program endpoint on it)
+// is set alike; see LinkMTU.swift.
+
+import FLIP
 
 public struct LinkSpec: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
@@ -43,6 +50,8 @@ public struct LinkSpec: Hashable, Sendable {
     /// A trusted FLIP network (see above): pcap: and keyed links by
     /// default, unkeyed udp: and mcast: only when told.
     public var trusted: Bool
+    /// The Ethernet payload a frame on the link may carry (LinkMTU.swift).
+    public var mtu = EthernetFrame.mtu
     public var text: String
 
     public init(parsing text: String) throws(LinkSpecError) {
@@ -101,6 +110,14 @@ public struct LinkSpec: Hashable, Sendable {
                 default: throw .init(text, "trusted= is yes or no")
                 }
                 trustGiven = true
+                continue
+            }
+            if key == "mtu" {
+                guard case .pcap = kind else { throw .init(text, "mtu= is for pcap: links only") }
+                guard let m = Int(value), LinkSpec.mtuRange.contains(m) else {
+                    throw .init(text, "mtu= is \(LinkSpec.mtuRange.lowerBound) to \(LinkSpec.mtuRange.upperBound)")
+                }
+                mtu = m
                 continue
             }
             if key == "ttl" {

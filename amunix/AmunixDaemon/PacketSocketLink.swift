@@ -39,8 +39,8 @@ public final class PacketSocketLink: Link, DriverSleep {
     public var pollDescriptor: Int32 { socket }
     public private(set) var errors = 0
     private let socket: Int32
-    private let outgoing = FrameBatch()
-    private let incoming = FrameBatch()
+    private let outgoing: FrameBatch
+    private let incoming: FrameBatch
     /// Frames the last wait received and `receiveAll` has not handed over.
     private var waiting = 0
     private let ring: PacketTxRing?
@@ -56,22 +56,28 @@ public final class PacketSocketLink: Link, DriverSleep {
     /// windows of 16 neighbours (the kernel doubles it for its overhead).
     static let receiveBuffer: Int32 = 8 << 20
 
-    public init(name: String, interface: String, mac: EthernetAddress) throws(LinkError) {
+    /// `mtu`: the Ethernet payload of the link's longest frame (LinkMTU.swift).
+    public init(name: String, interface: String, mac: EthernetAddress, mtu: Int = EthernetFrame.mtu) throws(LinkError) {
         self.name = name
         self.mac = mac
+        try LinkFrames.check(interface, mtu: mtu, name: name)
+        let frameBytes = EthernetFrame.headerSize + mtu
+        let room = LinkFrames.room(forFrameBytes: frameBytes)
+        outgoing = FrameBatch(room: room)
+        incoming = FrameBatch(room: room)
         ownSource = PcapLink.packed(mac)
         let ifindex = Int32(bitPattern: if_nametoindex(interface))
         guard ifindex > 0 else { throw LinkError("\(name): no such interface \(interface)") }
-        let ringOpening = PacketTxRing.Opening(interface: interface)
+        let ringOpening = PacketTxRing.Opening(interface: interface, frameBytes: frameBytes)
         var ringTaken = false
         defer { if !ringTaken { _ = ringOpening.finish() } }
         let s = Glibc.socket(AF_PACKET, Int32(SOCK_RAW.rawValue), 0)
         guard s >= 0 else { throw LinkError.system("\(name): packet socket (needs root or CAP_NET_RAW)") }
         do throws(LinkError) {
-            try PcapLink.attachFilter(to: s, mac: mac, name: name)
+            try PcapLink.attachFilter(to: s, mac: mac, name: name, snapshot: room)
             var one: Int32 = 1
             _ = setsockopt(s, PcapLink.solPacket, PcapLink.packetIgnoreOutgoing, &one, 4)
-            var size = PacketSocketLink.receiveBuffer
+            var size = Int32(LinkFrames.buffer(Int(PacketSocketLink.receiveBuffer), forFrameBytes: frameBytes))
             // Past the system's limit where the rights allow, else up to it.
             if setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &size, 4) != 0 {
                 _ = setsockopt(s, SOL_SOCKET, SO_RCVBUF, &size, 4)

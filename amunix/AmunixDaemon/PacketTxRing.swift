@@ -50,7 +50,15 @@ final class PacketTxRing {
     /// Slots in the ring: twice a FrameBatch, so a card still completing
     /// one turn's frames leaves room for the next turn's.
     static let slots = 128
-    static let slotSize = 2048
+    /// A slot's bytes: 2048 for Ethernet's frames; on a link with jumbo
+    /// frames (LinkMTU.swift) the power of two that holds the slot header,
+    /// the virtio-net header and the longest frame.
+    let slotSize: Int
+    static func slotSize(forFrameBytes bytes: Int) -> Int {
+        var size = 2048
+        while size < dataOffset + 10 + bytes { size *= 2 }
+        return size
+    }
     /// Where a frame's bytes start in its slot: after the slot header
     /// (TPACKET_ALIGN(sizeof(tpacket2_hdr)), the kernel's offset for V2).
     static let dataOffset = 32
@@ -75,7 +83,9 @@ final class PacketTxRing {
     /// A transmit ring on `interface` for frames of `etherType`; nil when
     /// the kernel offers none (no rights, no TPACKET_V2), and the caller
     /// keeps to sendmmsg.
-    init?(interface: String, etherType: UInt16) {
+    init?(interface: String, etherType: UInt16, frameBytes: Int = 1514) {
+        let slotSize = PacketTxRing.slotSize(forFrameBytes: frameBytes)
+        self.slotSize = slotSize
         let ifindex = Int32(bitPattern: if_nametoindex(interface))
         guard ifindex > 0 else { return nil }
         let s = socket(AF_PACKET, Int32(SOCK_RAW.rawValue), 0)
@@ -84,9 +94,9 @@ final class PacketTxRing {
         // A frame the kernel cannot parse is skipped (its slot handed back)
         // rather than left to stop the ring.
         var loss: Int32 = 1
-        var request = amx_tpacket_req(blockSize: UInt32(PacketTxRing.slotSize * 8), blockCount: UInt32(PacketTxRing.slots / 8),
-                                      frameSize: UInt32(PacketTxRing.slotSize), frameCount: UInt32(PacketTxRing.slots))
-        let bytes = PacketTxRing.slots * PacketTxRing.slotSize
+        var request = amx_tpacket_req(blockSize: UInt32(slotSize * 8), blockCount: UInt32(PacketTxRing.slots / 8),
+                                      frameSize: UInt32(slotSize), frameCount: UInt32(PacketTxRing.slots))
+        let bytes = PacketTxRing.slots * slotSize
         // Each frame led by a virtio-net header whose hdr_len is the whole
         // frame: the kernel then copies the frame into the buffer it
         // allocates for it, instead of pointing that buffer at the ring's
@@ -130,7 +140,7 @@ final class PacketTxRing {
     }
 
     private func header(_ slot: Int) -> UnsafeMutablePointer<amx_tpacket2_hdr> {
-        (ring + slot * PacketTxRing.slotSize).assumingMemoryBound(to: amx_tpacket2_hdr.self)
+        (ring + slot * slotSize).assumingMemoryBound(to: amx_tpacket2_hdr.self)
     }
 
     /// Whether frames go out copied (led by a virtio-net header), not on
@@ -141,7 +151,7 @@ final class PacketTxRing {
     /// kernel's, or filled and not yet sent (or the frame does not fit),
     /// and nothing was queued.
     func append(_ frame: [UInt8]) -> Bool {
-        guard frame.count + headerRoom <= PacketTxRing.slotSize - PacketTxRing.dataOffset,
+        guard frame.count + headerRoom <= slotSize - PacketTxRing.dataOffset,
               pending < PacketTxRing.slots else { return false }
         let h = header(next)
         let status = withUnsafeMutablePointer(to: &h.pointee.status) { amx_load_acquire($0) }
@@ -220,21 +230,23 @@ final class PacketTxRing {
     /// link's other socket can be made meanwhile.
     final class Opening {
         let interface: String
+        let frameBytes: Int
         var ring: PacketTxRing?
         var thread = pthread_t()
         var started = false
 
-        init(interface: String) {
+        init(interface: String, frameBytes: Int = 1514) {
             self.interface = interface
+            self.frameBytes = frameBytes
             let me = Unmanaged.passRetained(self).toOpaque()
             started = pthread_create(&thread, nil, { p in
                 let o = Unmanaged<Opening>.fromOpaque(p!).takeRetainedValue()
-                o.ring = PacketTxRing(interface: o.interface, etherType: PcapLink.flipEtherType)
+                o.ring = PacketTxRing(interface: o.interface, etherType: PcapLink.flipEtherType, frameBytes: o.frameBytes)
                 return nil
             }, me) == 0
             if !started {
                 Unmanaged<Opening>.fromOpaque(me).release()
-                ring = PacketTxRing(interface: interface, etherType: PcapLink.flipEtherType)
+                ring = PacketTxRing(interface: interface, etherType: PcapLink.flipEtherType, frameBytes: frameBytes)
             }
         }
 

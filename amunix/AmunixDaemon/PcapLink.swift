@@ -25,7 +25,7 @@ public final class PcapLink: Link {
     public private(set) var pollDescriptor: Int32 = -1
     public private(set) var errors = 0
     private let handle: OpaquePointer
-    private let outgoing = FrameBatch()
+    private let outgoing: FrameBatch
     private let ring: PacketTxRing?
     /// Our MAC packed as `source(of:)` reads a frame's, to drop our own.
     private let ownSource: UInt64
@@ -37,8 +37,13 @@ public final class PcapLink: Link {
     /// (the tests' stations on lo; a program's own endpoint is one too, on
     /// a PacketSocketLink): the capture is promiscuous, and each box takes
     /// only frames to its own address.
-    public init(name: String, interface: String, mac: EthernetAddress? = nil) throws(LinkError) {
+    /// `mtu`: the Ethernet payload of the link's longest frame (LinkMTU.swift).
+    public init(name: String, interface: String, mac: EthernetAddress? = nil, mtu: Int = EthernetFrame.mtu) throws(LinkError) {
         self.name = name
+        try LinkFrames.check(interface, mtu: mtu, name: name)
+        let frameBytes = EthernetFrame.headerSize + mtu
+        let room = LinkFrames.room(forFrameBytes: frameBytes)
+        outgoing = FrameBatch(room: room)
         guard let card = PcapLink.hardwareAddress(of: interface) else {
             throw LinkError("\(name): no such interface \(interface) (or it has no Ethernet address)")
         }
@@ -47,7 +52,7 @@ public final class PcapLink: Link {
         // The transmit ring's socket is made beside the capture's: each
         // waits for the kernel (an RCU grace period, 10 to 20 ms here),
         // and a program's own endpoint opens a link on every run.
-        let ringOpening = PacketTxRing.Opening(interface: interface)
+        let ringOpening = PacketTxRing.Opening(interface: interface, frameBytes: frameBytes)
         var ringTaken = false
         defer { if !ringTaken { _ = ringOpening.finish() } }
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
@@ -55,12 +60,13 @@ public final class PcapLink: Link {
             throw LinkError("\(name): pcap_create: \(String(cString: errbuf))")
         }
         handle = h
-        pcap_set_snaplen(h, 2048)
+        pcap_set_snaplen(h, Int32(room))
         pcap_set_promisc(h, 1)
         pcap_set_immediate_mode(h, 1)
         // Room for the credit window we grant every neighbour
-        // (DaemonConfiguration.creditGrant): each frame takes a 4 KB slot.
-        pcap_set_buffer_size(h, 8 << 20)
+        // (DaemonConfiguration.creditGrant): each frame takes a 4 KB slot,
+        // a jumbo frame more.
+        pcap_set_buffer_size(h, Int32(LinkFrames.buffer(8 << 20, forFrameBytes: frameBytes)))
         let status = pcap_activate(h)
         guard status >= 0 else {
             let why = String(cString: pcap_geterr(h))
@@ -184,9 +190,9 @@ public final class PcapLink: Link {
     /// `filter(for: mac)`, compiled by libpcap, given to a packet socket of
     /// our own (a program endpoint's: PacketSocketLink) before it is bound
     /// to a protocol, so that it never holds a frame the filter refuses.
-    static func attachFilter(to socket: Int32, mac: EthernetAddress, name: String) throws(LinkError) {
+    static func attachFilter(to socket: Int32, mac: EthernetAddress, name: String, snapshot: Int = 2048) throws(LinkError) {
         var program = bpf_program()
-        guard pcap_compile_nopcap(2048, DLT_EN10MB, &program, PcapLink.filter(for: mac), 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+        guard pcap_compile_nopcap(Int32(snapshot), DLT_EN10MB, &program, PcapLink.filter(for: mac), 1, PCAP_NETMASK_UNKNOWN) == 0 else {
             throw LinkError("\(name): BPF filter does not compile")
         }
         defer { pcap_freecode(&program) }

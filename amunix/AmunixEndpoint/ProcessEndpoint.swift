@@ -100,7 +100,9 @@ public final class ProcessEndpoint: @unchecked Sendable {
         var random = SystemRandomNumberGenerator()
         link = try spec.openForEndpoint(mac: randomLocalMAC(using: &random))
         // A Linux socket's buffers: the wider window, as amunixd grants.
-        node = Node<Ticket>(configuration: NodeConfiguration(flip: DaemonConfiguration.hostFLIP), using: &random)
+        // Fragments as long as the link's frames allow (LinkMTU.swift).
+        node = Node<Ticket>(configuration: NodeConfiguration(flip: LinkSpec.flip(DaemonConfiguration.hostFLIP, on: [spec])),
+                            using: &random)
         interface = node.addInterface(mac: link.mac, weight: spec.weight, trusted: spec.trusted)
         do throws(LinkError) {
             sleeper = try driverSleep(for: link)

@@ -32,6 +32,11 @@ struct AmunixD: AsyncParsableCommand {
         numbered with ChaCha20-Poly1305 under the key in FILE, made 0600 if missing;
         what does not open, or arrives twice, is dropped). Hosts on a keyed segment
         need clocks within 30 s of each other.
+        pcap: takes mtu=N (1500 to 9000, default 1500): jumbo frames, N bytes of
+        Ethernet payload per frame (FLIP fragments of N - 42 bytes). The interface's
+        MTU must be at least N, and every station on the segment (each amunixd, each
+        program's own endpoint) set alike; a host with several links fragments for
+        the smallest. Amoeba 5.3 and kernel nodes take 1500 only.
         Trust: frames from a trusted network are believed about their source, and
         security-sensitive traffic (FLIP's SECURITY flag) is refused over an untrusted
         one; what crosses an untrusted network is marked UNSAFE. pcap: links are
