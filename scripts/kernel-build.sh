@@ -19,8 +19,17 @@ export PATH="/opt/swift/usr/bin:$PATH"
 out="${KERNEL_OUT:-.build-kernel}"
 mkdir -p "$out"
 target=i686-unknown-none-elf
+# -lto=llvm-full: every module's object is LLVM bitcode and ld.lld
+# optimises the image as one program. Each Swift module is already
+# optimised whole (-wmo), but a call from one module into another (the
+# kernel's glue into Node, Node into RPC and FLIP, all of them into the
+# runtime's retain and release) stays a call without it: with it the
+# node body's null transaction (nodecore) went from 8,794 to 7,148 guest
+# instructions and the image from 3.3 MB to 1.3 MB, for the same build
+# time. KERNEL_LTO=0 builds without it.
 swiftflags=(-target "$target" -enable-experimental-feature Embedded -wmo -parse-as-library
   -O -Xfrontend -disable-stack-protector -Xcc -ffreestanding -Xcc -mno-red-zone -I "$out")
+[ "${KERNEL_LTO:-1}" = 1 ] && swiftflags+=(-lto=llvm-full)
 [ -n "${KERNEL_SWIFTFLAGS:-}" ] && swiftflags+=($KERNEL_SWIFTFLAGS)
 libgcc=/usr/lib/gcc/x86_64-linux-gnu/12/32/libgcc.a
 tables=/opt/swift/usr/lib/swift/embedded/$target/libswiftUnicodeDataTables.a

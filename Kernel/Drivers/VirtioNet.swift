@@ -177,7 +177,10 @@ final class VirtioNet {
     }
 
     /// The IRQ handler (interrupts off). The line may be shared: a zero ISR
-    /// means the interrupt was another device's.
+    /// means the interrupt was another device's. Never inlined: its entry
+    /// is where kernel-net-profile.sh starts an answer's critical path (the
+    /// link-time optimiser would otherwise fold it into the dispatcher).
+    @inline(never)
     private func interrupt() -> Bool {
         let isr = transport.readISR()
         guard isr != 0 else { return false }
