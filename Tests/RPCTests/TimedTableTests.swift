@@ -1,5 +1,6 @@
 import Testing
 import AmoebaCore
+import TestSupport
 @testable import RPC
 
 /// The deadline heap files lazily (a deadline that moves later files
@@ -11,18 +12,6 @@ import AmoebaCore
         var deadline: Instant?
     }
 
-    /// A small generator of its own, so a failing seed replays.
-    struct Mix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// What a walk of every entry says.
     static func walkEarliest(_ model: [UInt16: Instant?]) -> Instant? {
         var d: Instant?
@@ -32,7 +21,7 @@ import AmoebaCore
 
     @Test(arguments: 0..<24)
     func lazyFilingAgreesWithAWalk(seed: Int) {
-        var random = Mix(state: UInt64(seed) &* 7919 &+ 1)
+        var random = SeededRandom(UInt64(seed) &* 7919 &+ 1)
         var table = TimedTable<Entry>()
         var model: [UInt16: Instant?] = [:]
         var now = Instant(microseconds: 1_000)
