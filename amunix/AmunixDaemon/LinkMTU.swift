@@ -44,7 +44,7 @@ extension LinkSpec {
     public static let mtuRange = EthernetFrame.mtu...9000
 
     /// The longest frame on the link, Ethernet header included (no CRC).
-    public var frameBytes: Int { EthernetFrame.headerSize + mtu }
+    public var frameBytes: Int { LinkFrames.frameBytes(mtu: mtu) }
 
     /// FLIP data bytes one frame of the link carries.
     public var fragmentData: Int { mtu - FragmentControl.size - FLIPHeader.size }
@@ -66,17 +66,33 @@ extension LinkSpec {
 
 /// Sizes that follow a link's longest frame.
 enum LinkFrames {
+    /// The longest frame of a link carrying `mtu` bytes of payload,
+    /// Ethernet header included (no CRC).
+    static func frameBytes(mtu: Int) -> Int { EthernetFrame.headerSize + mtu }
+
+    /// Ethernet's own longest frame, 1514 bytes.
+    static let ethernetFrameBytes = frameBytes(mtu: EthernetFrame.mtu)
+
+    /// What a link opening on `interface` with `mtu` first checks and
+    /// sizes: refused if the interface cannot carry such frames; else its
+    /// longest frame and the room one takes in a batch or snapshot.
+    static func opening(_ interface: String, mtu: Int, name: String) throws(LinkError) -> (frameBytes: Int, room: Int) {
+        try check(interface, mtu: mtu, name: name)
+        let bytes = frameBytes(mtu: mtu)
+        return (bytes, room(forFrameBytes: bytes))
+    }
+
     /// Room for one frame in a batch or a snapshot: the 2048 bytes that
     /// hold Ethernet's frame with slack, or the frame rounded up to 16.
     static func room(forFrameBytes bytes: Int) -> Int {
-        max(2048, (bytes + 15) / 16 * 16)
+        max(FrameBatch.frameRoom, (bytes + 15) / 16 * 16)
     }
 
     /// A receive buffer sized for `base` bytes of 1514-byte frames, grown
     /// in step with the frames (the kernel charges a frame about its
     /// size plus a fixed overhead, so this errs on the generous side).
     static func buffer(_ base: Int, forFrameBytes bytes: Int) -> Int {
-        bytes <= EthernetFrame.headerSize + EthernetFrame.mtu ? base : base / 1514 * bytes
+        bytes <= ethernetFrameBytes ? base : base / ethernetFrameBytes * bytes
     }
 
     /// The MTU the kernel gives `interface` (sysfs), nil if unknown.

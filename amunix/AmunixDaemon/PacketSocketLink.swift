@@ -60,9 +60,7 @@ public final class PacketSocketLink: Link, DriverSleep {
     public init(name: String, interface: String, mac: EthernetAddress, mtu: Int = EthernetFrame.mtu) throws(LinkError) {
         self.name = name
         self.mac = mac
-        try LinkFrames.check(interface, mtu: mtu, name: name)
-        let frameBytes = EthernetFrame.headerSize + mtu
-        let room = LinkFrames.room(forFrameBytes: frameBytes)
+        let (frameBytes, room) = try LinkFrames.opening(interface, mtu: mtu, name: name)
         outgoing = FrameBatch(room: room)
         incoming = FrameBatch(room: room)
         ownSource = PcapLink.packed(mac)

@@ -56,12 +56,15 @@ final class PacketTxRing {
     let slotSize: Int
     static func slotSize(forFrameBytes bytes: Int) -> Int {
         var size = 2048
-        while size < dataOffset + 10 + bytes { size *= 2 }
+        while size < dataOffset + vnetHeaderBytes + bytes { size *= 2 }
         return size
     }
     /// Where a frame's bytes start in its slot: after the slot header
     /// (TPACKET_ALIGN(sizeof(tpacket2_hdr)), the kernel's offset for V2).
     static let dataOffset = 32
+    /// The virtio-net header the kernel reads before each frame when the
+    /// socket takes one (PACKET_VNET_HDR; see `init`).
+    static let vnetHeaderBytes = 10
 
     private let fd: Int32
     private let ring: UnsafeMutableRawPointer
@@ -83,7 +86,7 @@ final class PacketTxRing {
     /// A transmit ring on `interface` for frames of `etherType`; nil when
     /// the kernel offers none (no rights, no TPACKET_V2), and the caller
     /// keeps to sendmmsg.
-    init?(interface: String, etherType: UInt16, frameBytes: Int = 1514) {
+    init?(interface: String, etherType: UInt16, frameBytes: Int = LinkFrames.ethernetFrameBytes) {
         let slotSize = PacketTxRing.slotSize(forFrameBytes: frameBytes)
         self.slotSize = slotSize
         let ifindex = Int32(bitPattern: if_nametoindex(interface))
@@ -111,7 +114,7 @@ final class PacketTxRing {
         // The option must precede the ring; a kernel that refuses it gets
         // bare frames, as before.
         var vnet: Int32 = 1
-        headerRoom = setsockopt(s, PacketTxRing.solPacket, PacketTxRing.packetVnetHeader, &vnet, 4) == 0 ? 10 : 0
+        headerRoom = setsockopt(s, PacketTxRing.solPacket, PacketTxRing.packetVnetHeader, &vnet, 4) == 0 ? PacketTxRing.vnetHeaderBytes : 0
         guard setsockopt(s, PacketTxRing.solPacket, PacketTxRing.packetVersion, &version, 4) == 0,
               setsockopt(s, PacketTxRing.solPacket, PacketTxRing.packetLoss, &loss, 4) == 0,
               setsockopt(s, PacketTxRing.solPacket, PacketTxRing.packetTxRing, &request,
@@ -235,7 +238,7 @@ final class PacketTxRing {
         var thread = pthread_t()
         var started = false
 
-        init(interface: String, frameBytes: Int = 1514) {
+        init(interface: String, frameBytes: Int = LinkFrames.ethernetFrameBytes) {
             self.interface = interface
             self.frameBytes = frameBytes
             let me = Unmanaged.passRetained(self).toOpaque()

@@ -40,9 +40,7 @@ public final class PcapLink: Link {
     /// `mtu`: the Ethernet payload of the link's longest frame (LinkMTU.swift).
     public init(name: String, interface: String, mac: EthernetAddress? = nil, mtu: Int = EthernetFrame.mtu) throws(LinkError) {
         self.name = name
-        try LinkFrames.check(interface, mtu: mtu, name: name)
-        let frameBytes = EthernetFrame.headerSize + mtu
-        let room = LinkFrames.room(forFrameBytes: frameBytes)
+        let (frameBytes, room) = try LinkFrames.opening(interface, mtu: mtu, name: name)
         outgoing = FrameBatch(room: room)
         guard let card = PcapLink.hardwareAddress(of: interface) else {
             throw LinkError("\(name): no such interface \(interface) (or it has no Ethernet address)")
