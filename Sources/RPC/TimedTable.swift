@@ -85,11 +85,11 @@ struct TimedTable<Value: Timed> {
         // returned would never be filed, and its timer never run.
         var before: Instant?
         assert({ before = deadline(of: index); return true }())
-        let filed = body(&table.storage[i]!)
-        if let filed { file(filed, index) }
+        let given = body(&table.storage[i]!)
+        if let given { file(given, index) }
         assert({
             let after = deadline(of: index)
-            return filed.map { $0 == after } ?? (after == nil || after == before)
+            return given.map { $0 == after } ?? (after == nil || after == before)
         }(), "update: the body gave the entry a deadline it did not return")
         return true
     }
