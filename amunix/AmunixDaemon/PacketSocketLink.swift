@@ -25,6 +25,13 @@
 // fragment lost to a full buffer costs a 200 ms stall waiting for credit.
 // Frames leave as PcapLink's do: a transmit ring for a turn's frames, a
 // plain send on this socket for a lone one, sendmmsg when the ring is full.
+//
+// The ring is not waited for. Setting one up waits in the kernel for an
+// RCU grace period (8 to 16 ms here), which a small `put --link` would
+// otherwise spend before its first frame: frames leave by sendmmsg until
+// the opening thread is done, and the ring takes over at the first send
+// after that. Closing hands both sockets to SocketRelease, whose process
+// waits out their grace periods after the program has gone on.
 
 import CBatchIO
 import AmoebaCore
@@ -43,7 +50,9 @@ public final class PacketSocketLink: Link, DriverSleep {
     private let incoming: FrameBatch
     /// Frames the last wait received and `receiveAll` has not handed over.
     private var waiting = 0
-    private let ring: PacketTxRing?
+    private var ring: PacketTxRing?
+    /// The ring being set up beside the link's first sends (nil once taken).
+    private var ringOpening: PacketTxRing.Opening?
     private let wake: SignalWake
     /// Our MAC as `PcapLink.source(of:)` packs a frame's, to drop our own.
     private let ownSource: UInt64
@@ -66,9 +75,9 @@ public final class PacketSocketLink: Link, DriverSleep {
         ownSource = PcapLink.packed(mac)
         let ifindex = Int32(bitPattern: if_nametoindex(interface))
         guard ifindex > 0 else { throw LinkError("\(name): no such interface \(interface)") }
-        let ringOpening = PacketTxRing.Opening(interface: interface, frameBytes: frameBytes)
-        var ringTaken = false
-        defer { if !ringTaken { _ = ringOpening.finish() } }
+        let opening = PacketTxRing.Opening(interface: interface, frameBytes: frameBytes)
+        var openingKept = false
+        defer { if !openingKept { opening.finish()?.close() } }
         let s = Glibc.socket(AF_PACKET, Int32(SOCK_RAW.rawValue), 0)
         guard s >= 0 else { throw LinkError.system("\(name): packet socket (needs root or CAP_NET_RAW)") }
         do throws(LinkError) {
@@ -101,17 +110,30 @@ public final class PacketSocketLink: Link, DriverSleep {
             throw error
         }
         socket = s
-        ring = ringOpening.finish()
-        ringTaken = true
-        ring?.loneFrameSocket = s
+        ringOpening = opening
+        openingKept = true
+        takeRingIfOpened()
     }
 
-    /// Whether frames leave through a transmit ring (else by sendmmsg).
-    var hasTransmitRing: Bool { ring != nil }
+    /// Takes the ring once its opening is done (`wait`: wait for it).
+    private func takeRingIfOpened(wait: Bool = false) {
+        guard let opening = ringOpening, wait || opening.isDone else { return }
+        ringOpening = nil
+        ring = opening.finish()
+        ring?.loneFrameSocket = socket
+    }
+
+    /// Whether frames leave through a transmit ring (else by sendmmsg),
+    /// once the ring's opening is done.
+    var hasTransmitRing: Bool {
+        takeRingIfOpened(wait: true)
+        return ring != nil
+    }
     public var timesArmed: Int { wake.timesArmed }
 
     /// Through the transmit ring and sendmmsg, as PcapLink sends.
     public func send(_ frame: [UInt8]) {
+        if ringOpening != nil { takeRingIfOpened() }
         errors += PacketTxRing.send(frame, ring: ring, batch: outgoing, socket: socket)
     }
 
@@ -198,6 +220,9 @@ public final class PacketSocketLink: Link, DriverSleep {
         guard !closed else { return }
         closed = true
         wake.close()
-        PacketTxRing.close(ring) { Glibc.close(socket) }
+        takeRingIfOpened(wait: true)
+        var sockets = [socket]
+        if let fd = ring?.unmapped() { sockets.append(fd) }
+        SocketRelease.detached(sockets)
     }
 }

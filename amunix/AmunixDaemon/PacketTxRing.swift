@@ -42,6 +42,7 @@
 // only), and its slot, never handed over, is filled again next.
 
 import CBatchIO
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -136,10 +137,16 @@ final class PacketTxRing {
 
     /// Unmaps the ring and closes its socket; nothing may be sent after.
     func close() {
-        guard !closed else { return }
+        if let fd = unmapped() { Glibc.close(fd) }
+    }
+
+    /// Unmaps the ring and hands its socket to the caller to close (nil
+    /// when already closed); nothing may be sent after.
+    func unmapped() -> Int32? {
+        guard !closed else { return nil }
         closed = true
         munmap(ring, ringBytes)
-        Glibc.close(fd)
+        return fd
     }
 
     private func header(_ slot: Int) -> UnsafeMutablePointer<amx_tpacket2_hdr> {
@@ -237,6 +244,8 @@ final class PacketTxRing {
         var ring: PacketTxRing?
         var thread = pthread_t()
         var started = false
+        /// Set by the opening thread as it ends: `finish` would not wait.
+        private let opened = Atomic<Bool>(false)
 
         init(interface: String, frameBytes: Int = LinkFrames.ethernetFrameBytes) {
             self.interface = interface
@@ -245,6 +254,7 @@ final class PacketTxRing {
             started = pthread_create(&thread, nil, { p in
                 let o = Unmanaged<Opening>.fromOpaque(p!).takeRetainedValue()
                 o.ring = PacketTxRing(interface: o.interface, etherType: PcapLink.flipEtherType, frameBytes: o.frameBytes)
+                o.opened.store(true, ordering: .releasing)
                 return nil
             }, me) == 0
             if !started {
@@ -252,6 +262,9 @@ final class PacketTxRing {
                 ring = PacketTxRing(interface: interface, etherType: PcapLink.flipEtherType, frameBytes: frameBytes)
             }
         }
+
+        /// Whether the ring is made (or refused): `finish` returns at once.
+        var isDone: Bool { !started || opened.load(ordering: .acquiring) }
 
         /// The ring, once made (nil where the kernel offers none).
         func finish() -> PacketTxRing? {
@@ -288,8 +301,8 @@ final class PacketTxRing {
     /// Closing a packet socket waits for an RCU grace period (16 to 20 ms
     /// measured on this VM), and a link has two, its receiving socket and
     /// the transmit ring's: closed side by side (`closeOther` on this
-    /// thread) they wait about one, which a program with an endpoint of
-    /// its own (put, get) pays on every run.
+    /// thread) they wait about one. (amunixd's PcapLink closes so; a
+    /// program's own endpoint does not wait at all: SocketRelease.swift.)
     static func close(_ ring: PacketTxRing?, beside closeOther: () -> Void) {
         guard let ring else {
             closeOther()

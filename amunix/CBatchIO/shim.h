@@ -187,3 +187,53 @@ static inline int amx_thread_timer_arm_at(int id, long long microseconds) {
 static inline int amx_thread_timer_delete(int id) {
     return (int)syscall(SYS_timer_delete, id);
 }
+
+// Closing descriptors in a process of their own (SocketRelease.swift).
+// Only system calls run in the new processes: the caller may have threads
+// holding locks that a copy of it must never wait for. The grandchild,
+// which init adopts, keeps `fds` and the read end of a pipe, and leaves
+// once the caller has closed its own copies and then the pipe's write
+// end; its exit then drops the last reference to each. With `gate` the
+// write end is left open for the caller to close (tests): *gate is it.
+// -1: nothing was started (the caller still holds `fds` and closes them
+// itself); 0: `fds` are closed in the caller.
+static inline int amx_close_detached(const int *fds, int count, int *gate_out) {
+    int gate[2];
+    int keep[9];
+    if (count < 0 || count > 8) return -1;
+    if (syscall(SYS_pipe2, gate, 02000000 /* O_CLOEXEC */) != 0) return -1;
+    long child = syscall(SYS_clone, 17 /* SIGCHLD */, 0, 0, 0, 0);
+    if (child < 0) {
+        syscall(SYS_close, gate[0]);
+        syscall(SYS_close, gate[1]);
+        return -1;
+    }
+    if (child == 0) {
+        // The first child only starts the grandchild and leaves, so
+        // nobody need reap the grandchild.
+        if (syscall(SYS_clone, 17 /* SIGCHLD */, 0, 0, 0, 0) != 0) syscall(SYS_exit_group, 0);
+        int n = 0;
+        for (int i = 0; i < count; i++) keep[n++] = fds[i];
+        keep[n++] = gate[0];
+        for (int i = 1; i < n; i++) {
+            for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+                int t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t;
+            }
+        }
+        unsigned int from = 0;
+        for (int i = 0; i < n; i++) {
+            if ((unsigned int)keep[i] > from) syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
+            from = (unsigned int)keep[i] + 1;
+        }
+        syscall(SYS_close_range, from, ~0U, 0);
+        char c;
+        while (syscall(SYS_read, gate[0], &c, 1) < 0 && *__errno_location() == 4 /* EINTR */) {}
+        syscall(SYS_exit_group, 0);
+    }
+    syscall(SYS_close, gate[0]);
+    int status;
+    while (syscall(SYS_wait4, child, &status, 0, 0) < 0 && *__errno_location() == 4 /* EINTR */) {}
+    for (int i = 0; i < count; i++) syscall(SYS_close, fds[i]);
+    if (gate_out) *gate_out = gate[1]; else syscall(SYS_close, gate[1]);
+    return 0;
+}
