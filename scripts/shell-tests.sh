@@ -202,6 +202,15 @@ check "chm sets a row's column masks" 0 "" amx_tool b chm ff:2:0 /home/ann/re/f
 check "dir -c shows them" 0 *"f    ff     2      0"* amx_tool b dir -c /home/ann/re
 check "chm with bad masks is a usage error" 64 *"hex masks"* amx_tool b chm zz /home/ann/re/f
 check "chm of a missing row is STD_NOTFOUND" 1 *"STD_NOTFOUND"* amx_tool b chm ff /home/ann/re/none
+echo "replaced" | amx_tool b put -f /home/ann/re/f
+check "put -f gives the row the new file" 0 "replaced" amx_tool c get /home/ann/re/f
+check "and keeps the row's masks" 0 *"f    ff     2      0"* amx_tool b dir -c /home/ann/re
+echo "moved" | amx_tool b put -f -m ff:2:4 /home/ann/re/f
+check "put -f -m sets new masks" 0 *"f    ff     2      4"* amx_tool b dir -c /home/ann/re
+amx_tool b chm ff:2:0 /home/ann/re/f
+echo "first" | amx_tool b put -f /home/ann/re/new
+check "put -f of a new name enters it" 0 "first" amx_tool c get /home/ann/re/new
+amx_tool b del /home/ann/re/new
 f_cap=$(amx_tool b dir -k /home/ann/re/f | awk '{print $2}')
 check "mv renames a row" 0 "" amx_tool b mv /home/ann/re/f /home/ann/re/g
 check "the old name is gone, the new one is there" 0 $'g\nsub' amx_tool b dir /home/ann/re

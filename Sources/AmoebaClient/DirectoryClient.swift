@@ -138,6 +138,15 @@ public struct DirectoryClient<T: Transactor> {
                                DirectoryRequest.append(name: name, capabilities: capabilities, masks: masks))
     }
 
+    /// Gives row `name` of `directory` the capability set `capabilities`,
+    /// in one step (the row never goes missing), its masks unchanged;
+    /// STD_NOTFOUND when there is no such row.
+    public func replace(_ name: String, _ capabilities: CapabilitySet, in directory: Capability) throws(ErrorCode) {
+        guard DirectoryName.isValid(name) else { throw .argumentBad }
+        _ = try transport.call(Header(capability: directory, command: DirectoryCommand.replace),
+                               DirectoryRequest.replace(name: name, capabilities: capabilities))
+    }
+
     /// Removes row `name` from `directory` (the object it names stays).
     public func delete(_ name: String, in directory: Capability) throws(ErrorCode) {
         guard DirectoryName.isValid(name) else { throw .argumentBad }

@@ -40,7 +40,9 @@ struct Get: ParsableCommand {
             return session.forEach("get", [path]) { (arg: String) throws(ToolError) in
                 let file = try session.object(arg)
                 do throws(ErrorCode) {
-                    let total = try session.files.size(file)
+                    // Asked the way the pieces go: with --link the size's
+                    // answer also locates the file server for the READs.
+                    let total = try FileClient(transport: transport).size(file)
                     let reader = ParallelFileRead(transport: transport, threads: parallel)
                     try reader.read(file, total: total, progress: meter.update) { (piece: [UInt8]) throws(ErrorCode) in
                         do { try out.write(contentsOf: piece) } catch { throw .systemError }

@@ -25,7 +25,7 @@ struct Put: ParsableCommand {
         discussion: "Exit status: 0 ok, 1 refused (STD_*), 2 not reached (RPC_*), 3 no amunixd, 64 bad usage.")
 
     @OptionGroup var daemon: DaemonOptions
-    @Flag(name: .short, help: "Replace an existing row.") var f = false
+    @Flag(name: .short, help: "Replace an existing row's file, in one step (its masks stay unless -m is given).") var f = false
     @Option(name: .short, help: "Column masks of the new row, hex, colon-separated (default ff:2:2).") var m: String?
     @Flag(help: "Show progress even when stderr is not a terminal.") var progress = false
     @Option(help: "Writes in flight at once (1 sends one piece after another).") var parallel = 4
@@ -74,13 +74,28 @@ struct Put: ParsableCommand {
                              hint: "nothing was stored")
         }
         do throws(ErrorCode) {
-            if f { try? session.directories.delete(name, in: parent) }
-            try session.directories.append(name, CapabilitySet(file), masks: masks, in: parent)
+            try enter(file, as: name, masks: masks, in: parent, session)
         } catch {
             // Nobody could ever reach the file: do not leave it behind.
             try? session.files.destroy(file)
             throw .amoeba(error)
         }
+    }
+
+    /// Enters the new file. With -f an existing row is given the file by
+    /// one REPLACE, so readers never find the name missing, and keeps its
+    /// masks unless -m names new ones; a row not there yet is appended.
+    func enter(_ file: Capability, as name: String, masks: [UInt32], in parent: Capability,
+               _ session: ShellSession) throws(ErrorCode) {
+        let directories = session.directories
+        if f {
+            do throws(ErrorCode) {
+                try directories.replace(name, CapabilitySet(file), in: parent)
+                if m != nil { try directories.changeMasks(of: name, to: masks, in: parent) }
+                return
+            } catch where error == .notFound {}
+        }
+        try directories.append(name, CapabilitySet(file), masks: masks, in: parent)
     }
 
     /// Standard input in pieces of one request each, and its size when it
