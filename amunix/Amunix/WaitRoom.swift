@@ -66,17 +66,24 @@ public final class WaitRoom: @unchecked Sendable {
         return c
     }
 
+    // With nobody waiting (a program's one calling thread drives its own
+    // endpoint and never sleeps here) these return before hashing `call`:
+    // a null transaction leaves and wakes once each.
+
     /// The thread waiting for `from` now waits for `to`.
     public func move(from: UInt32, to: UInt32) {
+        guard !byCall.isEmpty else { return }
         if let c = byCall.removeValue(forKey: from) { byCall[to] = c }
     }
 
     /// The thread of `call` is done waiting.
     public func leave(_ call: UInt32) {
+        guard !byCall.isEmpty else { return }
         if let c = byCall.removeValue(forKey: call) { pool.append(c) }
     }
 
     public func wake(_ call: UInt32) {
+        guard !byCall.isEmpty else { return }
         if let c = byCall[call] { pthread_cond_signal(c) }
     }
 

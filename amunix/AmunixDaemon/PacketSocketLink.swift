@@ -56,8 +56,9 @@ public final class PacketSocketLink: Link, DriverSleep {
     private let wake: SignalWake
     /// Our MAC as `PcapLink.source(of:)` packs a frame's, to drop our own.
     private let ownSource: UInt64
-    /// The array each arriving frame is copied into, reused frame to frame.
+    /// The arrays arriving frames are copied into, reused (`deliver`).
     private var scratch: [UInt8] = []
+    private var otherScratch: [UInt8] = []
     private var closed = false
 
     /// The receive buffer asked for: a 1514-byte frame on a veth takes
@@ -163,18 +164,30 @@ public final class PacketSocketLink: Link, DriverSleep {
         }
     }
 
-    /// Every frame is copied into the same array, whose storage is reused
-    /// from frame to frame (the node copies out what it keeps).
+    /// Every frame is copied into one of two arrays, whose storage is
+    /// reused from frame to frame (the node copies out what it keeps):
+    /// over the one of the frame's length in place, as a server's
+    /// requests and the ACKs between them, or a stream's full fragments,
+    /// mostly find one; else over the one used less recently, resized.
+    /// (A storage the handler kept is copied first, by copy-on-write.)
     private func deliver(_ n: Int, _ handler: ([UInt8]) -> Void) {
         var frame = scratch
+        var other = otherScratch
         scratch = []
+        otherScratch = []
         incoming.deliver(n) { bytes in
             if bytes.count >= 12 && PcapLink.source(of: bytes.baseAddress!) == ownSource { return }
-            frame.removeAll(keepingCapacity: true)
-            frame.append(contentsOf: bytes.bindMemory(to: UInt8.self))
+            if frame.count != bytes.count { swap(&frame, &other) }
+            if frame.count == bytes.count {
+                frame.withUnsafeMutableBytes { $0.copyMemory(from: bytes) }
+            } else {
+                frame.removeAll(keepingCapacity: true)
+                frame.append(contentsOf: bytes.bindMemory(to: UInt8.self))
+            }
             handler(frame)
         }
         scratch = frame
+        otherScratch = other
     }
 
     // MARK: the driver's sleep
