@@ -209,7 +209,7 @@ fi
 place two
 FILE_BYTES=50000000
 FILE_ROUNDS=3
-declare -A FILE_MBPS
+declare -A FILE_MBPS SMALL_MS
 mbps() { awk -v b="$1" -v t0="$2" -v t1="$3" 'BEGIN { printf "%.1f", b / (t1 - t0) / 1e6 }'; }
 median() { tr ' ' '\n' <<<"$*" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else print v[int((NR + 1) / 2)] }'; }
 head -c "$FILE_BYTES" /dev/urandom >"$W/file.in"
@@ -288,6 +288,24 @@ file_pass() {
       FILE_MBPS[get.ep.$mtu]+=" $(mbps "$FILE_BYTES" "$t0" "$t1")"
     done
   fi
+  # What a tool run costs besides its bytes: put and get of 1 KB, each
+  # whole process timed, through amunixd and on endpoints of their own.
+  if ((ok)) && [[ $mtu == 1500 ]]; then
+    head -c 1000 /dev/urandom >"$W/small.in"
+    ms() { awk -v t0="$1" -v t1="$2" 'BEGIN { printf "%.1f", (t1 - t0) * 1000 }'; }
+    for round in 1 2 3 4 5; do
+      for via in daemon ep; do
+        local args=()
+        [[ $via == ep ]] && args=(--link "$link")
+        t0=$(date +%s.%N)
+        onA "$BIN/put" -f "${args[@]}" /home/small.file <"$W/small.in" 2>"$W/put.err" || { echo "small put failed: $(cat "$W/put.err")"; break 2; }
+        t1=$(date +%s.%N)
+        onA "$BIN/get" "${args[@]}" /home/small.file >/dev/null 2>"$W/get.err" || { echo "small get failed: $(cat "$W/get.err")"; break 2; }
+        SMALL_MS[put.$via]+=" $(ms "$t0" "$t1")"
+        SMALL_MS[get.$via]+=" $(ms "$t1" "$(date +%s.%N)")"
+      done
+    done
+  fi
   start_pinned B "$BBIN/floors" tcp-sink 9002 "$W/tcp.out"
   for round in $(seq "$FILE_ROUNDS"); do
     l=$(pinA "$BBIN/floors" tcp-send 10.231.77.2 9002 "$FILE_BYTES" || true)
@@ -340,6 +358,7 @@ echo "CPU per null transaction, one vCPU: ${CPU[one]}"
 echo "CPU per null transaction, two vCPUs: ${CPU[two]}"
 echo "CPU per null transaction, own endpoints, one vCPU: ${CPU[endpoint.one]}; two vCPUs: ${CPU[endpoint.two]}"
 echo "the FLIP and RPC machines alone (rpc_bench core, both ends, in memory): ${CORE0} µs and ${INS0} instructions per null transaction; ${CORE30} µs and ${INS30} instructions per 30000-byte one"
+echo "a 1 KB put / get, whole tool runs (median of 5, ms): through amunixd $(median ${SMALL_MS[put.daemon]:-}) / $(median ${SMALL_MS[get.daemon]:-}); own endpoints $(median ${SMALL_MS[put.ep]:-}) / $(median ${SMALL_MS[get.ep]:-})"
 echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 best=$(printf '%s\n' "${TP[amunix1]}" "${TP[amunix4]}" "${TP[endpoint1]}" "${TP[endpoint4]}" | sort -g | tail -1)
 echo "null transaction p50 / AF_PACKET p50, one vCPU  = $(ratio "${P50[amunix.one]}" "${P50[packet.one]}") through amunixd, $(ratio "${P50[endpoint.one]}" "${P50[packet.one]}") own endpoints (target <= 1.3)"
