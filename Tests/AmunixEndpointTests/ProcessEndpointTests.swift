@@ -181,6 +181,32 @@ final class Served: @unchecked Sendable {
         }
     }
 
+    /// A server thread between its putrep and its next getreq has no slot
+    /// listening. The keeper, waking then, used to take the client's ACK
+    /// (which ends the port's last slot) and its next request, which found
+    /// no slot and was refused with a NAK: a 50 ms back-off for the client.
+    /// Here the gap is 2 ms, long enough for the keeper's 5 ms naps to land
+    /// in it often: no request may be refused.
+    @Test(arguments: linkKinds) func aServerBetweenPutrepAndGetreqRefusesNothing(over kind: String) throws {
+        let (a, b) = try endpointPair("gap", over: kind)
+        defer { a.close(); b.close() }
+        var g = SystemRandomNumberGenerator()
+        let getPort = AmoebaCore.Port.random(using: &g)
+        Thread {
+            while let req = try? b.getreq(getPort) {
+                b.putrep(req, Header(), req.data)
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+        }.start()
+        let cap = Capability(port: getPort.putPort, private: PrivatePart(object: ObjectNumber(0)!, rights: .all, check: .null))
+        for i in 0..<60 {
+            let r = try a.trans(Header(capability: cap, command: 7), [UInt8(i)], timeout: .seconds(10))
+            #expect(r.data == [UInt8(i)])
+        }
+        #expect(b.statistics.server.sent[Int(AmpType.nak.rawValue)] == 0)
+        #expect(a.statistics.client.retransmissions == 0)
+    }
+
     @Test func anEndpointCallsAnAmunixHost() throws {
         let (p, q) = wirePorts("host")
         let dir = NSTemporaryDirectory() + "amunix-endpoint-\(getpid())"

@@ -187,6 +187,9 @@ public final class ProcessEndpoint: @unchecked Sendable {
         node.putrep(request.slot, RPCMessage(header: header, data: data), now: now)
         pump(now: now)
         flush()
+        // The thread's next getreq is usually a moment away: the keeper
+        // leaves the link to it (`keep`).
+        lastCallEnded = now
     }
 
     /// Stops the endpoint: calls still waiting end with RPC_ABORTED, and
