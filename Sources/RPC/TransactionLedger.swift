@@ -167,8 +167,17 @@ struct TransactionLedger {
         update(client, now: now) { h in
             h.lastUsed = now
             h.proven = true
-            TransactionLedger.mark(&h, tid, window: window)
+            // Marked already when the request came, as a rule: the bit is
+            // read where it lies, and the words are written (a uniqueness
+            // check and the mark) only if it is not.
+            if !TransactionLedger.isMarked(h, tid, window: window) { TransactionLedger.mark(&h, tid, window: window) }
         }
+    }
+
+    private static func isMarked(_ h: borrowing History, _ tid: UInt32, window: Int) -> Bool {
+        guard tid >= h.floor else { return false }
+        let offset = Int(tid - h.floor)
+        return offset < window && h.bits[offset >> 6] & (1 << UInt64(offset & 63)) != 0
     }
 
     private static func mark(_ h: inout History, _ tid: UInt32, window: Int) {
