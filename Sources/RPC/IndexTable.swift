@@ -69,6 +69,22 @@ public struct IndexTable<Value> {
         return taken
     }
 
+    /// Destroys the entry at `index` where it lies; there must be one.
+    /// Taken out first (`remove`), a large entry was copied out whole, a
+    /// memory copy, only to be destroyed.
+    @inlinable public mutating func discard(_ index: UInt16) {
+        let i = Int(index)
+        storage.withUnsafeMutableBufferPointer { b in
+            let p = b.baseAddress! + i
+            // The entry is there, at the start of its optional's place:
+            // destroyed as an entry, not as an optional (whose generic
+            // destroy reads the tag through its value witnesses first).
+            p.withMemoryRebound(to: Value.self, capacity: 1) { _ = $0.deinitialize(count: 1) }
+            p.initialize(to: nil)
+        }
+        present -= 1
+    }
+
     /// The indices present, in ascending order.
     @inlinable public var keys: [UInt16] {
         var out: [UInt16] = []

@@ -455,7 +455,7 @@ public final class RPCNode {
         complete(call.id, result)
     }
 
-    private func complete(_ id: TransactionID, _ result: consuming Result<RPCMessage, ErrorCode>) {
+    func complete(_ id: TransactionID, _ result: consuming Result<RPCMessage, ErrorCode>) {
         switch result {
         case .success: counters.transactionsSucceeded += 1
         case .failure: counters.transactionsFailed += 1

@@ -111,6 +111,10 @@ struct TimedTable<Value: Timed> {
     /// goes stale, as when it is set to nil).
     mutating func remove(_ index: UInt16) -> Value? { table.remove(index) }
 
+    /// Destroys the entry at `index`, which `update` just found, where it
+    /// lies (its heap entry goes stale).
+    mutating func discard(_ index: UInt16) { table.discard(index) }
+
     /// Files `time` for `index`, unless an entry no later is in the heap
     /// for it already (see above).
     private mutating func file(_ time: Instant, _ index: UInt16) {
