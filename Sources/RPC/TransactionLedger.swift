@@ -121,11 +121,12 @@ struct TransactionLedger {
             if let s = summaries[client], tid < s.floor { return .unknown }
             return .new
         }
-        let floor = histories.values[k].floor
-        if tid < floor { return .unknown }
-        let offset = Int(tid - floor)
+        // Read once: each read through the dictionary's values is a call.
+        let h = histories.values[k]
+        if tid < h.floor { return .unknown }
+        let offset = Int(tid - h.floor)
         if offset >= window { return .new }
-        return histories.values[k].bits[offset >> 6] & (1 << UInt64(offset & 63)) != 0 ? .executed : .new
+        return h.bits[offset >> 6] & (1 << UInt64(offset & 63)) != 0 ? .executed : .new
     }
 
     /// Whether `client` could be recorded now without forgetting anything
