@@ -455,6 +455,7 @@ public final class RPCNode {
         complete(call.id, result)
     }
 
+    @inline(__always)
     func complete(_ id: TransactionID, _ result: consuming Result<RPCMessage, ErrorCode>) {
         switch result {
         case .success: counters.transactionsSucceeded += 1
