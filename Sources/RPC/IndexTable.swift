@@ -52,8 +52,13 @@ public struct IndexTable<Value> {
     }
 
     /// Extends the storage with empty places up to and including `i`.
-    @inlinable mutating func makeRoom(_ i: Int) {
-        guard i >= storage.count else { return }
+    // The test inlined, the growth apart: the place nearly always exists,
+    // and the call to find that out cost more than the test.
+    @inlinable @inline(__always) mutating func makeRoom(_ i: Int) {
+        if i >= storage.count { grow(to: i) }
+    }
+
+    @inlinable @inline(never) mutating func grow(to i: Int) {
         storage.reserveCapacity(i + 1)
         while storage.count <= i { storage.append(nil) }
     }
