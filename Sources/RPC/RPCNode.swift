@@ -426,6 +426,7 @@ public final class RPCNode {
         spareFrames.take()
     }
 
+    @inline(__always)
     func recycle(_ frame: consuming [UInt8]) {
         guard frame.capacity <= RPCNode.spareFrameCapacity, !frame.isEmpty else { return }
         spareFrames.give(frame)

@@ -145,8 +145,15 @@ extension RPCNode {
 
     /// A listening slot just appeared: hand it the oldest waiting request.
     /// false if none waits for its port.
+    // The test inlined, the search apart: nearly always nothing is queued.
+    @inline(__always)
     func servePending(_ index: UInt16) -> Bool {
-        guard !pending.isEmpty, let slot = servers[index],
+        pending.isEmpty ? false : serveQueued(index)
+    }
+
+    @inline(never)
+    private func serveQueued(_ index: UInt16) -> Bool {
+        guard let slot = servers[index],
               let i = pending.firstIndex(where: { $0.putPort == slot.putPort }) else { return false }
         let p = pending.remove(at: i)
         if p.orphanedAt != nil { orphans -= 1 }
