@@ -474,9 +474,15 @@ public final class RPCNode {
 
     /// F(getPort), remembered: a server calls getreq once per request, and
     /// F is a 16-round cipher.
+    // A server loops on getreq for one port: its last answer first, inlined,
+    // the look-up apart.
+    @inline(__always)
     private func putPort(of getPort: Port) -> Port {
-        // A server loops on getreq for one port: its last answer first.
-        if getPort == lastPutPort.get { return lastPutPort.put }
+        getPort == lastPutPort.get ? lastPutPort.put : lookUpPutPort(of: getPort)
+    }
+
+    @inline(never)
+    private func lookUpPutPort(of getPort: Port) -> Port {
         let p: Port
         if let known = putPorts[getPort] {
             p = known

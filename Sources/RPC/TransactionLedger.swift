@@ -114,7 +114,11 @@ struct TransactionLedger {
     /// releasing its tables), twice per request; through `inout` it is
     /// read in place.
     mutating func verdictInPlace(_ client: Client, tid: UInt32) -> Verdict { verdict(client, tid: tid) }
-    mutating func canAdmitInPlace(_ client: Client, now: Instant) -> Bool { canAdmit(client, now: now) }
+    // Room for another history, the rule, is tested inlined.
+    @inline(__always)
+    mutating func canAdmitInPlace(_ client: Client, now: Instant) -> Bool {
+        histories.count < capacity || canAdmit(client, now: now)
+    }
 
     func verdict(_ client: Client, tid: UInt32) -> Verdict {
         guard let k = lookUp(client) else {
