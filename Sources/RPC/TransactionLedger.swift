@@ -92,9 +92,16 @@ struct TransactionLedger {
     }
 
     /// `lookUp`, remembering the answer for the calls that follow.
+    // The remembered answer inlined, the look-up apart.
+    @inline(__always)
     private mutating func index(of client: Client) -> Dictionary<Client, History>.Index? {
         // Remembered already: storing it again cost more than the check.
         if let i = recentIndex, recentClient == client { return i }
+        return lookUpAndRemember(client)
+    }
+
+    @inline(never)
+    private mutating func lookUpAndRemember(_ client: Client) -> Dictionary<Client, History>.Index? {
         guard let i = histories.index(forKey: client) else { return nil }
         recentClient = client
         recentIndex = i
