@@ -465,8 +465,14 @@ public final class RPCNode {
         events.append(.transactionCompleted(id, consume result))
     }
 
+    @inline(__always)
     private func allocateIndex() -> UInt16? {
-        if let i = freeIndices.popLast() { return i }
+        // Read, then removed: `popLast` compiled to a call of the generic
+        // collection's, twice a null transaction.
+        if let i = freeIndices.last {
+            freeIndices.removeLast()
+            return i
+        }
         guard Int(nextIndex) <= configuration.maxStates, nextIndex < UInt16.max else { return nil }
         defer { nextIndex += 1 }
         return nextIndex
