@@ -47,7 +47,18 @@ public struct IndexTable<Value> {
         // tag through its value witnesses, some sixty instructions for an
         // empty place that holds nothing to release).
         var moving: Value? = consume value
-        storage.withUnsafeMutableBufferPointer { b in (b.baseAddress! + i).initialize(to: moving.take()) }
+        storage.withUnsafeMutableBufferPointer { b in
+            let p = b.baseAddress! + i
+            if MemoryLayout<Value?>.size == MemoryLayout<Value>.size {
+                // The optional has no tag of its own: its nil is a bit
+                // pattern no entry takes, so an entry stored in the place
+                // is the optional holding it. Stored as an entry, it is
+                // moved once, not built as an optional first.
+                p.withMemoryRebound(to: Value.self, capacity: 1) { $0.initialize(to: moving.take()!) }
+            } else {
+                p.initialize(to: moving.take())
+            }
+        }
         present += 1
     }
 
