@@ -260,6 +260,9 @@ public final class RPCNode {
     /// message is `frame[range]`, read where it lies: a slice of the frame
     /// made for the call retained and released the frame, a few dozen
     /// instructions a frame for a view the caller already holds.
+    // Inlined into the driver's hand-over: as a call of its own, a wrapper
+    // of a few instructions cost a call and its frame for every message.
+    @inlinable
     public func receive(common frame: [UInt8], at range: Range<Int>, from source: FLIPAddress, now: Instant) {
         frame.withUnsafeBytes {
             receive(UnsafeRawBufferPointer(rebasing: $0[range]), then: [], from: source, multicast: false,
@@ -304,7 +307,8 @@ public final class RPCNode {
     /// handed up as it is.
     // A raw view, good for the call: the caller keeps the frame alive.
     // `body` is consumed, so that it moves into the message handed up.
-    private func receive(_ bytes: UnsafeRawBufferPointer, then body: consuming [UInt8], from source: FLIPAddress,
+    @usableFromInline
+    func receive(_ bytes: UnsafeRawBufferPointer, then body: consuming [UInt8], from source: FLIPAddress,
                          multicast: Bool, fragmented: Bool, now: Instant) {
         var at = 0
         if multicast {
