@@ -120,7 +120,12 @@ struct TransactionLedger {
     /// a non-mutating method copied the whole ledger first (retaining and
     /// releasing its tables), twice per request; through `inout` it is
     /// read in place.
-    mutating func verdictInPlace(_ client: Client, tid: UInt32) -> Verdict { verdict(client, tid: tid) }
+    // The remembered client's history, the rule, judged inlined.
+    @inline(__always)
+    mutating func verdictInPlace(_ client: Client, tid: UInt32) -> Verdict {
+        if let k = recentIndex, recentClient == client { return judge(histories.values[k], tid) }
+        return verdict(client, tid: tid)
+    }
     // Room for another history, the rule, is tested inlined.
     @inline(__always)
     mutating func canAdmitInPlace(_ client: Client, now: Instant) -> Bool {
@@ -133,7 +138,11 @@ struct TransactionLedger {
             return .new
         }
         // Read once: each read through the dictionary's values is a call.
-        let h = histories.values[k]
+        return judge(histories.values[k], tid)
+    }
+
+    @inline(__always)
+    private func judge(_ h: borrowing History, _ tid: UInt32) -> Verdict {
         if tid < h.floor { return .unknown }
         let offset = Int(tid - h.floor)
         if offset >= window { return .new }
