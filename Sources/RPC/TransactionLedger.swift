@@ -159,12 +159,21 @@ struct TransactionLedger {
 
     /// Records that (client, tid) is being run. Call only after a `.new`
     /// verdict and `canAdmit`.
+    // The remembered client, the rule, changed inlined in place; any other
+    // through `update` apart.
+    @inline(__always)
     mutating func record(_ client: Client, tid: UInt32, now: Instant) {
-        let window = window
-        update(client, now: now) { h in
-            h.lastUsed = now
-            TransactionLedger.mark(&h, tid, window: window)
+        if let i = recentIndex, recentClient == client {
+            TransactionLedger.record(&histories.values[i], tid, now: now, window: window)
+        } else {
+            recordAnew(client, tid: tid, now: now)
         }
+    }
+
+    @inline(never)
+    private mutating func recordAnew(_ client: Client, tid: UInt32, now: Instant) {
+        let window = window
+        update(client, now: now) { h in TransactionLedger.record(&h, tid, now: now, window: window) }
     }
 
     /// Changes `client`'s history in place (admitting it first if new): one
@@ -183,16 +192,19 @@ struct TransactionLedger {
     /// The client acknowledged the reply to `tid` at its address: its
     /// history is worth keeping. If it was evicted meanwhile it comes back,
     /// with `tid` marked, so a late copy of that request is still refused.
+    @inline(__always)
     mutating func prove(_ client: Client, tid: UInt32, now: Instant) {
-        let window = window
-        update(client, now: now) { h in
-            h.lastUsed = now
-            h.proven = true
-            // Marked already when the request came, as a rule: the bit is
-            // read where it lies, and the words are written (a uniqueness
-            // check and the mark) only if it is not.
-            if !TransactionLedger.isMarked(h, tid, window: window) { TransactionLedger.mark(&h, tid, window: window) }
+        if let i = recentIndex, recentClient == client {
+            TransactionLedger.prove(&histories.values[i], tid, now: now, window: window)
+        } else {
+            proveAnew(client, tid: tid, now: now)
         }
+    }
+
+    @inline(never)
+    private mutating func proveAnew(_ client: Client, tid: UInt32, now: Instant) {
+        let window = window
+        update(client, now: now) { h in TransactionLedger.prove(&h, tid, now: now, window: window) }
     }
 
     private static func isMarked(_ h: borrowing History, _ tid: UInt32, window: Int) -> Bool {
@@ -201,7 +213,35 @@ struct TransactionLedger {
         return offset < window && h.bits[offset >> 6] & (1 << UInt64(offset & 63)) != 0
     }
 
+    @inline(__always)
+    private static func record(_ h: inout History, _ tid: UInt32, now: Instant, window: Int) {
+        h.lastUsed = now
+        mark(&h, tid, window: window)
+    }
+
+    @inline(__always)
+    private static func prove(_ h: inout History, _ tid: UInt32, now: Instant, window: Int) {
+        h.lastUsed = now
+        h.proven = true
+        // Marked already when the request came, as a rule: the bit is read
+        // where it lies, and the words are written (a uniqueness check and
+        // the mark) only if it is not.
+        if !isMarked(h, tid, window: window) { mark(&h, tid, window: window) }
+    }
+
+    // A tid inside the window, the rule, marked inlined; the slide apart.
+    @inline(__always)
     private static func mark(_ h: inout History, _ tid: UInt32, window: Int) {
+        if tid >= h.floor, Int(tid - h.floor) < window {
+            let offset = Int(tid - h.floor)
+            h.bits[offset >> 6] |= 1 << UInt64(offset & 63)
+        } else {
+            markSliding(&h, tid, window: window)
+        }
+    }
+
+    @inline(never)
+    private static func markSliding(_ h: inout History, _ tid: UInt32, window: Int) {
         if tid >= h.floor, Int(tid - h.floor) >= window {
             slide(&h, toInclude: tid, window: window)
         }
