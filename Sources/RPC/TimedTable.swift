@@ -95,10 +95,10 @@ struct TimedTable<Value: Timed> {
         // Through optional chaining, which looks at the entry where it
         // lies: asked first whether the place held one, the compiler
         // copied the whole entry out to read its tag (a memory copy of a
-        // call's two hundred bytes), then looked again to unwrap it.
-        guard let given = table.storage.withUnsafeMutableBufferPointer({ b in
-            (b.baseAddress! + i).pointee?.changed(by: body)
-        }) else { return false }
+        // call's two hundred bytes), then looked again to unwrap it. The
+        // place is passed `inout` (`change`): reached through the array's
+        // buffer instead, the body was left a call of its own.
+        guard let given = TimedTable.change(&table.storage[i], by: body) else { return false }
         if let given { file(given, index) }
         assert({
             let after = deadline(of: index)
@@ -119,6 +119,10 @@ struct TimedTable<Value: Timed> {
     // release in it) to read eight bytes.
     private static func deadline(_ entry: inout Value?) -> Instant? { entry?.deadline }
     private static func isPresent(_ entry: inout Value?) -> Bool { entry != nil }
+    /// What `body` returned having changed the entry; nil if there is none.
+    private static func change(_ entry: inout Value?, by body: (inout Value) -> Instant?) -> Instant?? {
+        entry?.changed(by: body)
+    }
 
     /// Takes the entry out, moved rather than copied (its heap entry
     /// goes stale, as when it is set to nil).
