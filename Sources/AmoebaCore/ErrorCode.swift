@@ -4,9 +4,10 @@
 
 public struct ErrorCode: RawRepresentable, Hashable, Sendable, Error {
     public var rawValue: Int16
-    public init(rawValue: Int16) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: Int16) { self.rawValue = rawValue }
 
-    public static let ok = ErrorCode(rawValue: 0)
+    /// Computed and inlinable, as `Port.null` is: read at every reply.
+    @inlinable public static var ok: ErrorCode { ErrorCode(rawValue: 0) }
 
     // The RPC layer.
     public static let rpcFailure = ErrorCode(rawValue: -1)

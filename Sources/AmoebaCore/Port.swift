@@ -12,7 +12,10 @@ public struct Port: Hashable, Sendable {
     /// Byte i of the port lives in bits 8i..8i+7.
     @usableFromInline var packed: UInt64
 
-    public static let null = Port(packed: 0)
+    // Computed and inlinable, so a use is the constant: a stored static
+    // was read through its addressor (a call and a once-check), several
+    // times a transaction in the protocol machines.
+    @inlinable public static var null: Port { Port(packed: 0) }
 
     @inlinable init(packed: UInt64) { self.packed = packed & 0xFFFF_FFFF_FFFF }
 

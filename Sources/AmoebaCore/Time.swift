@@ -5,9 +5,10 @@
 
 public struct Instant: Hashable, Comparable, Sendable {
     public var microseconds: Int64
-    public init(microseconds: Int64) { self.microseconds = microseconds }
+    @inlinable public init(microseconds: Int64) { self.microseconds = microseconds }
 
-    public static let zero = Instant(microseconds: 0)
+    /// Computed and inlinable, as `Port.null` is.
+    @inlinable public static var zero: Instant { Instant(microseconds: 0) }
 
     public static func < (a: Instant, b: Instant) -> Bool { a.microseconds < b.microseconds }
 

@@ -48,8 +48,10 @@ public final class EventQueue<Element> {
 
     @inlinable public var isEmpty: Bool { stored == 0 }
 
-    /// Adds `event` after the others; moved in, not copied.
-    @inlinable public func append(_ event: consuming Element) {
+    /// Adds `event` after the others; moved in, not copied. Inlined where
+    /// it is used: as a call, the event was passed in memory and copied
+    /// again into its place.
+    @inlinable @inline(__always) public func append(_ event: consuming Element) {
         if stored == capacity { grow() }
         // Wrapping arithmetic: the counts stay far inside Int's range, and
         // checked additions cost a branch each on every event moved.

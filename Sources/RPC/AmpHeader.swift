@@ -28,6 +28,16 @@ public enum AmpType: UInt8, Sendable {
     case received = 9
     case forward = 10
     case fail = 11
+
+    /// The type a header's byte names, nil if none: `init(rawValue:)`
+    /// with a range check for its switch, a call per message otherwise.
+    /// The cases are declared in the order of their numbers, from 1, so
+    /// a case's place in the declaration is its number less one.
+    @inline(__always)
+    static func fromWire(_ byte: UInt8) -> AmpType? {
+        guard byte &- 1 < 11 else { return nil }
+        return unsafeBitCast(byte &- 1, to: AmpType.self)
+    }
 }
 
 public struct AmpFlags: OptionSet, Hashable, Sendable {
@@ -148,7 +158,7 @@ public struct AmpHeader: Hashable, Sendable {
         let p = p + o
         let flags = AmpFlags(rawValue: FixedOffsets.load8(p, at: 15))
         let order: ByteOrder = flags.contains(.bigEndian) ? .big : .little
-        guard let type = AmpType(rawValue: FixedOffsets.load8(p, at: 14)) else { return nil }
+        guard let type = AmpType.fromWire(FixedOffsets.load8(p, at: 14)) else { return nil }
         return AmpHeader(kid: KernelID(littleEndianBits: FixedOffsets.loadLittleEndianBits(p, at: 0, count: 8)),
                          port: Port(littleEndianBits: FixedOffsets.loadLittleEndianBits(p, at: 8, count: 6)),
                          type: type, flags: flags,

@@ -215,23 +215,39 @@ extension RPCNode {
     func clientGotReply(_ amp: AmpHeader, _ message: consuming RPCMessage?, from source: FLIPAddress, now: Instant) {
         // Acknowledge every reply, stale or not, so the server's putrep ends.
         sendControl(.ack, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
-        // Taken out of the table, not copied (a copy retains and releases
-        // all the call holds); put back if the reply is not its own.
-        guard var call = clients.remove(amp.dest) else {
-            counters.staleReplies += 1
-            return
-        }
-        guard call.tid == amp.tid, call.server?.address == source, call.phase != .locating else {
-            clients[amp.dest] = call
-            counters.staleReplies += 1
-            return
-        }
+        // Looked at where it lies, and ended there: the call taken out of
+        // the table and then ended was copied whole on the way (a call is
+        // some two hundred bytes), only to be destroyed. Its frame buffer
+        // is moved out for the next message.
         guard let reply = consume message else {
-            clients[amp.dest] = call
+            // Truncated: the call waits on, as if the reply never came.
+            if !isOurs(amp, from: source) { counters.staleReplies += 1 }
             return
         }
-        call.server?.slot = amp.from
-        finish(removed: call, .success(reply))
+        var ours = false
+        var id = TransactionID(serial: 0, stateIndex: 0)
+        var frame: [UInt8] = []
+        clients.update(amp.dest) { (call: inout ClientCall) -> Instant? in
+            guard call.tid == amp.tid, call.server?.address == source, call.phase != .locating else { return nil }
+            ours = true
+            id = call.id
+            swap(&frame, &call.frame)
+            return nil
+        }
+        guard ours else {
+            counters.staleReplies += 1
+            return
+        }
+        clients.discard(amp.dest)
+        recycle(frame)
+        freeIndices.append(amp.dest)
+        complete(id, .success(reply))
+    }
+
+    /// Whether a reply that `amp` heads, from `source`, answers a call of ours.
+    private func isOurs(_ amp: AmpHeader, from source: FLIPAddress) -> Bool {
+        guard let call = clients[amp.dest] else { return false }
+        return call.tid == amp.tid && call.server?.address == source && call.phase != .locating
     }
 
     func clientGotControl(_ amp: AmpHeader, from source: FLIPAddress, now: Instant) {

@@ -47,13 +47,29 @@ public struct IndexTable<Value> {
         // tag through its value witnesses, some sixty instructions for an
         // empty place that holds nothing to release).
         var moving: Value? = consume value
-        storage.withUnsafeMutableBufferPointer { b in (b.baseAddress! + i).initialize(to: moving.take()) }
+        storage.withUnsafeMutableBufferPointer { b in
+            let p = b.baseAddress! + i
+            if MemoryLayout<Value?>.size == MemoryLayout<Value>.size {
+                // The optional has no tag of its own: its nil is a bit
+                // pattern no entry takes, so an entry stored in the place
+                // is the optional holding it. Stored as an entry, it is
+                // moved once, not built as an optional first.
+                p.withMemoryRebound(to: Value.self, capacity: 1) { $0.initialize(to: moving.take()!) }
+            } else {
+                p.initialize(to: moving.take())
+            }
+        }
         present += 1
     }
 
     /// Extends the storage with empty places up to and including `i`.
-    @inlinable mutating func makeRoom(_ i: Int) {
-        guard i >= storage.count else { return }
+    // The test inlined, the growth apart: the place nearly always exists,
+    // and the call to find that out cost more than the test.
+    @inlinable @inline(__always) mutating func makeRoom(_ i: Int) {
+        if i >= storage.count { grow(to: i) }
+    }
+
+    @inlinable @inline(never) mutating func grow(to i: Int) {
         storage.reserveCapacity(i + 1)
         while storage.count <= i { storage.append(nil) }
     }
@@ -67,6 +83,22 @@ public struct IndexTable<Value> {
         let taken = storage[i].take()
         if taken != nil { present -= 1 }
         return taken
+    }
+
+    /// Destroys the entry at `index` where it lies; there must be one.
+    /// Taken out first (`remove`), a large entry was copied out whole, a
+    /// memory copy, only to be destroyed.
+    @inlinable public mutating func discard(_ index: UInt16) {
+        let i = Int(index)
+        storage.withUnsafeMutableBufferPointer { b in
+            let p = b.baseAddress! + i
+            // The entry is there, at the start of its optional's place:
+            // destroyed as an entry, not as an optional (whose generic
+            // destroy reads the tag through its value witnesses first).
+            p.withMemoryRebound(to: Value.self, capacity: 1) { _ = $0.deinitialize(count: 1) }
+            p.initialize(to: nil)
+        }
+        present -= 1
     }
 
     /// The indices present, in ascending order.

@@ -14,8 +14,16 @@ import FLIP
 extension RPCNode {
     /// A slot for `putPort` is gone; if it was the last, the requests
     /// queued for the port start their grace period.
+    // The test inlined, the walk apart: nearly always nothing is queued,
+    // and a call to find that out cost more than the test.
+    @inline(__always)
     func slotLeft(_ putPort: Port, now: Instant) {
-        guard !pending.isEmpty, !hasSlots(for: putPort) else { return }
+        if !pending.isEmpty { orphanRequests(of: putPort, now: now) }
+    }
+
+    @inline(never)
+    private func orphanRequests(of putPort: Port, now: Instant) {
+        guard !hasSlots(for: putPort) else { return }
         for i in pending.indices where pending[i].putPort == putPort && pending[i].orphanedAt == nil {
             pending[i].orphanedAt = now
             orphans += 1
@@ -23,8 +31,13 @@ extension RPCNode {
     }
 
     /// A slot for `putPort` appeared: its queued requests will be taken.
+    @inline(__always)
     func slotCame(_ putPort: Port) {
-        guard orphans > 0 else { return }
+        if orphans > 0 { adoptOrphans(of: putPort) }
+    }
+
+    @inline(never)
+    private func adoptOrphans(of putPort: Port) {
         for i in pending.indices where pending[i].putPort == putPort && pending[i].orphanedAt != nil {
             pending[i].orphanedAt = nil
             orphans -= 1

@@ -36,8 +36,15 @@ struct PortCache {
             recentIndex = found
         }
         clock += 1
-        entries.values[i].lastUsed = clock  // in place: the key is hashed once
-        return entries.values[i].location
+        // In place (the key is hashed once), and in one access: read again
+        // through the dictionary's values, the location cost a call.
+        return PortCache.use(&entries.values[i], at: clock)
+    }
+
+    private static func use(_ entry: inout (location: ServerLocation, lastUsed: UInt64), at clock: UInt64)
+        -> ServerLocation {
+        entry.lastUsed = clock
+        return entry.location
     }
 
     mutating func install(_ port: Port, _ location: ServerLocation) {

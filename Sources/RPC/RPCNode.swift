@@ -260,6 +260,9 @@ public final class RPCNode {
     /// message is `frame[range]`, read where it lies: a slice of the frame
     /// made for the call retained and released the frame, a few dozen
     /// instructions a frame for a view the caller already holds.
+    // Inlined into the driver's hand-over: as a call of its own, a wrapper
+    // of a few instructions cost a call and its frame for every message.
+    @inlinable
     public func receive(common frame: [UInt8], at range: Range<Int>, from source: FLIPAddress, now: Instant) {
         frame.withUnsafeBytes {
             receive(UnsafeRawBufferPointer(rebasing: $0[range]), then: [], from: source, multicast: false,
@@ -304,7 +307,8 @@ public final class RPCNode {
     /// handed up as it is.
     // A raw view, good for the call: the caller keeps the frame alive.
     // `body` is consumed, so that it moves into the message handed up.
-    private func receive(_ bytes: UnsafeRawBufferPointer, then body: consuming [UInt8], from source: FLIPAddress,
+    @usableFromInline
+    func receive(_ bytes: UnsafeRawBufferPointer, then body: consuming [UInt8], from source: FLIPAddress,
                          multicast: Bool, fragmented: Bool, now: Instant) {
         var at = 0
         if multicast {
@@ -426,6 +430,7 @@ public final class RPCNode {
         spareFrames.take()
     }
 
+    @inline(__always)
     func recycle(_ frame: consuming [UInt8]) {
         guard frame.capacity <= RPCNode.spareFrameCapacity, !frame.isEmpty else { return }
         spareFrames.give(frame)
@@ -455,7 +460,8 @@ public final class RPCNode {
         complete(call.id, result)
     }
 
-    private func complete(_ id: TransactionID, _ result: consuming Result<RPCMessage, ErrorCode>) {
+    @inline(__always)
+    func complete(_ id: TransactionID, _ result: consuming Result<RPCMessage, ErrorCode>) {
         switch result {
         case .success: counters.transactionsSucceeded += 1
         case .failure: counters.transactionsFailed += 1
@@ -463,8 +469,14 @@ public final class RPCNode {
         events.append(.transactionCompleted(id, consume result))
     }
 
+    @inline(__always)
     private func allocateIndex() -> UInt16? {
-        if let i = freeIndices.popLast() { return i }
+        // Read, then removed: `popLast` compiled to a call of the generic
+        // collection's, twice a null transaction.
+        if let i = freeIndices.last {
+            freeIndices.removeLast()
+            return i
+        }
         guard Int(nextIndex) <= configuration.maxStates, nextIndex < UInt16.max else { return nil }
         defer { nextIndex += 1 }
         return nextIndex
@@ -472,9 +484,15 @@ public final class RPCNode {
 
     /// F(getPort), remembered: a server calls getreq once per request, and
     /// F is a 16-round cipher.
+    // A server loops on getreq for one port: its last answer first, inlined,
+    // the look-up apart.
+    @inline(__always)
     private func putPort(of getPort: Port) -> Port {
-        // A server loops on getreq for one port: its last answer first.
-        if getPort == lastPutPort.get { return lastPutPort.put }
+        getPort == lastPutPort.get ? lastPutPort.put : lookUpPutPort(of: getPort)
+    }
+
+    @inline(never)
+    private func lookUpPutPort(of getPort: Port) -> Port {
         let p: Port
         if let known = putPorts[getPort] {
             p = known

@@ -145,8 +145,15 @@ extension RPCNode {
 
     /// A listening slot just appeared: hand it the oldest waiting request.
     /// false if none waits for its port.
+    // The test inlined, the search apart: nearly always nothing is queued.
+    @inline(__always)
     func servePending(_ index: UInt16) -> Bool {
-        guard !pending.isEmpty, let slot = servers[index],
+        pending.isEmpty ? false : serveQueued(index)
+    }
+
+    @inline(never)
+    private func serveQueued(_ index: UInt16) -> Bool {
+        guard let slot = servers[index],
               let i = pending.firstIndex(where: { $0.putPort == slot.putPort }) else { return false }
         let p = pending.remove(at: i)
         if p.orphanedAt != nil { orphans -= 1 }
@@ -209,20 +216,35 @@ extension RPCNode {
             } else {
                 sendControl(.fail, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
             }
-        case .ack, .nak:
+        case .ack:
+            // Looked at and ended where it lies, its reply buffer moved out
+            // for the next message: taken out of the table first, the
+            // slot was copied whole only to be destroyed.
+            var served: ServedClient?
+            var putPort = Port.null
+            var reply: [UInt8] = []
+            servers.update(amp.dest) { (slot: inout ServerSlot) -> Instant? in
+                guard case .replying(let c) = slot.phase,
+                      c.tid == amp.tid, c.address == source, c.slot == amp.from else { return nil }
+                served = c
+                putPort = slot.putPort
+                swap(&reply, &slot.reply)
+                return nil
+            }
+            guard let c = served else { return }
+            // The client received at the address it claimed: its
+            // at-most-once history is worth keeping.
+            ledger.prove(.init(address: c.address, kid: c.kid), tid: c.tid, now: now)
+            servers.discard(amp.dest)
+            recycle(reply)
+            slotEnded(amp.dest, putPort, c, replying: true, .ok, now: now)
+        case .nak:
             // Moved out, not copied (a copy retains and releases the
             // reply it holds); put back if the answer is not for it.
             guard var slot = servers.remove(amp.dest) else { return }
             guard case .replying(let c) = slot.phase,
                   c.tid == amp.tid, c.address == source, c.slot == amp.from else {
                 servers[amp.dest] = slot
-                return
-            }
-            if amp.type == .ack {
-                // The client received at the address it claimed: its
-                // at-most-once history is worth keeping.
-                ledger.prove(.init(address: c.address, kid: c.kid), tid: c.tid, now: now)
-                completeReply(removed: slot, .ok, now: now)
                 return
             }
             slot.lastHeard = now
@@ -249,18 +271,28 @@ extension RPCNode {
     /// ACK takes it); apart for the reason `finish(removed:)` is.
     func completeReply(removed slot: ServerSlot, _ status: ErrorCode, now: Instant) {
         recycle(slot.reply)
-        freeIndices.append(slot.index)
-        if case .replying = slot.phase {
+        var replying = false
+        if case .replying = slot.phase { replying = true }
+        slotEnded(slot.index, slot.putPort, slot.client, replying: replying, status, now: now)
+    }
+
+    /// What is left to do when the slot at `index` of `putPort`, serving
+    /// `client` if any, has gone from the table, its reply buffer dealt
+    /// with; `replying`: it held a reply, which ended with `status`.
+    func slotEnded(_ index: UInt16, _ putPort: Port, _ client: ServedClient?, replying: Bool, _ status: ErrorCode,
+                   now: Instant) {
+        freeIndices.append(index)
+        if replying {
             replies.ended &+= 1
             if status != .ok { replies.unacknowledged &+= 1 }
         }
-        if let c = slot.client {
+        if let c = client {
             serving.remove(c.address, slot: c.slot, tid: c.tid)
         } else {
-            portSlots.unlisten(slot.index, slot.putPort)
+            portSlots.unlisten(index, putPort)
         }
-        portSlots.remove(slot.putPort)
-        slotLeft(slot.putPort, now: now)
+        portSlots.remove(putPort)
+        slotLeft(putPort, now: now)
     }
 
     func hasSlots(for putPort: Port) -> Bool {

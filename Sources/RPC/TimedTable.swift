@@ -28,6 +28,13 @@ protocol Timed {
     var deadline: Instant? { get }
 }
 
+extension Timed {
+    /// What `body` returns, having changed this entry (TimedTable.update),
+    /// wrapped once more so that optional chaining tells it from no entry.
+    @inline(__always)
+    mutating func changed(by body: (inout Self) -> Instant?) -> Instant?? { .some(body(&self)) }
+}
+
 struct TimedTable<Value: Timed> {
     private(set) var table = IndexTable<Value>()
     private var heap = DeadlineHeap()
@@ -80,12 +87,18 @@ struct TimedTable<Value: Timed> {
     @discardableResult
     mutating func update(_ index: UInt16, _ body: (inout Value) -> Instant?) -> Bool {
         let i = Int(index)
-        guard i < table.storage.count, TimedTable.isPresent(&table.storage[i]) else { return false }
+        guard i < table.storage.count else { return false }
         // Debug builds check the body's word: a deadline set but not
         // returned would never be filed, and its timer never run.
         var before: Instant?
         assert({ before = deadline(of: index); return true }())
-        let given = body(&table.storage[i]!)
+        // Through optional chaining, which looks at the entry where it
+        // lies: asked first whether the place held one, the compiler
+        // copied the whole entry out to read its tag (a memory copy of a
+        // call's two hundred bytes), then looked again to unwrap it. The
+        // place is passed `inout` (`change`): reached through the array's
+        // buffer instead, the body was left a call of its own.
+        guard let given = TimedTable.change(&table.storage[i], by: body) else { return false }
         if let given { file(given, index) }
         assert({
             let after = deadline(of: index)
@@ -106,16 +119,32 @@ struct TimedTable<Value: Timed> {
     // release in it) to read eight bytes.
     private static func deadline(_ entry: inout Value?) -> Instant? { entry?.deadline }
     private static func isPresent(_ entry: inout Value?) -> Bool { entry != nil }
+    /// What `body` returned having changed the entry; nil if there is none.
+    private static func change(_ entry: inout Value?, by body: (inout Value) -> Instant?) -> Instant?? {
+        entry?.changed(by: body)
+    }
 
     /// Takes the entry out, moved rather than copied (its heap entry
     /// goes stale, as when it is set to nil).
     mutating func remove(_ index: UInt16) -> Value? { table.remove(index) }
 
+    /// Destroys the entry at `index`, which `update` just found, where it
+    /// lies (its heap entry goes stale).
+    mutating func discard(_ index: UInt16) { table.discard(index) }
+
     /// Files `time` for `index`, unless an entry no later is in the heap
     /// for it already (see above).
+    // The test inlined, the filing apart: a deadline that only moves on
+    // nearly always finds an entry filed, and the call cost more than the test.
+    @inline(__always)
     private mutating func file(_ time: Instant, _ index: UInt16) {
         let i = Int(index)
         if i < filed.count, filed[i] <= time.microseconds { return }
+        fileAnew(time, index)
+    }
+
+    @inline(never)
+    private mutating func fileAnew(_ time: Instant, _ index: UInt16) {
         push(time, index)
         if heap.count > 2 * table.count + 64 { rebuild() }
     }

@@ -92,9 +92,16 @@ struct TransactionLedger {
     }
 
     /// `lookUp`, remembering the answer for the calls that follow.
+    // The remembered answer inlined, the look-up apart.
+    @inline(__always)
     private mutating func index(of client: Client) -> Dictionary<Client, History>.Index? {
         // Remembered already: storing it again cost more than the check.
         if let i = recentIndex, recentClient == client { return i }
+        return lookUpAndRemember(client)
+    }
+
+    @inline(never)
+    private mutating func lookUpAndRemember(_ client: Client) -> Dictionary<Client, History>.Index? {
         guard let i = histories.index(forKey: client) else { return nil }
         recentClient = client
         recentIndex = i
@@ -113,19 +120,33 @@ struct TransactionLedger {
     /// a non-mutating method copied the whole ledger first (retaining and
     /// releasing its tables), twice per request; through `inout` it is
     /// read in place.
-    mutating func verdictInPlace(_ client: Client, tid: UInt32) -> Verdict { verdict(client, tid: tid) }
-    mutating func canAdmitInPlace(_ client: Client, now: Instant) -> Bool { canAdmit(client, now: now) }
+    // The remembered client's history, the rule, judged inlined.
+    @inline(__always)
+    mutating func verdictInPlace(_ client: Client, tid: UInt32) -> Verdict {
+        if let k = recentIndex, recentClient == client { return judge(histories.values[k], tid) }
+        return verdict(client, tid: tid)
+    }
+    // Room for another history, the rule, is tested inlined.
+    @inline(__always)
+    mutating func canAdmitInPlace(_ client: Client, now: Instant) -> Bool {
+        histories.count < capacity || canAdmit(client, now: now)
+    }
 
     func verdict(_ client: Client, tid: UInt32) -> Verdict {
         guard let k = lookUp(client) else {
             if let s = summaries[client], tid < s.floor { return .unknown }
             return .new
         }
-        let floor = histories.values[k].floor
-        if tid < floor { return .unknown }
-        let offset = Int(tid - floor)
+        // Read once: each read through the dictionary's values is a call.
+        return judge(histories.values[k], tid)
+    }
+
+    @inline(__always)
+    private func judge(_ h: borrowing History, _ tid: UInt32) -> Verdict {
+        if tid < h.floor { return .unknown }
+        let offset = Int(tid - h.floor)
         if offset >= window { return .new }
-        return histories.values[k].bits[offset >> 6] & (1 << UInt64(offset & 63)) != 0 ? .executed : .new
+        return h.bits[offset >> 6] & (1 << UInt64(offset & 63)) != 0 ? .executed : .new
     }
 
     /// Whether `client` could be recorded now without forgetting anything
@@ -138,12 +159,21 @@ struct TransactionLedger {
 
     /// Records that (client, tid) is being run. Call only after a `.new`
     /// verdict and `canAdmit`.
+    // The remembered client, the rule, changed inlined in place; any other
+    // through `update` apart.
+    @inline(__always)
     mutating func record(_ client: Client, tid: UInt32, now: Instant) {
-        let window = window
-        update(client, now: now) { h in
-            h.lastUsed = now
-            TransactionLedger.mark(&h, tid, window: window)
+        if let i = recentIndex, recentClient == client {
+            TransactionLedger.record(&histories.values[i], tid, now: now, window: window)
+        } else {
+            recordAnew(client, tid: tid, now: now)
         }
+    }
+
+    @inline(never)
+    private mutating func recordAnew(_ client: Client, tid: UInt32, now: Instant) {
+        let window = window
+        update(client, now: now) { h in TransactionLedger.record(&h, tid, now: now, window: window) }
     }
 
     /// Changes `client`'s history in place (admitting it first if new): one
@@ -162,16 +192,56 @@ struct TransactionLedger {
     /// The client acknowledged the reply to `tid` at its address: its
     /// history is worth keeping. If it was evicted meanwhile it comes back,
     /// with `tid` marked, so a late copy of that request is still refused.
+    @inline(__always)
     mutating func prove(_ client: Client, tid: UInt32, now: Instant) {
-        let window = window
-        update(client, now: now) { h in
-            h.lastUsed = now
-            h.proven = true
-            TransactionLedger.mark(&h, tid, window: window)
+        if let i = recentIndex, recentClient == client {
+            TransactionLedger.prove(&histories.values[i], tid, now: now, window: window)
+        } else {
+            proveAnew(client, tid: tid, now: now)
         }
     }
 
+    @inline(never)
+    private mutating func proveAnew(_ client: Client, tid: UInt32, now: Instant) {
+        let window = window
+        update(client, now: now) { h in TransactionLedger.prove(&h, tid, now: now, window: window) }
+    }
+
+    private static func isMarked(_ h: borrowing History, _ tid: UInt32, window: Int) -> Bool {
+        guard tid >= h.floor else { return false }
+        let offset = Int(tid - h.floor)
+        return offset < window && h.bits[offset >> 6] & (1 << UInt64(offset & 63)) != 0
+    }
+
+    @inline(__always)
+    private static func record(_ h: inout History, _ tid: UInt32, now: Instant, window: Int) {
+        h.lastUsed = now
+        mark(&h, tid, window: window)
+    }
+
+    @inline(__always)
+    private static func prove(_ h: inout History, _ tid: UInt32, now: Instant, window: Int) {
+        h.lastUsed = now
+        h.proven = true
+        // Marked already when the request came, as a rule: the bit is read
+        // where it lies, and the words are written (a uniqueness check and
+        // the mark) only if it is not.
+        if !isMarked(h, tid, window: window) { mark(&h, tid, window: window) }
+    }
+
+    // A tid inside the window, the rule, marked inlined; the slide apart.
+    @inline(__always)
     private static func mark(_ h: inout History, _ tid: UInt32, window: Int) {
+        if tid >= h.floor, Int(tid - h.floor) < window {
+            let offset = Int(tid - h.floor)
+            h.bits[offset >> 6] |= 1 << UInt64(offset & 63)
+        } else {
+            markSliding(&h, tid, window: window)
+        }
+    }
+
+    @inline(never)
+    private static func markSliding(_ h: inout History, _ tid: UInt32, window: Int) {
         if tid >= h.floor, Int(tid - h.floor) >= window {
             slide(&h, toInclude: tid, window: window)
         }

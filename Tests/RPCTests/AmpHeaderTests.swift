@@ -36,4 +36,13 @@ import FLIP
         bad[14] = 0
         #expect(throws: AmpDecodeError.unknownType(0)) { try AmpHeader.decode(bad) }
     }
+
+    /// The received header's type is read by its place in the declaration
+    /// (`AmpType.fromWire`): it must name the same type as the number, for
+    /// every byte a frame can carry.
+    @Test func wireTypeByteAgreesWithTheRawValues() {
+        for byte in UInt8.min...UInt8.max {
+            #expect(AmpType.fromWire(byte) == AmpType(rawValue: byte), "byte \(byte)")
+        }
+    }
 }

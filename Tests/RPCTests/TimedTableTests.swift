@@ -50,6 +50,10 @@ import TestSupport
                 e.deadline = Bool.random(using: &random) ? later : nil
                 table[index] = e
                 model[index] = .some(e.deadline)
+            case 5 where model[index] != nil && Bool.random(using: &random):
+                // Ended where it lies, as a reply ends its call.
+                table.discard(index)
+                model[index] = nil
             case 5, 6:
                 let removed = table.remove(index)
                 #expect((removed != nil) == (model[index] != nil))
@@ -74,5 +78,33 @@ import TestSupport
             #expect(table.heapCount <= 2 * table.count + 65)
         }
         #expect(table.earliest == TimedTableTests.walkEarliest(model))
+    }
+
+    final class Held {}
+    struct Holding: Timed {
+        var deadline: Instant?
+        var held: Held
+        var bytes: [UInt8]
+    }
+
+    /// `discard` ends an entry where it lies: what it held is released,
+    /// the place is empty, and its deadline no longer counts.
+    @Test func discardEndsTheEntryWhereItLies() {
+        var table = TimedTable<Holding>()
+        weak var watched: Held?
+        do {
+            let held = Held()
+            watched = held
+            table.insert(Holding(deadline: Instant(microseconds: 5), held: held, bytes: [1, 2, 3]), at: 3)
+            table.insert(Holding(deadline: nil, held: Held(), bytes: []), at: 4)
+        }
+        #expect(watched != nil)
+        table.discard(3)
+        #expect(watched == nil)
+        #expect(table.count == 1)
+        #expect(table[3] == nil)
+        #expect(table[4] != nil)
+        #expect(table.earliest == nil)
+        #expect(table.due(at: Instant(microseconds: 10)).isEmpty)
     }
 }
