@@ -32,6 +32,10 @@ public struct RPCConfiguration: Sendable {
     public var maxReplyTimeout: Interval = .seconds(30)
     /// Requests held for a port whose server threads are all busy; more are NAKed.
     public var pendingRequestLimit: Int = 64
+    /// How long a request is held for a port whose last slot has just
+    /// gone, for its server thread's next getreq, before it is NAKed as
+    /// it would have been at once (PendingRequest+Orphans.swift).
+    public var betweenGetreqsGrace: Interval = .milliseconds(10)
     /// Largest data part of a request or reply accepted.
     public var maxDataSize: Int = 1 << 20
     /// Protocol state entries (client transactions plus server slots).

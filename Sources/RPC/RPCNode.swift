@@ -58,6 +58,8 @@ public final class RPCNode {
     var pending: [PendingRequest] = []
     /// Queued requests whose port has lost its last slot.
     var orphans = 0
+    /// The port whose slot went last, and when (`portJustLeft`).
+    var lastSlotLeft: (port: Port, at: Instant) = (.null, .zero)
     var portSlots = PortSlots()
     var serving: ServingIndex
     var freeIndices: [UInt16] = []

@@ -63,6 +63,9 @@ struct PendingRequest {
     var message: RPCMessage
     /// When its port lost its last slot (see PendingRequest+Orphans.swift).
     var orphanedAt: Instant?
+    /// Held between its port's slots: when it came. Not yet in the ledger,
+    /// so that a NAK, should no getreq come, leaves it new to a resend.
+    var heldSince: Instant? = nil
 }
 
 extension RPCNode {
@@ -126,6 +129,9 @@ extension RPCNode {
             if fragmented { sendControl(.ack, tid: amp.tid, dest: amp.from, from: 0, to: source, now: now) }
             pending.append(PendingRequest(client: client, putPort: amp.port, message: message))
             serving.set(client.address, slot: client.slot, tid: client.tid, state: 0)
+        } else if portJustLeft(amp.port, now: now), pending.count < configuration.pendingRequestLimit {
+            if fragmented { sendControl(.ack, tid: amp.tid, dest: amp.from, from: 0, to: source, now: now) }
+            hold(PendingRequest(client: client, putPort: amp.port, message: message), now: now)
         } else {
             sendControl(.nak, tid: amp.tid, dest: amp.from, from: amp.dest, to: source, now: now)
         }
@@ -157,6 +163,9 @@ extension RPCNode {
               let i = pending.firstIndex(where: { $0.putPort == slot.putPort }) else { return false }
         let p = pending.remove(at: i)
         if p.orphanedAt != nil { orphans -= 1 }
+        if let since = p.heldSince {
+            ledger.record(TransactionLedger.Client(address: p.client.address, kid: p.client.kid), tid: p.client.tid, now: since)
+        }
         deliver(p.message, from: p.client, to: index)
         return true
     }
