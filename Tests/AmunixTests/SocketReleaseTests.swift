@@ -61,18 +61,28 @@ import Glibc
         let b = try PacketSocketLinkTests.open(PacketSocketLinkTests.receiver)
         defer { b.close() }
         let to = PacketSocketLinkTests.receiver.bytes
-        // At once after opening (the ring's setup takes a grace period of
-        // the kernel's), in turns of five; then again once the ring is in.
-        for tag in 0..<40 {
-            a.send(PacketSocketLinkTests.frame(to: to, tag: tag, size: 60 + tag * 31))
+        // A few frames, as a small tool's transactions: no ring is asked
+        // for (setting one up and taking it down cost two grace periods).
+        for tag in 0..<8 { a.send(PacketSocketLinkTests.frame(to: to, tag: 1000 + tag)) }
+        a.flush()
+        #expect(!a.ringAskedFor)
+        #expect(PacketSocketLinkTests.collect(b, count: 8) == Array(1000..<1008))
+        // A stream: past `framesBeforeRing` the ring is asked for and its
+        // setup not waited for; in turns of five the frames keep their
+        // order, before the ring is in and after.
+        for tag in 0..<(PacketSocketLink.framesBeforeRing + 40) {
+            a.send(PacketSocketLinkTests.frame(to: to, tag: tag, size: 60 + (tag * 31) % 1400))
             if tag % 5 == 4 { a.flush() }
         }
+        #expect(a.ringAskedFor)
         #expect(a.hasTransmitRing)
-        for tag in 40..<80 {
-            a.send(PacketSocketLinkTests.frame(to: to, tag: tag, size: 60 + tag * 17))
+        let total = PacketSocketLink.framesBeforeRing + 80
+        for tag in (PacketSocketLink.framesBeforeRing + 40)..<total {
+            a.send(PacketSocketLinkTests.frame(to: to, tag: tag, size: 60 + (tag * 17) % 1400))
             if tag % 5 == 4 { a.flush() }
         }
-        #expect(PacketSocketLinkTests.collect(b, count: 80) == Array(0..<80))
+        a.flush()
+        #expect(PacketSocketLinkTests.collect(b, count: total) == Array(0..<total))
         #expect(a.errors == 0)
         a.close()
     }

@@ -26,12 +26,16 @@
 // Frames leave as PcapLink's do: a transmit ring for a turn's frames, a
 // plain send on this socket for a lone one, sendmmsg when the ring is full.
 //
-// The ring is not waited for. Setting one up waits in the kernel for an
-// RCU grace period (8 to 16 ms here), which a small `put --link` would
-// otherwise spend before its first frame: frames leave by sendmmsg until
-// the opening thread is done, and the ring takes over at the first send
-// after that. Closing hands both sockets to SocketRelease, whose process
-// waits out their grace periods after the program has gone on.
+// The ring is set up only once the link has sent `framesBeforeRing`
+// frames, and is not waited for. Setting one up waits in the kernel for
+// an RCU grace period (8 to 16 ms here), and so does taking it down: a
+// small `put --link` or `get --link`, a handful of frames, would spend
+// more on its ring than on its transactions. A stream or a benchmark
+// passes the count within its first transactions; its frames leave by
+// sendmmsg until the opening thread is done, and the ring takes over at
+// the first send after that. Closing hands the sockets to SocketRelease,
+// whose process waits out their grace periods after the program has gone
+// on.
 
 import CBatchIO
 import AmoebaCore
@@ -51,8 +55,16 @@ public final class PacketSocketLink: Link, DriverSleep {
     /// Frames the last wait received and `receiveAll` has not handed over.
     private var waiting = 0
     private var ring: PacketTxRing?
-    /// The ring being set up beside the link's first sends (nil once taken).
+    /// The ring being set up beside the link's sends (nil once taken).
     private var ringOpening: PacketTxRing.Opening?
+    /// Frames still to send before a ring is asked for.
+    private var framesUntilRing = PacketSocketLink.framesBeforeRing
+    private var ringAsked = false
+    private let interface: String
+    private let frameBytes: Int
+    /// More than a small tool's transactions send (a 1 KB put or get: under
+    /// ten frames), fewer than a stream's first request on Ethernet.
+    static let framesBeforeRing = 64
     private let wake: SignalWake
     /// Our MAC as `PcapLink.source(of:)` packs a frame's, to drop our own.
     private let ownSource: UInt64
@@ -76,9 +88,8 @@ public final class PacketSocketLink: Link, DriverSleep {
         ownSource = PcapLink.packed(mac)
         let ifindex = Int32(bitPattern: if_nametoindex(interface))
         guard ifindex > 0 else { throw LinkError("\(name): no such interface \(interface)") }
-        let opening = PacketTxRing.Opening(interface: interface, frameBytes: frameBytes)
-        var openingKept = false
-        defer { if !openingKept { opening.finish()?.close() } }
+        self.interface = interface
+        self.frameBytes = frameBytes
         let s = Glibc.socket(AF_PACKET, Int32(SOCK_RAW.rawValue), 0)
         guard s >= 0 else { throw LinkError.system("\(name): packet socket (needs root or CAP_NET_RAW)") }
         do throws(LinkError) {
@@ -111,10 +122,17 @@ public final class PacketSocketLink: Link, DriverSleep {
             throw error
         }
         socket = s
-        ringOpening = opening
-        openingKept = true
-        takeRingIfOpened()
     }
+
+    /// Starts setting up the transmit ring, once.
+    private func askForRing() {
+        guard !ringAsked else { return }
+        ringAsked = true
+        ringOpening = PacketTxRing.Opening(interface: interface, frameBytes: frameBytes)
+    }
+
+    /// Whether a transmit ring was asked for (for tests).
+    var ringAskedFor: Bool { ringAsked }
 
     /// Takes the ring once its opening is done (`wait`: wait for it).
     private func takeRingIfOpened(wait: Bool = false) {
@@ -124,9 +142,10 @@ public final class PacketSocketLink: Link, DriverSleep {
         ring?.loneFrameSocket = socket
     }
 
-    /// Whether frames leave through a transmit ring (else by sendmmsg),
-    /// once the ring's opening is done.
+    /// Whether frames leave through a transmit ring (else by sendmmsg):
+    /// asks for one now if the link has not yet, and waits for it.
     var hasTransmitRing: Bool {
+        askForRing()
         takeRingIfOpened(wait: true)
         return ring != nil
     }
@@ -134,7 +153,12 @@ public final class PacketSocketLink: Link, DriverSleep {
 
     /// Through the transmit ring and sendmmsg, as PcapLink sends.
     public func send(_ frame: [UInt8]) {
-        if ringOpening != nil { takeRingIfOpened() }
+        if !ringAsked {
+            framesUntilRing -= 1
+            if framesUntilRing <= 0 { askForRing() }
+        } else if ringOpening != nil {
+            takeRingIfOpened()
+        }
         errors += PacketTxRing.send(frame, ring: ring, batch: outgoing, socket: socket)
     }
 
