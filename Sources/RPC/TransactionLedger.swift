@@ -159,21 +159,28 @@ struct TransactionLedger {
 
     /// Records that (client, tid) is being run. Call only after a `.new`
     /// verdict and `canAdmit`.
-    // The remembered client, the rule, changed inlined in place; any other
-    // through `update` apart.
     @inline(__always)
     mutating func record(_ client: Client, tid: UInt32, now: Instant) {
+        change(client, tid: tid, now: now, by: TransactionLedger.record(_:_:now:window:))
+    }
+
+    /// Applies `rule` to `client`'s history: the remembered client's, the
+    /// rule, inlined in place; any other through `update`, apart.
+    @inline(__always)
+    private mutating func change(_ client: Client, tid: UInt32, now: Instant,
+                                 by rule: (inout History, UInt32, Instant, Int) -> Void) {
         if let i = recentIndex, recentClient == client {
-            TransactionLedger.record(&histories.values[i], tid, now: now, window: window)
+            rule(&histories.values[i], tid, now, window)
         } else {
-            recordAnew(client, tid: tid, now: now)
+            changeAnew(client, tid: tid, now: now, by: rule)
         }
     }
 
     @inline(never)
-    private mutating func recordAnew(_ client: Client, tid: UInt32, now: Instant) {
+    private mutating func changeAnew(_ client: Client, tid: UInt32, now: Instant,
+                                     by rule: (inout History, UInt32, Instant, Int) -> Void) {
         let window = window
-        update(client, now: now) { h in TransactionLedger.record(&h, tid, now: now, window: window) }
+        update(client, now: now) { h in rule(&h, tid, now, window) }
     }
 
     /// Changes `client`'s history in place (admitting it first if new): one
@@ -194,17 +201,7 @@ struct TransactionLedger {
     /// with `tid` marked, so a late copy of that request is still refused.
     @inline(__always)
     mutating func prove(_ client: Client, tid: UInt32, now: Instant) {
-        if let i = recentIndex, recentClient == client {
-            TransactionLedger.prove(&histories.values[i], tid, now: now, window: window)
-        } else {
-            proveAnew(client, tid: tid, now: now)
-        }
-    }
-
-    @inline(never)
-    private mutating func proveAnew(_ client: Client, tid: UInt32, now: Instant) {
-        let window = window
-        update(client, now: now) { h in TransactionLedger.prove(&h, tid, now: now, window: window) }
+        change(client, tid: tid, now: now, by: TransactionLedger.prove(_:_:now:window:))
     }
 
     private static func isMarked(_ h: borrowing History, _ tid: UInt32, window: Int) -> Bool {
