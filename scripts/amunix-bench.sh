@@ -63,7 +63,7 @@ inB() { ip netns exec "$B" "$@"; }
 start_bg() { local ns=$1; shift; ip netns exec "$ns" "$@" >/dev/null 2>&1 & PIDS+=($!); sleep 0.5; }
 stopbg() { kill "${PIDS[-1]}" 2>/dev/null || true; wait "${PIDS[-1]}" 2>/dev/null || true; unset 'PIDS[-1]'; }
 
-declare -A P50 P99 TP
+declare -A P50 P99 TP MEAN
 read_lat() { # name line
   local l=$2; P50[$1]=$(awk '{printf "%.1f", $2}' <<<"$l"); P99[$1]=$(awk '{printf "%.1f", $3}' <<<"$l")
 }
@@ -117,6 +117,7 @@ for placement in one two; do
   total=$((N + 200))
   CPU[$placement]="client host's amunixd $(per_tx "$ca" "$(cpu_ns "$DA")" $total) µs, server host's amunixd $(per_tx "$cb" "$(cpu_ns "$DB")" $total) µs, server program $(per_tx "$cs" "$(cpu_ns "$SV")" $total) µs, client program $(awk -v n=$total '/^cpu/ { printf "%.0f", ($2 + $3) * 1e6 / n }' "$W/client.time") µs"
   P50[amunix.$placement]=$(awk '{print $1}' <<<"$l"); P99[amunix.$placement]=$(awk '{print $2}' <<<"$l")
+  MEAN[amunix.$placement]=$(awk '{print $6}' <<<"$l")
   if [[ $placement == two ]]; then
     l=$(AMUNIX_SOCKET="$W/a/amunixd.sock" pinA "$BIN/rpc_bench" load --size 30000 --count 2000 --warmup 50 --oneway --brief "$W/bench.cap")
     TP[amunix1]=$(awk '{print $3}' <<<"$l")
@@ -136,6 +137,7 @@ for placement in one two; do
       "$BIN/rpc_bench" load --link pcap:v0 --size 0 --count "$N" --warmup 200 --brief "$W/endpoint.cap")
   CPU[endpoint.$placement]="server program $(per_tx "$cs" "$(cpu_ns "$SV")" $total) µs, client program $(awk -v n=$total '/^cpu/ { printf "%.0f", ($2 + $3) * 1e6 / n }' "$W/client.time") µs"
   P50[endpoint.$placement]=$(awk '{print $1}' <<<"$l"); P99[endpoint.$placement]=$(awk '{print $2}' <<<"$l")
+  MEAN[endpoint.$placement]=$(awk '{print $6}' <<<"$l")
   if [[ $placement == two ]]; then
     l=$(pinA "$BIN/rpc_bench" load --link pcap:v0 --size 30000 --count 2000 --warmup 50 --oneway --brief "$W/endpoint.cap")
     TP[endpoint1]=$(awk '{print $3}' <<<"$l")
@@ -354,6 +356,7 @@ for m in 1500 ${JUMBO}; do
   [[ -n ${TP[endpoint4.$m]:-} ]] && echo "| own FLIP endpoints 30000-byte transactions, 4 threads (server: 4); $on | | | ${TP[endpoint4.$m]} |"
 done
 echo
+echo "mean of the null transactions (back-offs and retransmissions show here, not in the p50): through amunixd ${MEAN[amunix.one]:-n/a} / ${MEAN[amunix.two]:-n/a} µs, own endpoints ${MEAN[endpoint.one]:-n/a} / ${MEAN[endpoint.two]:-n/a} µs (one / two vCPUs)"
 echo "CPU per null transaction, one vCPU: ${CPU[one]}"
 echo "CPU per null transaction, two vCPUs: ${CPU[two]}"
 echo "CPU per null transaction, own endpoints, one vCPU: ${CPU[endpoint.one]}; two vCPUs: ${CPU[endpoint.two]}"

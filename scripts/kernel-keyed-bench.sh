@@ -45,7 +45,7 @@ run() { # keyed|clear index
   before=$("$BIN/std_status" "$sys" 2>&1 | grep '^seal:')
   out=$("$BIN/rpc_bench" load --count "$N" --brief "$W/bench.cap" 2>&1)
   after=$("$BIN/std_status" "$sys" 2>&1 | grep '^seal:')
-  read -r p50 p99 _ ok failed <<<"$out"
+  read -r p50 p99 _ ok failed _ <<<"$out"
   local line="$1: p50 ${p50} us p99 ${p99} us ($ok ok, $failed failed)"
   if [[ $1 == keyed ]]; then
     us() { sed -n "s/.*sealing \([0-9]*\) us, opening \([0-9]*\) us.*/\1 \2/p" <<<"$1"; }

@@ -122,7 +122,7 @@ struct Load: ParsableCommand {
     @Option(help: "Client threads.") var threads: Int = 1
     @Option(help: "Seconds before one transaction is given up.") var timeout: Double = 30
     @Option(help: "Unmeasured transactions first.") var warmup: Int = 0
-    @Flag(help: "Print one machine-readable line: p50_us p99_us mbps ok failed.") var brief = false
+    @Flag(help: "Print one machine-readable line: p50_us p99_us mbps ok failed mean_us.") var brief = false
     @Flag(help: "Each thread stops at its first failure.") var stopOnError = false
     @Flag(help: "Replies carry no data (measures one-way throughput).") var oneway = false
     @Argument var portFile: String
@@ -184,11 +184,11 @@ struct Load: ParsableCommand {
         }
         let failed = failures.values.reduce(0, +)
         let mbps = Double(latencies.count * size * (oneway ? 1 : 2)) / elapsed / 1e6
+        let mean = latencies.isEmpty ? 0 : latencies.reduce(0, +) / Double(latencies.count)
         if brief {
-            print(String(format: "%.1f %.1f %.2f %d %d", pct(0.5), pct(0.99), mbps, latencies.count, failed))
+            print(String(format: "%.1f %.1f %.2f %d %d %.1f", pct(0.5), pct(0.99), mbps, latencies.count, failed, mean))
         } else {
             print(String(format: "transactions %d ok %d failed %d in %.2f s", count, latencies.count, failed, elapsed))
-            let mean = latencies.isEmpty ? 0 : latencies.reduce(0, +) / Double(latencies.count)
             print(String(format: "latency p50 %.1f us p90 %.1f us p99 %.1f us mean %.1f us; throughput %.2f MB/s (\(oneway ? "request data" : "request+reply data"))", pct(0.5), pct(0.9), pct(0.99), mean, mbps))
             for (k, v) in failures.sorted(by: { $0.key < $1.key }) { print("failure \(k): \(v)") }
             if case .endpoint(let e) = conn {
