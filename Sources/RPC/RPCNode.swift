@@ -442,18 +442,11 @@ public final class RPCNode {
         sentByType.record(type)
     }
 
-    /// Ends `call`, which is still in the table.
+    /// Ends `call`, which is still in the table. (A reply ends its call
+    /// where it lies: `clientGotReply`.) The result moves on into the
+    /// event rather than being copied and its original released.
     func finish(_ call: ClientCall, _ result: consuming Result<RPCMessage, ErrorCode>) {
         clients[call.index] = nil
-        finish(removed: call, consume result)
-    }
-
-    /// Ends `call`, already taken out of the table (as a reply takes it).
-    /// Apart from `finish`, because clearing an empty place still cost the
-    /// table's deadline filing or a generic destroy of what it handed back.
-    /// The result moves on into the event rather than being copied and its
-    /// original released.
-    func finish(removed call: ClientCall, _ result: consuming Result<RPCMessage, ErrorCode>) {
         recycle(call.frame)
         freeIndices.append(call.index)
         if case .failure = result, let server = call.server {

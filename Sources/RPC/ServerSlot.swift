@@ -276,8 +276,9 @@ extension RPCNode {
         completeReply(removed: slot, status, now: now)
     }
 
-    /// Ends the putrep of `slot`, already taken out of the table (as an
-    /// ACK takes it); apart for the reason `finish(removed:)` is.
+    /// Ends the putrep of `slot`, already taken out of the table (as a NAK
+    /// past the resend limit takes it): clearing the empty place again
+    /// would cost the table's deadline filing.
     func completeReply(removed slot: ServerSlot, _ status: ErrorCode, now: Instant) {
         recycle(slot.reply)
         var replying = false

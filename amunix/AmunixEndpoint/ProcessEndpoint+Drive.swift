@@ -121,11 +121,11 @@ extension ProcessEndpoint {
         feed(now: after, runningTimers: deadline.map { $0 <= after } ?? false || wasNudged)
     }
 
-    /// Drains the link into the node, runs what is due and takes the
-    /// node's outputs.
-    func feed(now: Instant, runningTimers: Bool = true) {
+    /// Drains the link into the node (unless not `receiving`: the keeper
+    /// between calls), runs what is due and takes the node's outputs.
+    func feed(now: Instant, runningTimers: Bool = true, receiving: Bool = true) {
         let node = self.node, interface = self.interface
-        link.receiveAll { frame in node.receive(frame: frame, on: interface, now: now) }
+        if receiving { link.receiveAll { frame in node.receive(frame: frame, on: interface, now: now) } }
         // Without timers to run, `pump` still routes what arrived.
         if runningTimers { node.tick(now: now) }
         pump(now: now)
@@ -214,14 +214,7 @@ extension ProcessEndpoint {
                 // waiters whose outcome this brought.
                 flush()
                 let now = MonotonicClock.now
-                if now - lastCallEnded < ProcessEndpoint.heldFrameDelay {
-                    if let d = node.nextDeadline, d <= now {
-                        node.tick(now: now)
-                        pump(now: now)
-                    }
-                } else {
-                    feed(now: now)
-                }
+                feed(now: now, receiving: now - lastCallEnded >= ProcessEndpoint.heldFrameDelay)
                 flush()
             }
             let now = MonotonicClock.now
