@@ -51,10 +51,11 @@ public enum DataTransport: Transactor {
         }
     }
 
-    /// Stops the tool's own endpoint, if it has one; the daemon's
+    /// Stops the tool's own endpoint, if it has one (the tool exits next:
+    /// it does not wait for its packet sockets' end); the daemon's
     /// connection belongs to the session.
     public func close() {
-        if case .endpoint(let t) = self { t.endpoint.close() }
+        if case .endpoint(let t) = self { t.endpoint.close(exiting: true) }
     }
 }
 

@@ -84,6 +84,7 @@ import Glibc
         a.flush()
         #expect(PacketSocketLinkTests.collect(b, count: total) == Array(0..<total))
         #expect(a.errors == 0)
+        a.closesDetached = true
         a.close()
     }
 }

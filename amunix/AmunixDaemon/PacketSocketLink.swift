@@ -33,9 +33,13 @@
 // more on its ring than on its transactions. A stream or a benchmark
 // passes the count within its first transactions; its frames leave by
 // sendmmsg until the opening thread is done, and the ring takes over at
-// the first send after that. Closing hands the sockets to SocketRelease,
-// whose process waits out their grace periods after the program has gone
-// on.
+// the first send after that. A program about to exit closes with
+// `closesDetached`: the sockets go to SocketRelease, whose process waits
+// out their grace periods after the program has gone on. Others close
+// them here, side by side, and wait: SocketRelease's process holds a copy
+// of every descriptor of the program for a moment, so a long-lived
+// program (a test runner) that closes and binds a port meanwhile would
+// find it still bound.
 
 import CBatchIO
 import AmoebaCore
@@ -72,6 +76,9 @@ public final class PacketSocketLink: Link, DriverSleep {
     private var scratch: [UInt8] = []
     private var otherScratch: [UInt8] = []
     private var closed = false
+    /// Set by a program about to exit: `close` does not wait for the
+    /// kernel to let the sockets go (SocketRelease.swift).
+    public var closesDetached = false
 
     /// The receive buffer asked for: a 1514-byte frame on a veth takes
     /// about 4 KB of it, so this holds some 2000 frames, the credit
@@ -258,6 +265,10 @@ public final class PacketSocketLink: Link, DriverSleep {
         closed = true
         wake.close()
         takeRingIfOpened(wait: true)
+        guard closesDetached else {
+            PacketTxRing.close(ring) { Glibc.close(socket) }
+            return
+        }
         var sockets = [socket]
         if let fd = ring?.unmapped() { sockets.append(fd) }
         SocketRelease.detached(sockets)

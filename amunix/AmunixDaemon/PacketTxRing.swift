@@ -301,8 +301,8 @@ final class PacketTxRing {
     /// Closing a packet socket waits for an RCU grace period (16 to 20 ms
     /// measured on this VM), and a link has two, its receiving socket and
     /// the transmit ring's: closed side by side (`closeOther` on this
-    /// thread) they wait about one. (amunixd's PcapLink closes so; a
-    /// program's own endpoint does not wait at all: SocketRelease.swift.)
+    /// thread) they wait about one. (A program's own endpoint about to
+    /// exit does not wait at all: SocketRelease.swift.)
     static func close(_ ring: PacketTxRing?, beside closeOther: () -> Void) {
         guard let ring else {
             closeOther()

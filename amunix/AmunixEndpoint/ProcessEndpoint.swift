@@ -194,8 +194,11 @@ public final class ProcessEndpoint: @unchecked Sendable {
 
     /// Stops the endpoint: calls still waiting end with RPC_ABORTED, and
     /// the requests being served are answered RPC_FAILURE by the node.
-    public func close() {
+    /// `exiting`: the program ends next, and its packet sockets are let go
+    /// without waiting for the kernel (PacketSocketLink.closesDetached).
+    public func close(exiting: Bool = false) {
         room.lock()
+        if exiting, let p = link as? PacketSocketLink { p.closesDetached = true }
         guard !closed else {
             room.unlock()
             return
