@@ -96,6 +96,7 @@ public final class WaitRoom: @unchecked Sendable {
     /// which; nil when none is.
     @discardableResult
     public func wakeAnyone(where chosen: (UInt32) -> Bool) -> UInt32? {
+        guard !byCall.isEmpty else { return nil }
         for (k, c) in byCall where chosen(k) {
             pthread_cond_signal(c)
             return k

@@ -25,6 +25,9 @@ public protocol DriverSleep: AnyObject {
     /// none); it may end earlier with nothing to do, which the driver takes
     /// as a turn with nothing new.
     func wait(until deadline: Instant?) -> LinkWait.Readiness
+    /// As `wait(until:)`, with the clock read by the caller after
+    /// `willWait` (a wait that reads it itself costs a read more).
+    func wait(until deadline: Instant?, now: Instant) -> LinkWait.Readiness
     /// Cuts the wait short: under the lock, between `willWait` and the
     /// lock taken again after the wait.
     func nudge()
@@ -58,6 +61,8 @@ public final class PipeSleep: DriverSleep {
     public func willWait() {}
 
     public var timesArmed: Int { sleeper.timesArmed }
+
+    public func wait(until deadline: Instant?, now: Instant) -> LinkWait.Readiness { wait(until: deadline) }
 
     public func wait(until deadline: Instant?) -> LinkWait.Readiness {
         let woke = sleeper.wait(until: deadline)

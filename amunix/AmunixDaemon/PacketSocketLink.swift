@@ -229,10 +229,13 @@ public final class PacketSocketLink: Link, DriverSleep {
     /// wait for `receiveAll`. Ended early by a nudge or the thread's timer
     /// (a signal that leaves the socket non-blocking): then `timer`.
     public func wait(until deadline: Instant?) -> LinkWait.Readiness {
+        wait(until: deadline, now: MonotonicClock.now)
+    }
+
+    public func wait(until deadline: Instant?, now: Instant) -> LinkWait.Readiness {
         var ready = LinkWait.Readiness()
         var flags = Int32(MSG_WAITFORONE)
         if let deadline {
-            let now = MonotonicClock.now
             if deadline <= now || !wake.arm(for: deadline, now: now) { flags = Int32(MSG_DONTWAIT) }
         }
         var n: Int32

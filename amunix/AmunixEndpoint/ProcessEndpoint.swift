@@ -91,6 +91,8 @@ public final class ProcessEndpoint: @unchecked Sendable {
     /// When the keeper next wakes by itself, and when a call last ended.
     var keeperWakes = Instant.zero
     var lastCallEnded = Instant.zero
+    /// The latest time a call or the driver read from the clock.
+    var lastClockRead = Instant.zero
     /// Rung to wake the keeper early (frames held while it sleeps long).
     let keeperBell = NSCondition()
     var bellRung = false
@@ -148,9 +150,10 @@ public final class ProcessEndpoint: @unchecked Sendable {
         guard !closed else { throw .rpcAborted }
         let ticket = takeTicket()
         let now = MonotonicClock.now
+        lastClockRead = now
         let deadline = timeout.map { now + .microseconds(microseconds($0)) }
         node.trans(RPCMessage(header: header, data: data), owner: ticket, deadline: deadline, now: now)
-        pump(now: now)
+        pump()
         flush()
         switch wait(for: ticket) {
         case .reply(.success(let m)): return (m.header, m.data)
@@ -168,7 +171,7 @@ public final class ProcessEndpoint: @unchecked Sendable {
         guard !closed else { throw .rpcAborted }
         let ticket = takeTicket()
         guard node.getreq(port: getPort, owner: ticket) != nil else { throw .rpcFailure }
-        pump(now: MonotonicClock.now)
+        pump()
         flush()
         switch wait(for: ticket) {
         case .request(let slot, let m): return EndpointRequest(header: m.header, data: m.data, slot: slot)
@@ -184,8 +187,9 @@ public final class ProcessEndpoint: @unchecked Sendable {
         defer { room.unlock() }
         guard !closed else { return }
         let now = MonotonicClock.now
+        lastClockRead = now
         node.putrep(request.slot, RPCMessage(header: header, data: data), now: now)
-        pump(now: now)
+        pump()
         flush()
         // The thread's next getreq is usually a moment away: the keeper
         // leaves the link to it (`keep`).
@@ -217,7 +221,7 @@ public final class ProcessEndpoint: @unchecked Sendable {
         while driving { room.wait(for: 0) }
         room.leave(0)
         node.abandon(where: { _ in true }, now: MonotonicClock.now)
-        pump(now: MonotonicClock.now)
+        pump()
         flush()
         node.shutdown()
         sleeper.closeSleep()
