@@ -78,6 +78,13 @@ public final class EventQueue<Element> {
     }
 
     /// Moves every event, oldest first, onto the end of `buffer`.
+    /// What `look` says of the oldest element, read where it lies (the
+    /// queue must not be empty).
+    @inlinable public func peekFirst<R>(_ look: (borrowing Element) -> R) -> R {
+        precondition(stored > 0, "peekFirst on an empty event queue")
+        return look((storage + head).pointee)
+    }
+
     @inlinable public func drain(into buffer: inout [Element]) {
         buffer.reserveCapacity(buffer.count + stored)
         while stored > 0 { buffer.append(removeFirst()) }

@@ -598,6 +598,11 @@ public final class FLIPBox {
     /// The oldest pending event, moved out (there must be one): a driver that takes events one
     /// at a time handles each with no copy and no buffer of its own.
     @inlinable public func takeEvent() -> FLIPEvent { events.removeFirst() }
+    /// Whether the oldest event waiting is a frame to transmit (there
+    /// must be one): what a driver may pass on without routing it.
+    @inlinable public var nextEventIsTransmit: Bool {
+        events.peekFirst { if case .transmit = $0 { true } else { false } }
+    }
 
     /// Takes the delivery: it moves into the event, not copied and then
     /// destroyed (a retain and release of each buffer it holds).

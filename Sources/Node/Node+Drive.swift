@@ -112,8 +112,26 @@ extension Node {
     /// its frame or message on with no retain and release, and keeps no
     /// buffer of its own. What the handler's own calls on the node cause
     /// waits for the next drain, as it would after `takeOutputs`.
-    @discardableResult
+    @discardableResult @inline(__always)
     public func drainOutputs(_ handle: (consuming NodeOutput<Owner>) -> Void) -> Int {
+        // A frame alone in the box's queue with no output waiting (a null
+        // transaction's request, reply and acknowledgement each are) goes
+        // straight to `handle`: routing would have put it first in
+        // `outputs`, only to take it out again. What the machines report
+        // is routed before it is handed, and reserved for this drain, as
+        // routing it with the frame would have done.
+        if handing == 0, outputs.isEmpty, box.pendingEvents == 1, box.nextEventIsTransmit {
+            let frame = NodeOutput<Owner>(transmitting: box.takeEvent())
+            route()
+            let n = outputs.count
+            handing = n
+            handle(consume frame)
+            for _ in 0..<n {
+                handing &-= 1
+                handle(outputs.removeFirst())
+            }
+            return n &+ 1
+        }
         route()
         let reserved = handing
         let n = outputs.count &- reserved

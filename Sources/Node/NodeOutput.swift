@@ -22,3 +22,15 @@ public enum NodeOutput<Owner> {
     /// results for its own users; the driver collects them from the layer.
     case upperLayerReady(NodeUpperLayerID)
 }
+
+extension NodeOutput {
+    /// The box's frame to transmit (`FLIPBox.nextEventIsTransmit` said so),
+    /// moved over with no copy.
+    @inlinable
+    init(transmitting event: consuming FLIPEvent) {
+        switch consume event {
+        case .transmit(let interface, let frame): self = .transmit(interface, frame)
+        default: preconditionFailure("not a frame to transmit")
+        }
+    }
+}
