@@ -281,6 +281,7 @@ final class PacketTxRing {
     /// leave after the ring's, and a later frame must not overtake them);
     /// else the batch, flushed through `socket` first when full. The
     /// frames it could not take: 0 or 1.
+    @inline(__always)
     static func send(_ frame: [UInt8], ring: PacketTxRing?, batch: FrameBatch, socket: Int32) -> Int {
         if batch.count == 0, let ring, ring.append(frame) { return 0 }
         var errors = 0
@@ -291,6 +292,7 @@ final class PacketTxRing {
 
     /// Sends what `send` kept: the ring's frames first, in one send; then
     /// the batch's through `socket`, in one sendmmsg. The frames lost.
+    @inline(__always)
     static func flush(ring: PacketTxRing?, batch: FrameBatch, socket: Int32) -> Int {
         var errors = 0
         if let ring, ring.pending > 0, !ring.send() { errors += 1 }
