@@ -98,7 +98,7 @@ public final class AmunixConnection: @unchecked Sendable {
     private var readBuffer = [UInt8](repeating: 0, count: 65536)
 
     public init(path: String = AmunixConnection.socketPathFromEnvironment) throws(AmunixError) {
-        let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard s >= 0 else { throw .cannotConnect(path: path, errno: errno) }
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)

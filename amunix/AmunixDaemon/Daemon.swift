@@ -10,6 +10,7 @@
 // may do is ask it to stop, through a pipe.
 
 import AmoebaCore
+import CBatchIO
 import Amunix
 import FLIP
 import Group
@@ -102,7 +103,7 @@ public final class Daemon: @unchecked Sendable {
             throw DaemonError(description: error.description)
         }
         var fds: [Int32] = [0, 0]
-        pipe(&fds)
+        amx_pipe_cloexec(&fds)
         wakeRead = fds[0]
         wakeWrite = fds[1]
         setNonBlocking(wakeRead)

@@ -14,6 +14,7 @@
 // only while it waits: a signal can reach only a thread known to be there.
 
 import AmoebaCore
+import CBatchIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,7 +53,7 @@ public final class PipeSleep: DriverSleep {
 
     public init(link: Int32) throws(LinkError) {
         var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { throw LinkError.system("pipe") }
+        guard amx_pipe_cloexec(&ends) == 0 else { throw LinkError.system("pipe") }
         for fd in ends { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         (reader, writer) = (ends[0], ends[1])
         sleeper = LinkWait(link: link, wake: reader)

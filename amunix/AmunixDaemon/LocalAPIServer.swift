@@ -8,6 +8,7 @@
 // mode 0660, so only the owner and the group can use the host's network.
 
 import AmoebaCore
+import CBatchIO
 import Amunix
 #if canImport(Glibc)
 import Glibc
@@ -59,7 +60,7 @@ final class LocalAPIServer {
 
     init(path: String) throws(LinkError) {
         self.path = path
-        let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard s >= 0 else { throw .system("local socket") }
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
@@ -107,7 +108,7 @@ final class LocalAPIServer {
     func acceptAll(now: Instant) -> Int {
         var n = 0
         while true {
-            let c = accept(listener, nil, nil)
+            let c = amx_accept_cloexec(listener)
             if c < 0 {
                 if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM {
                     acceptPausedUntil = now + LocalAPIServer.acceptPause

@@ -97,7 +97,7 @@ public final class PacketSocketLink: Link, DriverSleep {
         guard ifindex > 0 else { throw LinkError("\(name): no such interface \(interface)") }
         self.interface = interface
         self.frameBytes = frameBytes
-        let s = Glibc.socket(AF_PACKET, Int32(SOCK_RAW.rawValue), 0)
+        let s = Glibc.socket(AF_PACKET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard s >= 0 else { throw LinkError.system("\(name): packet socket (needs root or CAP_NET_RAW)") }
         do throws(LinkError) {
             try PcapLink.attachFilter(to: s, mac: mac, name: name, snapshot: room)

@@ -92,7 +92,7 @@ final class PacketTxRing {
         self.slotSize = slotSize
         let ifindex = Int32(bitPattern: if_nametoindex(interface))
         guard ifindex > 0 else { return nil }
-        let s = socket(AF_PACKET, Int32(SOCK_RAW.rawValue), 0)
+        let s = socket(AF_PACKET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard s >= 0 else { return nil }
         var version: Int32 = 1  // TPACKET_V2
         // A frame the kernel cannot parse is skipped (its slot handed back)

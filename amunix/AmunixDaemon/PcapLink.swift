@@ -91,6 +91,9 @@ public final class PcapLink: Link {
             throw LinkError("\(name): pcap_setnonblock: \(String(cString: errbuf))")
         }
         pollDescriptor = pcap_get_selectable_fd(h)
+        // Not handed to a program the daemon's process starts (libpcap
+        // opens its socket without close-on-exec), as no socket of ours is.
+        if pollDescriptor >= 0 { _ = fcntl(pollDescriptor, F_SETFD, FD_CLOEXEC) }
         guard pollDescriptor >= 0 else {
             pcap_close(h)
             throw LinkError("\(name): the capture has no descriptor to poll")

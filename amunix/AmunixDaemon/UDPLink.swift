@@ -166,7 +166,7 @@ public final class UDPLink: Link {
     }
 
     private static func openSocket() throws(LinkError) -> Int32 {
-        let s = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let s = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard s >= 0 else { throw .system("socket") }
         var size: Int32 = 4 << 20
         setsockopt(s, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))

@@ -108,6 +108,18 @@ static inline int amx_timerfd_create(void) {
     return (int)syscall(SYS_timerfd_create, 1 /* CLOCK_MONOTONIC */, 04000 | 02000000 /* TFD_NONBLOCK | TFD_CLOEXEC */);
 }
 
+// A pipe and an accepted connection that a program the process starts
+// does not inherit (Swift's Glibc module declares neither pipe2 nor
+// accept4): a daemon's descriptor left open in a child keeps its socket
+// or pipe alive for the child's whole life.
+static inline int amx_pipe_cloexec(int *ends) {
+    return (int)syscall(SYS_pipe2, ends, 02000000 /* O_CLOEXEC */);
+}
+
+static inline int amx_accept_cloexec(int listener) {
+    return (int)syscall(SYS_accept4, listener, (void *)0, (void *)0, 02000000 /* SOCK_CLOEXEC */);
+}
+
 /// Arms `fd` to fire once at `microseconds` on CLOCK_MONOTONIC (absolute).
 static inline int amx_timerfd_arm_at(int fd, long long microseconds) {
     struct { long long sec, nsec; } spec[2] = {
