@@ -155,7 +155,7 @@ public final class RPCNode {
         let putPort = putPort(of: getPort)
         servers.insert(ServerSlot(index: index, getPort: getPort, putPort: putPort), at: index)
         // A slot that takes a queued request at once never listens.
-        portSlots.add(putPort, listening: servePending(index) ? nil : index)
+        portSlots.add(putPort, listening: servePending(index, now: now) ? nil : index)
         slotCame(putPort)
         return ServerSlotID(rawValue: index)
     }

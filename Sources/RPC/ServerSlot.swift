@@ -153,21 +153,36 @@ extension RPCNode {
     /// false if none waits for its port.
     // The test inlined, the search apart: nearly always nothing is queued.
     @inline(__always)
-    func servePending(_ index: UInt16) -> Bool {
-        pending.isEmpty ? false : serveQueued(index)
+    func servePending(_ index: UInt16, now: Instant?) -> Bool {
+        pending.isEmpty ? false : serveQueued(index, now: now)
     }
 
+    // A request held between getreqs was found admissible when it came,
+    // but it enters the ledger only now: if the ledger has filled since,
+    // recording it would forget a client that may still retransmit. It is
+    // then refused as it would have been on arrival (NAK: the client backs
+    // off and resends), unrecorded, and the slot looks further.
     @inline(never)
-    private func serveQueued(_ index: UInt16) -> Bool {
-        guard let slot = servers[index],
-              let i = pending.firstIndex(where: { $0.putPort == slot.putPort }) else { return false }
-        let p = pending.remove(at: i)
-        if p.orphanedAt != nil { orphans -= 1 }
-        if let since = p.heldSince {
-            ledger.record(TransactionLedger.Client(address: p.client.address, kid: p.client.kid), tid: p.client.tid, now: since)
+    private func serveQueued(_ index: UInt16, now: Instant?) -> Bool {
+        guard let slot = servers[index] else { return false }
+        while let i = pending.firstIndex(where: { $0.putPort == slot.putPort }) {
+            let p = pending.remove(at: i)
+            if p.orphanedAt != nil { orphans -= 1 }
+            if let since = p.heldSince {
+                let who = TransactionLedger.Client(address: p.client.address, kid: p.client.kid)
+                // Judged at the time it came, as its record will be.
+                guard ledger.canAdmitInPlace(who, now: since) else {
+                    ledger.noteRefusal()
+                    serving.remove(p.client.address, slot: p.client.slot, tid: p.client.tid)
+                    sendControl(.nak, tid: p.client.tid, dest: p.client.slot, from: 0, to: p.client.address, now: now ?? since)
+                    continue
+                }
+                ledger.record(who, tid: p.client.tid, now: since)
+            }
+            deliver(p.message, from: p.client, to: index)
+            return true
         }
-        deliver(p.message, from: p.client, to: index)
-        return true
+        return false
     }
 
     func sendReply(_ slot: inout ServerSlot, now: Instant) {
