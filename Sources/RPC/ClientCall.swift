@@ -224,17 +224,13 @@ extension RPCNode {
             if !isOurs(amp, from: source) { counters.staleReplies += 1 }
             return
         }
-        var ours = false
-        var id = TransactionID(serial: 0, stateIndex: 0)
-        var frame: [UInt8] = []
-        clients.update(amp.dest) { (call: inout ClientCall) -> Instant? in
+        guard let (id, frame) = clients.take(from: amp.dest, {
+            (call: inout ClientCall) -> (TransactionID, [UInt8])? in
             guard call.tid == amp.tid, call.server?.address == source, call.phase != .locating else { return nil }
-            ours = true
-            id = call.id
+            var frame: [UInt8] = []
             swap(&frame, &call.frame)
-            return nil
-        }
-        guard ours else {
+            return (call.id, frame)
+        }) else {
             counters.staleReplies += 1
             return
         }

@@ -244,18 +244,14 @@ extension RPCNode {
             // Looked at and ended where it lies, its reply buffer moved out
             // for the next message: taken out of the table first, the
             // slot was copied whole only to be destroyed.
-            var served: ServedClient?
-            var putPort = Port.null
-            var reply: [UInt8] = []
-            servers.update(amp.dest) { (slot: inout ServerSlot) -> Instant? in
+            guard let (c, putPort, reply) = servers.take(from: amp.dest, {
+                (slot: inout ServerSlot) -> (ServedClient, Port, [UInt8])? in
                 guard case .replying(let c) = slot.phase,
                       c.tid == amp.tid, c.address == source, c.slot == amp.from else { return nil }
-                served = c
-                putPort = slot.putPort
+                var reply: [UInt8] = []
                 swap(&reply, &slot.reply)
-                return nil
-            }
-            guard let c = served else { return }
+                return (c, slot.putPort, reply)
+            }) else { return }
             // The client received at the address it claimed: its
             // at-most-once history is worth keeping.
             ledger.prove(.init(address: c.address, kid: c.kid), tid: c.tid, now: now)

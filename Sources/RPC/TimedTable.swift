@@ -33,6 +33,10 @@ extension Timed {
     /// wrapped once more so that optional chaining tells it from no entry.
     @inline(__always)
     mutating func changed(by body: (inout Self) -> Instant?) -> Instant?? { .some(body(&self)) }
+
+    /// What `body` takes from this entry (TimedTable.take).
+    @inline(__always)
+    mutating func taken<Taken>(by body: (inout Self) -> Taken?) -> Taken? { body(&self) }
 }
 
 struct TimedTable<Value: Timed> {
@@ -66,6 +70,23 @@ struct TimedTable<Value: Timed> {
         let d = value.deadline
         table.insert(consume value, at: index)
         if let d { file(d, index) }
+    }
+
+    /// What `body` takes from the entry at `index`, changed where it lies
+    /// (nil if there is none, or `body` takes nothing). `body` must leave
+    /// the entry's deadline as it was. What it takes comes back as the
+    /// result, not through a variable the closure captures: moved from
+    /// such a variable into its next owner, a frame buffer was retained
+    /// and its variable released, for nothing.
+    @inline(__always)
+    mutating func take<Taken>(from index: UInt16, _ body: (inout Value) -> Taken?) -> Taken? {
+        let i = Int(index)
+        guard i < table.storage.count else { return nil }
+        return TimedTable.take(from: &table.storage[i], by: body) ?? nil
+    }
+
+    private static func take<Taken>(from entry: inout Value?, by body: (inout Value) -> Taken?) -> Taken?? {
+        entry?.taken(by: body)
     }
 
     /// Whether an entry is at `index`, looked at where it lies.
