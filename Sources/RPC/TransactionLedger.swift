@@ -204,6 +204,7 @@ struct TransactionLedger {
         change(client, tid: tid, now: now, by: TransactionLedger.prove(_:_:now:window:))
     }
 
+    @inline(__always)
     private static func isMarked(_ h: borrowing History, _ tid: UInt32, window: Int) -> Bool {
         guard tid >= h.floor else { return false }
         let offset = Int(tid - h.floor)
