@@ -261,7 +261,7 @@ extension RPCNode {
         }
         clients.discard(amp.dest)
         recycle(frame)
-        freeIndices.append(amp.dest)
+        freeIndices.push(amp.dest)
         complete(id, .success(reply))
     }
 

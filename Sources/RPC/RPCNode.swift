@@ -62,7 +62,7 @@ public final class RPCNode {
     var lastSlotLeft: (port: Port, at: Instant) = (.null, .zero)
     var portSlots = PortSlots()
     var serving: ServingIndex
-    var freeIndices: [UInt16] = []
+    let freeIndices = FreeIndices()
     private var nextIndex: UInt16 = 1
     private var nextTid: UInt32
     private var nextTransaction: UInt64 = 1
@@ -173,7 +173,7 @@ public final class RPCNode {
         guard let victim = oldest else { return nil }
         counters.repliesReclaimed += 1
         completeReply(victim, .rpcFailure, now: now ?? victim.lastHeard)
-        return freeIndices.popLast()
+        return freeIndices.pop()
     }
 
     /// Sends the reply for the request `slot` received; `replies` counts
@@ -204,7 +204,7 @@ public final class RPCNode {
     public func cancelGetreq(_ slot: ServerSlotID, now: Instant) {
         guard let s = servers[slot.rawValue], s.phase == .listening else { return }
         servers[slot.rawValue] = nil
-        freeIndices.append(slot.rawValue)
+        freeIndices.push(slot.rawValue)
         portSlots.unlisten(slot.rawValue, s.putPort)
         portSlots.remove(s.putPort)
         slotLeft(s.putPort, now: now)
@@ -448,7 +448,7 @@ public final class RPCNode {
     func finish(_ call: ClientCall, _ result: consuming Result<RPCMessage, ErrorCode>) {
         clients[call.index] = nil
         recycle(call.frame)
-        freeIndices.append(call.index)
+        freeIndices.push(call.index)
         if case .failure = result, let server = call.server {
             portCache.remove(call.putPort, ifAt: server.address)
         }
@@ -466,12 +466,7 @@ public final class RPCNode {
 
     @inline(__always)
     private func allocateIndex() -> UInt16? {
-        // Read, then removed: `popLast` compiled to a call of the generic
-        // collection's, twice a null transaction.
-        if let i = freeIndices.last {
-            freeIndices.removeLast()
-            return i
-        }
+        if let i = freeIndices.pop() { return i }
         guard Int(nextIndex) <= configuration.maxStates, nextIndex < UInt16.max else { return nil }
         defer { nextIndex += 1 }
         return nextIndex
