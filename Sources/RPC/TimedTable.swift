@@ -1,4 +1,4 @@
-// An IndexTable whose entries carry a deadline, with the earliest kept in
+// A table by state index (EntryBlock.swift) whose entries carry a deadline, with the earliest kept in
 // a heap so that a node's next deadline costs no walk of its table.
 //
 // The driver asks for the next deadline after every event it feeds, and a
@@ -40,7 +40,8 @@ extension Timed {
 }
 
 struct TimedTable<Value: Timed> {
-    private(set) var table = IndexTable<Value>()
+    /// The entries (EntryBlock.swift: a TimedTable is not to be copied).
+    private let table = EntryBlock<Value>()
     private var heap = DeadlineHeap()
     /// By index: the time of the earliest heap entry known for it, or
     /// `TimedTable.none`. Such an entry is in the heap while set.
@@ -48,16 +49,16 @@ struct TimedTable<Value: Timed> {
     private static var none: Int64 { Int64.max }
 
     var count: Int { table.count }
-    var isEmpty: Bool { table.isEmpty }
+    var isEmpty: Bool { table.count == 0 }
     var keys: [UInt16] { table.keys }
     /// Heap entries, live and stale (for tests: stale ones must not pile up).
     var heapCount: Int { heap.count }
 
     subscript(index: UInt16) -> Value? {
-        get { table[index] }
+        get { table[Int(index)] }
         _modify {
             let before = deadline(of: index)
-            yield &table[index]
+            yield &table[Int(index)]
             if let after = deadline(of: index), after != before { file(after, index) }
         }
     }
@@ -68,7 +69,7 @@ struct TimedTable<Value: Timed> {
     /// uniqueness checks of the table's storage for nothing.
     mutating func insert(_ value: consuming Value, at index: UInt16) {
         let d = value.deadline
-        table.insert(consume value, at: index)
+        table.insert(consume value, at: Int(index))
         if let d { file(d, index) }
     }
 
@@ -81,8 +82,8 @@ struct TimedTable<Value: Timed> {
     @inline(__always)
     mutating func take<Taken>(from index: UInt16, _ body: (inout Value) -> Taken?) -> Taken? {
         let i = Int(index)
-        guard i < table.storage.count else { return nil }
-        return TimedTable.take(from: &table.storage[i], by: body) ?? nil
+        guard i < table.places else { return nil }
+        return TimedTable.take(from: &table.base[i], by: body) ?? nil
     }
 
     private static func take<Taken>(from entry: inout Value?, by body: (inout Value) -> Taken?) -> Taken?? {
@@ -92,7 +93,7 @@ struct TimedTable<Value: Timed> {
     /// Whether an entry is at `index`, looked at where it lies.
     mutating func contains(_ index: UInt16) -> Bool {
         let i = Int(index)
-        return i < table.storage.count && TimedTable.isPresent(&table.storage[i])
+        return i < table.places && TimedTable.isPresent(&table.base[i])
     }
 
     /// Changes the entry at `index` where it lies, if there is one (false
@@ -108,7 +109,7 @@ struct TimedTable<Value: Timed> {
     @discardableResult
     mutating func update(_ index: UInt16, _ body: (inout Value) -> Instant?) -> Bool {
         let i = Int(index)
-        guard i < table.storage.count else { return false }
+        guard i < table.places else { return false }
         // Debug builds check the body's word: a deadline set but not
         // returned would never be filed, and its timer never run.
         var before: Instant?
@@ -119,7 +120,7 @@ struct TimedTable<Value: Timed> {
         // call's two hundred bytes), then looked again to unwrap it. The
         // place is passed `inout` (`change`): reached through the array's
         // buffer instead, the body was left a call of its own.
-        guard let given = TimedTable.change(&table.storage[i], by: body) else { return false }
+        guard let given = TimedTable.change(&table.base[i], by: body) else { return false }
         if let given { file(given, index) }
         assert({
             let after = deadline(of: index)
@@ -131,7 +132,7 @@ struct TimedTable<Value: Timed> {
     /// An entry's deadline, read where it lies.
     private mutating func deadline(of index: UInt16) -> Instant? {
         let i = Int(index)
-        return i < table.storage.count ? TimedTable.deadline(&table.storage[i]) : nil
+        return i < table.places ? TimedTable.deadline(&table.base[i]) : nil
     }
 
     // Through `inout`, so that the entry is read at its address. Read from
@@ -147,11 +148,11 @@ struct TimedTable<Value: Timed> {
 
     /// Takes the entry out, moved rather than copied (its heap entry
     /// goes stale, as when it is set to nil).
-    mutating func remove(_ index: UInt16) -> Value? { table.remove(index) }
+    mutating func remove(_ index: UInt16) -> Value? { table.remove(Int(index)) }
 
     /// Destroys the entry at `index`, which `update` just found, where it
     /// lies (its heap entry goes stale).
-    mutating func discard(_ index: UInt16) { table.discard(index) }
+    mutating func discard(_ index: UInt16) { table.discard(Int(index)) }
 
     /// Files `time` for `index`, unless an entry no later is in the heap
     /// for it already (see above).
@@ -188,7 +189,9 @@ struct TimedTable<Value: Timed> {
     private mutating func rebuild() {
         heap.removeAll()
         for i in filed.indices { filed[i] = TimedTable.none }
-        for (index, v) in table { if let d = v.deadline { push(d, index) } }
+        for i in 0..<table.places {
+            if let d = TimedTable.deadline(&table.base[i]) { push(d, UInt16(i)) }
+        }
     }
 
     /// Takes `top` off the heap if it does not name its index's deadline
@@ -232,7 +235,9 @@ struct TimedTable<Value: Timed> {
 }
 
 extension TimedTable: Sequence {
-    func makeIterator() -> IndexTable<Value>.Iterator { table.makeIterator() }
+    /// A walk of a copy of the entries, in index order: the table may
+    /// change under it, as under a walk of an array's copy before.
+    func makeIterator() -> Array<(key: UInt16, value: Value)>.Iterator { table.entries.makeIterator() }
 }
 
 struct DeadlineEntry {
