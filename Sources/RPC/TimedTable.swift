@@ -67,6 +67,7 @@ struct TimedTable<Value: Timed> {
     /// Its deadline is read from the value in hand: storing through the
     /// subscript read the old and new deadlines where they lie, two
     /// uniqueness checks of the table's storage for nothing.
+    @inline(__always)
     mutating func insert(_ value: consuming Value, at index: UInt16) {
         let d = value.deadline
         table.insert(consume value, at: Int(index))
