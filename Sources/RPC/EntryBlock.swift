@@ -11,41 +11,63 @@
 // must not be copied (a copy would share its entries); the machine holds
 // its two for its life.
 //
+// Whether a place holds an entry is a flag beside it, not an optional
+// around it: ending an entry destroys it and lowers the flag, where an
+// empty optional written over it (a call's two hundred bytes) was built
+// apart and copied in; and an entry is changed or read through its
+// address with no optional's tag to read first.
+//
 // A class, so that the block is freed with the table. Not for sharing
 // between threads, like everything in a machine.
 
 final class EntryBlock<Value> {
-    /// `places` places, each initialised: an entry, or nil.
-    private(set) var base: UnsafeMutablePointer<Value?>
+    /// `places` places; one whose flag in `present` is set holds an
+    /// initialised entry, any other nothing (uninitialised memory).
+    private var base: UnsafeMutablePointer<Value>
+    private var present: UnsafeMutablePointer<Bool>
     private(set) var places = 0
     /// Entries present.
     private(set) var count = 0
 
     init() {
-        base = UnsafeMutablePointer<Value?>.allocate(capacity: 0)
+        base = UnsafeMutablePointer<Value>.allocate(capacity: 0)
+        present = UnsafeMutablePointer<Bool>.allocate(capacity: 0)
     }
 
     deinit {
-        base.deinitialize(count: places)
+        for i in 0..<places where present[i] { (base + i).deinitialize(count: 1) }
         base.deallocate()
+        present.deallocate()
     }
 
-    /// The entry at `i`, copied; nil if none.
+    /// The entry at `i`, where it lies; nil if there is none.
     @inline(__always)
+    func entry(_ i: Int) -> UnsafeMutablePointer<Value>? {
+        i < places && present[i] ? base + i : nil
+    }
+
+    /// The entry at `i`, copied; nil if none. Changed through the
+    /// subscript, it is moved out and back (rare paths: the common ones
+    /// change it where it lies, `entry`).
     subscript(i: Int) -> Value? {
-        get { i < places ? base[i] : nil }
+        get { i < places && present[i] ? base[i] : nil }
         _modify {
             makeRoom(i)
-            let was = EntryBlock.isPresent(&base[i])
-            yield &base[i]
-            let now = EntryBlock.isPresent(&base[i])
-            if was != now { count += now ? 1 : -1 }
+            var held: Value? = present[i] ? (base + i).move() : nil
+            if present[i] {
+                present[i] = false
+                count -= 1
+            }
+            defer {
+                if let v = held.take() {
+                    (base + i).initialize(to: v)
+                    present[i] = true
+                    count += 1
+                }
+            }
+            yield &held
         }
     }
-
-    // Through `inout`, so that only the entry's tag is read where it lies
-    // (compared in a copy, a call with its request was copied whole).
-    private static func isPresent(_ entry: inout Value?) -> Bool { entry != nil }
 
     /// Extends the block with empty places up to and including `i`.
     // The test inlined, the growth apart.
@@ -57,44 +79,42 @@ final class EntryBlock<Value> {
     @inline(never)
     private func grow(to i: Int) {
         let larger = max(i + 1, 2 * places, 16)
-        let block = UnsafeMutablePointer<Value?>.allocate(capacity: larger)
-        block.moveInitialize(from: base, count: places)
-        (block + places).initialize(repeating: nil, count: larger - places)
+        let entries = UnsafeMutablePointer<Value>.allocate(capacity: larger)
+        let flags = UnsafeMutablePointer<Bool>.allocate(capacity: larger)
+        for j in 0..<places where present[j] { (entries + j).moveInitialize(from: base + j, count: 1) }
+        flags.initialize(from: present, count: places)
+        (flags + places).initialize(repeating: false, count: larger - places)
         base.deallocate()
-        base = block
+        present.deallocate()
+        base = entries
+        present = flags
         places = larger
     }
 
-    /// Stores a new entry at `i`, where there is none (see
-    /// IndexTable.insert for why it is initialised, not assigned).
+    /// Stores a new entry at `i`, where there is none.
     @inline(__always)
     func insert(_ value: consuming Value, at i: Int) {
         makeRoom(i)
-        let p = base + i
-        var moving: Value? = consume value
-        if MemoryLayout<Value?>.size == MemoryLayout<Value>.size {
-            p.withMemoryRebound(to: Value.self, capacity: 1) { $0.initialize(to: moving.take()!) }
-        } else {
-            p.initialize(to: moving.take())
-        }
+        assert(!present[i], "insert over an entry")
+        (base + i).initialize(to: value)
+        present[i] = true
         count += 1
     }
 
     /// Takes the entry at `i` out, moved, not copied.
     func remove(_ i: Int) -> Value? {
-        guard i < places else { return nil }
-        let taken = base[i].take()
-        if taken != nil { count -= 1 }
-        return taken
+        guard let p = entry(i) else { return nil }
+        present[i] = false
+        count -= 1
+        return p.move()
     }
 
-    /// Destroys the entry at `i` where it lies; there must be one (see
-    /// IndexTable.discard).
+    /// Destroys the entry at `i` where it lies; there must be one.
     @inline(__always)
     func discard(_ i: Int) {
-        let p = base + i
-        p.withMemoryRebound(to: Value.self, capacity: 1) { _ = $0.deinitialize(count: 1) }
-        p.initialize(to: nil)
+        assert(entry(i) != nil, "discard of no entry")
+        (base + i).deinitialize(count: 1)
+        present[i] = false
         count -= 1
     }
 
@@ -103,7 +123,7 @@ final class EntryBlock<Value> {
     var entries: [(key: UInt16, value: Value)] {
         var out: [(key: UInt16, value: Value)] = []
         out.reserveCapacity(count)
-        for i in 0..<places { if let v = base[i] { out.append((UInt16(i), v)) } }
+        for i in 0..<places where present[i] { out.append((UInt16(i), base[i])) }
         return out
     }
 
@@ -111,7 +131,7 @@ final class EntryBlock<Value> {
     var keys: [UInt16] {
         var out: [UInt16] = []
         out.reserveCapacity(count)
-        for i in 0..<places where EntryBlock.isPresent(&base[i]) { out.append(UInt16(i)) }
+        for i in 0..<places where present[i] { out.append(UInt16(i)) }
         return out
     }
 }

@@ -28,17 +28,6 @@ protocol Timed {
     var deadline: Instant? { get }
 }
 
-extension Timed {
-    /// What `body` returns, having changed this entry (TimedTable.update),
-    /// wrapped once more so that optional chaining tells it from no entry.
-    @inline(__always)
-    mutating func changed(by body: (inout Self) -> Instant?) -> Instant?? { .some(body(&self)) }
-
-    /// What `body` takes from this entry (TimedTable.take).
-    @inline(__always)
-    mutating func taken<Taken>(by body: (inout Self) -> Taken?) -> Taken? { body(&self) }
-}
-
 struct TimedTable<Value: Timed> {
     /// The entries (EntryBlock.swift: a TimedTable is not to be copied).
     private let table = EntryBlock<Value>()
@@ -83,18 +72,14 @@ struct TimedTable<Value: Timed> {
     @inline(__always)
     mutating func take<Taken>(from index: UInt16, _ body: (inout Value) -> Taken?) -> Taken? {
         let i = Int(index)
-        guard i < table.places else { return nil }
-        return TimedTable.take(from: &table.base[i], by: body) ?? nil
-    }
-
-    private static func take<Taken>(from entry: inout Value?, by body: (inout Value) -> Taken?) -> Taken?? {
-        entry?.taken(by: body)
+        guard let p = table.entry(i) else { return nil }
+        return body(&p.pointee)
     }
 
     /// Whether an entry is at `index`, looked at where it lies.
     mutating func contains(_ index: UInt16) -> Bool {
         let i = Int(index)
-        return i < table.places && TimedTable.isPresent(&table.base[i])
+        return table.entry(i) != nil
     }
 
     /// Changes the entry at `index` where it lies, if there is one (false
@@ -110,18 +95,12 @@ struct TimedTable<Value: Timed> {
     @discardableResult
     mutating func update(_ index: UInt16, _ body: (inout Value) -> Instant?) -> Bool {
         let i = Int(index)
-        guard i < table.places else { return false }
+        guard let p = table.entry(i) else { return false }
         // Debug builds check the body's word: a deadline set but not
         // returned would never be filed, and its timer never run.
         var before: Instant?
         assert({ before = deadline(of: index); return true }())
-        // Through optional chaining, which looks at the entry where it
-        // lies: asked first whether the place held one, the compiler
-        // copied the whole entry out to read its tag (a memory copy of a
-        // call's two hundred bytes), then looked again to unwrap it. The
-        // place is passed `inout` (`change`): reached through the array's
-        // buffer instead, the body was left a call of its own.
-        guard let given = TimedTable.change(&table.base[i], by: body) else { return false }
+        let given = body(&p.pointee)
         if let given { file(given, index) }
         assert({
             let after = deadline(of: index)
@@ -130,21 +109,11 @@ struct TimedTable<Value: Timed> {
         return true
     }
 
-    /// An entry's deadline, read where it lies.
+    /// An entry's deadline, read where it lies (read from a copy, the whole
+    /// entry was copied, with every retain and release in it, for eight bytes).
     private mutating func deadline(of index: UInt16) -> Instant? {
         let i = Int(index)
-        return i < table.places ? TimedTable.deadline(&table.base[i]) : nil
-    }
-
-    // Through `inout`, so that the entry is read at its address. Read from
-    // an array element, `entry?.deadline` copied the whole entry first (an
-    // outlined copy and destroy of a slot or call, and every retain and
-    // release in it) to read eight bytes.
-    private static func deadline(_ entry: inout Value?) -> Instant? { entry?.deadline }
-    private static func isPresent(_ entry: inout Value?) -> Bool { entry != nil }
-    /// What `body` returned having changed the entry; nil if there is none.
-    private static func change(_ entry: inout Value?, by body: (inout Value) -> Instant?) -> Instant?? {
-        entry?.changed(by: body)
+        return table.entry(i)?.pointee.deadline
     }
 
     /// Takes the entry out, moved rather than copied (its heap entry
@@ -191,7 +160,7 @@ struct TimedTable<Value: Timed> {
         heap.removeAll()
         for i in filed.indices { filed[i] = TimedTable.none }
         for i in 0..<table.places {
-            if let d = TimedTable.deadline(&table.base[i]) { push(d, UInt16(i)) }
+            if let d = table.entry(i)?.pointee.deadline { push(d, UInt16(i)) }
         }
     }
 
