@@ -60,7 +60,7 @@ public final class RPCNode {
     var orphans = 0
     /// The port whose slot went last, and when (`portJustLeft`).
     var lastSlotLeft: (port: Port, at: Instant) = (.null, .zero)
-    var portSlots = PortSlots()
+    let portSlots = PortSlots()
     var serving: ServingIndex
     let freeIndices = FreeIndices()
     private var nextIndex: UInt16 = 1
