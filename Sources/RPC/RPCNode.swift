@@ -61,7 +61,7 @@ public final class RPCNode {
     /// The port whose slot went last, and when (`portJustLeft`).
     var lastSlotLeft: (port: Port, at: Instant) = (.null, .zero)
     let portSlots = PortSlots()
-    var serving: ServingIndex
+    let serving: ServingIndex
     let freeIndices = FreeIndices()
     private var nextIndex: UInt16 = 1
     private var nextTid: UInt32
