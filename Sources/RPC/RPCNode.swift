@@ -130,11 +130,16 @@ public final class RPCNode {
         let id = TransactionID(serial: serial, stateIndex: index)
         let tid = nextTid
         nextTid &+= 1
+        let server = portCache.lookup(port)
+        // A request about to go out in one frame is built in a spare frame
+        // buffer given to the call as it is made: stored over the call's
+        // empty one when sent, the empty one was released first.
+        let frame = server != nil && request.fitsOneFrame(of: box) ? takeSpareFrame() : []
         // The request moves into the call, which keeps it for resending.
-        var call = ClientCall(id: id, index: index, tid: tid, request: consume request,
+        var call = ClientCall(id: id, index: index, tid: tid, request: consume request, frame: frame,
                               lastHeard: now, busyRetrials: configuration.maxRetrials, locateStarted: now,
                               locateInterval: configuration.locateInterval)
-        if let server = portCache.lookup(port) {
+        if let server {
             call.server = server
             sendRequest(&call, now: now)
         } else {
