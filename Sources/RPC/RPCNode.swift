@@ -272,8 +272,7 @@ public final class RPCNode {
     @inlinable
     public func receive(common frame: [UInt8], at range: Range<Int>, from source: FLIPAddress, now: Instant) {
         frame.withUnsafeBytes {
-            receive(UnsafeRawBufferPointer(rebasing: $0[range]), then: [], from: source, multicast: false,
-                    fragmented: false, now: now)
+            receiveWhole(UnsafeRawBufferPointer(rebasing: $0[range]), from: source, now: now)
         }
     }
 
@@ -316,6 +315,26 @@ public final class RPCNode {
     // `body` is consumed, so that it moves into the message handed up.
     @usableFromInline
     func receive(_ bytes: UnsafeRawBufferPointer, then body: consuming [UInt8], from source: FLIPAddress,
+                 multicast: Bool, fragmented: Bool, now: Instant) {
+        // Taken from here by the one call of the closure: moved, not copied.
+        var held: [UInt8]? = consume body
+        receive(bytes, then: { held.take() ?? [] }, from: source, multicast: multicast, fragmented: fragmented,
+                now: now)
+    }
+
+    /// `receive` of a message that came whole in one unicast frame (`receive(common:)`).
+    // The same body made for the common frame: with no body array to hand
+    // on (or to release, when a control message leaves it unused) and no
+    // multicast or fragments to consider.
+    @usableFromInline
+    func receiveWhole(_ bytes: UnsafeRawBufferPointer, from source: FLIPAddress, now: Instant) {
+        receive(bytes, then: { [] }, from: source, multicast: false, fragmented: false, now: now)
+    }
+
+    /// `body` hands over the data that came apart from `bytes`, called
+    /// only for a REQUEST or REPLY, once.
+    @inline(__always)
+    private func receive(_ bytes: UnsafeRawBufferPointer, then body: () -> [UInt8], from source: FLIPAddress,
                          multicast: Bool, fragmented: Bool, now: Instant) {
         var at = 0
         if multicast {
@@ -345,10 +364,10 @@ public final class RPCNode {
         case .hereIs:
             clientGotHereIs(amp, from: source, now: now)
         case .request:
-            serverGotRequest(amp, RPCMessage.decode(bytes, at: at, then: consume body, order: amp.byteOrder), from: source,
+            serverGotRequest(amp, RPCMessage.decode(bytes, at: at, then: body(), order: amp.byteOrder), from: source,
                              fragmented: fragmented, now: now)
         case .reply:
-            clientGotReply(amp, RPCMessage.decode(bytes, at: at, then: consume body, order: amp.byteOrder), from: source,
+            clientGotReply(amp, RPCMessage.decode(bytes, at: at, then: body(), order: amp.byteOrder), from: source,
                            now: now)
         case .received:
             if amp.flags.contains(.reply) {
