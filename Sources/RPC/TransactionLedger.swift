@@ -66,10 +66,12 @@ struct TransactionLedger {
     private let summaryCapacity: Int
     private let quietTime: Interval
     /// The clients' histories, in no order, each found by `positions`:
-    /// read and changed at their place in a plain array, where through a
+    /// read and changed where they lie (DenseBlock.swift), where through a
     /// dictionary's values every read of the remembered client's history
-    /// was a call into the dictionary's code.
-    private var histories: [History] = []
+    /// was a call into the dictionary's code, and in an array every change
+    /// a uniqueness check. So a ledger is not to be copied: the machine
+    /// holds its one for its life.
+    private let histories = DenseBlock<History>()
     private var positions: [Client: Int] = [:]
     /// Where the last client looked up sits in `histories`: a request, its
     /// checks and its acknowledgement ask about one client four times, and
@@ -287,7 +289,8 @@ struct TransactionLedger {
     private mutating func evictOne(now: Instant) {
         var unproven: (Int, Instant)?
         var proven: (Int, Instant)?
-        for (k, h) in histories.enumerated() {
+        for k in 0..<histories.count {
+            let h = histories[k]
             if !h.proven {
                 if unproven == nil || h.lastUsed < unproven!.1 { unproven = (k, h.lastUsed) }
             } else if proven == nil || h.lastUsed < proven!.1 {
@@ -316,12 +319,9 @@ struct TransactionLedger {
     /// Takes the history at `k` out, the last one moved into its place.
     private mutating func removeHistory(at k: Int) -> History {
         positions[histories[k].client] = nil
-        let last = histories.count - 1
-        if k != last {
-            histories.swapAt(k, last)
-            positions[histories[k].client] = k
-        }
-        return histories.removeLast()
+        let h = histories.removeSwapping(at: k)
+        if k < histories.count { positions[histories[k].client] = k }
+        return h
     }
 
     /// The oldest summary, if it has been quiet long enough (any age when
