@@ -55,7 +55,7 @@ struct ClientCall: Timed {
     // Locate schedule.
     /// The tids of this call's last two locate rounds and when each went
     /// out: a HEREIS is believed only if it echoes one of them.
-    var locateRounds: [(tid: UInt32, sentAt: Instant)] = []
+    var locateRounds = LocateRounds()
     var locateStarted: Instant
     var locateHops: UInt16 = 1
     var locateInterval: Interval
@@ -66,6 +66,32 @@ struct ClientCall: Timed {
     /// server that is only busy gets a few direct retries first, since a
     /// locate costs every host on the segment an answer.
     static let naksBeforeRelocating = 3
+}
+
+/// A call's last two locate rounds, held in the call: as an array they
+/// were a buffer of their own, which every call, located or not (most
+/// find their server in the port cache), released when it ended.
+struct LocateRounds {
+    private var lastTid: UInt32 = 0
+    private var previousTid: UInt32 = 0
+    /// When each went out, in microseconds; `Int64.min`: no such round.
+    private var lastAt = Int64.min
+    private var previousAt = Int64.min
+
+    /// A round went out; the one before the last is forgotten.
+    mutating func add(tid: UInt32, sentAt: Instant) {
+        previousTid = lastTid
+        previousAt = lastAt
+        lastTid = tid
+        lastAt = sentAt.microseconds
+    }
+
+    /// When the round with `tid` went out, if it is one of the two.
+    func sentAt(tid: UInt32) -> Instant? {
+        if previousAt != Int64.min, previousTid == tid { return Instant(microseconds: previousAt) }
+        if lastAt != Int64.min, lastTid == tid { return Instant(microseconds: lastAt) }
+        return nil
+    }
 }
 
 extension RPCNode {
@@ -92,8 +118,7 @@ extension RPCNode {
         // our broadcasts cannot answer for a port (and draw its requests).
         // The round trip comes from when the echoed round went out.
         let tid = locateTids.next()
-        call.locateRounds.append((tid, now))
-        if call.locateRounds.count > 2 { call.locateRounds.removeFirst() }
+        call.locateRounds.add(tid: tid, sentAt: now)
         let amp = AmpHeader(port: call.putPort, type: .locate, tid: tid, dest: 0, from: call.index)
         var w = BufferWriter(reservingCapacity: 4 + AmpHeader.size)
         try! w.write(BroadcastProtocol.rpc.rawValue, .big)  // no limit: cannot fail
@@ -190,7 +215,7 @@ extension RPCNode {
         // Only an answer to a locate of ours that is still out counts.
         var sentAt: Instant?
         for (_, call) in clients where call.phase == .locating && call.putPort == amp.port {
-            if let round = call.locateRounds.first(where: { $0.tid == amp.tid }) { sentAt = round.sentAt }
+            if let at = call.locateRounds.sentAt(tid: amp.tid) { sentAt = at }
         }
         guard let sentAt else {
             counters.unsolicitedHereIs += 1
@@ -224,23 +249,19 @@ extension RPCNode {
             if !isOurs(amp, from: source) { counters.staleReplies += 1 }
             return
         }
-        var ours = false
-        var id = TransactionID(serial: 0, stateIndex: 0)
-        var frame: [UInt8] = []
-        clients.update(amp.dest) { (call: inout ClientCall) -> Instant? in
+        guard let (id, frame) = clients.take(from: amp.dest, {
+            (call: inout ClientCall) -> (TransactionID, [UInt8])? in
             guard call.tid == amp.tid, call.server?.address == source, call.phase != .locating else { return nil }
-            ours = true
-            id = call.id
+            var frame: [UInt8] = []
             swap(&frame, &call.frame)
-            return nil
-        }
-        guard ours else {
+            return (call.id, frame)
+        }) else {
             counters.staleReplies += 1
             return
         }
         clients.discard(amp.dest)
         recycle(frame)
-        freeIndices.append(amp.dest)
+        freeIndices.push(amp.dest)
         complete(id, .success(reply))
     }
 

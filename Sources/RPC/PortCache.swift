@@ -17,38 +17,49 @@ struct PortCache {
     private var entries: [Port: (location: ServerLocation, lastUsed: UInt64)] = [:]
     private var clock: UInt64 = 0
     private let capacity: Int
-    /// Where the last port looked up sits in `entries`: a client calls one
-    /// server again and again, and the SipHash of the port per call was
-    /// most of a look-up. Forgotten by every insertion or removal.
+    /// The last port looked up, its location and when it was last used: a
+    /// client calls one server again and again, and the look-up of the
+    /// port per call (a SipHash, later an access to the dictionary's
+    /// values and a uniqueness check of its storage to date the use) was
+    /// most of a transaction's cost here. Its entry's `lastUsed` is
+    /// brought up to date when another port takes its place; forgotten
+    /// by every insertion or removal.
     private var recentPort = Port.null
-    private var recentIndex: Dictionary<Port, (location: ServerLocation, lastUsed: UInt64)>.Index?
+    private var recentLocation: ServerLocation?
+    private var recentUsedAt: UInt64 = 0
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
+    // The last port's answer inlined, any other looked up apart.
+    @inline(__always)
     mutating func lookup(_ port: Port) -> ServerLocation? {
-        let i: Dictionary<Port, (location: ServerLocation, lastUsed: UInt64)>.Index
-        if let r = recentIndex, port == recentPort {
-            i = r
-        } else {
-            guard let found = entries.index(forKey: port) else { return nil }
-            i = found
-            recentPort = port
-            recentIndex = found
-        }
         clock += 1
-        // In place (the key is hashed once), and in one access: read again
-        // through the dictionary's values, the location cost a call.
-        return PortCache.use(&entries.values[i], at: clock)
+        if let location = recentLocation, port == recentPort {
+            recentUsedAt = clock
+            return location
+        }
+        return lookUpAnew(port)
     }
 
-    private static func use(_ entry: inout (location: ServerLocation, lastUsed: UInt64), at clock: UInt64)
-        -> ServerLocation {
-        entry.lastUsed = clock
-        return entry.location
+    @inline(never)
+    private mutating func lookUpAnew(_ port: Port) -> ServerLocation? {
+        forgetRecent()
+        guard let e = entries[port] else { return nil }
+        recentPort = port
+        recentLocation = e.location
+        recentUsedAt = clock
+        return e.location
+    }
+
+    /// Dates the last port's entry by its last use and forgets it.
+    private mutating func forgetRecent() {
+        guard recentLocation != nil else { return }
+        entries[recentPort]?.lastUsed = recentUsedAt
+        recentLocation = nil
     }
 
     mutating func install(_ port: Port, _ location: ServerLocation) {
-        recentIndex = nil
+        forgetRecent()
         clock += 1
         if entries[port] == nil, entries.count >= capacity {
             var victim: Port?
@@ -66,7 +77,7 @@ struct PortCache {
     /// answer from another server is kept.
     mutating func remove(_ port: Port, ifAt address: FLIPAddress) {
         if entries[port]?.location.address == address {
-            recentIndex = nil
+            forgetRecent()
             entries[port] = nil
         }
     }

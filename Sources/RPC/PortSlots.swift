@@ -3,76 +3,150 @@
 // slot that has listened longest, as the server thread that waited longest
 // in getreq should; and finding it, or whether the port has a slot at all,
 // costs a look at the node's few ports instead of a walk of every slot.
+//
+// Every transaction adds a slot (getreq), takes a listening one (the
+// request) and removes one (the ACK). Kept as an array of ports, each with
+// an array queue of its listening slots, each of those was one or two
+// writes into arrays nested in an array, each with a uniqueness check, and
+// a queue that shifted its entries down every few dozen requests. Here the
+// ports lie in a block the machine alone holds, and each port's listening
+// slots form a queue linked through a table by slot index (`next`): a slot
+// listens in at most one queue at a time, so one link per index serves
+// them all. Adding, taking and removing are a few loads and stores.
+//
+// A class, so that the machine (itself a class) changes it in place and
+// the blocks are freed with it. Not for sharing between threads, like
+// everything in a machine.
 
 import AmoebaCore
 
-struct PortSlots {
+final class PortSlots {
     private struct Slots {
         let putPort: Port
         /// Slots of the port in any phase.
         var held = 0
-        /// Listening slots, oldest first from `head`.
-        var listening: [UInt16] = []
-        var head = 0
-
-        var waiting: Int { listening.count - head }
+        /// The listening slot that listened longest, and the latest (0: none;
+        /// no slot has index 0).
+        var head: UInt16 = 0
+        var tail: UInt16 = 0
     }
 
     /// A node serves few ports: a short list beats hashing a port per request.
-    private var ports: [Slots] = []
+    private var ports: UnsafeMutablePointer<Slots>
+    private var portCount = 0
+    private var portCapacity = 4
+    /// By slot index: the slot that listened next after it on its port (0: none).
+    private var next: UnsafeMutablePointer<UInt16>
+    private var nextCapacity = 16
+
+    init() {
+        ports = UnsafeMutablePointer<Slots>.allocate(capacity: portCapacity)
+        next = UnsafeMutablePointer<UInt16>.allocate(capacity: nextCapacity)
+        next.initialize(repeating: 0, count: nextCapacity)
+    }
+
+    deinit {
+        ports.deinitialize(count: portCount)
+        ports.deallocate()
+        next.deallocate()
+    }
 
     private func position(of putPort: Port) -> Int? {
-        ports.firstIndex { $0.putPort == putPort }
+        var p = 0
+        while p < portCount {
+            if ports[p].putPort == putPort { return p }
+            p += 1
+        }
+        return nil
     }
 
     /// A slot of `putPort` now exists, listening after those listening
     /// already if `listening` names it: one look for the port where a
     /// getreq looked twice.
-    mutating func add(_ putPort: Port, listening index: UInt16?) {
-        if let p = position(of: putPort) {
-            ports[p].held += 1
-            if let index { ports[p].listening.append(index) }
+    func add(_ putPort: Port, listening index: UInt16?) {
+        let p = position(of: putPort) ?? newPort(putPort)
+        ports[p].held += 1
+        guard let index else { return }
+        if Int(index) >= nextCapacity { growNext(to: Int(index)) }
+        next[Int(index)] = 0
+        if ports[p].tail == 0 {
+            ports[p].head = index
         } else {
-            var slots = Slots(putPort: putPort, held: 1)
-            if let index { slots.listening.append(index) }
-            ports.append(slots)
+            next[Int(ports[p].tail)] = index
         }
+        ports[p].tail = index
+    }
+
+    @inline(never)
+    private func newPort(_ putPort: Port) -> Int {
+        if portCount == portCapacity {
+            let larger = UnsafeMutablePointer<Slots>.allocate(capacity: portCapacity * 2)
+            larger.moveInitialize(from: ports, count: portCount)
+            ports.deallocate()
+            ports = larger
+            portCapacity *= 2
+        }
+        (ports + portCount).initialize(to: Slots(putPort: putPort))
+        portCount += 1
+        return portCount - 1
+    }
+
+    @inline(never)
+    private func growNext(to i: Int) {
+        let larger = max(i + 1, 2 * nextCapacity)
+        let links = UnsafeMutablePointer<UInt16>.allocate(capacity: larger)
+        links.initialize(from: next, count: nextCapacity)
+        (links + nextCapacity).initialize(repeating: 0, count: larger - nextCapacity)
+        next.deallocate()
+        next = links
+        nextCapacity = larger
     }
 
     /// A slot of `putPort` is gone (it must not be listening).
-    mutating func remove(_ putPort: Port) {
+    func remove(_ putPort: Port) {
         guard let p = position(of: putPort) else { return }
         ports[p].held -= 1
-        if ports[p].held <= 0 { ports.remove(at: p) }
+        guard ports[p].held <= 0 else { return }
+        // The last port moves into its place: the order of ports is only
+        // the order they are searched in.
+        portCount -= 1
+        if p != portCount {
+            ports[p] = (ports + portCount).move()
+        } else {
+            (ports + p).deinitialize(count: 1)
+        }
     }
 
     func hasSlots(_ putPort: Port) -> Bool { position(of: putPort) != nil }
 
     /// The slot of `putPort` listening longest, taken off the queue.
-    mutating func takeListening(_ putPort: Port) -> UInt16? {
-        guard let p = position(of: putPort), ports[p].waiting > 0 else { return nil }
-        let index = ports[p].listening[ports[p].head]
-        ports[p].head += 1
-        if ports[p].head == ports[p].listening.count {
-            ports[p].listening.removeAll(keepingCapacity: true)
-            ports[p].head = 0
-        } else if ports[p].head > 32 && 2 * ports[p].head > ports[p].listening.count {
-            ports[p].listening.removeFirst(ports[p].head)
-            ports[p].head = 0
-        }
+    func takeListening(_ putPort: Port) -> UInt16? {
+        guard let p = position(of: putPort), ports[p].head != 0 else { return nil }
+        let index = ports[p].head
+        let after = next[Int(index)]
+        ports[p].head = after
+        if after == 0 { ports[p].tail = 0 }
         return index
     }
 
     /// The slot of `putPort` listening longest, left on the queue.
     func firstListening(_ putPort: Port) -> UInt16? {
-        guard let p = position(of: putPort), ports[p].waiting > 0 else { return nil }
-        return ports[p].listening[ports[p].head]
+        guard let p = position(of: putPort), ports[p].head != 0 else { return nil }
+        return ports[p].head
     }
 
     /// `index` stops listening without a request (a withdrawn getreq).
-    mutating func unlisten(_ index: UInt16, _ putPort: Port) {
-        guard let p = position(of: putPort),
-              let i = ports[p].listening[ports[p].head...].firstIndex(of: index) else { return }
-        ports[p].listening.remove(at: i)
+    func unlisten(_ index: UInt16, _ putPort: Port) {
+        guard let p = position(of: putPort) else { return }
+        var before: UInt16 = 0
+        var at = ports[p].head
+        while at != 0 && at != index {
+            before = at
+            at = next[Int(at)]
+        }
+        guard at != 0 else { return }
+        let after = next[Int(at)]
+        if before == 0 { ports[p].head = after } else { next[Int(before)] = after }
+        if ports[p].tail == at { ports[p].tail = before }
     }
 }

@@ -60,9 +60,9 @@ public final class RPCNode {
     var orphans = 0
     /// The port whose slot went last, and when (`portJustLeft`).
     var lastSlotLeft: (port: Port, at: Instant) = (.null, .zero)
-    var portSlots = PortSlots()
-    var serving: ServingIndex
-    var freeIndices: [UInt16] = []
+    let portSlots = PortSlots()
+    let serving: ServingIndex
+    let freeIndices = FreeIndices()
     private var nextIndex: UInt16 = 1
     private var nextTid: UInt32
     private var nextTransaction: UInt64 = 1
@@ -130,11 +130,16 @@ public final class RPCNode {
         let id = TransactionID(serial: serial, stateIndex: index)
         let tid = nextTid
         nextTid &+= 1
+        let server = portCache.lookup(port)
+        // A request about to go out in one frame is built in a spare frame
+        // buffer given to the call as it is made: stored over the call's
+        // empty one when sent, the empty one was released first.
+        let frame = server != nil && request.fitsOneFrame(of: box) ? takeSpareFrame() : []
         // The request moves into the call, which keeps it for resending.
-        var call = ClientCall(id: id, index: index, tid: tid, request: consume request,
+        var call = ClientCall(id: id, index: index, tid: tid, request: consume request, frame: frame,
                               lastHeard: now, busyRetrials: configuration.maxRetrials, locateStarted: now,
                               locateInterval: configuration.locateInterval)
-        if let server = portCache.lookup(port) {
+        if let server {
             call.server = server
             sendRequest(&call, now: now)
         } else {
@@ -155,7 +160,7 @@ public final class RPCNode {
         let putPort = putPort(of: getPort)
         servers.insert(ServerSlot(index: index, getPort: getPort, putPort: putPort), at: index)
         // A slot that takes a queued request at once never listens.
-        portSlots.add(putPort, listening: servePending(index) ? nil : index)
+        portSlots.add(putPort, listening: servePending(index, now: now) ? nil : index)
         slotCame(putPort)
         return ServerSlotID(rawValue: index)
     }
@@ -173,7 +178,7 @@ public final class RPCNode {
         guard let victim = oldest else { return nil }
         counters.repliesReclaimed += 1
         completeReply(victim, .rpcFailure, now: now ?? victim.lastHeard)
-        return freeIndices.popLast()
+        return freeIndices.pop()
     }
 
     /// Sends the reply for the request `slot` received; `replies` counts
@@ -204,7 +209,7 @@ public final class RPCNode {
     public func cancelGetreq(_ slot: ServerSlotID, now: Instant) {
         guard let s = servers[slot.rawValue], s.phase == .listening else { return }
         servers[slot.rawValue] = nil
-        freeIndices.append(slot.rawValue)
+        freeIndices.push(slot.rawValue)
         portSlots.unlisten(slot.rawValue, s.putPort)
         portSlots.remove(s.putPort)
         slotLeft(s.putPort, now: now)
@@ -267,8 +272,7 @@ public final class RPCNode {
     @inlinable
     public func receive(common frame: [UInt8], at range: Range<Int>, from source: FLIPAddress, now: Instant) {
         frame.withUnsafeBytes {
-            receive(UnsafeRawBufferPointer(rebasing: $0[range]), then: [], from: source, multicast: false,
-                    fragmented: false, now: now)
+            receiveWhole(UnsafeRawBufferPointer(rebasing: $0[range]), from: source, now: now)
         }
     }
 
@@ -311,6 +315,26 @@ public final class RPCNode {
     // `body` is consumed, so that it moves into the message handed up.
     @usableFromInline
     func receive(_ bytes: UnsafeRawBufferPointer, then body: consuming [UInt8], from source: FLIPAddress,
+                 multicast: Bool, fragmented: Bool, now: Instant) {
+        // Taken from here by the one call of the closure: moved, not copied.
+        var held: [UInt8]? = consume body
+        receive(bytes, then: { held.take() ?? [] }, from: source, multicast: multicast, fragmented: fragmented,
+                now: now)
+    }
+
+    /// `receive` of a message that came whole in one unicast frame (`receive(common:)`).
+    // The same body made for the common frame: with no body array to hand
+    // on (or to release, when a control message leaves it unused) and no
+    // multicast or fragments to consider.
+    @usableFromInline
+    func receiveWhole(_ bytes: UnsafeRawBufferPointer, from source: FLIPAddress, now: Instant) {
+        receive(bytes, then: { [] }, from: source, multicast: false, fragmented: false, now: now)
+    }
+
+    /// `body` hands over the data that came apart from `bytes`, called
+    /// only for a REQUEST or REPLY, once.
+    @inline(__always)
+    private func receive(_ bytes: UnsafeRawBufferPointer, then body: () -> [UInt8], from source: FLIPAddress,
                          multicast: Bool, fragmented: Bool, now: Instant) {
         var at = 0
         if multicast {
@@ -340,10 +364,10 @@ public final class RPCNode {
         case .hereIs:
             clientGotHereIs(amp, from: source, now: now)
         case .request:
-            serverGotRequest(amp, RPCMessage.decode(bytes, at: at, then: consume body, order: amp.byteOrder), from: source,
+            serverGotRequest(amp, RPCMessage.decode(bytes, at: at, then: body(), order: amp.byteOrder), from: source,
                              fragmented: fragmented, now: now)
         case .reply:
-            clientGotReply(amp, RPCMessage.decode(bytes, at: at, then: consume body, order: amp.byteOrder), from: source,
+            clientGotReply(amp, RPCMessage.decode(bytes, at: at, then: body(), order: amp.byteOrder), from: source,
                            now: now)
         case .received:
             if amp.flags.contains(.reply) {
@@ -448,7 +472,7 @@ public final class RPCNode {
     func finish(_ call: ClientCall, _ result: consuming Result<RPCMessage, ErrorCode>) {
         clients[call.index] = nil
         recycle(call.frame)
-        freeIndices.append(call.index)
+        freeIndices.push(call.index)
         if case .failure = result, let server = call.server {
             portCache.remove(call.putPort, ifAt: server.address)
         }
@@ -466,12 +490,7 @@ public final class RPCNode {
 
     @inline(__always)
     private func allocateIndex() -> UInt16? {
-        // Read, then removed: `popLast` compiled to a call of the generic
-        // collection's, twice a null transaction.
-        if let i = freeIndices.last {
-            freeIndices.removeLast()
-            return i
-        }
+        if let i = freeIndices.pop() { return i }
         guard Int(nextIndex) <= configuration.maxStates, nextIndex < UInt16.max else { return nil }
         defer { nextIndex += 1 }
         return nextIndex

@@ -153,21 +153,36 @@ extension RPCNode {
     /// false if none waits for its port.
     // The test inlined, the search apart: nearly always nothing is queued.
     @inline(__always)
-    func servePending(_ index: UInt16) -> Bool {
-        pending.isEmpty ? false : serveQueued(index)
+    func servePending(_ index: UInt16, now: Instant?) -> Bool {
+        pending.isEmpty ? false : serveQueued(index, now: now)
     }
 
+    // A request held between getreqs was found admissible when it came,
+    // but it enters the ledger only now: if the ledger has filled since,
+    // recording it would forget a client that may still retransmit. It is
+    // then refused as it would have been on arrival (NAK: the client backs
+    // off and resends), unrecorded, and the slot looks further.
     @inline(never)
-    private func serveQueued(_ index: UInt16) -> Bool {
-        guard let slot = servers[index],
-              let i = pending.firstIndex(where: { $0.putPort == slot.putPort }) else { return false }
-        let p = pending.remove(at: i)
-        if p.orphanedAt != nil { orphans -= 1 }
-        if let since = p.heldSince {
-            ledger.record(TransactionLedger.Client(address: p.client.address, kid: p.client.kid), tid: p.client.tid, now: since)
+    private func serveQueued(_ index: UInt16, now: Instant?) -> Bool {
+        guard let slot = servers[index] else { return false }
+        while let i = pending.firstIndex(where: { $0.putPort == slot.putPort }) {
+            let p = pending.remove(at: i)
+            if p.orphanedAt != nil { orphans -= 1 }
+            if let since = p.heldSince {
+                let who = TransactionLedger.Client(address: p.client.address, kid: p.client.kid)
+                // Judged at the time it came, as its record will be.
+                guard ledger.canAdmitInPlace(who, now: since) else {
+                    ledger.noteRefusal()
+                    serving.remove(p.client.address, slot: p.client.slot, tid: p.client.tid)
+                    sendControl(.nak, tid: p.client.tid, dest: p.client.slot, from: 0, to: p.client.address, now: now ?? since)
+                    continue
+                }
+                ledger.record(who, tid: p.client.tid, now: since)
+            }
+            deliver(p.message, from: p.client, to: index)
+            return true
         }
-        deliver(p.message, from: p.client, to: index)
-        return true
+        return false
     }
 
     func sendReply(_ slot: inout ServerSlot, now: Instant) {
@@ -229,18 +244,14 @@ extension RPCNode {
             // Looked at and ended where it lies, its reply buffer moved out
             // for the next message: taken out of the table first, the
             // slot was copied whole only to be destroyed.
-            var served: ServedClient?
-            var putPort = Port.null
-            var reply: [UInt8] = []
-            servers.update(amp.dest) { (slot: inout ServerSlot) -> Instant? in
+            guard let (c, putPort, reply) = servers.take(from: amp.dest, {
+                (slot: inout ServerSlot) -> (ServedClient, Port, [UInt8])? in
                 guard case .replying(let c) = slot.phase,
                       c.tid == amp.tid, c.address == source, c.slot == amp.from else { return nil }
-                served = c
-                putPort = slot.putPort
+                var reply: [UInt8] = []
                 swap(&reply, &slot.reply)
-                return nil
-            }
-            guard let c = served else { return }
+                return (c, slot.putPort, reply)
+            }) else { return }
             // The client received at the address it claimed: its
             // at-most-once history is worth keeping.
             ledger.prove(.init(address: c.address, kid: c.kid), tid: c.tid, now: now)
@@ -291,7 +302,7 @@ extension RPCNode {
     /// with; `replying`: it held a reply, which ended with `status`.
     func slotEnded(_ index: UInt16, _ putPort: Port, _ client: ServedClient?, replying: Bool, _ status: ErrorCode,
                    now: Instant) {
-        freeIndices.append(index)
+        freeIndices.push(index)
         if replying {
             replies.ended &+= 1
             if status != .ok { replies.unacknowledged &+= 1 }

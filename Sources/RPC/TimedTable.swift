@@ -1,4 +1,4 @@
-// An IndexTable whose entries carry a deadline, with the earliest kept in
+// A table by state index (EntryBlock.swift) whose entries carry a deadline, with the earliest kept in
 // a heap so that a node's next deadline costs no walk of its table.
 //
 // The driver asks for the next deadline after every event it feeds, and a
@@ -28,15 +28,9 @@ protocol Timed {
     var deadline: Instant? { get }
 }
 
-extension Timed {
-    /// What `body` returns, having changed this entry (TimedTable.update),
-    /// wrapped once more so that optional chaining tells it from no entry.
-    @inline(__always)
-    mutating func changed(by body: (inout Self) -> Instant?) -> Instant?? { .some(body(&self)) }
-}
-
 struct TimedTable<Value: Timed> {
-    private(set) var table = IndexTable<Value>()
+    /// The entries (EntryBlock.swift: a TimedTable is not to be copied).
+    private let table = EntryBlock<Value>()
     private var heap = DeadlineHeap()
     /// By index: the time of the earliest heap entry known for it, or
     /// `TimedTable.none`. Such an entry is in the heap while set.
@@ -44,16 +38,16 @@ struct TimedTable<Value: Timed> {
     private static var none: Int64 { Int64.max }
 
     var count: Int { table.count }
-    var isEmpty: Bool { table.isEmpty }
+    var isEmpty: Bool { table.count == 0 }
     var keys: [UInt16] { table.keys }
     /// Heap entries, live and stale (for tests: stale ones must not pile up).
     var heapCount: Int { heap.count }
 
     subscript(index: UInt16) -> Value? {
-        get { table[index] }
+        get { table[Int(index)] }
         _modify {
             let before = deadline(of: index)
-            yield &table[index]
+            yield &table[Int(index)]
             if let after = deadline(of: index), after != before { file(after, index) }
         }
     }
@@ -62,16 +56,30 @@ struct TimedTable<Value: Timed> {
     /// Its deadline is read from the value in hand: storing through the
     /// subscript read the old and new deadlines where they lie, two
     /// uniqueness checks of the table's storage for nothing.
+    @inline(__always)
     mutating func insert(_ value: consuming Value, at index: UInt16) {
         let d = value.deadline
-        table.insert(consume value, at: index)
+        table.insert(consume value, at: Int(index))
         if let d { file(d, index) }
+    }
+
+    /// What `body` takes from the entry at `index`, changed where it lies
+    /// (nil if there is none, or `body` takes nothing). `body` must leave
+    /// the entry's deadline as it was. What it takes comes back as the
+    /// result, not through a variable the closure captures: moved from
+    /// such a variable into its next owner, a frame buffer was retained
+    /// and its variable released, for nothing.
+    @inline(__always)
+    mutating func take<Taken>(from index: UInt16, _ body: (inout Value) -> Taken?) -> Taken? {
+        let i = Int(index)
+        guard let p = table.entry(i) else { return nil }
+        return body(&p.pointee)
     }
 
     /// Whether an entry is at `index`, looked at where it lies.
     mutating func contains(_ index: UInt16) -> Bool {
         let i = Int(index)
-        return i < table.storage.count && TimedTable.isPresent(&table.storage[i])
+        return table.entry(i) != nil
     }
 
     /// Changes the entry at `index` where it lies, if there is one (false
@@ -87,18 +95,12 @@ struct TimedTable<Value: Timed> {
     @discardableResult
     mutating func update(_ index: UInt16, _ body: (inout Value) -> Instant?) -> Bool {
         let i = Int(index)
-        guard i < table.storage.count else { return false }
+        guard let p = table.entry(i) else { return false }
         // Debug builds check the body's word: a deadline set but not
         // returned would never be filed, and its timer never run.
         var before: Instant?
         assert({ before = deadline(of: index); return true }())
-        // Through optional chaining, which looks at the entry where it
-        // lies: asked first whether the place held one, the compiler
-        // copied the whole entry out to read its tag (a memory copy of a
-        // call's two hundred bytes), then looked again to unwrap it. The
-        // place is passed `inout` (`change`): reached through the array's
-        // buffer instead, the body was left a call of its own.
-        guard let given = TimedTable.change(&table.storage[i], by: body) else { return false }
+        let given = body(&p.pointee)
         if let given { file(given, index) }
         assert({
             let after = deadline(of: index)
@@ -107,30 +109,20 @@ struct TimedTable<Value: Timed> {
         return true
     }
 
-    /// An entry's deadline, read where it lies.
+    /// An entry's deadline, read where it lies (read from a copy, the whole
+    /// entry was copied, with every retain and release in it, for eight bytes).
     private mutating func deadline(of index: UInt16) -> Instant? {
         let i = Int(index)
-        return i < table.storage.count ? TimedTable.deadline(&table.storage[i]) : nil
-    }
-
-    // Through `inout`, so that the entry is read at its address. Read from
-    // an array element, `entry?.deadline` copied the whole entry first (an
-    // outlined copy and destroy of a slot or call, and every retain and
-    // release in it) to read eight bytes.
-    private static func deadline(_ entry: inout Value?) -> Instant? { entry?.deadline }
-    private static func isPresent(_ entry: inout Value?) -> Bool { entry != nil }
-    /// What `body` returned having changed the entry; nil if there is none.
-    private static func change(_ entry: inout Value?, by body: (inout Value) -> Instant?) -> Instant?? {
-        entry?.changed(by: body)
+        return table.entry(i)?.pointee.deadline
     }
 
     /// Takes the entry out, moved rather than copied (its heap entry
     /// goes stale, as when it is set to nil).
-    mutating func remove(_ index: UInt16) -> Value? { table.remove(index) }
+    mutating func remove(_ index: UInt16) -> Value? { table.remove(Int(index)) }
 
     /// Destroys the entry at `index`, which `update` just found, where it
     /// lies (its heap entry goes stale).
-    mutating func discard(_ index: UInt16) { table.discard(index) }
+    mutating func discard(_ index: UInt16) { table.discard(Int(index)) }
 
     /// Files `time` for `index`, unless an entry no later is in the heap
     /// for it already (see above).
@@ -167,7 +159,9 @@ struct TimedTable<Value: Timed> {
     private mutating func rebuild() {
         heap.removeAll()
         for i in filed.indices { filed[i] = TimedTable.none }
-        for (index, v) in table { if let d = v.deadline { push(d, index) } }
+        for i in 0..<table.places {
+            if let d = table.entry(i)?.pointee.deadline { push(d, UInt16(i)) }
+        }
     }
 
     /// Takes `top` off the heap if it does not name its index's deadline
@@ -225,7 +219,9 @@ struct TimedTable<Value: Timed> {
 }
 
 extension TimedTable: Sequence {
-    func makeIterator() -> IndexTable<Value>.Iterator { table.makeIterator() }
+    /// A walk of a copy of the entries, in index order: the table may
+    /// change under it, as under a walk of an array's copy before.
+    func makeIterator() -> Array<(key: UInt16, value: Value)>.Iterator { table.entries.makeIterator() }
 }
 
 struct DeadlineEntry {

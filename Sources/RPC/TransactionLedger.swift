@@ -45,6 +45,7 @@ struct TransactionLedger {
     }
 
     private struct History {
+        let client: Client
         /// Every tid below `floor` counts as possibly executed.
         var floor: UInt32
         /// Bit i set: tid floor + i ran.
@@ -64,13 +65,20 @@ struct TransactionLedger {
     private let capacity: Int
     private let summaryCapacity: Int
     private let quietTime: Interval
-    private var histories: [Client: History] = [:]
+    /// The clients' histories, in no order, each found by `positions`:
+    /// read and changed where they lie (DenseBlock.swift), where through a
+    /// dictionary's values every read of the remembered client's history
+    /// was a call into the dictionary's code, and in an array every change
+    /// a uniqueness check. So a ledger is not to be copied: the machine
+    /// holds its one for its life.
+    private let histories = DenseBlock<History>()
+    private var positions: [Client: Int] = [:]
     /// Where the last client looked up sits in `histories`: a request, its
     /// checks and its acknowledgement ask about one client four times, and
     /// each SipHash of the key cost more than the check it served. Reset
     /// whenever a client is added or removed.
     private var recentClient: Client?
-    private var recentIndex: Dictionary<Client, History>.Index?
+    private var recentIndex: Int?
     private var summaries: [Client: Summary] = [:]
     private(set) var evictions = 0
     /// New clients turned away because every summary was recent.
@@ -86,23 +94,23 @@ struct TransactionLedger {
     var historyCount: Int { histories.count }
 
     /// The client's index, from the one remembered if it is that client.
-    private func lookUp(_ client: Client) -> Dictionary<Client, History>.Index? {
+    private func lookUp(_ client: Client) -> Int? {
         if let i = recentIndex, recentClient == client { return i }
-        return histories.index(forKey: client)
+        return positions[client]
     }
 
     /// `lookUp`, remembering the answer for the calls that follow.
     // The remembered answer inlined, the look-up apart.
     @inline(__always)
-    private mutating func index(of client: Client) -> Dictionary<Client, History>.Index? {
+    private mutating func index(of client: Client) -> Int? {
         // Remembered already: storing it again cost more than the check.
         if let i = recentIndex, recentClient == client { return i }
         return lookUpAndRemember(client)
     }
 
     @inline(never)
-    private mutating func lookUpAndRemember(_ client: Client) -> Dictionary<Client, History>.Index? {
-        guard let i = histories.index(forKey: client) else { return nil }
+    private mutating func lookUpAndRemember(_ client: Client) -> Int? {
+        guard let i = positions[client] else { return nil }
         recentClient = client
         recentIndex = i
         return i
@@ -123,7 +131,7 @@ struct TransactionLedger {
     // The remembered client's history, the rule, judged inlined.
     @inline(__always)
     mutating func verdictInPlace(_ client: Client, tid: UInt32) -> Verdict {
-        if let k = recentIndex, recentClient == client { return judge(histories.values[k], tid) }
+        if let k = recentIndex, recentClient == client { return judge(histories[k], tid) }
         return verdict(client, tid: tid)
     }
     // Room for another history, the rule, is tested inlined.
@@ -137,8 +145,7 @@ struct TransactionLedger {
             if let s = summaries[client], tid < s.floor { return .unknown }
             return .new
         }
-        // Read once: each read through the dictionary's values is a call.
-        return judge(histories.values[k], tid)
+        return judge(histories[k], tid)
     }
 
     @inline(__always)
@@ -153,7 +160,7 @@ struct TransactionLedger {
     /// still needed.
     func canAdmit(_ client: Client, now: Instant) -> Bool {
         if histories.count < capacity || lookUp(client) != nil { return true }
-        if histories.values.contains(where: { !$0.proven }) { return true }
+        if histories.contains(where: { !$0.proven }) { return true }
         return summaries.count < summaryCapacity || oldestSummary(quietAt: now) != nil
     }
 
@@ -170,7 +177,7 @@ struct TransactionLedger {
     private mutating func change(_ client: Client, tid: UInt32, now: Instant,
                                  by rule: (inout History, UInt32, Instant, Int) -> Void) {
         if let i = recentIndex, recentClient == client {
-            rule(&histories.values[i], tid, now, window)
+            rule(&histories[i], tid, now, window)
         } else {
             changeAnew(client, tid: tid, now: now, by: rule)
         }
@@ -187,13 +194,14 @@ struct TransactionLedger {
     /// hash of the key, and the history's bit words are never copied.
     private mutating func update(_ client: Client, now: Instant, _ change: (inout History) -> Void) {
         if let i = index(of: client) {
-            change(&histories.values[i])
+            change(&histories[i])
             return
         }
         var h = admit(client, now: now)
         change(&h)
         clientsChange()
-        histories[client] = h
+        positions[client] = histories.count
+        histories.append(h)
     }
 
     /// The client acknowledged the reply to `tid` at its address: its
@@ -204,6 +212,7 @@ struct TransactionLedger {
         change(client, tid: tid, now: now, by: TransactionLedger.prove(_:_:now:window:))
     }
 
+    @inline(__always)
     private static func isMarked(_ h: borrowing History, _ tid: UInt32, window: Int) -> Bool {
         guard tid >= h.floor else { return false }
         let offset = Int(tid - h.floor)
@@ -253,7 +262,7 @@ struct TransactionLedger {
         // A client back from a summary was proven: it stays so, or its
         // floor could be lost to an unproven eviction.
         let summary = summaries.removeValue(forKey: client)
-        return History(floor: summary?.floor ?? 0, bits: [UInt64](repeating: 0, count: window / 64),
+        return History(client: client, floor: summary?.floor ?? 0, bits: [UInt64](repeating: 0, count: window / 64),
                        lastUsed: now, proven: summary != nil)
     }
 
@@ -278,22 +287,25 @@ struct TransactionLedger {
     /// nothing; failing that the least recently used proven one leaves its
     /// summary.
     private mutating func evictOne(now: Instant) {
-        var unproven: (Client, Instant)?
-        var proven: (Client, Instant)?
-        for (client, h) in histories {
+        var unproven: (Int, Instant)?
+        var proven: (Int, Instant)?
+        for k in 0..<histories.count {
+            let h = histories[k]
             if !h.proven {
-                if unproven == nil || h.lastUsed < unproven!.1 { unproven = (client, h.lastUsed) }
+                if unproven == nil || h.lastUsed < unproven!.1 { unproven = (k, h.lastUsed) }
             } else if proven == nil || h.lastUsed < proven!.1 {
-                proven = (client, h.lastUsed)
+                proven = (k, h.lastUsed)
             }
         }
         evictions += 1
         clientsChange()
-        if let (client, _) = unproven {
-            histories[client] = nil
+        if let (k, _) = unproven {
+            _ = removeHistory(at: k)
             return
         }
-        guard let (client, _) = proven, let h = histories.removeValue(forKey: client) else { return }
+        guard let (k, _) = proven else { return }
+        let h = removeHistory(at: k)
+        let client = h.client
         if summaries.count >= summaryCapacity {
             // canAdmit said an old summary may go; prove() cannot refuse, so
             // there it goes even if recent, counted.
@@ -302,6 +314,14 @@ struct TransactionLedger {
             }
         }
         summaries[client] = Summary(floor: top(of: h), lastUsed: h.lastUsed)
+    }
+
+    /// Takes the history at `k` out, the last one moved into its place.
+    private mutating func removeHistory(at k: Int) -> History {
+        positions[histories[k].client] = nil
+        let h = histories.removeSwapping(at: k)
+        if k < histories.count { positions[histories[k].client] = k }
+        return h
     }
 
     /// The oldest summary, if it has been quiet long enough (any age when
