@@ -16,12 +16,10 @@ import Foundation
 import Logging
 import Testing
 
-/// Two UDP ports on loopback for a point-to-point wire, different per
-/// test and per process so parallel runs do not collide.
-func wirePorts(_ name: String) -> (Int, Int) {
-    let base = 41000 + Int(getpid() % 1500) * 2 + (name.utf8.reduce(0) { $0 &+ Int($1) } % 7) * 3000
-    return (base, base + 1)
-}
+/// Two UDP ports on loopback for a point-to-point wire, free a moment ago
+/// (the kernel's choice: ports made from the process id overlapped other
+/// suites' in a parallel run).
+func wirePorts(_ name: String) -> (Int, Int) { FreeUDPPorts.pair() }
 
 /// The links endpoints are tested over: pcap too where raw sockets may
 /// be opened.

@@ -7,6 +7,7 @@
 import AmoebaCore
 @testable import Amunix
 @testable import AmunixDaemon
+import DaemonTestSupport
 import Foundation
 import Logging
 import Testing
@@ -22,10 +23,10 @@ final class DaemonPair: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir + "/a", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir + "/b", withIntermediateDirectories: true)
-        let base = 45000 + Int(getpid() % 2000) * 4 + (name.utf8.reduce(0) { $0 &+ Int($1) } % 4) * 2
-        var ca = DaemonConfiguration(links: [try LinkSpec(parsing: "udp:\(base):127.0.0.1:\(base + 1)")],
+        let (base, peerPort) = FreeUDPPorts.pair()
+        var ca = DaemonConfiguration(links: [try LinkSpec(parsing: "udp:\(base):127.0.0.1:\(peerPort)")],
                                      socketPath: dir + "/a/amunixd.sock", stateDirectory: dir + "/a", hostName: "a")
-        var cb = DaemonConfiguration(links: [try LinkSpec(parsing: "udp:\(base + 1):127.0.0.1:\(base)")],
+        var cb = DaemonConfiguration(links: [try LinkSpec(parsing: "udp:\(peerPort):127.0.0.1:\(base)")],
                                      socketPath: dir + "/b/amunixd.sock", stateDirectory: dir + "/b", hostName: "b")
         ca.seed = 1
         cb.seed = 2

@@ -6,6 +6,7 @@
 
 import AmunixDaemon
 import FLIP
+import DaemonTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -42,7 +43,7 @@ import Glibc
     }
 
     @Test func aClosedLinksPortIsFreeWhileAChildStartedMeanwhileLives() throws {
-        let port = UInt16(43000 + Int(getpid() % 1000) * 2)
+        let port = UInt16(FreeUDPPorts.take(1)[0])
         let link = try UDPLink(name: "a", localPort: port, remoteHost: "127.0.0.1", remotePort: port + 1,
                                mac: EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!)
         #expect(fcntl(link.pollDescriptor, F_GETFD) & FD_CLOEXEC != 0)

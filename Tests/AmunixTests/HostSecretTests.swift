@@ -4,6 +4,7 @@
 import AmoebaCore
 import Amunix
 @testable import AmunixDaemon
+import DaemonTestSupport
 import Foundation
 import Logging
 import Testing
@@ -33,7 +34,7 @@ import Testing
         let dir = NSTemporaryDirectory() + "amunix-hostsecret-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let port = 47000 + Int(getpid() % 1000) * 2
+        let port = FreeUDPPorts.take(1)[0]
         let first = try start(dir, port: port)
         let caps = HostedKind.allCases.map { first.hostServers.object($0).capability }
         #expect(mode(dir + "/state") == 0o700)
@@ -65,7 +66,7 @@ import Testing
         let dir = NSTemporaryDirectory() + "amunix-linkmac-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let port = 48000 + Int(getpid() % 1000) * 2
+        let port = FreeUDPPorts.take(1)[0]
         let first = try start(dir, port: port)
         let macs = first.links.map(\.mac)
         stop(first)

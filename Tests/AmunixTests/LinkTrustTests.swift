@@ -18,17 +18,17 @@ import Testing
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let base = 33000 + Int(getpid() % 500) * 10 + portOffset * 2
+        let (base, peerPort) = FreeUDPPorts.pair()
         let keyPath = dir + "/segment.key"
         let option = (trusted.map { ",trusted=\($0)" } ?? "") + (keyed ? ",key=\(keyPath)" : "")
-        var config = DaemonConfiguration(links: [try LinkSpec(parsing: "udp:\(base):127.0.0.1:\(base + 1)\(option)")],
+        var config = DaemonConfiguration(links: [try LinkSpec(parsing: "udp:\(base):127.0.0.1:\(peerPort)\(option)")],
                                          socketPath: dir + "/amunixd.sock", stateDirectory: dir, hostName: "t")
         config.seed = 5
         config.hostsServers = false
         let running = try RunningDaemon(config)
         defer { #expect(running.stop()) }
         let me = EthernetAddress(bytes: [2, 0, 0, 0, 0, 0x77])!
-        let peer = try UDPLink(name: "peer", localPort: UInt16(base + 1), remoteHost: "127.0.0.1",
+        let peer = try UDPLink(name: "peer", localPort: UInt16(peerPort), remoteHost: "127.0.0.1",
                                remotePort: UInt16(base), mac: me, keyPath: keyed ? keyPath : nil)
         defer { peer.close() }
         let h = FLIPHeader(type: .unidata, maximumHops: 6, destination: FLIPAddress(hex: "00112233445566aa")!,

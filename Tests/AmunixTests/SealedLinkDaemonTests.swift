@@ -39,9 +39,9 @@ struct CapturingLogHandler: LogHandler {
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let base = 55000 + Int(getpid() % 1000) * 2
+        let (base, peerPort) = FreeUDPPorts.pair()
         let keyPath = dir + "/segment.key"
-        var config = DaemonConfiguration(links: [try LinkSpec(parsing: "udp:\(base):127.0.0.1:\(base + 1),key=\(keyPath)")],
+        var config = DaemonConfiguration(links: [try LinkSpec(parsing: "udp:\(base):127.0.0.1:\(peerPort),key=\(keyPath)")],
                                          socketPath: dir + "/amunixd.sock", stateDirectory: dir, hostName: "t")
         config.seed = 5
         config.hostsServers = false
@@ -55,7 +55,7 @@ struct CapturingLogHandler: LogHandler {
         let behind = SealClock.microseconds - 40_000_000
         var skewed = SegmentSeal(segmentKey: key.bytes, senderID: 77, now: behind)
         let me = EthernetAddress(bytes: [2, 0, 0, 0, 0, 0x78])!
-        let peer = try UDPLink(name: "peer", localPort: UInt16(base + 1), remoteHost: "127.0.0.1",
+        let peer = try UDPLink(name: "peer", localPort: UInt16(peerPort), remoteHost: "127.0.0.1",
                                remotePort: UInt16(base), mac: me)
         defer { peer.close() }
         let h = FLIPHeader(type: .unidata, maximumHops: 6, destination: FLIPAddress(hex: "00112233445566aa")!,
@@ -70,7 +70,7 @@ struct CapturingLogHandler: LogHandler {
             told = captured.lines.first { $0.contains("more than 30 s off this host's clock") }
         }
         let line = try #require(told)
-        #expect(line.hasPrefix("udp:\(base):127.0.0.1:\(base + 1),key="))
+        #expect(line.hasPrefix("udp:\(base):127.0.0.1:\(peerPort),key="))
         // Told once, not once per datagram.
         #expect(captured.lines.filter { $0.contains("30 s off") }.count == 1)
     }

@@ -6,6 +6,7 @@
 import AmunixDaemon
 import FLIP
 import SegmentSeal
+import DaemonTestSupport
 import Foundation
 import Testing
 
@@ -23,9 +24,10 @@ import Testing
     @Test func pointToPoint() throws {
         let macA = EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!
         let macB = EthernetAddress(bytes: [2, 0, 0, 0, 0, 2])!
-        let base = UInt16(41000 + Int(getpid() % 1000) * 2)
-        let a = try UDPLink(name: "a", localPort: base, remoteHost: "127.0.0.1", remotePort: base + 1, mac: macA)
-        let b = try UDPLink(name: "b", localPort: base + 1, remoteHost: "localhost", remotePort: base, mac: macB)
+        let (p, q) = FreeUDPPorts.pair()
+        let (base, other) = (UInt16(p), UInt16(q))
+        let a = try UDPLink(name: "a", localPort: base, remoteHost: "127.0.0.1", remotePort: other, mac: macA)
+        let b = try UDPLink(name: "b", localPort: other, remoteHost: "localhost", remotePort: base, mac: macB)
         defer { a.close(); b.close() }
         let frame = macB.bytes + macA.bytes + [0x81, 0x46] + (0..<1500).map { UInt8(truncatingIfNeeded: $0) }
         a.send(frame)
@@ -44,9 +46,10 @@ import Testing
     @Test func batchesKeepEveryFrameInOrder() throws {
         let macA = EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!
         let macB = EthernetAddress(bytes: [2, 0, 0, 0, 0, 2])!
-        let base = UInt16(45000 + Int(getpid() % 1000) * 2)
-        let a = try UDPLink(name: "a", localPort: base, remoteHost: "127.0.0.1", remotePort: base + 1, mac: macA)
-        let b = try UDPLink(name: "b", localPort: base + 1, remoteHost: "127.0.0.1", remotePort: base, mac: macB)
+        let (p, q) = FreeUDPPorts.pair()
+        let (base, other) = (UInt16(p), UInt16(q))
+        let a = try UDPLink(name: "a", localPort: base, remoteHost: "127.0.0.1", remotePort: other, mac: macA)
+        let b = try UDPLink(name: "b", localPort: other, remoteHost: "127.0.0.1", remotePort: base, mac: macB)
         defer { a.close(); b.close() }
         let frames = (0..<150).map { i in macB.bytes + macA.bytes + [0x81, 0x46, UInt8(i)] + [UInt8](repeating: UInt8(i), count: 60 + i) }
         for (i, f) in frames.enumerated() {
@@ -65,7 +68,7 @@ import Testing
 
     @Test func bindConflictIsAClearError() throws {
         let mac = EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!
-        let port = UInt16(43000 + Int(getpid() % 1000))
+        let port = UInt16(FreeUDPPorts.take(1)[0])
         let a = try UDPLink(name: "a", localPort: port, remoteHost: "127.0.0.1", remotePort: 9, mac: mac)
         defer { a.close() }
         #expect(throws: LinkError.self) {
@@ -79,11 +82,12 @@ import Testing
     @Test func keyedPointToPointCarriesTheLargestFrame() throws {
         let macA = EthernetAddress(bytes: [2, 0, 0, 0, 0, 1])!
         let macB = EthernetAddress(bytes: [2, 0, 0, 0, 0, 2])!
-        let base = UInt16(51000 + Int(getpid() % 1000) * 2)
+        let (p, q) = FreeUDPPorts.pair()
+        let (base, other) = (UInt16(p), UInt16(q))
         let key = NSTemporaryDirectory() + "udp-key-\(getpid())"
         defer { unlink(key) }
-        let a = try UDPLink(name: "a", localPort: base, remoteHost: "127.0.0.1", remotePort: base + 1, mac: macA, keyPath: key)
-        let b = try UDPLink(name: "b", localPort: base + 1, remoteHost: "127.0.0.1", remotePort: base, mac: macB, keyPath: key)
+        let a = try UDPLink(name: "a", localPort: base, remoteHost: "127.0.0.1", remotePort: other, mac: macA, keyPath: key)
+        let b = try UDPLink(name: "b", localPort: other, remoteHost: "127.0.0.1", remotePort: base, mac: macB, keyPath: key)
         defer { a.close(); b.close() }
         let frame = macB.bytes + macA.bytes + [0x81, 0x46] + (0..<1500).map { UInt8(truncatingIfNeeded: $0) }
         #expect(frame.count == 1514)
