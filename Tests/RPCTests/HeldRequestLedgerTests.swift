@@ -25,21 +25,17 @@ import FLIP
                        configuration: config)
     }
 
-    func client(_ n: UInt64) -> FLIPAddress { Forgery.address(0xC000 + n) }
-    func kid(_ n: UInt64) -> KernelID { Forgery.address(0xD000 + n) }
+    func client(_ n: UInt64) -> FLIPAddress { RPCNode.handFedClient(n) }
+    func kid(_ n: UInt64) -> KernelID { RPCNode.handFedKid(n) }
 
     func deliver(_ rpc: RPCNode, _ amp: AmpHeader, body: RPCMessage? = nil, from source: FLIPAddress, now: Instant) {
-        let bytes = body.map { $0.encoded(after: amp) } ?? amp.encoded()
-        rpc.handle(.deliver(FLIPDelivery(endpoint: rpc.endpoint, source: source, destination: rpc.address,
-                                         message: bytes, isMulticast: false)), now: now)
+        rpc.handFeed(amp, body: body, from: source, now: now)
     }
 
+    /// A first request from client `n` for `getPort`'s put-port.
     func request(_ rpc: RPCNode, _ getPort: Port, client n: UInt64, tid: UInt32, now: Instant,
                  retransmission: Bool = false) {
-        let put = getPort.putPort
-        let amp = AmpHeader(kid: kid(n), port: put, type: .request, flags: retransmission ? .retransmission : [],
-                            tid: tid, dest: 10, from: 7)
-        deliver(rpc, amp, body: RPCMessage(header: Header(port: put, command: 1)), from: client(n), now: now)
+        rpc.handFeedRequest(for: getPort, client: n, tid: tid, now: now, retransmission: retransmission)
     }
 
     func arrivals(_ rpc: RPCNode) -> [ServerSlotID] {

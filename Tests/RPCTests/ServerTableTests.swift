@@ -16,21 +16,16 @@ import FLIP
         RPCNode(box: FLIPBox(), kid: Forgery.address(0x5EED), privateAddress: Forgery.address(0xABCDEF))
     }
 
-    func client(_ n: UInt64) -> FLIPAddress { Forgery.address(0xC000 + n) }
+    func client(_ n: UInt64) -> FLIPAddress { RPCNode.handFedClient(n) }
 
     func deliver(_ rpc: RPCNode, _ amp: AmpHeader, body: RPCMessage? = nil, from source: FLIPAddress, now: Instant) {
-        let bytes = body.map { $0.encoded(after: amp) } ?? amp.encoded()
-        rpc.handle(.deliver(FLIPDelivery(endpoint: rpc.endpoint, source: source, destination: rpc.address,
-                                         message: bytes, isMulticast: false)), now: now)
+        rpc.handFeed(amp, body: body, from: source, now: now)
     }
 
     /// A first request from client `n` for `getPort`'s put-port.
     func request(_ rpc: RPCNode, _ getPort: Port, client n: UInt64, tid: UInt32, now: Instant,
                  retransmission: Bool = false) {
-        let put = getPort.putPort
-        let amp = AmpHeader(kid: Forgery.address(0xD000 + n), port: put, type: .request,
-                            flags: retransmission ? .retransmission : [], tid: tid, dest: 10, from: 7)
-        deliver(rpc, amp, body: RPCMessage(header: Header(port: put, command: 1)), from: client(n), now: now)
+        rpc.handFeedRequest(for: getPort, client: n, tid: tid, now: now, retransmission: retransmission)
     }
 
     func ack(_ rpc: RPCNode, slot: ServerSlotID, client n: UInt64, tid: UInt32, now: Instant) {
