@@ -65,6 +65,8 @@ public final class FLIPBox {
     var heardPath: HeardPath?
     /// Whether the heard path holds route times not yet in the table.
     var heardPending = false
+    /// The last common frame's headers and what they said (FLIPBox+ArrivalPath.swift).
+    var arrivalPath = ArrivalPath.none
     /// Fragments taken on the straight path (FLIPBox+CommonFragment.swift),
     /// for tests to see that it is taken.
     var straightFragments = 0
@@ -98,6 +100,7 @@ public final class FLIPBox {
     /// own.
     public func register(privateAddress: FLIPAddress, headSize: Int = 0) -> EndpointID {
         sendPath = nil   // its destination may be ours now
+        arrivalPath = .none   // its listener may be ours too
         let id = nextEndpoint
         nextEndpoint += 1
         endpoints.append(Endpoint(privateAddress: privateAddress, publicAddress: privateAddress.publicAddress,
@@ -107,6 +110,7 @@ public final class FLIPBox {
 
     public func unregister(_ endpoint: EndpointID) {
         sendPath = nil
+        arrivalPath = .none
         endpoints.remove(endpoint.rawValue)
     }
 
