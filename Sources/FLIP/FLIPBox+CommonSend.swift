@@ -51,8 +51,11 @@ extension FLIPBox {
             frame.append(contentsOf: repeatElement(0, count: EthernetFrame.minimumSize - frame.count))
         }
         let sizes = UInt64(UInt32(truncatingIfNeeded: count))
-        frame.withUnsafeMutableBytes { b in
+        // The path is read again after the uniqueness check, not held in
+        // registers (or spilled) across it.
+        let interface = frame.withUnsafeMutableBytes { b in
             let q = b.baseAddress!
+            let p = sendPath!
             q.storeBytes(of: p.head.0.littleEndian, toByteOffset: 0, as: UInt64.self)
             q.storeBytes(of: p.head.1.littleEndian, toByteOffset: 8, as: UInt64.self)
             q.storeBytes(of: p.head.2.littleEndian, toByteOffset: 16, as: UInt64.self)
@@ -61,9 +64,10 @@ extension FLIPBox {
             // Message id and length; offset 0 and the total, the length.
             q.storeBytes(of: (UInt64(id) | sizes << 32).littleEndian, toByteOffset: 40, as: UInt64.self)
             q.storeBytes(of: (sizes << 32).littleEndian, toByteOffset: 48, as: UInt64.self)
+            return p.interface
         }
         statistics.framesOut += 1
-        events.append(.transmit(interface: InterfaceID(rawValue: p.interface), frame: frame))
+        events.append(.transmit(interface: InterfaceID(rawValue: interface), frame: frame))
         return id
     }
 
