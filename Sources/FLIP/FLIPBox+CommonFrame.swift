@@ -190,8 +190,10 @@ extension FLIPBox {
         var handle: RouteHandle?
         claim(source, a, hops: hops, trusted: trusted, handle: &handle)
         // `claim` read the table, so nothing is held back for the old path;
-        // the new one serves whom it serves (FLIPBox+ArrivalPath.swift).
+        // the new one serves whom it serves (FLIPBox+ArrivalPath.swift,
+        // FLIPBox+CommonSend.swift).
         arrivalPath.heard = false
+        sendPath?.heard = false
         heardPath = handle.flatMap { route in
             routes.summary(route).map {
                 HeardPath(address: source, interface: a.interface, location: a.location, route: route, at: now,
