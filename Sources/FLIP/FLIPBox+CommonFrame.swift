@@ -147,7 +147,7 @@ extension FLIPBox {
              hops: arrivalPath.hops, trusted: arrivalPath.trusted, served: arrivalPath.heard)
         if !arrivalPath.heard { noteArrivalHeard() }
         if !locator.pending.isEmpty { routeBecameKnown(arrivalPath.source) }
-        statistics.messagesDelivered += 1
+        statistics.messagesDelivered &+= 1
         statistics.reassembliesActive = 0
         return CommonDelivery(endpoint: EndpointID(rawValue: arrivalPath.endpoint), source: arrivalPath.source,
                               destination: arrivalPath.destination, length: length)

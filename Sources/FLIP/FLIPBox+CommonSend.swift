@@ -53,7 +53,7 @@ extension FLIPBox {
               p.heard && (heardNow(p.route, known: true) || useHeardPath(p.route, known: true))
                 || sendPathRouteUsable() else { return nil }
         let id = allocateMessageID()
-        statistics.messagesSent += 1
+        statistics.messagesSent &+= 1
         if frame.count < EthernetFrame.minimumSize {
             frame.append(contentsOf: repeatElement(0, count: EthernetFrame.minimumSize - frame.count))
         }
@@ -73,7 +73,7 @@ extension FLIPBox {
             q.storeBytes(of: (sizes << 32).littleEndian, toByteOffset: 48, as: UInt64.self)
             return p.interface
         }
-        statistics.framesOut += 1
+        statistics.framesOut &+= 1
         events.append(.transmit(interface: InterfaceID(rawValue: interface), frame: frame))
         return id
     }

@@ -35,7 +35,7 @@ extension FLIPBox {
     func arrive(_ bytes: [UInt8], on interfaceID: InterfaceID, now time: Instant,
                 handingBack: Bool) -> CommonDelivery? {
         advance(to: time)
-        statistics.framesIn += 1
+        statistics.framesIn &+= 1
         let i = interfaceID.rawValue
         guard i >= 0, i < interfaces.count else {
             statistics.drop(.unknownInterface)
