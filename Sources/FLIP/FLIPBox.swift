@@ -241,7 +241,16 @@ public final class FLIPBox {
         if commonPaths, let id = sendCommon(&frame, from: from, to: destination, secure: secure) {
             return id   // FLIPBox+CommonSend.swift
         }
-        return send(&frame, start: FLIPBox.headroom, body: [], from: from, to: destination, secure: secure, now: now)
+        return sendFramed(&frame, from: from, to: destination, secure: secure, now: now)
+    }
+
+    /// `unicast(framed:)` the general way: out of line, so that the
+    /// straight path (`sendCommon`) pays neither for its registers nor for
+    /// its stack.
+    @inline(never)
+    private func sendFramed(_ frame: inout [UInt8], from: EndpointID, to destination: FLIPAddress, secure: Bool,
+                            now: Instant) -> UInt32 {
+        send(&frame, start: FLIPBox.headroom, body: [], from: from, to: destination, secure: secure, now: now)
     }
 
     /// As `unicast(framed:)`, for a message kept in two buffers: the
