@@ -137,8 +137,7 @@ extension FLIPBox {
     // the delivery back through memory cost some twenty instructions a frame.
     @inline(__always)
     func receiveCommon(_ bytes: [UInt8], length: Int, on i: Int) -> CommonDelivery? {
-        guard length <= configuration.maxFragmentData, reassembler.partial.isEmpty,
-              length <= reassembler.maxMessageSize,
+        guard length <= commonLimit, reassembler.partial.isEmpty,
               arrivalRemembered(bytes, on: i) || learnArrival(bytes, on: i) else { return nil }
         // From here on, what the general path does for this frame. The
         // remembered path is read where it is used, not held in registers

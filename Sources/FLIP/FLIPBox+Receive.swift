@@ -37,7 +37,8 @@ extension FLIPBox {
         advance(to: time)
         statistics.framesIn &+= 1
         let i = interfaceID.rawValue
-        guard i >= 0, i < interfaces.count else {
+        // One unsigned compare: a negative index is out of range too.
+        guard UInt(bitPattern: i) < UInt(bitPattern: interfaces.count) else {
             statistics.drop(.unknownInterface)
             return nil
         }

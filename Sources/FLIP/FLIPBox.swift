@@ -21,6 +21,9 @@ struct Interface {
 
 public final class FLIPBox {
     public let configuration: FLIPConfiguration
+    /// The longest message the common frame may carry: one fragment's
+    /// data, and no more than a message may be (FLIPBox+CommonFrame.swift).
+    let commonLimit: Int
     public internal(set) var statistics = FLIPStatistics()
 
     var interfaces: [Interface] = []
@@ -73,6 +76,7 @@ public final class FLIPBox {
 
     public init(configuration: FLIPConfiguration = .init()) {
         self.configuration = configuration
+        commonLimit = min(configuration.maxFragmentData, configuration.maxMessageSize)
         table = RoutingTable(lifetime: configuration.routeLifetime, capacity: configuration.maxRoutedAddresses,
                               answerWindow: configuration.routeAnswerWindow,
                               maxRoutesPerAddress: configuration.maxRoutesPerAddress)

@@ -66,4 +66,18 @@ import AmoebaCore
         #expect(b.routes.routes[T.peer]?.first?.lastHeard == t3)
         #expect(b.routes.routes[other]?.first?.lastHeard == t2)
     }
+
+    /// An interface the box does not have is refused, whatever is
+    /// remembered (nothing: the path's interface is then -1) or not.
+    @Test func anUnknownInterfaceIsRefused() throws {
+        let (b, i, _, me) = box()
+        let zeros = [UInt8](repeating: 0, count: 64)
+        for bad in [-1, 1, Int.min] {
+            #expect(b.receiveHandingBack(frame: zeros, on: InterfaceID(rawValue: bad), now: .zero) == nil)
+        }
+        _ = try #require(b.receiveHandingBack(frame: T.frame(destination: me), on: i, now: .zero))
+        #expect(b.receiveHandingBack(frame: T.frame(destination: me), on: InterfaceID(rawValue: -1), now: .zero) == nil)
+        #expect(b.statistics.dropped(.unknownInterface) == 4)
+        #expect(deliveredTo(b).isEmpty)
+    }
 }
