@@ -77,7 +77,6 @@ public final class EventQueue<Element> {
         return e
     }
 
-    /// Moves every event, oldest first, onto the end of `buffer`.
     /// What `look` says of the oldest element, read where it lies (the
     /// queue must not be empty).
     @inlinable public func peekFirst<R>(_ look: (borrowing Element) -> R) -> R {
@@ -85,6 +84,7 @@ public final class EventQueue<Element> {
         return look((storage + head).pointee)
     }
 
+    /// Moves every event, oldest first, onto the end of `buffer`.
     @inlinable public func drain(into buffer: inout [Element]) {
         buffer.reserveCapacity(buffer.count + stored)
         while stored > 0 { buffer.append(removeFirst()) }

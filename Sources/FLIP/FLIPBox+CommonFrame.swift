@@ -9,6 +9,8 @@
 // fixed-offset loads and a short run of guards, in the seL4 manner: any
 // guard that fails leaves the frame untouched to the general path
 // (FLIPBox+Receive.swift), which handles everything, this frame included.
+// What the guards make of a frame's first forty bytes is remembered for
+// the next frame that starts the same way (FLIPBox+ArrivalPath.swift).
 //
 // What the frame does to the box is done by the general path's own steps
 // (`claim`, `routeBecameKnown`, the delivery), so the rules stay in one
@@ -52,6 +54,16 @@ struct HeardPath {
     var trusted: Bool
     /// The oldest last use of the address's other routes, or earlier.
     var othersUsed: Instant
+
+    /// Whether a claim for `source` from this place, `hops` away and
+    /// `trusted` or not, would only refresh this path's route, the table
+    /// being as it was: the same address and place, no shorter, the same
+    /// trust.
+    @inline(__always)
+    func serves(_ source: FLIPAddress, interface: Int, location: EthernetAddress, hops: UInt16, trusted: Bool) -> Bool {
+        address == source && self.interface == interface && self.location == location && hops >= self.hops
+            && trusted == self.trusted
+    }
 }
 
 extension FLIPBox {
@@ -67,23 +79,23 @@ extension FLIPBox {
     static let commonWord: UInt64 = 0x0000_0301_0000_4681
 
     /// The length of the message in `bytes` if it may be the common frame,
-    /// by the guards on the frame alone: a little-endian UNIDATA data
-    /// frame holding a whole message. Inlined into `receive`, so that
-    /// every other frame (the fragments of a long message) is turned away
-    /// for a handful of instructions.
+    /// by its sizes alone: a frame holding the FLIP header and a whole
+    /// message, in one fragment. Inlined into `receive`, so that every
+    /// other frame (the fragments of a long message) is turned away for a
+    /// handful of instructions. What the frame is (a little-endian
+    /// UNIDATA data frame) is for the remembered headers (FLIPBox+ArrivalPath.swift)
+    /// or `learnArrival` to say.
     @inline(__always)
     static func commonLength(_ bytes: [UInt8]) -> Int? {
         guard bytes.count >= commonDataStart else { return nil }
-        let (word, sizes, total) = bytes.withUnsafeBytes { b in
+        let (sizes, total) = bytes.withUnsafeBytes { b in
             let p = UnsafeRawPointer(b.baseAddress!)
-            return (UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 12, as: UInt64.self)),
-                    UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 44, as: UInt64.self)),
+            return (UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 44, as: UInt64.self)),
                     UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 52, as: UInt32.self)))
         }
         // Offset 0 and length the total: one fragment, the whole message.
         let length = UInt32(truncatingIfNeeded: sizes)
-        guard word & commonMask == commonWord, sizes >> 32 == 0, length == total,
-              Int(length) <= bytes.count - commonDataStart else { return nil }
+        guard sizes >> 32 == 0, length == total, Int(length) <= bytes.count - commonDataStart else { return nil }
         return Int(length)
     }
 
@@ -125,19 +137,19 @@ extension FLIPBox {
     // the delivery back through memory cost some twenty instructions a frame.
     @inline(__always)
     func receiveCommon(_ bytes: [UInt8], length: Int, on i: Int) -> CommonDelivery? {
-        guard length <= configuration.maxFragmentData,
-              let (me, location, actualHops, flags, destination, source) = commonArrival(bytes, on: i),
-              reassembler.partial.isEmpty, length <= reassembler.maxMessageSize,
-              let endpoint = soleListener(on: destination, unlessLocal: source) else { return nil }
-        // From here on, what the general path does for this frame.
-        let unsafe = !me.trusted || flags.contains(.unsafe)
-        hear(source, Arrival(interface: i, location: location, order: .little), hops: max(actualHops, 1),
-             trusted: !unsafe)
-        if !locator.pending.isEmpty { routeBecameKnown(source) }
-        statistics.messagesDelivered += 1
+        guard length <= commonLimit, reassembler.partial.isEmpty,
+              arrivalRemembered(bytes, on: i) || learnArrival(bytes, on: i) else { return nil }
+        // From here on, what the general path does for this frame. The
+        // remembered path is read where it is used, not held in registers
+        // across the calls the rare branches make.
+        hear(arrivalPath.source, Arrival(interface: i, location: arrivalPath.location, order: .little),
+             hops: arrivalPath.hops, trusted: arrivalPath.trusted, served: arrivalPath.heard)
+        if !arrivalPath.heard { noteArrivalHeard() }
+        if !locator.pending.isEmpty { routeBecameKnown(arrivalPath.source) }
+        statistics.messagesDelivered &+= 1
         statistics.reassembliesActive = 0
-        return CommonDelivery(endpoint: EndpointID(rawValue: endpoint), source: source, destination: destination,
-                              length: length)
+        return CommonDelivery(endpoint: EndpointID(rawValue: arrivalPath.endpoint), source: arrivalPath.source,
+                              destination: arrivalPath.destination, length: length)
     }
 
     /// The common frame's delivery as an event, after the others.
@@ -156,19 +168,31 @@ extension FLIPBox {
     /// table is as it was (its generation), no route of the address can
     /// have expired (the claim would drop it), and the distance is no
     /// shorter and the trust the same (the claim would change them).
+    /// `served`: the caller knows the heard path `serves` this claim.
     @inline(__always)
-    func hear(_ source: FLIPAddress, _ a: Arrival, hops: UInt16, trusted: Bool) {
-        if let h = heardPath, h.address == source, h.interface == a.interface, h.location == a.location,
-           table.isCurrent(h.route), hops >= h.hops, trusted == h.trusted,
-           now - min(h.used, h.othersUsed) <= table.lifetime {
+    func hear(_ source: FLIPAddress, _ a: Arrival, hops: UInt16, trusted: Bool, served: Bool = false) {
+        if let h = heardPath,
+           served || h.serves(source, interface: a.interface, location: a.location, hops: hops, trusted: trusted),
+           table.isCurrent(h.route), now - min(h.used, h.othersUsed) <= table.lifetime {
             heardPath!.at = now
             heardPath!.used = now
             heardPending = true
             return
         }
+        hearAnew(source, a, hops: hops, trusted: trusted)
+    }
+
+    /// The claim `hear` makes when the heard path does not serve: out of
+    /// line, so that the refresh's callers keep their registers.
+    @inline(never)
+    func hearAnew(_ source: FLIPAddress, _ a: Arrival, hops: UInt16, trusted: Bool) {
         var handle: RouteHandle?
         claim(source, a, hops: hops, trusted: trusted, handle: &handle)
-        // `claim` read the table, so nothing is held back for the old path.
+        // `claim` read the table, so nothing is held back for the old path;
+        // the new one serves whom it serves (FLIPBox+ArrivalPath.swift,
+        // FLIPBox+CommonSend.swift).
+        arrivalPath.heard = false
+        sendPath?.heard = false
         heardPath = handle.flatMap { route in
             routes.summary(route).map {
                 HeardPath(address: source, interface: a.interface, location: a.location, route: route, at: now,

@@ -32,6 +32,10 @@ struct SendPath {
     /// header, the fragment control pair, and the FLIP header up to its
     /// addresses (version, type, flags, hop counts).
     var head: (UInt64, UInt64, UInt64)
+    /// Whether the heard path's route is known to be `route`: then the
+    /// checks that read the heard path need not compare the handles.
+    /// Cleared when a claim makes a new heard path (`FLIPBox.hearAnew`).
+    var heard = false
 }
 
 extension FLIPBox {
@@ -42,17 +46,23 @@ extension FLIPBox {
         guard let p = sendPath, p.endpoint == from.rawValue, p.destination == destination, p.secure == secure,
               locator.pending.isEmpty else { return nil }
         let count = frame.count - FLIPBox.headroom
-        guard count <= configuration.maxFragmentData,
-              flow.peers.isEmpty || flow.nothingQueued(for: PeerKey(interface: p.interface, location: p.location)),
-              heardNow(p.route) || useHeardPath(p.route) || routes.use(p.route, now: now) else { return nil }
+        // What the usual send needs of the path is read here; the rest is
+        // read out of line, where it is needed, so that the handle is not
+        // held in registers (and spilled) on the way.
+        guard count <= configuration.maxFragmentData, flow.peers.isEmpty || sendPathHasNothingQueued(),
+              p.heard && (heardNow(p.route, known: true) || useHeardPath(p.route, known: true))
+                || sendPathRouteUsable() else { return nil }
         let id = allocateMessageID()
-        statistics.messagesSent += 1
+        statistics.messagesSent &+= 1
         if frame.count < EthernetFrame.minimumSize {
             frame.append(contentsOf: repeatElement(0, count: EthernetFrame.minimumSize - frame.count))
         }
         let sizes = UInt64(UInt32(truncatingIfNeeded: count))
-        frame.withUnsafeMutableBytes { b in
+        // The path is read again after the uniqueness check, not held in
+        // registers (or spilled) across it.
+        let interface = frame.withUnsafeMutableBytes { b in
             let q = b.baseAddress!
+            let p = sendPath!
             q.storeBytes(of: p.head.0.littleEndian, toByteOffset: 0, as: UInt64.self)
             q.storeBytes(of: p.head.1.littleEndian, toByteOffset: 8, as: UInt64.self)
             q.storeBytes(of: p.head.2.littleEndian, toByteOffset: 16, as: UInt64.self)
@@ -61,9 +71,10 @@ extension FLIPBox {
             // Message id and length; offset 0 and the total, the length.
             q.storeBytes(of: (UInt64(id) | sizes << 32).littleEndian, toByteOffset: 40, as: UInt64.self)
             q.storeBytes(of: (sizes << 32).littleEndian, toByteOffset: 48, as: UInt64.self)
+            return p.interface
         }
-        statistics.framesOut += 1
-        events.append(.transmit(interface: InterfaceID(rawValue: p.interface), frame: frame))
+        statistics.framesOut &+= 1
+        events.append(.transmit(interface: InterfaceID(rawValue: interface), frame: frame))
         return id
     }
 
@@ -72,10 +83,11 @@ extension FLIPBox {
     /// marked used now, all `RoutingTable.use` would check and do. A reply
     /// sent in the turn its request arrived in (a server answering at
     /// once, an acknowledgement) goes without touching the table.
+    /// `known`: the heard path's route is known to be the one `handle` names.
     @inline(__always)
-    func heardNow(_ handle: RouteHandle) -> Bool {
+    func heardNow(_ handle: RouteHandle, known: Bool = false) -> Bool {
         guard let h = heardPath else { return false }
-        return h.at == now && h.route == handle && table.isCurrent(handle)
+        return h.at == now && (known || h.route == handle) && table.isCurrent(handle)
     }
 
     /// `RoutingTable.use` of the heard path's route, when `handle` names
@@ -83,12 +95,31 @@ extension FLIPBox {
     /// the route is alive if its last use, or an earlier time the path
     /// holds, is within its lifetime. false, and nothing done, otherwise.
     @inline(__always)
-    func useHeardPath(_ handle: RouteHandle) -> Bool {
-        guard let h = heardPath, h.route == handle, table.isCurrent(handle),
+    func useHeardPath(_ handle: RouteHandle, known: Bool = false) -> Bool {
+        guard let h = heardPath, known || h.route == handle, table.isCurrent(handle),
               now - h.used <= table.lifetime else { return false }
         heardPath!.used = now
         heardPending = true
         return true
+    }
+
+    /// Whether flow control holds nothing for the send path's peer.
+    @inline(never)
+    func sendPathHasNothingQueued() -> Bool {
+        guard let p = sendPath else { return false }
+        return flow.nothingQueued(for: PeerKey(interface: p.interface, location: p.location))
+    }
+
+    /// Whether the send path's route may be used now, through the heard
+    /// path or the table (and then marked used), as `RoutingTable.use`
+    /// would answer; remembers whether the heard path's route is the send
+    /// path's, for the next send.
+    @inline(never)
+    func sendPathRouteUsable() -> Bool {
+        guard let p = sendPath else { return false }
+        let usable = heardNow(p.route) || useHeardPath(p.route) || routes.use(p.route, now: now)
+        sendPath!.heard = heardPath.map { $0.route == p.route } ?? false
+        return usable
     }
 
     /// A message went out in one frame by `route`, which `handle` names:

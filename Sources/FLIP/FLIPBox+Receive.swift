@@ -35,9 +35,10 @@ extension FLIPBox {
     func arrive(_ bytes: [UInt8], on interfaceID: InterfaceID, now time: Instant,
                 handingBack: Bool) -> CommonDelivery? {
         advance(to: time)
-        statistics.framesIn += 1
+        statistics.framesIn &+= 1
         let i = interfaceID.rawValue
-        guard i >= 0, i < interfaces.count else {
+        // One unsigned compare: a negative index is out of range too.
+        guard UInt(bitPattern: i) < UInt(bitPattern: interfaces.count) else {
             statistics.drop(.unknownInterface)
             return nil
         }

@@ -21,6 +21,9 @@ struct Interface {
 
 public final class FLIPBox {
     public let configuration: FLIPConfiguration
+    /// The longest message the common frame may carry: one fragment's
+    /// data, and no more than a message may be (FLIPBox+CommonFrame.swift).
+    let commonLimit: Int
     public internal(set) var statistics = FLIPStatistics()
 
     var interfaces: [Interface] = []
@@ -65,12 +68,15 @@ public final class FLIPBox {
     var heardPath: HeardPath?
     /// Whether the heard path holds route times not yet in the table.
     var heardPending = false
+    /// The last common frame's headers and what they said (FLIPBox+ArrivalPath.swift).
+    var arrivalPath = ArrivalPath.none
     /// Fragments taken on the straight path (FLIPBox+CommonFragment.swift),
     /// for tests to see that it is taken.
     var straightFragments = 0
 
     public init(configuration: FLIPConfiguration = .init()) {
         self.configuration = configuration
+        commonLimit = min(configuration.maxFragmentData, configuration.maxMessageSize)
         table = RoutingTable(lifetime: configuration.routeLifetime, capacity: configuration.maxRoutedAddresses,
                               answerWindow: configuration.routeAnswerWindow,
                               maxRoutesPerAddress: configuration.maxRoutesPerAddress)
@@ -98,6 +104,7 @@ public final class FLIPBox {
     /// own.
     public func register(privateAddress: FLIPAddress, headSize: Int = 0) -> EndpointID {
         sendPath = nil   // its destination may be ours now
+        arrivalPath = .none   // its listener may be ours too
         let id = nextEndpoint
         nextEndpoint += 1
         endpoints.append(Endpoint(privateAddress: privateAddress, publicAddress: privateAddress.publicAddress,
@@ -107,6 +114,7 @@ public final class FLIPBox {
 
     public func unregister(_ endpoint: EndpointID) {
         sendPath = nil
+        arrivalPath = .none
         endpoints.remove(endpoint.rawValue)
     }
 
@@ -237,7 +245,16 @@ public final class FLIPBox {
         if commonPaths, let id = sendCommon(&frame, from: from, to: destination, secure: secure) {
             return id   // FLIPBox+CommonSend.swift
         }
-        return send(&frame, start: FLIPBox.headroom, body: [], from: from, to: destination, secure: secure, now: now)
+        return sendFramed(&frame, from: from, to: destination, secure: secure, now: now)
+    }
+
+    /// `unicast(framed:)` the general way: out of line, so that the
+    /// straight path (`sendCommon`) pays neither for its registers nor for
+    /// its stack.
+    @inline(never)
+    private func sendFramed(_ frame: inout [UInt8], from: EndpointID, to destination: FLIPAddress, secure: Bool,
+                            now: Instant) -> UInt32 {
+        send(&frame, start: FLIPBox.headroom, body: [], from: from, to: destination, secure: secure, now: now)
     }
 
     /// As `unicast(framed:)`, for a message kept in two buffers: the

@@ -22,6 +22,9 @@ public enum FLIPDropReason: Hashable, Sendable {
     case insecure
 }
 
+// The counts every frame moves (frames in and out, messages sent and
+// delivered) are added to with wrapping arithmetic on the straight paths:
+// a 64-bit count never wraps, and the overflow check cost a branch each.
 public struct FLIPStatistics: Sendable {
     public var framesIn = 0
     public var framesOut = 0

@@ -41,7 +41,19 @@ struct FramePool {
     /// room; drops it otherwise.
     @inline(__always)
     mutating func give(_ frame: consuming [UInt8]) {
-        guard spares.count < FramePool.limit, frame.capacity >= minimumCapacity else { return }
+        guard wants(frame) else { return }
+        keep(frame)
+    }
+
+    /// Whether `frame` would be kept: large enough, and room for it.
+    @inline(__always)
+    func wants(_ frame: borrowing [UInt8]) -> Bool {
+        spares.count < FramePool.limit && frame.capacity >= minimumCapacity
+    }
+
+    /// Keeps `frame`'s storage, emptied; the caller asked `wants`.
+    @inline(__always)
+    mutating func keep(_ frame: consuming [UInt8]) {
         // Unique storage is emptied in place; shared storage is left to its
         // other holders, and this frame gets storage of its own
         // (copy-on-write). The parameter itself is changed and moved on: a
@@ -69,7 +81,17 @@ extension FLIPBox {
     /// optional, and safe whoever else still holds the frame: the box never
     /// writes into storage that is shared (FramePool.swift).
     public func recycle(frame: consuming [UInt8]) {
-        flow.pool.give(consume frame)
+        // The drop is the common case: a frame too small to keep (every
+        // small message's) costs two compares and its release.
+        guard flow.pool.wants(frame) else { return }
+        keepSpare(frame)
+    }
+
+    /// Keeps `frame` in the pool, out of line: the box itself is passed,
+    /// so `recycle` saves no registers and only jumps here.
+    @inline(never)
+    func keepSpare(_ frame: consuming [UInt8]) {
+        flow.pool.keep(frame)
     }
 
     /// How many spare frames the box keeps now.

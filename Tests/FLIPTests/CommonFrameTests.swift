@@ -286,6 +286,28 @@ import TestSupport
         #expect(late.data.isEmpty && late.locates.count == 1)
     }
 
+    /// The send path remembers that the heard path's route is its own; a
+    /// frame from another address makes a new heard path, and then the
+    /// next send marks its own route used, not the other address's.
+    /// (The other address is known before, so that hearing it again
+    /// leaves the table's generation as it was.)
+    @Test func aNewHeardPathIsNotTakenForTheSendPathsRoute() {
+        let (b, i, e, me) = box()
+        let other = FLIPAddress(hex: "5252525252525200")!
+        let otherMAC = EthernetAddress(bytes: [2, 0, 0, 0, 0, 3])!
+        b.receive(frame: Self.frame(from: otherMAC, source: other, destination: me), on: i, now: .zero)
+        b.receive(frame: Self.frame(destination: me), on: i, now: .zero)
+        _ = b.takeEvents()
+        #expect(send(b, e, at: .zero).data == [Self.peerMAC])
+        let t1 = Instant.zero + .milliseconds(1), t2 = t1 + .milliseconds(1), t3 = t2 + .milliseconds(1)
+        #expect(send(b, e, at: t1).data == [Self.peerMAC])
+        b.receive(frame: Self.frame(from: otherMAC, source: other, destination: me), on: i, now: t2)
+        _ = b.takeEvents()
+        #expect(send(b, e, at: t3).data == [Self.peerMAC])
+        #expect(b.routes.routes[Self.peer]?.first?.lastUsed == t3)
+        #expect(b.routes.routes[other]?.first?.lastUsed == t2)
+    }
+
     /// Handles made before and after the table grew (its storage, and so
     /// its indices, replaced) are compared at the instant of a send: they
     /// differ, and comparing them must not trap.
