@@ -10,7 +10,12 @@ import Logging
 import Testing
 
 @Suite(.serialized) struct HostSecretTests {
-    func start(_ dir: String, port: Int) throws -> Daemon {
+    /// A daemon on a port of its own each time: what a restart must keep
+    /// is the state folder's, not the port (a port closed and bound again
+    /// at once can still be held a moment by a process another test of
+    /// this runner starts, SocketReleaseTests' for one).
+    func start(_ dir: String) throws -> Daemon {
+        let port = FreeUDPPorts.take(1)[0]
         var c = DaemonConfiguration(links: [try LinkSpec(parsing: "udp:\(port):127.0.0.1:\(port + 1)")],
                                     socketPath: dir + "/amunixd.sock", stateDirectory: dir + "/state", hostName: "h")
         c.seed = nil
@@ -34,19 +39,18 @@ import Testing
         let dir = NSTemporaryDirectory() + "amunix-hostsecret-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let port = FreeUDPPorts.take(1)[0]
-        let first = try start(dir, port: port)
+        let first = try start(dir)
         let caps = HostedKind.allCases.map { first.hostServers.object($0).capability }
         #expect(mode(dir + "/state") == 0o700)
         #expect(mode(dir + "/state/hostsecret") == 0o600)
         #expect(mode(dir + "/state/host.cap") == 0o600)
         stop(first)
-        let second = try start(dir, port: port)
+        let second = try start(dir)
         #expect(HostedKind.allCases.map { second.hostServers.object($0).capability } == caps)
         stop(second)
         // A malformed secret is replaced, not trusted.
         try "host zz:zz\n".write(toFile: dir + "/state/hostsecret", atomically: true, encoding: .utf8)
-        let third = try start(dir, port: port)
+        let third = try start(dir)
         #expect(third.hostServers.object(.host).capability != caps[0])
         stop(third)
     }
@@ -66,17 +70,16 @@ import Testing
         let dir = NSTemporaryDirectory() + "amunix-linkmac-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let port = FreeUDPPorts.take(1)[0]
-        let first = try start(dir, port: port)
+        let first = try start(dir)
         let macs = first.links.map(\.mac)
         stop(first)
-        let second = try start(dir, port: port)
+        let second = try start(dir)
         #expect(second.links.map(\.mac) == macs)
         stop(second)
         #expect(mode(dir + "/state/mac") == 0o600)
         // A malformed file is replaced; a group or universal address is not taken.
         try "01:00:5e:00:00:01\n".write(toFile: dir + "/state/mac", atomically: true, encoding: .utf8)
-        let third = try start(dir, port: port)
+        let third = try start(dir)
         #expect(third.links.map(\.mac) != macs)
         #expect(third.links.allSatisfy { $0.mac.bytes[0] & 0x03 == 0x02 })
         stop(third)
