@@ -261,7 +261,7 @@ extension RPCNode {
         }
         clients.discard(amp.dest)
         recycle(frame)
-        freeIndices.push(amp.dest)
+        freeIndices.append(amp.dest)
         complete(id, .success(reply))
     }
 

@@ -36,10 +36,19 @@ final class DenseBlock<Element> {
         }
     }
 
+    @inline(__always)
     func append(_ element: consuming Element) {
         if count == capacity { grow() }
         (base + count).initialize(to: element)
         count += 1
+    }
+
+    /// The last element, taken off (a stack's pop); nil when empty.
+    @inline(__always)
+    func popLast() -> Element? {
+        guard count > 0 else { return nil }
+        count -= 1
+        return (base + count).move()
     }
 
     /// Takes the element at `i` out; the last one moves into its place.
@@ -52,8 +61,26 @@ final class DenseBlock<Element> {
     }
 
     func contains(where test: (borrowing Element) -> Bool) -> Bool {
-        for i in 0..<count where test(base[i]) { return true }
-        return false
+        firstIndex(where: test) != nil
+    }
+
+    @inline(__always)
+    func firstIndex(where test: (borrowing Element) -> Bool) -> Int? {
+        var i = 0
+        while i < count {
+            if test(base[i]) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The element at `i` (below `count`), where it lies, for several
+    /// reads and changes with one check of `i`: valid until the block
+    /// next grows or loses an element.
+    @inline(__always)
+    func place(_ i: Int) -> UnsafeMutablePointer<Element> {
+        precondition(i >= 0 && i < count, "DenseBlock index out of range")
+        return base + i
     }
 
     @inline(never)

@@ -32,63 +32,45 @@ final class PortSlots {
     }
 
     /// A node serves few ports: a short list beats hashing a port per request.
-    private var ports: UnsafeMutablePointer<Slots>
-    private var portCount = 0
-    private var portCapacity = 4
+    private let ports = DenseBlock<Slots>()
     /// By slot index: the slot that listened next after it on its port (0: none).
     private var next: UnsafeMutablePointer<UInt16>
     private var nextCapacity = 16
 
     init() {
-        ports = UnsafeMutablePointer<Slots>.allocate(capacity: portCapacity)
         next = UnsafeMutablePointer<UInt16>.allocate(capacity: nextCapacity)
         next.initialize(repeating: 0, count: nextCapacity)
     }
 
     deinit {
-        ports.deinitialize(count: portCount)
-        ports.deallocate()
         next.deallocate()
     }
 
     private func position(of putPort: Port) -> Int? {
-        var p = 0
-        while p < portCount {
-            if ports[p].putPort == putPort { return p }
-            p += 1
-        }
-        return nil
+        ports.firstIndex { $0.putPort == putPort }
     }
 
     /// A slot of `putPort` now exists, listening after those listening
     /// already if `listening` names it: one look for the port where a
     /// getreq looked twice.
     func add(_ putPort: Port, listening index: UInt16?) {
-        let p = position(of: putPort) ?? newPort(putPort)
-        ports[p].held += 1
+        let slots = ports.place(position(of: putPort) ?? newPort(putPort))
+        slots.pointee.held += 1
         guard let index else { return }
         if Int(index) >= nextCapacity { growNext(to: Int(index)) }
         next[Int(index)] = 0
-        if ports[p].tail == 0 {
-            ports[p].head = index
+        if slots.pointee.tail == 0 {
+            slots.pointee.head = index
         } else {
-            next[Int(ports[p].tail)] = index
+            next[Int(slots.pointee.tail)] = index
         }
-        ports[p].tail = index
+        slots.pointee.tail = index
     }
 
     @inline(never)
     private func newPort(_ putPort: Port) -> Int {
-        if portCount == portCapacity {
-            let larger = UnsafeMutablePointer<Slots>.allocate(capacity: portCapacity * 2)
-            larger.moveInitialize(from: ports, count: portCount)
-            ports.deallocate()
-            ports = larger
-            portCapacity *= 2
-        }
-        (ports + portCount).initialize(to: Slots(putPort: putPort))
-        portCount += 1
-        return portCount - 1
+        ports.append(Slots(putPort: putPort))
+        return ports.count - 1
     }
 
     @inline(never)
@@ -105,27 +87,25 @@ final class PortSlots {
     /// A slot of `putPort` is gone (it must not be listening).
     func remove(_ putPort: Port) {
         guard let p = position(of: putPort) else { return }
-        ports[p].held -= 1
-        guard ports[p].held <= 0 else { return }
+        let slots = ports.place(p)
+        slots.pointee.held -= 1
+        guard slots.pointee.held <= 0 else { return }
         // The last port moves into its place: the order of ports is only
         // the order they are searched in.
-        portCount -= 1
-        if p != portCount {
-            ports[p] = (ports + portCount).move()
-        } else {
-            (ports + p).deinitialize(count: 1)
-        }
+        _ = ports.removeSwapping(at: p)
     }
 
     func hasSlots(_ putPort: Port) -> Bool { position(of: putPort) != nil }
 
     /// The slot of `putPort` listening longest, taken off the queue.
     func takeListening(_ putPort: Port) -> UInt16? {
-        guard let p = position(of: putPort), ports[p].head != 0 else { return nil }
-        let index = ports[p].head
+        guard let p = position(of: putPort) else { return nil }
+        let slots = ports.place(p)
+        let index = slots.pointee.head
+        guard index != 0 else { return nil }
         let after = next[Int(index)]
-        ports[p].head = after
-        if after == 0 { ports[p].tail = 0 }
+        slots.pointee.head = after
+        if after == 0 { slots.pointee.tail = 0 }
         return index
     }
 
@@ -138,15 +118,16 @@ final class PortSlots {
     /// `index` stops listening without a request (a withdrawn getreq).
     func unlisten(_ index: UInt16, _ putPort: Port) {
         guard let p = position(of: putPort) else { return }
+        let slots = ports.place(p)
         var before: UInt16 = 0
-        var at = ports[p].head
+        var at = slots.pointee.head
         while at != 0 && at != index {
             before = at
             at = next[Int(at)]
         }
         guard at != 0 else { return }
         let after = next[Int(at)]
-        if before == 0 { ports[p].head = after } else { next[Int(before)] = after }
-        if ports[p].tail == at { ports[p].tail = before }
+        if before == 0 { slots.pointee.head = after } else { next[Int(before)] = after }
+        if slots.pointee.tail == at { slots.pointee.tail = before }
     }
 }

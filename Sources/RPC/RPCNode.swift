@@ -62,7 +62,12 @@ public final class RPCNode {
     var lastSlotLeft: (port: Port, at: Instant) = (.null, .zero)
     let portSlots = PortSlots()
     let serving: ServingIndex
-    let freeIndices = FreeIndices()
+    /// The state indices handed out and had back, a stack: the next call
+    /// or slot takes the one freed last, whose table place and filed
+    /// deadline are still warm (TimedTable.swift). In a block the machine
+    /// alone holds (DenseBlock.swift): in an array, every index freed and
+    /// taken was a write with a uniqueness check, four a transaction.
+    let freeIndices = DenseBlock<UInt16>()
     private var nextIndex: UInt16 = 1
     private var nextTid: UInt32
     private var nextTransaction: UInt64 = 1
@@ -178,7 +183,7 @@ public final class RPCNode {
         guard let victim = oldest else { return nil }
         counters.repliesReclaimed += 1
         completeReply(victim, .rpcFailure, now: now ?? victim.lastHeard)
-        return freeIndices.pop()
+        return freeIndices.popLast()
     }
 
     /// Sends the reply for the request `slot` received; `replies` counts
@@ -209,7 +214,7 @@ public final class RPCNode {
     public func cancelGetreq(_ slot: ServerSlotID, now: Instant) {
         guard let s = servers[slot.rawValue], s.phase == .listening else { return }
         servers[slot.rawValue] = nil
-        freeIndices.push(slot.rawValue)
+        freeIndices.append(slot.rawValue)
         portSlots.unlisten(slot.rawValue, s.putPort)
         portSlots.remove(s.putPort)
         slotLeft(s.putPort, now: now)
@@ -472,7 +477,7 @@ public final class RPCNode {
     func finish(_ call: ClientCall, _ result: consuming Result<RPCMessage, ErrorCode>) {
         clients[call.index] = nil
         recycle(call.frame)
-        freeIndices.push(call.index)
+        freeIndices.append(call.index)
         if case .failure = result, let server = call.server {
             portCache.remove(call.putPort, ifAt: server.address)
         }
@@ -490,7 +495,7 @@ public final class RPCNode {
 
     @inline(__always)
     private func allocateIndex() -> UInt16? {
-        if let i = freeIndices.pop() { return i }
+        if let i = freeIndices.popLast() { return i }
         guard Int(nextIndex) <= configuration.maxStates, nextIndex < UInt16.max else { return nil }
         defer { nextIndex += 1 }
         return nextIndex

@@ -302,7 +302,7 @@ extension RPCNode {
     /// with; `replying`: it held a reply, which ended with `status`.
     func slotEnded(_ index: UInt16, _ putPort: Port, _ client: ServedClient?, replying: Bool, _ status: ErrorCode,
                    now: Instant) {
-        freeIndices.push(index)
+        freeIndices.append(index)
         if replying {
             replies.ended &+= 1
             if status != .ok { replies.unacknowledged &+= 1 }
