@@ -142,9 +142,7 @@ struct TimedTable<Value: Timed> {
     }
 
     private mutating func push(_ time: Instant, _ index: UInt16) {
-        let i = Int(index)
-        if i >= filed.count { filed.append(contentsOf: repeatElement(TimedTable.none, count: i + 1 - filed.count)) }
-        if time.microseconds < filed[i] { filed[i] = time.microseconds }
+        noteFiled(time, index)
         heap.push(DeadlineEntry(time: time, index: index))
     }
 
@@ -152,8 +150,21 @@ struct TimedTable<Value: Timed> {
     /// when it is the entry that names.
     private mutating func pop(_ top: DeadlineEntry) {
         heap.pop()
-        let i = Int(top.index)
-        if i < filed.count, filed[i] == top.time.microseconds { filed[i] = TimedTable.none }
+        unfile(top)
+    }
+
+    /// `filed` for an entry of `time` going into the heap for `index`.
+    private mutating func noteFiled(_ time: Instant, _ index: UInt16) {
+        let i = Int(index)
+        if i >= filed.count { filed.append(contentsOf: repeatElement(TimedTable.none, count: i + 1 - filed.count)) }
+        if time.microseconds < filed[i] { filed[i] = time.microseconds }
+    }
+
+    /// `filed` for `entry` leaving the heap: nothing known for its index
+    /// when it was the entry `filed` named.
+    private mutating func unfile(_ entry: DeadlineEntry) {
+        let i = Int(entry.index)
+        if i < filed.count, filed[i] == entry.time.microseconds { filed[i] = TimedTable.none }
     }
 
     private mutating func rebuild() {
@@ -180,11 +191,8 @@ struct TimedTable<Value: Timed> {
         // top nearly every time (the index's last transaction filed it;
         // this one's deadline lies later), a call's cost on each side of a
         // null transaction.
-        let i = Int(top.index)
-        if i < filed.count {
-            if filed[i] == top.time.microseconds { filed[i] = TimedTable.none }
-            if d.microseconds < filed[i] { filed[i] = d.microseconds }
-        }
+        unfile(top)
+        noteFiled(d, top.index)
         heap.replaceTop(with: DeadlineEntry(time: d, index: top.index))
         return true
     }

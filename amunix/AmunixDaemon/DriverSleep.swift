@@ -24,10 +24,8 @@ public protocol DriverSleep: AnyObject {
     func willWait()
     /// Sleeps until frames wait on the link, a nudge, or `deadline` (nil:
     /// none); it may end earlier with nothing to do, which the driver takes
-    /// as a turn with nothing new.
-    func wait(until deadline: Instant?) -> LinkWait.Readiness
-    /// As `wait(until:)`, with the clock read by the caller after
-    /// `willWait` (a wait that reads it itself costs a read more).
+    /// as a turn with nothing new. `now`: the clock, read by the caller
+    /// after `willWait` (a wait that read it itself cost a read more).
     func wait(until deadline: Instant?, now: Instant) -> LinkWait.Readiness
     /// Cuts the wait short: under the lock, between `willWait` and the
     /// lock taken again after the wait.
@@ -36,6 +34,13 @@ public protocol DriverSleep: AnyObject {
     func closeSleep()
     /// Times the deadline's timer was armed (a system call each), for tests.
     var timesArmed: Int { get }
+}
+
+extension DriverSleep {
+    /// `wait(until:now:)` with the clock read here.
+    public func wait(until deadline: Instant?) -> LinkWait.Readiness {
+        wait(until: deadline, now: MonotonicClock.now)
+    }
 }
 
 /// The sleep for `link`: a blocking receive on a packet socket of the
@@ -63,9 +68,8 @@ public final class PipeSleep: DriverSleep {
 
     public var timesArmed: Int { sleeper.timesArmed }
 
-    public func wait(until deadline: Instant?, now: Instant) -> LinkWait.Readiness { wait(until: deadline) }
-
-    public func wait(until deadline: Instant?) -> LinkWait.Readiness {
+    /// LinkWait reads the clock itself; `now` is not needed.
+    public func wait(until deadline: Instant?, now: Instant) -> LinkWait.Readiness {
         let woke = sleeper.wait(until: deadline)
         if woke.wake {
             var drained = (UInt64(0), UInt64(0))

@@ -228,10 +228,6 @@ public final class PacketSocketLink: Link, DriverSleep {
     /// One recvmmsg that sleeps for the first frame: the frames it takes
     /// wait for `receiveAll`. Ended early by a nudge or the thread's timer
     /// (a signal that leaves the socket non-blocking): then `timer`.
-    public func wait(until deadline: Instant?) -> LinkWait.Readiness {
-        wait(until: deadline, now: MonotonicClock.now)
-    }
-
     public func wait(until deadline: Instant?, now: Instant) -> LinkWait.Readiness {
         var ready = LinkWait.Readiness()
         var flags = Int32(MSG_WAITFORONE)
