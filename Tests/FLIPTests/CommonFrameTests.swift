@@ -207,11 +207,22 @@ import TestSupport
         return out
     }
 
-    /// A box that has heard the peer and sent to it once, so that the
-    /// send is remembered.
-    func talking(trusted: Bool = true, _ configure: (inout FLIPConfiguration) -> Void = { _ in })
+    /// A second address the tests of the heard path hear from.
+    static let other = FLIPAddress(hex: "5252525252525200")!
+    static let otherMAC = EthernetAddress(bytes: [2, 0, 0, 0, 0, 3])!
+
+    /// A frame from `other` to `me` arrives at `t`.
+    func hearOther(_ b: FLIPBox, on i: InterfaceID, to me: FLIPAddress, at t: Instant) {
+        b.receive(frame: Self.frame(from: Self.otherMAC, source: Self.other, destination: me), on: i, now: t)
+    }
+
+    /// A box that has heard the peer (after `other`, if `otherFirst`) and
+    /// sent to it once, so that the send is remembered.
+    func talking(trusted: Bool = true, otherFirst: Bool = false,
+                 _ configure: (inout FLIPConfiguration) -> Void = { _ in })
         -> (FLIPBox, InterfaceID, EndpointID, FLIPAddress) {
         let (b, i, e, me) = box(trusted: trusted, configure)
+        if otherFirst { hearOther(b, on: i, to: me, at: .zero) }
         b.receive(frame: Self.frame(destination: me), on: i, now: .zero)
         _ = b.takeEvents()
         #expect(send(b, e, at: .zero).data == [Self.peerMAC])
@@ -269,17 +280,11 @@ import TestSupport
     /// Another address heard from at the very instant of a send says
     /// nothing of the destination's route: expired, it is not used.
     @Test func anotherAddressHeardNowDoesNotKeepARouteAlive() {
-        let (b, i, e, me) = box { $0.routeLifetime = .seconds(2) }
-        let other = FLIPAddress(hex: "5252525252525200")!
-        let otherMAC = EthernetAddress(bytes: [2, 0, 0, 0, 0, 3])!
-        b.receive(frame: Self.frame(from: otherMAC, source: other, destination: me), on: i, now: .zero)
-        b.receive(frame: Self.frame(destination: me), on: i, now: .zero)
-        _ = b.takeEvents()
-        #expect(send(b, e, at: .zero).data == [Self.peerMAC])
+        let (b, i, e, me) = talking(otherFirst: true) { $0.routeLifetime = .seconds(2) }
         var t = Instant.zero
         for _ in 0..<4 {
             t = t + .milliseconds(750)
-            b.receive(frame: Self.frame(from: otherMAC, source: other, destination: me), on: i, now: t)
+            hearOther(b, on: i, to: me, at: t)
         }
         _ = b.takeEvents()
         let late = send(b, e, at: t)
@@ -292,20 +297,14 @@ import TestSupport
     /// (The other address is known before, so that hearing it again
     /// leaves the table's generation as it was.)
     @Test func aNewHeardPathIsNotTakenForTheSendPathsRoute() {
-        let (b, i, e, me) = box()
-        let other = FLIPAddress(hex: "5252525252525200")!
-        let otherMAC = EthernetAddress(bytes: [2, 0, 0, 0, 0, 3])!
-        b.receive(frame: Self.frame(from: otherMAC, source: other, destination: me), on: i, now: .zero)
-        b.receive(frame: Self.frame(destination: me), on: i, now: .zero)
-        _ = b.takeEvents()
-        #expect(send(b, e, at: .zero).data == [Self.peerMAC])
+        let (b, i, e, me) = talking(otherFirst: true)
         let t1 = Instant.zero + .milliseconds(1), t2 = t1 + .milliseconds(1), t3 = t2 + .milliseconds(1)
         #expect(send(b, e, at: t1).data == [Self.peerMAC])
-        b.receive(frame: Self.frame(from: otherMAC, source: other, destination: me), on: i, now: t2)
+        hearOther(b, on: i, to: me, at: t2)
         _ = b.takeEvents()
         #expect(send(b, e, at: t3).data == [Self.peerMAC])
         #expect(b.routes.routes[Self.peer]?.first?.lastUsed == t3)
-        #expect(b.routes.routes[other]?.first?.lastUsed == t2)
+        #expect(b.routes.routes[Self.other]?.first?.lastUsed == t2)
     }
 
     /// Handles made before and after the table grew (its storage, and so
