@@ -204,7 +204,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             path: "Servers/BulletServer"),
-        .target(name: "ShellSupport", dependencies: ["AmoebaCore", "AmoebaClient", "AmoebaNames", "Amunix", "AmunixDaemon", "AmunixEndpoint", "StdTools", "Bullet"],
+        .target(name: "ShellSupport", dependencies: ["AmoebaCore", "AmoebaClient", "AmoebaNames", "Amunix", "AmunixDaemon", "AmunixEndpoint", "StdTools", "Bullet", "CFileSync"],
                 path: "Sources/ShellSupport"),
         .executableTarget(name: "dir", dependencies: ["ShellSupport", "DirectoryProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/dir"),
         .executableTarget(name: "mkd", dependencies: ["ShellSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/mkd"),

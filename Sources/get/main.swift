@@ -36,7 +36,7 @@ struct Get: ParsableCommand {
             let transport = try session.dataTransport(link: link)
             defer { transport.close() }
             let meter = Progress(label: "get \(path)", force: progress)
-            let out = FileHandle.standardOutput
+            var out = StreamingOutput()
             return session.forEach("get", [path]) { (arg: String) throws(ToolError) in
                 let file = try session.object(arg)
                 do throws(ErrorCode) {
@@ -45,7 +45,7 @@ struct Get: ParsableCommand {
                     let total = try FileClient(transport: transport).size(file)
                     let reader = ParallelFileRead(transport: transport, threads: parallel)
                     try reader.read(file, total: total, progress: meter.update) { (piece: [UInt8]) throws(ErrorCode) in
-                        do { try out.write(contentsOf: piece) } catch { throw .systemError }
+                        try out.write(piece)
                     }
                     meter.finish()
                 } catch {

@@ -159,7 +159,7 @@ import FLIP
 @Suite struct ServingIndexTests {
     @Test func agreesWithADictionaryThroughInsertionsAndRemovals() {
         struct Key: Hashable { var a: UInt64, s: UInt16, t: UInt32 }
-        var index = ServingIndex(salt: 0x1234)
+        let index = ServingIndex(salt: 0x1234)
         var reference: [Key: UInt16] = [:]
         var g = SplitMix(seed: 7)
         for step in 0..<20_000 {
