@@ -67,3 +67,16 @@ extension ShellSession {
         return .endpoint(try EndpointTransactor(link: link, timeout: transport.timeout))
     }
 }
+
+extension ProcessEndpoint.Pipeline: CallPipeline {}
+
+extension DataTransport {
+    /// `depth` calls in flight from the calling thread: on the tool's own
+    /// endpoint all of them on that thread, through amunixd one thread each.
+    public func pipeline(depth: Int) -> any CallPipeline {
+        switch self {
+        case .daemon(let t): ThreadedPipeline(t, threads: depth)
+        case .endpoint(let t): t.endpoint.pipeline(timeout: t.timeout)
+        }
+    }
+}

@@ -1,7 +1,7 @@
 // Writing a whole Bullet file with several MODIFYs in flight. One write at
 // a time leaves the link idle for a round trip per 30 KB piece, and the
-// server idle while the next piece crosses; with a few threads sharing the
-// transport, the next pieces cross while one is being stored.
+// server idle while the next piece crosses; with several in flight, the
+// next pieces cross while one is being stored.
 //
 // The wire is Amoeba's: CREATE with the first piece, MODIFYs at their
 // offsets with the capability CREATE returned, and the commit flags on the
@@ -15,29 +15,37 @@
 // pieces in flight are waited for, the uncommitted file destroyed, and the
 // error thrown with the offset of the piece that failed.
 //
-// Input is read by the calling thread and runs at most `window` pieces
-// ahead of the answers, so memory stays bounded however large the file.
-// Once it has filled the window it sleeps until half of it is answered,
-// then reads the next pieces in one go: woken for every answer, it made
-// put pay a thread switch per 30 KB on top of the transaction's own, on
-// the CPU the host's daemon needs for the same bytes.
+// One thread does all of it over a CallPipeline: it reads the next piece
+// when there is room in flight for it, starts its MODIFY, and takes the
+// answers as they end. On a tool's own FLIP endpoint that thread is also
+// the one moving the node (ProcessEndpoint.Pipeline), so a piece costs no
+// thread switch at all; through amunixd, a few threads of the pipeline's
+// own make the calls (ThreadedPipeline). Input runs at most `window`
+// pieces ahead of the answers (those in flight and those waiting to be
+// sent again), so memory stays bounded however large the file.
 
 import AmoebaClient
 import AmoebaCore
 import Bullet
-import Foundation
 
-public struct ParallelFileWrite<T: Transactor> {
-    public let transport: T
+public struct ParallelFileWrite {
+    /// Makes the pipeline one upload runs over (closed when it ends).
+    let pipeline: () -> any CallPipeline
     /// MODIFYs in flight at once (1: one after another).
-    public let threads: Int
+    public let inFlight: Int
     /// Pieces read but not yet answered, at most.
     public let window: Int
 
-    public init(transport: T, threads: Int = 4, window: Int = 16) {
-        self.transport = transport
-        self.threads = max(1, threads)
-        self.window = max(self.threads, window)
+    /// An upload over pipelines `pipeline` makes, `inFlight` MODIFYs at once.
+    public init(pipeline: @escaping () -> any CallPipeline, inFlight: Int = 4, window: Int = 16) {
+        self.pipeline = pipeline
+        self.inFlight = max(1, inFlight)
+        self.window = max(self.inFlight, window)
+    }
+
+    /// An upload over `transport`, one call per thread, `threads` at once.
+    public init<T: Transactor>(transport: T, threads: Int = 4, window: Int = 16) {
+        self.init(pipeline: { ThreadedPipeline(transport, threads: max(1, threads)) }, inFlight: threads, window: window)
     }
 
     /// Makes a committed file on `server` (a capability with the create
@@ -46,174 +54,168 @@ public struct ParallelFileWrite<T: Transactor> {
     /// `progress` gets the bytes answered so far, counted from the start.
     public func create(on server: Capability, reading next: () throws(ErrorCode) -> [UInt8]?,
                        progress: (Int) -> Void = { _ in }) throws(FileWriteFailure) -> Capability {
-        var offset = 0, read = 0
-        func piece() throws(FileWriteFailure) -> [UInt8]? {
-            do throws(ErrorCode) {
-                guard let p = try next(), !p.isEmpty else { return nil }
-                guard p.count <= BulletLimits.requestData else { throw .argumentBad }
-                read += p.count
-                return p
-            } catch {
-                throw FileWriteFailure(error: error, offset: read)
-            }
-        }
-        let transport = self.transport
-        func send(_ target: Capability, _ command: UInt16, _ at: Int, _ data: [UInt8], commit: Bool)
-            -> Result<Header, ErrorCode> {
-            guard at + data.count <= Int(Int32.max) else { return .failure(.noSpace) }
-            var h = Header(capability: target, command: command)
-            h.offset = Int32(at)
-            h.size = UInt16(data.count)
-            h.extra = commit ? BulletCommit.commit | BulletCommit.safety : 0
-            do throws(ErrorCode) {
-                let r = try transport.transact(h, data)
-                return r.header.status == .ok ? .success(r.header) : .failure(r.header.status)
-            } catch {
-                return .failure(error)
-            }
-        }
-        // CREATE with the first piece; alone, it commits too.
-        let first = try piece() ?? []
-        var upcoming = first.isEmpty ? nil : try piece()
-        let created: Capability
-        switch send(server, BulletCommand.create, 0, first, commit: upcoming == nil) {
-        case .success(let h): created = h.capability
-        case .failure(let e): throw FileWriteFailure(error: e, offset: 0)
-        }
-        offset = first.count
-        progress(offset)
-        guard var current = upcoming else { return created }
-        upcoming = try piece()
-        // The middle pieces, in flight together.
-        let shared = SharedUpload(start: offset, window: window) { at, data in
-            send(created, BulletCommand.modify, at, data, commit: false).map { _ in () }
-        }
-        let workers = threads
-        shared.running = workers
-        for _ in 0..<workers { Thread { shared.work() }.start() }
-        var readFailure: FileWriteFailure?
-        while let following = upcoming {
-            if !shared.put(current, at: offset, progress: progress) { break }
-            offset += current.count
-            current = following
-            do { upcoming = try piece() } catch { readFailure = error; break }
-        }
-        if let failure = shared.finish(progress: progress) ?? readFailure {
-            _ = send(created, StandardCommand.destroy, 0, [], commit: false)
-            throw failure
-        }
-        // The last piece commits, once everything in front of it is in.
-        switch send(created, BulletCommand.modify, offset, current, commit: true) {
-        case .success(let h):
-            progress(offset + current.count)
-            return h.capability
-        case .failure(let e):
-            _ = send(created, StandardCommand.destroy, 0, [], commit: false)
-            throw FileWriteFailure(error: e, offset: offset)
+        let pipeline = self.pipeline()
+        defer { pipeline.close() }
+        // The upload keeps `progress` only while it runs.
+        return try withoutActuallyEscaping(progress) { (progress) throws(FileWriteFailure) -> Capability in
+            var upload = Upload(pipeline: pipeline, inFlight: inFlight, window: window, progress: progress)
+            return try upload.run(on: server, reading: next)
         }
     }
 }
 
-/// What the writing threads and the reading one share, under one lock.
-private final class SharedUpload: @unchecked Sendable {
-    typealias Write = (Int, [UInt8]) -> Result<Void, ErrorCode>
-    let write: Write
+/// One upload's state, kept by its one thread.
+private struct Upload {
+    let pipeline: any CallPipeline
+    let inFlight: Int
     let window: Int
-    let lock = NSCondition()
-    /// Pieces read and not yet taken by a thread, oldest first.
-    var queue: [(offset: Int, data: [UInt8])] = []
-    /// Pieces handed over and not yet answered.
-    var outstanding = 0
-    /// Every byte before this is answered; answered ranges past it by start.
-    var answeredTo: Int
+    let progress: (Int) -> Void
+    /// Bytes read from the input so far.
+    var read = 0
+    /// Every byte before this is answered; answered pieces past it, by
+    /// offset, with their ends.
+    var answeredTo = 0
     var answered: [Int: Int] = [:]
-    var noMore = false
+    /// Pieces sent and not yet answered, by offset: their bytes, kept for
+    /// a second sending, and whether they have had it.
+    var unanswered: [Int: (data: [UInt8], resent: Bool)] = [:]
+    /// Pieces refused for having overtaken those in front, to go again
+    /// once everything in front of them is answered; by offset.
+    var waiting: [Int] = []
     var failure: FileWriteFailure?
-    var running = 0
-    /// The reading thread sleeps until this few pieces are unanswered.
-    var refillAt: Int
-    var readerWaiting = false
-    /// Threads waiting to resend a refused piece, for `answeredTo`.
-    var resendWaiting = 0
 
-    init(start: Int, window: Int, write: @escaping Write) {
-        answeredTo = start
+    init(pipeline: any CallPipeline, inFlight: Int, window: Int, progress: @escaping (Int) -> Void) {
+        self.pipeline = pipeline
+        self.inFlight = inFlight
         self.window = window
-        self.write = write
-        refillAt = window / 2
+        self.progress = progress
     }
 
-    /// Hands a piece to the threads, waiting while `window` are
-    /// unanswered; false once the upload has failed.
-    func put(_ data: [UInt8], at offset: Int, progress: (Int) -> Void) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if failure == nil && outstanding >= window {
-            readerWaiting = true
-            while failure == nil && outstanding > refillAt {
-                lock.wait()
-                progress(answeredTo)
-            }
-            readerWaiting = false
+    mutating func piece(_ next: () throws(ErrorCode) -> [UInt8]?) throws(FileWriteFailure) -> [UInt8]? {
+        do throws(ErrorCode) {
+            guard let p = try next(), !p.isEmpty else { return nil }
+            guard p.count <= BulletLimits.requestData else { throw .argumentBad }
+            read += p.count
+            return p
+        } catch {
+            throw FileWriteFailure(error: error, offset: read)
         }
-        guard failure == nil else { return false }
-        queue.append((offset, data))
-        outstanding += 1
-        lock.broadcast()
-        return true
     }
 
-    /// One writing thread: takes pieces until there are no more or one failed.
-    func work() {
-        lock.lock()
+    static func request(_ target: Capability, _ command: UInt16, at offset: Int, _ data: [UInt8],
+                        commit: Bool) -> Header {
+        var h = Header(capability: target, command: command)
+        h.offset = Int32(truncatingIfNeeded: offset)
+        h.size = UInt16(data.count)
+        h.extra = commit ? BulletCommit.commit | BulletCommit.safety : 0
+        return h
+    }
+
+    /// One request alone (nothing else in flight): its reply header when
+    /// it says STD_OK, else the error.
+    func call(_ target: Capability, _ command: UInt16, at offset: Int, _ data: [UInt8],
+              commit: Bool = false) -> Result<Header, ErrorCode> {
+        guard offset + data.count <= Int(Int32.max) else { return .failure(.noSpace) }
+        do throws(ErrorCode) {
+            try pipeline.start(Self.request(target, command, at: offset, data, commit: commit), data, tag: offset)
+        } catch {
+            return .failure(error)
+        }
+        guard let (_, result) = pipeline.next() else { return .failure(.rpcFailure) }
+        switch result {
+        case .success(let r): return r.header.status == .ok ? .success(r.header) : .failure(r.header.status)
+        case .failure(let e): return .failure(e)
+        }
+    }
+
+    mutating func run(on server: Capability, reading next: () throws(ErrorCode) -> [UInt8]?) throws(FileWriteFailure) -> Capability {
+        // CREATE with the first piece; alone, it commits too.
+        let first = try piece(next) ?? []
+        var upcoming = first.isEmpty ? nil : try piece(next)
+        let created: Capability
+        switch call(server, BulletCommand.create, at: 0, first, commit: upcoming == nil) {
+        case .success(let h): created = h.capability
+        case .failure(let e): throw FileWriteFailure(error: e, offset: 0)
+        }
+        var offset = first.count
+        answeredTo = offset
+        progress(offset)
+        guard var current = upcoming else { return created }
+        do { upcoming = try piece(next) } catch { return try abandon(created, error) }
+        // The middle pieces, in flight together; `current` is the next to
+        // send, and the last piece is kept back for the commit.
         while failure == nil {
-            if queue.isEmpty {
-                if noMore { break }
-                lock.wait()
-                continue
+            while failure == nil, let following = upcoming,
+                  pipeline.inFlight < inFlight, unanswered.count < window {
+                send(created, at: offset, current)
+                offset += current.count
+                current = following
+                do { upcoming = try piece(next) } catch { failure = error }
             }
-            let (offset, data) = queue.removeFirst()
-            lock.unlock()
-            var result = write(offset, data)
-            lock.lock()
-            if case .failure(.argumentBad) = result, offset > answeredTo {
-                // Refused for having overtaken the pieces in front: again,
-                // once they are all answered.
-                resendWaiting += 1
-                while failure == nil && answeredTo < offset { lock.wait() }
-                resendWaiting -= 1
-                if failure != nil { break }
-                lock.unlock()
-                result = write(offset, data)
-                lock.lock()
-            }
-            switch result {
-            case .success:
-                answered[offset] = offset + data.count
-                while let end = answered.removeValue(forKey: answeredTo) { answeredTo = end }
-                outstanding -= 1
-            case .failure(let e):
-                if failure == nil { failure = .init(error: e, offset: offset) }
-            }
-            // Only someone with a reason to look: threads idle for want
-            // of pieces are woken by `put`, not by answers.
-            if failure != nil || resendWaiting > 0 || (readerWaiting && outstanding <= refillAt) { lock.broadcast() }
+            guard pipeline.inFlight > 0 else { break }
+            take(created)
         }
-        running -= 1
-        lock.broadcast()
-        lock.unlock()
+        if let failure { return try abandon(created, failure) }
+        // The last piece commits, once everything in front of it is in.
+        switch call(created, BulletCommand.modify, at: offset, current, commit: true) {
+        case .success(let h):
+            progress(offset + current.count)
+            return h.capability
+        case .failure(let e):
+            return try abandon(created, FileWriteFailure(error: e, offset: offset))
+        }
     }
 
-    /// Waits until every piece handed over is answered or the upload
-    /// failed, and every thread has stopped; the failure, if any.
-    func finish(progress: (Int) -> Void) -> FileWriteFailure? {
-        lock.lock()
-        defer { lock.unlock() }
-        noMore = true
-        lock.broadcast()
-        while running > 0 { lock.wait() }
-        if failure == nil { progress(answeredTo) }
-        return failure
+    /// Starts the MODIFY of `data` at `offset`.
+    mutating func send(_ file: Capability, at offset: Int, _ data: [UInt8], again: Bool = false) {
+        guard offset + data.count <= Int(Int32.max) else {
+            failure = FileWriteFailure(error: .noSpace, offset: offset)
+            return
+        }
+        do throws(ErrorCode) {
+            try pipeline.start(Self.request(file, BulletCommand.modify, at: offset, data, commit: false), data, tag: offset)
+            unanswered[offset] = (data, again)
+        } catch {
+            failure = FileWriteFailure(error: error, offset: offset)
+        }
+    }
+
+    /// Takes the next answer: the piece is in, or refused for having come
+    /// early (sent again once the pieces in front are in), or failed.
+    mutating func take(_ file: Capability) {
+        guard let (offset, result) = pipeline.next(), let piece = unanswered.removeValue(forKey: offset) else { return }
+        var status: ErrorCode
+        switch result {
+        case .success(let r): status = r.header.status
+        case .failure(let e): status = e
+        }
+        if status == .argumentBad && offset > answeredTo && !piece.resent {
+            unanswered[offset] = piece
+            waiting.append(offset)
+            return
+        }
+        guard status == .ok else {
+            if failure == nil { failure = FileWriteFailure(error: status, offset: offset) }
+            return
+        }
+        answered[offset] = offset + piece.data.count
+        let before = answeredTo
+        while let end = answered.removeValue(forKey: answeredTo) { answeredTo = end }
+        guard answeredTo > before else { return }
+        progress(answeredTo)
+        // Refused pieces whose turn has come: everything in front is in.
+        while failure == nil, let i = waiting.firstIndex(of: answeredTo) {
+            let at = waiting.remove(at: i)
+            let again = unanswered.removeValue(forKey: at)!
+            send(file, at: at, again.data, again: true)
+        }
+    }
+
+    /// Waits for what is in flight, destroys the uncommitted file, throws.
+    mutating func abandon(_ file: Capability, _ failure: FileWriteFailure) throws(FileWriteFailure) -> Capability {
+        while pipeline.next() != nil {}
+        _ = call(file, StandardCommand.destroy, at: 0, [])
+        throw failure
     }
 }
 

@@ -43,7 +43,7 @@ struct Get: ParsableCommand {
                     // Asked the way the pieces go: with --link the size's
                     // answer also locates the file server for the READs.
                     let total = try FileClient(transport: transport).size(file)
-                    let reader = ParallelFileRead(transport: transport, threads: parallel)
+                    let reader = ParallelFileRead(pipeline: { transport.pipeline(depth: parallel) }, inFlight: parallel)
                     try reader.read(file, total: total, progress: meter.update) { (piece: [UInt8]) throws(ErrorCode) in
                         try out.write(piece)
                     }

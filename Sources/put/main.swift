@@ -2,9 +2,10 @@
 // (put path < file). The input is sent as it is read, one request's worth
 // at a time, so a file larger than memory streams through; several writes
 // are in flight at once (--parallel; ParallelFileWrite), and a write that
-// fails ends the put with its error and where in the file it was. The file server is the one AMOEBA_BULLET names (a
-// capability or a file holding one), else the one entered at
-// /profile/cap/bulletsvr/default. With -f an existing row is replaced.
+// fails ends the put with its error and where in the file it was. The
+// file server is the one AMOEBA_BULLET names (a capability or a file
+// holding one), else the one entered at /profile/cap/bulletsvr/default.
+// With -f an existing row is replaced.
 // Progress goes to stderr when it is a terminal.
 
 import AmoebaClient
@@ -63,7 +64,7 @@ struct Put: ParsableCommand {
         let input = StandardInput()
         let file: Capability
         do throws(FileWriteFailure) {
-            let writer = ParallelFileWrite(transport: transport, threads: parallel)
+            let writer = ParallelFileWrite(pipeline: { transport.pipeline(depth: parallel) }, inFlight: parallel)
             file = try writer.create(on: server, reading: input.next) { meter.update($0, input.size) }
             meter.finish()
         } catch {

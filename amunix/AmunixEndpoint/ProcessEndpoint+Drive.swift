@@ -52,31 +52,64 @@ extension ProcessEndpoint {
     func wait(for ticket: Ticket) -> Outcome {
         while true {
             if let o = takeOutcome(ticket) {
-                room.leave(ticket)
-                // Handed the seat, but served before taking it: pass it on.
-                if seatHandedTo == ticket { handOnTheSeat() }
-                callEnded()
+                leaveServed(ticket)
                 return o
             }
             if closed {
                 room.leave(ticket)
                 return .reply(.failure(.rpcAborted))
             }
-            if !mayDrive(ticket) {
-                room.wait(for: ticket)
-                if !hasOutcome(ticket) && !closed && !mayDrive(ticket) { idleWakeups += 1 }
-                continue
+            takeATurn(as: ticket) { $0.hasOutcome(ticket) }
+        }
+    }
+
+    /// As `wait(for:)`, for the first of a pipeline's calls to end: the
+    /// pipeline's thread waits under `waiter`. Nil once the endpoint closes.
+    func waitForAnyCall(of waiter: Ticket) -> (ticket: Ticket, outcome: Outcome)? {
+        while true {
+            if let ended = takeOutcome(ofCallsOf: waiter) {
+                // Calls started since the last turn send their frames now:
+                // with outcomes waiting, the thread may not drive again
+                // before the keeper's next nap.
+                flush()
+                leaveServed(waiter)
+                return ended
             }
-            seatHandedTo = nil
-            driveOneTurn()
-            // The turn woke those whose outcome came (`pump`). Leaving the
-            // seat, the driver hands it on: to one waiter, or to all when
-            // the endpoint closes (they leave, and `close` waits for it).
             if closed {
-                room.wakeEveryone()
-            } else if hasOutcome(ticket) {
-                handOnTheSeat()
+                room.leave(waiter)
+                return nil
             }
+            takeATurn(as: waiter) { $0.hasOutcome(ofCallsOf: waiter) }
+        }
+    }
+
+    /// The thread waiting as `ticket` leaves with what it waited for.
+    private func leaveServed(_ ticket: Ticket) {
+        room.leave(ticket)
+        // Handed the seat, but served before taking it: pass it on.
+        if seatHandedTo == ticket { handOnTheSeat() }
+        callEnded()
+    }
+
+    /// One turn of a thread still waiting as `ticket`: in the driver's seat
+    /// if it is free, else asleep until an outcome or the seat comes.
+    /// `served` says whether what it waits for has come.
+    @inline(__always)
+    private func takeATurn(as ticket: Ticket, served: (ProcessEndpoint) -> Bool) {
+        if !mayDrive(ticket) {
+            room.wait(for: ticket)
+            if !served(self) && !closed && !mayDrive(ticket) { idleWakeups += 1 }
+            return
+        }
+        seatHandedTo = nil
+        driveOneTurn()
+        // The turn woke those whose outcome came (`pump`). Leaving the
+        // seat, the driver hands it on: to one waiter, or to all when
+        // the endpoint closes (they leave, and `close` waits for it).
+        if closed {
+            room.wakeEveryone()
+        } else if served(self) {
+            handOnTheSeat()
         }
     }
 
@@ -154,7 +187,8 @@ extension ProcessEndpoint {
                 held = true
             case .transactionCompleted(let ticket, let result):
                 outcomes.append((ticket, .reply(result)))
-                room.wake(ticket)
+                // A pipeline's call wakes the pipeline's thread.
+                room.wake(pipelined.isEmpty ? ticket : pipelined[ticket] ?? ticket)
             case .requestArrived(let ticket, let slot, let request):
                 outcomes.append((ticket, .request(slot, request)))
                 room.wake(ticket)
@@ -176,6 +210,19 @@ extension ProcessEndpoint {
 
     func hasOutcome(_ ticket: Ticket) -> Bool {
         outcomes.contains { $0.ticket == ticket }
+    }
+
+    /// The first outcome of a call of the pipeline waiting as `waiter`,
+    /// taken, and its call's ticket.
+    func takeOutcome(ofCallsOf waiter: Ticket) -> (ticket: Ticket, outcome: Outcome)? {
+        guard let i = outcomes.firstIndex(where: { pipelined[$0.ticket] == waiter }) else { return nil }
+        let ended = outcomes.remove(at: i)
+        pipelined[ended.ticket] = nil
+        return ended
+    }
+
+    func hasOutcome(ofCallsOf waiter: Ticket) -> Bool {
+        outcomes.contains { pipelined[$0.ticket] == waiter }
     }
 
     /// Cuts the driver's wait short; under the room's lock, while it waits.

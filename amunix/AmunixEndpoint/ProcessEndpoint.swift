@@ -63,6 +63,10 @@ public final class ProcessEndpoint: @unchecked Sendable {
     /// Outcomes not yet taken by their calls: a few at most (one per
     /// thread calling), so a list scanned beats hashing every ticket.
     var outcomes: [(ticket: Ticket, outcome: Outcome)] = []
+    /// The calls of pipelines (ProcessEndpoint+Pipeline.swift), each with
+    /// the ticket its pipeline's thread waits under; empty in a program
+    /// that only calls trans.
+    var pipelined: [Ticket: Ticket] = [:]
     private var lastTicket: Ticket = 0
     /// A thread is in the driver's seat (polling, or feeding the node).
     var driving = false
@@ -231,7 +235,7 @@ public final class ProcessEndpoint: @unchecked Sendable {
 
     // MARK: helpers
 
-    private func takeTicket() -> Ticket {
+    func takeTicket() -> Ticket {
         lastTicket &+= 1
         if lastTicket == 0 { lastTicket = 1 }
         return lastTicket
@@ -246,7 +250,7 @@ public final class ProcessEndpoint: @unchecked Sendable {
     /// the same timeout call after call, so the last one's value is kept:
     /// `components` divides a 128-bit count, some 190 instructions, a
     /// tenth of the endpoint's own work in a null transaction.
-    private func microseconds(_ timeout: Duration) -> Int64 {
+    func microseconds(_ timeout: Duration) -> Int64 {
         if let known = lastTimeout, known.timeout == timeout { return known.microseconds }
         let us = ProcessEndpoint.microseconds(timeout)
         lastTimeout = (timeout, us)
