@@ -252,6 +252,11 @@ for h in b c; do
   out=$( (in_ns a timeout 120 "$BIN/rpc_bench" load --link "$ep_link" --count 2000 --size 3000 "$W/bench.cap") 2>&1); rc=$?
   [[ $rc == 0 && $out == *"ok 2000 failed 0"* ]] && ok "an endpoint on a calls a program behind $h's daemon: 2000 of 2000 right" \
     || bad "endpoint to $h: rc=$rc $out"
+  # The same calls, eight in flight from one thread (the pipeline put and
+  # get use): every reply its own call's.
+  out=$( (in_ns a timeout 120 "$BIN/rpc_bench" load --link "$ep_link" --count 2000 --size 3000 --pipeline 8 "$W/bench.cap") 2>&1); rc=$?
+  [[ $rc == 0 && $out == *"ok 2000 failed 0"* ]] && ok "an endpoint on a keeps 8 calls in flight from one thread to $h: 2000 of 2000 right" \
+    || bad "pipelined endpoint to $h: rc=$rc $out"
   kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; SERVER=
 done
 

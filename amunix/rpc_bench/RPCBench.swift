@@ -125,11 +125,16 @@ struct Load: ParsableCommand {
     @Flag(help: "Print one machine-readable line: p50_us p99_us mbps ok failed mean_us.") var brief = false
     @Flag(help: "Each thread stops at its first failure.") var stopOnError = false
     @Flag(help: "Replies carry no data (measures one-way throughput).") var oneway = false
+    @Option(help: "With --link: one thread keeps this many calls in flight (the endpoint's pipeline, as put and get use it) instead of a call per thread.") var pipeline: Int = 0
     @Argument var portFile: String
 
     func validate() throws {
         guard size >= 0, size <= 30000 else { throw ValidationError("--size must be 0 to 30000") }
         guard count >= 1, threads >= 1, threads <= 256 else { throw ValidationError("--count >= 1, --threads 1 to 256") }
+        guard pipeline >= 0, pipeline <= 64 else { throw ValidationError("--pipeline takes 0 to 64") }
+        guard pipeline == 0 || (link != nil && threads == 1) else {
+            throw ValidationError("--pipeline needs --link (a FLIP endpoint of the program's own) and one thread")
+        }
     }
 
     func run() throws {
@@ -151,7 +156,35 @@ struct Load: ParsableCommand {
         let expected = oneway ? [] : payload
         let group = DispatchGroup()
         let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<threads {
+        if pipeline > 0, case .endpoint(let e) = conn {
+            // One thread, `pipeline` calls in flight: each call's latency
+            // runs from its start to its outcome.
+            let p = e.pipeline(timeout: to)
+            var began: [Int: UInt64] = [:]
+            var next = 0
+            while next < count || p.inFlight > 0 {
+                while next < count && p.inFlight < pipeline {
+                    var h = Header(capability: cap, command: command)
+                    h.signature = tag
+                    h.offset = Int32(truncatingIfNeeded: next >> 16)
+                    h.extra = UInt16(truncatingIfNeeded: next)
+                    began[next] = DispatchTime.now().uptimeNanoseconds
+                    do { try p.start(h, payload, tag: next) } catch { st.fail("\(error)") }
+                    next += 1
+                }
+                guard let (i, result) = p.next() else { break }
+                let dt = Double(DispatchTime.now().uptimeNanoseconds - began.removeValue(forKey: i)!) / 1000
+                switch result {
+                case .success(let r):
+                    let right = r.data == expected && r.header.offset == Int32(truncatingIfNeeded: i >> 16)
+                        && r.header.extra == UInt16(truncatingIfNeeded: i)
+                    if right { st.ok(dt) } else { st.fail("WRONG_REPLY") }
+                case .failure(let error):
+                    st.fail("\(error)")
+                }
+            }
+        }
+        for _ in 0..<(pipeline > 0 ? 0 : threads) {
             group.enter()
             Thread {
                 defer { group.leave() }
