@@ -1,11 +1,16 @@
-// Hosting a pure request handler on a Linux host: several threads wait in
-// getreq on the server's port, through amunixd or the server's own FLIP
-// endpoint (NetworkAccess), and each request is handled
-// under one lock (the handlers are not thread-safe, and one order of
-// changes is what makes their replies and their stores deterministic).
-// Several getreq threads still matter: while one thread handles a request,
-// the others are already waiting, so the daemon never has a request with
-// no server thread to give it to.
+// Hosting a pure request handler on a Linux host: several getreqs wait on
+// the server's port, through amunixd or the server's own FLIP endpoint
+// (NetworkAccess), and each request is handled under one lock (the
+// handlers are not thread-safe, and one order of changes is what makes
+// their replies and their stores deterministic). Several getreqs still
+// matter: while a request is handled, the others are already waiting, so
+// no request finds the port with nobody listening.
+//
+// Through amunixd each getreq is a thread's. On the server's own endpoint
+// one thread keeps them all listening (ProcessEndpoint.Listener): with
+// the handler under one lock, more threads handle nothing sooner, and each
+// request cost a thread switch as the endpoint's driver handed it to the
+// thread whose getreq it took.
 //
 // SIGTERM and SIGINT take the lock before exiting, so a stop never falls in
 // the middle of a change; kill -9 may, and the stores are built for that.
@@ -49,17 +54,54 @@ public final class RequestLoop: @unchecked Sendable {
             signalSources.append(source)
         }
         let finished = DispatchSemaphore(value: 0)
-        for i in 0..<max(1, threads) {
+        if case .endpoint(let endpoint) = connection {
             let t = Thread { [self] in
-                serve()
+                serve(listening: endpoint, depth: max(1, threads))
                 finished.signal()
             }
-            t.name = "server-\(i)"
+            t.name = "server"
             t.start()
+        } else {
+            for i in 0..<max(1, threads) {
+                let t = Thread { [self] in
+                    serve()
+                    finished.signal()
+                }
+                t.name = "server-\(i)"
+                t.start()
+            }
         }
         finished.wait()
         logger.error("lost amunixd; exiting")
         exit(1)
+    }
+
+    /// The one thread of a server on its own endpoint, `depth` getreqs
+    /// listening.
+    private func serve(listening endpoint: ProcessEndpoint, depth: Int) {
+        let listener: ProcessEndpoint.Listener
+        do throws(ErrorCode) {
+            listener = try endpoint.listen(getPort, depth: depth)
+        } catch {
+            logger.error("listening on the endpoint: \(error.name)")
+            return
+        }
+        while true {
+            let request: EndpointRequest
+            do throws(ErrorCode) {
+                request = try listener.next()
+            } catch {
+                if error == .rpcAborted { return }
+                logger.warning("getreq: \(error.name)")
+                Thread.sleep(forTimeInterval: 0.05)
+                continue
+            }
+            lock.lock()
+            let (header, data) = handler(request.header, request.data)
+            lock.unlock()
+            logger.trace("command \(request.header.command) -> \(header.status.name)")
+            endpoint.putrep(request, header, data)
+        }
     }
 
     private func serve() {

@@ -191,7 +191,8 @@ extension ProcessEndpoint {
                 room.wake(pipelined.isEmpty ? ticket : pipelined[ticket] ?? ticket)
             case .requestArrived(let ticket, let slot, let request):
                 outcomes.append((ticket, .request(slot, request)))
-                room.wake(ticket)
+                // A listener's getreq wakes the listener's thread.
+                room.wake(pipelined.isEmpty ? ticket : pipelined[ticket] ?? ticket)
             case .upperLayerReady:
                 break
             }

@@ -63,9 +63,10 @@ public final class ProcessEndpoint: @unchecked Sendable {
     /// Outcomes not yet taken by their calls: a few at most (one per
     /// thread calling), so a list scanned beats hashing every ticket.
     var outcomes: [(ticket: Ticket, outcome: Outcome)] = []
-    /// The calls of pipelines (ProcessEndpoint+Pipeline.swift), each with
-    /// the ticket its pipeline's thread waits under; empty in a program
-    /// that only calls trans.
+    /// The calls of pipelines and the getreqs of listeners
+    /// (ProcessEndpoint+Pipeline.swift, +Listener.swift), each with the
+    /// ticket its thread waits under; empty in a program that only calls
+    /// trans and getreq.
     var pipelined: [Ticket: Ticket] = [:]
     private var lastTicket: Ticket = 0
     /// A thread is in the driver's seat (polling, or feeding the node).

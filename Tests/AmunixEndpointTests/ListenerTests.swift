@@ -1,0 +1,124 @@
+// One server thread keeping several getreqs listening on its own endpoint
+// (ProcessEndpoint.Listener): it serves calls that come several at once,
+// requests that come while it handles another are taken by the getreqs
+// still listening, its thread is let go when the endpoint closes, and a
+// closed listener leaves no getreq behind.
+
+import AmoebaCore
+@testable import AmunixDaemon
+@testable import AmunixEndpoint
+import Foundation
+import RPC
+import Testing
+
+/// Serves echo from one thread with a listener of `depth`, each request
+/// handled for `handling` ms; returns the capability and the count served.
+private func serveListening(on e: ProcessEndpoint, depth: Int, handling ms: UInt32 = 0) throws -> (Capability, Served) {
+    var g = SystemRandomNumberGenerator()
+    let getPort = AmoebaCore.Port.random(using: &g)
+    let listener = try e.listen(getPort, depth: depth)
+    let served = Served()
+    Thread {
+        while let req = try? listener.next() {
+            served.add()
+            if ms > 0 { usleep(ms * 1000) }
+            var h = Header()
+            h.offset = req.header.offset
+            e.putrep(req, h, req.data)
+        }
+        served.ended()
+    }.start()
+    return (Capability(port: getPort.putPort, private: PrivatePart(object: ObjectNumber(0)!, rights: .all, check: .null)), served)
+}
+
+@Suite(.serialized) struct ListenerTests {
+    @Test(arguments: linkKinds) func oneThreadServesCallsThatComeTogether(over kind: String) throws {
+        let (a, b) = try endpointPair("listener", over: kind)
+        defer { a.close(); b.close() }
+        let (cap, served) = try serveListening(on: b, depth: 4)
+        #expect(echoCalls(on: a, to: cap, threads: 4, each: 100) == 0)
+        #expect(served.count == 400)
+        #expect(b.statistics.server.sent[Int(AmpType.nak.rawValue)] == 0)
+        // Four listening again, none serving: every request was answered.
+        #expect(soon { b.statistics.slotsWaiting == 4 && b.statistics.requestsBeingServed == 0 })
+    }
+
+    /// Requests that come while the thread handles one (for 150 ms each)
+    /// are taken by the getreqs still listening, at once: four are being
+    /// served together, where a thread with one getreq would hold one and
+    /// queue the rest. Each still gets its own reply, none a NAK.
+    @Test func requestsWhileOneIsHandledAreTakenAtOnce() throws {
+        let (a, b) = try endpointPair("busy")
+        defer { a.close(); b.close() }
+        let (cap, served) = try serveListening(on: b, depth: 4, handling: 150)
+        let p = a.pipeline(timeout: .seconds(10))
+        for i in 0..<4 {
+            var h = Header(capability: cap, command: 7)
+            h.offset = Int32(i)
+            try p.start(h, [UInt8(i)], tag: i)
+        }
+        // Started calls leave at the pipeline's next wait; one in another
+        // thread lets this one look at the server meanwhile.
+        let results = Served()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            while let (tag, r) = p.next() {
+                if (try? r.get().data) != [UInt8(tag)] { results.add() }
+            }
+            done.signal()
+        }.start()
+        #expect(soon { b.statistics.requestsBeingServed == 4 })
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(results.count == 0)
+        #expect(served.count == 4)
+        #expect(b.statistics.server.sent[Int(AmpType.nak.rawValue)] == 0)
+    }
+
+    @Test func aClosedEndpointLetsTheListenersThreadGo() throws {
+        let (a, b) = try endpointPair("listenclose")
+        defer { a.close() }
+        let (_, served) = try serveListening(on: b, depth: 3)
+        Thread.sleep(forTimeInterval: 0.1)
+        b.close()
+        for _ in 0..<100 where served.threadsEnded == 0 { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(served.threadsEnded == 1)
+        var g = SystemRandomNumberGenerator()
+        let port = AmoebaCore.Port.random(using: &g)
+        #expect(throws: ErrorCode.rpcAborted) { _ = try b.listen(port, depth: 1) }
+    }
+
+    @Test func aClosedListenerLeavesNoGetreqBehind() throws {
+        let (a, b) = try endpointPair("listendrop")
+        defer { a.close(); b.close() }
+        var g = SystemRandomNumberGenerator()
+        let listener = try b.listen(AmoebaCore.Port.random(using: &g), depth: 3)
+        #expect(throws: ErrorCode.rpcBadPort) { _ = try b.listen(AmoebaCore.Port(bytes: [0, 0, 0, 0, 0, 0])!, depth: 1) }
+        // Its getreqs start with its first wait; a call from a gives it one.
+        let getPort = listener.getPort
+        let served = DispatchSemaphore(value: 0)
+        Thread {
+            if let req = try? listener.next() {
+                b.putrep(req, Header(), [])
+                served.signal()
+            }
+        }.start()
+        let cap = Capability(port: getPort.putPort, private: PrivatePart(object: ObjectNumber(0)!, rights: .all, check: .null))
+        _ = try a.trans(Header(capability: cap, command: 1), [], timeout: .seconds(5))
+        #expect(served.wait(timeout: .now() + 5) == .success)
+        // Two of its three still listen (the thread took one and left).
+        #expect(soon { b.statistics.slotsWaiting == 2 })
+        listener.close()
+        #expect(b.statistics.slotsWaiting == 0)
+        #expect(b.sharedState { b.pipelined.isEmpty && b.outcomes.isEmpty })
+    }
+}
+
+/// Whether `condition` holds within a second (a server thread finishes
+/// its putrep and listens again a moment after its client has the reply).
+private func soon(_ condition: () -> Bool) -> Bool {
+    for _ in 0..<100 {
+        if condition() { return true }
+        Thread.sleep(forTimeInterval: 0.01)
+    }
+    return condition()
+}
