@@ -76,6 +76,15 @@ public final class RequestLoop: @unchecked Sendable {
         exit(1)
     }
 
+    /// One request through the handler, under the lock.
+    private func handle(_ request: Header, _ data: [UInt8]) -> (Header, [UInt8]) {
+        lock.lock()
+        let reply = handler(request, data)
+        lock.unlock()
+        logger.trace("command \(request.command) -> \(reply.0.status.name)")
+        return reply
+    }
+
     /// The one thread of a server on its own endpoint, `depth` getreqs
     /// listening.
     private func serve(listening endpoint: ProcessEndpoint, depth: Int) {
@@ -96,10 +105,7 @@ public final class RequestLoop: @unchecked Sendable {
                 Thread.sleep(forTimeInterval: 0.05)
                 continue
             }
-            lock.lock()
-            let (header, data) = handler(request.header, request.data)
-            lock.unlock()
-            logger.trace("command \(request.header.command) -> \(header.status.name)")
+            let (header, data) = handle(request.header, request.data)
             endpoint.putrep(request, header, data)
         }
     }
@@ -116,10 +122,7 @@ public final class RequestLoop: @unchecked Sendable {
                 Thread.sleep(forTimeInterval: 0.05)
                 continue
             }
-            lock.lock()
-            let (header, data) = handler(request.header, request.data)
-            lock.unlock()
-            logger.trace("command \(request.header.command) -> \(header.status.name)")
+            let (header, data) = handle(request.header, request.data)
             do {
                 try connection.putrep(request, header, data)
             } catch {
