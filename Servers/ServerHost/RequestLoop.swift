@@ -72,7 +72,11 @@ public final class RequestLoop: @unchecked Sendable {
             }
         }
         finished.wait()
-        logger.error("lost amunixd; exiting")
+        if case .endpoint = connection {
+            logger.error("the server's endpoint stopped serving; exiting")
+        } else {
+            logger.error("lost amunixd; exiting")
+        }
         exit(1)
     }
 

@@ -184,7 +184,7 @@ private struct Upload {
     /// early (sent again once the pieces in front are in), or failed.
     mutating func take(_ file: Capability) {
         guard let (offset, result) = pipeline.next(), let piece = unanswered.removeValue(forKey: offset) else { return }
-        var status: ErrorCode
+        let status: ErrorCode
         switch result {
         case .success(let r): status = r.header.status
         case .failure(let e): status = e

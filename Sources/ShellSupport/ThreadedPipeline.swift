@@ -10,9 +10,11 @@ import AmoebaCore
 import Amunix
 import Foundation
 
-public final class ThreadedPipeline<T: Transactor>: CallPipeline, @unchecked Sendable {
+public final class ThreadedPipeline: CallPipeline, @unchecked Sendable {
     public typealias Outcome = (tag: Int, result: Result<(header: Header, data: [UInt8]), ErrorCode>)
-    let transport: T
+    /// The transport's call, as a function: the threads capture no
+    /// generic type.
+    let transact: (Header, [UInt8]) throws(ErrorCode) -> (header: Header, data: [UInt8])
     /// Threads making calls, at most; started as calls first need them.
     let threads: Int
     /// The pipeline's thread waits in it as 0, each worker as its number,
@@ -27,8 +29,8 @@ public final class ThreadedPipeline<T: Transactor>: CallPipeline, @unchecked Sen
     private var closing = false
     public private(set) var inFlight = 0
 
-    public init(_ transport: T, threads: Int) {
-        self.transport = transport
+    public init<T: Transactor>(_ transport: T, threads: Int) {
+        transact = { (h, d) throws(ErrorCode) in try transport.transact(h, d) }
         self.threads = max(1, threads)
     }
 
@@ -83,7 +85,7 @@ public final class ThreadedPipeline<T: Transactor>: CallPipeline, @unchecked Sen
             room.unlock()
             let result: Result<(header: Header, data: [UInt8]), ErrorCode>
             do throws(ErrorCode) {
-                result = .success(try transport.transact(call.header, call.data))
+                result = .success(try transact(call.header, call.data))
             } catch {
                 result = .failure(error)
             }

@@ -187,17 +187,22 @@ extension ProcessEndpoint {
                 held = true
             case .transactionCompleted(let ticket, let result):
                 outcomes.append((ticket, .reply(result)))
-                // A pipeline's call wakes the pipeline's thread.
-                room.wake(pipelined.isEmpty ? ticket : pipelined[ticket] ?? ticket)
+                room.wake(waiter(of: ticket))
             case .requestArrived(let ticket, let slot, let request):
                 outcomes.append((ticket, .request(slot, request)))
-                // A listener's getreq wakes the listener's thread.
-                room.wake(pipelined.isEmpty ? ticket : pipelined[ticket] ?? ticket)
+                room.wake(waiter(of: ticket))
             case .upperLayerReady:
                 break
             }
         }) > 0 {}
         if !nudged, let until = pollingUntil, let d = node.nextDeadline, d < until { nudge() }
+    }
+
+    /// The ticket whose thread waits for `ticket`'s outcome: a pipeline's
+    /// or listener's for its calls and getreqs, else the ticket's own.
+    @inline(__always)
+    func waiter(of ticket: Ticket) -> Ticket {
+        pipelined.isEmpty ? ticket : pipelined[ticket] ?? ticket
     }
 
     func takeOutcome(_ ticket: Ticket) -> Outcome? {

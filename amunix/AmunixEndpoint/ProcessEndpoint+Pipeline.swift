@@ -87,13 +87,9 @@ extension ProcessEndpoint {
         guard !closed else { throw .rpcAborted }
         let ticket = takeTicket()
         pipelined[ticket] = waiter
-        let now = MonotonicClock.now
-        lastClockRead = now
-        let deadline = timeout.map { now + .microseconds(microseconds($0)) }
-        node.trans(message, owner: ticket, deadline: deadline, now: now)
         // Queued, not flushed: the frames leave at the pipeline's next
         // wait, with the other calls' started meanwhile.
-        pump()
+        startCall(message, as: ticket, timeout: timeout)
         return ticket
     }
 

@@ -154,11 +154,7 @@ public final class ProcessEndpoint: @unchecked Sendable {
         defer { room.unlock() }
         guard !closed else { throw .rpcAborted }
         let ticket = takeTicket()
-        let now = MonotonicClock.now
-        lastClockRead = now
-        let deadline = timeout.map { now + .microseconds(microseconds($0)) }
-        node.trans(RPCMessage(header: header, data: data), owner: ticket, deadline: deadline, now: now)
-        pump()
+        startCall(RPCMessage(header: header, data: data), as: ticket, timeout: timeout)
         flush()
         switch wait(for: ticket) {
         case .reply(.success(let m)): return (m.header, m.data)
@@ -236,6 +232,18 @@ public final class ProcessEndpoint: @unchecked Sendable {
 
     // MARK: helpers
 
+    /// Starts a call owned by `ticket`, ending with RPC_FAILURE `timeout`
+    /// from now if given, and routes what the node made of it; its frames
+    /// are queued, not flushed. Under the room's lock.
+    @inline(__always)
+    func startCall(_ message: consuming RPCMessage, as ticket: Ticket, timeout: Duration?) {
+        let now = MonotonicClock.now
+        lastClockRead = now
+        let deadline = timeout.map { now + .microseconds(microseconds($0)) }
+        node.trans(message, owner: ticket, deadline: deadline, now: now)
+        pump()
+    }
+
     func takeTicket() -> Ticket {
         lastTicket &+= 1
         if lastTicket == 0 { lastTicket = 1 }
@@ -251,7 +259,7 @@ public final class ProcessEndpoint: @unchecked Sendable {
     /// the same timeout call after call, so the last one's value is kept:
     /// `components` divides a 128-bit count, some 190 instructions, a
     /// tenth of the endpoint's own work in a null transaction.
-    func microseconds(_ timeout: Duration) -> Int64 {
+    private func microseconds(_ timeout: Duration) -> Int64 {
         if let known = lastTimeout, known.timeout == timeout { return known.microseconds }
         let us = ProcessEndpoint.microseconds(timeout)
         lastTimeout = (timeout, us)

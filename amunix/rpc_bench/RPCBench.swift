@@ -168,8 +168,13 @@ struct Load: ParsableCommand {
                     h.signature = tag
                     h.offset = Int32(truncatingIfNeeded: next >> 16)
                     h.extra = UInt16(truncatingIfNeeded: next)
-                    began[next] = DispatchTime.now().uptimeNanoseconds
-                    do { try p.start(h, payload, tag: next) } catch { st.fail("\(error)") }
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    do {
+                        try p.start(h, payload, tag: next)
+                        began[next] = t0
+                    } catch {
+                        st.fail("\(error)")
+                    }
                     next += 1
                 }
                 guard let (i, result) = p.next() else { break }
