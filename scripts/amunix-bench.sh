@@ -10,6 +10,8 @@
 #   once with Ethernet's frames and once with jumbo frames (the veth's MTU
 #   and every FLIP link's mtu= at BENCH_JUMBO_MTU, default 9000; 0 skips).
 #   Prints a table and the ratios the issue sets as targets.
+# The floor, the endpoint's I/O path and the endpoints are launched three
+# times each, in turn, and the median launch kept (see LAUNCHES below).
 # Every latency is measured with its processes pinned, in two placements,
 # each beside the AF_PACKET floor in the same placement: "one vCPU" (every
 # process on CPU 0) and "two vCPUs" (the client side, its daemon and
@@ -85,21 +87,70 @@ start_pinned() {
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 per_tx() { echo $(( ($2 - $1) / $3 / 1000 )); }   # ns before, after, transactions -> µs each
 
+median() { tr ' ' '\n' <<<"$*" | awk NF | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else print v[int((NR + 1) / 2)] }'; }
+# Each launch of a ping-pong lands in a mode of its own on this VM: the
+# same floor read 4.6, 7.0 and 8.5 µs in three launches minutes apart, and
+# the same endpoint 8.3 and 12.7 µs against one floor. A single launch of
+# each, minutes apart, compared whichever modes they drew. So the floor,
+# the endpoint's I/O path and the endpoints are launched BENCH_LAUNCHES
+# times (default 3) in turn, and each row keeps the median launch and
+# prints them all.
+LAUNCHES=${BENCH_LAUNCHES:-3}
+declare -A P50S P99S MEANS CPUS_SERVER CPUS_CLIENT TPS
+add_lat() { # name "p50 p99 [mean]"
+  P50S[$1]+=" $(awk '{printf "%.1f", $1}' <<<"$2")"; P99S[$1]+=" $(awk '{printf "%.1f", $2}' <<<"$2")"
+  [[ -n $(awk '{print $3}' <<<"$2") ]] && MEANS[$1]+=" $(awk '{print $3}' <<<"$2")"
+  return 0
+}
+keep_median() { # name
+  P50[$1]=$(median ${P50S[$1]:-}); P99[$1]=$(median ${P99S[$1]:-}); MEAN[$1]=$(median ${MEANS[$1]:-})
+}
+# 30000-byte transactions: three runs against the same server, the median
+# kept (TP) and all printed (TPS).
+throughput3() { # name, then rpc_bench load's arguments
+  local name=$1 s="" l
+  shift
+  for _ in 1 2 3; do
+    l=$(pinA "$BIN/rpc_bench" load "$@" || true)
+    s+=" $(awk '{print $3}' <<<"$l")"
+  done
+  TPS[$name]=$s
+  TP[$name]=$(median $s)
+}
+wait_cap() { for _ in $(seq 100); do [[ -f $1 ]] && break; sleep 0.05; done; }
+
 declare -A CPU
 for placement in one two; do
   place "$placement"
-  echo "[$placement] measuring raw AF_PACKET ping-pong..."
-  start_pinned B "$BBIN/floors" packet-echo v0
-  read_lat "packet.$placement" "$(pinA "$BBIN/floors" packet-ping v0 "$MAC_B" 64 "$N")"
-  stopbg
-  # The same ping-pong through an own endpoint's I/O path (its link as
-  # --link opens it, its wait, its send), no protocol: between this row and
-  # the endpoint's lies the node; between it and the one above, the I/O.
-  # Station addresses no FLIP box uses (rpc_bench/LinkFloor.swift).
-  echo "[$placement] measuring an own endpoint's I/O path, no protocol..."
-  start_pinned B "$BIN/rpc_bench" link-echo --link pcap:v0 --mac 02:00:00:00:0e:02
-  read_lat "linkio.$placement" "$(pinA "$BIN/rpc_bench" link-ping --link pcap:v0 --mac 02:00:00:00:0e:01 --to 02:00:00:00:0e:02 --count "$N")"
-  stopbg
+  for launch in $(seq "$LAUNCHES"); do
+    echo "[$placement] launch $launch of $LAUNCHES: raw AF_PACKET ping-pong, an own endpoint's I/O path, own endpoints..."
+    start_pinned B "$BBIN/floors" packet-echo v0
+    add_lat "packet.$placement" "$(pinA "$BBIN/floors" packet-ping v0 "$MAC_B" 64 "$N" | awk '{print $2, $3}')"
+    stopbg
+    # The same ping-pong through an own endpoint's I/O path (its link as
+    # --link opens it, its wait, its send), no protocol: between this row
+    # and the endpoint's lies the node; between it and the one above, the
+    # I/O. Station addresses no FLIP box uses (rpc_bench/LinkFloor.swift).
+    start_pinned B "$BIN/rpc_bench" link-echo --link pcap:v0 --mac 02:00:00:00:0e:02
+    add_lat "linkio.$placement" "$(pinA "$BIN/rpc_bench" link-ping --link pcap:v0 --mac 02:00:00:00:0e:01 --to 02:00:00:00:0e:02 --count "$N" | awk '{print $2, $3}')"
+    stopbg
+    # The transactions with no daemon in the path: each program runs its
+    # own FLIP endpoint on its own packet socket (AmunixEndpoint).
+    rm -f "$W/endpoint.cap"
+    start_pinned B "$BIN/rpc_bench" serve --threads 1 --link pcap:v0 "$W/endpoint.cap"
+    SV=${PIDS[-1]}
+    wait_cap "$W/endpoint.cap"
+    cs=$(cpu_ns "$SV")
+    l=$(pinA /usr/bin/time -f "cpu %U %S" -o "$W/client.time" \
+        "$BIN/rpc_bench" load --link pcap:v0 --size 0 --count "$N" --warmup 200 --brief "$W/endpoint.cap")
+    total=$((N + 200))
+    CPUS_SERVER[$placement]+=" $(per_tx "$cs" "$(cpu_ns "$SV")" $total)"
+    CPUS_CLIENT[$placement]+=" $(awk -v n=$total '/^cpu/ { printf "%.0f", ($2 + $3) * 1e6 / n }' "$W/client.time")"
+    add_lat "endpoint.$placement" "$(awk '{print $1, $2, $6}' <<<"$l")"
+    stopbg
+  done
+  for k in packet linkio endpoint; do keep_median "$k.$placement"; done
+  CPU[endpoint.$placement]="server program $(median ${CPUS_SERVER[$placement]}) µs, client program $(median ${CPUS_CLIENT[$placement]}) µs"
   echo "[$placement] measuring amunixd..."
   rm -rf "$W/a" "$W/b"; mkdir -p "$W/a" "$W/b"
   start_pinned A "$BIN/amunixd" --link pcap:v0 --socket "$W/a/amunixd.sock" --name a --log-level warning
@@ -109,7 +160,7 @@ for placement in one two; do
   rm -f "$W/bench.cap"
   start_pinned B env AMUNIX_SOCKET="$W/b/amunixd.sock" "$BIN/rpc_bench" serve --threads 4 "$W/bench.cap"
   SV=${PIDS[-1]}
-  for _ in $(seq 100); do [[ -f "$W/bench.cap" ]] && break; sleep 0.05; done
+  wait_cap "$W/bench.cap"
   ca=$(cpu_ns "$DA"); cb=$(cpu_ns "$DB"); cs=$(cpu_ns "$SV")
   # The client's own CPU: user + system time of the program, from time(1).
   l=$(AMUNIX_SOCKET="$W/a/amunixd.sock" pinA /usr/bin/time -f "cpu %U %S" -o "$W/client.time" \
@@ -119,42 +170,28 @@ for placement in one two; do
   P50[amunix.$placement]=$(awk '{print $1}' <<<"$l"); P99[amunix.$placement]=$(awk '{print $2}' <<<"$l")
   MEAN[amunix.$placement]=$(awk '{print $6}' <<<"$l")
   if [[ $placement == two ]]; then
-    l=$(AMUNIX_SOCKET="$W/a/amunixd.sock" pinA "$BIN/rpc_bench" load --size 30000 --count 2000 --warmup 50 --oneway --brief "$W/bench.cap")
-    TP[amunix1]=$(awk '{print $3}' <<<"$l")
-    l=$(AMUNIX_SOCKET="$W/a/amunixd.sock" pinA "$BIN/rpc_bench" load --size 30000 --count 4000 --threads 4 --warmup 50 --oneway --brief "$W/bench.cap")
-    TP[amunix4]=$(awk '{print $3}' <<<"$l")
+    AMUNIX_SOCKET="$W/a/amunixd.sock" throughput3 amunix1 --size 30000 --count 2000 --warmup 50 --oneway --brief "$W/bench.cap"
+    AMUNIX_SOCKET="$W/a/amunixd.sock" throughput3 amunix4 --size 30000 --count 4000 --threads 4 --warmup 50 --oneway --brief "$W/bench.cap"
   fi
   stopbg; stopbg; stopbg
-  # The same transactions with no daemon in the path: each program runs its
-  # own FLIP endpoint on its own packet socket (AmunixEndpoint).
-  echo "[$placement] measuring the programs' own FLIP endpoints..."
-  rm -f "$W/endpoint.cap"
-  start_pinned B "$BIN/rpc_bench" serve --threads 1 --link pcap:v0 "$W/endpoint.cap"
-  SV=${PIDS[-1]}
-  for _ in $(seq 100); do [[ -f "$W/endpoint.cap" ]] && break; sleep 0.05; done
-  cs=$(cpu_ns "$SV")
-  l=$(pinA /usr/bin/time -f "cpu %U %S" -o "$W/client.time" \
-      "$BIN/rpc_bench" load --link pcap:v0 --size 0 --count "$N" --warmup 200 --brief "$W/endpoint.cap")
-  CPU[endpoint.$placement]="server program $(per_tx "$cs" "$(cpu_ns "$SV")" $total) µs, client program $(awk -v n=$total '/^cpu/ { printf "%.0f", ($2 + $3) * 1e6 / n }' "$W/client.time") µs"
-  P50[endpoint.$placement]=$(awk '{print $1}' <<<"$l"); P99[endpoint.$placement]=$(awk '{print $2}' <<<"$l")
-  MEAN[endpoint.$placement]=$(awk '{print $6}' <<<"$l")
   if [[ $placement == two ]]; then
-    l=$(pinA "$BIN/rpc_bench" load --link pcap:v0 --size 30000 --count 2000 --warmup 50 --oneway --brief "$W/endpoint.cap")
-    TP[endpoint1]=$(awk '{print $3}' <<<"$l")
+    echo "[two] measuring 30000-byte transactions between own endpoints..."
+    rm -f "$W/endpoint.cap"
+    start_pinned B "$BIN/rpc_bench" serve --threads 1 --link pcap:v0 "$W/endpoint.cap"
+    wait_cap "$W/endpoint.cap"
+    throughput3 endpoint1 --link pcap:v0 --size 30000 --count 2000 --warmup 50 --oneway --brief "$W/endpoint.cap"
+    stopbg
     # Transactions in flight: four client threads on one endpoint, and a
     # server with four threads on its own.
-    stopbg
     rm -f "$W/endpoint.cap"
     start_pinned B "$BIN/rpc_bench" serve --threads 4 --link pcap:v0 "$W/endpoint.cap"
-    for _ in $(seq 100); do [[ -f "$W/endpoint.cap" ]] && break; sleep 0.05; done
-    l=$(pinA "$BIN/rpc_bench" load --link pcap:v0 --size 30000 --count 4000 --threads 4 --warmup 50 --oneway --brief "$W/endpoint.cap")
-    TP[endpoint4]=$(awk '{print $3}' <<<"$l")
+    wait_cap "$W/endpoint.cap"
+    throughput3 endpoint4 --link pcap:v0 --size 30000 --count 4000 --threads 4 --warmup 50 --oneway --brief "$W/endpoint.cap"
     # One client thread with eight calls in flight (the endpoint's
     # pipeline, as put and get keep their pieces in flight).
-    l=$(pinA "$BIN/rpc_bench" load --link pcap:v0 --size 30000 --count 4000 --pipeline 8 --warmup 50 --oneway --brief "$W/endpoint.cap")
-    TP[endpointp8]=$(awk '{print $3}' <<<"$l")
+    throughput3 endpointp8 --link pcap:v0 --size 30000 --count 4000 --pipeline 8 --warmup 50 --oneway --brief "$W/endpoint.cap"
+    stopbg
   fi
-  stopbg
 done
 
 place two
@@ -235,7 +272,6 @@ FILE_BYTES=50000000
 FILE_ROUNDS=3
 declare -A FILE_MBPS SMALL_MS
 mbps() { awk -v b="$1" -v t0="$2" -v t1="$3" 'BEGIN { printf "%.1f", b / (t1 - t0) / 1e6 }'; }
-median() { tr ' ' '\n' <<<"$*" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else print v[int((NR + 1) / 2)] }'; }
 head -c "$FILE_BYTES" /dev/urandom >"$W/file.in"
 # One pass of the files' rows on a veth of MTU $1: at 1500 every link is
 # Ethernet's (Amoeba's frames); at more, every FLIP station on the veth
@@ -256,11 +292,9 @@ file_pass() {
   if [[ $mtu != 1500 ]]; then
     rm -f "$W/endpoint.cap"
     start_pinned B "$BIN/rpc_bench" serve --threads 4 --link "$link" "$W/endpoint.cap"
-    for _ in $(seq 100); do [[ -f "$W/endpoint.cap" ]] && break; sleep 0.05; done
-    l=$(pinA "$BIN/rpc_bench" load --link "$link" --size 30000 --count 4000 --threads 4 --warmup 50 --oneway --brief "$W/endpoint.cap" || true)
-    TP[endpoint4.$mtu]=$(awk '{print $3}' <<<"$l")
-    l=$(pinA "$BIN/rpc_bench" load --link "$link" --size 30000 --count 4000 --pipeline 8 --warmup 50 --oneway --brief "$W/endpoint.cap" || true)
-    TP[endpointp8.$mtu]=$(awk '{print $3}' <<<"$l")
+    wait_cap "$W/endpoint.cap"
+    throughput3 "endpoint4.$mtu" --link "$link" --size 30000 --count 4000 --threads 4 --warmup 50 --oneway --brief "$W/endpoint.cap"
+    throughput3 "endpointp8.$mtu" --link "$link" --size 30000 --count 4000 --pipeline 8 --warmup 50 --oneway --brief "$W/endpoint.cap"
     stopbg
   fi
   start_pinned A "$BIN/amunixd" --link "$link" --socket "$W/a/amunixd.sock" --name a --log-level warning
@@ -360,22 +394,22 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%
 echo
 echo "| measurement (veth between two namespaces, pinned) | p50 µs | p99 µs | MB/s |"
 echo "|---|---|---|---|"
-echo "| raw AF_PACKET 64-byte frame ping-pong, one vCPU | ${P50[packet.one]} | ${P99[packet.one]} | |"
+echo "| raw AF_PACKET 64-byte frame ping-pong, one vCPU (p50 of $LAUNCHES launches:${P50S[packet.one]}) | ${P50[packet.one]} | ${P99[packet.one]} | |"
 echo "| amunixd null transaction, one vCPU | ${P50[amunix.one]} | ${P99[amunix.one]} | |"
-echo "| raw AF_PACKET 64-byte frame ping-pong, two vCPUs | ${P50[packet.two]} | ${P99[packet.two]} | |"
+echo "| raw AF_PACKET 64-byte frame ping-pong, two vCPUs (p50 of $LAUNCHES launches:${P50S[packet.two]}) | ${P50[packet.two]} | ${P99[packet.two]} | |"
 echo "| amunixd null transaction, two vCPUs | ${P50[amunix.two]} | ${P99[amunix.two]} | |"
-echo "| endpoint I/O, no protocol (rpc_bench link-ping), one vCPU | ${P50[linkio.one]} | ${P99[linkio.one]} | |"
-echo "| endpoint I/O, no protocol (rpc_bench link-ping), two vCPUs | ${P50[linkio.two]} | ${P99[linkio.two]} | |"
-echo "| own FLIP endpoints (no daemon) null transaction, one vCPU | ${P50[endpoint.one]} | ${P99[endpoint.one]} | |"
-echo "| own FLIP endpoints (no daemon) null transaction, two vCPUs | ${P50[endpoint.two]} | ${P99[endpoint.two]} | |"
+echo "| endpoint I/O, no protocol (rpc_bench link-ping), one vCPU (p50 of $LAUNCHES launches:${P50S[linkio.one]}) | ${P50[linkio.one]} | ${P99[linkio.one]} | |"
+echo "| endpoint I/O, no protocol (rpc_bench link-ping), two vCPUs (p50 of $LAUNCHES launches:${P50S[linkio.two]}) | ${P50[linkio.two]} | ${P99[linkio.two]} | |"
+echo "| own FLIP endpoints (no daemon) null transaction, one vCPU (p50 of $LAUNCHES launches:${P50S[endpoint.one]}) | ${P50[endpoint.one]} | ${P99[endpoint.one]} | |"
+echo "| own FLIP endpoints (no daemon) null transaction, two vCPUs (p50 of $LAUNCHES launches:${P50S[endpoint.two]}) | ${P50[endpoint.two]} | ${P99[endpoint.two]} | |"
 echo "| UDP 64-byte ping-pong, two vCPUs | ${P50[udp]} | ${P99[udp]} | |"
 echo "| gRPC Swift unary, empty message, two vCPUs | ${P50[grpc]} | ${P99[grpc]} | |"
 echo "| raw AF_PACKET streaming, 1500-byte frames (median of 3:$STREAMS) | | | ${TP[packet]} |"
-echo "| amunixd 30000-byte transactions, 1 thread | | | ${TP[amunix1]} |"
-echo "| amunixd 30000-byte transactions, 4 threads | | | ${TP[amunix4]} |"
-echo "| own FLIP endpoints 30000-byte transactions, 1 thread | | | ${TP[endpoint1]} |"
-echo "| own FLIP endpoints 30000-byte transactions, 4 threads (server: 4) | | | ${TP[endpoint4]} |"
-echo "| own FLIP endpoints 30000-byte transactions, one thread with 8 in flight (server: 4) | | | ${TP[endpointp8]} |"
+echo "| amunixd 30000-byte transactions, 1 thread (median of 3:${TPS[amunix1]}) | | | ${TP[amunix1]} |"
+echo "| amunixd 30000-byte transactions, 4 threads (median of 3:${TPS[amunix4]}) | | | ${TP[amunix4]} |"
+echo "| own FLIP endpoints 30000-byte transactions, 1 thread (median of 3:${TPS[endpoint1]}) | | | ${TP[endpoint1]} |"
+echo "| own FLIP endpoints 30000-byte transactions, 4 threads (server: 4) (median of 3:${TPS[endpoint4]}) | | | ${TP[endpoint4]} |"
+echo "| own FLIP endpoints 30000-byte transactions, one thread with 8 in flight (server: 4) (median of 3:${TPS[endpointp8]}) | | | ${TP[endpointp8]} |"
 for m in 1500 ${JUMBO}; do
   [[ -n ${TP[file.tcp.$m]:-} ]] || continue
   if [[ $m == 1500 ]]; then on="veth MTU 1500, links pcap:v0"; else on="jumbo frames: veth MTU $m, links pcap:v0,mtu=$m"; fi
@@ -385,8 +419,8 @@ for m in 1500 ${JUMBO}; do
   echo "| get, the Bullet server and get on FLIP endpoints of their own; $on | | | ${TP[file.get.ep.$m]} |"
   echo "| TCP over the same link into a file, fsync before the ack, the whole sender timed as put is; veth MTU $m | | | ${TP[file.tcp.$m]} |"
   echo "| the same, by the sender's own clock (connect to ack); veth MTU $m | | | ${TP[file.tcpown.$m]} |"
-  [[ -n ${TP[endpoint4.$m]:-} ]] && echo "| own FLIP endpoints 30000-byte transactions, 4 threads (server: 4); $on | | | ${TP[endpoint4.$m]} |"
-  [[ -n ${TP[endpointp8.$m]:-} ]] && echo "| own FLIP endpoints 30000-byte transactions, one thread with 8 in flight (server: 4); $on | | | ${TP[endpointp8.$m]} |"
+  [[ -n ${TP[endpoint4.$m]:-} ]] && echo "| own FLIP endpoints 30000-byte transactions, 4 threads (server: 4); $on (median of 3:${TPS[endpoint4.$m]}) | | | ${TP[endpoint4.$m]} |"
+  [[ -n ${TP[endpointp8.$m]:-} ]] && echo "| own FLIP endpoints 30000-byte transactions, one thread with 8 in flight (server: 4); $on (median of 3:${TPS[endpointp8.$m]}) | | | ${TP[endpointp8.$m]} |"
 done
 echo
 echo "mean of the null transactions (back-offs and retransmissions show here, not in the p50): through amunixd ${MEAN[amunix.one]:-n/a} / ${MEAN[amunix.two]:-n/a} µs, own endpoints ${MEAN[endpoint.one]:-n/a} / ${MEAN[endpoint.two]:-n/a} µs (one / two vCPUs)"
@@ -398,7 +432,12 @@ echo "a 1 KB put / get, whole tool runs (median of 5, ms): through amunixd $(med
 echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 best=$(printf '%s\n' "${TP[amunix1]}" "${TP[amunix4]}" "${TP[endpoint1]}" "${TP[endpoint4]}" "${TP[endpointp8]}" | sort -g | tail -1)
 echo "null transaction p50 / AF_PACKET p50, one vCPU  = $(ratio "${P50[amunix.one]}" "${P50[packet.one]}") through amunixd, $(ratio "${P50[endpoint.one]}" "${P50[packet.one]}") own endpoints (target <= 1.3)"
+pairs() { # placement: each launch's endpoint p50 over its own floor's
+  paste -d' ' <(tr ' ' '\n' <<<"${P50S[endpoint.$1]}" | awk NF) <(tr ' ' '\n' <<<"${P50S[packet.$1]}" | awk NF) |
+    awk '{ printf " %.2f", $1 / $2 }'
+}
 echo "null transaction p50 / AF_PACKET p50, two vCPUs = $(ratio "${P50[amunix.two]}" "${P50[packet.two]}") through amunixd, $(ratio "${P50[endpoint.two]}" "${P50[packet.two]}") own endpoints (target <= 1.3)"
+echo "  launch by launch, own endpoints over the floor of the same launch:$(pairs one) (one vCPU);$(pairs two) (two vCPUs)"
 echo "protocol machines, instructions per null transaction = ${INS0} (target <= 5000)"
 echo "null transaction p50 / gRPC p50 (two vCPUs)     = $(ratio "${P50[amunix.two]}" "${P50[grpc]}") (target <= 0.25)"
 echo "30000-byte throughput / AF_PACKET               = $(ratio "$best" "${TP[packet]}") (target >= 0.7)"

@@ -54,10 +54,14 @@ extension FLIPBox {
         // goes to it.
         let key = ReassemblyKey(source: source, destination: destination,
                                 messageID: UInt32(truncatingIfNeeded: idLength), isMulticast: false)
-        let data = bytes[dataStart..<(dataStart + Int(length))]
-        guard reassembler.appendInOrder(key, at: offset, total: total, fragment: data, now: now) else {
-            return false
+        // A view of the frame's bytes, not a slice: a slice would retain
+        // and release the frame's storage for every fragment.
+        let appended = bytes.withUnsafeBufferPointer { b in
+            reassembler.appendInOrder(key, at: offset, total: total,
+                                      fragment: UnsafeBufferPointer(rebasing: b[dataStart..<(dataStart + Int(length))]),
+                                      now: now)
         }
+        guard appended else { return false }
         // From here on, what the general path does for this frame.
         let peer = PeerKey(interface: i, location: location)
         var out = takeOutgoing()

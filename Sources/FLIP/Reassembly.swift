@@ -211,14 +211,14 @@ struct Reassembler {
     /// fragment. `data` is not empty and within `total`, both untrusted
     /// (kept unconverted until the message's own total vouches for them:
     /// on a 32-bit guest a larger one would trap as an Int).
-    mutating func appendInOrder(_ key: ReassemblyKey, at start: UInt64, total: UInt64, fragment data: ArraySlice<UInt8>,
+    mutating func appendInOrder(_ key: ReassemblyKey, at start: UInt64, total: UInt64, fragment data: UnsafeBufferPointer<UInt8>,
                                 now: Instant) -> Bool {
         guard let i = index(of: key) else { return false }
         return Reassembler.appendInOrder(data, at: start, total: total, expiry: now + timeout, now: now,
                                          in: &partial.values[i])
     }
 
-    private static func appendInOrder(_ data: ArraySlice<UInt8>, at offset: UInt64, total: UInt64, expiry: Instant,
+    private static func appendInOrder(_ data: UnsafeBufferPointer<UInt8>, at offset: UInt64, total: UInt64, expiry: Instant,
                                       now: Instant, in message: inout PartialMessage) -> Bool {
         guard UInt64(message.total) == total else { return false }
         let start = Int(offset), end = start + data.count

@@ -283,7 +283,9 @@ final class PacketTxRing {
     /// frames it could not take: 0 or 1.
     @inline(__always)
     static func send(_ frame: [UInt8], ring: PacketTxRing?, batch: FrameBatch, socket: Int32) -> Int {
-        if batch.count == 0, let ring, ring.append(frame) { return 0 }
+        // Chained, not bound: a binding retained and released the ring
+        // twice around every frame.
+        if batch.count == 0, ring?.append(frame) == true { return 0 }
         var errors = 0
         if batch.isFull { errors += flush(ring: ring, batch: batch, socket: socket) }
         if !batch.append(frame) { errors += 1 }
