@@ -128,9 +128,15 @@ final class FrameBatch {
     /// Hands the first `count` datagrams of the last fill to `handler`.
     func deliver(_ count: Int, _ handler: (UnsafeRawBufferPointer) -> Void) {
         for i in 0..<count {
-            // A datagram larger than the room is truncated: not a frame we sent.
-            guard headers[i].header.flags & Int32(MSG_TRUNC) == 0 else { continue }
-            handler(UnsafeRawBufferPointer(start: storage + i * room, count: Int(headers[i].length)))
+            if let bytes = received(i) { handler(bytes) }
         }
+    }
+
+    /// The `i`th frame the last fill received; nil when it was truncated.
+    @inline(__always)
+    func received(_ i: Int) -> UnsafeRawBufferPointer? {
+        // A datagram larger than the room is truncated: not a frame we sent.
+        guard headers[i].header.flags & Int32(MSG_TRUNC) == 0 else { return nil }
+        return UnsafeRawBufferPointer(start: storage + i * room, count: Int(headers[i].length))
     }
 }

@@ -202,12 +202,16 @@ public final class PacketSocketLink: Link, DriverSleep {
     /// mostly find one; else over the one used less recently, resized.
     /// (A storage the handler kept is copied first, by copy-on-write.)
     private func deliver(_ n: Int, _ handler: ([UInt8]) -> Void) {
-        var frame = scratch
-        var other = otherScratch
-        scratch = []
-        otherScratch = []
-        incoming.deliver(n) { bytes in
-            if bytes.count >= 12 && PcapLink.source(of: bytes.baseAddress!) == ownSource { return }
+        // Moved out for the loop, and back after it: the handler gets a
+        // local array, which it cannot reach through the link, so it is
+        // passed as it is, with no retain and release around each call.
+        var frame: [UInt8] = [], other: [UInt8] = []
+        swap(&frame, &scratch)
+        swap(&other, &otherScratch)
+        let own = ownSource
+        for i in 0..<n {
+            guard let bytes = incoming.received(i) else { continue }
+            if bytes.count >= 12 && PcapLink.source(of: bytes.baseAddress!) == own { continue }
             if frame.count != bytes.count { swap(&frame, &other) }
             if frame.count == bytes.count {
                 frame.withUnsafeMutableBytes { $0.copyMemory(from: bytes) }
@@ -217,8 +221,8 @@ public final class PacketSocketLink: Link, DriverSleep {
             }
             handler(frame)
         }
-        scratch = frame
-        otherScratch = other
+        swap(&frame, &scratch)
+        swap(&other, &otherScratch)
     }
 
     // MARK: the driver's sleep

@@ -297,7 +297,7 @@ final class PacketTxRing {
     @inline(__always)
     static func flush(ring: PacketTxRing?, batch: FrameBatch, socket: Int32) -> Int {
         var errors = 0
-        if let ring, ring.pending > 0, !ring.send() { errors += 1 }
+        if ring?.send() == false { errors += 1 }
         guard batch.count > 0 else { return errors }
         return errors + batch.send(on: socket, to: nil, addressLength: 0)
     }
