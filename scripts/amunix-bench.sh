@@ -88,10 +88,10 @@ cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { 
 per_tx() { echo $(( ($2 - $1) / $3 / 1000 )); }   # ns before, after, transactions -> µs each
 
 median() { tr ' ' '\n' <<<"$*" | awk NF | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else print v[int((NR + 1) / 2)] }'; }
-# Each launch of a ping-pong lands in a mode of its own on this VM: the
-# same floor read 4.6, 7.0 and 8.5 µs in three launches minutes apart, and
-# the same endpoint 8.3 and 12.7 µs against one floor. A single launch of
-# each, minutes apart, compared whichever modes they drew. So the floor,
+# Each launch of a ping-pong lands in a mode of its own on this VM: in one
+# run the floor read 6.8, 4.6 and 4.7 µs in three launches a minute apart,
+# and the endpoint 8.4, 8.5 and 12.6 µs. A single launch of each, minutes
+# apart, compared whichever modes they drew. So the floor,
 # the endpoint's I/O path and the endpoints are launched BENCH_LAUNCHES
 # times (default 3) in turn, and each row keeps the median launch and
 # prints them all.
