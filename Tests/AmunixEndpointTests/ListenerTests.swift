@@ -45,38 +45,38 @@ private func serveListening(on e: ProcessEndpoint, depth: Int, gate: DispatchSem
     }
 
     /// Requests that come while the thread handles one (held until the
-    /// test has looked) are taken by the getreqs still listening: four are
-    /// being served together, where a thread with one getreq would hold
-    /// one and queue the rest. Each still gets its own reply,
-    /// none a NAK. (A fixed handling time left a window that a loaded
-    /// machine's polling could miss.)
+    /// test has looked) are taken by the getreqs still listening, at once:
+    /// four are being served together, where a thread with one getreq
+    /// would hold one and queue the rest. Each still gets its own reply,
+    /// none a NAK. The first comes after a quiet spell, with the keeper in
+    /// a long nap, and the others once the thread is away handling it:
+    /// only the keeper reads the link then, and it is rung as the thread
+    /// leaves, or the others would wait for its nap to end. (A fixed
+    /// handling time left a window that a loaded machine's polling could
+    /// miss.)
     @Test func requestsWhileOneIsHandledAreTakenAtOnce() throws {
         let (a, b) = try endpointPair("busy")
         defer { a.close(); b.close() }
         let gate = DispatchSemaphore(value: 0)
         let (cap, served) = try serveListening(on: b, depth: 4, gate: gate)
-        let p = a.pipeline(timeout: .seconds(10))
-        for i in 0..<4 {
-            var h = Header(capability: cap, command: 7)
-            h.offset = Int32(i)
-            try p.start(h, [UInt8(i)], tag: i)
-        }
-        // Started calls leave at the pipeline's next wait; one in another
-        // thread lets this one look at the server meanwhile.
-        let results = Served()
+        #expect(soon(within: 5) { b.sharedState { b.keeperWakes > MonotonicClock.now + .milliseconds(700) } })
+        let wrong = Served()
         let done = DispatchSemaphore(value: 0)
-        Thread {
-            while let (tag, r) = p.next() {
-                if (try? r.get().data) != [UInt8(tag)] { results.add() }
-            }
-            done.signal()
-        }.start()
-        // With the thread held, the endpoint's keeper takes them from the
-        // link: within its nap, a second at most after a quiet spell.
-        #expect(soon(within: 5) { b.statistics.requestsBeingServed == 4 })
+        func call(_ i: Int) {
+            Thread {
+                var h = Header(capability: cap, command: 7)
+                h.offset = Int32(i)
+                if (try? a.trans(h, [UInt8(i)], timeout: .seconds(10)))?.data != [UInt8(i)] { wrong.add() }
+                done.signal()
+            }.start()
+        }
+        call(0)
+        #expect(soon(within: 5) { served.count == 1 })
+        for i in 1..<4 { call(i) }
+        #expect(soon(within: 0.5) { b.statistics.requestsBeingServed == 4 })
         for _ in 0..<4 { gate.signal() }
-        #expect(done.wait(timeout: .now() + 10) == .success)
-        #expect(results.count == 0)
+        for _ in 0..<4 { #expect(done.wait(timeout: .now() + 10) == .success) }
+        #expect(wrong.count == 0)
         #expect(served.count == 4)
         #expect(b.statistics.server.sent[Int(AmpType.nak.rawValue)] == 0)
     }

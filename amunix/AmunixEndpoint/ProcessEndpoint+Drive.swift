@@ -25,7 +25,9 @@
 // timer (at most a second), drains the link and runs the timers if nobody
 // is driving. While calls come and go it naps `heldFrameDelay` at a time;
 // it is rung awake only when a call ends with frames held while it sleeps
-// long, that is on the first call after a quiet spell, never in a stream.
+// long, that is on the first call after a quiet spell, never in a stream;
+// and so when a listener's thread leaves with a request while its other
+// getreqs listen, so that requests behind it are taken within a nap.
 //
 // Within `heldFrameDelay` of a call's end or a putrep the keeper flushes
 // and runs what timers are due, but leaves arrived frames to the next
@@ -247,15 +249,19 @@ extension ProcessEndpoint {
     /// How long frames held by an ended call may wait for the next call.
     static let heldFrameDelay: Interval = .milliseconds(5)
 
-    /// A call got its outcome: if it leaves frames held and the keeper
-    /// sleeps past their delay, ring it. The time is the last the
-    /// endpoint read, most often the turn that brought the outcome: a
-    /// moment early at most, which only makes the keeper's checks a
-    /// little more careful, and a clock read fewer per call.
+    /// A call got its outcome: if the keeper sleeps past the held frames'
+    /// delay, ring it when the call leaves frames held, or leaves a
+    /// listener's other getreqs or a pipeline's other calls out while its
+    /// thread is away (a server handling the request it took): until that
+    /// thread waits again only the keeper reads the link, and after a
+    /// quiet spell it sleeps a second. The time is the last the endpoint
+    /// read, most often the turn that brought the outcome: a moment early
+    /// at most, which only makes the keeper's checks a little more
+    /// careful, and a clock read fewer per call.
     private func callEnded() {
         let now = lastClockRead
         lastCallEnded = now
-        if held && keeperWakes > now + ProcessEndpoint.heldFrameDelay { ringKeeper() }
+        if (held || !pipelined.isEmpty) && keeperWakes > now + ProcessEndpoint.heldFrameDelay { ringKeeper() }
     }
 
     func ringKeeper() {
