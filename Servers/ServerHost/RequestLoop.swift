@@ -54,7 +54,9 @@ public final class RequestLoop: @unchecked Sendable {
             signalSources.append(source)
         }
         let finished = DispatchSemaphore(value: 0)
+        let stopped: Logger.Message
         if case .endpoint(let endpoint) = connection {
+            stopped = "the server's endpoint stopped serving; exiting"
             let t = Thread { [self] in
                 serve(listening: endpoint, depth: max(1, threads))
                 finished.signal()
@@ -62,6 +64,7 @@ public final class RequestLoop: @unchecked Sendable {
             t.name = "server"
             t.start()
         } else {
+            stopped = "lost amunixd; exiting"
             for i in 0..<max(1, threads) {
                 let t = Thread { [self] in
                     serve()
@@ -72,11 +75,7 @@ public final class RequestLoop: @unchecked Sendable {
             }
         }
         finished.wait()
-        if case .endpoint = connection {
-            logger.error("the server's endpoint stopped serving; exiting")
-        } else {
-            logger.error("lost amunixd; exiting")
-        }
+        logger.error(stopped)
         exit(1)
     }
 

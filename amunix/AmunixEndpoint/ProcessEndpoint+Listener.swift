@@ -57,11 +57,7 @@ extension ProcessEndpoint {
             }
             guard let ended = endpoint.waitForPipelined(waiter) else { throw .rpcAborted }
             listening.removeAll { $0 == ended.ticket }
-            switch ended.outcome {
-            case .request(let slot, let m): return EndpointRequest(header: m.header, data: m.data, slot: slot)
-            case .reply(.failure(let code)): throw code
-            case .reply(.success): throw .rpcFailure
-            }
+            return try ended.outcome.request()
         }
 
         /// Withdraws the getreqs still listening.

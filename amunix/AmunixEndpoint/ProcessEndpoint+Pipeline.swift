@@ -55,12 +55,7 @@ extension ProcessEndpoint {
                 // Every call of the pipeline is in `calls`; nothing else is filed for it.
                 preconditionFailure("an outcome for a call the pipeline did not start")
             }
-            let tag = calls.remove(at: i).tag
-            switch ended.outcome {
-            case .reply(.success(let m)): return (tag, .success((m.header, m.data)))
-            case .reply(.failure(let code)): return (tag, .failure(code))
-            case .request: return (tag, .failure(.rpcFailure))
-            }
+            return (calls.remove(at: i).tag, ended.outcome.reply)
         }
 
         /// Drops the calls in flight: their replies, if any come, are

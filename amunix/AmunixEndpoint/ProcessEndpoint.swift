@@ -52,6 +52,24 @@ public final class ProcessEndpoint: @unchecked Sendable {
     enum Outcome {
         case reply(Result<RPCMessage, ErrorCode>)
         case request(ServerSlotID, RPCMessage)
+
+        /// A call's outcome as trans and a pipeline hand it back.
+        var reply: Result<(header: Header, data: [UInt8]), ErrorCode> {
+            switch self {
+            case .reply(.success(let m)): return .success((m.header, m.data))
+            case .reply(.failure(let code)): return .failure(code)
+            case .request: return .failure(.rpcFailure)
+            }
+        }
+
+        /// A getreq's outcome as getreq and a listener hand it back.
+        func request() throws(ErrorCode) -> EndpointRequest {
+            switch self {
+            case .request(let slot, let m): return EndpointRequest(header: m.header, data: m.data, slot: slot)
+            case .reply(.failure(let code)): throw code
+            case .reply(.success): throw .rpcFailure
+            }
+        }
     }
 
     let node: Node<Ticket>
@@ -156,11 +174,7 @@ public final class ProcessEndpoint: @unchecked Sendable {
         let ticket = takeTicket()
         startCall(RPCMessage(header: header, data: data), as: ticket, timeout: timeout)
         flush()
-        switch wait(for: ticket) {
-        case .reply(.success(let m)): return (m.header, m.data)
-        case .reply(.failure(let code)): throw code
-        case .request: throw .rpcFailure
-        }
+        return try wait(for: ticket).reply.get()
     }
 
     /// Waits for one request to the put-port of `getPort`. Fails with
@@ -174,11 +188,7 @@ public final class ProcessEndpoint: @unchecked Sendable {
         guard node.getreq(port: getPort, owner: ticket) != nil else { throw .rpcFailure }
         pump()
         flush()
-        switch wait(for: ticket) {
-        case .request(let slot, let m): return EndpointRequest(header: m.header, data: m.data, slot: slot)
-        case .reply(.failure(let code)): throw code
-        case .reply(.success): throw .rpcFailure
-        }
+        return try wait(for: ticket).request()
     }
 
     /// Sends the reply to `request`; the RPC layer delivers it, resending
