@@ -10,6 +10,11 @@
 #   once with Ethernet's frames and once with jumbo frames (the veth's MTU
 #   and every FLIP link's mtu= at BENCH_JUMBO_MTU, default 9000; 0 skips).
 #   Prints a table and the ratios the issue sets as targets.
+# Beside the AF_PACKET ping-pong, the same ping-pong with a third frame per
+# round as a transaction's ACK (FLIP RPC crosses the link three times), on
+# raw frames and on the endpoint's I/O path: the floor of any design that
+# speaks the protocol, and the part of a transaction's time that is the
+# kernel's and not our code's.
 # The floor, the endpoint's I/O path and the endpoints are launched three
 # times each, in turn, and the fastest launch kept (see LAUNCHES below).
 # Every latency is measured with its processes pinned, in two placements,
@@ -131,6 +136,14 @@ for placement in one two; do
     echo "[$placement] launch $launch of $LAUNCHES: raw AF_PACKET ping-pong, an own endpoint's I/O path, own endpoints..."
     start_pinned B "$BBIN/floors" packet-echo v0
     add_lat "packet.$placement" "$(pinA "$BBIN/floors" packet-ping v0 "$MAC_B" 64 "$N" | awk '{print $2, $3}')"
+    # A FLIP transaction crosses the link three times: the client
+    # acknowledges every reply (Amoeba's protocol; ClientCall.swift), its
+    # ACK leaving with the next request in one send through the transmit
+    # ring. The same ping-pong with that third frame, sent the same way
+    # (floors' TxRing.swift), is the floor of any design that speaks the
+    # protocol: it has the frames and the switches of a transaction and
+    # none of its work.
+    add_lat "packet3.$placement" "$(pinA "$BBIN/floors" packet-ping v0 "$MAC_B" 64 "$N" with | awk '{print $2, $3}')"
     stopbg
     # The same ping-pong through an own endpoint's I/O path (its link as
     # --link opens it, its wait, its send), no protocol: between this row
@@ -138,6 +151,7 @@ for placement in one two; do
     # I/O. Station addresses no FLIP box uses (rpc_bench/LinkFloor.swift).
     start_pinned B "$BIN/rpc_bench" link-echo --link pcap:v0 --mac 02:00:00:00:0e:02
     add_lat "linkio.$placement" "$(pinA "$BIN/rpc_bench" link-ping --link pcap:v0 --mac 02:00:00:00:0e:01 --to 02:00:00:00:0e:02 --count "$N" | awk '{print $2, $3}')"
+    add_lat "linkio3.$placement" "$(pinA "$BIN/rpc_bench" link-ping --link pcap:v0 --mac 02:00:00:00:0e:01 --to 02:00:00:00:0e:02 --count "$N" --acknowledge | awk '{print $2, $3}')"
     stopbg
     # The transactions with no daemon in the path: each program runs its
     # own FLIP endpoint on its own packet socket (AmunixEndpoint).
@@ -154,7 +168,7 @@ for placement in one two; do
     add_lat "endpoint.$placement" "$(awk '{print $1, $2, $6}' <<<"$l")"
     stopbg
   done
-  for k in packet linkio endpoint; do keep_fastest "$k.$placement"; done
+  for k in packet packet3 linkio linkio3 endpoint; do keep_fastest "$k.$placement"; done
   CPU[endpoint.$placement]="server program $(median ${CPUS_SERVER[$placement]}) µs, client program $(median ${CPUS_CLIENT[$placement]}) µs"
   echo "[$placement] measuring amunixd..."
   rm -rf "$W/a" "$W/b"; mkdir -p "$W/a" "$W/b"
@@ -400,11 +414,15 @@ echo
 echo "| measurement (veth between two namespaces, pinned) | p50 µs | p99 µs | MB/s |"
 echo "|---|---|---|---|"
 echo "| raw AF_PACKET 64-byte frame ping-pong, one vCPU (fastest of $LAUNCHES launches:${P50S[packet.one]}) | ${P50[packet.one]} | ${P99[packet.one]} | |"
+echo "| the same with a third frame per round, as a transaction's ACK, one vCPU (fastest of $LAUNCHES launches:${P50S[packet3.one]}) | ${P50[packet3.one]} | ${P99[packet3.one]} | |"
 echo "| amunixd null transaction, one vCPU | ${P50[amunix.one]} | ${P99[amunix.one]} | |"
 echo "| raw AF_PACKET 64-byte frame ping-pong, two vCPUs (fastest of $LAUNCHES launches:${P50S[packet.two]}) | ${P50[packet.two]} | ${P99[packet.two]} | |"
+echo "| the same with a third frame per round, as a transaction's ACK, two vCPUs (fastest of $LAUNCHES launches:${P50S[packet3.two]}) | ${P50[packet3.two]} | ${P99[packet3.two]} | |"
 echo "| amunixd null transaction, two vCPUs | ${P50[amunix.two]} | ${P99[amunix.two]} | |"
 echo "| endpoint I/O, no protocol (rpc_bench link-ping), one vCPU (fastest of $LAUNCHES launches:${P50S[linkio.one]}) | ${P50[linkio.one]} | ${P99[linkio.one]} | |"
+echo "| endpoint I/O with the third frame (link-ping --acknowledge), one vCPU (fastest of $LAUNCHES launches:${P50S[linkio3.one]}) | ${P50[linkio3.one]} | ${P99[linkio3.one]} | |"
 echo "| endpoint I/O, no protocol (rpc_bench link-ping), two vCPUs (fastest of $LAUNCHES launches:${P50S[linkio.two]}) | ${P50[linkio.two]} | ${P99[linkio.two]} | |"
+echo "| endpoint I/O with the third frame (link-ping --acknowledge), two vCPUs (fastest of $LAUNCHES launches:${P50S[linkio3.two]}) | ${P50[linkio3.two]} | ${P99[linkio3.two]} | |"
 echo "| own FLIP endpoints (no daemon) null transaction, one vCPU (fastest of $LAUNCHES launches:${P50S[endpoint.one]}) | ${P50[endpoint.one]} | ${P99[endpoint.one]} | |"
 echo "| own FLIP endpoints (no daemon) null transaction, two vCPUs (fastest of $LAUNCHES launches:${P50S[endpoint.two]}) | ${P50[endpoint.two]} | ${P99[endpoint.two]} | |"
 echo "| UDP 64-byte ping-pong, two vCPUs | ${P50[udp]} | ${P99[udp]} | |"
@@ -437,12 +455,15 @@ echo "a 1 KB put / get, whole tool runs (median of 5, ms): through amunixd $(med
 echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 best=$(printf '%s\n' "${TP[amunix1]}" "${TP[amunix4]}" "${TP[endpoint1]}" "${TP[endpoint4]}" "${TP[endpointp8]}" | sort -g | tail -1)
 echo "null transaction p50 / AF_PACKET p50, one vCPU  = $(ratio "${P50[amunix.one]}" "${P50[packet.one]}") through amunixd, $(ratio "${P50[endpoint.one]}" "${P50[packet.one]}") own endpoints (target <= 1.3)"
-pairs() { # placement: each launch's endpoint p50 over its own floor's
-  paste -d' ' <(tr ' ' '\n' <<<"${P50S[endpoint.$1]}" | awk NF) <(tr ' ' '\n' <<<"${P50S[packet.$1]}" | awk NF) |
+pairs() { # placement [row]: each launch's row (the endpoints) p50 over its own floor's
+  paste -d' ' <(tr ' ' '\n' <<<"${P50S[${2:-endpoint}.$1]}" | awk NF) <(tr ' ' '\n' <<<"${P50S[packet.$1]}" | awk NF) |
     awk '{ printf " %.2f", $1 / $2 }'
 }
 echo "null transaction p50 / AF_PACKET p50, two vCPUs = $(ratio "${P50[amunix.two]}" "${P50[packet.two]}") through amunixd, $(ratio "${P50[endpoint.two]}" "${P50[packet.two]}") own endpoints (target <= 1.3)"
 echo "  launch by launch, own endpoints over the floor of the same launch:$(pairs one) (one vCPU);$(pairs two) (two vCPUs)"
+echo "three-frame floor p50 / AF_PACKET p50 (no protocol work at all) = $(ratio "${P50[packet3.one]}" "${P50[packet.one]}") one vCPU, $(ratio "${P50[packet3.two]}" "${P50[packet.two]}") two vCPUs"
+echo "  launch by launch:$(pairs one packet3) (one vCPU);$(pairs two packet3) (two vCPUs)"
+echo "own endpoints p50 / three-frame floor p50       = $(ratio "${P50[endpoint.one]}" "${P50[packet3.one]}") one vCPU, $(ratio "${P50[endpoint.two]}" "${P50[packet3.two]}") two vCPUs"
 echo "protocol machines, instructions per null transaction = ${INS0} (target <= 5000)"
 echo "null transaction p50 / gRPC p50 (two vCPUs)     = $(ratio "${P50[amunix.two]}" "${P50[grpc]}") (target <= 0.25)"
 echo "30000-byte throughput / AF_PACKET               = $(ratio "$best" "${TP[packet]}") (target >= 0.7)"

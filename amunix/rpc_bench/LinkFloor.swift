@@ -13,6 +13,12 @@
 // bookkeeping. Each part of the gap then has its own figure,
 // instead of one ratio that hides which side of the kernel boundary to cut.
 //
+// A FLIP transaction crosses the link three times: the client acknowledges
+// every reply, and its transmit ring carries that acknowledgement out with
+// the next request in one system call. `link-ping --acknowledge` does the
+// same with a third frame that link-echo reads and drops, so the kernel's
+// cost of the third frame shows apart from the protocol's.
+//
 // Frames are FLIP's EtherType (the capture's filter passes nothing else)
 // sent to a station address that no FLIP box uses, so a daemon on the same
 // card never takes them.
@@ -63,6 +69,9 @@ struct FloorStation: ParsableArguments {
     fileprivate func open() throws -> FloorLink { try FloorLink(link, mac: try parseMAC(mac)) }
 }
 
+/// Byte 15 of a ping's acknowledgement, which link-echo drops.
+private let acknowledgementMark: UInt8 = 0xAA
+
 struct LinkEcho: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "link-echo",
@@ -71,15 +80,23 @@ struct LinkEcho: ParsableCommand {
 
     func run() throws {
         let floor = try station.open()
+        var acknowledgements: UInt32 = 0
         while true {
             guard floor.waitReadable(until: MonotonicClock.now + .seconds(1)) else { continue }
             floor.link.receiveAll { frame in
-                guard frame.count >= 14 else { return }
+                guard frame.count >= 20 else { return }
+                if frame[15] == acknowledgementMark {
+                    acknowledgements &+= 1
+                    return
+                }
                 var back = frame
                 for i in 0..<6 {
                     back[i] = frame[6 + i]
                     back[6 + i] = frame[i]
                 }
+                // How many acknowledgements came before this answer, so
+                // that link-ping knows every round had its three frames.
+                withUnsafeBytes(of: acknowledgements.littleEndian) { for i in 0..<4 { back[16 + i] = $0[i] } }
                 floor.link.send(back)
             }
             floor.link.flush()
@@ -95,6 +112,8 @@ struct LinkPing: ParsableCommand {
     @Option(help: "The link-echo station's MAC address.") var to: String
     @Option(help: "Frame size in bytes, Ethernet header included (at least 60).") var size = 64
     @Option(help: "Round trips to time.") var count = 10000
+    @Flag(help: "Send a third frame per round, as a FLIP client acknowledges a reply: queued when the answer comes, out with the next ping.")
+    var acknowledge = false
 
     func validate() throws {
         guard (60...1514).contains(size) else { throw ValidationError("--size must be 60 to 1514") }
@@ -109,9 +128,12 @@ struct LinkPing: ParsableCommand {
         frame.replaceSubrange(6..<12, with: own.bytes)
         frame[12] = 0x81
         frame[13] = 0x46
+        var ack = frame
+        ack[15] = acknowledgementMark
         var samples: [Double] = []
         samples.reserveCapacity(count)
         let warmup = min(200, count)
+        var seen = 0
         for round in 0..<(count + warmup) {
             let start = DispatchTime.now().uptimeNanoseconds
             frame[14] = UInt8(truncatingIfNeeded: round)
@@ -130,10 +152,19 @@ struct LinkPing: ParsableCommand {
                     continue
                 }
                 floor.link.receiveAll { f in
-                    if f.count >= 15 && f[14] == UInt8(truncatingIfNeeded: round) { answered = true }
+                    if f.count >= 20 && f[14] == UInt8(truncatingIfNeeded: round) {
+                        answered = true
+                        seen = (0..<4).reduce(0) { $0 | Int(f[16 + $1]) << (8 * $1) }
+                    }
                 }
             }
+            if acknowledge { floor.link.send(ack) }
             if round >= warmup { samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000) }
+        }
+        // Each round's ping follows the acknowledgements of all rounds
+        // before it (a resent ping may find one more).
+        if acknowledge && seen < count + warmup - 1 {
+            throw ValidationError("link-echo saw \(seen) of \(count + warmup - 1) acknowledgements: not a three-frame ping-pong")
         }
         samples.sort()
         func pct(_ p: Double) -> Double { samples[min(samples.count - 1, Int(Double(samples.count) * p))] }

@@ -1,7 +1,11 @@
 // floors: the fastest a message can cross the link, to compare amunixd with.
 //
 //   floors packet-echo IFACE                 answer every test frame
-//   floors packet-ping IFACE MAC SIZE COUNT  frame ping-pong: p50/p99 µs
+//   floors packet-ping IFACE MAC SIZE COUNT [ACK]
+//                                            frame ping-pong: p50/p99 µs; with
+//                                            ACK `apart` or `with`, a third
+//                                            frame per round as FLIP RPC's
+//                                            acknowledgement (below)
 //   floors packet-sink IFACE                 count streamed frames, ack the end
 //   floors packet-stream IFACE MAC BYTES     stream BYTES in full frames: MB/s
 //   floors udp-echo PORT
@@ -15,10 +19,20 @@
 // Raw frames use AF_PACKET with an experimental EtherType (0x88b5), so they
 // never meet amunixd's FLIP traffic. Output lines are machine-readable:
 // "latency P50 P99" (µs) or "throughput MBPS" (10^6 bytes/s).
+//
+// A FLIP transaction crosses the link three times, not twice: the client
+// acknowledges every reply. packet-ping's ACK argument adds that frame, so
+// the floor of a three-frame exchange is measured too: `apart` sends it by
+// itself as soon as the echo is read (one more send), `with` sends it
+// together with the next ping through a transmit ring (TxRing.swift), one
+// system call for both, as a FLIP endpoint does. The echo reads and
+// drops it, as a server takes an acknowledgement.
 
 import Glibc
 
 let etherType: UInt16 = 0x88b5
+let ackTag: UInt8 = 0xAA
+
 
 func die(_ s: String) -> Never {
     let b = Array("floors: \(s)\n".utf8)
@@ -98,28 +112,47 @@ switch args[1] {
 case "packet-echo":
     let s = PacketSocket(args[2])
     var buf = [UInt8](repeating: 0, count: 2048)
+    var acks: UInt32 = 0
     while true {
         let n = s.receive(&buf)
-        guard n >= 14 else { continue }
+        guard n >= 20 else { continue }
+        if buf[14] == ackTag {
+            acks &+= 1
+            continue
+        }
+        // Every answer says how many ACK frames came before it, so that
+        // packet-ping knows the floor it timed had all three frames.
         var f = Array(buf[0..<n])
         for i in 0..<6 { f.swapAt(i, i + 6) }
+        withUnsafeBytes(of: acks.littleEndian) { for i in 0..<4 { f[16 + i] = $0[i] } }
         s.send(f)
     }
 case "packet-ping":
     let s = PacketSocket(args[2])
     let me = interfaceMAC(args[2]), peer = macBytes(args[3])
     let size = Int(args[4])!, count = Int(args[5])!
+    let ack = args.count > 6 ? args[6] : "none"
+    guard ["none", "apart", "with"].contains(ack) else { die("ACK is apart or with, not \(ack)") }
+    var ring = ack == "with" ? TxRing(args[2]) : nil
     let f = frame(to: peer, from: me, size: size)
+    let a = frame(to: peer, from: me, size: 46, tag: ackTag)
     var buf = [UInt8](repeating: 0, count: 2048)
     var samples: [Double] = []
     for i in 0..<(count + 200) {
         let t0 = now()
-        s.send(f)
+        if ack == "with" && i > 0 { ring!.send(a, f) } else { s.send(f) }
         while true {
             let n = s.receive(&buf)
             if n >= 14 && buf[0..<6].elementsEqual(me) { break }
         }
+        if ack == "apart" { s.send(a) }
         if i >= 200 { samples.append(now() - t0) }
+    }
+    if ack != "none" {
+        // Each round's ping follows the ACKs of all rounds before it.
+        let seen = (0..<4).reduce(0) { $0 | Int(buf[16 + $1]) << (8 * $1) }
+        let sent = count + 199
+        guard seen == sent else { die("the echo saw \(seen) of \(sent) ACK frames: not a three-frame floor") }
     }
     report(samples)
 case "packet-sink":
