@@ -33,7 +33,6 @@ import Glibc
 let etherType: UInt16 = 0x88b5
 let ackTag: UInt8 = 0xAA
 
-
 func die(_ s: String) -> Never {
     let b = Array("floors: \(s)\n".utf8)
     _ = write(2, b, b.count)
