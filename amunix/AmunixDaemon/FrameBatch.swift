@@ -109,8 +109,8 @@ final class FrameBatch {
 
     /// One recvmmsg into the batch with `flags` (MSG_DONTWAIT, or
     /// MSG_WAITFORONE to sleep for the first datagram only): how many
-    /// arrived, or -1 with errno set. They stay until `deliver`, and the
-    /// next fill or send overwrites them.
+    /// arrived, or -1 with errno set. They stay for `deliver` or
+    /// `received`, until the next fill or send overwrites them.
     func fill(from fd: Int32, flags: Int32) -> Int32 {
         if !laidOutForReceiving {
             for i in 0..<FrameBatch.capacity {
